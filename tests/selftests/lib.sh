@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers of the sekisho netns selftests (run inside the VM as root).
+#
+# Topology:
+#   ns cli  c0 10.10.1.2/24 fd10:1::2/64 ──veth── g0 10.10.1.1/24 fd10:1::1/64  ns gw
+#           tun0 10.88.0.2 fd88::2 (sk-testpeer: OpenSSL far end)        sk0 10.88.0.1/24 fd88::1/64
+#   ns srv  s0 10.20.0.2/24 fd20::2/64 ──veth── g1 10.20.0.1/24 fd20::1/64  ns gw (forwarding on)
+# The gateway side is the module; the client side is sk-testpeer, an
+# independent implementation of the record format on OpenSSL EVP.
+
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${BUILD:-$REPO/build}
+SEKICTL=${SEKICTL:-$BUILD/sekictl}
+TESTPEER=${TESTPEER:-$BUILD/sk-testpeer}
+KO=${SEKISHO_KO:-$REPO/kmod/sekisho.ko}
+T=${T:-$(mktemp -d /tmp/sekisho-selftest.XXXXXX)}
+GW_PORT=4433
+CLI_PORT=40000
+
+KTAP_N=0
+KTAP_FAILED=0
+
+ktap_result() {	# ok|fail name [diag]
+	KTAP_N=$((KTAP_N + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $KTAP_N $2"
+	else
+		KTAP_FAILED=$((KTAP_FAILED + 1))
+		echo "not ok $KTAP_N $2"
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
+	fi
+	return 0
+}
+
+ktap_skip() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1 # SKIP ${2:-}"; }
+
+# check NAME CMD... : run CMD, report ok when it exits 0; its output goes to the log.
+check() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ktap_result ok "$name"
+	else
+		ktap_result fail "$name" "$(printf 'exit %s: %s\n%s' "$rc" "$*" "$out" | tail -n 25)"
+	fi
+	return $rc
+}
+
+# check_not NAME CMD... : ok when CMD fails.
+check_not() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ktap_result fail "$name" "$(printf 'unexpected success: %s\n%s' "$*" "$out" | tail -n 25)"
+		return 1
+	fi
+	ktap_result ok "$name"
+}
+
+diag() { printf '# %s\n' "$*"; }
+
+in_gw() { ip netns exec gw "$@"; }
+in_cli() { ip netns exec cli "$@"; }
+in_srv() { ip netns exec srv "$@"; }
+
+# counter NAME [DEV]: a device counter from sysfs, read in the gateway ns.
+counter() { in_gw cat "/sys/class/net/${2:-sk0}/sekisho/$1"; }
+
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge $((limit * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+load_module() {
+	modprobe udp_tunnel 2>/dev/null
+	modprobe ip6_udp_tunnel 2>/dev/null
+	modprobe tun 2>/dev/null
+	modprobe veth 2>/dev/null
+	lsmod | grep -q '^sekisho ' || insmod "$KO"
+}
+
+unload_module() { lsmod | grep -q '^sekisho ' && rmmod sekisho; }
+
+topo_up() {
+	local ns
+	for ns in cli gw srv; do
+		ip netns add $ns
+		ip -n $ns link set lo up
+	done
+	ip link add c0 netns cli type veth peer name g0 netns gw
+	ip link add s0 netns srv type veth peer name g1 netns gw
+	ip -n cli addr add 10.10.1.2/24 dev c0
+	ip -n cli addr add fd10:1::2/64 dev c0 nodad
+	ip -n gw addr add 10.10.1.1/24 dev g0
+	ip -n gw addr add fd10:1::1/64 dev g0 nodad
+	ip -n gw addr add 10.20.0.1/24 dev g1
+	ip -n gw addr add fd20::1/64 dev g1 nodad
+	ip -n srv addr add 10.20.0.2/24 dev s0
+	ip -n srv addr add fd20::2/64 dev s0 nodad
+	ip -n cli link set c0 up
+	ip -n gw link set g0 up
+	ip -n gw link set g1 up
+	ip -n srv link set s0 up
+	ip -n srv route add 10.88.0.0/24 via 10.20.0.1
+	ip -n srv route add fd88::/64 via fd20::1
+	in_gw sysctl -qw net.ipv4.ip_forward=1
+	in_gw sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n gw link add sk0 type sekisho || return 1
+	ip -n gw addr add 10.88.0.1/24 dev sk0
+	ip -n gw addr add fd88::1/64 dev sk0 nodad
+	ip -n gw link set sk0 up
+}
+
+topo_down() {
+	stop_peer
+	stop_holder
+	local ns
+	for ns in cli gw srv; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del $ns 2>/dev/null
+	done
+	return 0
+}
+
+# gen_keys CIPHER [SUFFIX]: write $T/gw.keys$SUFFIX and $T/cli.keys$SUFFIX
+# with mirrored random keys for CIPHER.
+gen_keys() {
+	local klen ivlen ck cv sk sv
+	case $1 in
+	aes128-gcm) klen=16 ivlen=4 ;;
+	aes256-gcm) klen=32 ivlen=4 ;;
+	chacha20-poly1305) klen=32 ivlen=12 ;;
+	*) echo "gen_keys: unknown cipher $1" >&2; return 1 ;;
+	esac
+	ck=$(openssl rand -hex $klen); cv=$(openssl rand -hex $ivlen)
+	sk=$(openssl rand -hex $klen); sv=$(openssl rand -hex $ivlen)
+	printf 'tx-key %s\ntx-iv %s\nrx-key %s\nrx-iv %s\n' "$sk" "$sv" "$ck" "$cv" > "$T/gw.keys${2:-}"
+	printf 'tx-key %s\ntx-iv %s\nrx-key %s\nrx-iv %s\n' "$ck" "$cv" "$sk" "$sv" > "$T/cli.keys${2:-}"
+}
+
+# start_holder: the UDP socket the gateway's peers use, owned by a process.
+start_holder() {
+	in_gw "$SEKICTL" socket hold --bind "${1:-10.10.1.1}:$GW_PORT" > "$T/holder.out" 2>&1 &
+	HOLDER_PID=$!
+	wait_for 10 test -s "$T/holder.out" || return 1
+	HOLDER_SOCK=$(awk '{print $1 ":" $2; exit}' "$T/holder.out")
+}
+
+stop_holder() {
+	[ -n "${HOLDER_PID:-}" ] || return 0
+	kill "$HOLDER_PID" 2>/dev/null
+	wait "$HOLDER_PID" 2>/dev/null
+	HOLDER_PID=
+}
+
+# add_peer ID [POLICY]: peer for the sk-testpeer client at 10.10.1.2:$CLI_PORT.
+add_peer() {
+	in_gw "$SEKICTL" peer add sk0 "$1" --socket "$HOLDER_SOCK" \
+		--remote "10.10.1.2:$CLI_PORT" --vpn-ip 10.88.0.2 --vpn-ip fd88::2 \
+		--policy "${2:-1}"
+}
+
+# start_peer CIPHER EPOCH [extra sk-testpeer args]: the client end.
+start_peer() {
+	local cipher=$1 epoch=$2
+	shift 2
+	in_cli "$TESTPEER" tunnel --local "10.10.1.2:$CLI_PORT" --remote "10.10.1.1:$GW_PORT" \
+		--cipher "$cipher" --epoch "$epoch" --keys "$T/cli.keys" --tun tun0 \
+		--tun-addr 10.88.0.2/24 --tun-addr6 fd88::2/64 --mtu 1400 \
+		--pidfile "$T/peer.pid" --stats-file "$T/peer.stats" "$@" > "$T/peer.log" 2>&1 &
+	PEER_PID=$!
+	wait_for 10 in_cli ip link show tun0 || return 1
+	in_cli ip route replace 10.20.0.0/24 dev tun0
+	in_cli ip -6 route replace fd20::/64 dev tun0
+}
+
+stop_peer() {
+	[ -n "${PEER_PID:-}" ] || return 0
+	kill "$PEER_PID" 2>/dev/null
+	wait "$PEER_PID" 2>/dev/null
+	PEER_PID=
+}
+
+# peer_stat KEY: a counter of the running sk-testpeer (SIGUSR1 dumps them).
+peer_stat() {
+	kill -USR1 "$PEER_PID" 2>/dev/null
+	sleep 0.3
+	awk -v k="$1" '$1 == k {print $2}' "$T/peer.stats"
+}
+
+# send_rec ARGS...: one-shot records from the peer's own endpoint (so the
+# tunnel end must be stopped first); sequence numbers must lie beyond what
+# the tunnel already used.
+send_rec() {
+	in_cli "$TESTPEER" send --local "10.10.1.2:$CLI_PORT" --remote "10.10.1.1:$GW_PORT" "$@"
+}
+
+ktap_end() {
+	echo "1..$KTAP_N"
+	[ "$KTAP_FAILED" -eq 0 ]
+}
