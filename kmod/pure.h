@@ -9,6 +9,7 @@
 #define _SEKISHO_PURE_H
 
 #ifdef __KERNEL__
+#include <linux/kernel.h>
 #include <linux/types.h>
 #include <linux/bitops.h>
 #include <linux/bitmap.h>
