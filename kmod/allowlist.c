@@ -49,7 +49,7 @@ struct sekisho_acl {
 
 /* ---------- 128-bit helpers ---------- */
 
-static inline int u128_cmp(const struct sekisho_u128 *a,
+static inline int acl_u128_cmp(const struct sekisho_u128 *a,
 			   const struct sekisho_u128 *b)
 {
 	if (a->hi != b->hi)
@@ -59,20 +59,20 @@ static inline int u128_cmp(const struct sekisho_u128 *a,
 	return 0;
 }
 
-static inline bool u128_eq(const struct sekisho_u128 *a,
+static inline bool acl_u128_eq(const struct sekisho_u128 *a,
 			   const struct sekisho_u128 *b)
 {
 	return a->hi == b->hi && a->lo == b->lo;
 }
 
-static inline struct sekisho_u128 u128_inc(struct sekisho_u128 a)
+static inline struct sekisho_u128 acl_u128_inc(struct sekisho_u128 a)
 {
 	if (++a.lo == 0)
 		a.hi++;
 	return a;
 }
 
-static inline struct sekisho_u128 u128_dec(struct sekisho_u128 a)
+static inline struct sekisho_u128 acl_u128_dec(struct sekisho_u128 a)
 {
 	if (a.lo-- == 0)
 		a.hi--;
@@ -80,7 +80,7 @@ static inline struct sekisho_u128 u128_dec(struct sekisho_u128 a)
 }
 
 /* host-bit mask of a prefix of plen bits in a space of bits bits */
-static struct sekisho_u128 host_mask(unsigned int bits, unsigned int plen)
+static struct sekisho_u128 acl_host_mask(unsigned int bits, unsigned int plen)
 {
 	struct sekisho_u128 m = { 0, 0 };
 	unsigned int hb = bits - plen;	/* host bits, 0..128 */
@@ -97,7 +97,7 @@ static struct sekisho_u128 host_mask(unsigned int bits, unsigned int plen)
 	return m;
 }
 
-static struct sekisho_u128 rule_addr(const struct sekisho_rule *r)
+static struct sekisho_u128 acl_rule_addr(const struct sekisho_rule *r)
 {
 	struct sekisho_u128 a;
 
@@ -113,7 +113,7 @@ static struct sekisho_u128 rule_addr(const struct sekisho_rule *r)
 
 /* ---------- validation ---------- */
 
-static inline bool ports_full(const struct sekisho_rule *r)
+static inline bool acl_ports_full(const struct sekisho_rule *r)
 {
 	return r->port_min == 0 && r->port_max == 0xffff;
 }
@@ -156,12 +156,12 @@ int sekisho_rule_validate(const struct sekisho_rule *r, const char **why)
 	}
 	if (!msg && r->port_min > r->port_max)
 		msg = "port_min > port_max";
-	if (!msg && !ports_full(r) && r->proto != IPPROTO_TCP &&
+	if (!msg && !acl_ports_full(r) && r->proto != IPPROTO_TCP &&
 	    r->proto != IPPROTO_UDP)
 		msg = "port range needs proto tcp or udp";
 	if (!msg) {
-		a = rule_addr(r);
-		m = host_mask(bits, r->prefixlen);
+		a = acl_rule_addr(r);
+		m = acl_host_mask(bits, r->prefixlen);
 		if ((a.hi & m.hi) || (a.lo & m.lo))
 			msg = "host bits set in prefix";
 	}
@@ -209,14 +209,14 @@ struct sekisho_acl_build {
 	bool done;
 };
 
-static int ref_cmp(const void *pa, const void *pb)
+static int acl_ref_cmp(const void *pa, const void *pb)
 {
 	const struct sekisho_acl_ref *a = pa, *b = pb;
 	int c;
 
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
-	c = u128_cmp(&a->lo, &b->lo);
+	c = acl_u128_cmp(&a->lo, &b->lo);
 	if (c)
 		return c;
 	if (a->plen != b->plen)
@@ -226,7 +226,7 @@ static int ref_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-static int build_reserve(struct sekisho_acl_build *b, u32 more)
+static int acl_build_reserve(struct sekisho_acl_build *b, u32 more)
 {
 	struct sekisho_acl_ent *n;
 	u64 need = (u64)b->nents + more;
@@ -250,7 +250,7 @@ static int build_reserve(struct sekisho_acl_build *b, u32 more)
 	return 0;
 }
 
-static void make_ent(struct sekisho_acl_ent *e, const struct sekisho_rule *r,
+static void acl_make_ent(struct sekisho_acl_ent *e, const struct sekisho_rule *r,
 		     u32 idx)
 {
 	e->idx = idx;
@@ -262,7 +262,7 @@ static void make_ent(struct sekisho_acl_ent *e, const struct sekisho_rule *r,
 }
 
 /* bit in the shadow mask for a full-port-range rule of this protocol */
-static inline unsigned int proto_bit(u8 proto)
+static inline unsigned int acl_proto_bit(u8 proto)
 {
 	switch (proto) {
 	case IPPROTO_ICMP:
@@ -284,12 +284,12 @@ static inline unsigned int proto_bit(u8 proto)
  * protocol).  Returns false if e was left out.  *final becomes true when e
  * matches every packet (proto any): nothing after it can ever win.
  */
-static bool list_add(struct sekisho_acl_build *b, u32 *len,
+static bool acl_list_add(struct sekisho_acl_build *b, u32 *len,
 		     unsigned int *shadow, bool *final,
 		     const struct sekisho_acl_ent *e)
 {
 	bool full = e->port_min == 0 && e->port_max == 0xffff;
-	unsigned int bit = proto_bit(e->proto);
+	unsigned int bit = acl_proto_bit(e->proto);
 
 	if (bit && (*shadow & bit))
 		return false;
@@ -306,7 +306,7 @@ static bool list_add(struct sekisho_acl_build *b, u32 *len,
  * The list of a prefix: parent list p merged (by rule index) with the
  * prefix's own rules refs[0..k), which are sorted by index.
  */
-static int build_list(struct sekisho_acl_build *b, struct sekisho_acl_span p,
+static int acl_build_list(struct sekisho_acl_build *b, struct sekisho_acl_span p,
 		      const struct sekisho_acl_ref *refs, u32 k,
 		      struct sekisho_acl_span *out)
 {
@@ -317,18 +317,18 @@ static int build_list(struct sekisho_acl_build *b, struct sekisho_acl_span p,
 	bool final = false;
 	int err;
 
-	err = build_reserve(b, p.len + k);
+	err = acl_build_reserve(b, p.len + k);
 	if (err)
 		return err;
 	while (!final && (i < p.len || j < k)) {
 		if (j >= k ||
 		    (i < p.len && b->ents[p.off + i].idx < refs[j].idx)) {
 			e = b->ents[p.off + i++];
-			list_add(b, &len, &shadow, &final, &e);
+			acl_list_add(b, &len, &shadow, &final, &e);
 		} else {
-			make_ent(&e, &b->rules[refs[j].idx], refs[j].idx);
+			acl_make_ent(&e, &b->rules[refs[j].idx], refs[j].idx);
 			j++;
-			if (list_add(b, &len, &shadow, &final, &e))
+			if (acl_list_add(b, &len, &shadow, &final, &e))
 				own = true;
 		}
 	}
@@ -348,7 +348,7 @@ static int build_list(struct sekisho_acl_build *b, struct sekisho_acl_span p,
 	return 0;
 }
 
-static void sweep_emit(struct sekisho_acl_build *b,
+static void acl_sweep_emit(struct sekisho_acl_build *b,
 		       const struct sekisho_u128 *end,
 		       const struct sekisho_u128 *maxv,
 		       struct sekisho_acl_span span)
@@ -356,7 +356,7 @@ static void sweep_emit(struct sekisho_acl_build *b,
 	struct sekisho_acl_iv *prev = b->niv > b->first ?
 				      &b->iv[b->niv - 1] : NULL;
 
-	if (b->done || u128_cmp(&b->cur, end) > 0)
+	if (b->done || acl_u128_cmp(&b->cur, end) > 0)
 		return;
 	if (!span.len)
 		span.off = 0;
@@ -367,10 +367,10 @@ static void sweep_emit(struct sekisho_acl_build *b,
 		b->iv[b->niv].span = span;
 		b->niv++;
 	}
-	if (u128_eq(end, maxv))
+	if (acl_u128_eq(end, maxv))
 		b->done = true;
 	else
-		b->cur = u128_inc(*end);
+		b->cur = acl_u128_inc(*end);
 }
 
 /*
@@ -378,12 +378,12 @@ static void sweep_emit(struct sekisho_acl_build *b,
  * appended to b->iv.  *first receives the index of the family's first
  * interval; the family always gets at least one.
  */
-static int build_family(struct sekisho_acl_build *b,
+static int acl_build_family(struct sekisho_acl_build *b,
 			const struct sekisho_acl_ref *refs, u32 n,
 			unsigned int bits, u32 *first)
 {
 	static const struct sekisho_acl_span empty = { 0, 0 };
-	struct sekisho_u128 maxv = host_mask(bits, 0);
+	struct sekisho_u128 maxv = acl_host_mask(bits, 0);
 	struct sekisho_acl_span parent;
 	u32 depth = 0, i = 0, k;
 	int err;
@@ -399,23 +399,23 @@ static int build_family(struct sekisho_acl_build *b,
 
 		/* a group: every rule of one prefix */
 		for (k = 1; i + k < n && refs[i + k].plen == r->plen &&
-			    u128_eq(&refs[i + k].lo, &r->lo); k++)
+			    acl_u128_eq(&refs[i + k].lo, &r->lo); k++)
 			;
-		while (depth && u128_cmp(&b->stack[depth - 1].hi, &r->lo) < 0) {
-			sweep_emit(b, &b->stack[depth - 1].hi, &maxv,
+		while (depth && acl_u128_cmp(&b->stack[depth - 1].hi, &r->lo) < 0) {
+			acl_sweep_emit(b, &b->stack[depth - 1].hi, &maxv,
 				   b->stack[depth - 1].span);
 			depth--;
 		}
 		parent = depth ? b->stack[depth - 1].span : empty;
 		if (r->lo.hi || r->lo.lo) {
-			struct sekisho_u128 before = u128_dec(r->lo);
+			struct sekisho_u128 before = acl_u128_dec(r->lo);
 
-			sweep_emit(b, &before, &maxv, parent);
+			acl_sweep_emit(b, &before, &maxv, parent);
 		}
 		/* prefix lengths strictly grow along the stack */
 		if (depth >= SEKISHO_ACL_DEPTH)
 			return -EINVAL;
-		err = build_list(b, parent, r, k, &b->stack[depth].span);
+		err = acl_build_list(b, parent, r, k, &b->stack[depth].span);
 		if (err)
 			return err;
 		b->stack[depth].hi = r->hi;
@@ -423,11 +423,11 @@ static int build_family(struct sekisho_acl_build *b,
 		i += k;
 	}
 	while (depth) {
-		sweep_emit(b, &b->stack[depth - 1].hi, &maxv,
+		acl_sweep_emit(b, &b->stack[depth - 1].hi, &maxv,
 			   b->stack[depth - 1].span);
 		depth--;
 	}
-	sweep_emit(b, &maxv, &maxv, empty);
+	acl_sweep_emit(b, &maxv, &maxv, empty);
 	return 0;
 }
 
@@ -494,9 +494,9 @@ struct sekisho_acl *sekisho_acl_compile_bad(const struct sekisho_rule *rules,
 	for (i = 0; i < n; i++) {
 		const struct sekisho_rule *r = &rules[i];
 		unsigned int bits = r->family == AF_INET ? 32 : 128;
-		struct sekisho_u128 m = host_mask(bits, r->prefixlen);
+		struct sekisho_u128 m = acl_host_mask(bits, r->prefixlen);
 
-		refs[i].lo = rule_addr(r);
+		refs[i].lo = acl_rule_addr(r);
 		refs[i].hi.hi = refs[i].lo.hi | m.hi;
 		refs[i].hi.lo = refs[i].lo.lo | m.lo;
 		refs[i].idx = i;
@@ -507,13 +507,13 @@ struct sekisho_acl *sekisho_acl_compile_bad(const struct sekisho_rule *rules,
 	}
 	/* AF_INET (2) sorts before AF_INET6 (10) */
 	if (n)
-		sort(refs, n, sizeof(*refs), ref_cmp, NULL);
+		sort(refs, n, sizeof(*refs), acl_ref_cmp, NULL);
 
-	err = build_family(&b, refs, n4, 32, &first4);
+	err = acl_build_family(&b, refs, n4, 32, &first4);
 	if (err)
 		goto fail_err;
 	niv4 = b.niv - first4;
-	err = build_family(&b, refs + n4, n - n4, 128, &first6);
+	err = acl_build_family(&b, refs + n4, n - n4, 128, &first6);
 	if (err)
 		goto fail_err;
 	niv6 = b.niv - first6;
@@ -606,7 +606,7 @@ size_t sekisho_acl_size(const struct sekisho_acl *acl)
 /* ---------- lookup ---------- */
 
 /* index of the last start <= key; start[0] == 0 */
-static inline u32 find4(const u32 *start, u32 n, u32 key)
+static inline u32 acl_find4(const u32 *start, u32 n, u32 key)
 {
 	const u32 *p = start;
 
@@ -620,7 +620,7 @@ static inline u32 find4(const u32 *start, u32 n, u32 key)
 	return (u32)(p - start);
 }
 
-static inline u32 find6(const struct sekisho_u128 *start, u32 n,
+static inline u32 acl_find6(const struct sekisho_u128 *start, u32 n,
 			const struct sekisho_u128 *key)
 {
 	const struct sekisho_u128 *p = start;
@@ -628,7 +628,7 @@ static inline u32 find6(const struct sekisho_u128 *start, u32 n,
 	while (n > 1) {
 		u32 half = n / 2;
 
-		if (u128_cmp(&p[half], key) <= 0)
+		if (acl_u128_cmp(&p[half], key) <= 0)
 			p += half;
 		n -= half;
 	}
@@ -648,14 +648,14 @@ bool sekisho_acl_allows(const struct sekisho_acl *acl, u8 family,
 	if (family == AF_INET) {
 		u32 key = get_unaligned_be32(daddr);
 
-		sp = acl->span4[find4(acl->start4, acl->n4, key)];
+		sp = acl->span4[acl_find4(acl->start4, acl->n4, key)];
 	} else if (family == AF_INET6) {
 		const u8 *a = daddr;
 		struct sekisho_u128 key = {
 			get_unaligned_be64(a), get_unaligned_be64(a + 8)
 		};
 
-		sp = acl->span6[find6(acl->start6, acl->n6, &key)];
+		sp = acl->span6[acl_find6(acl->start6, acl->n6, &key)];
 	} else {
 		return false;
 	}
