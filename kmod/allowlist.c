@@ -50,7 +50,7 @@ struct sekisho_acl {
 /* ---------- 128-bit helpers ---------- */
 
 static inline int acl_u128_cmp(const struct sekisho_u128 *a,
-			   const struct sekisho_u128 *b)
+			       const struct sekisho_u128 *b)
 {
 	if (a->hi != b->hi)
 		return a->hi < b->hi ? -1 : 1;
@@ -60,7 +60,7 @@ static inline int acl_u128_cmp(const struct sekisho_u128 *a,
 }
 
 static inline bool acl_u128_eq(const struct sekisho_u128 *a,
-			   const struct sekisho_u128 *b)
+			       const struct sekisho_u128 *b)
 {
 	return a->hi == b->hi && a->lo == b->lo;
 }
@@ -79,7 +79,7 @@ static inline struct sekisho_u128 acl_u128_dec(struct sekisho_u128 a)
 	return a;
 }
 
-/* host-bit mask of a prefix of plen bits in a space of bits bits */
+/* host-bit mask of a prefix of plen bits in an address of the given width */
 static struct sekisho_u128 acl_host_mask(unsigned int bits, unsigned int plen)
 {
 	struct sekisho_u128 m = { 0, 0 };
@@ -251,7 +251,7 @@ static int acl_build_reserve(struct sekisho_acl_build *b, u32 more)
 }
 
 static void acl_make_ent(struct sekisho_acl_ent *e, const struct sekisho_rule *r,
-		     u32 idx)
+			 u32 idx)
 {
 	e->idx = idx;
 	e->port_min = r->port_min;
@@ -285,8 +285,8 @@ static inline unsigned int acl_proto_bit(u8 proto)
  * matches every packet (proto any): nothing after it can ever win.
  */
 static bool acl_list_add(struct sekisho_acl_build *b, u32 *len,
-		     unsigned int *shadow, bool *final,
-		     const struct sekisho_acl_ent *e)
+			 unsigned int *shadow, bool *final,
+			 const struct sekisho_acl_ent *e)
 {
 	bool full = e->port_min == 0 && e->port_max == 0xffff;
 	unsigned int bit = acl_proto_bit(e->proto);
@@ -307,8 +307,8 @@ static bool acl_list_add(struct sekisho_acl_build *b, u32 *len,
  * prefix's own rules refs[0..k), which are sorted by index.
  */
 static int acl_build_list(struct sekisho_acl_build *b, struct sekisho_acl_span p,
-		      const struct sekisho_acl_ref *refs, u32 k,
-		      struct sekisho_acl_span *out)
+			  const struct sekisho_acl_ref *refs, u32 k,
+			  struct sekisho_acl_span *out)
 {
 	struct sekisho_acl_ent e;
 	unsigned int shadow = 0;
@@ -349,9 +349,9 @@ static int acl_build_list(struct sekisho_acl_build *b, struct sekisho_acl_span p
 }
 
 static void acl_sweep_emit(struct sekisho_acl_build *b,
-		       const struct sekisho_u128 *end,
-		       const struct sekisho_u128 *maxv,
-		       struct sekisho_acl_span span)
+			   const struct sekisho_u128 *end,
+			   const struct sekisho_u128 *maxv,
+			   struct sekisho_acl_span span)
 {
 	struct sekisho_acl_iv *prev = b->niv > b->first ?
 				      &b->iv[b->niv - 1] : NULL;
@@ -379,8 +379,8 @@ static void acl_sweep_emit(struct sekisho_acl_build *b,
  * interval; the family always gets at least one.
  */
 static int acl_build_family(struct sekisho_acl_build *b,
-			const struct sekisho_acl_ref *refs, u32 n,
-			unsigned int bits, u32 *first)
+			    const struct sekisho_acl_ref *refs, u32 n,
+			    unsigned int bits, u32 *first)
 {
 	static const struct sekisho_acl_span empty = { 0, 0 };
 	struct sekisho_u128 maxv = acl_host_mask(bits, 0);
@@ -399,11 +399,11 @@ static int acl_build_family(struct sekisho_acl_build *b,
 
 		/* a group: every rule of one prefix */
 		for (k = 1; i + k < n && refs[i + k].plen == r->plen &&
-			    acl_u128_eq(&refs[i + k].lo, &r->lo); k++)
+		     acl_u128_eq(&refs[i + k].lo, &r->lo); k++)
 			;
 		while (depth && acl_u128_cmp(&b->stack[depth - 1].hi, &r->lo) < 0) {
 			acl_sweep_emit(b, &b->stack[depth - 1].hi, &maxv,
-				   b->stack[depth - 1].span);
+				       b->stack[depth - 1].span);
 			depth--;
 		}
 		parent = depth ? b->stack[depth - 1].span : empty;
@@ -424,7 +424,7 @@ static int acl_build_family(struct sekisho_acl_build *b,
 	}
 	while (depth) {
 		acl_sweep_emit(b, &b->stack[depth - 1].hi, &maxv,
-			   b->stack[depth - 1].span);
+			       b->stack[depth - 1].span);
 		depth--;
 	}
 	acl_sweep_emit(b, &maxv, &maxv, empty);
@@ -621,7 +621,7 @@ static inline u32 acl_find4(const u32 *start, u32 n, u32 key)
 }
 
 static inline u32 acl_find6(const struct sekisho_u128 *start, u32 n,
-			const struct sekisho_u128 *key)
+			    const struct sekisho_u128 *key)
 {
 	const struct sekisho_u128 *p = start;
 

@@ -18,7 +18,7 @@
  * An entry is 12 bytes, so lists take at most 12 MiB; the interval tables
  * add at most 40 bytes per rule.  Beyond this compile fails with -E2BIG.
  */
-#define SEKISHO_ACL_MAX_ENTRIES	(1U << 20)
+#define SEKISHO_ACL_MAX_ENTRIES	BIT(20)
 
 struct sekisho_rule {
 	u8 action;		/* enum sekisho_action */

@@ -24,7 +24,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 /* 6.12 moved asm/unaligned.h to linux/unaligned.h. */
-#if __has_include(<linux/unaligned.h>)
+#if __has_include("linux/unaligned.h")
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>

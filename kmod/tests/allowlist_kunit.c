@@ -8,7 +8,7 @@
 #include "../allowlist.h"
 #include "sk_test.h"
 
-#define ANY_PORTS	0, 0xffff
+#define PMAX	0xffff
 
 /* ---- reference: linear first match, written independently ---- */
 
@@ -118,7 +118,7 @@ struct pkt6 {
 };
 
 /* compare against the expectation and against the reference */
-static void check_one(sk_test_t *test, const struct sekisho_acl *acl,
+static void check_one(struct sk_test *test, const struct sekisho_acl *acl,
 		      const struct sekisho_rule *rules, u32 n, u8 family,
 		      const u8 *addr, u8 proto, int dport, int want,
 		      const char *what, unsigned int k)
@@ -166,13 +166,13 @@ SK_TEST(acl_table_v4)
 {
 	const struct sekisho_rule rules[] = {
 		rule4(ALLOW, 0x0a000000, 8, TCP, 443, 443),		/* 0 */
-		rule4(DENY, 0x0a010000, 16, 0, ANY_PORTS),		/* 1 */
+		rule4(DENY, 0x0a010000, 16, 0, 0, PMAX),		/* 1 */
 		rule4(ALLOW, 0x0a010200, 24, UDP, 53, 53),		/* 2 */
-		rule4(ALLOW, 0x0a000000, 8, ICMP, ANY_PORTS),		/* 3 */
+		rule4(ALLOW, 0x0a000000, 8, ICMP, 0, PMAX),		/* 3 */
 		rule4(ALLOW, 0x00000000, 0, TCP, 80, 80),		/* 4 */
-		rule4(DENY, 0xc0a80000, 16, TCP, ANY_PORTS),		/* 5 */
+		rule4(DENY, 0xc0a80000, 16, TCP, 0, PMAX),		/* 5 */
 		rule4(ALLOW, 0xc0a80100, 24, TCP, 22, 22),		/* 6: shadowed */
-		rule4(ALLOW, 0xc0a80000, 16, 0, ANY_PORTS),		/* 7 */
+		rule4(ALLOW, 0xc0a80000, 16, 0, 0, PMAX),		/* 7 */
 		rule4(ALLOW, 0xac100000, 12, UDP, 1000, 2000),		/* 8 */
 	};
 	static const struct pkt4 pk[] = {
@@ -228,12 +228,12 @@ SK_TEST(acl_table_v6)
 	static const u16 zero[8];
 	const struct sekisho_rule rules[] = {
 		rule6(ALLOW, db8, 32, TCP, 443, 443),			/* 0 */
-		rule6(DENY, db8_1, 64, 0, ANY_PORTS),			/* 1 */
+		rule6(DENY, db8_1, 64, 0, 0, PMAX),			/* 1 */
 		rule6(ALLOW, db8_1_5, 128, UDP, 1000, 2000),		/* 2 */
-		rule6(ALLOW, zero, 0, ICMP6, ANY_PORTS),		/* 3 */
-		rule6(DENY, db8, 32, 0, ANY_PORTS),			/* 4 */
-		rule6(ALLOW, zero, 0, 0, ANY_PORTS),			/* 5 */
-		rule4(ALLOW, 0, 0, 0, ANY_PORTS),			/* 6 */
+		rule6(ALLOW, zero, 0, ICMP6, 0, PMAX),		/* 3 */
+		rule6(DENY, db8, 32, 0, 0, PMAX),			/* 4 */
+		rule6(ALLOW, zero, 0, 0, 0, PMAX),			/* 5 */
+		rule4(ALLOW, 0, 0, 0, 0, PMAX),			/* 6 */
 	};
 	static const struct pkt6 pk[] = {
 		{ { 0x2001, 0x0db8, 0, 0, 0, 0, 0, 1 }, TCP, 443, 0 },
@@ -244,9 +244,11 @@ SK_TEST(acl_table_v6)
 		{ { 0x2001, 0x0db8, 0, 2, 0, 0, 0, 1 }, ICMP6, -1, 3 },
 		{ { 0x2001, 0x0db8, 0, 2, 0, 0, 0, 1 }, UDP, 5, 4 },
 		{ { 0x2001, 0x0db9, 0, 0, 0, 0, 0, 1 }, UDP, 5, 5 },
-		{ { 0x2001, 0x0db7, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff }, TCP, 443, 5 },
+		{ { 0x2001, 0x0db7, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff },
+		  TCP, 443, 5 },
 		{ { 0 }, 47, -1, 5 },
-		{ { 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff }, ICMP6, -1, 3 },
+		{ { 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff },
+		  ICMP6, -1, 3 },
 	};
 	const char *why = NULL;
 	struct sekisho_acl *acl;
@@ -276,14 +278,14 @@ SK_TEST(acl_address_space_edges)
 	static const u16 top[8] = { 0x8000 };
 	static const u16 half[8] = { 0x2001, 0xdb8, 0, 0, 0x8000 };
 	const struct sekisho_rule rules[] = {
-		rule4(ALLOW, 0, 32, 0, ANY_PORTS),
-		rule4(ALLOW, 0xffffffff, 32, 0, ANY_PORTS),
-		rule4(DENY, 0, 1, 0, ANY_PORTS),
+		rule4(ALLOW, 0, 32, 0, 0, PMAX),
+		rule4(ALLOW, 0xffffffff, 32, 0, 0, PMAX),
+		rule4(DENY, 0, 1, 0, 0, PMAX),
 		rule4(ALLOW, 0xffffff00, 24, UDP, 7, 7),
-		rule6(ALLOW, zero, 128, 0, ANY_PORTS),
-		rule6(ALLOW, ones, 128, 0, ANY_PORTS),
-		rule6(DENY, top, 1, TCP, ANY_PORTS),
-		rule6(ALLOW, half, 65, 0, ANY_PORTS),
+		rule6(ALLOW, zero, 128, 0, 0, PMAX),
+		rule6(ALLOW, ones, 128, 0, 0, PMAX),
+		rule6(DENY, top, 1, TCP, 0, PMAX),
+		rule6(ALLOW, half, 65, 0, 0, PMAX),
 	};
 	static const u32 a4[] = {
 		0, 1, 0x7fffffff, 0x80000000, 0xfffffeff, 0xffffff00,
@@ -356,30 +358,30 @@ SK_TEST(acl_validation_errors)
 	};
 	struct vcase vc[] = {
 		{ rule4(ALLOW, 0x0a000000, 8, TCP, 443, 443), NULL },
-		{ rule4(DENY, 0, 0, 0, ANY_PORTS), NULL },
+		{ rule4(DENY, 0, 0, 0, 0, PMAX), NULL },
 		{ rule4(ALLOW, 0xffffffff, 32, UDP, 0, 0), NULL },
-		{ rule4(ALLOW, 0x0a000000, 8, ICMP, ANY_PORTS), NULL },
-		{ rule6(ALLOW, ones, 128, ICMP6, ANY_PORTS), NULL },
+		{ rule4(ALLOW, 0x0a000000, 8, ICMP, 0, PMAX), NULL },
+		{ rule6(ALLOW, ones, 128, ICMP6, 0, PMAX), NULL },
 		{ rule6(ALLOW, db8, 32, UDP, 53, 53), NULL },
-		{ rule4(2, 0x0a000000, 8, TCP, ANY_PORTS), "unknown rule action" },
-		{ rule4(0xff, 0x0a000000, 8, TCP, ANY_PORTS), "unknown rule action" },
-		{ rule4(ALLOW, 0x0a000000, 33, 0, ANY_PORTS), "prefix length > 32" },
-		{ rule6(ALLOW, db8, 129, 0, ANY_PORTS), "prefix length > 128" },
-		{ rule4(ALLOW, 0x0a000001, 8, 0, ANY_PORTS), "host bits set in prefix" },
-		{ rule4(ALLOW, 0x00000001, 0, 0, ANY_PORTS), "host bits set in prefix" },
-		{ rule6(ALLOW, db8_host, 64, 0, ANY_PORTS), "host bits set in prefix" },
-		{ rule6(ALLOW, db8_hi_host, 32, 0, ANY_PORTS), "host bits set in prefix" },
-		{ rule6(ALLOW, db8_host, 127, 0, ANY_PORTS), "host bits set in prefix" },
+		{ rule4(2, 0x0a000000, 8, TCP, 0, PMAX), "unknown rule action" },
+		{ rule4(0xff, 0x0a000000, 8, TCP, 0, PMAX), "unknown rule action" },
+		{ rule4(ALLOW, 0x0a000000, 33, 0, 0, PMAX), "prefix length > 32" },
+		{ rule6(ALLOW, db8, 129, 0, 0, PMAX), "prefix length > 128" },
+		{ rule4(ALLOW, 0x0a000001, 8, 0, 0, PMAX), "host bits set in prefix" },
+		{ rule4(ALLOW, 0x00000001, 0, 0, 0, PMAX), "host bits set in prefix" },
+		{ rule6(ALLOW, db8_host, 64, 0, 0, PMAX), "host bits set in prefix" },
+		{ rule6(ALLOW, db8_hi_host, 32, 0, 0, PMAX), "host bits set in prefix" },
+		{ rule6(ALLOW, db8_host, 127, 0, 0, PMAX), "host bits set in prefix" },
 		{ rule4(ALLOW, 0, 0, 0, 80, 80), "port range needs proto tcp or udp" },
 		{ rule4(ALLOW, 0, 0, ICMP, 0, 100), "port range needs proto tcp or udp" },
 		{ rule6(ALLOW, db8, 32, ICMP6, 1, 0xffff), "port range needs proto tcp or udp" },
 		{ rule4(ALLOW, 0, 0, TCP, 100, 50), "port_min > port_max" },
-		{ rule4(ALLOW, 0, 0, 47, ANY_PORTS), "proto must be" },
-		{ rule4(ALLOW, 0, 0, 255, ANY_PORTS), "proto must be" },
-		{ rule6(ALLOW, db8, 32, ICMP, ANY_PORTS), "proto icmp needs family AF_INET" },
-		{ rule4(ALLOW, 0, 0, ICMP6, ANY_PORTS), "proto icmpv6 needs family AF_INET6" },
+		{ rule4(ALLOW, 0, 0, 47, 0, PMAX), "proto must be" },
+		{ rule4(ALLOW, 0, 0, 255, 0, PMAX), "proto must be" },
+		{ rule6(ALLOW, db8, 32, ICMP, 0, PMAX), "proto icmp needs family AF_INET" },
+		{ rule4(ALLOW, 0, 0, ICMP6, 0, PMAX), "proto icmpv6 needs family AF_INET6" },
 	};
-	struct sekisho_rule bad_family = rule4(ALLOW, 0, 0, 0, ANY_PORTS);
+	struct sekisho_rule bad_family = rule4(ALLOW, 0, 0, 0, 0, PMAX);
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(vc); i++) {
@@ -430,12 +432,12 @@ SK_TEST(acl_compile_reports_bad_rule)
 	why = NULL;
 	acl = sekisho_acl_compile(rules, ARRAY_SIZE(rules), GFP_KERNEL, &why);
 	SK_EXPECT_EQ(PTR_ERR(acl), -EINVAL);
-	SK_EXPECT(why != NULL);
+	SK_EXPECT(why);
 }
 
 SK_TEST(acl_too_many_rules)
 {
-	struct sekisho_rule r = rule4(ALLOW, 0, 0, 0, ANY_PORTS);
+	struct sekisho_rule r = rule4(ALLOW, 0, 0, 0, 0, PMAX);
 	struct sekisho_acl *acl;
 	const char *why = NULL;
 
@@ -450,7 +452,7 @@ SK_TEST(acl_too_many_rules)
  * list of every more specific prefix: P of them and H host prefixes need
  * about P * H list entries.
  */
-static struct sekisho_rule *wildcard_policy(sk_test_t *test, u32 p, u32 h)
+static struct sekisho_rule *wildcard_policy(struct sk_test *test, u32 p, u32 h)
 {
 	struct sekisho_rule *rules = SK_ALLOC(p + h, sizeof(*rules));
 	u32 i;
@@ -633,7 +635,7 @@ static void rand_dst(struct acl_gen *G, const struct sekisho_rule *rules,
 	}
 }
 
-static bool acl_round(sk_test_t *test, struct acl_gen *G,
+static bool acl_round(struct sk_test *test, struct acl_gen *G,
 		      struct sekisho_rule *rules, u32 n, u32 pct6,
 		      u32 pct_any, u32 npkts)
 {
@@ -667,7 +669,7 @@ static bool acl_round(sk_test_t *test, struct acl_gen *G,
 		want_allow = want >= 0 && rules[want].action == ALLOW;
 		got = sekisho_acl_allows(acl, family, a, proto, dport, &idx);
 		if (idx != want || got != want_allow) {
-			SK_FAIL("%u rules, packet %u (family %u proto %u dport %d): got %d idx %d, want %d idx %d",
+			SK_FAIL("%u rules, pkt %u (af %u proto %u port %d): %d/%d, want %d/%d",
 				n, i, family, proto, dport, got, idx,
 				want_allow, want);
 			sekisho_acl_free(acl);
@@ -790,6 +792,7 @@ SK_TEST(acl_allocation_failures)
 	}
 	SK_FAIL("compile still failing after %ld allocations", k);
 }
+
 #define SK_USERSPACE_CASES SK_CASE(acl_allocation_failures),
 #else
 #define SK_USERSPACE_CASES

@@ -13,7 +13,7 @@ static const u32 ciphers[] = {
 	SEKISHO_CIPHER_CHACHA20_POLY1305,
 };
 
-static bool mem_eq(sk_test_t *test, const char *what, const u8 *got,
+static bool mem_eq(struct sk_test *test, const char *what, const u8 *got,
 		   const u8 *want, unsigned int n)
 {
 	unsigned int i;

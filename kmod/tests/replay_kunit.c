@@ -207,7 +207,7 @@ SK_TEST(replay_check_then_concurrent_update)
 
 /* ---- randomised comparison against a naive model ---- */
 
-#define SPAN	(1U << 17)	/* numbers the model tracks above its base */
+#define SPAN	BIT(17)	/* numbers the model tracks above its base */
 
 struct replay_model {
 	u64 base;		/* model numbers are base + 0 .. base + SPAN - 1 */
@@ -262,7 +262,7 @@ static u64 next_seq(struct sk_rng *g, const struct replay_model *m)
 	return s;
 }
 
-static bool replay_round(sk_test_t *test, struct sk_rng *g, u64 base,
+static bool replay_round(struct sk_test *test, struct sk_rng *g, u64 base,
 			 unsigned long *seen, u32 ops)
 {
 	struct replay_model m = { .base = base, .seen = seen };

@@ -4,7 +4,7 @@
  * the kernel (module sekisho_kunit) and as a TAP program on the host
  * (tests/unit, through tests/unit/sk_tap.h).  Only what both sides can do:
  *
- *	SK_TEST(fn)		a test case; the context is named "test"
+ *	SK_TEST(fn)		a test case; the context is "struct sk_test *test"
  *	SK_EXPECT(c), SK_EXPECT_EQ(a, b), SK_EXPECT_MSG(c, fmt, ...)
  *	SK_ASSERT(c), SK_ASSERT_MSG(c, fmt, ...)   abort the case on failure
  *	SK_FAIL(fmt, ...)	record a failure and go on
@@ -22,7 +22,8 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 
-typedef struct kunit sk_test_t;
+/* the context of a case: struct kunit here, struct sk_test on the host */
+#define sk_test kunit
 
 #define SK_TEST(fn)		static void fn(struct kunit *test)
 #define SK_EXPECT(c)		KUNIT_EXPECT_TRUE(test, c)

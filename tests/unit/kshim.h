@@ -39,6 +39,7 @@ typedef unsigned int gfp_t;
 
 #define BITS_PER_LONG	((int)(sizeof(long) * CHAR_BIT))
 #define BITS_PER_BYTE	8
+#define BIT(nr)		(1UL << (nr))
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)

@@ -20,21 +20,21 @@
 long kshim_fail_alloc_after = -1;
 unsigned long kshim_live_allocs;
 
-typedef struct sk_test {
+struct sk_test {
 	const char *name;
 	int failures;
 	jmp_buf abort;
 	void **allocs;
 	size_t nallocs;
-} sk_test_t;
+};
 
 struct sk_case {
 	const char *name;
-	void (*fn)(sk_test_t *test);
+	void (*fn)(struct sk_test *test);
 };
 
 __attribute__((format(printf, 4, 5)))
-static void sk_report(sk_test_t *t, const char *file, int line,
+static void sk_report(struct sk_test *t, const char *file, int line,
 		      const char *fmt, ...)
 {
 	va_list ap;
@@ -48,7 +48,7 @@ static void sk_report(sk_test_t *t, const char *file, int line,
 	fflush(stdout);
 }
 
-static void *sk_alloc(sk_test_t *t, size_t n, size_t size)
+static void *sk_alloc(struct sk_test *t, size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	void **a;
@@ -65,7 +65,7 @@ static void *sk_alloc(sk_test_t *t, size_t n, size_t size)
 	return p;
 }
 
-#define SK_TEST(fn)		static void fn(sk_test_t *test)
+#define SK_TEST(fn)		static void fn(struct sk_test *test)
 #define SK_FAIL(...)		sk_report(test, __FILE__, __LINE__, __VA_ARGS__)
 #define SK_EXPECT(c)		do { if (!(c)) SK_FAIL("expected %s", #c); } while (0)
 #define SK_EXPECT_MSG(c, ...)	do { if (!(c)) SK_FAIL(__VA_ARGS__); } while (0)
@@ -99,7 +99,7 @@ static void *sk_alloc(sk_test_t *t, size_t n, size_t size)
 static int sk_run_one(const struct sk_case *c)
 {
 	/* static: its fields change between setjmp() and longjmp() */
-	static sk_test_t t;
+	static struct sk_test t;
 	static unsigned long live;
 	size_t j;
 
