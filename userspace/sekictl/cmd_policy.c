@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sekictl policy add|set|del|list|show: SEKISHO_CMD_POLICY_*.
+ *
+ * Rules: "ACTION PROTO PREFIX [PORTS]", one per --file line or one per
+ * argument.  Big policies go out in one message (atomic replacement) and
+ * are split into several POLICY nests when they exceed what one netlink
+ * attribute can hold (see sk_encode_policy()).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nl.h"
+#include "sekictl.h"
+#include "skjson.h"
+
+#define RULES_FILE_MAX (32u << 20)
+
+void sk_help_policy(FILE *f)
+{
+	fprintf(f,
+"sekictl policy add DEV ID [--file FILE|-] [RULE ...]\n"
+"sekictl policy set DEV ID [--file FILE|-] [RULE ...]   (replaces all rules)\n"
+"sekictl policy del DEV ID\n"
+"sekictl policy list|show DEV [ID] [--json]\n"
+"  RULE: allow|deny any|tcp|udp|icmp|icmpv6 PREFIX [PORT|PORT-PORT], one quoted\n"
+"        argument each, e.g. 'allow tcp 10.0.0.5 22' 'allow udp 10.1.0.0/16 1000-2000'\n"
+"        PREFIX: ADDR, ADDR/LEN, any4, any6; the implicit last rule is deny\n");
+}
+
+static int add_rule(void *ctx, const struct sk_rule *r)
+{
+	struct sk_policy_args *a = ctx;
+
+	if (a->nrules >= SEKISHO_MAX_RULES)
+		return -1;
+	if (a->nrules == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 64;
+		struct sk_rule *nr = realloc(a->rules, ncap * sizeof(*nr));
+
+		if (!nr)
+			return -1;
+		a->rules = nr;
+		a->cap = ncap;
+	}
+	a->rules[a->nrules++] = *r;
+	return 0;
+}
+
+void sk_policy_args_free(struct sk_policy_args *a)
+{
+	free(a->rules);
+	a->rules = NULL;
+	a->nrules = a->cap = 0;
+}
+
+int sk_policy_args_parse(int argc, char **argv, struct sk_policy_args *a,
+			 char *err, size_t errlen)
+{
+	char e2[SK_ERRLEN];
+	const char *file = NULL, *v;
+	int i, r;
+
+	memset(a, 0, sizeof(*a));
+	if (argc < 2) {
+		snprintf(err, errlen, "expected DEV ID");
+		return -1;
+	}
+	a->dev = argv[0];
+	if (sk_parse_u32(argv[1], &a->id, e2, sizeof(e2)) || !a->id) {
+		snprintf(err, errlen, "policy ID: '%s' is not a number 1..4294967295",
+			 argv[1]);
+		return -1;
+	}
+	/* options first, so --file rules come before argv rules */
+	for (i = 2; i < argc; i++) {
+		v = NULL;
+		r = sk_opt(argc, argv, &i, "file", &v, err, errlen);
+		if (r < 0)
+			return -1;
+		if (r) {
+			if (file) {
+				snprintf(err, errlen, "--file given twice");
+				return -1;
+			}
+			file = v;
+		} else if (argv[i][0] == '-') {
+			snprintf(err, errlen, "unknown option '%s'", argv[i]);
+			return -1;
+		}
+	}
+	if (file) {
+		char *buf;
+		size_t len;
+
+		if (sk_read_file(file, RULES_FILE_MAX, &buf, &len, e2, sizeof(e2))) {
+			snprintf(err, errlen, "--file: %s", e2);
+			return -1;
+		}
+		r = sk_parse_rules_text(buf, len, add_rule, a, e2, sizeof(e2));
+		free(buf);
+		if (r) {
+			snprintf(err, errlen, "--file %s: %s%s", file, e2,
+				 a->nrules >= SEKISHO_MAX_RULES ? " (the limit is 65536)" : "");
+			sk_policy_args_free(a);
+			return -1;
+		}
+	}
+	for (i = 2; i < argc; i++) {
+		struct sk_rule rule;
+
+		if (sk_flag(argv[i], "file")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--file=", 7))
+			continue;
+		if (sk_parse_rule(argv[i], &rule, e2, sizeof(e2))) {
+			snprintf(err, errlen, "rule %s", e2);
+			sk_policy_args_free(a);
+			return -1;
+		}
+		if (add_rule(a, &rule)) {
+			snprintf(err, errlen, "more than %d rules", SEKISHO_MAX_RULES);
+			sk_policy_args_free(a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int policy_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set)
+{
+	struct sk_policy_args a;
+	char err[SK_ERRLEN];
+	unsigned int ifindex;
+	struct sk_msg m;
+	struct sk_nl nl;
+	int ret = SK_EXIT_FAIL;
+
+	if (sk_policy_args_parse(argc, argv, &a, err, sizeof(err)))
+		return sk_usage(ctx, "%s", err);
+	ifindex = sk_ifindex(ctx, a.dev);
+	if (!ifindex)
+		goto out;
+	if (sk_nl_open(&nl, ctx->what))
+		goto out;
+	if (sk_msg_new(&m, &nl, is_set ? SEKISHO_CMD_POLICY_SET : SEKISHO_CMD_POLICY_NEW,
+		       0, sk_policy_msg_size(a.rules, a.nrules) + 256))
+		goto out_nl;
+	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	if (sk_encode_policy(&m, a.id, a.rules, a.nrules)) {
+		sk_fail(ctx, "internal error: policy does not fit the message");
+	} else if (!sk_nl_do(&nl, &m, NULL, NULL)) {
+		ret = SK_EXIT_OK;
+		fprintf(ctx->out, is_set ? "policy %u on %s replaced (%zu rule%s)\n"
+					 : "policy %u added to %s (%zu rule%s)\n",
+			a.id, a.dev, a.nrules, a.nrules == 1 ? "" : "s");
+	}
+	sk_msg_free(&m, false);
+out_nl:
+	sk_nl_close(&nl);
+out:
+	sk_policy_args_free(&a);
+	return ret;
+}
+
+static int policy_del(struct sk_ctx *ctx, int argc, char **argv)
+{
+	char e2[SK_ERRLEN];
+	unsigned int ifindex;
+	struct sk_msg m;
+	struct sk_nl nl;
+	struct nlattr *p;
+	uint32_t id;
+	int ret;
+
+	if (argc < 2)
+		return sk_usage(ctx, "expected DEV ID");
+	if (argc > 2)
+		return sk_usage(ctx, "unexpected argument '%s'", argv[2]);
+	if (sk_parse_u32(argv[1], &id, e2, sizeof(e2)) || !id)
+		return sk_usage(ctx, "policy ID: '%s' is not a number 1..4294967295",
+				argv[1]);
+	ifindex = sk_ifindex(ctx, argv[0]);
+	if (!ifindex)
+		return SK_EXIT_FAIL;
+	if (sk_nl_open(&nl, ctx->what))
+		return SK_EXIT_FAIL;
+	if (sk_msg_new(&m, &nl, SEKISHO_CMD_POLICY_DEL, 0, 256)) {
+		sk_nl_close(&nl);
+		return SK_EXIT_FAIL;
+	}
+	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	p = sk_nest_start(&m, SEKISHO_A_POLICY);
+	sk_put_u32(&m, SEKISHO_A_POLICY_ID, id);
+	sk_nest_end(&m, p);
+	ret = sk_nl_do(&nl, &m, NULL, NULL) ? SK_EXIT_FAIL : SK_EXIT_OK;
+	sk_msg_free(&m, false);
+	sk_nl_close(&nl);
+	if (!ret)
+		fprintf(ctx->out, "policy %u removed from %s\n", id, argv[0]);
+	return ret;
+}
+
+static int policy_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sk_vec *pols = data;
+	const struct nlattr *a;
+
+	/* several POLICY nests per message are allowed (split policies) */
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == SEKISHO_A_POLICY &&
+		    sk_decode_policy(a, pols))
+			return -EBADMSG;
+	return 0;
+}
+
+static void policy_reset(void *data)
+{
+	sk_policies_free(data);
+}
+
+static bool policy_incomplete(void *data)
+{
+	return sk_policies_incomplete(data);
+}
+
+static int policy_dump(struct sk_ctx *ctx, struct sk_nl *nl, uint32_t ifindex,
+		       struct sk_vec *pols)
+{
+	struct sk_msg m;
+	int ret;
+
+	if (sk_msg_new(&m, nl, SEKISHO_CMD_POLICY_GET, 0, 256))
+		return SK_EXIT_FAIL;
+	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	ret = sk_nl_dump(nl, &m, policy_cb, policy_reset, policy_incomplete, pols);
+	sk_msg_free(&m, false);
+	if (ret == -EBADMSG)
+		return sk_fail(ctx, "malformed reply from the kernel");
+	return ret ? SK_EXIT_FAIL : SK_EXIT_OK;
+}
+
+static int policy_get_one(struct sk_ctx *ctx, struct sk_nl *nl,
+			  uint32_t ifindex, uint32_t id, struct sk_vec *pols)
+{
+	struct sk_msg m;
+	struct nlattr *p;
+	int ret;
+	size_t i, keep = 0;
+
+	if (sk_msg_new(&m, nl, SEKISHO_CMD_POLICY_GET, 0, 256))
+		return SK_EXIT_FAIL;
+	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	p = sk_nest_start(&m, SEKISHO_A_POLICY);
+	sk_put_u32(&m, SEKISHO_A_POLICY_ID, id);
+	sk_nest_end(&m, p);
+	/* a policy too big for one reply: fall back to the (split) dump */
+	nl->quiet_errno = EMSGSIZE;
+	ret = sk_nl_do(nl, &m, policy_cb, pols);
+	nl->quiet_errno = 0;
+	if (ret == -EMSGSIZE || (!ret && sk_policies_incomplete(pols))) {
+		sk_policies_free(pols);
+		ret = policy_dump(ctx, nl, ifindex, pols);
+		if (ret)
+			goto out;
+		for (i = 0; i < pols->n; i++) {
+			struct sk_policy *q = (struct sk_policy *)pols->items + i;
+
+			if (q->id == id)
+				((struct sk_policy *)pols->items)[keep++] = *q;
+			else
+				free(q->rules);
+		}
+		pols->n = keep;
+		if (!keep)
+			ret = sk_fail(ctx, "policy %u: %s", id, strerror(ENOENT));
+	} else if (ret) {
+		ret = SK_EXIT_FAIL;
+	}
+out:
+	sk_msg_free(&m, false);
+	return ret;
+}
+
+static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
+{
+	struct sk_vec pols = { .size = sizeof(struct sk_policy) };
+	const char *dev = NULL, *ids = NULL;
+	char e2[SK_ERRLEN];
+	bool json = false;
+	unsigned int ifindex;
+	struct sk_nl nl;
+	uint32_t id = 0;
+	int i, ret;
+	size_t k;
+
+	for (i = 0; i < argc; i++) {
+		if (sk_flag(argv[i], "json"))
+			json = true;
+		else if (argv[i][0] == '-')
+			return sk_usage(ctx, "unknown option '%s'", argv[i]);
+		else if (!dev)
+			dev = argv[i];
+		else if (!ids)
+			ids = argv[i];
+		else
+			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
+	}
+	if (!dev)
+		return sk_usage(ctx, "expected DEV");
+	if (ids && (sk_parse_u32(ids, &id, e2, sizeof(e2)) || !id))
+		return sk_usage(ctx, "policy ID: '%s' is not a number 1..4294967295",
+				ids);
+	ifindex = sk_ifindex(ctx, dev);
+	if (!ifindex)
+		return SK_EXIT_FAIL;
+	if (sk_nl_open(&nl, ctx->what))
+		return SK_EXIT_FAIL;
+	ret = ids ? policy_get_one(ctx, &nl, ifindex, id, &pols)
+		  : policy_dump(ctx, &nl, ifindex, &pols);
+	sk_nl_close(&nl);
+	if (ret)
+		goto out;
+	if (json) {
+		struct sk_json j;
+
+		sk_json_init(&j, ctx->out);
+		if (!ids)
+			sk_json_arr_begin(&j, NULL);
+		for (k = 0; k < pols.n; k++)
+			sk_json_policy(&j, (struct sk_policy *)pols.items + k);
+		if (!ids)
+			sk_json_arr_end(&j);
+		fputc('\n', ctx->out);
+	} else {
+		for (k = 0; k < pols.n; k++) {
+			if (k)
+				fputc('\n', ctx->out);
+			sk_print_policy(ctx->out, (struct sk_policy *)pols.items + k, dev);
+		}
+	}
+out:
+	sk_policies_free(&pols);
+	sk_vec_free(&pols);
+	return ret;
+}
+
+int sk_cmd_policy(struct sk_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 1)
+		return sk_usage(ctx, "expected add, set, del, list or show");
+	if (!strcmp(argv[0], "add")) {
+		ctx->what = "policy add";
+		return policy_add_set(ctx, argc - 1, argv + 1, false);
+	}
+	if (!strcmp(argv[0], "set")) {
+		ctx->what = "policy set";
+		return policy_add_set(ctx, argc - 1, argv + 1, true);
+	}
+	if (!strcmp(argv[0], "del")) {
+		ctx->what = "policy del";
+		return policy_del(ctx, argc - 1, argv + 1);
+	}
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show")) {
+		ctx->what = !strcmp(argv[0], "list") ? "policy list" : "policy show";
+		return policy_list(ctx, argc - 1, argv + 1);
+	}
+	return sk_usage(ctx, "unknown verb '%s' (expected add, set, del, list or show)",
+			argv[0]);
+}
