@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the sekictl nouns: messages, option scanning, device
+ * names.  Kept apart from main.c so the unit tests can link them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "sekictl.h"
+
+int sk_fail(const struct sk_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sekictl: %s: ", ctx->what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return SK_EXIT_FAIL;
+}
+
+int sk_usage(const struct sk_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	char noun[32];
+	size_t n = strcspn(ctx->what, " ");
+
+	fprintf(stderr, "sekictl: %s: ", ctx->what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (n >= sizeof(noun))
+		n = sizeof(noun) - 1;
+	memcpy(noun, ctx->what, n);
+	noun[n] = '\0';
+	fprintf(stderr, "Try 'sekictl %s help'.\n", noun);
+	return SK_EXIT_USAGE;
+}
+
+int sk_opt(int argc, char **argv, int *i, const char *name, const char **val,
+	   char *err, size_t errlen)
+{
+	const char *a = argv[*i];
+	size_t nl = strlen(name);
+
+	if (strncmp(a, "--", 2) || strncmp(a + 2, name, nl))
+		return 0;
+	if (a[2 + nl] == '=') {
+		*val = a + 3 + nl;
+		return 1;
+	}
+	if (a[2 + nl] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		snprintf(err, errlen, "--%s needs a value", name);
+		return -1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+bool sk_flag(const char *arg, const char *name)
+{
+	return !strncmp(arg, "--", 2) && !strcmp(arg + 2, name);
+}
+
+unsigned int sk_ifindex(const struct sk_ctx *ctx, const char *dev)
+{
+	unsigned int idx;
+
+	if (strlen(dev) >= IF_NAMESIZE) {
+		sk_fail(ctx, "device name '%s' is longer than %d characters", dev,
+			IF_NAMESIZE - 1);
+		return 0;
+	}
+	idx = if_nametoindex(dev);
+	if (!idx)
+		sk_fail(ctx, "device '%s': %s", dev,
+			errno == ENODEV ? "no such device" : strerror(errno));
+	return idx;
+}
