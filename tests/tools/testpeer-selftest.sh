@@ -110,6 +110,9 @@ stop() {
 	eval "p=\$pid_$1"
 	kill "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
+	# anything the tunnel said (sanitizer reports, warnings) as comments
+	[ -s "$tmp/$1.err" ] && sed "s/^/# tunnel $1: /" "$tmp/$1.err"
+	return 0
 }
 
 # stat NAME KEY: refreshes the stats file (SIGUSR1) and prints KEY's value
@@ -250,7 +253,7 @@ run_rekey() {
 	check "rekey: B received epoch 1 ($e1) and epoch 2 ($e2) records" \
 		test "$e1" -ge 40 -a "$e2" -ge 60
 	[ $quick = 0 ] && iperf_test 10.99.0.2 "rekey during iperf3 (B switches mid-run)"
-	check "rekey: B's tx moved to epoch 2" test "$(stat b tx_epoch)" = 2
+	[ $quick = 0 ] && check "rekey: B's tx moved to epoch 2" test "$(stat b tx_epoch)" = 2
 	check "rekey: no authentication or replay drops" \
 		test "$(stat a drop_auth)$(stat b drop_auth)$(stat a drop_replay)$(stat b drop_replay)" = 0000
 	stop a
