@@ -130,6 +130,36 @@ int sk_policy_args_parse(int argc, char **argv, struct sk_policy_args *a,
 	return 0;
 }
 
+static int policy_get_one(struct sk_ctx *ctx, struct sk_nl *nl,
+			  uint32_t ifindex, uint32_t id, struct sk_vec *pols);
+
+/*
+ * After sending a split policy, read back how many rules the kernel holds:
+ * a module that looked only at the last POLICY nest would otherwise have
+ * installed a fraction of the rules without saying so.
+ */
+static int verify_count(struct sk_ctx *ctx, struct sk_nl *nl,
+			unsigned int ifindex, const struct sk_policy_args *a)
+{
+	struct sk_vec pols = { .size = sizeof(struct sk_policy) };
+	const struct sk_policy *p;
+	size_t have;
+	int ret;
+
+	ret = policy_get_one(ctx, nl, ifindex, a->id, &pols);
+	if (!ret && pols.n) {
+		p = pols.items;
+		have = p->has_num_rules ? p->num_rules : p->nrules;
+		if (have != a->nrules)
+			ret = sk_fail(ctx,
+				      "the kernel holds %zu of the %zu rules: it did not take the policy split over several POLICY attributes (see Documentation/sekictl.md)",
+				      have, a->nrules);
+	}
+	sk_policies_free(&pols);
+	sk_vec_free(&pols);
+	return ret;
+}
+
 static int policy_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set)
 {
 	struct sk_policy_args a;
@@ -137,7 +167,7 @@ static int policy_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set
 	unsigned int ifindex;
 	struct sk_msg m;
 	struct sk_nl nl;
-	int ret = SK_EXIT_FAIL;
+	int ret = SK_EXIT_FAIL, split;
 
 	if (sk_policy_args_parse(argc, argv, &a, err, sizeof(err)))
 		return sk_usage(ctx, "%s", err);
@@ -150,9 +180,11 @@ static int policy_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set
 		       0, sk_policy_msg_size(a.rules, a.nrules) + 256))
 		goto out_nl;
 	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	if (sk_encode_policy(&m, a.id, a.rules, a.nrules)) {
+	split = sk_encode_policy(&m, a.id, a.rules, a.nrules);
+	if (split < 0) {
 		sk_fail(ctx, "internal error: policy does not fit the message");
-	} else if (!sk_nl_do(&nl, &m, NULL, NULL)) {
+	} else if (!sk_nl_do(&nl, &m, NULL, NULL) &&
+		   !(split && verify_count(ctx, &nl, ifindex, &a))) {
 		ret = SK_EXIT_OK;
 		fprintf(ctx->out, is_set ? "policy %u on %s replaced (%zu rule%s)\n"
 					 : "policy %u added to %s (%zu rule%s)\n",

@@ -625,5 +625,5 @@ int sk_encode_policy(struct sk_msg *m, uint32_t id, const struct sk_rule *rules,
 		if (m->overflow)
 			return -1;
 	}
-	return 0;
+	return 1;
 }

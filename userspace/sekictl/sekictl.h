@@ -135,7 +135,10 @@ void sk_policies_free(struct sk_vec *policies);
 /* true if some policy has fewer rules than NUM_RULES announced */
 bool sk_policies_incomplete(const struct sk_vec *policies);
 
-/* Encode rules into a POLICY_NEW/SET request (possibly split; see docs). */
+/*
+ * Encode rules into a POLICY_NEW/SET request: returns 0 for the plain form,
+ * 1 when split over several POLICY nests (see docs), -1 on overflow.
+ */
 struct sk_msg;
 int sk_encode_policy(struct sk_msg *m, uint32_t id, const struct sk_rule *rules,
 		     size_t n);
