@@ -1563,8 +1563,6 @@ static int cmd_send(int argc, char **argv)
 		die("--repeat: must be at least 1");
 	if (expect != E_UNSET && !wait_ms)
 		die("--expect needs --wait-reply MS");
-	if (wait_ms && expect == E_UNSET)
-		expect = E_UNSET;	/* print whatever comes back */
 	if (!same_seq && seq + repeat - 1 >= SEQ_LIMIT)
 		die("--seq + --repeat passes 2^48 - 1");
 	parse_endpoint_opt("local", local, &le);
