@@ -25,6 +25,8 @@ static const struct sk_cmd commands[] = {
 	{ "monitor", sk_cmd_monitor, sk_help_monitor, "print kernel events" },
 	{ "socket", sk_cmd_socket, sk_help_socket,
 	  "hold a UDP socket open for tests" },
+	{ "batch", sk_cmd_batch, sk_help_batch,
+	  "run many commands from a file, one per line" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -52,7 +54,6 @@ static void help_all(FILE *f)
 int main(int argc, char **argv)
 {
 	struct sk_ctx ctx = { .what = "", .out = stdout };
-	size_t i;
 
 	if (argc < 2) {
 		help_all(stderr);
@@ -68,19 +69,26 @@ int main(int argc, char **argv)
 		       SEKISHO_FAMILY_VERSION);
 		return SK_EXIT_OK;
 	}
+	return sk_dispatch(&ctx, argc - 1, argv + 1);
+}
+
+int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv)
+{
+	size_t i;
+
 	for (i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[1], commands[i].noun))
+		if (strcmp(argv[0], commands[i].noun))
 			continue;
-		if (argc > 2 && (!strcmp(argv[2], "help") ||
-				 !strcmp(argv[2], "--help") ||
-				 !strcmp(argv[2], "-h"))) {
-			commands[i].help(stdout);
+		if (argc > 1 && (!strcmp(argv[1], "help") ||
+				 !strcmp(argv[1], "--help") ||
+				 !strcmp(argv[1], "-h"))) {
+			commands[i].help(ctx->out);
 			return SK_EXIT_OK;
 		}
-		ctx.what = commands[i].noun;
-		return commands[i].run(&ctx, argc - 2, argv + 2);
+		ctx->what = commands[i].noun;
+		return commands[i].run(ctx, argc - 1, argv + 1);
 	}
 	fprintf(stderr, "sekictl: unknown command '%s'\nTry 'sekictl help'.\n",
-		argv[1]);
+		argv[0]);
 	return SK_EXIT_USAGE;
 }

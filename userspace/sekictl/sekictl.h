@@ -217,6 +217,9 @@ int sk_cmd_key(struct sk_ctx *ctx, int argc, char **argv);
 int sk_cmd_policy(struct sk_ctx *ctx, int argc, char **argv);
 int sk_cmd_monitor(struct sk_ctx *ctx, int argc, char **argv);
 int sk_cmd_socket(struct sk_ctx *ctx, int argc, char **argv);
+int sk_cmd_batch(struct sk_ctx *ctx, int argc, char **argv);
+/* Runs one command line (argv[0] is the noun) through the table in main.c. */
+int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv);
 void sk_help_show(FILE *f);
 void sk_help_dev(FILE *f);
 void sk_help_peer(FILE *f);
@@ -224,6 +227,7 @@ void sk_help_key(FILE *f);
 void sk_help_policy(FILE *f);
 void sk_help_monitor(FILE *f);
 void sk_help_socket(FILE *f);
+void sk_help_batch(FILE *f);
 
 /* dumps shared by show, dev and peer */
 struct sk_nl;
