@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Record keys and per-record AEAD requests.  All crypto goes through the
+ * kernel crypto API: "gcm(aes)" for both AES-GCM suites (the 12-byte nonce
+ * is salt | explicit nonce, built by record.c) and
+ * "rfc7539(chacha20,poly1305)" for ChaCha20-Poly1305.  Either may complete
+ * asynchronously (on x86, AES-NI GCM defers to cryptd whenever the FPU is
+ * not usable), so every user handles -EINPROGRESS / -EBUSY.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "crypto.h"
+#include "main.h"
+
+static const char *sekisho_aead_name(u32 cipher)
+{
+	switch (cipher) {
+	case SEKISHO_CIPHER_AES128_GCM:
+	case SEKISHO_CIPHER_AES256_GCM:
+		return "gcm(aes)";
+	case SEKISHO_CIPHER_CHACHA20_POLY1305:
+		return "rfc7539(chacha20,poly1305)";
+	}
+	return NULL;
+}
+
+static struct crypto_aead *sekisho_aead_new(u32 cipher, const u8 *key,
+					    const char **why)
+{
+	const char *name = sekisho_aead_name(cipher);
+	struct crypto_aead *tfm;
+	int ret;
+
+	if (!name) {
+		*why = "unknown cipher";
+		return ERR_PTR(-EINVAL);
+	}
+	tfm = crypto_alloc_aead(name, 0, 0);
+	if (IS_ERR(tfm)) {
+		*why = "AEAD transform not available in this kernel";
+		return tfm;
+	}
+	if (crypto_aead_ivsize(tfm) != SEKISHO_REC_NONCE_LEN) {
+		*why = "AEAD transform has an unexpected nonce size";
+		ret = -EINVAL;
+		goto err;
+	}
+	ret = crypto_aead_setkey(tfm, key, sekisho_rec_key_len(cipher));
+	if (ret) {
+		*why = "the AEAD transform refused the key";
+		goto err;
+	}
+	ret = crypto_aead_setauthsize(tfm, SEKISHO_REC_TAG_LEN);
+	if (ret) {
+		*why = "the AEAD transform refused a 16-byte tag";
+		goto err;
+	}
+	return tfm;
+
+err:
+	crypto_free_aead(tfm);
+	return ERR_PTR(ret);
+}
+
+static void sekisho_key_destroy(struct sekisho_key *key)
+{
+	/* crypto_free_aead() wipes the transform contexts (the keys) */
+	if (key->tx_tfm)
+		crypto_free_aead(key->tx_tfm);
+	if (key->rx_tfm)
+		crypto_free_aead(key->rx_tfm);
+	/* and this the IVs */
+	kfree_sensitive(key);
+}
+
+struct sekisho_key *sekisho_key_create(const struct sekisho_key_params *p,
+				       const char **why)
+{
+	unsigned int ivlen = sekisho_rec_iv_len(p->cipher);
+	struct sekisho_key *key;
+	struct crypto_aead *tfm;
+
+	key = kzalloc(sizeof(*key), GFP_KERNEL);
+	if (!key) {
+		*why = "out of memory";
+		return ERR_PTR(-ENOMEM);
+	}
+	refcount_set(&key->refcnt, 1);
+	key->epoch = p->epoch;
+	key->cipher = p->cipher;
+	atomic64_set(&key->tx_next, p->tx_seq);
+	spin_lock_init(&key->replay_lock);
+	if (p->rx_seq_set)
+		sekisho_replay_init_seen(&key->replay, p->rx_seq);
+	else
+		sekisho_replay_init(&key->replay);
+	memcpy(key->tx_iv, p->tx_iv, ivlen);
+	memcpy(key->rx_iv, p->rx_iv, ivlen);
+
+	tfm = sekisho_aead_new(p->cipher, p->tx_key, why);
+	if (IS_ERR(tfm))
+		goto err;
+	key->tx_tfm = tfm;
+	tfm = sekisho_aead_new(p->cipher, p->rx_key, why);
+	if (IS_ERR(tfm))
+		goto err;
+	key->rx_tfm = tfm;
+	return key;
+
+err:
+	sekisho_key_destroy(key);
+	return ERR_CAST(tfm);
+}
+
+static void sekisho_key_free_work(struct work_struct *work)
+{
+	struct sekisho_key *key = container_of(to_rcu_work(work),
+					       struct sekisho_key, free_work);
+
+	sekisho_key_destroy(key);
+}
+
+/*
+ * Datapath readers find keys under RCU without a reference, so the key is
+ * freed a grace period after the last reference is gone; crypto_free_aead()
+ * may sleep, hence a work item rather than an RCU callback.
+ */
+void sekisho_key_put(struct sekisho_key *key)
+{
+	if (!key || !refcount_dec_and_test(&key->refcnt))
+		return;
+	INIT_RCU_WORK(&key->free_work, sekisho_key_free_work);
+	queue_rcu_work(sekisho_wq, &key->free_work);
+}
+
+struct sekisho_key *sekisho_key_get(struct sekisho_key __rcu **slot)
+{
+	struct sekisho_key *key;
+
+	rcu_read_lock();
+	key = rcu_dereference(*slot);
+	if (key && !refcount_inc_not_zero(&key->refcnt))
+		key = NULL;
+	rcu_read_unlock();
+	return key;
+}
+
+bool sekisho_key_rx_seq(struct sekisho_key *key, u64 *seq)
+{
+	bool any;
+
+	spin_lock_bh(&key->replay_lock);
+	any = key->replay.any;
+	*seq = key->replay.right;
+	spin_unlock_bh(&key->replay_lock);
+	return any;
+}
+
+/*
+ * One allocation per record: the context, then the scatterlist, then the
+ * AEAD request with the transform's private request space (aligned as the
+ * crypto API wants it), the same layout esp4 uses.
+ */
+struct sekisho_crypto_ctx *sekisho_crypto_ctx_alloc(struct crypto_aead *tfm,
+						    unsigned int nsg)
+{
+	struct sekisho_crypto_ctx *ctx;
+	size_t sg_off, req_off, len;
+
+	sg_off = ALIGN(sizeof(*ctx), __alignof__(struct scatterlist));
+	req_off = ALIGN(sg_off + nsg * sizeof(struct scatterlist),
+			crypto_tfm_ctx_alignment());
+	len = req_off + sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
+
+	ctx = kmalloc(len, GFP_ATOMIC | __GFP_NOWARN);
+	if (!ctx)
+		return NULL;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->sg = (struct scatterlist *)((u8 *)ctx + sg_off);
+	ctx->req = (struct aead_request *)((u8 *)ctx + req_off);
+	sg_init_table(ctx->sg, nsg);
+	aead_request_set_tfm(ctx->req, tfm);
+	return ctx;
+}
+
+void sekisho_crypto_ctx_free(struct sekisho_crypto_ctx *ctx)
+{
+	kfree(ctx);
+}

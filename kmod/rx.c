@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive: DTLS 1.2 records from a transport socket.
+ *
+ * sekisho_udp_recv() is the socket's UDP encap_rcv hook (softirq, RCU held).
+ * It keeps only application-data records of a known peer's current epochs;
+ * everything else (handshakes, alerts, ChangeCipherSpec, records of unknown
+ * peers or epochs, several records in one datagram) returns 1 and reaches
+ * the socket's userspace owner unchanged.  For a kept record:
+ *
+ *   replay pre-check -> decrypt in place (maybe asynchronously)
+ *   -> tag verified? -> replay update -> payload type:
+ *      DATA      inner IP checks, anti-spoofing, allowlist, deliver
+ *      DPD_REQ   echoed as DPD_RESP (same length and content) by tx.c
+ *      KEEPALIVE, DPD_RESP  consumed
+ *      other     dropped (DISCONNECT and TERMINATE travel on CSTP)
+ *
+ * Hot path: no printk, counters only.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/udp.h>
+
+#include "compat.h"
+#include "crypto.h"
+#include "datapath.h"
+#include "events.h"
+#include "main.h"
+#include "peer.h"
+#include "policy.h"
+#include "socket.h"
+
+static void sekisho_rx_count(struct sekisho_peer *peer, enum sekisho_stat s)
+{
+	sekisho_stats_inc(peer->sdev->stats, s);
+	sekisho_stats_inc(peer->stats, s);
+}
+
+/* a rate-limited sample of a denied packet for the audit log */
+static void sekisho_rx_deny_sample(struct sekisho_peer *peer, u8 family,
+				   const void *saddr, const void *daddr,
+				   u8 proto, int dport)
+{
+	unsigned int ms = READ_ONCE(sekisho_deny_interval_ms);
+	unsigned long now = jiffies, next;
+
+	if (!ms)
+		return;
+	next = READ_ONCE(peer->deny_next);
+	if (time_before(now, next) ||
+	    cmpxchg(&peer->deny_next, next, now + msecs_to_jiffies(ms)) != next) {
+		atomic_inc(&peer->deny_suppressed);
+		return;
+	}
+	sekisho_ev_policy_deny(peer, family, saddr, daddr, proto, dport,
+			       atomic_xchg(&peer->deny_suppressed, 0));
+}
+
+/*
+ * A DATA payload: skb->data at the inner IP header.  Check it, check that
+ * the peer may send from its source, apply the peer's allowlist, deliver.
+ */
+static void sekisho_rx_data(struct sekisho_peer *peer, struct sk_buff *skb)
+{
+	struct sekisho_dev *sdev = peer->sdev;
+	const struct sekisho_peer_cfg *cfg;
+	const void *saddr, *daddr;
+	bool first_frag;
+	unsigned int len;
+	int l4off, dport = -1;
+	u8 family, proto;
+
+	if (!pskb_may_pull(skb, 1))
+		goto malformed;
+	switch (skb->data[0] >> 4) {
+	case 4: {
+		const struct iphdr *iph;
+		unsigned int ihl, tot;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			goto malformed;
+		iph = (const struct iphdr *)skb->data;
+		ihl = iph->ihl * 4;
+		tot = ntohs(iph->tot_len);
+		if (ihl < sizeof(*iph) || tot < ihl || tot > skb->len)
+			goto malformed;
+		if (pskb_trim(skb, tot) || !pskb_may_pull(skb, ihl))
+			goto malformed;
+		skb_reset_network_header(skb);
+		iph = ip_hdr(skb);
+		family = AF_INET;
+		proto = iph->protocol;
+		l4off = ihl;
+		first_frag = !(iph->frag_off & htons(IP_OFFSET));
+		saddr = &iph->saddr;
+		daddr = &iph->daddr;
+		skb->protocol = htons(ETH_P_IP);
+		break;
+	}
+	case 6: {
+		const struct ipv6hdr *ip6h;
+		__be16 frag_off = 0;
+		unsigned int tot;
+		u8 nexthdr;
+
+		if (!pskb_may_pull(skb, sizeof(*ip6h)))
+			goto malformed;
+		ip6h = (const struct ipv6hdr *)skb->data;
+		tot = sizeof(*ip6h) + ntohs(ip6h->payload_len);
+		if (tot > skb->len || pskb_trim(skb, tot))
+			goto malformed;
+		skb_reset_network_header(skb);
+		ip6h = ipv6_hdr(skb);
+		nexthdr = ip6h->nexthdr;
+		l4off = ipv6_skip_exthdr(skb, sizeof(*ip6h), &nexthdr,
+					 &frag_off);
+		if (l4off < 0)
+			goto malformed;
+		family = AF_INET6;
+		proto = nexthdr;
+		first_frag = !(ntohs(frag_off) & ~0x7);
+		saddr = &ip6h->saddr;
+		daddr = &ip6h->daddr;
+		skb->protocol = htons(ETH_P_IPV6);
+		break;
+	}
+	default:
+		goto malformed;
+	}
+
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && first_frag) {
+		__be16 _ports[2];
+		const __be16 *ports;
+
+		ports = skb_header_pointer(skb, l4off, sizeof(_ports), _ports);
+		if (ports)
+			dport = ntohs(ports[1]);
+	}
+
+	rcu_read_lock();
+	cfg = rcu_dereference(peer->cfg);
+	if (unlikely(!cfg)) {
+		/* removed while the record was in the crypto layer */
+		rcu_read_unlock();
+		kfree_skb(skb);
+		return;
+	}
+	if (!sekisho_peer_src_ok(cfg, family, saddr)) {
+		rcu_read_unlock();
+		sekisho_rx_count(peer, SEKISHO_STAT_DROP_SPOOF);
+		kfree_skb(skb);
+		return;
+	}
+	if (!sekisho_policy_allows(cfg->policy, family, daddr, proto, dport)) {
+		rcu_read_unlock();
+		sekisho_rx_count(peer, SEKISHO_STAT_DROP_POLICY);
+		sekisho_rx_deny_sample(peer, family, saddr, daddr, proto, dport);
+		kfree_skb(skb);
+		return;
+	}
+	rcu_read_unlock();
+
+	/* a packet received on the sekisho device from here on */
+	len = skb->len;
+	skb_reset_mac_header(skb);
+	skb_reset_mac_len(skb);
+	skb_scrub_packet(skb, !net_eq(dev_net(sdev->dev),
+				      sock_net(peer->ss->sk)));
+	skb_clear_hash(skb);
+	skb->dev = sdev->dev;
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->encapsulation = 0;
+	sekisho_stats_add2(sdev->stats, SEKISHO_STAT_RX_PACKETS, 1,
+			   SEKISHO_STAT_RX_BYTES, len);
+	sekisho_stats_add2(peer->stats, SEKISHO_STAT_RX_PACKETS, 1,
+			   SEKISHO_STAT_RX_BYTES, len);
+	sekisho_dev_deliver(sdev, skb);
+	return;
+
+malformed:
+	sekisho_rx_count(peer, SEKISHO_STAT_DROP_MALFORMED);
+	kfree_skb(skb);
+}
+
+/* the record's tag verified (err == 0) or not; consumes everything */
+static void sekisho_rx_finish(struct sekisho_crypto_ctx *ctx, int err)
+{
+	struct sekisho_peer *peer = ctx->peer;
+	struct sekisho_key *key = ctx->key;
+	struct sk_buff *skb = ctx->skb;
+	unsigned int plen = ctx->plen;
+	u64 seq = ctx->seq;
+	unsigned long now;
+	bool fresh;
+	u8 type;
+
+	sekisho_crypto_ctx_free(ctx);
+	if (unlikely(err)) {
+		sekisho_rx_count(peer, err == -EBADMSG ? SEKISHO_STAT_DROP_AUTH :
+				 SEKISHO_STAT_RX_ERRORS);
+		goto drop;
+	}
+
+	/* authentic: now it may move the window (a concurrent copy may win) */
+	spin_lock(&key->replay_lock);
+	fresh = sekisho_replay_update(&key->replay, seq);
+	spin_unlock(&key->replay_lock);
+	if (!fresh) {
+		sekisho_rx_count(peer, SEKISHO_STAT_DROP_REPLAY);
+		goto drop;
+	}
+
+	now = jiffies;
+	if (READ_ONCE(peer->last_rx) != now)
+		WRITE_ONCE(peer->last_rx, now);
+	if (READ_ONCE(peer->idle_sent))
+		WRITE_ONCE(peer->idle_sent, false);
+	if (ip_hdr(skb)->version == 4)
+		sekisho_peer_learn_local(peer, AF_INET, &ip_hdr(skb)->daddr);
+	else
+		sekisho_peer_learn_local(peer, AF_INET6, &ipv6_hdr(skb)->daddr);
+
+	/* to the plaintext: type byte, then the payload; drop the tag */
+	__skb_pull(skb, SEKISHO_REC_HDR_LEN + sekisho_rec_nonce_len(key->cipher));
+	if (pskb_trim(skb, plen) || !pskb_may_pull(skb, 1)) {
+		sekisho_rx_count(peer, SEKISHO_STAT_RX_ERRORS);
+		goto drop;
+	}
+	sekisho_key_put(key);
+	type = skb->data[0];
+	switch (type) {
+	case SEKISHO_PT_DATA:
+		__skb_pull(skb, 1);
+		sekisho_rx_data(peer, skb);
+		break;
+	case SEKISHO_PT_DPD_REQ:
+		/* the echo: same bytes after the type byte, sealed anew */
+		__skb_pull(skb, 1);
+		if (sekisho_peer_get(peer))
+			sekisho_tx_record(peer, skb, SEKISHO_PT_DPD_RESP, 0);
+		else
+			kfree_skb(skb);
+		break;
+	case SEKISHO_PT_KEEPALIVE:
+		sekisho_rx_count(peer, SEKISHO_STAT_KEEPALIVES);
+		consume_skb(skb);
+		break;
+	case SEKISHO_PT_DPD_RESP:
+		consume_skb(skb);
+		break;
+	default:
+		/*
+		 * COMPRESSED was not negotiated; DISCONNECT and TERMINATE
+		 * are sent on CSTP only; the decrypted record cannot be given
+		 * back to userspace.
+		 */
+		sekisho_rx_count(peer, SEKISHO_STAT_DROP_MALFORMED);
+		kfree_skb(skb);
+		break;
+	}
+	sekisho_peer_put(peer);
+	return;
+
+drop:
+	kfree_skb(skb);
+	sekisho_key_put(key);
+	sekisho_peer_put(peer);
+}
+
+static SEKISHO_CRYPTO_CB(sekisho_rx_done, data, err)
+{
+	struct sekisho_crypto_ctx *ctx = SEKISHO_CB_DATA(data);
+
+	/* a backlogged request entered the queue: the result comes later */
+	if (err == -EINPROGRESS)
+		return;
+	atomic_dec(&ctx->peer->sdev->inflight);
+	local_bh_disable();
+	sekisho_rx_finish(ctx, err);
+	local_bh_enable();
+}
+
+/*
+ * Decrypt the record in place.  skb->data at the DTLS header; the record
+ * fills the skb.  Consumes skb and the references on peer and key.
+ */
+static void sekisho_rx_decrypt(struct sekisho_peer *peer,
+			       struct sekisho_key *key, struct sk_buff *skb,
+			       const struct sekisho_rec_hdr *h)
+{
+	unsigned int nonce_len = sekisho_rec_nonce_len(key->cipher);
+	unsigned int plen = h->len - nonce_len - SEKISHO_REC_TAG_LEN;
+	struct sekisho_dev *sdev = peer->sdev;
+	struct sekisho_crypto_ctx *ctx;
+	struct sk_buff *trailer;
+	int nfrags, ret;
+
+	if (atomic_read(&sdev->inflight) > SEKISHO_MAX_INFLIGHT)
+		goto err;
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		goto err;
+	ctx = sekisho_crypto_ctx_alloc(key->rx_tfm, nfrags + 1);
+	if (!ctx)
+		goto err;
+	ctx->skb = skb;
+	ctx->peer = peer;
+	ctx->key = key;
+	ctx->seq = h->seq;
+	ctx->plen = plen;
+	if (nonce_len)
+		sekisho_rec_gcm_nonce(ctx->iv, key->rx_iv,
+				      skb->data + SEKISHO_REC_HDR_LEN);
+	else
+		sekisho_rec_build_nonce(ctx->iv, key->cipher, key->rx_iv,
+					h->epoch, h->seq);
+	sekisho_rec_build_aad(ctx->aad, h->epoch, h->seq, plen);
+	sg_set_buf(&ctx->sg[0], ctx->aad, SEKISHO_REC_AAD_LEN);
+	ret = skb_to_sgvec(skb, &ctx->sg[1], SEKISHO_REC_HDR_LEN + nonce_len,
+			   plen + SEKISHO_REC_TAG_LEN);
+	if (ret < 0) {
+		sekisho_crypto_ctx_free(ctx);
+		goto err;
+	}
+	aead_request_set_callback(ctx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  sekisho_rx_done, ctx);
+	aead_request_set_crypt(ctx->req, ctx->sg, ctx->sg,
+			       plen + SEKISHO_REC_TAG_LEN, ctx->iv);
+	aead_request_set_ad(ctx->req, SEKISHO_REC_AAD_LEN);
+
+	ret = crypto_aead_decrypt(ctx->req);
+	if (ret == -EINPROGRESS || ret == -EBUSY) {
+		/* ctx belongs to the callback now */
+		atomic_inc(&sdev->inflight);
+		return;
+	}
+	sekisho_rx_finish(ctx, ret);
+	return;
+
+err:
+	sekisho_rx_count(peer, SEKISHO_STAT_RX_ERRORS);
+	kfree_skb(skb);
+	sekisho_key_put(key);
+	sekisho_peer_put(peer);
+}
+
+static struct sekisho_key *sekisho_rx_key(struct sekisho_peer *peer, u16 epoch)
+{
+	struct sekisho_key *key;
+	unsigned int i;
+
+	for (i = 0; i < SEKISHO_NSLOTS; i++) {
+		key = rcu_dereference(peer->keys[i]);
+		if (key && key->epoch == epoch)
+			return key;
+	}
+	return NULL;
+}
+
+static bool sekisho_rx_endpoint(struct sekisho_sock *ss, struct sk_buff *skb,
+				struct sekisho_ep_key *k)
+{
+	__be16 sport = udp_hdr(skb)->source;
+
+	switch (ip_hdr(skb)->version) {
+	case 4:
+		sekisho_ep_key_init(k, ss, AF_INET, &ip_hdr(skb)->saddr, sport);
+		return true;
+	case 6:
+		sekisho_ep_key_init(k, ss, AF_INET6, &ipv6_hdr(skb)->saddr,
+				    sport);
+		return true;
+	}
+	return false;
+}
+
+/* UDP encap_rcv: 0 = consumed, 1 = continue to the socket's queue */
+int sekisho_udp_recv(struct sock *sk, struct sk_buff *skb)
+{
+	struct sekisho_peer *peer;
+	struct sekisho_sock *ss;
+	struct sekisho_dev *sdev;
+	struct sekisho_rec_hdr h;
+	struct sekisho_ep_key k;
+	struct sekisho_key *key;
+	unsigned int dlen;
+	bool fresh;
+	int ret;
+
+	ss = rcu_dereference_sk_user_data(sk);
+	if (unlikely(!ss) || !sekisho_rx_endpoint(ss, skb, &k))
+		return 1;
+	sdev = ss->sdev;
+	dlen = skb->len - sizeof(struct udphdr);
+
+	peer = sekisho_peer_by_endpoint(sdev, &k);
+	if (!peer) {
+		u8 _type;
+		const u8 *type;
+
+		/* a new client's handshake, or data for a session gone */
+		type = skb_header_pointer(skb, sizeof(struct udphdr), 1, &_type);
+		if (type && *type == SEKISHO_REC_TYPE_APPDATA)
+			sekisho_stats_inc(sdev->stats, SEKISHO_STAT_DROP_NO_PEER);
+		sekisho_stats_inc(sdev->stats, SEKISHO_STAT_TO_USERSPACE);
+		return 1;
+	}
+
+	if (dlen < SEKISHO_REC_HDR_LEN)
+		goto malformed;
+	if (!pskb_may_pull(skb, sizeof(struct udphdr) + SEKISHO_REC_HDR_LEN))
+		goto drop;
+	/* with no cipher yet: only the header fields, to find the key */
+	ret = sekisho_rec_parse(skb->data + sizeof(struct udphdr), dlen,
+				SEKISHO_CIPHER_NONE, &h);
+	if (ret == -EINVAL)
+		goto malformed;
+	if (h.type != SEKISHO_REC_TYPE_APPDATA ||
+	    h.version != SEKISHO_DTLS12_VERSION)
+		goto to_user;
+	key = sekisho_rx_key(peer, h.epoch);
+	if (!key)
+		goto to_user;
+	ret = sekisho_rec_parse(skb->data + sizeof(struct udphdr), dlen,
+				key->cipher, &h);
+	if (ret == -ENOENT)
+		goto to_user;
+	if (ret)
+		goto malformed;
+
+	/* cheap rejection of replays and stale records before any crypto */
+	spin_lock(&key->replay_lock);
+	fresh = sekisho_replay_check(&key->replay, h.seq);
+	spin_unlock(&key->replay_lock);
+	if (!fresh) {
+		sekisho_rx_count(peer, SEKISHO_STAT_DROP_REPLAY);
+		goto drop;
+	}
+
+	if (!sekisho_peer_get(peer))
+		goto to_user;
+	if (!refcount_inc_not_zero(&key->refcnt)) {
+		sekisho_peer_put(peer);
+		goto to_user;
+	}
+	__skb_pull(skb, sizeof(struct udphdr));
+	sekisho_rx_decrypt(peer, key, skb, &h);
+	return 0;
+
+to_user:
+	sekisho_rx_count(peer, SEKISHO_STAT_TO_USERSPACE);
+	return 1;
+malformed:
+	sekisho_rx_count(peer, SEKISHO_STAT_DROP_MALFORMED);
+drop:
+	kfree_skb(skb);
+	return 0;
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* /sys/class/net/<dev>/sekisho/ */
+#ifndef _SEKISHO_SYSFS_H
+#define _SEKISHO_SYSFS_H
+
+#include <linux/sysfs.h>
+
+extern const struct attribute_group sekisho_sysfs_group;
+
+#endif /* _SEKISHO_SYSFS_H */
