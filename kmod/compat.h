@@ -15,17 +15,9 @@
 
 /*
  * Crypto completion callbacks: 6.3+ pass the request's data pointer, older
- * kernels the crypto_async_request.  Define callbacks with
- * SEKISHO_CRYPTO_CB(name, data, err) and get the data with SEKISHO_CB_DATA().
+ * kernels the crypto_async_request (whose ->data it is).  Callbacks are
+ * written with an #ifdef SEKISHO_COMPAT_CB_DATA around their signature.
  */
-#ifdef SEKISHO_COMPAT_CB_DATA
-#define SEKISHO_CRYPTO_CB(fn, arg, err) void fn(void *arg, int err)
-#define SEKISHO_CB_DATA(arg) (arg)
-#else
-#define SEKISHO_CRYPTO_CB(fn, arg, err) \
-	void fn(struct crypto_async_request *arg, int err)
-#define SEKISHO_CB_DATA(arg) ((arg)->data)
-#endif
 
 /* Lockless transmit: a feature bit before 6.12, a private flag since. */
 static inline void sekisho_set_lltx(struct net_device *dev)
@@ -50,24 +42,6 @@ static inline void sekisho_set_err(struct netlink_ext_ack *extack,
 	extack->_msg = msg;
 	extack->bad_attr = attr;
 }
-
-/*
- * Formatted extack messages exist since 6.2; older kernels get the fixed
- * fallback text (the bad attribute is still pointed at).
- */
-#ifdef SEKISHO_COMPAT_EXTACK_FMT
-#define SEKISHO_ERR_ATTR_FMT(extack, attr, fallback, fmt, args...)	\
-	do {								\
-		NL_SET_ERR_MSG_FMT(extack, fmt, ##args);		\
-		NL_SET_BAD_ATTR(extack, attr);				\
-	} while (0)
-#else
-#define SEKISHO_ERR_ATTR_FMT(extack, attr, fallback, fmt, args...)	\
-	do {								\
-		sekisho_set_err(extack, attr, fallback);		\
-		no_printk(fmt, ##args);					\
-	} while (0)
-#endif
 
 /* Attributes of a dump request, parsed by the genetlink core. */
 static inline struct nlattr **sekisho_dump_attrs(struct netlink_callback *cb)

@@ -127,6 +127,27 @@ static bool sekisho_nl_need(struct netlink_ext_ack *extack,
 	return false;
 }
 
+void sekisho_nl_err_fmt(struct netlink_ext_ack *extack,
+			const struct nlattr *attr, const char *fallback,
+			const char *fmt, ...)
+{
+#ifdef SEKISHO_COMPAT_EXTACK_FMT
+	va_list ap;
+#endif
+
+	if (!extack)
+		return;
+#ifdef SEKISHO_COMPAT_EXTACK_FMT
+	va_start(ap, fmt);
+	vsnprintf(extack->_msg_buf, sizeof(extack->_msg_buf), fmt, ap);
+	va_end(ap);
+	extack->_msg = extack->_msg_buf;
+#else
+	extack->_msg = fallback;
+#endif
+	extack->bad_attr = attr;
+}
+
 /* the sekisho device named by IFINDEX or IFNAME, with a reference */
 static struct net_device *sekisho_nl_dev_get(struct net *net,
 					     struct nlattr **attrs,
@@ -502,9 +523,9 @@ static struct sekisho_peer *sekisho_nl_find_peer(struct sekisho_dev *sdev,
 	struct sekisho_peer *peer = sekisho_peer_find(sdev, id);
 
 	if (!peer)
-		SEKISHO_ERR_ATTR_FMT(extack, attr,
-				     "no peer with this id on the device",
-				     "no peer %u on the device", id);
+		sekisho_nl_err_fmt(extack, attr,
+				   "no peer with this id on the device",
+				   "no peer %u on the device", id);
 	return peer;
 }
 
@@ -1033,10 +1054,10 @@ static int sekisho_nl_parse_rule(const struct nlattr *a, u32 idx,
 	if (tb[SEKISHO_A_RULE_ADDR]) {
 		if (sekisho_nl_addr_family(tb[SEKISHO_A_RULE_ADDR], &afam) ||
 		    afam != r->family) {
-			SEKISHO_ERR_ATTR_FMT(extack, tb[SEKISHO_A_RULE_ADDR],
-					     "the rule's address length does not match its family",
-					     "rule %u: address length does not match the family",
-					     idx);
+			sekisho_nl_err_fmt(extack, tb[SEKISHO_A_RULE_ADDR],
+					   "the rule's address length does not match its family",
+					   "rule %u: address length does not match the family",
+					   idx);
 			return -EINVAL;
 		}
 		nla_memcpy(&r->addr, tb[SEKISHO_A_RULE_ADDR], sizeof(r->addr));
@@ -1050,8 +1071,8 @@ static int sekisho_nl_parse_rule(const struct nlattr *a, u32 idx,
 	r->port_max = tb[SEKISHO_A_RULE_PORT_MAX] ?
 		      nla_get_u16(tb[SEKISHO_A_RULE_PORT_MAX]) : U16_MAX;
 	if (sekisho_rule_validate(r, &why)) {
-		SEKISHO_ERR_ATTR_FMT(extack, a, why ?: "invalid rule",
-				     "rule %u: %s", idx, why ?: "invalid");
+		sekisho_nl_err_fmt(extack, a, why ?: "invalid rule",
+				   "rule %u: %s", idx, why ?: "invalid");
 		return -EINVAL;
 	}
 	return 0;

@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "events.h"
 #include "main.h"
+#include "netlink.h"
 #include "peer.h"
 #include "policy.h"
 #include "route.h"
@@ -209,10 +210,10 @@ static int sekisho_vpn_node_insert(struct sekisho_dev *sdev,
 	if (ret == -EEXIST) {
 		other = rhashtable_lookup_fast(&sdev->vpn_table, &n->key,
 					       sekisho_vpn_params);
-		SEKISHO_ERR_ATTR_FMT(extack, attr,
-				     "the VPN address belongs to another peer",
-				     "the VPN address belongs to peer %u",
-				     other ? other->peer->id : 0);
+		sekisho_nl_err_fmt(extack, attr,
+				   "the VPN address belongs to another peer",
+				   "the VPN address belongs to peer %u",
+				   other ? other->peer->id : 0);
 	} else if (ret) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "cannot index the VPN address");
@@ -233,10 +234,10 @@ static int sekisho_ep_insert(struct sekisho_dev *sdev,
 	if (ret == -EEXIST) {
 		other = rhashtable_lookup_fast(&sdev->ep_table, &ep->key,
 					       sekisho_ep_params);
-		SEKISHO_ERR_ATTR_FMT(extack, attr,
-				     "another peer uses this remote endpoint on this socket",
-				     "peer %u uses this remote endpoint on this socket",
-				     other ? other->peer->id : 0);
+		sekisho_nl_err_fmt(extack, attr,
+				   "another peer uses this remote endpoint on this socket",
+				   "peer %u uses this remote endpoint on this socket",
+				   other ? other->peer->id : 0);
 	} else if (ret) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "cannot index the remote endpoint");
@@ -260,10 +261,10 @@ static int sekisho_routes_rebuild(struct sekisho_dev *sdev,
 			NL_SET_ERR_MSG_ATTR(extack, attr,
 					    "the same route is listed twice");
 		else if (PTR_ERR(t) == -EEXIST)
-			SEKISHO_ERR_ATTR_FMT(extack, attr,
-					     "a route is already routed to another peer",
-					     "a route is already routed to peer %u",
-					     clash);
+			sekisho_nl_err_fmt(extack, attr,
+					   "a route is already routed to another peer",
+					   "a route is already routed to peer %u",
+					   clash);
 		else
 			NL_SET_ERR_MSG_ATTR(extack, attr,
 					    "out of memory for the route table");
@@ -283,10 +284,10 @@ static int sekisho_resolve_policy(struct sekisho_dev *sdev,
 		return 0;
 	*pol = sekisho_policy_find(sdev, p->policy_id);
 	if (!*pol) {
-		SEKISHO_ERR_ATTR_FMT(extack, p->a_policy,
-				     "no policy with this id on the device",
-				     "no policy %u on the device",
-				     p->policy_id);
+		sekisho_nl_err_fmt(extack, p->a_policy,
+				   "no policy with this id on the device",
+				   "no policy %u on the device",
+				   p->policy_id);
 		return -ENOENT;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include "main.h"
+#include "netlink.h"
 #include "policy.h"
 
 static void sekisho_rules_destroy(struct sekisho_policy_rules *r)
@@ -55,10 +56,10 @@ sekisho_rules_compile(struct sekisho_rule *rules, u32 n,
 	acl = sekisho_acl_compile_bad(rules, n, GFP_KERNEL, &why, &bad);
 	if (IS_ERR(acl)) {
 		if (PTR_ERR(acl) == -EINVAL)
-			SEKISHO_ERR_ATTR_FMT(extack, a_rules,
-					     why ?: "invalid rule",
-					     "rule %u: %s", bad,
-					     why ?: "invalid");
+			sekisho_nl_err_fmt(extack, a_rules,
+					   why ?: "invalid rule",
+					   "rule %u: %s", bad,
+					   why ?: "invalid");
 		else if (PTR_ERR(acl) == -E2BIG)
 			sekisho_set_err(extack, a_rules,
 					why ?: "the compiled policy would be too large");
@@ -185,10 +186,10 @@ int sekisho_policy_del(struct sekisho_dev *sdev, u32 id,
 		return -ENOENT;
 	}
 	if (pol->refs) {
-		SEKISHO_ERR_ATTR_FMT(extack, a_id,
-				     "the policy is in use by peers",
-				     "the policy is in use by %u peer(s)",
-				     pol->refs);
+		sekisho_nl_err_fmt(extack, a_id,
+				   "the policy is in use by peers",
+				   "the policy is in use by %u peer(s)",
+				   pol->refs);
 		return -EBUSY;
 	}
 	sekisho_policy_remove(sdev, pol);

@@ -272,9 +272,15 @@ drop:
 	sekisho_peer_put(peer);
 }
 
-static SEKISHO_CRYPTO_CB(sekisho_rx_done, data, err)
+#ifdef SEKISHO_COMPAT_CB_DATA
+static void sekisho_rx_done(void *data, int err)
 {
-	struct sekisho_crypto_ctx *ctx = SEKISHO_CB_DATA(data);
+#else
+static void sekisho_rx_done(struct crypto_async_request *areq, int err)
+{
+	void *data = areq->data;
+#endif
+	struct sekisho_crypto_ctx *ctx = data;
 
 	/* a backlogged request entered the queue: the result comes later */
 	if (err == -EINPROGRESS)

@@ -3,7 +3,7 @@
 #ifndef _SEKISHO_SYSFS_H
 #define _SEKISHO_SYSFS_H
 
-#include <linux/sysfs.h>
+struct attribute_group;
 
 extern const struct attribute_group sekisho_sysfs_group;
 

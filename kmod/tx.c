@@ -55,9 +55,15 @@ static void sekisho_tx_finish(struct sekisho_crypto_ctx *ctx, int err)
 	sekisho_peer_put(peer);
 }
 
-static SEKISHO_CRYPTO_CB(sekisho_tx_done, data, err)
+#ifdef SEKISHO_COMPAT_CB_DATA
+static void sekisho_tx_done(void *data, int err)
 {
-	struct sekisho_crypto_ctx *ctx = SEKISHO_CB_DATA(data);
+#else
+static void sekisho_tx_done(struct crypto_async_request *areq, int err)
+{
+	void *data = areq->data;
+#endif
+	struct sekisho_crypto_ctx *ctx = data;
 
 	if (err == -EINPROGRESS)
 		return;
