@@ -489,9 +489,16 @@ SK_TEST(acl_complexity_bound)
 
 struct acl_gen {
 	struct sk_rng g;
-	u8 anchor4[6][4];
-	u8 anchor6[6][16];
+	u8 anchor4[64][4];
+	u8 anchor6[64][16];
 	u32 nanchors;
+	/*
+	 * Prefix lengths: with probability pct_wide from the whole range
+	 * (biased to the interesting ones), else from min4..32 / min6..128.
+	 * Large policies need mostly long prefixes, or an early wide rule
+	 * decides every packet and the deep rules are never exercised.
+	 */
+	u32 pct_wide, min4, min6;
 };
 
 static const u16 port_pool[] = {
@@ -544,11 +551,16 @@ static void rand_addr(struct acl_gen *G, u8 family, u8 *out)
 	}
 }
 
-static u8 rand_plen(struct sk_rng *g, u8 family)
+static u8 rand_plen(struct acl_gen *G, u8 family)
 {
 	static const u8 p4[] = { 0, 1, 8, 16, 23, 24, 25, 31, 32 };
 	static const u8 p6[] = { 0, 1, 32, 48, 56, 63, 64, 65, 96, 127, 128 };
+	struct sk_rng *g = &G->g;
 
+	if (!sk_chance(g, G->pct_wide))
+		return family == AF_INET ?
+			(u8)(G->min4 + sk_below(g, 33 - G->min4)) :
+			(u8)(G->min6 + sk_below(g, 129 - G->min6));
 	if (family == AF_INET)
 		return sk_chance(g, 50) ? p4[sk_below(g, ARRAY_SIZE(p4))] :
 					  (u8)sk_below(g, 33);
@@ -580,7 +592,7 @@ static void rand_rule(struct acl_gen *G, struct sekisho_rule *r, u32 pct6,
 	memset(r, 0, sizeof(*r));
 	r->family = family;
 	r->action = sk_chance(&G->g, 50) ? ALLOW : DENY;
-	r->prefixlen = rand_plen(&G->g, family);
+	r->prefixlen = rand_plen(G, family);
 	rand_addr(G, family, a);
 	mask_prefix(a, family == AF_INET ? 4 : 16, r->prefixlen);
 	r->port_min = 0;
@@ -688,6 +700,7 @@ SK_TEST(acl_random_small_policies)
 
 	SK_ASSERT(rules);
 	sk_rng_seed(&G.g, 0x5e415e0002ULL);
+	G.pct_wide = 100;
 	for (round = 0; round < 400; round++) {
 		gen_anchors(&G, 1 + sk_below(&G.g, 4));
 		if (!acl_round(test, &G, rules, 1 + sk_below(&G.g, 48),
@@ -701,12 +714,13 @@ SK_TEST(acl_random_small_policies)
 SK_TEST(acl_random_large_policies)
 {
 	static const struct {
-		u32 n, pct6, pct_any, anchors;
+		u32 n, pct6, pct_any, anchors, pct_wide, min4, min6;
 	} rounds[] = {
-		{ 3000, 0, 5, 6 },
-		{ 3000, 100, 5, 6 },
-		{ 2500, 50, 20, 3 },
-		{ 2000, 30, 0, 2 },
+		{ 3000, 0, 5, 64, 1, 16, 48 },
+		{ 3000, 100, 5, 64, 1, 16, 48 },
+		{ 2500, 50, 10, 16, 2, 20, 56 },
+		{ 2000, 30, 0, 4, 3, 24, 64 },
+		{ 2000, 50, 30, 2, 10, 8, 32 },
 	};
 	struct sekisho_rule *rules = SK_ALLOC(3000, sizeof(*rules));
 	struct acl_gen G;
@@ -716,6 +730,9 @@ SK_TEST(acl_random_large_policies)
 	sk_rng_seed(&G.g, 0x5e415e0004ULL);
 	for (i = 0; i < ARRAY_SIZE(rounds); i++) {
 		gen_anchors(&G, rounds[i].anchors);
+		G.pct_wide = rounds[i].pct_wide;
+		G.min4 = rounds[i].min4;
+		G.min6 = rounds[i].min6;
 		if (!acl_round(test, &G, rules, rounds[i].n, rounds[i].pct6,
 			       rounds[i].pct_any, 1500)) {
 			SK_INFO("failed in round %u", i);
@@ -770,6 +787,7 @@ SK_TEST(acl_allocation_failures)
 
 	SK_ASSERT(rules);
 	sk_rng_seed(&G.g, 0x5e415e0006ULL);
+	G.pct_wide = 100;
 	gen_anchors(&G, 3);
 	for (i = 0; i < 400; i++)
 		rand_rule(&G, &rules[i], 40, 10);

@@ -329,7 +329,7 @@ SK_TEST(replay_random_vs_model)
 
 	SK_ASSERT(seen);
 	sk_rng_seed(&g, 0x5e415e0001ULL);
-	for (round = 0; round < 24; round++) {
+	for (round = 0; round < 16; round++) {
 		u64 base;
 
 		switch (round % 4) {
@@ -344,7 +344,7 @@ SK_TEST(replay_random_vs_model)
 			if (base > LIMIT + 1 - SPAN)
 				base = LIMIT + 1 - SPAN;
 		}
-		if (!replay_round(test, &g, base, seen, 12000)) {
+		if (!replay_round(test, &g, base, seen, 10000)) {
 			SK_INFO("failed in round %u", round);
 			return;
 		}
