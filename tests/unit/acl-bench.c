@@ -6,7 +6,8 @@
  * flows, as in one iperf3 run), plus the plain linear first-match scan for
  * comparison.  Prints numbers; not a test.
  *
- *   acl-bench [lookups]	default 2,000,000 per policy size
+ *   acl-bench [lookups [rules...]]	default 2,000,000 lookups per run;
+ *					sizes 1 100 1000 10000
  */
 #include "../../kmod/allowlist.h"
 #include <stdio.h>
@@ -168,15 +169,17 @@ static int linear(const struct sekisho_rule *r, unsigned int n,
 
 int main(int argc, char **argv)
 {
-	static const unsigned int sizes[] = { 1, 100, 1000, 10000 };
+	static const unsigned int def_sizes[] = { 1, 100, 1000, 10000 };
 	unsigned long lookups = argc > 1 ? strtoul(argv[1], NULL, 0) : 2000000;
+	unsigned int nsizes = argc > 2 ? (unsigned int)argc - 2 : 4;
 	static struct pkt pk[NPKTS];
 	unsigned int s;
 
 	printf("%-8s %10s %10s %10s %12s %12s %10s\n", "rules", "ns-4096fl",
 	       "ns-8fl", "allowed%", "compile-ms", "bytes", "linear-ns");
-	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		unsigned int n = sizes[s];
+	for (s = 0; s < nsizes; s++) {
+		unsigned int n = argc > 2 ? (unsigned int)strtoul(argv[2 + s], NULL, 0) :
+					    def_sizes[s];
 		struct sekisho_rule *r = calloc(n, sizeof(*r));
 		struct sekisho_acl *acl;
 		const char *why = NULL;
@@ -185,8 +188,10 @@ int main(int argc, char **argv)
 		double t0, t1, lin, hot, cold;
 		int rep;
 
-		if (!r)
-			return 1;
+		if (!n || !r) {
+			free(r);
+			continue;
+		}
 		make_policy(r, n);
 		make_packets(pk, NPKTS, r, n);
 		t0 = now_ns();
