@@ -513,7 +513,9 @@ struct sekisho_acl *sekisho_acl_compile_bad(const struct sekisho_rule *rules,
 	if (err)
 		goto fail_err;
 	niv4 = b.niv - first4;
-	err = acl_build_family(&b, refs + n4, n - n4, 128, &first6);
+	/* refs is NULL for an empty policy: no pointer arithmetic on it */
+	err = acl_build_family(&b, refs ? refs + n4 : NULL, n - n4, 128,
+			       &first6);
 	if (err)
 		goto fail_err;
 	niv6 = b.niv - first6;

@@ -16,6 +16,9 @@
 long kshim_fail_alloc_after = -1;
 unsigned long kshim_live_allocs;
 
+/* results go here so that the compiler keeps the loops */
+static volatile int sink;
+
 static unsigned long long rng = 0x5e415e0be7c40ULL;
 
 static unsigned int rnd(void)
@@ -184,7 +187,6 @@ int main(int argc, char **argv)
 		struct sekisho_acl *acl;
 		const char *why = NULL;
 		unsigned long i, allowed = 0, lin_n;
-		volatile int sink = 0;
 		double t0, t1, lin, hot, cold;
 		int rep;
 
