@@ -112,8 +112,7 @@ expect "debugobjects" 125 <<'EOF'
 [   20.000000] ODEBUG: free active (active state 0) object: 00000000deadbeef object type: timer_list hint: sk_timer_fn+0x0/0x40 [sekisho]
 EOF
 
-printf '[   10.000000] boot\r\n[   10.000001] WARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\r\n' |
-	expect "log with CR line ends" 125
+expect "log with CR line ends" 125 < <(printf '[   10.000000] boot\r\n[   10.000001] WARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\r\n')
 
 expect "RCU stall alone is not a splat (TCG is slow)" 0 <<'EOF'
 [  100.000000] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
