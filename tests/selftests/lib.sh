@@ -35,26 +35,28 @@ ktap_result() {	# ok|fail name [diag]
 
 ktap_skip() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1 # SKIP ${2:-}"; }
 
-# check NAME CMD... : run CMD, report ok when it exits 0; its output goes to the log.
+# check NAME CMD... : run CMD in this shell (so functions that start
+# helpers can set variables), report ok when it exits 0; its output goes to
+# the diagnostics of a failure.
 check() {
-	local name=$1 out rc
+	local name=$1 rc
 	shift
-	out=$("$@" 2>&1)
+	"$@" > "$T/check.out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		ktap_result ok "$name"
 	else
-		ktap_result fail "$name" "$(printf 'exit %s: %s\n%s' "$rc" "$*" "$out" | tail -n 25)"
+		ktap_result fail "$name" "$(printf 'exit %s: %s\n' "$rc" "$*"; tail -n 25 "$T/check.out")"
 	fi
 	return $rc
 }
 
 # check_not NAME CMD... : ok when CMD fails.
 check_not() {
-	local name=$1 out
+	local name=$1
 	shift
-	if out=$("$@" 2>&1); then
-		ktap_result fail "$name" "$(printf 'unexpected success: %s\n%s' "$*" "$out" | tail -n 25)"
+	if "$@" > "$T/check.out" 2>&1; then
+		ktap_result fail "$name" "$(printf 'unexpected success: %s\n' "$*"; tail -n 25 "$T/check.out")"
 		return 1
 	fi
 	ktap_result ok "$name"
