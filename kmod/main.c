@@ -92,14 +92,15 @@ err_wq:
 
 static void __exit sekisho_exit(void)
 {
-	/* no new configuration from here on */
-	sekisho_nl_exit();
 	/*
 	 * Deletes every sekisho device in every namespace and waits until
 	 * the last reference is gone: records in asynchronous crypto hold
-	 * their peer, and peers hold the device.
+	 * their peer, and peers hold the device.  The family is still there,
+	 * so each peer is reported (PEER_DEL_NTF, reason DEVICE_GONE);
+	 * requests meanwhile find no device or a dead one.
 	 */
 	sekisho_netdev_exit();
+	sekisho_nl_exit();
 	/*
 	 * Deferred frees are queue_rcu_work()s: wait for their grace periods,
 	 * run them, and once more for anything they released in turn.
