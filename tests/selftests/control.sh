@@ -11,7 +11,7 @@ CIPHER=${CIPHER:-aes256-gcm}
 
 # monitor_start FILE: record events as JSON lines in the gateway ns.
 monitor_start() {
-	in_gw "$SEKICTL" monitor --json --timeout "${2:-60}" > "$1" 2>&1 &
+	ip netns exec gw "$SEKICTL" monitor --json --timeout "${2:-60}" > "$1" 2>&1 &
 	MON_PID=$!
 	sleep 0.5
 }
@@ -30,7 +30,7 @@ check "gateway UDP socket" start_holder || exit 1
 
 # --- allowlist -------------------------------------------------------------
 for p in 22 3389; do
-	in_srv socat "TCP-LISTEN:$p,fork,reuseaddr" "SYSTEM:echo hello $p" >/dev/null 2>&1 &
+	ip netns exec srv socat "TCP-LISTEN:$p,fork,reuseaddr" "SYSTEM:echo hello $p" >/dev/null 2>&1 &
 done
 wait_for 5 in_srv ss -ltn 'sport = :3389'
 check "policy add (ssh allowed, rdp denied)" in_gw "$SEKICTL" policy add sk0 2 \
@@ -67,7 +67,7 @@ check "peer for rollover" add_peer 1 2
 check "epoch 1 key" in_gw "$SEKICTL" key add sk0 1 --epoch 1 --cipher "$CIPHER" --keys "$T/gw.keys"
 check "client with rollover at 200 records" start_peer "$CIPHER" 1 \
 	--rekey-at 200 --rekey-epoch 2 --rekey-keys "$T/cli.keys.2"
-in_cli ping -c 400 -i 0.01 -W 2 10.20.0.2 > "$T/ping.roll" 2>&1 &
+ip netns exec cli ping -c 400 -i 0.01 -W 2 10.20.0.2 > "$T/ping.roll" 2>&1 &
 PING=$!
 sleep 1
 check "epoch 2 key while traffic flows" in_gw "$SEKICTL" key add sk0 1 --epoch 2 --cipher "$CIPHER" --keys "$T/gw.keys.2"
@@ -115,7 +115,7 @@ check "peer-idle event within 8 s" wait_for 8 has_event "$T/ev.idle" '"event":"p
 check "client" start_peer "$CIPHER" 1
 in_srv iperf3 -s -D --pidfile "$T/iperf3.pid" >/dev/null 2>&1
 sleep 0.5
-in_cli iperf3 -c 10.20.0.2 -t 4 >/dev/null 2>&1 &
+ip netns exec cli iperf3 -c 10.20.0.2 -t 4 >/dev/null 2>&1 &
 IPERF=$!
 sleep 1.5
 check "peer deleted during traffic" in_gw "$SEKICTL" peer del sk0 1
@@ -125,7 +125,7 @@ check "peer re-added" add_peer 1 2
 check "second peer on the same socket" in_gw "$SEKICTL" peer add sk0 2 --socket "$HOLDER_SOCK" \
 	--remote "10.10.1.2:$((CLI_PORT + 5))" --vpn-ip 10.88.0.5 --policy 2
 in_gw "$SEKICTL" key add sk0 1 --epoch 1 --cipher "$CIPHER" --keys "$T/gw.keys"
-in_cli ping -c 20 -i 0.05 -W 1 10.20.0.2 >/dev/null 2>&1 &
+ip netns exec cli ping -c 20 -i 0.05 -W 1 10.20.0.2 >/dev/null 2>&1 &
 sleep 0.3
 stop_holder
 sleep 1
@@ -138,7 +138,7 @@ check "device survives" in_gw ip link show sk0
 check "gateway UDP socket again" start_holder
 check "peer" add_peer 1 2
 in_gw "$SEKICTL" key add sk0 1 --epoch 1 --cipher "$CIPHER" --keys "$T/gw.keys"
-in_cli iperf3 -c 10.20.0.2 -t 5 >/dev/null 2>&1 &
+ip netns exec cli iperf3 -c 10.20.0.2 -t 5 >/dev/null 2>&1 &
 IPERF=$!
 sleep 1.5
 check "rmmod with traffic" rmmod sekisho

@@ -21,6 +21,7 @@ for cipher in aes128-gcm aes256-gcm chacha20-poly1305; do
 	check "$cipher: client up" start_peer "$cipher" 1
 	rx0=$(counter rx_packets)
 	tx0=$(counter tx_packets)
+	a0=$(counter drop_auth)
 	check "$cipher: ping ipv4" in_cli ping -c 3 -i 0.2 -W 3 10.20.0.2
 	check "$cipher: ping ipv6" in_cli ping -6 -c 3 -i 0.2 -W 3 fd20::2
 	check "$cipher: iperf3 ipv4 upload" in_cli iperf3 -c 10.20.0.2 -t 2
@@ -29,7 +30,7 @@ for cipher in aes128-gcm aes256-gcm chacha20-poly1305; do
 	tx1=$(counter tx_packets)
 	check "$cipher: kernel decrypted the traffic (rx $rx0 -> $rx1)" test "$rx1" -ge $((rx0 + 100))
 	check "$cipher: kernel encrypted the traffic (tx $tx0 -> $tx1)" test "$tx1" -ge $((tx0 + 100))
-	check "$cipher: no authentication failures" test "$(counter drop_auth)" -eq 0
+	check "$cipher: no authentication failures" test "$(counter drop_auth)" -eq "$a0"
 	stop_peer
 
 	# One-shot records from the peer's endpoint, beyond the sequence

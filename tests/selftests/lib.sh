@@ -64,6 +64,8 @@ check_not() {
 
 diag() { printf '# %s\n' "$*"; }
 
+# Functions cannot be backgrounded without a subshell whose pid is not the
+# command's: start background helpers with "ip netns exec NS" directly.
 in_gw() { ip netns exec gw "$@"; }
 in_cli() { ip netns exec cli "$@"; }
 in_srv() { ip netns exec srv "$@"; }
@@ -151,7 +153,7 @@ gen_keys() {
 
 # start_holder: the UDP socket the gateway's peers use, owned by a process.
 start_holder() {
-	in_gw "$SEKICTL" socket hold --bind "${1:-10.10.1.1}:$GW_PORT" > "$T/holder.out" 2>&1 &
+	ip netns exec gw "$SEKICTL" socket hold --bind "${1:-10.10.1.1}:$GW_PORT" > "$T/holder.out" 2>&1 &
 	HOLDER_PID=$!
 	wait_for 10 test -s "$T/holder.out" || return 1
 	HOLDER_SOCK=$(awk '{print $1 ":" $2; exit}' "$T/holder.out")
@@ -175,7 +177,9 @@ add_peer() {
 start_peer() {
 	local cipher=$1 epoch=$2
 	shift 2
-	in_cli "$TESTPEER" tunnel --local "10.10.1.2:$CLI_PORT" --remote "10.10.1.1:$GW_PORT" \
+	# the previous client's tun0 must be gone before a new one is made
+	wait_for 5 sh -c '! ip -n cli link show tun0' || return 1
+	ip netns exec cli "$TESTPEER" tunnel --local "10.10.1.2:$CLI_PORT" --remote "10.10.1.1:$GW_PORT" \
 		--cipher "$cipher" --epoch "$epoch" --keys "$T/cli.keys" --tun tun0 \
 		--tun-addr 10.88.0.2/24 --tun-addr6 fd88::2/64 --mtu 1400 \
 		--pidfile "$T/peer.pid" --stats-file "$T/peer.stats" "$@" > "$T/peer.log" 2>&1 &
