@@ -11,7 +11,7 @@ CIPHER=${CIPHER:-aes256-gcm}
 
 # monitor_start FILE: record events as JSON lines in the gateway ns.
 monitor_start() {
-	ip netns exec gw "$SEKICTL" monitor --json --timeout "${2:-60}" > "$1" 2>&1 &
+	ip netns exec gw "$SEKICTL" monitor --json --timeout "${2:-300}" > "$1" 2>&1 &
 	MON_PID=$!
 	sleep 0.5
 }
@@ -105,7 +105,7 @@ check "sending stops at 2^48-1 (no_key $k0 -> $(counter drop_no_key))" test "$(c
 stop_peer
 in_gw "$SEKICTL" peer del sk0 1
 gen_keys "$CIPHER"
-monitor_start "$T/ev.idle" 30
+monitor_start "$T/ev.idle" 600
 check "peer with idle timeout 2s" in_gw "$SEKICTL" peer add sk0 1 --socket "$HOLDER_SOCK" \
 	--remote "10.10.1.2:$CLI_PORT" --vpn-ip 10.88.0.2 --policy 2 --idle 2
 in_gw "$SEKICTL" key add sk0 1 --epoch 1 --cipher "$CIPHER" --keys "$T/gw.keys"
