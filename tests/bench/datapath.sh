@@ -28,6 +28,7 @@ sekisho_pair() {	# CIPHER POLICYFILE
 	ip -n cli link add sk9 type sekisho || return 1
 	ip -n cli addr add 10.88.0.2/24 dev sk9
 	ip -n cli link set sk9 up mtu 1400
+	rm -f "$T/cholder.out"
 	ip netns exec cli "$SEKICTL" socket hold --bind "10.10.1.2:$CLI_PORT" > "$T/cholder.out" &
 	CHOLDER=$!
 	wait_for 5 test -s "$T/cholder.out"

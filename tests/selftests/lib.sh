@@ -153,6 +153,7 @@ gen_keys() {
 
 # start_holder: the UDP socket the gateway's peers use, owned by a process.
 start_holder() {
+	rm -f "$T/holder.out"	# a stale file would be read before the new one is written
 	ip netns exec gw "$SEKICTL" socket hold --bind "${1:-10.10.1.1}:$GW_PORT" > "$T/holder.out" 2>&1 &
 	HOLDER_PID=$!
 	wait_for 10 test -s "$T/holder.out" || return 1
