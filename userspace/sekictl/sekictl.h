@@ -220,6 +220,7 @@ int sk_cmd_socket(struct sk_ctx *ctx, int argc, char **argv);
 int sk_cmd_batch(struct sk_ctx *ctx, int argc, char **argv);
 /* Runs one command line (argv[0] is the noun) through the table in main.c. */
 int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv);
+void sk_help_all(FILE *f);
 void sk_help_show(FILE *f);
 void sk_help_dev(FILE *f);
 void sk_help_peer(FILE *f);

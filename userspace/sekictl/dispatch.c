@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The noun table of sekictl and its dispatcher, shared by main() and by
+ * `sekictl batch`, which runs one command per input line.
+ */
+#include <string.h>
+
+#include "sekictl.h"
+
+
+static const struct sk_cmd commands[] = {
+	{ "show", sk_cmd_show, sk_help_show,
+	  "devices with their peers and counters (like wg show)" },
+	{ "dev", sk_cmd_dev, sk_help_dev, "sekisho devices" },
+	{ "peer", sk_cmd_peer, sk_help_peer, "sessions: add, set, del, list" },
+	{ "key", sk_cmd_key, sk_help_key, "record keys of a peer: add, del" },
+	{ "policy", sk_cmd_policy, sk_help_policy,
+	  "allowlists: add, set, del, list" },
+	{ "monitor", sk_cmd_monitor, sk_help_monitor, "print kernel events" },
+	{ "socket", sk_cmd_socket, sk_help_socket,
+	  "hold a UDP socket open for tests" },
+	{ "batch", sk_cmd_batch, sk_help_batch,
+	  "run many commands from a file, one per line" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void sk_help_all(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+"usage: sekictl NOUN [VERB] [ARGS...]\n"
+"\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].noun, commands[i].summary);
+	fprintf(f,
+"  help     this text; 'sekictl NOUN help' shows a noun's syntax\n"
+"\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		commands[i].help(f);
+	fprintf(f,
+"\n"
+"exit status: 0 ok, 1 refused by the kernel or the system, 2 usage error\n"
+"see Documentation/sekictl.md for the rule and key file formats\n");
+}
+
+int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[0], commands[i].noun))
+			continue;
+		if (argc > 1 && (!strcmp(argv[1], "help") ||
+				 !strcmp(argv[1], "--help") ||
+				 !strcmp(argv[1], "-h"))) {
+			commands[i].help(ctx->out);
+			return SK_EXIT_OK;
+		}
+		ctx->what = commands[i].noun;
+		return commands[i].run(ctx, argc - 1, argv + 1);
+	}
+	fprintf(stderr, "sekictl: unknown command '%s'\nTry 'sekictl help'.\n",
+		argv[0]);
+	return SK_EXIT_USAGE;
+}
