@@ -30,21 +30,12 @@ static struct crypto_aead *sekisho_aead_new(u32 cipher, const u8 *key,
 					    const char **why)
 {
 	const char *name = sekisho_aead_name(cipher);
-	char async_name[CRYPTO_MAX_ALG_NAME];
 	struct crypto_aead *tfm;
 	int ret;
 
 	if (!name) {
 		*why = "unknown cipher";
 		return ERR_PTR(-EINVAL);
-	}
-	/*
-	 * force_async (tests): cryptd around a synchronous implementation
-	 * completes every request from its workqueue, so the callbacks run.
-	 */
-	if (READ_ONCE(sekisho_force_async)) {
-		snprintf(async_name, sizeof(async_name), "cryptd(%s)", name);
-		name = async_name;
 	}
 	tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm)) {

@@ -22,7 +22,6 @@ struct workqueue_struct *sekisho_wq;
 unsigned int sekisho_max_peers = 65536;
 unsigned int sekisho_max_policies = 65536;
 unsigned int sekisho_deny_interval_ms = 1000;
-bool sekisho_force_async;
 
 static int sekisho_param_set_range(const char *val,
 				   const struct kernel_param *kp,
@@ -63,10 +62,6 @@ module_param_cb(deny_sample_interval_ms, &sekisho_interval_ops,
 		&sekisho_deny_interval_ms, 0644);
 MODULE_PARM_DESC(deny_sample_interval_ms,
 		 "Least time between two POLICY_DENY samples of one peer, ms; 0 = no samples (default 1000)");
-
-module_param_named(force_async, sekisho_force_async, bool, 0644);
-MODULE_PARM_DESC(force_async,
-		 "Testing aid: keys installed from now on use cryptd, so every record completes asynchronously (default N)");
 
 static int __init sekisho_init(void)
 {

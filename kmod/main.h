@@ -12,6 +12,5 @@ extern struct workqueue_struct *sekisho_wq;
 extern unsigned int sekisho_max_peers;
 extern unsigned int sekisho_max_policies;
 extern unsigned int sekisho_deny_interval_ms;
-extern bool sekisho_force_async;
 
 #endif /* _SEKISHO_MAIN_H */
