@@ -73,7 +73,9 @@ sleep 1
 check "epoch 2 key while traffic flows" in_gw "$SEKICTL" key add sk0 1 --epoch 2 --cipher "$CIPHER" --keys "$T/gw.keys.2"
 wait $PING
 loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$T/ping.roll")
-check "no loss across the rollover (${loss:-?}%)" test "${loss:-100}" = 0
+# A broken rollover loses every packet of one direction from the switch on;
+# allow one stray loss to TCG scheduling (400 probes, 10 ms apart).
+check "no loss across the rollover (${loss:-?}%)" awk -v l="${loss:-100}" 'BEGIN { exit !(l <= 0.25) }'
 check "both slots reported" sh -c "ip netns exec gw '$SEKICTL' peer show sk0 1 --json | grep -q '\"epoch\":2' && ip netns exec gw '$SEKICTL' peer show sk0 1 --json | grep -q '\"epoch\":1'"
 check "secondary slot removed" in_gw "$SEKICTL" key del sk0 1 secondary
 check "traffic on epoch 2 alone" in_cli ping -c 2 -i 0.2 -W 3 10.20.0.2
