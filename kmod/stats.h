@@ -53,8 +53,6 @@ struct sekisho_pcpu_stats __percpu *sekisho_stats_alloc(gfp_t gfp);
 void sekisho_stats_free(struct sekisho_pcpu_stats __percpu *s);
 void sekisho_stats_read(struct sekisho_pcpu_stats __percpu *s,
 			struct sekisho_stats *sum);
-/* name of a counter in sysfs (drop_auth, ...) */
-const char *sekisho_stat_name(enum sekisho_stat i);
 
 /*
  * Add to one or two counters of the local CPU.  Callers run with bottom
