@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * skadmin: the store-backed administration commands of sekictl
+ * (user, group, policy, device, ca, cert, profile, settings, session,
+ * audit).  One implementation runs in two places:
+ *   - inside sekishod, behind its control socket (the normal case: the
+ *     daemon then applies the effects to live sessions at once);
+ *   - inside sekictl itself with --store PATH (no daemon running, e.g.
+ *     before the first start).
+ *
+ * Control socket wire format (SOCK_SEQPACKET, default
+ * /run/sekisho/control.sock, mode 0660 root:sekisho-admin):
+ *   request : one message = "SKA1" + argv strings, each NUL-terminated
+ *             (argv[0] is the noun, e.g. "user"); at most SKA_REQ_MAX bytes.
+ *             For commands that read stdin (user passwd, import) the data
+ *             follows in messages "SKAI" + bytes, ended by an empty "SKAI".
+ *   reply   : messages "SKAO" + bytes (stdout), "SKAE" + bytes (stderr),
+ *             and finally "SKAX" + one byte exit status; then the daemon
+ *             closes the connection.
+ * The daemon takes the caller's identity from SO_PEERCRED; it is recorded
+ * in the audit trail as "uid=N(name)".
+ */
+#ifndef SKADMIN_H
+#define SKADMIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "skstore.h"
+
+#define SKA_REQ_MAX	65536
+#define SKA_STDIN_MAX	(16 << 20)	/* CSV imports */
+#define SKA_DEFAULT_SOCKET "/run/sekisho/control.sock"
+
+struct sk_admin_caller {
+	uid_t uid;
+	pid_t pid;
+	char name[64];			/* "uid=0(root)" */
+};
+
+/* What a command changed that a running daemon must apply now. */
+#define SKA_KILL_MAX 256
+struct sk_admin_effects {
+	bool policies_changed;		/* re-program every kernel policy from the store */
+	bool users_changed;		/* re-check live sessions: disabled/locked/expired users, devices */
+	bool crl_changed;		/* reload the CRL */
+	bool settings_changed;
+	int n_kill;
+	int64_t kill[SKA_KILL_MAX];	/* session ids to end now (cookie already invalid in the store) */
+};
+
+struct sk_admin_io {
+	FILE *out, *err;		/* command output, messages */
+	FILE *in;			/* stdin data (user passwd, import), may be NULL */
+	bool json;			/* --json given anywhere on the line (already removed from argv) */
+};
+
+/*
+ * Runs one command.  argv[0] is the noun.  Returns the exit status:
+ * 0 ok, 1 refused (store/system), 2 usage error.  Every change is one
+ * transaction and writes one audit record "admin" with before/after.
+ */
+int sk_admin_exec(struct sk_store *st, const struct sk_admin_caller *who,
+		  struct sk_admin_io *io, int argc, char **argv,
+		  struct sk_admin_effects *fx);
+
+/* true if argv[0] is a noun handled here (sekictl routes the rest to the kernel nouns) */
+bool sk_admin_is_noun(const char *noun);
+void sk_admin_help(FILE *f);
+
+/* Server side for the daemon: handle one accepted control connection fd to
+ * completion (reads the request, checks SO_PEERCRED: root or group
+ * sekisho-admin, runs sk_admin_exec with io on memory streams, sends the
+ * reply).  Returns the exit status, -errno on a transport error. */
+int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin_effects *fx);
+
+/* Client side for sekictl: sends argv (and stdin data if the command needs
+ * it) to the socket and copies the reply to stdout/stderr; returns the exit
+ * status, or -errno if the socket cannot be reached. */
+int sk_admin_client(const char *path, int argc, char **argv, FILE *in);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * skchain: the authentication chain of one login, as a state machine that
+ * knows nothing of HTTP or XML.  sekishod's main process keeps one
+ * struct sk_login per login in progress (found by the webvpncontext cookie
+ * the worker reports) and feeds it what the client posted; it answers with
+ * the next form to show, success, or a fatal refusal.
+ *
+ * Order of checks for a login (group chosen by the client's group-select,
+ * else the only/first group the user may use):
+ *   1. source address not over its failure score (settings
+ *      lockout.source_threshold within lockout.source_window seconds);
+ *   2. the group's factors, in the group's order.  "cert" is checked from
+ *      the TLS client certificate given to sk_login_new (no form);
+ *      "password" asks username+password (form id "main"); "email-otp" sends
+ *      a code and asks it (form id "otp", input "secondary_password");
+ *      "totp" asks the code (form id "otp", input "secondary_password", so
+ *      openconnect --token-mode=totp fills it);
+ *   3. account checks once the user is known: exists, enabled, not locked,
+ *      valid_from/valid_until, group access hours, the user belongs to the
+ *      group (a certificate of another user, or a typed user name different
+ *      from the certificate's, is refused);
+ *   4. forced password change (must_change_pw): form id "new-password" with
+ *      inputs "new_password" and "verify_password"... (openconnect sends
+ *      new_password as <password>, so the form uses names "password" for the
+ *      new one: see sk_login_step);
+ *   5. success: the caller creates the session.
+ * A factor can only be passed by its own check; success is reachable only
+ * when every configured factor has passed in this login (a bitmask checked
+ * at the end, not just the position in the list).
+ * Failures: wrong password / code counts toward the account lockout
+ * (settings lockout.threshold, default 10; lockout.seconds, default 0 =
+ * until an administrator unlocks) and toward the source score; after
+ * settings login.max_tries (default 3) wrong answers in one login the login
+ * ends fatally.  Every failure writes an audit record "factor" (factor,
+ * result, reason) and every login end one "login" record.
+ */
+#ifndef SKCHAIN_H
+#define SKCHAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "skauth.h"
+#include "skstore.h"
+
+#define SK_FORM_INPUTS 8
+#define SK_FORM_OPTIONS 32
+
+enum sk_input_type { SK_IN_TEXT = 1, SK_IN_PASSWORD, SK_IN_HIDDEN, SK_IN_SELECT };
+
+struct sk_input {
+	enum sk_input_type type;
+	char name[32];			/* valid XML name */
+	char label[128];
+	char value[128];		/* hidden inputs; preselected option */
+	int n_options;			/* SK_IN_SELECT (group_list) */
+	struct { char value[SK_NAME_MAX + 1], label[SK_NAME_MAX + 1]; } options[SK_FORM_OPTIONS];
+};
+
+/* What the worker turns into <auth id=...> XML. */
+struct sk_form {
+	char auth_id[32];		/* "main", "otp", "new-password", "success" */
+	char title[128];
+	char message[512];		/* UTF-8; may be "日本語 / English" */
+	char error[512];		/* "" = none */
+	char banner[SK_TEXT_MAX];	/* pre-login banner (first form only) */
+	int n_inputs;			/* 0 with a non-empty error = fatal */
+	struct sk_input inputs[SK_FORM_INPUTS];
+};
+
+enum sk_step {
+	SK_STEP_FORM = 1,		/* show form (maybe with error) and wait */
+	SK_STEP_SUCCESS,		/* authenticated: see sk_login_result */
+	SK_STEP_FATAL,			/* refused for good: form has the error, no inputs */
+};
+
+struct sk_chain_cfg {
+	struct sk_store *st;
+	const struct sk_mail_cfg *mail;	/* NULL: e-mail OTP impossible (refused with "internal") */
+	struct sk_certv *certv;		/* NULL: "cert" factor always fails with cert-missing */
+	const char *gateway_name;
+	enum sk_cert_bind cert_bind;
+	/* the rest comes from settings in the store at each step:
+	 * otp.ttl (300 s), otp.resend_min (30 s), otp.max_per_hour (5),
+	 * lockout.threshold (10), lockout.seconds (0), lockout.source_threshold (50),
+	 * lockout.source_window (600), login.max_tries (3), totp.window (1) */
+};
+
+struct sk_login;
+
+/*
+ * Starts a login.  source: "addr:port" of the client.  lang: "ja", "en" or
+ * NULL (from Accept-Language / the group's setting).  cert: the verified-by-
+ * nobody-yet TLS client certificate (NULL if none; the chain checks it) and
+ * the chain the client sent.  The certificate is copied (X509_up_ref).
+ */
+struct sk_login *sk_login_new(const struct sk_chain_cfg *cfg, const char *source,
+			      const char *lang, X509 *cert, STACK_OF(X509) *chain);
+void sk_login_free(struct sk_login *l);	/* wipes secrets */
+
+/*
+ * One round.  group: the client's <group-select> (NULL if none).  names/
+ * values: the <auth> children the client posted (n may be 0 for the init
+ * request).  Values are wiped by the caller after the call.  Fills *form.
+ */
+enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
+			   int n, const char *const *names, const char *const *values,
+			   struct sk_form *form);
+
+/* After SK_STEP_SUCCESS: who logged in. */
+struct sk_login_result {
+	char user[SK_NAME_MAX + 1];
+	char group[SK_NAME_MAX + 1];
+	char lang[4];
+};
+int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
+
+#endif

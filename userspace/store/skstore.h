@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * skstore: the one store of a sekisho gateway (users, groups, policies,
+ * devices, certificates, profiles, settings, sessions, leases, audit).
+ *
+ * Callers see only this header.  A backend is a table of operations
+ * (struct sk_store_ops, store_sqlite.c today); a PostgreSQL backend adds
+ * another table without touching any caller.  Every function that changes
+ * more than one row does so in one transaction.  Functions return 0 on
+ * success or a negative errno-style code:
+ *   -ENOENT  no such object          -EEXIST   already exists
+ *   -EINVAL  invalid value (errbuf says which and why)
+ *   -EBUSY   still in use (e.g. an assigned device, a group with users)
+ *   -ENOSPC  a limit was reached (e.g. devices per user)
+ *   -EIO     the database failed (errbuf has the SQLite message)
+ * Where a function takes char *err, size_t errlen it writes a one-line
+ * English reason there on failure.
+ *
+ * Times are Unix seconds (int64_t); 0 means "not set" unless said otherwise.
+ * Strings in structs are NUL-terminated, bounded by the SK_*_MAX sizes.
+ */
+#ifndef SKSTORE_H
+#define SKSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SK_NAME_MAX	64	/* user, group, policy, device names */
+#define SK_EMAIL_MAX	254
+#define SK_TEXT_MAX	1024	/* banner, free text */
+#define SK_HASH_MAX	128	/* argon2id encoded hash string */
+#define SK_ADDR_MAX	64	/* textual address or prefix */
+#define SK_LIST_MAX	32	/* entries in DNS/split/etc lists */
+#define SK_URL_MAX	512
+#define SK_FACTORS_MAX	4
+
+struct sk_store;
+
+enum sk_factor {
+	SK_FACTOR_NONE = 0,
+	SK_FACTOR_CERT,		/* "cert": TLS client certificate */
+	SK_FACTOR_PASSWORD,	/* "password" */
+	SK_FACTOR_EMAIL_OTP,	/* "email-otp" */
+	SK_FACTOR_TOTP,		/* "totp" */
+};
+
+enum sk_proxy_mode {
+	SK_PROXY_CLIENT = 0,	/* "client": the client's own setting */
+	SK_PROXY_PAC,		/* "pac": proxy_pac URL */
+	SK_PROXY_SERVER,	/* "server": proxy_server host:port + exclusions */
+	SK_PROXY_NONE,		/* "none": direct */
+};
+
+enum sk_lang { SK_LANG_AUTO = 0, SK_LANG_JA, SK_LANG_EN };
+
+enum sk_device_type { SK_DEV_WINDOWS = 1, SK_DEV_MAC, SK_DEV_IOS, SK_DEV_ANDROID };
+enum sk_device_method { SK_DEVM_SERIAL = 1, SK_DEVM_MAC };
+
+/* name <-> enum helpers (return 0/NULL on unknown names) */
+enum sk_factor sk_factor_from_name(const char *s);
+const char *sk_factor_name(enum sk_factor f);
+int sk_proxy_mode_from_name(const char *s);		/* -1 unknown */
+const char *sk_proxy_mode_name(enum sk_proxy_mode m);
+
+struct sk_user {
+	int64_t id;
+	char name[SK_NAME_MAX + 1];
+	char email[SK_EMAIL_MAX + 1];
+	char group[SK_NAME_MAX + 1];
+	char pw_hash[SK_HASH_MAX + 1];	/* "" = no password set */
+	bool must_change_pw;		/* first login forces a new password */
+	bool enabled;
+	bool locked;			/* by lockout or by an administrator */
+	int64_t locked_until;		/* 0 = until unlocked by an admin */
+	int fail_count;			/* consecutive failures */
+	int64_t valid_from, valid_until;	/* 0 = unbounded */
+	char totp_secret[SK_NAME_MAX + 1];	/* base32, "" = none */
+	int64_t totp_last_step;		/* last accepted RFC 6238 step */
+	char cert_id[SK_NAME_MAX + 1];	/* value the cert binding field must have; "" = user name */
+	enum sk_lang lang;
+	int64_t created, changed;
+};
+
+struct sk_group {
+	int64_t id;
+	char name[SK_NAME_MAX + 1];
+	char label[SK_NAME_MAX + 1];	/* shown in the client's group list */
+	enum sk_factor factors[SK_FACTORS_MAX];	/* ordered; NONE ends the list */
+	char pool4[SK_ADDR_MAX];	/* "10.77.0.0/24", "" = none */
+	char pool6[SK_ADDR_MAX];	/* "fd00:77::/64", "" = none */
+	char dns[2][SK_ADDR_MAX];	/* primary, secondary */
+	char wins[SK_ADDR_MAX];
+	char domain[SK_NAME_MAX * 4];
+	int n_split_inc, n_split_exc, n_split_dns;
+	char split_inc[SK_LIST_MAX][SK_ADDR_MAX];	/* v4 or v6 prefixes */
+	char split_exc[SK_LIST_MAX][SK_ADDR_MAX];
+	char split_dns[SK_LIST_MAX][SK_NAME_MAX * 4];
+	enum sk_proxy_mode proxy_mode;
+	char proxy_pac[SK_URL_MAX];
+	char proxy_server[SK_URL_MAX];		/* host:port */
+	char proxy_exclude[SK_TEXT_MAX];	/* "*.local;10.*" */
+	char banner[SK_TEXT_MAX];
+	int idle_timeout;		/* seconds, 0 = none */
+	int session_timeout;		/* seconds, 0 = none */
+	int max_sessions;		/* per user, 0 = unlimited */
+	int max_devices;		/* per user (default 2) */
+	char access_hours[SK_NAME_MAX];	/* "" = always, else "HH:MM-HH:MM[,days]" */
+	char policy[SK_NAME_MAX + 1];	/* allowlist policy name, "" = deny all */
+	enum sk_lang lang;
+	int mtu;			/* 0 = automatic */
+};
+
+struct sk_rule {			/* one allowlist rule, as the kernel takes it */
+	bool allow;
+	uint8_t family;			/* AF_INET / AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefixlen;
+	uint8_t proto;			/* 0 any, 1, 6, 17, 58 */
+	uint16_t port_min, port_max;	/* host order, 0/65535 = any */
+};
+
+struct sk_policy {
+	int64_t id;			/* also the kernel policy id */
+	char name[SK_NAME_MAX + 1];
+	char description[SK_TEXT_MAX];
+	int n_rules;
+};
+
+struct sk_device {
+	int64_t id;
+	char name[SK_NAME_MAX + 1];	/* [A-Za-z0-9._-]+ */
+	enum sk_device_type type;
+	bool enabled;
+	bool check;			/* device check on/off */
+	enum sk_device_method method;
+	char ident[SK_NAME_MAX + 1];	/* serial ID or MAC "12:34:56:78:90:ab" */
+	char policy[SK_NAME_MAX + 1];	/* override, "" = the group's */
+	char user[SK_NAME_MAX + 1];	/* assigned user, "" = none */
+};
+
+struct sk_cert {
+	int64_t id;
+	char serial[SK_NAME_MAX + 1];	/* hex */
+	char user[SK_NAME_MAX + 1];
+	char device[SK_NAME_MAX + 1];
+	char subject[SK_TEXT_MAX];
+	int64_t not_before, not_after, revoked_at;	/* revoked_at 0 = valid */
+};
+
+enum sk_profile_state {
+	SK_PROFILE_MAIL_PENDING = 1,	/* mail to send */
+	SK_PROFILE_WAIT_DOWNLOAD,	/* waiting for download */
+	SK_PROFILE_WAIT_REGISTER,	/* downloaded, waiting for device registration */
+	SK_PROFILE_READY,
+	SK_PROFILE_EXPIRED,
+};
+
+struct sk_profile {
+	int64_t id;
+	char user[SK_NAME_MAX + 1];
+	char device[SK_NAME_MAX + 1];
+	uint8_t token_hash[32];		/* SHA-256 of the link token */
+	int64_t expires;
+	int max_downloads;		/* 0 = unlimited */
+	int downloads;
+	enum sk_profile_state state;
+	int64_t created;
+};
+
+struct sk_session {
+	int64_t id;			/* also the kernel peer id (u32 range) */
+	uint8_t cookie_hash[32];	/* SHA-256 of the cookie; the cookie is never stored */
+	char user[SK_NAME_MAX + 1];
+	char group[SK_NAME_MAX + 1];
+	char device[SK_NAME_MAX + 1];
+	char addr4[SK_ADDR_MAX], addr6[SK_ADDR_MAX];	/* assigned */
+	char remote[SK_ADDR_MAX * 2];	/* client address:port */
+	int64_t started, last_seen, expires;
+	uint64_t rx_bytes, tx_bytes;
+	int pid;			/* worker pid while connected, 0 = detached */
+	bool killed;			/* killed by an administrator: cookie invalid */
+};
+
+struct sk_audit {
+	int64_t id;
+	int64_t time;
+	char type[SK_NAME_MAX + 1];	/* "login", "factor", "session-start", "session-end", "admin", ... */
+	char actor[SK_NAME_MAX * 2];	/* user name, or "uid=0(root)" for admins */
+	char user[SK_NAME_MAX + 1];
+	char device[SK_NAME_MAX + 1];
+	char source[SK_ADDR_MAX * 2];	/* client address */
+	char result[SK_NAME_MAX + 1];	/* "ok", "fail", reason keyword */
+	char detail[SK_TEXT_MAX * 2];	/* JSON object text (before/after, factor, bytes, ...) */
+};
+
+struct sk_audit_filter {
+	int64_t since, until;		/* 0 = unbounded */
+	const char *user, *device, *type;	/* NULL = any */
+	int limit;			/* 0 = no limit */
+};
+
+/* ---- open, close ---- */
+
+/* Opens (creating and migrating) the store at path (SQLite file). */
+int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen);
+void sk_store_close(struct sk_store *st);
+/* Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK if fn
+ * returns non-zero).  Nested calls join the outer transaction. */
+int sk_store_tx(struct sk_store *st, int (*fn)(struct sk_store *st, void *arg), void *arg);
+int sk_store_schema_version(struct sk_store *st);
+
+/* ---- users ---- */
+int sk_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);
+int sk_user_get(struct sk_store *st, const char *name, struct sk_user *u);
+int sk_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);
+int sk_user_del(struct sk_store *st, const char *name);
+/* Calls fn for every user in name order; stops early if fn returns non-zero. */
+int sk_user_list(struct sk_store *st, int (*fn)(const struct sk_user *u, void *arg), void *arg);
+/* Records a failed login: fail_count++, locks when it reaches threshold
+ * (locked_until = now + lock_seconds, or 0 if lock_seconds == 0).  Writes the
+ * updated user back to *u. */
+int sk_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
+		 int64_t now, struct sk_user *u);
+int sk_user_success(struct sk_store *st, const char *name);	/* fail_count = 0 */
+int sk_user_set_password(struct sk_store *st, const char *name, const char *hash, bool must_change);
+/* Stores step as last used TOTP step; -EALREADY if step <= the stored one. */
+int sk_user_totp_use(struct sk_store *st, const char *name, int64_t step);
+
+/* Failures per source address (lockout scoring): returns the count within
+ * the last window seconds after adding this one. */
+int sk_source_fail(struct sk_store *st, const char *source, int64_t now, int window);
+int sk_source_failures(struct sk_store *st, const char *source, int64_t now, int window);
+
+/* ---- groups ---- */
+void sk_group_defaults(struct sk_group *g);	/* factors = {password}, max_devices = 2, ... */
+int sk_group_add(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
+int sk_group_get(struct sk_store *st, const char *name, struct sk_group *g);
+int sk_group_update(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
+int sk_group_del(struct sk_store *st, const char *name);	/* -EBUSY if users remain */
+int sk_group_list(struct sk_store *st, int (*fn)(const struct sk_group *g, void *arg), void *arg);
+
+/* ---- policies (allowlists) ---- */
+int sk_policy_add(struct sk_store *st, const char *name, const char *description);
+int sk_policy_get(struct sk_store *st, const char *name, struct sk_policy *p);
+int sk_policy_del(struct sk_store *st, const char *name);	/* -EBUSY if a group/device uses it */
+int sk_policy_list(struct sk_store *st, int (*fn)(const struct sk_policy *p, void *arg), void *arg);
+/* Rules in order.  *n in: capacity of rules[], out: number of rules (may be
+ * larger than the capacity, then only capacity were copied). */
+int sk_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules, int *n);
+/* pos: 1-based position to insert at, 0 = append */
+int sk_rule_add(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r);
+int sk_rule_del(struct sk_store *st, const char *policy, int pos);
+int sk_rule_move(struct sk_store *st, const char *policy, int from, int to);
+/* Text form of a rule, the same as sekictl accepts:
+ *   "allow|deny [tcp|udp|icmp|icmpv6|any] PREFIX [port N[-M]]" */
+int sk_rule_parse(const char *text, struct sk_rule *r, char *err, size_t errlen);
+int sk_rule_format(const struct sk_rule *r, char *buf, size_t len);
+
+/* ---- devices ---- */
+int sk_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen);
+int sk_device_get(struct sk_store *st, const char *name, struct sk_device *d);
+int sk_device_update(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen);
+int sk_device_del(struct sk_store *st, const char *name);	/* -EBUSY if assigned */
+int sk_device_list(struct sk_store *st, const char *user /* NULL = all */,
+		   int (*fn)(const struct sk_device *d, void *arg), void *arg);
+/* -ENOSPC beyond the group's max_devices for that user */
+int sk_device_assign(struct sk_store *st, const char *user, const char *device, char *err, size_t errlen);
+int sk_device_unassign(struct sk_store *st, const char *user, const char *device);
+
+/* ---- certificates issued by the built-in CA ---- */
+int sk_cert_add(struct sk_store *st, const struct sk_cert *c);
+int sk_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c);
+int sk_cert_revoke(struct sk_store *st, const char *serial, int64_t when);
+int sk_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *c, void *arg), void *arg);
+
+/* ---- profile links ---- */
+int sk_profile_add(struct sk_store *st, struct sk_profile *p);	/* sets p->id */
+int sk_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p);
+int sk_profile_update(struct sk_store *st, const struct sk_profile *p);
+int sk_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *p, void *arg), void *arg);
+
+/* ---- settings (key = value text) ---- */
+/* Known keys and defaults are in store/settings.c; unknown keys -EINVAL. */
+int sk_setting_get(struct sk_store *st, const char *key, char *val, size_t len);
+int sk_setting_set(struct sk_store *st, const char *key, const char *val, char *err, size_t errlen);
+int sk_setting_int(struct sk_store *st, const char *key, int def);
+int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *val, void *arg), void *arg);
+
+/* ---- sessions and address leases ---- */
+int sk_session_add(struct sk_store *st, struct sk_session *s);	/* sets s->id */
+int sk_session_get(struct sk_store *st, int64_t id, struct sk_session *s);
+int sk_session_find(struct sk_store *st, const uint8_t cookie_hash[32], struct sk_session *s);
+int sk_session_update(struct sk_store *st, const struct sk_session *s);
+int sk_session_del(struct sk_store *st, int64_t id);
+int sk_session_list(struct sk_store *st, int (*fn)(const struct sk_session *s, void *arg), void *arg);
+/* Address lease: the same user gets the same address on reconnect. */
+int sk_lease_get(struct sk_store *st, const char *user, int family, char *addr, size_t len);
+int sk_lease_set(struct sk_store *st, const char *user, int family, const char *addr);
+bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const char *by_other_than_user);
+
+/* ---- audit ---- */
+int sk_audit_add(struct sk_store *st, const struct sk_audit *a);
+int sk_audit_list(struct sk_store *st, const struct sk_audit_filter *f,
+		  int (*fn)(const struct sk_audit *a, void *arg), void *arg);
+
+#endif
