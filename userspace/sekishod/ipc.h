@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The messages between sekishod's privileged main process and its
+ * per-connection workers, over a SOCK_SEQPACKET socketpair (one message =
+ * one struct, file descriptors travel as SCM_RIGHTS).
+ *
+ * A worker owns one client TCP connection: TLS, HTTP, XML, CSTP framing and
+ * the DTLS handshake.  It holds no capabilities and runs under seccomp; it
+ * never opens files or sockets itself.  It asks, the main process decides.
+ * Every message starts with struct sk_ipc_hdr; the main process checks the
+ * type and the exact length of each message it receives, and treats a
+ * malformed one as a compromised worker (kill it, audit "worker-protocol").
+ *
+ *   worker                                   main
+ *   HELLO (client addr, TLS info)      ->
+ *   AUTH  (context, group, fields, cert) ->  skchain step
+ *                                      <-    AUTH_REPLY (form | success+cookie | fatal)
+ *   CONNECT (cookie, requested addrs, mtu) -> session lookup, address, policy
+ *                                      <-    CONNECT_REPLY (status, header lines, app-id)
+ *                                      <-    DTLS_START (fd + first datagram)
+ *   DTLS_KEYS (keys, seqs, fd)         ->    program the kernel (peer + keys)
+ *   CSTP_END (reason)                  ->    session detached or ended
+ *                                      <-    KILL (send TERMINATE, exit)
+ */
+#ifndef SEKISHOD_IPC_H
+#define SEKISHOD_IPC_H
+
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define SK_IPC_MAGIC	0x534b4950u	/* "SKIP" */
+#define SK_IPC_MAX	65536		/* largest message */
+
+enum sk_ipc_type {
+	SK_IPC_HELLO = 1,
+	SK_IPC_AUTH,
+	SK_IPC_AUTH_REPLY,
+	SK_IPC_CONNECT,
+	SK_IPC_CONNECT_REPLY,
+	SK_IPC_DTLS_START,
+	SK_IPC_DTLS_KEYS,
+	SK_IPC_DTLS_FAIL,
+	SK_IPC_CSTP_END,
+	SK_IPC_KILL,
+	SK_IPC_PROFILE,		/* GET /profile/<token> */
+	SK_IPC_PROFILE_REPLY,
+};
+
+struct sk_ipc_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t reserved;
+	uint32_t len;		/* whole message, header included */
+};
+
+/* worker -> main, once after the TLS handshake */
+struct sk_ipc_hello {
+	struct sk_ipc_hdr h;
+	struct sockaddr_storage peer;	/* client address (from accept) */
+	char tls_version[16];		/* "TLSv1.3" */
+	char tls_cipher[64];
+	char sni[256];
+};
+
+/*
+ * worker -> main: one XML auth request (init or auth-reply).
+ * Variable part: cert_len bytes of the client certificate (DER, as sent in
+ * the TLS handshake, unverified), then n_fields pairs of NUL-terminated
+ * name and value strings.  Bounds: n_fields <= 16, each string <= 1024
+ * bytes, whole message <= SK_IPC_MAX.
+ */
+struct sk_ipc_auth {
+	struct sk_ipc_hdr h;
+	char context[64];	/* webvpncontext cookie value, "" on the first request */
+	char group[64];		/* <group-select>, "" if none */
+	char group_path[64];	/* URL path of the request without '/', "" for "/" */
+	char lang[8];		/* "ja"/"en" from Accept-Language, "" */
+	uint8_t is_init;	/* type="init" */
+	uint8_t pad[3];
+	uint32_t cert_len;
+	uint32_t n_fields;
+	/* uint8_t cert[cert_len]; then strings */
+};
+
+/* main -> worker.  The form is a struct sk_form (skchain.h), copied whole. */
+enum sk_auth_status { SK_AUTH_FORM = 1, SK_AUTH_SUCCESS, SK_AUTH_FATAL };
+struct sk_ipc_auth_reply {
+	struct sk_ipc_hdr h;
+	uint32_t status;		/* enum sk_auth_status */
+	char context[64];		/* set as webvpncontext cookie (new logins) */
+	char cookie[96];		/* SUCCESS: the webvpn cookie (base64url of 32 random bytes) */
+	/* struct sk_form form;  (skchain.h) follows */
+};
+
+/* worker -> main: CONNECT /CSCOSSLC/tunnel */
+struct sk_ipc_connect {
+	struct sk_ipc_hdr h;
+	char cookie[96];
+	char hostname[64];		/* X-CSTP-Hostname */
+	struct in_addr want4;		/* X-CSTP-Address (reconnect), 0 if absent */
+	struct in6_addr want6;
+	uint8_t has_want4, has_want6;
+	uint8_t ipv6;			/* X-CSTP-Address-Type contains IPv6 */
+	uint8_t psk_negotiate;		/* X-DTLS-CipherSuite contains PSK-NEGOTIATE */
+	uint32_t base_mtu;		/* X-CSTP-Base-MTU, 0 if absent */
+	uint8_t peer_v6;		/* the TCP connection is over IPv6 */
+	uint8_t pad[3];
+};
+
+/*
+ * main -> worker.  status: 200, 401 (cookie refused), 503 (with reason).
+ * headers: the X-CSTP-/X-DTLS- lines to send, each ending in "\r\n",
+ * already formatted by the main process (exact case, see
+ * anyconnect-protocol.md §4.3).  app_id: the 32-byte DTLS App-ID the worker
+ * will see again in DTLS_START.  dpd/keepalive: seconds for the worker's
+ * CSTP timers.
+ */
+struct sk_ipc_connect_reply {
+	struct sk_ipc_hdr h;
+	uint32_t status;
+	char reason[128];
+	uint64_t session_id;
+	uint8_t app_id[32];
+	uint32_t dpd, keepalive, mtu;
+	uint32_t headers_len;
+	/* char headers[headers_len]; */
+};
+
+/*
+ * main -> worker, with SCM_RIGHTS: a UDP socket already connected to the
+ * client (bound to the DTLS port with SO_REUSEPORT) and the ClientHello
+ * datagram the main process read from the listening socket, which the
+ * worker's DTLS BIO returns first.
+ */
+struct sk_ipc_dtls_start {
+	struct sk_ipc_hdr h;
+	uint32_t dgram_len;
+	/* uint8_t dgram[dgram_len]; */
+};
+
+/* worker -> main, with SCM_RIGHTS: the same UDP socket, after SSL_accept. */
+enum { SK_CIPHER_AES128_GCM = 1, SK_CIPHER_AES256_GCM = 2, SK_CIPHER_CHACHA20 = 3 };	/* = uapi enum sekisho_cipher */
+struct sk_ipc_dtls_keys {
+	struct sk_ipc_hdr h;
+	uint32_t cipher;		/* uapi enum sekisho_cipher */
+	uint16_t epoch;			/* 1 */
+	uint16_t pad;
+	uint64_t tx_seq;		/* next sequence the kernel sends (last written + 1) */
+	uint64_t rx_seq;		/* highest sequence received (replay window right edge) */
+	uint8_t key_len, iv_len;	/* 16/32, 4/12 */
+	uint8_t pad2[6];
+	uint8_t enc_key[32], enc_iv[12];	/* server_write: the kernel encrypts with these */
+	uint8_t dec_key[32], dec_iv[12];	/* client_write: the kernel decrypts with these */
+	uint32_t mtu;			/* data MTU the client will compute (§4.5) */
+};
+/* The receiver wipes the key fields as soon as the kernel has them. */
+
+struct sk_ipc_dtls_fail {
+	struct sk_ipc_hdr h;
+	char reason[128];
+};
+
+/* worker -> main: the CSTP connection ended */
+enum sk_cstp_end_reason {
+	SK_END_EOF = 1,		/* TCP/TLS closed without BYE: keep the cookie for the grace period */
+	SK_END_BYE,		/* client DISCONNECT 0xB0: end the session, invalidate the cookie */
+	SK_END_DPD,		/* dead peer */
+	SK_END_ERROR,		/* protocol error from the client */
+};
+struct sk_ipc_cstp_end {
+	struct sk_ipc_hdr h;
+	uint32_t reason;
+	char text[128];
+};
+
+/* main -> worker: end the tunnel (admin kill, timeout): CSTP DISCONNECT with text, then exit */
+struct sk_ipc_kill {
+	struct sk_ipc_hdr h;
+	char text[128];
+};
+
+/* worker -> main: GET /profile/<token> (token: URL text, <= 64 chars) */
+struct sk_ipc_profile {
+	struct sk_ipc_hdr h;
+	char token[72];
+};
+/* main -> worker: status 200 with the package, 404/410 with a message body */
+struct sk_ipc_profile_reply {
+	struct sk_ipc_hdr h;
+	uint32_t status;
+	char content_type[64];
+	char filename[64];
+	uint32_t body_len;		/* <= SK_IPC_MAX - sizeof(*this) */
+	/* uint8_t body[body_len]; */
+};
+
+#endif
