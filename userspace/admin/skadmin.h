@@ -81,4 +81,22 @@ int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin
  * status, or -errno if the socket cannot be reached. */
 int sk_admin_client(const char *path, int argc, char **argv, FILE *in);
 
+/*
+ * The built-in CA keeps its files in the directory of setting "ca.dir"
+ * (default /var/lib/sekisho/ca): ca.pem, ca.key (0600), crl.pem (rewritten
+ * on every revoke; sekishod reloads it when fx->crl_changed).
+ */
+
+/*
+ * Profile download for sekishod's GET /profile/<token>: checks the link
+ * (hash of the token, expiry, download limit), counts the download, moves
+ * the state to "waiting for device registration" and returns the package
+ * (a tar: client.p12, settings.txt, README-ja.txt, README-en.txt) in a
+ * malloc'd *body.  Returns the HTTP status: 200; 404 unknown link; 410
+ * expired or used up (msg then holds a Japanese/English text for the body).
+ */
+int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
+			   uint8_t **body, size_t *len, char *filename, size_t fnlen,
+			   char *msg, size_t msglen);
+
 #endif
