@@ -14,6 +14,12 @@
 
 #include <openssl/x509.h>
 
+/* ---- process setup (added by the auth helper) ---- */
+/* curl_global_init + oath_init: call ONCE from main() before any thread or
+ * worker exists (libcurl's global init is not thread-safe).  0 or -EIO. */
+int sk_auth_global_init(void);
+void sk_auth_global_cleanup(void);
+
 /* ---- secrets ---- */
 bool sk_ct_equal(const void *a, const void *b, size_t len);	/* constant time */
 /* constant time over strings of possibly different length (length leaks only via max) */
@@ -91,6 +97,10 @@ void sk_certv_free(struct sk_certv *v);
  */
 int sk_certv_check(struct sk_certv *v, X509 *cert, STACK_OF(X509) *chain, int64_t now,
 		   enum sk_cert_bind bind, char *id, size_t idlen, const char **why);
+/* (added) OpenSSL's / the OCSP check's words for the last refusal of
+ * sk_certv_check, e.g. "certificate revoked (depth 0)", for the audit log
+ * (the reason key alone does not tell a stale CRL from an unknown CA). */
+const char *sk_certv_last_error(const struct sk_certv *v);
 
 /* ---- messages to users (Japanese and English) ---- */
 /*

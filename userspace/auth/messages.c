@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * skauth messages: what the login page tells the user, in Japanese and
+ * English.  Each refusal says which check failed and what the user can do
+ * about it, in the plain style of the organisations' own VPN manuals: a
+ * user who sees "your certificate has expired, ask for a new one" calls
+ * the right person; one who sees "login failed" calls everyone.
+ *
+ * All texts are string literals; the "ja / en" form (lang NULL) is built by
+ * literal concatenation at compile time, so every pointer returned is
+ * static and may be kept.
+ */
+#include <string.h>
+
+#include "skauth.h"
+
+struct msg {
+	const char *key, *ja, *en, *both;
+};
+
+#define M(k, j, e) { k, j, e, j " / " e }
+
+static const struct msg msgs[] = {
+	/* ---- password ---- */
+	M("pw-wrong",
+	  "ユーザー名またはパスワードが違います。入力し直してください。続けて間違えるとアカウントがロックされます。",
+	  "Wrong user name or password. Type them again; repeated failures lock the account."),
+	M("locked",
+	  "アカウントがロックされています。管理者にロック解除を依頼してください。",
+	  "Your account is locked after too many failed logins. Ask your administrator to unlock it."),
+	M("source-locked",
+	  "この接続元からのログイン失敗が多すぎるため、しばらく受け付けません。時間をおいて再度お試しください。",
+	  "Too many failed logins from your network address. Wait a while, then try again."),
+	M("too-many-tries",
+	  "間違いが多すぎるため、このログインは終了しました。最初からやり直してください。",
+	  "Too many wrong answers in this login. Start the login again from the beginning."),
+	M("pw-change-required",
+	  "パスワードの変更が必要です。新しいパスワードを入力してください。",
+	  "You must change your password before you can connect. Enter a new password."),
+	M("pw-too-short",
+	  "新しいパスワードが短すぎます。8 文字以上にしてください。",
+	  "The new password is too short. Use at least 8 characters."),
+	M("pw-too-simple",
+	  "新しいパスワードが単純すぎます。英小文字・英大文字・数字・記号のうち 2 種類以上を混ぜてください。",
+	  "The new password is too simple. Mix at least two of: lower case, upper case, digits, symbols."),
+	M("pw-same-as-user",
+	  "新しいパスワードがユーザー名と同じです。別のパスワードにしてください。",
+	  "The new password is the same as your user name. Choose a different one."),
+	M("pw-mismatch",
+	  "確認用に入力したパスワードが一致しません。同じパスワードを 2 回入力してください。",
+	  "The two new passwords do not match. Type the same password twice."),
+	M("pw-changed",
+	  "パスワードを変更しました。",
+	  "Your password has been changed."),
+	/* ---- e-mail one-time code ---- */
+	M("otp-sent",
+	  "登録されたメールアドレスにワンタイムパスワードを送りました。メールに書かれた 6 桁の数字を入力してください。",
+	  "A one-time code was sent to your registered e-mail address. Enter the 6 digits from the mail."),
+	M("otp-wrong",
+	  "ワンタイムパスワードが違います。メールに書かれた 6 桁の数字を入力し直してください。",
+	  "Wrong one-time code. Type the 6 digits from the mail again."),
+	M("otp-expired",
+	  "ワンタイムパスワードの有効期限が切れています。最初からログインし直して、新しいコードを受け取ってください。",
+	  "The one-time code has expired. Log in again from the beginning to get a new code."),
+	M("otp-used",
+	  "このワンタイムパスワードは使用済みです。最初からログインし直して、新しいコードを受け取ってください。",
+	  "This one-time code has already been used. Log in again from the beginning to get a new code."),
+	M("otp-rate-limited",
+	  "ワンタイムパスワードの送信回数が多すぎます。しばらく待ってから再度ログインしてください。",
+	  "Too many one-time codes were sent. Wait a few minutes, then log in again."),
+	M("otp-send-failed",
+	  "ワンタイムパスワードのメールを送れませんでした。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
+	  "The one-time code mail could not be sent. Try again later; if it keeps failing, tell your administrator."),
+	M("otp-no-mail",
+	  "メールアドレスが登録されていないため、ワンタイムパスワードを送れません。管理者に登録を依頼してください。",
+	  "No e-mail address is registered for you, so no one-time code can be sent. Ask your administrator to register one."),
+	/* ---- TOTP ---- */
+	M("totp-wrong",
+	  "認証アプリのコードが違います。アプリに表示されている最新の 6 桁を入力してください。端末の時刻が正しいかも確認してください。",
+	  "Wrong authenticator code. Enter the current 6 digits shown in your app, and check that your device's clock is right."),
+	M("totp-replay",
+	  "このコードはすでに使われています。アプリに次のコードが表示されるまで待ってから入力してください。",
+	  "This code has already been used. Wait for your app to show the next code, then enter it."),
+	M("totp-not-enrolled",
+	  "認証アプリが登録されていません。管理者に登録を依頼してください。",
+	  "No authenticator app is registered for you. Ask your administrator to enrol one."),
+	/* ---- client certificate ---- */
+	M("cert-missing",
+	  "電子証明書が提示されませんでした。この端末に電子証明書をインストールし、VPN クライアントで選択してください。",
+	  "No client certificate was presented. Install your certificate on this device and select it in the VPN client."),
+	M("cert-untrusted",
+	  "電子証明書を確認できませんでした（発行元が違うか、失効情報を確認できません）。管理者に連絡してください。",
+	  "Your client certificate could not be verified (wrong issuer, or its revocation status is unknown). Tell your administrator."),
+	M("cert-expired",
+	  "電子証明書の有効期限が切れています。管理者に新しい証明書の発行を依頼してください。",
+	  "Your client certificate has expired. Ask your administrator for a new one."),
+	M("cert-not-yet-valid",
+	  "電子証明書の有効期間がまだ始まっていません。端末の時刻を確認し、続く場合は管理者に連絡してください。",
+	  "Your client certificate is not valid yet. Check your device's clock; if that is right, tell your administrator."),
+	M("cert-revoked",
+	  "電子証明書が失効しています。管理者に新しい証明書の発行を依頼してください。",
+	  "Your client certificate has been revoked. Ask your administrator for a new one."),
+	M("cert-bad-usage",
+	  "この電子証明書は VPN の認証に使えない種類です。VPN 用の証明書を選択してください。",
+	  "This certificate is not allowed for client authentication. Select your VPN certificate."),
+	M("cert-no-identity",
+	  "電子証明書に利用者を特定する情報がありません。管理者に連絡してください。",
+	  "Your client certificate does not name a user. Tell your administrator."),
+	M("cert-ocsp-failed",
+	  "電子証明書の失効確認ができませんでした。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
+	  "The revocation status of your certificate could not be checked. Try again later; if it keeps failing, tell your administrator."),
+	M("cert-other-user",
+	  "電子証明書が入力したユーザーのものではありません。ご自分の証明書を選択してください。",
+	  "The client certificate belongs to a different user. Select your own certificate."),
+	/* ---- account ---- */
+	M("account-expired",
+	  "アカウントの利用期間が終了しています。引き続き利用する場合は管理者に延長を依頼してください。",
+	  "Your account's validity period has ended. Ask your administrator to extend it."),
+	M("account-not-yet-valid",
+	  "アカウントの利用期間がまだ始まっていません。利用開始日以降に接続してください。",
+	  "Your account is not valid yet. Connect on or after its start date."),
+	M("account-disabled",
+	  "アカウントが無効になっています。管理者に連絡してください。",
+	  "Your account is disabled. Contact your administrator."),
+	M("outside-hours",
+	  "現在は接続が許可されている時間帯ではありません。許可された時間帯に接続してください。",
+	  "Connections are not allowed at this time. Connect during your permitted hours."),
+	M("too-many-sessions",
+	  "同時に接続できる数を超えています。他の端末の接続を切断してから再度お試しください。",
+	  "You have too many connections open. Disconnect another device, then try again."),
+	M("group-unknown",
+	  "選択したグループは存在しないか、利用が許可されていません。正しいグループを選択してください。",
+	  "The selected group does not exist or you may not use it. Select a valid group."),
+	/* ---- prompts (form labels) ---- */
+	M("prompt-username", "ユーザー名", "Username"),
+	M("prompt-password", "パスワード", "Password"),
+	M("prompt-otp", "ワンタイムパスワード", "One-time code"),
+	M("prompt-totp", "認証アプリのコード", "Authenticator code"),
+	M("prompt-new-password", "新しいパスワード", "New password"),
+	M("prompt-verify-password", "新しいパスワード（確認）", "New password (again)"),
+	M("prompt-group", "グループ", "Group"),
+	/* ---- other ---- */
+	M("internal",
+	  "サーバー内部でエラーが発生しました。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
+	  "An internal error occurred on the gateway. Try again later; if it keeps happening, tell your administrator."),
+};
+
+/* for keys this table does not know (a newer caller, a typo): still says
+ * what to do rather than nothing */
+static const struct msg generic =
+	M("unknown",
+	  "ログインできませんでした。もう一度お試しいただき、続く場合は管理者に連絡してください。",
+	  "The login was refused. Try again; if it keeps failing, tell your administrator.");
+
+const char *sk_msg(const char *key, const char *lang)
+{
+	const struct msg *m = &generic;
+	size_t i;
+
+	if (key)
+		for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+			if (!strcmp(key, msgs[i].key)) {
+				m = &msgs[i];
+				break;
+			}
+	if (!lang)
+		return m->both;
+	/* "ja", "ja-JP", "ja_JP.UTF-8" are Japanese; anything else English */
+	if (!strncmp(lang, "ja", 2) && (lang[2] == '\0' || lang[2] == '-' || lang[2] == '_'))
+		return m->ja;
+	return m->en;
+}
