@@ -1,0 +1,529 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers of the end-to-end tests: the real openconnect client, a real
+# gateway (ocserv today, sekishod when it lands), a real SMTP server, real
+# certificates and a real internal host, each in its own network namespace.
+# Run as root, normally inside the VM (scripts/vm-run -- tests/e2e/run-all.sh);
+# the host works too when it has ip netns and /dev/net/tun.
+#
+# Topology:
+#   ns cli  c0 10.10.1.2/24 fd10:1::2/64 ──veth── g0 10.10.1.1/24 fd10:1::1/64  ns gw
+#           tunN (openconnect) 10.77.0.x fd77::x                 gateway :443 TCP+UDP, SMTP :25
+#   ns srv  s0 10.20.0.2/24 fd20::2/64   ──veth── g1 10.20.0.1/24 fd20::1/64   ns gw (forwarding)
+#           iperf3 :5201, tcp/22, tcp/3389 (socat banners), ping target
+# The VPN pool is 10.77.0.0/24 + fd77::/48; srv routes it back through gw.
+# "vpn.test" is resolved with openconnect's --resolve, so no DNS is needed.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=${REPO:-$(cd "$E2E_DIR/../.." && pwd)}
+T=${T:-$(mktemp -d /tmp/sekisho-e2e.XXXXXX)}
+mkdir -p "$T" || exit 1
+# KTAP helpers (ktap_result, check, check_not, diag, wait_for, ktap_end) and
+# in_cli/in_gw/in_srv come from the selftests so that both suites print the
+# same way; their module topology functions are not used here.
+. "$REPO/tests/selftests/lib.sh"
+
+# The VM's PATH starts with /usr/local/bin; a developer's pyenv shim must not
+# replace the Debian python3 that has aiosmtpd.
+PY=${PY:-/usr/bin/python3}
+OPENCONNECT=${OPENCONNECT:-openconnect}
+GW4=10.10.1.1
+GW6=fd10:1::1
+CLI4=10.10.1.2
+SRV4=10.20.0.2
+SRV6=fd20::2
+POOL4=10.77.0.0/24
+POOL6=fd77::/48
+VPN_HOST=vpn.test
+VPN_URL=https://$VPN_HOST/
+MAIL_DOMAIN=example.test
+CERTS=$T/certs
+MAILDIR=$T/maildir
+
+# --------------------------------------------------------------------------
+# Topology
+# --------------------------------------------------------------------------
+e2e_modules() {
+	# The guest boots Debian's kernel: tun and veth are modules there.
+	modprobe tun 2>/dev/null
+	modprobe veth 2>/dev/null
+	[ -c /dev/net/tun ] || { mkdir -p /dev/net && mknod /dev/net/tun c 10 200; }
+	[ -c /dev/net/tun ]
+}
+
+e2e_topo_up() {
+	local ns
+	e2e_modules || { echo "no /dev/net/tun" >&2; return 1; }
+	for ns in cli gw srv; do
+		ip netns add $ns || return 1
+		ip -n $ns link set lo up
+	done
+	ip link add c0 netns cli type veth peer name g0 netns gw || return 1
+	ip link add s0 netns srv type veth peer name g1 netns gw || return 1
+	ip -n cli addr add $CLI4/24 dev c0
+	ip -n cli addr add fd10:1::2/64 dev c0 nodad
+	ip -n gw addr add $GW4/24 dev g0
+	ip -n gw addr add $GW6/64 dev g0 nodad
+	ip -n gw addr add 10.20.0.1/24 dev g1
+	ip -n gw addr add fd20::1/64 dev g1 nodad
+	ip -n srv addr add $SRV4/24 dev s0
+	ip -n srv addr add $SRV6/64 dev s0 nodad
+	ip -n cli link set c0 up
+	ip -n gw link set g0 up
+	ip -n gw link set g1 up
+	ip -n srv link set s0 up
+	ip -n srv route add $POOL4 via 10.20.0.1
+	ip -n srv route add $POOL6 via fd20::1
+	in_gw sysctl -qw net.ipv4.ip_forward=1
+	in_gw sysctl -qw net.ipv6.conf.all.forwarding=1
+	# openconnect refuses nothing here, but the rp_filter of some kernels
+	# drops the asymmetric first packets of a tun that has no route yet.
+	in_cli sysctl -qw net.ipv4.conf.all.rp_filter=0
+	in_gw sysctl -qw net.ipv4.conf.all.rp_filter=0
+}
+
+e2e_topo_down() {
+	local ns f
+	for f in "$T"/oc-*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	for ns in cli gw srv; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	sleep 0.3
+	for ns in cli gw srv; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del $ns 2>/dev/null
+	done
+	return 0
+}
+
+# --------------------------------------------------------------------------
+# The internal server (ns srv): iperf3, banners on tcp/22 and tcp/3389
+# --------------------------------------------------------------------------
+srv_up() {
+	local p
+	in_srv iperf3 -s -D --pidfile "$T/iperf3.pid" >/dev/null 2>&1 || return 1
+	for p in 22 3389; do
+		ip netns exec srv socat TCP6-LISTEN:$p,ipv6only=0,reuseaddr,fork \
+			SYSTEM:"echo srv-$p" >/dev/null 2>&1 &
+	done
+	wait_for 10 in_srv sh -c 'ss -ltn | grep -q ":3389 "' &&
+		wait_for 10 in_srv sh -c 'ss -ltn | grep -q ":5201 "'
+}
+
+# tcp_probe HOST PORT: from cli, succeed when the banner "srv-PORT" arrives.
+tcp_probe() {
+	local out
+	out=$(in_cli timeout 10 socat -T 3 - "TCP:$1:$2,connect-timeout=4" </dev/null 2>/dev/null)
+	[ "$out" = "srv-$2" ]
+}
+
+# iperf_mbps [iperf3 client args...]: Mbit/s received, from cli to srv.
+iperf_mbps() {
+	in_cli iperf3 -c $SRV4 -J "$@" 2>/dev/null |
+		$PY -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'
+}
+
+# --------------------------------------------------------------------------
+# SMTP: a real SMTP server (aiosmtpd) in gw that stores every message in a
+# maildir; mail_wait_code reads the newest unread message to an address.
+# --------------------------------------------------------------------------
+smtp_up() {
+	mkdir -p "$MAILDIR"/tmp "$MAILDIR"/new "$MAILDIR"/cur	# Mailbox wants a complete maildir
+	ip netns exec gw $PY -m aiosmtpd -n -l "$GW4:25" -c aiosmtpd.handlers.Mailbox "$MAILDIR" \
+		>"$T/smtp.log" 2>&1 &
+	SMTP_PID=$!
+	wait_for 20 in_gw sh -c 'ss -ltn | grep -q "10.10.1.1:25 "'
+}
+
+# mail_wait_code ADDRESS [SECONDS]: wait for a message to ADDRESS that was not
+# returned before, print the 6-digit code of its body (any transfer encoding
+# and charset; the email package decodes base64/quoted-printable and UTF-8).
+mail_wait_code() {
+	local addr=$1 limit=${2:-30} i=0 code
+	while [ $i -lt $((limit * 5)) ]; do
+		code=$($PY - "$MAILDIR" "$addr" "$T/mail.seen" <<'PY'
+import email, email.policy, os, re, sys
+box, addr, seen_file = sys.argv[1], sys.argv[2].lower(), sys.argv[3]
+seen = set(open(seen_file).read().split()) if os.path.exists(seen_file) else set()
+found = []
+for sub in ("new", "cur"):
+    d = os.path.join(box, sub)
+    for name in os.listdir(d) if os.path.isdir(d) else []:
+        key = name.split(":")[0]
+        if key in seen:
+            continue
+        path = os.path.join(d, name)
+        with open(path, "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        rcpts = " ".join(str(v) for h in ("X-RcptTo", "To") for v in msg.get_all(h, [])).lower()
+        if addr not in rcpts:
+            continue
+        body = msg.get_body(preferencelist=("plain", "html"))
+        text = body.get_content() if body is not None else ""
+        m = re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", text)
+        found.append((os.path.getmtime(path), key, m.group(1) if m else None))
+if found:
+    found.sort()    # oldest unread first: codes are returned in sending order
+    _, key, code = found[0]
+    with open(seen_file, "a") as f:
+        f.write(key + "\n")
+    print(code or "NOCODE")
+PY
+)
+		if [ -n "$code" ]; then
+			[ "$code" = NOCODE ] && { echo "mail to $addr has no 6-digit code" >&2; return 1; }
+			echo "$code"
+			return 0
+		fi
+		i=$((i + 1))
+		sleep 0.2
+	done
+	echo "no new mail to $addr within ${limit}s" >&2
+	return 1
+}
+
+# mail_count ADDRESS: how many messages to ADDRESS arrived (read or not).
+mail_count() {
+	grep -lis "^X-RcptTo:.*$1" "$MAILDIR"/new/* "$MAILDIR"/cur/* 2>/dev/null | wc -l
+}
+
+# --------------------------------------------------------------------------
+# Certificates (openssl CLI, a throw-away test CA)
+#   ca.pem/ca.key, server.pem/server.key (CN vpn.test, SAN DNS:vpn.test +
+#   IP:10.10.1.1), USER.pem/USER.key for alice and bob (CN=UID=user, SAN
+#   email), carol (revoked, in crl.pem), dave (expired in 2020).
+#   $PIN is the pin-sha256 of the server key (§2.10).
+# --------------------------------------------------------------------------
+certs_make() {
+	local d=$CERTS u
+	mkdir -p "$d/newcerts" || return 1
+	: >"$d/index.txt"
+	echo 1000 >"$d/serial"
+	echo 1000 >"$d/crlnumber"
+	cat >"$d/ca.cnf" <<EOF
+[ ca ]
+default_ca = testca
+[ testca ]
+dir = $d
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+certificate = \$dir/ca.pem
+private_key = \$dir/ca.key
+default_md = sha256
+default_days = 30
+default_crl_days = 30
+policy = anything
+unique_subject = no
+copy_extensions = copy
+email_in_dn = no
+[ anything ]
+commonName = supplied
+userId = optional
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = unused
+[ v3_ca ]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ v3_server ]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:$VPN_HOST,IP:$GW4,IP:$GW6
+[ v3_user ]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+EOF
+	# EC P-256: key generation and handshakes stay fast under TCG.
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/ca.key" -out "$d/ca.pem" -days 30 -subj "/CN=sekisho e2e test CA" \
+		-config "$d/ca.cnf" -extensions v3_ca 2>"$d/err" || { cat "$d/err" >&2; return 1; }
+	_cert_issue server "/CN=$VPN_HOST" v3_server || return 1
+	for u in alice bob carol; do
+		_cert_issue $u "/CN=$u/UID=$u" v3_user "email:$u@$MAIL_DOMAIN" || return 1
+	done
+	_cert_issue dave "/CN=dave/UID=dave" v3_user "email:dave@$MAIL_DOMAIN" \
+		-startdate 20200101000000Z -enddate 20200201000000Z || return 1
+	openssl ca -batch -config "$d/ca.cnf" -revoke "$d/carol.pem" -crl_reason keyCompromise \
+		2>"$d/err" || { cat "$d/err" >&2; return 1; }
+	openssl ca -batch -config "$d/ca.cnf" -gencrl -out "$d/crl.pem" 2>"$d/err" ||
+		{ cat "$d/err" >&2; return 1; }
+	PIN=$(openssl x509 -in "$d/server.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64)
+	echo "$PIN" >"$d/pin"
+}
+
+# _cert_issue NAME SUBJECT EXT [SAN [openssl ca options...]]
+_cert_issue() {
+	local d=$CERTS name=$1 subj=$2 ext=$3 san=${4:-} extfile
+	shift 3
+	[ $# -gt 0 ] && shift
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/$name.key" -out "$d/$name.csr" -subj "$subj" -config "$d/ca.cnf" \
+		2>"$d/err" || { cat "$d/err" >&2; return 1; }
+	extfile=$d/$name.ext
+	sed -n "/^\[ $ext \]/,/^\[/p" "$d/ca.cnf" | grep -v '^\[' >"$extfile"
+	[ -n "$san" ] && echo "subjectAltName = $san" >>"$extfile"
+	sed -i '1i [ ext ]' "$extfile"
+	openssl ca -batch -config "$d/ca.cnf" -in "$d/$name.csr" -out "$d/$name.pem" -notext \
+		-extfile "$extfile" -extensions ext "$@" 2>"$d/err" || { cat "$d/err" >&2; return 1; }
+	# P12 bundles for clients that want one (openconnect takes PEM too)
+	chmod 0644 "$d/$name.key"	# ocserv's workers drop to nobody
+}
+
+# cert_serial NAME: the serial number in hex, as `sekictl cert revoke` takes it.
+cert_serial() { openssl x509 -in "$CERTS/$1.pem" -noout -serial | cut -d= -f2; }
+
+# --------------------------------------------------------------------------
+# openconnect (ns cli).  Every client NAME has $T/oc-NAME/ with its log,
+# pid file and the environment rec-env.sh recorded per reason.
+# stdin for the client: set OC_INPUT (printf'd to it), otherwise /dev/null.
+# --------------------------------------------------------------------------
+oc_common() {
+	printf '%s\n' --protocol=anyconnect --non-inter --servercert "pin-sha256:$PIN" \
+		--resolve "$VPN_HOST:$GW4"
+}
+
+# oc_connect NAME ARGS...: start a client in the background (-b); it forks
+# away once the tunnel is up.  Follow with oc_wait_up NAME.
+oc_connect() {
+	local name=$1 d=$T/oc-$1 common
+	shift
+	rm -rf "$d"
+	mkdir -p "$d"
+	mapfile -t common < <(oc_common)
+	(
+		printf '%s' "${OC_INPUT:-}" | REC_DIR=$d ip netns exec cli "$OPENCONNECT" "${common[@]}" \
+			-b --pid-file "$d/pid" --script "$E2E_DIR/rec-env.sh" --timestamp -v "$@" "$VPN_URL" \
+			>"$d/log" 2>&1
+		echo $? >"$d/rc"
+	) &
+	return 0
+}
+
+# oc_wait_up NAME [SECONDS]: the client backgrounded itself with a live
+# tunnel: rc 0, a pid, the "connect" environment recorded, the tun up.
+oc_wait_up() {
+	local d=$T/oc-$1 limit=${2:-120} dev
+	wait_for "$limit" test -f "$d/rc" || { echo "client $1 still starting after ${limit}s"; tail -n 20 "$d/log"; return 1; }
+	[ "$(cat "$d/rc")" = 0 ] || { echo "client $1 exited $(cat "$d/rc")"; tail -n 30 "$d/log"; return 1; }
+	wait_for 10 test -s "$d/pid" || { echo "no pid file"; return 1; }
+	wait_for 10 test -f "$d/connect.env" || { echo "no connect environment"; return 1; }
+	dev=$(oc_env "$1" TUNDEV)
+	wait_for 10 in_cli sh -c "ip link show dev '$dev' | grep -q ',UP'" || { echo "$dev not up"; return 1; }
+}
+
+# oc_env NAME VAR [REASON]: a variable the script recorded (default reason
+# connect).  The files are written with printf %q and read by a subshell.
+oc_env() {
+	local f=$T/oc-$1/${3:-connect}.env
+	[ -f "$f" ] || return 1
+	(
+		# shellcheck disable=SC1090
+		. "$f"
+		printf '%s\n' "${!2-}"
+	)
+}
+
+oc_pid() { cat "$T/oc-$1/pid" 2>/dev/null; }
+
+# oc_alive NAME: the backgrounded client still runs.
+oc_alive() { local p; p=$(oc_pid "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# oc_stop NAME: SIGTERM (the client sends BYE) and wait for it to exit.
+oc_stop() {
+	local p
+	p=$(oc_pid "$1") || return 0
+	[ -n "$p" ] || return 0
+	kill -TERM "$p" 2>/dev/null
+	wait_for 20 sh -c "! kill -0 $p" || { kill -9 "$p" 2>/dev/null; return 1; }
+}
+
+# oc_log NAME: the client's log (for grep).
+oc_log() { cat "$T/oc-$1/log"; }
+
+# oc_auth ARGS...: `openconnect --authenticate` from cli; prints its output
+# (COOKIE=, HOST=, FINGERPRINT= on success) and returns its exit status.
+oc_auth() {
+	local common
+	mapfile -t common < <(oc_common)
+	printf '%s' "${OC_INPUT:-}" | ip netns exec cli "$OPENCONNECT" "${common[@]}" --authenticate \
+		"$@" "$VPN_URL" 2>&1
+}
+
+# with_input TEXT CMD...: run CMD (a helper above) with OC_INPUT=TEXT.
+with_input() { local OC_INPUT=$1; shift; "$@"; }
+# with_pin B64 CMD...: run CMD with another server pin (negative tests).
+with_pin() { local PIN=$1; shift; "$@"; }
+
+# oc_dtls NAME: the client logged an established DTLS channel; prints the line.
+oc_dtls() { grep -m1 'Established DTLS connection' "$T/oc-$1/log"; }
+
+# ping_tun [ping args] HOST: a few pings from cli (through whatever route).
+ping_cli() { in_cli ping -c 3 -i 0.3 -W 3 "$@" >/dev/null; }
+
+# --------------------------------------------------------------------------
+# ocserv in ns gw (the reference gateway).  ocserv_conf writes $T/ocserv.conf;
+# extra "key = value" lines can be given as arguments.
+# --------------------------------------------------------------------------
+ocserv_passwd() {	# USER PASSWORD [GROUP]
+	local g=()
+	[ -n "${3:-}" ] && g=(-g "$3")
+	printf '%s\n%s\n' "$2" "$2" | ocpasswd -c "$T/ocpasswd" "${g[@]}" "$1" >/dev/null 2>&1
+	grep -q "^$1:" "$T/ocpasswd"
+}
+
+ocserv_conf() {
+	cat >"$T/ocserv.conf" <<EOF
+auth = "plain[passwd=$T/ocpasswd]"
+tcp-port = 443
+udp-port = 443
+run-as-user = nobody
+run-as-group = nogroup
+socket-file = $T/ocserv.sock
+occtl-socket-file = $T/occtl.sock
+use-occtl = true
+pid-file = $T/ocserv.pid
+server-cert = $CERTS/server.pem
+server-key = $CERTS/server.key
+ca-cert = $CERTS/ca.pem
+cert-user-oid = 0.9.2342.19200300.100.1.1
+isolate-workers = true
+max-clients = 128
+max-same-clients = 0
+max-ban-score = 0
+min-reauth-time = 0
+auth-timeout = 240
+cookie-timeout = 300
+rate-limit-ms = 0
+keepalive = 32400
+dpd = 90
+mobile-dpd = 1800
+switch-to-tcp-timeout = 25
+try-mtu-discovery = false
+tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0"
+dtls-psk = true
+dtls-legacy = false
+cisco-client-compat = true
+compression = false
+deny-roaming = false
+rekey-time = 172800
+rekey-method = ssl
+device = vpns
+predictable-ips = true
+ipv4-network = 10.77.0.0
+ipv4-netmask = 255.255.255.0
+ipv6-network = fd77::/48
+ipv6-subnet-prefix = 64
+default-domain = $MAIL_DOMAIN
+dns = 10.20.0.53
+nbns = 10.20.0.137
+split-dns = corp.$MAIL_DOMAIN
+route = 10.20.0.0/255.255.255.0
+route = fd20::/64
+no-route = 10.20.0.128/255.255.255.128
+banner = "Welcome to the e2e lab"
+EOF
+	local l
+	for l in "$@"; do printf '%s\n' "$l" >>"$T/ocserv.conf"; done
+}
+
+ocserv_start() {
+	rm -f "$T/ocserv.pid"
+	ip netns exec gw ocserv -f -d 1 -c "$T/ocserv.conf" >"$T/ocserv.log" 2>&1 &
+	OCSERV_PID=$!
+	wait_for 20 in_gw sh -c 'ss -ltn | grep -q ":443 "' ||
+		{ tail -n 20 "$T/ocserv.log"; return 1; }
+}
+
+ocserv_stop() {
+	[ -n "${OCSERV_PID:-}" ] || return 0
+	kill "$OCSERV_PID" 2>/dev/null
+	wait "$OCSERV_PID" 2>/dev/null
+	OCSERV_PID=
+}
+
+# --------------------------------------------------------------------------
+# sekishod in ns gw (the gateway under test).  Interface assumed from the
+# issue: `sekishod -f -c CONF`, administration with `sekictl --store DB`
+# before the start and `sekictl --socket SOCK` while it runs.
+# --------------------------------------------------------------------------
+SEKISHOD=${SEKISHOD:-$REPO/build/sekishod}
+SK_STORE=$T/sekisho.db
+SK_SOCK=$T/control.sock
+
+sekishod_built() { [ -x "$SEKISHOD" ] && [ -x "$SEKICTL" ]; }
+
+# skctl ARGS...: offline administration on the store (before the start).
+skctl() { "$SEKICTL" --store "$SK_STORE" "$@"; }
+# skctl_live ARGS...: through the running daemon's control socket.
+skctl_live() { in_gw "$SEKICTL" --socket "$SK_SOCK" "$@"; }
+
+sekishod_conf() {
+	cat >"$T/sekishod.conf" <<EOF
+# written by tests/e2e/lib.sh
+listen = $GW4:443
+dtls_port = 443
+server_cert = $CERTS/server.pem
+server_key = $CERTS/server.key
+client_ca = $CERTS/ca.pem
+crl = $CERTS/crl.pem
+store = $SK_STORE
+device = sk0
+control = $SK_SOCK
+user = nobody
+smtp_url = smtp://$GW4:25
+smtp_from = sekisho@$MAIL_DOMAIN
+EOF
+	local l
+	for l in "$@"; do printf '%s\n' "$l" >>"$T/sekishod.conf"; done
+}
+
+# sekishod_start: needs the sekisho module (tests/selftests/lib.sh load_module).
+sekishod_start() {
+	load_module || return 1
+	ip netns exec gw "$SEKISHOD" -f -c "$T/sekishod.conf" >"$T/sekishod.log" 2>&1 &
+	SEKISHOD_PID=$!
+	wait_for 30 in_gw sh -c 'ss -ltn | grep -q ":443 "' && wait_for 10 test -S "$SK_SOCK" ||
+		{ tail -n 30 "$T/sekishod.log"; return 1; }
+}
+
+sekishod_stop() {
+	[ -n "${SEKISHOD_PID:-}" ] || return 0
+	kill "$SEKISHOD_PID" 2>/dev/null
+	wait "$SEKISHOD_PID" 2>/dev/null
+	SEKISHOD_PID=
+}
+
+# gw_rss_kb: resident memory (kB) of every process in ns gw whose name
+# matches the regex $1 (the gateway and its workers).
+gw_rss_kb() {
+	local p sum=0 rss
+	for p in $(ip netns pids gw); do
+		grep -Eq "^Name:[[:space:]]+($1)" "/proc/$p/status" 2>/dev/null || continue
+		rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		sum=$((sum + ${rss:-0}))
+	done
+	echo $sum
+}
+
+# e2e_setup: topology, internal server, SMTP sink, certificates.
+e2e_setup() {
+	e2e_topo_up || return 1
+	srv_up || return 1
+	smtp_up || return 1
+	certs_make
+}
+
+e2e_cleanup() {
+	e2e_topo_down
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
+}
