@@ -1,0 +1,1181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * skchain: the login state machine (see skchain.h for the contract and
+ * Documentation/admin/login-flow.md for the behaviour an operator sees).
+ *
+ * A login walks the chosen group's factor list in order.  l->pos is the
+ * factor being asked; l->passed is a bitmask of the factors this login has
+ * passed, and success needs l->passed == l->required, so no ordering bug can
+ * skip a factor.  Posted fields are looked at only by the state that asked
+ * for them.
+ *
+ * "Known" vs "proven" user: a typed name makes the user known; the first
+ * passed factor proves it.  Until the user is proven, every answer about an
+ * unknown user (or a user without e-mail, a locked-out mail quota, ...)
+ * looks like a wrong answer, so user names cannot be probed.  Once proven,
+ * refusals are specific (account expired, outside hours, ...).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "skauth.h"
+#include "skchain.h"
+#include "skjson.h"
+#include "skstore.h"
+
+/* Upper bound of rounds in one login, whatever the answers: openconnect with
+ * --form-entry resends the same value forever, and some rounds (expired
+ * code, policy refusal of a new password) do not count as wrong answers. */
+#define CHAIN_ROUNDS_MAX 32
+#define CHAIN_KEY_MAX 32
+
+enum chain_state {
+	ST_NEW = 0,	/* no group yet */
+	ST_FACTOR,	/* asking g.factors[pos] */
+	ST_IDENT,	/* asking a user name before a code factor (no password yet) */
+	ST_PWCHANGE,	/* all factors passed, must_change_pw */
+	ST_DONE,	/* success */
+	ST_FATAL,	/* refused for good */
+};
+
+struct chain_settings {
+	int otp_ttl, otp_resend_min, otp_max_hour;
+	int lock_threshold, lock_seconds, src_threshold, src_window;
+	int max_tries, totp_window;
+};
+
+struct sk_login {
+	struct sk_chain_cfg cfg;
+	char source[SK_ADDR_MAX * 2];
+	char lang[4];			/* "ja", "en" or "" (not asked) */
+	X509 *cert;
+	STACK_OF(X509) *chain;
+
+	enum chain_state state;
+	bool group_set;
+	bool group_list;		/* show the group_list select on the name form */
+	bool banner_shown;
+	struct sk_group g;
+	int nfactors, pos;
+	unsigned int required, passed;	/* bit (1 << enum sk_factor) */
+
+	bool user_known;		/* a name is attached (typed or from the cert) */
+	bool user_exists;		/* ... and it is in the store: u is valid */
+	bool proven;			/* a factor has passed for this user */
+	struct sk_user u;		/* has pw_hash and totp_secret: wiped */
+	char name[SK_NAME_MAX + 1];	/* the name attached (typed, maybe unknown) */
+
+	int tries, rounds;
+
+	char otp[7];			/* current e-mail code, "" = none */
+	bool otp_have;
+	bool otp_fake;			/* pretend a code was sent (unproven, no mail) */
+	int64_t otp_expires;
+
+	char fatal_key[CHAIN_KEY_MAX];
+	struct chain_settings s;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void copy(char *dst, size_t len, const char *src)
+{
+	if (!len)
+		return;
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static unsigned int bit(enum sk_factor f)
+{
+	return 1u << (unsigned int)f;
+}
+
+static void load_settings(struct sk_login *l)
+{
+	struct sk_store *st = l->cfg.st;
+	struct chain_settings *s = &l->s;
+
+	s->otp_ttl = sk_setting_int(st, "otp.ttl", 300);
+	s->otp_resend_min = sk_setting_int(st, "otp.resend_min", 30);
+	s->otp_max_hour = sk_setting_int(st, "otp.max_per_hour", 5);
+	s->lock_threshold = sk_setting_int(st, "lockout.threshold", 10);
+	s->lock_seconds = sk_setting_int(st, "lockout.seconds", 0);
+	s->src_threshold = sk_setting_int(st, "lockout.source_threshold", 50);
+	s->src_window = sk_setting_int(st, "lockout.source_window", 600);
+	s->max_tries = sk_setting_int(st, "login.max_tries", 3);
+	s->totp_window = sk_setting_int(st, "totp.window", 1);
+	/* nonsense values must not disable a limit */
+	if (s->otp_ttl <= 0)
+		s->otp_ttl = 300;
+	if (s->otp_max_hour <= 0)
+		s->otp_max_hour = 5;
+	if (s->otp_resend_min < 0)
+		s->otp_resend_min = 30;
+	if (s->lock_threshold <= 0)
+		s->lock_threshold = 10;
+	if (s->lock_seconds < 0)
+		s->lock_seconds = 0;
+	if (s->src_threshold <= 0)
+		s->src_threshold = 50;
+	if (s->src_window <= 0)
+		s->src_window = 600;
+	if (s->max_tries <= 0)
+		s->max_tries = 3;
+	if (s->totp_window < 0 || s->totp_window > 10)
+		s->totp_window = 1;
+}
+
+/* Language of the texts: the client's, else the user's (once known), else
+ * the group's, else NULL = both ("日本語 / English"). */
+static const char *lang_of(const struct sk_login *l)
+{
+	if (l->lang[0])
+		return l->lang;
+	if (l->user_exists && l->proven && l->u.lang != SK_LANG_AUTO)
+		return l->u.lang == SK_LANG_JA ? "ja" : "en";
+	if (l->group_set && l->g.lang != SK_LANG_AUTO)
+		return l->g.lang == SK_LANG_JA ? "ja" : "en";
+	return NULL;
+}
+
+static const char *field(int n, const char *const *names, const char *const *values,
+			 const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (names && values && names[i] && values[i] && !strcmp(names[i], name))
+			return values[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- prompts */
+
+struct prompt {
+	const char *key, *ja, *en;
+};
+
+static const struct prompt prompts[] = {
+	{ "title", "SSL-VPN ログイン", "SSL-VPN login" },
+	{ "main-password", "ユーザー名とパスワードを入力してください。",
+	  "Enter your user name and password." },
+	{ "main-username", "ユーザー名を入力してください。", "Enter your user name." },
+	{ "otp-sent", "メールで送信した確認コード (6 桁) を入力してください。",
+	  "Enter the 6-digit code we sent you by e-mail." },
+	{ "otp-wait", "少し待ってから再度送信すると、新しいコードをメールで送ります。",
+	  "Wait a little, then submit again to get a new code by e-mail." },
+	{ "totp", "認証アプリに表示されている 6 桁のコードを入力してください。",
+	  "Enter the 6-digit code shown by your authenticator app." },
+	{ "new-password",
+	  "新しいパスワードを入力してください (8 文字以上、英小文字・英大文字・数字・記号のうち 2 種類以上)。",
+	  "Enter a new password (at least 8 characters, two of: lower case, upper case, digits, symbols)." },
+	{ "label-username", "ユーザー名:", "Username:" },
+	{ "label-password", "パスワード:", "Password:" },
+	{ "label-code", "コード:", "Code:" },
+	{ "label-new-password", "新しいパスワード:", "New password:" },
+	{ "label-group", "グループ:", "Group:" },
+	{ "success", "ログインしました。", "Logged in." },
+};
+
+static void prompt(const struct sk_login *l, const char *key, char *out, size_t len)
+{
+	const char *lang = lang_of(l);
+
+	for (size_t i = 0; i < sizeof(prompts) / sizeof(prompts[0]); i++) {
+		const struct prompt *p = &prompts[i];
+
+		if (strcmp(p->key, key))
+			continue;
+		if (lang && !strcmp(lang, "ja"))
+			copy(out, len, p->ja);
+		else if (lang)
+			copy(out, len, p->en);
+		else
+			snprintf(out, len, "%s / %s", p->ja, p->en);
+		return;
+	}
+	copy(out, len, key);
+}
+
+static void form_begin(const struct sk_login *l, struct sk_form *f, const char *auth_id)
+{
+	memset(f, 0, sizeof(*f));
+	copy(f->auth_id, sizeof(f->auth_id), auth_id);
+	if (l->cfg.gateway_name && *l->cfg.gateway_name)
+		copy(f->title, sizeof(f->title), l->cfg.gateway_name);
+	else
+		prompt(l, "title", f->title, sizeof(f->title));
+}
+
+static struct sk_input *form_input(const struct sk_login *l, struct sk_form *f,
+				   enum sk_input_type type, const char *name,
+				   const char *label_key, const char *value)
+{
+	struct sk_input *in;
+
+	if (f->n_inputs >= SK_FORM_INPUTS)
+		return NULL;	/* no form here has more than three inputs */
+	in = &f->inputs[f->n_inputs++];
+	in->type = type;
+	copy(in->name, sizeof(in->name), name);
+	prompt(l, label_key, in->label, sizeof(in->label));
+	copy(in->value, sizeof(in->value), value);
+	return in;
+}
+
+static void form_error(const struct sk_login *l, struct sk_form *f, const char *key)
+{
+	copy(f->error, sizeof(f->error), key ? sk_msg(key, lang_of(l)) : "");
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static void audit(struct sk_login *l, int64_t now, const char *type, const char *result,
+		  const char *factor, const char *reason)
+{
+	struct sk_audit a;
+	struct sk_json j;
+	FILE *f;
+
+	memset(&a, 0, sizeof(a));
+	a.time = now;
+	copy(a.type, sizeof(a.type), type);
+	copy(a.actor, sizeof(a.actor), l->name);
+	if (l->user_exists)
+		copy(a.user, sizeof(a.user), l->u.name);
+	copy(a.source, sizeof(a.source), l->source);
+	copy(a.result, sizeof(a.result), result);
+	f = fmemopen(a.detail, sizeof(a.detail) - 1, "w");
+	if (f) {
+		sk_json_init(&j, f);
+		sk_json_obj_begin(&j, NULL);
+		if (l->group_set)
+			sk_json_str(&j, "group", l->g.name);
+		if (factor)
+			sk_json_str(&j, "factor", factor);
+		if (reason)
+			sk_json_str(&j, "reason", reason);
+		sk_json_obj_end(&j);
+		fclose(f);
+	}
+	/* an audit failure must not change the login's outcome: the store
+	 * logs its own errors; the answer to the user stays the same */
+	(void)sk_audit_add(l->cfg.st, &a);
+}
+
+/* ---------------------------------------------------------------- endings */
+
+static void wipe_otp(struct sk_login *l)
+{
+	sk_wipe(l->otp, sizeof(l->otp));
+	l->otp_have = false;
+	l->otp_expires = 0;
+}
+
+static void forget_user(struct sk_login *l)
+{
+	sk_wipe(&l->u, sizeof(l->u));
+	memset(l->name, 0, sizeof(l->name));
+	l->user_known = l->user_exists = l->proven = false;
+	wipe_otp(l);
+	l->otp_fake = false;
+}
+
+static enum sk_step fatal_form(struct sk_login *l, struct sk_form *form)
+{
+	form_begin(l, form, "main");
+	form_error(l, form, l->fatal_key);
+	if (!form->error[0])
+		copy(form->error, sizeof(form->error), "internal");
+	return SK_STEP_FATAL;
+}
+
+/* Ends the login: one "login" audit record, the code wiped. */
+static enum sk_step fatal(struct sk_login *l, int64_t now, const char *key, struct sk_form *form)
+{
+	copy(l->fatal_key, sizeof(l->fatal_key), key);
+	l->state = ST_FATAL;
+	wipe_otp(l);
+	audit(l, now, "login", "fail", NULL, key);
+	return fatal_form(l, form);
+}
+
+static enum sk_step success_form(struct sk_login *l, struct sk_form *form)
+{
+	form_begin(l, form, "success");
+	prompt(l, "success", form->message, sizeof(form->message));
+	return SK_STEP_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- account */
+
+/* Access hours "HH:MM-HH:MM[,DAYS]" in local time; DAYS is a comma list of
+ * "mon".."sun" or ranges "mon-fri" (ranges may wrap: "fri-mon").  The end
+ * is exclusive, "24:00" is allowed as an end, equal start and end mean the
+ * whole day.  A window that wraps midnight ("22:00-06:00") belongs to the
+ * day it starts on.  1 inside, 0 outside, -1 malformed. */
+static int parse_hhmm(const char **p, int max_h)
+{
+	const char *s = *p;
+	int h, m;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != ':' ||
+	    s[3] < '0' || s[3] > '5' || s[4] < '0' || s[4] > '9')
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > max_h || (h == 24 && m))
+		return -1;
+	*p = s + 5;
+	return h * 60 + m;
+}
+
+static int parse_day(const char **p)
+{
+	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+
+	for (int i = 0; i < 7; i++)
+		if (!strncasecmp(*p, days[i], 3)) {
+			*p += 3;
+			return i;
+		}
+	return -1;
+}
+
+static int hours_allow(const char *spec, int64_t now)
+{
+	const char *p = spec;
+	unsigned int mask = 0x7f;
+	int start, end, min, day;
+	struct tm tm;
+	time_t t = (time_t)now;
+	bool in;
+
+	if (!spec || !*spec)
+		return 1;
+	start = parse_hhmm(&p, 23);
+	if (start < 0 || *p++ != '-')
+		return -1;
+	end = parse_hhmm(&p, 24);
+	if (end < 0)
+		return -1;
+	if (*p == ',') {
+		mask = 0;
+		do {
+			int a, b;
+
+			p++;
+			a = parse_day(&p);
+			if (a < 0)
+				return -1;
+			b = a;
+			if (*p == '-') {
+				p++;
+				b = parse_day(&p);
+				if (b < 0)
+					return -1;
+			}
+			for (int d = a;; d = (d + 1) % 7) {
+				mask |= 1u << d;
+				if (d == b)
+					break;
+			}
+		} while (*p == ',');
+	}
+	if (*p)
+		return -1;
+	if (!localtime_r(&t, &tm))
+		return -1;
+	min = tm.tm_hour * 60 + tm.tm_min;
+	day = tm.tm_wday;
+	if (start == end || (start == 0 && end == 24 * 60)) {
+		in = true;
+	} else if (start < end) {
+		in = min >= start && min < end;
+	} else if (min >= start) {
+		in = true;
+	} else {
+		in = min < end;
+		day = (day + 6) % 7;	/* the window began yesterday */
+	}
+	return in && (mask & (1u << day)) ? 1 : 0;
+}
+
+/* Locked now?  A lock whose time has passed is lifted (and written back). */
+static bool is_locked(struct sk_login *l, int64_t now)
+{
+	char err[128];
+
+	if (!l->user_exists || !l->u.locked)
+		return false;
+	if (!l->u.locked_until || l->u.locked_until > now)
+		return true;
+	l->u.locked = false;
+	l->u.locked_until = 0;
+	l->u.fail_count = 0;
+	(void)sk_user_update(l->cfg.st, &l->u, err, sizeof(err));
+	return false;
+}
+
+/* The account checks of a proven user (skchain.h step 3); NULL = fine. */
+static const char *account_refusal(struct sk_login *l, int64_t now)
+{
+	int h;
+
+	if (!l->user_exists)
+		return "internal";
+	if (sk_user_get(l->cfg.st, l->u.name, &l->u))
+		return "internal";	/* deleted during the login */
+	if (!l->u.enabled)
+		return "account-disabled";
+	if (is_locked(l, now))
+		return "locked";
+	if (l->u.valid_from && now < l->u.valid_from)
+		return "account-not-yet-valid";
+	if (l->u.valid_until && now > l->u.valid_until)
+		return "account-expired";
+	if (strcmp(l->u.group, l->g.name))
+		return "group-unknown";
+	h = hours_allow(l->g.access_hours, now);
+	if (h < 0)
+		return "internal";	/* fail closed on a malformed setting */
+	if (!h)
+		return "outside-hours";
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- forms */
+
+struct group_collect {
+	struct sk_input *in;
+	int count;
+	char first[SK_NAME_MAX + 1];
+};
+
+static int collect_group(const struct sk_group *g, void *arg)
+{
+	struct group_collect *c = arg;
+
+	if (!c->count)
+		copy(c->first, sizeof(c->first), g->name);
+	c->count++;
+	if (c->in && c->in->n_options < SK_FORM_OPTIONS) {
+		int i = c->in->n_options++;
+
+		copy(c->in->options[i].value, sizeof(c->in->options[i].value), g->name);
+		copy(c->in->options[i].label, sizeof(c->in->options[i].label),
+		     g->label[0] ? g->label : g->name);
+	}
+	return 0;
+}
+
+static void add_group_list(struct sk_login *l, struct sk_form *f)
+{
+	struct group_collect c = { 0 };
+
+	if (!l->group_list)
+		return;
+	c.in = form_input(l, f, SK_IN_SELECT, "group_list", "label-group", l->g.name);
+	if (c.in)
+		(void)sk_group_list(l->cfg.st, collect_group, &c);
+}
+
+static void add_banner(struct sk_login *l, struct sk_form *f)
+{
+	if (l->banner_shown || !l->g.banner[0])
+		return;
+	copy(f->banner, sizeof(f->banner), l->g.banner);
+	l->banner_shown = true;
+}
+
+/* The form of the current state, with an optional error key. */
+static enum sk_step show(struct sk_login *l, struct sk_form *f, const char *err)
+{
+	enum sk_factor cur = l->pos < l->nfactors ? l->g.factors[l->pos] : SK_FACTOR_NONE;
+
+	if (l->state == ST_PWCHANGE) {
+		form_begin(l, f, "new-password");
+		copy(f->message, sizeof(f->message), sk_msg("pw-change-required", lang_of(l)));
+		size_t used = strlen(f->message);
+
+		if (used + 2 < sizeof(f->message)) {
+			f->message[used++] = '\n';
+			prompt(l, "new-password", f->message + used, sizeof(f->message) - used);
+		}
+		form_input(l, f, SK_IN_PASSWORD, "new_password", "label-new-password", "");
+	} else if (l->state == ST_IDENT) {
+		form_begin(l, f, "main");
+		prompt(l, "main-username", f->message, sizeof(f->message));
+		form_input(l, f, SK_IN_TEXT, "username", "label-username", "");
+		add_group_list(l, f);
+		add_banner(l, f);
+	} else if (cur == SK_FACTOR_PASSWORD) {
+		form_begin(l, f, "main");
+		prompt(l, "main-password", f->message, sizeof(f->message));
+		/* a user known from the certificate sees the name filled in */
+		form_input(l, f, SK_IN_TEXT, "username", "label-username",
+			   l->proven ? l->u.name : "");
+		form_input(l, f, SK_IN_PASSWORD, "password", "label-password", "");
+		add_group_list(l, f);
+		add_banner(l, f);
+	} else if (cur == SK_FACTOR_EMAIL_OTP || cur == SK_FACTOR_TOTP) {
+		form_begin(l, f, "otp");
+		prompt(l, cur == SK_FACTOR_TOTP ? "totp" : "otp-sent", f->message,
+		       sizeof(f->message));
+		form_input(l, f, SK_IN_PASSWORD, "secondary_password", "label-code", "");
+		add_banner(l, f);
+	} else {
+		/* no state shows a form otherwise: a bug, refuse rather than loop */
+		form_begin(l, f, "main");
+		form_error(l, f, "internal");
+		return SK_STEP_FATAL;
+	}
+	if (err)
+		form_error(l, f, err);
+	return SK_STEP_FORM;
+}
+
+/* ---------------------------------------------------------------- failures */
+
+/*
+ * A wrong answer: audit, account lockout (when count_account and the user
+ * exists), source score, login tries.  Ends the login when the account got
+ * locked, the source went over its score or the tries are used up; else the
+ * same form again with the error.
+ */
+static enum sk_step wrong(struct sk_login *l, int64_t now, enum sk_factor factor,
+			  const char *key, const char *reason, bool count_account,
+			  struct sk_form *form)
+{
+	audit(l, now, "factor", "fail", sk_factor_name(factor), reason ? reason : key);
+	if (count_account && l->user_exists) {
+		struct sk_user u;
+
+		if (!sk_user_fail(l->cfg.st, l->u.name, l->s.lock_threshold, l->s.lock_seconds,
+				  now, &u)) {
+			l->u.fail_count = u.fail_count;
+			l->u.locked = u.locked;
+			l->u.locked_until = u.locked_until;
+			sk_wipe(&u, sizeof(u));
+			if (is_locked(l, now))
+				return fatal(l, now, "locked", form);
+		}
+	}
+	if (sk_source_fail(l->cfg.st, l->source, now, l->s.src_window) >= l->s.src_threshold)
+		return fatal(l, now, "source-locked", form);
+	if (++l->tries >= l->s.max_tries)
+		return fatal(l, now, key, form);
+	return show(l, form, key);
+}
+
+/* ---------------------------------------------------------------- factors */
+
+static enum sk_step enter(struct sk_login *l, int64_t now, struct sk_form *form);
+
+/* The factor at pos passed: remember it, check the (now proven) account. */
+static enum sk_step passed(struct sk_login *l, int64_t now, enum sk_factor f,
+			   struct sk_form *form)
+{
+	const char *why;
+
+	audit(l, now, "factor", "ok", sk_factor_name(f), NULL);
+	l->passed |= bit(f);
+	l->pos++;
+	l->proven = true;
+	why = account_refusal(l, now);
+	if (why)
+		return fatal(l, now, why, form);
+	return enter(l, now, form);
+}
+
+/* Attaches the user named name (which may not exist). */
+static void attach_user(struct sk_login *l, const char *name)
+{
+	forget_user(l);
+	copy(l->name, sizeof(l->name), name);
+	l->user_known = true;
+	l->user_exists = !sk_user_get(l->cfg.st, l->name, &l->u);
+	if (!l->user_exists)
+		sk_wipe(&l->u, sizeof(l->u));
+}
+
+struct cert_find {
+	const char *id;
+	char name[SK_NAME_MAX + 1];
+	int matches;
+};
+
+static const char *cert_identity(const struct sk_user *u)
+{
+	return u->cert_id[0] ? u->cert_id : u->name;
+}
+
+static int cert_find_fn(const struct sk_user *u, void *arg)
+{
+	struct cert_find *c = arg;
+
+	if (!strcmp(cert_identity(u), c->id)) {
+		if (!c->matches++)
+			copy(c->name, sizeof(c->name), u->name);
+	}
+	return 0;
+}
+
+static const char *cert_key(const char *why)
+{
+	if (why && !strcmp(why, "no-cert"))
+		return "cert-missing";
+	if (why && !strcmp(why, "revoked"))
+		return "cert-revoked";
+	return "cert-invalid";
+}
+
+/* The "cert" factor: no form, decided from the TLS client certificate. */
+static enum sk_step do_cert(struct sk_login *l, int64_t now, struct sk_form *form)
+{
+	char id[SK_NAME_MAX * 4];
+	const char *why = NULL, *key = NULL;
+	int rc;
+
+	if (!l->cfg.certv || !l->cert) {
+		key = "cert-missing";
+		why = "no-cert";
+	} else {
+		rc = sk_certv_check(l->cfg.certv, l->cert, l->chain, now, l->cfg.cert_bind,
+				    id, sizeof(id), &why);
+		if (rc)
+			key = cert_key(why);
+	}
+	if (!key) {
+		if (l->user_known) {
+			/* a password (or code) came first: the certificate must be this user's */
+			if (!l->user_exists || strcmp(cert_identity(&l->u), id)) {
+				key = "cert-other-user";
+				why = "identity-mismatch";
+			}
+		} else {
+			struct cert_find c = { .id = id };
+
+			(void)sk_user_list(l->cfg.st, cert_find_fn, &c);
+			/* two users bound to one identity would let either
+			 * log in as the other: refuse rather than guess */
+			if (c.matches != 1) {
+				key = "cert-other-user";
+				why = c.matches ? "identity-ambiguous" : "identity-unknown";
+			} else {
+				attach_user(l, c.name);
+				if (!l->user_exists) {
+					key = "cert-other-user";
+					why = "identity-unknown";
+				}
+			}
+		}
+	}
+	if (key) {
+		audit(l, now, "factor", "fail", "cert", why ? why : key);
+		(void)sk_source_fail(l->cfg.st, l->source, now, l->s.src_window);
+		return fatal(l, now, key, form);
+	}
+	return passed(l, now, SK_FACTOR_CERT, form);
+}
+
+/* A fixed argon2id hash with the default parameters: verifying an unknown
+ * user's password against it costs what a real verification costs. */
+static void dummy_hash(char *out, size_t len)
+{
+	snprintf(out, len, "$argon2id$v=19$m=%u,t=%u,p=%u$c2VraXNoby1kdW1teS1zYQ"
+		 "$c2VraXNobzogbm8gc3VjaCB1c2VyLCBubyBtYXRjaC4",
+		 sk_pw_default.m_cost_kib, sk_pw_default.t_cost, sk_pw_default.parallelism);
+}
+
+static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
+				const char *const *names, const char *const *values,
+				struct sk_form *form)
+{
+	const char *uname = field(n, names, values, "username");
+	const char *pw = field(n, names, values, "password");
+	char dummy[SK_PW_HASH_MAX];
+	bool real, ok;
+	int rc;
+
+	if (l->proven && (!uname || !*uname))
+		uname = l->u.name;	/* the certificate said who it is */
+	if (!uname || !*uname || !pw)
+		return show(l, form, NULL);	/* nothing posted yet: ask again */
+	if (strlen(uname) > SK_NAME_MAX)
+		uname = "";	/* cannot exist; still verified against the dummy */
+	if (l->proven) {
+		if (strcmp(uname, l->u.name)) {
+			audit(l, now, "factor", "fail", "password", "cert-other-user");
+			(void)sk_source_fail(l->cfg.st, l->source, now, l->s.src_window);
+			return fatal(l, now, "cert-other-user", form);
+		}
+	} else {
+		attach_user(l, uname);
+	}
+	real = l->user_exists && l->u.pw_hash[0];
+	dummy_hash(dummy, sizeof(dummy));
+	rc = sk_pw_verify(real ? l->u.pw_hash : dummy, pw);
+	ok = real && rc == 0;
+	if (is_locked(l, now)) {
+		/* right or wrong, a locked account says so and ends the login */
+		audit(l, now, "factor", "fail", "password", ok ? "locked" : "locked-pw-wrong");
+		return fatal(l, now, "locked", form);
+	}
+	if (!ok) {
+		enum sk_step s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong",
+				       !l->user_exists ? "unknown-user" :
+				       !real ? "no-password" : rc == -EACCES ? "pw-wrong" : "bad-hash",
+				       true, form);
+
+		/* the next try may name another user, unless the cert fixed it */
+		if (!l->proven)
+			forget_user(l);
+		return s;
+	}
+	return passed(l, now, SK_FACTOR_PASSWORD, form);
+}
+
+enum otp_send { OTP_SENT, OTP_WAIT, OTP_HOUR, OTP_ERR };
+
+struct otp_count {
+	int count;
+	int64_t last;
+};
+
+static int otp_count_fn(const struct sk_audit *a, void *arg)
+{
+	struct otp_count *c = arg;
+
+	if (strcmp(a->result, "ok"))
+		return 0;
+	c->count++;
+	if (a->time > c->last)
+		c->last = a->time;
+	return 0;
+}
+
+/* Sends a new code if the per-user rate allows it (counted from the audit
+ * trail: "otp-sent" records of the last hour). */
+static enum otp_send otp_send(struct sk_login *l, int64_t now)
+{
+	struct sk_audit_filter flt = {
+		.since = now - 3600, .user = l->u.name, .type = "otp-sent",
+	};
+	struct otp_count c = { 0 };
+	char err[256];
+	int rc;
+
+	wipe_otp(l);
+	if (sk_audit_list(l->cfg.st, &flt, otp_count_fn, &c))
+		return OTP_ERR;
+	if (c.count >= l->s.otp_max_hour)
+		return OTP_HOUR;
+	if (c.last && now - c.last < l->s.otp_resend_min)
+		return OTP_WAIT;
+	if (sk_otp_generate(l->otp))
+		return OTP_ERR;
+	rc = sk_mail_send_otp(l->cfg.mail, l->cfg.gateway_name ? l->cfg.gateway_name : "sekisho",
+			      l->u.email, l->u.name, l->otp, (l->s.otp_ttl + 59) / 60,
+			      err, sizeof(err));
+	if (rc) {
+		wipe_otp(l);
+		audit(l, now, "otp-sent", "fail", "email-otp", err);
+		return OTP_ERR;
+	}
+	l->otp_have = true;
+	l->otp_expires = now + l->s.otp_ttl;
+	audit(l, now, "otp-sent", "ok", "email-otp", NULL);
+	return OTP_SENT;
+}
+
+/* Entering the e-mail code factor (the user is known). */
+static enum sk_step otp_begin(struct sk_login *l, int64_t now, struct sk_form *form)
+{
+	l->otp_fake = false;
+	if (!l->cfg.mail)
+		return fatal(l, now, "internal", form);
+	if (!l->user_exists || is_locked(l, now)) {
+		/* unknown or locked: no mail; every code will be wrong */
+		l->otp_fake = true;
+		return show(l, form, NULL);
+	}
+	if (!l->u.email[0]) {
+		if (l->proven)
+			return fatal(l, now, "otp-no-email", form);
+		audit(l, now, "otp-sent", "fail", "email-otp", "no-email");
+		l->otp_fake = true;
+		return show(l, form, NULL);
+	}
+	switch (otp_send(l, now)) {
+	case OTP_SENT:
+		return show(l, form, NULL);
+	case OTP_WAIT:
+		return show(l, form, "otp-wait");
+	case OTP_HOUR:
+		if (l->proven)
+			return fatal(l, now, "otp-rate-limit", form);
+		audit(l, now, "otp-sent", "fail", "email-otp", "rate-limit");
+		l->otp_fake = true;
+		return show(l, form, NULL);
+	default:
+		return fatal(l, now, "internal", form);
+	}
+}
+
+static enum sk_step do_email_otp(struct sk_login *l, int64_t now, int n,
+				 const char *const *names, const char *const *values,
+				 struct sk_form *form)
+{
+	const char *code = field(n, names, values, "secondary_password");
+
+	if (is_locked(l, now)) {
+		audit(l, now, "factor", "fail", "email-otp", "locked");
+		return fatal(l, now, "locked", form);
+	}
+	if (l->otp_fake) {
+		if (!code || !*code)
+			return show(l, form, NULL);
+		return wrong(l, now, SK_FACTOR_EMAIL_OTP, "otp-wrong", NULL, true, form);
+	}
+	if (l->otp_have && now < l->otp_expires) {
+		if (!code || !*code)
+			return show(l, form, NULL);
+		if (!sk_ct_streq(code, l->otp))
+			return wrong(l, now, SK_FACTOR_EMAIL_OTP, "otp-wrong", NULL, true, form);
+		wipe_otp(l);	/* single use */
+		return passed(l, now, SK_FACTOR_EMAIL_OTP, form);
+	}
+	/* no valid code: it expired, or none could be sent yet */
+	bool expired = l->otp_have;
+
+	if (expired)
+		audit(l, now, "factor", "fail", "email-otp", "otp-expired");
+	switch (otp_send(l, now)) {
+	case OTP_SENT:
+		return show(l, form, expired ? "otp-expired" : NULL);
+	case OTP_WAIT:
+		return show(l, form, expired ? "otp-expired" : "otp-wait");
+	case OTP_HOUR:
+		return fatal(l, now, "otp-rate-limit", form);
+	default:
+		return fatal(l, now, "internal", form);
+	}
+}
+
+static enum sk_step do_totp(struct sk_login *l, int64_t now, int n,
+			    const char *const *names, const char *const *values,
+			    struct sk_form *form)
+{
+	const char *code = field(n, names, values, "secondary_password");
+	int64_t step = 0;
+	int rc;
+
+	if (!code || !*code)
+		return show(l, form, NULL);
+	if (is_locked(l, now)) {
+		audit(l, now, "factor", "fail", "totp", "locked");
+		return fatal(l, now, "locked", form);
+	}
+	if (!l->user_exists || !l->u.totp_secret[0])
+		return wrong(l, now, SK_FACTOR_TOTP, "totp-wrong",
+			     l->user_exists ? "no-secret" : "unknown-user", true, form);
+	rc = sk_totp_verify(l->u.totp_secret, code, now, l->s.totp_window,
+			    l->u.totp_last_step, &step);
+	if (!rc) {
+		rc = sk_user_totp_use(l->cfg.st, l->u.name, step);
+		if (rc && rc != -EALREADY)
+			return fatal(l, now, "internal", form);
+	}
+	if (rc == -EALREADY)	/* a right code already used: not a guess */
+		return wrong(l, now, SK_FACTOR_TOTP, "totp-replay", NULL, false, form);
+	if (rc)
+		return wrong(l, now, SK_FACTOR_TOTP, "totp-wrong",
+			     rc == -EINVAL ? "bad-secret" : NULL, true, form);
+	l->u.totp_last_step = step;
+	return passed(l, now, SK_FACTOR_TOTP, form);
+}
+
+static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form)
+{
+	const char *why;
+
+	/* the one place success is decided: every configured factor passed */
+	if (!l->required || l->passed != l->required || !l->user_exists || !l->proven)
+		return fatal(l, now, "internal", form);
+	why = account_refusal(l, now);
+	if (why)
+		return fatal(l, now, why, form);
+	if (l->u.must_change_pw && (l->required & bit(SK_FACTOR_PASSWORD))) {
+		l->state = ST_PWCHANGE;
+		return show(l, form, NULL);
+	}
+	(void)sk_user_success(l->cfg.st, l->u.name);
+	l->state = ST_DONE;
+	audit(l, now, "login", "ok", NULL, NULL);
+	return success_form(l, form);
+}
+
+static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
+				const char *const *names, const char *const *values,
+				struct sk_form *form)
+{
+	/* openconnect posts the input "new_password" as <password> (§2.5) */
+	const char *pw = field(n, names, values, "new_password");
+	const char *why = NULL;
+	char hash[SK_PW_HASH_MAX], key[CHAIN_KEY_MAX];
+	int rc;
+
+	if (!pw)
+		pw = field(n, names, values, "password");
+	if (!pw || !*pw)
+		return show(l, form, NULL);
+	if (sk_pw_policy(l->u.name, pw, &why)) {
+		snprintf(key, sizeof(key), "pw-%s", why ? why : "too-simple");
+		audit(l, now, "factor", "fail", "pw-change", key);
+		return show(l, form, key);
+	}
+	if (l->u.pw_hash[0] && !sk_pw_verify(l->u.pw_hash, pw)) {
+		audit(l, now, "factor", "fail", "pw-change", "pw-reused");
+		return show(l, form, "pw-reused");
+	}
+	rc = sk_pw_hash(pw, &sk_pw_default, hash, sizeof(hash));
+	if (!rc)
+		rc = sk_user_set_password(l->cfg.st, l->u.name, hash, false);
+	sk_wipe(hash, sizeof(hash));
+	if (rc)
+		return fatal(l, now, "internal", form);
+	audit(l, now, "factor", "ok", "pw-change", NULL);
+	l->u.must_change_pw = false;
+	l->state = ST_FACTOR;
+	return finish(l, now, form);
+}
+
+/* Shows the current factor's form, or decides it now (cert). */
+static enum sk_step enter(struct sk_login *l, int64_t now, struct sk_form *form)
+{
+	enum sk_factor f;
+
+	if (l->pos >= l->nfactors)
+		return finish(l, now, form);
+	f = l->g.factors[l->pos];
+	l->state = ST_FACTOR;
+	switch (f) {
+	case SK_FACTOR_CERT:
+		return do_cert(l, now, form);
+	case SK_FACTOR_PASSWORD:
+		return show(l, form, NULL);
+	case SK_FACTOR_EMAIL_OTP:
+		if (!l->user_known) {
+			l->state = ST_IDENT;
+			return show(l, form, NULL);
+		}
+		return otp_begin(l, now, form);
+	case SK_FACTOR_TOTP:
+		if (!l->user_known) {
+			l->state = ST_IDENT;
+			return show(l, form, NULL);
+		}
+		return show(l, form, NULL);
+	default:
+		return fatal(l, now, "internal", form);
+	}
+}
+
+static enum sk_step do_ident(struct sk_login *l, int64_t now, int n,
+			     const char *const *names, const char *const *values,
+			     struct sk_form *form)
+{
+	const char *uname = field(n, names, values, "username");
+
+	if (!uname || !*uname)
+		return show(l, form, NULL);
+	attach_user(l, strlen(uname) > SK_NAME_MAX ? "" : uname);
+	l->user_known = true;
+	l->state = ST_FACTOR;
+	if (l->g.factors[l->pos] == SK_FACTOR_EMAIL_OTP)
+		return otp_begin(l, now, form);
+	return show(l, form, NULL);
+}
+
+/* ---------------------------------------------------------------- group */
+
+/* (Re)starts the chain of group g: nothing passed, no user. */
+static enum sk_step start(struct sk_login *l, int64_t now, const struct sk_group *g,
+			  struct sk_form *form)
+{
+	forget_user(l);
+	l->g = *g;
+	l->group_set = true;
+	l->passed = l->required = 0;
+	l->pos = 0;
+	l->nfactors = 0;
+	for (int i = 0; i < SK_FACTORS_MAX && g->factors[i] != SK_FACTOR_NONE; i++) {
+		if (g->factors[i] < SK_FACTOR_CERT || g->factors[i] > SK_FACTOR_TOTP ||
+		    (l->required & bit(g->factors[i])))
+			return fatal(l, now, "internal", form);	/* bad group: refuse */
+		l->required |= bit(g->factors[i]);
+		l->nfactors++;
+	}
+	/* a group without factors would let anyone in: refuse instead */
+	if (!l->nfactors)
+		return fatal(l, now, "internal", form);
+	return enter(l, now, form);
+}
+
+static enum sk_step choose_group(struct sk_login *l, int64_t now, const char *group, int n,
+				 struct sk_form *form, bool *handled)
+{
+	struct sk_group g;
+	struct group_collect c = { 0 };
+	char def[SK_NAME_MAX + 1];
+	enum sk_step s;
+
+	*handled = true;
+	if (group && *group) {
+		if (l->group_set && !strcmp(l->g.name, group)) {
+			if (n == 0)
+				return show(l, form, NULL);
+			*handled = false;
+			return SK_STEP_FORM;
+		}
+		if (strlen(group) > SK_NAME_MAX || sk_group_get(l->cfg.st, group, &g))
+			return fatal(l, now, "group-unknown", form);
+		/* a chosen group shows no list again (openconnect re-inits once) */
+		l->group_list = false;
+		s = start(l, now, &g, form);
+		sk_wipe(&g, sizeof(g));
+		return s;
+	}
+	if (l->group_set) {
+		if (n == 0)
+			return show(l, form, NULL);
+		*handled = false;
+		return SK_STEP_FORM;
+	}
+	if (sk_group_list(l->cfg.st, collect_group, &c) || !c.count)
+		return fatal(l, now, "internal", form);
+	/* preselect default.group when it names a group, else the first */
+	if (sk_setting_get(l->cfg.st, "default.group", def, sizeof(def)) || !def[0] ||
+	    sk_group_get(l->cfg.st, def, &g)) {
+		if (sk_group_get(l->cfg.st, c.first, &g))
+			return fatal(l, now, "internal", form);
+	}
+	l->group_list = c.count > 1;
+	return start(l, now, &g, form);
+}
+
+/* ---------------------------------------------------------------- API */
+
+struct sk_login *sk_login_new(const struct sk_chain_cfg *cfg, const char *source,
+			      const char *lang, X509 *cert, STACK_OF(X509) *chain)
+{
+	struct sk_login *l;
+
+	if (!cfg || !cfg->st)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->cfg = *cfg;
+	copy(l->source, sizeof(l->source), source);
+	if (lang && (!strcmp(lang, "ja") || !strcmp(lang, "en")))
+		copy(l->lang, sizeof(l->lang), lang);
+	if (cert) {
+		if (!X509_up_ref(cert))
+			goto fail;
+		l->cert = cert;
+	}
+	if (chain) {
+		l->chain = X509_chain_up_ref(chain);
+		if (!l->chain)
+			goto fail;
+	}
+	return l;
+fail:
+	sk_login_free(l);
+	return NULL;
+}
+
+void sk_login_free(struct sk_login *l)
+{
+	if (!l)
+		return;
+	X509_free(l->cert);
+	sk_X509_pop_free(l->chain, X509_free);
+	sk_wipe(l, sizeof(*l));
+	free(l);
+}
+
+enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
+			   int n, const char *const *names, const char *const *values,
+			   struct sk_form *form)
+{
+	enum sk_step s;
+	bool handled;
+
+	if (!form)
+		return SK_STEP_FATAL;
+	memset(form, 0, sizeof(*form));
+	if (!l) {
+		copy(form->auth_id, sizeof(form->auth_id), "main");
+		copy(form->error, sizeof(form->error), sk_msg("internal", NULL));
+		return SK_STEP_FATAL;
+	}
+	if (n < 0 || (n > 0 && (!names || !values)))
+		n = 0;
+	if (l->state == ST_DONE)
+		return success_form(l, form);
+	if (l->state == ST_FATAL)
+		return fatal_form(l, form);
+	load_settings(l);
+	if (++l->rounds > CHAIN_ROUNDS_MAX)
+		return fatal(l, now, "too-many-tries", form);
+	if (sk_source_failures(l->cfg.st, l->source, now, l->s.src_window) >= l->s.src_threshold)
+		return fatal(l, now, "source-locked", form);
+
+	s = choose_group(l, now, group, n, form, &handled);
+	if (handled)
+		return s;
+
+	switch (l->state) {
+	case ST_IDENT:
+		return do_ident(l, now, n, names, values, form);
+	case ST_PWCHANGE:
+		return do_pwchange(l, now, n, names, values, form);
+	case ST_FACTOR:
+		switch (l->g.factors[l->pos]) {
+		case SK_FACTOR_PASSWORD:
+			return do_password(l, now, n, names, values, form);
+		case SK_FACTOR_EMAIL_OTP:
+			return do_email_otp(l, now, n, names, values, form);
+		case SK_FACTOR_TOTP:
+			return do_totp(l, now, n, names, values, form);
+		default:
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+	return fatal(l, now, "internal", form);
+}
+
+int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
+{
+	const char *lang;
+
+	if (!l || !r)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	if (l->state != ST_DONE)
+		return -EAGAIN;
+	copy(r->user, sizeof(r->user), l->u.name);
+	copy(r->group, sizeof(r->group), l->g.name);
+	lang = lang_of(l);
+	copy(r->lang, sizeof(r->lang), lang ? lang : "");
+	return 0;
+}
