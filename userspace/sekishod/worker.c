@@ -1,0 +1,941 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sekishod's per-connection worker (see worker.h and
+ * Documentation/admin/sekishod-security.md).  One process per client TCP
+ * connection: it drops its privileges, does the TLS handshake, serves the
+ * fixed HTTP routes, turns XML into SK_IPC_AUTH and answers back into XML,
+ * and after CONNECT speaks CSTP and runs the DTLS handshakes.  It decides
+ * nothing itself: the main process answers every question over ipc_fd.
+ *
+ * Every hostile or malformed input ends in an HTTP error (or CSTP_END
+ * ERROR) and the exit of this worker only.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <http_parser.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+#include <openssl/x509.h>
+
+#include "worker.h"
+
+#define RBUF 16384
+#define OUTBUF (96 * 1024)
+
+struct worker {
+	const struct sk_worker_cfg *cfg;
+	int ipc, cfd;
+	SSL *ssl;
+	SSL_CTX *dctx;
+	struct sockaddr_storage peer;
+	bool peer_v6;
+	/* bytes read from TLS not yet consumed */
+	uint8_t rbuf[RBUF];
+	size_t rlen;
+	struct sk_http_req *req;
+	/* IPC message buffer (one message at a time) */
+	uint8_t msg[SK_IPC_MAX];
+	int msg_fd;
+	char out[OUTBUF];
+	/* tunnel */
+	struct sk_ipc_connect conn;
+	unsigned int dpd, mtu, base_mtu;
+	uint64_t data_dropped;
+};
+
+static unsigned int ms_or(unsigned int v, unsigned int def)
+{
+	return v ? v : def;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- IPC ---- */
+
+static int ipc_send(struct worker *w, void *m, size_t len, uint16_t type, int fd)
+{
+	struct sk_ipc_hdr *h = m;
+	struct iovec iov = { .iov_base = m, .iov_len = len };
+	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	h->magic = SK_IPC_MAGIC;
+	h->type = type;
+	h->reserved = 0;
+	h->len = (uint32_t)len;
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		u.c.cmsg_level = SOL_SOCKET;
+		u.c.cmsg_type = SCM_RIGHTS;
+		u.c.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&u.c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(w->ipc, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * Receives one message into w->msg (fd, if any, into w->msg_fd).  Returns
+ * its type, 0 on EOF, -1 on a malformed message.
+ */
+static int ipc_recv(struct worker *w)
+{
+	struct iovec iov = { .iov_base = w->msg, .iov_len = sizeof(w->msg) };
+	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	struct sk_ipc_hdr *h = (struct sk_ipc_hdr *)w->msg;
+	ssize_t n;
+
+	if (w->msg_fd >= 0)
+		close(w->msg_fd);
+	w->msg_fd = -1;
+	do
+		n = recvmsg(w->ipc, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&w->msg_fd, CMSG_DATA(c), sizeof(int));
+	if ((size_t)n < sizeof(*h) || h->magic != SK_IPC_MAGIC || h->len != (size_t)n ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return -1;
+	return h->type;
+}
+
+/* Waits for a message from main for at most the IPC timeout. */
+static int ipc_wait(struct worker *w)
+{
+	struct pollfd p = { .fd = w->ipc, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, (int)ms_or(w->cfg->ipc_timeout_ms, 60000));
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return -1;
+	return ipc_recv(w);
+}
+
+static void cstp_end(struct worker *w, uint32_t reason, const char *fmt, ...)
+{
+	struct sk_ipc_cstp_end m = { .reason = reason };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof(m.text), fmt, ap);
+	va_end(ap);
+	ipc_send(w, &m, sizeof(m), SK_IPC_CSTP_END, -1);
+}
+
+/* ---- TLS I/O with deadlines (the socket is non-blocking) ---- */
+
+/* Waits for the TLS socket per SSL error e; -1 on timeout/error. */
+static int tls_wait(struct worker *w, int e, int64_t deadline)
+{
+	struct pollfd p = { .fd = w->cfd, .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
+	int64_t left = deadline - now_ms();
+	int r;
+
+	if (left <= 0)
+		return -1;
+	do
+		r = poll(&p, 1, (int)left);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : -1;
+}
+
+/* Writes everything (one SSL_write = one record while len <= 16 KiB). */
+static int tls_write(struct worker *w, const void *buf, size_t len)
+{
+	int64_t deadline = now_ms() + 30000;
+	size_t off = 0;
+
+	while (off < len) {
+		size_t chunk = len - off > 16384 ? 16384 : len - off;
+		int n = SSL_write(w->ssl, (const uint8_t *)buf + off, (int)chunk), e;
+
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		e = SSL_get_error(w->ssl, n);
+		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) ||
+		    tls_wait(w, e, deadline))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads what is available into rbuf, waiting until deadline.
+ * Returns >0 bytes, 0 on EOF, -1 on error, -2 on timeout.
+ */
+static int tls_read(struct worker *w, int64_t deadline)
+{
+	for (;;) {
+		int n, e;
+
+		if (w->rlen >= sizeof(w->rbuf))
+			return -1;
+		n = SSL_read(w->ssl, w->rbuf + w->rlen, (int)(sizeof(w->rbuf) - w->rlen));
+		if (n > 0) {
+			w->rlen += n;
+			return n;
+		}
+		e = SSL_get_error(w->ssl, n);
+		if (e == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+			return 0;	/* TCP EOF without close_notify */
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -1;
+		if (tls_wait(w, e, deadline))
+			return -2;
+	}
+}
+
+static void consume(struct worker *w, size_t n)
+{
+	memmove(w->rbuf, w->rbuf + n, w->rlen - n);
+	w->rlen -= n;
+}
+
+/* ---- HTTP responses ---- */
+
+static const char *reason_of(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+/* Copies s keeping only printable ASCII without quotes: safe in a header line. */
+static void header_safe(char *out, size_t outlen, const char *s, size_t slen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < slen && s[i] && o + 1 < outlen; i++)
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"')
+			out[o++] = s[i];
+	out[o] = 0;
+}
+
+/*
+ * One response.  extra: more header lines, each ending in "\r\n".  close:
+ * send "Connection: close" (the caller then ends the worker).
+ */
+static int respond(struct worker *w, int status, const char *ctype, const char *extra,
+		   const void *body, size_t blen, bool close_conn)
+{
+	int n = snprintf(w->out, sizeof(w->out),
+			 "HTTP/1.1 %d %s\r\nServer: sekisho\r\nX-Transcend-Version: 1\r\n"
+			 "%s%s%sContent-Length: %zu\r\nConnection: %s\r\n%s\r\n",
+			 status, reason_of(status), ctype ? "Content-Type: " : "",
+			 ctype ? ctype : "", ctype ? "\r\n" : "", blen,
+			 close_conn ? "close" : "Keep-Alive", extra ? extra : "");
+
+	if (n < 0 || (size_t)n >= sizeof(w->out) || blen > sizeof(w->out) - n)
+		return -1;
+	if (blen)
+		memcpy(w->out + n, body, blen);
+	return tls_write(w, w->out, n + blen);
+}
+
+static int refuse(struct worker *w, int status)
+{
+	static const char msg[] = "リクエストを処理できません / Request refused\n";
+
+	respond(w, status, "text/plain; charset=utf-8", NULL, msg, sizeof(msg) - 1, true);
+	return -1;
+}
+
+/* ---- auth ---- */
+
+static void lang_of(const struct sk_http_req *r, char *out, size_t outlen)
+{
+	const char *al = sk_http_header(r, "Accept-Language", 0);
+
+	out[0] = 0;
+	if (!al)
+		return;
+	while (*al == ' ')
+		al++;
+	if (!strncasecmp(al, "ja", 2))
+		snprintf(out, outlen, "ja");
+	else if (!strncasecmp(al, "en", 2))
+		snprintf(out, outlen, "en");
+}
+
+static int do_auth(struct worker *w, const char *group_path)
+{
+	struct sk_http_req *r = w->req;
+	struct sk_xml_auth *x = calloc(1, sizeof(*x));
+	struct sk_ipc_auth *a = (struct sk_ipc_auth *)w->msg;
+	struct sk_ipc_auth_reply *rep;
+	const struct sk_form *f;
+	X509 *cert;
+	size_t pos = sizeof(*a);
+	char err[128], cookies[512], action[80];
+	int type, n, rc = -1;
+
+	if (!x)
+		return -1;
+	if (sk_xml_parse_auth((const char *)r->body, r->body_len, x, err, sizeof(err))) {
+		refuse(w, 400);
+		goto out;
+	}
+	memset(a, 0, sizeof(*a));
+	sk_http_cookie(r, "webvpncontext", a->context, sizeof(a->context));
+	snprintf(a->group, sizeof(a->group), "%s", x->group);
+	snprintf(a->group_path, sizeof(a->group_path), "%s", group_path);
+	lang_of(r, a->lang, sizeof(a->lang));
+	a->is_init = x->is_init;
+	cert = SSL_get0_peer_certificate(w->ssl);
+	if (cert) {
+		unsigned char *p = w->msg + pos;
+		int dl = i2d_X509(cert, NULL);
+
+		if (dl > 0 && (size_t)dl <= SK_IPC_MAX / 2) {
+			i2d_X509(cert, &p);
+			a->cert_len = dl;
+			pos += dl;
+		}
+	}
+	for (int i = 0; i < x->n_fields; i++) {
+		size_t nl = strlen(x->names[i]) + 1, vl = strlen(x->values[i]) + 1;
+
+		if (nl + vl > sizeof(w->msg) - pos)
+			break;
+		memcpy(w->msg + pos, x->names[i], nl);
+		memcpy(w->msg + pos + nl, x->values[i], vl);
+		pos += nl + vl;
+		a->n_fields++;
+	}
+	type = ipc_send(w, a, pos, SK_IPC_AUTH, -1);
+	OPENSSL_cleanse(w->msg, pos);	/* passwords */
+	if (type)
+		goto out;
+	type = ipc_wait(w);
+	if (type == SK_IPC_KILL || type <= 0)
+		goto out;
+	rep = (struct sk_ipc_auth_reply *)w->msg;
+	if (type != SK_IPC_AUTH_REPLY || rep->h.len != sizeof(*rep) + sizeof(struct sk_form))
+		goto out;
+	f = (const struct sk_form *)(w->msg + sizeof(*rep));
+	rep->context[sizeof(rep->context) - 1] = 0;
+	rep->cookie[sizeof(rep->cookie) - 1] = 0;
+	cookies[0] = 0;
+	if (rep->context[0]) {
+		char v[sizeof(rep->context)];
+
+		header_safe(v, sizeof(v), rep->context, sizeof(v));
+		snprintf(cookies, sizeof(cookies), "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", v);
+	}
+	snprintf(action, sizeof(action), "/%s", group_path);
+	if (rep->status == SK_AUTH_SUCCESS) {
+		char v[sizeof(rep->cookie)];
+		size_t l = strlen(cookies);
+
+		header_safe(v, sizeof(v), rep->cookie, sizeof(v));
+		snprintf(cookies + l, sizeof(cookies) - l, "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", v);
+		n = sk_xml_render_success(f, x->group, v, w->out, sizeof(w->out));
+	} else if (rep->status == SK_AUTH_FORM || rep->status == SK_AUTH_FATAL) {
+		struct sk_form *ff = (struct sk_form *)f;
+
+		if (rep->status == SK_AUTH_FATAL)
+			ff->n_inputs = 0;	/* fatal = error and no inputs (§2.7) */
+		if (rep->status == SK_AUTH_FATAL && !ff->error[0])
+			snprintf(ff->error, sizeof(ff->error), "認証に失敗しました / Authentication failed");
+		n = sk_xml_render_form(f, x->group, action, w->out, sizeof(w->out));
+	} else {
+		goto out;
+	}
+	if (n < 0)
+		goto out;
+	/* render into the tail of msg so w->out can hold the response */
+	if ((size_t)n >= sizeof(w->msg))
+		goto out;
+	memcpy(w->msg, w->out, n);
+	rc = respond(w, 200, "text/xml", cookies, w->msg, n, !r->keep_alive);
+	OPENSSL_cleanse(w->msg, n);
+	if (rc == 0 && !r->keep_alive)
+		rc = 1;
+out:
+	OPENSSL_cleanse(x, sizeof(*x));
+	free(x);
+	return rc;
+}
+
+/* ---- CONNECT ---- */
+
+static bool has_token(const char *list, const char *tok)
+{
+	size_t tl = strlen(tok);
+
+	for (const char *s = list; s && *s;) {
+		const char *e = strchr(s, ':');
+		size_t l = e ? (size_t)(e - s) : strlen(s);
+
+		if (l == tl && !strncmp(s, tok, tl))
+			return true;
+		s = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+static void parse_connect(struct worker *w, struct sk_ipc_connect *c)
+{
+	const struct sk_http_req *r = w->req;
+	const char *v;
+
+	memset(c, 0, sizeof(*c));
+	sk_http_cookie(r, "webvpn", c->cookie, sizeof(c->cookie));
+	v = sk_http_header(r, "X-CSTP-Hostname", 0);
+	if (v) {
+		size_t o = 0;
+
+		/* a host name: keep [A-Za-z0-9.-] only */
+		for (; *v && o + 1 < sizeof(c->hostname); v++)
+			if (isalnum((unsigned char)*v) || *v == '.' || *v == '-')
+				c->hostname[o++] = *v;
+	}
+	for (int k = 0; (v = sk_http_header(r, "X-CSTP-Address", k)) && k < 4; k++) {
+		if (!c->has_want4 && inet_pton(AF_INET, v, &c->want4) == 1)
+			c->has_want4 = 1;
+		else if (!c->has_want6 && inet_pton(AF_INET6, v, &c->want6) == 1)
+			c->has_want6 = 1;
+	}
+	v = sk_http_header(r, "X-CSTP-Address-Type", 0);
+	c->ipv6 = v && strstr(v, "IPv6") != NULL;
+	v = sk_http_header(r, "X-DTLS-CipherSuite", 0);
+	c->psk_negotiate = has_token(v, "PSK-NEGOTIATE");
+	v = sk_http_header(r, "X-CSTP-Base-MTU", 0);
+	if (v) {
+		char *end;
+		unsigned long m = strtoul(v, &end, 10);
+
+		if (!*end && end != v && m >= 576 && m <= 65535)
+			c->base_mtu = (uint32_t)m;
+	}
+	c->peer_v6 = w->peer_v6;
+}
+
+/* The value of "Name: value\r\n" in main's header block, 0 if absent. */
+static unsigned long header_num(const char *hdrs, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i + nl + 2 < len; ) {
+		const char *line = hdrs + i;
+		const char *eol = memchr(line, '\n', len - i);
+
+		if (!strncmp(line, name, nl) && line[nl] == ':')
+			return strtoul(line + nl + 1, NULL, 10);
+		if (!eol)
+			break;
+		i = eol - hdrs + 1;
+	}
+	return 0;
+}
+
+static int cstp_loop(struct worker *w);
+
+static int do_connect(struct worker *w)
+{
+	struct sk_ipc_connect_reply *rep;
+	const char *hdrs;
+	int type, n;
+
+	parse_connect(w, &w->conn);
+	if (ipc_send(w, &w->conn, sizeof(w->conn), SK_IPC_CONNECT, -1))
+		return -1;
+	type = ipc_wait(w);
+	if (type != SK_IPC_CONNECT_REPLY)
+		return -1;
+	rep = (struct sk_ipc_connect_reply *)w->msg;
+	if (rep->h.len < sizeof(*rep) || rep->headers_len != rep->h.len - sizeof(*rep))
+		return -1;
+	hdrs = (const char *)w->msg + sizeof(*rep);
+	rep->reason[sizeof(rep->reason) - 1] = 0;
+	if (rep->status == 401) {
+		respond(w, 401, NULL, NULL, NULL, 0, true);
+		return 1;
+	}
+	if (rep->status != 200) {
+		char extra[160], why[128];
+
+		header_safe(why, sizeof(why), rep->reason, sizeof(why));
+		snprintf(extra, sizeof(extra), "X-Reason: %s\r\n", why);
+		respond(w, 503, NULL, extra, NULL, 0, true);
+		return 1;
+	}
+	w->dpd = rep->dpd ? rep->dpd : ms_or(w->cfg->dpd, 30);
+	w->mtu = rep->mtu;
+	w->base_mtu = header_num(hdrs, rep->headers_len, "X-CSTP-Base-MTU");
+	if (!w->base_mtu)
+		w->base_mtu = w->conn.base_mtu ? w->conn.base_mtu : 1406;
+	n = snprintf(w->out, sizeof(w->out), "HTTP/1.1 200 CONNECTED\r\n");
+	if (rep->headers_len > sizeof(w->out) - n - 3)
+		return -1;
+	memcpy(w->out + n, hdrs, rep->headers_len);
+	n += rep->headers_len;
+	memcpy(w->out + n, "\r\n", 2);
+	if (tls_write(w, w->out, n + 2))
+		return -1;
+	return cstp_loop(w);
+}
+
+/* ---- CSTP ---- */
+
+static int cstp_send(struct worker *w, uint8_t type, const void *p, size_t len)
+{
+	uint8_t f[SK_CSTP_HDR_LEN + SK_CSTP_PAYLOAD_MAX];
+	int n = sk_cstp_build(type, p, len, f, sizeof(f));
+
+	/* one frame, one SSL_write, one TLS record (§5) */
+	return n < 0 ? -1 : tls_write(w, f, n);
+}
+
+/* The data MTU the client computes after the DTLS handshake (§4.5). */
+static uint32_t dtls_mtu(const struct worker *w, uint32_t cipher)
+{
+	unsigned int ovh = (w->peer_v6 ? 40 : 20) + 8 + (cipher == SK_CIPHER_CHACHA20 ? 29 : 37) + 1;
+	unsigned int m = w->base_mtu > ovh ? w->base_mtu - ovh : 0;
+
+	if (w->mtu && w->mtu < m)
+		m = w->mtu;
+	return m;
+}
+
+static void do_dtls(struct worker *w)
+{
+	struct sk_ipc_dtls_start *ds = (struct sk_ipc_dtls_start *)w->msg;
+	struct sk_ipc_dtls_keys k = { 0 };
+	char reason[128];
+	int fd = w->msg_fd;
+
+	w->msg_fd = -1;
+	if (fd < 0 || ds->h.len < sizeof(*ds) || ds->dgram_len != ds->h.len - sizeof(*ds)) {
+		struct sk_ipc_dtls_fail f = { 0 };
+
+		snprintf(f.reason, sizeof(f.reason), "bad DTLS_START");
+		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (sk_dtls_handshake(w->dctx, w->ssl, fd, w->msg + sizeof(*ds), ds->dgram_len,
+			      ms_or(w->cfg->dtls_timeout_ms, 15000), &k, reason, sizeof(reason))) {
+		struct sk_ipc_dtls_fail f = { 0 };
+
+		snprintf(f.reason, sizeof(f.reason), "%s", reason);
+		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+	} else {
+		k.mtu = dtls_mtu(w, k.cipher);
+		ipc_send(w, &k, sizeof(k), SK_IPC_DTLS_KEYS, fd);
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	close(fd);
+}
+
+static int cstp_loop(struct worker *w)
+{
+	struct sk_cstp_rx *rx = calloc(1, sizeof(*rx));
+	uint8_t *pl = malloc(SK_CSTP_PAYLOAD_MAX);
+	int64_t last_rx = now_ms(), last_dpd = 0;
+	int rc = -1;
+
+	if (!rx || !pl)
+		goto out;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = w->cfd, .events = POLLIN },
+				       { .fd = w->ipc, .events = POLLIN } };
+		int64_t now = now_ms(), dpd_ms = (int64_t)w->dpd * 1000, wait;
+		uint8_t type;
+		size_t plen, used;
+		int r;
+
+		/* frames already buffered (CSTP bytes after the CONNECT headers) */
+		used = sk_cstp_feed(rx, w->rbuf, w->rlen);
+		consume(w, used);
+		while ((r = sk_cstp_pop(rx, &type, pl, SK_CSTP_PAYLOAD_MAX, &plen)) == 1) {
+			last_rx = now_ms();
+			switch (type) {
+			case SK_CSTP_DPD_REQ:
+				if (cstp_send(w, SK_CSTP_DPD_RESP, pl, plen))
+					goto eof;
+				break;
+			case SK_CSTP_DPD_RESP:
+			case SK_CSTP_KEEPALIVE:
+				break;
+			case SK_CSTP_DATA:
+			case SK_CSTP_COMPRESSED:
+				/* no CSTP data path into the kernel yet: counted, dropped */
+				w->data_dropped++;
+				break;
+			case SK_CSTP_DISCONNECT: {
+				char text[100];
+
+				header_safe(text, sizeof(text), (const char *)pl + (plen ? 1 : 0),
+					    plen ? (plen - 1 < sizeof(text) ? plen - 1 : sizeof(text) - 1) : 0);
+				cstp_end(w, SK_END_BYE, "client disconnect 0x%02x: %s",
+					 plen ? pl[0] : 0, text);
+				rc = 0;
+				goto out;
+			}
+			default:
+				cstp_end(w, SK_END_ERROR, "unexpected CSTP type 0x%02x", type);
+				goto out;
+			}
+		}
+		if (r < 0) {
+			cstp_end(w, SK_END_ERROR, "malformed CSTP frame");
+			goto out;
+		}
+		if (w->rlen)
+			continue;	/* more buffered bytes than the reassembly held */
+		now = now_ms();
+		if (now - last_rx >= 2 * dpd_ms) {
+			cstp_end(w, SK_END_DPD, "no answer for %u s", 2 * w->dpd);
+			rc = 0;
+			goto out;
+		}
+		/* DPD after dpd s of silence, again every dpd/2 s */
+		if (now - last_rx >= dpd_ms && now - last_dpd >= dpd_ms / 2) {
+			if (cstp_send(w, SK_CSTP_DPD_REQ, NULL, 0))
+				goto eof;
+			last_dpd = now;
+		}
+		wait = last_rx + dpd_ms - now;
+		if (wait <= 0)
+			wait = dpd_ms / 2 - (now - last_dpd);
+		if (wait > 2 * dpd_ms - (now - last_rx))
+			wait = 2 * dpd_ms - (now - last_rx);
+		if (wait < 1)
+			wait = 1;
+		if (SSL_pending(w->ssl) == 0) {
+			r = poll(p, 2, (int)wait);
+			if (r < 0 && errno != EINTR)
+				goto out;
+			if (r <= 0)
+				continue;
+		} else {
+			p[0].revents = POLLIN;
+			p[1].revents = 0;
+		}
+		if (p[1].revents) {
+			int t = ipc_recv(w);
+
+			if (t == SK_IPC_DTLS_START) {
+				do_dtls(w);
+			} else if (t == SK_IPC_KILL) {
+				struct sk_ipc_kill *k = (struct sk_ipc_kill *)w->msg;
+				uint8_t d[1 + sizeof(k->text)];
+				size_t tl;
+
+				if (k->h.len != sizeof(*k))
+					goto out;
+				k->text[sizeof(k->text) - 1] = 0;
+				tl = strlen(k->text);
+				/* §7.5: DISCONNECT with a code and the administrator's text */
+				d[0] = 0xb0;
+				memcpy(d + 1, k->text, tl);
+				cstp_send(w, SK_CSTP_DISCONNECT, d, 1 + tl);
+				SSL_shutdown(w->ssl);
+				rc = 0;
+				goto out;
+			} else {
+				goto out;	/* EOF or a message main never sends here */
+			}
+		}
+		if (p[0].revents) {
+			r = tls_read(w, now_ms() + 1);
+			if (r == 0)
+				goto eof;
+			if (r == -1) {
+				cstp_end(w, SK_END_ERROR, "TLS error");
+				goto out;
+			}
+		}
+	}
+eof:
+	cstp_end(w, SK_END_EOF, "connection closed");
+	rc = 0;
+out:
+	free(rx);
+	free(pl);
+	return rc;
+}
+
+/* ---- routes ---- */
+
+static bool token_ok(const char *s)
+{
+	size_t l = strlen(s);
+
+	if (l < 16 || l > 64)
+		return false;
+	for (size_t i = 0; i < l; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static int do_profile(struct worker *w, const char *token)
+{
+	struct sk_ipc_profile m = { 0 };
+	struct sk_ipc_profile_reply *rep;
+	char extra[256], ct[64], fn[64];
+	int type;
+
+	snprintf(m.token, sizeof(m.token), "%s", token);
+	if (ipc_send(w, &m, sizeof(m), SK_IPC_PROFILE, -1))
+		return -1;
+	type = ipc_wait(w);
+	if (type != SK_IPC_PROFILE_REPLY)
+		return -1;
+	rep = (struct sk_ipc_profile_reply *)w->msg;
+	if (rep->h.len < sizeof(*rep) || rep->body_len != rep->h.len - sizeof(*rep))
+		return -1;
+	header_safe(ct, sizeof(ct), rep->content_type, sizeof(rep->content_type));
+	header_safe(fn, sizeof(fn), rep->filename, sizeof(rep->filename));
+	extra[0] = 0;
+	if (rep->status == 200 && fn[0])
+		snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s\"\r\n"
+			 "Cache-Control: no-store\r\n", fn);
+	if (rep->status != 200 && rep->status != 404 && rep->status != 410)
+		rep->status = 404;
+	/* the body is copied out of msg by respond() before msg is reused */
+	return respond(w, (int)rep->status, ct[0] ? ct : "application/octet-stream", extra,
+		       w->msg + sizeof(*rep), rep->body_len, !w->req->keep_alive) ? -1 :
+	       (w->req->keep_alive ? 0 : 1);
+}
+
+static bool group_path_ok(const char *s)
+{
+	size_t l = strlen(s);
+
+	if (l == 0 || l >= 64)
+		return false;
+	for (size_t i = 0; i < l; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* Returns 0 to go on with the next request, 1 to close quietly, -1 on error. */
+static int route(struct worker *w)
+{
+	struct sk_http_req *r = w->req;
+	const char *u = r->url;
+	bool ka = r->keep_alive;
+	static const char page[] =
+		"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sekisho</title></head>"
+		"<body><p>AnyConnect 互換クライアント (openconnect) で接続してください。</p>"
+		"<p>Please use an AnyConnect client (openconnect).</p></body></html>\n";
+
+	if (sk_http_path_ok(r->url, r->url_len)) {
+		/* encodings, traversal, queries: refused before anything else */
+		respond(w, 404, "text/plain", NULL, "Not Found\n", 10, true);
+		return 1;
+	}
+	if (r->method == HTTP_CONNECT) {
+		if (strcmp(u, "/CSCOSSLC/tunnel")) {
+			respond(w, 404, NULL, NULL, NULL, 0, true);
+			return 1;
+		}
+		return do_connect(w) < 0 ? -1 : 1;
+	}
+	if (r->method == HTTP_POST) {
+		if (!strcmp(u, "/") || !strcmp(u, "/auth"))
+			return do_auth(w, "");
+		if (group_path_ok(u + 1))
+			return do_auth(w, u + 1);
+	} else if (r->method == HTTP_GET) {
+		if (!strncmp(u, "/profile/", 9)) {
+			if (token_ok(u + 9))
+				return do_profile(w, u + 9);
+		} else if (!strcmp(u, "/logout")) {
+			return respond(w, 200, "text/html", NULL, NULL, 0, !ka) ? -1 : !ka;
+		} else if (!strcmp(u, "/")) {
+			return respond(w, 200, "text/html; charset=utf-8", NULL, page,
+				       sizeof(page) - 1, !ka) ? -1 : !ka;
+		}
+	}
+	return respond(w, 404, "text/plain", NULL, "Not Found\n", 10, !ka) ? -1 : !ka;
+}
+
+/* ---- main loop ---- */
+
+static int http_loop(struct worker *w)
+{
+	const struct sk_worker_cfg *c = w->cfg;
+
+	for (;;) {
+		int64_t start = now_ms(), hdr_deadline = 0, body_deadline = 0;
+		enum sk_http_state st = SK_HTTP_MORE;
+		int rc;
+
+		sk_http_reset(w->req);
+		for (;;) {
+			size_t used = 0;
+			int64_t deadline;
+			int n;
+
+			if (w->rlen) {
+				st = sk_http_feed(w->req, w->rbuf, w->rlen, &used);
+				consume(w, used);
+			}
+			if (st != SK_HTTP_MORE)
+				break;
+			if (w->req->started && !hdr_deadline)
+				hdr_deadline = now_ms() + ms_or(c->header_timeout_ms, 10000);
+			if (w->req->headers_done && !body_deadline)
+				body_deadline = now_ms() + ms_or(c->body_timeout_ms, 30000);
+			deadline = body_deadline ? body_deadline : hdr_deadline ? hdr_deadline :
+				   start + ms_or(c->idle_timeout_ms, 60000);
+			n = tls_read(w, deadline);
+			if (n == -2) {
+				/* nothing at all: just close; a slow request: 408 */
+				if (w->req->started)
+					refuse(w, 408);
+				return 1;
+			}
+			if (n <= 0)
+				return n == 0 ? 0 : 1;
+		}
+		if (st == SK_HTTP_ERROR)
+			return refuse(w, w->req->status);
+		rc = route(w);
+		if (rc)
+			return rc;
+	}
+}
+
+static int tls_accept(struct worker *w)
+{
+	int64_t deadline = now_ms() + ms_or(w->cfg->tls_timeout_ms, 10000);
+
+	for (;;) {
+		int r = SSL_accept(w->ssl), e;
+
+		if (r == 1)
+			return 0;
+		e = SSL_get_error(w->ssl, r);
+		if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) || tls_wait(w, e, deadline))
+			return -1;
+	}
+}
+
+static int send_hello(struct worker *w)
+{
+	struct sk_ipc_hello h = { 0 };
+	const char *sni = SSL_get_servername(w->ssl, TLSEXT_NAMETYPE_host_name);
+	const char *cn = SSL_get_cipher_name(w->ssl);
+
+	h.peer = w->peer;
+	snprintf(h.tls_version, sizeof(h.tls_version), "%s", SSL_get_version(w->ssl));
+	snprintf(h.tls_cipher, sizeof(h.tls_cipher), "%s", cn ? cn : "");
+	if (sni)
+		header_safe(h.sni, sizeof(h.sni), sni, sizeof(h.sni));
+	return ipc_send(w, &h, sizeof(h), SK_IPC_HELLO, -1);
+}
+
+int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	socklen_t sl;
+	char err[160];
+	int rc = 1, fl;
+
+	if (!w) {
+		close(ipc_fd);
+		close(client_fd);
+		return 1;
+	}
+	w->cfg = cfg;
+	w->ipc = ipc_fd;
+	w->cfd = client_fd;
+	w->msg_fd = -1;
+	/* everything that needs the file system or more syscalls happens before the sandbox */
+	sl = sizeof(w->peer);
+	if (getpeername(client_fd, (struct sockaddr *)&w->peer, &sl) == 0 &&
+	    w->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&w->peer;
+
+		w->peer_v6 = !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+	}
+	fl = fcntl(client_fd, F_GETFL);
+	if (fl < 0 || fcntl(client_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		goto out;
+	w->req = sk_http_new();
+	w->ssl = SSL_new(cfg->tls_ctx);
+	w->dctx = sk_dtls_ctx_new();
+	if (!w->req || !w->ssl || !w->dctx || !SSL_set_fd(w->ssl, client_fd))
+		goto out;
+	{
+		/* load the PRF now: a provider fetch may want files later */
+		EVP_KDF *k = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+
+		EVP_KDF_free(k);
+	}
+	if (!cfg->no_sandbox && sk_sandbox_enter(err, sizeof(err))) {
+		fprintf(stderr, "sekishod worker: sandbox: %s\n", err);
+		goto out;
+	}
+	if (tls_accept(w))
+		goto out;
+	if (send_hello(w))
+		goto out;
+	rc = http_loop(w) < 0 ? 1 : 0;
+	SSL_shutdown(w->ssl);
+out:
+	if (w->ssl)
+		SSL_free(w->ssl);
+	SSL_CTX_free(w->dctx);
+	sk_http_free(w->req);
+	if (w->msg_fd >= 0)
+		close(w->msg_fd);
+	close(client_fd);
+	close(ipc_fd);
+	OPENSSL_cleanse(w, sizeof(*w));
+	free(w);
+	return rc;
+}

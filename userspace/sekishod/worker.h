@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sekishod's per-connection worker: everything that touches client bytes
+ * (TLS, HTTP, XML, CSTP framing, the DTLS handshake).  The main process
+ * forks one worker per accepted TCP connection and calls sk_worker_run in
+ * the child; the worker drops every privilege before it parses a byte.
+ * See Documentation/admin/sekishod-security.md.
+ *
+ * The parsers (sk_http_*, sk_xml_*, sk_cstp_*) are declared here too so the
+ * unit tests and the libFuzzer targets call them directly.
+ */
+#ifndef SEKISHOD_WORKER_H
+#define SEKISHOD_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "ipc.h"
+#include "skchain.h"
+
+struct sk_worker_cfg {
+	SSL_CTX *tls_ctx;		/* server cert/key; client cert requested, not required */
+	/* limits in milliseconds; 0 = the default in brackets */
+	unsigned int tls_timeout_ms;	/* TLS handshake [10000] */
+	unsigned int header_timeout_ms;	/* request line + headers [10000] */
+	unsigned int body_timeout_ms;	/* request body [30000] */
+	unsigned int idle_timeout_ms;	/* no request at all, before the tunnel [60000] */
+	unsigned int ipc_timeout_ms;	/* waiting for the main process [60000] */
+	unsigned int dtls_timeout_ms;	/* one DTLS handshake [15000] */
+	unsigned int dpd;		/* CSTP DPD seconds if main gives none [30] */
+	bool no_sandbox;		/* only for debugging: skip sk_sandbox_enter */
+};
+
+/*
+ * Runs one client connection to its end; returns the process exit status
+ * (0 normal end, 1 refused/error).  Takes ownership of both descriptors.
+ */
+int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd);
+
+/* ---- HTTP (http.c) ---- */
+
+#define SK_HTTP_LINE_MAX	8192	/* request line */
+#define SK_HTTP_HDR_MAX		8192	/* one header, name + value */
+#define SK_HTTP_HDRS_MAX	64	/* number of headers */
+#define SK_HTTP_HDRBUF		32768	/* all headers together */
+#define SK_HTTP_BODY_MAX	65536
+
+enum sk_http_state {
+	SK_HTTP_MORE = 0,	/* need more bytes */
+	SK_HTTP_DONE,		/* one complete request */
+	SK_HTTP_ERROR,		/* refuse with req->status and close */
+};
+
+struct sk_http_hdr {
+	uint32_t name_off, name_len, value_off, value_len;
+};
+
+struct sk_http_req {
+	/* result */
+	int method;			/* enum http_method */
+	unsigned short http_major, http_minor;
+	bool keep_alive;
+	bool headers_done;		/* the body timer runs */
+	bool started;			/* first byte seen: the header timer runs */
+	int status;			/* SK_HTTP_ERROR: 400, 408, 413, 414, 431 */
+	const char *why;		/* SK_HTTP_ERROR: English reason for the log */
+	char url[SK_HTTP_LINE_MAX + 1];
+	size_t url_len;
+	int n_hdrs;
+	struct sk_http_hdr hdrs[SK_HTTP_HDRS_MAX];
+	char hdrbuf[SK_HTTP_HDRBUF];
+	size_t hdrbuf_len;
+	uint8_t body[SK_HTTP_BODY_MAX + 1];	/* NUL-terminated for the XML parser */
+	size_t body_len;
+	/* parser state (opaque) */
+	struct http_parser *parser;
+	bool in_value, complete;
+	size_t line_len;
+};
+
+struct sk_http_req *sk_http_new(void);
+void sk_http_free(struct sk_http_req *r);	/* wipes */
+void sk_http_reset(struct sk_http_req *r);	/* for the next request */
+/*
+ * Feeds bytes; *used tells how many were consumed (the rest belongs to the
+ * next request or, after CONNECT, to CSTP).
+ */
+enum sk_http_state sk_http_feed(struct sk_http_req *r, const uint8_t *data, size_t len,
+				size_t *used);
+/* First header with this name (case-insensitive), NUL-terminated copy; NULL if absent. */
+const char *sk_http_header(const struct sk_http_req *r, const char *name, int nth);
+/* Cookie value (only [A-Za-z0-9_=-], <= outlen-1), 0 if found and valid. */
+int sk_http_cookie(const struct sk_http_req *r, const char *name, char *out, size_t outlen);
+/*
+ * Strict path check: returns 0 if url is "/" followed by segments of
+ * [A-Za-z0-9_.-] and '/' with no "%", "..", "//", "\\", "?", NUL.
+ */
+int sk_http_path_ok(const char *url, size_t len);
+
+/* ---- XML (xml.c) ---- */
+
+#define SK_XML_FIELDS		16
+#define SK_XML_TEXT_MAX		1024
+#define SK_XML_DEPTH_MAX	16
+#define SK_XML_ELEMS_MAX	256
+
+struct sk_xml_auth {
+	bool is_init;			/* type="init" (else "auth-reply") */
+	char group[64];			/* <group-select> */
+	int n_fields;
+	char names[SK_XML_FIELDS][32];
+	char values[SK_XML_FIELDS][SK_XML_TEXT_MAX + 1];
+};
+
+/* Parses a client config-auth document.  0 on success, -1 with err set. */
+int sk_xml_parse_auth(const char *doc, size_t len, struct sk_xml_auth *out,
+		      char *err, size_t errlen);
+/* Appends text escaped for XML (text and attributes).  Returns 0 or -1 if out is full. */
+int sk_xml_escape(char *out, size_t outlen, size_t *pos, const char *s);
+/*
+ * Renders the auth-request (form) document.  group: echoed in <opaque>;
+ * action: the path of the next POST.  Returns the length or -1.
+ */
+int sk_xml_render_form(const struct sk_form *f, const char *group, const char *action,
+		       char *out, size_t outlen);
+/* Renders the success document (§2.8) with <session-token>. */
+int sk_xml_render_success(const struct sk_form *f, const char *group, const char *cookie,
+			  char *out, size_t outlen);
+
+/* ---- CSTP (cstp.c) ---- */
+
+#define SK_CSTP_HDR_LEN		8
+#define SK_CSTP_PAYLOAD_MAX	(16384 - SK_CSTP_HDR_LEN)
+
+enum sk_cstp_type {
+	SK_CSTP_DATA = 0x00,
+	SK_CSTP_DPD_REQ = 0x03,
+	SK_CSTP_DPD_RESP = 0x04,
+	SK_CSTP_DISCONNECT = 0x05,
+	SK_CSTP_KEEPALIVE = 0x07,
+	SK_CSTP_COMPRESSED = 0x08,
+	SK_CSTP_TERMINATE = 0x09,
+};
+
+struct sk_cstp_rx {
+	uint8_t buf[2 * (SK_CSTP_HDR_LEN + SK_CSTP_PAYLOAD_MAX)];
+	size_t len;
+};
+
+/* Builds one frame into out; returns its length or -1. */
+int sk_cstp_build(uint8_t type, const void *payload, size_t len, uint8_t *out, size_t outlen);
+/* Appends stream bytes; returns how many fit (the caller pops frames and feeds the rest). */
+size_t sk_cstp_feed(struct sk_cstp_rx *rx, const uint8_t *data, size_t len);
+/*
+ * Takes the next whole frame: 1 with *type and payload copied to out
+ * (*plen), 0 if more bytes are needed, -1 on a malformed stream (bad magic,
+ * byte 7 not 0, length above SK_CSTP_PAYLOAD_MAX).
+ */
+int sk_cstp_pop(struct sk_cstp_rx *rx, uint8_t *type, uint8_t *out, size_t outlen, size_t *plen);
+
+/* ---- DTLS (dtls.c) ---- */
+
+SSL_CTX *sk_dtls_ctx_new(void);
+/*
+ * One DTLS-PSK server handshake on the connected UDP socket fd, the first
+ * read returning dgram.  PSK from tls (the CSTP session).  On success fills
+ * *keys (cipher, seqs, keys; the caller sets mtu) and returns 0; else -1
+ * with reason.
+ */
+int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
+		      unsigned int timeout_ms, struct sk_ipc_dtls_keys *keys,
+		      char *reason, size_t rlen);
+
+/* ---- sandbox (sandbox.c) ---- */
+
+/* Drops capabilities, sets no_new_privs, loads the seccomp allowlist. */
+int sk_sandbox_enter(char *err, size_t errlen);
+
+#endif
