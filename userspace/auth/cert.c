@@ -462,7 +462,9 @@ static const char *ocsp_check(struct sk_certv *v, X509 *leaf, X509 *issuer,
 		snprintf(v->last_error, sizeof(v->last_error), "OCSP: nonce mismatch");
 		goto out;
 	}
-	/* signed by the CA or by a responder certificate the CA issued */
+	/* signed by the CA or by a responder certificate the CA issued;
+	 * untrusted = the verified chain, so a response that does not embed
+	 * the signing CA certificate still finds it */
 	if (OCSP_basic_verify(bs, untrusted, v->store, 0) <= 0) {
 		snprintf(v->last_error, sizeof(v->last_error), "OCSP: response signature not trusted");
 		goto out;
@@ -555,7 +557,7 @@ int sk_certv_check(struct sk_certv *v, X509 *cert, STACK_OF(X509) *chain, int64_
 			snprintf(v->last_error, sizeof(v->last_error), "OCSP: no issuer in the chain");
 			goto out;
 		}
-		*why = ocsp_check(v, cert, sk_X509_value(verified, 1), chain);
+		*why = ocsp_check(v, cert, sk_X509_value(verified, 1), verified);
 		if (*why)
 			goto out;
 	}

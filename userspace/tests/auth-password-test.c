@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the argon2id password hashes and the password policy
+ * (userspace/auth/password.c).  Cheap parameters (t=1, m=1024 KiB) keep it
+ * fast; one hash with the defaults checks they work. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "skauth.h"
+#include "tap.h"
+
+static struct tap t;
+
+static void policy(const char *user, const char *pw, const char *want_why)
+{
+	const char *why = "unset";
+	int rc = sk_pw_policy(user, pw, &why);
+
+	if (want_why)
+		tap_ok(&t, rc == -EINVAL && why && !strcmp(why, want_why),
+		       "policy \"%s\" refused: %s (want %s)", pw ? pw : "(null)", why ? why : "NULL", want_why);
+	else
+		tap_ok(&t, rc == 0 && !why, "policy \"%s\" accepted (rc %d, why %s)", pw, rc,
+		       why ? why : "NULL");
+}
+
+int main(void)
+{
+	const struct sk_pw_params cheap = { .t_cost = 1, .m_cost_kib = 1024, .parallelism = 1 };
+	char h[SK_PW_HASH_MAX], h2[SK_PW_HASH_MAX], bad[SK_PW_HASH_MAX + 64];
+	int rc;
+
+	tap_begin();
+	rc = sk_pw_hash("Correct horse 1", &cheap, h, sizeof(h));
+	tap_ok(&t, rc == 0, "hash: %s", rc ? "error" : h);
+	tap_ok(&t, !strncmp(h, "$argon2id$v=19$m=1024,t=1,p=1$", 30), "encoded argon2id with the parameters");
+	tap_ok(&t, sk_pw_verify(h, "Correct horse 1") == 0, "verify the right password");
+	tap_ok(&t, sk_pw_verify(h, "Correct horse 2") == -EACCES, "wrong password -EACCES");
+	tap_ok(&t, sk_pw_verify(h, "") == -EACCES, "empty password -EACCES");
+	tap_ok(&t, sk_pw_verify(h, NULL) == -EACCES, "NULL password -EACCES");
+	rc = sk_pw_hash("Correct horse 1", &cheap, h2, sizeof(h2));
+	tap_ok(&t, rc == 0 && strcmp(h, h2) != 0, "same password, different salt, different hash");
+	tap_ok(&t, sk_pw_verify(h2, "Correct horse 1") == 0, "second hash verifies too");
+
+	/* UTF-8 passwords */
+	rc = sk_pw_hash("パスワード2024", &cheap, h2, sizeof(h2));
+	tap_ok(&t, rc == 0 && sk_pw_verify(h2, "パスワード2024") == 0 &&
+		   sk_pw_verify(h2, "パスワード2025") == -EACCES, "Japanese password round trip");
+
+	/* malformed hashes */
+	tap_ok(&t, sk_pw_verify("", "x") == -EINVAL, "empty hash -EINVAL");
+	tap_ok(&t, sk_pw_verify(NULL, "x") == -EINVAL, "NULL hash -EINVAL");
+	tap_ok(&t, sk_pw_verify("plaintext", "plaintext") == -EINVAL, "not a hash -EINVAL");
+	snprintf(bad, sizeof(bad), "%s", h);
+	bad[strlen(bad) - 5] = '\0';
+	tap_ok(&t, sk_pw_verify(bad, "Correct horse 1") == -EINVAL, "truncated hash -EINVAL");
+	snprintf(bad, sizeof(bad), "$argon2i%s", h + 9);
+	tap_ok(&t, sk_pw_verify(bad, "Correct horse 1") == -EINVAL, "argon2i hash -EINVAL");
+	tap_ok(&t, sk_pw_verify("$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
+				"x") == -EINVAL, "4 GiB memory cost refused -EINVAL");
+	tap_ok(&t, sk_pw_verify("$argon2id$v=19$m=1024,t=1,p=1$!!!$!!!", "x") == -EINVAL,
+	       "bad base64 -EINVAL");
+
+	/* hashing refusals */
+	tap_ok(&t, sk_pw_hash("x", &cheap, h2, 20) == -ENOSPC, "short output buffer -ENOSPC");
+	{
+		const struct sk_pw_params zero = { 0, 1024, 1 };
+
+		tap_ok(&t, sk_pw_hash("x", &zero, h2, sizeof(h2)) == -EINVAL, "t=0 -EINVAL");
+	}
+
+	/* the defaults (t=3, 64 MiB): one round trip */
+	rc = sk_pw_hash("Default params 9", NULL, h2, sizeof(h2));
+	tap_ok(&t, rc == 0 && !strncmp(h2, "$argon2id$v=19$m=65536,t=3,p=1$", 31),
+	       "default parameters: %s", rc ? "error" : h2);
+	tap_ok(&t, sk_pw_verify(h2, "Default params 9") == 0, "default-parameter hash verifies");
+
+	/* policy */
+	policy("alice", "Abcdef1", "too-short");
+	policy("alice", "", "too-short");
+	policy("alice", NULL, "too-short");
+	policy("alice", "パスワード", "too-short");	/* 5 characters, 15 bytes */
+	policy("alice", "abcdefgh", "too-simple");
+	policy("alice", "12345678", "too-simple");
+	policy("alice", "ABCDEFGHIJ", "too-simple");
+	policy("alice1234", "Alice1234", "same-as-user");
+	policy("alice1234", "alice1234", "same-as-user");
+	policy("alice", "abcdefg1", NULL);
+	policy("alice", "abcd efgh", NULL);	/* space counts as a symbol */
+	policy("alice", "パスワードabc", NULL);	/* 8 characters, two classes */
+	policy("alice", "Abcdefgh", NULL);
+	policy(NULL, "Abcdefgh", NULL);
+	return tap_end(&t);
+}
