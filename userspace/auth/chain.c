@@ -16,6 +16,7 @@
  * refusals are specific (account expired, outside hours, ...).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +117,14 @@ static void load_settings(struct sk_login *l)
 		s->otp_max_hour = 5;
 	if (s->otp_resend_min < 0)
 		s->otp_resend_min = 30;
+	/* lockout.threshold 0 = never lock (the counter still counts) */
 	if (s->lock_threshold <= 0)
-		s->lock_threshold = 10;
+		s->lock_threshold = INT_MAX;
 	if (s->lock_seconds < 0)
 		s->lock_seconds = 0;
+	/* lockout.source_threshold 0 = never block a source */
 	if (s->src_threshold <= 0)
-		s->src_threshold = 50;
+		s->src_threshold = INT_MAX;
 	if (s->src_window <= 0)
 		s->src_window = 600;
 	if (s->max_tries <= 0)
@@ -163,20 +166,11 @@ static const struct prompt prompts[] = {
 	{ "main-password", "ユーザー名とパスワードを入力してください。",
 	  "Enter your user name and password." },
 	{ "main-username", "ユーザー名を入力してください。", "Enter your user name." },
-	{ "otp-sent", "メールで送信した確認コード (6 桁) を入力してください。",
-	  "Enter the 6-digit code we sent you by e-mail." },
-	{ "otp-wait", "少し待ってから再度送信すると、新しいコードをメールで送ります。",
-	  "Wait a little, then submit again to get a new code by e-mail." },
 	{ "totp", "認証アプリに表示されている 6 桁のコードを入力してください。",
 	  "Enter the 6-digit code shown by your authenticator app." },
 	{ "new-password",
 	  "新しいパスワードを入力してください (8 文字以上、英小文字・英大文字・数字・記号のうち 2 種類以上)。",
 	  "Enter a new password (at least 8 characters, two of: lower case, upper case, digits, symbols)." },
-	{ "label-username", "ユーザー名:", "Username:" },
-	{ "label-password", "パスワード:", "Password:" },
-	{ "label-code", "コード:", "Code:" },
-	{ "label-new-password", "新しいパスワード:", "New password:" },
-	{ "label-group", "グループ:", "Group:" },
 	{ "success", "ログインしました。", "Logged in." },
 };
 
@@ -221,7 +215,8 @@ static struct sk_input *form_input(const struct sk_login *l, struct sk_form *f,
 	in = &f->inputs[f->n_inputs++];
 	in->type = type;
 	copy(in->name, sizeof(in->name), name);
-	prompt(l, label_key, in->label, sizeof(in->label));
+	/* the input labels are the auth messages' "prompt-*" texts */
+	snprintf(in->label, sizeof(in->label), "%s:", sk_msg(label_key, lang_of(l)));
 	copy(in->value, sizeof(in->value), value);
 	return in;
 }
@@ -478,7 +473,7 @@ static void add_group_list(struct sk_login *l, struct sk_form *f)
 
 	if (!l->group_list)
 		return;
-	c.in = form_input(l, f, SK_IN_SELECT, "group_list", "label-group", l->g.name);
+	c.in = form_input(l, f, SK_IN_SELECT, "group_list", "prompt-group", l->g.name);
 	if (c.in)
 		(void)sk_group_list(l->cfg.st, collect_group, &c);
 }
@@ -505,27 +500,30 @@ static enum sk_step show(struct sk_login *l, struct sk_form *f, const char *err)
 			f->message[used++] = '\n';
 			prompt(l, "new-password", f->message + used, sizeof(f->message) - used);
 		}
-		form_input(l, f, SK_IN_PASSWORD, "new_password", "label-new-password", "");
+		form_input(l, f, SK_IN_PASSWORD, "new_password", "prompt-new-password", "");
 	} else if (l->state == ST_IDENT) {
 		form_begin(l, f, "main");
 		prompt(l, "main-username", f->message, sizeof(f->message));
-		form_input(l, f, SK_IN_TEXT, "username", "label-username", "");
+		form_input(l, f, SK_IN_TEXT, "username", "prompt-username", "");
 		add_group_list(l, f);
 		add_banner(l, f);
 	} else if (cur == SK_FACTOR_PASSWORD) {
 		form_begin(l, f, "main");
 		prompt(l, "main-password", f->message, sizeof(f->message));
 		/* a user known from the certificate sees the name filled in */
-		form_input(l, f, SK_IN_TEXT, "username", "label-username",
+		form_input(l, f, SK_IN_TEXT, "username", "prompt-username",
 			   l->proven ? l->u.name : "");
-		form_input(l, f, SK_IN_PASSWORD, "password", "label-password", "");
+		form_input(l, f, SK_IN_PASSWORD, "password", "prompt-password", "");
 		add_group_list(l, f);
 		add_banner(l, f);
 	} else if (cur == SK_FACTOR_EMAIL_OTP || cur == SK_FACTOR_TOTP) {
 		form_begin(l, f, "otp");
-		prompt(l, cur == SK_FACTOR_TOTP ? "totp" : "otp-sent", f->message,
-		       sizeof(f->message));
-		form_input(l, f, SK_IN_PASSWORD, "secondary_password", "label-code", "");
+		if (cur == SK_FACTOR_TOTP)
+			prompt(l, "totp", f->message, sizeof(f->message));
+		else
+			copy(f->message, sizeof(f->message), sk_msg("otp-sent", lang_of(l)));
+		form_input(l, f, SK_IN_PASSWORD, "secondary_password",
+			   cur == SK_FACTOR_TOTP ? "prompt-totp" : "prompt-otp", "");
 		add_banner(l, f);
 	} else {
 		/* no state shows a form otherwise: a bug, refuse rather than loop */
@@ -624,13 +622,20 @@ static int cert_find_fn(const struct sk_user *u, void *arg)
 	return 0;
 }
 
+/* sk_certv_check's reason -> message key ("cert-expired", ...) */
 static const char *cert_key(const char *why)
 {
-	if (why && !strcmp(why, "no-cert"))
-		return "cert-missing";
-	if (why && !strcmp(why, "revoked"))
-		return "cert-revoked";
-	return "cert-invalid";
+	static const char *const keys[][2] = {
+		{ "no-cert", "cert-missing" }, { "untrusted", "cert-untrusted" },
+		{ "expired", "cert-expired" }, { "not-yet-valid", "cert-not-yet-valid" },
+		{ "revoked", "cert-revoked" }, { "bad-usage", "cert-bad-usage" },
+		{ "no-identity", "cert-no-identity" }, { "ocsp-failed", "cert-ocsp-failed" },
+	};
+
+	for (size_t i = 0; why && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(why, keys[i][0]))
+			return keys[i][1];
+	return "cert-untrusted";
 }
 
 /* The "cert" factor: no form, decided from the TLS client certificate. */
@@ -739,7 +744,7 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 	return passed(l, now, SK_FACTOR_PASSWORD, form);
 }
 
-enum otp_send { OTP_SENT, OTP_WAIT, OTP_HOUR, OTP_ERR };
+enum otp_send { OTP_SENT, OTP_WAIT, OTP_HOUR, OTP_MAIL, OTP_ERR };
 
 struct otp_count {
 	int count;
@@ -784,7 +789,7 @@ static enum otp_send otp_send(struct sk_login *l, int64_t now)
 	if (rc) {
 		wipe_otp(l);
 		audit(l, now, "otp-sent", "fail", "email-otp", err);
-		return OTP_ERR;
+		return OTP_MAIL;
 	}
 	l->otp_have = true;
 	l->otp_expires = now + l->s.otp_ttl;
@@ -805,7 +810,7 @@ static enum sk_step otp_begin(struct sk_login *l, int64_t now, struct sk_form *f
 	}
 	if (!l->u.email[0]) {
 		if (l->proven)
-			return fatal(l, now, "otp-no-email", form);
+			return fatal(l, now, "otp-no-mail", form);
 		audit(l, now, "otp-sent", "fail", "email-otp", "no-email");
 		l->otp_fake = true;
 		return show(l, form, NULL);
@@ -813,11 +818,15 @@ static enum sk_step otp_begin(struct sk_login *l, int64_t now, struct sk_form *f
 	switch (otp_send(l, now)) {
 	case OTP_SENT:
 		return show(l, form, NULL);
+	case OTP_MAIL:
+		return fatal(l, now, "otp-send-failed", form);
 	case OTP_WAIT:
-		return show(l, form, "otp-wait");
+		/* a code was mailed less than otp.resend_min ago (by an
+		 * earlier login): the next submission after the wait sends one */
+		return show(l, form, "otp-rate-limited");
 	case OTP_HOUR:
 		if (l->proven)
-			return fatal(l, now, "otp-rate-limit", form);
+			return fatal(l, now, "otp-rate-limited", form);
 		audit(l, now, "otp-sent", "fail", "email-otp", "rate-limit");
 		l->otp_fake = true;
 		return show(l, form, NULL);
@@ -858,9 +867,11 @@ static enum sk_step do_email_otp(struct sk_login *l, int64_t now, int n,
 	case OTP_SENT:
 		return show(l, form, expired ? "otp-expired" : NULL);
 	case OTP_WAIT:
-		return show(l, form, expired ? "otp-expired" : "otp-wait");
+		return show(l, form, expired ? "otp-expired" : "otp-rate-limited");
 	case OTP_HOUR:
-		return fatal(l, now, "otp-rate-limit", form);
+		return fatal(l, now, "otp-rate-limited", form);
+	case OTP_MAIL:
+		return fatal(l, now, "otp-send-failed", form);
 	default:
 		return fatal(l, now, "internal", form);
 	}
@@ -879,6 +890,10 @@ static enum sk_step do_totp(struct sk_login *l, int64_t now, int n,
 	if (is_locked(l, now)) {
 		audit(l, now, "factor", "fail", "totp", "locked");
 		return fatal(l, now, "locked", form);
+	}
+	if (l->proven && !l->u.totp_secret[0]) {
+		audit(l, now, "factor", "fail", "totp", "no-secret");
+		return fatal(l, now, "totp-not-enrolled", form);
 	}
 	if (!l->user_exists || !l->u.totp_secret[0])
 		return wrong(l, now, SK_FACTOR_TOTP, "totp-wrong",
