@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sekishod's privileged main process: the one context (struct skd) and the
+ * functions of main.c, daemon.c, loop.c, session.c, connect.c, udp.c and
+ * control.c.  Everything mutable lives in struct skd; there is no other
+ * global state (the signal mask is read through a signalfd).
+ *
+ * Bounds: SKD_MAX_WORKERS connections, SKD_MAX_SESSIONS sessions,
+ * SKD_MAX_LOGINS logins in progress, each a fixed array allocated once.
+ */
+#ifndef SEKISHOD_DAEMON_H
+#define SEKISHOD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "kernel.h"
+#include "skadmin.h"
+#include "skauth.h"
+#include "skchain.h"
+#include "skstore.h"
+
+#define SKD_MAX_WORKERS		4096
+#define SKD_MAX_SESSIONS	4096
+#define SKD_MAX_LOGINS		1024
+#define SKD_MAX_POLICIES	1024	/* kernel policies we keep track of */
+#define SKD_RATE_SLOTS		1024	/* sources tracked for the connection rate */
+#define SKD_LOGIN_IDLE		600	/* a login in progress expires after 10 min idle */
+#define SKD_STATS_EVERY		10	/* seconds between PEER_GET byte counters */
+#define SKD_RATE_WINDOW		10	/* seconds of the per-source connection window */
+#define SKD_REMOTE_MAX		(SK_ADDR_MAX * 2)
+
+enum skd_ev_kind {
+	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
+	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP,
+};
+
+/* the epoll tag of every descriptor we poll */
+struct skd_ev {
+	enum skd_ev_kind kind;
+	int idx;
+};
+
+struct skd_session;
+
+struct skd_worker {
+	struct skd_ev ev;
+	bool used;
+	pid_t pid;
+	int fd;				/* our end of the socketpair, -1 once closed */
+	struct sockaddr_storage peer;
+	char remote[SKD_REMOTE_MAX];	/* "addr:port" */
+	bool tunnel;			/* got a 200 CONNECT: no longer pre-auth */
+	bool ended;			/* sent CSTP_END */
+	struct skd_session *s;		/* the session of its tunnel */
+	int64_t started;
+};
+
+struct skd_session {
+	struct skd_ev ev;		/* of udp_fd */
+	bool used;
+	int64_t id;			/* store id = kernel peer id */
+	uint8_t cookie_hash[32];
+	uint8_t app_id[32];
+	bool has_app_id;
+	char user[SK_NAME_MAX + 1];
+	char group[SK_NAME_MAX + 1];
+	char device[SK_NAME_MAX + 1];
+	char lang[4];
+	char remote[SKD_REMOTE_MAX];
+	bool has4, has6;
+	struct in_addr addr4;
+	struct in6_addr addr6;
+	int plen4, plen6;
+	struct skd_worker *w;		/* the worker of the tunnel, NULL = detached */
+	int64_t started;		/* login */
+	int64_t expires;		/* absolute end (group session_timeout), 0 = none */
+	int64_t detached_at;		/* 0 while a worker holds it */
+	int64_t tunnel_started;		/* first CONNECT, 0 = none yet */
+	int64_t last_seen;
+	int udp_fd;			/* connected UDP socket the kernel peer uses, -1 */
+	bool udp_polled;
+	bool peer_live;			/* a kernel peer exists */
+	bool in_handshake;		/* the worker holds the UDP socket */
+	int64_t dtls_start_at;
+	struct sockaddr_storage dtls_remote;
+	uint32_t policy;
+	int idle;
+	uint64_t rx_bytes, tx_bytes;
+};
+
+struct skd_login {
+	bool used;
+	char context[64];
+	struct sk_login *l;
+	int64_t last;
+};
+
+struct skd_rate {
+	uint8_t addr[16];
+	int family;
+	int64_t window;
+	int count;
+};
+
+struct sk_worker_cfg;
+
+struct skd {
+	struct skd_conf conf;
+	const char *conf_path;
+	struct sk_store *st;
+	struct skd_kernel k;
+	bool have_kernel;
+	struct sk_certv *certv;
+	struct sk_mail_cfg mail;
+	bool have_mail;
+	char smtp_password[256];
+	struct sk_chain_cfg chain;
+	char gateway_name[256];
+	uid_t uid;
+	gid_t gid, admin_gid;
+	int n_tcp, n_udp;
+	int tcp_fd[SKD_LISTEN_MAX];
+	int udp_fd[SKD_LISTEN_MAX];
+	struct sockaddr_storage udp_addr[SKD_LISTEN_MAX];
+	socklen_t udp_len[SKD_LISTEN_MAX];
+	struct skd_ev tcp_ev[SKD_LISTEN_MAX], udp_ev[SKD_LISTEN_MAX];
+	struct skd_ev control_ev, signal_ev, kernel_ev;
+	int control_fd, sig_fd, ep;
+	struct skd_worker *workers;	/* SKD_MAX_WORKERS */
+	struct skd_session *sessions;	/* SKD_MAX_SESSIONS */
+	struct skd_login *logins;	/* SKD_MAX_LOGINS */
+	struct skd_rate *rate;		/* SKD_RATE_SLOTS */
+	int n_preauth;
+	uint32_t kpolicy[SKD_MAX_POLICIES];	/* policy ids programmed in the kernel */
+	int n_kpolicy;
+	int64_t last_stats;
+	bool stop;
+	const struct sk_worker_cfg *worker_cfg;	/* built by the lead's wiring, see main.c */
+	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */
+};
+
+/* ---- daemon.c: startup and privileges ---- */
+int skd_init(struct skd *d);			/* allocations, fds = -1 */
+int skd_startup(struct skd *d, char *err, size_t errlen);
+void skd_shutdown(struct skd *d);
+int64_t skd_now(void);
+void skd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void skd_audit(struct skd *d, const char *type, const char *user, const char *device,
+	       const char *source, const char *result, const char *detail);
+
+/* ---- loop.c: the event loop, workers and IPC ---- */
+int skd_loop(struct skd *d);
+int skd_ipc_send(struct skd_worker *w, const void *msg, size_t len, int fd);
+void skd_ipc_header(void *msg, enum sk_ipc_type type, size_t len);
+void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text);
+void skd_worker_fault(struct skd *d, struct skd_worker *w, const char *why);
+int skd_poll_add(struct skd *d, int fd, struct skd_ev *ev);
+void skd_poll_del(struct skd *d, int fd);
+
+/* ---- session.c: logins, sessions, addresses, timers ---- */
+void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t len);
+void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_connect *m);
+void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m);
+void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m);
+void skd_worker_gone(struct skd *d, struct skd_worker *w);
+/* ends the session: kernel peer, store row, audit "session-end" with reason */
+void skd_session_end(struct skd *d, struct skd_session *s, const char *reason);
+struct skd_session *skd_session_by_id(struct skd *d, int64_t id);
+struct skd_session *skd_session_by_cookie(struct skd *d, const uint8_t hash[32]);
+struct skd_session *skd_session_by_appid(struct skd *d, const uint8_t app_id[32]);
+void skd_timers(struct skd *d, int64_t now);
+void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t reason);
+void skd_cookie_make(const uint8_t raw[32], char out[44]);	/* base64url, no padding */
+void skd_cookie_hash(const char *cookie, uint8_t hash[32]);
+/* policy id of a session: the device's override, else the group's; 0 = deny all */
+uint32_t skd_policy_for(struct skd *d, const char *group, const char *device);
+
+/* address pools */
+struct skd_pool {
+	int family;
+	uint8_t net[16];
+	int plen;
+};
+int skd_pool_parse(const char *text, struct skd_pool *p);	/* 0 or -EINVAL */
+void skd_pool_gateway(const struct skd_pool *p, uint8_t out[16]);	/* first host */
+bool skd_pool_usable(const struct skd_pool *p, const uint8_t *a);	/* a client address */
+typedef bool (*skd_busy_fn)(void *arg, int family, const uint8_t *addr);
+/* want (reconnect), then lease, then the first free address.  0 or -ENOSPC. */
+int skd_pool_pick(const struct skd_pool *p, const uint8_t *want, const uint8_t *lease,
+		  skd_busy_fn busy, void *arg, uint8_t out[16]);
+
+/* ---- connect.c: the CONNECT reply header lines ---- */
+struct skd_connect_params {
+	const struct sk_group *g;
+	bool has4, has6;		/* has6 only if the client asked for IPv6 */
+	struct in_addr addr4;
+	struct in6_addr addr6;
+	int plen4, plen6;
+	int base_mtu, mtu;
+	int dpd, keepalive, rekey;
+	int64_t session_left;		/* seconds, 0 = none */
+	bool dtls;			/* PSK-NEGOTIATE offered */
+	uint16_t dtls_port;
+	const uint8_t *app_id;		/* 32 bytes */
+	const char *pac_url;		/* for proxy modes server/none, NULL = not sent */
+};
+/* Returns the length written (NUL-terminated) or -1 if buf is too small. */
+int skd_connect_headers(const struct skd_connect_params *p, char *buf, size_t len);
+/* The tunnel MTU for DTLS-PSK with AES-GCM (§4.5). */
+int skd_connect_mtu(int base_mtu, bool outer_v6);
+/* A PAC file for proxy mode "server" (PROXY host:port, exclusions DIRECT)
+ * or "none" (always DIRECT).  Length or -1. */
+int skd_proxy_pac(const struct sk_group *g, char *buf, size_t len);
+
+/* ---- udp.c: the DTLS port ---- */
+/* App-ID of a first ClientHello (§6.3), 0 or -1 if it is not one */
+int skd_clienthello_appid(const uint8_t *dg, size_t len, uint8_t app_id[32]);
+void skd_udp_listener(struct skd *d, int idx);
+void skd_udp_session(struct skd *d, struct skd_session *s);
+void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd);
+void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_dtls_fail *m);
+void skd_session_udp_close(struct skd *d, struct skd_session *s);
+
+/* ---- control.c: control socket and admin effects ---- */
+int skd_control_open(struct skd *d, char *err, size_t errlen);
+void skd_control_accept(struct skd *d);
+void skd_apply_effects(struct skd *d, const struct sk_admin_effects *fx);
+int skd_program_policies(struct skd *d);
+
+#endif

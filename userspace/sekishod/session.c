@@ -1,0 +1,919 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Logins, sessions, cookies and address pools of sekishod's main process.
+ *
+ * A login in progress is a struct sk_login (skchain.h) found by the random
+ * webvpncontext value the worker reports; it ends on success, on a fatal
+ * refusal or after SKD_LOGIN_IDLE seconds idle.  A session begins at
+ * success: the client gets a cookie (32 random bytes, base64url), the store
+ * keeps only its SHA-256.  It lives in memory (struct skd_session) and as a
+ * store row that `sekictl session list` shows.  A session whose tunnel
+ * connection drops without BYE stays resumable for cookie_grace seconds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/sekisho.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "daemon.h"
+
+/* ---- address pools ---- */
+
+int skd_pool_parse(const char *text, struct skd_pool *p)
+{
+	char buf[SK_ADDR_MAX], *slash, *end;
+	long plen;
+	int maxlen;
+
+	memset(p, 0, sizeof(*p));
+	if (!text || strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	if (inet_pton(AF_INET, buf, p->net) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, p->net) == 1)
+		p->family = AF_INET6;
+	else
+		return -EINVAL;
+	maxlen = p->family == AF_INET ? 32 : 128;
+	plen = strtol(slash + 1, &end, 10);
+	if (!slash[1] || *end || plen < 0 || plen > maxlen)
+		return -EINVAL;
+	p->plen = (int)plen;
+	/* clear host bits: "10.10.5.1/24" means its network */
+	for (int i = 0; i < maxlen / 8; i++) {
+		int bits = p->plen - i * 8;
+
+		if (bits <= 0)
+			p->net[i] = 0;
+		else if (bits < 8)
+			p->net[i] &= (uint8_t)(0xff << (8 - bits));
+	}
+	return 0;
+}
+
+static int alen(int family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* a = net + n (n small, added to the low 32 bits) */
+static void pool_nth(const struct skd_pool *p, uint32_t n, uint8_t out[16])
+{
+	int l = alen(p->family);
+	uint32_t low, carry;
+
+	memset(out, 0, 16);
+	memcpy(out, p->net, l);
+	memcpy(&low, out + l - 4, 4);
+	low = ntohl(low);
+	carry = low + n < low;
+	low += n;
+	low = htonl(low);
+	memcpy(out + l - 4, &low, 4);
+	for (int i = l - 5; carry && i >= 0; i--) {
+		out[i]++;
+		carry = out[i] == 0;
+	}
+}
+
+void skd_pool_gateway(const struct skd_pool *p, uint8_t out[16])
+{
+	pool_nth(p, 1, out);
+}
+
+/* number of client addresses we consider: the gateway and (IPv4) the
+ * network and broadcast addresses excluded, at most 65536 */
+static uint32_t pool_size(const struct skd_pool *p)
+{
+	int hostbits = (p->family == AF_INET ? 32 : 128) - p->plen;
+
+	if (p->family == AF_INET && hostbits < 2)
+		return 0;
+	if (p->family == AF_INET6 && hostbits < 2)
+		return 0;
+	if (hostbits >= 17)
+		return 65536;
+	return (1u << hostbits) - (p->family == AF_INET ? 3 : 2);
+}
+
+static bool in_prefix(const struct skd_pool *p, const uint8_t *a)
+{
+	int full = p->plen / 8, rest = p->plen % 8;
+
+	if (memcmp(a, p->net, full))
+		return false;
+	return !rest || ((a[full] ^ p->net[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+bool skd_pool_usable(const struct skd_pool *p, const uint8_t *a)
+{
+	uint8_t first[16], x[16];
+	uint32_t n = pool_size(p);
+
+	if (!n || !in_prefix(p, a))
+		return false;
+	/* the offset from net+2 must be below the pool size */
+	pool_nth(p, 2, first);
+	memcpy(x, a, alen(p->family));
+	{
+		int l = alen(p->family);
+		uint32_t xa, fa;
+
+		if (memcmp(x, first, l - 4))
+			return false;	/* offsets beyond 2^32 are not used */
+		memcpy(&xa, x + l - 4, 4);
+		memcpy(&fa, first + l - 4, 4);
+		xa = ntohl(xa);
+		fa = ntohl(fa);
+		return xa >= fa && xa - fa < n;
+	}
+}
+
+int skd_pool_pick(const struct skd_pool *p, const uint8_t *want, const uint8_t *lease,
+		  skd_busy_fn busy, void *arg, uint8_t out[16])
+{
+	uint32_t n = pool_size(p);
+
+	memset(out, 0, 16);
+	if (want && skd_pool_usable(p, want) && !busy(arg, p->family, want)) {
+		memcpy(out, want, alen(p->family));
+		return 0;
+	}
+	if (lease && skd_pool_usable(p, lease) && !busy(arg, p->family, lease)) {
+		memcpy(out, lease, alen(p->family));
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t a[16];
+
+		pool_nth(p, 2 + i, a);
+		if (!busy(arg, p->family, a)) {
+			memcpy(out, a, 16);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* ---- cookies and lookups ---- */
+
+void skd_cookie_make(const uint8_t raw[32], char out[44])
+{
+	unsigned char b64[48];
+	int n = EVP_EncodeBlock(b64, raw, 32);	/* 44 chars with one '=' */
+	int j = 0;
+
+	for (int i = 0; i < n && j < 43; i++) {
+		if (b64[i] == '=')
+			break;
+		out[j++] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+	}
+	out[j] = '\0';
+	sk_wipe(b64, sizeof(b64));
+}
+
+void skd_cookie_hash(const char *cookie, uint8_t hash[32])
+{
+	SHA256((const unsigned char *)cookie, strlen(cookie), hash);
+}
+
+struct skd_session *skd_session_by_id(struct skd *d, int64_t id)
+{
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+		if (d->sessions[i].used && d->sessions[i].id == id)
+			return &d->sessions[i];
+	return NULL;
+}
+
+/* every slot is compared, in constant time each: the time taken says
+ * nothing about which bytes of a guessed cookie hash matched */
+struct skd_session *skd_session_by_cookie(struct skd *d, const uint8_t hash[32])
+{
+	struct skd_session *found = NULL;
+
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		struct skd_session *s = &d->sessions[i];
+		bool eq = sk_ct_equal(s->cookie_hash, hash, 32);
+
+		if (eq && s->used && !found)
+			found = s;
+	}
+	return found;
+}
+
+struct skd_session *skd_session_by_appid(struct skd *d, const uint8_t app_id[32])
+{
+	struct skd_session *found = NULL;
+
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		struct skd_session *s = &d->sessions[i];
+		bool eq = sk_ct_equal(s->app_id, app_id, 32);
+
+		if (eq && s->used && s->has_app_id && !found)
+			found = s;
+	}
+	return found;
+}
+
+uint32_t skd_policy_for(struct skd *d, const char *group, const char *device)
+{
+	char name[SK_NAME_MAX + 1] = "";
+	struct sk_policy pol;
+
+	if (device && device[0]) {
+		struct sk_device dev;
+
+		if (!sk_device_get(d->st, device, &dev) && dev.policy[0])
+			snprintf(name, sizeof(name), "%s", dev.policy);
+	}
+	if (!name[0] && group && group[0]) {
+		struct sk_group g;
+
+		if (!sk_group_get(d->st, group, &g))
+			snprintf(name, sizeof(name), "%s", g.policy);
+	}
+	if (!name[0] || sk_policy_get(d->st, name, &pol) || pol.id <= 0 || pol.id > UINT32_MAX)
+		return 0;
+	return (uint32_t)pol.id;
+}
+
+/* ---- logins ---- */
+
+static struct skd_login *login_find(struct skd *d, const char *context)
+{
+	struct skd_login *found = NULL;
+
+	if (!context[0])
+		return NULL;
+	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
+		bool eq = sk_ct_streq(d->logins[i].context, context);
+
+		if (eq && d->logins[i].used && !found)
+			found = &d->logins[i];
+	}
+	return found;
+}
+
+static void login_free(struct skd_login *lg)
+{
+	if (lg->l)
+		sk_login_free(lg->l);
+	memset(lg, 0, sizeof(*lg));
+}
+
+static struct skd_login *login_new(struct skd *d, const char *source, const char *lang,
+				   X509 *cert, int64_t now)
+{
+	struct skd_login *lg = NULL, *oldest = NULL;
+	uint8_t raw[16];
+
+	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
+		if (!d->logins[i].used) {
+			lg = &d->logins[i];
+			break;
+		}
+		if (!oldest || d->logins[i].last < oldest->last)
+			oldest = &d->logins[i];
+	}
+	if (!lg) {
+		/* full: the longest idle login makes room (bounded memory
+		 * beats refusing everybody during a flood) */
+		login_free(oldest);
+		lg = oldest;
+	}
+	if (sk_random(raw, sizeof(raw)))
+		return NULL;
+	for (int i = 0; i < 16; i++)
+		snprintf(lg->context + 2 * i, 3, "%02x", raw[i]);
+	lg->l = sk_login_new(&d->chain, source, lang, cert, NULL);
+	if (!lg->l) {
+		memset(lg, 0, sizeof(*lg));
+		return NULL;
+	}
+	lg->used = true;
+	lg->last = now;
+	return lg;
+}
+
+static int user_sessions(struct skd *d, const char *user)
+{
+	int n = 0;
+
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+		if (d->sessions[i].used && !strcmp(d->sessions[i].user, user))
+			n++;
+	return n;
+}
+
+static struct skd_session *session_slot(struct skd *d)
+{
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+		if (!d->sessions[i].used) {
+			struct skd_session *s = &d->sessions[i];
+
+			memset(s, 0, sizeof(*s));
+			s->udp_fd = -1;
+			s->ev.kind = SKD_EV_SESSION_UDP;
+			s->ev.idx = i;
+			return s;
+		}
+	return NULL;
+}
+
+static void fatal_form(struct sk_form *f, const char *key, const char *lang)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->auth_id, sizeof(f->auth_id), "main");
+	snprintf(f->title, sizeof(f->title), "sekisho");
+	snprintf(f->error, sizeof(f->error), "%s", sk_msg(key, lang && lang[0] ? lang : NULL));
+}
+
+/* SUCCESS: the session and its cookie; returns 0 or a message key */
+static const char *session_create(struct skd *d, struct skd_worker *w,
+				  const struct sk_login_result *r, int64_t now, char cookie[96])
+{
+	struct sk_group g;
+	struct skd_session *s;
+	struct sk_session row;
+	uint8_t raw[32];
+
+	if (sk_group_get(d->st, r->group, &g))
+		return "internal";
+	if (g.max_sessions > 0 && user_sessions(d, r->user) >= g.max_sessions)
+		return "too-many-sessions";
+	s = session_slot(d);
+	if (!s)
+		return "internal";
+	if (sk_random(raw, sizeof(raw)))
+		return "internal";
+	skd_cookie_make(raw, cookie);
+	sk_wipe(raw, sizeof(raw));
+	skd_cookie_hash(cookie, s->cookie_hash);
+
+	memset(&row, 0, sizeof(row));
+	memcpy(row.cookie_hash, s->cookie_hash, 32);
+	snprintf(row.user, sizeof(row.user), "%s", r->user);
+	snprintf(row.group, sizeof(row.group), "%s", r->group);
+	snprintf(row.remote, sizeof(row.remote), "%s", w->remote);
+	row.started = row.last_seen = now;
+	row.expires = g.session_timeout > 0 ? now + g.session_timeout : 0;
+	row.pid = 0;
+	if (sk_session_add(d->st, &row) || row.id <= 0 || row.id > UINT32_MAX) {
+		sk_wipe(cookie, 96);
+		memset(s, 0, sizeof(*s));
+		s->udp_fd = -1;
+		return "internal";
+	}
+	s->used = true;
+	s->id = row.id;
+	snprintf(s->user, sizeof(s->user), "%s", r->user);
+	snprintf(s->group, sizeof(s->group), "%s", r->group);
+	snprintf(s->lang, sizeof(s->lang), "%s", r->lang);
+	snprintf(s->remote, sizeof(s->remote), "%s", w->remote);
+	s->started = s->last_seen = now;
+	s->expires = row.expires;
+	/* no tunnel yet: the cookie is good for the grace period until CONNECT */
+	s->detached_at = now;
+	return NULL;
+}
+
+/* Checks the variable part of an AUTH message and splits it. */
+static int auth_parse(const uint8_t *msg, size_t len, const uint8_t **cert,
+		      const char *names[16], const char *values[16])
+{
+	const struct sk_ipc_auth *a = (const void *)msg;
+	const uint8_t *p = msg + sizeof(*a), *end = msg + len;
+
+	if (len < sizeof(*a) || a->n_fields > 16 || a->cert_len > len - sizeof(*a))
+		return -1;
+	if (!memchr(a->context, 0, sizeof(a->context)) || !memchr(a->group, 0, sizeof(a->group)) ||
+	    !memchr(a->group_path, 0, sizeof(a->group_path)) || !memchr(a->lang, 0, sizeof(a->lang)))
+		return -1;
+	*cert = a->cert_len ? p : NULL;
+	p += a->cert_len;
+	for (uint32_t i = 0; i < a->n_fields * 2; i++) {
+		size_t room = (size_t)(end - p);
+		const uint8_t *nul = memchr(p, 0, room < 1025 ? room : 1025);
+
+		if (!nul)
+			return -1;
+		if (i % 2)
+			values[i / 2] = (const char *)p;
+		else
+			names[i / 2] = (const char *)p;
+		p = nul + 1;
+	}
+	return p == end ? 0 : -1;	/* exact length */
+}
+
+void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t len)
+{
+	const struct sk_ipc_auth *a = (const void *)msg;
+	const char *names[16] = { 0 }, *values[16] = { 0 };
+	const uint8_t *cert_der = NULL;
+	struct sk_ipc_auth_reply *rep;
+	struct sk_form *form;
+	struct skd_login *lg;
+	const char *group, *lang;
+	int64_t now = skd_now();
+	size_t rlen = sizeof(*rep) + sizeof(struct sk_form);
+	enum sk_step step;
+
+	if (w->tunnel || auth_parse(msg, len, &cert_der, names, values)) {
+		skd_worker_fault(d, w, "malformed AUTH");
+		return;
+	}
+	rep = calloc(1, rlen);
+	if (!rep) {
+		skd_worker_kill(d, w, "out of memory");
+		return;
+	}
+	form = (struct sk_form *)(rep + 1);
+	lang = a->lang[0] ? a->lang : NULL;
+	lg = a->is_init ? NULL : login_find(d, a->context);
+	if (a->is_init) {
+		struct skd_login *old = login_find(d, a->context);
+
+		if (old)
+			login_free(old);	/* the client started over */
+	}
+	if (!lg) {
+		X509 *cert = NULL;
+
+		if (cert_der) {
+			const uint8_t *p = cert_der;
+
+			cert = d2i_X509(NULL, &p, (long)a->cert_len);
+			/* an unparsable certificate is treated as none: the
+			 * chain then refuses a "cert" factor with cert-missing */
+		}
+		lg = login_new(d, w->remote, lang, cert, now);
+		X509_free(cert);
+	}
+	if (!lg) {
+		rep->status = SK_AUTH_FATAL;
+		fatal_form(form, "internal", lang);
+		goto send;
+	}
+	lg->last = now;
+	snprintf(rep->context, sizeof(rep->context), "%s", lg->context);
+	group = a->group[0] ? a->group : a->group_path[0] ? a->group_path : NULL;
+	step = sk_login_step(lg->l, now, group, (int)a->n_fields, names, values, form);
+	if (step == SK_STEP_FORM) {
+		rep->status = SK_AUTH_FORM;
+	} else if (step == SK_STEP_SUCCESS) {
+		struct sk_login_result r;
+		const char *why = "internal";
+
+		if (!sk_login_result(lg->l, &r))
+			why = session_create(d, w, &r, now, rep->cookie);
+		if (why) {
+			rep->status = SK_AUTH_FATAL;
+			fatal_form(form, why, r.lang[0] ? r.lang : lang);
+			skd_audit(d, "login", r.user, "", w->remote, why, "{}");
+		} else {
+			rep->status = SK_AUTH_SUCCESS;
+			if (!form->auth_id[0])
+				snprintf(form->auth_id, sizeof(form->auth_id), "success");
+			skd_log("login: user %s group %s from %s", r.user, r.group, w->remote);
+		}
+		login_free(lg);
+	} else {
+		rep->status = SK_AUTH_FATAL;
+		login_free(lg);
+	}
+send:
+	skd_ipc_header(rep, SK_IPC_AUTH_REPLY, rlen);
+	if (skd_ipc_send(w, rep, rlen, -1))
+		skd_worker_kill(d, w, NULL);
+	sk_wipe(rep, rlen);	/* the cookie */
+	free(rep);
+	sk_wipe((void *)msg, len);	/* the passwords and codes the client posted */
+}
+
+/* ---- CONNECT ---- */
+
+struct busy_arg {
+	struct skd *d;
+	const char *user;
+	const struct skd_session *self;
+};
+
+static bool addr_busy(void *arg, int family, const uint8_t *addr)
+{
+	struct busy_arg *b = arg;
+	char text[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		const struct skd_session *s = &b->d->sessions[i];
+
+		if (!s->used || s == b->self)
+			continue;
+		if (family == AF_INET && s->has4 && !memcmp(&s->addr4, addr, 4))
+			return true;
+		if (family == AF_INET6 && s->has6 && !memcmp(&s->addr6, addr, 16))
+			return true;
+	}
+	inet_ntop(family, addr, text, sizeof(text));
+	return sk_lease_taken(b->d->st, family, text, b->user);
+}
+
+static int assign(struct skd *d, struct skd_session *s, const char *pool, int family,
+		  const void *want)
+{
+	struct busy_arg b = { d, s->user, s };
+	struct skd_pool p;
+	char lease_text[SK_ADDR_MAX];
+	uint8_t lease[16], out[16];
+	bool has_lease = false;
+	int ret;
+
+	if (skd_pool_parse(pool, &p) || p.family != family)
+		return -EINVAL;
+	if (!sk_lease_get(d->st, s->user, family, lease_text, sizeof(lease_text)) &&
+	    inet_pton(family, lease_text, lease) == 1)
+		has_lease = true;
+	ret = skd_pool_pick(&p, want, has_lease ? lease : NULL, addr_busy, &b, out);
+	if (ret)
+		return ret;
+	inet_ntop(family, out, lease_text, sizeof(lease_text));
+	sk_lease_set(d->st, s->user, family, lease_text);
+	if (family == AF_INET) {
+		memcpy(&s->addr4, out, 4);
+		s->plen4 = p.plen;
+		s->has4 = true;
+	} else {
+		memcpy(&s->addr6, out, 16);
+		s->plen6 = p.plen;
+		s->has6 = true;
+	}
+	return 0;
+}
+
+static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
+			  const char *reason, const struct skd_session *s, const char *headers,
+			  uint32_t dpd, uint32_t ka, uint32_t mtu)
+{
+	size_t hl = headers ? strlen(headers) : 0;
+	size_t len = sizeof(struct sk_ipc_connect_reply) + hl;
+	struct sk_ipc_connect_reply *r = calloc(1, len);
+
+	if (!r) {
+		skd_worker_kill(d, w, NULL);
+		return;
+	}
+	r->status = status;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	if (s) {
+		r->session_id = (uint64_t)s->id;
+		memcpy(r->app_id, s->app_id, 32);
+	}
+	r->dpd = dpd;
+	r->keepalive = ka;
+	r->mtu = mtu;
+	r->headers_len = (uint32_t)hl;
+	if (hl)
+		memcpy(r + 1, headers, hl);
+	skd_ipc_header(r, SK_IPC_CONNECT_REPLY, len);
+	if (skd_ipc_send(w, r, len, -1))
+		skd_worker_kill(d, w, NULL);
+	free(r);
+}
+
+void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_connect *m)
+{
+	struct skd_connect_params cp = { 0 };
+	struct skd_session *s;
+	struct sk_session row;
+	struct sk_group g;
+	uint8_t hash[32];
+	char cookie[sizeof(m->cookie)], pac[SK_URL_MAX + 128], base[SK_URL_MAX] = "";
+	char *headers;
+	int64_t now = skd_now();
+	int base_mtu, mtu, n;
+
+	if (w->tunnel || !memchr(m->cookie, 0, sizeof(m->cookie)) ||
+	    !memchr(m->hostname, 0, sizeof(m->hostname))) {
+		skd_worker_fault(d, w, "malformed CONNECT");
+		return;
+	}
+	memcpy(cookie, m->cookie, sizeof(cookie));
+	skd_cookie_hash(cookie, hash);
+	sk_wipe(cookie, sizeof(cookie));
+	s = skd_session_by_cookie(d, hash);
+	/* the store decides too: an administrator may have killed the session
+	 * from another sekictl --store process */
+	if (!s || sk_session_find(d->st, hash, &row) || row.killed || row.id != s->id) {
+		if (s)
+			skd_session_end(d, s, "killed");
+		skd_audit(d, "connect", "", "", w->remote, "cookie-refused", "{}");
+		connect_reply(d, w, 401, "cookie refused", NULL, NULL, 0, 0, 0);
+		return;
+	}
+	if (s->expires && now >= s->expires) {
+		skd_session_end(d, s, "session-timeout");
+		connect_reply(d, w, 401, "session expired", NULL, NULL, 0, 0, 0);
+		return;
+	}
+	if (sk_group_get(d->st, s->group, &g)) {
+		connect_reply(d, w, 503, "group no longer exists", NULL, NULL, 0, 0, 0);
+		return;
+	}
+	/* a reconnect supersedes a half-dead older connection (§7.4) */
+	if (s->w && s->w != w) {
+		struct skd_worker *old = s->w;
+
+		old->s = NULL;
+		s->w = NULL;
+		skd_worker_kill(d, old, "superseded by a new connection");
+	}
+	if (!s->has4 && g.pool4[0])
+		assign(d, s, g.pool4, AF_INET, m->has_want4 ? (const void *)&m->want4 : NULL);
+	if (m->ipv6 && !s->has6 && g.pool6[0])
+		assign(d, s, g.pool6, AF_INET6, m->has_want6 ? (const void *)&m->want6 : NULL);
+	if (!s->has4 && !(m->ipv6 && s->has6)) {
+		skd_audit(d, "connect", s->user, s->device, w->remote, "pool-exhausted", "{}");
+		connect_reply(d, w, 503, "no free address in the pool / アドレスプールに空きがありません",
+			      NULL, NULL, 0, 0, 0);
+		return;
+	}
+	if (sk_random(s->app_id, sizeof(s->app_id))) {
+		connect_reply(d, w, 503, "internal error", NULL, NULL, 0, 0, 0);
+		return;
+	}
+	s->has_app_id = true;
+	s->policy = skd_policy_for(d, s->group, s->device);
+	s->idle = g.idle_timeout;
+
+	base_mtu = d->conf.mtu;
+	if (m->base_mtu >= 1280 && (int)m->base_mtu < base_mtu)
+		base_mtu = (int)m->base_mtu;
+	mtu = skd_connect_mtu(base_mtu, m->peer_v6);
+	if (g.mtu > 0 && g.mtu < mtu)
+		mtu = g.mtu;
+	cp.g = &g;
+	cp.has4 = s->has4;
+	cp.addr4 = s->addr4;
+	cp.plen4 = s->plen4;
+	cp.has6 = m->ipv6 && s->has6;
+	cp.addr6 = s->addr6;
+	cp.plen6 = s->plen6;
+	cp.base_mtu = base_mtu;
+	cp.mtu = mtu;
+	cp.dpd = d->conf.dpd;
+	cp.keepalive = d->conf.keepalive;
+	cp.rekey = d->conf.rekey_time;
+	cp.session_left = s->expires ? s->expires - now : 0;
+	cp.dtls = m->psk_negotiate && d->n_udp > 0;
+	cp.dtls_port = d->conf.dtls_port;
+	cp.app_id = s->app_id;
+	if ((g.proxy_mode == SK_PROXY_SERVER || g.proxy_mode == SK_PROXY_NONE) &&
+	    !sk_setting_get(d->st, "profile.base_url", base, sizeof(base)) && base[0]) {
+		snprintf(pac, sizeof(pac), "%s/proxy/%s.pac", base, g.name);
+		cp.pac_url = pac;
+	}
+	headers = malloc(SK_IPC_MAX / 2);
+	if (!headers || (n = skd_connect_headers(&cp, headers, SK_IPC_MAX / 2)) < 0) {
+		free(headers);
+		connect_reply(d, w, 503, "internal error", NULL, NULL, 0, 0, 0);
+		return;
+	}
+	s->w = w;
+	w->s = s;
+	if (!w->tunnel) {
+		w->tunnel = true;
+		d->n_preauth--;
+	}
+	s->detached_at = 0;
+	s->last_seen = now;
+	snprintf(s->remote, sizeof(s->remote), "%s", w->remote);
+
+	row.pid = w->pid;
+	row.last_seen = now;
+	snprintf(row.remote, sizeof(row.remote), "%s", w->remote);
+	if (s->has4)
+		inet_ntop(AF_INET, &s->addr4, row.addr4, sizeof(row.addr4));
+	if (s->has6)
+		inet_ntop(AF_INET6, &s->addr6, row.addr6, sizeof(row.addr6));
+	sk_session_update(d->st, &row);
+	if (!s->tunnel_started) {
+		char detail[512];
+
+		s->tunnel_started = now;
+		snprintf(detail, sizeof(detail),
+			 "{\"addr4\":\"%s\",\"addr6\":\"%s\",\"device\":\"%s\",\"hostname_len\":%zu}",
+			 row.addr4, row.addr6, s->device, strlen(m->hostname));
+		skd_audit(d, "session-start", s->user, s->device, w->remote, "ok", detail);
+	}
+	connect_reply(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
+		      (uint32_t)cp.keepalive, (uint32_t)mtu);
+	free(headers);
+}
+
+/* ---- end of connections and sessions ---- */
+
+static void detach(struct skd *d, struct skd_session *s, int64_t now)
+{
+	struct sk_session row;
+
+	s->w = NULL;
+	s->detached_at = now;
+	if (!sk_session_get(d->st, s->id, &row)) {
+		row.pid = 0;
+		row.last_seen = now;
+		sk_session_update(d->st, &row);
+	}
+}
+
+void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m)
+{
+	struct skd_session *s = w->s;
+
+	w->ended = true;
+	if (!s)
+		return;
+	w->s = NULL;
+	if (m->reason == SK_END_BYE) {
+		skd_session_end(d, s, "logout");
+		return;
+	}
+	/* EOF, DPD, protocol error: the client reconnects with its cookie
+	 * within the grace period; the kernel peer keeps the DTLS path up */
+	detach(d, s, skd_now());
+}
+
+void skd_worker_gone(struct skd *d, struct skd_worker *w)
+{
+	if (!w->tunnel)
+		d->n_preauth--;
+	if (w->s) {
+		struct skd_session *s = w->s;
+
+		w->s = NULL;
+		if (s->w == w)
+			detach(d, s, skd_now());
+	}
+}
+
+void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
+{
+	int64_t now = skd_now();
+	char detail[512];
+
+	if (s->w) {
+		struct skd_worker *w = s->w;
+
+		w->s = NULL;
+		s->w = NULL;
+		skd_worker_kill(d, w, reason);
+	}
+	if (s->peer_live && d->have_kernel) {
+		struct skd_kstats ks;
+
+		if (!skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
+			s->rx_bytes = ks.rx_bytes;
+			s->tx_bytes = ks.tx_bytes;
+		}
+		skd_kernel_peer_del(&d->k, (uint32_t)s->id);
+		s->peer_live = false;
+	}
+	skd_session_udp_close(d, s);
+	snprintf(detail, sizeof(detail),
+		 "{\"reason\":\"%s\",\"duration\":%lld,\"rx_bytes\":%llu,\"tx_bytes\":%llu}",
+		 reason, (long long)(s->tunnel_started ? now - s->tunnel_started : 0),
+		 (unsigned long long)s->rx_bytes, (unsigned long long)s->tx_bytes);
+	if (s->tunnel_started)
+		skd_audit(d, "session-end", s->user, s->device, s->remote, reason, detail);
+	skd_log("session %lld of %s ended: %s", (long long)s->id, s->user, reason);
+	sk_session_del(d->st, s->id);
+	sk_wipe(s->cookie_hash, sizeof(s->cookie_hash));
+	memset(s, 0, sizeof(*s));
+	s->udp_fd = -1;
+}
+
+void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m)
+{
+	struct sk_ipc_profile_reply *r;
+	uint8_t *body = NULL;
+	size_t blen = 0, len;
+	char filename[64] = "", msg[1024] = "";
+	int status;
+
+	if (w->tunnel || !memchr(m->token, 0, sizeof(m->token))) {
+		skd_worker_fault(d, w, "malformed PROFILE");
+		return;
+	}
+	status = sk_admin_profile_fetch(d->st, m->token, skd_now(), &body, &blen,
+					filename, sizeof(filename), msg, sizeof(msg));
+	if (status == 200 && blen > SK_IPC_MAX - sizeof(*r)) {
+		status = 500;
+		snprintf(msg, sizeof(msg), "profile package too large");
+	}
+	if (status != 200) {
+		sk_wipe(body, blen);
+		free(body);
+		body = (uint8_t *)msg;
+		blen = strlen(msg);
+	}
+	len = sizeof(*r) + blen;
+	r = calloc(1, len);
+	if (r) {
+		r->status = (uint32_t)status;
+		snprintf(r->content_type, sizeof(r->content_type), "%s",
+			 status == 200 ? "application/x-tar" : "text/plain; charset=utf-8");
+		snprintf(r->filename, sizeof(r->filename), "%s", status == 200 ? filename : "");
+		r->body_len = (uint32_t)blen;
+		memcpy(r + 1, body, blen);
+		skd_ipc_header(r, SK_IPC_PROFILE_REPLY, len);
+		if (skd_ipc_send(w, r, len, -1))
+			skd_worker_kill(d, w, NULL);
+		sk_wipe(r, len);	/* the package holds a private key */
+		free(r);
+	}
+	if (status == 200) {
+		sk_wipe(body, blen);
+		free(body);
+	}
+}
+
+/* ---- timers and kernel events ---- */
+
+static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
+{
+	struct skd_kstats ks;
+	struct sk_session row;
+
+	if (s->peer_live && d->have_kernel &&
+	    !skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
+		s->rx_bytes = ks.rx_bytes;
+		s->tx_bytes = ks.tx_bytes;
+		if (ks.has_last_rx && ks.last_rx_ms / 1000 < (uint64_t)(now - s->last_seen))
+			s->last_seen = now - (int64_t)(ks.last_rx_ms / 1000);
+	}
+	if (!sk_session_get(d->st, s->id, &row)) {
+		row.rx_bytes = s->rx_bytes;
+		row.tx_bytes = s->tx_bytes;
+		row.last_seen = s->last_seen;
+		sk_session_update(d->st, &row);
+	}
+}
+
+void skd_timers(struct skd *d, int64_t now)
+{
+	bool stats = now - d->last_stats >= SKD_STATS_EVERY;
+	int grace = d->conf.cookie_grace;
+
+	for (int i = 0; i < SKD_MAX_LOGINS; i++)
+		if (d->logins[i].used && now - d->logins[i].last > SKD_LOGIN_IDLE)
+			login_free(&d->logins[i]);
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		struct skd_session *s = &d->sessions[i];
+
+		if (!s->used)
+			continue;
+		if (s->expires && now >= s->expires) {
+			skd_session_end(d, s, "session-timeout");
+			continue;
+		}
+		if (s->detached_at && now - s->detached_at >= grace) {
+			skd_session_end(d, s, "detached-timeout");
+			continue;
+		}
+		if (stats)
+			refresh_stats(d, s, now);
+	}
+	if (stats)
+		d->last_stats = now;
+}
+
+void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t reason)
+{
+	struct skd *d = arg;
+	struct skd_session *s = skd_session_by_id(d, peer);
+
+	if (!s)
+		return;
+	if (kind == SKD_KEV_PEER_IDLE) {
+		/* the kernel sends it after the session's idle timeout without
+		 * a valid record; a CSTP-only client has no peer to go idle */
+		if (s->idle > 0)
+			skd_session_end(d, s, "idle-timeout");
+		return;
+	}
+	if (reason != SEKISHO_DEL_REASON_USERSPACE) {
+		s->peer_live = false;
+		skd_session_udp_close(d, s);
+	}
+}
