@@ -59,9 +59,10 @@ int main(void)
 	}
 	tap_ok(&t, all_ok, "%d codes, each 6 decimal digits", N);
 	tap_ok(&t, same < 3, "consecutive codes repeat rarely (%d)", same);
-	/* chi-square per position, 9 degrees of freedom: P(X > 33.7) ~ 1e-4,
-	 * so a loose bound of 40 fails only for a real bias (a mod-10 bias
-	 * of 256 % 10 gives ~ 60 at this N) */
+	/* chi-square per position, 9 degrees of freedom: P(X > 40) < 1e-5,
+	 * so a loose bound of 40 fails only for a real fault (a digit never
+	 * or always drawn, a wrong range).  The small bias that rejection
+	 * sampling removes (26/256 vs 25/256) would need ~10^6 codes to show. */
 	for (j = 0; j < 6; j++) {
 		double chi = 0, e = N / 10.0;
 
