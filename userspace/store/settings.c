@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The known settings, their defaults and how each value is checked.
+ * Documentation/admin/store.md lists the same table; keep them together.
+ * Unknown keys are refused so that a typo never silently does nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-impl.h"
+
+static const struct sk_setting_def defs[] = {
+	{ "gateway.name", "", SK_SET_TEXT, 0, 0,
+	  "host name the clients connect to (certificate name, profile host)" },
+	{ "smtp.url", "", SK_SET_URL, 0, 0, "SMTP server for OTP and notices, smtp:// or smtps://" },
+	{ "smtp.from", "", SK_SET_EMAIL, 0, 0, "From: address of the gateway's mails" },
+	{ "smtp.user", "", SK_SET_TEXT, 0, 0, "SMTP AUTH user name (\"\" = no AUTH)" },
+	{ "otp.ttl", "300", SK_SET_INT, 30, 3600, "seconds an e-mailed one-time code stays valid" },
+	{ "otp.resend_min", "30", SK_SET_INT, 0, 3600, "minimum seconds between two OTP mails" },
+	{ "otp.max_per_hour", "5", SK_SET_INT, 1, 100, "OTP mails per user per hour" },
+	{ "lockout.threshold", "10", SK_SET_INT, 0, 1000,
+	  "consecutive failures that lock an account (0 = never)" },
+	{ "lockout.seconds", "0", SK_SET_INT, 0, 31536000,
+	  "how long a lockout lasts (0 = until an administrator unlocks)" },
+	{ "lockout.source_threshold", "50", SK_SET_INT, 0, 100000,
+	  "failures from one source address within the window that block it (0 = never)" },
+	{ "lockout.source_window", "600", SK_SET_INT, 1, 86400,
+	  "window in seconds for lockout.source_threshold" },
+	{ "login.max_tries", "3", SK_SET_INT, 1, 20, "tries per factor within one login" },
+	{ "totp.window", "1", SK_SET_INT, 0, 10, "TOTP steps accepted either side of now" },
+	{ "session.grace", "300", SK_SET_INT, 0, 86400,
+	  "seconds a disconnected session's cookie still reconnects" },
+	{ "session.dpd", "30", SK_SET_INT, 0, 3600, "dead peer detection interval (X-CSTP-DPD)" },
+	{ "session.keepalive", "20", SK_SET_INT, 0, 3600, "keepalive interval (X-CSTP-Keepalive)" },
+	{ "notify.admin_email", "", SK_SET_EMAIL, 0, 0, "administrator address for notices (\"\" = none)" },
+	{ "device.auto_register", "off", SK_SET_BOOL, 0, 0,
+	  "register an unknown device on its first successful login" },
+	{ "ca.dir", "/var/lib/sekisho/ca", SK_SET_PATH, 0, 0, "directory of the built-in CA" },
+	{ "profile.base_url", "", SK_SET_URL, 0, 0, "https:// prefix of profile download links" },
+	{ "cert.bind", "cn", SK_SET_TEXT, 0, 0,
+	  "client certificate field matched against the user: cn, email or uid" },
+	{ "default.group", "", SK_SET_NAME, 0, 0, "group of users added without one (\"\" = required)" },
+};
+
+const struct sk_setting_def *sk_setting_defs(int *n)
+{
+	*n = (int)(sizeof(defs) / sizeof(defs[0]));
+	return defs;
+}
+
+const struct sk_setting_def *sk_setting_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (!strcmp(defs[i].key, key))
+			return &defs[i];
+	return NULL;
+}
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *err, size_t errlen)
+{
+	if (strlen(val) >= SK_TEXT_MAX)
+		return sk_err(err, errlen, "%s: value longer than %d bytes", d->key, SK_TEXT_MAX - 1);
+	if (has_ctl(val))
+		return sk_err(err, errlen, "%s: control characters are not allowed", d->key);
+	switch (d->kind) {
+	case SK_SET_INT: {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(val, &end, 10);
+		if (!*val || *end || errno)
+			return sk_err(err, errlen, "%s: '%s' is not a whole number", d->key, val);
+		if (v < d->min || v > d->max)
+			return sk_err(err, errlen, "%s: %ld is outside %ld..%ld", d->key, v, d->min,
+				      d->max);
+		return 0;
+	}
+	case SK_SET_BOOL:
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return sk_err(err, errlen, "%s: must be on or off", d->key);
+		return 0;
+	case SK_SET_EMAIL:
+		return *val ? sk_valid_email(d->key, val, err, errlen) : 0;
+	case SK_SET_NAME:
+		return *val ? sk_valid_name(d->key, val, err, errlen) : 0;
+	case SK_SET_URL:
+		if (!*val)
+			return 0;
+		if (strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8) &&
+		    strncmp(val, "https://", 8) && strncmp(val, "http://", 7))
+			return sk_err(err, errlen, "%s: '%s' is not a smtp://, smtps:// or https:// URL",
+				      d->key, val);
+		if (strlen(val) >= SK_URL_MAX)
+			return sk_err(err, errlen, "%s: URL longer than %d bytes", d->key, SK_URL_MAX - 1);
+		if (strchr(val, ' '))
+			return sk_err(err, errlen, "%s: URL contains a space", d->key);
+		return 0;
+	case SK_SET_PATH:
+		if (val[0] != '/')
+			return sk_err(err, errlen, "%s: must be an absolute path", d->key);
+		return 0;
+	case SK_SET_TEXT:
+		if (!strcmp(d->key, "cert.bind") && strcmp(val, "cn") && strcmp(val, "email") &&
+		    strcmp(val, "uid"))
+			return sk_err(err, errlen, "cert.bind: must be cn, email or uid");
+		return 0;
+	}
+	return 0;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private to userspace/store/: the backend operations table, the store
+ * handle and helpers shared by the store's own files.  Callers use
+ * skstore.h only.
+ *
+ * Layering: store.c validates every argument (so each backend sees clean
+ * values), then calls st->ops->...  A backend implements storage only.
+ * A second backend (PostgreSQL) provides another struct sk_store_ops and an
+ * open function, and sk_store_open() picks it by the path's form.
+ */
+#ifndef SK_STORE_IMPL_H
+#define SK_STORE_IMPL_H
+
+#include <stdarg.h>
+#include "skstore.h"
+#include "store-rule.h"
+
+struct sk_store_ops {
+	const char *name;
+	void (*close)(struct sk_store *st);
+	/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; only called at depth 0 */
+	int (*begin)(struct sk_store *st);
+	int (*commit)(struct sk_store *st);
+	void (*rollback)(struct sk_store *st);
+	int (*schema_version)(struct sk_store *st);
+
+	int (*user_add)(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);
+	int (*user_get)(struct sk_store *st, const char *name, struct sk_user *u);
+	int (*user_update)(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);
+	int (*user_del)(struct sk_store *st, const char *name);
+	int (*user_list)(struct sk_store *st, int (*fn)(const struct sk_user *, void *), void *arg);
+	int (*user_fail)(struct sk_store *st, const char *name, int threshold, int lock_seconds,
+			 int64_t now, struct sk_user *u);
+	int (*user_success)(struct sk_store *st, const char *name);
+	int (*user_set_password)(struct sk_store *st, const char *name, const char *hash, bool must_change);
+	int (*user_totp_use)(struct sk_store *st, const char *name, int64_t step);
+	int (*source_fail)(struct sk_store *st, const char *source, int64_t now, int window, bool add);
+
+	int (*group_add)(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
+	int (*group_get)(struct sk_store *st, const char *name, struct sk_group *g);
+	int (*group_update)(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
+	int (*group_del)(struct sk_store *st, const char *name);
+	int (*group_list)(struct sk_store *st, int (*fn)(const struct sk_group *, void *), void *arg);
+
+	int (*policy_add)(struct sk_store *st, const char *name, const char *description);
+	int (*policy_get)(struct sk_store *st, const char *name, struct sk_policy *p);
+	int (*policy_del)(struct sk_store *st, const char *name);
+	int (*policy_list)(struct sk_store *st, int (*fn)(const struct sk_policy *, void *), void *arg);
+	int (*policy_rules)(struct sk_store *st, const char *name, struct sk_rule *rules, int *n);
+	int (*rule_add)(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r);
+	int (*rule_del)(struct sk_store *st, const char *policy, int pos);
+	int (*rule_move)(struct sk_store *st, const char *policy, int from, int to);
+
+	int (*device_add)(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen);
+	int (*device_get)(struct sk_store *st, const char *name, struct sk_device *d);
+	int (*device_update)(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen);
+	int (*device_del)(struct sk_store *st, const char *name);
+	int (*device_list)(struct sk_store *st, const char *user,
+			   int (*fn)(const struct sk_device *, void *), void *arg);
+	int (*device_assign)(struct sk_store *st, const char *user, const char *device,
+			     char *err, size_t errlen);
+	int (*device_unassign)(struct sk_store *st, const char *user, const char *device);
+
+	int (*cert_add)(struct sk_store *st, const struct sk_cert *c);
+	int (*cert_get)(struct sk_store *st, const char *serial, struct sk_cert *c);
+	int (*cert_revoke)(struct sk_store *st, const char *serial, int64_t when);
+	int (*cert_list)(struct sk_store *st, const char *user,
+			 int (*fn)(const struct sk_cert *, void *), void *arg);
+
+	int (*profile_add)(struct sk_store *st, struct sk_profile *p);
+	int (*profile_find)(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p);
+	int (*profile_update)(struct sk_store *st, const struct sk_profile *p);
+	int (*profile_list)(struct sk_store *st, int (*fn)(const struct sk_profile *, void *), void *arg);
+
+	/* raw stored value; -ENOENT when the key was never set */
+	int (*setting_get)(struct sk_store *st, const char *key, char *val, size_t len);
+	int (*setting_set)(struct sk_store *st, const char *key, const char *val);
+
+	int (*session_add)(struct sk_store *st, struct sk_session *s);
+	int (*session_get)(struct sk_store *st, int64_t id, struct sk_session *s);
+	int (*session_find)(struct sk_store *st, const uint8_t cookie_hash[32], struct sk_session *s);
+	int (*session_update)(struct sk_store *st, const struct sk_session *s);
+	int (*session_del)(struct sk_store *st, int64_t id);
+	int (*session_list)(struct sk_store *st, int (*fn)(const struct sk_session *, void *), void *arg);
+	int (*lease_get)(struct sk_store *st, const char *user, int family, char *addr, size_t len);
+	int (*lease_set)(struct sk_store *st, const char *user, int family, const char *addr);
+	int (*lease_taken)(struct sk_store *st, int family, const char *addr, const char *other_than);
+
+	int (*audit_add)(struct sk_store *st, const struct sk_audit *a);
+	int (*audit_list)(struct sk_store *st, const struct sk_audit_filter *f,
+			  int (*fn)(const struct sk_audit *, void *), void *arg);
+};
+
+struct sk_store {
+	const struct sk_store_ops *ops;
+	void *be;		/* the backend's handle (sqlite3 *) */
+	int tx_depth;		/* > 0 inside sk_store_tx / an internal transaction */
+	int tx_error;		/* first failure inside a nested level: outer rolls back */
+	char errmsg[256];	/* last backend error text, for -EIO diagnostics */
+};
+
+/* Transaction helpers used by store.c and the backends: begin joins an open
+ * transaction (depth counter); end commits (rc == 0) or rolls back at depth
+ * 0.  A failure at an inner level poisons the outer transaction so that a
+ * half-done multi-row change is never committed. */
+int sk_store_tx_begin(struct sk_store *st);
+int sk_store_tx_end(struct sk_store *st, int rc);
+
+/* The SQLite backend (store_sqlite.c). */
+int sk_sqlite_open(const char *path, struct sk_store **st, char *err, size_t errlen);
+/* Ordered migration scripts: sk_sqlite_migrations[i] brings version i to i+1. */
+extern const char *const sk_sqlite_migrations[];
+extern const int sk_sqlite_schema_latest;
+
+/* Settings (settings.c). */
+struct sk_setting_def {
+	const char *key;
+	const char *def;		/* default value text */
+	enum { SK_SET_TEXT, SK_SET_INT, SK_SET_BOOL, SK_SET_EMAIL, SK_SET_URL, SK_SET_NAME,
+	       SK_SET_PATH } kind;
+	long min, max;			/* SK_SET_INT range */
+	const char *help;
+};
+const struct sk_setting_def *sk_setting_find(const char *key);
+const struct sk_setting_def *sk_setting_defs(int *n);
+int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *err, size_t errlen);
+
+/* Validation (validate.c): 0 or -EINVAL with err filled. */
+int sk_valid_name(const char *field, const char *s, char *err, size_t errlen);
+int sk_valid_email(const char *field, const char *s, char *err, size_t errlen);
+int sk_valid_user(struct sk_store *st, struct sk_user *u, char *err, size_t errlen);
+int sk_valid_group(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
+int sk_valid_device(struct sk_device *d, char *err, size_t errlen);
+int sk_norm_mac(const char *in, char *out, size_t outlen);
+
+__attribute__((format(printf, 3, 4)))
+int sk_err(char *err, size_t errlen, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * skstore public functions: validate, then dispatch to the backend's
+ * operations table (st->ops).  Nothing here knows SQL.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "store-impl.h"
+
+/* ---- names ---- */
+
+static const char *const factor_names[] = {
+	[SK_FACTOR_CERT] = "cert",
+	[SK_FACTOR_PASSWORD] = "password",
+	[SK_FACTOR_EMAIL_OTP] = "email-otp",
+	[SK_FACTOR_TOTP] = "totp",
+};
+
+static const char *const proxy_names[] = {
+	[SK_PROXY_CLIENT] = "client",
+	[SK_PROXY_PAC] = "pac",
+	[SK_PROXY_SERVER] = "server",
+	[SK_PROXY_NONE] = "none",
+};
+
+enum sk_factor sk_factor_from_name(const char *s)
+{
+	size_t i;
+
+	for (i = 1; s && i < sizeof(factor_names) / sizeof(factor_names[0]); i++)
+		if (!strcmp(s, factor_names[i]))
+			return (enum sk_factor)i;
+	return SK_FACTOR_NONE;
+}
+
+const char *sk_factor_name(enum sk_factor f)
+{
+	if ((int)f <= 0 || (size_t)f >= sizeof(factor_names) / sizeof(factor_names[0]))
+		return NULL;
+	return factor_names[f];
+}
+
+int sk_proxy_mode_from_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < sizeof(proxy_names) / sizeof(proxy_names[0]); i++)
+		if (!strcmp(s, proxy_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *sk_proxy_mode_name(enum sk_proxy_mode m)
+{
+	if ((int)m < 0 || (size_t)m >= sizeof(proxy_names) / sizeof(proxy_names[0]))
+		return NULL;
+	return proxy_names[m];
+}
+
+void sk_group_defaults(struct sk_group *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->factors[0] = SK_FACTOR_PASSWORD;
+	g->proxy_mode = SK_PROXY_CLIENT;
+	g->max_devices = 2;
+	g->lang = SK_LANG_AUTO;
+}
+
+/* ---- open, close, transactions ---- */
+
+int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen)
+{
+	*st = NULL;
+	if (!path || !*path) {
+		sk_err(err, errlen, "store path is empty");
+		return -EINVAL;
+	}
+	/* A second backend would be chosen here, e.g. "postgresql://..." */
+	return sk_sqlite_open(path, st, err, errlen);
+}
+
+void sk_store_close(struct sk_store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+int sk_store_tx_begin(struct sk_store *st)
+{
+	int rc;
+
+	if (st->tx_depth > 0) {
+		st->tx_depth++;
+		return 0;
+	}
+	rc = st->ops->begin(st);
+	if (rc)
+		return rc;
+	st->tx_depth = 1;
+	st->tx_error = 0;
+	return 0;
+}
+
+int sk_store_tx_end(struct sk_store *st, int rc)
+{
+	if (rc && !st->tx_error)
+		st->tx_error = rc;
+	if (--st->tx_depth > 0)
+		return rc;
+	if (st->tx_error) {
+		st->ops->rollback(st);
+		rc = rc ? rc : st->tx_error;
+	} else {
+		rc = st->ops->commit(st);
+		if (rc)
+			st->ops->rollback(st);
+	}
+	st->tx_error = 0;
+	return rc;
+}
+
+int sk_store_tx(struct sk_store *st, int (*fn)(struct sk_store *st, void *arg), void *arg)
+{
+	int rc = sk_store_tx_begin(st);
+
+	if (rc)
+		return rc;
+	return sk_store_tx_end(st, fn(st, arg));
+}
+
+int sk_store_schema_version(struct sk_store *st)
+{
+	return st->ops->schema_version(st);
+}
+
+static bool bad_name(const char *s)
+{
+	return sk_valid_name("name", s, NULL, 0) != 0;
+}
+
+/* ---- users ---- */
+
+int sk_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
+{
+	struct sk_user c = *u;
+	int rc = sk_valid_user(st, &c, err, errlen);
+
+	return rc ? rc : st->ops->user_add(st, &c, err, errlen);
+}
+
+int sk_user_get(struct sk_store *st, const char *name, struct sk_user *u)
+{
+	return bad_name(name) ? -ENOENT : st->ops->user_get(st, name, u);
+}
+
+int sk_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
+{
+	struct sk_user c = *u;
+	int rc = sk_valid_user(st, &c, err, errlen);
+
+	return rc ? rc : st->ops->user_update(st, &c, err, errlen);
+}
+
+int sk_user_del(struct sk_store *st, const char *name)
+{
+	return bad_name(name) ? -ENOENT : st->ops->user_del(st, name);
+}
+
+int sk_user_list(struct sk_store *st, int (*fn)(const struct sk_user *u, void *arg), void *arg)
+{
+	return st->ops->user_list(st, fn, arg);
+}
+
+int sk_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
+		 int64_t now, struct sk_user *u)
+{
+	if (threshold < 0 || lock_seconds < 0)
+		return -EINVAL;
+	return bad_name(name) ? -ENOENT
+			      : st->ops->user_fail(st, name, threshold, lock_seconds, now, u);
+}
+
+int sk_user_success(struct sk_store *st, const char *name)
+{
+	return bad_name(name) ? -ENOENT : st->ops->user_success(st, name);
+}
+
+int sk_user_set_password(struct sk_store *st, const char *name, const char *hash, bool must_change)
+{
+	if (!hash || strnlen(hash, SK_HASH_MAX + 1) > SK_HASH_MAX ||
+	    (hash[0] && strncmp(hash, "$argon2", 7)))
+		return -EINVAL;
+	return bad_name(name) ? -ENOENT : st->ops->user_set_password(st, name, hash, must_change);
+}
+
+int sk_user_totp_use(struct sk_store *st, const char *name, int64_t step)
+{
+	return bad_name(name) ? -ENOENT : st->ops->user_totp_use(st, name, step);
+}
+
+int sk_source_fail(struct sk_store *st, const char *source, int64_t now, int window)
+{
+	if (!source || strnlen(source, SK_ADDR_MAX * 2) >= SK_ADDR_MAX * 2 || window <= 0)
+		return -EINVAL;
+	return st->ops->source_fail(st, source, now, window, true);
+}
+
+int sk_source_failures(struct sk_store *st, const char *source, int64_t now, int window)
+{
+	if (!source || strnlen(source, SK_ADDR_MAX * 2) >= SK_ADDR_MAX * 2 || window <= 0)
+		return -EINVAL;
+	return st->ops->source_fail(st, source, now, window, false);
+}
+
+/* ---- groups ---- */
+
+int sk_group_add(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
+{
+	int rc = sk_valid_group(st, g, err, errlen);
+
+	return rc ? rc : st->ops->group_add(st, g, err, errlen);
+}
+
+int sk_group_get(struct sk_store *st, const char *name, struct sk_group *g)
+{
+	return bad_name(name) ? -ENOENT : st->ops->group_get(st, name, g);
+}
+
+int sk_group_update(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
+{
+	int rc = sk_valid_group(st, g, err, errlen);
+
+	return rc ? rc : st->ops->group_update(st, g, err, errlen);
+}
+
+int sk_group_del(struct sk_store *st, const char *name)
+{
+	return bad_name(name) ? -ENOENT : st->ops->group_del(st, name);
+}
+
+int sk_group_list(struct sk_store *st, int (*fn)(const struct sk_group *g, void *arg), void *arg)
+{
+	return st->ops->group_list(st, fn, arg);
+}
+
+/* ---- policies ---- */
+
+int sk_policy_add(struct sk_store *st, const char *name, const char *description)
+{
+	if (bad_name(name))
+		return -EINVAL;
+	if (!description)
+		description = "";
+	if (strnlen(description, SK_TEXT_MAX) >= SK_TEXT_MAX)
+		return -EINVAL;
+	return st->ops->policy_add(st, name, description);
+}
+
+int sk_policy_get(struct sk_store *st, const char *name, struct sk_policy *p)
+{
+	return bad_name(name) ? -ENOENT : st->ops->policy_get(st, name, p);
+}
+
+int sk_policy_del(struct sk_store *st, const char *name)
+{
+	return bad_name(name) ? -ENOENT : st->ops->policy_del(st, name);
+}
+
+int sk_policy_list(struct sk_store *st, int (*fn)(const struct sk_policy *p, void *arg), void *arg)
+{
+	return st->ops->policy_list(st, fn, arg);
+}
+
+int sk_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules, int *n)
+{
+	if (*n < 0)
+		return -EINVAL;
+	return bad_name(name) ? -ENOENT : st->ops->policy_rules(st, name, rules, n);
+}
+
+static bool rule_ok(const struct sk_rule *r)
+{
+	int maxlen = r->family == AF_INET ? 32 : 128;
+	int i;
+
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return false;
+	if (r->prefixlen > maxlen)
+		return false;
+	for (i = r->prefixlen; i < maxlen; i++)
+		if (r->addr[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	if (r->proto != 0 && r->proto != 1 && r->proto != 6 && r->proto != 17 && r->proto != 58)
+		return false;
+	if (r->port_min > r->port_max)
+		return false;
+	if (!(r->port_min == 0 && r->port_max == 65535) && r->proto != 6 && r->proto != 17)
+		return false;
+	return true;
+}
+
+int sk_rule_add(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
+{
+	if (pos < 0 || !rule_ok(r))
+		return -EINVAL;
+	return bad_name(policy) ? -ENOENT : st->ops->rule_add(st, policy, pos, r);
+}
+
+int sk_rule_del(struct sk_store *st, const char *policy, int pos)
+{
+	if (pos < 1)
+		return -ENOENT;
+	return bad_name(policy) ? -ENOENT : st->ops->rule_del(st, policy, pos);
+}
+
+int sk_rule_move(struct sk_store *st, const char *policy, int from, int to)
+{
+	if (from < 1 || to < 1)
+		return -ENOENT;
+	return bad_name(policy) ? -ENOENT : st->ops->rule_move(st, policy, from, to);
+}
+
+int sk_rule_parse(const char *text, struct sk_rule *r, char *err, size_t errlen)
+{
+	struct sk_rule_flat f;
+
+	memset(r, 0, sizeof(*r));
+	if (sk_rule_text_parse(text, &f, err, errlen))
+		return -EINVAL;
+	r->allow = f.allow;
+	r->family = (uint8_t)f.family;
+	memcpy(r->addr, f.addr, 16);
+	r->prefixlen = (uint8_t)f.prefixlen;
+	r->proto = (uint8_t)f.proto;
+	r->port_min = (uint16_t)f.port_min;
+	r->port_max = (uint16_t)f.port_max;
+	return 0;
+}
+
+int sk_rule_format(const struct sk_rule *r, char *buf, size_t len)
+{
+	struct sk_rule_flat f = {
+		.allow = r->allow, .family = r->family, .prefixlen = r->prefixlen,
+		.proto = r->proto, .port_min = r->port_min, .port_max = r->port_max,
+	};
+
+	if (!rule_ok(r))
+		return -EINVAL;
+	memcpy(f.addr, r->addr, 16);
+	return sk_rule_text_format(&f, buf, len) ? -ENOSPC : 0;
+}
+
+/* ---- devices ---- */
+
+int sk_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	struct sk_device c = *d;
+	int rc = sk_valid_device(&c, err, errlen);
+
+	return rc ? rc : st->ops->device_add(st, &c, err, errlen);
+}
+
+int sk_device_get(struct sk_store *st, const char *name, struct sk_device *d)
+{
+	return bad_name(name) ? -ENOENT : st->ops->device_get(st, name, d);
+}
+
+int sk_device_update(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	struct sk_device c = *d;
+	int rc = sk_valid_device(&c, err, errlen);
+
+	return rc ? rc : st->ops->device_update(st, &c, err, errlen);
+}
+
+int sk_device_del(struct sk_store *st, const char *name)
+{
+	return bad_name(name) ? -ENOENT : st->ops->device_del(st, name);
+}
+
+int sk_device_list(struct sk_store *st, const char *user,
+		   int (*fn)(const struct sk_device *d, void *arg), void *arg)
+{
+	if (user && bad_name(user))
+		return -ENOENT;
+	return st->ops->device_list(st, user, fn, arg);
+}
+
+int sk_device_assign(struct sk_store *st, const char *user, const char *device, char *err,
+		     size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_valid_name("user", user, err, errlen)) ||
+	    (rc = sk_valid_name("device", device, err, errlen)))
+		return rc;
+	return st->ops->device_assign(st, user, device, err, errlen);
+}
+
+int sk_device_unassign(struct sk_store *st, const char *user, const char *device)
+{
+	if (bad_name(user) || bad_name(device))
+		return -ENOENT;
+	return st->ops->device_unassign(st, user, device);
+}
+
+/* ---- certificates ---- */
+
+static bool text_ok(const char *s, size_t size)
+{
+	return s && memchr(s, '\0', size) != NULL;
+}
+
+int sk_cert_add(struct sk_store *st, const struct sk_cert *c)
+{
+	size_t i;
+
+	if (!c->serial[0] || !text_ok(c->serial, sizeof(c->serial)) ||
+	    !text_ok(c->subject, sizeof(c->subject)) || !text_ok(c->user, sizeof(c->user)) ||
+	    !text_ok(c->device, sizeof(c->device)))
+		return -EINVAL;
+	for (i = 0; c->serial[i]; i++)
+		if (!strchr("0123456789abcdefABCDEF", c->serial[i]))
+			return -EINVAL;
+	if ((c->user[0] && bad_name(c->user)) || (c->device[0] && bad_name(c->device)))
+		return -EINVAL;
+	return st->ops->cert_add(st, c);
+}
+
+int sk_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c)
+{
+	if (!serial || strnlen(serial, SK_NAME_MAX + 1) > SK_NAME_MAX)
+		return -ENOENT;
+	return st->ops->cert_get(st, serial, c);
+}
+
+int sk_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
+{
+	if (!serial || strnlen(serial, SK_NAME_MAX + 1) > SK_NAME_MAX || when <= 0)
+		return -EINVAL;
+	return st->ops->cert_revoke(st, serial, when);
+}
+
+int sk_cert_list(struct sk_store *st, const char *user,
+		 int (*fn)(const struct sk_cert *c, void *arg), void *arg)
+{
+	return st->ops->cert_list(st, user, fn, arg);
+}
+
+/* ---- profiles ---- */
+
+static bool profile_ok(const struct sk_profile *p)
+{
+	return !bad_name(p->user) && (!p->device[0] || !bad_name(p->device)) &&
+	       p->state >= SK_PROFILE_MAIL_PENDING && p->state <= SK_PROFILE_EXPIRED &&
+	       p->max_downloads >= 0 && p->downloads >= 0;
+}
+
+int sk_profile_add(struct sk_store *st, struct sk_profile *p)
+{
+	return profile_ok(p) ? st->ops->profile_add(st, p) : -EINVAL;
+}
+
+int sk_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p)
+{
+	return st->ops->profile_find(st, token_hash, p);
+}
+
+int sk_profile_update(struct sk_store *st, const struct sk_profile *p)
+{
+	return profile_ok(p) ? st->ops->profile_update(st, p) : -EINVAL;
+}
+
+int sk_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *p, void *arg), void *arg)
+{
+	return st->ops->profile_list(st, fn, arg);
+}
+
+/* ---- settings ---- */
+
+int sk_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
+{
+	const struct sk_setting_def *d = key ? sk_setting_find(key) : NULL;
+	int rc;
+	size_t n;
+
+	if (!d || !len)
+		return -EINVAL;
+	rc = st->ops->setting_get(st, key, val, len);
+	if (rc == -ENOENT) {
+		n = strlen(d->def);
+		if (n >= len)
+			return -ENOSPC;
+		memcpy(val, d->def, n + 1);
+		return 0;
+	}
+	return rc;
+}
+
+int sk_setting_set(struct sk_store *st, const char *key, const char *val, char *err, size_t errlen)
+{
+	const struct sk_setting_def *d = key ? sk_setting_find(key) : NULL;
+	int rc;
+
+	if (!d)
+		return sk_err(err, errlen, "unknown setting '%s'", key ? key : "");
+	if ((rc = sk_setting_validate(d, val, err, errlen)))
+		return rc;
+	rc = st->ops->setting_set(st, key, val);
+	if (rc)
+		sk_err(err, errlen, "%s: %s", key, st->errmsg);
+	return rc;
+}
+
+int sk_setting_int(struct sk_store *st, const char *key, int def)
+{
+	char buf[32], *end;
+	long v;
+
+	if (sk_setting_get(st, key, buf, sizeof(buf)))
+		return def;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (!buf[0] || *end || errno || v < -2147483647L || v > 2147483647L)
+		return def;
+	return (int)v;
+}
+
+int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *val, void *arg),
+		    void *arg)
+{
+	int i, n, rc;
+	const struct sk_setting_def *d = sk_setting_defs(&n);
+	char val[SK_TEXT_MAX];
+
+	for (i = 0; i < n; i++) {
+		if ((rc = sk_setting_get(st, d[i].key, val, sizeof(val))))
+			return rc;
+		if ((rc = fn(d[i].key, val, arg)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- sessions and leases ---- */
+
+static bool session_ok(const struct sk_session *s)
+{
+	return !bad_name(s->user) && (!s->group[0] || !bad_name(s->group)) &&
+	       (!s->device[0] || !bad_name(s->device)) && text_ok(s->addr4, sizeof(s->addr4)) &&
+	       text_ok(s->addr6, sizeof(s->addr6)) && text_ok(s->remote, sizeof(s->remote)) &&
+	       s->pid >= 0;
+}
+
+int sk_session_add(struct sk_store *st, struct sk_session *s)
+{
+	return session_ok(s) ? st->ops->session_add(st, s) : -EINVAL;
+}
+
+int sk_session_get(struct sk_store *st, int64_t id, struct sk_session *s)
+{
+	return st->ops->session_get(st, id, s);
+}
+
+int sk_session_find(struct sk_store *st, const uint8_t cookie_hash[32], struct sk_session *s)
+{
+	return st->ops->session_find(st, cookie_hash, s);
+}
+
+int sk_session_update(struct sk_store *st, const struct sk_session *s)
+{
+	return session_ok(s) ? st->ops->session_update(st, s) : -EINVAL;
+}
+
+int sk_session_del(struct sk_store *st, int64_t id)
+{
+	return st->ops->session_del(st, id);
+}
+
+int sk_session_list(struct sk_store *st, int (*fn)(const struct sk_session *s, void *arg), void *arg)
+{
+	return st->ops->session_list(st, fn, arg);
+}
+
+int sk_lease_get(struct sk_store *st, const char *user, int family, char *addr, size_t len)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	return bad_name(user) ? -ENOENT : st->ops->lease_get(st, user, family, addr, len);
+}
+
+int sk_lease_set(struct sk_store *st, const char *user, int family, const char *addr)
+{
+	if ((family != AF_INET && family != AF_INET6) || bad_name(user) || !addr ||
+	    strnlen(addr, SK_ADDR_MAX) >= SK_ADDR_MAX)
+		return -EINVAL;
+	return st->ops->lease_set(st, user, family, addr);
+}
+
+bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const char *by_other_than_user)
+{
+	/* on a failure answer "taken": handing out an address twice is worse */
+	return st->ops->lease_taken(st, family, addr, by_other_than_user ? by_other_than_user : "") != 0;
+}
+
+/* ---- audit ---- */
+
+int sk_audit_add(struct sk_store *st, const struct sk_audit *a)
+{
+	if (!a->type[0] || !text_ok(a->type, sizeof(a->type)) || !text_ok(a->actor, sizeof(a->actor)) ||
+	    !text_ok(a->user, sizeof(a->user)) || !text_ok(a->device, sizeof(a->device)) ||
+	    !text_ok(a->source, sizeof(a->source)) || !text_ok(a->result, sizeof(a->result)) ||
+	    !text_ok(a->detail, sizeof(a->detail)))
+		return -EINVAL;
+	return st->ops->audit_add(st, a);
+}
+
+int sk_audit_list(struct sk_store *st, const struct sk_audit_filter *f,
+		  int (*fn)(const struct sk_audit *a, void *arg), void *arg)
+{
+	static const struct sk_audit_filter all;
+
+	return st->ops->audit_list(st, f ? f : &all, fn, arg);
+}

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/* SQLite backend: devices and their assignment, certificates, profile links. */
+#include <errno.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+
+#define DEVICE_COLS \
+	"SELECT d.id, d.name, d.type, d.enabled, d.check_on, d.method, d.ident," \
+	" coalesce(p.name, ''), coalesce(u.name, '')" \
+	" FROM devices d LEFT JOIN policies p ON p.id = d.policy_id" \
+	" LEFT JOIN users u ON u.id = d.user_id "
+
+static void device_row(sqlite3_stmt *s, struct sk_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(s, 0);
+	sq_text(s, 1, d->name, sizeof(d->name));
+	d->type = (enum sk_device_type)sqlite3_column_int(s, 2);
+	d->enabled = sqlite3_column_int(s, 3);
+	d->check = sqlite3_column_int(s, 4);
+	d->method = (enum sk_device_method)sqlite3_column_int(s, 5);
+	sq_text(s, 6, d->ident, sizeof(d->ident));
+	sq_text(s, 7, d->policy, sizeof(d->policy));
+	sq_text(s, 8, d->user, sizeof(d->user));
+}
+
+int sq_device_get(struct sk_store *st, const char *name, struct sk_device *d)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, DEVICE_COLS "WHERE d.name = ?1", "t", name);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1)
+		device_row(s, d);
+	sqlite3_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+/* May user (uid) take one more device (other than device id self)? */
+static int room_for(struct sk_store *st, const char *user, int64_t uid, int64_t self, char *err,
+		    size_t errlen)
+{
+	int64_t n, max;
+	int rc;
+
+	rc = sq_int(st, &max, "SELECT g.max_devices FROM users u JOIN groups g ON g.id = u.group_id"
+		    " WHERE u.id = ?1", "i", uid);
+	if (!rc)
+		rc = sq_int(st, &n, "SELECT count(*) FROM devices WHERE user_id = ?1 AND id != ?2",
+			    "ii", uid, self);
+	if (rc)
+		return rc;
+	if (n >= max) {
+		sk_err(err, errlen, "user '%s' already has %lld device(s), the group's max_devices",
+		       user, (long long)n);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Resolves the policy and user names of d; uid 0 = no user. */
+static int device_refs(struct sk_store *st, const struct sk_device *d, int64_t *uid, char *err,
+		       size_t errlen)
+{
+	int64_t pid;
+	int rc;
+
+	*uid = 0;
+	if (d->policy[0] && (rc = sq_id_by_name(st, "policies", d->policy, &pid))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "policy: no policy named '%s'", d->policy);
+		return rc;
+	}
+	if (d->user[0] && (rc = sq_id_by_name(st, "users", d->user, uid))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "user: no user named '%s'", d->user);
+		return rc;
+	}
+	return 0;
+}
+
+static int device_add_tx(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	int64_t uid;
+	int rc;
+
+	if ((rc = device_refs(st, d, &uid, err, errlen)))
+		return rc;
+	if (uid && (rc = room_for(st, d->user, uid, 0, err, errlen)))
+		return rc;
+	rc = sq_exec(st, "INSERT INTO devices (name, type, enabled, check_on, method, ident,"
+		     " policy_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		     " (SELECT id FROM policies WHERE name = ?7), (SELECT id FROM users WHERE name = ?8))",
+		     "tddddtnn", d->name, (int)d->type, (int)d->enabled, (int)d->check, (int)d->method,
+		     d->ident, d->policy, d->user);
+	if (rc == -EEXIST)
+		sk_err(err, errlen, "name: a device named '%s' already exists", d->name);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, device_add_tx(st, d, err, errlen));
+	if (rc == -EIO)
+		sk_err(err, errlen, "device %s: %s", d->name, st->errmsg);
+	return rc;
+}
+
+static int device_update_tx(struct sk_store *st, const struct sk_device *d, char *err,
+			    size_t errlen)
+{
+	struct sk_device cur;
+	int64_t uid;
+	int rc;
+
+	if ((rc = sq_device_get(st, d->name, &cur))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "name: no device named '%s'", d->name);
+		return rc;
+	}
+	if ((rc = device_refs(st, d, &uid, err, errlen)))
+		return rc;
+	if (uid && strcmp(cur.user, d->user) && (rc = room_for(st, d->user, uid, cur.id, err, errlen)))
+		return rc;
+	rc = sq_exec(st, "UPDATE devices SET type = ?2, enabled = ?3, check_on = ?4, method = ?5,"
+		     " ident = ?6, policy_id = (SELECT id FROM policies WHERE name = ?7),"
+		     " user_id = (SELECT id FROM users WHERE name = ?8) WHERE name = ?1",
+		     "tddddtnn", d->name, (int)d->type, (int)d->enabled, (int)d->check, (int)d->method,
+		     d->ident, d->policy, d->user);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_device_update(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, device_update_tx(st, d, err, errlen));
+	if (rc == -EIO)
+		sk_err(err, errlen, "device %s: %s", d->name, st->errmsg);
+	return rc;
+}
+
+static int device_del_tx(struct sk_store *st, const char *name)
+{
+	struct sk_device d;
+	int rc;
+
+	if ((rc = sq_device_get(st, name, &d)))
+		return rc;
+	if (d.user[0])
+		return -EBUSY;
+	rc = sq_exec(st, "DELETE FROM devices WHERE id = ?1", "i", d.id);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_device_del(struct sk_store *st, const char *name)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, device_del_tx(st, name));
+}
+
+int sq_device_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_device *, void *),
+		   void *arg)
+{
+	sqlite3_stmt *s;
+	struct sk_device d;
+	int rc;
+
+	if (user)
+		rc = sq_prep(st, &s, DEVICE_COLS "WHERE u.name = ?1 ORDER BY d.name", "t", user);
+	else
+		rc = sq_prep(st, &s, DEVICE_COLS "ORDER BY d.name", NULL);
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		device_row(s, &d);
+		if ((rc = fn(&d, arg)))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int assign_tx(struct sk_store *st, const char *user, const char *device, char *err,
+		     size_t errlen)
+{
+	struct sk_device d;
+	int64_t uid;
+	int rc;
+
+	if ((rc = sq_device_get(st, device, &d))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "device: no device named '%s'", device);
+		return rc;
+	}
+	if ((rc = sq_id_by_name(st, "users", user, &uid))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "user: no user named '%s'", user);
+		return rc;
+	}
+	if (!strcmp(d.user, user))
+		return 0;
+	if (d.user[0]) {
+		sk_err(err, errlen, "device: '%s' is already assigned to '%s'", device, d.user);
+		return -EBUSY;
+	}
+	if ((rc = room_for(st, user, uid, d.id, err, errlen)))
+		return rc;
+	rc = sq_exec(st, "UPDATE devices SET user_id = ?2 WHERE id = ?1", "ii", d.id, uid);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_device_assign(struct sk_store *st, const char *user, const char *device, char *err,
+		     size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, assign_tx(st, user, device, err, errlen));
+	if (rc == -EIO)
+		sk_err(err, errlen, "device %s: %s", device, st->errmsg);
+	return rc;
+}
+
+int sq_device_unassign(struct sk_store *st, const char *user, const char *device)
+{
+	int rc = sq_exec(st, "UPDATE devices SET user_id = NULL WHERE name = ?2"
+			 " AND user_id = (SELECT id FROM users WHERE name = ?1)", "tt", user, device);
+
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+/* ---- certificates ---- */
+
+#define CERT_COLS \
+	"SELECT id, serial, user, device, subject, not_before, not_after, revoked_at FROM certs "
+
+static void cert_row(sqlite3_stmt *s, struct sk_cert *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(s, 0);
+	sq_text(s, 1, c->serial, sizeof(c->serial));
+	sq_text(s, 2, c->user, sizeof(c->user));
+	sq_text(s, 3, c->device, sizeof(c->device));
+	sq_text(s, 4, c->subject, sizeof(c->subject));
+	c->not_before = sqlite3_column_int64(s, 5);
+	c->not_after = sqlite3_column_int64(s, 6);
+	c->revoked_at = sqlite3_column_int64(s, 7);
+}
+
+int sq_cert_add(struct sk_store *st, const struct sk_cert *c)
+{
+	int rc = sq_exec(st, "INSERT INTO certs (serial, user, device, subject, not_before,"
+			 " not_after, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttiii",
+			 c->serial, c->user, c->device, c->subject, c->not_before, c->not_after,
+			 c->revoked_at);
+
+	return rc < 0 ? rc : 0;
+}
+
+int sq_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, CERT_COLS "WHERE serial = ?1", "t", serial);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1)
+		cert_row(s, c);
+	sqlite3_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+int sq_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
+{
+	struct sk_cert c;
+	int rc;
+
+	sq_durable(st, true);
+	rc = sq_exec(st, "UPDATE certs SET revoked_at = ?2 WHERE serial = ?1 AND revoked_at = 0",
+		     "ti", serial, when);
+	sq_durable(st, false);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	/* the first revocation time stays: -EALREADY if it was revoked */
+	rc = sq_cert_get(st, serial, &c);
+	return rc ? rc : -EALREADY;
+}
+
+int sq_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *, void *),
+		 void *arg)
+{
+	sqlite3_stmt *s;
+	struct sk_cert c;
+	int rc;
+
+	if (user)
+		rc = sq_prep(st, &s, CERT_COLS "WHERE user = ?1 ORDER BY id", "t", user);
+	else
+		rc = sq_prep(st, &s, CERT_COLS "ORDER BY id", NULL);
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		cert_row(s, &c);
+		if ((rc = fn(&c, arg)))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- profile links ---- */
+
+#define PROFILE_COLS \
+	"SELECT id, user, device, token_hash, expires, max_downloads, downloads, state, created" \
+	" FROM profiles "
+
+static void profile_row(sqlite3_stmt *s, struct sk_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(s, 0);
+	sq_text(s, 1, p->user, sizeof(p->user));
+	sq_text(s, 2, p->device, sizeof(p->device));
+	sq_blob32(s, 3, p->token_hash);
+	p->expires = sqlite3_column_int64(s, 4);
+	p->max_downloads = sqlite3_column_int(s, 5);
+	p->downloads = sqlite3_column_int(s, 6);
+	p->state = (enum sk_profile_state)sqlite3_column_int(s, 7);
+	p->created = sqlite3_column_int64(s, 8);
+}
+
+int sq_profile_add(struct sk_store *st, struct sk_profile *p)
+{
+	int rc = sq_exec(st, "INSERT INTO profiles (user, device, token_hash, expires, max_downloads,"
+			 " downloads, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			 "ttbidddi", p->user, p->device, p->token_hash, p->expires, p->max_downloads,
+			 p->downloads, (int)p->state, p->created);
+
+	if (rc < 0)
+		return rc;
+	p->id = sqlite3_last_insert_rowid(sq_db(st));
+	return 0;
+}
+
+int sq_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, PROFILE_COLS "WHERE token_hash = ?1", "b", token_hash);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1)
+		profile_row(s, p);
+	sqlite3_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+int sq_profile_update(struct sk_store *st, const struct sk_profile *p)
+{
+	int rc = sq_exec(st, "UPDATE profiles SET user = ?2, device = ?3, expires = ?4,"
+			 " max_downloads = ?5, downloads = ?6, state = ?7 WHERE id = ?1", "ittiddd",
+			 p->id, p->user, p->device, p->expires, p->max_downloads, p->downloads,
+			 (int)p->state);
+
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+int sq_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	struct sk_profile p;
+	int rc = sq_prep(st, &s, PROFILE_COLS "ORDER BY id", NULL);
+
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		profile_row(s, &p);
+		if ((rc = fn(&p, arg)))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/* SQLite backend: groups (with their factor and list child tables),
+ * policies and their ordered rules. */
+#include <errno.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+
+#define SK_RULES_MAX	65536	/* SEKISHO_MAX_RULES: what one kernel policy holds */
+
+#define GROUP_COLS \
+	"SELECT g.id, g.name, g.label, g.pool4, g.pool6, g.dns1, g.dns2, g.wins, g.domain," \
+	" g.proxy_mode, g.proxy_pac, g.proxy_server, g.proxy_exclude, g.banner," \
+	" g.idle_timeout, g.session_timeout, g.max_sessions, g.max_devices, g.access_hours," \
+	" coalesce(p.name, ''), g.lang, g.mtu" \
+	" FROM groups g LEFT JOIN policies p ON p.id = g.policy_id "
+
+static void group_row(sqlite3_stmt *s, struct sk_group *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->id = sqlite3_column_int64(s, 0);
+	sq_text(s, 1, g->name, sizeof(g->name));
+	sq_text(s, 2, g->label, sizeof(g->label));
+	sq_text(s, 3, g->pool4, sizeof(g->pool4));
+	sq_text(s, 4, g->pool6, sizeof(g->pool6));
+	sq_text(s, 5, g->dns[0], sizeof(g->dns[0]));
+	sq_text(s, 6, g->dns[1], sizeof(g->dns[1]));
+	sq_text(s, 7, g->wins, sizeof(g->wins));
+	sq_text(s, 8, g->domain, sizeof(g->domain));
+	g->proxy_mode = (enum sk_proxy_mode)sqlite3_column_int(s, 9);
+	sq_text(s, 10, g->proxy_pac, sizeof(g->proxy_pac));
+	sq_text(s, 11, g->proxy_server, sizeof(g->proxy_server));
+	sq_text(s, 12, g->proxy_exclude, sizeof(g->proxy_exclude));
+	sq_text(s, 13, g->banner, sizeof(g->banner));
+	g->idle_timeout = sqlite3_column_int(s, 14);
+	g->session_timeout = sqlite3_column_int(s, 15);
+	g->max_sessions = sqlite3_column_int(s, 16);
+	g->max_devices = sqlite3_column_int(s, 17);
+	sq_text(s, 18, g->access_hours, sizeof(g->access_hours));
+	sq_text(s, 19, g->policy, sizeof(g->policy));
+	g->lang = (enum sk_lang)sqlite3_column_int(s, 20);
+	g->mtu = sqlite3_column_int(s, 21);
+}
+
+/* factors and lists of one group, read after its row */
+static int group_children(struct sk_store *st, struct sk_group *g)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+	char kind[16];
+
+	rc = sq_prep(st, &s, "SELECT factor FROM group_factors WHERE group_id = ?1 ORDER BY position",
+		     "i", g->id);
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1 && n < SK_FACTORS_MAX)
+		g->factors[n++] = sk_factor_from_name((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return rc;
+	rc = sq_prep(st, &s, "SELECT kind, value FROM group_lists WHERE group_id = ?1"
+		     " ORDER BY kind, position", "i", g->id);
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		sq_text(s, 0, kind, sizeof(kind));
+		if (!strcmp(kind, "split_inc") && g->n_split_inc < SK_LIST_MAX)
+			sq_text(s, 1, g->split_inc[g->n_split_inc++], SK_ADDR_MAX);
+		else if (!strcmp(kind, "split_exc") && g->n_split_exc < SK_LIST_MAX)
+			sq_text(s, 1, g->split_exc[g->n_split_exc++], SK_ADDR_MAX);
+		else if (!strcmp(kind, "split_dns") && g->n_split_dns < SK_LIST_MAX)
+			sq_text(s, 1, g->split_dns[g->n_split_dns++], sizeof(g->split_dns[0]));
+	}
+	sqlite3_finalize(s);
+	return rc < 0 ? rc : 0;
+}
+
+static int put_children(struct sk_store *st, int64_t gid, const struct sk_group *g)
+{
+	static const char ins[] =
+		"INSERT INTO group_lists (group_id, kind, position, value) VALUES (?1, ?2, ?3, ?4)";
+	int i, rc;
+
+	rc = sq_exec(st, "DELETE FROM group_factors WHERE group_id = ?1", "i", gid);
+	if (rc >= 0)
+		rc = sq_exec(st, "DELETE FROM group_lists WHERE group_id = ?1", "i", gid);
+	for (i = 0; rc >= 0 && i < SK_FACTORS_MAX && g->factors[i] != SK_FACTOR_NONE; i++)
+		rc = sq_exec(st, "INSERT INTO group_factors (group_id, position, factor)"
+			     " VALUES (?1, ?2, ?3)", "idt", gid, i + 1, sk_factor_name(g->factors[i]));
+	for (i = 0; rc >= 0 && i < g->n_split_inc; i++)
+		rc = sq_exec(st, ins, "itdt", gid, "split_inc", i + 1, g->split_inc[i]);
+	for (i = 0; rc >= 0 && i < g->n_split_exc; i++)
+		rc = sq_exec(st, ins, "itdt", gid, "split_exc", i + 1, g->split_exc[i]);
+	for (i = 0; rc >= 0 && i < g->n_split_dns; i++)
+		rc = sq_exec(st, ins, "itdt", gid, "split_dns", i + 1, g->split_dns[i]);
+	return rc < 0 ? rc : 0;
+}
+
+/* the 21 values of a group row, bound as ?1..?21 in the order of GROUP_SET */
+#define GROUP_ARGS(g) \
+	"ttttttttdttttddddtndd", (g)->name, (g)->label, (g)->pool4, (g)->pool6, (g)->dns[0], \
+	(g)->dns[1], (g)->wins, (g)->domain, (int)(g)->proxy_mode, (g)->proxy_pac, \
+	(g)->proxy_server, (g)->proxy_exclude, (g)->banner, (g)->idle_timeout, \
+	(g)->session_timeout, (g)->max_sessions, (g)->max_devices, (g)->access_hours, \
+	(g)->policy, (int)(g)->lang, (g)->mtu
+
+static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
+{
+	int64_t gid;
+	int rc;
+
+	if (add)
+		rc = sq_exec(st,
+			     "INSERT INTO groups (name, label, pool4, pool6, dns1, dns2, wins, domain,"
+			     " proxy_mode, proxy_pac, proxy_server, proxy_exclude, banner,"
+			     " idle_timeout, session_timeout, max_sessions, max_devices, access_hours,"
+			     " policy_id, lang, mtu) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			     " (SELECT id FROM policies WHERE name = ?19), ?20, ?21)",
+			     GROUP_ARGS(g));
+	else
+		rc = sq_exec(st,
+			     "UPDATE groups SET label = ?2, pool4 = ?3, pool6 = ?4, dns1 = ?5,"
+			     " dns2 = ?6, wins = ?7, domain = ?8, proxy_mode = ?9, proxy_pac = ?10,"
+			     " proxy_server = ?11, proxy_exclude = ?12, banner = ?13,"
+			     " idle_timeout = ?14, session_timeout = ?15, max_sessions = ?16,"
+			     " max_devices = ?17, access_hours = ?18,"
+			     " policy_id = (SELECT id FROM policies WHERE name = ?19), lang = ?20,"
+			     " mtu = ?21 WHERE name = ?1",
+			     GROUP_ARGS(g));
+	if (rc == 0)
+		return -ENOENT;
+	if (rc < 0)
+		return rc;
+	if ((rc = sq_id_by_name(st, "groups", g->name, &gid)))
+		return rc;
+	return put_children(st, gid, g);
+}
+
+static int group_change(struct sk_store *st, const struct sk_group *g, bool add, char *err,
+			size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, group_write(st, g, add));
+	if (rc == -EEXIST)
+		sk_err(err, errlen, "name: a group named '%s' already exists", g->name);
+	else if (rc == -ENOENT)
+		sk_err(err, errlen, "name: no group named '%s'", g->name);
+	else if (rc)
+		sk_err(err, errlen, "group %s: %s", g->name, st->errmsg);
+	return rc;
+}
+
+int sq_group_add(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
+{
+	return group_change(st, g, true, err, errlen);
+}
+
+int sq_group_update(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
+{
+	return group_change(st, g, false, err, errlen);
+}
+
+int sq_group_get(struct sk_store *st, const char *name, struct sk_group *g)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, GROUP_COLS "WHERE g.name = ?1", "t", name);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1)
+		group_row(s, g);
+	sqlite3_finalize(s);
+	if (rc == 0)
+		return -ENOENT;
+	if (rc < 0)
+		return rc;
+	return group_children(st, g);
+}
+
+static int group_del_tx(struct sk_store *st, const char *name)
+{
+	int64_t gid, n;
+	int rc;
+
+	if ((rc = sq_id_by_name(st, "groups", name, &gid)))
+		return rc;
+	if ((rc = sq_int(st, &n, "SELECT count(*) FROM users WHERE group_id = ?1", "i", gid)))
+		return rc;
+	if (n)
+		return -EBUSY;
+	rc = sq_exec(st, "DELETE FROM groups WHERE id = ?1", "i", gid);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_group_del(struct sk_store *st, const char *name)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, group_del_tx(st, name));
+}
+
+int sq_group_list(struct sk_store *st, int (*fn)(const struct sk_group *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	struct sk_group *g;
+	int rc = sq_prep(st, &s, GROUP_COLS "ORDER BY g.name", NULL);
+
+	if (rc)
+		return rc;
+	/* a group is about 10 KiB: keep it off the stack of callers' threads */
+	g = sqlite3_malloc(sizeof(*g));
+	if (!g) {
+		sqlite3_finalize(s);
+		return -ENOMEM;
+	}
+	while ((rc = sq_step(st, s)) == 1) {
+		group_row(s, g);
+		if ((rc = group_children(st, g)) || (rc = fn(g, arg)))
+			break;
+	}
+	sqlite3_free(g);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- policies ---- */
+
+int sq_policy_add(struct sk_store *st, const char *name, const char *description)
+{
+	int rc = sq_exec(st, "INSERT INTO policies (name, description) VALUES (?1, ?2)", "tt", name,
+			 description);
+
+	return rc < 0 ? rc : 0;
+}
+
+#define POLICY_COLS \
+	"SELECT id, name, description, (SELECT count(*) FROM rules r WHERE r.policy_id = p.id)" \
+	" FROM policies p "
+
+static void policy_row(sqlite3_stmt *s, struct sk_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(s, 0);
+	sq_text(s, 1, p->name, sizeof(p->name));
+	sq_text(s, 2, p->description, sizeof(p->description));
+	p->n_rules = sqlite3_column_int(s, 3);
+}
+
+int sq_policy_get(struct sk_store *st, const char *name, struct sk_policy *p)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, POLICY_COLS "WHERE name = ?1", "t", name);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1)
+		policy_row(s, p);
+	sqlite3_finalize(s);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+static int policy_del_tx(struct sk_store *st, const char *name)
+{
+	int64_t pid, n;
+	int rc;
+
+	if ((rc = sq_id_by_name(st, "policies", name, &pid)))
+		return rc;
+	rc = sq_int(st, &n, "SELECT (SELECT count(*) FROM groups WHERE policy_id = ?1) +"
+		    " (SELECT count(*) FROM devices WHERE policy_id = ?1)", "i", pid);
+	if (rc)
+		return rc;
+	if (n)
+		return -EBUSY;
+	rc = sq_exec(st, "DELETE FROM policies WHERE id = ?1", "i", pid);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_policy_del(struct sk_store *st, const char *name)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, policy_del_tx(st, name));
+}
+
+int sq_policy_list(struct sk_store *st, int (*fn)(const struct sk_policy *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	struct sk_policy p;
+	int rc = sq_prep(st, &s, POLICY_COLS "ORDER BY name", NULL);
+
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		policy_row(s, &p);
+		if ((rc = fn(&p, arg)))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules, int *n)
+{
+	sqlite3_stmt *s;
+	int64_t pid;
+	int rc, i = 0, cap = *n;
+
+	if ((rc = sq_id_by_name(st, "policies", name, &pid)))
+		return rc;
+	rc = sq_prep(st, &s, "SELECT allow, family, addr, prefixlen, proto, port_min, port_max"
+		     " FROM rules WHERE policy_id = ?1 ORDER BY position", "i", pid);
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		if (i < cap) {
+			struct sk_rule *r = &rules[i];
+			const void *a = sqlite3_column_blob(s, 2);
+			int alen = sqlite3_column_bytes(s, 2);
+
+			memset(r, 0, sizeof(*r));
+			r->allow = sqlite3_column_int(s, 0);
+			r->family = (uint8_t)sqlite3_column_int(s, 1);
+			if (a && alen > 0 && alen <= 16)
+				memcpy(r->addr, a, alen);
+			r->prefixlen = (uint8_t)sqlite3_column_int(s, 3);
+			r->proto = (uint8_t)sqlite3_column_int(s, 4);
+			r->port_min = (uint16_t)sqlite3_column_int(s, 5);
+			r->port_max = (uint16_t)sqlite3_column_int(s, 6);
+		}
+		i++;
+	}
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return rc;
+	*n = i;
+	return 0;
+}
+
+/* Positions are 1..n without holes.  Shifting a range goes through
+ * negative values because the primary key (policy_id, position) is checked
+ * row by row during an UPDATE. */
+static int shift(struct sk_store *st, int64_t pid, int lo, int hi, int by)
+{
+	int rc = sq_exec(st, "UPDATE rules SET position = -(position + ?4) WHERE policy_id = ?1"
+			 " AND position BETWEEN ?2 AND ?3", "iddd", pid, lo, hi, by);
+
+	if (rc >= 0)
+		rc = sq_exec(st, "UPDATE rules SET position = -position WHERE policy_id = ?1"
+			     " AND position < 0", "i", pid);
+	return rc < 0 ? rc : 0;
+}
+
+static int rule_count(struct sk_store *st, const char *policy, int64_t *pid, int64_t *n)
+{
+	int rc = sq_id_by_name(st, "policies", policy, pid);
+
+	return rc ? rc : sq_int(st, n, "SELECT count(*) FROM rules WHERE policy_id = ?1", "i", *pid);
+}
+
+static int rule_add_tx(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
+{
+	int64_t pid, n;
+	int rc;
+
+	if ((rc = rule_count(st, policy, &pid, &n)))
+		return rc;
+	if (n >= SK_RULES_MAX)
+		return -ENOSPC;
+	if (pos == 0)
+		pos = (int)n + 1;
+	if (pos > n + 1)
+		return -EINVAL;
+	if (pos <= n && (rc = shift(st, pid, pos, (int)n, 1)))
+		return rc;
+	rc = sq_exec(st, "INSERT INTO rules (policy_id, position, allow, family, addr, prefixlen,"
+		     " proto, port_min, port_max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		     "idddbdddd", pid, pos, (int)r->allow, (int)r->family, r->addr,
+		     (int)r->prefixlen, (int)r->proto, (int)r->port_min, (int)r->port_max);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_rule_add(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, rule_add_tx(st, policy, pos, r));
+}
+
+static int rule_del_tx(struct sk_store *st, const char *policy, int pos)
+{
+	int64_t pid, n;
+	int rc;
+
+	if ((rc = rule_count(st, policy, &pid, &n)))
+		return rc;
+	if (pos > n)
+		return -ENOENT;
+	rc = sq_exec(st, "DELETE FROM rules WHERE policy_id = ?1 AND position = ?2", "id", pid, pos);
+	if (rc < 0)
+		return rc;
+	return pos < n ? shift(st, pid, pos + 1, (int)n, -1) : 0;
+}
+
+int sq_rule_del(struct sk_store *st, const char *policy, int pos)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, rule_del_tx(st, policy, pos));
+}
+
+static int rule_move_tx(struct sk_store *st, const char *policy, int from, int to)
+{
+	int64_t pid, n;
+	int rc;
+
+	if ((rc = rule_count(st, policy, &pid, &n)))
+		return rc;
+	if (from > n || to > n)
+		return -ENOENT;
+	if (from == to)
+		return 0;
+	/* park the moving rule at 0 (never a real position) */
+	rc = sq_exec(st, "UPDATE rules SET position = 0 WHERE policy_id = ?1 AND position = ?2",
+		     "id", pid, from);
+	if (rc < 0)
+		return rc;
+	rc = from < to ? shift(st, pid, from + 1, to, -1) : shift(st, pid, to, from - 1, 1);
+	if (rc)
+		return rc;
+	rc = sq_exec(st, "UPDATE rules SET position = ?2 WHERE policy_id = ?1 AND position = 0",
+		     "id", pid, to);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_rule_move(struct sk_store *st, const char *policy, int from, int to)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, rule_move_tx(st, policy, from, to));
+}

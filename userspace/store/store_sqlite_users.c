@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/* SQLite backend: users, per-source failure counts, settings. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_sqlite.h"
+
+#define USER_COLS \
+	"SELECT u.id, u.name, u.email, g.name, u.pw_hash, u.must_change_pw, u.enabled," \
+	" u.locked, u.locked_until, u.fail_count, u.valid_from, u.valid_until," \
+	" u.totp_secret, u.totp_last_step, u.cert_id, u.lang, u.created, u.changed" \
+	" FROM users u JOIN groups g ON g.id = u.group_id "
+
+static void user_row(sqlite3_stmt *s, struct sk_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(s, 0);
+	sq_text(s, 1, u->name, sizeof(u->name));
+	sq_text(s, 2, u->email, sizeof(u->email));
+	sq_text(s, 3, u->group, sizeof(u->group));
+	sq_text(s, 4, u->pw_hash, sizeof(u->pw_hash));
+	u->must_change_pw = sqlite3_column_int(s, 5);
+	u->enabled = sqlite3_column_int(s, 6);
+	u->locked = sqlite3_column_int(s, 7);
+	u->locked_until = sqlite3_column_int64(s, 8);
+	u->fail_count = sqlite3_column_int(s, 9);
+	u->valid_from = sqlite3_column_int64(s, 10);
+	u->valid_until = sqlite3_column_int64(s, 11);
+	sq_text(s, 12, u->totp_secret, sizeof(u->totp_secret));
+	u->totp_last_step = sqlite3_column_int64(s, 13);
+	sq_text(s, 14, u->cert_id, sizeof(u->cert_id));
+	u->lang = (enum sk_lang)sqlite3_column_int(s, 15);
+	u->created = sqlite3_column_int64(s, 16);
+	u->changed = sqlite3_column_int64(s, 17);
+}
+
+static int group_id(struct sk_store *st, const char *group, int64_t *gid, char *err, size_t errlen)
+{
+	int rc = sq_id_by_name(st, "groups", group, gid);
+
+	if (rc == -ENOENT)
+		sk_err(err, errlen, "group: no group named '%s'", group);
+	else if (rc)
+		sk_err(err, errlen, "group: %s", st->errmsg);
+	return rc;
+}
+
+int sq_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
+{
+	int64_t gid, now = time(NULL);
+	int rc;
+
+	if ((rc = group_id(st, u->group, &gid, err, errlen)))
+		return rc;
+	rc = sq_exec(st,
+		     "INSERT INTO users (name, email, group_id, pw_hash, must_change_pw, enabled,"
+		     " locked, locked_until, fail_count, valid_from, valid_until, totp_secret,"
+		     " totp_last_step, cert_id, lang, created, changed)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+		     "ttitdddidiititdi", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
+		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
+		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang, now);
+	if (rc == -EEXIST)
+		sk_err(err, errlen, "name: a user named '%s' already exists", u->name);
+	else if (rc < 0)
+		sk_err(err, errlen, "user %s: %s", u->name, st->errmsg);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_user_get(struct sk_store *st, const char *name, struct sk_user *u)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, USER_COLS "WHERE u.name = ?1", "t", name);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1) {
+		user_row(s, u);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
+{
+	int64_t gid;
+	int rc;
+
+	if ((rc = group_id(st, u->group, &gid, err, errlen)))
+		return rc;
+	sq_durable(st, true);	/* may unlock, disable or change credentials */
+	rc = sq_exec(st,
+		     "UPDATE users SET email = ?2, group_id = ?3, pw_hash = ?4, must_change_pw = ?5,"
+		     " enabled = ?6, locked = ?7, locked_until = ?8, fail_count = ?9,"
+		     " valid_from = ?10, valid_until = ?11, totp_secret = ?12, totp_last_step = ?13,"
+		     " cert_id = ?14, lang = ?15, changed = ?16 WHERE name = ?1",
+		     "ttitdddidiititdi", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
+		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
+		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang,
+		     (int64_t)time(NULL));
+	sq_durable(st, false);
+	if (rc == 0) {
+		sk_err(err, errlen, "name: no user named '%s'", u->name);
+		return -ENOENT;
+	}
+	if (rc < 0)
+		sk_err(err, errlen, "user %s: %s", u->name, st->errmsg);
+	return rc < 0 ? rc : 0;
+}
+
+static int user_del_tx(struct sk_store *st, const char *name)
+{
+	int rc;
+
+	/* leases are keyed by name: drop them with the user so that a new
+	 * user of the same name does not inherit the old one's address */
+	rc = sq_exec(st, "DELETE FROM leases WHERE user = ?1", "t", name);
+	if (rc >= 0)
+		rc = sq_exec(st, "DELETE FROM users WHERE name = ?1", "t", name);
+	if (rc == 0)
+		return -ENOENT;
+	return rc < 0 ? rc : 0;
+}
+
+int sq_user_del(struct sk_store *st, const char *name)
+{
+	int rc;
+
+	sq_durable(st, true);
+	if ((rc = sk_store_tx_begin(st)) == 0)
+		rc = sk_store_tx_end(st, user_del_tx(st, name));
+	sq_durable(st, false);
+	return rc;
+}
+
+int sq_user_list(struct sk_store *st, int (*fn)(const struct sk_user *, void *), void *arg)
+{
+	sqlite3_stmt *s;
+	struct sk_user u;
+	int rc = sq_prep(st, &s, USER_COLS "ORDER BY u.name", NULL);
+
+	if (rc)
+		return rc;
+	while ((rc = sq_step(st, s)) == 1) {
+		user_row(s, &u);
+		if ((rc = fn(&u, arg)))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
+		 int64_t now, struct sk_user *u)
+{
+	int rc;
+
+	/* One UPDATE computing from the stored values, inside BEGIN IMMEDIATE:
+	 * two processes counting failures for the same user never lose one. */
+	sq_durable(st, true);
+	if ((rc = sk_store_tx_begin(st)))
+		goto out;
+	rc = sq_exec(st,
+		     "UPDATE users SET fail_count = fail_count + 1,"
+		     " locked = CASE WHEN ?2 > 0 AND fail_count + 1 >= ?2 THEN 1 ELSE locked END,"
+		     " locked_until = CASE WHEN ?2 > 0 AND fail_count + 1 >= ?2 AND locked = 0"
+		     "  THEN (CASE WHEN ?3 > 0 THEN ?4 + ?3 ELSE 0 END) ELSE locked_until END,"
+		     " changed = ?4 WHERE name = ?1",
+		     "tddi", name, threshold, lock_seconds, now);
+	if (rc == 0)
+		rc = -ENOENT;
+	else if (rc > 0)
+		rc = u ? sq_user_get(st, name, u) : 0;
+	rc = sk_store_tx_end(st, rc);
+out:
+	sq_durable(st, false);
+	return rc;
+}
+
+int sq_user_success(struct sk_store *st, const char *name)
+{
+	int rc = sq_exec(st, "UPDATE users SET fail_count = 0 WHERE name = ?1", "t", name);
+
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+int sq_user_set_password(struct sk_store *st, const char *name, const char *hash, bool must_change)
+{
+	int rc;
+
+	sq_durable(st, true);
+	rc = sq_exec(st, "UPDATE users SET pw_hash = ?2, must_change_pw = ?3, changed = ?4"
+		     " WHERE name = ?1", "ttdi", name, hash, (int)must_change, (int64_t)time(NULL));
+	sq_durable(st, false);
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+int sq_user_totp_use(struct sk_store *st, const char *name, int64_t step)
+{
+	int64_t id;
+	int rc;
+
+	/* compare-and-set in one statement: a code is accepted once only,
+	 * even when two logins race with the same code */
+	rc = sq_exec(st, "UPDATE users SET totp_last_step = ?2 WHERE name = ?1 AND totp_last_step < ?2",
+		     "ti", name, step);
+	if (rc > 0)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = sq_id_by_name(st, "users", name, &id);
+	return rc ? rc : -EALREADY;
+}
+
+static int source_fail_tx(struct sk_store *st, const char *source, int64_t now, int window,
+			  bool add)
+{
+	int64_t n;
+	int rc;
+
+	if (add) {
+		rc = sq_exec(st, "INSERT INTO source_failures (source, time) VALUES (?1, ?2)", "ti",
+			     source, now);
+		if (rc < 0)
+			return rc;
+		/* forget failures that fell out of the window (all sources):
+		 * keeps the table bounded by the failure rate times the window */
+		rc = sq_exec(st, "DELETE FROM source_failures WHERE time <= ?1", "i",
+			     now - window);
+		if (rc < 0)
+			return rc;
+	}
+	rc = sq_int(st, &n, "SELECT count(*) FROM source_failures WHERE source = ?1 AND time > ?2",
+		    "ti", source, now - window);
+	return rc ? rc : (int)(n > 0x7fffffff ? 0x7fffffff : n);
+}
+
+int sq_source_fail(struct sk_store *st, const char *source, int64_t now, int window, bool add)
+{
+	int rc, end;
+
+	if (!add)
+		return source_fail_tx(st, source, now, window, false);
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = source_fail_tx(st, source, now, window, true);
+	end = sk_store_tx_end(st, rc < 0 ? rc : 0);
+	return end ? end : rc;
+}
+
+int sq_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
+{
+	sqlite3_stmt *s;
+	int rc = sq_prep(st, &s, "SELECT value FROM settings WHERE key = ?1", "t", key);
+
+	if (rc)
+		return rc;
+	rc = sq_step(st, s);
+	if (rc == 1) {
+		if ((size_t)sqlite3_column_bytes(s, 0) >= len)
+			rc = -ENOSPC;
+		else
+			sq_text(s, 0, val, len), rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_setting_set(struct sk_store *st, const char *key, const char *val)
+{
+	int rc = sq_exec(st, "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+			 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", "tt", key, val);
+
+	return rc < 0 ? rc : 0;
+}
