@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal helpers shared by the admin command files (not an interface:
+ * callers outside userspace/admin/ use skadmin.h only).
+ *
+ * Every object is shown through one field list (struct ska_obj): the text
+ * form of `show`, the --json form, the "before -> after" lines of `set` and
+ * the audit record's before/after all come from it, so they cannot drift
+ * apart.
+ */
+#ifndef SKA_ADMIN_INT_H
+#define SKA_ADMIN_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "skadmin.h"
+#include "skjson.h"
+
+#define SKA_ERR 512
+
+/* One running command. */
+struct ska {
+	struct sk_store *st;
+	const struct sk_admin_caller *who;
+	struct sk_admin_io *io;
+	struct sk_admin_effects *fx;
+	char what[48];			/* "user add": prefix of every message */
+	int64_t now;
+};
+
+__attribute__((format(printf, 2, 3)))
+int ska_fail(struct ska *a, const char *fmt, ...);	/* returns 1 */
+__attribute__((format(printf, 2, 3)))
+int ska_usage(struct ska *a, const char *fmt, ...);	/* returns 2 */
+/* Message for a store error code; returns 1.  err may be "" */
+int ska_store_fail(struct ska *a, int rc, const char *obj, const char *err);
+
+/* ---- field lists ---- */
+enum ska_kt { KT_STR, KT_NUM, KT_BOOL, KT_TIME, KT_LIST };
+#define SKA_OBJ_MAX 48
+struct ska_kv {
+	const char *key;
+	enum ska_kt t;
+	char *val;		/* text form; KT_LIST: comma separated; KT_TIME: "" = not set */
+};
+struct ska_obj {
+	int n;
+	struct ska_kv kv[SKA_OBJ_MAX];
+};
+__attribute__((format(printf, 4, 5)))
+void ska_obj_add(struct ska_obj *o, const char *key, enum ska_kt t, const char *fmt, ...);
+void ska_obj_time(struct ska_obj *o, const char *key, int64_t t);
+void ska_obj_free(struct ska_obj *o);
+const char *ska_obj_get(const struct ska_obj *o, const char *key);
+void ska_obj_print(FILE *f, const struct ska_obj *o);
+/* as a JSON object (key NULL inside arrays); only the listed keys if keys != NULL */
+void ska_obj_json(struct sk_json *j, const char *key, const struct ska_obj *o,
+		  const char *const *keys, int nkeys);
+
+void ska_user_obj(const struct sk_user *u, struct ska_obj *o);
+void ska_group_obj(const struct sk_group *g, struct ska_obj *o);
+void ska_device_obj(const struct sk_device *d, struct ska_obj *o);
+
+/*
+ * Prints "NOUN NAME: key old -> new" for each of keys that changed and
+ * writes the audit record with only those keys in before/after.
+ * Returns the number of changed keys.
+ */
+int ska_report_changes(struct ska *a, const char *noun, const char *name,
+		       const struct ska_obj *before, const struct ska_obj *after,
+		       const char *const *keys, int nkeys,
+		       const char *user, const char *device);
+
+/*
+ * One audit record type "admin": detail {"command":..,"before":..,"after":..}.
+ * before/after are JSON texts or NULL (JSON null).  Too long a detail keeps
+ * the command and says "truncated": true.
+ */
+int ska_audit(struct ska *a, const char *before, const char *after,
+	      const char *user, const char *device);
+/* JSON text of an object (malloc'd), all keys or the listed ones */
+char *ska_obj_json_text(const struct ska_obj *o, const char *const *keys, int nkeys);
+
+/* ---- parsing ---- */
+/* "YYYY-MM-DD" (local time; end_of_day picks 23:59:59), ISO 8601
+ * "YYYY-MM-DDTHH:MM[:SS][Z|±HH[:]MM]", or "" / "none" = 0 */
+int ska_parse_time(const char *s, bool end_of_day, int64_t *t);
+void ska_fmt_time(int64_t t, char *buf, size_t len);	/* "" for 0 */
+int ska_parse_int(const char *s, long min, long max, long *v);
+int ska_parse_bool(const char *s, bool *v);
+const char *ska_lang_name(enum sk_lang l);
+int ska_lang_from(const char *s);	/* -1 unknown */
+const char *ska_devtype_name(enum sk_device_type t);
+int ska_devtype_from(const char *s);
+const char *ska_devmethod_name(enum sk_device_method m);
+int ska_devmethod_from(const char *s);
+/* --name VALUE / --name=VALUE; 1 matched, 0 not, -1 missing value (usage printed) */
+int ska_opt(struct ska *a, int argc, char **argv, int *i, const char *name, const char **val);
+bool ska_is_help(const char *s);
+
+/* Runs fn in one store transaction. */
+int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg);
+
+/* ---- nouns ---- */
+int ska_user(struct ska *a, int argc, char **argv);
+int ska_group(struct ska *a, int argc, char **argv);
+int ska_policy(struct ska *a, int argc, char **argv);
+int ska_device(struct ska *a, int argc, char **argv);
+int ska_ca(struct ska *a, int argc, char **argv);
+int ska_cert(struct ska *a, int argc, char **argv);
+int ska_profile(struct ska *a, int argc, char **argv);
+int ska_settings(struct ska *a, int argc, char **argv);
+int ska_session(struct ska *a, int argc, char **argv);
+int ska_audit_cmd(struct ska *a, int argc, char **argv);
+
+/* CSV (csv.c) */
+int ska_user_import(struct ska *a, const char *path);
+int ska_user_export(struct ska *a);
+int ska_device_import(struct ska *a, const char *path);
+void ska_csv_field(FILE *f, const char *s, bool last);
+
+/* user set totp=new helper: stores a new secret, prints the URI */
+int ska_totp_uri(struct ska *a, const char *user, const char *secret);
+
+/* CA (ca.c): issues a certificate for user/device and returns a PKCS#12
+ * (malloc'd) protected with password; records it in the store. */
+int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *device,
+		       int days, const char *password, uint8_t **p12, size_t *len,
+		       char *serial, size_t seriallen);
+int ska_ca_dir(struct sk_store *st, char *dir, size_t len);
+
+#endif
