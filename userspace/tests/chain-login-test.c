@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the login state machine (userspace/auth/chain.c) against
+ * the real store (a temporary SQLite file), the real factor code (argon2id,
+ * liboath, OpenSSL certificate checks) and a real SMTP server (aiosmtpd,
+ * Mailbox handler) from which the e-mailed codes are read.  TAP output.
+ *
+ * Every non-empty set of the four factors is logged in with right answers,
+ * in the natural order and (pairs) reversed; then each factor of each set is
+ * left out in turn and the login must never succeed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "skauth.h"
+#include "skchain.h"
+#include "skstore.h"
+#include "tap.h"
+
+#define PY "/usr/bin/python3"	/* the Debian python3 that has aiosmtpd */
+
+static struct tap t;
+static char dir[256], maildir[300];
+static struct sk_store *st;
+static struct sk_certv *certv;
+static struct sk_mail_cfg mail;
+static char mail_url[64];
+static pid_t smtp_pid;
+static int64_t clk;		/* the test's clock, advanced by hand */
+static int srcn;		/* a fresh source address per login */
+static const struct sk_pw_params fast = { 1, 64, 1 };	/* hashing the test users is not under test */
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* ---- fixtures ---- */
+
+static void mkcert(const char *cn)
+{
+	sh("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
+	   "-out %s.csr -subj /CN=%s 2>/dev/null >&2 && openssl x509 -req -in %s.csr -CA ca.pem "
+	   "-CAkey ca.key -CAcreateserial -out %s.pem -days 30 -extfile ext.cnf 2>/dev/null >&2",
+	   dir, cn, cn, cn, cn, cn);
+}
+
+static X509 *loadcert(const char *cn)
+{
+	char path[400];
+	FILE *f;
+	X509 *x;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, cn);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+static bool smtp_up(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static bool start_smtp(void)
+{
+	int port = 20000 + getpid() % 20000;
+	char listen[64];
+
+	snprintf(maildir, sizeof(maildir), "%s/mail", dir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	smtp_pid = fork();
+	if (smtp_pid == 0) {
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execl(PY, PY, "-m", "aiosmtpd", "-n", "-l", listen, "-c",
+		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && smtp_pid > 0; i++) {
+		if (smtp_up(port)) {
+			snprintf(mail_url, sizeof(mail_url), "smtp://127.0.0.1:%d", port);
+			mail.url = mail_url;
+			mail.from = "sekisho@example.test";
+			mail.timeout_ms = 10000;
+			return true;
+		}
+		usleep(50000);
+	}
+	return false;
+}
+
+/* The code in the newest mail to `to` (and every mail to `to` removed), "" if none. */
+static void read_code(const char *to, char code[7])
+{
+	char cmd[1024], out[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 PY " -c 'import mailbox,re,sys\n"
+		 "mb=mailbox.Maildir(sys.argv[1],create=False)\n"
+		 "best=(0,\"\")\n"
+		 "for k,m in list(mb.items()):\n"
+		 "  if sys.argv[2] not in (m[\"To\"] or \"\"): continue\n"
+		 "  for part in m.walk():\n"
+		 "    if part.get_content_maintype()==\"text\":\n"
+		 "      b=part.get_payload(decode=True).decode(\"utf-8\",\"replace\")\n"
+		 "      f=re.findall(r\"(?<![0-9])[0-9]{6}(?![0-9])\",b)\n"
+		 "      if f and m.get_date()>=best[0]: best=(m.get_date(),f[0])\n"
+		 "  mb.remove(k)\n"
+		 "print(best[1])' %s %s 2>/dev/null", maildir, to);
+	p = popen(cmd, "r");
+	if (p) {
+		if (!fgets(out, sizeof(out), p))
+			out[0] = '\0';
+		pclose(p);
+	}
+	out[strcspn(out, "\r\n")] = '\0';
+	snprintf(code, 7, "%.6s", out);
+}
+
+static void mkgroup(const char *name, const enum sk_factor *f, int n, const char *hours)
+{
+	struct sk_group g;
+	char err[256];
+
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	snprintf(g.label, sizeof(g.label), "Label %s", name);
+	memset(g.factors, 0, sizeof(g.factors));
+	for (int i = 0; i < n; i++)
+		g.factors[i] = f[i];
+	snprintf(g.access_hours, sizeof(g.access_hours), "%s", hours ? hours : "");
+	if (sk_group_add(st, &g, err, sizeof(err)))
+		printf("# group %s: %s\n", name, err);
+}
+
+static const char *pw_of(const char *user, char *buf, size_t len)
+{
+	snprintf(buf, len, "Pw-%s-1", user);
+	return buf;
+}
+
+static void mkuser(const char *name, const char *group, bool cert)
+{
+	struct sk_user u;
+	char err[256], pw[96];
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	snprintf(u.group, sizeof(u.group), "%s", group);
+	snprintf(u.email, sizeof(u.email), "%s@example.test", name);
+	u.enabled = true;
+	sk_pw_hash(pw_of(name, pw, sizeof(pw)), &fast, u.pw_hash, sizeof(u.pw_hash));
+	sk_totp_new_secret(u.totp_secret, sizeof(u.totp_secret));
+	if (sk_user_add(st, &u, err, sizeof(err)))
+		printf("# user %s: %s\n", name, err);
+	if (cert)
+		mkcert(name);
+}
+
+static void set(const char *key, const char *val)
+{
+	char err[256];
+
+	if (sk_setting_set(st, key, val, err, sizeof(err)))
+		printf("# setting %s: %s\n", key, err);
+}
+
+static struct sk_login *login(const char *certname)
+{
+	struct sk_chain_cfg cfg = {
+		.st = st, .mail = &mail, .certv = certv, .gateway_name = "vpn.test",
+		.cert_bind = SK_BIND_CN,
+	};
+	char src[64];
+	X509 *x = certname ? loadcert(certname) : NULL;
+	struct sk_login *l;
+
+	snprintf(src, sizeof(src), "192.0.2.%d:%d", 1 + srcn % 250, 40000 + srcn);
+	srcn++;
+	l = sk_login_new(&cfg, src, NULL, x, NULL);
+	X509_free(x);
+	return l;
+}
+
+/* one round with up to three name/value pairs (NULL-terminated) */
+static enum sk_step step(struct sk_login *l, const char *group, struct sk_form *f, ...)
+{
+	const char *names[4], *values[4];
+	int n = 0;
+	va_list ap;
+
+	va_start(ap, f);
+	while (n < 3) {
+		const char *k = va_arg(ap, const char *);
+
+		if (!k)
+			break;
+		names[n] = k;
+		values[n++] = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	return sk_login_step(l, clk, group, n, names, values, f);
+}
+
+static bool has_input(const struct sk_form *f, const char *name)
+{
+	for (int i = 0; i < f->n_inputs; i++)
+		if (!strcmp(f->inputs[i].name, name))
+			return true;
+	return false;
+}
+
+static bool is_err(const struct sk_form *f, const char *key)
+{
+	return !strcmp(f->error, sk_msg(key, NULL));
+}
+
+/*
+ * Drives a login of user in group to its end, answering each form right,
+ * except for the factor `skip`: its form is answered with the fields of
+ * other factors only (as a client jumping ahead would).  Returns the last
+ * step; *rounds the number of rounds.
+ */
+static enum sk_step drive(const char *group, const char *user, enum sk_factor skip,
+			  struct sk_form *f, int *rounds)
+{
+	struct sk_login *l = login(skip == SK_FACTOR_CERT ? NULL : user);
+	struct sk_user u;
+	char pw[96], code[7], totp[7], email[SK_EMAIL_MAX + 1];
+	enum sk_step s;
+	int r = 0;
+	bool mail_read = false;
+
+	clk += 31;	/* a fresh TOTP step for every login */
+	if (!l || sk_user_get(st, user, &u))
+		return SK_STEP_FATAL;
+	pw_of(user, pw, sizeof(pw));
+	snprintf(email, sizeof(email), "%s", u.email);
+	sk_totp_generate(u.totp_secret, clk, totp);
+	s = step(l, group, f, NULL);
+	while (s == SK_STEP_FORM && ++r < 60) {
+		bool pwform = has_input(f, "password");
+		bool email_otp = !strcmp(f->auth_id, "otp") &&
+				 !strcmp(f->message, sk_msg("otp-sent", NULL));
+
+		if (!strcmp(f->auth_id, "main") && !pwform) {
+			s = step(l, group, f, "username", user, NULL);
+		} else if (pwform) {
+			if (skip == SK_FACTOR_PASSWORD)
+				s = step(l, group, f, "secondary_password", totp, NULL);
+			else
+				s = step(l, group, f, "username", user, "password", pw, NULL);
+		} else if (email_otp) {
+			/* one mail per login: read it once (a skipping client never does) */
+			if (!mail_read || skip != SK_FACTOR_EMAIL_OTP)
+				read_code(email, code);
+			mail_read = true;
+			if (skip == SK_FACTOR_EMAIL_OTP)
+				s = step(l, group, f, "username", user, "password", pw, NULL);
+			else
+				s = step(l, group, f, "secondary_password", code, NULL);
+		} else if (!strcmp(f->auth_id, "otp")) {
+			if (skip == SK_FACTOR_TOTP)
+				s = step(l, group, f, "username", user, "password", pw, NULL);
+			else
+				s = step(l, group, f, "secondary_password", totp, NULL);
+		} else {
+			break;
+		}
+	}
+	if (s == SK_STEP_SUCCESS) {
+		struct sk_login_result res;
+
+		if (sk_login_result(l, &res) || strcmp(res.user, user) || strcmp(res.group, group))
+			s = SK_STEP_FATAL;	/* success for the wrong user is a failure */
+	}
+	if (rounds)
+		*rounds = r;
+	sk_login_free(l);
+	return s;
+}
+
+/* ---- the factor combinations ---- */
+
+static void combinations(void)
+{
+	static const enum sk_factor all[] = {
+		SK_FACTOR_CERT, SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP, SK_FACTOR_TOTP,
+	};
+	struct sk_form f;
+
+	for (int mask = 1; mask < 16; mask++) {
+		enum sk_factor ord[4];
+		int n = 0;
+
+		for (int i = 0; i < 4; i++)
+			if (mask & (1 << i))
+				ord[n++] = all[i];
+		for (int rev = 0; rev < (n == 2 ? 2 : 1); rev++) {
+			char g[32], u[32], names[64] = "";
+			enum sk_step s;
+			int rounds;
+
+			if (rev) {
+				enum sk_factor x = ord[0];
+
+				ord[0] = ord[1];
+				ord[1] = x;
+			}
+			snprintf(g, sizeof(g), "g%d%s", mask, rev ? "r" : "");
+			snprintf(u, sizeof(u), "u%d%s", mask, rev ? "r" : "");
+			for (int i = 0; i < n; i++) {
+				strcat(names, sk_factor_name(ord[i]));
+				strcat(names, i + 1 < n ? "," : "");
+			}
+			mkgroup(g, ord, n, NULL);
+			mkuser(u, g, true);
+			s = drive(g, u, SK_FACTOR_NONE, &f, &rounds);
+			tap_ok(&t, s == SK_STEP_SUCCESS, "[%s] right answers succeed (%d rounds; %s)",
+			       names, rounds, f.error);
+			for (int i = 0; i < n; i++) {
+				s = drive(g, u, ord[i], &f, &rounds);
+				tap_ok(&t, s == SK_STEP_FATAL, "[%s] without %s: no success (%d rounds; %s)",
+				       names, sk_factor_name(ord[i]), rounds, f.error);
+			}
+		}
+	}
+}
+
+/* ---- lockout ---- */
+
+static void lockout(void)
+{
+	static const enum sk_factor p[] = { SK_FACTOR_PASSWORD };
+	struct sk_login *l;
+	struct sk_form f;
+	struct sk_user u;
+	char pw[96], err[256];
+	enum sk_step s = SK_STEP_FORM;
+	int wrong = 0, logins = 0;
+	bool retry_ok = true, locked_at_10 = false;
+
+	mkgroup("gp", p, 1, NULL);
+	mkuser("lock1", "gp", false);
+	pw_of("lock1", pw, sizeof(pw));
+	/* wrong passwords until the account locks: 3 per login, 10 in all */
+	while (wrong < 12 && logins < 6) {
+		l = login(NULL);
+		logins++;
+		step(l, "gp", &f, NULL);
+		do {
+			s = step(l, "gp", &f, "username", "lock1", "password", "Wrong-pass-1", NULL);
+			wrong++;
+			if (s == SK_STEP_FORM && !is_err(&f, "pw-wrong"))
+				retry_ok = false;
+		} while (s == SK_STEP_FORM);
+		sk_login_free(l);
+		if (is_err(&f, "locked")) {
+			locked_at_10 = wrong == 10;
+			break;
+		}
+	}
+	tap_ok(&t, retry_ok, "lockout: a wrong password is a retryable error");
+	tap_ok(&t, locked_at_10 && !sk_user_get(st, "lock1", &u) && u.locked,
+	       "lockout: the 10th wrong password locks (%d wrong, %d logins)", wrong, logins);
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "lock1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked") && f.n_inputs == 0,
+	       "lockout: the right password is refused with 'locked', fatally");
+	sk_login_free(l);
+
+	sk_user_get(st, "lock1", &u);
+	u.locked = false;
+	u.fail_count = 0;
+	sk_user_update(st, &u, err, sizeof(err));
+	tap_ok(&t, drive("gp", "lock1", SK_FACTOR_NONE, &f, NULL) == SK_STEP_SUCCESS,
+	       "lockout: unlocked by the administrator, the right password works");
+
+	/* max_tries: 3 wrong answers end one login */
+	mkuser("tries1", "gp", false);
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	for (wrong = 0; wrong < 5; wrong++)
+		if (step(l, "gp", &f, "username", "tries1", "password", "x", NULL) != SK_STEP_FORM)
+			break;
+	tap_ok(&t, wrong == 2 && f.n_inputs == 0 && is_err(&f, "pw-wrong"),
+	       "login.max_tries: the third wrong answer ends the login (%d)", wrong);
+	sk_login_free(l);
+
+	/* timed lockout: locked_until in the past unlocks */
+	set("lockout.seconds", "60");
+	set("lockout.threshold", "2");
+	mkuser("lock2", "gp", false);
+	pw_of("lock2", pw, sizeof(pw));
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	step(l, "gp", &f, "username", "lock2", "password", "x", NULL);
+	s = step(l, "gp", &f, "username", "lock2", "password", "y", NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked"), "lockout.threshold=2 locks at 2");
+	sk_login_free(l);
+	clk += 30;
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "lock2", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked"), "lockout.seconds=60: still locked at +30 s");
+	sk_login_free(l);
+	clk += 31;
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "lock2", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "lockout.seconds=60: unlocked at +61 s (%s)", f.error);
+	sk_login_free(l);
+	set("lockout.seconds", "0");
+	set("lockout.threshold", "10");
+
+	/* unknown user: the same answer as a wrong password */
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "nobody-here", "password", "x", NULL);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong"),
+	       "unknown user: the same error as a wrong password");
+	sk_login_free(l);
+}
+
+/* ---- e-mail codes ---- */
+
+static void email_codes(void)
+{
+	static const enum sk_factor pe[] = { SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP };
+	struct sk_login *l;
+	struct sk_form f;
+	char pw[96], c1[7], c2[7], wrongc[12];
+	enum sk_step s;
+
+	mkgroup("gpe", pe, 2, NULL);
+	mkuser("otp1", "gpe", false);
+	pw_of("otp1", pw, sizeof(pw));
+
+	/* wrong, then right */
+	clk += 100;
+	l = login(NULL);
+	step(l, "gpe", &f, NULL);
+	s = step(l, "gpe", &f, "username", "otp1", "password", pw, NULL);
+	read_code("otp1@example.test", c1);
+	tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "otp") && strlen(c1) == 6 &&
+	       has_input(&f, "secondary_password"), "otp: code mailed and asked (%s)", c1);
+	snprintf(wrongc, sizeof(wrongc), "%06u", (unsigned int)(atoi(c1) + 1) % 1000000u);
+	s = step(l, "gpe", &f, "secondary_password", wrongc, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "otp-wrong"), "otp: wrong code is a retryable error");
+	s = step(l, "gpe", &f, "secondary_password", c1, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "otp: right code after a wrong one succeeds");
+	sk_login_free(l);
+
+	/* reuse in a new login */
+	clk += 100;
+	l = login(NULL);
+	step(l, "gpe", &f, NULL);
+	step(l, "gpe", &f, "username", "otp1", "password", pw, NULL);
+	read_code("otp1@example.test", c2);
+	s = step(l, "gpe", &f, "secondary_password", c1, NULL);
+	tap_ok(&t, !strcmp(c1, c2) || (s == SK_STEP_FORM && is_err(&f, "otp-wrong")),
+	       "otp: the previous login's code is refused");
+	s = step(l, "gpe", &f, "secondary_password", c2, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "otp: the new code works");
+	s = step(l, "gpe", &f, "secondary_password", c2, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "otp: a finished login stays finished");
+	sk_login_free(l);
+
+	/* expiry: error, and a new code is sent */
+	clk += 100;
+	l = login(NULL);
+	step(l, "gpe", &f, NULL);
+	step(l, "gpe", &f, "username", "otp1", "password", pw, NULL);
+	read_code("otp1@example.test", c1);
+	clk += 301;
+	s = step(l, "gpe", &f, "secondary_password", c1, NULL);
+	read_code("otp1@example.test", c2);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "otp-expired") && strlen(c2) == 6,
+	       "otp: an expired code is refused and a new one is mailed");
+	s = step(l, "gpe", &f, "secondary_password", c2, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "otp: the re-sent code works");
+	sk_login_free(l);
+
+	/* rate limits */
+	set("otp.max_per_hour", "2");
+	mkuser("otp2", "gpe", false);
+	pw_of("otp2", pw, sizeof(pw));
+	for (int i = 0; i < 3; i++) {
+		clk += 40;
+		l = login(NULL);
+		step(l, "gpe", &f, NULL);
+		s = step(l, "gpe", &f, "username", "otp2", "password", pw, NULL);
+		read_code("otp2@example.test", c1);
+		if (i < 2)
+			tap_ok(&t, s == SK_STEP_FORM && c1[0], "otp.max_per_hour=2: mail %d sent", i + 1);
+		else
+			tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "otp-rate-limited") && !c1[0],
+			       "otp.max_per_hour=2: the third is refused, no mail");
+		sk_login_free(l);
+	}
+	set("otp.max_per_hour", "100");
+	set("otp.resend_min", "30");
+	mkuser("otp3", "gpe", false);
+	pw_of("otp3", pw, sizeof(pw));
+	clk += 40;
+	l = login(NULL);
+	step(l, "gpe", &f, NULL);
+	step(l, "gpe", &f, "username", "otp3", "password", pw, NULL);
+	read_code("otp3@example.test", c1);
+	sk_login_free(l);
+	clk += 5;
+	l = login(NULL);
+	step(l, "gpe", &f, NULL);
+	s = step(l, "gpe", &f, "username", "otp3", "password", pw, NULL);
+	read_code("otp3@example.test", c2);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "otp-rate-limited") && !c2[0],
+	       "otp.resend_min=30: no second mail after 5 s");
+	s = step(l, "gpe", &f, "secondary_password", c1, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && !c2[0], "otp: another login's code does not pass");
+	clk += 30;
+	s = step(l, "gpe", &f, "secondary_password", "", NULL);
+	read_code("otp3@example.test", c2);
+	tap_ok(&t, s == SK_STEP_FORM && strlen(c2) == 6, "otp: after the wait a code is mailed");
+	s = step(l, "gpe", &f, "secondary_password", c2, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "otp: and it works (%s)", f.error);
+	sk_login_free(l);
+	set("otp.resend_min", "0");
+}
+
+/* ---- TOTP replay ---- */
+
+static void totp_replay(void)
+{
+	static const enum sk_factor pt[] = { SK_FACTOR_PASSWORD, SK_FACTOR_TOTP };
+	struct sk_login *l;
+	struct sk_form f;
+	struct sk_user u;
+	char pw[96], code[7];
+	enum sk_step s;
+
+	mkgroup("gpt", pt, 2, NULL);
+	mkuser("totp1", "gpt", false);
+	pw_of("totp1", pw, sizeof(pw));
+	sk_user_get(st, "totp1", &u);
+	clk += 60;
+	sk_totp_generate(u.totp_secret, clk, code);
+	for (int i = 0; i < 2; i++) {
+		l = login(NULL);
+		step(l, "gpt", &f, NULL);
+		step(l, "gpt", &f, "username", "totp1", "password", pw, NULL);
+		s = step(l, "gpt", &f, "secondary_password", code, NULL);
+		if (!i)
+			tap_ok(&t, s == SK_STEP_SUCCESS, "totp: right code succeeds");
+		else
+			tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "totp-replay"),
+			       "totp: the same code again is a replay");
+		sk_login_free(l);
+	}
+}
+
+/* ---- forced password change ---- */
+
+static void pw_change(void)
+{
+	struct sk_login *l;
+	struct sk_form f;
+	struct sk_user u;
+	char pw[96], err[256];
+	enum sk_step s;
+
+	mkuser("chg1", "gp", false);
+	pw_of("chg1", pw, sizeof(pw));
+	sk_user_get(st, "chg1", &u);
+	u.must_change_pw = true;
+	sk_user_update(st, &u, err, sizeof(err));
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "chg1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "new-password") && f.n_inputs == 1 &&
+	       has_input(&f, "new_password"), "pw change: form new-password with one input");
+	s = step(l, "gp", &f, "password", "short", NULL);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-too-short"), "pw change: policy refusal");
+	s = step(l, "gp", &f, "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && f.error[0], "pw change: the old password is refused");
+	/* openconnect posts new_password as <password> */
+	s = step(l, "gp", &f, "password", "Brand-New-9", NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "pw change: accepted as <password> (%s)", f.error);
+	sk_login_free(l);
+	tap_ok(&t, !sk_user_get(st, "chg1", &u) && !u.must_change_pw &&
+	       !sk_pw_verify(u.pw_hash, "Brand-New-9"), "pw change: stored, flag cleared");
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "chg1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong"), "pw change: the old password no longer works");
+	s = step(l, "gp", &f, "username", "chg1", "password", "Brand-New-9", NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "pw change: the new one does");
+	sk_login_free(l);
+}
+
+/* ---- account validity, access hours ---- */
+
+static enum sk_step pw_login(const char *group, const char *user, const char *pw,
+			     int64_t now, struct sk_form *f)
+{
+	struct sk_login *l = login(NULL);
+	int64_t save = clk;
+	enum sk_step s;
+
+	clk = now;
+	step(l, group, f, NULL);
+	s = step(l, group, f, "username", user, "password", pw, NULL);
+	clk = save;
+	sk_login_free(l);
+	return s;
+}
+
+static void account_checks(void)
+{
+	static const enum sk_factor p[] = { SK_FACTOR_PASSWORD };
+	/* 2024-01-03 is a Wednesday; TZ=UTC */
+	const int64_t wed = 1704240000, h = 3600;
+	struct sk_form f;
+	struct sk_user u;
+	char pw[96], err[256];
+
+	mkuser("val1", "gp", false);
+	pw_of("val1", pw, sizeof(pw));
+	sk_user_get(st, "val1", &u);
+	u.valid_until = clk + 10;
+	sk_user_update(st, &u, err, sizeof(err));
+	tap_ok(&t, pw_login("gp", "val1", pw, clk, &f) == SK_STEP_SUCCESS, "validity: inside the window");
+	tap_ok(&t, pw_login("gp", "val1", pw, clk + 11, &f) == SK_STEP_FATAL &&
+	       is_err(&f, "account-expired"), "validity: after valid_until -> account-expired");
+	tap_ok(&t, pw_login("gp", "val1", "Wrong-1", clk + 11, &f) == SK_STEP_FORM &&
+	       is_err(&f, "pw-wrong"), "validity: a wrong password learns nothing about it");
+	u.valid_until = 0;
+	u.valid_from = clk + 100;
+	sk_user_update(st, &u, err, sizeof(err));
+	tap_ok(&t, pw_login("gp", "val1", pw, clk, &f) == SK_STEP_FATAL &&
+	       is_err(&f, "account-not-yet-valid"), "validity: before valid_from");
+	u.valid_from = 0;
+	u.enabled = false;
+	sk_user_update(st, &u, err, sizeof(err));
+	tap_ok(&t, pw_login("gp", "val1", pw, clk, &f) == SK_STEP_FATAL,
+	       "validity: a disabled account is refused (%s)", f.error);
+
+	mkgroup("ghours", p, 1, "09:00-18:00,mon-fri");
+	mkuser("hrs1", "ghours", false);
+	pw_of("hrs1", pw, sizeof(pw));
+	tap_ok(&t, pw_login("ghours", "hrs1", pw, wed + 10 * h, &f) == SK_STEP_SUCCESS,
+	       "hours 09:00-18:00,mon-fri: Wednesday 10:00 ok");
+	tap_ok(&t, pw_login("ghours", "hrs1", pw, wed + 19 * h, &f) == SK_STEP_FATAL &&
+	       is_err(&f, "outside-hours"), "hours: Wednesday 19:00 refused");
+	tap_ok(&t, pw_login("ghours", "hrs1", pw, wed + 3 * 24 * h + 10 * h, &f) == SK_STEP_FATAL,
+	       "hours: Saturday 10:00 refused");
+	mkgroup("gnight", p, 1, "22:00-06:00,fri");
+	mkuser("hrs2", "gnight", false);
+	pw_of("hrs2", pw, sizeof(pw));
+	tap_ok(&t, pw_login("gnight", "hrs2", pw, wed + 2 * 24 * h + 23 * h, &f) == SK_STEP_SUCCESS,
+	       "hours 22:00-06:00,fri: Friday 23:00 ok");
+	tap_ok(&t, pw_login("gnight", "hrs2", pw, wed + 3 * 24 * h + 3 * h, &f) == SK_STEP_SUCCESS,
+	       "hours: Saturday 03:00 ok (the window began Friday)");
+	tap_ok(&t, pw_login("gnight", "hrs2", pw, wed + 5 * 24 * h + 3 * h, &f) == SK_STEP_FATAL,
+	       "hours: Monday 03:00 refused");
+}
+
+/* ---- groups, certificates of other users ---- */
+
+static void groups(void)
+{
+	static const enum sk_factor cp[] = { SK_FACTOR_CERT, SK_FACTOR_PASSWORD };
+	static const enum sk_factor pc[] = { SK_FACTOR_PASSWORD, SK_FACTOR_CERT };
+	struct sk_login *l;
+	struct sk_form f;
+	struct sk_group g;
+	char pw[96], err[256];
+	enum sk_step s;
+	const struct sk_input *sel = NULL;
+
+	sk_group_get(st, "gp", &g);
+	snprintf(g.banner, sizeof(g.banner), "Authorised use only");
+	sk_group_update(st, &g, err, sizeof(err));
+	set("default.group", "gp");
+	l = login(NULL);
+	s = step(l, NULL, &f, NULL);
+	for (int i = 0; i < f.n_inputs; i++)
+		if (!strcmp(f.inputs[i].name, "group_list"))
+			sel = &f.inputs[i];
+	tap_ok(&t, s == SK_STEP_FORM && sel && sel->type == SK_IN_SELECT && sel->n_options > 1 &&
+	       !strcmp(sel->value, "gp") && !strcmp(f.banner, "Authorised use only"),
+	       "group: no group-select -> group_list preselecting default.group, with banner");
+	sk_login_free(l);
+	l = login(NULL);
+	s = step(l, "gp", &f, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && !has_input(&f, "group_list") && has_input(&f, "password"),
+	       "group: with group-select the group's form, no list");
+	sk_login_free(l);
+	l = login(NULL);
+	s = step(l, "no-such-group", &f, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "group-unknown"), "group: unknown group-select refused");
+	sk_login_free(l);
+	pw_of("otp1", pw, sizeof(pw));
+	tap_ok(&t, pw_login("gp", "otp1", pw, clk, &f) == SK_STEP_FATAL && is_err(&f, "group-unknown"),
+	       "group: a user of another group is refused after the right password");
+
+	mkgroup("gcp", cp, 2, NULL);
+	mkgroup("gpc", pc, 2, NULL);
+	mkuser("cu1", "gcp", true);
+	mkuser("cu2", "gcp", true);
+	mkuser("cu3", "gpc", true);
+	l = login("cu1");
+	s = step(l, "gcp", &f, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && f.inputs[0].type == SK_IN_TEXT &&
+	       !strcmp(f.inputs[0].value, "cu1"), "cert: the user name comes from the certificate");
+	pw_of("cu2", pw, sizeof(pw));
+	s = step(l, "gcp", &f, "username", "cu2", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "cert-other-user"),
+	       "cert: typing another user's name refused");
+	sk_login_free(l);
+	l = login("cu1");
+	step(l, "gpc", &f, NULL);
+	pw_of("cu3", pw, sizeof(pw));
+	s = step(l, "gpc", &f, "username", "cu3", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "cert-other-user"),
+	       "cert: password first, then another user's certificate refused");
+	sk_login_free(l);
+	l = login(NULL);
+	s = step(l, "gcp", &f, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "cert-missing"), "cert: none given -> cert-missing");
+	sk_login_free(l);
+}
+
+int main(void)
+{
+	char err[256] = "", path[400];
+
+	tap_begin();
+	setenv("TZ", "UTC", 1);
+	tzset();
+	snprintf(dir, sizeof(dir), "/tmp/chain-test.XXXXXX");
+	if (!mkdtemp(dir)) {
+		tap_ok(&t, false, "mkdtemp");
+		return tap_end(&t);
+	}
+	clk = (int64_t)time(NULL);
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	tap_ok(&t, !sk_store_open(path, &st, err, sizeof(err)), "store opened (%s)", err);
+	sh("cd %s && printf 'extendedKeyUsage=clientAuth\\n' > ext.cnf && "
+	   "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+	   "-out ca.pem -subj /CN=ChainTestCA -days 30 2>/dev/null >&2", dir);
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	tap_ok(&t, !sk_certv_new(path, NULL, NULL, &certv, err, sizeof(err)), "CA loaded (%s)", err);
+	tap_ok(&t, start_smtp(), "aiosmtpd started (%s)", mail_url);
+	if (!st || !certv || !mail.url)
+		goto out;
+	set("otp.resend_min", "0");
+	set("otp.max_per_hour", "100");
+	set("lockout.source_threshold", "0");
+
+	combinations();
+	lockout();
+	email_codes();
+	totp_replay();
+	pw_change();
+	account_checks();
+	groups();
+out:
+	if (smtp_pid > 0) {
+		kill(smtp_pid, SIGTERM);
+		waitpid(smtp_pid, NULL, 0);
+	}
+	sk_certv_free(certv);
+	if (st)
+		sk_store_close(st);
+	sh("rm -rf %s", dir);
+	return tap_end(&t);
+}
