@@ -38,10 +38,7 @@ void skd_conf_defaults(struct skd_conf *c)
 	strcpy(c->server_cert, "/etc/sekisho/server.pem");
 	strcpy(c->server_key, "/etc/sekisho/server.key");
 	c->mtu = 1500;
-	c->dpd = 90;
-	c->keepalive = 300;
 	c->rekey_time = 86400;
-	c->cookie_grace = 300;
 	c->max_preauth = 256;
 	c->rate_per_source = 30;
 }
@@ -197,10 +194,7 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 	STR(smtp_user, false);
 	STR(smtp_password_file, true);
 	INT(mtu, 1280, 9000);
-	INT(dpd, 0, 3600);
-	INT(keepalive, 0, 86400);
 	INT(rekey_time, 0, 7 * 86400);
-	INT(cookie_grace, 0, 86400);
 	INT(max_preauth, 1, 65536);
 	INT(rate_per_source, 1, 100000);
 #undef STR

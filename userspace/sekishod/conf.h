@@ -39,12 +39,10 @@ struct skd_conf {
 	char smtp_from[SKD_STR_MAX];
 	char smtp_user[SKD_STR_MAX];
 	char smtp_password_file[SKD_PATH_MAX];
-	/* tunnel tuning (sekisho additions, see the admin guide) */
+	/* tunnel tuning (sekisho additions, see the admin guide; DPD, keepalive
+	 * and the reconnect grace are store settings session.*) */
 	int mtu;			/* link MTU of the outer network, default 1500 */
-	int dpd;			/* X-CSTP-DPD / X-DTLS-DPD seconds, default 90 */
-	int keepalive;			/* X-CSTP-Keepalive / X-DTLS-Keepalive, default 300 */
 	int rekey_time;			/* X-CSTP-Rekey-Time (new-tunnel), 0 = none, default 86400 */
-	int cookie_grace;		/* seconds a detached session stays resumable, default 300 */
 	int max_preauth;		/* concurrent workers without a tunnel, default 256 */
 	int rate_per_source;		/* TCP connections per source per 10 s, default 30 */
 	bool foreground;		/* -f */

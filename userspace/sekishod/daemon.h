@@ -24,6 +24,7 @@
 #include "skauth.h"
 #include "skchain.h"
 #include "skstore.h"
+#include "worker.h"
 
 #define SKD_MAX_WORKERS		4096
 #define SKD_MAX_SESSIONS	4096
@@ -57,8 +58,10 @@ struct skd_worker {
 	char remote[SKD_REMOTE_MAX];	/* "addr:port" */
 	bool tunnel;			/* got a 200 CONNECT: no longer pre-auth */
 	bool ended;			/* sent CSTP_END */
+	bool gone;			/* skd_worker_gone ran */
 	struct skd_session *s;		/* the session of its tunnel */
 	int64_t started;
+	int64_t kill_at;		/* SIGKILL if still alive then (after a KILL message) */
 };
 
 struct skd_session {
@@ -108,8 +111,6 @@ struct skd_rate {
 	int count;
 };
 
-struct sk_worker_cfg;
-
 struct skd {
 	struct skd_conf conf;
 	const char *conf_path;
@@ -141,7 +142,7 @@ struct skd {
 	int n_kpolicy;
 	int64_t last_stats;
 	bool stop;
-	const struct sk_worker_cfg *worker_cfg;	/* built by the lead's wiring, see main.c */
+	struct sk_worker_cfg wcfg;	/* what every forked worker gets (TLS context) */
 	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */
 };
 

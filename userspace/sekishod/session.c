@@ -672,8 +672,8 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	cp.plen6 = s->plen6;
 	cp.base_mtu = base_mtu;
 	cp.mtu = mtu;
-	cp.dpd = d->conf.dpd;
-	cp.keepalive = d->conf.keepalive;
+	cp.dpd = sk_setting_int(d->st, "session.dpd", 30);
+	cp.keepalive = sk_setting_int(d->st, "session.keepalive", 20);
 	cp.rekey = d->conf.rekey_time;
 	cp.session_left = s->expires ? s->expires - now : 0;
 	cp.dtls = m->psk_negotiate && d->n_udp > 0;
@@ -756,6 +756,9 @@ void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cs
 
 void skd_worker_gone(struct skd *d, struct skd_worker *w)
 {
+	if (w->gone)
+		return;
+	w->gone = true;
 	if (!w->tunnel)
 		d->n_preauth--;
 	if (w->s) {
@@ -873,7 +876,7 @@ static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
 void skd_timers(struct skd *d, int64_t now)
 {
 	bool stats = now - d->last_stats >= SKD_STATS_EVERY;
-	int grace = d->conf.cookie_grace;
+	int grace = sk_setting_int(d->st, "session.grace", 300);
 
 	for (int i = 0; i < SKD_MAX_LOGINS; i++)
 		if (d->logins[i].used && now - d->logins[i].last > SKD_LOGIN_IDLE)

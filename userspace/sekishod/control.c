@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket (skadmin.h): sekictl's store commands run inside the
+ * daemon, which then applies what they changed to the live state at once:
+ * kernel policies, sessions of users who may no longer connect, sessions an
+ * administrator killed, and the CRL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+int skd_control_open(struct skd *d, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(d->conf.control)], *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", d->conf.control);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		/* 0755: the socket's own mode and group decide who connects */
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "control directory %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (strlen(d->conf.control) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control: path too long");
+		return -1;
+	}
+	strcpy(sun.sun_path, d->conf.control);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
+		return -1;
+	}
+	unlink(d->conf.control);	/* a stale socket of a previous run */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chmod(d->conf.control, 0660) ||
+	    (geteuid() == 0 && chown(d->conf.control, 0, d->admin_gid)) ||
+	    listen(fd, 16)) {
+		snprintf(err, errlen, "control socket %s: %s", d->conf.control, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	d->control_fd = fd;
+	return 0;
+}
+
+struct pol_arg {
+	struct skd *d;
+	uint32_t ids[SKD_MAX_POLICIES];
+	int n, failed;
+};
+
+static int program_one(const struct sk_policy *p, void *arg)
+{
+	struct pol_arg *a = arg;
+	struct sk_rule *rules;
+	struct skd_krule *kr;
+	int n = 0, cap, ret;
+
+	if (p->id <= 0 || p->id > UINT32_MAX || a->n >= SKD_MAX_POLICIES) {
+		a->failed++;
+		return 0;
+	}
+	cap = p->n_rules > 0 ? p->n_rules : 1;
+	rules = calloc((size_t)cap, sizeof(*rules));
+	kr = calloc((size_t)cap, sizeof(*kr));
+	n = cap;
+	if (!rules || !kr || sk_policy_rules(a->d->st, p->name, rules, &n) || n > cap) {
+		/* a policy we cannot read must not stay permissive: empty = deny all */
+		n = 0;
+		a->failed++;
+	}
+	for (int i = 0; i < n; i++) {
+		kr[i].allow = rules[i].allow;
+		kr[i].family = rules[i].family;
+		memcpy(kr[i].addr, rules[i].addr, 16);
+		kr[i].prefixlen = rules[i].prefixlen;
+		kr[i].proto = rules[i].proto;
+		kr[i].port_min = rules[i].port_min;
+		kr[i].port_max = rules[i].port_max;
+	}
+	ret = skd_kernel_policy_put(&a->d->k, (uint32_t)p->id, kr, (size_t)n);
+	if (ret) {
+		syslog(LOG_ERR, "policy %s (id %lld): kernel refused: %s", p->name,
+		       (long long)p->id, strerror(-ret));
+		a->failed++;
+	}
+	a->ids[a->n++] = (uint32_t)p->id;
+	free(rules);
+	free(kr);
+	return 0;
+}
+
+int skd_program_policies(struct skd *d)
+{
+	struct pol_arg *a = calloc(1, sizeof(*a));
+	int failed;
+
+	if (!a)
+		return -ENOMEM;
+	a->d = d;
+	sk_policy_list(d->st, program_one, a);
+	/* policies deleted from the store go from the kernel too (refused
+	 * while a peer still uses one; the sessions' re-check detaches them) */
+	for (int i = 0; i < d->n_kpolicy; i++) {
+		bool keep = false;
+
+		for (int j = 0; j < a->n; j++)
+			keep |= a->ids[j] == d->kpolicy[i];
+		if (!keep)
+			skd_kernel_policy_del(&d->k, d->kpolicy[i]);
+	}
+	memcpy(d->kpolicy, a->ids, sizeof(uint32_t) * (size_t)a->n);
+	d->n_kpolicy = a->n;
+	failed = a->failed;
+	free(a);
+	return failed ? -EIO : 0;
+}
+
+/* why a user may no longer hold a session, or NULL */
+static const char *user_refused(struct skd *d, const char *name, int64_t now)
+{
+	struct sk_user u;
+
+	if (sk_user_get(d->st, name, &u))
+		return "user-deleted";
+	if (!u.enabled)
+		return "user-disabled";
+	if (u.locked && (!u.locked_until || u.locked_until > now))
+		return "user-locked";
+	if (u.valid_until && now > u.valid_until)
+		return "account-expired";
+	if (u.valid_from && now < u.valid_from)
+		return "account-not-yet-valid";
+	return NULL;
+}
+
+static void recheck_sessions(struct skd *d)
+{
+	int64_t now = skd_now();
+
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		struct skd_session *s = &d->sessions[i];
+		const char *why;
+		uint32_t pol;
+
+		if (!s->used)
+			continue;
+		why = user_refused(d, s->user, now);
+		if (why) {
+			skd_session_end(d, s, why);
+			continue;
+		}
+		/* group or device policy assignment may have changed */
+		pol = skd_policy_for(d, s->group, s->device);
+		if (pol != s->policy) {
+			s->policy = pol;
+			if (s->peer_live)
+				skd_kernel_peer_policy(&d->k, (uint32_t)s->id, pol);
+		}
+	}
+}
+
+void skd_apply_effects(struct skd *d, const struct sk_admin_effects *fx)
+{
+	if (fx->policies_changed && d->have_kernel && skd_program_policies(d))
+		syslog(LOG_ERR, "re-programming policies: some failed");
+	if (fx->users_changed || fx->policies_changed)
+		recheck_sessions(d);
+	for (int i = 0; i < fx->n_kill && i < SKA_KILL_MAX; i++) {
+		struct skd_session *s = skd_session_by_id(d, fx->kill[i]);
+
+		if (s)
+			skd_session_end(d, s, "killed-by-admin");
+	}
+	if (fx->crl_changed && d->certv) {
+		char path[SKD_PATH_MAX + 16], dir[SKD_PATH_MAX] = "", err[256];
+
+		/* the built-in CA's CRL, unless the bootstrap file names one */
+		if (d->conf.crl[0])
+			snprintf(path, sizeof(path), "%s", d->conf.crl);
+		else if (!sk_setting_get(d->st, "ca.dir", dir, sizeof(dir)) && dir[0])
+			snprintf(path, sizeof(path), "%s/crl.pem", dir);
+		else
+			path[0] = '\0';
+		if (path[0] && sk_certv_reload_crl(d->certv, path, err, sizeof(err)))
+			syslog(LOG_ERR, "CRL reload %s: %s", path, err);
+	}
+}
+
+void skd_control_accept(struct skd *d)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	struct sk_admin_effects fx;
+	int fd;
+
+	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* one command runs to completion; a stalled client is cut off after
+	 * 5 s without data instead of holding the gateway */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&fx, 0, sizeof(fx));
+	sk_admin_serve(d->st, fd, d->admin_gid, &fx);
+	close(fd);
+	skd_apply_effects(d, &fx);
+}

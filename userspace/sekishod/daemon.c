@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sekishod startup: everything that needs root happens here, in this
+ * order, and then the process keeps only CAP_NET_ADMIN (peers, keys and
+ * policies over genetlink) and CAP_NET_BIND_SERVICE (the per-client UDP
+ * sockets bind the DTLS port again, usually 443, after the drop):
+ *   store (and its directory handed to the service user), previous sessions
+ *   dropped, client-certificate verifier, mail, the sekisho device, TCP and
+ *   UDP listeners, control socket, kernel policies, gateway addresses (which
+ *   route each pool to the device), the TLS context for the workers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "daemon.h"
+#include "worker.h"
+
+int64_t skd_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void skd_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* stderr goes to the journal under systemd (-f); syslog otherwise */
+	va_start(ap, fmt);
+	vsyslog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void skd_audit(struct skd *d, const char *type, const char *user, const char *device,
+	       const char *source, const char *result, const char *detail)
+{
+	struct sk_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.time = skd_now();
+	snprintf(a.type, sizeof(a.type), "%s", type);
+	snprintf(a.actor, sizeof(a.actor), "%s", user && user[0] ? user : "-");
+	snprintf(a.user, sizeof(a.user), "%s", user ? user : "");
+	snprintf(a.device, sizeof(a.device), "%s", device ? device : "");
+	snprintf(a.source, sizeof(a.source), "%s", source ? source : "");
+	snprintf(a.result, sizeof(a.result), "%s", result ? result : "");
+	snprintf(a.detail, sizeof(a.detail), "%s", detail && detail[0] ? detail : "{}");
+	if (sk_audit_add(d->st, &a))
+		syslog(LOG_WARNING, "audit record %s for %s could not be stored", type,
+		       user ? user : "-");
+}
+
+int skd_init(struct skd *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->control_fd = d->sig_fd = d->ep = -1;
+	for (int i = 0; i < SKD_LISTEN_MAX; i++)
+		d->tcp_fd[i] = d->udp_fd[i] = -1;
+	d->workers = calloc(SKD_MAX_WORKERS, sizeof(*d->workers));
+	d->sessions = calloc(SKD_MAX_SESSIONS, sizeof(*d->sessions));
+	d->logins = calloc(SKD_MAX_LOGINS, sizeof(*d->logins));
+	d->rate = calloc(SKD_RATE_SLOTS, sizeof(*d->rate));
+	d->rxbuf = malloc(SK_IPC_MAX);
+	if (!d->workers || !d->sessions || !d->logins || !d->rate || !d->rxbuf)
+		return -ENOMEM;
+	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
+		d->workers[i].fd = -1;
+		d->workers[i].ev.kind = SKD_EV_WORKER;
+		d->workers[i].ev.idx = i;
+	}
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+		d->sessions[i].udp_fd = -1;
+	skd_conf_defaults(&d->conf);
+	return 0;
+}
+
+static int read_secret(const char *path, char *out, size_t len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "smtp_password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "smtp_password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/* the state directory and the database files belong to the service user,
+ * so that SQLite can still create its -wal/-shm files after the drop */
+static void store_owner(const char *path, uid_t uid, gid_t gid)
+{
+	char dir[SKD_PATH_MAX], f[SKD_PATH_MAX + 8];
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (chown(dirname(dir), uid, gid) && errno != ENOENT)
+		syslog(LOG_WARNING, "chown %s: %m", dir);
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(f, sizeof(f), "%s%s", path, sfx[i]);
+		if (chown(f, uid, gid) && errno != ENOENT)
+			syslog(LOG_WARNING, "chown %s: %m", f);
+	}
+}
+
+static int mkdir_parent(const char *path, mode_t mode)
+{
+	char dir[SKD_PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	dirname(dir);
+	if (mkdir(dir, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct sess_ids {
+	int64_t ids[1024];
+	int n;
+	bool more;
+};
+
+static int collect_session(const struct sk_session *s, void *arg)
+{
+	struct sess_ids *c = arg;
+
+	if (c->n >= (int)(sizeof(c->ids) / sizeof(c->ids[0]))) {
+		c->more = true;
+		return 1;
+	}
+	c->ids[c->n++] = s->id;
+	return 0;
+}
+
+/* Sessions of a previous run cannot be resumed: their kernel peers went
+ * with the old process's sockets.  Their rows go too. */
+static void drop_old_sessions(struct skd *d)
+{
+	struct sess_ids *c = calloc(1, sizeof(*c));
+	int total = 0;
+
+	if (!c)
+		return;
+	do {
+		c->n = 0;
+		c->more = false;
+		sk_session_list(d->st, collect_session, c);
+		for (int i = 0; i < c->n; i++)
+			sk_session_del(d->st, c->ids[i]);
+		total += c->n;
+	} while (c->more && c->n);
+	if (total) {
+		char detail[64];
+
+		snprintf(detail, sizeof(detail), "{\"sessions\":%d}", total);
+		skd_audit(d, "daemon", "", "", "", "sessions-dropped", detail);
+	}
+	free(c);
+}
+
+static int listen_tcp(struct skd *d, char *err, size_t errlen)
+{
+	for (int i = 0; i < d->conf.n_listen; i++) {
+		const struct sockaddr_storage *ss = &d->conf.listen[i];
+		char text[128];
+		int one = 1, fd;
+
+		skd_conf_addr_text(ss, text, sizeof(text));
+		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "listen %s: %s", text, strerror(errno));
+			return -1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ss->ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (const struct sockaddr *)ss, d->conf.listen_len[i]) ||
+		    listen(fd, 1024)) {
+			snprintf(err, errlen, "listen %s: %s", text, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		d->tcp_fd[d->n_tcp++] = fd;
+	}
+	return 0;
+}
+
+/* One UDP socket on the DTLS port per listen address.  SO_REUSEADDR only:
+ * the per-client sockets bound to the same port later are created by the
+ * service user, and SO_REUSEPORT groups require the same owner; connected
+ * UDP sockets win the kernel's lookup over this unconnected one anyway. */
+static int listen_udp(struct skd *d, char *err, size_t errlen)
+{
+	for (int i = 0; i < d->conf.n_listen; i++) {
+		struct sockaddr_storage ss = d->conf.listen[i];
+		socklen_t sl = d->conf.listen_len[i];
+		char text[128];
+		int one = 1, fd;
+
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(d->conf.dtls_port);
+		else
+			((struct sockaddr_in *)&ss)->sin_port = htons(d->conf.dtls_port);
+		skd_conf_addr_text(&ss, text, sizeof(text));
+		fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "DTLS socket %s: %s", text, strerror(errno));
+			return -1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&ss, sl)) {
+			snprintf(err, errlen, "DTLS socket %s: %s", text, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		d->udp_addr[d->n_udp] = ss;
+		d->udp_len[d->n_udp] = sl;
+		d->udp_fd[d->n_udp++] = fd;
+	}
+	return 0;
+}
+
+struct gw_arg {
+	struct skd *d;
+	int n, failed;
+};
+
+static int add_gateway(const struct sk_group *g, void *arg)
+{
+	struct gw_arg *a = arg;
+	const char *pools[2] = { g->pool4, g->pool6 };
+
+	for (int i = 0; i < 2; i++) {
+		struct skd_pool p;
+		uint8_t gw[16];
+		int ret;
+
+		if (!pools[i][0] || skd_pool_parse(pools[i], &p))
+			continue;
+		skd_pool_gateway(&p, gw);
+		ret = skd_kernel_addr_add(&a->d->k, p.family, gw, p.plen);
+		if (ret) {
+			syslog(LOG_ERR, "group %s: gateway address of pool %s: %s", g->name,
+			       pools[i], strerror(-ret));
+			a->failed++;
+		} else {
+			a->n++;
+		}
+	}
+	return 0;
+}
+
+/* The client certificate is requested, never verified here: the chain
+ * verifies it in the main process (sk_certv_check) with the CRL and OCSP,
+ * and a missing or bad certificate must reach it to get its own message. */
+static int accept_any_cert(int ok, X509_STORE_CTX *ctx)
+{
+	(void)ok;
+	(void)ctx;
+	return 1;
+}
+
+static SSL_CTX *tls_ctx_new(const struct skd_conf *c, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	unsigned long e;
+
+	if (!ctx)
+		goto fail;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+			    SSL_OP_NO_COMPRESSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->server_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, c->server_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	if (c->client_ca[0]) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->client_ca);
+
+		if (!names)
+			goto fail;
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_cert);
+	}
+	return ctx;
+fail:
+	e = ERR_get_error();
+	snprintf(err, errlen, "TLS context (server_cert %s, server_key %s%s%s): %s",
+		 c->server_cert, c->server_key, c->client_ca[0] ? ", client_ca " : "",
+		 c->client_ca, e ? ERR_reason_error_string(e) : "out of memory");
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static int drop_privileges(struct skd *d, char *err, size_t errlen)
+{
+	int ret;
+
+	if (geteuid() != 0) {
+		syslog(LOG_WARNING, "not started as root: keeping uid %u as it is", geteuid());
+		return 0;
+	}
+	capng_clear(CAPNG_SELECT_BOTH);
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN,
+		      CAP_NET_BIND_SERVICE, -1);
+	ret = capng_change_id((int)d->uid, (int)d->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (ret) {
+		snprintf(err, errlen, "dropping to user %s: capng_change_id failed (%d)",
+			 d->conf.user, ret);
+		return -1;
+	}
+	return 0;
+}
+
+static void chain_setup(struct skd *d)
+{
+	char v[256] = "";
+	int bind;
+
+	if (sk_setting_get(d->st, "gateway.name", d->gateway_name, sizeof(d->gateway_name)) ||
+	    !d->gateway_name[0])
+		gethostname(d->gateway_name, sizeof(d->gateway_name) - 1);
+	d->chain.st = d->st;
+	d->chain.mail = d->have_mail ? &d->mail : NULL;
+	d->chain.certv = d->certv;
+	d->chain.gateway_name = d->gateway_name;
+	d->chain.cert_bind = SK_BIND_CN;
+	if (!sk_setting_get(d->st, "cert.bind", v, sizeof(v))) {
+		/* the store spells the SAN e-mail binding "email" */
+		bind = sk_cert_bind_from_name(!strcmp(v, "email") ? "san-email" : v);
+		if (bind >= 0)
+			d->chain.cert_bind = (enum sk_cert_bind)bind;
+	}
+}
+
+int skd_startup(struct skd *d, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+	sigset_t set;
+	struct gw_arg gwa = { d, 0, 0 };
+	int ret;
+
+	openlog("sekishod", LOG_PID | (d->conf.foreground ? LOG_PERROR : 0), LOG_DAEMON);
+	pw = getpwnam(d->conf.user);
+	if (!pw) {
+		snprintf(err, errlen, "user %s does not exist (create it: useradd --system %s)",
+			 d->conf.user, d->conf.user);
+		return -1;
+	}
+	d->uid = pw->pw_uid;
+	d->gid = pw->pw_gid;
+	gr = getgrnam(d->conf.admin_group);
+	if (!gr) {
+		snprintf(err, errlen, "group %s does not exist (create it: groupadd --system %s)",
+			 d->conf.admin_group, d->conf.admin_group);
+		return -1;
+	}
+	d->admin_gid = gr->gr_gid;
+
+	if (d->conf.smtp_password_file[0] &&
+	    read_secret(d->conf.smtp_password_file, d->smtp_password, sizeof(d->smtp_password),
+			err, errlen))
+		return -1;
+
+	if ((ret = mkdir_parent(d->conf.store, 0750))) {
+		snprintf(err, errlen, "store directory of %s: %s", d->conf.store, strerror(-ret));
+		return -1;
+	}
+	if (sk_store_open(d->conf.store, &d->st, err, errlen))
+		return -1;
+	if (geteuid() == 0)
+		store_owner(d->conf.store, d->uid, d->gid);
+	drop_old_sessions(d);
+
+	if (d->conf.client_ca[0] &&
+	    sk_certv_new(d->conf.client_ca, d->conf.crl[0] ? d->conf.crl : NULL,
+			 strcmp(d->conf.ocsp, "none") ? d->conf.ocsp : NULL, &d->certv, err, errlen))
+		return -1;
+	if (d->conf.smtp_url[0]) {
+		d->mail.url = d->conf.smtp_url;
+		d->mail.from = d->conf.smtp_from;
+		d->mail.user = d->conf.smtp_user[0] ? d->conf.smtp_user : NULL;
+		d->mail.password = d->smtp_password[0] ? d->smtp_password : NULL;
+		d->mail.starttls = !strncmp(d->conf.smtp_url, "smtp://", 7) && d->mail.user;
+		d->have_mail = true;
+	}
+	chain_setup(d);
+
+	d->wcfg.tls_ctx = tls_ctx_new(&d->conf, err, errlen);
+	if (!d->wcfg.tls_ctx)
+		return -1;
+
+	if (skd_kernel_open(&d->k, d->conf.device, d->conf.mtu, err, errlen))
+		return -1;
+	d->have_kernel = true;
+	if (listen_tcp(d, err, errlen) || listen_udp(d, err, errlen))
+		return -1;
+	if (skd_control_open(d, err, errlen))
+		return -1;
+	if (skd_program_policies(d))
+		syslog(LOG_ERR, "some policies could not be programmed into the kernel; their sessions deny everything");
+	sk_group_list(d->st, add_gateway, &gwa);
+	skd_log("device %s: %d gateway addresses%s", d->conf.device, gwa.n,
+		gwa.failed ? " (some failed, see above)" : "");
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		return -1;
+	}
+	if (!d->conf.foreground && daemon(0, 0)) {
+		snprintf(err, errlen, "daemon: %s", strerror(errno));
+		return -1;
+	}
+	if (drop_privileges(d, err, errlen))
+		return -1;
+	skd_audit(d, "daemon", "", "", "", "started", "{}");
+	return 0;
+}
+
+void skd_shutdown(struct skd *d)
+{
+	if (d->sessions && d->st)
+		for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+			if (d->sessions[i].used)
+				skd_session_end(d, &d->sessions[i], "daemon-stop");
+	if (d->logins)
+		for (int i = 0; i < SKD_MAX_LOGINS; i++)
+			if (d->logins[i].used && d->logins[i].l)
+				sk_login_free(d->logins[i].l);
+	for (int i = 0; i < d->n_tcp; i++)
+		close(d->tcp_fd[i]);
+	for (int i = 0; i < d->n_udp; i++)
+		close(d->udp_fd[i]);
+	if (d->control_fd >= 0) {
+		close(d->control_fd);
+		unlink(d->conf.control);
+	}
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->ep >= 0)
+		close(d->ep);
+	if (d->have_kernel)
+		skd_kernel_close(&d->k);
+	if (d->certv)
+		sk_certv_free(d->certv);
+	SSL_CTX_free(d->wcfg.tls_ctx);
+	if (d->st) {
+		skd_audit(d, "daemon", "", "", "", "stopped", "{}");
+		sk_store_close(d->st);
+	}
+	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
+	free(d->workers);
+	free(d->sessions);
+	free(d->logins);
+	free(d->rate);
+	free(d->rxbuf);
+	closelog();
+}

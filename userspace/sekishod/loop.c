@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sekishod's event loop: one epoll set over the TCP listeners, the DTLS
+ * listeners, the control socket, the signalfd, the kernel events socket, the
+ * workers' socketpairs and the sessions' connected UDP sockets.  A tick per
+ * second runs the timers.  Workers are forked here, one per connection;
+ * every message they send is checked for its type and exact length before
+ * anything reads it, and a worker that breaks the protocol is killed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+
+#include "daemon.h"
+
+int skd_poll_add(struct skd *d, int fd, struct skd_ev *ev)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
+
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
+}
+
+void skd_poll_del(struct skd *d, int fd)
+{
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void skd_ipc_header(void *msg, enum sk_ipc_type type, size_t len)
+{
+	struct sk_ipc_hdr *h = msg;
+
+	h->magic = SK_IPC_MAGIC;
+	h->type = (uint16_t)type;
+	h->reserved = 0;
+	h->len = (uint32_t)len;
+}
+
+int skd_ipc_send(struct skd_worker *w, const void *msg, size_t len, int fd)
+{
+	struct iovec iov = { (void *)msg, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (w->fd < 0 || len > SK_IPC_MAX)
+		return -EPIPE;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	/* never block the whole gateway on one worker: its socket buffer is
+	 * sized for the largest message, a full one means it stopped reading */
+	do
+		n = sendmsg(w->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+static void worker_close(struct skd *d, struct skd_worker *w)
+{
+	if (w->fd >= 0) {
+		skd_poll_del(d, w->fd);
+		close(w->fd);
+		w->fd = -1;
+	}
+}
+
+void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text)
+{
+	if (w->s) {
+		struct skd_session *s = w->s;
+
+		w->s = NULL;
+		if (s->w == w) {
+			s->w = NULL;
+			s->detached_at = skd_now();
+		}
+	}
+	if (text && w->fd >= 0) {
+		struct sk_ipc_kill k;
+
+		memset(&k, 0, sizeof(k));
+		skd_ipc_header(&k, SK_IPC_KILL, sizeof(k));
+		snprintf(k.text, sizeof(k.text), "%s", text);
+		if (!skd_ipc_send(w, &k, sizeof(k), -1)) {
+			/* it sends the client TERMINATE and exits; if not, SIGKILL */
+			w->kill_at = skd_now() + 5;
+			return;
+		}
+	}
+	if (w->pid > 0)
+		kill(w->pid, SIGKILL);
+	worker_close(d, w);
+}
+
+void skd_worker_fault(struct skd *d, struct skd_worker *w, const char *why)
+{
+	char detail[256];
+
+	snprintf(detail, sizeof(detail), "{\"pid\":%d,\"why\":\"%s\"}", (int)w->pid, why);
+	skd_audit(d, "worker-protocol", w->s ? w->s->user : "", "", w->remote, "killed", detail);
+	syslog(LOG_WARNING, "worker %d (%s) broke the protocol (%s): killed", (int)w->pid,
+	       w->remote, why);
+	skd_worker_kill(d, w, NULL);
+}
+
+/* per-source connection rate: true if this connection is over the limit */
+static bool rate_exceeded(struct skd *d, const struct sockaddr_storage *ss, int64_t now)
+{
+	uint8_t a[16] = { 0 };
+	struct skd_rate *slot = NULL, *oldest = NULL;
+	int fam = ss->ss_family;
+
+	if (fam == AF_INET)
+		memcpy(a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	for (int i = 0; i < SKD_RATE_SLOTS; i++) {
+		struct skd_rate *r = &d->rate[i];
+
+		if (r->family == fam && !memcmp(r->addr, a, 16)) {
+			slot = r;
+			break;
+		}
+		if (!oldest || r->window < oldest->window)
+			oldest = r;
+	}
+	if (!slot) {
+		slot = oldest;
+		memset(slot, 0, sizeof(*slot));
+		slot->family = fam;
+		memcpy(slot->addr, a, 16);
+	}
+	if (now - slot->window >= SKD_RATE_WINDOW) {
+		slot->window = now;
+		slot->count = 0;
+	}
+	return ++slot->count > d->conf.rate_per_source;
+}
+
+/* The child keeps the client socket and its end of the socketpair, nothing
+ * else: no listener, no store, no netlink socket, no capability. */
+static void child(struct skd *d, int client, int ipc)
+{
+	int lo = client < ipc ? client : ipc, hi = client < ipc ? ipc : client;
+	sigset_t all;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* the memory image is the main process's: wipe what a compromised
+	 * worker could otherwise read back */
+	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+		sk_wipe(&d->sessions[i], sizeof(d->sessions[i]));
+	for (int i = 0; i < SKD_MAX_LOGINS; i++)
+		sk_wipe(d->logins[i].context, sizeof(d->logins[i].context));
+	if (lo > 3)
+		close_range(3, (unsigned int)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
+	close_range((unsigned int)hi + 1, ~0u, 0);
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH))
+		_exit(1);
+	_exit(sk_worker_run(&d->wcfg, ipc, client));
+}
+
+static void on_accept(struct skd *d, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct skd_worker *w = NULL;
+	int64_t now = skd_now();
+	int fd, sv[2], sz = 4 * SK_IPC_MAX;
+	pid_t pid;
+
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (d->n_preauth >= d->conf.max_preauth || rate_exceeded(d, &ss, now)) {
+		close(fd);	/* a flood meets a closed door, not a fork */
+		return;
+	}
+	for (int i = 0; i < SKD_MAX_WORKERS; i++)
+		if (!d->workers[i].used) {
+			w = &d->workers[i];
+			break;
+		}
+	if (!w || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		close(fd);
+		return;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	pid = fork();
+	if (pid < 0) {
+		syslog(LOG_ERR, "fork: %m");
+		close(fd);
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child(d, fd, sv[1]);
+	}
+	close(sv[1]);
+	close(fd);
+	memset(w, 0, sizeof(*w));
+	w->ev.kind = SKD_EV_WORKER;
+	w->ev.idx = (int)(w - d->workers);
+	w->used = true;
+	w->pid = pid;
+	w->fd = sv[0];
+	w->peer = ss;
+	w->started = now;
+	skd_conf_addr_text(&ss, w->remote, sizeof(w->remote));
+	d->n_preauth++;
+	if (skd_poll_add(d, w->fd, &w->ev))
+		skd_worker_kill(d, w, NULL);
+}
+
+static void reap(struct skd *d)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < SKD_MAX_WORKERS; i++) {
+			struct skd_worker *w = &d->workers[i];
+
+			if (!w->used || w->pid != pid)
+				continue;
+			/* a worker that dies only ends its connection */
+			skd_worker_gone(d, w);
+			worker_close(d, w);
+			memset(w, 0, sizeof(*w));
+			w->fd = -1;
+			break;
+		}
+	}
+}
+
+static void on_signal(struct skd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(d);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			d->stop = true;
+			break;
+		case SIGHUP:
+			if (d->certv && d->conf.crl[0]) {
+				char err[256];
+
+				if (sk_certv_reload_crl(d->certv, d->conf.crl, err, sizeof(err)))
+					syslog(LOG_ERR, "SIGHUP: CRL reload: %s", err);
+				else
+					skd_log("SIGHUP: CRL %s reloaded", d->conf.crl);
+			}
+			break;
+		}
+	}
+}
+
+static bool want_fd(uint16_t type)
+{
+	return type == SK_IPC_DTLS_KEYS;
+}
+
+static size_t exact_len(uint16_t type)
+{
+	switch (type) {
+	case SK_IPC_HELLO: return sizeof(struct sk_ipc_hello);
+	case SK_IPC_CONNECT: return sizeof(struct sk_ipc_connect);
+	case SK_IPC_DTLS_KEYS: return sizeof(struct sk_ipc_dtls_keys);
+	case SK_IPC_DTLS_FAIL: return sizeof(struct sk_ipc_dtls_fail);
+	case SK_IPC_CSTP_END: return sizeof(struct sk_ipc_cstp_end);
+	case SK_IPC_PROFILE: return sizeof(struct sk_ipc_profile);
+	case SK_IPC_AUTH: return 0;	/* variable, checked by skd_on_auth */
+	default: return (size_t)-1;	/* main -> worker types, or unknown */
+	}
+}
+
+static void on_worker(struct skd *d, struct skd_worker *w)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { d->rxbuf, SK_IPC_MAX };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	const struct sk_ipc_hdr *h = (const void *)d->rxbuf;
+	int fds[4], nfd = 0;
+	size_t want;
+	ssize_t n;
+
+	n = recvmsg(w->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* the worker closed its end; SIGCHLD does the bookkeeping */
+		skd_worker_gone(d, w);
+		worker_close(d, w);
+		return;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nfd < 4; i++)
+				memcpy(&fds[nfd++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(*h) ||
+	    h->magic != SK_IPC_MAGIC || h->len != (uint32_t)n ||
+	    (want = exact_len(h->type)) == (size_t)-1 || (want && (size_t)n != want) ||
+	    (want_fd(h->type) ? nfd != 1 : nfd != 0)) {
+		for (int i = 0; i < nfd; i++)
+			close(fds[i]);
+		skd_worker_fault(d, w, "malformed message");
+		return;
+	}
+	switch (h->type) {
+	case SK_IPC_HELLO:
+		break;		/* the accept address is the one we trust */
+	case SK_IPC_AUTH:
+		skd_on_auth(d, w, d->rxbuf, (size_t)n);
+		break;
+	case SK_IPC_CONNECT:
+		skd_on_connect(d, w, (const void *)d->rxbuf);
+		break;
+	case SK_IPC_DTLS_KEYS:
+		skd_on_dtls_keys(d, w, (void *)d->rxbuf, fds[0]);
+		sk_wipe(d->rxbuf, (size_t)n);
+		break;
+	case SK_IPC_DTLS_FAIL:
+		skd_on_dtls_fail(d, w, (const void *)d->rxbuf);
+		break;
+	case SK_IPC_CSTP_END:
+		skd_on_cstp_end(d, w, (const void *)d->rxbuf);
+		break;
+	case SK_IPC_PROFILE:
+		skd_on_profile(d, w, (const void *)d->rxbuf);
+		break;
+	}
+}
+
+static void tick(struct skd *d, int64_t now)
+{
+	skd_timers(d, now);
+	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
+		struct skd_worker *w = &d->workers[i];
+
+		if (w->used && w->kill_at && now >= w->kill_at && w->pid > 0) {
+			kill(w->pid, SIGKILL);
+			w->kill_at = 0;
+		}
+	}
+}
+
+int skd_loop(struct skd *d)
+{
+	struct epoll_event evs[64];
+	int64_t last = 0;
+
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->ep < 0)
+		return -errno;
+	for (int i = 0; i < d->n_tcp; i++) {
+		d->tcp_ev[i] = (struct skd_ev){ SKD_EV_TCP, i };
+		skd_poll_add(d, d->tcp_fd[i], &d->tcp_ev[i]);
+	}
+	for (int i = 0; i < d->n_udp; i++) {
+		d->udp_ev[i] = (struct skd_ev){ SKD_EV_UDP_LISTEN, i };
+		skd_poll_add(d, d->udp_fd[i], &d->udp_ev[i]);
+	}
+	d->control_ev = (struct skd_ev){ SKD_EV_CONTROL, 0 };
+	d->signal_ev = (struct skd_ev){ SKD_EV_SIGNAL, 0 };
+	d->kernel_ev = (struct skd_ev){ SKD_EV_KERNEL, 0 };
+	if (d->control_fd >= 0)
+		skd_poll_add(d, d->control_fd, &d->control_ev);
+	skd_poll_add(d, d->sig_fd, &d->signal_ev);
+	if (d->have_kernel && skd_kernel_event_fd(&d->k) >= 0)
+		skd_poll_add(d, skd_kernel_event_fd(&d->k), &d->kernel_ev);
+
+	while (!d->stop) {
+		int n = epoll_wait(d->ep, evs, 64, 1000);
+		int64_t now;
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			const struct skd_ev *ev = evs[i].data.ptr;
+
+			switch (ev->kind) {
+			case SKD_EV_TCP:
+				on_accept(d, d->tcp_fd[ev->idx]);
+				break;
+			case SKD_EV_UDP_LISTEN:
+				skd_udp_listener(d, ev->idx);
+				break;
+			case SKD_EV_CONTROL:
+				skd_control_accept(d);
+				break;
+			case SKD_EV_SIGNAL:
+				on_signal(d);
+				break;
+			case SKD_EV_KERNEL:
+				skd_kernel_events(&d->k, skd_kernel_event, d);
+				break;
+			case SKD_EV_WORKER:
+				if (d->workers[ev->idx].used && d->workers[ev->idx].fd >= 0)
+					on_worker(d, &d->workers[ev->idx]);
+				break;
+			case SKD_EV_SESSION_UDP:
+				if (d->sessions[ev->idx].used)
+					skd_udp_session(d, &d->sessions[ev->idx]);
+				break;
+			}
+		}
+		now = skd_now();
+		if (now != last) {
+			tick(d, now);
+			last = now;
+		}
+	}
+	/* workers end with the daemon: their tunnels cannot outlive the
+	 * kernel peers it removes */
+	for (int i = 0; i < SKD_MAX_WORKERS; i++)
+		if (d->workers[i].used && d->workers[i].pid > 0)
+			kill(d->workers[i].pid, SIGTERM);
+	return 0;
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DTLS port (anyconnect-protocol.md §6.3, §6.7).  The listening socket
+ * sees first ClientHellos; the App-ID in their session_id field names the
+ * session.  For each one the main process creates a UDP socket bound to the
+ * same port and connected to the client, and hands it with the datagram to
+ * the session's worker, which runs the DTLS-PSK handshake and sends back the
+ * record keys.  The kernel peer then takes the socket; records it does not
+ * handle itself (a new ClientHello of a DTLS reconnect, alerts) still
+ * arrive on it here.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <linux/sekisho.h>
+
+#include "daemon.h"
+
+#define DGRAM_MAX	2048	/* a ClientHello of openconnect is ~200 bytes */
+
+int skd_clienthello_appid(const uint8_t *dg, size_t len, uint8_t app_id[32])
+{
+	static const uint8_t zero[32];
+
+	/* handshake record, DTLS, epoch 0, ClientHello, session_id of 32 */
+	if (len < 92 || dg[0] != 22 || dg[1] != 0xfe || dg[3] || dg[4] || dg[13] != 1 ||
+	    dg[59] != 32)
+		return -1;
+	/* all-zero client random: the broken GnuTLS clients ocserv drops too */
+	if (!memcmp(dg + 27, zero, 32))
+		return -1;
+	memcpy(app_id, dg + 60, 32);
+	return 0;
+}
+
+void skd_session_udp_close(struct skd *d, struct skd_session *s)
+{
+	if (s->udp_fd < 0)
+		return;
+	if (s->udp_polled)
+		skd_poll_del(d, s->udp_fd);
+	close(s->udp_fd);
+	s->udp_fd = -1;
+	s->udp_polled = false;
+}
+
+static void dtls_start(struct skd *d, struct skd_session *s, int fd, const uint8_t *dg,
+		       size_t len)
+{
+	uint8_t buf[sizeof(struct sk_ipc_dtls_start) + DGRAM_MAX];
+	struct sk_ipc_dtls_start *m = (void *)buf;
+
+	(void)d;
+	memset(m, 0, sizeof(*m));
+	m->dgram_len = (uint32_t)len;
+	memcpy(buf + sizeof(*m), dg, len);
+	skd_ipc_header(m, SK_IPC_DTLS_START, sizeof(*m) + len);
+	if (skd_ipc_send(s->w, buf, sizeof(*m) + len, fd)) {
+		syslog(LOG_WARNING, "session %lld: DTLS_START to worker failed", (long long)s->id);
+		return;
+	}
+	s->in_handshake = true;
+	s->dtls_start_at = skd_now();
+}
+
+void skd_udp_listener(struct skd *d, int idx)
+{
+	uint8_t dg[DGRAM_MAX], app_id[32];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct skd_session *s;
+	int fd, one = 1;
+	ssize_t n;
+
+	n = recvfrom(d->udp_fd[idx], dg, sizeof(dg), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	if (n <= 0 || skd_clienthello_appid(dg, (size_t)n, app_id))
+		return;
+	s = skd_session_by_appid(d, app_id);
+	if (!s || !s->w)
+		return;		/* unknown or no tunnel: DTLS waits for CSTP */
+	/* retransmissions of the same ClientHello while the socket is made */
+	if (s->in_handshake && skd_now() - s->dtls_start_at < 2 &&
+	    !memcmp(&s->dtls_remote, &from, sizeof(from)))
+		return;
+	fd = socket(from.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (from.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&d->udp_addr[idx], d->udp_len[idx]) ||
+	    connect(fd, (struct sockaddr *)&from, fl)) {
+		syslog(LOG_WARNING, "session %lld: DTLS socket: %m", (long long)s->id);
+		close(fd);
+		return;
+	}
+	memset(&s->dtls_remote, 0, sizeof(s->dtls_remote));
+	memcpy(&s->dtls_remote, &from, fl);
+	dtls_start(d, s, fd, dg, (size_t)n);
+	close(fd);	/* the worker has it now, and gives it back with the keys */
+}
+
+/* Something the kernel passed up on a session's connected socket. */
+void skd_udp_session(struct skd *d, struct skd_session *s)
+{
+	uint8_t dg[DGRAM_MAX];
+	ssize_t n = recv(s->udp_fd, dg, sizeof(dg), MSG_DONTWAIT);
+
+	if (n <= 0)
+		return;
+	/* a new ClientHello in epoch 0: the client re-handshakes from the same
+	 * port (DTLS reconnect after a CSTP rekey); alerts and retransmitted
+	 * Finished records are dropped, the kernel keeps the keys it has */
+	if (n >= 14 && dg[0] == 22 && dg[3] == 0 && dg[4] == 0 && dg[13] == 1 && s->w &&
+	    !s->in_handshake) {
+		skd_poll_del(d, s->udp_fd);
+		s->udp_polled = false;
+		dtls_start(d, s, s->udp_fd, dg, (size_t)n);
+		if (!s->in_handshake && !skd_poll_add(d, s->udp_fd, &s->ev))
+			s->udp_polled = true;
+	}
+}
+
+static bool keys_ok(const struct sk_ipc_dtls_keys *m)
+{
+	switch (m->cipher) {
+	case SEKISHO_CIPHER_AES128_GCM:
+		return m->key_len == 16 && m->iv_len == 4;
+	case SEKISHO_CIPHER_AES256_GCM:
+		return m->key_len == 32 && m->iv_len == 4;
+	case SEKISHO_CIPHER_CHACHA20_POLY1305:
+		return m->key_len == 32 && m->iv_len == 12;
+	}
+	return false;
+}
+
+void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd)
+{
+	struct skd_session *s = w->s;
+	struct skd_kpeer p = { 0 };
+	int ret;
+
+	if (!keys_ok(m) || m->epoch == 0 || m->tx_seq > SEKISHO_SEQ_LIMIT ||
+	    m->rx_seq > SEKISHO_SEQ_LIMIT) {
+		close(fd);
+		skd_worker_fault(d, w, "malformed DTLS_KEYS");
+		return;
+	}
+	if (!s || !d->have_kernel) {
+		close(fd);
+		return;
+	}
+	s->in_handshake = false;
+	/* a new handshake replaces the kernel state of the old one (§6.7) */
+	if (s->peer_live) {
+		skd_kernel_peer_del(&d->k, (uint32_t)s->id);
+		s->peer_live = false;
+	}
+	skd_session_udp_close(d, s);
+	s->udp_fd = fd;
+	p.id = (uint32_t)s->id;
+	p.fd = fd;
+	p.has4 = s->has4;
+	memcpy(p.vpn4, &s->addr4, 4);
+	p.has6 = s->has6;
+	memcpy(p.vpn6, &s->addr6, 16);
+	p.policy = s->policy;
+	p.idle = s->idle > 0 ? (uint32_t)s->idle : 0;
+	ret = skd_kernel_peer_new(&d->k, &p);
+	if (!ret) {
+		s->peer_live = true;
+		ret = skd_kernel_key_new(&d->k, p.id, m->epoch, m->cipher, m->enc_key, m->enc_iv,
+					 m->tx_seq, m->dec_key, m->dec_iv, m->rx_seq,
+					 m->key_len, m->iv_len);
+	}
+	sk_wipe(m->enc_key, sizeof(m->enc_key));
+	sk_wipe(m->dec_key, sizeof(m->dec_key));
+	sk_wipe(m->enc_iv, sizeof(m->enc_iv));
+	sk_wipe(m->dec_iv, sizeof(m->dec_iv));
+	if (ret) {
+		/* the client keeps the tunnel over CSTP; it retries DTLS later */
+		syslog(LOG_ERR, "session %lld: kernel peer/key: %s", (long long)s->id, strerror(-ret));
+		if (s->peer_live)
+			skd_kernel_peer_del(&d->k, p.id);
+		s->peer_live = false;
+		skd_session_udp_close(d, s);
+		return;
+	}
+	/* the kernel holds the socket as long as this fd lives: keep it, and
+	 * read what the kernel passes up */
+	if (!skd_poll_add(d, fd, &s->ev))
+		s->udp_polled = true;
+}
+
+void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_dtls_fail *m)
+{
+	struct skd_session *s = w->s;
+
+	if (!memchr(m->reason, 0, sizeof(m->reason))) {
+		skd_worker_fault(d, w, "malformed DTLS_FAIL");
+		return;
+	}
+	if (!s)
+		return;
+	s->in_handshake = false;
+	if (s->udp_fd >= 0 && !s->udp_polled && !skd_poll_add(d, s->udp_fd, &s->ev))
+		s->udp_polled = true;
+}
