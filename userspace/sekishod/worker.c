@@ -212,8 +212,12 @@ static int tls_read(struct worker *w, int64_t deadline)
 		e = SSL_get_error(w->ssl, n);
 		if (e == SSL_ERROR_ZERO_RETURN)
 			return 0;
-		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		if ((e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
+		    (e == SSL_ERROR_SSL &&
+		     ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+			ERR_clear_error();
 			return 0;	/* TCP EOF without close_notify */
+		}
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return -1;
 		if (tls_wait(w, e, deadline))

@@ -1,0 +1,836 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sk_worker_run end to end, without the main process: the test forks a
+ * worker per connection (sandbox on), speaks TLS to it with an OpenSSL
+ * client (or runs the real openconnect --authenticate) and plays the main
+ * process on the IPC socket.  Checks the auth exchange, CONNECT parsing,
+ * CSTP (DPD echo, DISCONNECT, EOF, KILL, server DPD), the DTLS-PSK
+ * handshake and its key export, and that hostile inputs get an HTTP error
+ * and end only that worker, with a normal exit (not a seccomp kill).
+ * TAP output.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "tap.h"
+#include "worker.h"
+
+static struct tap t;
+static SSL_CTX *sctx, *cctx;
+static EVP_PKEY *key;
+static X509 *crt;
+static struct sk_worker_cfg cfg;
+static uint8_t m[SK_IPC_MAX];
+static int mfd = -1;
+
+struct wk {
+	pid_t pid;
+	int ipc, cfd;
+	SSL *ssl;
+};
+
+/* ---- setup ---- */
+
+static int accept_all(int ok, X509_STORE_CTX *x)
+{
+	(void)ok, (void)x;
+	return 1;
+}
+
+static void make_cert(void)
+{
+	X509_NAME *n;
+
+	key = EVP_EC_gen("P-256");
+	crt = X509_new();
+	ASN1_INTEGER_set(X509_get_serialNumber(crt), 1);
+	X509_gmtime_adj(X509_getm_notBefore(crt), -60);
+	X509_gmtime_adj(X509_getm_notAfter(crt), 3600);
+	X509_set_pubkey(crt, key);
+	n = X509_get_subject_name(crt);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"vpn.test", -1, -1, 0);
+	X509_set_issuer_name(crt, n);
+	X509_sign(crt, key, EVP_sha256());
+	sctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX_use_certificate(sctx, crt);
+	SSL_CTX_use_PrivateKey(sctx, key);
+	SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER, accept_all);
+	cctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+}
+
+static int ipc_recv(int fd, int timeout_ms)
+{
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(m) };
+	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct sk_ipc_hdr *h = (struct sk_ipc_hdr *)m;
+	ssize_t n;
+
+	if (mfd >= 0)
+		close(mfd);
+	mfd = -1;
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return -2;
+	n = recvmsg(fd, &mh, 0);
+	if (n <= 0)
+		return (int)n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_type == SCM_RIGHTS)
+			memcpy(&mfd, CMSG_DATA(c), sizeof(int));
+	if ((size_t)n < sizeof(*h) || h->magic != SK_IPC_MAGIC || h->len != (size_t)n)
+		return -1;
+	return h->type;
+}
+
+static void ipc_send(int fd, void *msg, size_t len, int type, int pass_fd)
+{
+	struct sk_ipc_hdr *h = msg;
+	struct iovec iov = { .iov_base = msg, .iov_len = len };
+	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	h->magic = SK_IPC_MAGIC;
+	h->type = type;
+	h->len = len;
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		u.c.cmsg_level = SOL_SOCKET;
+		u.c.cmsg_type = SCM_RIGHTS;
+		u.c.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&u.c), &pass_fd, sizeof(int));
+	}
+	if (sendmsg(fd, &mh, 0) != (ssize_t)len)
+		perror("sendmsg");
+}
+
+/* forks a worker over a socketpair (client_fd >= 0: use that connection instead) */
+static int fork_worker(struct wk *k, int client_fd)
+{
+	int ip[2], cp[2];
+
+	memset(k, 0, sizeof(*k));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ip))
+		return -1;
+	if (client_fd < 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, cp))
+		return -1;
+	if (client_fd >= 0)
+		cp[0] = -1, cp[1] = client_fd;
+	fflush(stdout);
+	k->pid = fork();
+	if (k->pid == 0) {
+		close(ip[0]);
+		if (cp[0] >= 0)
+			close(cp[0]);
+		_exit(sk_worker_run(&cfg, ip[1], cp[1]));
+	}
+	close(ip[1]);
+	close(cp[1]);
+	k->ipc = ip[0];
+	k->cfd = cp[0];
+	return 0;
+}
+
+static int start(struct wk *k)
+{
+	struct timeval tv = { .tv_sec = 10 };
+
+	if (fork_worker(k, -1))
+		return -1;
+	setsockopt(k->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	k->ssl = SSL_new(cctx);
+	SSL_set_fd(k->ssl, k->cfd);
+	if (SSL_connect(k->ssl) != 1)
+		return -1;
+	return ipc_recv(k->ipc, 5000) == SK_IPC_HELLO ? 0 : -1;
+}
+
+/* Waits for the worker; returns its exit status, or 128+signal. */
+static int finish(struct wk *k)
+{
+	int st = 0;
+
+	if (k->ssl)
+		SSL_free(k->ssl);
+	k->ssl = NULL;
+	if (k->cfd >= 0)
+		close(k->cfd);
+	close(k->ipc);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(k->pid, &st, WNOHANG) == k->pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	kill(k->pid, SIGKILL);
+	waitpid(k->pid, &st, 0);
+	return 999;
+}
+
+/* Reads one HTTP response (headers + Content-Length body) or until EOF. */
+static int read_resp(SSL *s, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	for (;;) {
+		char *e;
+		int n;
+
+		buf[len] = 0;
+		e = strstr(buf, "\r\n\r\n");
+		if (e) {
+			char *cl = strcasestr(buf, "Content-Length:");
+			size_t want = (size_t)(e + 4 - buf) + (cl && cl < e ? strtoul(cl + 15, NULL, 10) : 0);
+
+			if (len >= want)
+				return (int)len;
+		}
+		if (len + 1 >= size)
+			return (int)len;
+		n = SSL_read(s, buf + len, (int)(size - 1 - len));
+		if (n <= 0)
+			return (int)len;
+		len += n;
+	}
+}
+
+static int status_of(const char *r)
+{
+	return !strncmp(r, "HTTP/1.1 ", 9) ? atoi(r + 9) : 0;
+}
+
+/* sends raw bytes, returns the status of the answer and the worker's exit */
+static void hostile(const char *what, const char *req, size_t len, int want)
+{
+	struct wk k;
+	char *buf = malloc(65536);
+	int st = 0, ex = -1;
+
+	if (!start(&k)) {
+		for (size_t off = 0; off < len;) {
+			int n = SSL_write(k.ssl, req + off, len - off > 16384 ? 16384 : (int)(len - off));
+
+			if (n <= 0)
+				break;
+			off += n;
+		}
+		read_resp(k.ssl, buf, 65536);
+		st = status_of(buf);
+		ex = finish(&k);
+	}
+	tap_ok(&t, st == want && ex >= 0 && ex < 128,
+	       "hostile: %s -> %d, worker exit %d (want %d, normal exit)", what, st, ex, want);
+	free(buf);
+}
+
+static char *post(const char *path, const char *extra, const char *body)
+{
+	char *r = malloc(strlen(body) + 1024);
+
+	sprintf(r, "POST %s HTTP/1.1\r\nHost: vpn.test\r\n%sContent-Type: application/xml; charset=utf-8\r\n"
+		"Content-Length: %zu\r\n\r\n%s", path, extra, strlen(body), body);
+	return r;
+}
+
+static void hostile_inputs(void)
+{
+	char *big = malloc(200000), *r;
+	size_t o;
+
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', 9000);
+	o = 9005 + sprintf(big + 9005, " HTTP/1.1\r\n\r\n");
+	hostile("request line of 9000 bytes", big, o, 414);
+	o = sprintf(big, "GET / HTTP/1.1\r\nX-A: ");
+	memset(big + o, 'b', 9000);
+	o += 9000 + sprintf(big + o + 9000, "\r\n\r\n");
+	hostile("header of 9000 bytes", big, o, 431);
+	o = sprintf(big, "GET / HTTP/1.1\r\n");
+	for (int i = 0; i < 70; i++)
+		o += sprintf(big + o, "X-%d: 1\r\n", i);
+	o += sprintf(big + o, "\r\n");
+	hostile("70 headers", big, o, 431);
+	o = sprintf(big, "POST / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n");
+	memset(big + o, '<', 100000);
+	hostile("body of 100000 bytes", big, o + 100000, 413);
+	o = sprintf(big, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabc\r\nXYZ\r\n");
+	hostile("bad chunking", big, o, 400);
+	o = sprintf(big, "GET /%%2e%%2e/%%2e%%2e/etc/passwd HTTP/1.1\r\n\r\n");
+	hostile("percent-encoded traversal", big, o, 404);
+	o = sprintf(big, "GET /profile/../../etc/passwd HTTP/1.1\r\n\r\n");
+	hostile("dot-dot traversal", big, o, 404);
+	o = sprintf(big, "GET /profile/..\\..\\x HTTP/1.1\r\n\r\n");
+	hostile("backslash traversal", big, o, 404);
+	o = sprintf(big, "GET //etc/passwd HTTP/1.1\r\n\r\n");
+	hostile("double slash", big, o, 404);
+	o = sprintf(big, "CONNECT vpn.test:443 HTTP/1.1\r\n\r\n");
+	hostile("CONNECT to an authority", big, o, 404);
+	r = post("/", "", "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+		 "<config-auth type=\"init\">&x;</config-auth>");
+	hostile("XML DOCTYPE with external entity", r, strlen(r), 400);
+	free(r);
+	r = post("/", "", "<config-auth type=\"init\">&lol;</config-auth>");
+	hostile("XML entity reference", r, strlen(r), 400);
+	free(r);
+	o = sprintf(big, "<config-auth type=\"init\">");
+	for (int i = 0; i < 40; i++)
+		o += sprintf(big + o, "<a>");
+	for (int i = 0; i < 40; i++)
+		o += sprintf(big + o, "</a>");
+	sprintf(big + o, "</config-auth>");
+	r = post("/", "", big);
+	hostile("XML nested 41 deep", r, strlen(r), 400);
+	free(r);
+	r = post("/", "", "username=alice&password=x");
+	hostile("form-encoded body (not XML)", r, strlen(r), 400);
+	free(r);
+	/* slow request: header timer (cfg header_timeout 500 ms) */
+	hostile("request never finished", "GET / HTTP/1.1\r\nHost: a\r\n", 25, 408);
+	free(big);
+}
+
+/* ---- routes ---- */
+
+static void routes(void)
+{
+	struct wk k;
+	char buf[8192];
+	int ex;
+	struct {
+		struct sk_ipc_profile_reply r;
+		char body[5];
+	} pr = { 0 };
+
+	if (start(&k)) {
+		tap_ok(&t, false, "routes: worker start");
+		return;
+	}
+	SSL_write(k.ssl, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "AnyConnect"), "GET / -> page for browsers");
+	SSL_write(k.ssl, "GET /logout HTTP/1.1\r\nHost: a\r\n\r\n", 33);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "Content-Length: 0"), "GET /logout -> empty 200");
+	SSL_write(k.ssl, "GET /etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", 37);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 404, "GET /etc/passwd -> 404, connection kept");
+	SSL_write(k.ssl, "GET /profile/short HTTP/1.1\r\nHost: a\r\n\r\n", 40);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 404, "GET /profile/<short token> -> 404 without asking main");
+	SSL_write(k.ssl, "GET /profile/AAAAbbbbCCCCdddd_-12 HTTP/1.1\r\nHost: a\r\n\r\n", 55);
+	tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_PROFILE &&
+	       !strcmp(((struct sk_ipc_profile *)m)->token, "AAAAbbbbCCCCdddd_-12"),
+	       "GET /profile/<token> -> SK_IPC_PROFILE with the token");
+	pr.r.status = 200;
+	snprintf(pr.r.content_type, sizeof(pr.r.content_type), "application/zip");
+	snprintf(pr.r.filename, sizeof(pr.r.filename), "al\"ice.zip\r\nX-Evil: 1");
+	pr.r.body_len = 5;
+	memcpy(pr.body, "PK\3\4!", 5);
+	ipc_send(k.ipc, &pr, sizeof(pr.r) + 5, SK_IPC_PROFILE_REPLY, -1);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "Content-Type: application/zip") &&
+	       strstr(buf, "filename=\"alice.zipX-Evil: 1\"") && !strstr(buf, "\r\nX-Evil") &&
+	       !memcmp(strstr(buf, "\r\n\r\n") + 4, "PK\3\4!", 5),
+	       "profile: package served, file name sanitised");
+	SSL_write(k.ssl, "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 46);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 404, "PUT / -> 404");
+	ex = finish(&k);
+	tap_ok(&t, ex == 0, "routes: worker exits 0 at EOF (%d)", ex);
+}
+
+/* ---- auth ---- */
+
+static const char *init_doc =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"init\" aggregate-auth-version=\"2\"><version who=\"vpn\">v9.01-3</version><device-id>linux-64</device-id><group-access>https://vpn.test/eng</group-access></config-auth>";
+
+static void reply_form(int ipc, uint32_t status, const char *ctx, const char *cookie,
+		       const char *error)
+{
+	struct {
+		struct sk_ipc_auth_reply r;
+		struct sk_form f;
+	} *a = calloc(1, sizeof(*a));
+
+	a->r.status = status;
+	snprintf(a->r.context, sizeof(a->r.context), "%s", ctx);
+	snprintf(a->r.cookie, sizeof(a->r.cookie), "%s", cookie);
+	snprintf(a->f.auth_id, sizeof(a->f.auth_id), "main");
+	snprintf(a->f.message, sizeof(a->f.message), "Enter your credentials");
+	snprintf(a->f.error, sizeof(a->f.error), "%s", error);
+	if (status == SK_AUTH_FORM) {
+		a->f.n_inputs = 2;
+		a->f.inputs[0].type = SK_IN_TEXT;
+		snprintf(a->f.inputs[0].name, 32, "username");
+		snprintf(a->f.inputs[0].label, 128, "Username:");
+		a->f.inputs[1].type = SK_IN_PASSWORD;
+		snprintf(a->f.inputs[1].name, 32, "password");
+		snprintf(a->f.inputs[1].label, 128, "Password:");
+	}
+	ipc_send(ipc, a, sizeof(*a), SK_IPC_AUTH_REPLY, -1);
+	free(a);
+}
+
+static void auth(void)
+{
+	struct wk k;
+	char buf[16384], *r;
+	struct sk_ipc_auth *a = (struct sk_ipc_auth *)m;
+	const char *reply =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"auth-reply\"><opaque is-for=\"sg\"><tunnel-group>eng</tunnel-group></opaque><auth><username>alice</username><password>pw&amp;1</password></auth><group-select>eng</group-select></config-auth>";
+	const char *s;
+
+	if (start(&k)) {
+		tap_ok(&t, false, "auth: worker start");
+		return;
+	}
+	r = post("/eng", "Cookie: webvpncontext=bad<ctx>; other=1\r\nAccept-Language: ja,en;q=0.5\r\n", init_doc);
+	SSL_write(k.ssl, r, strlen(r));
+	free(r);
+	tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_AUTH && a->is_init && !strcmp(a->group_path, "eng") &&
+	       !a->context[0] && !strcmp(a->lang, "ja") && a->n_fields == 0 && a->cert_len == 0,
+	       "auth: init -> SK_IPC_AUTH (group path, forged context ignored, lang)");
+	reply_form(k.ipc, SK_AUTH_FORM, "CtxAbc_123", "", "");
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "Set-Cookie: webvpncontext=CtxAbc_123; Secure; HttpOnly\r\n") &&
+	       strstr(buf, "<auth id=\"main\">") && strstr(buf, "action=\"/eng\"") &&
+	       strstr(buf, "name=\"password\""), "auth: form rendered with context cookie");
+	r = post("/eng", "Cookie: webvpncontext=CtxAbc_123\r\n", reply);
+	SSL_write(k.ssl, r, strlen(r));
+	free(r);
+	s = (const char *)m + sizeof(*a);
+	tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_AUTH && !a->is_init && !strcmp(a->context, "CtxAbc_123") &&
+	       !strcmp(a->group, "eng") && a->n_fields == 2 && !strcmp(s, "username") &&
+	       !strcmp(s + 9, "alice") && !strcmp(s + 15, "password") && !strcmp(s + 24, "pw&1"),
+	       "auth: auth-reply -> fields and group");
+	reply_form(k.ipc, SK_AUTH_SUCCESS, "CtxAbc_123", "S3ss10n-cookie_", "");
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "Set-Cookie: webvpn=S3ss10n-cookie_; Secure; HttpOnly") &&
+	       strstr(buf, "<auth id=\"success\">") && strstr(buf, "<session-token>S3ss10n-cookie_</session-token>"),
+	       "auth: success with Set-Cookie webvpn and session-token");
+	r = post("/", "", reply);
+	SSL_write(k.ssl, r, strlen(r));
+	free(r);
+	ipc_recv(k.ipc, 3000);
+	reply_form(k.ipc, SK_AUTH_FATAL, "", "", "");
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "<error>") && !strstr(buf, "<form"),
+	       "auth: fatal -> 200 with error and no form");
+	tap_ok(&t, finish(&k) == 0, "auth: worker exit 0");
+}
+
+/* ---- CONNECT, CSTP, DTLS ---- */
+
+static const char *connect_req =
+	"CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: vpn.test\r\nUser-Agent: Open AnyConnect VPN Agent v9.01-3\r\n"
+	"Cookie: webvpn=S3ss10n\r\nX-CSTP-Version: 1\r\nX-CSTP-Hostname: my-host\r\nX-CSTP-Base-MTU: 1500\r\n"
+	"X-CSTP-MTU: 1390\r\nX-CSTP-Address-Type: IPv6,IPv4\r\nX-CSTP-Address: 10.77.0.2\r\n"
+	"X-CSTP-Full-IPv6-Capability: true\r\nX-CSTP-Address: fd00::2\r\n"
+	"X-DTLS-Master-Secret: 00\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM\r\n\r\n";
+
+static int tunnel(struct wk *k, unsigned int dpd)
+{
+	struct {
+		struct sk_ipc_connect_reply r;
+		char h[128];
+	} rep = { 0 };
+	struct sk_ipc_connect *c = (struct sk_ipc_connect *)m;
+	char buf[4096];
+	struct in_addr a4;
+	struct in6_addr a6;
+	bool ok;
+
+	if (start(k))
+		return -1;
+	SSL_write(k->ssl, connect_req, strlen(connect_req));
+	inet_pton(AF_INET, "10.77.0.2", &a4);
+	inet_pton(AF_INET6, "fd00::2", &a6);
+	ok = ipc_recv(k->ipc, 3000) == SK_IPC_CONNECT && !strcmp(c->cookie, "S3ss10n") &&
+	     !strcmp(c->hostname, "my-host") && c->has_want4 && c->want4.s_addr == a4.s_addr &&
+	     c->has_want6 && !memcmp(&c->want6, &a6, 16) && c->ipv6 && c->psk_negotiate &&
+	     c->base_mtu == 1500 && !c->peer_v6;
+	rep.r.status = 200;
+	rep.r.dpd = dpd;
+	rep.r.mtu = 1400;
+	rep.r.headers_len = snprintf(rep.h, sizeof(rep.h),
+				     "X-CSTP-Address: 10.77.0.2\r\nX-CSTP-MTU: 1400\r\nX-CSTP-Base-MTU: 1500\r\n");
+	ipc_send(k->ipc, &rep, sizeof(rep.r) + rep.r.headers_len, SK_IPC_CONNECT_REPLY, -1);
+	read_resp(k->ssl, buf, sizeof(buf));
+	ok = ok && !strcmp(buf, "HTTP/1.1 200 CONNECTED\r\nX-CSTP-Address: 10.77.0.2\r\nX-CSTP-MTU: 1400\r\n"
+				"X-CSTP-Base-MTU: 1500\r\n\r\n");
+	return ok ? 0 : -1;
+}
+
+static int read_frame(SSL *s, uint8_t *type, uint8_t *pl, size_t *plen)
+{
+	uint8_t b[16384];
+	int n = SSL_read(s, b, sizeof(b));
+
+	if (n < 8 || memcmp(b, "STF\1", 4) || b[7] || (size_t)n != 8u + (b[4] << 8 | b[5]))
+		return -1;	/* also checks one frame per record */
+	*type = b[6];
+	*plen = n - 8;
+	memcpy(pl, b + 8, *plen);
+	return 0;
+}
+
+/* The DTLS client side: PSK from our TLS session, like openconnect. */
+static uint8_t client_psk[32];
+static unsigned int cli_psk_cb(SSL *s, const char *hint, char *id, unsigned int idmax,
+			       unsigned char *psk, unsigned int pmax)
+{
+	(void)s, (void)hint;
+	if (idmax < 4 || pmax < 32)
+		return 0;
+	strcpy(id, "psk");
+	memcpy(psk, client_psk, 32);
+	return 32;
+}
+
+static void dtls(struct wk *k)
+{
+	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
+	SSL *d;
+	int us[2];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	struct sockaddr_in a2 = a;
+	uint8_t dg[2048], ms[48], seed[77], kb[72];
+	ssize_t dl;
+	int type = -1, r, rounds = 0;
+	struct sk_ipc_dtls_keys *keys = (struct sk_ipc_dtls_keys *)m;
+	struct {
+		struct sk_ipc_dtls_start s;
+		uint8_t d[2048];
+	} st;
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *kc;
+	OSSL_PARAM p[4];
+
+	/* two connected UDP sockets on loopback */
+	us[0] = socket(AF_INET, SOCK_DGRAM, 0);
+	us[1] = socket(AF_INET, SOCK_DGRAM, 0);
+	bind(us[0], (struct sockaddr *)&a, sizeof(a));
+	bind(us[1], (struct sockaddr *)&a2, sizeof(a2));
+	getsockname(us[0], (struct sockaddr *)&a, &al);
+	al = sizeof(a2);
+	getsockname(us[1], (struct sockaddr *)&a2, &al);
+	connect(us[0], (struct sockaddr *)&a2, sizeof(a2));
+	connect(us[1], (struct sockaddr *)&a, sizeof(a));
+	SSL_export_keying_material(k->ssl, client_psk, 32, "EXPORTER-openconnect-psk", 24, NULL, 0, 0);
+	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256");
+	SSL_CTX_set_psk_client_callback(dc, cli_psk_cb);
+	d = SSL_new(dc);
+	SSL_set_bio(d, BIO_new_dgram(us[0], BIO_NOCLOSE), NULL);
+	SSL_set0_wbio(d, SSL_get_rbio(d));
+	BIO_up_ref(SSL_get_rbio(d));
+	BIO_ctrl(SSL_get_rbio(d), BIO_CTRL_DGRAM_SET_CONNECTED, 0, &a2);
+	fcntl(us[0], F_SETFL, O_NONBLOCK);
+	SSL_connect(d);		/* sends the ClientHello */
+	/* "main" reads it from the listening socket and passes it with the fd */
+	dl = recv(us[1], dg, sizeof(dg), 0);
+	st.s.dgram_len = dl > 0 ? (uint32_t)dl : 0;
+	memcpy(st.d, dg, st.s.dgram_len);
+	ipc_send(k->ipc, &st, sizeof(st.s) + st.s.dgram_len, SK_IPC_DTLS_START, us[1]);
+	close(us[1]);
+	while ((r = SSL_connect(d)) != 1 && rounds++ < 500) {
+		struct pollfd pf = { .fd = us[0], .events = POLLIN };
+
+		if (SSL_get_error(d, r) != SSL_ERROR_WANT_READ)
+			break;
+		poll(&pf, 1, 20);
+	}
+	type = ipc_recv(k->ipc, 5000);
+	tap_ok(&t, r == 1 && type == SK_IPC_DTLS_KEYS && mfd >= 0,
+	       "dtls: PSK handshake done, DTLS_KEYS with the socket (%d, %d)", r, type);
+	/* derive the client's view of the key block and compare */
+	SSL_SESSION_get_master_key(SSL_get_session(d), ms, 48);
+	memcpy(seed, "key expansion", 13);
+	SSL_get_server_random(d, seed + 13, 32);
+	SSL_get_client_random(d, seed + 45, 32);
+	kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	kc = EVP_KDF_CTX_new(kdf);
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA384", 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, ms, 48);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, 77);
+	p[3] = OSSL_PARAM_construct_end();
+	EVP_KDF_derive(kc, kb, 72, p);
+	EVP_KDF_CTX_free(kc);
+	EVP_KDF_free(kdf);
+	if (type == SK_IPC_DTLS_KEYS)
+		tap_ok(&t, keys->cipher == SK_CIPHER_AES256_GCM && keys->key_len == 32 && keys->iv_len == 4 &&
+		       !memcmp(keys->dec_key, kb, 32) && !memcmp(keys->enc_key, kb + 32, 32) &&
+		       !memcmp(keys->dec_iv, kb + 64, 4) && !memcmp(keys->enc_iv, kb + 68, 4) &&
+		       keys->epoch == 1 && keys->tx_seq == 1 && keys->rx_seq == 0 &&
+		       keys->mtu == 1400 - 0 - 0 && keys->h.len == sizeof(*keys),
+		       "dtls: keys match the client's key block, epoch 1, tx 1, rx 0, mtu %u", keys->mtu);
+	else
+		tap_ok(&t, false, "dtls: keys");
+	SSL_set_quiet_shutdown(d, 1);
+	SSL_free(d);
+	SSL_CTX_free(dc);
+	close(us[0]);
+}
+
+static void cstp(void)
+{
+	struct wk k;
+	uint8_t type = 0, pl[16384];
+	size_t plen = 0;
+	uint8_t f[64];
+	int n, ex;
+	struct sk_ipc_cstp_end *e = (struct sk_ipc_cstp_end *)m;
+	struct sk_ipc_kill kill_msg = { 0 };
+
+	if (tunnel(&k, 30)) {
+		tap_ok(&t, false, "connect: headers parsed into SK_IPC_CONNECT, 200 CONNECTED + main's lines");
+		return;
+	}
+	tap_ok(&t, true, "connect: headers parsed into SK_IPC_CONNECT, 200 CONNECTED + main's lines");
+	n = sk_cstp_build(SK_CSTP_DPD_REQ, "probe", 5, f, sizeof(f));
+	SSL_write(k.ssl, f, n);
+	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_RESP && plen == 5 &&
+	       !memcmp(pl, "probe", 5), "cstp: DPD-REQ answered with DPD-RESP, same payload, one record");
+	/* keepalive + data + DPD split across records: reassembled */
+	n = sk_cstp_build(SK_CSTP_KEEPALIVE, NULL, 0, f, sizeof(f));
+	n += sk_cstp_build(SK_CSTP_DATA, "\x45\0\0\x14", 4, f + n, sizeof(f) - n);
+	n += sk_cstp_build(SK_CSTP_DPD_REQ, "x", 1, f + n, sizeof(f) - n);
+	SSL_write(k.ssl, f, 5);
+	SSL_write(k.ssl, f + 5, n - 5);
+	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_RESP && plen == 1,
+	       "cstp: frames split over records reassembled");
+	dtls(&k);
+	/* a second DTLS_START (client DTLS reconnect) works the same */
+	dtls(&k);
+	kill_msg.text[0] = 0;
+	snprintf(kill_msg.text, sizeof(kill_msg.text), "Administrator ended the session");
+	ipc_send(k.ipc, &kill_msg, sizeof(kill_msg), SK_IPC_KILL, -1);
+	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DISCONNECT && pl[0] == 0xb0 &&
+	       plen == 1 + strlen(kill_msg.text) && !memcmp(pl + 1, kill_msg.text, plen - 1),
+	       "cstp: KILL -> DISCONNECT with the text");
+	ex = finish(&k);
+	tap_ok(&t, ex == 0, "cstp: worker exits 0 after KILL (%d)", ex);
+
+	if (!tunnel(&k, 30)) {
+		n = sk_cstp_build(SK_CSTP_DISCONNECT, "\xb0" "Aborted by caller", 18, f, sizeof(f));
+		SSL_write(k.ssl, f, n);
+		tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_CSTP_END && e->reason == SK_END_BYE &&
+		       strstr(e->text, "Aborted by caller"), "cstp: client DISCONNECT -> CSTP_END BYE (%s)", e->text);
+		tap_ok(&t, finish(&k) == 0, "cstp: worker exits 0 after BYE");
+	}
+	if (!tunnel(&k, 30)) {
+		SSL_free(k.ssl);
+		k.ssl = NULL;
+		shutdown(k.cfd, SHUT_RDWR);
+		tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_CSTP_END && e->reason == SK_END_EOF,
+		       "cstp: TCP EOF -> CSTP_END EOF");
+		finish(&k);
+	}
+	if (!tunnel(&k, 1)) {
+		tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_REQ,
+		       "cstp: silent client gets a server DPD-REQ");
+		tap_ok(&t, ipc_recv(k.ipc, 5000) == SK_IPC_CSTP_END && e->reason == SK_END_DPD,
+		       "cstp: no answer for 2 x dpd -> CSTP_END DPD");
+		finish(&k);
+	}
+	if (!tunnel(&k, 30)) {
+		SSL_write(k.ssl, "STF\x01\x00\x00\x07\x01", 8);
+		tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_CSTP_END && e->reason == SK_END_ERROR,
+		       "cstp: malformed frame -> CSTP_END ERROR");
+		ex = finish(&k);
+		tap_ok(&t, ex >= 0 && ex < 128, "cstp: worker exited normally (%d)", ex);
+	}
+}
+
+static void connect_refused(void)
+{
+	struct wk k;
+	struct {
+		struct sk_ipc_connect_reply r;
+	} rep = { 0 };
+	char buf[1024];
+
+	if (start(&k))
+		return;
+	SSL_write(k.ssl, connect_req, strlen(connect_req));
+	ipc_recv(k.ipc, 3000);
+	rep.r.status = 503;
+	snprintf(rep.r.reason, sizeof(rep.r.reason), "No address left\r\nX-Evil: 1");
+	ipc_send(k.ipc, &rep, sizeof(rep), SK_IPC_CONNECT_REPLY, -1);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 503 && strstr(buf, "X-Reason: No address leftX-Evil: 1\r\n"),
+	       "connect: 503 with a sanitised X-Reason");
+	finish(&k);
+	if (start(&k))
+		return;
+	SSL_write(k.ssl, connect_req, strlen(connect_req));
+	ipc_recv(k.ipc, 3000);
+	rep.r.status = 401;
+	ipc_send(k.ipc, &rep, sizeof(rep), SK_IPC_CONNECT_REPLY, -1);
+	read_resp(k.ssl, buf, sizeof(buf));
+	tap_ok(&t, status_of(buf) == 401, "connect: cookie refused -> 401");
+	tap_ok(&t, finish(&k) < 128, "connect: worker exits normally after 401");
+}
+
+/* ---- the real openconnect --authenticate ---- */
+
+static void openconnect_auth(void)
+{
+	int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1, in[2], out[2];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	uint8_t spki_hash[32], *der = NULL;
+	char pin[64], url[64], outbuf[4096] = "", pinarg[96];
+	int derlen = i2d_PUBKEY(key, &der), n_auth = 0, ocst = -1, olen = 0;
+	struct wk ws[8];
+	int nw = 0;
+	pid_t oc;
+	bool saw_init = false, saw_reply = false;
+
+	if (access("/usr/sbin/openconnect", X_OK) && access("/usr/bin/openconnect", X_OK)) {
+		printf("ok %d - # SKIP openconnect not installed\n", ++t.n);
+		return;
+	}
+	EVP_Digest(der, derlen, spki_hash, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	EVP_EncodeBlock((unsigned char *)pin, spki_hash, 32);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	bind(ls, (struct sockaddr *)&a, sizeof(a));
+	listen(ls, 8);
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", ntohs(a.sin_port));
+	snprintf(pinarg, sizeof(pinarg), "pin-sha256:%s", pin);
+	pipe(in);
+	pipe(out);
+	fflush(stdout);
+	oc = fork();
+	if (oc == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		close(ls);
+		execlp("openconnect", "openconnect", "--protocol=anyconnect", "--non-inter",
+		       "--authenticate", "--servercert", pinarg, "-u", "alice", "--passwd-on-stdin",
+		       url, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (write(in[1], "secret1\n", 8) != 8)
+		perror("write");
+	close(in[1]);
+	for (int rounds = 0; rounds < 300; rounds++) {
+		struct pollfd p[10];
+		int np = 0, st;
+
+		p[np++] = (struct pollfd){ .fd = ls, .events = POLLIN };
+		p[np++] = (struct pollfd){ .fd = out[0], .events = POLLIN };
+		for (int i = 0; i < nw; i++)
+			p[np++] = (struct pollfd){ .fd = ws[i].ipc, .events = POLLIN };
+		if (poll(p, np, 100) < 0)
+			break;
+		if ((p[0].revents & POLLIN) && nw < 8) {
+			int c = accept(ls, NULL, NULL);
+
+			if (c >= 0 && !fork_worker(&ws[nw], c)) {
+				ws[nw].cfd = -1;
+				nw++;
+			}
+		}
+		if (p[1].revents) {
+			int n = read(out[0], outbuf + olen, sizeof(outbuf) - 1 - olen);
+
+			if (n > 0)
+				outbuf[olen += n] = 0;
+		}
+		for (int i = 0; i < nw; i++) {
+			struct sk_ipc_auth *am = (struct sk_ipc_auth *)m;
+			int ty;
+
+			if (!p[2 + i].revents)
+				continue;
+			ty = ipc_recv(ws[i].ipc, 0);
+			if (ty != SK_IPC_AUTH)
+				continue;
+			n_auth++;
+			if (am->is_init) {
+				saw_init = true;
+				reply_form(ws[i].ipc, SK_AUTH_FORM, "ctx1", "", "");
+			} else {
+				const char *s = (const char *)m + sizeof(*am);
+				bool good = am->n_fields == 2 && !strcmp(s, "username") && !strcmp(s + 9, "alice") &&
+					    !strcmp(s + 15, "password") && !strcmp(s + 24, "secret1") &&
+					    !strcmp(am->context, "ctx1");
+
+				saw_reply = saw_reply || good;
+				if (good)
+					reply_form(ws[i].ipc, SK_AUTH_SUCCESS, "ctx1", "Q29va2llX3ZhbHVl-1", "");
+				else
+					reply_form(ws[i].ipc, SK_AUTH_FATAL, "", "", "wrong");
+			}
+		}
+		if (ocst < 0 && waitpid(oc, &st, WNOHANG) == oc) {
+			ocst = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+			/* drain what is left */
+			for (int n; (n = read(out[0], outbuf + olen, sizeof(outbuf) - 1 - olen)) > 0;)
+				outbuf[olen += n] = 0;
+			break;
+		}
+	}
+	if (ocst < 0) {
+		kill(oc, SIGKILL);
+		waitpid(oc, NULL, 0);
+	}
+	tap_ok(&t, saw_init && saw_reply, "openconnect: init and auth-reply (alice/secret1, context cookie) reached main");
+	if (!strstr(outbuf, "webvpn=Q29va2llX3ZhbHVl-1'"))
+		printf("# openconnect stdout: %s\n", outbuf);
+	tap_ok(&t, ocst == 0 && strstr(outbuf, "COOKIE='") &&
+	       strstr(outbuf, "webvpn=Q29va2llX3ZhbHVl-1'"),
+	       "openconnect --authenticate succeeded and printed the cookie (exit %d)", ocst);
+	for (int i = 0; i < nw; i++) {
+		int ex = finish(&ws[i]);
+
+		tap_ok(&t, ex >= 0 && ex < 128, "openconnect: worker %d exited normally (%d)", i, ex);
+	}
+	close(ls);
+	close(out[0]);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	tap_begin();
+	make_cert();
+	cfg.tls_ctx = sctx;
+	cfg.header_timeout_ms = 500;
+	cfg.idle_timeout_ms = 3000;
+	routes();
+	auth();
+	hostile_inputs();
+	cstp();
+	connect_refused();
+	openconnect_auth();
+	return tap_end(&t);
+}
