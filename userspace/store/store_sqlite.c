@@ -185,6 +185,10 @@ static int vbind(sqlite3_stmt *s, const char *fmt, va_list ap)
 			rc = sqlite3_bind_blob(s, i + 1, va_arg(ap, const uint8_t *), 32,
 					       SQLITE_TRANSIENT);
 			break;
+		case 'a':
+			rc = sqlite3_bind_blob(s, i + 1, va_arg(ap, const uint8_t *), 16,
+					       SQLITE_TRANSIENT);
+			break;
 		default:
 			rc = SQLITE_MISUSE;
 		}

@@ -8,6 +8,7 @@
  *   i  int64_t
  *   d  int
  *   b  const uint8_t *     32-byte blob (hashes)
+ *   a  const uint8_t *     16-byte blob (addresses)
  */
 #ifndef SK_STORE_SQLITE_H
 #define SK_STORE_SQLITE_H

@@ -385,7 +385,7 @@ static int rule_add_tx(struct sk_store *st, const char *policy, int pos, const s
 		return rc;
 	rc = sq_exec(st, "INSERT INTO rules (policy_id, position, allow, family, addr, prefixlen,"
 		     " proto, port_min, port_max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		     "idddbdddd", pid, pos, (int)r->allow, (int)r->family, r->addr,
+		     "idddadddd", pid, pos, (int)r->allow, (int)r->family, r->addr,
 		     (int)r->prefixlen, (int)r->proto, (int)r->port_min, (int)r->port_max);
 	return rc < 0 ? rc : 0;
 }
