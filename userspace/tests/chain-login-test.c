@@ -40,6 +40,7 @@ static char mail_url[64];
 static pid_t smtp_pid;
 static int64_t clk;		/* the test's clock, advanced by hand */
 static int srcn;		/* a fresh source address per login */
+static const char *fixed_src;	/* ... unless set */
 static const struct sk_pw_params fast = { 1, 64, 1 };	/* hashing the test users is not under test */
 
 static int sh(const char *fmt, ...)
@@ -208,7 +209,7 @@ static struct sk_login *login(const char *certname)
 
 	snprintf(src, sizeof(src), "192.0.2.%d:%d", 1 + srcn % 250, 40000 + srcn);
 	srcn++;
-	l = sk_login_new(&cfg, src, NULL, x, NULL);
+	l = sk_login_new(&cfg, fixed_src ? fixed_src : src, NULL, x, NULL);
 	X509_free(x);
 	return l;
 }
@@ -444,6 +445,33 @@ static void lockout(void)
 	sk_login_free(l);
 	set("lockout.seconds", "0");
 	set("lockout.threshold", "10");
+
+	/* source address score */
+	set("lockout.source_threshold", "3");
+	fixed_src = "198.51.100.7:5555";
+	mkuser("src1", "gp", false);
+	pw_of("src1", pw, sizeof(pw));
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	step(l, "gp", &f, "username", "src1", "password", "x", NULL);
+	step(l, "gp", &f, "username", "nobody", "password", "x", NULL);
+	s = step(l, "gp", &f, "username", "src1", "password", "x", NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "source-locked"),
+	       "source: the 3rd failure from one address blocks it");
+	sk_login_free(l);
+	l = login(NULL);
+	s = step(l, "gp", &f, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "source-locked"),
+	       "source: a new login from it is refused at once");
+	sk_login_free(l);
+	clk += 601;
+	l = login(NULL);
+	step(l, "gp", &f, NULL);
+	s = step(l, "gp", &f, "username", "src1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "source: after the window the address may log in");
+	sk_login_free(l);
+	fixed_src = NULL;
+	set("lockout.source_threshold", "0");
 
 	/* unknown user: the same answer as a wrong password */
 	l = login(NULL);
