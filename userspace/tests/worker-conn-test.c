@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -693,6 +694,80 @@ static void connect_refused(void)
 	tap_ok(&t, finish(&k) < 128, "connect: worker exits normally after 401");
 }
 
+/* ---- sandbox ---- */
+
+static void sandbox(void)
+{
+	int st = 0;
+	pid_t p;
+	char err[160];
+
+	/* open is refused softly; the kernel's view of the sandboxed process */
+	int sync1[2], sync2[2];
+	char path[64], status[4096] = "";
+	FILE *f;
+	size_t n;
+
+	if (pipe(sync1) || pipe(sync2))
+		return;
+	fflush(stdout);
+	p = fork();
+	if (p == 0) {
+		int fd, ok;
+		char c = 0;
+
+		if (sk_sandbox_enter(err, sizeof(err)))
+			_exit(10);
+		fd = open("/etc/passwd", O_RDONLY);
+		ok = fd < 0 && errno == EACCES;
+		c = ok ? 'y' : 'n';
+		if (write(sync1[1], &c, 1) != 1 || read(sync2[0], &c, 1) < 0)
+			_exit(12);
+		_exit(ok ? 0 : 11);
+	}
+	{
+		char c = 0;
+
+		if (read(sync1[0], &c, 1) != 1)
+			c = 0;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)p);
+		f = fopen(path, "r");
+		n = f ? fread(status, 1, sizeof(status) - 1, f) : 0;
+		status[n] = 0;
+		if (f)
+			fclose(f);
+		if (write(sync2[1], &c, 1) != 1)
+			perror("write");
+		waitpid(p, &st, 0);
+		tap_ok(&t, c == 'y' && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		       "sandbox: open() refused with EACCES, process lives on (status %#x)", st);
+		tap_ok(&t, strstr(status, "CapEff:\t0000000000000000") && strstr(status, "CapPrm:\t0000000000000000") &&
+		       (getuid() != 0 || strstr(status, "CapBnd:\t0000000000000000")) &&
+		       strstr(status, "NoNewPrivs:\t1") && strstr(status, "Seccomp:\t2"),
+		       "sandbox: no capabilities (bounding set too as root), NoNewPrivs 1, Seccomp filter");
+	}
+	close(sync1[0]), close(sync1[1]), close(sync2[0]), close(sync2[1]);
+	/* anything outside the list kills the process */
+	p = fork();
+	if (p == 0) {
+		if (sk_sandbox_enter(err, sizeof(err)))
+			_exit(10);
+		socket(AF_INET, SOCK_STREAM, 0);
+		_exit(0);
+	}
+	waitpid(p, &st, 0);
+	tap_ok(&t, WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "sandbox: socket() kills the worker (SIGSYS)");
+	p = fork();
+	if (p == 0) {
+		if (sk_sandbox_enter(err, sizeof(err)))
+			_exit(10);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(0);
+	}
+	waitpid(p, &st, 0);
+	tap_ok(&t, WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "sandbox: execve() kills the worker (SIGSYS)");
+}
+
 /* ---- the real openconnect --authenticate ---- */
 
 static void openconnect_auth(void)
@@ -826,6 +901,7 @@ int main(void)
 	cfg.tls_ctx = sctx;
 	cfg.header_timeout_ms = 500;
 	cfg.idle_timeout_ms = 3000;
+	sandbox();
 	routes();
 	auth();
 	hostile_inputs();
