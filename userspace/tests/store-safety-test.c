@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of userspace/store/ under stress: migrations from an older
+ * file, refusal of a newer one, a writer SIGKILLed in the middle of a big
+ * transaction, and two processes counting failures on the same user.
+ * TAP output; a temporary directory per run.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "skstore.h"
+#include "store-impl.h"
+#include "tap.h"
+
+static struct tap t;
+static char err[256];
+static char dir[] = "/tmp/sk-store-safety.XXXXXX";
+
+static void mkpath(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* Runs SQL on a raw connection (as an older sekisho would have). */
+static int raw(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc = sqlite3_open(path, &db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "# raw: %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return rc;
+}
+
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static bool integrity_ok(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	bool ok = false;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) == SQLITE_OK) {
+		ok = sqlite3_step(s) == SQLITE_ROW &&
+		     !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return ok;
+}
+
+static void migrations(void)
+{
+	char path[256];
+	struct sk_store *st;
+	struct sk_user u;
+	int rc;
+
+	/* a version-1 file, made by hand with the first script only */
+	mkpath(path, sizeof(path), "v1.db");
+	tap_ok(&t, sk_sqlite_schema_latest >= 2, "at least two migrations (%d)",
+	       sk_sqlite_schema_latest);
+	tap_ok(&t, raw(path, sk_sqlite_migrations[0]) == 0 &&
+	       raw(path, "UPDATE schema_version SET version = 1;"
+		   "INSERT INTO groups (name) VALUES ('g1');"
+		   "INSERT INTO users (name, group_id, created, changed) VALUES ('old', 1, 1, 1);") == 0,
+	       "hand-made version 1 file");
+	tap_ok(&t, raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_type'") == 0,
+	       "version 1 has no audit_type index");
+	rc = sk_store_open(path, &st, err, sizeof(err));
+	tap_ok(&t, rc == 0, "open migrates it (%s)", rc ? err : "ok");
+	if (rc)
+		return;
+	tap_ok(&t, sk_store_schema_version(st) == sk_sqlite_schema_latest,
+	       "now at version %d", sk_store_schema_version(st));
+	tap_ok(&t, sk_user_get(st, "old", &u) == 0 && !strcmp(u.group, "g1"),
+	       "data of version 1 kept");
+	sk_store_close(st);
+	tap_ok(&t, raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_type'") == 1,
+	       "migration 2 applied");
+
+	/* a file from a newer sekisho */
+	tap_ok(&t, raw(path, "UPDATE schema_version SET version = 999") == 0, "pretend version 999");
+	rc = sk_store_open(path, &st, err, sizeof(err));
+	tap_ok(&t, rc != 0 && strstr(err, "newer") && st == NULL,
+	       "newer schema refused (%s)", err);
+	tap_ok(&t, raw_int(path, "SELECT version FROM schema_version") == 999,
+	       "refused file left untouched");
+
+	/* a failing migration leaves the old version (one transaction) */
+	mkpath(path, sizeof(path), "broken.db");
+	raw(path, sk_sqlite_migrations[0]);
+	raw(path, "UPDATE schema_version SET version = 1; CREATE TABLE audit_type (x);");
+	rc = sk_store_open(path, &st, err, sizeof(err));
+	tap_ok(&t, rc != 0 && strstr(err, "migration to schema version 2"),
+	       "a failing migration is reported (%s)", err);
+	tap_ok(&t, raw_int(path, "SELECT version FROM schema_version") == 1,
+	       "and the file stays at version 1");
+}
+
+/* ---- crash in the middle of a big transaction ---- */
+
+struct bulk {
+	int fd;		/* pipe to the parent */
+	int commit;	/* 0: hang before commit, 1: commit then hang */
+};
+
+static int add_rules(struct sk_store *st, void *arg)
+{
+	struct bulk *b = arg;
+	struct sk_rule r;
+	char text[64];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(text, sizeof(text), "allow tcp 10.%d.%d.0/24 port %d", i / 256, i % 256,
+			 1 + i);
+		if (sk_rule_parse(text, &r, NULL, 0) || sk_rule_add(st, "big", 0, &r))
+			return -1;
+		if (i == 500 && !b->commit) {
+			if (write(b->fd, "h", 1) != 1)
+				return -1;
+			pause();	/* the parent kills us here */
+		}
+	}
+	return 0;
+}
+
+static void crash(int commit)
+{
+	char path[256];
+	struct sk_store *st;
+	struct bulk b = { .commit = commit };
+	struct sk_policy p;
+	int pfd[2], status, rc;
+	char c;
+	pid_t pid;
+
+	mkpath(path, sizeof(path), commit ? "crash-commit.db" : "crash.db");
+	if (sk_store_open(path, &st, err, sizeof(err)) || sk_policy_add(st, "big", "")) {
+		tap_ok(&t, false, "crash setup (%s)", err);
+		return;
+	}
+	sk_store_close(st);
+	if (pipe(pfd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		b.fd = pfd[1];
+		if (sk_store_open(path, &st, err, sizeof(err)))
+			_exit(2);
+		if (sk_store_tx(st, add_rules, &b))
+			_exit(3);
+		if (write(b.fd, "c", 1) != 1)
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	c = 0;
+	if (read(pfd[0], &c, 1) != 1)
+		c = '?';
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(pfd[0]);
+	tap_ok(&t, c == (commit ? 'c' : 'h') && WIFSIGNALED(status),
+	       "writer SIGKILLed %s (said '%c')", commit ? "after commit" : "half way", c);
+	tap_ok(&t, integrity_ok(path), "integrity_check ok after the kill");
+	if (sk_store_open(path, &st, err, sizeof(err))) {
+		tap_ok(&t, false, "reopen after kill (%s)", err);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	rc = sk_policy_get(st, "big", &p);
+	tap_ok(&t, rc == 0 && p.n_rules == (commit ? 1000 : 0),
+	       "%s of the rows are there (%d)", commit ? "all" : "none", p.n_rules);
+	/* the store is still writable: the dead writer's lock is gone */
+	tap_ok(&t, sk_policy_add(st, "after", "") == 0, "writable after the kill");
+	sk_store_close(st);
+}
+
+/* ---- two processes failing the same user ---- */
+
+static int worker(const char *path, int n, bool via_update)
+{
+	struct sk_store *st;
+	struct sk_user u;
+	int i;
+
+	if (sk_store_open(path, &st, err, sizeof(err)))
+		return 2;
+	for (i = 0; i < n; i++) {
+		if (via_update) {
+			/* read-modify-write made atomic by a transaction */
+			int rc;
+
+			rc = sk_store_tx_begin(st);
+			if (!rc)
+				rc = sk_user_get(st, "racer", &u);
+			if (!rc) {
+				u.fail_count++;
+				rc = sk_user_update(st, &u, err, sizeof(err));
+			}
+			if (sk_store_tx_end(st, rc))
+				return 3;
+		} else if (sk_user_fail(st, "racer", 0, 0, 1, &u)) {
+			return 3;
+		}
+	}
+	sk_store_close(st);
+	return 0;
+}
+
+static void race(bool via_update)
+{
+	char path[256];
+	struct sk_store *st;
+	struct sk_group g;
+	struct sk_user u;
+	pid_t pid[2];
+	int i, status, ok = 0;
+
+	mkpath(path, sizeof(path), via_update ? "race-update.db" : "race.db");
+	sk_store_open(path, &st, err, sizeof(err));
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "g");
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "racer");
+	snprintf(u.group, sizeof(u.group), "g");
+	if (sk_group_add(st, &g, err, sizeof(err)) || sk_user_add(st, &u, err, sizeof(err))) {
+		tap_ok(&t, false, "race setup (%s)", err);
+		return;
+	}
+	sk_store_close(st);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0)
+			_exit(worker(path, 200, via_update));
+	}
+	for (i = 0; i < 2; i++)
+		if (waitpid(pid[i], &status, 0) == pid[i] && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			ok++;
+	tap_ok(&t, ok == 2, "both %s workers finished", via_update ? "update" : "fail");
+	sk_store_open(path, &st, err, sizeof(err));
+	sk_user_get(st, "racer", &u);
+	tap_ok(&t, u.fail_count == 400, "no lost update with %s: fail_count %d",
+	       via_update ? "get+update in sk_store_tx" : "sk_user_fail", u.fail_count);
+	sk_store_close(st);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	tap_begin();
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	migrations();
+	crash(0);
+	crash(1);
+	race(false);
+	race(true);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+	return tap_end(&t);
+}
