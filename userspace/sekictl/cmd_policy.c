@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sekictl policy add|set|del|list|show: SEKISHO_CMD_POLICY_*.
+ * sekictl kpolicy add|set|del|list|show (kernel allowlists by numeric id; the store noun
+ * "policy" is in userspace/admin): SEKISHO_CMD_POLICY_*.
  *
  * Rules: "ACTION PROTO PREFIX [PORTS]", one per --file line or one per
  * argument.  Big policies go out in one message (atomic replacement) and
@@ -20,10 +21,10 @@
 void sk_help_policy(FILE *f)
 {
 	fprintf(f,
-"sekictl policy add DEV ID [--file FILE|-] [RULE ...]\n"
-"sekictl policy set DEV ID [--file FILE|-] [RULE ...]   (replaces all rules)\n"
-"sekictl policy del DEV ID\n"
-"sekictl policy list|show DEV [ID] [--json]\n"
+"sekictl kpolicy add DEV ID [--file FILE|-] [RULE ...]\n"
+"sekictl kpolicy set DEV ID [--file FILE|-] [RULE ...]   (replaces all rules)\n"
+"sekictl kpolicy del DEV ID\n"
+"sekictl kpolicy list|show DEV [ID] [--json]\n"
 "  RULE: allow|deny any|tcp|udp|icmp|icmpv6 PREFIX [PORT|PORT-PORT], one quoted\n"
 "        argument each, e.g. 'allow tcp 10.0.0.5 22' 'allow udp 10.1.0.0/16 1000-2000'\n"
 "        PREFIX: ADDR, ADDR/LEN, any4, any6; the implicit last rule is deny\n");
@@ -385,19 +386,19 @@ int sk_cmd_policy(struct sk_ctx *ctx, int argc, char **argv)
 	if (argc < 1)
 		return sk_usage(ctx, "expected add, set, del, list or show");
 	if (!strcmp(argv[0], "add")) {
-		ctx->what = "policy add";
+		ctx->what = "kpolicy add";
 		return policy_add_set(ctx, argc - 1, argv + 1, false);
 	}
 	if (!strcmp(argv[0], "set")) {
-		ctx->what = "policy set";
+		ctx->what = "kpolicy set";
 		return policy_add_set(ctx, argc - 1, argv + 1, true);
 	}
 	if (!strcmp(argv[0], "del")) {
-		ctx->what = "policy del";
+		ctx->what = "kpolicy del";
 		return policy_del(ctx, argc - 1, argv + 1);
 	}
 	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show")) {
-		ctx->what = !strcmp(argv[0], "list") ? "policy list" : "policy show";
+		ctx->what = !strcmp(argv[0], "list") ? "kpolicy list" : "kpolicy show";
 		return policy_list(ctx, argc - 1, argv + 1);
 	}
 	return sk_usage(ctx, "unknown verb '%s' (expected add, set, del, list or show)",

@@ -14,8 +14,8 @@ static const struct sk_cmd commands[] = {
 	{ "dev", sk_cmd_dev, sk_help_dev, "sekisho devices" },
 	{ "peer", sk_cmd_peer, sk_help_peer, "sessions: add, set, del, list" },
 	{ "key", sk_cmd_key, sk_help_key, "record keys of a peer: add, del" },
-	{ "policy", sk_cmd_policy, sk_help_policy,
-	  "allowlists: add, set, del, list" },
+	{ "kpolicy", sk_cmd_policy, sk_help_policy,
+	  "kernel allowlists by numeric id: add, set, del, list" },
 	{ "monitor", sk_cmd_monitor, sk_help_monitor, "print kernel events" },
 	{ "socket", sk_cmd_socket, sk_help_socket,
 	  "hold a UDP socket open for tests" },
@@ -39,9 +39,11 @@ void sk_help_all(FILE *f)
 "\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		commands[i].help(f);
+	fputc('\n', f);
+	sk_admin_help(f);
 	fprintf(f,
 "\n"
-"exit status: 0 ok, 1 refused by the kernel or the system, 2 usage error\n"
+"exit status: 0 ok, 1 refused by the kernel, the store or the system, 2 usage error\n"
 "see Documentation/sekictl.md for the rule and key file formats\n");
 }
 
@@ -49,6 +51,10 @@ int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv)
 {
 	size_t i;
 
+	/* the store nouns (and the options that choose store or daemon) */
+	if (sk_admin_is_noun(argv[0]) || !strcmp(argv[0], "--json") ||
+	    !strncmp(argv[0], "--store", 7) || !strncmp(argv[0], "--socket", 8))
+		return sk_admin_route(argc, argv);
 	for (i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[0], commands[i].noun))
 			continue;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sekictl: administration of the sekisho gateway.  Each noun (dev, peer,
- * key, policy, show, monitor, socket) lives in its own cmd_*.c file and is
+ * sekictl: administration of the sekisho gateway.  Each kernel noun (dev,
+ * peer, key, kpolicy, show, monitor, socket) lives in its own cmd_*.c file and is
  * reached through the table in main.c.  A command receives its argv after
  * the noun and a context that names everything it may change; there is no
  * other global mutable state.
@@ -229,6 +229,12 @@ void sk_help_policy(FILE *f);
 void sk_help_monitor(FILE *f);
 void sk_help_socket(FILE *f);
 void sk_help_batch(FILE *f);
+
+/* the store nouns (admin_route.c, userspace/admin/skadmin.h); declared here
+ * without skadmin.h, whose struct sk_policy/sk_rule differ from ours */
+bool sk_admin_is_noun(const char *noun);
+void sk_admin_help(FILE *f);
+int sk_admin_route(int argc, char **argv);
 
 /* dumps shared by show, dev and peer */
 struct sk_nl;
