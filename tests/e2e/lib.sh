@@ -17,7 +17,7 @@
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=${REPO:-$(cd "$E2E_DIR/../.." && pwd)}
 T=${T:-$(mktemp -d /tmp/sekisho-e2e.XXXXXX)}
-mkdir -p "$T" || exit 1
+mkdir -p "$T" && chmod 0755 "$T" || exit 1	# ocserv workers (nobody) use its sockets
 # KTAP helpers (ktap_result, check, check_not, diag, wait_for, ktap_end) and
 # in_cli/in_gw/in_srv come from the selftests so that both suites print the
 # same way; their module topology functions are not used here.
@@ -95,6 +95,7 @@ e2e_topo_down() {
 		ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del $ns 2>/dev/null
 	done
+	{ wait; } 2>/dev/null	# reap the killed helpers quietly
 	return 0
 }
 
@@ -309,6 +310,29 @@ oc_connect() {
 	return 0
 }
 
+# oc_connect_fifo NAME ARGS...: like oc_connect, but stdin is a FIFO kept
+# open on fd 7 so that the test can answer later prompts (an e-mailed code
+# that exists only after the password was sent): oc_type TEXT writes a line.
+# One interactive client at a time.
+oc_connect_fifo() {
+	local name=$1 d=$T/oc-$1 common
+	shift
+	rm -rf "$d"
+	mkdir -p "$d"
+	mkfifo "$d/in"
+	mapfile -t common < <(oc_common)
+	(
+		REC_DIR=$d ip netns exec cli "$OPENCONNECT" "${common[@]}" \
+			-b --pid-file "$d/pid" --script "$E2E_DIR/rec-env.sh" --timestamp -v "$@" "$VPN_URL" \
+			<"$d/in" >"$d/log" 2>&1
+		echo $? >"$d/rc"
+	) &
+	exec 7<>"$d/in"	# read-write: never blocks, and keeps the FIFO open
+	return 0
+}
+oc_type() { printf '%s\n' "$1" >&7; }
+oc_type_close() { exec 7>&-; }
+
 # oc_wait_up NAME [SECONDS]: the client backgrounded itself with a live
 # tunnel: rc 0, a pid, the "connect" environment recorded, the tun up.
 oc_wait_up() {
@@ -357,6 +381,29 @@ oc_auth() {
 	mapfile -t common < <(oc_common)
 	printf '%s' "${OC_INPUT:-}" | ip netns exec cli "$OPENCONNECT" "${common[@]}" --authenticate \
 		"$@" "$VPN_URL" 2>&1
+}
+
+# oc_auth_cookie ARGS...: oc_auth succeeded and printed COOKIE=.
+oc_auth_cookie() {
+	local out
+	out=$(oc_auth "$@") && grep -q '^COOKIE=' <<<"$out" && return 0
+	printf '%s\n' "$out"
+	return 1
+}
+
+# oc_auth_refused ARGS...: the SERVER refused the login: openconnect failed
+# after at least two answered POSTs (init + form reply), not because TLS or
+# the connection broke (which would make a negative test pass vacuously).
+oc_auth_refused() {
+	local out rc
+	out=$(oc_auth "$@")
+	rc=$?
+	if [ $rc -ne 0 ] && [ "$(grep -c '^POST ' <<<"$out")" -ge 2 ] &&
+		! grep -qE 'SSL connection failure|Failed to open HTTPS|Failed to connect' <<<"$out"; then
+		return 0
+	fi
+	printf 'exit %s\n%s\n' "$rc" "$out"
+	return 1
 }
 
 # with_input TEXT CMD...: run CMD (a helper above) with OC_INPUT=TEXT.
@@ -412,7 +459,7 @@ try-mtu-discovery = false
 tls-priorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0"
 dtls-psk = true
 dtls-legacy = false
-cisco-client-compat = true
+cisco-client-compat = false
 compression = false
 deny-roaming = false
 rekey-time = 172800
@@ -515,6 +562,46 @@ gw_rss_kb() {
 	echo $sum
 }
 
+# --------------------------------------------------------------------------
+# sekishod scenarios: common start.  sk_begin prints a KTAP skip and exits
+# when the daemon is not built, so run-all.sh can list the scripts early.
+# --------------------------------------------------------------------------
+sk_begin() {
+	if ! sekishod_built; then
+		ktap_skip "${1:-sekishod scenario}" "sekishod not built ($SEKISHOD)"
+		ktap_end
+		exit 0
+	fi
+	check "setup: topology, internal server, SMTP sink, test CA" e2e_setup || exit 1
+	sekishod_conf
+}
+
+# sk_user NAME GROUP PASSWORD: a user with e-mail NAME@example.test.
+sk_user() {
+	skctl user add "$1" --email "$1@$MAIL_DOMAIN" --group "$2" &&
+		printf '%s\n' "$3" | skctl user passwd "$1"
+}
+
+# sk_group NAME KEY=VALUE...: a group with the lab's pushed settings, then
+# the caller's (factors, policy, ...).
+sk_group() {
+	local g=$1
+	shift
+	skctl group add "$g" &&
+		skctl group set "$g" pool4=10.77.0.0/24 dns=10.20.0.53 wins=10.20.0.137 \
+			domain=$MAIL_DOMAIN split-include=10.20.0.0/24 split-dns=corp.$MAIL_DOMAIN "$@"
+}
+
+# sk_session_id USER: the id of USER's session from `session list --json`.
+sk_session_id() {
+	skctl_live session list --json | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d if isinstance(d, list) else d.get("sessions", [])
+ids = [str(r.get("id")) for r in rows if r.get("user") == sys.argv[1]]
+print(ids[0] if ids else "")' "$1"
+}
+
 # e2e_setup: topology, internal server, SMTP sink, certificates.
 e2e_setup() {
 	e2e_topo_up || return 1
@@ -525,5 +612,11 @@ e2e_setup() {
 
 e2e_cleanup() {
 	e2e_topo_down
+	# E2E_SAVE=DIR keeps the logs (the VM's tmpfs goes away with it):
+	# e.g. --env E2E_SAVE=/work/main/tests/out/e2e inside scripts/vm-run.
+	if [ -n "${E2E_SAVE:-}" ]; then
+		mkdir -p "$E2E_SAVE" && cp -r --no-preserve=mode "$T"/. "$E2E_SAVE"/ 2>/dev/null
+		find "$E2E_SAVE" -type s -delete 2>/dev/null
+	fi
 	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }

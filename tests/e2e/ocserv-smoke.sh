@@ -25,7 +25,7 @@ check "ocserv: starts in gw on TCP 443" ocserv_start || exit 1
 check "ocserv: UDP 443 bound (DTLS)" in_gw sh -c 'ss -lun | grep -q ":443 "'
 
 # 1. the wrong password is refused, --authenticate succeeds with the right one
-check_not "auth: wrong password refused" with_input $'wrong\n' oc_auth -u alice --passwd-on-stdin
+check "auth: wrong password refused" with_input $'wrong\n' oc_auth_refused -u alice --passwd-on-stdin
 out=$(OC_INPUT=$'secret1 パス\n' oc_auth -u alice --passwd-on-stdin)
 rc=$?
 if [ $rc -eq 0 ] && grep -q '^COOKIE=' <<<"$out"; then

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Gateway benchmark, run inside the VM (tests/bench/run, or
+#   scripts/vm-run --timeout 3600 -- tests/bench/gateway.sh):
+# the same openconnect 9.01 client through ocserv 1.1.6 and, when it is
+# built, through sekishod, in one boot and one topology (tests/e2e/lib.sh):
+#   - iperf3 TCP cli -> srv through the tunnel, both directions.  Both
+#     gateways use DTLS-PSK (PSK-NEGOTIATE); the suite is whatever GnuTLS
+#     picks by default and is printed for each (same client, same priority);
+#   - logins per second: BENCH_LOGINS sequential `openconnect --authenticate`;
+#   - memory per session: RSS of the gateway's processes with 0 and with
+#     BENCH_SESSIONS sessions, (difference) / sessions.
+# Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
+. "$(dirname "$0")/../e2e/lib.sh"
+trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT
+DUR=${BENCH_SECONDS:-5}
+NLOGIN=${BENCH_LOGINS:-20}
+NSESS=${BENCH_SESSIONS:-10}
+RES=$T/bench.results
+: >"$RES"
+
+e2e_setup >/dev/null || { echo "bench: setup failed"; exit 1; }
+
+# measure NAME PROCESS-REGEX PASSWORD
+measure() {
+	local name=$1 re=$2 pw=$3 t0 t1 i ok rss0 rss1 up down cipher
+	OC_INPUT="$pw"$'\n' oc_connect b -u alice --passwd-on-stdin
+	if ! oc_wait_up b 300 >/dev/null; then
+		echo "# $name: the tunnel did not come up"; oc_log b | tail -n 5 | sed 's/^/# /'; return 1
+	fi
+	wait_for 60 oc_dtls b
+	cipher=$(oc_dtls b | sed -n 's/.*Ciphersuite //p')
+	up=$(iperf_mbps -t "$DUR" -O 1)
+	down=$(iperf_mbps -t "$DUR" -O 1 -R)
+	oc_stop b
+	ok=0
+	t0=$(date +%s.%N)
+	for i in $(seq 1 "$NLOGIN"); do
+		with_input "$pw"$'\n' oc_auth_cookie -u alice --passwd-on-stdin >/dev/null && ok=$((ok + 1))
+	done
+	t1=$(date +%s.%N)
+	sleep 1
+	rss0=$(gw_rss_kb "$re")
+	for i in $(seq 1 "$NSESS"); do OC_INPUT="$pw"$'\n' oc_connect m$i -u alice --passwd-on-stdin; done
+	for i in $(seq 1 "$NSESS"); do oc_wait_up m$i 300 >/dev/null || echo "# $name: session $i did not come up"; done
+	sleep 2
+	rss1=$(gw_rss_kb "$re")
+	for i in $(seq 1 "$NSESS"); do oc_stop m$i; done
+	printf '%s\tup\t%s\n%s\tdown\t%s\n' "$name" "${up:-0}" "$name" "${down:-0}" >>"$RES"
+	printf '%s\tlogins\t%s\n' "$name" "$(echo "$ok / ($t1 - $t0)" | bc -l)" >>"$RES"
+	printf '%s\tkb/session\t%s\n' "$name" "$(echo "($rss1 - $rss0) / $NSESS" | bc -l)" >>"$RES"
+	echo "# $name: DTLS ${cipher:-none}; $ok/$NLOGIN logins ok; RSS ${rss0} kB idle, ${rss1} kB with $NSESS sessions"
+}
+
+ocserv_passwd alice bench-secret1
+ocserv_conf
+if ocserv_start; then
+	measure ocserv 'ocserv' bench-secret1
+	ocserv_stop
+else
+	echo "# ocserv did not start"
+fi
+sleep 1
+
+if sekishod_built; then
+	sekishod_conf
+	sk_group eng factors=password max_sessions=$((NSESS + 5)) >/dev/null &&
+		sk_user alice eng bench-secret1 >/dev/null &&
+		sekishod_start && measure sekishod 'sekishod' bench-secret1
+	sekishod_stop
+else
+	echo "sekishod: not built"
+fi
+
+echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $(nproc) vCPU, kernel $(uname -r), iperf3 ${DUR}s, $NLOGIN logins, $NSESS sessions"
+$PY - "$RES" <<'PY'
+import sys, collections
+r = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    name, k, v = line.rstrip("\n").split("\t")
+    r.setdefault(name, {})[k] = float(v)
+cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("logins", "logins/s"), ("kb/session", "kB/session")]
+print(f"{'gateway':12s} " + " ".join(f"{c[1]:>12s}" for c in cols))
+for name, d in r.items():
+    print(f"{name:12s} " + " ".join(f"{d.get(c[0], 0):12.1f}" for c in cols))
+if "sekishod" in r and "ocserv" in r:
+    a, b = r["sekishod"], r["ocserv"]
+    print(f"{'ratio s/o':12s} " + " ".join(
+        f"{(a[c[0]] / b[c[0]]) if b.get(c[0]) else float('nan'):12.2f}" for c in cols))
+PY

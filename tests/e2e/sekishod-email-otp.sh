@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Scenario 2 (issue 3): password + one-time code by e-mail (real SMTP in gw).
+# The code is read from the delivered mail; wrong, reused and live-changed
+# relay settings are covered.
+. "$(dirname "$0")/lib.sh"
+trap 'sekishod_stop; e2e_cleanup' EXIT
+sk_begin "password + e-mail OTP"
+check "store: group with password,email-otp" sk_group eng factors=password,email-otp
+check "store: user alice" sk_user alice eng secret1
+check "sekishod: starts" sekishod_start || exit 1
+
+oc_connect_fifo a -u alice --passwd-on-stdin
+oc_type secret1
+code=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
+check "otp: a mail with a 6-digit code arrived ($code)" test -n "$code"
+oc_type "$code"
+check "otp: tunnel up with the mailed code" oc_wait_up a 180
+oc_type_close
+check "otp: ping srv" ping_cli $SRV4
+oc_stop a
+
+# a wrong code: refused (form error), then the right one still works
+oc_connect_fifo b -u alice --passwd-on-stdin
+oc_type secret1
+code=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
+bad=$(printf '%06d' $(( (10#$code + 1) % 1000000 )))
+oc_type "$bad"
+oc_type "$code"
+check "otp: wrong code refused, retry with the right code succeeds" oc_wait_up b 180
+check "otp: the client saw the refusal" grep -qiE 'invalid|wrong|incorrect|間違' "$T/oc-b/log"
+oc_type_close
+oc_stop b
+
+# single use: the previous code does not open another session
+old=$code
+oc_connect_fifo c -u alice --passwd-on-stdin
+oc_type secret1
+new=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
+oc_type "$old"
+oc_type_close
+check_not "otp: a used code is refused" oc_wait_up c 120
+check "otp: each login got a new code" test "$new" != "$old"
+
+# the relay is a live setting: move it to a second sink on port 2525
+mkdir -p "$T/maildir2"/{tmp,new,cur}
+ip netns exec gw $PY -m aiosmtpd -n -l "$GW4:2525" -c aiosmtpd.handlers.Mailbox "$T/maildir2" >"$T/smtp2.log" 2>&1 &
+wait_for 20 in_gw sh -c 'ss -ltn | grep -q ":2525 "'
+check "settings: smtp.url changed live" skctl_live settings set smtp.url "smtp://$GW4:2525"
+oc_connect_fifo d -u alice --passwd-on-stdin
+oc_type secret1
+code=$(MAILDIR=$T/maildir2 mail_wait_code "alice@$MAIL_DOMAIN" 60)
+oc_type "$code"
+oc_type_close
+check "settings: the code came through the new relay" oc_wait_up d 180
+oc_stop d
+ktap_end

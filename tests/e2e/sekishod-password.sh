@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Scenario 1 (issue 3): password login, the pushed settings, and the datapath.
+# A password-only group; openconnect gets every pushed setting (§4.3), DTLS
+# comes up and the kernel carries the data (sekictl show counters move).
+. "$(dirname "$0")/lib.sh"
+trap 'sekishod_stop; e2e_cleanup' EXIT
+sk_begin "password login and pushed settings"
+check "store: group eng with settings" sk_group eng factors=password \
+	split-exclude=10.20.0.128/25 proxy=pac proxy-pac=http://proxy.$MAIL_DOMAIN/eng.pac \
+	banner="ようこそ / Welcome"
+check "store: user alice" sk_user alice eng 'secret1 パス'
+check "sekishod: starts" sekishod_start || exit 1
+
+check "auth: wrong password refused" with_input $'wrong\n' oc_auth_refused -u alice --passwd-on-stdin
+check "auth: unknown user refused" with_input $'secret1\n' oc_auth_refused -u nobody --passwd-on-stdin
+check "auth: --authenticate gives a cookie" with_input $'secret1 パス\n' oc_auth_cookie -u alice --passwd-on-stdin
+
+OC_INPUT=$'secret1 パス\n' oc_connect a -u alice --passwd-on-stdin
+check "tunnel: up" oc_wait_up a 180 || exit 1
+check "settings: address from the pool" sh -c "case '$(oc_env a INTERNAL_IP4_ADDRESS)' in 10.77.0.*) exit 0;; esac; exit 1"
+check "settings: DNS, WINS, domain, split DNS" sh -c "
+	[ '$(oc_env a INTERNAL_IP4_DNS)' = 10.20.0.53 ] && [ '$(oc_env a INTERNAL_IP4_NBNS)' = 10.20.0.137 ] &&
+	[ '$(oc_env a CISCO_DEF_DOMAIN)' = $MAIL_DOMAIN ] && [ '$(oc_env a CISCO_SPLIT_DNS)' = corp.$MAIL_DOMAIN ]"
+check "settings: split include and exclude" sh -c "
+	[ '$(oc_env a CISCO_SPLIT_INC_0_ADDR)' = 10.20.0.0 ] && [ '$(oc_env a CISCO_SPLIT_INC_0_MASKLEN)' = 24 ] &&
+	[ '$(oc_env a CISCO_SPLIT_EXC_0_ADDR)' = 10.20.0.128 ] && [ '$(oc_env a CISCO_SPLIT_EXC_0_MASKLEN)' = 25 ]"
+check "settings: proxy PAC URL (X-CSTP-MSIE-Proxy-PAC-URL)" \
+	test "$(oc_env a CISCO_PROXY_PAC)" = "http://proxy.$MAIL_DOMAIN/eng.pac"
+check "settings: banner (UTF-8)" test "$(oc_env a CISCO_BANNER)" = "ようこそ / Welcome"
+wait_for 60 oc_dtls a
+check "datapath: DTLS established" oc_dtls a
+tun=$(oc_env a TUNDEV)
+check "datapath: MTU not 576" sh -c "[ \$(ip netns exec cli cat /sys/class/net/$tun/mtu) -gt 576 ]"
+check "datapath: ping srv" ping_cli $SRV4
+up=$(iperf_mbps -t 3); down=$(iperf_mbps -t 3 -R)
+check "datapath: iperf3 up ${up:-?} / down ${down:-?} Mbit/s" test -n "$up" -a -n "$down"
+check "datapath: the kernel carried it (sekictl show)" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK show | grep -Eqi 'rx.*[1-9][0-9]{6}|[1-9][0-9]{6}.*rx'"
+check "sessions: alice listed" test -n "$(sk_session_id alice)"
+check "disconnect: SIGTERM" oc_stop a
+check "disconnect: session gone" wait_for 10 sh -c "[ -z \"\$(ip netns exec gw $SEKICTL --socket $SK_SOCK session list --json | grep alice)\" ]"
+ktap_end
