@@ -249,7 +249,8 @@ int sk_valid_user(struct sk_store *st, struct sk_user *u, char *err, size_t errl
 	return 0;
 }
 
-static int valid_list(const char *field, int n, char (*l)[SK_ADDR_MAX], char *err, size_t errlen)
+static int valid_list(const char *field, int n, const char (*l)[SK_ADDR_MAX], char *err,
+		      size_t errlen)
 {
 	int i, j, rc;
 
@@ -295,9 +296,9 @@ int sk_valid_group(struct sk_store *st, const struct sk_group *g, char *err, siz
 		return rc;
 	if (g->domain[0] && (rc = valid_domain("domain", g->domain, sizeof(g->domain), err, errlen)))
 		return rc;
-	if ((rc = valid_list("split_inc", g->n_split_inc, (char (*)[SK_ADDR_MAX])g->split_inc,
+	if ((rc = valid_list("split_inc", g->n_split_inc, g->split_inc,
 			     err, errlen)) ||
-	    (rc = valid_list("split_exc", g->n_split_exc, (char (*)[SK_ADDR_MAX])g->split_exc,
+	    (rc = valid_list("split_exc", g->n_split_exc, g->split_exc,
 			     err, errlen)))
 		return rc;
 	if (g->n_split_dns < 0 || g->n_split_dns > SK_LIST_MAX)
