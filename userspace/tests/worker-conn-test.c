@@ -803,6 +803,7 @@ static void openconnect_auth(void)
 	if (oc == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
+		dup2(out[1], 2);
 		close(in[1]);
 		close(out[0]);
 		close(ls);
@@ -879,8 +880,9 @@ static void openconnect_auth(void)
 		waitpid(oc, NULL, 0);
 	}
 	tap_ok(&t, saw_init && saw_reply, "openconnect: init and auth-reply (alice/secret1, context cookie) reached main");
-	if (!strstr(outbuf, "webvpn=Q29va2llX3ZhbHVl-1'"))
-		printf("# openconnect stdout: %s\n", outbuf);
+	if (!strstr(outbuf, "webvpn=Q29va2llX3ZhbHVl-1'") && olen)
+		for (char *l = strtok(outbuf, "\n"); l; l = strtok(NULL, "\n"))
+			printf("# openconnect: %s\n", l);
 	tap_ok(&t, ocst == 0 && strstr(outbuf, "COOKIE='") &&
 	       strstr(outbuf, "webvpn=Q29va2llX3ZhbHVl-1'"),
 	       "openconnect --authenticate succeeded and printed the cookie (exit %d)", ocst);
