@@ -477,6 +477,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		struct sk_login_result r;
 		const char *why = "internal";
 
+		memset(&r, 0, sizeof(r));
 		if (!sk_login_result(lg->l, &r))
 			why = session_create(d, w, &r, now, rep->cookie);
 		if (why) {
@@ -745,6 +746,8 @@ void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cs
 	if (!s)
 		return;
 	w->s = NULL;
+	if (s->w == w)
+		s->w = NULL;	/* it is ending by itself: no KILL for it */
 	if (m->reason == SK_END_BYE) {
 		skd_session_end(d, s, "logout");
 		return;
