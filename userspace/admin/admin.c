@@ -871,7 +871,7 @@ static const struct {
 "  sekictl cert revoke SERIAL        sekictl cert list [--user U]\n" },
 	{ "profile", ska_profile, "profile download links mailed to users",
 "  sekictl profile send|resend USER DEVICE [--days 1..30] [--downloads 1..5|unlimited]\n"
-"  sekictl profile list\n" },
+"  sekictl profile list [--all]   (--all: also the links a resend replaced)\n" },
 	{ "settings", ska_settings, "gateway settings",
 "  sekictl settings show [KEY]       sekictl settings set KEY VALUE\n" },
 	{ "session", ska_session, "VPN sessions",

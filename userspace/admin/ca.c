@@ -212,11 +212,22 @@ static int crl_each(const struct sk_cert *c, void *arg)
 	return 0;
 }
 
+/* CRL number: the time of writing, which only grows (RFC 5280 5.2.3) */
+static bool crl_number(X509_CRL *crl, int64_t now)
+{
+	ASN1_INTEGER *ai = ASN1_INTEGER_new();
+	bool ok = ai && ASN1_INTEGER_set_int64(ai, now) &&
+		  X509_CRL_add1_ext_i2d(crl, NID_crl_number, ai, 0, 0) == 1;
+
+	ASN1_INTEGER_free(ai);
+	return ok;
+}
+
 /* Rebuilds crl.pem from the store's revoked certificates; 0 or 1 (message printed). */
 static int write_crl(struct ska *a, EVP_PKEY *key, X509 *ca)
 {
 	struct crl_build b = { 0 };
-	char path[SK_URL_MAX + 16], err[256], num[32];
+	char path[SK_URL_MAX + 16], err[256];
 	ASN1_TIME *lu = NULL, *nu = NULL;
 	int rc = -EIO;
 
@@ -227,12 +238,11 @@ static int write_crl(struct ska *a, EVP_PKEY *key, X509 *ca)
 	/* next update: the CA's own end, since the CRL is rewritten on each revoke
 	 * and OpenSSL refuses a CRL past its nextUpdate */
 	nu = ASN1_TIME_dup(X509_get0_notAfter(ca));
-	snprintf(num, sizeof(num), "%lld", (long long)a->now);
 	if (X509_CRL_set_version(b.crl, 1) &&
 	    X509_CRL_set_issuer_name(b.crl, X509_get_subject_name(ca)) && lu && nu &&
 	    X509_CRL_set1_lastUpdate(b.crl, lu) && X509_CRL_set1_nextUpdate(b.crl, nu) &&
 	    !add_ext(ca, NULL, b.crl, NID_authority_key_identifier, "keyid:always") &&
-	    !add_ext(ca, NULL, b.crl, NID_crl_number, num)) {
+	    crl_number(b.crl, a->now)) {
 		sk_cert_list(a->st, NULL, crl_each, &b);
 		if (!b.rc) {
 			X509_CRL_sort(b.crl);

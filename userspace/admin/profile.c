@@ -379,12 +379,42 @@ static int profile_send(struct ska *a, int argc, char **argv, bool resend)
 	if (new_token(tok, sizeof(tok), t.p.token_hash))
 		return ska_fail(a, "no random bytes for the link token");
 	t.p.state = SK_PROFILE_MAIL_PENDING;
-	rc = ska_tx(a, profile_apply, &t);
+	if (resend) {
+		/* A resend is a new link (new row, new token: sk_profile_update
+		 * keeps the token hash) and the old link ends now; its package
+		 * moves to the new row. */
+		struct prof_tx old = { .a = a, .p = fp.p };
+		char opath[SK_URL_MAX + 64];
+
+		old.p.state = SK_PROFILE_EXPIRED;
+		rc = ska_tx(a, profile_apply, &old);
+		if (rc) {
+			sk_wipe(tok, sizeof(tok));
+			return ska_store_fail(a, rc, "profile", "");
+		}
+		t.add = true;
+		t.p.created = a->now;
+		rc = ska_tx(a, profile_apply, &t);
+		if (!rc) {
+			pkg_path(a->st, fp.p.id, "p12", opath, sizeof(opath));
+			pkg_path(a->st, t.p.id, "p12", path, sizeof(path));
+			if (!rename(opath, path)) {
+				pkg_path(a->st, fp.p.id, "pass", opath, sizeof(opath));
+				pkg_path(a->st, t.p.id, "pass", path, sizeof(path));
+				if (rename(opath, path)) {
+					pkg_path(a->st, t.p.id, "p12", path, sizeof(path));
+					unlink(path);	/* no password: issue anew below */
+				}
+			}
+		}
+	} else {
+		rc = ska_tx(a, profile_apply, &t);
+	}
 	if (rc) {
 		sk_wipe(tok, sizeof(tok));
 		return ska_store_fail(a, rc, "profile", "");
 	}
-	/* the package: reuse the one of this link on resend, else a new certificate */
+	/* the package: the one moved over from the old link, else a new certificate */
 	pkg_path(a->st, t.p.id, "p12", path, sizeof(path));
 	if (!resend || access(path, R_OK)) {
 		rc = make_package(a, &u, d.name, t.p.id, serial, sizeof(serial));
@@ -429,7 +459,39 @@ static int profile_send(struct ska *a, int argc, char **argv, bool resend)
 
 /* ------------------------------------------------------------------ list */
 
-struct prof_list { struct ska *a; struct sk_json *j; int n; };
+struct prof_list {
+	struct ska *a;
+	struct sk_json *j;
+	int n;
+	struct sk_profile *all;		/* every row, to hide superseded links */
+	int nall, cap;
+};
+
+static int profile_collect(const struct sk_profile *p, void *arg)
+{
+	struct prof_list *l = arg;
+
+	if (l->nall == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+		struct sk_profile *n = realloc(l->all, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->all = n;
+		l->cap = cap;
+	}
+	l->all[l->nall++] = *p;
+	return 0;
+}
+
+static bool superseded(const struct prof_list *l, const struct sk_profile *p)
+{
+	for (int i = 0; i < l->nall; i++)
+		if (l->all[i].id > p->id && !strcmp(l->all[i].user, p->user) &&
+		    !strcmp(l->all[i].device, p->device))
+			return true;
+	return false;
+}
 
 static int profile_each(const struct sk_profile *p, void *arg)
 {
@@ -475,16 +537,27 @@ int ska_profile(struct ska *a, int argc, char **argv)
 	if (!strcmp(verb, "send") || !strcmp(verb, "resend"))
 		return profile_send(a, argc - 1, argv + 1, verb[0] == 'r');
 	if (!strcmp(verb, "list")) {
-		struct prof_list l = { a, NULL, 0 };
+		struct prof_list l = { .a = a };
+		bool all = false;
+		int i;
 
-		if (argc > 1)
-			return ska_usage(a, "unexpected argument '%s'", argv[1]);
+		for (i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--all"))
+				all = true;
+			else
+				return ska_usage(a, "unexpected argument '%s'", argv[i]);
+		}
 		if (a->io->json) {
 			sk_json_init(&j, a->io->out);
 			sk_json_arr_begin(&j, NULL);
 			l.j = &j;
 		}
-		rc = sk_profile_list(a->st, profile_each, &l);
+		/* one row per user and device (the latest link) unless --all */
+		rc = sk_profile_list(a->st, profile_collect, &l);
+		for (i = 0; !rc && i < l.nall; i++)
+			if (all || !superseded(&l, &l.all[i]))
+				profile_each(&l.all[i], &l);
+		free(l.all);
 		if (a->io->json) {
 			sk_json_arr_end(&j);
 			fputc('\n', a->io->out);

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of skadmin: every noun through sk_admin_exec on a temporary
+ * store (output, store effects, audit records), CSV imports that must
+ * change nothing when a row is bad, the control socket (a real socket in a
+ * temporary directory; a forked child with uid 65534 is refused), the CA
+ * (issue -> revoke -> the serial is in crl.pem per `openssl crl -text`) and
+ * the profile download (limit and expiry).  TAP output.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "skadmin.h"
+#include "tap.h"
+
+static struct tap t;
+static struct sk_store *st;
+static char dir[64];
+static char out[1 << 16], err[1 << 16];
+static struct sk_admin_effects fx;
+static const struct sk_admin_caller root = { .uid = 0, .pid = 1, .name = "uid=0(root)" };
+
+/* Runs one command line (words split on blanks, '|' stands for a blank
+ * inside a word); stdin_text may be NULL.  Returns the exit status. */
+static int run_in(const char *stdin_text, const char *line)
+{
+	char buf[1024], *argv[64], *p;
+	struct sk_admin_io io = { 0 };
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, elen = 0;
+	int argc = 0, rc;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (p = strtok(buf, " "); p && argc < 63; p = strtok(NULL, " ")) {
+		for (char *q = p; *q; q++)
+			if (*q == '|')
+				*q = ' ';
+		if (!strcmp(p, "--json"))
+			io.json = true;
+		else
+			argv[argc++] = p;
+	}
+	argv[argc] = NULL;
+	io.out = open_memstream(&obuf, &olen);
+	io.err = open_memstream(&ebuf, &elen);
+	io.in = stdin_text ? fmemopen((void *)stdin_text, strlen(stdin_text), "r") : NULL;
+	memset(&fx, 0, sizeof(fx));
+	rc = sk_admin_exec(st, &root, &io, argc, argv, &fx);
+	fclose(io.out);
+	fclose(io.err);
+	if (io.in)
+		fclose(io.in);
+	snprintf(out, sizeof(out), "%s", obuf ? obuf : "");
+	snprintf(err, sizeof(err), "%s", ebuf ? ebuf : "");
+	free(obuf);
+	free(ebuf);
+	return rc;
+}
+
+static int run(const char *line)
+{
+	return run_in(NULL, line);
+}
+
+static bool has(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle)) {
+		printf("# expected '%s' in:\n# %s\n", needle, hay);
+		return false;
+	}
+	return true;
+}
+
+static int count_audit_cb(const struct sk_audit *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int n_audit(void)
+{
+	struct sk_audit_filter f = { .type = "admin" };
+	int n = 0;
+
+	sk_audit_list(st, &f, count_audit_cb, &n);
+	return n;
+}
+
+struct last_audit { struct sk_audit a; };
+
+static int last_audit_cb(const struct sk_audit *a, void *arg)
+{
+	struct last_audit *l = arg;
+
+	if (a->id > l->a.id)
+		l->a = *a;
+	return 0;
+}
+
+static struct sk_audit last_audit(void)
+{
+	struct sk_audit_filter f = { .type = "admin" };
+	struct last_audit l = { 0 };
+
+	sk_audit_list(st, &f, last_audit_cb, &l);
+	return l.a;
+}
+
+static void users_groups(void)
+{
+	struct sk_user u;
+	struct sk_group g;
+	struct sk_audit a;
+	int n0;
+	char cmd[256];
+
+	tap_ok(&t, run("group add staff pool4=10.77.0.0/24 dns=10.0.0.53,10.0.0.54") == 0 &&
+	       has(out, "group staff: added"), "group add with settings");
+	tap_ok(&t, !sk_group_get(st, "staff", &g) && !strcmp(g.pool4, "10.77.0.0/24") &&
+	       !strcmp(g.dns[1], "10.0.0.54"), "group add: stored pool and DNS");
+	tap_ok(&t, run("group add contractors") == 0, "second group");
+	n0 = n_audit();
+	tap_ok(&t, run("user add alice --email alice@example.jp --group staff --valid-until 2030-03-31 --lang ja") == 0 &&
+	       has(out, "user alice: added"), "user add");
+	tap_ok(&t, !sk_user_get(st, "alice", &u) && u.enabled && u.lang == SK_LANG_JA &&
+	       u.valid_until > 0 && !strcmp(u.group, "staff"), "user add: stored");
+	a = last_audit();
+	tap_ok(&t, n_audit() == n0 + 1 && !strcmp(a.actor, "uid=0(root)") &&
+	       has(a.detail, "\"command\":\"user add\"") && has(a.detail, "\"before\":null") &&
+	       has(a.detail, "\"after\":{\"name\":\"alice\""), "user add: one audit record with after");
+	tap_ok(&t, run("user add alice --email x@example.jp --group staff") == 1 &&
+	       has(err, "alice"), "user add: duplicate refused");
+	tap_ok(&t, run("user add bob --email bob@example.jp --group nosuch") == 1,
+	       "user add: unknown group refused");
+	tap_ok(&t, run("user add bob --email bob@example.jp") == 2 &&
+	       has(err, "--group are required"), "user add: --group required");
+	tap_ok(&t, run("user set alice group=contractors") == 0 &&
+	       has(out, "user alice: group staff -> contractors"), "user set prints the change");
+	a = last_audit();
+	tap_ok(&t, has(a.detail, "\"before\":{\"group\":\"staff\"}") &&
+	       has(a.detail, "\"after\":{\"group\":\"contractors\"}"), "user set: audit before/after");
+	tap_ok(&t, run("user set alice totp=new") == 0 && has(out, "otpauth://totp/") &&
+	       has(out, "secret=") && !sk_user_get(st, "alice", &u) && u.totp_secret[0] &&
+	       strstr(out, u.totp_secret), "user set totp=new prints the URI with the stored secret");
+	tap_ok(&t, run("user set alice valid-until=2031-01-02T03:04:05Z") == 0 &&
+	       !sk_user_get(st, "alice", &u) && u.valid_until == 1925089445,
+	       "user set valid-until ISO 8601 with Z");
+	tap_ok(&t, run("user set alice valid-until=2031-02-30") == 2, "impossible date refused");
+	tap_ok(&t, run("user set alice colour=blue") == 2 && has(err, "unknown key 'colour'"),
+	       "user set unknown key");
+	tap_ok(&t, run_in("Str0ng-pass\n", "user passwd alice") == 0 &&
+	       !sk_user_get(st, "alice", &u) && u.pw_hash[0] && u.must_change_pw,
+	       "user passwd from stdin sets must_change");
+	tap_ok(&t, !strstr(last_audit().detail, "argon2"), "user passwd: no hash in the audit trail");
+	tap_ok(&t, run_in("Str0ng-pass2\n", "user passwd alice --no-change-required") == 0 &&
+	       !sk_user_get(st, "alice", &u) && !u.must_change_pw, "user passwd --no-change-required");
+	tap_ok(&t, run_in("short\n", "user passwd alice") == 1 && has(err, "too-short"),
+	       "user passwd: policy refusal");
+	tap_ok(&t, run("user lock alice") == 0 && has(out, "locked no -> yes") &&
+	       !sk_user_get(st, "alice", &u) && u.locked && fx.users_changed, "user lock");
+	tap_ok(&t, run("user unlock alice") == 0 && !sk_user_get(st, "alice", &u) && !u.locked,
+	       "user unlock");
+	tap_ok(&t, run("user list --json") == 0 && has(out, "[{\"name\":\"alice\""),
+	       "user list --json");
+	tap_ok(&t, run("user show alice") == 0 && has(out, "contractors"), "user show");
+	tap_ok(&t, run("group set staff factors=password,email-otp split-include=10.1.0.0/16,10.2.0.0/16 proxy=pac proxy-pac=http://p/x.pac max-devices=1 mtu=1400 banner=Hello|world") == 0 &&
+	       has(out, "group staff: factors password -> password,email-otp") &&
+	       !sk_group_get(st, "staff", &g) && g.factors[1] == SK_FACTOR_EMAIL_OTP &&
+	       g.n_split_inc == 2 && g.proxy_mode == SK_PROXY_PAC && g.max_devices == 1 &&
+	       g.mtu == 1400 && !strcmp(g.banner, "Hello world"), "group set many keys");
+	tap_ok(&t, run("group set staff factors=password,sms") == 2 && has(err, "sms"),
+	       "group set: unknown factor");
+	tap_ok(&t, run("group show staff --json") == 0 &&
+	       has(out, "\"split-include\":[\"10.1.0.0/16\",\"10.2.0.0/16\"]"), "group show --json lists");
+	tap_ok(&t, run("group del contractors") == 1 && has(err, "still has users"),
+	       "group del with users refused");
+	snprintf(cmd, sizeof(cmd), "user add tmp --email t@example.jp --group staff");
+	tap_ok(&t, run(cmd) == 0 && run("user del tmp") == 0 && sk_user_get(st, "tmp", &u) == -ENOENT,
+	       "user del");
+}
+
+static void policies_devices(void)
+{
+	struct sk_rule r[8];
+	struct sk_device d;
+	int n = 8;
+
+	tap_ok(&t, run("policy add office --description office|LAN") == 0, "policy add");
+	tap_ok(&t, run("policy rule add office allow tcp 10.9.0.0/24 port 22") == 0 &&
+	       run("policy rule add office --at 1 deny any 10.9.0.1") == 0 &&
+	       fx.policies_changed, "policy rule add (append, --at)");
+	tap_ok(&t, run("policy show office") == 0 && has(out, "1  deny") && has(out, "2  allow tcp"),
+	       "policy show numbers rules");
+	tap_ok(&t, run("policy rule move office 1 2") == 0 &&
+	       !sk_policy_rules(st, "office", r, &n) && n == 2 && r[0].allow && !r[1].allow,
+	       "policy rule move");
+	tap_ok(&t, run("policy rule del office 2") == 0 && (n = 8, !sk_policy_rules(st, "office", r, &n)) &&
+	       n == 1, "policy rule del");
+	tap_ok(&t, run("policy rule add office allow tcp 10.0.0.0/8 port 99999") == 2,
+	       "policy rule add: bad rule is a usage error");
+	tap_ok(&t, run("group set staff policy=office") == 0 && fx.policies_changed &&
+	       run("policy del office") == 1 && has(err, "uses this policy"), "policy del in use refused");
+	tap_ok(&t, run("policy list --json") == 0 && has(out, "\"name\":\"office\""), "policy list --json");
+
+	tap_ok(&t, run("device add pc1 --type windows --method mac --id 12:34:56:78:90:AB") == 0 &&
+	       !sk_device_get(st, "pc1", &d) && d.enabled && d.check && d.type == SK_DEV_WINDOWS,
+	       "device add");
+	tap_ok(&t, run("device add ph1 --type ios --method serial --id ABC123 --no-check --disabled") == 0 &&
+	       !sk_device_get(st, "ph1", &d) && !d.enabled && !d.check, "device add --no-check --disabled");
+	tap_ok(&t, run("device add ph2 --type ios --method serial") == 2, "device add: --id required");
+	tap_ok(&t, run("user add carol --email carol@example.jp --group staff") == 0 &&
+	       run("device assign carol pc1") == 0 && has(out, "device pc1: user (none) -> carol"),
+	       "device assign");
+	tap_ok(&t, run("device assign carol ph1") == 1 && has(err, "max-devices"),
+	       "device assign beyond max_devices refused");
+	tap_ok(&t, run("device del pc1") == 1 && has(err, "assigned to user carol"),
+	       "device del of an assigned device refused");
+	tap_ok(&t, run("device list --user carol --json") == 0 && has(out, "\"name\":\"pc1\"") &&
+	       !strstr(out, "ph1"), "device list --user");
+	tap_ok(&t, run("device set ph1 enabled=yes policy=office") == 0 &&
+	       has(out, "device ph1: enabled no -> yes"), "device set");
+	tap_ok(&t, run("device unassign carol pc1") == 0 && !sk_device_get(st, "pc1", &d) && !d.user[0],
+	       "device unassign");
+}
+
+static void csv(void)
+{
+	char path[128];
+	FILE *f;
+	struct sk_user u;
+	int n0 = n_audit();
+
+	snprintf(path, sizeof(path), "%s/u.csv", dir);
+	f = fopen(path, "w");
+	fputs("\xef\xbb\xbfname,email,group,valid_until,otp,lang\r\n"
+	      "dan,dan@example.jp,staff,2030-01-31,email,ja\r\n"
+	      "\"erin\",erin@example.jp,nosuch,,,\r\n"
+	      "fay,fay@example.jp,staff,2030-13-01,,\r\n"
+	      "carol,c2@example.jp,staff,,,\r\n"
+	      "gus,\"gus@example.jp\",staff,,sms,\r\n", f);
+	fclose(f);
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "user import %s", path);
+		tap_ok(&t, run(cmd) == 1 && has(err, "line 3:") && has(err, "line 4:") &&
+		       has(err, "line 5: user carol already exists") && has(err, "line 6:") &&
+		       !strstr(err, "line 2:") && has(err, "nothing was imported"),
+		       "CSV import names every bad line");
+		tap_ok(&t, sk_user_get(st, "dan", &u) == -ENOENT && n_audit() == n0,
+		       "CSV import with bad rows changes nothing");
+		f = fopen(path, "w");
+		fputs("name,email,group,lang\n"
+		      "dan,dan@example.jp,staff,ja\n"
+		      "\"o'hara, jr\",oh@example.jp,staff,\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 1 && has(err, "line 3:"), "CSV: quoted comma reaches validation");
+		f = fopen(path, "w");
+		fputs("name,email,group,lang\n"
+		      "dan,dan@example.jp,staff,ja\n"
+		      "\"ed\",\"ed@example.jp\",staff,\"en\"\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 0 && has(out, "2 user(s) added") && !sk_user_get(st, "ed", &u) &&
+		       u.lang == SK_LANG_EN && n_audit() == n0 + 1, "CSV import of good rows");
+		f = fopen(path, "w");
+		fputs("name,email,group\n\"unterminated,x@example.jp,staff\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 1 && has(err, "line 2: unterminated"), "CSV: broken quote");
+		f = fopen(path, "w");
+		fputs("name,email\ndan,dan@example.jp\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 1 && has(err, "lacks the column 'group'"), "CSV: header checked");
+		f = fopen(path, "w");
+		fputs("name,type,method,id,user\n"
+		      "lap1,mac,mac,aa:bb:cc:dd:ee:01,dan\n"
+		      "lap2,toaster,mac,aa:bb:cc:dd:ee:02,\n", f);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "device import %s", path);
+		tap_ok(&t, run(cmd) == 1 && has(err, "line 3: type") &&
+		       run("device show lap1") == 1, "device CSV: bad row, nothing added");
+	}
+	tap_ok(&t, run("user export") == 0 && has(out, "name,email,group,valid_from") &&
+	       has(out, "dan,dan@example.jp,staff"), "user export");
+}
+
+static int sh(const char *cmd, char *buf, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	if (!p)
+		return -1;
+	n = fread(buf, 1, len - 1, p);
+	buf[n] = '\0';
+	return pclose(p);
+}
+
+static void ca_cert(void)
+{
+	char cmd[512], buf[8192], serial[80] = "";
+	char *s;
+	struct stat sb;
+
+	snprintf(cmd, sizeof(cmd), "settings set ca.dir %s/ca", dir);
+	tap_ok(&t, run(cmd) == 0 && fx.settings_changed, "settings set ca.dir");
+	tap_ok(&t, run("ca init --cn Test|CA --days 30") == 0 && has(out, "ca: created"),
+	       "ca init");
+	snprintf(cmd, sizeof(cmd), "%s/ca/ca.key", dir);
+	tap_ok(&t, !stat(cmd, &sb) && (sb.st_mode & 0777) == 0600, "ca.key is 0600");
+	tap_ok(&t, run("ca init") == 1 && has(err, "--force"), "ca init refuses to overwrite");
+	tap_ok(&t, run("ca show --json") == 0 && has(out, "CN=Test CA"), "ca show");
+	snprintf(cmd, sizeof(cmd), "cert issue carol pc1 --out %s/c.p12", dir);
+	tap_ok(&t, run_in("p12-pass\n", cmd) == 0 && has(out, "issued to user carol"), "cert issue");
+	snprintf(cmd, sizeof(cmd), "openssl pkcs12 -in %s/c.p12 -passin pass:p12-pass -nokeys -info 2>&1",
+		 dir);
+	tap_ok(&t, sh(cmd, buf, sizeof(buf)) == 0 && has(buf, "AES-256-CBC") &&
+	       has(buf, "CN = carol, UID = carol"), "PKCS#12 with AES-256 and the subject");
+	snprintf(cmd, sizeof(cmd), "openssl pkcs12 -in %s/c.p12 -passin pass:p12-pass -nokeys 2>/dev/null"
+		 " | openssl x509 -noout -ext subjectAltName,extendedKeyUsage", dir);
+	tap_ok(&t, sh(cmd, buf, sizeof(buf)) == 0 && has(buf, "email:carol@example.jp") &&
+	       has(buf, "Client Authentication"), "SAN email and clientAuth");
+	tap_ok(&t, run("cert list --user carol --json") == 0 && (s = strstr(out, "\"serial\":\"")),
+	       "cert list");
+	if (s)
+		sscanf(s + 10, "%64[0-9A-F]", serial);
+	snprintf(cmd, sizeof(cmd), "cert revoke %s", serial);
+	tap_ok(&t, serial[0] && run(cmd) == 0 && fx.crl_changed && has(out, "revoked"), "cert revoke");
+	snprintf(cmd, sizeof(cmd), "openssl crl -in %s/ca/crl.pem -noout -text", dir);
+	tap_ok(&t, sh(cmd, buf, sizeof(buf)) == 0 && serial[0] && has(buf, serial),
+	       "crl.pem lists the revoked serial");
+	snprintf(cmd, sizeof(cmd), "openssl verify -crl_check -CAfile %s/ca/ca.pem -CRLfile %s/ca/crl.pem "
+		 "<(openssl pkcs12 -in %s/c.p12 -passin pass:p12-pass -nokeys -clcerts 2>/dev/null) 2>&1",
+		 dir, dir, dir);
+	{
+		char bcmd[700];
+
+		snprintf(bcmd, sizeof(bcmd), "bash -c '%s'", cmd);
+		tap_ok(&t, sh(bcmd, buf, sizeof(buf)) != 0 && has(buf, "revoked"),
+		       "openssl verify refuses the revoked certificate");
+	}
+}
+
+static void profiles(void)
+{
+	char token[128] = "", msg[512], fn[128], cmd[256], *s;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	time_t now = time(NULL);
+	int rc;
+
+	tap_ok(&t, run("profile send carol pc1") == 1 && has(err, "not assigned"),
+	       "profile send: device must be assigned");
+	run("device assign carol pc1");
+	tap_ok(&t, run("profile send carol pc1") == 1 && has(err, "profile.base_url"),
+	       "profile send: base_url required");
+	run("settings set profile.base_url https://vpn.example.jp/");
+	tap_ok(&t, run("profile send carol pc1 --no-mail --days 2 --downloads 2") == 0 &&
+	       (s = strstr(out, "https://vpn.example.jp/profile/")), "profile send --no-mail prints the link");
+	if (s)
+		sscanf(s + strlen("https://vpn.example.jp/profile/"), "%100[A-Za-z0-9_-]", token);
+	tap_ok(&t, strlen(token) == 43, "token: 256 bits in base64url");
+	tap_ok(&t, run("profile list") == 0 && has(out, "waiting for download"), "profile list status");
+	tap_ok(&t, sk_admin_profile_fetch(st, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now, &body, &len,
+					  fn, sizeof(fn), msg, sizeof(msg)) == 404, "fetch: unknown token 404");
+	tap_ok(&t, sk_admin_profile_fetch(st, token, now + 3 * 86400, &body, &len, fn, sizeof(fn), msg,
+					  sizeof(msg)) == 410 && has(msg, "expired"), "fetch: after expiry 410");
+	/* expiry marked it expired: send again for the limit test */
+	tap_ok(&t, run("profile list") == 0 && has(out, "link expired"), "profile list: link expired");
+	tap_ok(&t, run("profile resend carol pc1 --no-mail --downloads 2") == 0 &&
+	       (s = strstr(out, "/profile/")), "profile resend");
+	if (s)
+		sscanf(s + 9, "%100[A-Za-z0-9_-]", token);
+	rc = sk_admin_profile_fetch(st, token, now, &body, &len, fn, sizeof(fn), msg, sizeof(msg));
+	if (rc != 200)
+		printf("# fetch: %d %s\n", rc, msg);
+	tap_ok(&t, rc == 200 && len > 2048 && len % 512 == 0 && !strcmp(fn, "sekisho-carol-pc1.tar"), "fetch 1: 200 with a tar");
+	if (body) {
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "%s/p.tar", dir);
+		f = fopen(cmd, "w");
+		fwrite(body, 1, len, f);
+		fclose(f);
+		free(body);
+		body = NULL;
+		snprintf(cmd, sizeof(cmd), "tar -tf %s/p.tar | tr '\\n' ' '", dir);
+		tap_ok(&t, sh(cmd, msg, sizeof(msg)) == 0 && has(msg, "client.p12 settings.txt README-ja.txt README-en.txt"),
+		       "tar lists the four files (GNU tar reads our ustar)");
+		snprintf(cmd, sizeof(cmd), "cd %s && tar -xOf p.tar settings.txt", dir);
+		tap_ok(&t, sh(cmd, msg, sizeof(msg)) == 0 && has(msg, "server = https://vpn.example.jp/"),
+		       "settings.txt names the server");
+	}
+	tap_ok(&t, run("profile list --json") == 0 && has(out, "waiting-registration"),
+	       "after download: waiting for device registration");
+	tap_ok(&t, sk_admin_profile_fetch(st, token, now, &body, &len, fn, sizeof(fn), msg, sizeof(msg)) == 200,
+	       "fetch 2 of 2: 200");
+	free(body);
+	body = NULL;
+	tap_ok(&t, sk_admin_profile_fetch(st, token, now, &body, &len, fn, sizeof(fn), msg, sizeof(msg)) == 410 &&
+	       !body, "fetch 3 of 2: 410");
+}
+
+static void settings_sessions_audit(void)
+{
+	struct sk_session s = { 0 };
+
+	tap_ok(&t, run("settings show --json") == 0 && has(out, "\"ca.dir\""), "settings show --json");
+	tap_ok(&t, run("settings set no.such.key 1") == 1, "settings set: unknown key");
+	snprintf(s.user, sizeof(s.user), "carol");
+	snprintf(s.group, sizeof(s.group), "staff");
+	s.started = s.last_seen = time(NULL);
+	tap_ok(&t, !sk_session_add(st, &s) && s.id > 0, "store: a session");
+	tap_ok(&t, run("session list --json") == 0 && has(out, "\"user\":\"carol\""), "session list");
+	{
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "session kill %lld", (long long)s.id);
+		tap_ok(&t, run(cmd) == 0 && fx.n_kill == 1 && fx.kill[0] == s.id &&
+		       !sk_session_get(st, s.id, &s) && s.killed, "session kill: store and effects");
+	}
+	tap_ok(&t, run("session show 999999") == 1, "session show unknown");
+	tap_ok(&t, run("audit list --type admin --limit 2 --json") == 0 && has(out, "[{\"id\""),
+	       "audit list --json");
+	tap_ok(&t, run("audit export --user carol") == 0 && has(out, "\"detail\":{\"command\""),
+	       "audit export: JSON lines with the detail object");
+	tap_ok(&t, run("audit list --since yesterday") == 2, "audit: bad date");
+	tap_ok(&t, run("frobnicate") == 2, "unknown noun");
+}
+
+static void control_socket(void)
+{
+	char path[96];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ls, pipefd[2];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/control.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ls = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 4)) {
+		tap_ok(&t, false, "control socket: bind");
+		return;
+	}
+	chmod(path, 0777);
+	chmod(dir, 0755);
+	/* 1: root client, a command with stdin */
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "user", "passwd", "dan", "--no-change-required", NULL };
+		FILE *in = fmemopen("An0ther-pass\n", 13, "r");
+		int fd = open("/dev/null", 1);
+
+		dup2(fd, 1);
+		_exit(sk_admin_client(path, 4, argv, in));
+	}
+	{
+		int fd = accept(ls, NULL, NULL), status = -1, rc;
+		struct sk_admin_effects e = { 0 };
+		struct sk_user u;
+
+		rc = sk_admin_serve(st, fd, 4242, &e);
+		close(fd);
+		waitpid(pid, &status, 0);
+		tap_ok(&t, rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		       e.users_changed && !sk_user_get(st, "dan", &u) && u.pw_hash[0] && !u.must_change_pw,
+		       "control socket: root runs user passwd with stdin");
+	}
+	/* 2: uid 65534 is refused */
+	if (pipe(pipefd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "user", "del", "dan", NULL };
+		char buf[512];
+		ssize_t n;
+		int rc;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(99);
+		dup2(pipefd[1], 2);
+		rc = sk_admin_client(path, 3, argv, NULL);
+		(void)buf;
+		(void)n;
+		_exit(rc < 0 ? 98 : rc);
+	}
+	close(pipefd[1]);
+	{
+		int fd = accept(ls, NULL, NULL), status = -1, rc;
+		struct sk_admin_effects e = { 0 };
+		struct sk_user u;
+		char buf[512] = "";
+		ssize_t n;
+
+		rc = sk_admin_serve(st, fd, 4242, &e);
+		close(fd);
+		n = read(pipefd[0], buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		close(pipefd[0]);
+		waitpid(pid, &status, 0);
+		tap_ok(&t, rc == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+		       has(buf, "permission denied: root or group sekisho-admin required") &&
+		       !sk_user_get(st, "dan", &u), "control socket: uid 65534 refused, nothing changed");
+	}
+	/* 3: uid 65534 whose gid is the admin group is let in */
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "user", "list", "--json", NULL };
+		int fd = open("/dev/null", 1);
+
+		if (setgroups(0, NULL) || setgid(4242) || setuid(65534))
+			_exit(99);
+		dup2(fd, 1);
+		_exit(sk_admin_client(path, 3, argv, NULL));
+	}
+	{
+		int fd = accept(ls, NULL, NULL), status = -1, rc;
+		struct sk_admin_effects e = { 0 };
+
+		rc = sk_admin_serve(st, fd, 4242, &e);
+		close(fd);
+		waitpid(pid, &status, 0);
+		tap_ok(&t, rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		       "control socket: a member of the admin group may run commands");
+	}
+	close(ls);
+	{
+		char *argv[] = { "user", "list", NULL };
+
+		unlink(path);
+		tap_ok(&t, sk_admin_client(path, 2, argv, NULL) == -ENOENT,
+		       "client: -ENOENT when the daemon is not running");
+	}
+}
+
+int main(void)
+{
+	char path[128], e[256];
+
+	tap_begin();
+	snprintf(dir, sizeof(dir), "/tmp/sk-admin-test.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	setenv("TZ", "UTC", 1);
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if (sk_store_open(path, &st, e, sizeof(e))) {
+		printf("Bail out! store: %s\n", e);
+		return 1;
+	}
+	users_groups();
+	policies_devices();
+	csv();
+	ca_cert();
+	profiles();
+	settings_sessions_audit();
+	if (geteuid() == 0)
+		control_socket();
+	else
+		printf("# skipping the control socket tests: they need root to setuid\n");
+	sk_store_close(st);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path))
+		printf("# could not remove %s\n", dir);
+	return tap_end(&t);
+}
