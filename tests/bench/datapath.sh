@@ -21,7 +21,7 @@ sleep 0.5
 # peer is the gateway and routes the server network.
 sekisho_pair() {	# CIPHER POLICYFILE
 	gen_keys "$1"
-	in_gw "$SEKICTL" policy add sk0 1 --file "$2" >/dev/null || return 1
+	in_gw "$SEKICTL" kpolicy add sk0 1 --file "$2" >/dev/null || return 1
 	start_holder || return 1
 	add_peer 1 1 >/dev/null || return 1
 	in_gw "$SEKICTL" key add sk0 1 --epoch 1 --cipher "$1" --keys "$T/gw.keys" >/dev/null || return 1
@@ -32,7 +32,7 @@ sekisho_pair() {	# CIPHER POLICYFILE
 	ip netns exec cli "$SEKICTL" socket hold --bind "10.10.1.2:$CLI_PORT" > "$T/cholder.out" &
 	CHOLDER=$!
 	wait_for 5 test -s "$T/cholder.out"
-	in_cli "$SEKICTL" policy add sk9 1 "allow any any4" "allow any any6" >/dev/null
+	in_cli "$SEKICTL" kpolicy add sk9 1 "allow any any4" "allow any any6" >/dev/null
 	in_cli "$SEKICTL" peer add sk9 1 --socket "$(awk '{print $1 ":" $2}' "$T/cholder.out")" \
 		--remote "10.10.1.1:$GW_PORT" --vpn-ip 10.88.0.1 --route 10.20.0.0/24 --policy 1 >/dev/null || return 1
 	in_cli "$SEKICTL" key add sk9 1 --epoch 1 --cipher "$1" --keys "$T/cli.keys" >/dev/null || return 1
@@ -44,7 +44,7 @@ sekisho_unpair() {
 	ip -n cli link del sk9
 	in_gw "$SEKICTL" peer del sk0 1 >/dev/null 2>&1
 	stop_holder
-	in_gw "$SEKICTL" policy del sk0 1 >/dev/null
+	in_gw "$SEKICTL" kpolicy del sk0 1 >/dev/null
 }
 
 wg_pair() {

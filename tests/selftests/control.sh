@@ -33,7 +33,7 @@ for p in 22 3389; do
 	ip netns exec srv socat "TCP-LISTEN:$p,fork,reuseaddr" "SYSTEM:echo hello $p" >/dev/null 2>&1 &
 done
 wait_for 5 in_srv ss -ltn 'sport = :3389'
-check "policy add (ssh allowed, rdp denied)" in_gw "$SEKICTL" policy add sk0 2 \
+check "policy add (ssh allowed, rdp denied)" in_gw "$SEKICTL" kpolicy add sk0 2 \
 	"allow tcp 10.20.0.2 22" "deny tcp 10.20.0.2 3389" "allow icmp 10.20.0.0/24" "allow icmpv6 fd20::/64"
 gen_keys "$CIPHER"
 check "peer with policy 2" add_peer 1 2
@@ -48,12 +48,12 @@ check "denial counted (policy $p0 -> $(counter drop_policy))" test "$(counter dr
 sleep 1
 monitor_stop
 check "policy-deny sample event" has_event "$T/ev.policy" '"event":"policy-deny".*3389'
-check "live policy change" in_gw "$SEKICTL" policy set sk0 2 \
+check "live policy change" in_gw "$SEKICTL" kpolicy set sk0 2 \
 	"allow tcp 10.20.0.2 22" "allow tcp 10.20.0.2 3389" "allow icmp 10.20.0.0/24"
 check "tcp/3389 allowed after the change" tcp_reaches 10.20.0.2 3389
 check "tcp/22 still allowed" tcp_reaches 10.20.0.2 22
 check "session kept across the change" in_cli ping -c 1 -W 3 10.20.0.2
-check_not "policy in use cannot be deleted" in_gw "$SEKICTL" policy del sk0 2
+check_not "policy in use cannot be deleted" in_gw "$SEKICTL" kpolicy del sk0 2
 check "policy 0 denies everything" in_gw "$SEKICTL" peer set sk0 1 --policy 0
 check_not "nothing passes with policy 0" in_cli ping -c 1 -W 2 10.20.0.2
 check "policy 2 back" in_gw "$SEKICTL" peer set sk0 1 --policy 2

@@ -8,7 +8,7 @@ trap 'topo_down; rm -rf "$T"' EXIT
 
 check "module loads" load_module || exit 1
 check "sekisho link in a netns" topo_up || exit 1
-check "allow-all policy" in_gw "$SEKICTL" policy add sk0 1 "allow any any4" "allow any any6"
+check "allow-all policy" in_gw "$SEKICTL" kpolicy add sk0 1 "allow any any4" "allow any any6"
 check "gateway UDP socket" start_holder || exit 1
 in_srv iperf3 -s -D --pidfile "$T/iperf3.pid" >/dev/null 2>&1
 wait_for 5 in_srv ss -ltn 'sport = :5201'

@@ -14,7 +14,7 @@ topo_up
 in_gw ip -br addr show sk0
 
 step "allowlist: ssh and icmp to the server, nothing else"
-in_gw "$SEKICTL" policy add sk0 1 "allow tcp 10.20.0.2 22" "allow icmp 10.20.0.0/24" "allow icmpv6 fd20::/64"
+in_gw "$SEKICTL" kpolicy add sk0 1 "allow tcp 10.20.0.2 22" "allow icmp 10.20.0.0/24" "allow icmpv6 fd20::/64"
 
 step "a session: UDP socket, peer, keys (what sekishod does after the DTLS handshake)"
 start_holder

@@ -26,11 +26,11 @@ for i in $(seq 0 9999); do
 	printf 'allow tcp 172.%d.%d.0/24 %d\n' $((16 + i / 2500)) $(((i / 10) % 250)) $((1 + i % 1000))
 done > "$T/rules"
 echo 'deny any any4' >> "$T/rules"
-check "10,001-rule policy" in_gw "$SEKICTL" policy add sk0 7 --file "$T/rules"
-in_gw "$SEKICTL" policy show sk0 7 --json > "$T/policy.json"
+check "10,001-rule policy" in_gw "$SEKICTL" kpolicy add sk0 7 --file "$T/rules"
+in_gw "$SEKICTL" kpolicy show sk0 7 --json > "$T/policy.json"
 check "policy dump returns every rule" test "$(grep -o '"action"' "$T/policy.json" | wc -l)" -eq 10001
-check "policy replaced live" in_gw "$SEKICTL" policy set sk0 7 "allow any any4"
-check "policy removed" in_gw "$SEKICTL" policy del sk0 7
+check "policy replaced live" in_gw "$SEKICTL" kpolicy set sk0 7 "allow any any4"
+check "policy removed" in_gw "$SEKICTL" kpolicy del sk0 7
 
 ip netns exec gw python3 "$(dirname "$0")/nl-fuzz.py" sk0 "${FUZZ_ITERS:-3000}" > "$T/fuzz.out" 2>&1
 fuzz_rc=$?

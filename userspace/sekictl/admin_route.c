@@ -5,7 +5,7 @@
  *
  *   sekictl [--store PATH | --socket PATH] [--json] NOUN VERB ...
  *
- * With --store the command runs here on the SQLite file (no daemon: before
+ * With --store (or $SEKISHO_STORE, handy for `sekictl batch`) the command runs here on the SQLite file (no daemon: before
  * the first start, or for recovery); otherwise it goes to sekishod's
  * control socket (--socket, $SEKISHO_CONTROL, or the default path) so that
  * the daemon applies it to live sessions at once.
@@ -67,6 +67,9 @@ int sk_admin_route(int argc, char **argv)
 		free(args);
 		return 2;
 	}
+	/* the environment, for scripts and batch files: --store/--socket win */
+	if (!store && !sock && getenv("SEKISHO_STORE") && *getenv("SEKISHO_STORE"))
+		store = getenv("SEKISHO_STORE");
 	if (store && sock) {
 		fprintf(stderr, "sekictl: give --store or --socket, not both\n");
 		free(args);
