@@ -156,19 +156,30 @@ static void cstp_end(struct worker *w, uint32_t reason, const char *fmt, ...)
 
 /* ---- TLS I/O with deadlines (the socket is non-blocking) ---- */
 
-/* Waits for the TLS socket per SSL error e; -1 on timeout/error. */
-static int tls_wait(struct worker *w, int e, int64_t deadline)
+/*
+ * Waits for the TLS socket per SSL error e; -1 on timeout/error.  With
+ * watch_ipc, a message (or EOF) from main interrupts the wait: -3.
+ */
+static int tls_wait_ipc(struct worker *w, int e, int64_t deadline, bool watch_ipc)
 {
-	struct pollfd p = { .fd = w->cfd, .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
+	struct pollfd p[2] = { { .fd = w->cfd, .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN },
+			       { .fd = w->ipc, .events = POLLIN } };
 	int64_t left = deadline - now_ms();
 	int r;
 
 	if (left <= 0)
 		return -1;
 	do
-		r = poll(&p, 1, (int)left);
+		r = poll(p, watch_ipc ? 2 : 1, (int)left);
 	while (r < 0 && errno == EINTR);
+	if (r > 0 && watch_ipc && p[1].revents)
+		return -3;
 	return r > 0 ? 0 : -1;
+}
+
+static int tls_wait(struct worker *w, int e, int64_t deadline)
+{
+	return tls_wait_ipc(w, e, deadline, false);
 }
 
 /* Writes everything (one SSL_write = one record while len <= 16 KiB). */
@@ -195,12 +206,13 @@ static int tls_write(struct worker *w, const void *buf, size_t len)
 
 /*
  * Reads what is available into rbuf, waiting until deadline.
- * Returns >0 bytes, 0 on EOF, -1 on error, -2 on timeout.
+ * Returns >0 bytes, 0 on EOF, -1 on error, -2 on timeout, -3 when main
+ * has something to say (watch_ipc only).
  */
-static int tls_read(struct worker *w, int64_t deadline)
+static int tls_read_ipc(struct worker *w, int64_t deadline, bool watch_ipc)
 {
 	for (;;) {
-		int n, e;
+		int n, e, r;
 
 		if (w->rlen >= sizeof(w->rbuf))
 			return -1;
@@ -220,9 +232,15 @@ static int tls_read(struct worker *w, int64_t deadline)
 		}
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return -1;
-		if (tls_wait(w, e, deadline))
-			return -2;
+		r = tls_wait_ipc(w, e, deadline, watch_ipc);
+		if (r)
+			return r == -3 ? -3 : -2;
 	}
+}
+
+static int tls_read(struct worker *w, int64_t deadline)
+{
+	return tls_read_ipc(w, deadline, false);
 }
 
 static void consume(struct worker *w, size_t n)
@@ -373,6 +391,9 @@ static int do_auth(struct worker *w, const char *group_path)
 		snprintf(cookies, sizeof(cookies), "Set-Cookie: webvpncontext=%s; Secure; HttpOnly\r\n", v);
 	}
 	snprintf(action, sizeof(action), "/%s", group_path);
+	/* the group to echo in <opaque>: the client's choice, else the URL's */
+	if (!x->group[0])
+		snprintf(x->group, sizeof(x->group), "%s", group_path);
 	if (rep->status == SK_AUTH_SUCCESS) {
 		char v[sizeof(rep->cookie)];
 		size_t l = strlen(cookies);
@@ -835,7 +856,12 @@ static int http_loop(struct worker *w)
 				body_deadline = now_ms() + ms_or(c->body_timeout_ms, 30000);
 			deadline = body_deadline ? body_deadline : hdr_deadline ? hdr_deadline :
 				   start + ms_or(c->idle_timeout_ms, 60000);
-			n = tls_read(w, deadline);
+			n = tls_read_ipc(w, deadline, true);
+			if (n == -3) {
+				/* between requests main only ever sends KILL (or closes) */
+				ipc_recv(w);
+				return 1;
+			}
 			if (n == -2) {
 				/* nothing at all: just close; a slow request: 408 */
 				if (w->req->started)

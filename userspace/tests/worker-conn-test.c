@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -46,6 +47,7 @@ struct wk {
 	pid_t pid;
 	int ipc, cfd;
 	SSL *ssl;
+	bool done;
 };
 
 /* ---- setup ---- */
@@ -694,6 +696,28 @@ static void connect_refused(void)
 	tap_ok(&t, finish(&k) < 128, "connect: worker exits normally after 401");
 }
 
+/* KILL while the worker waits for a request: it leaves at once */
+static void kill_idle(void)
+{
+	struct wk k;
+	struct sk_ipc_kill km = { 0 };
+	char buf[64];
+	int64_t t0;
+	struct timespec ts;
+	int ex, n;
+
+	if (start(&k))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ipc_send(k.ipc, &km, sizeof(km), SK_IPC_KILL, -1);
+	n = SSL_read(k.ssl, buf, sizeof(buf));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ex = finish(&k);
+	tap_ok(&t, n <= 0 && ex < 128 && ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 < 2000,
+	       "KILL between requests: connection closed at once, worker exit %d", ex);
+}
+
 /* ---- sandbox ---- */
 
 static void sandbox(void)
@@ -817,14 +841,14 @@ static void openconnect_auth(void)
 	if (write(in[1], "secret1\n", 8) != 8)
 		perror("write");
 	close(in[1]);
-	for (int rounds = 0; rounds < 300; rounds++) {
+	for (time_t end = time(NULL) + 30; time(NULL) < end;) {
 		struct pollfd p[10];
-		int np = 0, st;
+		int np = 0, st, polled = nw;
 
 		p[np++] = (struct pollfd){ .fd = ls, .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = out[0], .events = POLLIN };
 		for (int i = 0; i < nw; i++)
-			p[np++] = (struct pollfd){ .fd = ws[i].ipc, .events = POLLIN };
+			p[np++] = (struct pollfd){ .fd = ws[i].done ? -1 : ws[i].ipc, .events = POLLIN };
 		if (poll(p, np, 100) < 0)
 			break;
 		if ((p[0].revents & POLLIN) && nw < 8) {
@@ -841,13 +865,15 @@ static void openconnect_auth(void)
 			if (n > 0)
 				outbuf[olen += n] = 0;
 		}
-		for (int i = 0; i < nw; i++) {
+		for (int i = 0; i < polled; i++) {
 			struct sk_ipc_auth *am = (struct sk_ipc_auth *)m;
 			int ty;
 
 			if (!p[2 + i].revents)
 				continue;
 			ty = ipc_recv(ws[i].ipc, 0);
+			if (ty == 0 || ty == -1)
+				ws[i].done = true;	/* worker gone: stop polling it */
 			if (ty != SK_IPC_AUTH)
 				continue;
 			n_auth++;
@@ -909,6 +935,7 @@ int main(void)
 	hostile_inputs();
 	cstp();
 	connect_refused();
+	kill_idle();
 	openconnect_auth();
 	return tap_end(&t);
 }
