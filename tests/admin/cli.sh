@@ -77,6 +77,28 @@ ok "crl.pem lists the serial" sh -c "openssl crl -in '$T/ca/crl.pem' -noout -tex
 ok "profile send --no-mail prints the link" expect 0 "https://vpn.example.jp/profile/[A-Za-z0-9_-]\{43\}" \
 	sh -c "'$SEKICTL' --store '$DB' settings set profile.base_url https://vpn.example.jp >/dev/null && '$SEKICTL' --store '$DB' profile send alice pc1 --no-mail --days 3 --downloads unlimited"
 ok "profile list" expect 0 "waiting for download" S profile list
+# the profile mail through a real SMTP server (python3-aiosmtpd into a Maildir)
+if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$T/mail" &
+	smtp_pid=$!
+	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	S settings set smtp.url "smtp://127.0.0.1:$port" >/dev/null
+	S settings set smtp.from "vpn@example.jp" >/dev/null
+	ok "profile resend mails the link" expect 0 "mailed to alice@example.jp" S profile resend alice pc1
+	ok "the mail holds a link and the Japanese text" /usr/bin/python3 -c '
+import mailbox, sys, re
+msgs = list(mailbox.Maildir(sys.argv[1], factory=None, create=False))
+assert len(msgs) == 1, len(msgs)
+body = msgs[0].get_payload(decode=True).decode("utf-8")
+assert re.search(r"https://vpn.example.jp/profile/[A-Za-z0-9_-]{43}", body), body
+assert "ダウンロード回数" in body and "Downloads allowed" in body, body
+assert msgs[0]["To"] == "alice@example.jp"
+' "$T/mail"
+	kill "$smtp_pid"; wait "$smtp_pid" 2>/dev/null
+else
+	N=$((N + 1)); echo "ok $N profile mail # SKIP python3-aiosmtpd not installed"
+fi
 printf 'name,email,group\ncarl,carl@example.jp,staff\ndora,bad,staff\n' > "$T/u.csv"
 ok "CSV import: a bad row names its line, nothing applied" expect 1 "line 3:" S user import "$T/u.csv"
 ok "CSV import: carl was not added" expect 1 "no such user" S user show carl

@@ -328,6 +328,16 @@ int sk_admin_client(const char *path, int argc, char **argv, FILE *in)
 				goto out;
 			}
 		}
+		/* a password: only its line, so that a terminal is not read to EOF */
+		if (src && strcmp(copy[1], "import")) {
+			if (fgets((char *)m + 4, SKA_CHUNK, src)) {
+				rc = send_msg(fd, "SKAI", m + 4, strlen((char *)m + 4));
+				sk_wipe(m + 4, SKA_CHUNK);
+				if (rc)
+					goto out;
+			}
+			src = NULL;
+		}
 		while (src) {
 			size_t n = fread(m + 4, 1, SKA_CHUNK, src);
 

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,56 @@
 #include "skadmin.h"
 
 int sk_admin_route(int argc, char **argv);
+
+/* OPENSSL_cleanse without pulling OpenSSL headers into this file */
+void sk_wipe(void *p, size_t len);
+
+/* Reads one line from the terminal without echo; 0 or -1. */
+static int read_hidden(const char *prompt, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	bool restore = false;
+	int rc = -1;
+
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (!tcgetattr(0, &old)) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		restore = !tcsetattr(0, TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, (int)len, stdin))
+		rc = 0;
+	if (restore)
+		tcsetattr(0, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	return rc;
+}
+
+/*
+ * user passwd and cert issue read a password from stdin; on a terminal ask
+ * for it without echo (twice for a user's password) and hand the commands
+ * a memory stream instead.  Returns the stream to use as stdin, NULL on a
+ * mismatch (message printed).
+ */
+static FILE *password_input(int n, char **args, char *buf, size_t len)
+{
+	bool passwd = n >= 2 && !strcmp(args[0], "user") && !strcmp(args[1], "passwd");
+	bool p12 = n >= 2 && !strcmp(args[0], "cert") && !strcmp(args[1], "issue");
+	char again[256];
+
+	if ((!passwd && !p12) || !isatty(0))
+		return stdin;
+	if (read_hidden(passwd ? "New password: " : "PKCS#12 password: ", buf, len))
+		return NULL;
+	if (read_hidden("Again: ", again, sizeof(again)) || strcmp(buf, again)) {
+		sk_wipe(again, sizeof(again));
+		fprintf(stderr, "sekictl: the two entries differ; nothing changed\n");
+		return NULL;
+	}
+	sk_wipe(again, sizeof(again));
+	return fmemopen(buf, strlen(buf), "r");
+}
 
 static bool is_help(const char *s)
 {
@@ -35,7 +86,8 @@ int sk_admin_route(int argc, char **argv)
 	struct sk_admin_io io = { .out = stdout, .err = stderr, .in = stdin };
 	struct sk_admin_effects fx = { 0 };
 	struct sk_admin_caller who = { 0 };
-	char **args, err[512];
+	char **args, err[512], pwbuf[256] = "";
+	FILE *in;
 	int n = 0, i, rc;
 	bool json = false;
 
@@ -96,7 +148,11 @@ int sk_admin_route(int argc, char **argv)
 			return 1;
 		}
 		io.json = json;
-		rc = sk_admin_exec(st, &who, &io, n, args, &fx);
+		io.in = password_input(n, args, pwbuf, sizeof(pwbuf));
+		rc = io.in ? sk_admin_exec(st, &who, &io, n, args, &fx) : 1;
+		if (io.in && io.in != stdin)
+			fclose(io.in);
+		sk_wipe(pwbuf, sizeof(pwbuf));
 		sk_store_close(st);
 		free(args);
 		return rc;
@@ -107,7 +163,15 @@ int sk_admin_route(int argc, char **argv)
 		sock = SKA_DEFAULT_SOCKET;
 	if (json)
 		args[n++] = "--json";
-	rc = sk_admin_client(sock, n, args, stdin);
+	in = password_input(n, args, pwbuf, sizeof(pwbuf));
+	if (!in) {
+		free(args);
+		return 1;
+	}
+	rc = sk_admin_client(sock, n, args, in);
+	if (in != stdin)
+		fclose(in);
+	sk_wipe(pwbuf, sizeof(pwbuf));
 	free(args);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
 		fprintf(stderr, "sekictl: sekishod is not running (no control socket at %s); "
