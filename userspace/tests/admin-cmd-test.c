@@ -477,6 +477,32 @@ static void control_socket(void)
 		       e.users_changed && !sk_user_get(st, "dan", &u) && u.pw_hash[0] && !u.must_change_pw,
 		       "control socket: root runs user passwd with stdin");
 	}
+	/* 1b: cert issue --out FILE: the client writes the PKCS#12 it receives */
+	pid = fork();
+	if (pid == 0) {
+		char p12[128];
+		char *argv[] = { "cert", "issue", "carol", "pc1", "--out", p12, NULL };
+		FILE *in = fmemopen("sock-pass\n", 10, "r");
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(nul, 2);
+		snprintf(p12, sizeof(p12), "%s/sock.p12", dir);
+		_exit(sk_admin_client(path, 6, argv, in));
+	}
+	{
+		int fd = accept(ls, NULL, NULL), status = -1, rc;
+		struct sk_admin_effects e = { 0 };
+		char cmd[256], buf[1024];
+
+		rc = sk_admin_serve(st, fd, 4242, &e);
+		close(fd);
+		waitpid(pid, &status, 0);
+		snprintf(cmd, sizeof(cmd), "openssl pkcs12 -in %s/sock.p12 -passin pass:sock-pass -nokeys "
+			 "2>/dev/null | openssl x509 -noout -subject", dir);
+		tap_ok(&t, rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		       sh(cmd, buf, sizeof(buf)) == 0 && has(buf, "CN = carol"),
+		       "control socket: cert issue --out FILE written by the client");
+	}
 	/* 2: uid 65534 is refused */
 	if (pipe(pipefd))
 		return;
