@@ -29,7 +29,7 @@ measure() {
 		echo "# $name: the tunnel did not come up"; oc_log b | tail -n 5 | sed 's/^/# /'; return 1
 	fi
 	wait_for 60 oc_dtls b
-	cipher=$(oc_dtls b | sed -n 's/.*Ciphersuite //p')
+	cipher=$(oc_dtls b | sed -n 's/.*Ciphersuite //p' | sed 's/\.$//')
 	up=$(iperf_mbps -t "$DUR" -O 1)
 	down=$(iperf_mbps -t "$DUR" -O 1 -R)
 	oc_stop b
@@ -64,7 +64,7 @@ sleep 1
 
 if sekishod_built; then
 	sekishod_conf
-	sk_group eng factors=password max_sessions=$((NSESS + 5)) >/dev/null &&
+	sk_group eng factors=password max-sessions=$((NSESS + 5)) >/dev/null &&
 		sk_user alice eng bench-secret1 >/dev/null &&
 		sekishod_start && measure sekishod 'sekishod' bench-secret1
 	sekishod_stop
