@@ -7,8 +7,10 @@
  * each message so pipelined bytes stay with the caller.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <http_parser.h>
 #include <openssl/crypto.h>
