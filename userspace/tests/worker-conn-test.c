@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -921,6 +922,199 @@ static void openconnect_auth(void)
 	close(out[0]);
 }
 
+/*
+ * The real openconnect through CONNECT and the DTLS-PSK handshake: the test
+ * plays main (CONNECT reply, the UDP side of DTLS_START), then decrypts the
+ * client's first DTLS application record (its MTU probe, a DPD-REQ) with
+ * the keys the worker exported.  This proves the key export against GnuTLS.
+ */
+static void openconnect_tunnel(void)
+{
+	int ls = socket(AF_INET, SOCK_STREAM, 0), us = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	int out[2], c, cu = -1, ocst = -1, olen = 0;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in ua = a, peer;
+	socklen_t al = sizeof(a), pl = sizeof(peer);
+	uint8_t spki_hash[32], *der = NULL, app_id[32], dg[2048];
+	char pin[64], url[64], pinarg[96], outbuf[8192] = "", hex[65];
+	int derlen = i2d_PUBKEY(key, &der);
+	struct wk k;
+	pid_t oc;
+	bool connect_ok = false, hello_ok = false, keys_ok = false, dec_ok = false;
+	struct {
+		struct sk_ipc_connect_reply r;
+		char h[1024];
+	} rep = { 0 };
+	struct {
+		struct sk_ipc_dtls_start s;
+		uint8_t d[2048];
+	} st;
+	struct sk_ipc_dtls_keys keys = { 0 };
+	ssize_t n;
+
+	if (access("/usr/sbin/openconnect", X_OK) && access("/usr/bin/openconnect", X_OK)) {
+		printf("ok %d - # SKIP openconnect not installed\n", ++t.n);
+		return;
+	}
+	EVP_Digest(der, derlen, spki_hash, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	EVP_EncodeBlock((unsigned char *)pin, spki_hash, 32);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	bind(ls, (struct sockaddr *)&a, sizeof(a));
+	listen(ls, 8);
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	setsockopt(us, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	bind(us, (struct sockaddr *)&ua, sizeof(ua));
+	al = sizeof(ua);
+	getsockname(us, (struct sockaddr *)&ua, &al);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", ntohs(a.sin_port));
+	snprintf(pinarg, sizeof(pinarg), "pin-sha256:%s", pin);
+	RAND_bytes(app_id, sizeof(app_id));
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", app_id[i]);
+	if (pipe(out))
+		return;
+	fflush(stdout);
+	oc = fork();
+	if (oc == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		dup2(nul, 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		close(out[0]);
+		close(ls);
+		close(us);
+		execlp("openconnect", "openconnect", "--protocol=anyconnect", "--non-inter",
+		       "-C", "S3ss10n", "--servercert", pinarg, "--script-tun", "--script", "sleep 30",
+		       "--disable-ipv6", "-v", url, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	/* the TCP connection and the CONNECT */
+	{
+		struct pollfd p = { .fd = ls, .events = POLLIN };
+
+		c = poll(&p, 1, 10000) == 1 ? accept(ls, NULL, NULL) : -1;
+	}
+	if (c < 0 || fork_worker(&k, c))
+		goto done;
+	k.cfd = -1;
+	hello_ok = ipc_recv(k.ipc, 10000) == SK_IPC_HELLO;
+	connect_ok = ipc_recv(k.ipc, 10000) == SK_IPC_CONNECT &&
+		     !strcmp(((struct sk_ipc_connect *)m)->cookie, "S3ss10n") &&
+		     ((struct sk_ipc_connect *)m)->psk_negotiate && !((struct sk_ipc_connect *)m)->ipv6;
+	rep.r.status = 200;
+	rep.r.dpd = 30;
+	rep.r.mtu = 1400;
+	memcpy(rep.r.app_id, app_id, 32);
+	rep.r.headers_len = snprintf(rep.h, sizeof(rep.h),
+		"X-CSTP-Version: 1\r\nX-CSTP-Address: 10.77.0.2\r\nX-CSTP-Netmask: 255.255.255.0\r\n"
+		"X-CSTP-DPD: 30\r\nX-CSTP-Keepalive: 20\r\nX-DTLS-Port: %d\r\nX-DTLS-App-ID: %s\r\n"
+		"X-DTLS-CipherSuite: PSK-NEGOTIATE\r\nX-DTLS-DPD: 30\r\nX-DTLS-Keepalive: 20\r\n"
+		"X-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: 1400\r\n", ntohs(ua.sin_port), hex);
+	ipc_send(k.ipc, &rep, sizeof(rep.r) + rep.r.headers_len, SK_IPC_CONNECT_REPLY, -1);
+	/* the ClientHello on the "listening" UDP socket, App-ID in the session id */
+	{
+		struct pollfd p = { .fd = us, .events = POLLIN };
+
+		n = poll(&p, 1, 15000) == 1 ?
+		    recvfrom(us, dg, sizeof(dg), 0, (struct sockaddr *)&peer, &pl) : -1;
+	}
+	if (n < 92 || dg[0] != 22 || dg[59] != 32 || memcmp(dg + 60, app_id, 32))
+		goto done;
+	cu = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(cu, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	bind(cu, (struct sockaddr *)&ua, sizeof(ua));
+	connect(cu, (struct sockaddr *)&peer, sizeof(peer));
+	st.s.dgram_len = (uint32_t)n;
+	memcpy(st.d, dg, n);
+	ipc_send(k.ipc, &st, sizeof(st.s) + n, SK_IPC_DTLS_START, cu);
+	close(cu);
+	keys_ok = ipc_recv(k.ipc, 20000) == SK_IPC_DTLS_KEYS && mfd >= 0;
+	if (!keys_ok)
+		goto done;
+	memcpy(&keys, m, sizeof(keys));
+	cu = mfd;
+	mfd = -1;
+	/* the client's first application record: epoch 1, its MTU probe */
+	for (int tries = 0; tries < 20 && !dec_ok; tries++) {
+		struct pollfd p = { .fd = cu, .events = POLLIN };
+		uint8_t nonce[12], aad[13], pt[2048];
+		size_t rl;
+		int ol = 0, fl = 0;
+		EVP_CIPHER_CTX *cc;
+		const EVP_CIPHER *ci;
+
+		if (poll(&p, 1, 2000) != 1)
+			break;
+		n = recv(cu, dg, sizeof(dg), 0);
+		if (n < 13 + 8 + 16 + 1 || dg[0] != 23 || dg[3] != 0 || dg[4] != 1)
+			continue;
+		rl = (size_t)dg[11] << 8 | dg[12];
+		if (rl + 13 > (size_t)n || rl < 8 + 16 + 1)
+			continue;
+		ci = keys.cipher == SK_CIPHER_AES128_GCM ? EVP_aes_128_gcm() :
+		     keys.cipher == SK_CIPHER_AES256_GCM ? EVP_aes_256_gcm() : NULL;
+		if (!ci)
+			break;	/* the test decrypts the GCM suites only */
+		memcpy(nonce, keys.dec_iv, 4);
+		memcpy(nonce + 4, dg + 13, 8);
+		memcpy(aad, dg + 3, 8);		/* epoch + seq */
+		aad[8] = 23;
+		aad[9] = 0xfe;
+		aad[10] = 0xfd;
+		aad[11] = (uint8_t)((rl - 24) >> 8);
+		aad[12] = (uint8_t)(rl - 24);
+		cc = EVP_CIPHER_CTX_new();
+		if (EVP_DecryptInit_ex(cc, ci, NULL, keys.dec_key, nonce) == 1 &&
+		    EVP_DecryptUpdate(cc, NULL, &ol, aad, 13) == 1 &&
+		    EVP_DecryptUpdate(cc, pt, &ol, dg + 21, (int)(rl - 24)) == 1 &&
+		    EVP_CIPHER_CTX_ctrl(cc, EVP_CTRL_GCM_SET_TAG, 16, dg + 13 + rl - 16) == 1 &&
+		    EVP_DecryptFinal_ex(cc, pt + ol, &fl) == 1)
+			dec_ok = pt[0] == 0x03 && keys.rx_seq < ((uint64_t)dg[9] << 8 | dg[10]);
+		EVP_CIPHER_CTX_free(cc);
+	}
+	/* end the session from "main": the client must exit with status 1 */
+	{
+		struct sk_ipc_kill km = { 0 };
+
+		snprintf(km.text, sizeof(km.text), "test over");
+		ipc_send(k.ipc, &km, sizeof(km), SK_IPC_KILL, -1);
+	}
+done:
+	for (int i = 0; i < 100 && ocst < 0; i++) {
+		int s2;
+
+		for (int r; (r = read(out[0], outbuf + olen, sizeof(outbuf) - 1 - olen)) > 0;)
+			outbuf[olen += r] = 0;
+		if (waitpid(oc, &s2, WNOHANG) == oc)
+			ocst = WIFEXITED(s2) ? WEXITSTATUS(s2) : 128;
+		else
+			usleep(100000);
+	}
+	if (ocst < 0) {
+		kill(oc, SIGKILL);
+		waitpid(oc, NULL, 0);
+	}
+	tap_ok(&t, hello_ok && connect_ok, "openconnect tunnel: HELLO, CONNECT with cookie and PSK-NEGOTIATE");
+	tap_ok(&t, keys_ok, "openconnect tunnel: DTLS-PSK handshake with the real client -> DTLS_KEYS");
+	tap_ok(&t, dec_ok, "openconnect tunnel: client's first DTLS record (MTU probe) decrypts with the exported keys");
+	tap_ok(&t, ocst == 1 && strstr(outbuf, "test over"),
+	       "openconnect tunnel: KILL -> client prints the text and exits 1 (%d)", ocst);
+	if (!(hello_ok && connect_ok && keys_ok && dec_ok && ocst == 1))
+		for (char *l = strtok(outbuf, "\n"); l; l = strtok(NULL, "\n"))
+			printf("# openconnect: %s\n", l);
+	if (c >= 0)
+		tap_ok(&t, finish(&k) < 128, "openconnect tunnel: worker exited normally");
+	if (cu >= 0)
+		close(cu);
+	close(ls);
+	close(us);
+	close(out[0]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -937,5 +1131,6 @@ int main(void)
 	connect_refused();
 	kill_idle();
 	openconnect_auth();
+	openconnect_tunnel();
 	return tap_end(&t);
 }
