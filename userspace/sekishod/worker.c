@@ -292,12 +292,16 @@ static int respond(struct worker *w, int status, const char *ctype, const char *
 			 status, reason_of(status), ctype ? "Content-Type: " : "",
 			 ctype ? ctype : "", ctype ? "\r\n" : "", blen,
 			 close_conn ? "close" : "Keep-Alive", extra ? extra : "");
+	int rc;
 
 	if (n < 0 || (size_t)n >= sizeof(w->out) || blen > sizeof(w->out) - n)
 		return -1;
 	if (blen)
 		memcpy(w->out + n, body, blen);
-	return tls_write(w, w->out, n + blen);
+	rc = tls_write(w, w->out, n + blen);
+	/* bodies can be secret (a profile package holds a private key) */
+	OPENSSL_cleanse(w->out, n + blen);
+	return rc;
 }
 
 static int refuse(struct worker *w, int status)
@@ -748,7 +752,7 @@ static int do_profile(struct worker *w, const char *token)
 	struct sk_ipc_profile m = { 0 };
 	struct sk_ipc_profile_reply *rep;
 	char extra[256], ct[64], fn[64];
-	int type;
+	int type, rc;
 
 	snprintf(m.token, sizeof(m.token), "%s", token);
 	if (ipc_send(w, &m, sizeof(m), SK_IPC_PROFILE, -1))
@@ -768,9 +772,10 @@ static int do_profile(struct worker *w, const char *token)
 	if (rep->status != 200 && rep->status != 404 && rep->status != 410)
 		rep->status = 404;
 	/* the body is copied out of msg by respond() before msg is reused */
-	return respond(w, (int)rep->status, ct[0] ? ct : "application/octet-stream", extra,
-		       w->msg + sizeof(*rep), rep->body_len, !w->req->keep_alive) ? -1 :
-	       (w->req->keep_alive ? 0 : 1);
+	rc = respond(w, (int)rep->status, ct[0] ? ct : "application/octet-stream", extra,
+		     w->msg + sizeof(*rep), rep->body_len, !w->req->keep_alive);
+	OPENSSL_cleanse(w->msg, rep->h.len);
+	return rc ? -1 : (w->req->keep_alive ? 0 : 1);
 }
 
 static bool group_path_ok(const char *s)
