@@ -52,10 +52,10 @@ measure() {
 	echo "# $name: DTLS ${cipher:-none}; $ok/$NLOGIN logins ok; RSS ${rss0} kB idle, ${rss1} kB with $NSESS sessions"
 }
 
-ocserv_passwd alice bench-secret1
+ocserv_passwd alice bench-Secret-pass1
 ocserv_conf
 if ocserv_start; then
-	measure ocserv 'ocserv' bench-secret1
+	measure ocserv 'ocserv' bench-Secret-pass1
 	ocserv_stop
 else
 	echo "# ocserv did not start"
@@ -66,7 +66,7 @@ if sekishod_built; then
 	sekishod_conf
 	sk_group eng factors=password max-sessions=$((NSESS + 5)) >/dev/null &&
 		sk_user alice eng bench-secret1 >/dev/null &&
-		sekishod_start && measure sekishod 'sekishod' bench-secret1
+		sekishod_start && measure sekishod 'sekishod' bench-Secret-pass1
 	sekishod_stop
 else
 	echo "sekishod: not built"

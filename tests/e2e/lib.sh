@@ -504,13 +504,16 @@ ocserv_stop() {
 # before the start and `sekictl --socket SOCK` while it runs.
 # --------------------------------------------------------------------------
 SEKISHOD=${SEKISHOD:-$REPO/build/sekishod}
-SK_STORE=$T/sekisho.db
-SK_SOCK=$T/control.sock
+SK_LIB=$T/lib			# the daemon's state directory (/var/lib/sekisho)
+SK_STORE=$SK_LIB/sekisho.db
+SK_SOCK=$T/run/control.sock
 
 sekishod_built() { [ -x "$SEKISHOD" ] && [ -x "$SEKICTL" ]; }
 
 # skctl ARGS...: offline administration on the store (before the start).
-skctl() { "$SEKICTL" --store "$SK_STORE" "$@"; }
+skctl() { mkdir -p "$SK_LIB" && "$SEKICTL" --store "$SK_STORE" "$@"; }
+# sk_stat NAME: the first (device-wide) kernel counter NAME of `sekictl show`.
+sk_stat() { in_gw "$SEKICTL" show | awk -v k="$1:" '$1 == k { print $2; exit }'; }
 # skctl_live ARGS...: through the running daemon's control socket.
 skctl_live() { in_gw "$SEKICTL" --socket "$SK_SOCK" "$@"; }
 
@@ -526,7 +529,8 @@ crl = $CERTS/crl.pem
 store = $SK_STORE
 device = sk0
 control = $SK_SOCK
-user = nobody
+user = sekisho
+admin_group = sekisho-admin
 smtp_url = smtp://$GW4:25
 smtp_from = sekisho@$MAIL_DOMAIN
 EOF
@@ -537,6 +541,12 @@ EOF
 # sekishod_start: needs the sekisho module (tests/selftests/lib.sh load_module).
 sekishod_start() {
 	load_module || return 1
+	# the accounts the package would create (the VM's /etc is an overlay)
+	getent group sekisho-admin >/dev/null || groupadd --system sekisho-admin || return 1
+	getent passwd sekisho >/dev/null ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sekisho || return 1
+	mkdir -p "$SK_LIB" "$(dirname "$SK_SOCK")"
+	chown -R sekisho: "$SK_LIB"
 	ip netns exec gw "$SEKISHOD" -f -c "$T/sekishod.conf" >"$T/sekishod.log" 2>&1 &
 	SEKISHOD_PID=$!
 	wait_for 30 in_gw sh -c 'ss -ltn | grep -q ":443 "' && wait_for 10 test -S "$SK_SOCK" ||
@@ -579,7 +589,7 @@ sk_begin() {
 # sk_user NAME GROUP PASSWORD: a user with e-mail NAME@example.test.
 sk_user() {
 	skctl user add "$1" --email "$1@$MAIL_DOMAIN" --group "$2" &&
-		printf '%s\n' "$3" | skctl user passwd "$1"
+		printf '%s\n' "$3" | skctl user passwd "$1" --no-change-required
 }
 
 # sk_group NAME KEY=VALUE...: a group with the lab's pushed settings, then
@@ -587,8 +597,15 @@ sk_user() {
 sk_group() {
 	local g=$1
 	shift
+	# the allowlist is default-deny: a policy for the internal network
+	# (a caller's policy=... comes later and wins)
+	if ! skctl policy show internal >/dev/null 2>&1; then
+		skctl policy add internal >/dev/null &&
+			skctl policy rule add internal allow 10.20.0.0/24 >/dev/null &&
+			skctl policy rule add internal allow fd20::/64 >/dev/null || return 1
+	fi
 	skctl group add "$g" &&
-		skctl group set "$g" pool4=10.77.0.0/24 dns=10.20.0.53 wins=10.20.0.137 \
+		skctl group set "$g" policy=internal pool4=10.77.0.0/24 dns=10.20.0.53 wins=10.20.0.137 \
 			domain=$MAIL_DOMAIN split-include=10.20.0.0/24 split-dns=corp.$MAIL_DOMAIN "$@"
 }
 

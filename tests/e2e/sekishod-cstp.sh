@@ -15,15 +15,15 @@ check "sekishod: starts" sekishod_start || exit 1
 check "firewall: UDP 443 dropped in gw" sh -c "ip netns exec gw tc qdisc add dev g0 clsact &&
 	ip netns exec gw tc filter add dev g0 ingress protocol ip flower ip_proto udp dst_port 443 action drop &&
 	ip netns exec gw tc filter add dev g0 ingress protocol ipv6 flower ip_proto udp dst_port 443 action drop"
-OC_INPUT=$'secret1\n' oc_connect a -u alice --passwd-on-stdin
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
 check "cstp: tunnel up with DTLS blocked" oc_wait_up a 180 && check "cstp: ping srv" ping_cli $SRV4
 up=$(iperf_mbps -t 3)
 check "cstp: iperf3 ${up:-?} Mbit/s" test -n "$up"
 oc_stop a
-OC_INPUT=$'secret1\n' oc_connect a6 -u alice --passwd-on-stdin --no-dtls --resolve "$VPN_HOST:$GW6"
+OC_INPUT=$'Secret-pass1\n' oc_connect a6 -u alice --passwd-on-stdin --no-dtls --resolve "$VPN_HOST:$GW6"
 check "cstp: IPv6 transport" oc_wait_up a6 180 && check "cstp: IPv6 transport ping" ping_cli $SRV4
 oc_stop a6
-for i in 1 2 3 4 5; do OC_INPUT=$'secret1\n' oc_connect m$i -u alice --passwd-on-stdin; done
+for i in 1 2 3 4 5; do OC_INPUT=$'Secret-pass1\n' oc_connect m$i -u alice --passwd-on-stdin; done
 ok=0
 for i in 1 2 3 4 5; do oc_wait_up m$i 240 >/dev/null && ok=$((ok + 1)); done
 check "concurrent: 5 tunnels up ($ok)" test $ok = 5

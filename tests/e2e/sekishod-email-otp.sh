@@ -7,11 +7,11 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "password + e-mail OTP"
 check "store: group with password,email-otp" sk_group eng factors=password,email-otp
-check "store: user alice" sk_user alice eng secret1
+check "store: user alice" sk_user alice eng Secret-pass1
 check "sekishod: starts" sekishod_start || exit 1
 
 oc_connect_fifo a -u alice --passwd-on-stdin
-oc_type secret1
+oc_type Secret-pass1
 code=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
 check "otp: a mail with a 6-digit code arrived ($code)" test -n "$code"
 oc_type "$code"
@@ -22,7 +22,7 @@ oc_stop a
 
 # a wrong code: refused (form error), then the right one still works
 oc_connect_fifo b -u alice --passwd-on-stdin
-oc_type secret1
+oc_type Secret-pass1
 code=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
 bad=$(printf '%06d' $(( (10#$code + 1) % 1000000 )))
 oc_type "$bad"
@@ -35,7 +35,7 @@ oc_stop b
 # single use: the previous code does not open another session
 old=$code
 oc_connect_fifo c -u alice --passwd-on-stdin
-oc_type secret1
+oc_type Secret-pass1
 new=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
 oc_type "$old"
 oc_type_close
@@ -48,7 +48,7 @@ ip netns exec gw $PY -m aiosmtpd -n -l "$GW4:2525" -c aiosmtpd.handlers.Mailbox 
 wait_for 20 in_gw sh -c 'ss -ltn | grep -q ":2525 "'
 check "settings: smtp.url changed live" skctl_live settings set smtp.url "smtp://$GW4:2525"
 oc_connect_fifo d -u alice --passwd-on-stdin
-oc_type secret1
+oc_type Secret-pass1
 code=$(MAILDIR=$T/maildir2 mail_wait_code "alice@$MAIL_DOMAIN" 60)
 oc_type "$code"
 oc_type_close

@@ -10,7 +10,7 @@ sk_begin "reconnect"
 check "store: group and user" sk_group eng factors=password
 sk_user alice eng secret1 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
-OC_INPUT=$'secret1\n' oc_connect a -u alice --passwd-on-stdin
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
 check "tunnel up" oc_wait_up a 180 || exit 1
 wait_for 60 oc_dtls a
 addr=$(oc_env a INTERNAL_IP4_ADDRESS)

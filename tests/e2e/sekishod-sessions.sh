@@ -9,7 +9,7 @@ sk_begin "session list and kill"
 check "store: group and user" sk_group eng factors=password
 sk_user alice eng secret1 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
-cookie=$(with_input $'secret1\n' oc_auth -u alice --passwd-on-stdin | sed -n "s/^COOKIE='\{0,1\}\([^']*\)'\{0,1\}$/\1/p")
+cookie=$(with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin | sed -n "s/^COOKIE='\{0,1\}\([^']*\)'\{0,1\}$/\1/p")
 check "cookie from --authenticate" test -n "$cookie"
 OC_INPUT="$cookie"$'\n' oc_connect a --cookie-on-stdin
 check "tunnel up with the cookie" oc_wait_up a 180 || exit 1

@@ -7,23 +7,23 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "password + TOTP"
 check "store: group with password,totp" sk_group eng factors=password,totp
-check "store: user alice" sk_user alice eng secret1
+check "store: user alice" sk_user alice eng Secret-pass1
 uri=$(skctl user set alice totp=new)
 secret=$(sed -n 's/.*[?&]secret=\([A-Z2-7=]*\).*/\1/p' <<<"$uri")
 check "totp: otpauth URI with a base32 secret" test -n "$secret"
 check "sekishod: starts" sekishod_start || exit 1
 
-check "totp: --authenticate with the client's TOTP" with_input $'secret1\n' oc_auth_cookie -u alice \
+check "totp: --authenticate with the client's TOTP" with_input $'Secret-pass1\n' oc_auth_cookie -u alice \
 	--passwd-on-stdin --token-mode=totp --token-secret "base32:$secret"
 # the same step again: the code was used (replay refused)
 code=$(oathtool --totp -b "$secret")
-with_input $'secret1\n' oc_auth -u alice --passwd-on-stdin --form-entry "otp:secondary_password=$code" >/dev/null
-check "totp: the same code twice is refused (replay)" with_input $'secret1\n' oc_auth_refused -u alice \
+with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --form-entry "otp:secondary_password=$code" >/dev/null
+check "totp: the same code twice is refused (replay)" with_input $'Secret-pass1\n' oc_auth_refused -u alice \
 	--passwd-on-stdin --form-entry "otp:secondary_password=$code"
-check "totp: a wrong code is refused" with_input $'secret1\n' oc_auth_refused -u alice \
+check "totp: a wrong code is refused" with_input $'Secret-pass1\n' oc_auth_refused -u alice \
 	--passwd-on-stdin --form-entry "otp:secondary_password=000000"
 sleep 31	# next time step
-OC_INPUT=$'secret1\n' oc_connect a -u alice --passwd-on-stdin --token-mode=totp --token-secret "base32:$secret"
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --token-mode=totp --token-secret "base32:$secret"
 check "totp: tunnel up" oc_wait_up a 180
 check "totp: ping srv" ping_cli $SRV4
 oc_stop a

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The DTLS-PSK server handshake of anyconnect-protocol.md §6.7, run by the
- * worker once per DTLS (re)connect.  OpenSSL does the handshake only: right
- * after SSL_accept the keys and sequence numbers go to the main process,
- * which programs the kernel datapath, and OpenSSL never writes on this
- * association again (quiet shutdown, so no close_notify uses a sequence
- * number).
+ * worker once per DTLS (re)connect.  OpenSSL does the handshake only.  When
+ * it is about to send its final flight (ChangeCipherSpec + Finished), the
+ * keys are already known: the keys and sequence numbers go to the main
+ * process, which programs the kernel datapath, and only then does the flight
+ * leave.  The client sends its first MTU probe as soon as it has our
+ * Finished, so the kernel must own the session before that (§6.5).  OpenSSL
+ * never writes on this association after its Finished (quiet shutdown, so no
+ * close_notify uses a sequence number).
  *
  * The UDP socket is already connected to the client; the main process read
  * the ClientHello from the listening socket, so a small BIO returns that
@@ -31,7 +34,31 @@ struct dgram_bio {
 	int fd;
 	const uint8_t *first;	/* the ClientHello main passed, returned once */
 	size_t first_len;
+	SSL *ssl;
+	/* called before the first datagram that carries our ChangeCipherSpec */
+	int (*before_ccs)(struct dgram_bio *d);
+	bool ccs_seen, keys_failed;
+	sk_dtls_keys_cb keys_cb;
+	void *cb_arg;
+	char *reason;
+	size_t rlen;
 };
+
+/* true if the datagram holds a ChangeCipherSpec record (13-byte headers) */
+static bool has_ccs(const uint8_t *p, size_t len)
+{
+	while (len >= 13) {
+		size_t rl = (size_t)p[11] << 8 | p[12];
+
+		if (p[0] == 20)
+			return true;
+		if (rl > len - 13)
+			break;
+		p += 13 + rl;
+		len -= 13 + rl;
+	}
+	return false;
+}
 
 /* per-handshake state, found from the SSL through app data */
 struct dtls_hs {
@@ -47,6 +74,11 @@ static int bio_write(BIO *b, const char *buf, int len)
 	ssize_t n;
 
 	BIO_clear_retry_flags(b);
+	if (!d->ccs_seen && len > 0 && has_ccs((const uint8_t *)buf, (size_t)len)) {
+		d->ccs_seen = true;
+		if (d->before_ccs(d))
+			return -1;
+	}
 	n = send(d->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
@@ -241,14 +273,16 @@ static int export_keys(SSL *s, struct dtls_hs *hs, struct sk_ipc_dtls_keys *k,
 	OPENSSL_cleanse(kb, sizeof(kb));
 	k->key_len = kl;
 	k->iv_len = il;
-	/* our Finished was epoch 1 seq N: the kernel sends N+1 on; the client's
-	 * Finished (epoch 1 seq M) is the replay window's right edge */
-	if (!hs->have_wr || !hs->have_rd || hs->wr_epoch != 1 || hs->rd_epoch != 1) {
+	/* Our Finished is epoch 1 seq 0 (already framed if OpenSSL buffered
+	 * the flight, else about to be): the kernel sends from seq 1 on.  The
+	 * client's Finished (epoch 1 seq M) is the replay window's right edge. */
+	if (!hs->have_rd || hs->rd_epoch != 1 ||
+	    (hs->have_wr && hs->wr_epoch == 1 && hs->wr_seq != 0)) {
 		snprintf(reason, rlen, "DTLS record sequence unknown");
 		return -1;
 	}
 	k->epoch = 1;
-	k->tx_seq = hs->wr_seq + 1;
+	k->tx_seq = 1;
 	k->rx_seq = hs->rd_seq;
 	return 0;
 bad:
@@ -256,12 +290,31 @@ bad:
 	return -1;
 }
 
+/* the keys, handed over before our final flight leaves (see the top) */
+static int keys_before_ccs(struct dgram_bio *d)
+{
+	struct sk_ipc_dtls_keys k = { 0 };
+	int rc;
+
+	rc = export_keys(d->ssl, SSL_get_app_data(d->ssl), &k, d->reason, d->rlen);
+	if (!rc) {
+		rc = d->keys_cb(d->cb_arg, &k);
+		if (rc)
+			snprintf(d->reason, d->rlen, "the kernel did not take the DTLS keys");
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	d->keys_failed = rc != 0;
+	return rc;
+}
+
 int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
-		      unsigned int timeout_ms, struct sk_ipc_dtls_keys *keys,
+		      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg,
 		      char *reason, size_t rlen)
 {
 	static BIO_METHOD *meth;	/* immutable once made; one per process */
-	struct dgram_bio d = { .fd = fd, .first = dgram, .first_len = dlen };
+	struct dgram_bio d = { .fd = fd, .first = dgram, .first_len = dlen,
+			       .before_ccs = keys_before_ccs, .keys_cb = keys_cb,
+			       .cb_arg = cb_arg, .reason = reason, .rlen = rlen };
 	struct dtls_hs hs = { 0 };
 	int64_t deadline = now_ms() + (timeout_ms ? timeout_ms : 15000);
 	SSL *s = NULL;
@@ -288,6 +341,7 @@ int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, siz
 		goto out;
 	}
 	BIO_set_data(b, &d);
+	d.ssl = s;
 	SSL_set_bio(s, b, b);
 	SSL_set_app_data(s, &hs);
 	SSL_set_mtu(s, 1400);
@@ -303,8 +357,9 @@ int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, siz
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
 			unsigned long ee = ERR_peek_last_error();
 
-			snprintf(reason, rlen, "DTLS handshake failed: %s",
-				 ee ? ERR_reason_error_string(ee) : "peer closed");
+			if (!d.keys_failed)
+				snprintf(reason, rlen, "DTLS handshake failed: %s",
+					 ee ? ERR_reason_error_string(ee) : "peer closed");
 			goto out;
 		}
 		if (left <= 0) {
@@ -326,8 +381,10 @@ int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, siz
 		if (r == 0 && DTLSv1_handle_timeout(s) < 0)
 			goto out;
 	}
-	if (export_keys(s, &hs, keys, reason, rlen))
+	if (!d.ccs_seen) {
+		snprintf(reason, rlen, "DTLS handshake ended without our ChangeCipherSpec");
 		goto out;
+	}
 	rc = 0;
 	reason[0] = 0;
 out:

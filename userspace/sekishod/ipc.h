@@ -19,6 +19,8 @@
  *                                      <-    CONNECT_REPLY (status, header lines, app-id)
  *                                      <-    DTLS_START (fd + first datagram)
  *   DTLS_KEYS (keys, seqs, fd)         ->    program the kernel (peer + keys)
+ *                                      <-    DTLS_READY (then the worker sends
+ *                                            its last handshake flight)
  *   CSTP_END (reason)                  ->    session detached or ended
  *                                      <-    KILL (send TERMINATE, exit)
  */
@@ -45,6 +47,7 @@ enum sk_ipc_type {
 	SK_IPC_KILL,
 	SK_IPC_PROFILE,		/* GET /profile/<token> */
 	SK_IPC_PROFILE_REPLY,
+	SK_IPC_DTLS_READY,	/* main -> worker: the kernel has the keys */
 };
 
 struct sk_ipc_hdr {
@@ -155,6 +158,20 @@ struct sk_ipc_dtls_keys {
 	uint32_t mtu;			/* data MTU the client will compute (§4.5) */
 };
 /* The receiver wipes the key fields as soon as the kernel has them. */
+
+/*
+ * main -> worker after DTLS_KEYS: status 0 when the kernel peer and keys are
+ * in place, else -errno.  The worker sends DTLS_KEYS while its final flight
+ * (ChangeCipherSpec + Finished) is held back, and lets it go only after
+ * DTLS_READY: the client starts its MTU probes the moment it has our
+ * Finished, and a probe that reaches the socket before the kernel owns the
+ * session would go unanswered (the client then settles on MTU 576, §6.5).
+ */
+struct sk_ipc_dtls_ready {
+	struct sk_ipc_hdr h;
+	int32_t status;
+	uint32_t pad;
+};
 
 struct sk_ipc_dtls_fail {
 	struct sk_ipc_hdr h;

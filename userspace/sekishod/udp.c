@@ -139,6 +139,17 @@ static bool keys_ok(const struct sk_ipc_dtls_keys *m)
 	return false;
 }
 
+/* Tells the worker whether the kernel has the keys; it holds its final
+ * DTLS flight until then (ipc.h, DTLS_READY). */
+static void dtls_ready(struct skd_worker *w, int status)
+{
+	struct sk_ipc_dtls_ready r = { 0 };
+
+	skd_ipc_header(&r, SK_IPC_DTLS_READY, sizeof(r));
+	r.status = status;
+	skd_ipc_send(w, &r, sizeof(r), -1);
+}
+
 void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd)
 {
 	struct skd_session *s = w->s;
@@ -153,6 +164,7 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 	}
 	if (!s || !d->have_kernel) {
 		close(fd);
+		dtls_ready(w, -ENODEV);
 		return;
 	}
 	s->in_handshake = false;
@@ -189,8 +201,10 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 			skd_kernel_peer_del(&d->k, p.id);
 		s->peer_live = false;
 		skd_session_udp_close(d, s);
+		dtls_ready(w, ret);
 		return;
 	}
+	dtls_ready(w, 0);
 	/* the kernel holds the socket as long as this fd lives: keep it, and
 	 * read what the kernel passes up */
 	if (!skd_poll_add(d, fd, &s->ev))

@@ -573,10 +573,44 @@ static uint32_t dtls_mtu(const struct worker *w, uint32_t cipher)
 	return m;
 }
 
-static void do_dtls(struct worker *w)
+struct dtls_cb {
+	struct worker *w;
+	int fd;
+	int ipc_type;		/* a KILL that arrived while we waited */
+};
+
+/*
+ * The keys go to main with the socket; main programs the kernel and answers
+ * DTLS_READY.  Only then does dtls.c let our final flight go (see there).
+ */
+static int dtls_keys_cb(void *arg, struct sk_ipc_dtls_keys *k)
+{
+	struct dtls_cb *c = arg;
+	struct worker *w = c->w;
+
+	k->mtu = dtls_mtu(w, k->cipher);
+	if (ipc_send(w, k, sizeof(*k), SK_IPC_DTLS_KEYS, c->fd))
+		return -1;
+	for (;;) {
+		int t = ipc_wait(w);
+		const struct sk_ipc_dtls_ready *r = (const struct sk_ipc_dtls_ready *)w->msg;
+
+		if (t == SK_IPC_DTLS_READY)
+			return r->h.len == sizeof(*r) && r->status == 0 ? 0 : -1;
+		c->ipc_type = t;	/* KILL, EOF or garbage: the loop handles it */
+		return -1;
+	}
+}
+
+/*
+ * Runs one DTLS handshake.  Returns SK_IPC_DTLS_START when done (with
+ * success or DTLS_FAIL sent), or the type of another message main sent in
+ * the meantime (now in w->msg), or -1/0 on an IPC error/EOF.
+ */
+static int do_dtls(struct worker *w)
 {
 	struct sk_ipc_dtls_start *ds = (struct sk_ipc_dtls_start *)w->msg;
-	struct sk_ipc_dtls_keys k = { 0 };
+	struct dtls_cb cb = { .w = w, .fd = w->msg_fd, .ipc_type = SK_IPC_DTLS_START };
 	char reason[128];
 	int fd = w->msg_fd;
 
@@ -588,20 +622,18 @@ static void do_dtls(struct worker *w)
 		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
 		if (fd >= 0)
 			close(fd);
-		return;
+		return SK_IPC_DTLS_START;
 	}
 	if (sk_dtls_handshake(w->dctx, w->ssl, fd, w->msg + sizeof(*ds), ds->dgram_len,
-			      ms_or(w->cfg->dtls_timeout_ms, 15000), &k, reason, sizeof(reason))) {
+			      ms_or(w->cfg->dtls_timeout_ms, 15000), dtls_keys_cb, &cb,
+			      reason, sizeof(reason)) && cb.ipc_type == SK_IPC_DTLS_START) {
 		struct sk_ipc_dtls_fail f = { 0 };
 
 		snprintf(f.reason, sizeof(f.reason), "%s", reason);
 		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
-	} else {
-		k.mtu = dtls_mtu(w, k.cipher);
-		ipc_send(w, &k, sizeof(k), SK_IPC_DTLS_KEYS, fd);
 	}
-	OPENSSL_cleanse(&k, sizeof(k));
 	close(fd);
+	return cb.ipc_type;
 }
 
 static int cstp_loop(struct worker *w)
@@ -692,8 +724,10 @@ static int cstp_loop(struct worker *w)
 		if (p[1].revents) {
 			int t = ipc_recv(w);
 
+			if (t == SK_IPC_DTLS_START)
+				t = do_dtls(w);
 			if (t == SK_IPC_DTLS_START) {
-				do_dtls(w);
+				/* handshake done or failed; main knows which */
 			} else if (t == SK_IPC_KILL) {
 				struct sk_ipc_kill *k = (struct sk_ipc_kill *)w->msg;
 				uint8_t d[1 + sizeof(k->text)];

@@ -165,13 +165,20 @@ int sk_cstp_pop(struct sk_cstp_rx *rx, uint8_t *type, uint8_t *out, size_t outle
 
 SSL_CTX *sk_dtls_ctx_new(void);
 /*
+ * Called once per handshake with the derived keys (cipher, epoch 1, tx 1,
+ * rx = the client's Finished) just before the server's final flight
+ * (ChangeCipherSpec + Finished) goes out.  A non-zero return aborts the
+ * handshake without sending it.  The keys are wiped after the call.
+ */
+typedef int (*sk_dtls_keys_cb)(void *arg, struct sk_ipc_dtls_keys *keys);
+/*
  * One DTLS-PSK server handshake on the connected UDP socket fd, the first
- * read returning dgram.  PSK from tls (the CSTP session).  On success fills
- * *keys (cipher, seqs, keys; the caller sets mtu) and returns 0; else -1
- * with reason.
+ * read returning dgram.  PSK from tls (the CSTP session).  keys_cb gets the
+ * keys before the last flight (see above).  Returns 0 when the handshake
+ * completed, else -1 with reason.
  */
 int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
-		      unsigned int timeout_ms, struct sk_ipc_dtls_keys *keys,
+		      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg,
 		      char *reason, size_t rlen);
 
 /* ---- sandbox (sandbox.c) ---- */

@@ -522,8 +522,9 @@ static void dtls(struct wk *k)
 	struct sockaddr_in a2 = a;
 	uint8_t dg[2048], ms[48], seed[77], kb[72];
 	ssize_t dl;
-	int type = -1, r, rounds = 0;
-	struct sk_ipc_dtls_keys *keys = (struct sk_ipc_dtls_keys *)m;
+	int type = -1, r, rounds = 0, kfd = -1;
+	struct sk_ipc_dtls_keys kcopy = { 0 }, *keys = &kcopy;
+	struct sk_ipc_dtls_ready ready = { .status = 0 };
 	struct {
 		struct sk_ipc_dtls_start s;
 		uint8_t d[2048];
@@ -558,15 +559,22 @@ static void dtls(struct wk *k)
 	memcpy(st.d, dg, st.s.dgram_len);
 	ipc_send(k->ipc, &st, sizeof(st.s) + st.s.dgram_len, SK_IPC_DTLS_START, us[1]);
 	close(us[1]);
+	/* the worker sends DTLS_KEYS before its last flight and waits for
+	 * DTLS_READY: play main while the client handshakes */
 	while ((r = SSL_connect(d)) != 1 && rounds++ < 500) {
 		struct pollfd pf = { .fd = us[0], .events = POLLIN };
 
 		if (SSL_get_error(d, r) != SSL_ERROR_WANT_READ)
 			break;
 		poll(&pf, 1, 20);
+		if (type != SK_IPC_DTLS_KEYS && (type = ipc_recv(k->ipc, 0)) == SK_IPC_DTLS_KEYS) {
+			memcpy(&kcopy, m, sizeof(kcopy));
+			kfd = mfd;
+			mfd = -1;
+			ipc_send(k->ipc, &ready, sizeof(ready), SK_IPC_DTLS_READY, -1);
+		}
 	}
-	type = ipc_recv(k->ipc, 5000);
-	tap_ok(&t, r == 1 && type == SK_IPC_DTLS_KEYS && mfd >= 0,
+	tap_ok(&t, r == 1 && type == SK_IPC_DTLS_KEYS && kfd >= 0,
 	       "dtls: PSK handshake done, DTLS_KEYS with the socket (%d, %d)", r, type);
 	/* derive the client's view of the key block and compare */
 	SSL_SESSION_get_master_key(SSL_get_session(d), ms, 48);
@@ -595,6 +603,8 @@ static void dtls(struct wk *k)
 	SSL_free(d);
 	SSL_CTX_free(dc);
 	close(us[0]);
+	if (kfd >= 0)
+		close(kfd);
 }
 
 static void cstp(void)
@@ -1036,6 +1046,11 @@ static void openconnect_tunnel(void)
 	if (!keys_ok)
 		goto done;
 	memcpy(&keys, m, sizeof(keys));
+	{
+		struct sk_ipc_dtls_ready ready = { .status = 0 };
+
+		ipc_send(k.ipc, &ready, sizeof(ready), SK_IPC_DTLS_READY, -1);
+	}
 	cu = mfd;
 	mfd = -1;
 	/* the client's first application record: epoch 1, its MTU probe */
