@@ -8,7 +8,7 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "CSTP only and concurrent clients"
 check "store: group and user" sk_group eng factors=password max-sessions=20
-sk_user alice eng secret1 >/dev/null
+sk_user alice eng Secret-pass1 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
 # UDP 443 really blocked (not only --no-dtls): the client may try DTLS
 # (tc flower: no nft/iptables on the build host, whose root the VM shares)

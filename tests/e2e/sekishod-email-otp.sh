@@ -8,6 +8,10 @@ trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "password + e-mail OTP"
 check "store: group with password,email-otp" sk_group eng factors=password,email-otp
 check "store: user alice" sk_user alice eng Secret-pass1
+# back-to-back logins: no minimum gap between two logins' mails here (the
+# hourly cap and the per-login resend gap are covered by chain-login-test)
+check "settings: otp.resend_min 0, otp.max_per_hour 20" sh -c \
+	"$SEKICTL --store '$SK_STORE' settings set otp.resend_min 0 >/dev/null && $SEKICTL --store '$SK_STORE' settings set otp.max_per_hour 20 >/dev/null"
 check "sekishod: starts" sekishod_start || exit 1
 
 oc_connect_fifo a -u alice --passwd-on-stdin
@@ -41,6 +45,21 @@ oc_type "$old"
 oc_type_close
 check_not "otp: a used code is refused" oc_wait_up c 120
 check "otp: each login got a new code" test "$new" != "$old"
+
+# an expired code: otp.ttl is live; the late code is refused and a new
+# one is mailed in the same login
+check "settings: otp.ttl 5 s (live)" skctl_live settings set otp.ttl 5
+oc_connect_fifo e -u alice --passwd-on-stdin
+oc_type Secret-pass1
+late=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
+sleep 7
+oc_type "$late"
+resent=$(mail_wait_code "alice@$MAIL_DOMAIN" 60)
+oc_type_close
+check_not "otp: an expired code is refused" oc_wait_up e 120
+check "otp: the refusal says it expired" grep -qiE 'expired|有効期限' "$T/oc-e/log"
+check "otp: a new code was mailed after the expiry ($resent)" test -n "$resent" -a "$resent" != "$late"
+skctl_live settings set otp.ttl 300 >/dev/null
 
 # the relay is a live setting: move it to a second sink on port 2525
 mkdir -p "$T/maildir2"/{tmp,new,cur}

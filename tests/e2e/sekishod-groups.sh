@@ -9,7 +9,7 @@ sk_begin "group selection"
 check "store: group staff" sk_group staff factors=password pool4=10.77.0.0/25 domain=staff.$MAIL_DOMAIN
 check "store: group vendor" sk_group vendor factors=password pool4=10.77.0.128/25 domain=vendor.$MAIL_DOMAIN \
 	split-include=10.20.0.2/32
-sk_user alice staff secret1 >/dev/null; sk_user bob vendor Secret-pass2 >/dev/null
+sk_user alice staff Secret-pass1 >/dev/null; sk_user bob vendor Secret-pass2 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
 OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --authgroup staff
 check "staff: alice up" oc_wait_up a 180

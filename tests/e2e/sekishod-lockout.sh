@@ -7,7 +7,7 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "lockout and unlock"
 check "store: group eng" sk_group eng factors=password
-sk_user alice eng secret1 && sk_user bob eng Secret-pass2 && ktap_result ok "store: users alice, bob" || ktap_result fail "store: users alice, bob"
+sk_user alice eng Secret-pass1 && sk_user bob eng Secret-pass2 && ktap_result ok "store: users alice, bob" || ktap_result fail "store: users alice, bob"
 
 check "sekishod: starts" sekishod_start || exit 1
 for i in $(seq 1 10); do

@@ -9,7 +9,7 @@ sk_begin "allowlist policy"
 check "store: policy ssh-only" skctl policy add ssh-only
 check "store: rule allow tcp 10.20.0.0/24 port 22" skctl policy rule add ssh-only allow tcp 10.20.0.0/24 port 22
 check "store: group with the policy" sk_group eng factors=password policy=ssh-only
-sk_user alice eng secret1 >/dev/null
+sk_user alice eng Secret-pass1 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
 OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
 check "tunnel up" oc_wait_up a 180 || exit 1

@@ -8,7 +8,7 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "reconnect"
 check "store: group and user" sk_group eng factors=password
-sk_user alice eng secret1 >/dev/null
+sk_user alice eng Secret-pass1 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
 OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
 check "tunnel up" oc_wait_up a 180 || exit 1

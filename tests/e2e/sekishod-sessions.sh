@@ -7,7 +7,7 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "session list and kill"
 check "store: group and user" sk_group eng factors=password
-sk_user alice eng secret1 >/dev/null
+sk_user alice eng Secret-pass1 >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
 cookie=$(with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin | sed -n "s/^COOKIE='\{0,1\}\([^']*\)'\{0,1\}$/\1/p")
 check "cookie from --authenticate" test -n "$cookie"

@@ -39,6 +39,7 @@ void skd_conf_defaults(struct skd_conf *c)
 	strcpy(c->server_key, "/etc/sekisho/server.key");
 	c->mtu = 1500;
 	c->rekey_time = 86400;
+	strcpy(c->dtls_ciphers, SKD_DTLS_CIPHERS);
 	c->max_preauth = 256;
 	c->rate_per_source = 30;
 }
@@ -177,6 +178,23 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 		if (!name_ok(val) || strlen(val) >= sizeof(c->user))
 			return fail(err, errlen, line, "%s: '%s' is not a user or group name", key, val);
 		strcpy(dst, val);
+		return 0;
+	}
+	if (!strcmp(key, "dtls_ciphers")) {
+		/* only the AEAD suites the kernel can carry (§6.4), in the
+		 * administrator's order of preference */
+		char tmp[sizeof(c->dtls_ciphers)], *tok, *save = NULL;
+
+		if (!val[0] || strlen(val) >= sizeof(tmp))
+			return fail(err, errlen, line, "dtls_ciphers: empty or too long");
+		strcpy(tmp, val);
+		for (tok = strtok_r(tmp, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+			if (strcmp(tok, "PSK-AES256-GCM-SHA384") && strcmp(tok, "PSK-AES128-GCM-SHA256") &&
+			    strcmp(tok, "PSK-CHACHA20-POLY1305"))
+				return fail(err, errlen, line,
+					    "dtls_ciphers: '%s' is not one of PSK-AES256-GCM-SHA384, PSK-AES128-GCM-SHA256, PSK-CHACHA20-POLY1305",
+					    tok);
+		strcpy(c->dtls_ciphers, val);
 		return 0;
 	}
 	if (!strcmp(key, "smtp_url")) {

@@ -19,6 +19,7 @@
 #define SKD_LISTEN_MAX		8
 #define SKD_PATH_MAX		256
 #define SKD_STR_MAX		256
+#define SKD_DTLS_CIPHERS	"PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305"
 
 struct skd_conf {
 	int n_listen;
@@ -42,6 +43,7 @@ struct skd_conf {
 	/* tunnel tuning (sekisho additions, see the admin guide; DPD, keepalive
 	 * and the reconnect grace are store settings session.*) */
 	int mtu;			/* link MTU of the outer network, default 1500 */
+	char dtls_ciphers[128];		/* OpenSSL list, only the three AEAD PSK suites */
 	int rekey_time;			/* X-CSTP-Rekey-Time (new-tunnel), 0 = none, default 86400 */
 	int max_preauth;		/* concurrent workers without a tunnel, default 256 */
 	int rate_per_source;		/* TCP connections per source per 10 s, default 30 */

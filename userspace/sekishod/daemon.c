@@ -414,6 +414,7 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	}
 	chain_setup(d);
 
+	d->wcfg.dtls_ciphers = d->conf.dtls_ciphers;
 	d->wcfg.tls_ctx = tls_ctx_new(&d->conf, err, errlen);
 	if (!d->wcfg.tls_ctx)
 		return -1;

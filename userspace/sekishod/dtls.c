@@ -180,14 +180,15 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 	}
 }
 
-SSL_CTX *sk_dtls_ctx_new(void)
+SSL_CTX *sk_dtls_ctx_new(const char *ciphers)
 {
 	SSL_CTX *c = SSL_CTX_new(DTLS_server_method());
 
 	if (!c)
 		return NULL;
 	if (!SSL_CTX_set_min_proto_version(c, DTLS1_2_VERSION) ||
-	    !SSL_CTX_set_cipher_list(c, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305")) {
+	    !SSL_CTX_set_cipher_list(c, ciphers ? ciphers :
+				     "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305")) {
 		SSL_CTX_free(c);
 		return NULL;
 	}

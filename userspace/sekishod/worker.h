@@ -23,6 +23,7 @@
 
 struct sk_worker_cfg {
 	SSL_CTX *tls_ctx;		/* server cert/key; client cert requested, not required */
+	const char *dtls_ciphers;	/* OpenSSL list; NULL = the three AEAD PSK suites */
 	/* limits in milliseconds; 0 = the default in brackets */
 	unsigned int tls_timeout_ms;	/* TLS handshake [10000] */
 	unsigned int header_timeout_ms;	/* request line + headers [10000] */
@@ -163,7 +164,7 @@ int sk_cstp_pop(struct sk_cstp_rx *rx, uint8_t *type, uint8_t *out, size_t outle
 
 /* ---- DTLS (dtls.c) ---- */
 
-SSL_CTX *sk_dtls_ctx_new(void);
+SSL_CTX *sk_dtls_ctx_new(const char *ciphers);	/* NULL = all three AEAD PSK suites */
 /*
  * Called once per handshake with the derived keys (cipher, epoch 1, tx 1,
  * rx = the client's Finished) just before the server's final flight

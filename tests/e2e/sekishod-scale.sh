@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Scenario 9 (issue 3): 50 simultaneous sessions (50 users, one openconnect
+# each) come up with distinct addresses, and each carries traffic through
+# the kernel (a ping bound to every tun device).  Also: DTLS over an IPv6
+# outer transport.
+. "$(dirname "$0")/lib.sh"
+trap 'sekishod_stop; e2e_cleanup' EXIT
+sk_begin "50 sessions"
+N=${SCALE_N:-50}
+sk_group eng factors=password >/dev/null
+for i in $(seq -w 1 $N); do
+	skctl user add u$i --email u$i@$MAIL_DOMAIN --group eng >/dev/null &&
+		printf 'Secret-pass%s\n' "$i" | skctl user passwd u$i --no-change-required >/dev/null || break
+done
+check "store: $N users" test "$(skctl user list --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge "$N"
+check "sekishod: starts" sekishod_start || exit 1
+
+OC_INPUT=$'Secret-pass01\n' oc_connect v6 -u u01 --passwd-on-stdin --resolve "$VPN_HOST:$GW6"
+if check "ipv6 transport: tunnel up" oc_wait_up v6 180; then
+	wait_for 60 oc_dtls v6
+	check "ipv6 transport: DTLS established" oc_dtls v6
+	check "ipv6 transport: ping srv" ping_cli -I "$(oc_env v6 TUNDEV)" $SRV4
+fi
+oc_stop v6
+
+t0=$(date +%s)
+for i in $(seq -w 1 $N); do
+	OC_INPUT="Secret-pass$i"$'\n' oc_connect s$i -u u$i --passwd-on-stdin
+	sleep 0.2
+done
+up=0
+for i in $(seq -w 1 $N); do oc_wait_up s$i 600 >/dev/null && up=$((up + 1)); done
+check "scale: $up of $N tunnels up in $(($(date +%s) - t0)) s" test $up = "$N"
+check "scale: $N distinct addresses" test "$(for i in $(seq -w 1 $N); do oc_env s$i INTERNAL_IP4_ADDRESS; done | sort -u | wc -l)" = "$N"
+check "scale: $N kernel peers" test "$(sk_stat peers)" = "$N"
+pinged=0
+for i in $(seq -w 1 $N); do
+	in_cli ping -c 1 -W 5 -I "$(oc_env s$i TUNDEV)" $SRV4 >/dev/null 2>&1 && pinged=$((pinged + 1))
+done
+check "scale: $pinged of $N sessions carried a ping" test $pinged = "$N"
+rx=$(sk_stat rx_packets)
+check "scale: the kernel counted it (rx_packets ${rx:-?})" test "${rx:-0}" -ge "$N"
+for i in $(seq -w 1 $N); do oc_stop s$i & done
+wait
+ktap_end
