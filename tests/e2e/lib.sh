@@ -398,7 +398,11 @@ oc_auth_refused() {
 	local out rc
 	out=$(oc_auth "$@")
 	rc=$?
-	if [ $rc -ne 0 ] && [ "$(grep -c '^POST ' <<<"$out")" -ge 2 ] &&
+	# refused by the server: a fatal auth form ("Failed to complete
+	# authentication", possibly on the first answer, e.g. no certificate)
+	# or at least two answered rounds; never a transport failure
+	if [ $rc -ne 0 ] && { grep -q 'Failed to complete authentication' <<<"$out" ||
+		[ "$(grep -c '^POST ' <<<"$out")" -ge 2 ]; } &&
 		! grep -qE 'SSL connection failure|Failed to open HTTPS|Failed to connect' <<<"$out"; then
 		return 0
 	fi

@@ -22,6 +22,11 @@ oc_type "$code"
 check "otp: tunnel up with the mailed code" oc_wait_up a 180
 oc_type_close
 check "otp: ping srv" ping_cli $SRV4
+rx0=$(sk_stat rx_bytes)
+up=$(iperf_mbps -t 3); down=$(iperf_mbps -t 3 -R)
+check "otp: iperf3 up ${up:-?} / down ${down:-?} Mbit/s" test -n "$up" -a -n "$down"
+rx1=$(sk_stat rx_bytes)
+check "otp: the kernel carried it (rx_bytes ${rx0:-?} -> ${rx1:-?})" test $(( ${rx1:-0} - ${rx0:-0} )) -gt 1000000
 oc_stop a
 
 # a wrong code: refused (form error), then the right one still works
