@@ -184,8 +184,10 @@ static void child(struct skd *d, int client, int ipc)
 	if (hi > lo + 1)
 		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
 	close_range((unsigned int)hi + 1, ~0u, 0);
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_apply(CAPNG_SELECT_BOTH))
+	/* the bounding set went at the privilege drop (CAPNG_CLEAR_BOUNDING);
+	 * here the effective and permitted sets go too */
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS))
 		_exit(1);
 	_exit(sk_worker_run(&d->wcfg, ipc, client));
 }

@@ -51,15 +51,22 @@ int sk_sandbox_enter(char *err, size_t errlen)
 	scmp_filter_ctx f;
 	int rc;
 
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
-		/* without CAP_SETPCAP the bounding set cannot shrink; the
-		 * effective/permitted sets must be empty at least */
+	/* The bounding set can only shrink with CAP_SETPCAP; sekishod's main
+	 * process emptied it when it dropped privileges, so a worker forked
+	 * from it only clears its (already empty) capability sets.  Asking
+	 * libcap-ng for the bounding set without CAP_SETPCAP would only log a
+	 * warning per connection. */
+	capng_get_caps_process();
+	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)) {
+		capng_clear(CAPNG_SELECT_BOTH);
+		rc = capng_apply(CAPNG_SELECT_BOTH);
+	} else {
 		capng_clear(CAPNG_SELECT_CAPS);
-		if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
-			snprintf(err, errlen, "cannot drop capabilities");
-			return -1;
-		}
+		rc = capng_apply(CAPNG_SELECT_CAPS);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot drop capabilities");
+		return -1;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %m");
