@@ -169,6 +169,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_connect *m);
 void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m);
 void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m);
+void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m);
 void skd_worker_gone(struct skd *d, struct skd_worker *w);
 /* ends the session: kernel peer, store row, audit "session-end" with reason */
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason);

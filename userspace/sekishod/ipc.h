@@ -48,6 +48,7 @@ enum sk_ipc_type {
 	SK_IPC_PROFILE,		/* GET /profile/<token> */
 	SK_IPC_PROFILE_REPLY,
 	SK_IPC_DTLS_READY,	/* main -> worker: the kernel has the keys */
+	SK_IPC_PAC,		/* GET /proxy/<group>.pac (reply: PROFILE_REPLY) */
 };
 
 struct sk_ipc_hdr {
@@ -202,7 +203,13 @@ struct sk_ipc_profile {
 	struct sk_ipc_hdr h;
 	char token[72];
 };
-/* main -> worker: status 200 with the package, 404/410 with a message body */
+/* worker -> main: GET /proxy/<group>.pac (group: a group path name) */
+struct sk_ipc_pac {
+	struct sk_ipc_hdr h;
+	char group[72];
+};
+
+/* main -> worker (for PROFILE and PAC): status 200 with the package, 404/410 with a message body */
 struct sk_ipc_profile_reply {
 	struct sk_ipc_hdr h;
 	uint32_t status;

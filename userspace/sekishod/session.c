@@ -854,6 +854,42 @@ void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_pro
 	}
 }
 
+/*
+ * GET /proxy/<group>.pac: the PAC that carries the group's "server" (host:port
+ * with exclusions) or "none" proxy mode; the CONNECT reply points the client
+ * at it (X-CSTP-MSIE-Proxy-PAC-URL).  Not secret: the same for every member.
+ */
+void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m)
+{
+	struct {
+		struct sk_ipc_profile_reply r;
+		char body[4096];
+	} rep = { 0 };
+	struct sk_group g;
+	int n = -1;
+
+	if (w->tunnel || !memchr(m->group, 0, sizeof(m->group))) {
+		skd_worker_fault(d, w, "malformed PAC");
+		return;
+	}
+	if (!sk_group_get(d->st, m->group, &g) &&
+	    (g.proxy_mode == SK_PROXY_SERVER || g.proxy_mode == SK_PROXY_NONE))
+		n = skd_proxy_pac(&g, rep.body, sizeof(rep.body));
+	if (n < 0 || (size_t)n >= sizeof(rep.body)) {
+		rep.r.status = 404;
+		n = snprintf(rep.body, sizeof(rep.body), "no proxy script for this group\n");
+		snprintf(rep.r.content_type, sizeof(rep.r.content_type), "text/plain; charset=utf-8");
+	} else {
+		rep.r.status = 200;
+		snprintf(rep.r.content_type, sizeof(rep.r.content_type),
+			 "application/x-ns-proxy-autoconfig");
+	}
+	rep.r.body_len = (uint32_t)n;
+	skd_ipc_header(&rep.r, SK_IPC_PROFILE_REPLY, sizeof(rep.r) + (size_t)n);
+	if (skd_ipc_send(w, &rep, sizeof(rep.r) + (size_t)n, -1))
+		skd_worker_kill(d, w, NULL);
+}
+
 /* ---- timers and kernel events ---- */
 
 static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)

@@ -781,15 +781,24 @@ static bool token_ok(const char *s)
 	return true;
 }
 
-static int do_profile(struct worker *w, const char *token)
+/* GET /profile/<token> and GET /proxy/<group>.pac: main answers both with
+ * a PROFILE_REPLY */
+static int do_fetch(struct worker *w, uint16_t what, const char *name)
 {
 	struct sk_ipc_profile m = { 0 };
+	struct sk_ipc_pac pm = { 0 };
 	struct sk_ipc_profile_reply *rep;
 	char extra[256], ct[64], fn[64];
 	int type, rc;
 
-	snprintf(m.token, sizeof(m.token), "%s", token);
-	if (ipc_send(w, &m, sizeof(m), SK_IPC_PROFILE, -1))
+	if (what == SK_IPC_PAC) {
+		snprintf(pm.group, sizeof(pm.group), "%s", name);
+		rc = ipc_send(w, &pm, sizeof(pm), SK_IPC_PAC, -1);
+	} else {
+		snprintf(m.token, sizeof(m.token), "%s", name);
+		rc = ipc_send(w, &m, sizeof(m), SK_IPC_PROFILE, -1);
+	}
+	if (rc)
 		return -1;
 	type = ipc_wait(w);
 	if (type != SK_IPC_PROFILE_REPLY)
@@ -853,9 +862,19 @@ static int route(struct worker *w)
 		if (group_path_ok(u + 1))
 			return do_auth(w, u + 1);
 	} else if (r->method == HTTP_GET) {
+		size_t ul = strlen(u);
+
 		if (!strncmp(u, "/profile/", 9)) {
 			if (token_ok(u + 9))
-				return do_profile(w, u + 9);
+				return do_fetch(w, SK_IPC_PROFILE, u + 9);
+		} else if (!strncmp(u, "/proxy/", 7) && ul > 11 && ul - 11 < 64 &&
+			   !strcmp(u + ul - 4, ".pac")) {
+			char g[64];
+
+			memcpy(g, u + 7, ul - 11);
+			g[ul - 11] = 0;
+			if (group_path_ok(g))
+				return do_fetch(w, SK_IPC_PAC, g);
 		} else if (!strcmp(u, "/logout")) {
 			return respond(w, 200, "text/html", NULL, NULL, 0, !ka) ? -1 : !ka;
 		} else if (!strcmp(u, "/")) {
