@@ -5,7 +5,8 @@
 Each case opens its own TLS connection to the gateway, sends raw bytes and
 reads the status line.  Prints one line per case: NAME STATUS, where STATUS
 is the HTTP status code, "closed" (connection closed without a status) or
-"timeout".  The caller decides what is acceptable; nothing here judges.
+"timeout"; "-forged-context-adopted" is appended if the server set the
+forged login context cookie it was sent.  The caller decides what is acceptable; nothing here judges.
 
 usage: hostile.py HOST PORT
 """
@@ -84,7 +85,7 @@ def run(name, data):
                 except OSError:
                     pass
                 buf = b""
-                while b"\r\n" not in buf and len(buf) < 4096:
+                while b"\r\n\r\n" not in buf and len(buf) < 16384:
                     chunk = s.recv(4096)
                     if not chunk:
                         break
@@ -95,7 +96,12 @@ def run(name, data):
         buf = b""
     line = buf.split(b"\r\n", 1)[0].split()
     if len(line) >= 2 and line[0].startswith(b"HTTP/") and line[1].isdigit():
-        return line[1].decode()
+        status = line[1].decode()
+        # a forged login context must not be adopted: the answer is a new
+        # login (200) with a context cookie of the server's own making
+        if b"webvpncontext=" + b"f" * 32 in buf:
+            status += "-forged-context-adopted"
+        return status
     return "closed"
 
 

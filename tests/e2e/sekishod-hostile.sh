@@ -17,8 +17,11 @@ check "tunnel up before the attack" oc_wait_up a 180 || exit 1
 wait_for 60 oc_dtls a
 main_pid=$SEKISHOD_PID
 while read -r name status; do
-	case $status in
-	4[0-9][0-9]) check "hostile: $name answered $status" true ;;
+	case $name:$status in
+	# XML auth is always answered 200 (§1.3): a forged context starts a
+	# new login instead of resuming one
+	context-cookie-forged:200) check "hostile: $name: a new login, the forged context ignored" true ;;
+	*:4[0-9][0-9]) check "hostile: $name answered $status" true ;;
 	*) check "hostile: $name answered with an error (got $status)" false ;;
 	esac
 done < <(in_cli $PY "$E2E_DIR/hostile.py" $GW4 443)
