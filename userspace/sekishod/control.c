@@ -186,6 +186,8 @@ void skd_apply_effects(struct skd *d, const struct sk_admin_effects *fx)
 		if (s)
 			skd_session_end(d, s, "killed-by-admin");
 	}
+	if (fx->settings_changed)
+		skd_mail_refresh(d);
 	if (fx->crl_changed && d->certv) {
 		char path[SKD_PATH_MAX + 16], dir[SKD_PATH_MAX] = "", err[256];
 

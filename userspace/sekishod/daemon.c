@@ -10,6 +10,7 @@
  *   route each pool to the device), the TLS context for the workers.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -339,6 +340,106 @@ static int drop_privileges(struct skd *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The mail relay: the store's smtp.* settings win when smtp.url is set
+ * there, so an administrator can move the relay with `sekictl settings set`
+ * on a running gateway; otherwise the bootstrap file's smtp_* keys.
+ */
+void skd_mail_refresh(struct skd *d)
+{
+	char url[sizeof(d->mail_url)] = "";
+
+	memset(&d->mail, 0, sizeof(d->mail));
+	d->have_mail = false;
+	if (!sk_setting_get(d->st, "smtp.url", url, sizeof(url)) && url[0]) {
+		snprintf(d->mail_url, sizeof(d->mail_url), "%s", url);
+		if (sk_setting_get(d->st, "smtp.from", d->mail_from, sizeof(d->mail_from)) ||
+		    !d->mail_from[0])
+			snprintf(d->mail_from, sizeof(d->mail_from), "%s", d->conf.smtp_from);
+		if (sk_setting_get(d->st, "smtp.user", d->mail_user, sizeof(d->mail_user)))
+			d->mail_user[0] = '\0';
+		if (sk_setting_get(d->st, "smtp.password", d->mail_password, sizeof(d->mail_password)))
+			d->mail_password[0] = '\0';
+	} else if (d->conf.smtp_url[0]) {
+		snprintf(d->mail_url, sizeof(d->mail_url), "%s", d->conf.smtp_url);
+		snprintf(d->mail_from, sizeof(d->mail_from), "%s", d->conf.smtp_from);
+		snprintf(d->mail_user, sizeof(d->mail_user), "%s", d->conf.smtp_user);
+		snprintf(d->mail_password, sizeof(d->mail_password), "%s", d->smtp_password);
+	} else {
+		return;
+	}
+	d->mail.url = d->mail_url;
+	d->mail.from = d->mail_from;
+	d->mail.user = d->mail_user[0] ? d->mail_user : NULL;
+	d->mail.password = d->mail_password[0] ? d->mail_password : NULL;
+	d->mail.starttls = !strncmp(d->mail_url, "smtp://", 7) && d->mail.user;
+	d->have_mail = true;
+}
+
+/* The CRL to enforce: the bootstrap file's, else the built-in CA's
+ * (ca.dir/crl.pem), so that a revocation survives a restart. */
+static const char *crl_path(struct skd *d, char *buf, size_t len)
+{
+	char dir[SKD_PATH_MAX] = "";
+
+	if (d->conf.crl[0])
+		return d->conf.crl;
+	if (!sk_setting_get(d->st, "ca.dir", dir, sizeof(dir)) && dir[0]) {
+		snprintf(buf, len, "%s/crl.pem", dir);
+		if (!access(buf, R_OK))
+			return buf;
+	}
+	return NULL;
+}
+
+/* chown a directory tree without following symbolic links (depth-bounded:
+ * ca.dir holds files and one profiles/ directory) */
+static void chown_tree(int dfd, uid_t uid, gid_t gid, int depth)
+{
+	DIR *dir;
+	struct dirent *e;
+
+	if (fchown(dfd, uid, gid))
+		syslog(LOG_WARNING, "chown in ca.dir: %m");
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(dir))) {
+		int fd;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_DIR && depth > 0) {
+			fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				chown_tree(fd, uid, gid, depth - 1);
+		} else if (fchownat(dirfd(dir), e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW)) {
+			syslog(LOG_WARNING, "chown %s in ca.dir: %m", e->d_name);
+		}
+	}
+	closedir(dir);
+}
+
+/*
+ * `sekictl --store ... ca init` run as root before the first start leaves
+ * ca.dir root-only; the admin commands run inside the daemon as its user
+ * (cert issue, profile downloads), so the daemon takes ownership while it
+ * is still root.
+ */
+static void ca_dir_owner(struct skd *d)
+{
+	char dir[SKD_PATH_MAX] = "";
+	int fd;
+
+	if (sk_setting_get(d->st, "ca.dir", dir, sizeof(dir)) || !dir[0])
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		chown_tree(fd, d->uid, d->gid, 2);
+}
+
 static void chain_setup(struct skd *d)
 {
 	char v[256] = "";
@@ -362,6 +463,7 @@ static void chain_setup(struct skd *d)
 
 int skd_startup(struct skd *d, char *err, size_t errlen)
 {
+	char crl[SKD_PATH_MAX + 16];
 	struct passwd *pw;
 	struct group *gr;
 	sigset_t set;
@@ -400,18 +502,13 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		store_owner(d->conf.store, d->uid, d->gid);
 	drop_old_sessions(d);
 
+	if (geteuid() == 0)
+		ca_dir_owner(d);
 	if (d->conf.client_ca[0] &&
-	    sk_certv_new(d->conf.client_ca, d->conf.crl[0] ? d->conf.crl : NULL,
+	    sk_certv_new(d->conf.client_ca, crl_path(d, crl, sizeof(crl)),
 			 strcmp(d->conf.ocsp, "none") ? d->conf.ocsp : NULL, &d->certv, err, errlen))
 		return -1;
-	if (d->conf.smtp_url[0]) {
-		d->mail.url = d->conf.smtp_url;
-		d->mail.from = d->conf.smtp_from;
-		d->mail.user = d->conf.smtp_user[0] ? d->conf.smtp_user : NULL;
-		d->mail.password = d->smtp_password[0] ? d->smtp_password : NULL;
-		d->mail.starttls = !strncmp(d->conf.smtp_url, "smtp://", 7) && d->mail.user;
-		d->have_mail = true;
-	}
+	skd_mail_refresh(d);
 	chain_setup(d);
 
 	d->wcfg.dtls_ciphers = d->conf.dtls_ciphers;

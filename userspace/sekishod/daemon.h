@@ -121,6 +121,9 @@ struct skd {
 	struct sk_mail_cfg mail;
 	bool have_mail;
 	char smtp_password[256];
+	/* the mail relay in use: the store's smtp.* settings when smtp.url is
+	 * set there (changed live with sekictl), else the bootstrap smtp_* */
+	char mail_url[256], mail_from[256], mail_user[256], mail_password[256];
 	struct sk_chain_cfg chain;
 	char gateway_name[256];
 	uid_t uid;
@@ -169,6 +172,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_connect *m);
 void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m);
 void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m);
+void skd_mail_refresh(struct skd *d);
 void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m);
 void skd_worker_gone(struct skd *d, struct skd_worker *w);
 /* ends the session: kernel peer, store row, audit "session-end" with reason */

@@ -16,6 +16,7 @@ static const struct sk_setting_def defs[] = {
 	{ "smtp.url", "", SK_SET_URL, 0, 0, "SMTP server for OTP and notices, smtp:// or smtps://" },
 	{ "smtp.from", "", SK_SET_EMAIL, 0, 0, "From: address of the gateway's mails" },
 	{ "smtp.user", "", SK_SET_TEXT, 0, 0, "SMTP AUTH user name (\"\" = no AUTH)" },
+	{ "smtp.password", "", SK_SET_TEXT, 0, 0, "SMTP AUTH password (the store file is 0600)" },
 	{ "otp.ttl", "300", SK_SET_INT, 30, 3600, "seconds an e-mailed one-time code stays valid" },
 	{ "otp.resend_min", "30", SK_SET_INT, 0, 3600, "minimum seconds between two OTP mails" },
 	{ "otp.max_per_hour", "5", SK_SET_INT, 1, 100, "OTP mails per user per hour" },
