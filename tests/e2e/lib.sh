@@ -114,6 +114,18 @@ srv_up() {
 }
 
 # tcp_probe HOST PORT: from cli, succeed when the banner "srv-PORT" arrives.
+# within SECONDS CMD...: retry CMD until it succeeds or SECONDS of wall time
+# pass (wait_for counts tries of 0.1 s, too long for a CMD that itself
+# waits, like a TCP probe that is dropped)
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.5
+	done
+}
+
 tcp_probe() {
 	local out
 	out=$(in_cli timeout 10 socat -T 3 - "TCP:$1:$2,connect-timeout=4" </dev/null 2>/dev/null)

@@ -21,10 +21,11 @@ dp=$(sk_stat drop_policy)
 check "policy: the kernel counted denials (drop_policy ${dp:-?})" test "${dp:-0}" -gt 0
 # issue 4: a policy change on the running gateway reaches the kernel at once
 check "live: rule add allow tcp 10.20.0.0/24 port 3389" skctl_live policy rule add ssh-only allow tcp 10.20.0.0/24 port 3389
-check "live: tcp/3389 now allowed, same session" wait_for 10 tcp_probe $SRV4 3389
+check "live: tcp/3389 now allowed, same session" within 15 tcp_probe $SRV4 3389
 check "live: the kernel policy has 2 rules (sekictl kpolicy list)" sh -c "ip netns exec gw $SEKICTL kpolicy list sk0 | grep -Eq '3389'"
 check "live: rule del 2" skctl_live policy rule del ssh-only 2
-check_not "live: tcp/3389 denied again" wait_for 5 tcp_probe $SRV4 3389
+sleep 1
+check_not "live: tcp/3389 denied again" tcp_probe $SRV4 3389
 check "live: tcp/22 still allowed" tcp_probe $SRV4 22
 oc_stop a
 ktap_end
