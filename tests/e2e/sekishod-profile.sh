@@ -15,6 +15,9 @@ check "store: group eng, proxy=server" true
 for u in alice bob; do sk_user $u eng Secret-pass1 >/dev/null; done
 skctl settings set ca.dir "$SK_LIB/ca" >/dev/null
 skctl settings set profile.base_url "https://$VPN_HOST" >/dev/null
+# profile mails (and, once set, the one-time codes) use the store's relay
+skctl settings set smtp.url "smtp://$GW4:25" >/dev/null
+skctl settings set smtp.from "sekisho@$MAIL_DOMAIN" >/dev/null
 check "ca: init" skctl ca init --cn "sekisho e2e CA"
 for u in alice bob; do
 	skctl device add $u-pc --type windows --method serial --id SN-$u >/dev/null &&
