@@ -966,6 +966,36 @@ static int send_hello(struct worker *w)
 	return ipc_send(w, &h, sizeof(h), SK_IPC_HELLO, -1);
 }
 
+/*
+ * A refusal often comes while the client is still sending (an oversized
+ * header or body).  Closing a socket with unread input makes the kernel
+ * send a RST, and a RST can destroy our error response before the client
+ * reads it.  So: stop writing, then read and discard what still arrives,
+ * for at most 2 s and 256 KiB (Apache's "lingering close").
+ */
+static void linger_close(int fd)
+{
+	int64_t end = now_ms() + 2000;
+	size_t total = 0;
+	char buf[4096];
+
+	if (shutdown(fd, SHUT_WR))
+		return;
+	while (total < (256u << 10)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = end - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+			break;
+		if (n > 0)
+			total += (size_t)n;
+	}
+}
+
 int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 {
 	struct worker *w = calloc(1, sizeof(*w));
@@ -1014,6 +1044,7 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 		goto out;
 	rc = http_loop(w) < 0 ? 1 : 0;
 	SSL_shutdown(w->ssl);
+	linger_close(client_fd);
 out:
 	if (w->ssl)
 		SSL_free(w->ssl);
