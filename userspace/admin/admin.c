@@ -129,6 +129,20 @@ const char *ska_obj_get(const struct ska_obj *o, const char *key)
 	return NULL;
 }
 
+void ska_obj_show(struct ska *a, struct ska_obj *o)
+{
+	struct sk_json j;
+
+	if (a->io->json) {
+		sk_json_init(&j, a->io->out);
+		ska_obj_json(&j, NULL, o, NULL, 0);
+		fputc('\n', a->io->out);
+	} else {
+		ska_obj_print(a->io->out, o);
+	}
+	ska_obj_free(o);
+}
+
 void ska_obj_print(FILE *f, const struct ska_obj *o)
 {
 	int i;
@@ -708,14 +722,7 @@ int ska_session(struct ska *a, int argc, char **argv)
 			return ska_store_fail(a, rc, argv[1], rc == -ENOENT ? "no such session" : "");
 		if (!strcmp(verb, "show")) {
 			session_obj(&k.s, &o);
-			if (a->io->json) {
-				sk_json_init(&j, a->io->out);
-				ska_obj_json(&j, NULL, &o, NULL, 0);
-				fputc('\n', a->io->out);
-			} else {
-				ska_obj_print(a->io->out, &o);
-			}
-			ska_obj_free(&o);
+			ska_obj_show(a, &o);
 			return 0;
 		}
 		if (k.s.killed) {

@@ -56,6 +56,8 @@ void ska_obj_time(struct ska_obj *o, const char *key, int64_t t);
 void ska_obj_free(struct ska_obj *o);
 const char *ska_obj_get(const struct ska_obj *o, const char *key);
 void ska_obj_print(FILE *f, const struct ska_obj *o);
+/* `NOUN show`: the object as text, or as one JSON object with --json; frees it */
+void ska_obj_show(struct ska *a, struct ska_obj *o);
 /* as a JSON object (key NULL inside arrays); only the listed keys if keys != NULL */
 void ska_obj_json(struct sk_json *j, const char *key, const struct ska_obj *o,
 		  const char *const *keys, int nkeys);

@@ -672,14 +672,7 @@ int ska_device(struct ska *a, int argc, char **argv)
 		if (argc > 2)
 			return ska_usage(a, "unexpected argument '%s'", argv[2]);
 		ska_device_obj(&t.d, &o);
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			ska_obj_json(&j, NULL, &o, NULL, 0);
-			fputc('\n', a->io->out);
-		} else {
-			ska_obj_print(a->io->out, &o);
-		}
-		ska_obj_free(&o);
+		ska_obj_show(a, &o);
 		return 0;
 	}
 	if (!strcmp(verb, "del")) {

@@ -456,14 +456,7 @@ int ska_user(struct ska *a, int argc, char **argv)
 		if (argc > 2)
 			return ska_usage(a, "unexpected argument '%s'", argv[2]);
 		ska_user_obj(&t.u, &o);
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			ska_obj_json(&j, NULL, &o, NULL, 0);
-			fputc('\n', a->io->out);
-		} else {
-			ska_obj_print(a->io->out, &o);
-		}
-		ska_obj_free(&o);
+		ska_obj_show(a, &o);
 		rc = 0;
 	} else if (!strcmp(verb, "del")) {
 		if (argc > 2)
@@ -853,14 +846,7 @@ int ska_group(struct ska *a, int argc, char **argv)
 		if (argc > 2)
 			return ska_usage(a, "unexpected argument '%s'", argv[2]);
 		ska_group_obj(&t.g, &o);
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			ska_obj_json(&j, NULL, &o, NULL, 0);
-			fputc('\n', a->io->out);
-		} else {
-			ska_obj_print(a->io->out, &o);
-		}
-		ska_obj_free(&o);
+		ska_obj_show(a, &o);
 		return 0;
 	}
 	if (!strcmp(verb, "del")) {
