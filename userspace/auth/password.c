@@ -26,6 +26,8 @@ const struct sk_pw_params sk_pw_default = { .t_cost = 3, .m_cost_kib = 65536, .p
 /* a password longer than this is refused before hashing: argon2 itself
  * would take it, but there is no reason to let a client post megabytes */
 #define PW_MAX_LEN 1024
+/* unpadded base64 length of n bytes */
+#define B64_LEN(n) (((n) * 4 + 2) / 3)
 /* bounds on parameters read back from an encoded hash: a corrupted or
  * planted row must not make a login allocate gigabytes or spin for minutes */
 #define PW_MAX_M_KIB (1024u * 1024u)	/* 1 GiB */
@@ -73,13 +75,23 @@ int sk_pw_hash(const char *password, const struct sk_pw_params *p, char *out, si
 static bool encoded_params_ok(const char *enc)
 {
 	unsigned int v, m, t, p;
+	const char *salt, *tag;
 	int used = 0;
 
 	if (strncmp(enc, "$argon2id$", 10) != 0)
 		return false;
 	if (sscanf(enc + 10, "v=%u$m=%u,t=%u,p=%u$%n", &v, &m, &t, &p, &used) != 4 || !used)
 		return false;
-	return v == ARGON2_VERSION_13 && params_ok(t, m, p);
+	if (v != ARGON2_VERSION_13 || !params_ok(t, m, p))
+		return false;
+	/* Only what sk_pw_hash writes: a 16-byte salt and a 32-byte tag,
+	 * unpadded base64.  libargon2 alone would take a shortened tag whose
+	 * spare bits happen to be zero and then report a mismatch; a row
+	 * damaged that way is corrupt, not a wrong password. */
+	salt = enc + 10 + used;
+	tag = strchr(salt, '$');
+	return tag && (size_t)(tag - salt) == B64_LEN(PW_SALT_LEN) &&
+	       strlen(tag + 1) == B64_LEN(PW_HASH_LEN);
 }
 
 int sk_pw_verify(const char *encoded, const char *password)
