@@ -15,7 +15,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 n=0 fail=0
 echo "TAP version 13"
-for t in http-fuzz xml-fuzz cstp-fuzz; do
+for t in http-fuzz xml-fuzz cstp-fuzz hostscan-fuzz; do
 	n=$((n + 1))
 	mkdir -p "$scratch/$t"
 	log=$scratch/$t.log
