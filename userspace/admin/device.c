@@ -651,8 +651,10 @@ int ska_device(struct ska *a, int argc, char **argv)
 			if (!rc)
 				return ska_usage(a, "unexpected argument '%s'", argv[i]);
 		}
-		if (!t.d.type || !t.d.method || !t.d.ident[0])
-			return ska_usage(a, "--type, --method and --id are required");
+		/* a serial device may be added without --id: it waits for
+		 * auto-registration (settings device.auto_register) */
+		if (!t.d.type || !t.d.method || (!t.d.ident[0] && t.d.method == SK_DEVM_MAC))
+			return ska_usage(a, "--type and --method are required, --id too for method mac");
 		rc = ska_tx(a, device_add_apply, &t);
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], t.err);

@@ -79,7 +79,12 @@ struct sk_login {
 	int64_t otp_expires;
 
 	char fatal_key[CHAIN_KEY_MAX];
+	char fatal_arg[SK_NAME_MAX + 1];	/* replaces "{}" in the fatal text */
 	struct chain_settings s;
+
+	bool have_hs;			/* the client's host scan report */
+	struct sk_hostscan hs;
+	char device[SK_NAME_MAX + 1];	/* the checked device that matched */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -279,12 +284,37 @@ static void forget_user(struct sk_login *l)
 	l->otp_fake = false;
 }
 
+/* Replaces each "{}" of text (at most 4) by arg, in place, bounded by len.
+ * The messages are not format strings: a user or device name can never be
+ * read as a conversion. */
+static void fill_arg(char *text, size_t len, const char *arg)
+{
+	char out[sizeof(((struct sk_form *)0)->error)];
+	size_t o = 0, al = strlen(arg);
+	int n = 0;
+
+	for (const char *p = text; *p && o + 1 < sizeof(out);) {
+		if (p[0] == '{' && p[1] == '}' && n < 4 && o + al + 1 < sizeof(out)) {
+			memcpy(out + o, arg, al);
+			o += al;
+			p += 2;
+			n++;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = 0;
+	copy(text, len, out);
+}
+
 static enum sk_step fatal_form(struct sk_login *l, struct sk_form *form)
 {
 	form_begin(l, form, "main");
 	form_error(l, form, l->fatal_key);
 	if (!form->error[0])
 		copy(form->error, sizeof(form->error), "internal");
+	if (strstr(form->error, "{}"))
+		fill_arg(form->error, sizeof(form->error), l->fatal_arg);
 	return SK_STEP_FATAL;
 }
 
@@ -914,6 +944,254 @@ static enum sk_step do_totp(struct sk_login *l, int64_t now, int n,
 	return passed(l, now, SK_FACTOR_TOTP, form);
 }
 
+/* ---------------------------------------------------------------- device */
+
+/* Up to this many devices of one user are looked at (the group's
+ * max_devices is far lower; more would be a store the admin tools refuse). */
+#define CHAIN_DEVICES_MAX 64
+
+struct dev_collect {
+	struct sk_device *d;
+	int n;
+};
+
+static int collect_device(const struct sk_device *d, void *arg)
+{
+	struct dev_collect *c = arg;
+
+	if (c->n < CHAIN_DEVICES_MAX)
+		c->d[c->n++] = *d;
+	return 0;
+}
+
+/* ident trimmed of surrounding blanks into out */
+static void trimmed(const char *s, char *out, size_t len)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	copy(out, len, s);
+	n = strlen(out);
+	while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+		out[--n] = 0;
+}
+
+static bool device_matches(const struct sk_login *l, const struct sk_device *d)
+{
+	char ident[SK_NAME_MAX + 1], mac[18];
+
+	trimmed(d->ident, ident, sizeof(ident));
+	if (!ident[0])
+		return false;
+	if (d->method == SK_DEVM_SERIAL)
+		return l->hs.device_id[0] && !strcasecmp(ident, l->hs.device_id);
+	if (d->method != SK_DEVM_MAC)
+		return false;
+	if (sk_hostscan_mac_norm(ident, mac))
+		return false;	/* an ident that is no MAC matches nothing */
+	for (int i = 0; i < l->hs.n_macs && i < SK_HS_MACS; i++)
+		if (!strcmp(l->hs.macs[i], mac))
+			return true;
+	return false;
+}
+
+/* Audit record of the device step: the device's name in its own column
+ * and what the client reported in the detail (the id and MACs are what an
+ * administrator needs to register a device by hand). */
+static void audit_device(struct sk_login *l, int64_t now, const char *type, const char *result,
+			 const char *device, const char *reason)
+{
+	struct sk_audit a;
+	struct sk_json j;
+	FILE *f;
+
+	memset(&a, 0, sizeof(a));
+	a.time = now;
+	copy(a.type, sizeof(a.type), type);
+	copy(a.actor, sizeof(a.actor), l->name);
+	if (l->user_exists)
+		copy(a.user, sizeof(a.user), l->u.name);
+	copy(a.device, sizeof(a.device), device);
+	copy(a.source, sizeof(a.source), l->source);
+	copy(a.result, sizeof(a.result), result);
+	f = fmemopen(a.detail, sizeof(a.detail) - 1, "w");
+	if (f) {
+		sk_json_init(&j, f);
+		sk_json_obj_begin(&j, NULL);
+		if (l->group_set)
+			sk_json_str(&j, "group", l->g.name);
+		sk_json_str(&j, "factor", "device");
+		if (reason)
+			sk_json_str(&j, "reason", reason);
+		if (l->have_hs) {
+			sk_json_str(&j, "device_id", l->hs.device_id);
+			sk_json_arr_begin(&j, "macs");
+			for (int i = 0; i < l->hs.n_macs && i < SK_HS_MACS; i++)
+				sk_json_str(&j, NULL, l->hs.macs[i]);
+			sk_json_arr_end(&j);
+		}
+		sk_json_obj_end(&j);
+		fclose(f);
+	}
+	(void)sk_audit_add(l->cfg.st, &a);
+}
+
+/* A failed auto-registration tells the administrator (settings
+ * notify.admin_email), who can then register the device by hand.  The
+ * login's answer does not depend on the mail. */
+static void notify_admin(struct sk_login *l, int64_t now, const char *why)
+{
+	char to[SK_TEXT_MAX], subject[256], body[2048], err[256], macs[SK_HS_MACS * 18 + 1] = "";
+	size_t o = 0;
+
+	if (!l->cfg.mail || sk_setting_get(l->cfg.st, "notify.admin_email", to, sizeof(to)) || !to[0])
+		return;
+	for (int i = 0; i < l->hs.n_macs && i < SK_HS_MACS; i++) {
+		int w = snprintf(macs + o, sizeof(macs) - o, "%s%s", o ? " " : "", l->hs.macs[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(macs) - o)
+			break;
+		o += (size_t)w;
+	}
+	snprintf(subject, sizeof(subject), "%s: デバイス自動登録失敗 / device auto-registration failed (%s)",
+		 l->cfg.gateway_name && *l->cfg.gateway_name ? l->cfg.gateway_name : "sekisho",
+		 l->u.name);
+	snprintf(body, sizeof(body),
+		 "デバイスの自動登録ができませんでした。必要なら sekictl device set で登録してください。\n"
+		 "A device could not be registered automatically. Register it with sekictl device set if it is legitimate.\n"
+		 "\n"
+		 "ユーザー / user: %s\n"
+		 "接続元 / source: %s\n"
+		 "理由 / reason: %s\n"
+		 "デバイスID / reported device ID: %s\n"
+		 "MAC: %s\n"
+		 "ホスト名 / host name: %s\n",
+		 l->u.name, l->source, why, l->hs.device_id[0] ? l->hs.device_id : "-",
+		 macs[0] ? macs : "-", l->hs.hostname[0] ? l->hs.hostname : "-");
+	if (sk_mail_send(l->cfg.mail, to, subject, body, err, sizeof(err)))
+		audit_device(l, now, "notify", "fail", "", err);
+	else
+		audit_device(l, now, "notify", "ok", "", "device-register-failed");
+}
+
+struct ready_collect {
+	const struct sk_device *d;
+	struct sk_profile p[16];	/* a user has one or two per device */
+	int n;
+};
+
+static int ready_profiles(const struct sk_profile *p, void *arg)
+{
+	struct ready_collect *c = arg;
+
+	if (p->state == SK_PROFILE_WAIT_REGISTER && !strcmp(p->user, c->d->user) &&
+	    !strcmp(p->device, c->d->name) && c->n < 16)
+		c->p[c->n++] = *p;
+	return 0;
+}
+
+/* The device's profiles waiting for registration are ready now (updated
+ * after the listing, not from inside its callback). */
+static void profiles_ready(struct sk_login *l, const struct sk_device *d)
+{
+	struct ready_collect *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return;
+	c->d = d;
+	if (!sk_profile_list(l->cfg.st, ready_profiles, c))
+		for (int i = 0; i < c->n; i++) {
+			c->p[i].state = SK_PROFILE_READY;
+			(void)sk_profile_update(l->cfg.st, &c->p[i]);
+		}
+	sk_wipe(c, sizeof(*c));
+	free(c);
+}
+
+/*
+ * The device step (skchain.h step 5).  Returns NULL to go on (l->device
+ * set), else a fatal key (l->fatal_arg set where the text names something).
+ */
+static const char *device_refusal(struct sk_login *l, int64_t now)
+{
+	struct dev_collect c = { 0 };
+	const struct sk_device *hit = NULL, *off_hit = NULL, *free_dev = NULL;
+	char on[8] = "", err[256];
+	bool any_checked = false, auto_reg;
+	const char *why = NULL;
+
+	l->device[0] = 0;
+	c.d = calloc(CHAIN_DEVICES_MAX, sizeof(*c.d));
+	if (!c.d)
+		return "internal";
+	if (sk_device_list(l->cfg.st, l->u.name, collect_device, &c)) {
+		why = "internal";
+		goto out;
+	}
+	for (int i = 0; i < c.n; i++) {
+		const struct sk_device *d = &c.d[i];
+
+		if (!d->check || strcmp(d->user, l->u.name))
+			continue;
+		any_checked = true;
+		if (l->have_hs && device_matches(l, d)) {
+			if (d->enabled && !hit)
+				hit = d;
+			else if (!d->enabled && !off_hit)
+				off_hit = d;
+		}
+		/* a free slot for auto-registration: serial method, no ident yet;
+		 * an enabled one first */
+		if (d->method == SK_DEVM_SERIAL && !d->ident[0] &&
+		    (!free_dev || (!free_dev->enabled && d->enabled)))
+			free_dev = d;
+	}
+	if (!any_checked)
+		goto out;	/* no device restriction */
+	if (!l->have_hs) {
+		audit_device(l, now, "factor", "fail", "", "device-check");
+		why = "device-check";
+		goto out;
+	}
+	if (hit) {
+		copy(l->device, sizeof(l->device), hit->name);
+		audit_device(l, now, "factor", "ok", hit->name, NULL);
+		goto out;
+	}
+	if (off_hit) {
+		audit_device(l, now, "factor", "fail", off_hit->name, "device-disabled");
+		why = "device-disabled";
+		goto out;
+	}
+	auto_reg = !sk_setting_get(l->cfg.st, "device.auto_register", on, sizeof(on)) &&
+		   !strcmp(on, "on");
+	if (auto_reg && free_dev && l->hs.device_id[0] && strlen(l->hs.device_id) <= SK_NAME_MAX) {
+		struct sk_device d = *free_dev;
+
+		copy(d.ident, sizeof(d.ident), l->hs.device_id);
+		if (!sk_device_update(l->cfg.st, &d, err, sizeof(err))) {
+			profiles_ready(l, &d);
+			audit_device(l, now, "device-register", "ok", d.name, NULL);
+			audit_device(l, now, "factor", "fail", d.name, "device-registered");
+			copy(l->fatal_arg, sizeof(l->fatal_arg), d.name);
+			why = "device-registered";
+			goto out;
+		}
+		audit_device(l, now, "device-register", "fail", d.name, err);
+	}
+	audit_device(l, now, "factor", "fail", "", "device-unknown");
+	if (auto_reg)
+		notify_admin(l, now, !l->hs.device_id[0] ? "no device ID in the host scan report" :
+				     !free_dev ? "no free checked device (serial ID) for this user" :
+				     "the device could not be updated");
+	copy(l->fatal_arg, sizeof(l->fatal_arg), l->u.name);
+	why = "device-unknown";
+out:
+	free(c.d);
+	return why;
+}
+
 static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form)
 {
 	const char *why;
@@ -922,6 +1200,8 @@ static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form
 	if (!l->required || l->passed != l->required || !l->user_exists || !l->proven)
 		return fatal(l, now, "internal", form);
 	why = account_refusal(l, now);
+	if (!why)
+		why = device_refusal(l, now);
 	if (why)
 		return fatal(l, now, why, form);
 	if (l->u.must_change_pw && (l->required & bit(SK_FACTOR_PASSWORD))) {
@@ -1179,6 +1459,24 @@ enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
 	return fatal(l, now, "internal", form);
 }
 
+void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r)
+{
+	if (!l)
+		return;
+	sk_wipe(&l->hs, sizeof(l->hs));
+	l->have_hs = r != NULL;
+	if (r) {
+		l->hs = *r;
+		/* the report came through a worker: make every string end */
+		l->hs.os_version[SK_HS_STR - 1] = l->hs.os_arch[SK_HS_STR - 1] = 0;
+		l->hs.hostname[SK_HS_STR - 1] = l->hs.device_id[SK_HS_STR - 1] = 0;
+		if (l->hs.n_macs < 0 || l->hs.n_macs > SK_HS_MACS)
+			l->hs.n_macs = 0;
+		for (int i = 0; i < SK_HS_MACS; i++)
+			l->hs.macs[i][17] = 0;
+	}
+}
+
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 {
 	const char *lang;
@@ -1190,6 +1488,7 @@ int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 		return -EAGAIN;
 	copy(r->user, sizeof(r->user), l->u.name);
 	copy(r->group, sizeof(r->group), l->g.name);
+	copy(r->device, sizeof(r->device), l->device);
 	lang = lang_of(l);
 	copy(r->lang, sizeof(r->lang), lang ? lang : "");
 	return 0;

@@ -142,6 +142,23 @@ static const struct msg msgs[] = {
 	M("prompt-new-password", "新しいパスワード", "New password"),
 	M("prompt-verify-password", "新しいパスワード（確認）", "New password (again)"),
 	M("prompt-group", "グループ", "Group"),
+	/* ---- device check (after the account checks); "{}" is replaced by
+	 * the device or user name (chain.c), never a format string ---- */
+	M("device-registered",
+	  "このデバイス（{}）を登録しました。もう一度接続してください。",
+	  "This device ({}) is now registered. Please connect again."),
+	M("device-unknown",
+	  "このデバイスは登録されていません。管理者に連絡してください。",
+	  "This device is not registered for {}. Ask your administrator."),
+	M("device-disabled",
+	  "このデバイスは無効にされています。管理者に連絡してください。",
+	  "This device is disabled. Ask your administrator."),
+	M("device-check",
+	  "端末の確認ができません。接続ソフトの設定（--csd-wrapper）を確認してください。",
+	  "The device check did not run; connect with the host scan wrapper (--csd-wrapper)."),
+	M("hostscan-wait",
+	  "端末を確認しています。しばらくお待ちください。",
+	  "Please wait while your device is scanned."),
 	/* ---- other ---- */
 	M("internal",
 	  "サーバー内部でエラーが発生しました。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",

@@ -24,7 +24,13 @@
  *      inputs "new_password" and "verify_password"... (openconnect sends
  *      new_password as <password>, so the form uses names "password" for the
  *      new one: see sk_login_step);
- *   5. success: the caller creates the session.
+ *   5. device check (added): when the user has a device with check on,
+ *      the host scan report given by sk_login_set_device must match one
+ *      (serial ID or MAC); with settings device.auto_register on, a first
+ *      login from a new serial registers it into the user's free checked
+ *      device and ends FATAL ("device-registered": connect again).  See
+ *      Documentation/admin/login-flow.md;
+ *   6. success: the caller creates the session.
  * A factor can only be passed by its own check; success is reachable only
  * when every configured factor has passed in this login (a bitmask checked
  * at the end, not just the position in the list).
@@ -43,6 +49,7 @@
 
 #include <openssl/x509.h>
 
+#include "hostscan.h"
 #include "skauth.h"
 #include "skstore.h"
 
@@ -110,11 +117,19 @@ enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
 			   int n, const char *const *names, const char *const *values,
 			   struct sk_form *form);
 
+/*
+ * (added) The host scan report of this login's client (copied), or NULL
+ * for none.  Call before the step that can reach success; without a
+ * report, a user with a checked device is refused ("device-check").
+ */
+void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r);
+
 /* After SK_STEP_SUCCESS: who logged in. */
 struct sk_login_result {
 	char user[SK_NAME_MAX + 1];
 	char group[SK_NAME_MAX + 1];
 	char lang[4];
+	char device[SK_NAME_MAX + 1];	/* (added) matched checked device, "" = none */
 };
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
 

@@ -37,6 +37,8 @@ static const struct sk_setting_def defs[] = {
 	{ "notify.admin_email", "", SK_SET_EMAIL, 0, 0, "administrator address for notices (\"\" = none)" },
 	{ "device.auto_register", "off", SK_SET_BOOL, 0, 0,
 	  "register an unknown device on its first successful login" },
+	{ "device.hostscan", "off", SK_SET_BOOL, 0, 0,
+	  "ask every client for a host scan (device ID, MACs); clients need --csd-wrapper" },
 	{ "ca.dir", "/var/lib/sekisho/ca", SK_SET_PATH, 0, 0, "directory of the built-in CA" },
 	{ "profile.base_url", "", SK_SET_URL, 0, 0, "https:// prefix of profile download links" },
 	{ "cert.bind", "cn", SK_SET_TEXT, 0, 0,

@@ -387,7 +387,10 @@ int sk_valid_device(struct sk_device *d, char *err, size_t errlen)
 	if (d->method == SK_DEVM_MAC && d->type != SK_DEV_WINDOWS && d->type != SK_DEV_MAC)
 		return sk_err(err, errlen,
 			      "method: mac identification is only for Windows and Mac devices");
-	if (!bounded(d->ident, SK_NAME_MAX) || !d->ident[0])
+	/* an empty serial ID means "not registered yet": the first login with
+	 * device.auto_register on fills it (auth/chain.c).  A MAC address is
+	 * never registered automatically (the seed manual), so it is required. */
+	if (!bounded(d->ident, SK_NAME_MAX) || (!d->ident[0] && d->method == SK_DEVM_MAC))
 		return sk_err(err, errlen, "ident: required, at most %d characters", SK_NAME_MAX);
 	if (d->method == SK_DEVM_MAC) {
 		if (sk_norm_mac(d->ident, mac, sizeof(mac)))

@@ -219,7 +219,11 @@ static void policies_devices(void)
 	       "device add");
 	tap_ok(&t, run("device add ph1 --type ios --method serial --id ABC123 --no-check --disabled") == 0 &&
 	       !sk_device_get(st, "ph1", &d) && !d.enabled && !d.check, "device add --no-check --disabled");
-	tap_ok(&t, run("device add ph2 --type ios --method serial") == 2, "device add: --id required");
+	tap_ok(&t, run("device add mc2 --type mac --method mac") == 2, "device add: --id required for method mac");
+	tap_ok(&t, run("device add ph2 --type ios --method serial") == 0 &&
+	       !sk_device_get(st, "ph2", &d) && !d.ident[0] && d.check,
+	       "device add: a serial device without --id waits for auto-registration");
+	tap_ok(&t, run("device del ph2") == 0, "device del of the unregistered serial device");
 	tap_ok(&t, run("user add carol --email carol@example.jp --group staff") == 0 &&
 	       run("device assign carol pc1") == 0 && has(out, "device pc1: user (none) -> carol"),
 	       "device assign");

@@ -536,7 +536,7 @@ static void settings(struct sk_store *st)
 		int n = 0;
 
 		sk_setting_list(st, cnt_setting, &n);
-		tap_ok(&t, n == 23, "setting list has every known key (%d)", n);
+		tap_ok(&t, n == 24, "setting list has every known key (%d)", n);
 	}
 }
 
