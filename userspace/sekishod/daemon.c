@@ -78,8 +78,9 @@ int skd_init(struct skd *d)
 	d->sessions = calloc(SKD_MAX_SESSIONS, sizeof(*d->sessions));
 	d->logins = calloc(SKD_MAX_LOGINS, sizeof(*d->logins));
 	d->rate = calloc(SKD_RATE_SLOTS, sizeof(*d->rate));
+	d->hscans = calloc(SKD_MAX_HOSTSCANS, sizeof(*d->hscans));
 	d->rxbuf = malloc(SK_IPC_MAX);
-	if (!d->workers || !d->sessions || !d->logins || !d->rate || !d->rxbuf)
+	if (!d->workers || !d->sessions || !d->logins || !d->rate || !d->rxbuf || !d->hscans)
 		return -ENOMEM;
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		d->workers[i].fd = -1;
@@ -586,6 +587,9 @@ void skd_shutdown(struct skd *d)
 	free(d->workers);
 	free(d->sessions);
 	free(d->logins);
+	if (d->hscans)
+		sk_wipe(d->hscans, SKD_MAX_HOSTSCANS * sizeof(*d->hscans));
+	free(d->hscans);
 	free(d->rate);
 	free(d->rxbuf);
 	closelog();

@@ -35,6 +35,9 @@
 #define SKD_STATS_EVERY		10	/* seconds between PEER_GET byte counters */
 #define SKD_RATE_WINDOW		10	/* seconds of the per-source connection window */
 #define SKD_REMOTE_MAX		(SK_ADDR_MAX * 2)
+#define SKD_MAX_HOSTSCANS	1024	/* host scans kept (token -> report) */
+#define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
+#define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
 
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
@@ -104,6 +107,22 @@ struct skd_login {
 	int64_t last;
 };
 
+/* One host scan (anyconnect-protocol.md §3): made when the reply to an
+ * init carries <host-scan>, filled by scan.xml, used by the init re-POST
+ * with Cookie sdesktop=TOKEN.  Found by the SHA-256 of the token or the
+ * ticket (compared in constant time); bound to the client's address. */
+enum skd_hs_state { SKD_HS_PENDING = 1, SKD_HS_HAVE, SKD_HS_BAD };
+struct skd_hscan {
+	bool used;
+	enum skd_hs_state state;
+	uint8_t token_hash[32], ticket_hash[32];
+	char token[48];			/* answered to token.xml */
+	int family;
+	uint8_t addr[16];		/* the client address of the init */
+	int64_t created;
+	struct sk_hostscan r;
+};
+
 struct skd_rate {
 	uint8_t addr[16];
 	int family;
@@ -140,6 +159,7 @@ struct skd {
 	struct skd_session *sessions;	/* SKD_MAX_SESSIONS */
 	struct skd_login *logins;	/* SKD_MAX_LOGINS */
 	struct skd_rate *rate;		/* SKD_RATE_SLOTS */
+	struct skd_hscan *hscans;	/* SKD_MAX_HOSTSCANS */
 	int n_preauth;
 	uint32_t kpolicy[SKD_MAX_POLICIES];	/* policy ids programmed in the kernel */
 	int n_kpolicy;
@@ -200,6 +220,16 @@ typedef bool (*skd_busy_fn)(void *arg, int family, const uint8_t *addr);
 /* want (reconnect), then lease, then the first free address.  0 or -ENOSPC. */
 int skd_pool_pick(const struct skd_pool *p, const uint8_t *want, const uint8_t *lease,
 		  skd_busy_fn busy, void *arg, uint8_t out[16]);
+
+/* ---- hscan.c: host scans (settings device.hostscan) ---- */
+bool skd_hostscan_on(struct skd *d);
+/* a new scan for the client of w: ticket and token (32 hex digits each) */
+int skd_hs_new(struct skd *d, const struct skd_worker *w, int64_t now,
+	       char ticket[48], char token[48]);
+/* the live scan of token from the client of w, NULL if none */
+struct skd_hscan *skd_hs_find(struct skd *d, const struct skd_worker *w, const char *token,
+			      int64_t now);
+void skd_on_hostscan(struct skd *d, struct skd_worker *w, const struct sk_ipc_hostscan *m);
 
 /* ---- connect.c: the CONNECT reply header lines ---- */
 struct skd_connect_params {

@@ -31,6 +31,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "hostscan.h"
+
 #define SK_IPC_MAGIC	0x534b4950u	/* "SKIP" */
 #define SK_IPC_MAX	65536		/* largest message */
 
@@ -49,6 +51,8 @@ enum sk_ipc_type {
 	SK_IPC_PROFILE_REPLY,
 	SK_IPC_DTLS_READY,	/* main -> worker: the kernel has the keys */
 	SK_IPC_PAC,		/* GET /proxy/<group>.pac (reply: PROFILE_REPLY) */
+	SK_IPC_HOSTSCAN,	/* (added) /+CSCOE+/sdesktop/...: token.xml, scan.xml, wait.html */
+	SK_IPC_HOSTSCAN_REPLY,
 };
 
 struct sk_ipc_hdr {
@@ -84,6 +88,7 @@ struct sk_ipc_auth {
 	uint8_t pad[3];
 	uint32_t cert_len;
 	uint32_t n_fields;
+	char sdesktop[48];	/* (added) the sdesktop cookie (host scan token), "" if none */
 	/* uint8_t cert[cert_len]; then strings */
 };
 
@@ -94,6 +99,10 @@ struct sk_ipc_auth_reply {
 	uint32_t status;		/* enum sk_auth_status */
 	char context[64];		/* set as webvpncontext cookie (new logins) */
 	char cookie[96];		/* SUCCESS: the webvpn cookie (base64url of 32 random bytes) */
+	/* (added) FORM of a first init while settings device.hostscan is on:
+	 * the worker adds <host-scan> with these (§3.1), "" = no host scan */
+	char hs_ticket[48];
+	char hs_token[48];
 	/* struct sk_form form;  (skchain.h) follows */
 };
 
@@ -207,6 +216,33 @@ struct sk_ipc_profile {
 struct sk_ipc_pac {
 	struct sk_ipc_hdr h;
 	char group[72];
+};
+
+/*
+ * (added) worker -> main: one host scan request (anyconnect-protocol.md §3).
+ *   TICKET: GET token.xml?ticket=T  -> reply 200 with the token, or 404
+ *   REPORT: POST scan.xml, Cookie sdesktop=TOKEN; the worker parsed the body
+ *           (auth/hostscan.h) into report, bad = 1 if it did not parse
+ *           -> 200 stored, 400 bad (the scan then fails), 403 unknown token
+ *   WAIT:   GET wait.html, Cookie sdesktop=TOKEN
+ *           -> 200 done, 202 still waiting (the worker sends a refresh page),
+ *              403 failed, unknown or no report within SKD_HS_WAIT seconds
+ * ticket and token: what the client sent (URL-safe text, <= 47 bytes).
+ */
+enum sk_hs_op { SK_HS_TICKET = 1, SK_HS_REPORT, SK_HS_WAIT };
+struct sk_ipc_hostscan {
+	struct sk_ipc_hdr h;
+	uint32_t op;			/* enum sk_hs_op */
+	uint32_t bad;
+	char ticket[48];
+	char token[48];
+	struct sk_hostscan report;
+};
+struct sk_ipc_hostscan_reply {
+	struct sk_ipc_hdr h;
+	uint32_t status;
+	uint32_t pad;
+	char token[48];			/* TICKET: the token of that ticket */
 };
 
 /* main -> worker (for PROFILE and PAC): status 200 with the package, 404/410 with a message body */

@@ -310,6 +310,7 @@ static size_t exact_len(uint16_t type)
 	case SK_IPC_CSTP_END: return sizeof(struct sk_ipc_cstp_end);
 	case SK_IPC_PROFILE: return sizeof(struct sk_ipc_profile);
 	case SK_IPC_PAC: return sizeof(struct sk_ipc_pac);
+	case SK_IPC_HOSTSCAN: return sizeof(struct sk_ipc_hostscan);
 	case SK_IPC_AUTH: return 0;	/* variable, checked by skd_on_auth */
 	default: return (size_t)-1;	/* main -> worker types, or unknown */
 	}
@@ -375,6 +376,9 @@ static void on_worker(struct skd *d, struct skd_worker *w)
 		break;
 	case SK_IPC_PAC:
 		skd_on_pac(d, w, (const void *)d->rxbuf);
+		break;
+	case SK_IPC_HOSTSCAN:
+		skd_on_hostscan(d, w, (const void *)d->rxbuf);
 		break;
 	}
 }

@@ -366,6 +366,7 @@ static const char *session_create(struct skd *d, struct skd_worker *w,
 	memcpy(row.cookie_hash, s->cookie_hash, 32);
 	snprintf(row.user, sizeof(row.user), "%s", r->user);
 	snprintf(row.group, sizeof(row.group), "%s", r->group);
+	snprintf(row.device, sizeof(row.device), "%s", r->device);
 	snprintf(row.remote, sizeof(row.remote), "%s", w->remote);
 	row.started = row.last_seen = now;
 	row.expires = g.session_timeout > 0 ? now + g.session_timeout : 0;
@@ -380,6 +381,8 @@ static const char *session_create(struct skd *d, struct skd_worker *w,
 	s->id = row.id;
 	snprintf(s->user, sizeof(s->user), "%s", r->user);
 	snprintf(s->group, sizeof(s->group), "%s", r->group);
+	/* the device the login matched: its policy override applies at CONNECT */
+	snprintf(s->device, sizeof(s->device), "%s", r->device);
 	snprintf(s->lang, sizeof(s->lang), "%s", r->lang);
 	snprintf(s->remote, sizeof(s->remote), "%s", w->remote);
 	s->started = s->last_seen = now;
@@ -399,7 +402,8 @@ static int auth_parse(const uint8_t *msg, size_t len, const uint8_t **cert,
 	if (len < sizeof(*a) || a->n_fields > 16 || a->cert_len > len - sizeof(*a))
 		return -1;
 	if (!memchr(a->context, 0, sizeof(a->context)) || !memchr(a->group, 0, sizeof(a->group)) ||
-	    !memchr(a->group_path, 0, sizeof(a->group_path)) || !memchr(a->lang, 0, sizeof(a->lang)))
+	    !memchr(a->group_path, 0, sizeof(a->group_path)) || !memchr(a->lang, 0, sizeof(a->lang)) ||
+	    !memchr(a->sdesktop, 0, sizeof(a->sdesktop)))
 		return -1;
 	*cert = a->cert_len ? p : NULL;
 	p += a->cert_len;
@@ -426,6 +430,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 	struct sk_ipc_auth_reply *rep;
 	struct sk_form *form;
 	struct skd_login *lg;
+	const struct sk_hostscan *report = NULL;
 	const char *group, *lang;
 	int64_t now = skd_now();
 	size_t rlen = sizeof(*rep) + sizeof(struct sk_form);
@@ -449,6 +454,37 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		if (old)
 			login_free(old);	/* the client started over */
 	}
+	if (a->is_init && skd_hostscan_on(d)) {
+		/* §3: a first init gets <host-scan> and no login; the re-POST
+		 * after the scan (Cookie sdesktop=TOKEN) brings the report */
+		struct skd_hscan *e;
+
+		if (!a->sdesktop[0]) {
+			rep->status = SK_AUTH_FORM;
+			memset(form, 0, sizeof(*form));
+			snprintf(form->auth_id, sizeof(form->auth_id), "main");
+			snprintf(form->title, sizeof(form->title), "%.*s", (int)sizeof(form->title) - 1,
+				 d->gateway_name[0] ? d->gateway_name : "sekisho");
+			snprintf(form->message, sizeof(form->message), "%s", sk_msg("hostscan-wait", lang));
+			if (skd_hs_new(d, w, now, rep->hs_ticket, rep->hs_token)) {
+				rep->status = SK_AUTH_FATAL;
+				fatal_form(form, "internal", lang);
+			}
+			goto send;
+		}
+		e = skd_hs_find(d, w, a->sdesktop, now);
+		if (!e || e->state != SKD_HS_HAVE) {
+			/* no report (the wrapper did not run, failed, or sent
+			 * garbage): the device check cannot pass */
+			rep->status = SK_AUTH_FATAL;
+			fatal_form(form, "device-check", lang);
+			skd_audit(d, "login", "", "", w->remote, "fail",
+				  e ? "{\"reason\":\"device-check\",\"hostscan\":\"no-report\"}" :
+				      "{\"reason\":\"device-check\",\"hostscan\":\"unknown-token\"}");
+			goto send;
+		}
+		report = &e->r;
+	}
 	if (!lg) {
 		X509 *cert = NULL;
 
@@ -468,6 +504,8 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		goto send;
 	}
 	lg->last = now;
+	if (report)
+		sk_login_set_device(lg->l, report);
 	snprintf(rep->context, sizeof(rep->context), "%s", lg->context);
 	group = a->group[0] ? a->group : a->group_path[0] ? a->group_path : NULL;
 	step = sk_login_step(lg->l, now, group, (int)a->n_fields, names, values, form);
@@ -488,7 +526,8 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 			rep->status = SK_AUTH_SUCCESS;
 			if (!form->auth_id[0])
 				snprintf(form->auth_id, sizeof(form->auth_id), "success");
-			skd_log("login: user %s group %s from %s", r.user, r.group, w->remote);
+			skd_log("login: user %s group %s device %s from %s", r.user, r.group,
+				r.device[0] ? r.device : "-", w->remote);
 		}
 		login_free(lg);
 	} else {

@@ -28,6 +28,7 @@
 #include <openssl/kdf.h>
 #include <openssl/x509.h>
 
+#include "hostscan.h"
 #include "worker.h"
 
 #define RBUF 16384
@@ -259,6 +260,7 @@ static const char *reason_of(int status)
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 408: return "Request Timeout";
+	case 403: return "Forbidden";
 	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 414: return "URI Too Long";
@@ -349,6 +351,8 @@ static int do_auth(struct worker *w, const char *group_path)
 	}
 	memset(a, 0, sizeof(*a));
 	sk_http_cookie(r, "webvpncontext", a->context, sizeof(a->context));
+	if (sk_http_cookie(r, "sdesktop", a->sdesktop, sizeof(a->sdesktop)))
+		a->sdesktop[0] = 0;
 	snprintf(a->group, sizeof(a->group), "%s", x->group);
 	snprintf(a->group_path, sizeof(a->group_path), "%s", group_path);
 	lang_of(r, a->lang, sizeof(a->lang));
@@ -405,6 +409,12 @@ static int do_auth(struct worker *w, const char *group_path)
 		header_safe(v, sizeof(v), rep->cookie, sizeof(v));
 		snprintf(cookies + l, sizeof(cookies) - l, "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", v);
 		n = sk_xml_render_success(f, x->group, v, w->out, sizeof(w->out));
+	} else if (rep->status == SK_AUTH_FORM && rep->hs_token[0]) {
+		char tk[sizeof(rep->hs_ticket)], tok[sizeof(rep->hs_token)];
+
+		header_safe(tk, sizeof(tk), rep->hs_ticket, sizeof(tk));
+		header_safe(tok, sizeof(tok), rep->hs_token, sizeof(tok));
+		n = sk_xml_render_hostscan(f, x->group, tk, tok, w->out, sizeof(w->out));
 	} else if (rep->status == SK_AUTH_FORM || rep->status == SK_AUTH_FATAL) {
 		struct sk_form *ff = (struct sk_form *)f;
 
@@ -833,6 +843,132 @@ static bool group_path_ok(const char *s)
 	return true;
 }
 
+/* ---- host scan (anyconnect-protocol.md §3.3-3.5) ---- */
+
+#define SDESKTOP "/+CSCOE+/sdesktop/"
+
+/* The value of key in a query "a=1&b=2" (only [A-Za-z0-9_.-] values), 0 or -1. */
+static int query_value(const char *q, const char *key, char *out, size_t outlen)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = q; p && *p;) {
+		const char *e = strchr(p, '&');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			size_t vl = l - kl - 1;
+
+			if (vl >= outlen)
+				return -1;
+			memcpy(out, p + kl + 1, vl);
+			out[vl] = 0;
+			return 0;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return -1;
+}
+
+static bool query_ok(const char *q)
+{
+	for (; *q; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("=&_.-", *q))
+			return false;
+	return true;
+}
+
+/*
+ * GET token.xml?ticket=T, POST scan.xml, GET wait.html: each asks main
+ * (SK_IPC_HOSTSCAN).  The report is parsed here, in the sandbox; main
+ * gets only the fixed-size result.
+ */
+static int do_hostscan(struct worker *w, const char *what, const char *query)
+{
+	struct sk_http_req *r = w->req;
+	struct sk_ipc_hostscan *m = calloc(1, sizeof(*m));
+	struct sk_ipc_hostscan_reply *rep;
+	bool ka = r->keep_alive;
+	char body[512], err[160];
+	int type, rc = -1, status;
+	size_t blen = 0;
+	const char *ct = "text/xml";
+	static const char refresh[] =
+		"<!DOCTYPE html>\n<html><head><meta http-equiv=\"refresh\" content=\"1\">"
+		"<title>sekisho</title></head><body><p>端末を確認しています / Scanning your device</p>"
+		"</body></html>\n";
+
+	if (!m)
+		return -1;
+	if (!strcmp(what, "token.xml") && r->method == HTTP_GET) {
+		m->op = SK_HS_TICKET;
+		if (!query || query_value(query, "ticket", m->ticket, sizeof(m->ticket)) ||
+		    !token_ok(m->ticket)) {
+			rc = respond(w, 404, "text/plain", NULL, "Not Found\n", 10, !ka) ? -1 : !ka;
+			goto out;
+		}
+	} else if (!strcmp(what, "scan.xml") && r->method == HTTP_POST) {
+		m->op = SK_HS_REPORT;
+		/* the body is bounded by the HTTP parser (SK_HTTP_BODY_MAX, 64 KiB) */
+		if (sk_hostscan_parse((const char *)r->body, r->body_len, &m->report, err, sizeof(err)))
+			m->bad = 1;
+	} else if (!strcmp(what, "wait.html") && r->method == HTTP_GET) {
+		m->op = SK_HS_WAIT;
+	} else {
+		rc = respond(w, 404, "text/plain", NULL, "Not Found\n", 10, !ka) ? -1 : !ka;
+		goto out;
+	}
+	if (m->op != SK_HS_TICKET &&
+	    (sk_http_cookie(r, "sdesktop", m->token, sizeof(m->token)) || !token_ok(m->token))) {
+		rc = respond(w, 403, "text/plain", NULL, "Forbidden\n", 10, !ka) ? -1 : !ka;
+		goto out;
+	}
+	if (ipc_send(w, m, sizeof(*m), SK_IPC_HOSTSCAN, -1))
+		goto out;
+	type = ipc_wait(w);
+	rep = (struct sk_ipc_hostscan_reply *)w->msg;
+	if (type != SK_IPC_HOSTSCAN_REPLY || rep->h.len != sizeof(*rep))
+		goto out;
+	rep->token[sizeof(rep->token) - 1] = 0;
+	status = (int)rep->status;
+	if (m->op == SK_HS_TICKET && status == 200) {
+		char tok[sizeof(rep->token)];
+
+		header_safe(tok, sizeof(tok), rep->token, sizeof(tok));
+		blen = (size_t)snprintf(body, sizeof(body),
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hostscan><token>%s</token></hostscan>\n",
+			tok);
+	} else if (m->op == SK_HS_REPORT && status == 200) {
+		blen = (size_t)snprintf(body, sizeof(body),
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hostscan><status>ok</status></hostscan>\n");
+	} else if (m->op == SK_HS_REPORT && status == 400) {
+		/* say why: the wrapper prints our answer, so the user's log shows it */
+		blen = (size_t)snprintf(body, sizeof(body), "%.400s\n", err);
+		ct = "text/plain; charset=utf-8";
+	} else if (m->op == SK_HS_WAIT && status == 200) {
+		/* a body starting with <?xml ends the client's polling (§3.5) */
+		blen = (size_t)snprintf(body, sizeof(body),
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hostscan><status>done</status></hostscan>\n");
+	} else if (m->op == SK_HS_WAIT && status == 202) {
+		status = 200;
+		ct = "text/html; charset=utf-8";
+		blen = sizeof(refresh) - 1;
+		memcpy(body, refresh, blen);
+	} else {
+		if (status != 404)
+			status = status == 400 ? 400 : 403;
+		ct = "text/plain";
+		blen = (size_t)snprintf(body, sizeof(body), "%s\n", status == 404 ? "Not Found" : "Forbidden");
+	}
+	if (blen >= sizeof(body))
+		goto out;
+	rc = respond(w, status, ct, "Cache-Control: no-store\r\n", body, blen, !ka) ? -1 : !ka;
+out:
+	OPENSSL_cleanse(m, sizeof(*m));
+	free(m);
+	return rc;
+}
+
 /* Returns 0 to go on with the next request, 1 to close quietly, -1 on error. */
 static int route(struct worker *w)
 {
@@ -844,6 +980,25 @@ static int route(struct worker *w)
 		"<body><p>AnyConnect 互換クライアント (openconnect) で接続してください。</p>"
 		"<p>Please use an AnyConnect client (openconnect).</p></body></html>\n";
 
+	if (!strncmp(u, SDESKTOP, sizeof(SDESKTOP) - 1) && r->url_len < 200) {
+		/* the host scan paths have a '+' and a query, which the strict
+		 * check below refuses: only these exact names get through */
+		char what[16], query[160] = "";
+		const char *p = u + sizeof(SDESKTOP) - 1, *q = strchr(p, '?');
+		size_t wl = q ? (size_t)(q - p) : strlen(p);
+
+		if (wl < sizeof(what) && (!q || (strlen(q + 1) < sizeof(query) && query_ok(q + 1)))) {
+			memcpy(what, p, wl);
+			what[wl] = 0;
+			if (q)
+				snprintf(query, sizeof(query), "%s", q + 1);
+			if (!strcmp(what, "token.xml") || !strcmp(what, "scan.xml") ||
+			    !strcmp(what, "wait.html"))
+				return do_hostscan(w, what, q ? query : NULL);
+		}
+		respond(w, 404, "text/plain", NULL, "Not Found\n", 10, true);
+		return 1;
+	}
 	if (sk_http_path_ok(r->url, r->url_len)) {
 		/* encodings, traversal, queries: refused before anything else */
 		respond(w, 404, "text/plain", NULL, "Not Found\n", 10, true);

@@ -127,6 +127,12 @@ int sk_xml_escape(char *out, size_t outlen, size_t *pos, const char *s);
  */
 int sk_xml_render_form(const struct sk_form *f, const char *group, const char *action,
 		       char *out, size_t outlen);
+/*
+ * (added) The form plus the <host-scan> element (§3.1) with ticket and
+ * token, base URI /+CSCOE+/sdesktop/ and wait URI /+CSCOE+/sdesktop/wait.html.
+ */
+int sk_xml_render_hostscan(const struct sk_form *f, const char *group, const char *ticket,
+			   const char *token, char *out, size_t outlen);
 /* Renders the success document (§2.8) with <session-token>. */
 int sk_xml_render_success(const struct sk_form *f, const char *group, const char *cookie,
 			  char *out, size_t outlen);

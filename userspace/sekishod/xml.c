@@ -366,6 +366,30 @@ int sk_xml_render_form(const struct sk_form *f, const char *group, const char *a
 	return (int)pos;
 }
 
+int sk_xml_render_hostscan(const struct sk_form *f, const char *group, const char *ticket,
+			   const char *token, char *out, size_t outlen)
+{
+	size_t pos = 0;
+
+	if (!outlen)
+		return -1;
+	out[0] = 0;
+	/* no inputs: the client runs its CSD wrapper, polls the wait URI,
+	 * then posts its init again with Cookie sdesktop=TOKEN (§3.5) */
+	if (head(out, outlen, &pos, "auth-request", group) ||
+	    put(out, outlen, &pos, "<auth id=\"main\">") ||
+	    elem(out, outlen, &pos, "title", f->title) ||
+	    elem(out, outlen, &pos, "message", f->message) ||
+	    put(out, outlen, &pos, "</auth>\n<host-scan>") ||
+	    elem(out, outlen, &pos, "host-scan-ticket", ticket) ||
+	    elem(out, outlen, &pos, "host-scan-token", token) ||
+	    elem(out, outlen, &pos, "host-scan-base-uri", "/+CSCOE+/sdesktop/") ||
+	    elem(out, outlen, &pos, "host-scan-wait-uri", "/+CSCOE+/sdesktop/wait.html") ||
+	    put(out, outlen, &pos, "</host-scan>\n</config-auth>\n"))
+		return -1;
+	return (int)pos;
+}
+
 int sk_xml_render_success(const struct sk_form *f, const char *group, const char *cookie,
 			  char *out, size_t outlen)
 {

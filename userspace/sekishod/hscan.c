@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host scans in sekishod's main process (settings device.hostscan; the
+ * protocol is anyconnect-protocol.md §3, the behaviour
+ * Documentation/admin/login-flow.md).
+ *
+ *   init (no sdesktop cookie)  -> skd_hs_new: ticket + token, <host-scan> reply
+ *   token.xml?ticket=T         -> TICKET: the token of T
+ *   scan.xml (sdesktop=TOKEN)  -> REPORT: the report the worker parsed
+ *   wait.html (sdesktop=TOKEN) -> WAIT: done / still waiting / refused
+ *   init (sdesktop=TOKEN)      -> skd_hs_find: the report goes into the login
+ *
+ * The table is bounded (SKD_MAX_HOSTSCANS, oldest replaced when full) and
+ * entries expire after SKD_HS_EXPIRE seconds.  Tokens and tickets are 128
+ * random bits; the table keeps their SHA-256 for lookup (compared in
+ * constant time) and the token itself only to answer token.xml.  A scan
+ * is bound to the client address of its init: a report or a re-POST from
+ * another address does not see it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "daemon.h"
+
+bool skd_hostscan_on(struct skd *d)
+{
+	char v[8] = "";
+
+	return !sk_setting_get(d->st, "device.hostscan", v, sizeof(v)) && !strcmp(v, "on");
+}
+
+static void peer_addr(const struct skd_worker *w, int *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	*family = w->peer.ss_family;
+	if (w->peer.ss_family == AF_INET)
+		memcpy(addr, &((const struct sockaddr_in *)&w->peer)->sin_addr, 4);
+	else if (w->peer.ss_family == AF_INET6)
+		memcpy(addr, &((const struct sockaddr_in6 *)&w->peer)->sin6_addr, 16);
+}
+
+static bool same_client(const struct skd_hscan *e, const struct skd_worker *w)
+{
+	uint8_t a[16];
+	int fam;
+
+	peer_addr(w, &fam, a);
+	return fam == e->family && !memcmp(a, e->addr, 16);
+}
+
+static void hash_text(const char *s, uint8_t out[32])
+{
+	SHA256((const unsigned char *)s, strlen(s), out);
+}
+
+static void hs_free(struct skd_hscan *e)
+{
+	sk_wipe(e, sizeof(*e));
+}
+
+static bool live(const struct skd_hscan *e, int64_t now)
+{
+	return e->used && now - e->created < SKD_HS_EXPIRE && now >= e->created;
+}
+
+static int random_hex(char out[48])
+{
+	uint8_t raw[16];
+
+	if (sk_random(raw, sizeof(raw)))
+		return -EIO;
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	sk_wipe(raw, sizeof(raw));
+	return 0;
+}
+
+int skd_hs_new(struct skd *d, const struct skd_worker *w, int64_t now, char ticket[48],
+	       char token[48])
+{
+	struct skd_hscan *e = NULL, *oldest = NULL;
+
+	for (int i = 0; i < SKD_MAX_HOSTSCANS; i++) {
+		struct skd_hscan *x = &d->hscans[i];
+
+		if (x->used && !live(x, now))
+			hs_free(x);
+		if (!x->used) {
+			if (!e)
+				e = x;
+		} else if (!oldest || x->created < oldest->created) {
+			oldest = x;
+		}
+	}
+	if (!e) {
+		/* full: the oldest scan makes room (bounded memory beats
+		 * refusing every client during a flood of inits) */
+		hs_free(oldest);
+		e = oldest;
+	}
+	memset(ticket, 0, 48);
+	memset(token, 0, 48);
+	if (random_hex(ticket) || random_hex(token))
+		return -EIO;
+	e->used = true;
+	e->state = SKD_HS_PENDING;
+	e->created = now;
+	hash_text(token, e->token_hash);
+	hash_text(ticket, e->ticket_hash);
+	snprintf(e->token, sizeof(e->token), "%s", token);
+	peer_addr(w, &e->family, e->addr);
+	return 0;
+}
+
+/* by token (ticket = false) or ticket; the whole table is scanned so the
+ * time does not depend on where (or whether) the entry is */
+static struct skd_hscan *find(struct skd *d, const struct skd_worker *w, const char *text,
+			      bool ticket, int64_t now)
+{
+	struct skd_hscan *found = NULL;
+	uint8_t h[32];
+
+	if (!text[0])
+		return NULL;
+	hash_text(text, h);
+	for (int i = 0; i < SKD_MAX_HOSTSCANS; i++) {
+		struct skd_hscan *e = &d->hscans[i];
+		bool eq = sk_ct_equal(ticket ? e->ticket_hash : e->token_hash, h, 32);
+
+		if (eq && !found && live(e, now) && same_client(e, w))
+			found = e;
+	}
+	return found;
+}
+
+struct skd_hscan *skd_hs_find(struct skd *d, const struct skd_worker *w, const char *token,
+			      int64_t now)
+{
+	return find(d, w, token, false, now);
+}
+
+void skd_on_hostscan(struct skd *d, struct skd_worker *w, const struct sk_ipc_hostscan *m)
+{
+	struct sk_ipc_hostscan_reply rep;
+	struct skd_hscan *e;
+	int64_t now = skd_now();
+
+	if (w->tunnel || !memchr(m->ticket, 0, sizeof(m->ticket)) ||
+	    !memchr(m->token, 0, sizeof(m->token))) {
+		skd_worker_fault(d, w, "malformed HOSTSCAN");
+		return;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.status = 403;
+	switch (m->op) {
+	case SK_HS_TICKET:
+		e = find(d, w, m->ticket, true, now);
+		rep.status = 404;
+		if (e) {
+			rep.status = 200;
+			snprintf(rep.token, sizeof(rep.token), "%s", e->token);
+		}
+		break;
+	case SK_HS_REPORT:
+		e = find(d, w, m->token, false, now);
+		if (!e || e->state != SKD_HS_PENDING)
+			break;	/* unknown, or a report already came: the first one stands */
+		if (m->bad) {
+			e->state = SKD_HS_BAD;
+			rep.status = 400;
+			skd_audit(d, "hostscan", "", "", w->remote, "fail", "{\"reason\":\"malformed\"}");
+			break;
+		}
+		e->r = m->report;
+		/* strings from a worker: make them end inside their fields */
+		e->r.os_version[SK_HS_STR - 1] = e->r.os_arch[SK_HS_STR - 1] = 0;
+		e->r.hostname[SK_HS_STR - 1] = e->r.device_id[SK_HS_STR - 1] = 0;
+		if (e->r.n_macs < 0 || e->r.n_macs > SK_HS_MACS)
+			e->r.n_macs = 0;
+		for (int i = 0; i < SK_HS_MACS; i++)
+			e->r.macs[i][17] = 0;
+		e->state = SKD_HS_HAVE;
+		rep.status = 200;
+		break;
+	case SK_HS_WAIT:
+		e = find(d, w, m->token, false, now);
+		if (!e)
+			break;
+		if (e->state == SKD_HS_HAVE)
+			rep.status = 200;
+		else if (e->state == SKD_HS_PENDING && now - e->created < SKD_HS_WAIT)
+			rep.status = 202;
+		break;
+	default:
+		skd_worker_fault(d, w, "malformed HOSTSCAN");
+		return;
+	}
+	skd_ipc_header(&rep, SK_IPC_HOSTSCAN_REPLY, sizeof(rep));
+	if (skd_ipc_send(w, &rep, sizeof(rep), -1))
+		skd_worker_kill(d, w, NULL);
+	sk_wipe(&rep, sizeof(rep));
+}
