@@ -633,6 +633,9 @@ static const char readme_ja[] =
 "   クライアント証明書として取り込みます。パスワードは settings.txt に記載しています。\n"
 "2. settings.txt の接続先（server）に、ユーザ名とパスワードで接続します。\n"
 "   openconnect の例: openconnect -c client.p12 SERVER\n"
+"   端末の確認（ホストスキャン）が有効なゲートウェイでは、同梱の\n"
+"   sekisho-hostscan.sh を指定してください:\n"
+"   openconnect -c client.p12 --csd-wrapper ./sekisho-hostscan.sh SERVER\n"
 "3. 初回接続でデバイスが登録されると、接続準備完了になります。\n"
 "\n"
 "このファイルは他の人に渡さないでください。紛失した場合は管理者に連絡してください。\n";
@@ -644,9 +647,41 @@ static const char readme_en[] =
 "   client certificate. Its password is in settings.txt.\n"
 "2. Connect to the server named in settings.txt with your user name and password.\n"
 "   With openconnect: openconnect -c client.p12 SERVER\n"
+"   When the gateway checks devices (host scan), give it the included wrapper:\n"
+"   openconnect -c client.p12 --csd-wrapper ./sekisho-hostscan.sh SERVER\n"
 "3. Your first connection registers the device; the profile is then ready.\n"
 "\n"
 "Do not pass these files on. If you lose them, tell your administrator.\n";
+
+/*
+ * The host scan wrapper (packaging/sekisho-hostscan.sh) for the package:
+ * the installed copy, else the one of the source tree the program runs
+ * from (build/sekishod -> ../packaging), so tests need no install.  NULL
+ * data when neither is there: the package then goes without it.
+ */
+static void hostscan_script(uint8_t **data, size_t *len)
+{
+	char exe[512], path[600], *slash;
+	ssize_t n;
+
+	*data = NULL;
+	*len = 0;
+	if (!read_file("/usr/libexec/sekisho/sekisho-hostscan.sh", data, len, 65536))
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = 0;
+	snprintf(path, sizeof(path), "%s/../packaging/sekisho-hostscan.sh", exe);
+	if (read_file(path, data, len, 65536)) {
+		*data = NULL;
+		*len = 0;
+	}
+}
 
 struct fetch_tx { struct sk_profile p; };
 
@@ -679,8 +714,8 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 	struct sk_user u;
 	struct tarbuf tb = { 0 };
 	char path[SK_URL_MAX + 64], base[SK_URL_MAX], settings[2048];
-	uint8_t hash[32], *p12 = NULL, *pass = NULL;
-	size_t p12len = 0, passlen = 0;
+	uint8_t hash[32], *p12 = NULL, *pass = NULL, *hs = NULL;
+	size_t p12len = 0, passlen = 0, hslen = 0;
 	bool last;
 	int rc;
 
@@ -738,9 +773,12 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		 "group = %s\n"
 		 "device = %s\n"
 		 "certificate = client.p12\n"
-		 "certificate_password = %.*s\n",
+		 "certificate_password = %.*s\n"
+		 "# device check (host scan): openconnect --csd-wrapper ./sekisho-hostscan.sh\n"
+		 "csd_wrapper = sekisho-hostscan.sh\n",
 		 base, t.p.user, g.label[0] ? g.label : u.group, t.p.device,
 		 (int)passlen, (const char *)pass);
+	hostscan_script(&hs, &hslen);
 	rc = tar_file(&tb, "client.p12", p12, p12len, 0600, now);
 	if (!rc)
 		rc = tar_file(&tb, "settings.txt", settings, strlen(settings), 0600, now);
@@ -748,6 +786,9 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		rc = tar_file(&tb, "README-ja.txt", readme_ja, sizeof(readme_ja) - 1, 0644, now);
 	if (!rc)
 		rc = tar_file(&tb, "README-en.txt", readme_en, sizeof(readme_en) - 1, 0644, now);
+	if (!rc && hs)
+		rc = tar_file(&tb, "sekisho-hostscan.sh", hs, hslen, 0755, now);
+	free(hs);
 	if (!rc)
 		rc = tar_put(&tb, NULL, 1024);	/* end of archive: two zero blocks */
 	sk_wipe(settings, sizeof(settings));
