@@ -46,7 +46,7 @@ for kv in device.hostscan=on device.auto_register=on notify.admin_email=$ADMIN \
 	smtp.from=sekisho@$MAIL_DOMAIN; do
 	skctl settings set "${kv%%=*}" "${kv#*=}" >/dev/null || diag "settings set $kv failed"
 done
-check "settings: device.hostscan on" sh -c "'$SEKICTL' --store '$SK_STORE' settings get device.hostscan | grep -q on"
+check "settings: device.hostscan on" sh -c "'$SEKICTL' --store '$SK_STORE' settings show | grep 'device.hostscan' | grep -q on"
 skctl ca init --cn "sekisho e2e CA" >/dev/null
 check "sekishod: starts" sekishod_start || exit 1
 

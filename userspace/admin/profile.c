@@ -666,7 +666,9 @@ static void hostscan_script(uint8_t **data, size_t *len)
 
 	*data = NULL;
 	*len = 0;
-	if (!read_file("/usr/libexec/sekisho/sekisho-hostscan.sh", data, len, 65536))
+	/* make install puts it in PREFIX/libexec/sekisho (PREFIX /usr or /usr/local) */
+	if (!read_file("/usr/libexec/sekisho/sekisho-hostscan.sh", data, len, 65536) ||
+	    !read_file("/usr/local/libexec/sekisho/sekisho-hostscan.sh", data, len, 65536))
 		return;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
