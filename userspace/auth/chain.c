@@ -34,6 +34,11 @@
  * code, policy refusal of a new password) do not count as wrong answers. */
 #define CHAIN_ROUNDS_MAX 32
 #define CHAIN_KEY_MAX 32
+/* a longer password is refused by sk_pw_verify before any hashing, so it
+ * is never deferred */
+#define CHAIN_PW_MAX 1024
+
+enum hash_job { HJ_NONE, HJ_PENDING, HJ_DONE };
 
 enum chain_state {
 	ST_NEW = 0,	/* no group yet */
@@ -81,6 +86,12 @@ struct sk_login {
 	char fatal_key[CHAIN_KEY_MAX];
 	char fatal_arg[SK_NAME_MAX + 1];	/* replaces "{}" in the fatal text */
 	struct chain_settings s;
+
+	/* cfg.defer_hash: the verification sk_login_hash runs */
+	enum hash_job hj;
+	char hj_hash[SK_PW_HASH_MAX + 1];
+	char hj_pw[CHAIN_PW_MAX + 1];
+	int hj_rc;
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -726,6 +737,14 @@ static void dummy_hash(char *out, size_t len)
 		 sk_pw_default.m_cost_kib, sk_pw_default.t_cost, sk_pw_default.parallelism);
 }
 
+static void hash_forget(struct sk_login *l)
+{
+	sk_wipe(l->hj_hash, sizeof(l->hj_hash));
+	sk_wipe(l->hj_pw, sizeof(l->hj_pw));
+	l->hj_rc = 0;
+	l->hj = HJ_NONE;
+}
+
 static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 				const char *const *names, const char *const *values,
 				struct sk_form *form)
@@ -733,6 +752,7 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 	const char *uname = field(n, names, values, "username");
 	const char *pw = field(n, names, values, "password");
 	char dummy[SK_PW_HASH_MAX];
+	const char *hash;
 	bool real, ok;
 	int rc;
 
@@ -753,7 +773,19 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 	}
 	real = l->user_exists && l->u.pw_hash[0];
 	dummy_hash(dummy, sizeof(dummy));
-	rc = sk_pw_verify(real ? l->u.pw_hash : dummy, pw);
+	hash = real ? l->u.pw_hash : dummy;
+	if (l->hj == HJ_DONE && sk_ct_streq(l->hj_hash, hash) && sk_ct_streq(l->hj_pw, pw)) {
+		rc = l->hj_rc;		/* sk_login_hash verified this very pair */
+	} else if (l->cfg.defer_hash && strlen(pw) <= CHAIN_PW_MAX) {
+		/* not yet, or the stored hash changed meanwhile: (again) */
+		copy(l->hj_hash, sizeof(l->hj_hash), hash);
+		copy(l->hj_pw, sizeof(l->hj_pw), pw);
+		l->hj = HJ_PENDING;
+		return SK_STEP_HASH;
+	} else {
+		rc = sk_pw_verify(hash, pw);
+	}
+	hash_forget(l);
 	ok = real && rc == 0;
 	if (is_locked(l, now)) {
 		/* right or wrong, a locked account says so and ends the login */
@@ -1405,9 +1437,18 @@ void sk_login_free(struct sk_login *l)
 	free(l);
 }
 
-enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
-			   int n, const char *const *names, const char *const *values,
-			   struct sk_form *form)
+int sk_login_hash(struct sk_login *l)
+{
+	if (!l || l->hj != HJ_PENDING)
+		return -EINVAL;
+	l->hj_rc = sk_pw_verify(l->hj_hash, l->hj_pw);
+	l->hj = HJ_DONE;
+	return 0;
+}
+
+static enum sk_step round_step(struct sk_login *l, int64_t now, const char *group,
+			       int n, const char *const *names, const char *const *values,
+			       struct sk_form *form)
 {
 	enum sk_step s;
 	bool handled;
@@ -1426,8 +1467,14 @@ enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
 		return success_form(l, form);
 	if (l->state == ST_FATAL)
 		return fatal_form(l, form);
+	if (l->hj == HJ_PENDING) {
+		/* SK_STEP_HASH was answered by stepping without hashing */
+		hash_forget(l);
+		return fatal(l, now, "internal", form);
+	}
 	load_settings(l);
-	if (++l->rounds > CHAIN_ROUNDS_MAX)
+	/* the step after sk_login_hash finishes the round it began */
+	if (l->hj != HJ_DONE && ++l->rounds > CHAIN_ROUNDS_MAX)
 		return fatal(l, now, "too-many-tries", form);
 	if (sk_source_failures(l->cfg.st, l->source, now, l->s.src_window) >= l->s.src_threshold)
 		return fatal(l, now, "source-locked", form);
@@ -1492,4 +1539,17 @@ int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 	lang = lang_of(l);
 	copy(r->lang, sizeof(r->lang), lang ? lang : "");
 	return 0;
+}
+
+enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
+			   int n, const char *const *names, const char *const *values,
+			   struct sk_form *form)
+{
+	enum sk_step s = round_step(l, now, group, n, names, values, form);
+
+	/* a result the round did not use (it ended before the password) is
+	 * not kept for a later one */
+	if (l && l->hj == HJ_DONE)
+		hash_forget(l);
+	return s;
 }

@@ -82,6 +82,7 @@ enum sk_step {
 	SK_STEP_FORM = 1,		/* show form (maybe with error) and wait */
 	SK_STEP_SUCCESS,		/* authenticated: see sk_login_result */
 	SK_STEP_FATAL,			/* refused for good: form has the error, no inputs */
+	SK_STEP_HASH,			/* cfg.defer_hash: run sk_login_hash, then step again */
 };
 
 struct sk_chain_cfg {
@@ -90,6 +91,9 @@ struct sk_chain_cfg {
 	struct sk_certv *certv;		/* NULL: "cert" factor always fails with cert-missing */
 	const char *gateway_name;
 	enum sk_cert_bind cert_bind;
+	/* true: sk_login_step never runs argon2id itself (64 MiB, a second
+	 * or more per password): see SK_STEP_HASH and sk_login_hash */
+	bool defer_hash;
 	/* the rest comes from settings in the store at each step:
 	 * otp.ttl (300 s), otp.resend_min (30 s), otp.max_per_hour (5),
 	 * lockout.threshold (10), lockout.seconds (0), lockout.source_threshold (50),
@@ -123,6 +127,18 @@ enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
  * report, a user with a checked device is refused ("device-check").
  */
 void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r);
+
+/*
+ * Deferred password hashing (cfg.defer_hash).  Where a round needs a
+ * password verified, sk_login_step returns SK_STEP_HASH and leaves the form
+ * untouched.  The caller then runs sk_login_hash(l), which is pure CPU work
+ * on l's own copy of the stored hash and the posted password (no store, no
+ * mail, no shared state: it may run on another thread as long as nothing
+ * else calls into l meanwhile), and calls sk_login_step again with the same
+ * arguments; that call goes on from the result.  sekishod does this so that
+ * one login's argon2id never stalls the event loop of every other client.
+ */
+int sk_login_hash(struct sk_login *l);
 
 /* After SK_STEP_SUCCESS: who logged in. */
 struct sk_login_result {

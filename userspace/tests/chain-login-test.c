@@ -674,6 +674,64 @@ static enum sk_step pw_login(const char *group, const char *user, const char *pw
 	return s;
 }
 
+/* cfg.defer_hash: the round stops at SK_STEP_HASH, sk_login_hash does the
+ * argon2id work, the same round then goes on; a failure counts once */
+static void deferred_hash(void)
+{
+	static const enum sk_factor p[] = { SK_FACTOR_PASSWORD };
+	struct sk_chain_cfg cfg = {
+		.st = st, .mail = &mail, .certv = certv, .gateway_name = "vpn.test",
+		.cert_bind = SK_BIND_CN, .defer_hash = true,
+	};
+	struct sk_login *l;
+	struct sk_form f;
+	struct sk_user u;
+	char pw[96];
+	enum sk_step s;
+
+	mkgroup("gd", p, 1, NULL);
+	mkuser("defer1", "gd", false);
+	pw_of("defer1", pw, sizeof(pw));
+
+	l = sk_login_new(&cfg, "198.51.100.7:4000", NULL, NULL, NULL);
+	step(l, "gd", &f, NULL);
+	s = step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_HASH, "defer_hash: the password round asks for the hash (%d)", s);
+	tap_ok(&t, sk_login_hash(l) == 0, "defer_hash: sk_login_hash runs");
+	tap_ok(&t, sk_login_hash(l) == -EINVAL, "defer_hash: nothing left to hash -EINVAL");
+	s = step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "defer_hash: the same round then succeeds (%d)", s);
+	sk_login_free(l);
+
+	l = sk_login_new(&cfg, "198.51.100.7:4001", NULL, NULL, NULL);
+	step(l, "gd", &f, NULL);
+	s = step(l, "gd", &f, "username", "defer1", "password", "wrong-password", NULL);
+	sk_login_hash(l);
+	s = step(l, "gd", &f, "username", "defer1", "password", "wrong-password", NULL);
+	memset(&u, 0, sizeof(u));
+	sk_user_get(st, "defer1", &u);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong") && u.fail_count == 1, "defer_hash: a wrong password is wrong once (fail_count %d)",
+	       u.fail_count);
+	/* the hashed pair is the posted pair: another password is hashed anew */
+	s = step(l, "gd", &f, "username", "defer1", "password", "other-wrong", NULL);
+	tap_ok(&t, s == SK_STEP_HASH, "defer_hash: the next try asks again");
+	sk_login_hash(l);
+	s = step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_HASH, "defer_hash: a result for another password is not used");
+	sk_login_hash(l);
+	s = step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "defer_hash: ... and the right one passes after its hash");
+	sk_login_free(l);
+
+	l = sk_login_new(&cfg, "198.51.100.7:4002", NULL, NULL, NULL);
+	step(l, "gd", &f, NULL);
+	step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	s = step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "internal"),
+	       "defer_hash: stepping past SK_STEP_HASH without hashing is refused");
+	sk_login_free(l);
+}
+
 static void account_checks(void)
 {
 	static const enum sk_factor p[] = { SK_FACTOR_PASSWORD };
@@ -822,6 +880,7 @@ int main(void)
 	email_codes();
 	totp_replay();
 	pw_change();
+	deferred_hash();
 	account_checks();
 	groups();
 out:
