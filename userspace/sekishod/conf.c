@@ -214,6 +214,7 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 	INT(mtu, 1280, 9000);
 	INT(rekey_time, 0, 7 * 86400);
 	INT(max_preauth, 1, 65536);
+	INT(hash_threads, 0, 16);
 	INT(rate_per_source, 1, 100000);
 #undef STR
 #undef INT

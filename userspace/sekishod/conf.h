@@ -46,6 +46,7 @@ struct skd_conf {
 	char dtls_ciphers[128];		/* OpenSSL list, only the three AEAD PSK suites */
 	int rekey_time;			/* X-CSTP-Rekey-Time (new-tunnel), 0 = none, default 86400 */
 	int max_preauth;		/* concurrent workers without a tunnel, default 256 */
+	int hash_threads;		/* argon2id threads, 0 = one per CPU (max 16) */
 	int rate_per_source;		/* TCP connections per source per 10 s, default 30 */
 	bool foreground;		/* -f */
 };

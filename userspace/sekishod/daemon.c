@@ -452,6 +452,7 @@ static void chain_setup(struct skd *d)
 	d->chain.st = d->st;
 	d->chain.mail = d->have_mail ? &d->mail : NULL;
 	d->chain.certv = d->certv;
+	d->chain.defer_hash = true;	/* argon2id on hashq.c's threads */
 	d->chain.gateway_name = d->gateway_name;
 	d->chain.cert_bind = SK_BIND_CN;
 	if (!sk_setting_get(d->st, "cert.bind", v, sizeof(v))) {
@@ -554,14 +555,19 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 
 void skd_shutdown(struct skd *d)
 {
+	skd_hashq_stop(d);	/* first: its threads use logins */
 	if (d->sessions && d->st)
 		for (int i = 0; i < SKD_MAX_SESSIONS; i++)
 			if (d->sessions[i].used)
 				skd_session_end(d, &d->sessions[i], "daemon-stop");
 	if (d->logins)
 		for (int i = 0; i < SKD_MAX_LOGINS; i++)
-			if (d->logins[i].used && d->logins[i].l)
+			if (d->logins[i].used && d->logins[i].l) {
+				if (d->logins[i].pending)
+					sk_wipe(d->logins[i].pending, d->logins[i].pending_len);
+				free(d->logins[i].pending);
 				sk_login_free(d->logins[i].l);
+			}
 	for (int i = 0; i < d->n_tcp; i++)
 		close(d->tcp_fd[i]);
 	for (int i = 0; i < d->n_udp; i++)

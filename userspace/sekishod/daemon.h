@@ -38,10 +38,11 @@
 #define SKD_MAX_HOSTSCANS	1024	/* host scans kept (token -> report) */
 #define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
 #define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
+#define SKD_HASH_THREADS_MAX	16	/* argon2id threads (conf hash_threads) */
 
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
-	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP,
+	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP, SKD_EV_HASH,
 };
 
 /* the epoll tag of every descriptor we poll */
@@ -105,6 +106,16 @@ struct skd_login {
 	char context[64];
 	struct sk_login *l;
 	int64_t last;
+	/* a password verification is on a hashing thread (hashq.c): the
+	 * login is theirs until skd_on_hashed; pending is the client's AUTH
+	 * message of that round (it holds the password: wiped), kept to
+	 * step the round again for the worker widx/wpid */
+	bool hashing;
+	bool dead;			/* freed while hashing: free when it returns */
+	uint8_t *pending;
+	size_t pending_len;
+	int widx;
+	pid_t wpid;
 };
 
 /* One host scan (anyconnect-protocol.md §3): made when the reply to an
@@ -160,6 +171,8 @@ struct skd {
 	struct skd_login *logins;	/* SKD_MAX_LOGINS */
 	struct skd_rate *rate;		/* SKD_RATE_SLOTS */
 	struct skd_hscan *hscans;	/* SKD_MAX_HOSTSCANS */
+	struct skd_hashq *hashq;	/* password hashing threads */
+	struct skd_ev hashq_ev;
 	int n_preauth;
 	uint32_t kpolicy[SKD_MAX_POLICIES];	/* policy ids programmed in the kernel */
 	int n_kpolicy;
@@ -220,6 +233,15 @@ typedef bool (*skd_busy_fn)(void *arg, int family, const uint8_t *addr);
 /* want (reconnect), then lease, then the first free address.  0 or -ENOSPC. */
 int skd_pool_pick(const struct skd_pool *p, const uint8_t *want, const uint8_t *lease,
 		  skd_busy_fn busy, void *arg, uint8_t out[16]);
+
+/* ---- hashq.c: argon2id verifications off the event loop ---- */
+struct skd_hashq;
+int skd_hashq_start(struct skd *d);		/* after the privilege drop */
+int skd_hashq_submit(struct skd *d, int login_slot);	/* sets .hashing */
+void skd_hashq_done(struct skd *d);		/* event loop: calls skd_on_hashed */
+void skd_hashq_stop(struct skd *d);
+/* session.c: a login's verification is back: step its round again */
+void skd_on_hashed(struct skd *d, int login_slot);
 
 /* ---- hscan.c: host scans (settings device.hostscan) ---- */
 bool skd_hostscan_on(struct skd *d);

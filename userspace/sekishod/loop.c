@@ -175,10 +175,22 @@ static void child(struct skd *d, int client, int ipc)
 	/* the memory image is the main process's: wipe what a compromised
 	 * worker could otherwise read back */
 	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
+	sk_wipe(d->mail_password, sizeof(d->mail_password));
 	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
 		sk_wipe(&d->sessions[i], sizeof(d->sessions[i]));
-	for (int i = 0; i < SKD_MAX_LOGINS; i++)
-		sk_wipe(d->logins[i].context, sizeof(d->logins[i].context));
+	/* logins in progress hold users' password hashes, TOTP secrets,
+	 * codes and posted passwords (sk_login_free wipes them); the hashing
+	 * threads did not come along (fork copies only this thread), so
+	 * nothing here is in use */
+	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
+		struct skd_login *lg = &d->logins[i];
+
+		if (lg->pending)
+			sk_wipe(lg->pending, lg->pending_len);
+		if (lg->l)
+			sk_login_free(lg->l);
+		sk_wipe(lg, sizeof(*lg));
+	}
 	if (lo > 3)
 		close_range(3, (unsigned int)lo - 1, 0);
 	if (hi > lo + 1)
@@ -420,6 +432,9 @@ int skd_loop(struct skd *d)
 	skd_poll_add(d, d->sig_fd, &d->signal_ev);
 	if (d->have_kernel && skd_kernel_event_fd(&d->k) >= 0)
 		skd_poll_add(d, skd_kernel_event_fd(&d->k), &d->kernel_ev);
+	/* after the privilege drop: the threads hold what this one holds */
+	if (skd_hashq_start(d))
+		syslog(LOG_WARNING, "no password hashing threads: hashing on the event loop");
 
 	while (!d->stop) {
 		int n = epoll_wait(d->ep, evs, 64, 1000);
@@ -453,6 +468,9 @@ int skd_loop(struct skd *d)
 			case SKD_EV_SESSION_UDP:
 				if (d->sessions[ev->idx].used)
 					skd_udp_session(d, &d->sessions[ev->idx]);
+				break;
+			case SKD_EV_HASH:
+				skd_hashq_done(d);
 				break;
 			}
 		}

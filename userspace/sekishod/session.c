@@ -260,14 +260,30 @@ static struct skd_login *login_find(struct skd *d, const char *context)
 	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
 		bool eq = sk_ct_streq(d->logins[i].context, context);
 
-		if (eq && d->logins[i].used && !found)
+		if (eq && d->logins[i].used && !d->logins[i].dead && !found)
 			found = &d->logins[i];
 	}
 	return found;
 }
 
+static void pending_drop(struct skd_login *lg)
+{
+	if (lg->pending) {
+		sk_wipe(lg->pending, lg->pending_len);	/* the password */
+		free(lg->pending);
+	}
+	lg->pending = NULL;
+	lg->pending_len = 0;
+}
+
+/* A login on a hashing thread is only marked: skd_on_hashed frees it. */
 static void login_free(struct skd_login *lg)
 {
+	if (lg->hashing) {
+		lg->dead = true;
+		return;
+	}
+	pending_drop(lg);
 	if (lg->l)
 		sk_login_free(lg->l);
 	memset(lg, 0, sizeof(*lg));
@@ -284,9 +300,13 @@ static struct skd_login *login_new(struct skd *d, const char *source, const char
 			lg = &d->logins[i];
 			break;
 		}
+		if (d->logins[i].hashing)
+			continue;	/* a thread holds it */
 		if (!oldest || d->logins[i].last < oldest->last)
 			oldest = &d->logins[i];
 	}
+	if (!lg && !oldest)
+		return NULL;	/* every slot is being hashed */
 	if (!lg) {
 		/* full: the longest idle login makes room (bounded memory
 		 * beats refusing everybody during a flood) */
@@ -422,6 +442,133 @@ static int auth_parse(const uint8_t *msg, size_t len, const uint8_t **cert,
 	return p == end ? 0 : -1;	/* exact length */
 }
 
+static void auth_send(struct skd *d, struct skd_worker *w, struct sk_ipc_auth_reply *rep,
+		      size_t rlen)
+{
+	skd_ipc_header(rep, SK_IPC_AUTH_REPLY, rlen);
+	if (skd_ipc_send(w, rep, rlen, -1))
+		skd_worker_kill(d, w, NULL);
+	sk_wipe(rep, rlen);	/* the cookie */
+	free(rep);
+}
+
+/* Keeps the round's message for the step after the hashing thread. */
+static int pending_keep(struct skd *d, struct skd_worker *w, struct skd_login *lg,
+			const uint8_t *msg, size_t len)
+{
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, msg, len);
+	pending_drop(lg);
+	lg->pending = copy;
+	lg->pending_len = len;
+	lg->widx = (int)(w - d->workers);
+	lg->wpid = w->pid;
+	return 0;
+}
+
+/*
+ * Steps the round of lg that msg (an AUTH message auth_parse accepted)
+ * posts, and fills rep.  false: the round waits for a hashing thread and
+ * nothing is to be sent yet (skd_on_hashed steps it again).
+ */
+static bool auth_step(struct skd *d, struct skd_worker *w, struct skd_login *lg,
+		      const uint8_t *msg, size_t len, struct sk_ipc_auth_reply *rep, int64_t now)
+{
+	const struct sk_ipc_auth *a = (const void *)msg;
+	const char *names[16] = { 0 }, *values[16] = { 0 };
+	struct sk_form *form = (struct sk_form *)(rep + 1);
+	const char *lang = a->lang[0] ? a->lang : NULL;
+	const uint8_t *cert_der;
+	const char *group;
+	enum sk_step step;
+
+	if (auth_parse(msg, len, &cert_der, names, values)) {
+		rep->status = SK_AUTH_FATAL;
+		fatal_form(form, "internal", lang);
+		login_free(lg);
+		return true;
+	}
+	lg->last = now;
+	snprintf(rep->context, sizeof(rep->context), "%s", lg->context);
+	group = a->group[0] ? a->group : a->group_path[0] ? a->group_path : NULL;
+	step = sk_login_step(lg->l, now, group, (int)a->n_fields, names, values, form);
+	if (step == SK_STEP_HASH) {
+		int slot = (int)(lg - d->logins);
+
+		if (!pending_keep(d, w, lg, msg, len) && !skd_hashq_submit(d, slot))
+			return false;
+		/* no thread to take it: hash here, slower but correct */
+		pending_drop(lg);
+		sk_login_hash(lg->l);
+		step = sk_login_step(lg->l, now, group, (int)a->n_fields, names, values, form);
+	}
+	if (step == SK_STEP_FORM) {
+		rep->status = SK_AUTH_FORM;
+	} else if (step == SK_STEP_SUCCESS) {
+		struct sk_login_result r;
+		const char *why = "internal";
+
+		memset(&r, 0, sizeof(r));
+		if (!sk_login_result(lg->l, &r))
+			why = session_create(d, w, &r, now, rep->cookie);
+		if (why) {
+			rep->status = SK_AUTH_FATAL;
+			fatal_form(form, why, r.lang[0] ? r.lang : lang);
+			skd_audit(d, "login", r.user, "", w->remote, why, "{}");
+		} else {
+			rep->status = SK_AUTH_SUCCESS;
+			if (!form->auth_id[0])
+				snprintf(form->auth_id, sizeof(form->auth_id), "success");
+			skd_log("login: user %s group %s device %s from %s", r.user, r.group,
+				r.device[0] ? r.device : "-", w->remote);
+		}
+		login_free(lg);
+	} else {
+		rep->status = SK_AUTH_FATAL;
+		login_free(lg);
+	}
+	return true;
+}
+
+void skd_on_hashed(struct skd *d, int slot)
+{
+	struct skd_login *lg = &d->logins[slot];
+	size_t rlen = sizeof(struct sk_ipc_auth_reply) + sizeof(struct sk_form);
+	struct sk_ipc_auth_reply *rep;
+	struct skd_worker *w;
+	uint8_t *msg;
+	size_t len;
+
+	lg->hashing = false;
+	if (lg->dead || !lg->used) {
+		login_free(lg);
+		return;
+	}
+	w = &d->workers[lg->widx];
+	msg = lg->pending;
+	len = lg->pending_len;
+	lg->pending = NULL;
+	lg->pending_len = 0;
+	if (!msg)
+		return;
+	/* the client may have gone while its password was hashed: the
+	 * login stays (its context cookie may come back) until it idles out */
+	if (w->used && w->pid == lg->wpid && w->fd >= 0 && !w->tunnel) {
+		rep = calloc(1, rlen);
+		if (!rep)
+			skd_worker_kill(d, w, "out of memory");
+		else if (auth_step(d, w, lg, msg, len, rep, skd_now()))
+			auth_send(d, w, rep, rlen);
+		else
+			free(rep);	/* hashed again (the stored hash changed) */
+	}
+	sk_wipe(msg, len);
+	free(msg);
+}
+
 void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t len)
 {
 	const struct sk_ipc_auth *a = (const void *)msg;
@@ -431,10 +578,9 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 	struct sk_form *form;
 	struct skd_login *lg;
 	const struct sk_hostscan *report = NULL;
-	const char *group, *lang;
+	const char *lang;
 	int64_t now = skd_now();
 	size_t rlen = sizeof(*rep) + sizeof(struct sk_form);
-	enum sk_step step;
 
 	if (w->tunnel || auth_parse(msg, len, &cert_der, names, values)) {
 		skd_worker_fault(d, w, "malformed AUTH");
@@ -453,6 +599,13 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 
 		if (old)
 			login_free(old);	/* the client started over */
+	}
+	if (lg && lg->hashing) {
+		/* the same login posted again from another connection while
+		 * its password is being checked: one round at a time */
+		rep->status = SK_AUTH_FATAL;
+		fatal_form(form, "internal", lang);
+		goto send;
 	}
 	if (a->is_init && skd_hostscan_on(d)) {
 		/* §3: a first init gets <host-scan> and no login; the re-POST
@@ -503,43 +656,15 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		fatal_form(form, "internal", lang);
 		goto send;
 	}
-	lg->last = now;
 	if (report)
 		sk_login_set_device(lg->l, report);
-	snprintf(rep->context, sizeof(rep->context), "%s", lg->context);
-	group = a->group[0] ? a->group : a->group_path[0] ? a->group_path : NULL;
-	step = sk_login_step(lg->l, now, group, (int)a->n_fields, names, values, form);
-	if (step == SK_STEP_FORM) {
-		rep->status = SK_AUTH_FORM;
-	} else if (step == SK_STEP_SUCCESS) {
-		struct sk_login_result r;
-		const char *why = "internal";
-
-		memset(&r, 0, sizeof(r));
-		if (!sk_login_result(lg->l, &r))
-			why = session_create(d, w, &r, now, rep->cookie);
-		if (why) {
-			rep->status = SK_AUTH_FATAL;
-			fatal_form(form, why, r.lang[0] ? r.lang : lang);
-			skd_audit(d, "login", r.user, "", w->remote, why, "{}");
-		} else {
-			rep->status = SK_AUTH_SUCCESS;
-			if (!form->auth_id[0])
-				snprintf(form->auth_id, sizeof(form->auth_id), "success");
-			skd_log("login: user %s group %s device %s from %s", r.user, r.group,
-				r.device[0] ? r.device : "-", w->remote);
-		}
-		login_free(lg);
-	} else {
-		rep->status = SK_AUTH_FATAL;
-		login_free(lg);
+	if (!auth_step(d, w, lg, msg, len, rep, now)) {
+		free(rep);	/* answered when the hashing thread is done */
+		goto out;
 	}
 send:
-	skd_ipc_header(rep, SK_IPC_AUTH_REPLY, rlen);
-	if (skd_ipc_send(w, rep, rlen, -1))
-		skd_worker_kill(d, w, NULL);
-	sk_wipe(rep, rlen);	/* the cookie */
-	free(rep);
+	auth_send(d, w, rep, rlen);
+out:
 	sk_wipe((void *)msg, len);	/* the passwords and codes the client posted */
 }
 

@@ -130,18 +130,23 @@ static int ipc_recv(struct worker *w)
 	return h->type;
 }
 
-/* Waits for a message from main for at most the IPC timeout. */
-static int ipc_wait(struct worker *w)
+/* Waits for a message from main for at most ms. */
+static int ipc_wait_ms(struct worker *w, unsigned int ms)
 {
 	struct pollfd p = { .fd = w->ipc, .events = POLLIN };
 	int r;
 
 	do
-		r = poll(&p, 1, (int)ms_or(w->cfg->ipc_timeout_ms, 60000));
+		r = poll(&p, 1, (int)ms);
 	while (r < 0 && errno == EINTR);
 	if (r <= 0)
 		return -1;
 	return ipc_recv(w);
+}
+
+static int ipc_wait(struct worker *w)
+{
+	return ipc_wait_ms(w, ms_or(w->cfg->ipc_timeout_ms, 60000));
 }
 
 static void cstp_end(struct worker *w, uint32_t reason, const char *fmt, ...)
@@ -382,7 +387,8 @@ static int do_auth(struct worker *w, const char *group_path)
 	OPENSSL_cleanse(w->msg, pos);	/* passwords */
 	if (type)
 		goto out;
-	type = ipc_wait(w);
+	/* at nine o'clock the round may queue behind other passwords */
+	type = ipc_wait_ms(w, ms_or(w->cfg->auth_timeout_ms, 300000));
 	if (type == SK_IPC_KILL || type <= 0)
 		goto out;
 	rep = (struct sk_ipc_auth_reply *)w->msg;

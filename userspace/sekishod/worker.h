@@ -30,6 +30,8 @@ struct sk_worker_cfg {
 	unsigned int body_timeout_ms;	/* request body [30000] */
 	unsigned int idle_timeout_ms;	/* no request at all, before the tunnel [60000] */
 	unsigned int ipc_timeout_ms;	/* waiting for the main process [60000] */
+	unsigned int auth_timeout_ms;	/* waiting for a login round's answer [300000]:
+					 * it may queue for a hashing thread */
 	unsigned int dtls_timeout_ms;	/* one DTLS handshake [15000] */
 	unsigned int dpd;		/* CSTP DPD seconds if main gives none [30] */
 	bool no_sandbox;		/* only for debugging: skip sk_sandbox_enter */
