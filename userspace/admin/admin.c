@@ -866,8 +866,10 @@ static const struct {
 "  sekictl policy rule add NAME [--at N] allow|deny [PROTO] PREFIX [port N[-M]]\n"
 "  sekictl policy rule del NAME N     sekictl policy rule move NAME FROM TO\n" },
 	{ "device", ska_device, "registered devices and their assignment",
-"  sekictl device add NAME --type windows|mac|ios|android --method serial|mac --id X\n"
+"  sekictl device add NAME --type windows|mac|ios|android --method serial|mac [--id X]\n"
 "                    [--policy P] [--disabled] [--no-check]\n"
+"                    (--id: required for mac; a serial device without one waits\n"
+"                    for auto-registration, settings device.auto_register)\n"
 "  sekictl device del|show NAME      sekictl device list [--user U]\n"
 "  sekictl device set NAME KEY=VALUE...   type method id policy enabled check\n"
 "  sekictl device assign|unassign USER DEVICE    sekictl device import FILE.csv\n" },
