@@ -2,12 +2,18 @@
 /*
  * sekishod startup: everything that needs root happens here, in this
  * order, and then the process keeps only CAP_NET_ADMIN (peers, keys and
- * policies over genetlink) and CAP_NET_BIND_SERVICE (the per-client UDP
- * sockets bind the DTLS port again, usually 443, after the drop):
+ * policies over genetlink):
  *   store (and its directory handed to the service user), previous sessions
  *   dropped, client-certificate verifier, mail, the sekisho device, TCP and
  *   UDP listeners, control socket, kernel policies, gateway addresses (which
- *   route each pool to the device), the TLS context for the workers.
+ *   route each pool to the device), the TLS context for the workers, the
+ *   binder process (binder.c).
+ * The per-client UDP sockets bind the DTLS port again (usually 443) long
+ * after the drop; that needs CAP_NET_BIND_SERVICE, which only the binder
+ * keeps: a process of its own, forked after daemon() (whose fork would
+ * orphan it) and before the drop and the hashing threads (hashq.c), running
+ * as the service user under seccomp, that binds only the configured DTLS
+ * addresses and hands the sockets over.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -23,6 +29,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +38,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "binder.h"
 #include "daemon.h"
 #include "worker.h"
 
@@ -71,7 +79,7 @@ void skd_audit(struct skd *d, const char *type, const char *user, const char *de
 int skd_init(struct skd *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->control_fd = d->sig_fd = d->ep = -1;
+	d->control_fd = d->sig_fd = d->ep = d->binder_fd = -1;
 	for (int i = 0; i < SKD_LISTEN_MAX; i++)
 		d->tcp_fd[i] = d->udp_fd[i] = -1;
 	d->workers = calloc(SKD_MAX_WORKERS, sizeof(*d->workers));
@@ -330,14 +338,39 @@ static int drop_privileges(struct skd *d, char *err, size_t errlen)
 		return 0;
 	}
 	capng_clear(CAPNG_SELECT_BOTH);
-	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN,
-		      CAP_NET_BIND_SERVICE, -1);
+	/* port 443 is the binder's business (binder.c) */
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN);
 	ret = capng_change_id((int)d->uid, (int)d->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	if (ret) {
 		snprintf(err, errlen, "dropping to user %s: capng_change_id failed (%d)",
 			 d->conf.user, ret);
 		return -1;
 	}
+	return 0;
+}
+
+/* In the binder, right after the fork: it needs nothing of the main
+ * process's memory, so the secrets in it go (the TLS private key with the
+ * context, the SMTP passwords). */
+static void binder_scrub(void *arg)
+{
+	struct skd *d = arg;
+
+	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
+	sk_wipe(d->mail_password, sizeof(d->mail_password));
+	SSL_CTX_free(d->wcfg.tls_ctx);
+	d->wcfg.tls_ctx = NULL;
+}
+
+static int start_binder(struct skd *d, char *err, size_t errlen)
+{
+	if (geteuid() != 0 || !d->n_udp)
+		return 0;	/* drop_privileges keeps the uid: udp.c binds itself */
+	if (skd_binder_start(d->udp_addr, d->udp_len, d->n_udp, d->uid, d->gid, binder_scrub, d,
+			     &d->binder_fd, &d->binder_pid, err, errlen))
+		return -1;
+	d->binder_on = true;
+	skd_log("binder process %d binds the DTLS sockets", (int)d->binder_pid);
 	return 0;
 }
 
@@ -547,7 +580,7 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "daemon: %s", strerror(errno));
 		return -1;
 	}
-	if (drop_privileges(d, err, errlen))
+	if (start_binder(d, err, errlen) || drop_privileges(d, err, errlen))
 		return -1;
 	skd_audit(d, "daemon", "", "", "", "started", "{}");
 	return 0;
@@ -572,6 +605,12 @@ void skd_shutdown(struct skd *d)
 		close(d->tcp_fd[i]);
 	for (int i = 0; i < d->n_udp; i++)
 		close(d->udp_fd[i]);
+	if (d->binder_fd >= 0)
+		close(d->binder_fd);	/* it exits on EOF */
+	if (d->binder_pid > 0) {
+		kill(d->binder_pid, SIGKILL);
+		waitpid(d->binder_pid, NULL, 0);
+	}
 	if (d->control_fd >= 0) {
 		close(d->control_fd);
 		unlink(d->conf.control);

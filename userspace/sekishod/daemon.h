@@ -173,6 +173,14 @@ struct skd {
 	struct skd_hscan *hscans;	/* SKD_MAX_HOSTSCANS */
 	struct skd_hashq *hashq;	/* password hashing threads */
 	struct skd_ev hashq_ev;
+	/* the binder process (binder.c) that binds the per-client DTLS
+	 * sockets; binder_on: started (as root), so the main process has no
+	 * CAP_NET_BIND_SERVICE and every socket comes from it.  binder_fd is
+	 * -1 and binder_pid 0 once it is gone. */
+	bool binder_on;
+	bool binder_lost;		/* its loss was logged */
+	int binder_fd;
+	pid_t binder_pid;
 	int n_preauth;
 	uint32_t kpolicy[SKD_MAX_POLICIES];	/* policy ids programmed in the kernel */
 	int n_kpolicy;
@@ -284,6 +292,9 @@ void skd_udp_session(struct skd *d, struct skd_session *s);
 void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd);
 void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_dtls_fail *m);
 void skd_session_udp_close(struct skd *d, struct skd_session *s);
+/* the binder is gone (exited, or broke the protocol): log once, close our
+ * end; new DTLS sockets are refused from then on, tunnels go on */
+void skd_binder_lost(struct skd *d, const char *why);
 
 /* ---- control.c: control socket and admin effects ---- */
 int skd_control_open(struct skd *d, char *err, size_t errlen);

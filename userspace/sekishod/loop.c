@@ -265,6 +265,16 @@ static void reap(struct skd *d)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == d->binder_pid) {
+			char why[64];
+
+			d->binder_pid = 0;
+			snprintf(why, sizeof(why), WIFSIGNALED(status) ? "killed by signal %d" :
+				 "exited with status %d", WIFSIGNALED(status) ? WTERMSIG(status) :
+				 WEXITSTATUS(status));
+			skd_binder_lost(d, why);
+			continue;
+		}
 		for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 			struct skd_worker *w = &d->workers[i];
 

@@ -2,8 +2,10 @@
 /*
  * The DTLS port (anyconnect-protocol.md §6.3, §6.7).  The listening socket
  * sees first ClientHellos; the App-ID in their session_id field names the
- * session.  For each one the main process creates a UDP socket bound to the
- * same port and connected to the client, and hands it with the datagram to
+ * session.  For each one the main process gets a UDP socket bound to the
+ * same port from the binder process (binder.c: binding port 443 needs
+ * CAP_NET_BIND_SERVICE, which the main process does not keep), connects it
+ * to the client, and hands it with the datagram to
  * the session's worker, which runs the DTLS-PSK handshake and sends back the
  * record keys.  The kernel peer then takes the socket; records it does not
  * handle itself (a new ClientHello of a DTLS reconnect, alerts) still
@@ -11,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +22,7 @@
 
 #include <linux/sekisho.h>
 
+#include "binder.h"
 #include "daemon.h"
 
 #define DGRAM_MAX	2048	/* a ClientHello of openconnect is ~200 bytes */
@@ -87,14 +91,31 @@ void skd_udp_listener(struct skd *d, int idx)
 	if (s->in_handshake && skd_now() - s->dtls_start_at < 2 &&
 	    !memcmp(&s->dtls_remote, &from, sizeof(from)))
 		return;
-	fd = socket(from.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (from.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&d->udp_addr[idx], d->udp_len[idx]) ||
-	    connect(fd, (struct sockaddr *)&from, fl)) {
+	if (d->binder_on) {
+		fd = skd_binder_get(d->binder_fd, (uint32_t)idx);
+		if (fd < 0) {
+			if (skd_binder_fatal(fd))
+				skd_binder_lost(d, strerror(-fd));
+			else
+				syslog(LOG_WARNING, "session %lld: DTLS socket from the binder: %s",
+				       (long long)s->id, strerror(-fd));
+			return;		/* the tunnel stays on CSTP */
+		}
+	} else {
+		/* not started as root: nothing to separate, bind here */
+		fd = socket(from.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (from.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&d->udp_addr[idx], d->udp_len[idx])) {
+			syslog(LOG_WARNING, "session %lld: DTLS socket: %m", (long long)s->id);
+			close(fd);
+			return;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&from, fl)) {
 		syslog(LOG_WARNING, "session %lld: DTLS socket: %m", (long long)s->id);
 		close(fd);
 		return;
@@ -103,6 +124,24 @@ void skd_udp_listener(struct skd *d, int idx)
 	memcpy(&s->dtls_remote, &from, fl);
 	dtls_start(d, s, fd, dg, (size_t)n);
 	close(fd);	/* the worker has it now, and gives it back with the keys */
+}
+
+void skd_binder_lost(struct skd *d, const char *why)
+{
+	if (d->binder_fd >= 0) {
+		close(d->binder_fd);
+		d->binder_fd = -1;
+	}
+	/* a binder that timed out may still run; SIGCHLD reaps it */
+	if (d->binder_pid > 0)
+		kill(d->binder_pid, SIGKILL);
+	if (d->binder_lost)
+		return;
+	d->binder_lost = true;
+	/* not restarted: a binder that dies was killed or broke, and a loop
+	 * of restarts would hide that; a daemon restart brings DTLS back */
+	syslog(LOG_ERR, "DTLS binder process lost (%s): new DTLS channels are refused, "
+	       "tunnels go on over CSTP; restart sekishod to restore DTLS", why);
 }
 
 /* Something the kernel passed up on a session's connected socket. */
