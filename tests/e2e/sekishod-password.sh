@@ -12,6 +12,34 @@ check "store: group eng with settings" sk_group eng factors=password \
 check "store: user alice" sk_user alice eng 'secret1 パス'
 check "sekishod: starts" sekishod_start || exit 1
 
+# issue 3: after the set-up the daemon keeps CAP_NET_ADMIN only; the DTLS
+# port is bound by its binder process (sekishod-bind), which keeps
+# CAP_NET_BIND_SERVICE only, as the service user, under seccomp
+pstat() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status" 2>/dev/null; }
+binder_pid() {
+	local p
+	for p in $(ip netns pids gw); do
+		[ "$(pstat "$p" PPid)" = "$SEKISHOD_PID" ] && [ "$(pstat "$p" Name)" = sekishod-bind ] &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}
+check "privileges: main process is sekishod ($SEKISHOD_PID)" test "$(pstat "$SEKISHOD_PID" Name)" = sekishod
+check "privileges: main CapEff = CAP_NET_ADMIN only ($(pstat "$SEKISHOD_PID" CapEff))" \
+	test "$(pstat "$SEKISHOD_PID" CapEff)" = 0000000000001000
+check "privileges: main CapPrm = CAP_NET_ADMIN only" test "$(pstat "$SEKISHOD_PID" CapPrm)" = 0000000000001000
+check "privileges: main CapBnd empty" test "$(pstat "$SEKISHOD_PID" CapBnd)" = 0000000000000000
+check "privileges: main runs as sekisho" test "$(pstat "$SEKISHOD_PID" Uid | awk '{ print $2 }')" = "$(id -u sekisho)"
+bpid=$(binder_pid)
+check "privileges: binder process sekishod-bind (${bpid:-none})" test -n "$bpid"
+check "privileges: binder CapEff = CAP_NET_BIND_SERVICE only ($(pstat "$bpid" CapEff))" \
+	test "$(pstat "$bpid" CapEff)" = 0000000000000400
+check "privileges: binder CapPrm = CAP_NET_BIND_SERVICE only" test "$(pstat "$bpid" CapPrm)" = 0000000000000400
+check "privileges: binder CapBnd empty" test "$(pstat "$bpid" CapBnd)" = 0000000000000000
+check "privileges: binder NoNewPrivs, seccomp filter" \
+	test "$(pstat "$bpid" NoNewPrivs)/$(pstat "$bpid" Seccomp)" = 1/2
+check "privileges: binder runs as sekisho" test "$(pstat "$bpid" Uid | awk '{ print $2 }')" = "$(id -u sekisho)"
+
 check "auth: wrong password refused" with_input $'wrong\n' oc_auth_refused -u alice --passwd-on-stdin
 check "auth: unknown user refused" with_input $'Secret-pass1\n' oc_auth_refused -u nobody --passwd-on-stdin
 check "auth: --authenticate gives a cookie" with_input $'secret1 パス\n' oc_auth_cookie -u alice --passwd-on-stdin
@@ -30,6 +58,9 @@ check "settings: proxy PAC URL (X-CSTP-MSIE-Proxy-PAC-URL)" \
 check "settings: banner (UTF-8)" test "$(oc_env a CISCO_BANNER)" = "ようこそ / Welcome"
 wait_for 60 oc_dtls a
 check "datapath: DTLS established" oc_dtls a
+# the kernel peer's socket came from the binder: bound to :443 by a
+# process without CAP_NET_BIND_SERVICE in main, and the binder still runs
+check "privileges: the binder still runs after the DTLS handshake" test "$(binder_pid)" = "$bpid"
 tun=$(oc_env a TUNDEV)
 check "datapath: MTU not 576" sh -c "[ \$(ip netns exec cli cat /sys/class/net/$tun/mtu) -gt 576 ]"
 check "datapath: ping srv" ping_cli $SRV4
