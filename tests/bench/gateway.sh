@@ -8,7 +8,7 @@
 #     gateways use DTLS-PSK (PSK-NEGOTIATE); the suite is whatever GnuTLS
 #     picks by default and is printed for each (same client, same priority);
 #   - logins per second: BENCH_LOGINS sequential `openconnect --authenticate`;
-#   - memory per session: RSS of the gateway's processes with 0 and with
+#   - memory per session: PSS of the gateway's processes with 0 and with
 #     BENCH_SESSIONS sessions, (difference) / sessions.
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -49,7 +49,7 @@ measure() {
 	printf '%s\tup\t%s\n%s\tdown\t%s\n' "$name" "${up:-0}" "$name" "${down:-0}" >>"$RES"
 	printf '%s\tlogins\t%s\n' "$name" "$(echo "$ok / ($t1 - $t0)" | bc -l)" >>"$RES"
 	printf '%s\tkb/session\t%s\n' "$name" "$(echo "($rss1 - $rss0) / $NSESS" | bc -l)" >>"$RES"
-	echo "# $name: DTLS ${cipher:-none}; $ok/$NLOGIN logins ok; RSS ${rss0} kB idle, ${rss1} kB with $NSESS sessions"
+	echo "# $name: DTLS ${cipher:-none}; $ok/$NLOGIN logins ok; PSS ${rss0} kB idle, ${rss1} kB with $NSESS sessions"
 }
 
 ocserv_passwd alice bench-Secret-pass1
@@ -65,7 +65,7 @@ sleep 1
 if sekishod_built; then
 	sekishod_conf
 	sk_group eng factors=password max-sessions=$((NSESS + 5)) >/dev/null &&
-		sk_user alice eng Bench-secret1 >/dev/null &&
+		sk_user alice eng bench-Secret-pass1 >/dev/null &&
 		sekishod_start && measure sekishod 'sekishod' bench-Secret-pass1
 	sekishod_stop
 else

@@ -576,13 +576,15 @@ sekishod_stop() {
 	SEKISHOD_PID=
 }
 
-# gw_rss_kb: resident memory (kB) of every process in ns gw whose name
-# matches the regex $1 (the gateway and its workers).
+# gw_rss_kb: memory (kB) of every process in ns gw whose name matches the
+# regex $1 (the gateway and its workers), as PSS: both gateways fork a
+# worker per connection, and RSS would count their shared pages once per
+# process.
 gw_rss_kb() {
 	local p sum=0 rss
 	for p in $(ip netns pids gw); do
 		grep -Eq "^Name:[[:space:]]+($1)" "/proc/$p/status" 2>/dev/null || continue
-		rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		rss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null)
 		sum=$((sum + ${rss:-0}))
 	done
 	echo $sum
