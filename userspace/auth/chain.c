@@ -244,8 +244,12 @@ static void form_error(const struct sk_login *l, struct sk_form *f, const char *
 
 /* ---------------------------------------------------------------- audit */
 
-static void audit(struct sk_login *l, int64_t now, const char *type, const char *result,
-		  const char *factor, const char *reason)
+/* One audit record of this login.  device != NULL: a record of the device
+ * step, with the device's name in its own column and what the client's
+ * host scan reported in the detail (the id and MACs are what an
+ * administrator needs to register a device by hand). */
+static void audit_rec(struct sk_login *l, int64_t now, const char *type, const char *result,
+		      const char *factor, const char *reason, const char *device)
 {
 	struct sk_audit a;
 	struct sk_json j;
@@ -257,6 +261,8 @@ static void audit(struct sk_login *l, int64_t now, const char *type, const char 
 	copy(a.actor, sizeof(a.actor), l->name);
 	if (l->user_exists)
 		copy(a.user, sizeof(a.user), l->u.name);
+	if (device)
+		copy(a.device, sizeof(a.device), device);
 	copy(a.source, sizeof(a.source), l->source);
 	copy(a.result, sizeof(a.result), result);
 	f = fmemopen(a.detail, sizeof(a.detail) - 1, "w");
@@ -269,12 +275,25 @@ static void audit(struct sk_login *l, int64_t now, const char *type, const char 
 			sk_json_str(&j, "factor", factor);
 		if (reason)
 			sk_json_str(&j, "reason", reason);
+		if (device && l->have_hs) {
+			sk_json_str(&j, "device_id", l->hs.device_id);
+			sk_json_arr_begin(&j, "macs");
+			for (int i = 0; i < l->hs.n_macs && i < SK_HS_MACS; i++)
+				sk_json_str(&j, NULL, l->hs.macs[i]);
+			sk_json_arr_end(&j);
+		}
 		sk_json_obj_end(&j);
 		fclose(f);
 	}
 	/* an audit failure must not change the login's outcome: the store
 	 * logs its own errors; the answer to the user stays the same */
 	(void)sk_audit_add(l->cfg.st, &a);
+}
+
+static void audit(struct sk_login *l, int64_t now, const char *type, const char *result,
+		  const char *factor, const char *reason)
+{
+	audit_rec(l, now, type, result, factor, reason, NULL);
 }
 
 /* ---------------------------------------------------------------- endings */
@@ -1028,45 +1047,10 @@ static bool device_matches(const struct sk_login *l, const struct sk_device *d)
 	return false;
 }
 
-/* Audit record of the device step: the device's name in its own column
- * and what the client reported in the detail (the id and MACs are what an
- * administrator needs to register a device by hand). */
 static void audit_device(struct sk_login *l, int64_t now, const char *type, const char *result,
 			 const char *device, const char *reason)
 {
-	struct sk_audit a;
-	struct sk_json j;
-	FILE *f;
-
-	memset(&a, 0, sizeof(a));
-	a.time = now;
-	copy(a.type, sizeof(a.type), type);
-	copy(a.actor, sizeof(a.actor), l->name);
-	if (l->user_exists)
-		copy(a.user, sizeof(a.user), l->u.name);
-	copy(a.device, sizeof(a.device), device);
-	copy(a.source, sizeof(a.source), l->source);
-	copy(a.result, sizeof(a.result), result);
-	f = fmemopen(a.detail, sizeof(a.detail) - 1, "w");
-	if (f) {
-		sk_json_init(&j, f);
-		sk_json_obj_begin(&j, NULL);
-		if (l->group_set)
-			sk_json_str(&j, "group", l->g.name);
-		sk_json_str(&j, "factor", "device");
-		if (reason)
-			sk_json_str(&j, "reason", reason);
-		if (l->have_hs) {
-			sk_json_str(&j, "device_id", l->hs.device_id);
-			sk_json_arr_begin(&j, "macs");
-			for (int i = 0; i < l->hs.n_macs && i < SK_HS_MACS; i++)
-				sk_json_str(&j, NULL, l->hs.macs[i]);
-			sk_json_arr_end(&j);
-		}
-		sk_json_obj_end(&j);
-		fclose(f);
-	}
-	(void)sk_audit_add(l->cfg.st, &a);
+	audit_rec(l, now, type, result, "device", reason, device ? device : "");
 }
 
 /* A failed auto-registration tells the administrator (settings
