@@ -21,6 +21,7 @@
 #include "skauth.h"
 #include "skchain.h"
 #include "skstore.h"
+#include "smtpsink.h"
 #include "tap.h"
 
 #define PY "/usr/bin/python3"	/* the Debian python3 that has aiosmtpd */
@@ -31,7 +32,6 @@ static char dir[256], maildir[300];
 static struct sk_store *st;
 static struct sk_mail_cfg mail;
 static char mail_url[64];
-static pid_t smtp_pid;
 static int64_t clk;
 static int srcn;
 static const struct sk_pw_params fast = { 1, 64, 1 };
@@ -47,45 +47,18 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-static bool smtp_up(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
+static struct smtpsink sink;
 
 static bool start_smtp(void)
 {
-	int port = 20000 + (getpid() + 7919) % 20000;
-	char listen[64];
-
-	snprintf(maildir, sizeof(maildir), "%s/mail", dir);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	smtp_pid = fork();
-	if (smtp_pid == 0) {
-		if (!freopen("/dev/null", "w", stderr))
-			_exit(127);
-		execl(PY, PY, "-m", "aiosmtpd", "-n", "-l", listen, "-c",
-		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && smtp_pid > 0; i++) {
-		if (smtp_up(port)) {
-			snprintf(mail_url, sizeof(mail_url), "smtp://127.0.0.1:%d", port);
-			mail.url = mail_url;
-			mail.from = "sekisho@example.test";
-			mail.timeout_ms = 10000;
-			return true;
-		}
-		usleep(50000);
-	}
-	return false;
+	if (!smtpsink_start(&sink, dir, 7919))
+		return false;
+	snprintf(maildir, sizeof(maildir), "%s", sink.maildir);
+	snprintf(mail_url, sizeof(mail_url), "%s", sink.url);
+	mail.url = mail_url;
+	mail.from = "sekisho@example.test";
+	mail.timeout_ms = 10000;
+	return true;
 }
 
 /* Mails to ADMIN whose decoded text contains `needle`; all mails removed. */
@@ -395,10 +368,7 @@ int main(void)
 	mkdevice("pc4", "u4", true, SK_DEVM_SERIAL, "");
 	device_step();
 out:
-	if (smtp_pid > 0) {
-		kill(smtp_pid, SIGTERM);
-		waitpid(smtp_pid, NULL, 0);
-	}
+	smtpsink_stop(&sink);
 	if (st)
 		sk_store_close(st);
 	sh("rm -rf %s", dir);

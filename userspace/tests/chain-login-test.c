@@ -27,6 +27,7 @@
 #include "skauth.h"
 #include "skchain.h"
 #include "skstore.h"
+#include "smtpsink.h"
 #include "tap.h"
 
 #define PY "/usr/bin/python3"	/* the Debian python3 that has aiosmtpd */
@@ -37,7 +38,6 @@ static struct sk_store *st;
 static struct sk_certv *certv;
 static struct sk_mail_cfg mail;
 static char mail_url[64];
-static pid_t smtp_pid;
 static int64_t clk;		/* the test's clock, advanced by hand */
 static int srcn;		/* a fresh source address per login */
 static const char *fixed_src;	/* ... unless set */
@@ -79,45 +79,18 @@ static X509 *loadcert(const char *cn)
 	return x;
 }
 
-static bool smtp_up(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
+static struct smtpsink sink;
 
 static bool start_smtp(void)
 {
-	int port = 20000 + getpid() % 20000;
-	char listen[64];
-
-	snprintf(maildir, sizeof(maildir), "%s/mail", dir);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	smtp_pid = fork();
-	if (smtp_pid == 0) {
-		if (!freopen("/dev/null", "w", stderr))
-			_exit(127);
-		execl(PY, PY, "-m", "aiosmtpd", "-n", "-l", listen, "-c",
-		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && smtp_pid > 0; i++) {
-		if (smtp_up(port)) {
-			snprintf(mail_url, sizeof(mail_url), "smtp://127.0.0.1:%d", port);
-			mail.url = mail_url;
-			mail.from = "sekisho@example.test";
-			mail.timeout_ms = 10000;
-			return true;
-		}
-		usleep(50000);
-	}
-	return false;
+	if (!smtpsink_start(&sink, dir, 0))
+		return false;
+	snprintf(maildir, sizeof(maildir), "%s", sink.maildir);
+	snprintf(mail_url, sizeof(mail_url), "%s", sink.url);
+	mail.url = mail_url;
+	mail.from = "sekisho@example.test";
+	mail.timeout_ms = 10000;
+	return true;
 }
 
 /* The code in the newest mail to `to` (and every mail to `to` removed), "" if none. */
@@ -884,10 +857,7 @@ int main(void)
 	account_checks();
 	groups();
 out:
-	if (smtp_pid > 0) {
-		kill(smtp_pid, SIGTERM);
-		waitpid(smtp_pid, NULL, 0);
-	}
+	smtpsink_stop(&sink);
 	sk_certv_free(certv);
 	if (st)
 		sk_store_close(st);
