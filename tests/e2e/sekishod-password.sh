@@ -69,6 +69,16 @@ check "datapath: iperf3 up ${up:-?} / down ${down:-?} Mbit/s" test -n "$up" -a -
 rxb=$(sk_stat rx_bytes)
 check "datapath: the kernel carried it (sekictl show: rx_bytes ${rxb:-?})" test "${rxb:-0}" -gt 1000000
 check "sessions: alice listed" test -n "$(sk_session_id alice)"
+# the binder dies: the main process logs it once and goes on; the DTLS
+# session it already made keeps working
+lost_count() { grep -c 'DTLS binder process lost' "$T/sekishod.log"; }
+kill -9 "$bpid"
+check "binder death: logged once" wait_for 10 sh -c "[ \$(grep -c 'DTLS binder process lost' '$T/sekishod.log') = 1 ]"
+check "binder death: the main process goes on" kill -0 "$SEKISHOD_PID"
+rx0=$(sk_stat rx_bytes)
+check "binder death: the DTLS tunnel still carries (ping)" ping_cli $SRV4
+rx1=$(sk_stat rx_bytes)
+check "binder death: ... through the kernel (rx_bytes ${rx0:-?} -> ${rx1:-?})" test "${rx1:-0}" -gt "${rx0:-0}"
 addr=$(oc_env a INTERNAL_IP4_ADDRESS)
 check "disconnect: SIGTERM" oc_stop a
 # the BYE ends the tunnel's session; the --authenticate cookie's session
@@ -76,4 +86,14 @@ check "disconnect: SIGTERM" oc_stop a
 check "disconnect: the tunnel's session ($addr) ended" wait_for 10 sh -c "! ip netns exec gw $SEKICTL --socket $SK_SOCK session list --json | grep -q '\"$addr\"'"
 no_peers() { [ "$(sk_stat peers)" = 0 ]; }
 check "disconnect: the kernel peer is gone" wait_for 10 no_peers
+# without the binder a new tunnel comes up on CSTP only (which carries no
+# data yet: sekishod-security.md, "no CSTP data path"), and the refused
+# DTLS attempts are not logged again
+OC_INPUT=$'secret1 パス\n' oc_connect b -u alice --passwd-on-stdin
+check "binder death: a new tunnel comes up (CSTP)" oc_wait_up b 180
+sleep 3		# its ClientHellos reach the DTLS port meanwhile
+check "binder death: no DTLS for it" sh -c "! grep -q 'Established DTLS connection' '$T/oc-b/log'"
+check "binder death: no kernel peer for it" test "$(sk_stat peers)" = 0
+check "binder death: still logged once ($(lost_count))" test "$(lost_count)" = 1
+check "binder death: disconnect" oc_stop b
 ktap_end

@@ -99,7 +99,7 @@ void skd_udp_listener(struct skd *d, int idx)
 			else
 				syslog(LOG_WARNING, "session %lld: DTLS socket from the binder: %s",
 				       (long long)s->id, strerror(-fd));
-			return;		/* the tunnel stays on CSTP */
+			return;		/* no DTLS for this tunnel */
 		}
 	} else {
 		/* not started as root: nothing to separate, bind here */
@@ -140,8 +140,8 @@ void skd_binder_lost(struct skd *d, const char *why)
 	d->binder_lost = true;
 	/* not restarted: a binder that dies was killed or broke, and a loop
 	 * of restarts would hide that; a daemon restart brings DTLS back */
-	syslog(LOG_ERR, "DTLS binder process lost (%s): new DTLS channels are refused, "
-	       "tunnels go on over CSTP; restart sekishod to restore DTLS", why);
+	syslog(LOG_ERR, "DTLS binder process lost (%s): new DTLS channels are refused "
+	       "(existing ones go on; new tunnels get CSTP only); restart sekishod", why);
 }
 
 /* Something the kernel passed up on a session's connected socket. */
