@@ -472,6 +472,7 @@ int ska_user(struct ska *a, int argc, char **argv)
 		a->fx->users_changed = !rc || a->fx->users_changed;
 	} else if (!strcmp(verb, "passwd")) {
 		struct pw_tx p = { .a = a, .name = argv[1], .must = true };
+		struct sk_pw_params cost;
 		char pw[256];
 		const char *why = NULL;
 
@@ -494,7 +495,8 @@ int ska_user(struct ska *a, int argc, char **argv)
 					       why && !strcmp(why, "same-as-user") ? "pw-same-as-user" :
 					       "pw-too-simple", NULL));
 		}
-		rc = sk_pw_hash(pw, &sk_pw_default, p.hash, sizeof(p.hash));
+		sk_pw_params_load(a->st, &cost);
+		rc = sk_pw_hash(pw, &cost, p.hash, sizeof(p.hash));
 		sk_wipe(pw, sizeof(pw));
 		if (rc)
 			return ska_fail(a, "%s: cannot hash the password (%s)", argv[1], strerror(-rc));

@@ -749,11 +749,15 @@ static enum sk_step do_cert(struct sk_login *l, int64_t now, struct sk_form *for
 
 /* A fixed argon2id hash with the default parameters: verifying an unknown
  * user's password against it costs what a real verification costs. */
-static void dummy_hash(char *out, size_t len)
+static void dummy_hash(const struct sk_login *l, char *out, size_t len)
 {
+	struct sk_pw_params p;
+
+	/* the cost new hashes get, which is what most stored ones have */
+	sk_pw_params_load(l->cfg.st, &p);
 	snprintf(out, len, "$argon2id$v=19$m=%u,t=%u,p=%u$c2VraXNoby1kdW1teS1zYQ"
 		 "$c2VraXNobzogbm8gc3VjaCB1c2VyLCBubyBtYXRjaC4",
-		 sk_pw_default.m_cost_kib, sk_pw_default.t_cost, sk_pw_default.parallelism);
+		 p.m_cost_kib, p.t_cost, p.parallelism);
 }
 
 static void hash_forget(struct sk_login *l)
@@ -791,7 +795,7 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 		attach_user(l, uname);
 	}
 	real = l->user_exists && l->u.pw_hash[0];
-	dummy_hash(dummy, sizeof(dummy));
+	dummy_hash(l, dummy, sizeof(dummy));
 	hash = real ? l->u.pw_hash : dummy;
 	if (l->hj == HJ_DONE && sk_ct_streq(l->hj_hash, hash) && sk_ct_streq(l->hj_pw, pw)) {
 		rc = l->hj_rc;		/* sk_login_hash verified this very pair */
@@ -1238,6 +1242,7 @@ static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
 	const char *pw = field(n, names, values, "new_password");
 	const char *why = NULL;
 	char hash[SK_PW_HASH_MAX], key[CHAIN_KEY_MAX];
+	struct sk_pw_params cost;
 	int rc;
 
 	if (!pw)
@@ -1253,7 +1258,8 @@ static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
 		audit(l, now, "factor", "fail", "pw-change", "pw-reused");
 		return show(l, form, "pw-reused");
 	}
-	rc = sk_pw_hash(pw, &sk_pw_default, hash, sizeof(hash));
+	sk_pw_params_load(l->cfg.st, &cost);
+	rc = sk_pw_hash(pw, &cost, hash, sizeof(hash));
 	if (!rc)
 		rc = sk_user_set_password(l->cfg.st, l->u.name, hash, false);
 	sk_wipe(hash, sizeof(hash));

@@ -15,6 +15,7 @@
 #include <argon2.h>
 
 #include "skauth.h"
+#include "skstore.h"
 
 /* RFC 9106 section 4, second recommended option is t=3, m=64 MiB, p=4;
  * p=1 because sekishod hashes in one thread per login and the gateway may
@@ -38,6 +39,17 @@ static bool params_ok(uint32_t t, uint32_t m, uint32_t p)
 {
 	return t >= 1 && t <= PW_MAX_T && p >= 1 && p <= PW_MAX_P &&
 	       m >= 8 * p && m <= PW_MAX_M_KIB;
+}
+
+void sk_pw_params_load(struct sk_store *st, struct sk_pw_params *p)
+{
+	*p = sk_pw_default;
+	if (!st)
+		return;
+	p->m_cost_kib = (uint32_t)sk_setting_int(st, "password.memory_kib", (int)p->m_cost_kib);
+	p->t_cost = (uint32_t)sk_setting_int(st, "password.time_cost", (int)p->t_cost);
+	if (!params_ok(p->t_cost, p->m_cost_kib, p->parallelism))
+		*p = sk_pw_default;
 }
 
 int sk_pw_hash(const char *password, const struct sk_pw_params *p, char *out, size_t outlen)

@@ -32,6 +32,11 @@ int sk_random(void *buf, size_t len);				/* RAND_bytes; 0 ok, -EIO */
 struct sk_pw_params { uint32_t t_cost, m_cost_kib, parallelism; };
 /* default: t=3, m=65536 KiB, p=1 (RFC 9106 second recommendation, lowered memory) */
 extern const struct sk_pw_params sk_pw_default;
+struct sk_store;
+/* What new hashes get: settings password.memory_kib and password.time_cost
+ * (sk_pw_default when unset or out of range).  Stored hashes carry their
+ * own parameters, so a change applies to passwords set from then on. */
+void sk_pw_params_load(struct sk_store *st, struct sk_pw_params *p);
 int sk_pw_hash(const char *password, const struct sk_pw_params *p, char *out, size_t outlen);
 /* 0 = match, -EACCES = mismatch, -EINVAL = malformed hash */
 int sk_pw_verify(const char *encoded, const char *password);

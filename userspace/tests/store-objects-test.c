@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "skauth.h"
 #include "skstore.h"
+#include "store-impl.h"
 #include "tap.h"
 
 static struct tap t;
@@ -533,10 +535,30 @@ static void settings(struct sk_store *st)
 	       "email, URL and cert.bind checked");
 	tap_ok(&t, sk_setting_int(st, "gateway.name", 7) == 7, "sk_setting_int default on non-number");
 	{
-		int n = 0;
+		int n = 0, nd = 0;
 
+		sk_setting_defs(&nd);
 		sk_setting_list(st, cnt_setting, &n);
-		tap_ok(&t, n == 24, "setting list has every known key (%d)", n);
+		tap_ok(&t, n == nd && nd >= 26, "setting list has every known key (%d of %d)", n, nd);
+	}
+	{
+		/* the cost of new password hashes follows the settings */
+		struct sk_pw_params pp;
+		char h[SK_PW_HASH_MAX];
+
+		sk_pw_params_load(st, &pp);
+		tap_ok(&t, pp.m_cost_kib == 65536 && pp.t_cost == 3, "password cost: RFC 9106 by default");
+		tap_ok(&t, sk_setting_set(st, "password.memory_kib", "8192", err, sizeof(err)) == -EINVAL,
+		       "password.memory_kib below the OWASP minimum refused (%s)", err);
+		sk_setting_set(st, "password.memory_kib", "19456", err, sizeof(err));
+		sk_setting_set(st, "password.time_cost", "2", err, sizeof(err));
+		sk_pw_params_load(st, &pp);
+		tap_ok(&t, pp.m_cost_kib == 19456 && pp.t_cost == 2 &&
+		       sk_pw_hash("Cost-test-1", &pp, h, sizeof(h)) == 0 &&
+		       !strncmp(h, "$argon2id$v=19$m=19456,t=2,p=1$", 31),
+		       "password cost: settings apply to new hashes (%.31s)", h);
+		sk_setting_set(st, "password.memory_kib", "65536", err, sizeof(err));
+		sk_setting_set(st, "password.time_cost", "3", err, sizeof(err));
 	}
 }
 
