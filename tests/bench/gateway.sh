@@ -64,7 +64,7 @@ sleep 1
 
 if sekishod_built; then
 	sekishod_conf
-	sk_group eng factors=password max-sessions=$((NSESS + 5)) >/dev/null &&
+	sk_group eng factors=password max-sessions=0 >/dev/null &&
 		sk_user alice eng bench-Secret-pass1 >/dev/null &&
 		sekishod_start && measure sekishod 'sekishod' bench-Secret-pass1
 	sekishod_stop
