@@ -148,6 +148,23 @@ static const char *user_refused(struct skd *d, const char *name, int64_t now)
 	return NULL;
 }
 
+/* A session bound to a device (the login's device check matched it) ends
+ * with that device: deleted, disabled, or taken from its user. */
+static const char *device_refused(struct skd *d, const struct skd_session *s)
+{
+	struct sk_device dev;
+
+	if (!s->device[0])
+		return NULL;
+	if (sk_device_get(d->st, s->device, &dev))
+		return "device-deleted";
+	if (!dev.enabled)
+		return "device-disabled";
+	if (strcmp(dev.user, s->user))
+		return "device-unassigned";
+	return NULL;
+}
+
 static void recheck_sessions(struct skd *d)
 {
 	int64_t now = skd_now();
@@ -160,6 +177,8 @@ static void recheck_sessions(struct skd *d)
 		if (!s->used)
 			continue;
 		why = user_refused(d, s->user, now);
+		if (!why)
+			why = device_refused(d, s);
 		if (why) {
 			skd_session_end(d, s, why);
 			continue;
