@@ -28,6 +28,7 @@
 #include <seccomp.h>
 
 #include "binder.h"
+#include "skfd.h"
 
 /* what the binder owns once forked: a copy, so nothing of the parent's
  * context is needed after the fork */
@@ -41,30 +42,8 @@ struct binder_ctx {
 static int send_rep(int fd, uint32_t magic, int32_t status, int sock)
 {
 	struct skd_binder_rep r = { .magic = magic, .status = status };
-	struct iovec iov = { &r, sizeof(r) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
 
-	if (sock >= 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &sock, sizeof(int));
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(r) ? 0 : -1;
+	return sk_send_fd(fd, &r, sizeof(r), sock, 0) == (ssize_t)sizeof(r) ? 0 : -1;
 }
 
 /*

@@ -23,6 +23,7 @@
 #include <cap-ng.h>
 
 #include "daemon.h"
+#include "skfd.h"
 
 int skd_poll_add(struct skd *d, int fd, struct skd_ev *ev)
 {
@@ -48,33 +49,13 @@ void skd_ipc_header(void *msg, enum sk_ipc_type type, size_t len)
 
 int skd_ipc_send(struct skd_worker *w, const void *msg, size_t len, int fd)
 {
-	struct iovec iov = { (void *)msg, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (w->fd < 0 || len > SK_IPC_MAX)
 		return -EPIPE;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
 	/* never block the whole gateway on one worker: its socket buffer is
 	 * sized for the largest message, a full one means it stopped reading */
-	do
-		n = sendmsg(w->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = sk_send_fd(w->fd, msg, len, fd, MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EMSGSIZE;

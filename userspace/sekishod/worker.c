@@ -30,6 +30,7 @@
 
 #include "hostscan.h"
 #include "worker.h"
+#include "skfd.h"
 
 #define RBUF 16384
 #define OUTBUF (96 * 1024)
@@ -73,27 +74,13 @@ static int64_t now_ms(void)
 static int ipc_send(struct worker *w, void *m, size_t len, uint16_t type, int fd)
 {
 	struct sk_ipc_hdr *h = m;
-	struct iovec iov = { .iov_base = m, .iov_len = len };
-	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	h->magic = SK_IPC_MAGIC;
 	h->type = type;
 	h->reserved = 0;
 	h->len = (uint32_t)len;
-	if (fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.b;
-		mh.msg_controllen = sizeof(u.b);
-		u.c.cmsg_level = SOL_SOCKET;
-		u.c.cmsg_type = SCM_RIGHTS;
-		u.c.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&u.c), &fd, sizeof(int));
-	}
-	do
-		n = sendmsg(w->ipc, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	n = sk_send_fd(w->ipc, m, len, fd, 0);
 	return n == (ssize_t)len ? 0 : -1;
 }
 

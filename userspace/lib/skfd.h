@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One message with an optional file descriptor (SCM_RIGHTS): how sekishod's
+ * main process, its workers and its binder hand sockets to each other.
+ */
+#ifndef SK_FD_H
+#define SK_FD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Sends buf as one message on sock, with fd attached when fd >= 0.
+ * MSG_NOSIGNAL is always added to flags; EINTR is retried.  Returns what
+ * sendmsg returned (-1 with errno on error). */
+ssize_t sk_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
+
+#endif
