@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
 #include <argon2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "skauth.h"
 #include "skstore.h"
@@ -82,9 +86,43 @@ int sk_pw_hash(const char *password, const struct sk_pw_params *p, char *out, si
 	return 0;
 }
 
-/* Reads m, t, p from "$argon2id$v=19$m=M,t=T,p=P$..." to bound them before
- * argon2 allocates anything.  libargon2 decodes the rest strictly. */
-static bool encoded_params_ok(const char *enc)
+struct pw_encoded {
+	uint32_t m, t, p;
+	uint8_t salt[PW_SALT_LEN];
+	uint8_t tag[PW_HASH_LEN];
+};
+
+/* Strict unpadded base64 of exactly n bytes: decoded with OpenSSL, then
+ * encoded again and compared, so a character with stray spare bits or any
+ * other non-canonical spelling is refused. */
+static bool b64_exact(const char *in, size_t inlen, uint8_t *out, size_t n)
+{
+	unsigned char padded[64], dec[48], again[68];
+	size_t plen = (inlen + 3) / 4 * 4;
+	int dl;
+
+	if (inlen != B64_LEN(n) || plen > sizeof(padded) || n > sizeof(dec) - 2)
+		return false;
+	memcpy(padded, in, inlen);
+	memset(padded + inlen, '=', plen - inlen);
+	dl = EVP_DecodeBlock(dec, padded, (int)plen);
+	if (dl < (int)n)
+		return false;
+	EVP_EncodeBlock(again, dec, (int)n);
+	if (memcmp(again, padded, plen)) {
+		OPENSSL_cleanse(dec, sizeof(dec));
+		return false;
+	}
+	memcpy(out, dec, n);
+	OPENSSL_cleanse(dec, sizeof(dec));
+	return true;
+}
+
+/* Parses "$argon2id$v=19$m=M,t=T,p=P$SALT$TAG": only what sk_pw_hash
+ * writes (a 16-byte salt, a 32-byte tag), with the cost bounded before
+ * anything is allocated.  A shortened or otherwise damaged row is corrupt,
+ * not a wrong password. */
+static bool pw_decode(const char *enc, struct pw_encoded *e)
 {
 	unsigned int v, m, t, p;
 	const char *salt, *tag;
@@ -96,41 +134,86 @@ static bool encoded_params_ok(const char *enc)
 		return false;
 	if (v != ARGON2_VERSION_13 || !params_ok(t, m, p))
 		return false;
-	/* Only what sk_pw_hash writes: a 16-byte salt and a 32-byte tag,
-	 * unpadded base64.  libargon2 alone would take a shortened tag whose
-	 * spare bits happen to be zero and then report a mismatch; a row
-	 * damaged that way is corrupt, not a wrong password. */
 	salt = enc + 10 + used;
 	tag = strchr(salt, '$');
-	return tag && (size_t)(tag - salt) == B64_LEN(PW_SALT_LEN) &&
-	       strlen(tag + 1) == B64_LEN(PW_HASH_LEN);
+	if (!tag || !b64_exact(salt, (size_t)(tag - salt), e->salt, sizeof(e->salt)) ||
+	    !b64_exact(tag + 1, strlen(tag + 1), e->tag, sizeof(e->tag)))
+		return false;
+	e->m = m;
+	e->t = t;
+	e->p = p;
+	return true;
+}
+
+/*
+ * argon2id's working memory (64 MiB by default) comes from here and not
+ * from malloc: MADV_DONTFORK keeps it out of every process forked while a
+ * hash runs.  sekishod hashes on threads and forks a worker per connection;
+ * with malloc, a worker forked mid-hash kept a copy of the matrix (derived
+ * from a user's password) for its whole life, tens of MB per session.
+ * libargon2 wipes the memory before it hands it back.
+ */
+static int pw_alloc(uint8_t **memory, size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		*memory = NULL;
+		return -1;
+	}
+	if (madvise(p, bytes, MADV_DONTFORK)) {
+		munmap(p, bytes);
+		*memory = NULL;
+		return -1;
+	}
+	*memory = p;
+	return 0;
+}
+
+static void pw_free(uint8_t *memory, size_t bytes)
+{
+	munmap(memory, bytes);
 }
 
 int sk_pw_verify(const char *encoded, const char *password)
 {
+	struct pw_encoded e;
+	uint8_t out[PW_HASH_LEN];
+	argon2_context ctx;
 	size_t pwlen;
 	int rc;
 
 	if (!encoded || strnlen(encoded, SK_PW_HASH_MAX + 1) > SK_PW_HASH_MAX ||
-	    !encoded_params_ok(encoded))
+	    !pw_decode(encoded, &e))
 		return -EINVAL;
 	if (!password)
 		return -EACCES;
 	pwlen = strlen(password);
 	if (pwlen > PW_MAX_LEN)
 		return -EACCES;	/* could never have been set: a plain mismatch */
-	/* argon2id_verify recomputes and compares in constant time */
-	rc = argon2id_verify(encoded, password, pwlen);
-	switch (rc) {
-	case ARGON2_OK:
-		return 0;
-	case ARGON2_VERIFY_MISMATCH:
-		return -EACCES;
-	case ARGON2_MEMORY_ALLOCATION_ERROR:
-		return -ENOMEM;
-	default:	/* decoding failures, bad salt/hash lengths */
-		return -EINVAL;
-	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.out = out;
+	ctx.outlen = sizeof(out);
+	ctx.pwd = (uint8_t *)password;	/* not written: no ARGON2_FLAG_CLEAR_PASSWORD */
+	ctx.pwdlen = (uint32_t)pwlen;
+	ctx.salt = e.salt;
+	ctx.saltlen = sizeof(e.salt);
+	ctx.t_cost = e.t;
+	ctx.m_cost = e.m;
+	ctx.lanes = e.p;
+	ctx.threads = e.p;
+	ctx.version = ARGON2_VERSION_13;
+	ctx.allocate_cbk = pw_alloc;
+	ctx.free_cbk = pw_free;
+	ctx.flags = ARGON2_DEFAULT_FLAGS;
+	rc = argon2_ctx(&ctx, Argon2_id);
+	if (rc == ARGON2_OK)
+		rc = CRYPTO_memcmp(out, e.tag, sizeof(out)) ? -EACCES : 0;
+	else
+		rc = rc == ARGON2_MEMORY_ALLOCATION_ERROR ? -ENOMEM : -EINVAL;
+	OPENSSL_cleanse(out, sizeof(out));
+	OPENSSL_cleanse(&e, sizeof(e));
+	return rc;
 }
 
 /* number of UTF-8 code points (a Japanese character counts as one) */

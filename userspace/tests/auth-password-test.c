@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <argon2.h>
+
 #include "skauth.h"
 #include "tap.h"
 
@@ -46,6 +48,32 @@ int main(void)
 	rc = sk_pw_hash("パスワード2024", &cheap, h2, sizeof(h2));
 	tap_ok(&t, rc == 0 && sk_pw_verify(h2, "パスワード2024") == 0 &&
 		   sk_pw_verify(h2, "パスワード2025") == -EACCES, "Japanese password round trip");
+
+	/* sk_pw_verify computes with its own allocator (argon2_ctx): it must
+	 * agree with libargon2's own verification for every cost it takes */
+	{
+		static const struct sk_pw_params costs[] = {
+			{ 1, 1024, 1 }, { 2, 2048, 2 }, { 3, 4096, 4 },
+		};
+		bool agree = true;
+
+		for (size_t i = 0; i < sizeof(costs) / sizeof(costs[0]); i++) {
+			const char *pw[] = { "Correct horse 1", "correct horse 1", "" };
+
+			if (sk_pw_hash("Correct horse 1", &costs[i], h2, sizeof(h2))) {
+				agree = false;
+				continue;
+			}
+			for (size_t k = 0; k < 3; k++) {
+				bool ours = sk_pw_verify(h2, pw[k]) == 0;
+				bool lib = argon2id_verify(h2, pw[k], strlen(pw[k])) == ARGON2_OK;
+
+				if (ours != lib || ours != (k == 0))
+					agree = false;
+			}
+		}
+		tap_ok(&t, agree, "sk_pw_verify agrees with argon2id_verify (3 costs x 3 passwords)");
+	}
 
 	/* malformed hashes */
 	tap_ok(&t, sk_pw_verify("", "x") == -EINVAL, "empty hash -EINVAL");
