@@ -143,6 +143,21 @@ static bool rate_exceeded(struct skd *d, const struct sockaddr_storage *ss, int6
 	return ++slot->count > d->conf.rate_per_source;
 }
 
+/* Wipes p unless it is all zeros already.  Reading a page the child shares
+ * with the main process costs nothing; writing copies it: wiping the whole
+ * session and login tables cost every worker megabytes of private memory
+ * for slots that were empty. */
+static void wipe_used(void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (c[i]) {
+			sk_wipe(p, len);
+			return;
+		}
+}
+
 /* The child keeps the client socket and its end of the socketpair, nothing
  * else: no listener, no store, no netlink socket, no capability. */
 static void child(struct skd *d, int client, int ipc)
@@ -158,7 +173,10 @@ static void child(struct skd *d, int client, int ipc)
 	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
 	sk_wipe(d->mail_password, sizeof(d->mail_password));
 	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
-		sk_wipe(&d->sessions[i], sizeof(d->sessions[i]));
+		wipe_used(&d->sessions[i], sizeof(d->sessions[i]));
+	/* host scans: other clients' tokens and device reports */
+	for (int i = 0; i < SKD_MAX_HOSTSCANS; i++)
+		wipe_used(&d->hscans[i], sizeof(d->hscans[i]));
 	/* logins in progress hold users' password hashes, TOTP secrets,
 	 * codes and posted passwords (sk_login_free wipes them); the hashing
 	 * threads did not come along (fork copies only this thread), so
@@ -170,7 +188,7 @@ static void child(struct skd *d, int client, int ipc)
 			sk_wipe(lg->pending, lg->pending_len);
 		if (lg->l)
 			sk_login_free(lg->l);
-		sk_wipe(lg, sizeof(*lg));
+		wipe_used(lg, sizeof(*lg));
 	}
 	if (lo > 3)
 		close_range(3, (unsigned int)lo - 1, 0);
