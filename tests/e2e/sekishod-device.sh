@@ -119,8 +119,13 @@ oc_stop b
 out=$(SEKISHO_DEVICE_MACS="52:54:00:aa:bb:02" with_input $'Secret-pass1\n' oc_auth -u bob --passwd-on-stdin --csd-wrapper "$WRAP")
 check "bob with another MAC: refused" grep -q 'not registered' <<<"$out"
 
-# a disabled device
+# a disabled device: the live session on it ends, the next login is refused
+SEKISHO_DEVICE_ID=SN-1 OC_INPUT=$'Secret-pass1\n' oc_connect a2 -u alice --passwd-on-stdin --csd-wrapper "$WRAP"
+check "alice on pc1: tunnel up again" oc_wait_up a2 180
 check "device set pc1 enabled=no" skctl_live device set pc1 enabled=no
+check "pc1 disabled: alice's live tunnel ends" wait_for 60 sh -c "! kill -0 $(oc_pid a2) 2>/dev/null || ! ip netns exec cli ip link show $(oc_env a2 TUNDEV)"
+check "pc1 disabled: audit session-end device-disabled" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type session-end | grep -q device-disabled"
+oc_stop a2
 out=$(SEKISHO_DEVICE_ID=SN-1 with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --csd-wrapper "$WRAP")
 check "alice on disabled pc1: refused (disabled)" grep -q 'disabled' <<<"$out"
 
