@@ -660,6 +660,13 @@ int ska_device(struct ska *a, int argc, char **argv)
 			return ska_store_fail(a, rc, argv[1], t.err);
 		fprintf(a->io->out, "device %s: added (%s, %s %s)\n", t.d.name,
 			ska_devtype_name(t.d.type), ska_devmethod_name(t.d.method), t.d.ident);
+		if (t.d.check) {
+			char on[8] = "";
+
+			if (sk_setting_get(a->st, "device.hostscan", on, sizeof(on)) || strcmp(on, "on"))
+				fprintf(a->io->out, "device %s: note: settings device.hostscan is off, "
+					"so the device check does not run until it is on\n", t.d.name);
+		}
 		if (t.d.policy[0])
 			a->fx->policies_changed = true;
 		return 0;

@@ -239,6 +239,14 @@ static void device_step(void)
 	tap_ok(&t, s == SK_STEP_SUCCESS && res.device[0] == 0,
 	       "user with a check-off device: success without a report (%s)", f.error);
 
+	/* device.hostscan off: devices are not checked (nothing to check
+	 * them against), and no device is bound */
+	set("device.hostscan", "off");
+	s = dev_login("u1", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && res.device[0] == 0,
+	       "device.hostscan off: a checked device is not checked (%s)", f.error);
+	set("device.hostscan", "on");
+
 	/* checked device, no report at all */
 	s = dev_login("u1", NULL, &f, &res);
 	tap_ok(&t, s == SK_STEP_FATAL && !strcmp(f.error, sk_msg("device-check", NULL)),
