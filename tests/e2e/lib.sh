@@ -431,7 +431,22 @@ with_pin() { local PIN=$1; shift; "$@"; }
 oc_dtls() { grep -m1 'Established DTLS connection' "$T/oc-$1/log"; }
 
 # ping_tun [ping args] HOST: a few pings from cli (through whatever route).
-ping_cli() { in_cli ping -c 3 -i 0.3 -W 3 "$@" >/dev/null; }
+# ping_cli ADDR...: on failure it prints what the client side looked like
+# (routes, tun devices, whether each client still runs, its log tail), so
+# that a failure in CI can be told apart: no route, no tunnel, or no reply.
+ping_cli() {
+	in_cli ping -c 3 -i 0.3 -W 3 "$@" >/dev/null && return 0
+	local d
+	echo "# ping $* failed; client routes and links:"
+	in_cli ip route show 2>&1 | sed 's/^/#   /'
+	in_cli ip -br addr show 2>&1 | sed 's/^/#   /'
+	for d in "$T"/oc-*; do
+		[ -d "$d" ] || continue
+		echo "# ${d##*/}: pid $(cat "$d/pid" 2>/dev/null) alive $(oc_alive "${d##*/oc-}" && echo yes || echo no) reasons $(tr '\n' ' ' <"$d/reasons" 2>/dev/null)"
+		tail -n 8 "$d/log" 2>/dev/null | sed 's/^/#   /'
+	done
+	return 1
+}
 
 # --------------------------------------------------------------------------
 # ocserv in ns gw (the reference gateway).  ocserv_conf writes $T/ocserv.conf;

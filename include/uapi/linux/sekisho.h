@@ -131,6 +131,7 @@ enum sekisho_a_peer {
 	SEKISHO_A_PEER_KEYS,			/* nest of SEKISHO_A_PEER_KEYINFO (GET) */
 	SEKISHO_A_PEER_KEYINFO,			/* nest: sekisho_a_keyinfo */
 	SEKISHO_A_PEER_DEL_REASON,		/* u32: enum sekisho_del_reason (NTF) */
+	SEKISHO_A_PEER_STREAM,			/* u32: AF_UNIX SOCK_SEQPACKET fd, one IP packet per message (NEW only) */
 
 	__SEKISHO_A_PEER_MAX
 };
@@ -227,7 +228,7 @@ enum sekisho_a {
 enum sekisho_cmd {
 	SEKISHO_CMD_UNSPEC,
 	SEKISHO_CMD_DEV_GET,		/* do: IFINDEX|IFNAME; dump: all devices */
-	SEKISHO_CMD_PEER_NEW,		/* IFINDEX, PEER{ID, SOCKET, REMOTE_*, VPN_*, ROUTES, POLICY_ID, IDLE_TIMEOUT} */
+	SEKISHO_CMD_PEER_NEW,		/* IFINDEX, PEER{ID, SOCKET and/or STREAM, REMOTE_*, VPN_*, ROUTES, POLICY_ID, IDLE_TIMEOUT} */
 	SEKISHO_CMD_PEER_SET,		/* IFINDEX, PEER{ID, REMOTE_*, VPN_*, ROUTES, POLICY_ID, IDLE_TIMEOUT} */
 	SEKISHO_CMD_PEER_GET,		/* do: IFINDEX, PEER{ID}; dump: IFINDEX */
 	SEKISHO_CMD_PEER_DEL,		/* IFINDEX, PEER{ID} */
