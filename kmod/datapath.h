@@ -12,6 +12,13 @@ struct sekisho_key;
 netdev_tx_t sekisho_xmit(struct sk_buff *skb, struct net_device *dev);
 
 /*
+ * One inner packet of the peer (decrypted DTLS, or read from its CSTP
+ * stream): source and policy checks, then up the device.  Consumes skb;
+ * bottom halves off.
+ */
+void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb);
+
+/*
  * Seal skb (skb->data at the plaintext after the type byte) as one record
  * of payload type @type with the peer's primary key and send it.  Consumes
  * skb and one reference on peer.  count_len > 0: count a transmitted

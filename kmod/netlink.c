@@ -51,6 +51,7 @@ static const struct nla_policy sekisho_routes_nl_policy[SEKISHO_A_PEER_ROUTE + 1
 static const struct nla_policy sekisho_peer_nl_policy[SEKISHO_A_PEER_MAX + 1] = {
 	[SEKISHO_A_PEER_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[SEKISHO_A_PEER_SOCKET] = { .type = NLA_U32 },
+	[SEKISHO_A_PEER_STREAM] = { .type = NLA_U32 },
 	[SEKISHO_A_PEER_REMOTE_IPV4] = NLA_POLICY_EXACT_LEN(4),
 	[SEKISHO_A_PEER_REMOTE_IPV6] = NLA_POLICY_EXACT_LEN(16),
 	[SEKISHO_A_PEER_REMOTE_PORT] = NLA_POLICY_MIN(NLA_BE16, 1),
@@ -408,19 +409,36 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 	p->id = nla_get_u32(tb[SEKISHO_A_PEER_ID]);
 
 	a = tb[SEKISHO_A_PEER_SOCKET];
+	p->fd = -1;
+	p->stream_fd = -1;
 	if (is_new) {
-		if (!sekisho_nl_need(extack, nest, tb, SEKISHO_A_PEER_SOCKET,
-				     "missing SEKISHO_A_PEER_SOCKET"))
+		/* UDP (DTLS), the CSTP stream, or both */
+		if (!tb[SEKISHO_A_PEER_STREAM] &&
+		    !sekisho_nl_need(extack, nest, tb, SEKISHO_A_PEER_SOCKET,
+				     "missing SEKISHO_A_PEER_SOCKET (or _STREAM)"))
 			return -EINVAL;
-		if (nla_get_u32(a) > INT_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, a, "not a file descriptor");
-			return -EBADF;
+		if (a) {
+			if (nla_get_u32(a) > INT_MAX) {
+				NL_SET_ERR_MSG_ATTR(extack, a,
+						    "not a file descriptor");
+				return -EBADF;
+			}
+			p->fd = nla_get_u32(a);
+			p->a_socket = a;
 		}
-		p->fd = nla_get_u32(a);
-		p->a_socket = a;
-	} else if (a) {
-		NL_SET_ERR_MSG_ATTR(extack, a,
-				    "the socket of a peer cannot change; delete and add the peer");
+		a = tb[SEKISHO_A_PEER_STREAM];
+		if (a) {
+			if (nla_get_u32(a) > INT_MAX) {
+				NL_SET_ERR_MSG_ATTR(extack, a,
+						    "not a file descriptor");
+				return -EBADF;
+			}
+			p->stream_fd = nla_get_u32(a);
+			p->a_stream = a;
+		}
+	} else if (a || tb[SEKISHO_A_PEER_STREAM]) {
+		NL_SET_ERR_MSG_ATTR(extack, a ?: tb[SEKISHO_A_PEER_STREAM],
+				    "the sockets of a peer cannot change; delete and add the peer");
 		return -EINVAL;
 	}
 
@@ -712,25 +730,28 @@ static int sekisho_nl_fill_peer(struct sk_buff *msg, struct sekisho_peer *peer,
 	rcu_read_lock();
 	ep = rcu_dereference(peer->ep);
 	cfg = rcu_dereference(peer->cfg);
-	if (!ep || !cfg) {
+	/* removed meanwhile; a stream-only peer has no endpoint */
+	if (!cfg || (!ep && !peer->stream)) {
 		rcu_read_unlock();
 		genlmsg_cancel(msg, hdr);
 		return 0;
 	}
-	sekisho_sock_local(peer, ep->key.family, &local, &lport);
+	if (ep)
+		sekisho_sock_local(peer, ep->key.family, &local, &lport);
 	if (nla_put_u32(msg, SEKISHO_A_IFINDEX, peer->sdev->dev->ifindex))
 		goto err;
 	nest = nla_nest_start(msg, SEKISHO_A_PEER);
 	if (!nest ||
 	    nla_put_u32(msg, SEKISHO_A_PEER_ID, peer->id) ||
-	    sekisho_nl_put_addr(msg, SEKISHO_A_PEER_REMOTE_IPV4,
-				SEKISHO_A_PEER_REMOTE_IPV6, ep->key.family,
-				&ep->key.addr) ||
-	    nla_put_be16(msg, SEKISHO_A_PEER_REMOTE_PORT, ep->key.port) ||
-	    sekisho_nl_put_addr(msg, SEKISHO_A_PEER_LOCAL_IPV4,
-				SEKISHO_A_PEER_LOCAL_IPV6, ep->key.family,
-				&local) ||
-	    nla_put_be16(msg, SEKISHO_A_PEER_LOCAL_PORT, lport) ||
+	    (ep &&
+	     (sekisho_nl_put_addr(msg, SEKISHO_A_PEER_REMOTE_IPV4,
+				  SEKISHO_A_PEER_REMOTE_IPV6, ep->key.family,
+				  &ep->key.addr) ||
+	      nla_put_be16(msg, SEKISHO_A_PEER_REMOTE_PORT, ep->key.port) ||
+	      sekisho_nl_put_addr(msg, SEKISHO_A_PEER_LOCAL_IPV4,
+				  SEKISHO_A_PEER_LOCAL_IPV6, ep->key.family,
+				  &local) ||
+	      nla_put_be16(msg, SEKISHO_A_PEER_LOCAL_PORT, lport))) ||
 	    (cfg->has_vpn4 &&
 	     nla_put_in_addr(msg, SEKISHO_A_PEER_VPN_IPV4, cfg->vpn4)) ||
 	    (cfg->has_vpn6 &&
@@ -963,6 +984,12 @@ static int sekisho_nl_key_new(struct genl_info *info)
 				    tb[SEKISHO_A_KEYCONF_PEER_ID], extack);
 	if (!peer) {
 		ret = -ENOENT;
+		goto out;
+	}
+	if (!peer->ss) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SEKISHO_A_KEYCONF_PEER_ID],
+				    "the peer has no SEKISHO_A_PEER_SOCKET, so no DTLS key");
+		ret = -EINVAL;
 		goto out;
 	}
 	key = sekisho_key_create(&kp, &why);

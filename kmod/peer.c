@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "route.h"
 #include "socket.h"
+#include "stream.h"
 
 static const struct rhashtable_params sekisho_ep_params = {
 	.key_len = sizeof(struct sekisho_ep_key),
@@ -108,6 +109,7 @@ static void sekisho_peer_free_work(struct work_struct *work)
 	sekisho_stats_free(peer->stats);
 	if (peer->ss)
 		sekisho_sock_put(peer->ss);
+	sekisho_stream_free(peer->stream);
 	netdev_put(peer->sdev->dev, &peer->dev_tracker);
 	kfree(peer);
 }
@@ -118,6 +120,12 @@ void sekisho_peer_put(struct sekisho_peer *peer)
 		return;
 	INIT_RCU_WORK(&peer->free_work, sekisho_peer_free_work);
 	queue_rcu_work(sekisho_wq, &peer->free_work);
+}
+
+struct net *sekisho_peer_net(const struct sekisho_peer *peer)
+{
+	return peer->ss ? sock_net(peer->ss->sk) :
+			  sekisho_stream_net(peer->stream);
 }
 
 /* ---- configuration helpers ------------------------------------------ */
@@ -305,7 +313,7 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 	struct sekisho_policy *pol;
 	struct sekisho_peer *peer;
 	struct sekisho_sock *ss;
-	struct sekisho_ep_key k;
+	struct sekisho_ep_key k = {};
 	bool routes_built = false;
 	int ret;
 
@@ -323,20 +331,26 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		return -ENOSPC;
 	}
 
-	ss = sekisho_sock_attach(sdev, p->fd, p->a_socket, extack);
-	if (IS_ERR(ss))
-		return PTR_ERR(ss);
+	ss = NULL;
+	if (p->fd >= 0) {
+		ss = sekisho_sock_attach(sdev, p->fd, p->a_socket, extack);
+		if (IS_ERR(ss))
+			return PTR_ERR(ss);
+	}
 
 	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
 	if (!peer) {
-		sekisho_sock_unuse(ss);
-		sekisho_sock_put(ss);
+		if (ss) {
+			sekisho_sock_unuse(ss);
+			sekisho_sock_put(ss);
+		}
 		return -ENOMEM;
 	}
 	/* from here on, sekisho_peer_put() undoes everything but npeers */
 	peer->sdev = sdev;
 	peer->id = p->id;
 	peer->ss = ss;
+	peer->via_stream = !ss;
 	refcount_set(&peer->refcnt, 1);
 	netdev_hold(sdev->dev, &peer->dev_tracker, GFP_KERNEL);
 	seqlock_init(&peer->local_lock);
@@ -364,9 +378,25 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 	ret = sekisho_resolve_policy(sdev, p, &pol, extack);
 	if (ret)
 		goto err_free;
+	if (p->stream_fd >= 0) {
+		peer->stream = sekisho_stream_attach(peer, p->stream_fd,
+						     p->a_stream, extack);
+		if (IS_ERR(peer->stream)) {
+			ret = PTR_ERR(peer->stream);
+			peer->stream = NULL;
+			goto err_free;
+		}
+	}
 
-	/* the remote endpoint */
-	if (p->set_remote) {
+	/* the remote endpoint: a stream-only peer has none */
+	if (!ss) {
+		if (p->set_remote || p->set_port) {
+			NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
+					    "a peer without SEKISHO_A_PEER_SOCKET has no remote endpoint");
+			ret = -EINVAL;
+			goto err_free;
+		}
+	} else if (p->set_remote) {
 		if (!p->set_port) {
 			NL_SET_ERR_MSG_ATTR(extack, p->a_remote,
 					    "a remote address needs SEKISHO_A_PEER_REMOTE_PORT");
@@ -386,23 +416,28 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		ret = -EDESTADDRREQ;
 		goto err_free;
 	}
-	if (!sekisho_sock_family_ok(ss, k.family)) {
+	if (ss && !sekisho_sock_family_ok(ss, k.family)) {
 		NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_socket,
 				    "the remote address family does not fit the socket");
 		ret = -EAFNOSUPPORT;
 		goto err_free;
 	}
-	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
 	cfg = sekisho_cfg_build(NULL, p, pol);
 	rcu_assign_pointer(peer->cfg, cfg);
-	if (!ep || !cfg) {
-		kfree(ep);
+	if (!cfg) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	ep->key = k;
-	ep->peer = peer;
-	rcu_assign_pointer(peer->ep, ep);
+	if (ss) {
+		ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+		if (!ep) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
+		ep->key = k;
+		ep->peer = peer;
+		rcu_assign_pointer(peer->ep, ep);
+	}
 
 	if (cfg->has_vpn4) {
 		peer->vpn4 = sekisho_vpn_node_new(peer, AF_INET, &cfg->vpn4);
@@ -435,9 +470,12 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		NL_SET_ERR_MSG_ATTR(extack, p->a_peer, "cannot index the peer");
 		goto err_free_rt;
 	}
-	ret = sekisho_ep_insert(sdev, ep, p->a_remote ?: p->a_socket, extack);
-	if (ret)
-		goto err_xa;
+	if (ep) {
+		ret = sekisho_ep_insert(sdev, ep, p->a_remote ?: p->a_socket,
+					extack);
+		if (ret)
+			goto err_xa;
+	}
 	if (peer->vpn4) {
 		ret = sekisho_vpn_node_insert(sdev, peer->vpn4, p->a_vpn4,
 					      extack);
@@ -454,13 +492,16 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		sekisho_rtable_publish(sdev, rt);
 		list_add_tail(&peer->route_node, &sdev->routed_peers);
 	}
-	list_add_tail(&peer->sock_node, &ss->peers);
+	if (ss)
+		list_add_tail(&peer->sock_node, &ss->peers);
 	if (pol)
 		pol->refs++;
 	sdev->npeers++;
 	sdev->peers_gen++;
 	if (cfg->idle_timeout)
 		sekisho_idle_kick(sdev);
+	if (peer->stream)
+		sekisho_stream_start(peer->stream);
 	return 0;
 
 err_vpn4:
@@ -468,7 +509,9 @@ err_vpn4:
 		rhashtable_remove_fast(&sdev->vpn_table, &peer->vpn4->node,
 				       sekisho_vpn_params);
 err_ep:
-	rhashtable_remove_fast(&sdev->ep_table, &ep->node, sekisho_ep_params);
+	if (ep)
+		rhashtable_remove_fast(&sdev->ep_table, &ep->node,
+				       sekisho_ep_params);
 err_xa:
 	xa_erase(&sdev->peers, p->id);
 err_free_rt:
@@ -481,7 +524,8 @@ err_free_vpn:
 	if (peer->vpn6)
 		kfree_rcu(peer->vpn6, rcu);
 err_free:
-	sekisho_sock_unuse(ss);
+	if (ss)
+		sekisho_sock_unuse(ss);
 	sekisho_peer_put(peer);
 	return ret;
 }
@@ -516,6 +560,11 @@ int sekisho_peer_set(struct sekisho_dev *sdev, struct sekisho_peer *peer,
 	}
 
 	/* the remote endpoint: absent parts keep their value */
+	if ((p->set_remote || p->set_port) && !oldep) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
+				    "a peer without SEKISHO_A_PEER_SOCKET has no remote endpoint");
+		return -EINVAL;
+	}
 	if (p->set_remote || p->set_port) {
 		k = oldep->key;
 		if (p->set_remote) {
@@ -678,8 +727,13 @@ void sekisho_peer_del(struct sekisho_peer *peer, u32 reason)
 
 	xa_erase(&sdev->peers, peer->id);
 	ep = rcu_replace_pointer(peer->ep, NULL, lockdep_is_held(&sdev->lock));
-	rhashtable_remove_fast(&sdev->ep_table, &ep->node, sekisho_ep_params);
-	kfree_rcu(ep, rcu);
+	if (ep) {
+		rhashtable_remove_fast(&sdev->ep_table, &ep->node,
+				       sekisho_ep_params);
+		kfree_rcu(ep, rcu);
+	}
+	if (peer->stream)
+		sekisho_stream_stop(peer->stream);
 	sekisho_vpn_node_remove(sdev, peer->vpn4);
 	sekisho_vpn_node_remove(sdev, peer->vpn6);
 	peer->vpn4 = NULL;
@@ -703,7 +757,8 @@ void sekisho_peer_del(struct sekisho_peer *peer, u32 reason)
 	kfree_rcu(cfg, rcu);
 
 	list_del_init(&peer->sock_node);
-	sekisho_sock_unuse(peer->ss);
+	if (peer->ss)
+		sekisho_sock_unuse(peer->ss);
 	sdev->npeers--;
 	sdev->peers_gen++;
 

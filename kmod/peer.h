@@ -18,6 +18,7 @@
 #include "device.h"
 
 struct sekisho_sock;
+struct sekisho_stream;
 struct sekisho_key;
 struct sekisho_policy;
 
@@ -92,7 +93,13 @@ struct sekisho_peer {
 	u32 id;
 	refcount_t refcnt;	/* the device's peer set, and users in flight */
 	bool dead;		/* unlinked from the device; under sdev->lock */
-	struct sekisho_sock *ss;	/* transport socket, immutable */
+	struct sekisho_sock *ss;	/* UDP socket or NULL, immutable */
+	struct sekisho_stream *stream;	/* CSTP stream or NULL, immutable */
+	/*
+	 * The client last sent over the stream: transmit there too, even
+	 * with a key (its DTLS may be blocked or broken).
+	 */
+	bool via_stream;
 	netdevice_tracker dev_tracker;
 
 	struct sekisho_endpoint __rcu *ep;
@@ -127,7 +134,8 @@ struct sekisho_peer {
 /* What PEER_NEW / PEER_SET asked for (netlink.c fills it in). */
 struct sekisho_peer_params {
 	u32 id;
-	int fd;				/* PEER_NEW only */
+	int fd;				/* PEER_NEW only; -1: none */
+	int stream_fd;			/* PEER_NEW only; -1: none */
 	bool set_remote;
 	u8 remote_family;		/* 0: keep (SET) or from socket (NEW) */
 	union sekisho_addr remote_addr;
@@ -145,7 +153,7 @@ struct sekisho_peer_params {
 	bool set_idle;
 	u32 idle_timeout;
 	/* attributes for error reports */
-	const struct nlattr *a_peer, *a_socket, *a_remote, *a_port;
+	const struct nlattr *a_peer, *a_socket, *a_stream, *a_remote, *a_port;
 	const struct nlattr *a_vpn4, *a_vpn6, *a_routes, *a_policy;
 };
 
@@ -178,6 +186,9 @@ bool sekisho_peer_src_ok(const struct sekisho_peer_cfg *cfg, u8 family,
 			 const void *saddr);
 void sekisho_peer_learn_local(struct sekisho_peer *peer, u8 family,
 			      const void *daddr);
+
+/* the namespace of the peer's transport (UDP socket, else stream) */
+struct net *sekisho_peer_net(const struct sekisho_peer *peer);
 
 void sekisho_ep_key_init(struct sekisho_ep_key *k,
 			 const struct sekisho_sock *ss, u8 family,

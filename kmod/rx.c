@@ -64,7 +64,7 @@ static void sekisho_rx_deny_sample(struct sekisho_peer *peer, u8 family,
  * A DATA payload: skb->data at the inner IP header.  Check it, check that
  * the peer may send from its source, apply the peer's allowlist, deliver.
  */
-static void sekisho_rx_data(struct sekisho_peer *peer, struct sk_buff *skb)
+void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 {
 	struct sekisho_dev *sdev = peer->sdev;
 	const struct sekisho_peer_cfg *cfg;
@@ -169,7 +169,7 @@ static void sekisho_rx_data(struct sekisho_peer *peer, struct sk_buff *skb)
 	skb_reset_mac_header(skb);
 	skb_reset_mac_len(skb);
 	skb_scrub_packet(skb, !net_eq(dev_net(sdev->dev),
-				      sock_net(peer->ss->sk)));
+				      sekisho_peer_net(peer)));
 	skb_clear_hash(skb);
 	skb->dev = sdev->dev;
 	skb->pkt_type = PACKET_HOST;
@@ -220,6 +220,9 @@ static void sekisho_rx_finish(struct sekisho_crypto_ctx *ctx, int err)
 		WRITE_ONCE(peer->last_rx, now);
 	if (READ_ONCE(peer->idle_sent))
 		WRITE_ONCE(peer->idle_sent, false);
+	/* the client is on DTLS (again): answer there */
+	if (READ_ONCE(peer->via_stream))
+		WRITE_ONCE(peer->via_stream, false);
 	if (ip_hdr(skb)->version == 4)
 		sekisho_peer_learn_local(peer, AF_INET, &ip_hdr(skb)->daddr);
 	else
@@ -236,7 +239,7 @@ static void sekisho_rx_finish(struct sekisho_crypto_ctx *ctx, int err)
 	switch (type) {
 	case SEKISHO_PT_DATA:
 		__skb_pull(skb, 1);
-		sekisho_rx_data(peer, skb);
+		sekisho_rx_packet(peer, skb);
 		break;
 	case SEKISHO_PT_DPD_REQ:
 		/* the echo: same bytes after the type byte, sealed anew */

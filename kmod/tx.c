@@ -22,6 +22,7 @@
 #include "events.h"
 #include "peer.h"
 #include "socket.h"
+#include "stream.h"
 
 static void sekisho_tx_count(struct sekisho_peer *peer, enum sekisho_stat s)
 {
@@ -230,6 +231,17 @@ netdev_tx_t sekisho_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	/* the inner route has done its job */
 	skb_dst_drop(skb);
+	/*
+	 * TLS when the client last talked over TLS or there is no DTLS key
+	 * (yet, or at all): a client whose UDP is blocked never gets one.
+	 */
+	if (peer->stream &&
+	    (READ_ONCE(peer->via_stream) ||
+	     !rcu_access_pointer(peer->keys[SEKISHO_SLOT_PRIMARY]))) {
+		sekisho_stream_xmit(peer, skb);
+		sekisho_peer_put(peer);
+		return NETDEV_TX_OK;
+	}
 	sekisho_tx_record(peer, skb, SEKISHO_PT_DATA, len);
 	return NETDEV_TX_OK;
 

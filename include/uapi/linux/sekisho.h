@@ -131,7 +131,7 @@ enum sekisho_a_peer {
 	SEKISHO_A_PEER_KEYS,			/* nest of SEKISHO_A_PEER_KEYINFO (GET) */
 	SEKISHO_A_PEER_KEYINFO,			/* nest: sekisho_a_keyinfo */
 	SEKISHO_A_PEER_DEL_REASON,		/* u32: enum sekisho_del_reason (NTF) */
-	SEKISHO_A_PEER_STREAM,			/* u32: AF_UNIX SOCK_SEQPACKET fd, one IP packet per message (NEW only) */
+	SEKISHO_A_PEER_STREAM,			/* u32: CSTP packets, SOCK_SEQPACKET fd (NEW only) */
 
 	__SEKISHO_A_PEER_MAX
 };
