@@ -96,7 +96,7 @@ int skd_init(struct skd *d)
 		d->workers[i].ev.idx = i;
 	}
 	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
-		d->sessions[i].udp_fd = -1;
+		skd_session_clear(&d->sessions[i]);
 	skd_conf_defaults(&d->conf);
 	return 0;
 }

@@ -91,6 +91,7 @@ struct skd_session {
 	int64_t tunnel_started;		/* first CONNECT, 0 = none yet */
 	int64_t last_seen;
 	int udp_fd;			/* connected UDP socket the kernel peer uses, -1 */
+	int stream_fd;			/* our end of the CSTP relay pair (kernel peer's STREAM), -1 */
 	bool udp_polled;
 	bool peer_live;			/* a kernel peer exists */
 	bool in_handshake;		/* the worker holds the UDP socket */
@@ -99,6 +100,9 @@ struct skd_session {
 	uint32_t policy;
 	int idle;
 	uint64_t rx_bytes, tx_bytes;
+	/* the counters of the kernel peers already replaced: a peer is made
+	 * anew at every CONNECT and DTLS handshake, the totals go on */
+	uint64_t rx_base, tx_base;
 };
 
 struct skd_login {
@@ -185,6 +189,7 @@ struct skd {
 	uint32_t kpolicy[SKD_MAX_POLICIES];	/* policy ids programmed in the kernel */
 	int n_kpolicy;
 	int64_t last_stats;
+	bool stream_warned;		/* a kernel peer with the CSTP stream failed (logged once) */
 	bool stop;
 	struct sk_worker_cfg wcfg;	/* what every forked worker gets (TLS context) */
 	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */
@@ -218,6 +223,14 @@ void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m)
 void skd_worker_gone(struct skd *d, struct skd_worker *w);
 /* ends the session: kernel peer, store row, audit "session-end" with reason */
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason);
+/* A fresh session slot's fields (fds -1). */
+void skd_session_clear(struct skd_session *s);
+/* (Re)creates the kernel peer of s: the CSTP stream s->stream_fd if >= 0 and
+ * the DTLS socket udp_fd if >= 0.  A peer is replaced, never changed, since
+ * its sockets go in at PEER_NEW only.  0 or -errno; s->peer_live tells. */
+int skd_session_peer_new(struct skd *d, struct skd_session *s, int udp_fd);
+/* Deletes the kernel peer of s (if any), adding its counters to the totals. */
+void skd_session_peer_del(struct skd *d, struct skd_session *s);
 struct skd_session *skd_session_by_id(struct skd *d, int64_t id);
 struct skd_session *skd_session_by_cookie(struct skd *d, const uint8_t hash[32]);
 struct skd_session *skd_session_by_appid(struct skd *d, const uint8_t app_id[32]);

@@ -16,7 +16,8 @@
  *   AUTH  (context, group, fields, cert) ->  skchain step
  *                                      <-    AUTH_REPLY (form | success+cookie | fatal)
  *   CONNECT (cookie, requested addrs, mtu) -> session lookup, address, policy
- *                                      <-    CONNECT_REPLY (status, header lines, app-id)
+ *                                      <-    CONNECT_REPLY (status, header lines, app-id;
+ *                                            200: + fd of the CSTP relay)
  *                                      <-    DTLS_START (fd + first datagram)
  *   DTLS_KEYS (keys, seqs, fd)         ->    program the kernel (peer + keys)
  *                                      <-    DTLS_READY (then the worker sends
@@ -127,7 +128,9 @@ struct sk_ipc_connect {
  * already formatted by the main process (exact case, see
  * anyconnect-protocol.md §4.3).  app_id: the 32-byte DTLS App-ID the worker
  * will see again in DTLS_START.  dpd/keepalive: seconds for the worker's
- * CSTP timers.
+ * CSTP timers.  (added) A 200 may come with SCM_RIGHTS: the CSTP relay, an
+ * AF_UNIX SOCK_SEQPACKET socket whose other end is the kernel peer's
+ * STREAM; one IP packet per message, both ways.  None: DATA is dropped.
  */
 struct sk_ipc_connect_reply {
 	struct sk_ipc_hdr h;

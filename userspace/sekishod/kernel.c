@@ -255,13 +255,19 @@ int skd_kernel_peer_new(struct skd_kernel *k, const struct skd_kpeer *p)
 	struct nlattr *n;
 	int ret;
 
+	if (p->fd < 0 && p->stream_fd < 0)
+		return -EINVAL;
 	if (sk_msg_new(&m, &k->req, SEKISHO_CMD_PEER_NEW, 0, 512))
 		return -ENOMEM;
 	sk_put_u32(&m, SEKISHO_A_IFINDEX, k->ifindex);
 	n = sk_nest_start(&m, SEKISHO_A_PEER);
 	sk_put_u32(&m, SEKISHO_A_PEER_ID, p->id);
-	sk_put_u32(&m, SEKISHO_A_PEER_SOCKET, (uint32_t)p->fd);
-	/* no REMOTE_*: the socket is connected to the client */
+	/* no REMOTE_*: the UDP socket is connected to the client */
+	if (p->fd >= 0)
+		sk_put_u32(&m, SEKISHO_A_PEER_SOCKET, (uint32_t)p->fd);
+	/* the worker's relay of CSTP DATA: one IP packet per message */
+	if (p->stream_fd >= 0)
+		sk_put_u32(&m, SEKISHO_A_PEER_STREAM, (uint32_t)p->stream_fd);
 	if (p->has4)
 		sk_put_bin(&m, SEKISHO_A_PEER_VPN_IPV4, p->vpn4, 4);
 	if (p->has6)

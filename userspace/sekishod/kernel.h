@@ -49,12 +49,15 @@ int skd_kernel_policy_del(struct skd_kernel *k, uint32_t id);
 
 struct skd_kpeer {
 	uint32_t id;
-	int fd;				/* connected UDP socket */
+	int fd;				/* connected UDP socket (DTLS), -1 = none */
+	int stream_fd;			/* AF_UNIX SOCK_SEQPACKET (CSTP relay), -1 = none */
 	bool has4, has6;
 	uint8_t vpn4[4], vpn6[16];
 	uint32_t policy;		/* 0 = deny everything */
 	uint32_t idle;			/* seconds, 0 = never */
 };
+/* At least one of fd and stream_fd must be >= 0; the kernel takes its own
+ * reference to each socket. */
 int skd_kernel_peer_new(struct skd_kernel *k, const struct skd_kpeer *p);
 int skd_kernel_peer_del(struct skd_kernel *k, uint32_t id);
 int skd_kernel_peer_policy(struct skd_kernel *k, uint32_t id, uint32_t policy);

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <linux/sekisho.h>
@@ -343,8 +345,7 @@ static struct skd_session *session_slot(struct skd *d)
 		if (!d->sessions[i].used) {
 			struct skd_session *s = &d->sessions[i];
 
-			memset(s, 0, sizeof(*s));
-			s->udp_fd = -1;
+			skd_session_clear(s);
 			s->ev.kind = SKD_EV_SESSION_UDP;
 			s->ev.idx = i;
 			return s;
@@ -393,8 +394,7 @@ static const char *session_create(struct skd *d, struct skd_worker *w,
 	row.pid = 0;
 	if (sk_session_add(d->st, &row) || row.id <= 0 || row.id > UINT32_MAX) {
 		sk_wipe(cookie, 96);
-		memset(s, 0, sizeof(*s));
-		s->udp_fd = -1;
+		skd_session_clear(s);
 		return "internal";
 	}
 	s->used = true;
@@ -727,9 +727,9 @@ static int assign(struct skd *d, struct skd_session *s, const char *pool, int fa
 	return 0;
 }
 
-static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
-			  const char *reason, const struct skd_session *s, const char *headers,
-			  uint32_t dpd, uint32_t ka, uint32_t mtu)
+static void connect_reply_fd(struct skd *d, struct skd_worker *w, uint32_t status,
+			     const char *reason, const struct skd_session *s, const char *headers,
+			     uint32_t dpd, uint32_t ka, uint32_t mtu, int fd)
 {
 	size_t hl = headers ? strlen(headers) : 0;
 	size_t len = sizeof(struct sk_ipc_connect_reply) + hl;
@@ -752,9 +752,118 @@ static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
 	if (hl)
 		memcpy(r + 1, headers, hl);
 	skd_ipc_header(r, SK_IPC_CONNECT_REPLY, len);
-	if (skd_ipc_send(w, r, len, -1))
+	if (skd_ipc_send(w, r, len, fd))
 		skd_worker_kill(d, w, NULL);
 	free(r);
+}
+
+static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
+			  const char *reason, const struct skd_session *s, const char *headers,
+			  uint32_t dpd, uint32_t ka, uint32_t mtu)
+{
+	connect_reply_fd(d, w, status, reason, s, headers, dpd, ka, mtu, -1);
+}
+
+/* ---- the kernel peer ---- */
+
+void skd_session_clear(struct skd_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->udp_fd = -1;
+	s->stream_fd = -1;
+}
+
+static void stream_close(struct skd_session *s)
+{
+	if (s->stream_fd >= 0)
+		close(s->stream_fd);
+	s->stream_fd = -1;
+}
+
+void skd_session_peer_del(struct skd *d, struct skd_session *s)
+{
+	struct skd_kstats ks;
+
+	if (!s->peer_live)
+		return;
+	s->peer_live = false;
+	if (!d->have_kernel)
+		return;
+	if (!skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
+		s->rx_base += ks.rx_bytes;
+		s->tx_base += ks.tx_bytes;
+	} else {
+		s->rx_base = s->rx_bytes;	/* the last refresh is all we know */
+		s->tx_base = s->tx_bytes;
+	}
+	s->rx_bytes = s->rx_base;
+	s->tx_bytes = s->tx_base;
+	skd_kernel_peer_del(&d->k, (uint32_t)s->id);
+}
+
+int skd_session_peer_new(struct skd *d, struct skd_session *s, int udp_fd)
+{
+	struct skd_kpeer p = { 0 };
+	int ret;
+
+	skd_session_peer_del(d, s);
+	if (!d->have_kernel)
+		return -ENODEV;
+	p.id = (uint32_t)s->id;
+	p.fd = udp_fd;
+	p.stream_fd = s->stream_fd;
+	p.has4 = s->has4;
+	memcpy(p.vpn4, &s->addr4, 4);
+	p.has6 = s->has6;
+	memcpy(p.vpn6, &s->addr6, 16);
+	p.policy = s->policy;
+	p.idle = s->idle > 0 ? (uint32_t)s->idle : 0;
+	ret = skd_kernel_peer_new(&d->k, &p);
+	if (!ret)
+		s->peer_live = true;
+	return ret;
+}
+
+/*
+ * The CSTP data path of a tunnel: a packet socket pair, one end in the
+ * kernel peer (PEER_STREAM), the other for the worker, which relays CSTP
+ * DATA frames to and from it (one IP packet per message).  The kernel
+ * checks and routes those packets as it does DTLS records.  Returns the
+ * worker's end, or -1: no CSTP data path (no kernel, or a module without
+ * PEER_STREAM); the tunnel then carries data over DTLS only.
+ */
+static int cstp_stream(struct skd *d, struct skd_session *s)
+{
+	/* the worker may queue a burst (TCP into the tunnel) without
+	 * dropping; wmem_max caps it */
+	int sp[2], ret, sndbuf = 1 << 20;
+
+	/* a reconnect replaces the peer: the old DTLS keys belong to the
+	 * old TLS session, the client makes a new DTLS handshake (§7.4) */
+	skd_session_peer_del(d, s);
+	stream_close(s);
+	if (!d->have_kernel)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		syslog(LOG_ERR, "session %lld: CSTP relay socket pair: %m", (long long)s->id);
+		return -1;
+	}
+	setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	s->stream_fd = sp[0];
+	ret = skd_session_peer_new(d, s, -1);
+	if (ret) {
+		if (!d->stream_warned)
+			syslog(LOG_ERR, "session %lld: kernel peer with the CSTP stream: %s; tunnels "
+			       "without DTLS carry no data (is the sekisho module older than "
+			       "sekishod?)", (long long)s->id, strerror(-ret));
+		d->stream_warned = true;
+		close(sp[0]);
+		close(sp[1]);
+		s->stream_fd = -1;
+		return -1;
+	}
+	return sp[1];
 }
 
 void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_connect *m)
@@ -767,7 +876,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	char cookie[sizeof(m->cookie)], pac[SK_URL_MAX + 128], base[SK_URL_MAX] = "";
 	char *headers;
 	int64_t now = skd_now();
-	int base_mtu, mtu, n;
+	int base_mtu, mtu, n, sfd;
 
 	if (w->tunnel || !memchr(m->cookie, 0, sizeof(m->cookie)) ||
 	    !memchr(m->hostname, 0, sizeof(m->hostname))) {
@@ -882,8 +991,11 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 			 row.addr4, row.addr6, s->device, strlen(m->hostname));
 		skd_audit(d, "session-start", s->user, s->device, w->remote, "ok", detail);
 	}
-	connect_reply(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
-		      (uint32_t)cp.keepalive, (uint32_t)mtu);
+	sfd = cstp_stream(d, s);
+	connect_reply_fd(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
+			 (uint32_t)cp.keepalive, (uint32_t)mtu, sfd);
+	if (sfd >= 0)
+		close(sfd);	/* the worker has it now */
 	free(headers);
 }
 
@@ -949,17 +1061,9 @@ void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 		s->w = NULL;
 		skd_worker_kill(d, w, reason);
 	}
-	if (s->peer_live && d->have_kernel) {
-		struct skd_kstats ks;
-
-		if (!skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
-			s->rx_bytes = ks.rx_bytes;
-			s->tx_bytes = ks.tx_bytes;
-		}
-		skd_kernel_peer_del(&d->k, (uint32_t)s->id);
-		s->peer_live = false;
-	}
+	skd_session_peer_del(d, s);
 	skd_session_udp_close(d, s);
+	stream_close(s);
 	snprintf(detail, sizeof(detail),
 		 "{\"reason\":\"%s\",\"duration\":%lld,\"rx_bytes\":%llu,\"tx_bytes\":%llu}",
 		 reason, (long long)(s->tunnel_started ? now - s->tunnel_started : 0),
@@ -969,8 +1073,7 @@ void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 	skd_log("session %lld of %s ended: %s", (long long)s->id, s->user, reason);
 	sk_session_del(d->st, s->id);
 	sk_wipe(s->cookie_hash, sizeof(s->cookie_hash));
-	memset(s, 0, sizeof(*s));
-	s->udp_fd = -1;
+	skd_session_clear(s);
 }
 
 void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m)
@@ -1063,8 +1166,8 @@ static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
 
 	if (s->peer_live && d->have_kernel &&
 	    !skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
-		s->rx_bytes = ks.rx_bytes;
-		s->tx_bytes = ks.tx_bytes;
+		s->rx_bytes = s->rx_base + ks.rx_bytes;
+		s->tx_bytes = s->tx_base + ks.tx_bytes;
 		if (ks.has_last_rx && ks.last_rx_ms / 1000 < (uint64_t)(now - s->last_seen))
 			s->last_seen = now - (int64_t)(ks.last_rx_ms / 1000);
 	}
@@ -1113,13 +1216,30 @@ void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t r
 		return;
 	if (kind == SKD_KEV_PEER_IDLE) {
 		/* the kernel sends it after the session's idle timeout without
-		 * a valid record; a CSTP-only client has no peer to go idle */
+		 * a valid record or a packet from the CSTP relay */
 		if (s->idle > 0)
 			skd_session_end(d, s, "idle-timeout");
 		return;
 	}
 	if (reason != SEKISHO_DEL_REASON_USERSPACE) {
+		bool had_udp = s->udp_fd >= 0;
+
+		/* gone with the counters since the last refresh: keep what
+		 * we have as the base of the next peer */
 		s->peer_live = false;
+		s->rx_base = s->rx_bytes;
+		s->tx_base = s->tx_bytes;
 		skd_session_udp_close(d, s);
+		/* the DTLS socket went, the tunnel did not: its CSTP data path
+		 * comes back in a peer of its own (only after a peer with a
+		 * UDP socket, so this cannot loop) */
+		if (reason == SEKISHO_DEL_REASON_SOCKET_CLOSED && had_udp && s->w &&
+		    s->stream_fd >= 0 && d->have_kernel) {
+			int ret = skd_session_peer_new(d, s, -1);
+
+			if (ret)
+				syslog(LOG_ERR, "session %lld: kernel peer (CSTP only): %s",
+				       (long long)s->id, strerror(-ret));
+		}
 	}
 }

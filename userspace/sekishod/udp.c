@@ -192,7 +192,6 @@ static void dtls_ready(struct skd_worker *w, int status)
 void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd)
 {
 	struct skd_session *s = w->s;
-	struct skd_kpeer p = { 0 };
 	int ret;
 
 	if (!keys_ok(m) || m->epoch == 0 || m->tx_seq > SEKISHO_SEQ_LIMIT ||
@@ -207,25 +206,15 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 		return;
 	}
 	s->in_handshake = false;
-	/* a new handshake replaces the kernel state of the old one (§6.7) */
-	if (s->peer_live) {
-		skd_kernel_peer_del(&d->k, (uint32_t)s->id);
-		s->peer_live = false;
-	}
+	/* a new handshake replaces the kernel state of the old one (§6.7);
+	 * the new peer keeps the CSTP stream: the kernel sends over DTLS
+	 * while the client uses it, else over the stream */
+	skd_session_peer_del(d, s);
 	skd_session_udp_close(d, s);
 	s->udp_fd = fd;
-	p.id = (uint32_t)s->id;
-	p.fd = fd;
-	p.has4 = s->has4;
-	memcpy(p.vpn4, &s->addr4, 4);
-	p.has6 = s->has6;
-	memcpy(p.vpn6, &s->addr6, 16);
-	p.policy = s->policy;
-	p.idle = s->idle > 0 ? (uint32_t)s->idle : 0;
-	ret = skd_kernel_peer_new(&d->k, &p);
+	ret = skd_session_peer_new(d, s, fd);
 	if (!ret) {
-		s->peer_live = true;
-		ret = skd_kernel_key_new(&d->k, p.id, m->epoch, m->cipher, m->enc_key, m->enc_iv,
+		ret = skd_kernel_key_new(&d->k, (uint32_t)s->id, m->epoch, m->cipher, m->enc_key, m->enc_iv,
 					 m->tx_seq, m->dec_key, m->dec_iv, m->rx_seq,
 					 m->key_len, m->iv_len);
 	}
@@ -236,11 +225,13 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 	if (ret) {
 		/* the client keeps the tunnel over CSTP; it retries DTLS later */
 		syslog(LOG_ERR, "session %lld: kernel peer/key: %s", (long long)s->id, strerror(-ret));
-		if (s->peer_live)
-			skd_kernel_peer_del(&d->k, p.id);
-		s->peer_live = false;
+		skd_session_peer_del(d, s);
 		skd_session_udp_close(d, s);
 		dtls_ready(w, ret);
+		/* the CSTP data path goes on without DTLS */
+		if (s->stream_fd >= 0 && (ret = skd_session_peer_new(d, s, -1)))
+			syslog(LOG_ERR, "session %lld: kernel peer (CSTP only): %s", (long long)s->id,
+			       strerror(-ret));
 		return;
 	}
 	dtls_ready(w, 0);

@@ -34,6 +34,10 @@
 
 #define RBUF 16384
 #define OUTBUF (96 * 1024)
+/* packets taken from the CSTP relay per wakeup: enough to fill a TCP
+ * window quickly, few enough that the client's frames and main's messages
+ * are not kept waiting behind a flood */
+#define STREAM_BURST 64
 
 struct worker {
 	const struct sk_worker_cfg *cfg;
@@ -53,6 +57,10 @@ struct worker {
 	/* tunnel */
 	struct sk_ipc_connect conn;
 	unsigned int dpd, mtu, base_mtu;
+	/* the CSTP relay (main's CONNECT_REPLY fd): an AF_UNIX SOCK_SEQPACKET
+	 * socket whose other end is in the kernel peer, one IP packet per
+	 * message; -1 = none (old module): DATA is dropped */
+	int stream;
 	uint64_t data_dropped;
 };
 
@@ -538,6 +546,9 @@ static int do_connect(struct worker *w)
 		respond(w, 503, NULL, extra, NULL, 0, true);
 		return 1;
 	}
+	/* the CSTP relay comes with the 200 answer (see ipc.h) */
+	w->stream = w->msg_fd;
+	w->msg_fd = -1;
 	w->dpd = rep->dpd ? rep->dpd : ms_or(w->cfg->dpd, 30);
 	w->mtu = rep->mtu;
 	w->base_mtu = header_num(hdrs, rep->headers_len, "X-CSTP-Base-MTU");
@@ -639,18 +650,78 @@ static int do_dtls(struct worker *w)
 	return cb.ipc_type;
 }
 
+static void stream_close(struct worker *w)
+{
+	if (w->stream >= 0)
+		close(w->stream);
+	w->stream = -1;
+}
+
+/*
+ * One CSTP DATA payload from the client into the kernel.  Never blocks: a
+ * full relay (the kernel is behind) drops the packet, as a full NIC queue
+ * would; the client's TCP recovers.  Returns 0 if sent, -1 if dropped.
+ */
+static int stream_from_client(struct worker *w, const uint8_t *pkt, size_t len)
+{
+	ssize_t n;
+
+	/* an IP packet is never empty nor larger than the tunnel MTU we gave */
+	if (w->stream < 0 || len == 0 || (w->mtu && len > w->mtu))
+		return -1;
+	do
+		n = send(w->stream, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+		stream_close(w);	/* the kernel peer is gone (EPIPE): stop trying */
+	return -1;
+}
+
+/*
+ * Packets the kernel routes to the client: each one CSTP DATA frame, at
+ * most STREAM_BURST per call.  Returns -1 only if writing to the client
+ * failed.
+ */
+static int stream_to_client(struct worker *w, uint8_t *pkt, bool hup)
+{
+	for (int i = 0; i < STREAM_BURST && w->stream >= 0; i++) {
+		ssize_t n = recv(w->stream, pkt, SK_CSTP_PAYLOAD_MAX, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				stream_close(w);
+			return 0;
+		}
+		if (n == 0) {
+			/* EOF (the kernel peer and main let go), or an empty
+			 * message, which carries nothing */
+			if (hup)
+				stream_close(w);
+			continue;
+		}
+		if (cstp_send(w, SK_CSTP_DATA, pkt, (size_t)n))
+			return -1;
+	}
+	return 0;
+}
+
 static int cstp_loop(struct worker *w)
 {
 	struct sk_cstp_rx *rx = calloc(1, sizeof(*rx));
 	uint8_t *pl = malloc(SK_CSTP_PAYLOAD_MAX);
+	uint8_t *pkt = malloc(SK_CSTP_PAYLOAD_MAX);
 	int64_t last_rx = now_ms(), last_dpd = 0;
 	int rc = -1;
 
-	if (!rx || !pl)
+	if (!rx || !pl || !pkt)
 		goto out;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = w->cfd, .events = POLLIN },
-				       { .fd = w->ipc, .events = POLLIN } };
+		/* poll skips a negative fd: no relay, no entry */
+		struct pollfd p[3] = { { .fd = w->cfd, .events = POLLIN },
+				       { .fd = w->ipc, .events = POLLIN },
+				       { .fd = w->stream, .events = POLLIN } };
 		int64_t now = now_ms(), dpd_ms = (int64_t)w->dpd * 1000, wait;
 		uint8_t type;
 		size_t plen, used;
@@ -670,8 +741,13 @@ static int cstp_loop(struct worker *w)
 			case SK_CSTP_KEEPALIVE:
 				break;
 			case SK_CSTP_DATA:
+				/* into the kernel, which checks the source
+				 * address and the policy as for DTLS */
+				if (stream_from_client(w, pl, plen))
+					w->data_dropped++;
+				break;
 			case SK_CSTP_COMPRESSED:
-				/* no CSTP data path into the kernel yet: counted, dropped */
+				/* we never offer compression: counted, dropped */
 				w->data_dropped++;
 				break;
 			case SK_CSTP_DISCONNECT: {
@@ -715,14 +791,21 @@ static int cstp_loop(struct worker *w)
 		if (wait < 1)
 			wait = 1;
 		if (SSL_pending(w->ssl) == 0) {
-			r = poll(p, 2, (int)wait);
+			r = poll(p, 3, (int)wait);
 			if (r < 0 && errno != EINTR)
 				goto out;
 			if (r <= 0)
 				continue;
 		} else {
+			/* TLS has decrypted bytes waiting: read them, but look
+			 * at main and the relay too, so that a client sending
+			 * without pause does not starve them */
+			r = poll(p, 3, 0);
+			if (r < 0 && errno != EINTR)
+				goto out;
+			if (r < 0)
+				p[1].revents = p[2].revents = 0;
 			p[0].revents = POLLIN;
-			p[1].revents = 0;
 		}
 		if (p[1].revents) {
 			int t = ipc_recv(w);
@@ -751,6 +834,9 @@ static int cstp_loop(struct worker *w)
 				goto out;	/* EOF or a message main never sends here */
 			}
 		}
+		if (p[2].revents && w->stream >= 0 &&
+		    stream_to_client(w, pkt, (p[2].revents & (POLLHUP | POLLERR)) != 0))
+			goto eof;
 		if (p[0].revents) {
 			r = tls_read(w, now_ms() + 1);
 			if (r == 0)
@@ -765,8 +851,10 @@ eof:
 	cstp_end(w, SK_END_EOF, "connection closed");
 	rc = 0;
 out:
+	stream_close(w);
 	free(rx);
 	free(pl);
+	free(pkt);
 	return rc;
 }
 
@@ -1160,6 +1248,7 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 	w->ipc = ipc_fd;
 	w->cfd = client_fd;
 	w->msg_fd = -1;
+	w->stream = -1;
 	/* everything that needs the file system or more syscalls happens before the sandbox */
 	sl = sizeof(w->peer);
 	if (getpeername(client_fd, (struct sockaddr *)&w->peer, &sl) == 0 &&

@@ -453,7 +453,9 @@ static const char *connect_req =
 	"X-CSTP-Full-IPv6-Capability: true\r\nX-CSTP-Address: fd00::2\r\n"
 	"X-DTLS-Master-Secret: 00\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM\r\n\r\n";
 
-static int tunnel(struct wk *k, unsigned int dpd)
+/* relay >= 0: the CSTP relay's worker end goes with the 200 (main's
+ * CONNECT_REPLY does so when the kernel peer has the stream) */
+static int tunnel_relay(struct wk *k, unsigned int dpd, int relay)
 {
 	struct {
 		struct sk_ipc_connect_reply r;
@@ -479,11 +481,16 @@ static int tunnel(struct wk *k, unsigned int dpd)
 	rep.r.mtu = 1400;
 	rep.r.headers_len = snprintf(rep.h, sizeof(rep.h),
 				     "X-CSTP-Address: 10.77.0.2\r\nX-CSTP-MTU: 1400\r\nX-CSTP-Base-MTU: 1500\r\n");
-	ipc_send(k->ipc, &rep, sizeof(rep.r) + rep.r.headers_len, SK_IPC_CONNECT_REPLY, -1);
+	ipc_send(k->ipc, &rep, sizeof(rep.r) + rep.r.headers_len, SK_IPC_CONNECT_REPLY, relay);
 	read_resp(k->ssl, buf, sizeof(buf));
 	ok = ok && !strcmp(buf, "HTTP/1.1 200 CONNECTED\r\nX-CSTP-Address: 10.77.0.2\r\nX-CSTP-MTU: 1400\r\n"
 				"X-CSTP-Base-MTU: 1500\r\n\r\n");
 	return ok ? 0 : -1;
+}
+
+static int tunnel(struct wk *k, unsigned int dpd)
+{
+	return tunnel_relay(k, dpd, -1);
 }
 
 static int read_frame(SSL *s, uint8_t *type, uint8_t *pl, size_t *plen)
@@ -675,6 +682,108 @@ static void cstp(void)
 		ex = finish(&k);
 		tap_ok(&t, ex >= 0 && ex < 128, "cstp: worker exited normally (%d)", ex);
 	}
+}
+
+/* a packet of len bytes: an IPv4-looking header, then seq in every byte */
+static void pkt_fill(uint8_t *p, size_t len, unsigned int seq)
+{
+	memset(p, (int)(seq & 0xff), len);
+	p[0] = 0x45;
+	if (len >= 4) {
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+	}
+}
+
+/* The next message on the kernel's end of the relay, -1 if none in ms. */
+static ssize_t relay_recv(int fd, uint8_t *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0)
+		return -1;
+	return recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+/*
+ * The CSTP relay (the worker end of main's socket pair; the test plays the
+ * kernel on the other end): DATA from the client becomes one message,
+ * each message one DATA frame, both ways under the sandbox; empty and
+ * over-MTU payloads are dropped; a burst larger than one wakeup's share
+ * arrives whole and in order.
+ */
+static void relay(void)
+{
+	struct wk k;
+	int sp[2], ex;
+	uint8_t f[2 * (SK_CSTP_HDR_LEN + 1401)], pl[16384], want[1400], got[2048];
+	uint8_t type = 0;
+	size_t plen = 0;
+	ssize_t n;
+	int fl, count = 0, burst = 200;
+	bool in_order = true;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp)) {
+		tap_ok(&t, false, "relay: socketpair: %s", strerror(errno));
+		return;
+	}
+	if (tunnel_relay(&k, 30, sp[1])) {
+		tap_ok(&t, false, "relay: tunnel with the relay fd");
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	close(sp[1]);	/* the worker has its copy */
+	/* client -> kernel: an empty DATA and one of MTU+1 are dropped, the
+	 * MTU-sized one behind them arrives as it was */
+	fl = sk_cstp_build(SK_CSTP_DATA, NULL, 0, f, sizeof(f));
+	pkt_fill(got, 1401, 7);
+	fl += sk_cstp_build(SK_CSTP_DATA, got, 1401, f + fl, sizeof(f) - fl);
+	SSL_write(k.ssl, f, fl);
+	pkt_fill(want, 1400, 9);
+	fl = sk_cstp_build(SK_CSTP_DATA, want, 1400, f, sizeof(f));
+	SSL_write(k.ssl, f, fl);
+	n = relay_recv(sp[0], got, sizeof(got), 3000);
+	tap_ok(&t, n == 1400 && !memcmp(got, want, 1400),
+	       "relay: client DATA (1400 = MTU) -> one message, same bytes (%zd)", n);
+	tap_ok(&t, relay_recv(sp[0], got, sizeof(got), 200) < 0,
+	       "relay: empty and over-MTU DATA dropped");
+	/* kernel -> client: one message, one DATA frame in one record */
+	pkt_fill(want, 1300, 3);
+	n = send(sp[0], want, 1300, 0);
+	tap_ok(&t, n == 1300 && !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DATA &&
+	       plen == 1300 && !memcmp(pl, want, 1300), "relay: message -> one DATA frame, same bytes");
+	/* a burst above STREAM_BURST: every packet, in order */
+	for (int i = 0; i < burst; i++) {
+		pkt_fill(want, 100, (unsigned int)i);
+		if (send(sp[0], want, 100, 0) != 100)
+			break;
+	}
+	while (count < burst && !read_frame(k.ssl, &type, pl, &plen)) {
+		if (type != SK_CSTP_DATA || plen != 100 || pl[4] != (uint8_t)count)
+			in_order = false;
+		count++;
+	}
+	tap_ok(&t, count == burst && in_order, "relay: a burst of %d packets arrives whole, in order (%d)",
+	       burst, count);
+	/* DPD still answered while the relay is in the poll set */
+	fl = sk_cstp_build(SK_CSTP_DPD_REQ, "p", 1, f, sizeof(f));
+	SSL_write(k.ssl, f, fl);
+	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_RESP,
+	       "relay: DPD answered alongside");
+	/* the kernel's end gone: the worker stops using it, the tunnel stays */
+	close(sp[0]);
+	fl = sk_cstp_build(SK_CSTP_DATA, want, 100, f, sizeof(f));
+	fl += sk_cstp_build(SK_CSTP_DPD_REQ, "q", 1, f + fl, sizeof(f) - fl);
+	SSL_write(k.ssl, f, fl);
+	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_RESP,
+	       "relay: closed by the kernel side, the tunnel goes on");
+	n = sk_cstp_build(SK_CSTP_DISCONNECT, "\xb0" "bye", 4, f, sizeof(f));
+	SSL_write(k.ssl, f, n);
+	tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_CSTP_END,
+	       "relay: DISCONNECT -> CSTP_END");
+	ex = finish(&k);
+	tap_ok(&t, ex == 0, "relay: worker exits 0 (no seccomp kill) (%d)", ex);
 }
 
 static void connect_refused(void)
@@ -1143,6 +1252,7 @@ int main(void)
 	auth();
 	hostile_inputs();
 	cstp();
+	relay();
 	connect_refused();
 	kill_idle();
 	openconnect_auth();
