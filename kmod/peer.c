@@ -526,6 +526,9 @@ err_free_vpn:
 err_free:
 	if (ss)
 		sekisho_sock_unuse(ss);
+	/* free the stream for another try now, not after a grace period */
+	if (peer->stream)
+		sekisho_stream_stop(peer->stream);
 	sekisho_peer_put(peer);
 	return ret;
 }

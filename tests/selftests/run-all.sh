@@ -3,7 +3,7 @@
 # Runs every selftest script inside the VM and prints one KTAP document.
 # Each script prints "ok"/"not ok" lines; they are numbered here.
 cd "$(dirname "$0")" || exit 1
-SCRIPTS=${SELFTESTS:-"datapath.sh control.sh scale.sh"}
+SCRIPTS=${SELFTESTS:-"datapath.sh control.sh stream.sh scale.sh"}
 echo "KTAP version 1"
 n=0
 failed=0
