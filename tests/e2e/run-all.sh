@@ -5,7 +5,7 @@
 # E2E="a.sh b.sh" picks scripts; the default is every sekishod scenario
 # (ocserv-smoke.sh, the rig against ocserv, runs with E2E=ocserv-smoke.sh).
 cd "$(dirname "$0")" || exit 1
-E2E_DEFAULT="sekishod-password.sh sekishod-email-otp.sh sekishod-totp.sh sekishod-cert.sh sekishod-ciphers.sh sekishod-lockout.sh sekishod-account.sh sekishod-policy.sh sekishod-sessions.sh sekishod-groups.sh sekishod-reconnect.sh sekishod-hostile.sh sekishod-profile.sh sekishod-device.sh sekishod-scale.sh"
+E2E_DEFAULT="sekishod-password.sh sekishod-email-otp.sh sekishod-totp.sh sekishod-cert.sh sekishod-ciphers.sh sekishod-lockout.sh sekishod-account.sh sekishod-policy.sh sekishod-sessions.sh sekishod-groups.sh sekishod-reconnect.sh sekishod-cstp.sh sekishod-hostile.sh sekishod-profile.sh sekishod-device.sh sekishod-scale.sh"
 SCRIPTS=${E2E:-$E2E_DEFAULT}
 echo "KTAP version 1"
 n=0

@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Scenario: a tunnel without UDP (openconnect --no-dtls) carries data over
+# CSTP.  The worker relays each CSTP DATA frame to the kernel peer through
+# an AF_UNIX SOCK_SEQPACKET socket (PEER_STREAM) and back, so the kernel
+# checks, counts and routes those packets as it does DTLS records: the
+# allowlist applies the same.  A DTLS client in the same run still works
+# (its peer has both paths), also after a reconnect; `session kill` ends a
+# TLS-only tunnel and its kernel peer.
+. "$(dirname "$0")/lib.sh"
+trap 'sekishod_stop; e2e_cleanup' EXIT
+sk_begin "CSTP data path (TLS only)"
+
+# kpeer_stat ID FIELD: one counter of kernel peer ID (sekictl peer show
+# --json), empty if there is no such peer
+kpeer_stat() {
+	in_gw "$SEKICTL" peer show sk0 "$1" --json 2>/dev/null | $PY -c '
+import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        if str(o.get("id")) == sys.argv[1] and isinstance(o.get("stats"), dict):
+            yield o
+        for v in o.values():
+            yield from walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from walk(v)
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for p in walk(d):
+    print(p["stats"].get(sys.argv[2], 0))
+    break' "$1" "$2"
+}
+# gt A B: A is a number greater than B
+gt() { [ -n "$1" ] && [ "$1" -gt "$2" ] 2>/dev/null; }
+# mbps_pos VALUE: iperf_mbps printed a rate above 0
+mbps_pos() { $PY -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) > 0 else 1)' "${1:-0}"; }
+has_peer() { [ -n "$(kpeer_stat "$1" rx_packets)" ]; }
+no_peer() { ! has_peer "$1"; }
+
+check "store: policy ssh-only" skctl policy add ssh-only
+check "store: rule allow tcp 10.20.0.0/24 port 22" skctl policy rule add ssh-only allow tcp 10.20.0.0/24 port 22
+check "store: group eng (policy internal)" sk_group eng factors=password
+check "store: group ops (policy ssh-only)" sk_group ops factors=password policy=ssh-only
+sk_user alice eng Secret-pass1 >/dev/null
+sk_user bob ops Secret-pass2 >/dev/null
+sk_user carol eng Secret-pass3 >/dev/null
+check "sekishod: starts" sekishod_start || exit 1
+
+# ---- alice: TLS only ----
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --authgroup eng --passwd-on-stdin --no-dtls
+check "no-dtls: tunnel up" oc_wait_up a 180 || exit 1
+id=$(sk_session_id alice)
+check "no-dtls: session id ${id:-?}" test -n "$id"
+check "no-dtls: the kernel peer exists from CONNECT on" wait_for 20 has_peer "$id"
+check "no-dtls: ping srv over CSTP" ping_cli $SRV4
+mtu=$(oc_env a INTERNAL_IP4_MTU)
+check "no-dtls: MTU ${mtu:-?} holds a 1328-byte packet" gt "${mtu:-0}" 1327
+check "no-dtls: 1300-byte ping, no fragmentation" in_cli ping -c 2 -W 3 -M do -s 1300 $SRV4
+up=$(iperf_mbps -t 3)
+check "no-dtls: iperf3 up ${up:-?} Mbit/s" mbps_pos "$up"
+down=$(iperf_mbps -t 3 -R)
+check "no-dtls: iperf3 down ${down:-?} Mbit/s" mbps_pos "$down"
+rx=$(kpeer_stat "$id" rx_packets)
+tx=$(kpeer_stat "$id" tx_packets)
+check "no-dtls: the kernel counted it (rx_packets ${rx:-?}, tx_packets ${tx:-?})" sh -c "[ \"${rx:-0}\" -gt 100 ] && [ \"${tx:-0}\" -gt 100 ]"
+check_not "no-dtls: DTLS never established" oc_dtls a
+check "kill: session kill $id" skctl_live session kill "$id"
+check "kill: the client loses its tunnel" wait_for 60 sh -c "! kill -0 $(oc_pid a) 2>/dev/null || ! ip netns exec cli ip link show $(oc_env a TUNDEV)"
+check "kill: the kernel peer is gone" wait_for 20 no_peer "$id"
+oc_stop a
+
+# ---- bob: TLS only, allowlist tcp/22 ----
+OC_INPUT=$'Secret-pass2\n' oc_connect b -u bob --authgroup ops --passwd-on-stdin --no-dtls
+if check "policy: tunnel up (no-dtls)" oc_wait_up b 180; then
+	bid=$(sk_session_id bob)
+	d0=$(kpeer_stat "$bid" drop_policy)
+	check "policy: tcp/22 allowed over CSTP" within 15 tcp_probe $SRV4 22
+	check_not "policy: tcp/3389 dropped over CSTP" tcp_probe $SRV4 3389
+	d1=$(kpeer_stat "$bid" drop_policy)
+	check "policy: counted as policy drops on the peer (${d0:-?} -> ${d1:-?})" gt "${d1:-0}" "${d0:-0}"
+	check_not "policy: DTLS never established" oc_dtls b
+	oc_stop b
+fi
+
+# ---- carol: DTLS as usual, the stream stays as a fallback ----
+OC_INPUT=$'Secret-pass3\n' oc_connect c -u carol --authgroup eng --passwd-on-stdin
+if check "dtls: tunnel up" oc_wait_up c 180; then
+	check "dtls: established" wait_for 60 oc_dtls c
+	check "dtls: ping srv" ping_cli $SRV4
+	kill -USR2 "$(oc_pid c)"
+	check "dtls: reconnect recorded" wait_for 90 test -f "$T/oc-c/reconnect.env"
+	# between the new CONNECT and the new DTLS handshake the stream
+	# carries the data; after it, DTLS again
+	check "dtls: ping srv right after the reconnect" within 30 ping_cli $SRV4
+	check "dtls: DTLS again after the reconnect" wait_for 60 sh -c "[ \$(grep -c 'Established DTLS connection' '$T/oc-c/log') -ge 2 ]"
+	check "dtls: ping srv after the new DTLS handshake" ping_cli $SRV4
+	oc_stop c
+fi
+ktap_end
