@@ -170,13 +170,19 @@ static void child(struct skd *d, int client, int ipc)
 	signal(SIGPIPE, SIG_DFL);
 	/* the memory image is the main process's: wipe what a compromised
 	 * worker could otherwise read back */
-	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
-	sk_wipe(d->mail_password, sizeof(d->mail_password));
-	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
-		wipe_used(&d->sessions[i], sizeof(d->sessions[i]));
-	/* host scans: other clients' tokens and device reports */
-	for (int i = 0; i < SKD_MAX_HOSTSCANS; i++)
-		wipe_used(&d->hscans[i], sizeof(d->hscans[i]));
+	wipe_used(d->smtp_password, sizeof(d->smtp_password));
+	wipe_used(d->mail_password, sizeof(d->mail_password));
+	/* sessions and host scans (other clients' tokens and device reports):
+	 * normally the kernel gave us zero pages for them (MADV_WIPEONFORK,
+	 * daemon.c); else the slots in use go.  A free session slot is not
+	 * all zeros (its fds are -1): "in use" is what tells */
+	if (!d->tables_wipe_on_fork) {
+		for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+			if (d->sessions[i].used)
+				sk_wipe(&d->sessions[i], sizeof(d->sessions[i]));
+		for (int i = 0; i < SKD_MAX_HOSTSCANS; i++)
+			wipe_used(&d->hscans[i], sizeof(d->hscans[i]));
+	}
 	/* logins in progress hold users' password hashes, TOTP secrets,
 	 * codes and posted passwords (sk_login_free wipes them); the hashing
 	 * threads did not come along (fork copies only this thread), so
