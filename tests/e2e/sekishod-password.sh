@@ -86,14 +86,15 @@ check "disconnect: SIGTERM" oc_stop a
 check "disconnect: the tunnel's session ($addr) ended" wait_for 10 sh -c "! ip netns exec gw $SEKICTL --socket $SK_SOCK session list --json | grep -q '\"$addr\"'"
 no_peers() { [ "$(sk_stat peers)" = 0 ]; }
 check "disconnect: the kernel peer is gone" wait_for 10 no_peers
-# without the binder a new tunnel comes up on CSTP only (which carries no
-# data yet: sekishod-security.md, "no CSTP data path"), and the refused
-# DTLS attempts are not logged again
+# without the binder a new tunnel comes up on CSTP only (its data goes
+# through the worker's relay into the kernel peer: sekishod-security.md,
+# "the CSTP data path"), and the refused DTLS attempts are not logged again
 OC_INPUT=$'secret1 パス\n' oc_connect b -u alice --passwd-on-stdin
 check "binder death: a new tunnel comes up (CSTP)" oc_wait_up b 180
 sleep 3		# its ClientHellos reach the DTLS port meanwhile
 check "binder death: no DTLS for it" sh -c "! grep -q 'Established DTLS connection' '$T/oc-b/log'"
-check "binder death: no kernel peer for it" test "$(sk_stat peers)" = 0
+check "binder death: one kernel peer for it (the CSTP stream only)" test "$(sk_stat peers)" = 1
+check "binder death: the CSTP-only tunnel carries (ping)" ping_cli $SRV4
 check "binder death: still logged once ($(lost_count))" test "$(lost_count)" = 1
 check "binder death: disconnect" oc_stop b
 ktap_end
