@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,7 +79,8 @@ void skd_audit(struct skd *d, const char *type, const char *user, const char *de
 }
 
 /*
- * The per-client tables are large (the session table alone is 4096 slots,
+ * The per-client tables (and the IPC receive buffer, which main writes at
+ * every message) are large (the session table alone is 4096 slots,
  * about 2.7 MB) and every worker is a fork of this process.  A worker needs
  * none of them, and they hold other users' sessions, addresses and host
  * scans, which the worker used to wipe after the fork: every page it wrote
@@ -121,7 +123,8 @@ static void tables_wipe_on_fork(struct skd *d)
 		table_wipe_on_fork(d->workers, SKD_MAX_WORKERS, sizeof(*d->workers)) &&
 		table_wipe_on_fork(d->sessions, SKD_MAX_SESSIONS, sizeof(*d->sessions)) &&
 		table_wipe_on_fork(d->rate, SKD_RATE_SLOTS, sizeof(*d->rate)) &&
-		table_wipe_on_fork(d->hscans, SKD_MAX_HOSTSCANS, sizeof(*d->hscans));
+		table_wipe_on_fork(d->hscans, SKD_MAX_HOSTSCANS, sizeof(*d->hscans)) &&
+		table_wipe_on_fork(d->rxbuf, 1, SK_IPC_MAX);
 	if (!d->tables_wipe_on_fork)
 		syslog(LOG_WARNING, "MADV_WIPEONFORK: %m; workers wipe the tables they inherit");
 }
@@ -143,7 +146,7 @@ int skd_init(struct skd *d)
 	d->logins = table_new(SKD_MAX_LOGINS, sizeof(*d->logins));
 	d->rate = table_new(SKD_RATE_SLOTS, sizeof(*d->rate));
 	d->hscans = table_new(SKD_MAX_HOSTSCANS, sizeof(*d->hscans));
-	d->rxbuf = malloc(SK_IPC_MAX);
+	d->rxbuf = table_new(1, SK_IPC_MAX);
 	if (!d->workers || !d->sessions || !d->logins || !d->rate || !d->rxbuf || !d->hscans)
 		return -ENOMEM;
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
@@ -416,6 +419,8 @@ static void binder_scrub(void *arg)
 	sk_wipe(d->mail_password, sizeof(d->mail_password));
 	SSL_CTX_free(d->wcfg.tls_ctx);
 	d->wcfg.tls_ctx = NULL;
+	SSL_CTX_free(d->wcfg.dtls_ctx);
+	d->wcfg.dtls_ctx = NULL;
 }
 
 static int start_binder(struct skd *d, char *err, size_t errlen)
@@ -552,6 +557,24 @@ static void chain_setup(struct skd *d)
 	}
 }
 
+/*
+ * Each tunnel holds a few descriptors in main (its UDP socket, its CSTP
+ * relay, the worker's IPC socket): started by hand, outside the systemd
+ * unit's LimitNOFILE, the usual soft limit of 1024 would cap the gateway
+ * far below max_sessions.  The hard limit is what the administrator
+ * allows; take all of it.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			syslog(LOG_WARNING, "raising the open file limit: %m");
+	}
+}
+
 int skd_startup(struct skd *d, char *err, size_t errlen)
 {
 	char crl[SKD_PATH_MAX + 16];
@@ -562,6 +585,7 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	int ret;
 
 	openlog("sekishod", LOG_PID | (d->conf.foreground ? LOG_PERROR : 0), LOG_DAEMON);
+	raise_nofile();
 	pw = getpwnam(d->conf.user);
 	if (!pw) {
 		snprintf(err, errlen, "user %s does not exist (create it: useradd --system %s)",
@@ -606,6 +630,17 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	d->wcfg.tls_ctx = tls_ctx_new(&d->conf, err, errlen);
 	if (!d->wcfg.tls_ctx)
 		return -1;
+	/* made here once, not in every worker: SSL_CTX_new fetches every
+	 * cipher, digest and group, and in a forked worker each of those
+	 * reference counts and allocations wrote a page of our heap (a private
+	 * copy per worker, see tables_wipe_on_fork) */
+	d->wcfg.dtls_ctx = sk_dtls_ctx_new(d->wcfg.dtls_ciphers);
+	if (!d->wcfg.dtls_ctx) {
+		const char *why = ERR_reason_error_string(ERR_get_error());
+
+		snprintf(err, errlen, "DTLS context: %s", why ? why : "out of memory");
+		return -1;
+	}
 
 	if (skd_kernel_open(&d->k, d->conf.device, d->conf.mtu, err, errlen))
 		return -1;
@@ -681,6 +716,7 @@ void skd_shutdown(struct skd *d)
 	if (d->certv)
 		sk_certv_free(d->certv);
 	SSL_CTX_free(d->wcfg.tls_ctx);
+	SSL_CTX_free(d->wcfg.dtls_ctx);
 	if (d->st) {
 		skd_audit(d, "daemon", "", "", "", "stopped", "{}");
 		sk_store_close(d->st);
@@ -693,6 +729,6 @@ void skd_shutdown(struct skd *d)
 		sk_wipe(d->hscans, SKD_MAX_HOSTSCANS * sizeof(*d->hscans));
 	table_free(d->hscans, SKD_MAX_HOSTSCANS, sizeof(*d->hscans));
 	table_free(d->rate, SKD_RATE_SLOTS, sizeof(*d->rate));
-	free(d->rxbuf);
+	table_free(d->rxbuf, 1, SK_IPC_MAX);
 	closelog();
 }
