@@ -30,10 +30,11 @@ int sk_random(void *buf, size_t len);				/* RAND_bytes; 0 ok, -EIO */
 /* ---- passwords: argon2id (libargon2), encoded "$argon2id$v=19$m=...,t=...,p=...$salt$hash" ---- */
 #define SK_PW_HASH_MAX 128
 struct sk_pw_params { uint32_t t_cost, m_cost_kib, parallelism; };
-/* default: t=3, m=65536 KiB, p=1 (RFC 9106 second recommendation, lowered memory) */
+/* default: t=3, m=65536 KiB, p=4 (RFC 9106 second recommendation) */
 extern const struct sk_pw_params sk_pw_default;
 struct sk_store;
-/* What new hashes get: settings password.memory_kib and password.time_cost
+/* What new hashes get: settings password.memory_kib, password.time_cost
+ * and password.parallelism
  * (sk_pw_default when unset or out of range).  Stored hashes carry their
  * own parameters, so a change applies to passwords set from then on. */
 void sk_pw_params_load(struct sk_store *st, struct sk_pw_params *p);

@@ -21,6 +21,8 @@ static const struct sk_setting_def defs[] = {
 	  "argon2id memory of new password hashes in KiB (RFC 9106: 65536; OWASP minimum 19456)" },
 	{ "password.time_cost", "3", SK_SET_INT, 1, 10,
 	  "argon2id passes of new password hashes (RFC 9106: 3 with 64 MiB; OWASP: 2 with 19 MiB)" },
+	{ "password.parallelism", "4", SK_SET_INT, 1, 16,
+	  "argon2id lanes (threads) of new password hashes (RFC 9106: 4)" },
 	{ "otp.ttl", "300", SK_SET_INT, 30, 3600, "seconds an e-mailed one-time code stays valid" },
 	{ "otp.resend_min", "30", SK_SET_INT, 0, 3600, "minimum seconds between two OTP mails" },
 	{ "otp.max_per_hour", "5", SK_SET_INT, 1, 100, "OTP mails per user per hour" },

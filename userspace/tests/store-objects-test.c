@@ -547,18 +547,25 @@ static void settings(struct sk_store *st)
 		char h[SK_PW_HASH_MAX];
 
 		sk_pw_params_load(st, &pp);
-		tap_ok(&t, pp.m_cost_kib == 65536 && pp.t_cost == 3, "password cost: RFC 9106 by default");
+		tap_ok(&t, pp.m_cost_kib == 65536 && pp.t_cost == 3 && pp.parallelism == 4,
+		       "password cost: RFC 9106 by default (t=3, 64 MiB, p=4)");
 		tap_ok(&t, sk_setting_set(st, "password.memory_kib", "8192", err, sizeof(err)) == -EINVAL,
 		       "password.memory_kib below the OWASP minimum refused (%s)", err);
 		sk_setting_set(st, "password.memory_kib", "19456", err, sizeof(err));
 		sk_setting_set(st, "password.time_cost", "2", err, sizeof(err));
+		sk_setting_set(st, "password.parallelism", "2", err, sizeof(err));
 		sk_pw_params_load(st, &pp);
-		tap_ok(&t, pp.m_cost_kib == 19456 && pp.t_cost == 2 &&
+		tap_ok(&t, pp.m_cost_kib == 19456 && pp.t_cost == 2 && pp.parallelism == 2 &&
 		       sk_pw_hash("Cost-test-1", &pp, h, sizeof(h)) == 0 &&
-		       !strncmp(h, "$argon2id$v=19$m=19456,t=2,p=1$", 31),
+		       !strncmp(h, "$argon2id$v=19$m=19456,t=2,p=2$", 31),
 		       "password cost: settings apply to new hashes (%.31s)", h);
+		tap_ok(&t, sk_pw_verify(h, "Cost-test-1") == 0 && sk_pw_verify(h, "Cost-test-2") == -EACCES,
+		       "password cost: a two-lane hash verifies");
+		tap_ok(&t, sk_setting_set(st, "password.parallelism", "17", err, sizeof(err)) == -EINVAL,
+		       "password.parallelism above 16 refused (%s)", err);
 		sk_setting_set(st, "password.memory_kib", "65536", err, sizeof(err));
 		sk_setting_set(st, "password.time_cost", "3", err, sizeof(err));
+		sk_setting_set(st, "password.parallelism", "4", err, sizeof(err));
 	}
 }
 
