@@ -83,7 +83,13 @@ sleep 2
 # a little traffic, so the tunnel loop's buffers are in use as they would be
 for i in $(seq 1 "$N"); do in_cli ping -c 2 -i 0.2 -W 2 -I "$(oc_env m$i TUNDEV)" $SRV4 >/dev/null 2>&1; done
 sleep 1
-report "$up sessions up"
+# a worker that only accepted a TCP connection (TLS handshake not begun):
+# what a worker costs before it does anything, and what main wrote since
+in_cli bash -c "exec sleep 30 </dev/tcp/$GW4/443" 2>/dev/null &
+idle_conn=$!
+sleep 2
+report "$up sessions up (the last child: a TCP connection without a TLS handshake)"
+kill $idle_conn 2>/dev/null
 pss1=$(gw_rss_kb sekishod)
 echo "# PSS: $pss0 kB idle, $pss1 kB with $up sessions: $(( up ? (pss1 - pss0) / up : 0 )) kB/session"
 for i in $(seq 1 "$N"); do oc_stop m$i; done

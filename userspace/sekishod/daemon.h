@@ -175,7 +175,7 @@ struct skd {
 	struct skd_login *logins;	/* SKD_MAX_LOGINS */
 	struct skd_rate *rate;		/* SKD_RATE_SLOTS */
 	struct skd_hscan *hscans;	/* SKD_MAX_HOSTSCANS */
-	/* workers, sessions, rate and hscans are MADV_WIPEONFORK: a forked
+	/* workers, sessions, rate, hscans, rxbuf are MADV_WIPEONFORK: a forked
 	 * worker finds them zeroed (daemon.c table_new) */
 	bool tables_wipe_on_fork;
 	struct skd_hashq *hashq;	/* password hashing threads */

@@ -1262,7 +1262,10 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 		goto out;
 	w->req = sk_http_new();
 	w->ssl = SSL_new(cfg->tls_ctx);
-	w->dctx = sk_dtls_ctx_new(cfg->dtls_ciphers);
+	if (cfg->dtls_ctx && SSL_CTX_up_ref(cfg->dtls_ctx))
+		w->dctx = cfg->dtls_ctx;
+	else
+		w->dctx = sk_dtls_ctx_new(cfg->dtls_ciphers);
 	if (!w->req || !w->ssl || !w->dctx || !SSL_set_fd(w->ssl, client_fd))
 		goto out;
 	{

@@ -24,6 +24,9 @@
 struct sk_worker_cfg {
 	SSL_CTX *tls_ctx;		/* server cert/key; client cert requested, not required */
 	const char *dtls_ciphers;	/* OpenSSL list; NULL = the three AEAD PSK suites */
+	/* sk_dtls_ctx_new(dtls_ciphers) made by main before the fork (the
+	 * worker only takes a reference); NULL = the worker makes its own */
+	SSL_CTX *dtls_ctx;
 	/* limits in milliseconds; 0 = the default in brackets */
 	unsigned int tls_timeout_ms;	/* TLS handshake [10000] */
 	unsigned int header_timeout_ms;	/* request line + headers [10000] */
