@@ -1512,13 +1512,8 @@ void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r)
 	l->have_hs = r != NULL;
 	if (r) {
 		l->hs = *r;
-		/* the report came through a worker: make every string end */
-		l->hs.os_version[SK_HS_STR - 1] = l->hs.os_arch[SK_HS_STR - 1] = 0;
-		l->hs.hostname[SK_HS_STR - 1] = l->hs.device_id[SK_HS_STR - 1] = 0;
-		if (l->hs.n_macs < 0 || l->hs.n_macs > SK_HS_MACS)
-			l->hs.n_macs = 0;
-		for (int i = 0; i < SK_HS_MACS; i++)
-			l->hs.macs[i][17] = 0;
+		/* the report came through a worker */
+		sk_hostscan_terminate(&l->hs);
 	}
 }
 

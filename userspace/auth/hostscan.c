@@ -47,6 +47,16 @@ static int hexval(char c)
 	return -1;
 }
 
+void sk_hostscan_terminate(struct sk_hostscan *r)
+{
+	r->os_version[SK_HS_STR - 1] = r->os_arch[SK_HS_STR - 1] = 0;
+	r->hostname[SK_HS_STR - 1] = r->device_id[SK_HS_STR - 1] = 0;
+	if (r->n_macs < 0 || r->n_macs > SK_HS_MACS)
+		r->n_macs = 0;
+	for (int i = 0; i < SK_HS_MACS; i++)
+		r->macs[i][17] = 0;
+}
+
 int sk_hostscan_mac_norm(const char *s, char out[18])
 {
 	uint8_t b[6];

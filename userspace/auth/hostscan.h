@@ -47,4 +47,8 @@ int sk_hostscan_parse(const char *buf, size_t len, struct sk_hostscan *out,
  * 0 ok, -EINVAL if s is none of those. */
 int sk_hostscan_mac_norm(const char *s, char out[18]);
 
+/* A report that crossed a process boundary (from a worker): make every
+ * string end inside its field and the MAC count fit the array. */
+void sk_hostscan_terminate(struct sk_hostscan *r);
+
 #endif

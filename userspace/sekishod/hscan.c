@@ -175,13 +175,7 @@ void skd_on_hostscan(struct skd *d, struct skd_worker *w, const struct sk_ipc_ho
 			break;
 		}
 		e->r = m->report;
-		/* strings from a worker: make them end inside their fields */
-		e->r.os_version[SK_HS_STR - 1] = e->r.os_arch[SK_HS_STR - 1] = 0;
-		e->r.hostname[SK_HS_STR - 1] = e->r.device_id[SK_HS_STR - 1] = 0;
-		if (e->r.n_macs < 0 || e->r.n_macs > SK_HS_MACS)
-			e->r.n_macs = 0;
-		for (int i = 0; i < SK_HS_MACS; i++)
-			e->r.macs[i][17] = 0;
+		sk_hostscan_terminate(&e->r);	/* strings from a worker */
 		e->state = SKD_HS_HAVE;
 		rep.status = 200;
 		break;

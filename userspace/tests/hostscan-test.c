@@ -140,5 +140,17 @@ int main(void)
 	rc = parse("", &r, err, sizeof(err));
 	tap_ok(&t, rc == 0 && r.n_macs == 0 && !r.device_id[0], "empty report: nothing known");
 
+	/* a report from another process, every byte set: terminated in place */
+	memset(&r, 'A', sizeof(r));
+	r.n_macs = 99;
+	sk_hostscan_terminate(&r);
+	tap_ok(&t, strlen(r.device_id) == SK_HS_STR - 1 && strlen(r.hostname) == SK_HS_STR - 1 &&
+	       strlen(r.os_version) == SK_HS_STR - 1 && strlen(r.os_arch) == SK_HS_STR - 1 &&
+	       strlen(r.macs[SK_HS_MACS - 1]) == 17 && r.n_macs == 0,
+	       "terminate: strings end inside their fields, a bad MAC count is 0");
+	r.n_macs = 2;
+	sk_hostscan_terminate(&r);
+	tap_ok(&t, r.n_macs == 2, "terminate: a valid MAC count stays");
+
 	return tap_end(&t);
 }
