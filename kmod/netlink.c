@@ -386,6 +386,22 @@ static int sekisho_nl_parse_routes(const struct nlattr *routes,
 	return 0;
 }
 
+/* a file descriptor attribute (absent: *fd stays) */
+static int sekisho_nl_get_fd(const struct nlattr *a, int *fd,
+			     const struct nlattr **where,
+			     struct netlink_ext_ack *extack)
+{
+	if (!a)
+		return 0;
+	if (nla_get_u32(a) > INT_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, a, "not a file descriptor");
+		return -EBADF;
+	}
+	*fd = nla_get_u32(a);
+	*where = a;
+	return 0;
+}
+
 static int sekisho_nl_parse_peer(struct genl_info *info,
 				 struct sekisho_peer_params *p, bool is_new)
 {
@@ -417,25 +433,13 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 		    !sekisho_nl_need(extack, nest, tb, SEKISHO_A_PEER_SOCKET,
 				     "missing SEKISHO_A_PEER_SOCKET (or _STREAM)"))
 			return -EINVAL;
-		if (a) {
-			if (nla_get_u32(a) > INT_MAX) {
-				NL_SET_ERR_MSG_ATTR(extack, a,
-						    "not a file descriptor");
-				return -EBADF;
-			}
-			p->fd = nla_get_u32(a);
-			p->a_socket = a;
-		}
-		a = tb[SEKISHO_A_PEER_STREAM];
-		if (a) {
-			if (nla_get_u32(a) > INT_MAX) {
-				NL_SET_ERR_MSG_ATTR(extack, a,
-						    "not a file descriptor");
-				return -EBADF;
-			}
-			p->stream_fd = nla_get_u32(a);
-			p->a_stream = a;
-		}
+		ret = sekisho_nl_get_fd(a, &p->fd, &p->a_socket, extack);
+		if (ret)
+			return ret;
+		ret = sekisho_nl_get_fd(tb[SEKISHO_A_PEER_STREAM],
+					&p->stream_fd, &p->a_stream, extack);
+		if (ret)
+			return ret;
 	} else if (a || tb[SEKISHO_A_PEER_STREAM]) {
 		NL_SET_ERR_MSG_ATTR(extack, a ?: tb[SEKISHO_A_PEER_STREAM],
 				    "the sockets of a peer cannot change; delete and add the peer");
