@@ -355,6 +355,12 @@ oc_wait_up() {
 	wait_for 10 test -f "$d/connect.env" || { echo "no connect environment"; return 1; }
 	dev=$(oc_env "$1" TUNDEV)
 	wait_for 10 in_cli sh -c "ip link show dev '$dev' | grep -q ',UP'" || { echo "$dev not up"; return 1; }
+	# Right after the client backgrounds itself, a route lookup through the
+	# new tun has been seen to fail for a moment (ping: "connect: Network is
+	# unreachable", with the script's route in place a second later; twice in
+	# ~330 checks, client side).  Wait until the server is routed through the
+	# tunnel; not an error if it never is (a group without that route).
+	wait_for 5 in_cli sh -c "ip route get $SRV4 | grep -q 'dev $dev'" || true
 }
 
 # oc_env NAME VAR [REASON]: a variable the script recorded (default reason
