@@ -358,9 +358,10 @@ oc_wait_up() {
 	# Right after the client backgrounds itself, a route lookup through the
 	# new tun has been seen to fail for a moment (ping: "connect: Network is
 	# unreachable", with the script's route in place a second later; twice in
-	# ~330 checks, client side).  Wait until the server is routed through the
-	# tunnel; not an error if it never is (a group without that route).
-	wait_for 5 in_cli sh -c "ip route get $SRV4 | grep -q 'dev $dev'" || true
+	# ~330 checks, client side).  Wait until a lookup for the server finds a
+	# route (through any tun: with many clients the last one's route wins);
+	# not an error if it never does (a group without that route).
+	wait_for 5 in_cli ip route get "$SRV4" || true
 }
 
 # oc_env NAME VAR [REASON]: a variable the script recorded (default reason
