@@ -115,6 +115,48 @@ ok "SEKISHO_CONTROL names the socket" expect 1 "no control socket at $T/env.sock
 	env SEKISHO_CONTROL="$T/env.sock" "$SEKICTL" user list
 printf 'settings show gateway.name\ngroup list\n' > "$T/batch"
 ok "batch runs store nouns (SEKISHO_STORE)" expect 0 "staff" env SEKISHO_STORE="$DB" "$SEKICTL" batch "$T/batch"
+# Two sekictl processes racing on one user: every command succeeds (the
+# store waits for the other writer instead of failing), and the audit trail
+# is one chain: each change's "before" is the previous change's "after", so
+# no process read a value the other was replacing, and the last "after" is
+# what the store holds.
+race() {	# TAG: 25 e-mail changes, alternating lock/unlock
+	local i rc=0
+	for i in $(seq 1 25); do
+		S user set racer "email=$1$i@example.jp" >/dev/null || rc=1
+		if [ $((i % 2)) = 1 ]; then S user lock racer >/dev/null || rc=1
+		else S user unlock racer >/dev/null || rc=1; fi
+	done
+	return $rc
+}
+S user add racer --group staff --email r0@example.jp >/dev/null 2>&1
+race a > "$T/race-a" 2>&1 & pa=$!
+race b > "$T/race-b" 2>&1 & pb=$!
+wait $pa; ra=$?; wait $pb; rb=$?
+ok "race: every command of process A succeeded" sh -c "cat '$T/race-a'; exit $ra"
+ok "race: every command of process B succeeded" sh -c "cat '$T/race-b'; exit $rb"
+ok "race: the audit trail is one chain ending in the stored values" /usr/bin/python3 -c '
+import json, subprocess, sys
+s = [sys.argv[1], "--store", sys.argv[2]]
+ev = [json.loads(l) for l in subprocess.run(s + ["audit", "export", "--user", "racer"],
+      check=True, capture_output=True, text=True).stdout.splitlines()]
+ev = sorted((e for e in ev if e["detail"]["command"] in ("user set", "user lock", "user unlock")),
+            key=lambda e: e["id"])
+now = {"email": "r0@example.jp", "locked": False}
+for e in ev:
+    for k, v in e["detail"]["after"].items():
+        b = e["detail"]["before"].get(k)
+        if b != now[k]:
+            sys.exit("entry %d: before %s=%r, but the previous change left %r" % (e["id"], k, b, now[k]))
+        now[k] = v
+sets = sum(e["detail"]["command"] == "user set" for e in ev)
+if sets != 50:
+    sys.exit("%d user set entries, wanted 50" % sets)
+u = json.loads(subprocess.run(s + ["--json", "user", "show", "racer"],
+      check=True, capture_output=True, text=True).stdout)
+if u["email"] != now["email"] or u["locked"] != now["locked"]:
+    sys.exit("store holds %r/%r, the audit trail ends at %r" % (u["email"], u["locked"], now))
+' "$SEKICTL" "$DB"
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 

@@ -425,8 +425,28 @@ struct dev_tx {
 	struct ska *a;
 	struct sk_device d, before;
 	const char *user;
+	int argc;	/* device set: KEY=VALUE arguments, applied in the transaction */
+	char **argv;
 	char err[SKA_ERR];
 };
+
+/* applies KEY=VALUE arguments to d; 2 after a usage message */
+static int device_kv_args(struct ska *a, struct sk_device *d, int argc, char **argv)
+{
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		char key[32];
+		const char *eq = strchr(argv[i], '=');
+
+		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key))
+			return ska_usage(a, "expected KEY=VALUE, got '%s'", argv[i]);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
+		if ((rc = device_set_key(a, d, key, eq + 1)))
+			return rc;
+	}
+	return 0;
+}
 
 static char *device_json(const struct sk_device *d)
 {
@@ -475,6 +495,14 @@ static int device_update_apply(struct sk_store *st, void *arg)
 	struct ska_obj b = { 0 }, c = { 0 };
 	int rc;
 
+	/* from the record as it is now, not as it was when the command was checked */
+	rc = sk_device_get(st, t->d.name, &t->before);
+	if (rc)
+		return rc;
+	t->d = t->before;
+	rc = device_kv_args(t->a, &t->d, t->argc, t->argv);
+	if (rc)
+		return rc;
 	rc = sk_device_update(st, &t->d, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
@@ -700,17 +728,13 @@ int ska_device(struct ska *a, int argc, char **argv)
 	}
 	if (argc < 3)
 		return ska_usage(a, "expected: device set NAME KEY=VALUE...");
-	for (i = 2; i < argc; i++) {
-		char key[32];
-		const char *eq = strchr(argv[i], '=');
-
-		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key))
-			return ska_usage(a, "expected KEY=VALUE, got '%s'", argv[i]);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
-		if ((rc = device_set_key(a, &t.d, key, eq + 1)))
-			return rc;
-	}
+	t.argc = argc - 2;
+	t.argv = argv + 2;
+	if ((rc = device_kv_args(a, &t.d, t.argc, t.argv)))
+		return rc;
 	rc = ska_tx(a, device_update_apply, &t);
+	if (rc > 0)
+		return rc;	/* the device changed under us so that an argument no longer fits */
 	if (rc)
 		return ska_store_fail(a, rc, argv[1], t.err);
 	a->fx->users_changed = true;

@@ -211,10 +211,22 @@ static int user_set_key(struct ska *a, struct sk_user *u, const char *key, const
 	return 0;
 }
 
+/*
+ * A change to an existing user is computed from the record read inside the
+ * write transaction (edit != NULL re-reads it there), not from the copy read
+ * to validate the command: otherwise two sekictl processes could each write
+ * back a whole record holding the other's old values (a "set email" undoing
+ * a concurrent "lock"), and the audit trail's "before" would be stale.
+ */
 struct user_tx {
 	struct ska *a;
 	struct sk_user u, before;
 	bool kill;
+	int (*edit)(struct user_tx *t);
+	int argc;		/* user set: the KEY=VALUE arguments */
+	char **argv;
+	bool new_totp;		/* ... and the secret made for totp=new */
+	char totp_secret[sizeof(((struct sk_user *)0)->totp_secret)];
 	char err[SKA_ERR];
 };
 
@@ -242,6 +254,15 @@ static int user_update_apply(struct sk_store *st, void *arg)
 	struct ska_obj b = { 0 }, c = { 0 };
 	int rc;
 
+	if (t->edit) {
+		rc = sk_user_get(st, t->u.name, &t->before);
+		if (rc)
+			return rc;
+		t->u = t->before;
+		rc = t->edit(t);
+		if (rc)
+			return rc;
+	}
 	rc = sk_user_update(st, &t->u, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
@@ -344,6 +365,57 @@ static int user_new_totp(struct ska *a, struct sk_user *u)
 	if (sk_totp_new_secret(u->totp_secret, sizeof(u->totp_secret)))
 		return ska_fail(a, "cannot create a TOTP secret");
 	u->totp_last_step = 0;
+	return 0;
+}
+
+static int user_lock_edit(struct user_tx *t)
+{
+	t->u.locked = true;
+	t->u.locked_until = 0;
+	t->kill = true;
+	t->u.changed = t->a->now;
+	return 0;
+}
+
+static int user_unlock_edit(struct user_tx *t)
+{
+	t->u.locked = false;
+	t->u.locked_until = 0;
+	t->u.fail_count = 0;
+	t->u.changed = t->a->now;
+	return 0;
+}
+
+/* applies the KEY=VALUE arguments; 2 after a usage message */
+static int user_set_edit(struct user_tx *t)
+{
+	bool new_totp = false;
+	int i, rc;
+
+	for (i = 0; i < t->argc; i++) {
+		char key[32];
+		const char *eq = strchr(t->argv[i], '=');
+
+		if (!eq || eq == t->argv[i] || (size_t)(eq - t->argv[i]) >= sizeof(key))
+			return ska_usage(t->a, "expected KEY=VALUE, got '%s'", t->argv[i]);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - t->argv[i]), t->argv[i]);
+		if ((rc = user_set_key(t->a, &t->u, key, eq + 1, &new_totp)))
+			return rc;
+	}
+	t->new_totp = new_totp;
+	if (new_totp && !t->totp_secret[0]) {
+		/* the check before the transaction makes the secret ... */
+		if ((rc = user_new_totp(t->a, &t->u)))
+			return rc;
+		memcpy(t->totp_secret, t->u.totp_secret, sizeof(t->totp_secret));
+	} else if (new_totp) {
+		/* ... and the transaction stores the same one */
+		memcpy(t->u.totp_secret, t->totp_secret, sizeof(t->u.totp_secret));
+		t->u.totp_last_step = 0;
+	}
+	/* a disabled user's sessions end now */
+	t->kill = !t->u.enabled && t->before.enabled;
+	t->u.changed = t->a->now;
 	return 0;
 }
 
@@ -511,46 +583,34 @@ int ska_user(struct ska *a, int argc, char **argv)
 	} else if (!strcmp(verb, "lock") || !strcmp(verb, "unlock")) {
 		if (argc > 2)
 			return ska_usage(a, "unexpected argument '%s'", argv[2]);
-		if (verb[0] == 'l') {
-			t.u.locked = true;
-			t.u.locked_until = 0;
-			t.kill = true;
-		} else {
-			t.u.locked = false;
-			t.u.locked_until = 0;
-			t.u.fail_count = 0;
-		}
-		t.u.changed = a->now;
+		t.edit = verb[0] == 'l' ? user_lock_edit : user_unlock_edit;
 		rc = ska_tx(a, user_update_apply, &t);
 		if (rc)
 			rc = ska_store_fail(a, rc, argv[1], t.err);
 		else
 			a->fx->users_changed = true;
 	} else {	/* set */
-		bool new_totp = false, had_totp = t.u.totp_secret[0];
+		bool had_totp;
 
 		if (argc < 3)
 			return ska_usage(a, "expected: user set NAME KEY=VALUE...");
-		for (i = 2; i < argc; i++) {
-			char key[32];
-			const char *eq = strchr(argv[i], '=');
-
-			if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key))
-				return ska_usage(a, "expected KEY=VALUE, got '%s'", argv[i]);
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
-			if ((rc = user_set_key(a, &t.u, key, eq + 1, &new_totp)))
-				return rc;
-		}
-		if (new_totp && (rc = user_new_totp(a, &t.u)))
+		/* check the arguments on the copy read above, before any write */
+		t.argc = argc - 2;
+		t.argv = argv + 2;
+		if ((rc = user_set_edit(&t))) {
+			sk_wipe(t.totp_secret, sizeof(t.totp_secret));
 			return rc;
-		/* a disabled user's sessions end now */
-		t.kill = !t.u.enabled && t.before.enabled;
-		t.u.changed = a->now;
+		}
+		t.edit = user_set_edit;
 		rc = ska_tx(a, user_update_apply, &t);
-		if (rc) {
+		had_totp = t.before.totp_secret[0];
+		sk_wipe(t.totp_secret, sizeof(t.totp_secret));
+		if (rc > 0) {
+			;	/* a usage message was printed */
+		} else if (rc) {
 			rc = ska_store_fail(a, rc, argv[1], t.err);
 		} else {
-			if (new_totp) {
+			if (t.new_totp) {
 				if (had_totp)
 					fprintf(a->io->out, "user %s: totp enrolled -> enrolled (new secret)\n",
 						t.u.name);
@@ -714,7 +774,13 @@ static int group_kv_args(struct ska *a, struct sk_group *g, int argc, char **arg
 	return 0;
 }
 
-struct group_tx { struct ska *a; struct sk_group g, before; char err[SKA_ERR]; };
+struct group_tx {
+	struct ska *a;
+	struct sk_group g, before;
+	int argc;	/* group set: KEY=VALUE arguments, applied in the transaction */
+	char **argv;
+	char err[SKA_ERR];
+};
 
 static int group_add_apply(struct sk_store *st, void *arg)
 {
@@ -738,8 +804,17 @@ static int group_update_apply(struct sk_store *st, void *arg)
 {
 	struct group_tx *t = arg;
 	struct ska_obj b = { 0 }, c = { 0 };
+	bool policy;
 	int rc;
 
+	/* from the record as it is now (see struct user_tx) */
+	rc = sk_group_get(st, t->g.name, &t->before);
+	if (rc)
+		return rc;
+	t->g = t->before;
+	rc = group_kv_args(t->a, &t->g, t->argc, t->argv, &policy);
+	if (rc)
+		return rc;
 	rc = sk_group_update(st, &t->g, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
@@ -866,9 +941,13 @@ int ska_group(struct ska *a, int argc, char **argv)
 	}
 	if (argc < 3)
 		return ska_usage(a, "expected: group set NAME KEY=VALUE...");
-	if ((rc = group_kv_args(a, &t.g, argc - 2, argv + 2, &policy_changed)))
+	t.argc = argc - 2;
+	t.argv = argv + 2;
+	if ((rc = group_kv_args(a, &t.g, t.argc, t.argv, &policy_changed)))
 		return rc;
 	rc = ska_tx(a, group_update_apply, &t);
+	if (rc > 0)
+		return rc;	/* the group changed under us so that an argument no longer fits */
 	if (rc)
 		return ska_store_fail(a, rc, argv[1], t.err);
 	a->fx->users_changed = true;
