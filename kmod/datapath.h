@@ -18,6 +18,9 @@ netdev_tx_t sekisho_xmit(struct sk_buff *skb, struct net_device *dev);
  */
 void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb);
 
+/* a peer's receive work: decrypts what sekisho_udp_recv() queued */
+void sekisho_rx_work(struct work_struct *work);
+
 /*
  * Seal skb (skb->data at the plaintext after the type byte) as one record
  * of payload type @type with the peer's primary key and send it.  Consumes

@@ -22,6 +22,7 @@ struct workqueue_struct *sekisho_wq;
 unsigned int sekisho_max_peers = 65536;
 unsigned int sekisho_max_policies = 65536;
 unsigned int sekisho_deny_interval_ms = 1000;
+bool sekisho_rx_work_param = true;
 
 static int sekisho_param_set_range(const char *val,
 				   const struct kernel_param *kp,
@@ -62,6 +63,14 @@ module_param_cb(deny_sample_interval_ms, &sekisho_interval_ops,
 		&sekisho_deny_interval_ms, 0644);
 MODULE_PARM_DESC(deny_sample_interval_ms,
 		 "Least time between two POLICY_DENY samples of one peer, ms; 0 = no samples (default 1000)");
+module_param_named(rx_work, sekisho_rx_work_param, bool, 0644);
+MODULE_PARM_DESC(rx_work,
+		 "Decrypt each peer's records in a work item, off the CPU that received them, when more than one CPU is online (default Y)");
+
+bool sekisho_rx_in_work(void)
+{
+	return READ_ONCE(sekisho_rx_work_param) && num_online_cpus() > 1;
+}
 
 static int __init sekisho_init(void)
 {

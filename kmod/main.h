@@ -5,12 +5,19 @@
 
 #include <linux/workqueue.h>
 
-/* for work that may sleep: freeing transforms, peers, policies */
+/*
+ * for work that may sleep (freeing transforms, peers, policies) and for
+ * each peer's receive work (rx.c)
+ */
 extern struct workqueue_struct *sekisho_wq;
 
 /* module parameters (/sys/module/sekisho/parameters/) */
 extern unsigned int sekisho_max_peers;
 extern unsigned int sekisho_max_policies;
 extern unsigned int sekisho_deny_interval_ms;
+extern bool sekisho_rx_work_param;
+
+/* a peer's records are decrypted in its work item (rx.c) */
+bool sekisho_rx_in_work(void);
 
 #endif /* _SEKISHO_MAIN_H */

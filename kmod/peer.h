@@ -120,6 +120,15 @@ struct sekisho_peer {
 	struct dst_cache dst_cache;
 	struct sekisho_pcpu_stats __percpu *stats;
 
+	/*
+	 * Records waiting for sekisho_rx_work(), which decrypts them in
+	 * arrival order on whichever CPU the scheduler finds free.  Each
+	 * queued record holds a peer and a key reference; a queued or
+	 * running work item holds one more peer reference.
+	 */
+	struct sk_buff_head rx_queue;
+	struct work_struct rx_work;
+
 	unsigned long created;		/* jiffies */
 	unsigned long last_rx;		/* jiffies of the last valid record */
 	bool idle_sent;			/* PEER_IDLE_NTF sent since last_rx */
