@@ -92,6 +92,11 @@ struct sk_login {
 	char hj_hash[SK_PW_HASH_MAX + 1];
 	char hj_pw[CHAIN_PW_MAX + 1];
 	int hj_rc;
+	/* ... and for a password change, the new password's hash too */
+	bool hj_change;
+	struct sk_pw_params hj_cost;
+	char hj_new[SK_PW_HASH_MAX + 1];
+	int hj_new_rc;
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -764,7 +769,10 @@ static void hash_forget(struct sk_login *l)
 {
 	sk_wipe(l->hj_hash, sizeof(l->hj_hash));
 	sk_wipe(l->hj_pw, sizeof(l->hj_pw));
+	sk_wipe(l->hj_new, sizeof(l->hj_new));
 	l->hj_rc = 0;
+	l->hj_new_rc = 0;
+	l->hj_change = false;
 	l->hj = HJ_NONE;
 }
 
@@ -1249,8 +1257,9 @@ static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
 	/* openconnect posts the input "new_password" as <password> (§2.5) */
 	const char *pw = field(n, names, values, "new_password");
 	const char *why = NULL;
-	char hash[SK_PW_HASH_MAX], key[CHAIN_KEY_MAX];
+	char hash[SK_PW_HASH_MAX + 1] = "", key[CHAIN_KEY_MAX];
 	struct sk_pw_params cost;
+	bool reused;
 	int rc;
 
 	if (!pw)
@@ -1262,12 +1271,31 @@ static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
 		audit(l, now, "factor", "fail", "pw-change", key);
 		return show(l, form, key);
 	}
-	if (l->u.pw_hash[0] && !sk_pw_verify(l->u.pw_hash, pw)) {
+	/* two argon2id runs (reuse check, new hash): on sk_login_hash's thread */
+	if (l->hj == HJ_DONE && l->hj_change && sk_ct_streq(l->hj_pw, pw) &&
+	    sk_ct_streq(l->hj_hash, l->u.pw_hash)) {
+		reused = l->u.pw_hash[0] && l->hj_rc == 0;
+		rc = l->hj_new_rc;
+		copy(hash, sizeof(hash), l->hj_new);
+	} else if (l->cfg.defer_hash && strlen(pw) <= CHAIN_PW_MAX) {
+		hash_forget(l);
+		copy(l->hj_hash, sizeof(l->hj_hash), l->u.pw_hash);
+		copy(l->hj_pw, sizeof(l->hj_pw), pw);
+		sk_pw_params_load(l->cfg.st, &l->hj_cost);
+		l->hj_change = true;
+		l->hj = HJ_PENDING;
+		return SK_STEP_HASH;
+	} else {
+		reused = l->u.pw_hash[0] && !sk_pw_verify(l->u.pw_hash, pw);
+		sk_pw_params_load(l->cfg.st, &cost);
+		rc = reused ? 0 : sk_pw_hash(pw, &cost, hash, sizeof(hash));
+	}
+	hash_forget(l);
+	if (reused) {
+		sk_wipe(hash, sizeof(hash));
 		audit(l, now, "factor", "fail", "pw-change", "pw-reused");
 		return show(l, form, "pw-reused");
 	}
-	sk_pw_params_load(l->cfg.st, &cost);
-	rc = sk_pw_hash(pw, &cost, hash, sizeof(hash));
 	if (!rc)
 		rc = sk_user_set_password(l->cfg.st, l->u.name, hash, false);
 	sk_wipe(hash, sizeof(hash));
@@ -1439,7 +1467,14 @@ int sk_login_hash(struct sk_login *l)
 {
 	if (!l || l->hj != HJ_PENDING)
 		return -EINVAL;
-	l->hj_rc = sk_pw_verify(l->hj_hash, l->hj_pw);
+	if (l->hj_change) {
+		/* no old hash: nothing to reuse; a reused one gets no new hash */
+		l->hj_rc = l->hj_hash[0] ? sk_pw_verify(l->hj_hash, l->hj_pw) : -EACCES;
+		l->hj_new_rc = l->hj_rc == 0 ? 0 :
+			       sk_pw_hash(l->hj_pw, &l->hj_cost, l->hj_new, sizeof(l->hj_new));
+	} else {
+		l->hj_rc = sk_pw_verify(l->hj_hash, l->hj_pw);
+	}
 	l->hj = HJ_DONE;
 	return 0;
 }

@@ -130,8 +130,9 @@ void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r);
 
 /*
  * Deferred password hashing (cfg.defer_hash).  Where a round needs a
- * password verified, sk_login_step returns SK_STEP_HASH and leaves the form
- * untouched.  The caller then runs sk_login_hash(l), which is pure CPU work
+ * password verified (or, for a first-login change, the new password checked
+ * against the old hash and hashed), sk_login_step returns SK_STEP_HASH and
+ * leaves the form untouched.  The caller then runs sk_login_hash(l), which is pure CPU work
  * on l's own copy of the stored hash and the posted password (no store, no
  * mail, no shared state: it may run on another thread as long as nothing
  * else calls into l meanwhile), and calls sk_login_step again with the same

@@ -2,7 +2,8 @@
 /*
  * sekishod's password hashing threads.
  *
- * One argon2id verification costs 64 MiB and a few hundred milliseconds of
+ * One argon2id verification (or, for a first-login password change, a
+ * verification and a new hash) costs 64 MiB and a few hundred milliseconds of
  * CPU on real hardware (seconds under emulation).  Run on the event loop,
  * fifty users logging in at nine o'clock queue behind each other, and
  * nothing else moves meanwhile: no accept, no DTLS handover, no admin

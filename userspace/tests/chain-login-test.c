@@ -659,7 +659,7 @@ static void deferred_hash(void)
 	struct sk_login *l;
 	struct sk_form f;
 	struct sk_user u;
-	char pw[96];
+	char pw[96], err[256];
 	enum sk_step s;
 
 	mkgroup("gd", p, 1, NULL);
@@ -703,6 +703,42 @@ static void deferred_hash(void)
 	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "internal"),
 	       "defer_hash: stepping past SK_STEP_HASH without hashing is refused");
 	sk_login_free(l);
+
+	/* the first-login password change hashes on the caller's thread too */
+	sk_user_get(st, "defer1", &u);
+	u.must_change_pw = true;
+	sk_user_update(st, &u, err, sizeof(err));
+	l = sk_login_new(&cfg, "198.51.100.7:4003", NULL, NULL, NULL);
+	step(l, "gd", &f, NULL);
+	step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	sk_login_hash(l);
+	s = step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "new-password"),
+	       "defer_hash: pw change form after the hashed password");
+	s = step(l, "gd", &f, "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_HASH, "defer_hash: pw change asks for the hash (%d)", s);
+	sk_login_hash(l);
+	s = step(l, "gd", &f, "password", pw, NULL);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-reused"),
+	       "defer_hash: the old password is refused after its hash");
+	s = step(l, "gd", &f, "password", "Deferred-New-7", NULL);
+	tap_ok(&t, s == SK_STEP_HASH, "defer_hash: the new password asks for the hash");
+	s = step(l, "gd", &f, "password", "Deferred-New-7", NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "internal"),
+	       "defer_hash: pw change stepped without hashing is refused");
+	sk_login_free(l);
+	l = sk_login_new(&cfg, "198.51.100.7:4004", NULL, NULL, NULL);
+	step(l, "gd", &f, NULL);
+	step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	sk_login_hash(l);
+	step(l, "gd", &f, "username", "defer1", "password", pw, NULL);
+	step(l, "gd", &f, "password", "Deferred-New-7", NULL);
+	tap_ok(&t, sk_login_hash(l) == 0, "defer_hash: pw change hash runs");
+	s = step(l, "gd", &f, "password", "Deferred-New-7", NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "defer_hash: pw change then succeeds (%s)", f.error);
+	sk_login_free(l);
+	tap_ok(&t, !sk_user_get(st, "defer1", &u) && !u.must_change_pw &&
+	       !sk_pw_verify(u.pw_hash, "Deferred-New-7"), "defer_hash: new password stored, flag cleared");
 }
 
 static void account_checks(void)
