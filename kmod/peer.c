@@ -363,6 +363,7 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 	peer->last_rx = peer->created;
 	peer->deny_next = peer->created;
 	atomic_set(&peer->deny_suppressed, 0);
+	atomic_set(&peer->rx_queued, 0);
 	ret = dst_cache_init(&peer->dst_cache, GFP_KERNEL);
 	if (ret)
 		goto err_free;

@@ -128,6 +128,8 @@ struct sekisho_peer {
 	 */
 	struct sk_buff_head rx_queue;
 	struct work_struct rx_work;
+	atomic_t rx_queued;		/* queued or being decrypted there */
+	unsigned int rx_avg_len;	/* moving average of record lengths */
 
 	unsigned long created;		/* jiffies */
 	unsigned long last_rx;		/* jiffies of the last valid record */

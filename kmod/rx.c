@@ -55,6 +55,14 @@
 #define SEKISHO_RX_BATCH	16
 /* records per run of the work item before it yields its worker */
 #define SEKISHO_RX_BUDGET	256
+/*
+ * Average record length (bytes, datagram after the UDP header) from which
+ * a peer's records go to its work item.  Below it the peer sends mostly
+ * small records (TCP ACKs of a download, interactive traffic, DPD) and a
+ * work item's wake-up per record costs more than it saves: those are
+ * decrypted in the softirq.  A full-size record is over 1300 bytes.
+ */
+#define SEKISHO_RX_WORK_MIN_AVG	512
 
 /* what sekisho_udp_recv() found, for the work item */
 struct sekisho_rx_cb {
@@ -413,6 +421,8 @@ void sekisho_rx_work(struct work_struct *work)
 			continue;
 		local_bh_enable();	/* GRO and the stack take the batch */
 		rcu_read_unlock();
+		/* delivered: the softirq may decrypt this peer's next record */
+		atomic_sub(SEKISHO_RX_BATCH, &peer->rx_queued);
 		if (n >= SEKISHO_RX_BUDGET && !skb_queue_empty_lockless(&peer->rx_queue)) {
 			/* again later, with this run's reference; else it is queued already */
 			if (!queue_work(sekisho_wq, &peer->rx_work))
@@ -425,17 +435,27 @@ void sekisho_rx_work(struct work_struct *work)
 	}
 	local_bh_enable();
 	rcu_read_unlock();
+	atomic_sub(n % SEKISHO_RX_BATCH, &peer->rx_queued);
 	sekisho_peer_put(peer);
 }
 
-/* hand the record to the peer's work item; consumes like sekisho_rx_decrypt() */
+/*
+ * Hand the record to the peer's work item when the peer sends large
+ * records, or when records of it are still queued (so none overtakes
+ * them); else decrypt it here.  Consumes like sekisho_rx_decrypt().
+ */
 static void sekisho_rx_enqueue(struct sekisho_peer *peer,
 			       struct sekisho_key *key, struct sk_buff *skb,
 			       const struct sekisho_rec_hdr *h)
 {
+	unsigned int avg = READ_ONCE(peer->rx_avg_len);
 	struct sekisho_rx_cb *cb;
 
-	if (!sekisho_rx_in_work()) {
+	/* one flow, one CPU at a time: a lost update only blurs the average */
+	avg = avg - avg / 8 + skb->len / 8;
+	WRITE_ONCE(peer->rx_avg_len, avg);
+	if (!sekisho_rx_in_work() ||
+	    (avg < SEKISHO_RX_WORK_MIN_AVG && !atomic_read(&peer->rx_queued))) {
 		sekisho_rx_decrypt(peer, key, skb, h);
 		return;
 	}
@@ -452,6 +472,7 @@ static void sekisho_rx_enqueue(struct sekisho_peer *peer,
 		return;
 	}
 	__skb_queue_tail(&peer->rx_queue, skb);
+	atomic_inc(&peer->rx_queued);
 	spin_unlock(&peer->rx_queue.lock);
 	/* the record's reference keeps the peer: this get cannot fail */
 	if (sekisho_peer_get(peer) && !queue_work(sekisho_wq, &peer->rx_work))
