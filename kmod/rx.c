@@ -27,10 +27,10 @@
  * (WireGuard spreads even one peer over all CPUs and reorders after; one
  * CPU per client is enough here).  Decrypting a batch with bottom halves
  * off also lets GRO merge the batch's TCP segments before forwarding.
+ * Only peers sending mostly large records use it (SEKISHO_RX_WORK_MIN_AVG).
  * Module parameter rx_work=N, or a single online CPU, decrypts in the
  * softirq instead.  Transmit stays in the caller's context: the same
- * scheme there measured no faster with parallel vCPUs and slower without
- * (Documentation/datapath.md).
+ * scheme there measured no faster (Documentation/datapath.md).
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>

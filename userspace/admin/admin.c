@@ -315,6 +315,17 @@ int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg)
 
 /* ------------------------------------------------------------------ parsing */
 
+int ska_kv(struct ska *a, const char *arg, char key[32], const char **val)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || eq - arg >= 32)
+		return ska_usage(a, "expected KEY=VALUE, got '%s'", arg);
+	snprintf(key, 32, "%.*s", (int)(eq - arg), arg);
+	*val = eq + 1;
+	return 0;
+}
+
 void ska_fmt_time(int64_t t, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;

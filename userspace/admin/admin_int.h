@@ -35,6 +35,8 @@ __attribute__((format(printf, 2, 3)))
 int ska_fail(struct ska *a, const char *fmt, ...);	/* returns 1 */
 __attribute__((format(printf, 2, 3)))
 int ska_usage(struct ska *a, const char *fmt, ...);	/* returns 2 */
+/* splits a "KEY=VALUE" argument (key[32]); 0, or 2 after a usage message */
+int ska_kv(struct ska *a, const char *arg, char key[32], const char **val);
 /* Message for a store error code; returns 1.  err may be "" */
 int ska_store_fail(struct ska *a, int rc, const char *obj, const char *err);
 

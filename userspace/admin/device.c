@@ -436,13 +436,10 @@ static int device_kv_args(struct ska *a, struct sk_device *d, int argc, char **a
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
+		const char *val;
 		char key[32];
-		const char *eq = strchr(argv[i], '=');
 
-		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key))
-			return ska_usage(a, "expected KEY=VALUE, got '%s'", argv[i]);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
-		if ((rc = device_set_key(a, d, key, eq + 1)))
+		if ((rc = ska_kv(a, argv[i], key, &val)) || (rc = device_set_key(a, d, key, val)))
 			return rc;
 	}
 	return 0;

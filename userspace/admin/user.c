@@ -393,13 +393,11 @@ static int user_set_edit(struct user_tx *t)
 	int i, rc;
 
 	for (i = 0; i < t->argc; i++) {
+		const char *val;
 		char key[32];
-		const char *eq = strchr(t->argv[i], '=');
 
-		if (!eq || eq == t->argv[i] || (size_t)(eq - t->argv[i]) >= sizeof(key))
-			return ska_usage(t->a, "expected KEY=VALUE, got '%s'", t->argv[i]);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - t->argv[i]), t->argv[i]);
-		if ((rc = user_set_key(t->a, &t->u, key, eq + 1, &new_totp)))
+		if ((rc = ska_kv(t->a, t->argv[i], key, &val)) ||
+		    (rc = user_set_key(t->a, &t->u, key, val, &new_totp)))
 			return rc;
 	}
 	t->new_totp = new_totp;
@@ -760,13 +758,10 @@ static int group_kv_args(struct ska *a, struct sk_group *g, int argc, char **arg
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
+		const char *val;
 		char key[32];
-		const char *eq = strchr(argv[i], '=');
 
-		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key))
-			return ska_usage(a, "expected KEY=VALUE, got '%s'", argv[i]);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
-		if ((rc = group_set_key(a, g, key, eq + 1)))
+		if ((rc = ska_kv(a, argv[i], key, &val)) || (rc = group_set_key(a, g, key, val)))
 			return rc;
 		if (!strcmp(key, "policy"))
 			*policy_changed = true;
