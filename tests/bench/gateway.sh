@@ -8,7 +8,8 @@
 #     gateways use DTLS-PSK (PSK-NEGOTIATE); the suite is whatever GnuTLS
 #     picks by default and is printed for each (same client, same priority);
 #   - logins per second: BENCH_LOGINS sequential `openconnect --authenticate`
-#     (sekishod's argon2id cost: BENCH_PW_COST=KIB,PASSES, default 65536,3);
+#     (sekishod's argon2id cost: BENCH_PW_COST=KIB,PASSES; by default the
+#     gateway's, OWASP's 7168,5);
 #   - memory per session: PSS of the gateway's processes with 0 and with
 #     BENCH_SESSIONS sessions, (difference) / sessions.
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
@@ -66,7 +67,7 @@ sleep 1
 if sekishod_built; then
 	sekishod_conf
 	# BENCH_PW_COST=KIB,PASSES: the argon2id cost of the bench user's
-	# hash (default: the gateway's, RFC 9106's 65536,3)
+	# hash (default: the gateway's, OWASP's 7168,5, one lane)
 	if [ -n "${BENCH_PW_COST:-}" ]; then
 		skctl settings set password.memory_kib "${BENCH_PW_COST%,*}" >/dev/null &&
 			skctl settings set password.time_cost "${BENCH_PW_COST#*,}" >/dev/null

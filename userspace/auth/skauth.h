@@ -30,7 +30,7 @@ int sk_random(void *buf, size_t len);				/* RAND_bytes; 0 ok, -EIO */
 /* ---- passwords: argon2id (libargon2), encoded "$argon2id$v=19$m=...,t=...,p=...$salt$hash" ---- */
 #define SK_PW_HASH_MAX 128
 struct sk_pw_params { uint32_t t_cost, m_cost_kib, parallelism; };
-/* default: t=3, m=65536 KiB, p=4 (RFC 9106 second recommendation) */
+/* default: t=5, m=7168 KiB, p=1 (OWASP minimum; decisions/password-cost.md) */
 extern const struct sk_pw_params sk_pw_default;
 struct sk_store;
 /* What new hashes get: settings password.memory_kib, password.time_cost
@@ -41,6 +41,10 @@ void sk_pw_params_load(struct sk_store *st, struct sk_pw_params *p);
 int sk_pw_hash(const char *password, const struct sk_pw_params *p, char *out, size_t outlen);
 /* 0 = match, -EACCES = mismatch, -EINVAL = malformed hash */
 int sk_pw_verify(const char *encoded, const char *password);
+/* Unmaps the calling thread's argon2 working area, which sk_pw_hash and
+ * sk_pw_verify keep mapped (and wiped) between hashes; for threads that
+ * end before the process does. */
+void sk_pw_release(void);
 /* password policy: at least 8 characters, at least two of lower/upper/digit/symbol,
  * not equal to the user name.  0 ok, else -EINVAL with reason keys in *why
  * ("too-short", "too-simple", "same-as-user"). */

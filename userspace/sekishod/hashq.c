@@ -65,7 +65,7 @@ static void *hash_thread(void *arg)
 			q->todo_tail = NULL;
 		pthread_mutex_unlock(&q->mu);
 
-		(void)sk_login_hash(j->l);
+		(void)sk_login_hash(j->l);	/* argon2 in this thread's kept area */
 
 		pthread_mutex_lock(&q->mu);
 		j->next = q->done;
@@ -77,6 +77,7 @@ static void *hash_thread(void *arg)
 		(void)r;
 	}
 	pthread_mutex_unlock(&q->mu);
+	sk_pw_release();
 	return NULL;
 }
 

@@ -8,6 +8,7 @@
  * anything reads it, and a worker that breaks the protocol is killed.
  */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -215,12 +216,16 @@ static void on_accept(struct skd *d, int lfd)
 	socklen_t sl = sizeof(ss);
 	struct skd_worker *w = NULL;
 	int64_t now = skd_now();
-	int fd, sv[2], sz = 4 * SK_IPC_MAX;
+	int fd, sv[2], sz = 4 * SK_IPC_MAX, one = 1;
 	pid_t pid;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* Every write of the worker is a whole TLS flight or HTTP answer.
+	 * With Nagle, an answer written right after OpenSSL's TLS 1.3 session
+	 * tickets waited for the client's delayed ACK: 40 ms per login. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (d->n_preauth >= d->conf.max_preauth || rate_exceeded(d, &ss, now)) {
 		close(fd);	/* a flood meets a closed door, not a fork */
 		return;

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <argon2.h>
 
@@ -75,6 +77,39 @@ int main(void)
 		tap_ok(&t, agree, "sk_pw_verify agrees with argon2id_verify (3 costs x 3 passwords)");
 	}
 
+	/* hashes written by libargon2 itself (stores made before sk_pw_hash
+	 * encoded its own) still verify, through the arena at a new size */
+	{
+		static const uint8_t salt[16] = "sekisho-salt-16b";
+		char lib[SK_PW_HASH_MAX];
+
+		rc = argon2id_hash_encoded(2, 8192, 2, "Correct horse 1", 15, salt, sizeof(salt), 32,
+					   lib, sizeof(lib));
+		tap_ok(&t, rc == ARGON2_OK && sk_pw_verify(lib, "Correct horse 1") == 0 &&
+			   sk_pw_verify(lib, "Correct horse 2") == -EACCES,
+		       "a libargon2-encoded hash verifies (m=8192 after smaller ones)");
+		/* smaller again: the kept area is reused */
+		tap_ok(&t, sk_pw_verify(h, "Correct horse 1") == 0, "back to m=1024 in the kept area");
+	}
+
+	/* a forked child does not inherit the kept area (MADV_DONTFORK): its
+	 * first hash maps its own instead of touching the parent's address */
+	{
+		pid_t pid = fork();
+		int st = -1;
+		bool waited;
+
+		if (pid == 0)
+			_exit(sk_pw_verify(h, "Correct horse 1") == 0 &&
+			      sk_pw_verify(h, "Correct horse 2") == -EACCES ? 0 : 1);
+		waited = pid > 0 && waitpid(pid, &st, 0) == pid;
+		tap_ok(&t, waited && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		       "a forked child verifies (status %d)", st);
+		sk_pw_release();
+		tap_ok(&t, sk_pw_verify(h, "Correct horse 1") == 0, "verifies again after sk_pw_release");
+		sk_pw_release();
+	}
+
 	/* malformed hashes */
 	tap_ok(&t, sk_pw_verify("", "x") == -EINVAL, "empty hash -EINVAL");
 	tap_ok(&t, sk_pw_verify(NULL, "x") == -EINVAL, "NULL hash -EINVAL");
@@ -103,9 +138,9 @@ int main(void)
 		tap_ok(&t, sk_pw_hash("x", &zero, h2, sizeof(h2)) == -EINVAL, "t=0 -EINVAL");
 	}
 
-	/* the defaults (t=3, 64 MiB): one round trip */
+	/* the defaults (t=5, 7 MiB): one round trip */
 	rc = sk_pw_hash("Default params 9", NULL, h2, sizeof(h2));
-	tap_ok(&t, rc == 0 && !strncmp(h2, "$argon2id$v=19$m=65536,t=3,p=4$", 31),
+	tap_ok(&t, rc == 0 && !strncmp(h2, "$argon2id$v=19$m=7168,t=5,p=1$", 30),
 	       "default parameters: %s", rc ? "error" : h2);
 	tap_ok(&t, sk_pw_verify(h2, "Default params 9") == 0, "default-parameter hash verifies");
 

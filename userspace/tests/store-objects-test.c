@@ -547,9 +547,9 @@ static void settings(struct sk_store *st)
 		char h[SK_PW_HASH_MAX];
 
 		sk_pw_params_load(st, &pp);
-		tap_ok(&t, pp.m_cost_kib == 65536 && pp.t_cost == 3 && pp.parallelism == 4,
-		       "password cost: RFC 9106 by default (t=3, 64 MiB, p=4)");
-		tap_ok(&t, sk_setting_set(st, "password.memory_kib", "8192", err, sizeof(err)) == -EINVAL,
+		tap_ok(&t, pp.m_cost_kib == 7168 && pp.t_cost == 5 && pp.parallelism == 1,
+		       "password cost: OWASP's by default (t=5, 7 MiB, p=1)");
+		tap_ok(&t, sk_setting_set(st, "password.memory_kib", "7167", err, sizeof(err)) == -EINVAL,
 		       "password.memory_kib below the OWASP minimum refused (%s)", err);
 		sk_setting_set(st, "password.memory_kib", "19456", err, sizeof(err));
 		sk_setting_set(st, "password.time_cost", "2", err, sizeof(err));
@@ -563,9 +563,9 @@ static void settings(struct sk_store *st)
 		       "password cost: a two-lane hash verifies");
 		tap_ok(&t, sk_setting_set(st, "password.parallelism", "17", err, sizeof(err)) == -EINVAL,
 		       "password.parallelism above 16 refused (%s)", err);
-		sk_setting_set(st, "password.memory_kib", "65536", err, sizeof(err));
-		sk_setting_set(st, "password.time_cost", "3", err, sizeof(err));
-		sk_setting_set(st, "password.parallelism", "4", err, sizeof(err));
+		sk_setting_set(st, "password.memory_kib", "7168", err, sizeof(err));
+		sk_setting_set(st, "password.time_cost", "5", err, sizeof(err));
+		sk_setting_set(st, "password.parallelism", "1", err, sizeof(err));
 	}
 }
 
