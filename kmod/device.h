@@ -52,6 +52,7 @@ struct sekisho_dev {
 	struct gro_cells gro_cells;
 	struct delayed_work idle_work;	/* idle timeouts of all peers */
 	atomic_t inflight;		/* records in asynchronous crypto */
+	atomic_t rx_queued;		/* records in the peers' receive queues */
 };
 
 extern struct rtnl_link_ops sekisho_link_ops;
@@ -70,5 +71,7 @@ void sekisho_dev_deliver(struct sekisho_dev *sdev, struct sk_buff *skb);
 
 /* Upper bound on asynchronous crypto requests per device. */
 #define SEKISHO_MAX_INFLIGHT	8192
+/* records waiting in all receive queues of one device (rx.c) */
+#define SEKISHO_MAX_RX_QUEUED	8192
 
 #endif /* _SEKISHO_DEVICE_H */

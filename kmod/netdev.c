@@ -145,6 +145,7 @@ static void sekisho_setup(struct net_device *dev)
 	INIT_LIST_HEAD(&sdev->routed_peers);
 	INIT_DELAYED_WORK(&sdev->idle_work, sekisho_idle_work);
 	atomic_set(&sdev->inflight, 0);
+	atomic_set(&sdev->rx_queued, 0);
 	sdev->peers_gen = 1;
 	sdev->policies_gen = 1;
 }

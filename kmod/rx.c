@@ -413,6 +413,7 @@ void sekisho_rx_work(struct work_struct *work)
 	rcu_read_lock();
 	local_bh_disable();
 	while ((skb = skb_dequeue(&peer->rx_queue))) {
+		atomic_dec(&peer->sdev->rx_queued);
 		key = sekisho_rx_cb(skb)->key;
 		h = sekisho_rx_cb(skb)->h;
 		/* consumes the record's own peer and key references */
@@ -454,22 +455,21 @@ static void sekisho_rx_enqueue(struct sekisho_peer *peer,
 	/* one flow, one CPU at a time: a lost update only blurs the average */
 	avg = avg - avg / 8 + skb->len / 8;
 	WRITE_ONCE(peer->rx_avg_len, avg);
-	if (!sekisho_rx_in_work() ||
-	    (avg < SEKISHO_RX_WORK_MIN_AVG && !atomic_read(&peer->rx_queued))) {
+	if ((!sekisho_rx_in_work() || avg < SEKISHO_RX_WORK_MIN_AVG) &&
+	    !atomic_read(&peer->rx_queued)) {
 		sekisho_rx_decrypt(peer, key, skb, h);
 		return;
 	}
 	cb = sekisho_rx_cb(skb);
 	cb->key = key;
 	cb->h = *h;
+	/* bounded per peer, and per device against many flooding peers */
 	spin_lock(&peer->rx_queue.lock);
-	if (unlikely(skb_queue_len(&peer->rx_queue) >= SEKISHO_RX_QUEUE_LEN)) {
-		spin_unlock(&peer->rx_queue.lock);
-		sekisho_rx_count(peer, SEKISHO_STAT_RX_ERRORS);
-		kfree_skb(skb);
-		sekisho_key_put(key);
-		sekisho_peer_put(peer);
-		return;
+	if (unlikely(skb_queue_len(&peer->rx_queue) >= SEKISHO_RX_QUEUE_LEN))
+		goto full;
+	if (unlikely(atomic_inc_return(&peer->sdev->rx_queued) > SEKISHO_MAX_RX_QUEUED)) {
+		atomic_dec(&peer->sdev->rx_queued);
+		goto full;
 	}
 	__skb_queue_tail(&peer->rx_queue, skb);
 	atomic_inc(&peer->rx_queued);
@@ -477,6 +477,14 @@ static void sekisho_rx_enqueue(struct sekisho_peer *peer,
 	/* the record's reference keeps the peer: this get cannot fail */
 	if (sekisho_peer_get(peer) && !queue_work(sekisho_wq, &peer->rx_work))
 		sekisho_peer_put(peer);	/* queued already, with a reference */
+	return;
+
+full:
+	spin_unlock(&peer->rx_queue.lock);
+	sekisho_rx_count(peer, SEKISHO_STAT_RX_ERRORS);
+	kfree_skb(skb);
+	sekisho_key_put(key);
+	sekisho_peer_put(peer);
 }
 
 static struct sekisho_key *sekisho_rx_key(struct sekisho_peer *peer, u16 epoch)
