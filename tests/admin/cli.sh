@@ -157,6 +157,40 @@ u = json.loads(subprocess.run(s + ["--json", "user", "show", "racer"],
 if u["email"] != now["email"] or u["locked"] != now["locked"]:
     sys.exit("store holds %r/%r, the audit trail ends at %r" % (u["email"], u["locked"], now))
 ' "$SEKICTL" "$DB"
+# The same for a setting: two processes, 200 values each; each audited
+# "before" is the previous change's "after" and the last is what is stored.
+# (one batch of 200 changes per process: fine-grained interleaving)
+srace() {
+	local i
+	for i in $(seq 1 200); do echo "settings set gateway.name $1$i.example.jp"; done > "$T/srace-$1.batch"
+	SEKISHO_STORE="$DB" "$SEKICTL" batch "$T/srace-$1.batch" >/dev/null
+}
+S settings set gateway.name s0.example.jp >/dev/null
+srace a > "$T/srace-a" 2>&1 & pa=$!
+srace b > "$T/srace-b" 2>&1 & pb=$!
+wait $pa; ra=$?; wait $pb; rb=$?
+ok "settings race: every command succeeded" sh -c "cat '$T/srace-a' '$T/srace-b'; exit \$(($ra + $rb))"
+ok "settings race: the audit trail is one chain ending in the stored value" /usr/bin/python3 -c '
+import json, subprocess, sys
+s = [sys.argv[1], "--store", sys.argv[2]]
+ev = [json.loads(l) for l in subprocess.run(s + ["audit", "export"],
+      check=True, capture_output=True, text=True).stdout.splitlines()]
+ev = sorted((e for e in ev if e["detail"]["command"] == "settings set" and
+             "gateway.name" in (e["detail"].get("after") or {})), key=lambda e: e["id"])
+ev = ev[[e["detail"]["after"]["gateway.name"] for e in ev].index("s0.example.jp") + 1:]
+now = "s0.example.jp"
+for e in ev:
+    b = e["detail"]["before"]["gateway.name"]
+    if b != now:
+        sys.exit("entry %d: before %r, but the previous change left %r" % (e["id"], b, now))
+    now = e["detail"]["after"]["gateway.name"]
+if len(ev) != 400:
+    sys.exit("%d settings set entries after the start, wanted 400" % len(ev))
+got = subprocess.run(s + ["settings", "show", "gateway.name"], check=True, capture_output=True,
+                     text=True).stdout.split()
+if got[-1] != now:
+    sys.exit("store holds %r, the audit trail ends at %r" % (got, now))
+' "$SEKICTL" "$DB"
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 

@@ -532,7 +532,13 @@ static int setting_apply(struct sk_store *st, void *arg)
 	FILE *f;
 	int rc;
 
-	rc = sk_setting_set(st, s->key, s->val, s->err, sizeof(s->err));
+	/* "before" is what this transaction replaces: read inside it, so a
+	 * second sekictl changing the same key in between cannot make the
+	 * audit trail skip its value (read outside, it was the value the
+	 * other writer was replacing) */
+	rc = sk_setting_get(st, s->key, s->before, sizeof(s->before));
+	if (!rc)
+		rc = sk_setting_set(st, s->key, s->val, s->err, sizeof(s->err));
 	if (rc)
 		return rc;
 	/* {"KEY":"old"} / {"KEY":"new"} */
@@ -616,7 +622,7 @@ int ska_settings(struct ska *a, int argc, char **argv)
 		s.key = argv[1];
 		s.val = argv[2];
 		rc = sk_setting_get(a->st, s.key, s.before, sizeof(s.before));
-		if (rc)
+		if (rc)	/* an unknown key fails here, before any transaction */
 			return ska_store_fail(a, rc, s.key, rc == -EINVAL ? "unknown setting" : "");
 		rc = ska_tx(a, setting_apply, &s);
 		if (rc)
