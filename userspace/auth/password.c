@@ -121,7 +121,7 @@ static bool pw_decode(const char *enc, struct pw_encoded *e)
 }
 
 /*
- * argon2id's working memory (19 MiB by default) comes from here and not
+ * argon2id's working memory (7 MiB by default) comes from here and not
  * from malloc:
  *  - MADV_DONTFORK keeps it out of every process forked while a hash runs.
  *    sekishod hashes on threads and forks a worker per connection; with
@@ -191,8 +191,8 @@ void sk_pw_release(void)
 	*a = (struct pw_arena){ 0 };
 }
 
-/* argon2id of password and salt into out[PW_HASH_LEN], in the thread's
- * arena; one lane per thread, as the hash was made */
+/* argon2id of password and salt into out[PW_HASH_LEN], in the calling
+ * thread's arena; p lanes on p threads, as the hash was made */
 static int pw_argon2(const char *password, size_t pwlen, const uint8_t *salt,
 		     uint32_t t, uint32_t m, uint32_t p, uint8_t *out)
 {
