@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nl.h"
+#include "knl.h"
 #include "sekictl.h"
 #include "skjson.h"
 
@@ -15,69 +15,13 @@ void sk_help_dev(FILE *f)
 "sekictl dev list|show [DEV] [--json]\n");
 }
 
-static int dev_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct sk_vec *devs = data;
-	const struct nlattr *a;
-	struct sk_dev *d = NULL;
-	uint32_t top_ifindex = 0;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		switch (mnl_attr_get_type(a)) {
-		case SEKISHO_A_IFINDEX:
-			sk_attr_u32(a, &top_ifindex);
-			break;
-		case SEKISHO_A_DEV:
-			d = sk_vec_push(devs);
-			if (!d || sk_decode_dev(a, d))
-				return -EBADMSG;
-			break;
-		}
-	}
-	if (d && !d->ifindex)
-		d->ifindex = top_ifindex;
-	if (d && !d->ifname[0] && d->ifindex)
-		if_indextoname(d->ifindex, d->ifname);
-	return 0;
-}
-
-static void dev_reset(void *data)
-{
-	((struct sk_vec *)data)->n = 0;
-}
-
-int sk_get_devs(struct sk_ctx *ctx, struct sk_nl *nl, const char *dev,
-		struct sk_vec *devs)
-{
-	struct sk_msg m;
-	int ret;
-
-	if (sk_msg_new(&m, nl, SEKISHO_CMD_DEV_GET, 0, 256))
-		return SK_EXIT_FAIL;
-	if (dev) {
-		unsigned int idx = sk_ifindex(ctx, dev);
-
-		if (!idx) {
-			sk_msg_free(&m, false);
-			return SK_EXIT_FAIL;
-		}
-		sk_put_u32(&m, SEKISHO_A_IFINDEX, idx);
-		ret = sk_nl_do(nl, &m, dev_cb, devs);
-	} else {
-		ret = sk_nl_dump(nl, &m, dev_cb, dev_reset, NULL, devs);
-	}
-	sk_msg_free(&m, false);
-	if (ret == -EBADMSG)
-		return sk_fail(ctx, "malformed reply from the kernel");
-	return ret ? SK_EXIT_FAIL : SK_EXIT_OK;
-}
-
 int sk_cmd_dev(struct sk_ctx *ctx, int argc, char **argv)
 {
-	struct sk_vec devs = { .size = sizeof(struct sk_dev) };
+	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
 	const char *dev = NULL;
 	bool json = false;
-	struct sk_nl nl;
+	unsigned int ifindex = 0;
+	struct knl nl;
 	int i, ret;
 	size_t k;
 
@@ -97,10 +41,12 @@ int sk_cmd_dev(struct sk_ctx *ctx, int argc, char **argv)
 		else
 			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
 	}
-	if (sk_nl_open(&nl, ctx->what))
+	if (dev && !(ifindex = sk_ifindex(ctx, dev)))
 		return SK_EXIT_FAIL;
-	ret = sk_get_devs(ctx, &nl, dev, &devs);
-	sk_nl_close(&nl);
+	if (sk_knl_open(ctx, &nl))
+		return SK_EXIT_FAIL;
+	ret = sk_knl(ctx, &nl, knl_get_devs(&nl, ifindex, &devs));
+	knl_close(&nl);
 	if (ret)
 		goto out;
 	if (json) {
@@ -110,7 +56,7 @@ int sk_cmd_dev(struct sk_ctx *ctx, int argc, char **argv)
 		if (!dev)
 			sk_json_arr_begin(&j, NULL);
 		for (k = 0; k < devs.n; k++) {
-			sk_json_dev(&j, (struct sk_dev *)devs.items + k);
+			sk_json_dev(&j, (struct knl_dev *)devs.items + k);
 			sk_json_obj_end(&j);
 		}
 		if (!dev)
@@ -120,10 +66,10 @@ int sk_cmd_dev(struct sk_ctx *ctx, int argc, char **argv)
 		for (k = 0; k < devs.n; k++) {
 			if (k)
 				fputc('\n', ctx->out);
-			sk_print_dev(ctx->out, (struct sk_dev *)devs.items + k);
+			sk_print_dev(ctx->out, (struct knl_dev *)devs.items + k);
 		}
 	}
 out:
-	sk_vec_free(&devs);
+	knl_vec_free(&devs);
 	return ret;
 }

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "nl.h"
+#include "knl.h"
 #include "sekictl.h"
 
 void sk_help_key(FILE *f)
@@ -77,15 +77,15 @@ int sk_key_args_parse(int argc, char **argv, struct sk_key_args *a,
 	return 0;
 }
 
-static void put_dir(struct sk_msg *m, uint16_t type, const struct sk_keydir *d)
+static void put_dir(struct knl_msg *m, uint16_t type, const struct sk_keydir *d)
 {
-	struct nlattr *n = sk_nest_start(m, type);
+	struct nlattr *n = knl_nest_start(m, type);
 
-	sk_put_bin(m, SEKISHO_A_KEYDIR_KEY, d->key, d->key_len);
-	sk_put_bin(m, SEKISHO_A_KEYDIR_IV, d->iv, d->iv_len);
+	knl_put_bin(m, SEKISHO_A_KEYDIR_KEY, d->key, d->key_len);
+	knl_put_bin(m, SEKISHO_A_KEYDIR_IV, d->iv, d->iv_len);
 	if (d->has_seq)
-		sk_put_u64(m, SEKISHO_A_KEYDIR_SEQ, d->seq);
-	sk_nest_end(m, n);
+		knl_put_u64(m, SEKISHO_A_KEYDIR_SEQ, d->seq);
+	knl_nest_end(m, n);
 }
 
 static int key_add(struct sk_ctx *ctx, int argc, char **argv)
@@ -94,8 +94,8 @@ static int key_add(struct sk_ctx *ctx, int argc, char **argv)
 	struct sk_keys k;
 	char err[SK_ERRLEN];
 	unsigned int ifindex;
-	struct sk_msg m;
-	struct sk_nl nl;
+	struct knl_msg m;
+	struct knl nl;
 	struct nlattr *kc;
 	int ret;
 
@@ -110,27 +110,27 @@ static int key_add(struct sk_ctx *ctx, int argc, char **argv)
 		sk_keys_wipe(&k);
 		return sk_usage(ctx, "--keys %s: %s", a.keys, err);
 	}
-	if (sk_nl_open(&nl, ctx->what)) {
+	if (sk_knl_open(ctx, &nl)) {
 		sk_keys_wipe(&k);
 		return SK_EXIT_FAIL;
 	}
-	if (sk_msg_new(&m, &nl, SEKISHO_CMD_KEY_NEW, 0, 1024)) {
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_KEY_NEW, 0, 1024))) {
 		sk_keys_wipe(&k);
-		sk_nl_close(&nl);
+		knl_close(&nl);
 		return SK_EXIT_FAIL;
 	}
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	kc = sk_nest_start(&m, SEKISHO_A_KEYCONF);
-	sk_put_u32(&m, SEKISHO_A_KEYCONF_PEER_ID, a.peer);
-	sk_put_u16(&m, SEKISHO_A_KEYCONF_EPOCH, a.epoch);
-	sk_put_u32(&m, SEKISHO_A_KEYCONF_CIPHER, (uint32_t)a.cipher);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	kc = knl_nest_start(&m, SEKISHO_A_KEYCONF);
+	knl_put_u32(&m, SEKISHO_A_KEYCONF_PEER_ID, a.peer);
+	knl_put_u16(&m, SEKISHO_A_KEYCONF_EPOCH, a.epoch);
+	knl_put_u32(&m, SEKISHO_A_KEYCONF_CIPHER, (uint32_t)a.cipher);
 	put_dir(&m, SEKISHO_A_KEYCONF_ENCRYPT_DIR, &k.tx);
 	put_dir(&m, SEKISHO_A_KEYCONF_DECRYPT_DIR, &k.rx);
-	sk_nest_end(&m, kc);
+	knl_nest_end(&m, kc);
 	sk_keys_wipe(&k);
-	ret = sk_nl_do(&nl, &m, NULL, NULL) ? SK_EXIT_FAIL : SK_EXIT_OK;
-	sk_msg_free(&m, true);	/* the request held the keys */
-	sk_nl_close(&nl);
+	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
+	knl_msg_free(&m, true);	/* the request held the keys */
+	knl_close(&nl);
 	if (!ret)
 		fprintf(ctx->out, "key epoch %u (%s) installed for peer %u on %s\n",
 			a.epoch, sk_cipher_name(a.cipher), a.peer, a.dev);
@@ -142,8 +142,8 @@ static int key_del(struct sk_ctx *ctx, int argc, char **argv)
 	char e2[SK_ERRLEN];
 	unsigned int ifindex;
 	uint32_t peer, slot;
-	struct sk_msg m;
-	struct sk_nl nl;
+	struct knl_msg m;
+	struct knl nl;
 	struct nlattr *kc;
 	int ret;
 
@@ -163,20 +163,20 @@ static int key_del(struct sk_ctx *ctx, int argc, char **argv)
 	ifindex = sk_ifindex(ctx, argv[0]);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	if (sk_msg_new(&m, &nl, SEKISHO_CMD_KEY_DEL, 0, 256)) {
-		sk_nl_close(&nl);
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_KEY_DEL, 0, 256))) {
+		knl_close(&nl);
 		return SK_EXIT_FAIL;
 	}
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	kc = sk_nest_start(&m, SEKISHO_A_KEYCONF);
-	sk_put_u32(&m, SEKISHO_A_KEYCONF_PEER_ID, peer);
-	sk_put_u32(&m, SEKISHO_A_KEYCONF_SLOT, slot);
-	sk_nest_end(&m, kc);
-	ret = sk_nl_do(&nl, &m, NULL, NULL) ? SK_EXIT_FAIL : SK_EXIT_OK;
-	sk_msg_free(&m, false);
-	sk_nl_close(&nl);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	kc = knl_nest_start(&m, SEKISHO_A_KEYCONF);
+	knl_put_u32(&m, SEKISHO_A_KEYCONF_PEER_ID, peer);
+	knl_put_u32(&m, SEKISHO_A_KEYCONF_SLOT, slot);
+	knl_nest_end(&m, kc);
+	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
+	knl_msg_free(&m, false);
+	knl_close(&nl);
 	if (!ret)
 		fprintf(ctx->out, "%s key of peer %u on %s removed\n", argv[2], peer,
 			argv[0]);

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nl.h"
+#include "knl.h"
 #include "sekictl.h"
 #include "skjson.h"
 
@@ -142,8 +142,8 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a, *b;
 	uint32_t ifindex = 0, peer = 0, u32;
 	bool has_peer = false, has_keyconf = false;
-	struct sk_peer p;
-	struct sk_deny deny;
+	struct knl_peer p;
+	struct knl_deny deny;
 	bool has_deny = false;
 	uint16_t epoch = 0;
 	uint64_t tx_seq = 0;
@@ -158,10 +158,10 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_for_each(a, nlh, sizeof(*g)) {
 		switch (mnl_attr_get_type(a)) {
 		case SEKISHO_A_IFINDEX:
-			sk_attr_u32(a, &ifindex);
+			knl_attr_u32(a, &ifindex);
 			break;
 		case SEKISHO_A_PEER:
-			if (sk_decode_peer(a, &p) == 0) {
+			if (knl_decode_peer(a, &p) == 0) {
 				peer = p.id;
 				has_peer = true;
 			}
@@ -171,23 +171,23 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 			mnl_attr_for_each_nested(b, a) {
 				switch (mnl_attr_get_type(b)) {
 				case SEKISHO_A_KEYCONF_PEER_ID:
-					if (!sk_attr_u32(b, &u32)) {
+					if (!knl_attr_u32(b, &u32)) {
 						peer = u32;
 						has_peer = true;
 					}
 					break;
 				case SEKISHO_A_KEYCONF_EPOCH:
-					sk_attr_u16(b, &epoch);
+					knl_attr_u16(b, &epoch);
 					break;
 				case SEKISHO_A_KEYCONF_TX_SEQ:
-					if (!sk_attr_u64(b, &tx_seq))
+					if (!knl_attr_u64(b, &tx_seq))
 						has_tx_seq = true;
 					break;
 				}
 			}
 			break;
 		case SEKISHO_A_DENY:
-			if (sk_decode_deny(a, &deny) == 0)
+			if (knl_decode_deny(a, &deny) == 0)
 				has_deny = true;
 			break;
 		}
@@ -211,7 +211,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		if (has_peer)
 			sk_json_u64(&j, "peer", peer);
 		if (p.has_reason)
-			sk_json_str(&j, "reason", sk_reason_name(p.reason, rb, sizeof(rb)));
+			sk_json_str(&j, "reason", knl_reason_name(p.reason, rb, sizeof(rb)));
 		if (p.has_last_rx)
 			sk_json_u64(&j, "last_rx_msecs", p.last_rx_ms);
 		if (has_keyconf) {
@@ -249,7 +249,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		if (has_peer)
 			fprintf(f, " peer %u", peer);
 		if (p.has_reason)
-			fprintf(f, " reason %s", sk_reason_name(p.reason, rb, sizeof(rb)));
+			fprintf(f, " reason %s", knl_reason_name(p.reason, rb, sizeof(rb)));
 		if (p.has_last_rx)
 			fprintf(f, " last-rx %llu ms", (unsigned long long)p.last_rx_ms);
 		if (has_keyconf) {
@@ -294,17 +294,17 @@ int sk_cmd_monitor(struct sk_ctx *ctx, int argc, char **argv)
 	struct sk_monitor_args a;
 	struct mon mon = { 0 };
 	char err[SK_ERRLEN];
-	struct sk_nl nl;
+	struct knl nl;
 	int64_t deadline = 0;
 	int ret = SK_EXIT_OK;
 
 	if (sk_monitor_args_parse(argc, argv, &a, err, sizeof(err)))
 		return sk_usage(ctx, "%s", err);
 	setvbuf(ctx->out, NULL, _IOLBF, 0);
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	if (sk_nl_join_events(&nl)) {
-		sk_nl_close(&nl);
+	if (sk_knl(ctx, &nl, knl_join_events(&nl))) {
+		knl_close(&nl);
 		return SK_EXIT_FAIL;
 	}
 	mon.args = &a;
@@ -323,7 +323,7 @@ int sk_cmd_monitor(struct sk_ctx *ctx, int argc, char **argv)
 	if (a.timeout_ms >= 0)
 		deadline = now_ms() + a.timeout_ms;
 	for (;;) {
-		struct pollfd pfd = { .fd = sk_nl_fd(&nl), .events = POLLIN };
+		struct pollfd pfd = { .fd = knl_fd(&nl), .events = POLLIN };
 		int timeout = -1, r;
 
 		if (a.timeout_ms >= 0) {
@@ -342,7 +342,7 @@ int sk_cmd_monitor(struct sk_ctx *ctx, int argc, char **argv)
 		}
 		if (r == 0)
 			continue;
-		r = sk_nl_recv_events(&nl, event_cb, &mon);
+		r = knl_recv_events(&nl, event_cb, &mon);
 		if (r == 1)
 			break;		/* --count reached */
 		if (r == -ENOBUFS) {
@@ -357,6 +357,6 @@ int sk_cmd_monitor(struct sk_ctx *ctx, int argc, char **argv)
 out:
 	if (mon.names.list)
 		if_freenameindex(mon.names.list);
-	sk_nl_close(&nl);
+	knl_close(&nl);
 	return ret;
 }

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "nl.h"
+#include "knl.h"
 #include "sekictl.h"
 #include "skjson.h"
 
@@ -225,45 +225,45 @@ bad:
 	return -1;
 }
 
-static void put_peer_attrs(struct sk_msg *m, const struct sk_peer_args *a)
+static void put_peer_attrs(struct knl_msg *m, const struct sk_peer_args *a)
 {
 	unsigned int i;
 
 	if (a->has_remote) {
-		sk_put_bin(m, a->remote.addr.family == AF_INET6 ?
+		knl_put_bin(m, a->remote.addr.family == AF_INET6 ?
 			   SEKISHO_A_PEER_REMOTE_IPV6 : SEKISHO_A_PEER_REMOTE_IPV4,
 			   a->remote.addr.a, sk_addr_len(a->remote.addr.family));
-		sk_put_u16(m, SEKISHO_A_PEER_REMOTE_PORT, htons(a->remote.port));
+		knl_put_u16(m, SEKISHO_A_PEER_REMOTE_PORT, htons(a->remote.port));
 	}
 	if (a->has_vpn4)
-		sk_put_bin(m, SEKISHO_A_PEER_VPN_IPV4, a->vpn4.a, 4);
+		knl_put_bin(m, SEKISHO_A_PEER_VPN_IPV4, a->vpn4.a, 4);
 	if (a->has_vpn6)
-		sk_put_bin(m, SEKISHO_A_PEER_VPN_IPV6, a->vpn6.a, 16);
+		knl_put_bin(m, SEKISHO_A_PEER_VPN_IPV6, a->vpn6.a, 16);
 	if (a->nroutes || a->no_routes) {
-		struct nlattr *rs = sk_nest_start(m, SEKISHO_A_PEER_ROUTES);
+		struct nlattr *rs = knl_nest_start(m, SEKISHO_A_PEER_ROUTES);
 
 		for (i = 0; i < a->nroutes; i++) {
-			struct nlattr *r = sk_nest_start(m, SEKISHO_A_PEER_ROUTE);
+			struct nlattr *r = knl_nest_start(m, SEKISHO_A_PEER_ROUTE);
 
-			sk_put_bin(m, SEKISHO_A_ROUTE_ADDR, a->routes[i].addr.a,
+			knl_put_bin(m, SEKISHO_A_ROUTE_ADDR, a->routes[i].addr.a,
 				   sk_addr_len(a->routes[i].addr.family));
-			sk_put_u8(m, SEKISHO_A_ROUTE_PREFIXLEN, a->routes[i].len);
-			sk_nest_end(m, r);
+			knl_put_u8(m, SEKISHO_A_ROUTE_PREFIXLEN, a->routes[i].len);
+			knl_nest_end(m, r);
 		}
-		sk_nest_end(m, rs);
+		knl_nest_end(m, rs);
 	}
 	if (a->has_policy)
-		sk_put_u32(m, SEKISHO_A_PEER_POLICY_ID, a->policy);
+		knl_put_u32(m, SEKISHO_A_PEER_POLICY_ID, a->policy);
 	if (a->has_idle)
-		sk_put_u32(m, SEKISHO_A_PEER_IDLE_TIMEOUT, a->idle);
+		knl_put_u32(m, SEKISHO_A_PEER_IDLE_TIMEOUT, a->idle);
 }
 
 static int peer_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set)
 {
 	struct sk_peer_args a;
 	char err[SK_ERRLEN];
-	struct sk_msg m;
-	struct sk_nl nl;
+	struct knl_msg m;
+	struct knl nl;
 	struct nlattr *p;
 	unsigned int ifindex;
 	int fd = -1, ret;
@@ -278,29 +278,29 @@ static int peer_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set)
 		if (fd < 0)
 			return SK_EXIT_FAIL;
 	}
-	if (sk_nl_open(&nl, ctx->what)) {
+	if (sk_knl_open(ctx, &nl)) {
 		ret = SK_EXIT_FAIL;
 		goto out_fd;
 	}
-	if (sk_msg_new(&m, &nl, is_set ? SEKISHO_CMD_PEER_SET : SEKISHO_CMD_PEER_NEW,
-		       0, 8192)) {
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, is_set ? SEKISHO_CMD_PEER_SET : SEKISHO_CMD_PEER_NEW,
+		       0, 8192))) {
 		ret = SK_EXIT_FAIL;
 		goto out_nl;
 	}
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	p = sk_nest_start(&m, SEKISHO_A_PEER);
-	sk_put_u32(&m, SEKISHO_A_PEER_ID, a.id);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	p = knl_nest_start(&m, SEKISHO_A_PEER);
+	knl_put_u32(&m, SEKISHO_A_PEER_ID, a.id);
 	if (!is_set)
-		sk_put_u32(&m, SEKISHO_A_PEER_SOCKET, (uint32_t)fd);
+		knl_put_u32(&m, SEKISHO_A_PEER_SOCKET, (uint32_t)fd);
 	put_peer_attrs(&m, &a);
-	sk_nest_end(&m, p);
-	ret = sk_nl_do(&nl, &m, NULL, NULL) ? SK_EXIT_FAIL : SK_EXIT_OK;
+	knl_nest_end(&m, p);
+	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
 	if (!ret)
 		fprintf(ctx->out, is_set ? "peer %u on %s updated\n"
 					 : "peer %u added to %s\n", a.id, a.dev);
-	sk_msg_free(&m, false);
+	knl_msg_free(&m, false);
 out_nl:
-	sk_nl_close(&nl);
+	knl_close(&nl);
 out_fd:
 	/* our copy only: the owner's fd keeps the socket (and the peer) alive */
 	if (fd >= 0 && a.sock_pid)
@@ -312,8 +312,8 @@ static int peer_del(struct sk_ctx *ctx, int argc, char **argv)
 {
 	char err[SK_ERRLEN];
 	unsigned int ifindex;
-	struct sk_msg m;
-	struct sk_nl nl;
+	struct knl_msg m;
+	struct knl nl;
 	struct nlattr *p;
 	uint32_t id;
 	int ret;
@@ -327,78 +327,33 @@ static int peer_del(struct sk_ctx *ctx, int argc, char **argv)
 	ifindex = sk_ifindex(ctx, argv[0]);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	if (sk_msg_new(&m, &nl, SEKISHO_CMD_PEER_DEL, 0, 256)) {
-		sk_nl_close(&nl);
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_PEER_DEL, 0, 256))) {
+		knl_close(&nl);
 		return SK_EXIT_FAIL;
 	}
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	p = sk_nest_start(&m, SEKISHO_A_PEER);
-	sk_put_u32(&m, SEKISHO_A_PEER_ID, id);
-	sk_nest_end(&m, p);
-	ret = sk_nl_do(&nl, &m, NULL, NULL) ? SK_EXIT_FAIL : SK_EXIT_OK;
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	p = knl_nest_start(&m, SEKISHO_A_PEER);
+	knl_put_u32(&m, SEKISHO_A_PEER_ID, id);
+	knl_nest_end(&m, p);
+	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
 	if (!ret)
 		fprintf(ctx->out, "peer %u removed from %s\n", id, argv[0]);
-	sk_msg_free(&m, false);
-	sk_nl_close(&nl);
+	knl_msg_free(&m, false);
+	knl_close(&nl);
 	return ret;
-}
-
-static int peer_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct sk_vec *peers = data;
-	const struct nlattr *a;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == SEKISHO_A_PEER) {
-			struct sk_peer *p = sk_vec_push(peers);
-
-			if (!p || sk_decode_peer(a, p))
-				return -EBADMSG;
-		}
-	}
-	return 0;
-}
-
-static void peer_reset(void *data)
-{
-	((struct sk_vec *)data)->n = 0;
-}
-
-int sk_get_peers(struct sk_ctx *ctx, struct sk_nl *nl, uint32_t ifindex,
-		 const uint32_t *id, struct sk_vec *peers)
-{
-	struct sk_msg m;
-	struct nlattr *p;
-	int ret;
-
-	if (sk_msg_new(&m, nl, SEKISHO_CMD_PEER_GET, 0, 256))
-		return SK_EXIT_FAIL;
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	if (id) {
-		p = sk_nest_start(&m, SEKISHO_A_PEER);
-		sk_put_u32(&m, SEKISHO_A_PEER_ID, *id);
-		sk_nest_end(&m, p);
-		ret = sk_nl_do(nl, &m, peer_cb, peers);
-	} else {
-		ret = sk_nl_dump(nl, &m, peer_cb, peer_reset, NULL, peers);
-	}
-	sk_msg_free(&m, false);
-	if (ret == -EBADMSG)
-		return sk_fail(ctx, "malformed reply from the kernel");
-	return ret ? SK_EXIT_FAIL : SK_EXIT_OK;
 }
 
 static int peer_list(struct sk_ctx *ctx, int argc, char **argv)
 {
-	struct sk_vec peers = { .size = sizeof(struct sk_peer) };
+	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
 	const char *dev = NULL, *ids = NULL;
 	char err[SK_ERRLEN];
 	bool json = false;
 	unsigned int ifindex;
 	uint32_t id;
-	struct sk_nl nl;
+	struct knl nl;
 	int i, ret;
 	size_t k;
 
@@ -421,10 +376,10 @@ static int peer_list(struct sk_ctx *ctx, int argc, char **argv)
 	ifindex = sk_ifindex(ctx, dev);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	ret = sk_get_peers(ctx, &nl, ifindex, ids ? &id : NULL, &peers);
-	sk_nl_close(&nl);
+	ret = sk_knl(ctx, &nl, knl_get_peers(&nl, ifindex, ids ? &id : NULL, &peers));
+	knl_close(&nl);
 	if (ret)
 		goto out;
 	if (json) {
@@ -434,7 +389,7 @@ static int peer_list(struct sk_ctx *ctx, int argc, char **argv)
 		if (!ids)
 			sk_json_arr_begin(&j, NULL);
 		for (k = 0; k < peers.n; k++)
-			sk_json_peer(&j, (struct sk_peer *)peers.items + k);
+			sk_json_peer(&j, (struct knl_peer *)peers.items + k);
 		if (!ids)
 			sk_json_arr_end(&j);
 		fputc('\n', ctx->out);
@@ -442,11 +397,11 @@ static int peer_list(struct sk_ctx *ctx, int argc, char **argv)
 		for (k = 0; k < peers.n; k++) {
 			if (k)
 				fputc('\n', ctx->out);
-			sk_print_peer(ctx->out, (struct sk_peer *)peers.items + k, "");
+			sk_print_peer(ctx->out, (struct knl_peer *)peers.items + k, "");
 		}
 	}
 out:
-	sk_vec_free(&peers);
+	knl_vec_free(&peers);
 	return ret;
 }
 

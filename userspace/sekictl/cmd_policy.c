@@ -6,13 +6,13 @@
  * Rules: "ACTION PROTO PREFIX [PORTS]", one per --file line or one per
  * argument.  Big policies go out in one message (atomic replacement) and
  * are split into several POLICY nests when they exceed what one netlink
- * attribute can hold (see sk_encode_policy()).
+ * attribute can hold (see knl_encode_policy()).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nl.h"
+#include "knl.h"
 #include "sekictl.h"
 #include "skjson.h"
 
@@ -131,19 +131,19 @@ int sk_policy_args_parse(int argc, char **argv, struct sk_policy_args *a,
 	return 0;
 }
 
-static int policy_get_one(struct sk_ctx *ctx, struct sk_nl *nl,
-			  uint32_t ifindex, uint32_t id, struct sk_vec *pols);
+static int policy_get_one(struct sk_ctx *ctx, struct knl *nl,
+			  uint32_t ifindex, uint32_t id, struct knl_vec *pols);
 
 /*
  * After sending a split policy, read back how many rules the kernel holds:
  * a module that looked only at the last POLICY nest would otherwise have
  * installed a fraction of the rules without saying so.
  */
-static int verify_count(struct sk_ctx *ctx, struct sk_nl *nl,
+static int verify_count(struct sk_ctx *ctx, struct knl *nl,
 			unsigned int ifindex, const struct sk_policy_args *a)
 {
-	struct sk_vec pols = { .size = sizeof(struct sk_policy) };
-	const struct sk_policy *p;
+	struct knl_vec pols = { .size = sizeof(struct knl_policy) };
+	const struct knl_policy *p;
 	size_t have;
 	int ret;
 
@@ -156,8 +156,8 @@ static int verify_count(struct sk_ctx *ctx, struct sk_nl *nl,
 				      "the kernel holds %zu of the %zu rules: it did not take the policy split over several POLICY attributes (see Documentation/sekictl.md)",
 				      have, a->nrules);
 	}
-	sk_policies_free(&pols);
-	sk_vec_free(&pols);
+	knl_policies_free(&pols);
+	knl_vec_free(&pols);
 	return ret;
 }
 
@@ -166,8 +166,8 @@ static int policy_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set
 	struct sk_policy_args a;
 	char err[SK_ERRLEN];
 	unsigned int ifindex;
-	struct sk_msg m;
-	struct sk_nl nl;
+	struct knl_msg m;
+	struct knl nl;
 	int ret = SK_EXIT_FAIL, split;
 
 	if (sk_policy_args_parse(argc, argv, &a, err, sizeof(err)))
@@ -175,25 +175,25 @@ static int policy_add_set(struct sk_ctx *ctx, int argc, char **argv, bool is_set
 	ifindex = sk_ifindex(ctx, a.dev);
 	if (!ifindex)
 		goto out;
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		goto out;
-	if (sk_msg_new(&m, &nl, is_set ? SEKISHO_CMD_POLICY_SET : SEKISHO_CMD_POLICY_NEW,
-		       0, sk_policy_msg_size(a.rules, a.nrules) + 256))
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, is_set ? SEKISHO_CMD_POLICY_SET : SEKISHO_CMD_POLICY_NEW,
+		       0, knl_policy_msg_size(a.rules, a.nrules) + 256)))
 		goto out_nl;
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	split = sk_encode_policy(&m, a.id, a.rules, a.nrules);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	split = knl_encode_policy(&m, a.id, a.rules, a.nrules);
 	if (split < 0) {
 		sk_fail(ctx, "internal error: policy does not fit the message");
-	} else if (!sk_nl_do(&nl, &m, NULL, NULL) &&
+	} else if (!sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL)) &&
 		   !(split && verify_count(ctx, &nl, ifindex, &a))) {
 		ret = SK_EXIT_OK;
 		fprintf(ctx->out, is_set ? "policy %u on %s replaced (%zu rule%s)\n"
 					 : "policy %u added to %s (%zu rule%s)\n",
 			a.id, a.dev, a.nrules, a.nrules == 1 ? "" : "s");
 	}
-	sk_msg_free(&m, false);
+	knl_msg_free(&m, false);
 out_nl:
-	sk_nl_close(&nl);
+	knl_close(&nl);
 out:
 	sk_policy_args_free(&a);
 	return ret;
@@ -203,8 +203,8 @@ static int policy_del(struct sk_ctx *ctx, int argc, char **argv)
 {
 	char e2[SK_ERRLEN];
 	unsigned int ifindex;
-	struct sk_msg m;
-	struct sk_nl nl;
+	struct knl_msg m;
+	struct knl nl;
 	struct nlattr *p;
 	uint32_t id;
 	int ret;
@@ -219,19 +219,19 @@ static int policy_del(struct sk_ctx *ctx, int argc, char **argv)
 	ifindex = sk_ifindex(ctx, argv[0]);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	if (sk_msg_new(&m, &nl, SEKISHO_CMD_POLICY_DEL, 0, 256)) {
-		sk_nl_close(&nl);
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_POLICY_DEL, 0, 256))) {
+		knl_close(&nl);
 		return SK_EXIT_FAIL;
 	}
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	p = sk_nest_start(&m, SEKISHO_A_POLICY);
-	sk_put_u32(&m, SEKISHO_A_POLICY_ID, id);
-	sk_nest_end(&m, p);
-	ret = sk_nl_do(&nl, &m, NULL, NULL) ? SK_EXIT_FAIL : SK_EXIT_OK;
-	sk_msg_free(&m, false);
-	sk_nl_close(&nl);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	p = knl_nest_start(&m, SEKISHO_A_POLICY);
+	knl_put_u32(&m, SEKISHO_A_POLICY_ID, id);
+	knl_nest_end(&m, p);
+	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
+	knl_msg_free(&m, false);
+	knl_close(&nl);
 	if (!ret)
 		fprintf(ctx->out, "policy %u removed from %s\n", id, argv[0]);
 	return ret;
@@ -239,93 +239,91 @@ static int policy_del(struct sk_ctx *ctx, int argc, char **argv)
 
 static int policy_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct sk_vec *pols = data;
+	struct knl_vec *pols = data;
 	const struct nlattr *a;
 
 	/* several POLICY nests per message are allowed (split policies) */
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
 		if (mnl_attr_get_type(a) == SEKISHO_A_POLICY &&
-		    sk_decode_policy(a, pols))
+		    knl_decode_policy(a, pols))
 			return -EBADMSG;
 	return 0;
 }
 
 static void policy_reset(void *data)
 {
-	sk_policies_free(data);
+	knl_policies_free(data);
 }
 
 static bool policy_incomplete(void *data)
 {
-	return sk_policies_incomplete(data);
+	return knl_policies_incomplete(data);
 }
 
-static int policy_dump(struct sk_ctx *ctx, struct sk_nl *nl, uint32_t ifindex,
-		       struct sk_vec *pols)
+static int policy_dump(struct sk_ctx *ctx, struct knl *nl, uint32_t ifindex,
+		       struct knl_vec *pols)
 {
-	struct sk_msg m;
+	struct knl_msg m;
 	int ret;
 
-	if (sk_msg_new(&m, nl, SEKISHO_CMD_POLICY_GET, 0, 256))
+	if (sk_knl(ctx, nl, knl_msg_new(&m, nl, SEKISHO_CMD_POLICY_GET, 0, 256)))
 		return SK_EXIT_FAIL;
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	ret = sk_nl_dump(nl, &m, policy_cb, policy_reset, policy_incomplete, pols);
-	sk_msg_free(&m, false);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	ret = knl_dump(nl, &m, policy_cb, policy_reset, policy_incomplete, pols);
+	knl_msg_free(&m, false);
 	if (ret == -EBADMSG)
 		return sk_fail(ctx, "malformed reply from the kernel");
-	return ret ? SK_EXIT_FAIL : SK_EXIT_OK;
+	return sk_knl(ctx, nl, ret);
 }
 
-static int policy_get_one(struct sk_ctx *ctx, struct sk_nl *nl,
-			  uint32_t ifindex, uint32_t id, struct sk_vec *pols)
+static int policy_get_one(struct sk_ctx *ctx, struct knl *nl,
+			  uint32_t ifindex, uint32_t id, struct knl_vec *pols)
 {
-	struct sk_msg m;
+	struct knl_msg m;
 	struct nlattr *p;
 	int ret;
 	size_t i, keep = 0;
 
-	if (sk_msg_new(&m, nl, SEKISHO_CMD_POLICY_GET, 0, 256))
+	if (sk_knl(ctx, nl, knl_msg_new(&m, nl, SEKISHO_CMD_POLICY_GET, 0, 256)))
 		return SK_EXIT_FAIL;
-	sk_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	p = sk_nest_start(&m, SEKISHO_A_POLICY);
-	sk_put_u32(&m, SEKISHO_A_POLICY_ID, id);
-	sk_nest_end(&m, p);
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	p = knl_nest_start(&m, SEKISHO_A_POLICY);
+	knl_put_u32(&m, SEKISHO_A_POLICY_ID, id);
+	knl_nest_end(&m, p);
 	/* a policy too big for one reply: fall back to the (split) dump */
-	nl->quiet_errno = EMSGSIZE;
-	ret = sk_nl_do(nl, &m, policy_cb, pols);
-	nl->quiet_errno = 0;
-	if (ret == -EMSGSIZE || (!ret && sk_policies_incomplete(pols))) {
-		sk_policies_free(pols);
+	ret = knl_do(nl, &m, policy_cb, pols);
+	if (ret == -EMSGSIZE || (!ret && knl_policies_incomplete(pols))) {
+		knl_policies_free(pols);
 		ret = policy_dump(ctx, nl, ifindex, pols);
 		if (ret)
 			goto out;
 		for (i = 0; i < pols->n; i++) {
-			struct sk_policy *q = (struct sk_policy *)pols->items + i;
+			struct knl_policy *q = (struct knl_policy *)pols->items + i;
 
 			if (q->id == id)
-				((struct sk_policy *)pols->items)[keep++] = *q;
+				((struct knl_policy *)pols->items)[keep++] = *q;
 			else
 				free(q->rules);
 		}
 		pols->n = keep;
 		if (!keep)
 			ret = sk_fail(ctx, "policy %u: %s", id, strerror(ENOENT));
-	} else if (ret) {
-		ret = SK_EXIT_FAIL;
+	} else {
+		ret = sk_knl(ctx, nl, ret);
 	}
 out:
-	sk_msg_free(&m, false);
+	knl_msg_free(&m, false);
 	return ret;
 }
 
 static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
 {
-	struct sk_vec pols = { .size = sizeof(struct sk_policy) };
+	struct knl_vec pols = { .size = sizeof(struct knl_policy) };
 	const char *dev = NULL, *ids = NULL;
 	char e2[SK_ERRLEN];
 	bool json = false;
 	unsigned int ifindex;
-	struct sk_nl nl;
+	struct knl nl;
 	uint32_t id = 0;
 	int i, ret;
 	size_t k;
@@ -350,11 +348,11 @@ static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
 	ifindex = sk_ifindex(ctx, dev);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
-	if (sk_nl_open(&nl, ctx->what))
+	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
 	ret = ids ? policy_get_one(ctx, &nl, ifindex, id, &pols)
 		  : policy_dump(ctx, &nl, ifindex, &pols);
-	sk_nl_close(&nl);
+	knl_close(&nl);
 	if (ret)
 		goto out;
 	if (json) {
@@ -364,7 +362,7 @@ static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
 		if (!ids)
 			sk_json_arr_begin(&j, NULL);
 		for (k = 0; k < pols.n; k++)
-			sk_json_policy(&j, (struct sk_policy *)pols.items + k);
+			sk_json_policy(&j, (struct knl_policy *)pols.items + k);
 		if (!ids)
 			sk_json_arr_end(&j);
 		fputc('\n', ctx->out);
@@ -372,12 +370,12 @@ static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
 		for (k = 0; k < pols.n; k++) {
 			if (k)
 				fputc('\n', ctx->out);
-			sk_print_policy(ctx->out, (struct sk_policy *)pols.items + k, dev);
+			sk_print_policy(ctx->out, (struct knl_policy *)pols.items + k, dev);
 		}
 	}
 out:
-	sk_policies_free(&pols);
-	sk_vec_free(&pols);
+	knl_policies_free(&pols);
+	knl_vec_free(&pols);
 	return ret;
 }
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "nl.h"
+#include "knl.h"
 #include "sekictl.h"
 #include "skjson.h"
 
@@ -17,12 +17,13 @@ void sk_help_show(FILE *f)
 
 int sk_cmd_show(struct sk_ctx *ctx, int argc, char **argv)
 {
-	struct sk_vec devs = { .size = sizeof(struct sk_dev) };
-	struct sk_vec peers = { .size = sizeof(struct sk_peer) };
+	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
+	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
 	const char *dev = NULL;
 	bool json = false;
 	struct sk_json j;
-	struct sk_nl nl;
+	unsigned int ifindex = 0;
+	struct knl nl;
 	int i, ret;
 	size_t k, p;
 
@@ -36,26 +37,28 @@ int sk_cmd_show(struct sk_ctx *ctx, int argc, char **argv)
 		else
 			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
 	}
-	if (sk_nl_open(&nl, ctx->what))
+	if (dev && !(ifindex = sk_ifindex(ctx, dev)))
 		return SK_EXIT_FAIL;
-	ret = sk_get_devs(ctx, &nl, dev, &devs);
+	if (sk_knl_open(ctx, &nl))
+		return SK_EXIT_FAIL;
+	ret = sk_knl(ctx, &nl, knl_get_devs(&nl, ifindex, &devs));
 	if (ret)
 		goto out;
 	sk_json_init(&j, ctx->out);
 	if (json)
 		sk_json_arr_begin(&j, NULL);	/* always an array, even for DEV */
 	for (k = 0; k < devs.n; k++) {
-		const struct sk_dev *d = (const struct sk_dev *)devs.items + k;
+		const struct knl_dev *d = (const struct knl_dev *)devs.items + k;
 
 		peers.n = 0;
-		ret = sk_get_peers(ctx, &nl, d->ifindex, NULL, &peers);
+		ret = sk_knl(ctx, &nl, knl_get_peers(&nl, d->ifindex, NULL, &peers));
 		if (ret)
 			break;
 		if (json) {
 			sk_json_dev(&j, d);
 			sk_json_arr_begin(&j, "peers");
 			for (p = 0; p < peers.n; p++)
-				sk_json_peer(&j, (struct sk_peer *)peers.items + p);
+				sk_json_peer(&j, (struct knl_peer *)peers.items + p);
 			sk_json_arr_end(&j);
 			sk_json_obj_end(&j);
 			continue;
@@ -65,7 +68,7 @@ int sk_cmd_show(struct sk_ctx *ctx, int argc, char **argv)
 		sk_print_dev(ctx->out, d);
 		for (p = 0; p < peers.n; p++) {
 			fputc('\n', ctx->out);
-			sk_print_peer(ctx->out, (struct sk_peer *)peers.items + p, "  ");
+			sk_print_peer(ctx->out, (struct knl_peer *)peers.items + p, "  ");
 		}
 	}
 	if (json && !ret) {
@@ -73,8 +76,8 @@ int sk_cmd_show(struct sk_ctx *ctx, int argc, char **argv)
 		fputc('\n', ctx->out);
 	}
 out:
-	sk_nl_close(&nl);
-	sk_vec_free(&devs);
-	sk_vec_free(&peers);
+	knl_close(&nl);
+	knl_vec_free(&devs);
+	knl_vec_free(&peers);
 	return ret;
 }

@@ -10,17 +10,17 @@
 #include "sekictl.h"
 #include "skjson.h"
 
-static void print_stats(FILE *f, const struct sk_stats *s, const char *indent)
+static void print_stats(FILE *f, const struct knl_stats *s, const char *indent)
 {
 	int i;
 
-	for (i = 0; i < SK_NSTATS; i++)
-		if (sk_stat_names[i] && s->has[i])
-			fprintf(f, "%s%s: %" PRIu64 "\n", indent, sk_stat_names[i],
+	for (i = 0; i < KNL_NSTATS; i++)
+		if (knl_stat_names[i] && s->has[i])
+			fprintf(f, "%s%s: %" PRIu64 "\n", indent, knl_stat_names[i],
 				s->v[i]);
 }
 
-void sk_print_dev(FILE *f, const struct sk_dev *d)
+void sk_print_dev(FILE *f, const struct knl_dev *d)
 {
 	fprintf(f, "device: %s\n", d->ifname[0] ? d->ifname : "?");
 	fprintf(f, "  ifindex: %u\n", d->ifindex);
@@ -31,7 +31,7 @@ void sk_print_dev(FILE *f, const struct sk_dev *d)
 	print_stats(f, &d->stats, "  ");
 }
 
-void sk_print_peer(FILE *f, const struct sk_peer *p, const char *ind)
+void sk_print_peer(FILE *f, const struct knl_peer *p, const char *ind)
 {
 	char b[SK_ADDRSTRLEN];
 	unsigned int i;
@@ -78,9 +78,9 @@ void sk_print_peer(FILE *f, const struct sk_peer *p, const char *ind)
 	else
 		fprintf(f, "%s  last rx: never\n", ind);
 	for (i = 0; i < p->nkeys; i++) {
-		const struct sk_keyinfo *k = &p->keys[i];
+		const struct knl_keyinfo *k = &p->keys[i];
 
-		fprintf(f, "%s  key %s: epoch %u, %s", ind, sk_slot_name(k->slot),
+		fprintf(f, "%s  key %s: epoch %u, %s", ind, knl_slot_name(k->slot),
 			k->epoch, sk_cipher_name(k->cipher));
 		if (k->has_tx_seq)
 			fprintf(f, ", tx seq %" PRIu64, k->tx_seq);
@@ -98,7 +98,7 @@ void sk_print_peer(FILE *f, const struct sk_peer *p, const char *ind)
 	}
 }
 
-void sk_print_policy(FILE *f, const struct sk_policy *p, const char *ifname)
+void sk_print_policy(FILE *f, const struct knl_policy *p, const char *ifname)
 {
 	char b[128];
 	size_t i;
@@ -113,18 +113,18 @@ void sk_print_policy(FILE *f, const struct sk_policy *p, const char *ifname)
 		fprintf(f, "%s\n", sk_format_rule(&p->rules[i], b, sizeof(b)));
 }
 
-void sk_json_stats(struct sk_json *j, const struct sk_stats *s)
+void sk_json_stats(struct sk_json *j, const struct knl_stats *s)
 {
 	int i;
 
 	sk_json_obj_begin(j, "stats");
-	for (i = 0; i < SK_NSTATS; i++)
-		if (sk_stat_names[i] && s->has[i])
-			sk_json_u64(j, sk_stat_names[i], s->v[i]);
+	for (i = 0; i < KNL_NSTATS; i++)
+		if (knl_stat_names[i] && s->has[i])
+			sk_json_u64(j, knl_stat_names[i], s->v[i]);
 	sk_json_obj_end(j);
 }
 
-void sk_json_dev(struct sk_json *j, const struct sk_dev *d)
+void sk_json_dev(struct sk_json *j, const struct knl_dev *d)
 {
 	sk_json_obj_begin(j, NULL);
 	sk_json_u64(j, "ifindex", d->ifindex);
@@ -136,7 +136,7 @@ void sk_json_dev(struct sk_json *j, const struct sk_dev *d)
 	sk_json_stats(j, &d->stats);
 }
 
-void sk_json_peer(struct sk_json *j, const struct sk_peer *p)
+void sk_json_peer(struct sk_json *j, const struct knl_peer *p)
 {
 	char b[SK_ADDRSTRLEN];
 	unsigned int i;
@@ -170,10 +170,10 @@ void sk_json_peer(struct sk_json *j, const struct sk_peer *p)
 		sk_json_null(j, "last_rx_msecs");
 	sk_json_arr_begin(j, "keys");
 	for (i = 0; i < p->nkeys; i++) {
-		const struct sk_keyinfo *k = &p->keys[i];
+		const struct knl_keyinfo *k = &p->keys[i];
 
 		sk_json_obj_begin(j, NULL);
-		sk_json_str(j, "slot", sk_slot_name(k->slot));
+		sk_json_str(j, "slot", knl_slot_name(k->slot));
 		sk_json_u64(j, "epoch", k->epoch);
 		sk_json_str(j, "cipher", sk_cipher_name(k->cipher));
 		if (k->has_tx_seq)
@@ -187,7 +187,7 @@ void sk_json_peer(struct sk_json *j, const struct sk_peer *p)
 	sk_json_obj_end(j);
 }
 
-void sk_json_policy(struct sk_json *j, const struct sk_policy *p)
+void sk_json_policy(struct sk_json *j, const struct knl_policy *p)
 {
 	char b[128];
 	size_t i;

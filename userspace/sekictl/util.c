@@ -82,3 +82,22 @@ unsigned int sk_ifindex(const struct sk_ctx *ctx, const char *dev)
 			errno == ENODEV ? "no such device" : strerror(errno));
 	return idx;
 }
+
+int sk_knl(const struct sk_ctx *ctx, const struct knl *nl, int ret)
+{
+	if (ret) {
+		/* a callback's own error (a malformed reply) is not in nl->last */
+		fprintf(stderr, "sekictl: %s: %s\n", ctx->what,
+			nl->last.err == ret ? knl_error(nl) :
+			ret == -EBADMSG ? "malformed reply from the kernel" : strerror(-ret));
+		return SK_EXIT_FAIL;
+	}
+	if (nl->warning[0])
+		fprintf(stderr, "sekictl: %s: %s\n", ctx->what, nl->warning);
+	return SK_EXIT_OK;
+}
+
+int sk_knl_open(const struct sk_ctx *ctx, struct knl *nl)
+{
+	return sk_knl(ctx, nl, knl_open(nl));
+}

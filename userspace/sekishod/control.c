@@ -67,7 +67,6 @@ static int program_one(const struct sk_policy *p, void *arg)
 {
 	struct pol_arg *a = arg;
 	struct sk_rule *rules;
-	struct skd_krule *kr;
 	int n = 0, cap, ret;
 
 	if (p->id <= 0 || p->id > UINT32_MAX || a->n >= SKD_MAX_POLICIES) {
@@ -76,23 +75,13 @@ static int program_one(const struct sk_policy *p, void *arg)
 	}
 	cap = p->n_rules > 0 ? p->n_rules : 1;
 	rules = calloc((size_t)cap, sizeof(*rules));
-	kr = calloc((size_t)cap, sizeof(*kr));
 	n = cap;
-	if (!rules || !kr || sk_policy_rules(a->d->st, p->name, rules, &n) || n > cap) {
+	if (!rules || sk_policy_rules(a->d->st, p->name, rules, &n) || n > cap) {
 		/* a policy we cannot read must not stay permissive: empty = deny all */
 		n = 0;
 		a->failed++;
 	}
-	for (int i = 0; i < n; i++) {
-		kr[i].allow = rules[i].allow;
-		kr[i].family = rules[i].family;
-		memcpy(kr[i].addr, rules[i].addr, 16);
-		kr[i].prefixlen = rules[i].prefixlen;
-		kr[i].proto = rules[i].proto;
-		kr[i].port_min = rules[i].port_min;
-		kr[i].port_max = rules[i].port_max;
-	}
-	ret = skd_kernel_policy_put(&a->d->k, (uint32_t)p->id, kr, (size_t)n);
+	ret = skd_kernel_policy_put(&a->d->k, (uint32_t)p->id, rules, (size_t)n);
 	if (ret) {
 		syslog(LOG_ERR, "policy %s (id %lld): kernel refused: %s", p->name,
 		       (long long)p->id, strerror(-ret));
@@ -100,7 +89,6 @@ static int program_one(const struct sk_policy *p, void *arg)
 	}
 	a->ids[a->n++] = (uint32_t)p->id;
 	free(rules);
-	free(kr);
 	return 0;
 }
 

@@ -257,7 +257,7 @@ static int export_keys(SSL *s, struct dtls_hs *hs, struct sk_ipc_dtls_keys *k,
 	switch (SSL_CIPHER_get_cipher_nid(c)) {
 	case NID_aes_128_gcm: k->cipher = SK_CIPHER_AES128_GCM; kl = 16; il = 4; break;
 	case NID_aes_256_gcm: k->cipher = SK_CIPHER_AES256_GCM; kl = 32; il = 4; break;
-	case NID_chacha20_poly1305: k->cipher = SK_CIPHER_CHACHA20; kl = 32; il = 12; break;
+	case NID_chacha20_poly1305: k->cipher = SK_CIPHER_CHACHA20_POLY1305; kl = 32; il = 12; break;
 	default: goto bad;
 	}
 	md = SSL_CIPHER_get_handshake_digest(c);

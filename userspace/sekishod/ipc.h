@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 
 #include "hostscan.h"
+#include "skparse.h"
 
 #define SK_IPC_MAGIC	0x534b4950u	/* "SKIP" */
 #define SK_IPC_MAX	65536		/* largest message */
@@ -156,10 +157,9 @@ struct sk_ipc_dtls_start {
 };
 
 /* worker -> main, with SCM_RIGHTS: the same UDP socket, after SSL_accept. */
-enum { SK_CIPHER_AES128_GCM = 1, SK_CIPHER_AES256_GCM = 2, SK_CIPHER_CHACHA20 = 3 };	/* = uapi enum sekisho_cipher */
 struct sk_ipc_dtls_keys {
 	struct sk_ipc_hdr h;
-	uint32_t cipher;		/* uapi enum sekisho_cipher */
+	uint32_t cipher;		/* enum sk_cipher (lib/skparse.h) = uapi enum sekisho_cipher */
 	uint16_t epoch;			/* 1 */
 	uint16_t pad;
 	uint64_t tx_seq;		/* next sequence the kernel sends (last written + 1) */

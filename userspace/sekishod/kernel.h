@@ -3,10 +3,8 @@
  * sekishod's view of the kernel: the sekisho device (rtnetlink), its
  * addresses, and the genetlink family (policies, peers, keys, events).
  *
- * This header deliberately includes neither skstore.h nor sekictl.h: both
- * define a struct sk_policy and a struct sk_rule of their own, so kernel.c
- * (which uses sekictl's netlink plumbing) and the files that use the store
- * meet only through the neutral types below.
+ * A thin layer over the kernel client library (userspace/knl): the rest
+ * of sekishod calls these, and kernel.c logs what the kernel refused.
  */
 #ifndef SEKISHOD_KERNEL_H
 #define SEKISHOD_KERNEL_H
@@ -15,24 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nl.h"
+#include "knl.h"
+
 
 struct skd_kernel {
-	struct sk_nl req;		/* requests (PEER_*, KEY_NEW, POLICY_*) */
-	struct sk_nl ev;		/* the "events" multicast group */
+	struct knl req;			/* requests (PEER_*, KEY_NEW, POLICY_*) */
+	struct knl ev;			/* the "events" multicast group */
 	bool req_open, ev_open;
 	unsigned int ifindex;
 	char ifname[16];
-};
-
-/* One allowlist rule, field for field the store's struct sk_rule. */
-struct skd_krule {
-	bool allow;
-	uint8_t family;
-	uint8_t addr[16];
-	uint8_t prefixlen;
-	uint8_t proto;
-	uint16_t port_min, port_max;	/* host order */
 };
 
 /* Creates the device (kind "sekisho") if missing, sets its MTU, brings it
@@ -44,7 +33,7 @@ void skd_kernel_close(struct skd_kernel *k);
 int skd_kernel_addr_add(struct skd_kernel *k, int family, const void *addr, int prefixlen);
 
 /* POLICY_SET, or POLICY_NEW when the kernel has no such id. */
-int skd_kernel_policy_put(struct skd_kernel *k, uint32_t id, const struct skd_krule *r, size_t n);
+int skd_kernel_policy_put(struct skd_kernel *k, uint32_t id, const struct sk_rule *rules, size_t n);
 int skd_kernel_policy_del(struct skd_kernel *k, uint32_t id);
 
 struct skd_kpeer {

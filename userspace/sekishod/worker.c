@@ -579,7 +579,7 @@ static int cstp_send(struct worker *w, uint8_t type, const void *p, size_t len)
 /* The data MTU the client computes after the DTLS handshake (§4.5). */
 static uint32_t dtls_mtu(const struct worker *w, uint32_t cipher)
 {
-	unsigned int ovh = (w->peer_v6 ? 40 : 20) + 8 + (cipher == SK_CIPHER_CHACHA20 ? 29 : 37) + 1;
+	unsigned int ovh = (w->peer_v6 ? 40 : 20) + 8 + (cipher == SK_CIPHER_CHACHA20_POLY1305 ? 29 : 37) + 1;
 	unsigned int m = w->base_mtu > ovh ? w->base_mtu - ovh : 0;
 
 	if (w->mtu && w->mtu < m)

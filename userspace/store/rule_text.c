@@ -9,20 +9,17 @@
  * work, so the two parsers can never disagree on addresses or ranges.
  * Output is the store's canonical form: the protocol is always written and
  * ports follow the word "port".
- *
- * This file includes skparse.h only: its struct sk_rule differs from the
- * store's, so values cross through struct sk_rule_flat.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "skparse.h"
-#include "store-rule.h"
+#include "skstore.h"
 
 static int fail(char *err, size_t errlen, const char *what, const char *text)
 {
 	snprintf(err, errlen, "rule '%s': %s", text, what);
-	return -1;
+	return -EINVAL;
 }
 
 static bool is_proto(const char *w)
@@ -36,12 +33,11 @@ static bool is_proto(const char *w)
 	return false;
 }
 
-int sk_rule_text_parse(const char *text, struct sk_rule_flat *out, char *err, size_t errlen)
+int sk_rule_parse(const char *text, struct sk_rule *out, char *err, size_t errlen)
 {
 	char buf[256], canon[300];
 	char *w[8], *p, *save = NULL;
 	int n = 0, i = 0;
-	struct sk_rule r;
 	const char *proto = "any", *ports = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -74,42 +70,25 @@ int sk_rule_text_parse(const char *text, struct sk_rule_flat *out, char *err, si
 		return fail(err, errlen, "unexpected words after the ports", text);
 	snprintf(canon, sizeof(canon), "%s %s %s%s%s", w[0], proto, p, ports ? " " : "",
 		 ports ? ports : "");
-	if (sk_parse_rule(canon, &r, err, errlen))
-		return -1;
-	out->allow = r.action == SK_ACTION_ALLOW;
-	out->family = r.dst.addr.family;
-	memcpy(out->addr, r.dst.addr.a, 16);
-	out->prefixlen = r.dst.len;
-	out->proto = r.proto;
-	out->port_min = r.has_ports ? r.port_min : 0;
-	out->port_max = r.has_ports ? r.port_max : 65535;
-	return 0;
+	return sk_parse_rule(canon, out, err, errlen) ? -EINVAL : 0;
 }
 
-int sk_rule_text_format(const struct sk_rule_flat *in, char *buf, size_t len)
+int sk_rule_format(const struct sk_rule *in, char *buf, size_t len)
 {
-	struct sk_rule r;
+	if (!sk_rule_ok(in))
+		return -EINVAL;
 	char tmp[128];
 	const char *sp;
 	int n;
 
-	memset(&r, 0, sizeof(r));
-	r.action = in->allow ? SK_ACTION_ALLOW : SK_ACTION_DENY;
-	r.proto = (uint8_t)in->proto;
-	r.dst.addr.family = in->family;
-	memcpy(r.dst.addr.a, in->addr, 16);
-	r.dst.len = (uint8_t)in->prefixlen;
-	r.has_ports = !(in->port_min == 0 && in->port_max == 65535);
-	r.port_min = (uint16_t)in->port_min;
-	r.port_max = (uint16_t)in->port_max;
-	if (!r.has_ports) {
-		sk_format_rule(&r, tmp, sizeof(tmp));
+	if (!in->has_ports) {
+		sk_format_rule(in, tmp, sizeof(tmp));
 		n = snprintf(buf, len, "%s", tmp);
 	} else {
 		/* sekictl form "... PREFIX N-M": insert the word "port" */
-		sk_format_rule(&r, tmp, sizeof(tmp));
+		sk_format_rule(in, tmp, sizeof(tmp));
 		sp = strrchr(tmp, ' ');
 		n = snprintf(buf, len, "%.*s port%s", (int)(sp - tmp), tmp, sp);
 	}
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

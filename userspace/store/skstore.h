@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "skparse.h"
+
 #define SK_NAME_MAX	64	/* user, group, policy, device names */
 #define SK_EMAIL_MAX	254
 #define SK_TEXT_MAX	1024	/* banner, free text */
@@ -111,14 +113,8 @@ struct sk_group {
 	int mtu;			/* 0 = automatic */
 };
 
-struct sk_rule {			/* one allowlist rule, as the kernel takes it */
-	bool allow;
-	uint8_t family;			/* AF_INET / AF_INET6 */
-	uint8_t addr[16];
-	uint8_t prefixlen;
-	uint8_t proto;			/* 0 any, 1, 6, 17, 58 */
-	uint16_t port_min, port_max;	/* host order, 0/65535 = any */
-};
+/* An allowlist rule is lib/skparse.h's struct sk_rule (one type for the
+ * store, the CLI and the kernel client). */
 
 struct sk_policy {
 	int64_t id;			/* also the kernel policy id */
@@ -256,6 +252,8 @@ int sk_rule_move(struct sk_store *st, const char *policy, int from, int to);
  *   "allow|deny [tcp|udp|icmp|icmpv6|any] PREFIX [port N[-M]]" */
 int sk_rule_parse(const char *text, struct sk_rule *r, char *err, size_t errlen);
 int sk_rule_format(const struct sk_rule *r, char *buf, size_t len);
+/* A rule the store and the kernel take: family, host bits, protocol, ports. */
+bool sk_rule_ok(const struct sk_rule *r);
 
 /* ---- devices ---- */
 int sk_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen);

@@ -14,7 +14,6 @@
 
 #include <stdarg.h>
 #include "skstore.h"
-#include "store-rule.h"
 
 struct sk_store_ops {
 	const char *name;

@@ -281,30 +281,31 @@ int sk_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules
 	return bad_name(name) ? -ENOENT : st->ops->policy_rules(st, name, rules, n);
 }
 
-static bool rule_ok(const struct sk_rule *r)
+bool sk_rule_ok(const struct sk_rule *r)
 {
-	int maxlen = r->family == AF_INET ? 32 : 128;
+	int family = r->dst.addr.family;
+	int maxlen = family == AF_INET ? 32 : 128;
 	int i;
 
-	if (r->family != AF_INET && r->family != AF_INET6)
+	if (r->action != SK_ACTION_ALLOW && r->action != SK_ACTION_DENY)
 		return false;
-	if (r->prefixlen > maxlen)
+	if (family != AF_INET && family != AF_INET6)
 		return false;
-	for (i = r->prefixlen; i < maxlen; i++)
-		if (r->addr[i / 8] & (0x80 >> (i % 8)))
+	if (r->dst.len > maxlen)
+		return false;
+	for (i = r->dst.len; i < maxlen; i++)
+		if (r->dst.addr.a[i / 8] & (0x80 >> (i % 8)))
 			return false;
 	if (r->proto != 0 && r->proto != 1 && r->proto != 6 && r->proto != 17 && r->proto != 58)
 		return false;
-	if (r->port_min > r->port_max)
-		return false;
-	if (!(r->port_min == 0 && r->port_max == 65535) && r->proto != 6 && r->proto != 17)
+	if (r->has_ports && (r->port_min > r->port_max || (r->proto != 6 && r->proto != 17)))
 		return false;
 	return true;
 }
 
 int sk_rule_add(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
 {
-	if (pos < 0 || !rule_ok(r))
+	if (pos < 0 || !sk_rule_ok(r))
 		return -EINVAL;
 	return bad_name(policy) ? -ENOENT : st->ops->rule_add(st, policy, pos, r);
 }
@@ -321,36 +322,6 @@ int sk_rule_move(struct sk_store *st, const char *policy, int from, int to)
 	if (from < 1 || to < 1)
 		return -ENOENT;
 	return bad_name(policy) ? -ENOENT : st->ops->rule_move(st, policy, from, to);
-}
-
-int sk_rule_parse(const char *text, struct sk_rule *r, char *err, size_t errlen)
-{
-	struct sk_rule_flat f;
-
-	memset(r, 0, sizeof(*r));
-	if (sk_rule_text_parse(text, &f, err, errlen))
-		return -EINVAL;
-	r->allow = f.allow;
-	r->family = (uint8_t)f.family;
-	memcpy(r->addr, f.addr, 16);
-	r->prefixlen = (uint8_t)f.prefixlen;
-	r->proto = (uint8_t)f.proto;
-	r->port_min = (uint16_t)f.port_min;
-	r->port_max = (uint16_t)f.port_max;
-	return 0;
-}
-
-int sk_rule_format(const struct sk_rule *r, char *buf, size_t len)
-{
-	struct sk_rule_flat f = {
-		.allow = r->allow, .family = r->family, .prefixlen = r->prefixlen,
-		.proto = r->proto, .port_min = r->port_min, .port_max = r->port_max,
-	};
-
-	if (!rule_ok(r))
-		return -EINVAL;
-	memcpy(f.addr, r->addr, 16);
-	return sk_rule_text_format(&f, buf, len) ? -ENOSPC : 0;
 }
 
 /* ---- devices ---- */

@@ -329,14 +329,18 @@ int sq_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules
 			int alen = sqlite3_column_bytes(s, 2);
 
 			memset(r, 0, sizeof(*r));
-			r->allow = sqlite3_column_int(s, 0);
-			r->family = (uint8_t)sqlite3_column_int(s, 1);
+			r->action = sqlite3_column_int(s, 0) ? SK_ACTION_ALLOW : SK_ACTION_DENY;
+			r->dst.addr.family = sqlite3_column_int(s, 1);
 			if (a && alen > 0 && alen <= 16)
-				memcpy(r->addr, a, alen);
-			r->prefixlen = (uint8_t)sqlite3_column_int(s, 3);
+				memcpy(r->dst.addr.a, a, alen);
+			r->dst.len = (uint8_t)sqlite3_column_int(s, 3);
 			r->proto = (uint8_t)sqlite3_column_int(s, 4);
+			/* the table keeps "any port" as 0-65535 */
 			r->port_min = (uint16_t)sqlite3_column_int(s, 5);
 			r->port_max = (uint16_t)sqlite3_column_int(s, 6);
+			r->has_ports = !(r->port_min == 0 && r->port_max == 65535);
+			if (!r->has_ports)
+				r->port_min = r->port_max = 0;
 		}
 		i++;
 	}
@@ -385,8 +389,9 @@ static int rule_add_tx(struct sk_store *st, const char *policy, int pos, const s
 		return rc;
 	rc = sq_exec(st, "INSERT INTO rules (policy_id, position, allow, family, addr, prefixlen,"
 		     " proto, port_min, port_max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		     "idddadddd", pid, pos, (int)r->allow, (int)r->family, r->addr,
-		     (int)r->prefixlen, (int)r->proto, (int)r->port_min, (int)r->port_max);
+		     "idddadddd", pid, pos, (int)(r->action == SK_ACTION_ALLOW),
+		     r->dst.addr.family, r->dst.addr.a, (int)r->dst.len, (int)r->proto,
+		     r->has_ports ? (int)r->port_min : 0, r->has_ports ? (int)r->port_max : 65535);
 	return rc < 0 ? rc : 0;
 }
 

@@ -204,7 +204,7 @@ static void policies_devices(void)
 	tap_ok(&t, run("policy show office") == 0 && has(out, "1  deny") && has(out, "2  allow tcp"),
 	       "policy show numbers rules");
 	tap_ok(&t, run("policy rule move office 1 2") == 0 &&
-	       !sk_policy_rules(st, "office", r, &n) && n == 2 && r[0].allow && !r[1].allow,
+	       !sk_policy_rules(st, "office", r, &n) && n == 2 && r[0].action == SK_ACTION_ALLOW && r[1].action == SK_ACTION_DENY,
 	       "policy rule move");
 	tap_ok(&t, run("policy rule del office 2") == 0 && (n = 8, !sk_policy_rules(st, "office", r, &n)) &&
 	       n == 1, "policy rule del");

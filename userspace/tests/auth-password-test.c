@@ -11,9 +11,40 @@
 #include <argon2.h>
 
 #include "skauth.h"
+#include "skstore.h"
 #include "tap.h"
 
 static struct tap t;
+
+/* the cost of new password hashes follows the store's settings */
+static void cost_settings(void)
+{
+	char dir[] = "/tmp/sk-pwcost-XXXXXX", path[64], err[256], h[SK_PW_HASH_MAX];
+	struct sk_pw_params pp;
+	struct sk_store *st;
+
+	if (!mkdtemp(dir) || (snprintf(path, sizeof(path), "%s/s.db", dir),
+			      sk_store_open(path, &st, err, sizeof(err)))) {
+		tap_ok(&t, 0, "password cost: a scratch store");
+		return;
+	}
+	sk_pw_params_load(st, &pp);
+	tap_ok(&t, pp.m_cost_kib == 7168 && pp.t_cost == 5 && pp.parallelism == 1,
+	       "password cost: OWASP's by default (t=5, 7 MiB, p=1)");
+	sk_setting_set(st, "password.memory_kib", "19456", err, sizeof(err));
+	sk_setting_set(st, "password.time_cost", "2", err, sizeof(err));
+	sk_setting_set(st, "password.parallelism", "2", err, sizeof(err));
+	sk_pw_params_load(st, &pp);
+	tap_ok(&t, pp.m_cost_kib == 19456 && pp.t_cost == 2 && pp.parallelism == 2 &&
+	       sk_pw_hash("Cost-test-1", &pp, h, sizeof(h)) == 0 &&
+	       !strncmp(h, "$argon2id$v=19$m=19456,t=2,p=2$", 31),
+	       "password cost: settings apply to new hashes (%.31s)", h);
+	tap_ok(&t, sk_pw_verify(h, "Cost-test-1") == 0 && sk_pw_verify(h, "Cost-test-2") == -EACCES,
+	       "password cost: a two-lane hash verifies");
+	sk_store_close(st);
+	unlink(path);
+	rmdir(dir);
+}
 
 static void policy(const char *user, const char *pw, const char *want_why)
 {
@@ -35,6 +66,7 @@ int main(void)
 	int rc;
 
 	tap_begin();
+	cost_settings();
 	rc = sk_pw_hash("Correct horse 1", &cheap, h, sizeof(h));
 	tap_ok(&t, rc == 0, "hash: %s", rc ? "error" : h);
 	tap_ok(&t, !strncmp(h, "$argon2id$v=19$m=1024,t=1,p=1$", 30), "encoded argon2id with the parameters");

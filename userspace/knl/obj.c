@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nl.h"
-#include "sekictl.h"
+#include "knl.h"
 
 _Static_assert((int)SK_CIPHER_AES128_GCM == (int)SEKISHO_CIPHER_AES128_GCM &&
 	       (int)SK_CIPHER_AES256_GCM == (int)SEKISHO_CIPHER_AES256_GCM &&
@@ -20,7 +19,7 @@ _Static_assert((int)SK_ACTION_ALLOW == (int)SEKISHO_ACTION_ALLOW &&
 	       "enum sk_action must match enum sekisho_action");
 
 /* JSON keys and text labels of the counters, by attribute number. */
-const char *const sk_stat_names[SK_NSTATS] = {
+const char *const knl_stat_names[KNL_NSTATS] = {
 	[SEKISHO_A_STATS_RX_PACKETS] = "rx_packets",
 	[SEKISHO_A_STATS_RX_BYTES] = "rx_bytes",
 	[SEKISHO_A_STATS_TX_PACKETS] = "tx_packets",
@@ -38,7 +37,7 @@ const char *const sk_stat_names[SK_NSTATS] = {
 	[SEKISHO_A_STATS_TO_USERSPACE] = "to_userspace",
 };
 
-const char *sk_reason_name(uint32_t reason, char *buf, size_t len)
+const char *knl_reason_name(uint32_t reason, char *buf, size_t len)
 {
 	switch (reason) {
 	case SEKISHO_DEL_REASON_USERSPACE: return "userspace";
@@ -50,7 +49,7 @@ const char *sk_reason_name(uint32_t reason, char *buf, size_t len)
 	return buf;
 }
 
-const char *sk_slot_name(uint32_t slot)
+const char *knl_slot_name(uint32_t slot)
 {
 	switch (slot) {
 	case SEKISHO_KEY_SLOT_PRIMARY: return "primary";
@@ -59,7 +58,7 @@ const char *sk_slot_name(uint32_t slot)
 	return "unknown";
 }
 
-void *sk_vec_push(struct sk_vec *v)
+void *knl_vec_push(struct knl_vec *v)
 {
 	uint8_t *p;
 
@@ -77,23 +76,23 @@ void *sk_vec_push(struct sk_vec *v)
 	return p;
 }
 
-void sk_vec_free(struct sk_vec *v)
+void knl_vec_free(struct knl_vec *v)
 {
 	free(v->items);
 	v->items = NULL;
 	v->n = v->cap = 0;
 }
 
-static int decode_stats(const struct nlattr *nest, struct sk_stats *s)
+static int decode_stats(const struct nlattr *nest, struct knl_stats *s)
 {
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, nest) {
 		uint16_t t = mnl_attr_get_type(a);
 
-		if (t == SEKISHO_A_STATS_PAD || t >= SK_NSTATS)
+		if (t == SEKISHO_A_STATS_PAD || t >= KNL_NSTATS)
 			continue;	/* newer kernels may add counters */
-		if (sk_attr_u64(a, &s->v[t]))
+		if (knl_attr_u64(a, &s->v[t]))
 			return -1;
 		s->has[t] = true;
 	}
@@ -112,14 +111,14 @@ static int decode_addr(const struct nlattr *a, int family, struct sk_addr *out)
 	return 0;
 }
 
-int sk_decode_dev(const struct nlattr *nest, struct sk_dev *d)
+int knl_decode_dev(const struct nlattr *nest, struct knl_dev *d)
 {
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case SEKISHO_A_DEV_IFINDEX:
-			if (sk_attr_u32(a, &d->ifindex))
+			if (knl_attr_u32(a, &d->ifindex))
 				return -1;
 			break;
 		case SEKISHO_A_DEV_IFNAME:
@@ -129,12 +128,12 @@ int sk_decode_dev(const struct nlattr *nest, struct sk_dev *d)
 				 mnl_attr_get_str(a));
 			break;
 		case SEKISHO_A_DEV_NUM_PEERS:
-			if (sk_attr_u32(a, &d->num_peers))
+			if (knl_attr_u32(a, &d->num_peers))
 				return -1;
 			d->has_peers = true;
 			break;
 		case SEKISHO_A_DEV_NUM_POLICIES:
-			if (sk_attr_u32(a, &d->num_policies))
+			if (knl_attr_u32(a, &d->num_policies))
 				return -1;
 			d->has_policies = true;
 			break;
@@ -164,7 +163,7 @@ static int decode_route(const struct nlattr *nest, struct sk_prefix *p)
 			break;
 		}
 		case SEKISHO_A_ROUTE_PREFIXLEN:
-			if (sk_attr_u8(a, &p->len))
+			if (knl_attr_u8(a, &p->len))
 				return -1;
 			break;
 		}
@@ -172,7 +171,7 @@ static int decode_route(const struct nlattr *nest, struct sk_prefix *p)
 	return has_addr ? 0 : -1;
 }
 
-static int decode_keyinfo(const struct nlattr *nest, struct sk_keyinfo *k)
+static int decode_keyinfo(const struct nlattr *nest, struct knl_keyinfo *k)
 {
 	const struct nlattr *a;
 
@@ -180,24 +179,24 @@ static int decode_keyinfo(const struct nlattr *nest, struct sk_keyinfo *k)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case SEKISHO_A_KEYINFO_SLOT:
-			if (sk_attr_u32(a, &k->slot))
+			if (knl_attr_u32(a, &k->slot))
 				return -1;
 			break;
 		case SEKISHO_A_KEYINFO_EPOCH:
-			if (sk_attr_u16(a, &k->epoch))
+			if (knl_attr_u16(a, &k->epoch))
 				return -1;
 			break;
 		case SEKISHO_A_KEYINFO_CIPHER:
-			if (sk_attr_u32(a, &k->cipher))
+			if (knl_attr_u32(a, &k->cipher))
 				return -1;
 			break;
 		case SEKISHO_A_KEYINFO_TX_SEQ:
-			if (sk_attr_u64(a, &k->tx_seq))
+			if (knl_attr_u64(a, &k->tx_seq))
 				return -1;
 			k->has_tx_seq = true;
 			break;
 		case SEKISHO_A_KEYINFO_RX_SEQ:
-			if (sk_attr_u64(a, &k->rx_seq))
+			if (knl_attr_u64(a, &k->rx_seq))
 				return -1;
 			k->has_rx_seq = true;
 			break;
@@ -206,7 +205,7 @@ static int decode_keyinfo(const struct nlattr *nest, struct sk_keyinfo *k)
 	return 0;
 }
 
-static int peer_add_route(struct sk_peer *p, const struct nlattr *a)
+static int peer_add_route(struct knl_peer *p, const struct nlattr *a)
 {
 	if (p->nroutes >= SEKISHO_MAX_ROUTES)
 		return 0;	/* more than the contract allows: ignore */
@@ -217,7 +216,7 @@ static int peer_add_route(struct sk_peer *p, const struct nlattr *a)
 	return 0;
 }
 
-static int peer_add_key(struct sk_peer *p, const struct nlattr *a)
+static int peer_add_key(struct knl_peer *p, const struct nlattr *a)
 {
 	if (p->nkeys >= 2)
 		return 0;
@@ -227,7 +226,7 @@ static int peer_add_key(struct sk_peer *p, const struct nlattr *a)
 	return 0;
 }
 
-int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
+int knl_decode_peer(const struct nlattr *nest, struct knl_peer *p)
 {
 	const struct nlattr *a, *b;
 	uint16_t port;
@@ -235,7 +234,7 @@ int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case SEKISHO_A_PEER_ID:
-			if (sk_attr_u32(a, &p->id))
+			if (knl_attr_u32(a, &p->id))
 				return -1;
 			break;
 		case SEKISHO_A_PEER_REMOTE_IPV4:
@@ -246,7 +245,7 @@ int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
 			p->has_remote = true;
 			break;
 		case SEKISHO_A_PEER_REMOTE_PORT:
-			if (sk_attr_u16(a, &port))
+			if (knl_attr_u16(a, &port))
 				return -1;
 			p->remote.port = ntohs(port);
 			break;
@@ -258,7 +257,7 @@ int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
 			p->has_local_addr = true;
 			break;
 		case SEKISHO_A_PEER_LOCAL_PORT:
-			if (sk_attr_u16(a, &port))
+			if (knl_attr_u16(a, &port))
 				return -1;
 			p->local.port = ntohs(port);
 			p->has_local_port = true;
@@ -284,17 +283,17 @@ int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
 				return -1;
 			break;
 		case SEKISHO_A_PEER_POLICY_ID:
-			if (sk_attr_u32(a, &p->policy))
+			if (knl_attr_u32(a, &p->policy))
 				return -1;
 			p->has_policy = true;
 			break;
 		case SEKISHO_A_PEER_IDLE_TIMEOUT:
-			if (sk_attr_u32(a, &p->idle))
+			if (knl_attr_u32(a, &p->idle))
 				return -1;
 			p->has_idle = true;
 			break;
 		case SEKISHO_A_PEER_LAST_RX_MSECS:
-			if (sk_attr_u64(a, &p->last_rx_ms))
+			if (knl_attr_u64(a, &p->last_rx_ms))
 				return -1;
 			p->has_last_rx = true;
 			break;
@@ -312,7 +311,7 @@ int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
 				return -1;
 			break;
 		case SEKISHO_A_PEER_DEL_REASON:
-			if (sk_attr_u32(a, &p->reason))
+			if (knl_attr_u32(a, &p->reason))
 				return -1;
 			p->has_reason = true;
 			break;
@@ -321,7 +320,7 @@ int sk_decode_peer(const struct nlattr *nest, struct sk_peer *p)
 	return 0;
 }
 
-int sk_decode_deny(const struct nlattr *nest, struct sk_deny *d)
+int knl_decode_deny(const struct nlattr *nest, struct knl_deny *d)
 {
 	const struct nlattr *a;
 	uint8_t fam = 0;
@@ -330,7 +329,7 @@ int sk_decode_deny(const struct nlattr *nest, struct sk_deny *d)
 	/* the family first: it decides how long the addresses are */
 	mnl_attr_for_each_nested(a, nest)
 		if (mnl_attr_get_type(a) == SEKISHO_A_DENY_FAMILY &&
-		    sk_attr_u8(a, &fam))
+		    knl_attr_u8(a, &fam))
 			return -1;
 	d->family = fam == AF_INET6 ? AF_INET6 : AF_INET;
 	mnl_attr_for_each_nested(a, nest) {
@@ -346,17 +345,17 @@ int sk_decode_deny(const struct nlattr *nest, struct sk_deny *d)
 			d->has_daddr = true;
 			break;
 		case SEKISHO_A_DENY_PROTO:
-			if (sk_attr_u8(a, &d->proto))
+			if (knl_attr_u8(a, &d->proto))
 				return -1;
 			d->has_proto = true;
 			break;
 		case SEKISHO_A_DENY_DPORT:
-			if (sk_attr_u16(a, &d->dport))
+			if (knl_attr_u16(a, &d->dport))
 				return -1;
 			d->has_dport = true;
 			break;
 		case SEKISHO_A_DENY_SUPPRESSED:
-			if (sk_attr_u32(a, &d->suppressed))
+			if (knl_attr_u32(a, &d->suppressed))
 				return -1;
 			d->has_suppressed = true;
 			break;
@@ -376,33 +375,33 @@ static int decode_rule(const struct nlattr *nest, struct sk_rule *r)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case SEKISHO_A_RULE_ACTION:
-			if (sk_attr_u8(a, &u8))
+			if (knl_attr_u8(a, &u8))
 				return -1;
 			r->action = u8 == SEKISHO_ACTION_ALLOW ? SK_ACTION_ALLOW
 							       : SK_ACTION_DENY;
 			break;
 		case SEKISHO_A_RULE_FAMILY:
-			if (sk_attr_u8(a, &fam))
+			if (knl_attr_u8(a, &fam))
 				return -1;
 			break;
 		case SEKISHO_A_RULE_ADDR:
 			addr = a;
 			break;
 		case SEKISHO_A_RULE_PREFIXLEN:
-			if (sk_attr_u8(a, &r->dst.len))
+			if (knl_attr_u8(a, &r->dst.len))
 				return -1;
 			break;
 		case SEKISHO_A_RULE_PROTO:
-			if (sk_attr_u8(a, &r->proto))
+			if (knl_attr_u8(a, &r->proto))
 				return -1;
 			break;
 		case SEKISHO_A_RULE_PORT_MIN:
-			if (sk_attr_u16(a, &r->port_min))
+			if (knl_attr_u16(a, &r->port_min))
 				return -1;
 			has_min = true;
 			break;
 		case SEKISHO_A_RULE_PORT_MAX:
-			if (sk_attr_u16(a, &r->port_max))
+			if (knl_attr_u16(a, &r->port_max))
 				return -1;
 			has_max = true;
 			break;
@@ -421,7 +420,7 @@ static int decode_rule(const struct nlattr *nest, struct sk_rule *r)
 	return 0;
 }
 
-static int policy_add_rule(struct sk_policy *p, const struct nlattr *a)
+static int policy_add_rule(struct knl_policy *p, const struct nlattr *a)
 {
 	if (p->nrules == p->cap) {
 		size_t ncap = p->cap ? p->cap * 2 : 16;
@@ -441,31 +440,31 @@ static int policy_add_rule(struct sk_policy *p, const struct nlattr *a)
 	return 0;
 }
 
-int sk_decode_policy(const struct nlattr *nest, struct sk_vec *policies)
+int knl_decode_policy(const struct nlattr *nest, struct knl_vec *policies)
 {
 	const struct nlattr *a, *b;
 	uint32_t id = 0, num = 0, first = 0, refs = 0;
 	bool has_num = false, has_first = false, has_refs = false;
-	struct sk_policy *p = NULL;
+	struct knl_policy *p = NULL;
 
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case SEKISHO_A_POLICY_ID:
-			if (sk_attr_u32(a, &id))
+			if (knl_attr_u32(a, &id))
 				return -1;
 			break;
 		case SEKISHO_A_POLICY_NUM_RULES:
-			if (sk_attr_u32(a, &num))
+			if (knl_attr_u32(a, &num))
 				return -1;
 			has_num = true;
 			break;
 		case SEKISHO_A_POLICY_FIRST_RULE:
-			if (sk_attr_u32(a, &first))
+			if (knl_attr_u32(a, &first))
 				return -1;
 			has_first = true;
 			break;
 		case SEKISHO_A_POLICY_REFS:
-			if (sk_attr_u32(a, &refs))
+			if (knl_attr_u32(a, &refs))
 				return -1;
 			has_refs = true;
 			break;
@@ -473,14 +472,14 @@ int sk_decode_policy(const struct nlattr *nest, struct sk_vec *policies)
 	}
 	/* a continuation of the previous message's policy? */
 	if (policies->n && has_first && first > 0) {
-		struct sk_policy *last = (struct sk_policy *)policies->items +
+		struct knl_policy *last = (struct knl_policy *)policies->items +
 					 policies->n - 1;
 
 		if (last->id == id && last->nrules == first)
 			p = last;
 	}
 	if (!p) {
-		p = sk_vec_push(policies);
+		p = knl_vec_push(policies);
 		if (!p)
 			return -1;
 		p->id = id;
@@ -509,21 +508,21 @@ int sk_decode_policy(const struct nlattr *nest, struct sk_vec *policies)
 	return 0;
 }
 
-void sk_policies_free(struct sk_vec *policies)
+void knl_policies_free(struct knl_vec *policies)
 {
 	size_t i;
 
 	for (i = 0; i < policies->n; i++)
-		free(((struct sk_policy *)policies->items)[i].rules);
+		free(((struct knl_policy *)policies->items)[i].rules);
 	policies->n = 0;
 }
 
-bool sk_policies_incomplete(const struct sk_vec *policies)
+bool knl_policies_incomplete(const struct knl_vec *policies)
 {
 	size_t i;
 
 	for (i = 0; i < policies->n; i++) {
-		const struct sk_policy *p = (const struct sk_policy *)policies->items + i;
+		const struct knl_policy *p = (const struct knl_policy *)policies->items + i;
 
 		if (p->has_num_rules && p->nrules != p->num_rules)
 			return true;
@@ -547,30 +546,30 @@ static size_t rule_size(const struct sk_rule *r)
 	return s;
 }
 
-static void encode_rule(struct sk_msg *m, const struct sk_rule *r)
+static void encode_rule(struct knl_msg *m, const struct sk_rule *r)
 {
-	struct nlattr *n = sk_nest_start(m, SEKISHO_A_POLICY_RULE);
+	struct nlattr *n = knl_nest_start(m, SEKISHO_A_POLICY_RULE);
 
-	sk_put_u8(m, SEKISHO_A_RULE_ACTION, (uint8_t)r->action);
-	sk_put_u8(m, SEKISHO_A_RULE_FAMILY, (uint8_t)r->dst.addr.family);
+	knl_put_u8(m, SEKISHO_A_RULE_ACTION, (uint8_t)r->action);
+	knl_put_u8(m, SEKISHO_A_RULE_FAMILY, (uint8_t)r->dst.addr.family);
 	if (r->dst.len) {
-		sk_put_bin(m, SEKISHO_A_RULE_ADDR, r->dst.addr.a,
+		knl_put_bin(m, SEKISHO_A_RULE_ADDR, r->dst.addr.a,
 			   sk_addr_len(r->dst.addr.family));
-		sk_put_u8(m, SEKISHO_A_RULE_PREFIXLEN, r->dst.len);
+		knl_put_u8(m, SEKISHO_A_RULE_PREFIXLEN, r->dst.len);
 	}
-	sk_put_u8(m, SEKISHO_A_RULE_PROTO, r->proto);
+	knl_put_u8(m, SEKISHO_A_RULE_PROTO, r->proto);
 	if (r->has_ports) {
-		sk_put_u16(m, SEKISHO_A_RULE_PORT_MIN, r->port_min);
-		sk_put_u16(m, SEKISHO_A_RULE_PORT_MAX, r->port_max);
+		knl_put_u16(m, SEKISHO_A_RULE_PORT_MIN, r->port_min);
+		knl_put_u16(m, SEKISHO_A_RULE_PORT_MAX, r->port_max);
 	}
-	sk_nest_end(m, n);
+	knl_nest_end(m, n);
 }
 
 /* POLICY nest header: nest + ID + RULES nest; split form adds two u32 */
 #define POLICY_HDR	(MNL_ATTR_HDRLEN + ATTR(4) + MNL_ATTR_HDRLEN)
 #define POLICY_HDR_SPLIT (POLICY_HDR + 2 * ATTR(4))
 
-size_t sk_policy_msg_size(const struct sk_rule *rules, size_t n)
+size_t knl_policy_msg_size(const struct sk_rule *rules, size_t n)
 {
 	size_t i, s = 1024;
 
@@ -580,7 +579,7 @@ size_t sk_policy_msg_size(const struct sk_rule *rules, size_t n)
 	return s + (n / 512 + 1) * POLICY_HDR_SPLIT;
 }
 
-int sk_encode_policy(struct sk_msg *m, uint32_t id, const struct sk_rule *rules,
+int knl_encode_policy(struct knl_msg *m, uint32_t id, const struct sk_rule *rules,
 		     size_t n)
 {
 	size_t i, total = POLICY_HDR;
@@ -590,13 +589,13 @@ int sk_encode_policy(struct sk_msg *m, uint32_t id, const struct sk_rule *rules,
 		total += rule_size(&rules[i]);
 	if (total <= NEST_MAX) {
 		/* the plain form of the contract */
-		pol = sk_nest_start(m, SEKISHO_A_POLICY);
-		sk_put_u32(m, SEKISHO_A_POLICY_ID, id);
-		rl = sk_nest_start(m, SEKISHO_A_POLICY_RULES);
+		pol = knl_nest_start(m, SEKISHO_A_POLICY);
+		knl_put_u32(m, SEKISHO_A_POLICY_ID, id);
+		rl = knl_nest_start(m, SEKISHO_A_POLICY_RULES);
 		for (i = 0; i < n; i++)
 			encode_rule(m, &rules[i]);
-		sk_nest_end(m, rl);
-		sk_nest_end(m, pol);
+		knl_nest_end(m, rl);
+		knl_nest_end(m, pol);
 		return m->overflow ? -1 : 0;
 	}
 	/*
@@ -610,18 +609,18 @@ int sk_encode_policy(struct sk_msg *m, uint32_t id, const struct sk_rule *rules,
 	while (i < n) {
 		size_t used = POLICY_HDR_SPLIT;
 
-		pol = sk_nest_start(m, SEKISHO_A_POLICY);
-		sk_put_u32(m, SEKISHO_A_POLICY_ID, id);
-		sk_put_u32(m, SEKISHO_A_POLICY_FIRST_RULE, (uint32_t)i);
-		sk_put_u32(m, SEKISHO_A_POLICY_NUM_RULES, (uint32_t)n);
-		rl = sk_nest_start(m, SEKISHO_A_POLICY_RULES);
+		pol = knl_nest_start(m, SEKISHO_A_POLICY);
+		knl_put_u32(m, SEKISHO_A_POLICY_ID, id);
+		knl_put_u32(m, SEKISHO_A_POLICY_FIRST_RULE, (uint32_t)i);
+		knl_put_u32(m, SEKISHO_A_POLICY_NUM_RULES, (uint32_t)n);
+		rl = knl_nest_start(m, SEKISHO_A_POLICY_RULES);
 		while (i < n && used + rule_size(&rules[i]) <= NEST_MAX) {
 			used += rule_size(&rules[i]);
 			encode_rule(m, &rules[i]);
 			i++;
 		}
-		sk_nest_end(m, rl);
-		sk_nest_end(m, pol);
+		knl_nest_end(m, rl);
+		knl_nest_end(m, pol);
 		if (m->overflow)
 			return -1;
 	}

@@ -2,9 +2,10 @@
 /*
  * Generic netlink plumbing of sekictl; see nl.h.
  */
-#include "nl.h"
+#include "knl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +19,22 @@
 
 static void sockbuf(int fd, int force, int plain)
 {
-	int sz = SK_NL_SOCKBUF;
+	int sz = KNL_SOCKBUF;
 
 	/* FORCE needs CAP_NET_ADMIN; the plain option is capped by rmem_max */
 	if (setsockopt(fd, SOL_SOCKET, force, &sz, sizeof(sz)))
 		setsockopt(fd, SOL_SOCKET, plain, &sz, sizeof(sz));
 }
 
-int sk_nl_fd(const struct sk_nl *nl)
+int knl_fd(const struct knl *nl)
 {
 	return mnl_socket_get_fd(nl->sock);
 }
 
 /* Grow the buffer to the size of the next datagram and read it. */
-static ssize_t nl_recv(struct sk_nl *nl, int flags)
+static ssize_t nl_recv(struct knl *nl, int flags)
 {
-	int fd = sk_nl_fd(nl);
+	int fd = knl_fd(nl);
 	ssize_t len;
 
 	for (;;) {
@@ -48,7 +49,7 @@ static ssize_t nl_recv(struct sk_nl *nl, int flags)
 		uint8_t *nb;
 		size_t want = (size_t)len;
 
-		if (want > SK_NL_RECV_MAX)
+		if (want > KNL_RECV_MAX)
 			return -EMSGSIZE;
 		nb = realloc(nl->rbuf, want);
 		if (!nb)
@@ -64,29 +65,46 @@ static ssize_t nl_recv(struct sk_nl *nl, int flags)
 	}
 }
 
+__attribute__((format(printf, 3, 4)))
+static int set_err(struct knl *nl, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(&nl->last, 0, sizeof(nl->last));
+	nl->last.err = err;
+	va_start(ap, fmt);
+	vsnprintf(nl->last.msg, sizeof(nl->last.msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *knl_error(const struct knl *nl)
+{
+	return nl->last.msg[0] ? nl->last.msg : "no error";
+}
+
 /*
- * Print "sekictl: WHAT: strerror: extack" for an NLMSG_ERROR or NLMSG_DONE
- * message; with err == 0 only a warning the kernel attached is printed.
+ * Record "strerror: extack" of an NLMSG_ERROR or NLMSG_DONE message as the
+ * last failure; with err == 0 only a warning the kernel attached is kept
+ * (nl->warning).
  */
-static void print_ack(const struct sk_nl *nl, const struct nlmsghdr *nlh,
-		      int err)
+static void record_ack(struct knl *nl, const struct nlmsghdr *nlh, int err)
 {
 	const char *msg = NULL;
 	bool have_miss = false;
 	uint32_t miss = 0, offs = 0;
 	bool have_offs = false;
-	size_t hlen;
+	size_t hlen, n;
 	const uint8_t *p, *end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	struct knl_err *e = &nl->last;
 
-	if (!nl->what || (err && -err == nl->quiet_errno))
-		return;		/* the caller explains this error itself */
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
 
-			hlen = sizeof(*e);
+			hlen = sizeof(*me);
 			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-				hlen += e->msg.nlmsg_len - sizeof(e->msg);
+				hlen += me->msg.nlmsg_len - sizeof(me->msg);
 		} else {
 			hlen = sizeof(int);
 		}
@@ -121,24 +139,29 @@ static void print_ack(const struct sk_nl *nl, const struct nlmsghdr *nlh,
 	}
 	if (err == 0) {
 		if (msg)
-			fprintf(stderr, "sekictl: %s: warning: %s\n", nl->what, msg);
+			snprintf(nl->warning, sizeof(nl->warning), "warning: %s", msg);
 		return;
 	}
-	fprintf(stderr, "sekictl: %s: %s", nl->what, strerror(-err));
+	set_err(nl, err, "%s", strerror(-err));
+	e->has_miss = have_miss;
+	e->miss_type = miss;
+	e->has_offs = have_offs;
+	e->offs = offs;
+	n = strlen(e->msg);
 	if (msg)
-		fprintf(stderr, ": %s", msg);
+		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", msg);
 	else if (have_miss)
-		fprintf(stderr, ": missing attribute %u", miss);
+		snprintf(e->msg + n, sizeof(e->msg) - n, ": missing attribute %u", miss);
+	n = strlen(e->msg);
 	if (have_offs && !msg)
-		fprintf(stderr, " (at offset %u of the request)", offs);
-	fputc('\n', stderr);
+		snprintf(e->msg + n, sizeof(e->msg) - n, " (at offset %u of the request)", offs);
 }
 
 /*
  * Read replies to sequence number seq until the ACK or DONE.  Returns 0 or
- * a negative errno (printed unless it came from cb).
+ * a negative errno (recorded in nl->last unless it came from cb).
  */
-static int nl_run(struct sk_nl *nl, uint32_t seq, sk_nl_cb cb, void *data,
+static int nl_run(struct knl *nl, uint32_t seq, knl_cb cb, void *data,
 		  bool *intr)
 {
 	int cb_err = 0;
@@ -148,12 +171,9 @@ static int nl_run(struct sk_nl *nl, uint32_t seq, sk_nl_cb cb, void *data,
 		const struct nlmsghdr *nlh;
 		int left;
 
-		if (len < 0) {
-			if (nl->what)
-				fprintf(stderr, "sekictl: %s: netlink receive: %s\n",
-					nl->what, strerror((int)-len));
-			return (int)len;
-		}
+		if (len < 0)
+			return set_err(nl, (int)len, "netlink receive: %s",
+				       strerror((int)-len));
 		left = (int)len;
 		for (nlh = (const struct nlmsghdr *)nl->rbuf;
 		     mnl_nlmsg_ok(nlh, left);
@@ -166,16 +186,14 @@ static int nl_run(struct sk_nl *nl, uint32_t seq, sk_nl_cb cb, void *data,
 			case NLMSG_NOOP:
 				continue;
 			case NLMSG_OVERRUN:
-				fprintf(stderr, "sekictl: %s: netlink overrun\n",
-					nl->what);
-				return -EIO;
+				return set_err(nl, -EIO, "netlink overrun");
 			case NLMSG_ERROR: {
 				const struct nlmsgerr *e;
 
 				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-					return -EBADMSG;
+					return set_err(nl, -EBADMSG, "short netlink error message");
 				e = mnl_nlmsg_get_payload(nlh);
-				print_ack(nl, nlh, e->error);
+				record_ack(nl, nlh, e->error);
 				return e->error ? e->error : cb_err;
 			}
 			case NLMSG_DONE: {
@@ -183,7 +201,7 @@ static int nl_run(struct sk_nl *nl, uint32_t seq, sk_nl_cb cb, void *data,
 
 				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
 					memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
-				print_ack(nl, nlh, e);
+				record_ack(nl, nlh, e);
 				return e ? e : cb_err;
 			}
 			default:
@@ -196,25 +214,22 @@ static int nl_run(struct sk_nl *nl, uint32_t seq, sk_nl_cb cb, void *data,
 	}
 }
 
-static int nl_send(struct sk_nl *nl, struct sk_msg *m)
+static int nl_send(struct knl *nl, struct knl_msg *m)
 {
-	if (m->overflow) {
-		fprintf(stderr, "sekictl: %s: request too large for one netlink message\n",
-			nl->what);
-		return -EMSGSIZE;
-	}
+	memset(&nl->last, 0, sizeof(nl->last));
+	nl->warning[0] = 0;
+	if (m->overflow)
+		return set_err(nl, -EMSGSIZE, "request too large for one netlink message");
 	m->nlh->nlmsg_seq = ++nl->seq;
 	if (mnl_socket_sendto(nl->sock, m->nlh, m->nlh->nlmsg_len) < 0) {
 		int e = errno;
 
-		fprintf(stderr, "sekictl: %s: netlink send: %s\n", nl->what,
-			strerror(e));
-		return -e;
+		return set_err(nl, -e, "netlink send: %s", strerror(e));
 	}
 	return 0;
 }
 
-int sk_nl_do(struct sk_nl *nl, struct sk_msg *m, sk_nl_cb cb, void *data)
+int knl_do(struct knl *nl, struct knl_msg *m, knl_cb cb, void *data)
 {
 	int ret;
 
@@ -225,14 +240,14 @@ int sk_nl_do(struct sk_nl *nl, struct sk_msg *m, sk_nl_cb cb, void *data)
 	return nl_run(nl, m->nlh->nlmsg_seq, cb, data, NULL);
 }
 
-int sk_nl_dump(struct sk_nl *nl, struct sk_msg *m, sk_nl_cb cb,
+int knl_dump(struct knl *nl, struct knl_msg *m, knl_cb cb,
 	       void (*reset)(void *data), bool (*incomplete)(void *data),
 	       void *data)
 {
 	int tries, ret = 0;
 
 	m->nlh->nlmsg_flags |= NLM_F_DUMP | NLM_F_ACK;
-	for (tries = 1; tries <= SK_NL_DUMP_TRIES; tries++) {
+	for (tries = 1; tries <= KNL_DUMP_TRIES; tries++) {
 		bool intr = false;
 
 		if (tries > 1 && reset)
@@ -246,13 +261,13 @@ int sk_nl_dump(struct sk_nl *nl, struct sk_msg *m, sk_nl_cb cb,
 		if (!intr && !(incomplete && incomplete(data)))
 			return 0;
 	}
-	fprintf(stderr,
-		"sekictl: %s: warning: state changed during the listing %d times; output may be inconsistent\n",
-		nl->what, SK_NL_DUMP_TRIES);
+	snprintf(nl->warning, sizeof(nl->warning),
+		 "warning: state changed during the listing %d times; output may be inconsistent",
+		 KNL_DUMP_TRIES);
 	return 0;
 }
 
-int sk_nl_recv_events(struct sk_nl *nl, sk_nl_cb cb, void *data)
+int knl_recv_events(struct knl *nl, knl_cb cb, void *data)
 {
 	ssize_t len = nl_recv(nl, MSG_DONTWAIT);
 	const struct nlmsghdr *nlh;
@@ -261,7 +276,7 @@ int sk_nl_recv_events(struct sk_nl *nl, sk_nl_cb cb, void *data)
 	if (len == -EAGAIN)
 		return 0;
 	if (len < 0)
-		return (int)len;
+		return set_err(nl, (int)len, "netlink receive: %s", strerror((int)-len));
 	left = (int)len;
 	for (nlh = (const struct nlmsghdr *)nl->rbuf; mnl_nlmsg_ok(nlh, left);
 	     nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -300,7 +315,7 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 					    mnl_attr_validate(ga, MNL_TYPE_NUL_STRING) == 0)
 						name = mnl_attr_get_str(ga);
 					else if (mnl_attr_get_type(ga) == CTRL_ATTR_MCAST_GRP_ID)
-						sk_attr_u32(ga, &id);
+						knl_attr_u32(ga, &id);
 				}
 				if (name && !strcmp(name, SEKISHO_MCGRP_EVENTS))
 					fi->grp = id;
@@ -311,25 +326,23 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-int sk_nl_open(struct sk_nl *nl, const char *what)
+int knl_open(struct knl *nl)
 {
 	struct family_info fi = { 0 };
-	struct sk_msg m;
+	struct knl_msg m;
 	int one = 1, ret;
 	int fd;
 
 	memset(nl, 0, sizeof(*nl));
-	nl->what = what;
 	nl->seq = (uint32_t)time(NULL);
 	nl->sock = mnl_socket_open(NETLINK_GENERIC);
 	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		fprintf(stderr, "sekictl: %s: generic netlink socket: %s\n",
-			what, strerror(errno));
-		sk_nl_close(nl);
-		return -1;
+		ret = -errno;
+		knl_close(nl);
+		return set_err(nl, ret, "generic netlink socket: %s", strerror(-ret));
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
-	fd = sk_nl_fd(nl);
+	fd = knl_fd(nl);
 	/* extack messages, and ACKs without an echo of big requests */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -337,55 +350,50 @@ int sk_nl_open(struct sk_nl *nl, const char *what)
 	sockbuf(fd, SO_RCVBUFFORCE, SO_RCVBUF);
 
 	/* CTRL_CMD_GETFAMILY goes to the controller, not to our family */
-	if (sk_msg_new(&m, nl, CTRL_CMD_GETFAMILY, 0, 256)) {
-		sk_nl_close(nl);
-		return -1;
+	ret = knl_msg_new(&m, nl, CTRL_CMD_GETFAMILY, 0, 256);
+	if (ret) {
+		knl_close(nl);
+		return ret;
 	}
 	m.nlh->nlmsg_type = GENL_ID_CTRL;
-	sk_put_str(&m, CTRL_ATTR_FAMILY_NAME, SEKISHO_FAMILY_NAME);
-	/* quiet: ENOENT gets a better explanation below */
+	knl_put_str(&m, CTRL_ATTR_FAMILY_NAME, SEKISHO_FAMILY_NAME);
 	nl->family = 0;
-	nl->quiet_errno = ENOENT;
-	ret = sk_nl_do(nl, &m, family_cb, &fi);
-	nl->quiet_errno = 0;
-	sk_msg_free(&m, false);
+	ret = knl_do(nl, &m, family_cb, &fi);
+	knl_msg_free(&m, false);
 	if (ret == -ENOENT || (!ret && !fi.id)) {
-		fprintf(stderr,
-			"sekictl: %s: generic netlink family \"%s\" not found (is the sekisho module loaded? try: modprobe sekisho)\n",
-			what, SEKISHO_FAMILY_NAME);
-		sk_nl_close(nl);
-		return -1;
+		knl_close(nl);
+		return set_err(nl, -ENOENT,
+			       "generic netlink family \"%s\" not found (is the sekisho module loaded? try: modprobe sekisho)",
+			       SEKISHO_FAMILY_NAME);
 	}
 	if (ret) {
-		fprintf(stderr, "sekictl: %s: resolving family \"%s\": %s\n",
-			what, SEKISHO_FAMILY_NAME, strerror(-ret));
-		sk_nl_close(nl);
-		return -1;
+		knl_close(nl);
+		return set_err(nl, ret, "resolving family \"%s\": %s",
+			       SEKISHO_FAMILY_NAME, strerror(-ret));
 	}
 	nl->family = fi.id;
 	nl->mcgrp_events = fi.grp;
 	return 0;
 }
 
-int sk_nl_join_events(struct sk_nl *nl)
+int knl_join_events(struct knl *nl)
 {
 	int grp = (int)nl->mcgrp_events;
 
-	if (!grp) {
-		fprintf(stderr, "sekictl: %s: the module has no \"%s\" multicast group\n",
-			nl->what, SEKISHO_MCGRP_EVENTS);
-		return -1;
-	}
+	if (!grp)
+		return set_err(nl, -ENOENT, "the module has no \"%s\" multicast group",
+			       SEKISHO_MCGRP_EVENTS);
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &grp,
 				  sizeof(grp))) {
-		fprintf(stderr, "sekictl: %s: joining \"%s\": %s\n", nl->what,
-			SEKISHO_MCGRP_EVENTS, strerror(errno));
-		return -1;
+		int e = errno;
+
+		return set_err(nl, -e, "joining \"%s\": %s", SEKISHO_MCGRP_EVENTS,
+			       strerror(e));
 	}
 	return 0;
 }
 
-void sk_nl_close(struct sk_nl *nl)
+void knl_close(struct knl *nl)
 {
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
@@ -395,8 +403,8 @@ void sk_nl_close(struct sk_nl *nl)
 	nl->rbuf_len = 0;
 }
 
-int sk_msg_new(struct sk_msg *m, const struct sk_nl *nl, uint8_t cmd,
-	       uint16_t flags, size_t cap)
+int knl_msg_new(struct knl_msg *m, struct knl *nl, uint8_t cmd,
+		uint16_t flags, size_t cap)
 {
 	struct genlmsghdr *g;
 
@@ -404,10 +412,8 @@ int sk_msg_new(struct sk_msg *m, const struct sk_nl *nl, uint8_t cmd,
 	if (cap < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*g)))
 		cap = 256;
 	m->nlh = calloc(1, cap);
-	if (!m->nlh) {
-		fprintf(stderr, "sekictl: %s: out of memory\n", nl->what);
-		return -1;
-	}
+	if (!m->nlh)
+		return set_err(nl, -ENOMEM, "out of memory");
 	m->cap = cap;
 	mnl_nlmsg_put_header(m->nlh);
 	m->nlh->nlmsg_type = nl->family;
@@ -418,7 +424,7 @@ int sk_msg_new(struct sk_msg *m, const struct sk_nl *nl, uint8_t cmd,
 	return 0;
 }
 
-void sk_msg_free(struct sk_msg *m, bool wipe)
+void knl_msg_free(struct knl_msg *m, bool wipe)
 {
 	if (m->nlh && wipe)
 		explicit_bzero(m->nlh, m->cap);
@@ -426,38 +432,38 @@ void sk_msg_free(struct sk_msg *m, bool wipe)
 	m->nlh = NULL;
 }
 
-void sk_put_bin(struct sk_msg *m, uint16_t type, const void *p, size_t len)
+void knl_put_bin(struct knl_msg *m, uint16_t type, const void *p, size_t len)
 {
 	if (!m->overflow && !mnl_attr_put_check(m->nlh, m->cap, type, len, p))
 		m->overflow = true;
 }
 
-void sk_put_u8(struct sk_msg *m, uint16_t type, uint8_t v)
+void knl_put_u8(struct knl_msg *m, uint16_t type, uint8_t v)
 {
-	sk_put_bin(m, type, &v, sizeof(v));
+	knl_put_bin(m, type, &v, sizeof(v));
 }
 
-void sk_put_u16(struct sk_msg *m, uint16_t type, uint16_t v)
+void knl_put_u16(struct knl_msg *m, uint16_t type, uint16_t v)
 {
-	sk_put_bin(m, type, &v, sizeof(v));
+	knl_put_bin(m, type, &v, sizeof(v));
 }
 
-void sk_put_u32(struct sk_msg *m, uint16_t type, uint32_t v)
+void knl_put_u32(struct knl_msg *m, uint16_t type, uint32_t v)
 {
-	sk_put_bin(m, type, &v, sizeof(v));
+	knl_put_bin(m, type, &v, sizeof(v));
 }
 
-void sk_put_u64(struct sk_msg *m, uint16_t type, uint64_t v)
+void knl_put_u64(struct knl_msg *m, uint16_t type, uint64_t v)
 {
-	sk_put_bin(m, type, &v, sizeof(v));
+	knl_put_bin(m, type, &v, sizeof(v));
 }
 
-void sk_put_str(struct sk_msg *m, uint16_t type, const char *s)
+void knl_put_str(struct knl_msg *m, uint16_t type, const char *s)
 {
-	sk_put_bin(m, type, s, strlen(s) + 1);
+	knl_put_bin(m, type, s, strlen(s) + 1);
 }
 
-struct nlattr *sk_nest_start(struct sk_msg *m, uint16_t type)
+struct nlattr *knl_nest_start(struct knl_msg *m, uint16_t type)
 {
 	struct nlattr *n;
 
@@ -469,7 +475,7 @@ struct nlattr *sk_nest_start(struct sk_msg *m, uint16_t type)
 	return n;
 }
 
-void sk_nest_end(struct sk_msg *m, struct nlattr *nest)
+void knl_nest_end(struct knl_msg *m, struct nlattr *nest)
 {
 	size_t len;
 
@@ -484,7 +490,7 @@ void sk_nest_end(struct sk_msg *m, struct nlattr *nest)
 	mnl_attr_nest_end(m->nlh, nest);
 }
 
-int sk_attr_u8(const struct nlattr *a, uint8_t *v)
+int knl_attr_u8(const struct nlattr *a, uint8_t *v)
 {
 	if (mnl_attr_get_payload_len(a) != 1)
 		return -1;
@@ -492,7 +498,7 @@ int sk_attr_u8(const struct nlattr *a, uint8_t *v)
 	return 0;
 }
 
-int sk_attr_u16(const struct nlattr *a, uint16_t *v)
+int knl_attr_u16(const struct nlattr *a, uint16_t *v)
 {
 	if (mnl_attr_get_payload_len(a) != 2)
 		return -1;
@@ -500,7 +506,7 @@ int sk_attr_u16(const struct nlattr *a, uint16_t *v)
 	return 0;
 }
 
-int sk_attr_u32(const struct nlattr *a, uint32_t *v)
+int knl_attr_u32(const struct nlattr *a, uint32_t *v)
 {
 	if (mnl_attr_get_payload_len(a) != 4)
 		return -1;
@@ -508,7 +514,7 @@ int sk_attr_u32(const struct nlattr *a, uint32_t *v)
 	return 0;
 }
 
-int sk_attr_u64(const struct nlattr *a, uint64_t *v)
+int knl_attr_u64(const struct nlattr *a, uint64_t *v)
 {
 	if (mnl_attr_get_payload_len(a) != 8)
 		return -1;
