@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/layers/run.sh - the userspace layers hold (TAP).
+#
+# userspace/Makefile names the layers and, for each, the folders it may use
+# (USES_<layer>); it compiles every folder with exactly those include
+# paths.  This script checks what the compiler alone cannot:
+#   - includes: every #include "..." of a layer's sources (and of each unit
+#     test, by its area prefix) names a header of a folder it may use, with
+#     no path in it ("../auth/skauth.h" would slip past the -I list);
+#   - links: no layer's static library refers to a symbol that only a layer
+#     it may not use defines (an extern declaration written by hand would
+#     compile);
+# and then shows, in a scratch copy, that each check and the build itself
+# fail on a planted violation.
+#
+#   tests/layers/run.sh [BUILD]     BUILD: the build dir of `make userspace`
+#                                   (default: build/), whose libraries it reads
+{
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${1:-$repo/build}
+objdir=$build/obj/userspace
+mk=$repo/userspace/Makefile
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+
+layers=$(sed -n 's/^LAYERS := //p' "$mk")
+uses() { sed -n "s/^USES_$1 := //p" "$mk"; }
+[ -n "$layers" ] || { echo "Bail out! no LAYERS in $mk"; exit 1; }
+
+# check_includes ROOT: prints one line per violation
+check_includes() {
+	local root=$1 l f inc d okay area allowed
+	for l in $layers tests; do
+		for f in "$root/$l"/*.[ch]; do
+			[ -f "$f" ] || continue
+			if [ "$l" = tests ]; then
+				area=$(basename "$f"); area=${area%%-*}
+				case " $layers " in *" $area "*) ;; *) area=lib ;; esac
+				allowed="$(uses "$area") tests"
+			else
+				allowed=$(uses "$l")
+			fi
+			while IFS=: read -r line inc; do
+				if [[ $inc == */* ]]; then
+					echo "${f#"$root"/}:$line: #include \"$inc\" names a path"
+					continue
+				fi
+				okay=0
+				for d in $allowed; do
+					[ -f "$root/$d/$inc" ] && { okay=1; break; }
+				done
+				[ "$okay" = 1 ] ||
+					echo "${f#"$root"/}:$line: #include \"$inc\" is not in a layer $l may use ($allowed)"
+			done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |
+				 sed -E 's/^([0-9]+):[^"]*"([^"]*)".*/\1:\2/')
+		done
+	done
+}
+
+# check_links DIR: DIR/lib<layer>.a for every layer; one line per violation
+check_links() {
+	local dir=$1 l m s tmp
+	tmp=$(mktemp -d)
+	for l in $layers; do
+		[ -f "$dir/lib$l.a" ] || { echo "missing $dir/lib$l.a"; continue; }
+		nm -g --defined-only "$dir/lib$l.a" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u >"$tmp/def.$l"
+		nm -u "$dir/lib$l.a" 2>/dev/null | awk '{ print $NF }' | sort -u >"$tmp/und.$l"
+	done
+	for l in $layers; do
+		[ -f "$tmp/und.$l" ] || continue
+		for m in $layers; do
+			case " $(uses "$l") " in *" $m "*) continue ;; esac
+			comm -12 "$tmp/und.$l" "$tmp/def.$m" | while read -r s; do
+				echo "lib$l.a uses $s, defined in lib$m.a ($l may use: $(uses "$l"))"
+			done
+		done
+	done
+	rm -rf "$tmp"
+}
+
+echo "TAP version 13"
+echo "1..7"
+
+v=$(check_includes "$repo/userspace")
+if [ -z "$v" ]; then ok "includes: every quoted include is of a layer its file may use"
+else sed 's/^/# /' <<<"$v"; not_ok "includes: $(wc -l <<<"$v") wrong-way include(s)"; fi
+
+if [ ! -f "$objdir/libsekishod.a" ]; then
+	make -s -C "$repo/userspace" BUILD="$build" libs >/dev/null 2>&1
+fi
+v=$(check_links "$objdir")
+if [ -z "$v" ]; then ok "links: no library refers to a symbol of a layer it may not use"
+else sed 's/^/# /' <<<"$v"; not_ok "links: $(wc -l <<<"$v") wrong-way reference(s)"; fi
+
+# ---- planted violations, in a scratch copy --------------------------------
+scratch=$(mktemp -d /tmp/sk-layers.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+cp -a "$repo/userspace" "$scratch/userspace"
+mkdir -p "$scratch/include" && cp -a "$repo/include/uapi" "$scratch/include/"
+rm -rf "$scratch/userspace/fuzz"
+
+# 1. store includes a header of auth (above it): the build refuses
+echo '#include "skauth.h"' >>"$scratch/userspace/store/store.c"
+out=$(make -C "$scratch/userspace" BUILD="$scratch/build" "$scratch/build/obj/userspace/store/store.o" 2>&1)
+if [ $? -ne 0 ] && grep -q 'skauth.h' <<<"$out"; then
+	ok "planted: store/store.c including skauth.h does not compile"
+else
+	sed 's/^/# /' <<<"$out" | tail -n 5; not_ok "planted: store/store.c including skauth.h compiled"
+fi
+v=$(check_includes "$scratch/userspace")
+if grep -q 'store/store.c:.*skauth.h' <<<"$v"; then ok "planted: the include check names store/store.c -> skauth.h"
+else not_ok "planted: the include check missed store/store.c -> skauth.h"; fi
+cp "$repo/userspace/store/store.c" "$scratch/userspace/store/store.c"
+
+# 2. a path in an include gets past -I; the include check catches it
+echo '#include "../auth/skauth.h"' >>"$scratch/userspace/store/validate.c"
+v=$(check_includes "$scratch/userspace")
+if grep -q 'store/validate.c:.*names a path' <<<"$v"; then ok "planted: a relative include \"../auth/skauth.h\" is caught"
+else sed 's/^/# /' <<<"$v"; not_ok "planted: a relative include was not caught"; fi
+cp "$repo/userspace/store/validate.c" "$scratch/userspace/store/validate.c"
+
+# 3. the CLI's headers are out of the daemon's reach
+echo '#include "sekictl.h"' >>"$scratch/userspace/sekishod/kernel.c"
+out=$(make -C "$scratch/userspace" BUILD="$scratch/build" "$scratch/build/obj/userspace/sekishod/kernel.o" 2>&1)
+if [ $? -ne 0 ] && grep -q 'sekictl.h' <<<"$out"; then ok "planted: sekishod including sekictl.h does not compile"
+else sed 's/^/# /' <<<"$out" | tail -n 5; not_ok "planted: sekishod including sekictl.h compiled"; fi
+cp "$repo/userspace/sekishod/kernel.c" "$scratch/userspace/sekishod/kernel.c"
+
+# 4. a hand-written extern declaration compiles; the link check catches it
+mkdir -p "$scratch/libs"
+cp "$objdir"/lib*.a "$scratch/libs/"
+cat >"$scratch/planted.c" <<'C'
+int sk_pw_verify(const char *hash, const char *password);
+int sk_store_planted(const char *h);
+int sk_store_planted(const char *h) { return sk_pw_verify(h, "x"); }
+C
+if cc -c -o "$scratch/planted.o" "$scratch/planted.c" && ar rs "$scratch/libs/libstore.a" "$scratch/planted.o" 2>/dev/null; then
+	v=$(check_links "$scratch/libs")
+	if grep -q 'libstore.a uses sk_pw_verify, defined in libauth.a' <<<"$v"; then
+		ok "planted: libstore.a calling sk_pw_verify (auth) is caught"
+	else
+		sed 's/^/# /' <<<"$v"; not_ok "planted: the link check missed libstore.a -> sk_pw_verify"
+	fi
+else
+	not_ok "planted: could not build the planted object"
+fi
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
+exit
+}
