@@ -183,17 +183,12 @@ static int key_del(struct sk_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
+static const struct sk_verb key_verbs[] = {
+	{ "add", "key add", key_add },
+	{ "del", "key del", key_del },
+};
+
 int sk_cmd_key(struct sk_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 1)
-		return sk_usage(ctx, "expected add or del");
-	if (!strcmp(argv[0], "add")) {
-		ctx->what = "key add";
-		return key_add(ctx, argc - 1, argv + 1);
-	}
-	if (!strcmp(argv[0], "del")) {
-		ctx->what = "key del";
-		return key_del(ctx, argc - 1, argv + 1);
-	}
-	return sk_usage(ctx, "unknown verb '%s' (expected add or del)", argv[0]);
+	return SK_RUN_VERB(ctx, key_verbs, argc, argv);
 }

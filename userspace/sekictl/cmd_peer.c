@@ -345,86 +345,55 @@ static int peer_del(struct sk_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
+static int peer_add(struct sk_ctx *ctx, int argc, char **argv)
+{
+	return peer_add_set(ctx, argc, argv, false);
+}
+
+static int peer_set(struct sk_ctx *ctx, int argc, char **argv)
+{
+	return peer_add_set(ctx, argc, argv, true);
+}
+
 static int peer_list(struct sk_ctx *ctx, int argc, char **argv)
 {
 	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
-	const char *dev = NULL, *ids = NULL;
+	const char *pos[2];
 	char err[SK_ERRLEN];
-	bool json = false;
+	bool json;
 	unsigned int ifindex;
 	uint32_t id;
 	struct knl nl;
-	int i, ret;
-	size_t k;
+	int ret;
 
-	for (i = 0; i < argc; i++) {
-		if (sk_flag(argv[i], "json"))
-			json = true;
-		else if (argv[i][0] == '-')
-			return sk_usage(ctx, "unknown option '%s'", argv[i]);
-		else if (!dev)
-			dev = argv[i];
-		else if (!ids)
-			ids = argv[i];
-		else
-			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
-	}
-	if (!dev)
+	if ((ret = sk_list_args(ctx, argc, argv, pos, 2, &json)))
+		return ret;
+	if (!pos[0])
 		return sk_usage(ctx, "expected DEV");
-	if (ids && parse_id(ids, "peer ID", &id, err, sizeof(err)))
+	if (pos[1] && parse_id(pos[1], "peer ID", &id, err, sizeof(err)))
 		return sk_usage(ctx, "%s", err);
-	ifindex = sk_ifindex(ctx, dev);
+	ifindex = sk_ifindex(ctx, pos[0]);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
 	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	ret = sk_knl(ctx, &nl, knl_get_peers(&nl, ifindex, ids ? &id : NULL, &peers));
+	ret = sk_knl(ctx, &nl, knl_get_peers(&nl, ifindex, pos[1] ? &id : NULL, &peers));
 	knl_close(&nl);
-	if (ret)
-		goto out;
-	if (json) {
-		struct sk_json j;
-
-		sk_json_init(&j, ctx->out);
-		if (!ids)
-			sk_json_arr_begin(&j, NULL);
-		for (k = 0; k < peers.n; k++)
-			sk_json_peer(&j, (struct knl_peer *)peers.items + k);
-		if (!ids)
-			sk_json_arr_end(&j);
-		fputc('\n', ctx->out);
-	} else {
-		for (k = 0; k < peers.n; k++) {
-			if (k)
-				fputc('\n', ctx->out);
-			sk_print_peer(ctx->out, (struct knl_peer *)peers.items + k, "");
-		}
-	}
-out:
+	if (!ret)
+		sk_print_list(ctx->out, SK_OBJ_PEER, &peers, json, pos[1], NULL);
 	knl_vec_free(&peers);
 	return ret;
 }
 
+static const struct sk_verb peer_verbs[] = {
+	{ "add", "peer add", peer_add },
+	{ "set", "peer set", peer_set },
+	{ "del", "peer del", peer_del },
+	{ "list", "peer list", peer_list },
+	{ "show", "peer show", peer_list },
+};
+
 int sk_cmd_peer(struct sk_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 1)
-		return sk_usage(ctx, "expected add, set, del, list or show");
-	if (!strcmp(argv[0], "add")) {
-		ctx->what = "peer add";
-		return peer_add_set(ctx, argc - 1, argv + 1, false);
-	}
-	if (!strcmp(argv[0], "set")) {
-		ctx->what = "peer set";
-		return peer_add_set(ctx, argc - 1, argv + 1, true);
-	}
-	if (!strcmp(argv[0], "del")) {
-		ctx->what = "peer del";
-		return peer_del(ctx, argc - 1, argv + 1);
-	}
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show")) {
-		ctx->what = !strcmp(argv[0], "list") ? "peer list" : "peer show";
-		return peer_list(ctx, argc - 1, argv + 1);
-	}
-	return sk_usage(ctx, "unknown verb '%s' (expected add, set, del, list or show)",
-			argv[0]);
+	return SK_RUN_VERB(ctx, peer_verbs, argc, argv);
 }

@@ -316,89 +316,58 @@ out:
 	return ret;
 }
 
+static int policy_add(struct sk_ctx *ctx, int argc, char **argv)
+{
+	return policy_add_set(ctx, argc, argv, false);
+}
+
+static int policy_set(struct sk_ctx *ctx, int argc, char **argv)
+{
+	return policy_add_set(ctx, argc, argv, true);
+}
+
 static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
 {
 	struct knl_vec pols = { .size = sizeof(struct knl_policy) };
-	const char *dev = NULL, *ids = NULL;
+	const char *pos[2];
 	char e2[SK_ERRLEN];
-	bool json = false;
+	bool json;
 	unsigned int ifindex;
 	struct knl nl;
 	uint32_t id = 0;
-	int i, ret;
-	size_t k;
+	int ret;
 
-	for (i = 0; i < argc; i++) {
-		if (sk_flag(argv[i], "json"))
-			json = true;
-		else if (argv[i][0] == '-')
-			return sk_usage(ctx, "unknown option '%s'", argv[i]);
-		else if (!dev)
-			dev = argv[i];
-		else if (!ids)
-			ids = argv[i];
-		else
-			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
-	}
-	if (!dev)
+	if ((ret = sk_list_args(ctx, argc, argv, pos, 2, &json)))
+		return ret;
+	if (!pos[0])
 		return sk_usage(ctx, "expected DEV");
-	if (ids && (sk_parse_u32(ids, &id, e2, sizeof(e2)) || !id))
+	if (pos[1] && (sk_parse_u32(pos[1], &id, e2, sizeof(e2)) || !id))
 		return sk_usage(ctx, "policy ID: '%s' is not a number 1..4294967295",
-				ids);
-	ifindex = sk_ifindex(ctx, dev);
+				pos[1]);
+	ifindex = sk_ifindex(ctx, pos[0]);
 	if (!ifindex)
 		return SK_EXIT_FAIL;
 	if (sk_knl_open(ctx, &nl))
 		return SK_EXIT_FAIL;
-	ret = ids ? policy_get_one(ctx, &nl, ifindex, id, &pols)
-		  : policy_dump(ctx, &nl, ifindex, &pols);
+	ret = pos[1] ? policy_get_one(ctx, &nl, ifindex, id, &pols)
+		     : policy_dump(ctx, &nl, ifindex, &pols);
 	knl_close(&nl);
-	if (ret)
-		goto out;
-	if (json) {
-		struct sk_json j;
-
-		sk_json_init(&j, ctx->out);
-		if (!ids)
-			sk_json_arr_begin(&j, NULL);
-		for (k = 0; k < pols.n; k++)
-			sk_json_policy(&j, (struct knl_policy *)pols.items + k);
-		if (!ids)
-			sk_json_arr_end(&j);
-		fputc('\n', ctx->out);
-	} else {
-		for (k = 0; k < pols.n; k++) {
-			if (k)
-				fputc('\n', ctx->out);
-			sk_print_policy(ctx->out, (struct knl_policy *)pols.items + k, dev);
-		}
-	}
-out:
+	if (!ret)
+		sk_print_list(ctx->out, SK_OBJ_POLICY, &pols, json, pos[1], pos[0]);
 	knl_policies_free(&pols);
 	knl_vec_free(&pols);
 	return ret;
 }
 
+static const struct sk_verb policy_verbs[] = {
+	{ "add", "kpolicy add", policy_add },
+	{ "set", "kpolicy set", policy_set },
+	{ "del", "kpolicy del", policy_del },
+	{ "list", "kpolicy list", policy_list },
+	{ "show", "kpolicy show", policy_list },
+};
+
 int sk_cmd_policy(struct sk_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 1)
-		return sk_usage(ctx, "expected add, set, del, list or show");
-	if (!strcmp(argv[0], "add")) {
-		ctx->what = "kpolicy add";
-		return policy_add_set(ctx, argc - 1, argv + 1, false);
-	}
-	if (!strcmp(argv[0], "set")) {
-		ctx->what = "kpolicy set";
-		return policy_add_set(ctx, argc - 1, argv + 1, true);
-	}
-	if (!strcmp(argv[0], "del")) {
-		ctx->what = "kpolicy del";
-		return policy_del(ctx, argc - 1, argv + 1);
-	}
-	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show")) {
-		ctx->what = !strcmp(argv[0], "list") ? "kpolicy list" : "kpolicy show";
-		return policy_list(ctx, argc - 1, argv + 1);
-	}
-	return sk_usage(ctx, "unknown verb '%s' (expected add, set, del, list or show)",
-			argv[0]);
+	return SK_RUN_VERB(ctx, policy_verbs, argc, argv);
 }

@@ -19,24 +19,16 @@ int sk_cmd_show(struct sk_ctx *ctx, int argc, char **argv)
 {
 	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
 	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
-	const char *dev = NULL;
-	bool json = false;
+	const char *dev;
+	bool json;
 	struct sk_json j;
 	unsigned int ifindex = 0;
 	struct knl nl;
-	int i, ret;
+	int ret;
 	size_t k, p;
 
-	for (i = 0; i < argc; i++) {
-		if (sk_flag(argv[i], "json"))
-			json = true;
-		else if (argv[i][0] == '-')
-			return sk_usage(ctx, "unknown option '%s'", argv[i]);
-		else if (!dev)
-			dev = argv[i];
-		else
-			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
-	}
+	if ((ret = sk_list_args(ctx, argc, argv, &dev, 1, &json)))
+		return ret;
 	if (dev && !(ifindex = sk_ifindex(ctx, dev)))
 		return SK_EXIT_FAIL;
 	if (sk_knl_open(ctx, &nl))

@@ -120,13 +120,11 @@ static int socket_hold(struct sk_ctx *ctx, int argc, char **argv)
 	return SK_EXIT_OK;
 }
 
+static const struct sk_verb socket_verbs[] = {
+	{ "hold", "socket hold", socket_hold },
+};
+
 int sk_cmd_socket(struct sk_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 1)
-		return sk_usage(ctx, "expected hold");
-	if (!strcmp(argv[0], "hold")) {
-		ctx->what = "socket hold";
-		return socket_hold(ctx, argc - 1, argv + 1);
-	}
-	return sk_usage(ctx, "unknown verb '%s' (expected hold)", argv[0]);
+	return SK_RUN_VERB(ctx, socket_verbs, argc, argv);
 }

@@ -220,3 +220,52 @@ void sk_json_policy(struct sk_json *j, const struct knl_policy *p)
 	sk_json_arr_end(j);
 	sk_json_obj_end(j);
 }
+
+static void print_one(FILE *f, struct sk_json *j, enum sk_obj kind,
+		      const void *item, const char *ifname)
+{
+	switch (kind) {
+	case SK_OBJ_DEV:
+		if (j) {
+			sk_json_dev(j, item);
+			sk_json_obj_end(j);
+		} else {
+			sk_print_dev(f, item);
+		}
+		break;
+	case SK_OBJ_PEER:
+		if (j)
+			sk_json_peer(j, item);
+		else
+			sk_print_peer(f, item, "");
+		break;
+	case SK_OBJ_POLICY:
+		if (j)
+			sk_json_policy(j, item);
+		else
+			sk_print_policy(f, item, ifname);
+		break;
+	}
+}
+
+void sk_print_list(FILE *f, enum sk_obj kind, const struct knl_vec *v,
+		   bool json, bool one, const char *ifname)
+{
+	struct sk_json j;
+	size_t k;
+
+	sk_json_init(&j, f);
+	if (json && !one)
+		sk_json_arr_begin(&j, NULL);
+	for (k = 0; k < v->n; k++) {
+		if (k && !json)
+			fputc('\n', f);
+		print_one(f, json ? &j : NULL, kind, (const char *)v->items + k * v->size,
+			  ifname);
+	}
+	if (json) {
+		if (!one)
+			sk_json_arr_end(&j);
+		fputc('\n', f);
+	}
+}

@@ -62,6 +62,30 @@ unsigned int sk_ifindex(const struct sk_ctx *ctx, const char *dev);
 int sk_knl(const struct sk_ctx *ctx, const struct knl *nl, int ret);
 int sk_knl_open(const struct sk_ctx *ctx, struct knl *nl);	/* knl_open + sk_knl */
 
+/*
+ * The verbs of a noun: sk_run_verb() runs the entry argv[0] names with the
+ * arguments after it and ctx->what set to its what ("peer add"); with no
+ * verb or an unknown one it prints a usage error that lists the names in
+ * table order ("expected add, set or del").
+ */
+struct sk_verb {
+	const char *name;
+	const char *what;
+	int (*run)(struct sk_ctx *ctx, int argc, char **argv);
+};
+int sk_run_verb(struct sk_ctx *ctx, const struct sk_verb *verbs, size_t n,
+		int argc, char **argv);
+#define SK_RUN_VERB(ctx, verbs, argc, argv) \
+	sk_run_verb(ctx, verbs, sizeof(verbs) / sizeof((verbs)[0]), argc, argv)
+
+/*
+ * The arguments of the list commands, "[POS...] [--json]": up to npos
+ * positional arguments into pos[] (the others stay NULL) and --json;
+ * SK_EXIT_OK or the exit code of the usage error it printed.
+ */
+int sk_list_args(const struct sk_ctx *ctx, int argc, char **argv,
+		 const char **pos, int npos, bool *json);
+
 /* ---- printing (print.c) ---- */
 struct sk_json;
 void sk_print_dev(FILE *f, const struct knl_dev *d);
@@ -71,6 +95,16 @@ void sk_json_dev(struct sk_json *j, const struct knl_dev *d);	/* open object */
 void sk_json_peer(struct sk_json *j, const struct knl_peer *p);
 void sk_json_policy(struct sk_json *j, const struct knl_policy *p);
 void sk_json_stats(struct sk_json *j, const struct knl_stats *s);
+
+/*
+ * Prints the objects of a knl_vec: with json one JSON array (or the object
+ * alone when one is set: a single object was asked for), otherwise the text
+ * forms separated by blank lines.  ifname names the device in the text of
+ * a policy.
+ */
+enum sk_obj { SK_OBJ_DEV, SK_OBJ_PEER, SK_OBJ_POLICY };
+void sk_print_list(FILE *f, enum sk_obj kind, const struct knl_vec *v,
+		   bool json, bool one, const char *ifname);
 
 /* ---- argument parsers, separate from execution for unit tests ---- */
 

@@ -40,6 +40,48 @@ int sk_usage(const struct sk_ctx *ctx, const char *fmt, ...)
 	return SK_EXIT_USAGE;
 }
 
+int sk_run_verb(struct sk_ctx *ctx, const struct sk_verb *verbs, size_t n,
+		int argc, char **argv)
+{
+	char expected[128] = "";
+	size_t i, len = 0;
+
+	for (i = 0; argc >= 1 && i < n; i++) {
+		if (!strcmp(argv[0], verbs[i].name)) {
+			ctx->what = verbs[i].what;
+			return verbs[i].run(ctx, argc - 1, argv + 1);
+		}
+	}
+	for (i = 0; i < n && len < sizeof(expected); i++)
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
+					!i ? "" : i + 1 < n ? ", " : " or ",
+					verbs[i].name);
+	if (argc < 1)
+		return sk_usage(ctx, "expected %s", expected);
+	return sk_usage(ctx, "unknown verb '%s' (expected %s)", argv[0], expected);
+}
+
+int sk_list_args(const struct sk_ctx *ctx, int argc, char **argv,
+		 const char **pos, int npos, bool *json)
+{
+	int i, k = 0;
+
+	for (i = 0; i < npos; i++)
+		pos[i] = NULL;
+	*json = false;
+	for (i = 0; i < argc; i++) {
+		if (sk_flag(argv[i], "json"))
+			*json = true;
+		else if (argv[i][0] == '-')
+			return sk_usage(ctx, "unknown option '%s'", argv[i]);
+		else if (k < npos)
+			pos[k++] = argv[i];
+		else
+			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
+	}
+	return SK_EXIT_OK;
+}
+
 int sk_opt(int argc, char **argv, int *i, const char *name, const char **val,
 	   char *err, size_t errlen)
 {
