@@ -50,33 +50,14 @@
 #include <openssl/x509.h>
 
 #include "hostscan.h"
+#include "ipc.h"
 #include "skauth.h"
 #include "skstore.h"
 
-#define SK_FORM_INPUTS 8
-#define SK_FORM_OPTIONS 32
-
-enum sk_input_type { SK_IN_TEXT = 1, SK_IN_PASSWORD, SK_IN_HIDDEN, SK_IN_SELECT };
-
-struct sk_input {
-	enum sk_input_type type;
-	char name[32];			/* valid XML name */
-	char label[128];
-	char value[128];		/* hidden inputs; preselected option */
-	int n_options;			/* SK_IN_SELECT (group_list) */
-	struct { char value[SK_NAME_MAX + 1], label[SK_NAME_MAX + 1]; } options[SK_FORM_OPTIONS];
-};
-
-/* What the worker turns into <auth id=...> XML. */
-struct sk_form {
-	char auth_id[32];		/* "main", "otp", "new-password", "success" */
-	char title[128];
-	char message[512];		/* UTF-8; may be "日本語 / English" */
-	char error[512];		/* "" = none */
-	char banner[SK_TEXT_MAX];	/* pre-login banner (first form only) */
-	int n_inputs;			/* 0 with a non-empty error = fatal */
-	struct sk_input inputs[SK_FORM_INPUTS];
-};
+/* struct sk_form (what the worker renders) is part of the IPC protocol:
+ * lib/ipc.h.  Its names and texts hold what the store holds. */
+_Static_assert(SK_IPC_NAME_MAX == SK_NAME_MAX && SK_IPC_TEXT_MAX == SK_TEXT_MAX,
+	       "the form's sizes follow the store's");
 
 enum sk_step {
 	SK_STEP_FORM = 1,		/* show form (maybe with error) and wait */

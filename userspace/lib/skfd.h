@@ -14,4 +14,9 @@
  * sendmsg returned (-1 with errno on error). */
 ssize_t sk_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
 
+/* Receives one message into buf; *fd is the descriptor that came with it
+ * (close-on-exec), or -1.  A truncated message or control part is an error
+ * (EMSGSIZE) and closes what came.  Returns what recvmsg returned. */
+ssize_t sk_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
+
 #endif

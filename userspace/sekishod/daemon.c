@@ -37,12 +37,9 @@
 #include <unistd.h>
 
 #include <cap-ng.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "binder.h"
 #include "daemon.h"
-#include "worker.h"
 
 int64_t skd_now(void)
 {
@@ -139,6 +136,8 @@ int skd_init(struct skd *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->control_fd = d->sig_fd = d->ep = d->binder_fd = -1;
+	d->worker_exe = d->keyholder_exe = d->wcfg_fd = d->key_fd = d->cert_fd = -1;
+	d->keyholder_fd = -1;
 	for (int i = 0; i < SKD_LISTEN_MAX; i++)
 		d->tcp_fd[i] = d->udp_fd[i] = -1;
 	d->workers = table_new(SKD_MAX_WORKERS, sizeof(*d->workers));
@@ -346,48 +345,6 @@ static int add_gateway(const struct sk_group *g, void *arg)
 	return 0;
 }
 
-/* The client certificate is requested, never verified here: the chain
- * verifies it in the main process (sk_certv_check) with the CRL and OCSP,
- * and a missing or bad certificate must reach it to get its own message. */
-static int accept_any_cert(int ok, X509_STORE_CTX *ctx)
-{
-	(void)ok;
-	(void)ctx;
-	return 1;
-}
-
-static SSL_CTX *tls_ctx_new(const struct skd_conf *c, char *err, size_t errlen)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	unsigned long e;
-
-	if (!ctx)
-		goto fail;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-			    SSL_OP_NO_COMPRESSION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, c->server_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, c->server_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1)
-		goto fail;
-	if (c->client_ca[0]) {
-		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->client_ca);
-
-		if (!names)
-			goto fail;
-		SSL_CTX_set_client_CA_list(ctx, names);
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_cert);
-	}
-	return ctx;
-fail:
-	e = ERR_get_error();
-	snprintf(err, errlen, "TLS context (server_cert %s, server_key %s%s%s): %s",
-		 c->server_cert, c->server_key, c->client_ca[0] ? ", client_ca " : "",
-		 c->client_ca, e ? ERR_reason_error_string(e) : "out of memory");
-	SSL_CTX_free(ctx);
-	return NULL;
-}
-
 static int drop_privileges(struct skd *d, char *err, size_t errlen)
 {
 	int ret;
@@ -409,18 +366,14 @@ static int drop_privileges(struct skd *d, char *err, size_t errlen)
 }
 
 /* In the binder, right after the fork: it needs nothing of the main
- * process's memory, so the secrets in it go (the TLS private key with the
- * context, the SMTP passwords). */
+ * process's memory, so the secrets in it go (the SMTP passwords; main
+ * never holds the TLS private key, the key holder does). */
 static void binder_scrub(void *arg)
 {
 	struct skd *d = arg;
 
 	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
 	sk_wipe(d->mail_password, sizeof(d->mail_password));
-	SSL_CTX_free(d->wcfg.tls_ctx);
-	d->wcfg.tls_ctx = NULL;
-	SSL_CTX_free(d->wcfg.dtls_ctx);
-	d->wcfg.dtls_ctx = NULL;
 }
 
 static int start_binder(struct skd *d, char *err, size_t errlen)
@@ -626,21 +579,10 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	skd_mail_refresh(d);
 	chain_setup(d);
 
-	d->wcfg.dtls_ciphers = d->conf.dtls_ciphers;
-	d->wcfg.tls_ctx = tls_ctx_new(&d->conf, err, errlen);
-	if (!d->wcfg.tls_ctx)
+	/* the worker and key holder executables, the key file (main never
+	 * reads it) and the workers' configuration; opened as root */
+	if (skd_spawn_init(d, err, errlen))
 		return -1;
-	/* made here once, not in every worker: SSL_CTX_new fetches every
-	 * cipher, digest and group, and in a forked worker each of those
-	 * reference counts and allocations wrote a page of our heap (a private
-	 * copy per worker, see tables_wipe_on_fork) */
-	d->wcfg.dtls_ctx = sk_dtls_ctx_new(d->wcfg.dtls_ciphers);
-	if (!d->wcfg.dtls_ctx) {
-		const char *why = ERR_reason_error_string(ERR_get_error());
-
-		snprintf(err, errlen, "DTLS context: %s", why ? why : "out of memory");
-		return -1;
-	}
 
 	if (skd_kernel_open(&d->k, d->conf.device, d->conf.mtu, err, errlen))
 		return -1;
@@ -672,8 +614,10 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		return -1;
 	}
 	tables_wipe_on_fork(d);
-	if (start_binder(d, err, errlen) || drop_privileges(d, err, errlen))
+	if (start_binder(d, err, errlen) || skd_keyholder_start(d, err, errlen) ||
+	    drop_privileges(d, err, errlen))
 		return -1;
+	skd_log("key holder process %d holds the TLS key", (int)d->keyholder_pid);
 	skd_audit(d, "daemon", "", "", "", "started", "{}");
 	return 0;
 }
@@ -715,8 +659,7 @@ void skd_shutdown(struct skd *d)
 		skd_kernel_close(&d->k);
 	if (d->certv)
 		sk_certv_free(d->certv);
-	SSL_CTX_free(d->wcfg.tls_ctx);
-	SSL_CTX_free(d->wcfg.dtls_ctx);
+	skd_spawn_close(d);
 	if (d->st) {
 		skd_audit(d, "daemon", "", "", "", "stopped", "{}");
 		sk_store_close(d->st);

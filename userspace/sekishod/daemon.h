@@ -24,7 +24,6 @@
 #include "skauth.h"
 #include "skchain.h"
 #include "skstore.h"
-#include "worker.h"
 
 #define SKD_MAX_WORKERS		4096
 #define SKD_MAX_SESSIONS	4096
@@ -194,7 +193,12 @@ struct skd {
 	int64_t last_stats;
 	bool stream_warned;		/* a kernel peer with the CSTP stream failed (logged once) */
 	bool stop;
-	struct sk_worker_cfg wcfg;	/* what every forked worker gets (TLS context) */
+	/* spawn.c: the executables main starts, the workers' configuration
+	 * (memfd), the key and certificate files the key holder reads, and
+	 * the key holder (keyholder_fd -1 and keyholder_pid 0 when gone) */
+	int worker_exe, keyholder_exe, wcfg_fd, key_fd, cert_fd;
+	int keyholder_fd;
+	pid_t keyholder_pid;
 	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */
 };
 
@@ -206,6 +210,16 @@ int64_t skd_now(void);
 void skd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void skd_audit(struct skd *d, const char *type, const char *user, const char *device,
 	       const char *source, const char *result, const char *detail);
+
+/* ---- spawn.c: the worker and key holder executables ---- */
+int skd_spawn_init(struct skd *d, char *err, size_t errlen);	/* as root, at start */
+int skd_keyholder_start(struct skd *d, char *err, size_t errlen);
+void skd_keyholder_lost(struct skd *d, const char *why);	/* restarts it */
+/* a new socket to the key holder for one worker, or -1 */
+int skd_keyholder_socket(struct skd *d);
+/* in the child of a fork: becomes the worker (does not return) */
+void skd_worker_exec(struct skd *d, int client, int ipc, int key) __attribute__((noreturn));
+void skd_spawn_close(struct skd *d);
 
 /* ---- loop.c: the event loop, workers and IPC ---- */
 int skd_loop(struct skd *d);

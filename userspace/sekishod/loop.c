@@ -3,7 +3,8 @@
  * sekishod's event loop: one epoll set over the TCP listeners, the DTLS
  * listeners, the control socket, the signalfd, the kernel events socket, the
  * workers' socketpairs and the sessions' connected UDP sockets.  A tick per
- * second runs the timers.  Workers are forked here, one per connection;
+ * second runs the timers.  Workers are forked and exec'd here (spawn.c), one
+ * per connection;
  * every message they send is checked for its type and exact length before
  * anything reads it, and a worker that breaks the protocol is killed.
  */
@@ -144,79 +145,13 @@ static bool rate_exceeded(struct skd *d, const struct sockaddr_storage *ss, int6
 	return ++slot->count > d->conf.rate_per_source;
 }
 
-/* Wipes p unless it is all zeros already.  Reading a page the child shares
- * with the main process costs nothing; writing copies it: wiping the whole
- * session and login tables cost every worker megabytes of private memory
- * for slots that were empty. */
-static void wipe_used(void *p, size_t len)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (c[i]) {
-			sk_wipe(p, len);
-			return;
-		}
-}
-
-/* The child keeps the client socket and its end of the socketpair, nothing
- * else: no listener, no store, no netlink socket, no capability. */
-static void child(struct skd *d, int client, int ipc)
-{
-	int lo = client < ipc ? client : ipc, hi = client < ipc ? ipc : client;
-	sigset_t all;
-
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	/* the memory image is the main process's: wipe what a compromised
-	 * worker could otherwise read back */
-	wipe_used(d->smtp_password, sizeof(d->smtp_password));
-	wipe_used(d->mail_password, sizeof(d->mail_password));
-	/* sessions and host scans (other clients' tokens and device reports):
-	 * normally the kernel gave us zero pages for them (MADV_WIPEONFORK,
-	 * daemon.c); else the slots in use go.  A free session slot is not
-	 * all zeros (its fds are -1): "in use" is what tells */
-	if (!d->tables_wipe_on_fork) {
-		for (int i = 0; i < SKD_MAX_SESSIONS; i++)
-			if (d->sessions[i].used)
-				sk_wipe(&d->sessions[i], sizeof(d->sessions[i]));
-		for (int i = 0; i < SKD_MAX_HOSTSCANS; i++)
-			wipe_used(&d->hscans[i], sizeof(d->hscans[i]));
-	}
-	/* logins in progress hold users' password hashes, TOTP secrets,
-	 * codes and posted passwords (sk_login_free wipes them); the hashing
-	 * threads did not come along (fork copies only this thread), so
-	 * nothing here is in use */
-	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
-		struct skd_login *lg = &d->logins[i];
-
-		if (lg->pending)
-			sk_wipe(lg->pending, lg->pending_len);
-		if (lg->l)
-			sk_login_free(lg->l);
-		wipe_used(lg, sizeof(*lg));
-	}
-	if (lo > 3)
-		close_range(3, (unsigned int)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
-	close_range((unsigned int)hi + 1, ~0u, 0);
-	/* the bounding set went at the privilege drop (CAPNG_CLEAR_BOUNDING);
-	 * here the effective and permitted sets go too */
-	capng_clear(CAPNG_SELECT_CAPS);
-	if (capng_apply(CAPNG_SELECT_CAPS))
-		_exit(1);
-	_exit(sk_worker_run(&d->wcfg, ipc, client));
-}
-
 static void on_accept(struct skd *d, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct skd_worker *w = NULL;
 	int64_t now = skd_now();
-	int fd, sv[2], sz = 4 * SK_IPC_MAX, one = 1;
+	int fd, sv[2], kfd, sz = 4 * SK_IPC_MAX, one = 1;
 	pid_t pid;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
@@ -239,6 +174,14 @@ static void on_accept(struct skd *d, int lfd)
 		close(fd);
 		return;
 	}
+	/* its own socket to the key holder, for the handshake's signature */
+	kfd = skd_keyholder_socket(d);
+	if (kfd < 0) {
+		close(fd);
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	pid = fork();
@@ -247,13 +190,15 @@ static void on_accept(struct skd *d, int lfd)
 		close(fd);
 		close(sv[0]);
 		close(sv[1]);
+		close(kfd);
 		return;
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		child(d, fd, sv[1]);
-	}
+	/* the child becomes sekishod-worker: a new program image, so nothing
+	 * of ours (store pages, other users' logins, the SMTP password) */
+	if (pid == 0)
+		skd_worker_exec(d, fd, sv[1], kfd);
 	close(sv[1]);
+	close(kfd);
 	close(fd);
 	memset(w, 0, sizeof(*w));
 	w->ev.kind = SKD_EV_WORKER;
@@ -283,6 +228,15 @@ static void reap(struct skd *d)
 				 "exited with status %d", WIFSIGNALED(status) ? WTERMSIG(status) :
 				 WEXITSTATUS(status));
 			skd_binder_lost(d, why);
+			continue;
+		}
+		if (pid == d->keyholder_pid) {
+			char why[64];
+
+			snprintf(why, sizeof(why), WIFSIGNALED(status) ? "killed by signal %d" :
+				 "exited with status %d", WIFSIGNALED(status) ? WTERMSIG(status) :
+				 WEXITSTATUS(status));
+			skd_keyholder_lost(d, why);
 			continue;
 		}
 		for (int i = 0; i < SKD_MAX_WORKERS; i++) {

@@ -2,8 +2,9 @@
 /*
  * sekishod's per-connection worker: everything that touches client bytes
  * (TLS, HTTP, XML, CSTP framing, the DTLS handshake).  The main process
- * forks one worker per accepted TCP connection and calls sk_worker_run in
- * the child; the worker drops every privilege before it parses a byte.
+ * forks and execs one worker (sekishod-worker, main.c) per accepted TCP
+ * connection, which calls sk_worker_run; the worker drops every privilege
+ * before it parses a byte.
  * See Documentation/admin/sekishod-security.md.
  *
  * The parsers (sk_http_*, sk_xml_*, sk_cstp_*) are declared here too so the
@@ -19,13 +20,12 @@
 #include <openssl/ssl.h>
 
 #include "ipc.h"
-#include "skchain.h"
 
 struct sk_worker_cfg {
 	SSL_CTX *tls_ctx;		/* server cert/key; client cert requested, not required */
 	const char *dtls_ciphers;	/* OpenSSL list; NULL = the three AEAD PSK suites */
-	/* sk_dtls_ctx_new(dtls_ciphers) made by main before the fork (the
-	 * worker only takes a reference); NULL = the worker makes its own */
+	/* a DTLS context to take a reference of (unit tests); NULL = the
+	 * worker makes its own with sk_dtls_ctx_new(dtls_ciphers) */
 	SSL_CTX *dtls_ctx;
 	/* limits in milliseconds; 0 = the default in brackets */
 	unsigned int tls_timeout_ms;	/* TLS handshake [10000] */
@@ -39,6 +39,14 @@ struct sk_worker_cfg {
 	unsigned int dpd;		/* CSTP DPD seconds if main gives none [30] */
 	bool no_sandbox;		/* only for debugging: skip sk_sandbox_enter */
 };
+
+/* The worker's TLS server context from the PEM texts main gave it; the
+ * private key stays in the key holder, reached over key_fd (tls.c). */
+SSL_CTX *sk_worker_tls_ctx(const char *cert_pem, size_t cert_len, const char *ca_pem,
+			   size_t ca_len, int key_fd, char *err, size_t errlen);
+/* A key object with the public half of cert's key whose private
+ * operations go to the key holder over fd (keyclient.c). */
+EVP_PKEY *sk_keyclient_pkey(X509 *cert, int fd);
 
 /*
  * Runs one client connection to its end; returns the process exit status

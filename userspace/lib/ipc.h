@@ -38,6 +38,58 @@
 #define SK_IPC_MAGIC	0x534b4950u	/* "SKIP" */
 #define SK_IPC_MAX	65536		/* largest message */
 
+/*
+ * A worker is a fresh executable (sekishod-worker), started by main with
+ * fork + exec for each connection: it inherits no memory of main's.  It
+ * gets these descriptors and nothing else (no environment, no arguments):
+ */
+#define SK_WFD_CLIENT	3	/* the client's TCP socket */
+#define SK_WFD_IPC	4	/* SOCK_SEQPACKET to main: this protocol */
+#define SK_WFD_KEY	5	/* SOCK_SEQPACKET to the key holder (keyop.h) */
+#define SK_WFD_CONFIG	6	/* a sealed memfd: struct sk_wcfg + PEM text */
+
+#define SK_WCFG_MAGIC	0x534b5743u	/* "SKWC" */
+#define SK_WCFG_PEM_MAX	(1 << 20)	/* certificate chain, client CA list */
+
+/* The worker's configuration: public material only, no key, no secret. */
+struct sk_wcfg {
+	uint32_t magic;
+	uint32_t size;			/* of the whole blob */
+	uint32_t cert_len;		/* server certificate chain, PEM, follows */
+	uint32_t ca_len;		/* client CA certificates, PEM, follow; 0 = none */
+	uint32_t no_sandbox;		/* debugging only */
+	char dtls_ciphers[256];		/* OpenSSL list, "" = the default */
+};
+
+/* ---- the login form main sends and the worker renders (AUTH_REPLY) ---- */
+
+#define SK_IPC_NAME_MAX	64	/* = the store's SK_NAME_MAX (checked in skchain.h) */
+#define SK_IPC_TEXT_MAX	1024	/* = the store's SK_TEXT_MAX */
+#define SK_FORM_INPUTS 8
+#define SK_FORM_OPTIONS 32
+
+enum sk_input_type { SK_IN_TEXT = 1, SK_IN_PASSWORD, SK_IN_HIDDEN, SK_IN_SELECT };
+
+struct sk_input {
+	enum sk_input_type type;
+	char name[32];			/* valid XML name */
+	char label[128];
+	char value[128];		/* hidden inputs; preselected option */
+	int n_options;			/* SK_IN_SELECT (group_list) */
+	struct { char value[SK_IPC_NAME_MAX + 1], label[SK_IPC_NAME_MAX + 1]; } options[SK_FORM_OPTIONS];
+};
+
+/* What the worker turns into <auth id=...> XML. */
+struct sk_form {
+	char auth_id[32];		/* "main", "otp", "new-password", "success" */
+	char title[128];
+	char message[512];		/* UTF-8; may be "日本語 / English" */
+	char error[512];		/* "" = none */
+	char banner[SK_IPC_TEXT_MAX];	/* pre-login banner (first form only) */
+	int n_inputs;			/* 0 with a non-empty error = fatal */
+	struct sk_input inputs[SK_FORM_INPUTS];
+};
+
 enum sk_ipc_type {
 	SK_IPC_HELLO = 1,
 	SK_IPC_AUTH,
@@ -94,7 +146,7 @@ struct sk_ipc_auth {
 	/* uint8_t cert[cert_len]; then strings */
 };
 
-/* main -> worker.  The form is a struct sk_form (skchain.h), copied whole. */
+/* main -> worker.  The form is a struct sk_form (above), copied whole. */
 enum sk_auth_status { SK_AUTH_FORM = 1, SK_AUTH_SUCCESS, SK_AUTH_FATAL };
 struct sk_ipc_auth_reply {
 	struct sk_ipc_hdr h;
@@ -105,7 +157,7 @@ struct sk_ipc_auth_reply {
 	 * the worker adds <host-scan> with these (§3.1), "" = no host scan */
 	char hs_ticket[48];
 	char hs_token[48];
-	/* struct sk_form form;  (skchain.h) follows */
+	/* struct sk_form form;  (above) follows */
 };
 
 /* worker -> main: CONNECT /CSCOSSLC/tunnel */

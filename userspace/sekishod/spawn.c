@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The processes main starts from executables of their own (fork + exec,
+ * so that none inherits main's memory): the key holder, once, and a
+ * worker per connection.
+ *
+ *  - At start (as root), main opens both executables, the private key
+ *    file and the certificate file, and writes the workers' configuration
+ *    (certificate chain and client CA list: public material) into a sealed
+ *    memfd.  It never reads the key: the key holder does.
+ *  - The key holder runs as the service user from its first instruction
+ *    (the child drops privileges before exec) and keeps the key; main
+ *    keeps the key file's descriptor so that it can start a new one after
+ *    a crash without privileges.
+ *  - Each worker gets the client socket, its IPC socket, its own socket
+ *    to the key holder and the configuration memfd (ipc.h, SK_WFD_*).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+
+#include "daemon.h"
+#include "keyop.h"
+#include "skfd.h"
+
+#ifndef SK_LIBEXECDIR
+#define SK_LIBEXECDIR "/usr/local/libexec/sekisho"
+#endif
+
+#define KEYHOLDER_READY_MS 10000
+
+/* sekishod-worker next to our own executable (a build tree), else in the
+ * libexec directory (an installation) */
+static int open_exe(const char *name, char *err, size_t errlen)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int fd = -1;
+
+	if (n > 0) {
+		self[n] = 0;
+		snprintf(path, sizeof(path), "%s/%s", dirname(self), name);
+		fd = open(path, O_PATH | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/%s", SK_LIBEXECDIR, name);
+		fd = open(path, O_PATH | O_CLOEXEC);
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "%s: %s (install it next to sekishod or in %s)", name,
+			 strerror(errno), SK_LIBEXECDIR);
+	return fd;
+}
+
+static int append_file(int mfd, const char *path, uint32_t *len, char *err, size_t errlen)
+{
+	char buf[8192];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	*len = 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (*len + (size_t)n > SK_WCFG_PEM_MAX || write(mfd, buf, (size_t)n) != n) {
+			snprintf(err, errlen, "%s: larger than %d bytes or unwritable", path,
+				 SK_WCFG_PEM_MAX);
+			close(fd);
+			return -1;
+		}
+		*len += (uint32_t)n;
+	}
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int make_wcfg(struct skd *d, char *err, size_t errlen)
+{
+	struct sk_wcfg c = { .magic = SK_WCFG_MAGIC };
+	int fd = memfd_create("sekishod-worker-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(c.dtls_ciphers, sizeof(c.dtls_ciphers), "%s", d->conf.dtls_ciphers);
+	if (lseek(fd, sizeof(c), SEEK_SET) != (off_t)sizeof(c) ||
+	    append_file(fd, d->conf.server_cert, &c.cert_len, err, errlen) ||
+	    (d->conf.client_ca[0] &&
+	     append_file(fd, d->conf.client_ca, &c.ca_len, err, errlen)))
+		goto fail;
+	c.size = (uint32_t)(sizeof(c) + c.cert_len + c.ca_len);
+	if (pwrite(fd, &c, sizeof(c), 0) != (ssize_t)sizeof(c) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
+		snprintf(err, errlen, "worker configuration: %s", strerror(errno));
+		goto fail;
+	}
+	d->wcfg_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+int skd_spawn_init(struct skd *d, char *err, size_t errlen)
+{
+	d->worker_exe = open_exe("sekishod-worker", err, errlen);
+	if (d->worker_exe < 0)
+		return -1;
+	d->keyholder_exe = open_exe("sekishod-keyholder", err, errlen);
+	if (d->keyholder_exe < 0)
+		return -1;
+	d->key_fd = open(d->conf.server_key, O_RDONLY | O_CLOEXEC);
+	d->cert_fd = open(d->conf.server_cert, O_RDONLY | O_CLOEXEC);
+	if (d->key_fd < 0 || d->cert_fd < 0) {
+		snprintf(err, errlen, "%s: %s", d->key_fd < 0 ? d->conf.server_key :
+			 d->conf.server_cert, strerror(errno));
+		return -1;
+	}
+	return make_wcfg(d, err, errlen);
+}
+
+/*
+ * In a child: give it exactly the descriptors in fds[], as 3, 4, ... (stdin,
+ * stdout and stderr stay), close the rest.  Moved above 64 first, so that
+ * no dup2 overwrites a descriptor still to be moved.
+ */
+static int child_fds(const int *fds, int n)
+{
+	int tmp[8];
+
+	for (int i = 0; i < n; i++) {
+		tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
+		if (tmp[i] < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (dup2(tmp[i], 3 + i) < 0)	/* dup2 clears close-on-exec */
+			return -1;
+	close_range(3 + (unsigned int)n, ~0u, 0);
+	return 0;
+}
+
+__attribute__((noreturn))
+static void exec_child(int exe, const char *name)
+{
+	char *const argv[] = { (char *)name, NULL };
+	char *const envp[] = { NULL };
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* the bounding set went at the privilege drop; the rest goes here */
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS))
+		_exit(126);
+	execveat(exe, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+void skd_worker_exec(struct skd *d, int client, int ipc, int key)
+{
+	const int fds[] = { client, ipc, key, d->wcfg_fd };	/* = SK_WFD_CLIENT .. _CONFIG */
+
+	if (child_fds(fds, 4))
+		_exit(126);
+	exec_child(d->worker_exe, "sekishod-worker");
+}
+
+int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
+{
+	char ready[SK_KEYHOLDER_READY_MAX + 1];
+	struct pollfd p;
+	int sv[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "key holder socket: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		const int fds[] = { sv[1], d->key_fd, d->cert_fd };
+
+		/* as the service user from its first instruction: it needs no
+		 * privilege, the key file is already open */
+		if (geteuid() == 0 &&
+		    capng_change_id((int)d->uid, (int)d->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING))
+			_exit(126);
+		if (child_fds(fds, 3))
+			_exit(126);
+		exec_child(d->keyholder_exe, "sekishod-keyholder");
+	}
+	close(sv[1]);
+	p.fd = sv[0];
+	p.events = POLLIN;
+	n = poll(&p, 1, KEYHOLDER_READY_MS) == 1 ? recv(sv[0], ready, sizeof(ready) - 1, 0) : -1;
+	if (n != 2 || memcmp(ready, "ok", 2)) {
+		if (n > 0) {
+			ready[n] = 0;
+			for (ssize_t i = 0; i < n; i++)
+				if ((unsigned char)ready[i] < 0x20)
+					ready[i] = ' ';
+		}
+		snprintf(err, errlen, "key holder: %s", n > 0 ? ready :
+			 "did not start (is sekishod-keyholder of this build?)");
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	d->keyholder_fd = sv[0];
+	d->keyholder_pid = pid;
+	return 0;
+}
+
+void skd_keyholder_lost(struct skd *d, const char *why)
+{
+	char err[SK_KEYHOLDER_READY_MAX + 64];
+
+	d->keyholder_pid = 0;
+	if (d->keyholder_fd >= 0)
+		close(d->keyholder_fd);
+	d->keyholder_fd = -1;
+	if (d->stop)
+		return;
+	syslog(LOG_ERR, "key holder %s; starting a new one", why);
+	if (skd_keyholder_start(d, err, sizeof(err)))
+		syslog(LOG_ERR, "%s: new TLS connections fail until sekishod restarts", err);
+}
+
+int skd_keyholder_socket(struct skd *d)
+{
+	int sv[2];
+
+	if (d->keyholder_fd < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	if (sk_send_fd(d->keyholder_fd, "w", 1, sv[0], MSG_DONTWAIT) != 1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[0]);
+	return sv[1];
+}
+
+void skd_spawn_close(struct skd *d)
+{
+	if (d->keyholder_fd >= 0)
+		close(d->keyholder_fd);	/* it exits on EOF */
+	if (d->keyholder_pid > 0) {
+		kill(d->keyholder_pid, SIGKILL);
+		waitpid(d->keyholder_pid, NULL, 0);
+	}
+	d->keyholder_fd = -1;
+	d->keyholder_pid = 0;
+	if (d->worker_exe >= 0)
+		close(d->worker_exe);
+	if (d->keyholder_exe >= 0)
+		close(d->keyholder_exe);
+	if (d->wcfg_fd >= 0)
+		close(d->wcfg_fd);
+	if (d->key_fd >= 0)
+		close(d->key_fd);
+	if (d->cert_fd >= 0)
+		close(d->cert_fd);
+	d->worker_exe = d->keyholder_exe = d->wcfg_fd = d->key_fd = d->cert_fd = -1;
+}
