@@ -237,43 +237,119 @@ int sq_step(struct sk_store *st, sqlite3_stmt *s)
 	return sq_err(st, sqlite3_extended_errcode(sq_db(st)));
 }
 
-int sq_exec(struct sk_store *st, const char *sql, const char *fmt, ...)
+/*
+ * Runs sql: for each row, row(st, s, obj, fn, arg) (without row the rows
+ * are stepped over); stops at its first non-zero return and returns it; 0
+ * after the last row, or -errno.  obj: size bytes on the heap (none for 0).
+ */
+static int vrun(struct sk_store *st, size_t size, sq_row_fn row, const void *fn, void *arg,
+		const char *sql, const char *fmt, va_list ap)
 {
 	sqlite3_stmt *s;
+	void *obj = NULL;
+	int rc = vprep(st, &s, sql, fmt, ap);
+
+	if (rc)
+		return rc;
+	if (size && !(obj = sqlite3_malloc64(size))) {
+		sqlite3_finalize(s);
+		return -ENOMEM;
+	}
+	while ((rc = sq_step(st, s)) == 1)
+		if (row && (rc = row(st, s, obj, fn, arg)))
+			break;
+	sqlite3_free(obj);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_list(struct sk_store *st, size_t size, sq_row_fn row, const void *fn, void *arg,
+	    const char *sql, const char *fmt, ...)
+{
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = vprep(st, &s, sql, fmt, ap);
+	rc = vrun(st, size, row, fn, arg, sql, fmt, ap);
 	va_end(ap);
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1)
-		;
-	sqlite3_finalize(s);
+	return rc;
+}
+
+int sq_exec(struct sk_store *st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vrun(st, 0, NULL, NULL, NULL, sql, fmt, ap);
+	va_end(ap);
 	return rc ? rc : sqlite3_changes(sq_db(st));
+}
+
+/* The first row's column 0 into *arg; 1 stops at that row. */
+static int int_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
+{
+	(void)st, (void)obj, (void)fn;
+	*(int64_t *)arg = sqlite3_column_int64(s, 0);
+	return 1;
 }
 
 int sq_int(struct sk_store *st, int64_t *out, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *s;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = vprep(st, &s, sql, fmt, ap);
+	rc = vrun(st, 0, int_row, NULL, out, sql, fmt, ap);
 	va_end(ap);
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1) {
-		*out = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+/* The first row decoded into arg by *fn (an sq_decode_fn); 1 stops there. */
+static int get_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
+{
+	const sq_decode_fn *decode = fn;
+
+	(void)st, (void)obj;
+	(*decode)(s, arg);
+	return 1;
+}
+
+int sq_get(struct sk_store *st, sq_decode_fn decode, void *obj, const char *sql,
+	   const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vrun(st, 0, get_row, &decode, obj, sql, fmt, ap);
+	va_end(ap);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+struct text_out { char *buf; size_t len; };
+
+static int text_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
+{
+	struct text_out *t = arg;
+
+	(void)st, (void)obj, (void)fn;
+	if ((size_t)sqlite3_column_bytes(s, 0) >= t->len)
+		return -ENOSPC;
+	sq_text(s, 0, t->buf, t->len);
+	return 1;
+}
+
+int sq_str(struct sk_store *st, char *buf, size_t len, const char *sql, const char *fmt, ...)
+{
+	struct text_out t = { buf, len };
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vrun(st, 0, text_row, NULL, &t, sql, fmt, ap);
+	va_end(ap);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
 }
 
 void sq_text(sqlite3_stmt *s, int col, char *buf, size_t len)

@@ -30,11 +30,42 @@ int sq_prep(struct sk_store *st, sqlite3_stmt **s, const char *sql, const char *
 int sq_exec(struct sk_store *st, const char *sql, const char *fmt, ...);
 /* Runs a one-column integer query: 0 and *out, -ENOENT with no row. */
 int sq_int(struct sk_store *st, int64_t *out, const char *sql, const char *fmt, ...);
+/* Runs a one-column text query: 0 and the text in buf, -ENOENT with no
+ * row, -ENOSPC when it does not fit len. */
+int sq_str(struct sk_store *st, char *buf, size_t len, const char *sql, const char *fmt, ...);
 /* Steps once: 1 row, 0 done, -errno. */
 int sq_step(struct sk_store *st, sqlite3_stmt *s);
 /* Copies column col as text into buf (truncating, always terminated). */
 void sq_text(sqlite3_stmt *s, int col, char *buf, size_t len);
 void sq_blob32(sqlite3_stmt *s, int col, uint8_t out[32]);
+/*
+ * The list functions: runs the SELECT sql (bound as by sq_prep) and calls
+ * row(st, s, obj, fn, arg) for each row, which decodes it into obj (size
+ * bytes on the heap, shared by all rows: a group is 10 KiB) and hands it
+ * to the caller's callback; fn points to that callback (a typed function
+ * pointer, which row knows).  Stops at the first non-zero return of row()
+ * and returns it; 0 after the last row, or -errno.
+ */
+typedef int (*sq_row_fn)(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn,
+			 void *arg);
+int sq_list(struct sk_store *st, size_t size, sq_row_fn row, const void *fn, void *arg,
+	    const char *sql, const char *fmt, ...);
+/* Runs a query for one object: 0 after decode(s, obj) on the first row,
+ * -ENOENT with no row, or -errno. */
+typedef void (*sq_decode_fn)(sqlite3_stmt *s, void *obj);
+int sq_get(struct sk_store *st, sq_decode_fn decode, void *obj, const char *sql,
+	   const char *fmt, ...);
+/* Defines name(), a sq_row_fn that decodes a row into a T with decode(s, obj). */
+#define SQ_LIST_ROW(name, T, decode)							\
+static int name(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)	\
+{											\
+	int (*const *cb)(const T *, void *) = fn;					\
+											\
+	(void)st;									\
+	decode(s, obj);									\
+	return (*cb)(obj, arg);								\
+}
+
 /* Looks an id up by name in table ("users", "groups", "policies", "devices"). */
 int sq_id_by_name(struct sk_store *st, const char *table, const char *name, int64_t *id);
 

@@ -11,8 +11,10 @@
 	" FROM devices d LEFT JOIN policies p ON p.id = d.policy_id" \
 	" LEFT JOIN users u ON u.id = d.user_id "
 
-static void device_row(sqlite3_stmt *s, struct sk_device *d)
+static void device_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_device *d = obj;
+
 	memset(d, 0, sizeof(*d));
 	d->id = sqlite3_column_int64(s, 0);
 	sq_text(s, 1, d->name, sizeof(d->name));
@@ -27,16 +29,7 @@ static void device_row(sqlite3_stmt *s, struct sk_device *d)
 
 int sq_device_get(struct sk_store *st, const char *name, struct sk_device *d)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, DEVICE_COLS "WHERE d.name = ?1", "t", name);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1)
-		device_row(s, d);
-	sqlite3_finalize(s);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	return sq_get(st, device_row, d, DEVICE_COLS "WHERE d.name = ?1", "t", name);
 }
 
 /* May user (uid) take one more device (other than device id self)? */
@@ -171,26 +164,16 @@ int sq_device_del(struct sk_store *st, const char *name)
 	return sk_store_tx_end(st, device_del_tx(st, name));
 }
 
+SQ_LIST_ROW(device_list_row, struct sk_device, device_row)
+
 int sq_device_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_device *, void *),
 		   void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_device d;
-	int rc;
-
 	if (user)
-		rc = sq_prep(st, &s, DEVICE_COLS "WHERE u.name = ?1 ORDER BY d.name", "t", user);
-	else
-		rc = sq_prep(st, &s, DEVICE_COLS "ORDER BY d.name", NULL);
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		device_row(s, &d);
-		if ((rc = fn(&d, arg)))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc;
+		return sq_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
+			       DEVICE_COLS "WHERE u.name = ?1 ORDER BY d.name", "t", user);
+	return sq_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
+		       DEVICE_COLS "ORDER BY d.name", NULL);
 }
 
 static int assign_tx(struct sk_store *st, const char *user, const char *device, char *err,
@@ -248,8 +231,10 @@ int sq_device_unassign(struct sk_store *st, const char *user, const char *device
 #define CERT_COLS \
 	"SELECT id, serial, user, device, subject, not_before, not_after, revoked_at FROM certs "
 
-static void cert_row(sqlite3_stmt *s, struct sk_cert *c)
+static void cert_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_cert *c = obj;
+
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(s, 0);
 	sq_text(s, 1, c->serial, sizeof(c->serial));
@@ -273,16 +258,7 @@ int sq_cert_add(struct sk_store *st, const struct sk_cert *c)
 
 int sq_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, CERT_COLS "WHERE serial = ?1", "t", serial);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1)
-		cert_row(s, c);
-	sqlite3_finalize(s);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	return sq_get(st, cert_row, c, CERT_COLS "WHERE serial = ?1", "t", serial);
 }
 
 int sq_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
@@ -301,26 +277,16 @@ int sq_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
 	return rc ? rc : -EALREADY;
 }
 
+SQ_LIST_ROW(cert_list_row, struct sk_cert, cert_row)
+
 int sq_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *, void *),
 		 void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_cert c;
-	int rc;
-
 	if (user)
-		rc = sq_prep(st, &s, CERT_COLS "WHERE user = ?1 ORDER BY id", "t", user);
-	else
-		rc = sq_prep(st, &s, CERT_COLS "ORDER BY id", NULL);
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		cert_row(s, &c);
-		if ((rc = fn(&c, arg)))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc;
+		return sq_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
+			       CERT_COLS "WHERE user = ?1 ORDER BY id", "t", user);
+	return sq_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
+		       CERT_COLS "ORDER BY id", NULL);
 }
 
 /* ---- profile links ---- */
@@ -329,8 +295,10 @@ int sq_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct s
 	"SELECT id, user, device, token_hash, expires, max_downloads, downloads, state, created" \
 	" FROM profiles "
 
-static void profile_row(sqlite3_stmt *s, struct sk_profile *p)
+static void profile_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_profile *p = obj;
+
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(s, 0);
 	sq_text(s, 1, p->user, sizeof(p->user));
@@ -358,16 +326,7 @@ int sq_profile_add(struct sk_store *st, struct sk_profile *p)
 
 int sq_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, PROFILE_COLS "WHERE token_hash = ?1", "b", token_hash);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1)
-		profile_row(s, p);
-	sqlite3_finalize(s);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	return sq_get(st, profile_row, p, PROFILE_COLS "WHERE token_hash = ?1", "b", token_hash);
 }
 
 int sq_profile_update(struct sk_store *st, const struct sk_profile *p)
@@ -380,19 +339,10 @@ int sq_profile_update(struct sk_store *st, const struct sk_profile *p)
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
+SQ_LIST_ROW(profile_list_row, struct sk_profile, profile_row)
+
 int sq_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *, void *), void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_profile p;
-	int rc = sq_prep(st, &s, PROFILE_COLS "ORDER BY id", NULL);
-
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		profile_row(s, &p);
-		if ((rc = fn(&p, arg)))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_list(st, sizeof(struct sk_profile), profile_list_row, &fn, arg,
+		       PROFILE_COLS "ORDER BY id", NULL);
 }

@@ -15,8 +15,10 @@
 	" coalesce(p.name, ''), g.lang, g.mtu" \
 	" FROM groups g LEFT JOIN policies p ON p.id = g.policy_id "
 
-static void group_row(sqlite3_stmt *s, struct sk_group *g)
+static void group_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_group *g = obj;
+
 	memset(g, 0, sizeof(*g));
 	g->id = sqlite3_column_int64(s, 0);
 	sq_text(s, 1, g->name, sizeof(g->name));
@@ -166,20 +168,9 @@ int sq_group_update(struct sk_store *st, const struct sk_group *g, char *err, si
 
 int sq_group_get(struct sk_store *st, const char *name, struct sk_group *g)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, GROUP_COLS "WHERE g.name = ?1", "t", name);
+	int rc = sq_get(st, group_row, g, GROUP_COLS "WHERE g.name = ?1", "t", name);
 
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1)
-		group_row(s, g);
-	sqlite3_finalize(s);
-	if (rc == 0)
-		return -ENOENT;
-	if (rc < 0)
-		return rc;
-	return group_children(st, g);
+	return rc ? rc : group_children(st, g);
 }
 
 static int group_del_tx(struct sk_store *st, const char *name)
@@ -206,28 +197,21 @@ int sq_group_del(struct sk_store *st, const char *name)
 	return sk_store_tx_end(st, group_del_tx(st, name));
 }
 
+static int group_list_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn,
+			  void *arg)
+{
+	int (*const *cb)(const struct sk_group *, void *) = fn;
+	int rc;
+
+	group_row(s, obj);
+	rc = group_children(st, obj);
+	return rc ? rc : (*cb)(obj, arg);
+}
+
 int sq_group_list(struct sk_store *st, int (*fn)(const struct sk_group *, void *), void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_group *g;
-	int rc = sq_prep(st, &s, GROUP_COLS "ORDER BY g.name", NULL);
-
-	if (rc)
-		return rc;
-	/* a group is about 10 KiB: keep it off the stack of callers' threads */
-	g = sqlite3_malloc(sizeof(*g));
-	if (!g) {
-		sqlite3_finalize(s);
-		return -ENOMEM;
-	}
-	while ((rc = sq_step(st, s)) == 1) {
-		group_row(s, g);
-		if ((rc = group_children(st, g)) || (rc = fn(g, arg)))
-			break;
-	}
-	sqlite3_free(g);
-	sqlite3_finalize(s);
-	return rc;
+	return sq_list(st, sizeof(struct sk_group), group_list_row, &fn, arg,
+		       GROUP_COLS "ORDER BY g.name", NULL);
 }
 
 /* ---- policies ---- */
@@ -244,8 +228,10 @@ int sq_policy_add(struct sk_store *st, const char *name, const char *description
 	"SELECT id, name, description, (SELECT count(*) FROM rules r WHERE r.policy_id = p.id)" \
 	" FROM policies p "
 
-static void policy_row(sqlite3_stmt *s, struct sk_policy *p)
+static void policy_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_policy *p = obj;
+
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(s, 0);
 	sq_text(s, 1, p->name, sizeof(p->name));
@@ -255,16 +241,7 @@ static void policy_row(sqlite3_stmt *s, struct sk_policy *p)
 
 int sq_policy_get(struct sk_store *st, const char *name, struct sk_policy *p)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, POLICY_COLS "WHERE name = ?1", "t", name);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1)
-		policy_row(s, p);
-	sqlite3_finalize(s);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	return sq_get(st, policy_row, p, POLICY_COLS "WHERE name = ?1", "t", name);
 }
 
 static int policy_del_tx(struct sk_store *st, const char *name)
@@ -293,21 +270,12 @@ int sq_policy_del(struct sk_store *st, const char *name)
 	return sk_store_tx_end(st, policy_del_tx(st, name));
 }
 
+SQ_LIST_ROW(policy_list_row, struct sk_policy, policy_row)
+
 int sq_policy_list(struct sk_store *st, int (*fn)(const struct sk_policy *, void *), void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_policy p;
-	int rc = sq_prep(st, &s, POLICY_COLS "ORDER BY name", NULL);
-
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		policy_row(s, &p);
-		if ((rc = fn(&p, arg)))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_list(st, sizeof(struct sk_policy), policy_list_row, &fn, arg,
+		       POLICY_COLS "ORDER BY name", NULL);
 }
 
 int sq_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules, int *n)

@@ -9,8 +9,10 @@
 	"SELECT id, cookie_hash, user, grp, device, addr4, addr6, remote, started, last_seen," \
 	" expires, rx_bytes, tx_bytes, pid, killed FROM sessions "
 
-static void session_row(sqlite3_stmt *s, struct sk_session *x)
+static void session_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_session *x = obj;
+
 	memset(x, 0, sizeof(*x));
 	x->id = sqlite3_column_int64(s, 0);
 	sq_blob32(s, 1, x->cookie_hash);
@@ -27,16 +29,6 @@ static void session_row(sqlite3_stmt *s, struct sk_session *x)
 	x->tx_bytes = (uint64_t)sqlite3_column_int64(s, 12);
 	x->pid = sqlite3_column_int(s, 13);
 	x->killed = sqlite3_column_int(s, 14);
-}
-
-static int one_session(struct sk_store *st, sqlite3_stmt *s, struct sk_session *x)
-{
-	int rc = sq_step(st, s);
-
-	if (rc == 1)
-		session_row(s, x);
-	sqlite3_finalize(s);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
 }
 
 int sq_session_add(struct sk_store *st, struct sk_session *x)
@@ -65,18 +57,13 @@ int sq_session_add(struct sk_store *st, struct sk_session *x)
 
 int sq_session_get(struct sk_store *st, int64_t id, struct sk_session *x)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, SESSION_COLS "WHERE id = ?1", "i", id);
-
-	return rc ? rc : one_session(st, s, x);
+	return sq_get(st, session_row, x, SESSION_COLS "WHERE id = ?1", "i", id);
 }
 
 int sq_session_find(struct sk_store *st, const uint8_t cookie_hash[32], struct sk_session *x)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, SESSION_COLS "WHERE cookie_hash = ?1", "b", cookie_hash);
-
-	return rc ? rc : one_session(st, s, x);
+	return sq_get(st, session_row, x, SESSION_COLS "WHERE cookie_hash = ?1", "b",
+		      cookie_hash);
 }
 
 int sq_session_update(struct sk_store *st, const struct sk_session *x)
@@ -104,44 +91,20 @@ int sq_session_del(struct sk_store *st, int64_t id)
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
+SQ_LIST_ROW(session_list_row, struct sk_session, session_row)
+
 int sq_session_list(struct sk_store *st, int (*fn)(const struct sk_session *, void *), void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_session x;
-	int rc = sq_prep(st, &s, SESSION_COLS "ORDER BY id", NULL);
-
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		session_row(s, &x);
-		if ((rc = fn(&x, arg)))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_list(st, sizeof(struct sk_session), session_list_row, &fn, arg,
+		       SESSION_COLS "ORDER BY id", NULL);
 }
 
 /* ---- leases ---- */
 
 int sq_lease_get(struct sk_store *st, const char *user, int family, char *addr, size_t len)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, "SELECT addr FROM leases WHERE user = ?1 AND family = ?2", "td",
-			 user, family);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1) {
-		if ((size_t)sqlite3_column_bytes(s, 0) >= len)
-			rc = -ENOSPC;
-		else
-			sq_text(s, 0, addr, len), rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_str(st, addr, len, "SELECT addr FROM leases WHERE user = ?1 AND family = ?2",
+		      "td", user, family);
 }
 
 int sq_lease_set(struct sk_store *st, const char *user, int family, const char *addr)
@@ -174,8 +137,10 @@ int sq_audit_add(struct sk_store *st, const struct sk_audit *a)
 	return rc < 0 ? rc : 0;
 }
 
-static void audit_row(sqlite3_stmt *s, struct sk_audit *a)
+static void audit_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_audit *a = obj;
+
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(s, 0);
 	a->time = sqlite3_column_int64(s, 1);
@@ -188,34 +153,18 @@ static void audit_row(sqlite3_stmt *s, struct sk_audit *a)
 	sq_text(s, 8, a->detail, sizeof(a->detail));
 }
 
+SQ_LIST_ROW(audit_list_row, struct sk_audit, audit_row)
+
 /* The newest f->limit matching entries (all with limit 0), oldest first. */
 int sq_audit_list(struct sk_store *st, const struct sk_audit_filter *f,
 		  int (*fn)(const struct sk_audit *, void *), void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_audit *a;
-	int rc = sq_prep(st, &s,
-			 "SELECT * FROM (SELECT id, time, type, actor, user, device, source, result,"
-			 " detail FROM audit WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time <= ?2)"
-			 " AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR device = ?4)"
-			 " AND (?5 IS NULL OR type = ?5) ORDER BY time DESC, id DESC LIMIT ?6)"
-			 " ORDER BY time, id",
-			 "iinnnd", f->since, f->until, f->user, f->device, f->type,
-			 f->limit > 0 ? f->limit : -1);
-
-	if (rc)
-		return rc;
-	a = sqlite3_malloc(sizeof(*a));	/* 2.5 KiB of text */
-	if (!a) {
-		sqlite3_finalize(s);
-		return -ENOMEM;
-	}
-	while ((rc = sq_step(st, s)) == 1) {
-		audit_row(s, a);
-		if ((rc = fn(a, arg)))
-			break;
-	}
-	sqlite3_free(a);
-	sqlite3_finalize(s);
-	return rc;
+	return sq_list(st, sizeof(struct sk_audit), audit_list_row, &fn, arg,
+		       "SELECT * FROM (SELECT id, time, type, actor, user, device, source, result,"
+		       " detail FROM audit WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time <= ?2)"
+		       " AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR device = ?4)"
+		       " AND (?5 IS NULL OR type = ?5) ORDER BY time DESC, id DESC LIMIT ?6)"
+		       " ORDER BY time, id",
+		       "iinnnd", f->since, f->until, f->user, f->device, f->type,
+		       f->limit > 0 ? f->limit : -1);
 }

@@ -12,8 +12,10 @@
 	" u.totp_secret, u.totp_last_step, u.cert_id, u.lang, u.created, u.changed" \
 	" FROM users u JOIN groups g ON g.id = u.group_id "
 
-static void user_row(sqlite3_stmt *s, struct sk_user *u)
+static void user_row(sqlite3_stmt *s, void *obj)
 {
+	struct sk_user *u = obj;
+
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(s, 0);
 	sq_text(s, 1, u->name, sizeof(u->name));
@@ -70,20 +72,7 @@ int sq_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t 
 
 int sq_user_get(struct sk_store *st, const char *name, struct sk_user *u)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, USER_COLS "WHERE u.name = ?1", "t", name);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1) {
-		user_row(s, u);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_get(st, user_row, u, USER_COLS "WHERE u.name = ?1", "t", name);
 }
 
 int sq_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
@@ -138,21 +127,12 @@ int sq_user_del(struct sk_store *st, const char *name)
 	return rc;
 }
 
+SQ_LIST_ROW(user_list_row, struct sk_user, user_row)
+
 int sq_user_list(struct sk_store *st, int (*fn)(const struct sk_user *, void *), void *arg)
 {
-	sqlite3_stmt *s;
-	struct sk_user u;
-	int rc = sq_prep(st, &s, USER_COLS "ORDER BY u.name", NULL);
-
-	if (rc)
-		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		user_row(s, &u);
-		if ((rc = fn(&u, arg)))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_list(st, sizeof(struct sk_user), user_list_row, &fn, arg,
+		       USER_COLS "ORDER BY u.name", NULL);
 }
 
 int sq_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
@@ -255,22 +235,7 @@ int sq_source_fail(struct sk_store *st, const char *source, int64_t now, int win
 
 int sq_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
 {
-	sqlite3_stmt *s;
-	int rc = sq_prep(st, &s, "SELECT value FROM settings WHERE key = ?1", "t", key);
-
-	if (rc)
-		return rc;
-	rc = sq_step(st, s);
-	if (rc == 1) {
-		if ((size_t)sqlite3_column_bytes(s, 0) >= len)
-			rc = -ENOSPC;
-		else
-			sq_text(s, 0, val, len), rc = 0;
-	} else if (rc == 0) {
-		rc = -ENOENT;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return sq_str(st, val, len, "SELECT value FROM settings WHERE key = ?1", "t", key);
 }
 
 int sq_setting_set(struct sk_store *st, const char *key, const char *val)
