@@ -81,6 +81,19 @@ int ska_opt(struct ska *a, int argc, char **argv, int *i, const char *name, cons
 	return 1;
 }
 
+int ska_only_opt(struct ska *a, int argc, char **argv, const char *name, const char **val)
+{
+	int i, m;
+
+	for (i = 1; i < argc; i++) {
+		if ((m = ska_opt(a, argc, argv, &i, name, val)) < 0)
+			return 2;
+		if (!m)
+			return ska_usage(a, "unexpected argument '%s'", argv[i]);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- field lists */
 
 void ska_obj_add(struct ska_obj *o, const char *key, enum ska_kt t, const char *fmt, ...)
@@ -306,6 +319,26 @@ int ska_report_changes(struct ska *a, const char *noun, const char *name,
 	free(bj);
 	free(aj);
 	return n;
+}
+
+void ska_list_begin(struct ska *a, struct sk_json *j, struct sk_json **lj)
+{
+	if (!a->io->json)
+		return;
+	sk_json_init(j, a->io->out);
+	sk_json_arr_begin(j, NULL);
+	*lj = j;
+}
+
+int ska_list_end(struct ska *a, struct sk_json *lj, int n, int rc, const char *what)
+{
+	if (a->io->json) {
+		sk_json_arr_end(lj);
+		fputc('\n', a->io->out);
+	} else if (!n) {
+		fprintf(a->io->out, "no %s\n", what);
+	}
+	return rc ? ska_store_fail(a, rc, what, "") : 0;
 }
 
 int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg)
@@ -659,11 +692,9 @@ static void session_obj(const struct sk_session *s, struct ska_obj *o)
 	ska_obj_add(o, "killed", KT_BOOL, "%s", s->killed ? "yes" : "no");
 }
 
-struct sess_list { struct ska *a; struct sk_json *j; int n; };
-
 static int session_each(const struct sk_session *s, void *arg)
 {
-	struct sess_list *l = arg;
+	struct ska_list *l = arg;
 	struct ska_obj o = { 0 };
 
 	session_obj(s, &o);
@@ -710,23 +741,13 @@ int ska_session(struct ska *a, int argc, char **argv)
 
 	snprintf(a->what, sizeof(a->what), "session %s", verb);
 	if (!strcmp(verb, "list")) {
-		struct sess_list l = { a, NULL, 0 };
+		struct ska_list l = { a, NULL, 0 };
 
 		if (argc > 1)
 			return ska_usage(a, "unexpected argument '%s'", argv[1]);
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		ska_list_begin(a, &j, &l.j);
 		rc = sk_session_list(a->st, session_each, &l);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no sessions\n");
-		}
-		return rc ? ska_store_fail(a, rc, "sessions", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "sessions");
 	}
 	if (!strcmp(verb, "show") || !strcmp(verb, "kill")) {
 		struct kill_tx k = { .a = a };

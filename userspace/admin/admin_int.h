@@ -103,7 +103,22 @@ const char *ska_devmethod_name(enum sk_device_method m);
 int ska_devmethod_from(const char *s);
 /* --name VALUE / --name=VALUE; 1 matched, 0 not, -1 missing value (usage printed) */
 int ska_opt(struct ska *a, int argc, char **argv, int *i, const char *name, const char **val);
+/* argv[1...] is at most "--NAME VALUE" (list --user U): 0, or the usage error's code. */
+int ska_only_opt(struct ska *a, int argc, char **argv, const char *name, const char **val);
 bool ska_is_help(const char *s);
+
+/*
+ * The list verbs.  Their callbacks get a struct ska_list (or a struct of
+ * their own with the same j and n): j is the open JSON array with --json,
+ * NULL for text; n counts the objects printed (text prints a header
+ * before the first).  ska_list_begin() opens the array on *j when --json
+ * and sets *lj; ska_list_end() closes it, or prints "no WHAT" when text
+ * listed nothing, and returns 0, or the store's failure rc as a message
+ * about WHAT.
+ */
+struct ska_list { struct ska *a; struct sk_json *j; int n; };
+void ska_list_begin(struct ska *a, struct sk_json *j, struct sk_json **lj);
+int ska_list_end(struct ska *a, struct sk_json *lj, int n, int rc, const char *what);
 
 /* Runs fn in one store transaction. */
 int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg);

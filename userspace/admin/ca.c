@@ -690,11 +690,9 @@ static int cert_revoke_apply(struct sk_store *st, void *arg)
 	return ska_audit(t->a, before, after, t->c.user, t->c.device);
 }
 
-struct cert_list { struct ska *a; struct sk_json *j; int n; };
-
 static int cert_each(const struct sk_cert *c, void *arg)
 {
-	struct cert_list *l = arg;
+	struct ska_list *l = arg;
 	char na[40], ra[40];
 
 	ska_fmt_time(c->not_after, na, sizeof(na));
@@ -733,29 +731,14 @@ int ska_cert(struct ska *a, int argc, char **argv)
 	if (!strcmp(verb, "issue"))
 		return cert_issue(a, argc - 1, argv + 1);
 	if (!strcmp(verb, "list")) {
-		struct cert_list l = { a, NULL, 0 };
+		struct ska_list l = { a, NULL, 0 };
 		const char *user = NULL;
-		int i, m;
 
-		for (i = 1; i < argc; i++) {
-			if ((m = ska_opt(a, argc, argv, &i, "user", &user)) < 0)
-				return 2;
-			if (!m)
-				return ska_usage(a, "unexpected argument '%s'", argv[i]);
-		}
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		if ((rc = ska_only_opt(a, argc, argv, "user", &user)))
+			return rc;
+		ska_list_begin(a, &j, &l.j);
 		rc = sk_cert_list(a->st, user, cert_each, &l);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no certificates\n");
-		}
-		return rc ? ska_store_fail(a, rc, "certificates", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "certificates");
 	}
 	if (!strcmp(verb, "revoke")) {
 		struct revoke_tx t = { .a = a };

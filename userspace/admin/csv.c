@@ -332,10 +332,90 @@ static bool dup_before(struct imp *im, int row, int k)
 	return false;
 }
 
+/*
+ * What every import row starts with: as many fields as the header, and a
+ * name (column k) that is not empty, not longer than SK_NAME_MAX and not
+ * in an earlier row; copies it to name.  false after row_bad().
+ */
+static bool row_name(struct imp *im, int i, int k, const char *noun, char *name, size_t len)
+{
+	const struct csv_row *r = &im->c.rows[i];
+	const char *v;
+
+	if (r->n != im->c.ncols) {
+		row_bad(im, r, "%d fields, the header has %d", r->n, im->c.ncols);
+		return false;
+	}
+	v = col(r, im->idx, k);
+	if (!*v || strlen(v) > SK_NAME_MAX) {
+		row_bad(im, r, "name: empty or longer than %d characters", SK_NAME_MAX);
+		return false;
+	}
+	snprintf(name, len, "%s", v);
+	if (dup_before(im, i, k)) {
+		row_bad(im, r, "%s %s appears twice in the file", noun, name);
+		return false;
+	}
+	return true;
+}
+
+/* A yes/no column (column k, named what) into *out, unless empty; false after row_bad(). */
+static bool row_bool(struct imp *im, const struct csv_row *r, int k, const char *what, bool *out)
+{
+	const char *v = col(r, im->idx, k);
+
+	if (*v && ska_parse_bool(v, out)) {
+		row_bad(im, r, "%s: expected yes or no, got '%s'", what, v);
+		return false;
+	}
+	return true;
+}
+
+/* The end of an import transaction: -EINVAL after a bad row, else its audit entry. */
+static int import_done(struct imp *im)
+{
+	char after[128];
+
+	if (im->bad)
+		return -EINVAL;
+	snprintf(after, sizeof(after), "{\"imported\":%d}", im->added);
+	return ska_audit(im->a, NULL, after, NULL, NULL);
+}
+
+/* Reads and parses path and its header row; 0, or the exit code of what it printed. */
+static int import_read(struct ska *a, const char *path, struct imp *im,
+		       const char *const *cols, int ncols, const char *const *req, int nreq)
+{
+	int rc = read_all(a, path, &im->c.data, &im->c.len);
+
+	if (rc)
+		return rc;
+	rc = csv_parse(a, &im->c);
+	if (!rc)
+		rc = csv_header(a, &im->c, cols, ncols, req, nreq, im->idx);
+	if (rc)
+		csv_free(&im->c);
+	return rc;
+}
+
+/* Runs apply in one transaction; 0, or the exit code of the failure it printed. */
+static int import_run(struct ska *a, struct imp *im, int (*apply)(struct sk_store *, void *),
+		      const char *path)
+{
+	int rc = ska_tx(a, apply, im);
+
+	if (rc && im->bad) {
+		ska_fail(a, "%d bad row(s); nothing was imported", im->bad);
+		rc = 1;
+	} else if (rc) {
+		rc = ska_store_fail(a, rc, path, "");
+	}
+	return rc;
+}
+
 static int user_import_apply(struct sk_store *st, void *arg)
 {
 	struct imp *im = arg;
-	char after[128];
 	int i;
 
 	for (i = 1; i < im->c.nrows; i++) {
@@ -345,20 +425,8 @@ static int user_import_apply(struct sk_store *st, void *arg)
 		const char *v;
 		int rc, l;
 
-		if (r->n != im->c.ncols) {
-			row_bad(im, r, "%d fields, the header has %d", r->n, im->c.ncols);
+		if (!row_name(im, i, UC_NAME, "user", u.name, sizeof(u.name)))
 			continue;
-		}
-		v = col(r, im->idx, UC_NAME);
-		if (!*v || strlen(v) > SK_NAME_MAX) {
-			row_bad(im, r, "name: empty or longer than %d characters", SK_NAME_MAX);
-			continue;
-		}
-		snprintf(u.name, sizeof(u.name), "%s", v);
-		if (dup_before(im, i, UC_NAME)) {
-			row_bad(im, r, "user %s appears twice in the file", u.name);
-			continue;
-		}
 		v = col(r, im->idx, UC_EMAIL);
 		if (!*v || strlen(v) > SK_EMAIL_MAX) {
 			row_bad(im, r, "email: empty or too long");
@@ -408,11 +476,8 @@ static int user_import_apply(struct sk_store *st, void *arg)
 			continue;
 		}
 		snprintf(u.cert_id, sizeof(u.cert_id), "%s", v);
-		v = col(r, im->idx, UC_ENABLED);
-		if (*v && ska_parse_bool(v, &u.enabled)) {
-			row_bad(im, r, "enabled: expected yes or no, got '%s'", v);
+		if (!row_bool(im, r, UC_ENABLED, "enabled", &u.enabled))
 			continue;
-		}
 		rc = sk_user_add(st, &u, err, sizeof(err));
 		if (rc == -EEXIST)
 			row_bad(im, r, "user %s already exists", u.name);
@@ -424,10 +489,7 @@ static int user_import_apply(struct sk_store *st, void *arg)
 			im->added++;
 		sk_wipe(&u, sizeof(u));
 	}
-	if (im->bad)
-		return -EINVAL;
-	snprintf(after, sizeof(after), "{\"imported\":%d}", im->added);
-	return ska_audit(im->a, NULL, after, NULL, NULL);
+	return import_done(im);
 }
 
 int ska_user_import(struct ska *a, const char *path)
@@ -435,28 +497,16 @@ int ska_user_import(struct ska *a, const char *path)
 	struct imp im = { .a = a };
 	int rc, i;
 
-	rc = read_all(a, path, &im.c.data, &im.c.len);
+	rc = import_read(a, path, &im, user_cols, UC_N, user_req, 3);
 	if (rc)
 		return rc;
-	rc = csv_parse(a, &im.c);
-	if (!rc)
-		rc = csv_header(a, &im.c, user_cols, UC_N, user_req, 3, im.idx);
-	if (rc) {
-		csv_free(&im.c);
-		return rc;
-	}
 	im.totp = calloc(im.c.nrows, sizeof(bool));
 	if (!im.totp) {
 		csv_free(&im.c);
 		return ska_fail(a, "out of memory");
 	}
-	rc = ska_tx(a, user_import_apply, &im);
-	if (rc && im.bad) {
-		ska_fail(a, "%d bad row(s); nothing was imported", im.bad);
-		rc = 1;
-	} else if (rc) {
-		rc = ska_store_fail(a, rc, path, "");
-	} else {
+	rc = import_run(a, &im, user_import_apply, path);
+	if (!rc) {
 		fprintf(a->io->out, "user import: %d user(s) added from %s\n", im.added, path);
 		/* the TOTP secrets enrolled now, one URI each (shown once) */
 		for (i = 1; i < im.c.nrows; i++) {
@@ -513,7 +563,6 @@ static const char *const dev_req[] = { "name", "type", "method", "id" };
 static int device_import_apply(struct sk_store *st, void *arg)
 {
 	struct imp *im = arg;
-	char after[128];
 	int i;
 
 	for (i = 1; i < im->c.nrows; i++) {
@@ -523,20 +572,8 @@ static int device_import_apply(struct sk_store *st, void *arg)
 		const char *v, *user;
 		int rc, k;
 
-		if (r->n != im->c.ncols) {
-			row_bad(im, r, "%d fields, the header has %d", r->n, im->c.ncols);
+		if (!row_name(im, i, DC_NAME, "device", d.name, sizeof(d.name)))
 			continue;
-		}
-		v = col(r, im->idx, DC_NAME);
-		if (!*v || strlen(v) > SK_NAME_MAX) {
-			row_bad(im, r, "name: empty or longer than %d characters", SK_NAME_MAX);
-			continue;
-		}
-		snprintf(d.name, sizeof(d.name), "%s", v);
-		if (dup_before(im, i, DC_NAME)) {
-			row_bad(im, r, "device %s appears twice in the file", d.name);
-			continue;
-		}
 		v = col(r, im->idx, DC_TYPE);
 		if ((k = ska_devtype_from(v)) < 0) {
 			row_bad(im, r, "type: expected windows, mac, ios or android, got '%s'", v);
@@ -561,16 +598,9 @@ static int device_import_apply(struct sk_store *st, void *arg)
 			continue;
 		}
 		snprintf(d.policy, sizeof(d.policy), "%s", v);
-		v = col(r, im->idx, DC_ENABLED);
-		if (*v && ska_parse_bool(v, &d.enabled)) {
-			row_bad(im, r, "enabled: expected yes or no, got '%s'", v);
+		if (!row_bool(im, r, DC_ENABLED, "enabled", &d.enabled) ||
+		    !row_bool(im, r, DC_CHECK, "check", &d.check))
 			continue;
-		}
-		v = col(r, im->idx, DC_CHECK);
-		if (*v && ska_parse_bool(v, &d.check)) {
-			row_bad(im, r, "check: expected yes or no, got '%s'", v);
-			continue;
-		}
 		rc = sk_device_add(st, &d, err, sizeof(err));
 		if (rc == -EEXIST) {
 			row_bad(im, r, "device %s already exists", d.name);
@@ -594,10 +624,7 @@ static int device_import_apply(struct sk_store *st, void *arg)
 		}
 		im->added++;
 	}
-	if (im->bad)
-		return -EINVAL;
-	snprintf(after, sizeof(after), "{\"imported\":%d}", im->added);
-	return ska_audit(im->a, NULL, after, NULL, NULL);
+	return import_done(im);
 }
 
 int ska_device_import(struct ska *a, const char *path)
@@ -605,23 +632,11 @@ int ska_device_import(struct ska *a, const char *path)
 	struct imp im = { .a = a };
 	int rc;
 
-	rc = read_all(a, path, &im.c.data, &im.c.len);
+	rc = import_read(a, path, &im, dev_cols, DC_N, dev_req, 4);
 	if (rc)
 		return rc;
-	rc = csv_parse(a, &im.c);
-	if (!rc)
-		rc = csv_header(a, &im.c, dev_cols, DC_N, dev_req, 4, im.idx);
-	if (rc) {
-		csv_free(&im.c);
-		return rc;
-	}
-	rc = ska_tx(a, device_import_apply, &im);
-	if (rc && im.bad) {
-		ska_fail(a, "%d bad row(s); nothing was imported", im.bad);
-		rc = 1;
-	} else if (rc) {
-		rc = ska_store_fail(a, rc, path, "");
-	} else {
+	rc = import_run(a, &im, device_import_apply, path);
+	if (!rc) {
 		fprintf(a->io->out, "device import: %d device(s) added from %s\n", im.added, path);
 		a->fx->users_changed = true;
 		a->fx->policies_changed = true;

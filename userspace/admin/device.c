@@ -126,11 +126,9 @@ static int rule_move_apply(struct sk_store *st, void *arg)
 	return rc;
 }
 
-struct pol_list { struct ska *a; struct sk_json *j; int n; };
-
 static int policy_each(const struct sk_policy *p, void *arg)
 {
-	struct pol_list *l = arg;
+	struct ska_list *l = arg;
 
 	if (l->j) {
 		sk_json_obj_begin(l->j, NULL);
@@ -314,23 +312,13 @@ int ska_policy(struct ska *a, int argc, char **argv)
 	if (!strcmp(verb, "rule"))
 		return policy_rule(a, argc - 1, argv + 1);
 	if (!strcmp(verb, "list")) {
-		struct pol_list l = { a, NULL, 0 };
+		struct ska_list l = { a, NULL, 0 };
 
 		if (argc > 1)
 			return ska_usage(a, "unexpected argument '%s'", argv[1]);
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		ska_list_begin(a, &j, &l.j);
 		rc = sk_policy_list(a->st, policy_each, &l);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no policies\n");
-		}
-		return rc ? ska_store_fail(a, rc, "policies", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "policies");
 	}
 	if (strcmp(verb, "add") && strcmp(verb, "del") && strcmp(verb, "show"))
 		return ska_usage(a, "unknown verb '%s' (add, del, list, show, rule)", verb);
@@ -535,11 +523,9 @@ static int device_assign_apply(struct sk_store *st, void *arg)
 	return 0;
 }
 
-struct dev_list { struct ska *a; struct sk_json *j; int n; };
-
 static int device_each(const struct sk_device *d, void *arg)
 {
-	struct dev_list *l = arg;
+	struct ska_list *l = arg;
 	struct ska_obj o = { 0 };
 
 	if (l->j) {
@@ -597,29 +583,14 @@ int ska_device(struct ska *a, int argc, char **argv)
 
 	snprintf(a->what, sizeof(a->what), "device %s", verb);
 	if (!strcmp(verb, "list")) {
-		struct dev_list l = { a, NULL, 0 };
+		struct ska_list l = { a, NULL, 0 };
 		const char *user = NULL;
-		int m;
 
-		for (i = 1; i < argc; i++) {
-			if ((m = ska_opt(a, argc, argv, &i, "user", &user)) < 0)
-				return 2;
-			if (!m)
-				return ska_usage(a, "unexpected argument '%s'", argv[i]);
-		}
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		if ((rc = ska_only_opt(a, argc, argv, "user", &user)))
+			return rc;
+		ska_list_begin(a, &j, &l.j);
 		rc = sk_device_list(a->st, user, device_each, &l);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no devices\n");
-		}
-		return rc ? ska_store_fail(a, rc, "devices", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "devices");
 	}
 	if (!strcmp(verb, "import")) {
 		if (argc != 2)

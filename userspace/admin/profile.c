@@ -547,24 +547,14 @@ int ska_profile(struct ska *a, int argc, char **argv)
 			else
 				return ska_usage(a, "unexpected argument '%s'", argv[i]);
 		}
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		ska_list_begin(a, &j, &l.j);
 		/* one row per user and device (the latest link) unless --all */
 		rc = sk_profile_list(a->st, profile_collect, &l);
 		for (i = 0; !rc && i < l.nall; i++)
 			if (all || !superseded(&l, &l.all[i]))
 				profile_each(&l.all[i], &l);
 		free(l.all);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no profiles\n");
-		}
-		return rc ? ska_store_fail(a, rc, "profiles", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "profiles");
 	}
 	return ska_usage(a, "unknown verb '%s' (send, resend, list)", verb);
 }

@@ -427,29 +427,11 @@ int ska_user(struct ska *a, int argc, char **argv)
 	snprintf(a->what, sizeof(a->what), "user %s", verb);
 	if (!strcmp(verb, "list")) {
 		struct user_list l = { a, NULL, NULL, 0 };
-		const char *g;
-
-		for (i = 1; i < argc; i++) {
-			if ((m = ska_opt(a, argc, argv, &i, "group", &g)) > 0)
-				l.group = g;
-			else if (m < 0)
-				return 2;
-			else
-				return ska_usage(a, "unexpected argument '%s'", argv[i]);
-		}
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		if ((rc = ska_only_opt(a, argc, argv, "group", &l.group)))
+			return rc;
+		ska_list_begin(a, &j, &l.j);
 		rc = sk_user_list(a->st, user_each, &l);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no users\n");
-		}
-		return rc ? ska_store_fail(a, rc, "users", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "users");
 	}
 	if (!strcmp(verb, "export")) {
 		if (argc > 1)
@@ -839,11 +821,9 @@ static int group_del_apply(struct sk_store *st, void *arg)
 	return rc;
 }
 
-struct group_list { struct ska *a; struct sk_json *j; int n; };
-
 static int group_each(const struct sk_group *g, void *arg)
 {
-	struct group_list *l = arg;
+	struct ska_list *l = arg;
 	struct ska_obj o = { 0 };
 
 	ska_group_obj(g, &o);
@@ -872,23 +852,13 @@ int ska_group(struct ska *a, int argc, char **argv)
 
 	snprintf(a->what, sizeof(a->what), "group %s", verb);
 	if (!strcmp(verb, "list")) {
-		struct group_list l = { a, NULL, 0 };
+		struct ska_list l = { a, NULL, 0 };
 
 		if (argc > 1)
 			return ska_usage(a, "unexpected argument '%s'", argv[1]);
-		if (a->io->json) {
-			sk_json_init(&j, a->io->out);
-			sk_json_arr_begin(&j, NULL);
-			l.j = &j;
-		}
+		ska_list_begin(a, &j, &l.j);
 		rc = sk_group_list(a->st, group_each, &l);
-		if (a->io->json) {
-			sk_json_arr_end(&j);
-			fputc('\n', a->io->out);
-		} else if (!l.n) {
-			fprintf(a->io->out, "no groups\n");
-		}
-		return rc ? ska_store_fail(a, rc, "groups", "") : 0;
+		return ska_list_end(a, l.j, l.n, rc, "groups");
 	}
 	if (strcmp(verb, "add") && strcmp(verb, "del") && strcmp(verb, "show") && strcmp(verb, "set"))
 		return ska_usage(a, "unknown verb '%s' (add, del, list, show, set)", verb);
