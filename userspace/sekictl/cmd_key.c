@@ -140,11 +140,7 @@ static int key_add(struct sk_ctx *ctx, int argc, char **argv)
 static int key_del(struct sk_ctx *ctx, int argc, char **argv)
 {
 	char e2[SK_ERRLEN];
-	unsigned int ifindex;
 	uint32_t peer, slot;
-	struct knl_msg m;
-	struct knl nl;
-	struct nlattr *kc;
 	int ret;
 
 	if (argc < 3)
@@ -160,23 +156,8 @@ static int key_del(struct sk_ctx *ctx, int argc, char **argv)
 		slot = SEKISHO_KEY_SLOT_SECONDARY;
 	else
 		return sk_usage(ctx, "slot '%s' is not primary or secondary", argv[2]);
-	ifindex = sk_ifindex(ctx, argv[0]);
-	if (!ifindex)
-		return SK_EXIT_FAIL;
-	if (sk_knl_open(ctx, &nl))
-		return SK_EXIT_FAIL;
-	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_KEY_DEL, 0, 256))) {
-		knl_close(&nl);
-		return SK_EXIT_FAIL;
-	}
-	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	kc = knl_nest_start(&m, SEKISHO_A_KEYCONF);
-	knl_put_u32(&m, SEKISHO_A_KEYCONF_PEER_ID, peer);
-	knl_put_u32(&m, SEKISHO_A_KEYCONF_SLOT, slot);
-	knl_nest_end(&m, kc);
-	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
-	knl_msg_free(&m, false);
-	knl_close(&nl);
+	ret = sk_knl_del(ctx, argv[0], SEKISHO_CMD_KEY_DEL, SEKISHO_A_KEYCONF,
+			 SEKISHO_A_KEYCONF_PEER_ID, peer, SEKISHO_A_KEYCONF_SLOT, slot);
 	if (!ret)
 		fprintf(ctx->out, "%s key of peer %u on %s removed\n", argv[2], peer,
 			argv[0]);
@@ -184,8 +165,8 @@ static int key_del(struct sk_ctx *ctx, int argc, char **argv)
 }
 
 static const struct sk_verb key_verbs[] = {
-	{ "add", "key add", key_add },
-	{ "del", "key del", key_del },
+	{ "add", "key add", .run = key_add },
+	{ "del", "key del", .run = key_del },
 };
 
 int sk_cmd_key(struct sk_ctx *ctx, int argc, char **argv)

@@ -88,12 +88,8 @@ int sk_monitor_args_parse(int argc, char **argv, struct sk_monitor_args *a,
 			if (r < 0)
 				return -1;
 			a->ready_file = v;
-		} else if (argv[i][0] == '-') {
-			snprintf(err, errlen, "unknown option '%s'", argv[i]);
-			return -1;
 		} else {
-			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
-			return -1;
+			return sk_bad_arg(argv[i], err, errlen);
 		}
 	}
 	return 0;

@@ -155,12 +155,8 @@ int sk_peer_args_parse(int argc, char **argv, bool is_set,
 				return -1;
 			}
 			a->has_idle = true;
-		} else if (argv[i][0] == '-') {
-			snprintf(err, errlen, "unknown option '%s'", argv[i]);
-			return -1;
 		} else {
-			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
-			return -1;
+			return sk_bad_arg(argv[i], err, errlen);
 		}
 	}
 	if (a->no_routes && a->nroutes) {
@@ -311,10 +307,6 @@ out_fd:
 static int peer_del(struct sk_ctx *ctx, int argc, char **argv)
 {
 	char err[SK_ERRLEN];
-	unsigned int ifindex;
-	struct knl_msg m;
-	struct knl nl;
-	struct nlattr *p;
 	uint32_t id;
 	int ret;
 
@@ -324,73 +316,36 @@ static int peer_del(struct sk_ctx *ctx, int argc, char **argv)
 		return sk_usage(ctx, "unexpected argument '%s'", argv[2]);
 	if (parse_id(argv[1], "peer ID", &id, err, sizeof(err)))
 		return sk_usage(ctx, "%s", err);
-	ifindex = sk_ifindex(ctx, argv[0]);
-	if (!ifindex)
-		return SK_EXIT_FAIL;
-	if (sk_knl_open(ctx, &nl))
-		return SK_EXIT_FAIL;
-	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_PEER_DEL, 0, 256))) {
-		knl_close(&nl);
-		return SK_EXIT_FAIL;
-	}
-	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	p = knl_nest_start(&m, SEKISHO_A_PEER);
-	knl_put_u32(&m, SEKISHO_A_PEER_ID, id);
-	knl_nest_end(&m, p);
-	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
+	ret = sk_knl_del(ctx, argv[0], SEKISHO_CMD_PEER_DEL, SEKISHO_A_PEER,
+			 SEKISHO_A_PEER_ID, id, 0, 0);
 	if (!ret)
 		fprintf(ctx->out, "peer %u removed from %s\n", id, argv[0]);
-	knl_msg_free(&m, false);
-	knl_close(&nl);
 	return ret;
-}
-
-static int peer_add(struct sk_ctx *ctx, int argc, char **argv)
-{
-	return peer_add_set(ctx, argc, argv, false);
-}
-
-static int peer_set(struct sk_ctx *ctx, int argc, char **argv)
-{
-	return peer_add_set(ctx, argc, argv, true);
 }
 
 static int peer_list(struct sk_ctx *ctx, int argc, char **argv)
 {
 	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
-	const char *pos[2];
-	char err[SK_ERRLEN];
-	bool json;
-	unsigned int ifindex;
-	uint32_t id;
+	struct sk_list_req r;
 	struct knl nl;
 	int ret;
 
-	if ((ret = sk_list_args(ctx, argc, argv, pos, 2, &json)))
+	if ((ret = sk_list_open(ctx, argc, argv, "peer ID", &r, &nl)))
 		return ret;
-	if (!pos[0])
-		return sk_usage(ctx, "expected DEV");
-	if (pos[1] && parse_id(pos[1], "peer ID", &id, err, sizeof(err)))
-		return sk_usage(ctx, "%s", err);
-	ifindex = sk_ifindex(ctx, pos[0]);
-	if (!ifindex)
-		return SK_EXIT_FAIL;
-	if (sk_knl_open(ctx, &nl))
-		return SK_EXIT_FAIL;
-	ret = sk_knl(ctx, &nl, knl_get_peers(&nl, ifindex, pos[1] ? &id : NULL, &peers));
+	ret = sk_knl(ctx, &nl, knl_get_peers(&nl, r.ifindex, r.ids ? &r.id : NULL, &peers));
 	knl_close(&nl);
 	if (!ret)
-		sk_print_list(ctx->out, SK_OBJ_PEER, &peers, json, pos[1], NULL);
+		sk_print_list(ctx->out, SK_OBJ_PEER, &peers, r.json, r.ids, NULL);
 	knl_vec_free(&peers);
 	return ret;
 }
 
 static const struct sk_verb peer_verbs[] = {
-	{ "add", "peer add", peer_add },
-	{ "set", "peer set", peer_set },
-	{ "del", "peer del", peer_del },
-	{ "list", "peer list", peer_list },
-	{ "show", "peer show", peer_list },
+	{ "add", "peer add", .run_set = peer_add_set, .set = false },
+	{ "set", "peer set", .run_set = peer_add_set, .set = true },
+	{ "del", "peer del", .run = peer_del },
+	{ "list", "peer list", .run = peer_list },
+	{ "show", "peer show", .run = peer_list },
 };
 
 int sk_cmd_peer(struct sk_ctx *ctx, int argc, char **argv)

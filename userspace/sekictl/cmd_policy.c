@@ -202,10 +202,6 @@ out:
 static int policy_del(struct sk_ctx *ctx, int argc, char **argv)
 {
 	char e2[SK_ERRLEN];
-	unsigned int ifindex;
-	struct knl_msg m;
-	struct knl nl;
-	struct nlattr *p;
 	uint32_t id;
 	int ret;
 
@@ -216,22 +212,8 @@ static int policy_del(struct sk_ctx *ctx, int argc, char **argv)
 	if (sk_parse_u32(argv[1], &id, e2, sizeof(e2)) || !id)
 		return sk_usage(ctx, "policy ID: '%s' is not a number 1..4294967295",
 				argv[1]);
-	ifindex = sk_ifindex(ctx, argv[0]);
-	if (!ifindex)
-		return SK_EXIT_FAIL;
-	if (sk_knl_open(ctx, &nl))
-		return SK_EXIT_FAIL;
-	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, SEKISHO_CMD_POLICY_DEL, 0, 256))) {
-		knl_close(&nl);
-		return SK_EXIT_FAIL;
-	}
-	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
-	p = knl_nest_start(&m, SEKISHO_A_POLICY);
-	knl_put_u32(&m, SEKISHO_A_POLICY_ID, id);
-	knl_nest_end(&m, p);
-	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
-	knl_msg_free(&m, false);
-	knl_close(&nl);
+	ret = sk_knl_del(ctx, argv[0], SEKISHO_CMD_POLICY_DEL, SEKISHO_A_POLICY,
+			 SEKISHO_A_POLICY_ID, id, 0, 0);
 	if (!ret)
 		fprintf(ctx->out, "policy %u removed from %s\n", id, argv[0]);
 	return ret;
@@ -316,55 +298,31 @@ out:
 	return ret;
 }
 
-static int policy_add(struct sk_ctx *ctx, int argc, char **argv)
-{
-	return policy_add_set(ctx, argc, argv, false);
-}
-
-static int policy_set(struct sk_ctx *ctx, int argc, char **argv)
-{
-	return policy_add_set(ctx, argc, argv, true);
-}
-
 static int policy_list(struct sk_ctx *ctx, int argc, char **argv)
 {
 	struct knl_vec pols = { .size = sizeof(struct knl_policy) };
-	const char *pos[2];
-	char e2[SK_ERRLEN];
-	bool json;
-	unsigned int ifindex;
+	struct sk_list_req r;
 	struct knl nl;
-	uint32_t id = 0;
 	int ret;
 
-	if ((ret = sk_list_args(ctx, argc, argv, pos, 2, &json)))
+	if ((ret = sk_list_open(ctx, argc, argv, "policy ID", &r, &nl)))
 		return ret;
-	if (!pos[0])
-		return sk_usage(ctx, "expected DEV");
-	if (pos[1] && (sk_parse_u32(pos[1], &id, e2, sizeof(e2)) || !id))
-		return sk_usage(ctx, "policy ID: '%s' is not a number 1..4294967295",
-				pos[1]);
-	ifindex = sk_ifindex(ctx, pos[0]);
-	if (!ifindex)
-		return SK_EXIT_FAIL;
-	if (sk_knl_open(ctx, &nl))
-		return SK_EXIT_FAIL;
-	ret = pos[1] ? policy_get_one(ctx, &nl, ifindex, id, &pols)
-		     : policy_dump(ctx, &nl, ifindex, &pols);
+	ret = r.ids ? policy_get_one(ctx, &nl, r.ifindex, r.id, &pols)
+		    : policy_dump(ctx, &nl, r.ifindex, &pols);
 	knl_close(&nl);
 	if (!ret)
-		sk_print_list(ctx->out, SK_OBJ_POLICY, &pols, json, pos[1], pos[0]);
+		sk_print_list(ctx->out, SK_OBJ_POLICY, &pols, r.json, r.ids, r.dev);
 	knl_policies_free(&pols);
 	knl_vec_free(&pols);
 	return ret;
 }
 
 static const struct sk_verb policy_verbs[] = {
-	{ "add", "kpolicy add", policy_add },
-	{ "set", "kpolicy set", policy_set },
-	{ "del", "kpolicy del", policy_del },
-	{ "list", "kpolicy list", policy_list },
-	{ "show", "kpolicy show", policy_list },
+	{ "add", "kpolicy add", .run_set = policy_add_set, .set = false },
+	{ "set", "kpolicy set", .run_set = policy_add_set, .set = true },
+	{ "del", "kpolicy del", .run = policy_del },
+	{ "list", "kpolicy list", .run = policy_list },
+	{ "show", "kpolicy show", .run = policy_list },
 };
 
 int sk_cmd_policy(struct sk_ctx *ctx, int argc, char **argv)

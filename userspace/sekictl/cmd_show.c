@@ -19,21 +19,17 @@ int sk_cmd_show(struct sk_ctx *ctx, int argc, char **argv)
 {
 	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
 	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
-	const char *dev;
-	bool json;
+	struct sk_list_req r;
 	struct sk_json j;
-	unsigned int ifindex = 0;
 	struct knl nl;
 	int ret;
 	size_t k, p;
+	bool json;
 
-	if ((ret = sk_list_args(ctx, argc, argv, &dev, 1, &json)))
+	if ((ret = sk_list_open(ctx, argc, argv, NULL, &r, &nl)))
 		return ret;
-	if (dev && !(ifindex = sk_ifindex(ctx, dev)))
-		return SK_EXIT_FAIL;
-	if (sk_knl_open(ctx, &nl))
-		return SK_EXIT_FAIL;
-	ret = sk_knl(ctx, &nl, knl_get_devs(&nl, ifindex, &devs));
+	json = r.json;
+	ret = sk_knl(ctx, &nl, knl_get_devs(&nl, r.ifindex, &devs));
 	if (ret)
 		goto out;
 	sk_json_init(&j, ctx->out);

@@ -121,7 +121,7 @@ static int socket_hold(struct sk_ctx *ctx, int argc, char **argv)
 }
 
 static const struct sk_verb socket_verbs[] = {
-	{ "hold", "socket hold", socket_hold },
+	{ "hold", "socket hold", .run = socket_hold },
 };
 
 int sk_cmd_socket(struct sk_ctx *ctx, int argc, char **argv)

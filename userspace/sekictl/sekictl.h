@@ -72,6 +72,9 @@ struct sk_verb {
 	const char *name;
 	const char *what;
 	int (*run)(struct sk_ctx *ctx, int argc, char **argv);
+	/* or, for add and set sharing one function: run_set(..., set) */
+	int (*run_set)(struct sk_ctx *ctx, int argc, char **argv, bool is_set);
+	bool set;
 };
 int sk_run_verb(struct sk_ctx *ctx, const struct sk_verb *verbs, size_t n,
 		int argc, char **argv);
@@ -79,12 +82,30 @@ int sk_run_verb(struct sk_ctx *ctx, const struct sk_verb *verbs, size_t n,
 	sk_run_verb(ctx, verbs, sizeof(verbs) / sizeof((verbs)[0]), argc, argv)
 
 /*
- * The arguments of the list commands, "[POS...] [--json]": up to npos
- * positional arguments into pos[] (the others stay NULL) and --json;
- * SK_EXIT_OK or the exit code of the usage error it printed.
+ * The start of the list commands: "[DEV] [--json]" (dev, show), or with
+ * idname "DEV [ID] [--json]" (peer, kpolicy: idname is "peer ID"), DEV's
+ * ifindex (0 without DEV), ID (0 without), and nl opened.  SK_EXIT_OK, or
+ * the exit code of the error it printed (nl is then closed).
  */
-int sk_list_args(const struct sk_ctx *ctx, int argc, char **argv,
-		 const char **pos, int npos, bool *json);
+struct sk_list_req {
+	const char *dev, *ids;
+	bool json;
+	unsigned int ifindex;
+	uint32_t id;
+};
+int sk_list_open(const struct sk_ctx *ctx, int argc, char **argv, const char *idname,
+		 struct sk_list_req *r, struct knl *nl);
+
+/*
+ * The del commands: sends cmd for device dev with one nest attribute
+ * holding the u32 attributes a1 = v1 and, when a2 is not 0, a2 = v2;
+ * SK_EXIT_OK, or the exit code of what it printed.
+ */
+int sk_knl_del(const struct sk_ctx *ctx, const char *dev, uint8_t cmd, uint16_t nest,
+	       uint16_t a1, uint32_t v1, uint16_t a2, uint32_t v2);
+
+/* "unknown option 'ARG'" or "unexpected argument 'ARG'" into err; -1. */
+int sk_bad_arg(const char *arg, char *err, size_t errlen);
 
 /* ---- printing (print.c) ---- */
 struct sk_json;

@@ -49,6 +49,8 @@ int sk_run_verb(struct sk_ctx *ctx, const struct sk_verb *verbs, size_t n,
 	for (i = 0; argc >= 1 && i < n; i++) {
 		if (!strcmp(argv[0], verbs[i].name)) {
 			ctx->what = verbs[i].what;
+			if (!verbs[i].run)
+				return verbs[i].run_set(ctx, argc - 1, argv + 1, verbs[i].set);
 			return verbs[i].run(ctx, argc - 1, argv + 1);
 		}
 	}
@@ -61,25 +63,67 @@ int sk_run_verb(struct sk_ctx *ctx, const struct sk_verb *verbs, size_t n,
 	return sk_usage(ctx, "unknown verb '%s' (expected %s)", argv[0], expected);
 }
 
-int sk_list_args(const struct sk_ctx *ctx, int argc, char **argv,
-		 const char **pos, int npos, bool *json)
+int sk_list_open(const struct sk_ctx *ctx, int argc, char **argv, const char *idname,
+		 struct sk_list_req *r, struct knl *nl)
 {
-	int i, k = 0;
+	const char **pos[2] = { &r->dev, &r->ids };
+	int i, k = 0, npos = idname ? 2 : 1;
+	char e2[SK_ERRLEN];
 
-	for (i = 0; i < npos; i++)
-		pos[i] = NULL;
-	*json = false;
+	memset(r, 0, sizeof(*r));
 	for (i = 0; i < argc; i++) {
 		if (sk_flag(argv[i], "json"))
-			*json = true;
+			r->json = true;
 		else if (argv[i][0] == '-')
 			return sk_usage(ctx, "unknown option '%s'", argv[i]);
 		else if (k < npos)
-			pos[k++] = argv[i];
+			*pos[k++] = argv[i];
 		else
 			return sk_usage(ctx, "unexpected argument '%s'", argv[i]);
 	}
-	return SK_EXIT_OK;
+	if (idname && !r->dev)
+		return sk_usage(ctx, "expected DEV");
+	if (r->ids && (sk_parse_u32(r->ids, &r->id, e2, sizeof(e2)) || !r->id))
+		return sk_usage(ctx, "%s: '%s' is not a number 1..4294967295", idname, r->ids);
+	if (r->dev && !(r->ifindex = sk_ifindex(ctx, r->dev)))
+		return SK_EXIT_FAIL;
+	return sk_knl_open(ctx, nl) ? SK_EXIT_FAIL : SK_EXIT_OK;
+}
+
+int sk_knl_del(const struct sk_ctx *ctx, const char *dev, uint8_t cmd, uint16_t nest,
+	       uint16_t a1, uint32_t v1, uint16_t a2, uint32_t v2)
+{
+	unsigned int ifindex = sk_ifindex(ctx, dev);
+	struct knl_msg m;
+	struct knl nl;
+	struct nlattr *n;
+	int ret;
+
+	if (!ifindex)
+		return SK_EXIT_FAIL;
+	if (sk_knl_open(ctx, &nl))
+		return SK_EXIT_FAIL;
+	if (sk_knl(ctx, &nl, knl_msg_new(&m, &nl, cmd, 0, 256))) {
+		knl_close(&nl);
+		return SK_EXIT_FAIL;
+	}
+	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
+	n = knl_nest_start(&m, nest);
+	knl_put_u32(&m, a1, v1);
+	if (a2)
+		knl_put_u32(&m, a2, v2);
+	knl_nest_end(&m, n);
+	ret = sk_knl(ctx, &nl, knl_do(&nl, &m, NULL, NULL));
+	knl_msg_free(&m, false);
+	knl_close(&nl);
+	return ret;
+}
+
+int sk_bad_arg(const char *arg, char *err, size_t errlen)
+{
+	snprintf(err, errlen, arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
+		 arg);
+	return -1;
 }
 
 int sk_opt(int argc, char **argv, int *i, const char *name, const char **val,
