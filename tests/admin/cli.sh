@@ -115,6 +115,12 @@ ok "SEKISHO_CONTROL names the socket" expect 1 "no control socket at $T/env.sock
 	env SEKISHO_CONTROL="$T/env.sock" "$SEKICTL" user list
 printf 'settings show gateway.name\ngroup list\n' > "$T/batch"
 ok "batch runs store nouns (SEKISHO_STORE)" expect 0 "staff" env SEKISHO_STORE="$DB" "$SEKICTL" batch "$T/batch"
+# --continue (as documented) runs the lines after a failing one; the status is the worst
+printf 'group show nosuchgroup
+group list
+' > "$T/batch2"
+ok "batch --continue goes on after a failing line" expect 1 "staff" \
+	env SEKISHO_STORE="$DB" "$SEKICTL" batch "$T/batch2" --continue
 # Two sekictl processes racing on one user: every command succeeds (the
 # store waits for the other writer instead of failing), and the audit trail
 # is one chain: each change's "before" is the previous change's "after", so

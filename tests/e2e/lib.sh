@@ -279,7 +279,9 @@ _cert_issue() {
 	local d=$CERTS name=$1 subj=$2 ext=$3 san=${4:-} extfile
 	shift 3
 	[ $# -gt 0 ] && shift
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	# CERT_NEWKEY: another key type ("-newkey rsa:2048"); EC P-256 by default
+	# shellcheck disable=SC2086
+	openssl req -new ${CERT_NEWKEY:--newkey ec -pkeyopt ec_paramgen_curve:P-256} -nodes \
 		-keyout "$d/$name.key" -out "$d/$name.csr" -subj "$subj" -config "$d/ca.cnf" \
 		2>"$d/err" || { cat "$d/err" >&2; return 1; }
 	extfile=$d/$name.ext

@@ -9,7 +9,7 @@ sk_begin "password + e-mail OTP"
 check "store: group with password,email-otp" sk_group eng factors=password,email-otp
 check "store: user alice" sk_user alice eng Secret-pass1
 # back-to-back logins: no minimum gap between two logins' mails here (the
-# hourly cap and the per-login resend gap are covered by chain-login-test)
+# hourly cap and the per-login resend gap are covered by auth-chain-login-test)
 check "settings: otp.resend_min 0, otp.max_per_hour 20" sh -c \
 	"$SEKICTL --store '$SK_STORE' settings set otp.resend_min 0 >/dev/null && $SEKICTL --store '$SK_STORE' settings set otp.max_per_hour 20 >/dev/null"
 check "sekishod: starts" sekishod_start || exit 1

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the host scan report parser (auth/hostscan.c), then
+ * libFuzzer target: the host scan report parser (lib/hostscan.c), then
  * the invariants the main process relies on: every kept string is
  * NUL-terminated within its field, at most SK_HS_MACS MACs, each in the
  * normalised "aa:bb:cc:dd:ee:ff" form.

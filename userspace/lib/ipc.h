@@ -277,7 +277,7 @@ struct sk_ipc_pac {
  * (added) worker -> main: one host scan request (anyconnect-protocol.md §3).
  *   TICKET: GET token.xml?ticket=T  -> reply 200 with the token, or 404
  *   REPORT: POST scan.xml, Cookie sdesktop=TOKEN; the worker parsed the body
- *           (auth/hostscan.h) into report, bad = 1 if it did not parse
+ *           (lib/hostscan.h) into report, bad = 1 if it did not parse
  *           -> 200 stored, 400 bad (the scan then fails), 403 unknown token
  *   WAIT:   GET wait.html, Cookie sdesktop=TOKEN
  *           -> 200 done, 202 still waiting (the worker sends a refresh page),

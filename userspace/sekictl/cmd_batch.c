@@ -79,7 +79,7 @@ int sk_cmd_batch(struct sk_ctx *ctx, int argc, char **argv)
 	FILE *f;
 
 	for (i = 0; i < argc; i++) {
-		if (sk_flag(argv[i], "--continue"))
+		if (sk_flag(argv[i], "continue"))
 			keep_going = true;
 		else if (!path)
 			path = argv[i];

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -161,8 +162,20 @@ static int child_fds(const int *fds, int n)
 	return 0;
 }
 
+/* a child that cannot become its program says why on fd (if >= 0) */
 __attribute__((noreturn))
-static void exec_child(int exe, const char *name)
+static void child_fail(int fd, const char *what)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg), "%s: %s", what, strerror(errno));
+
+	if (fd >= 0 && n > 0)
+		send(fd, msg, (size_t)n, MSG_NOSIGNAL);
+	_exit(126);
+}
+
+__attribute__((noreturn))
+static void exec_child(int exe, const char *name, int report)
 {
 	char *const argv[] = { (char *)name, NULL };
 	char *const envp[] = { NULL };
@@ -174,9 +187,9 @@ static void exec_child(int exe, const char *name)
 	/* the bounding set went at the privilege drop; the rest goes here */
 	capng_clear(CAPNG_SELECT_CAPS);
 	if (capng_apply(CAPNG_SELECT_CAPS))
-		_exit(126);
+		child_fail(report, "dropping capabilities");
 	execveat(exe, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
+	child_fail(report, name);
 }
 
 void skd_worker_exec(struct skd *d, int client, int ipc, int key)
@@ -185,7 +198,7 @@ void skd_worker_exec(struct skd *d, int client, int ipc, int key)
 
 	if (child_fds(fds, 4))
 		_exit(126);
-	exec_child(d->worker_exe, "sekishod-worker");
+	exec_child(d->worker_exe, "sekishod-worker", -1);
 }
 
 int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
@@ -212,12 +225,17 @@ int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
 
 		/* as the service user from its first instruction: it needs no
 		 * privilege, the key file is already open */
-		if (geteuid() == 0 &&
-		    capng_change_id((int)d->uid, (int)d->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING))
-			_exit(126);
+		if (geteuid() == 0) {
+			capng_clear(CAPNG_SELECT_BOTH);
+			if (capng_change_id((int)d->uid, (int)d->gid,
+					    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING))
+				child_fail(sv[1], "dropping to the service user");
+		}
+		/* it goes with main (it also ends when the control socket closes) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (child_fds(fds, 3))
-			_exit(126);
-		exec_child(d->keyholder_exe, "sekishod-keyholder");
+			child_fail(sv[1], "descriptors");
+		exec_child(d->keyholder_exe, "sekishod-keyholder", 3);
 	}
 	close(sv[1]);
 	p.fd = sv[0];

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of the host scan report parser (auth/hostscan.c). */
+/* Unit tests of the host scan report parser (lib/hostscan.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
