@@ -15,9 +15,19 @@
 
 /*
  * Crypto completion callbacks: 6.3+ pass the request's data pointer, older
- * kernels the crypto_async_request (whose ->data it is).  Callbacks are
- * written with an #ifdef SEKISHO_COMPAT_CB_DATA around their signature.
+ * kernels the crypto_async_request (whose ->data it is).  The one callback
+ * of the module is sekisho_crypto_done() in crypto.c.
  */
+
+/*
+ * pre_doit/post_doit of a genetlink family: 6.2+ pass the split op, older
+ * kernels the struct genl_ops.
+ */
+#ifdef SEKISHO_COMPAT_SPLIT_OPS
+#define sekisho_genl_doit_ops genl_split_ops
+#else
+#define sekisho_genl_doit_ops genl_ops
+#endif
 
 /* Lockless transmit: a feature bit before 6.12, a private flag since. */
 static inline void sekisho_set_lltx(struct net_device *dev)

@@ -11,8 +11,10 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "crypto.h"
 #include "main.h"
+#include "peer.h"
 
 static const char *sekisho_aead_name(u32 cipher)
 {
@@ -188,4 +190,36 @@ struct sekisho_crypto_ctx *sekisho_crypto_ctx_alloc(struct crypto_aead *tfm,
 void sekisho_crypto_ctx_free(struct sekisho_crypto_ctx *ctx)
 {
 	kfree(ctx);
+}
+
+/*
+ * The one completion callback of both directions.  6.3+ pass the request's
+ * data, older kernels the crypto_async_request whose ->data it is.
+ */
+#ifdef SEKISHO_COMPAT_CB_DATA
+static void sekisho_crypto_done(void *data, int err)
+{
+#else
+static void sekisho_crypto_done(struct crypto_async_request *areq, int err)
+{
+	void *data = areq->data;
+#endif
+	struct sekisho_crypto_ctx *ctx = data;
+
+	/* a backlogged request entered the queue: the result comes later */
+	if (err == -EINPROGRESS)
+		return;
+	atomic_dec(&ctx->peer->sdev->inflight);
+	local_bh_disable();
+	ctx->finish(ctx, err);
+	local_bh_enable();
+}
+
+void sekisho_crypto_set_callback(struct sekisho_crypto_ctx *ctx,
+				 void (*finish)(struct sekisho_crypto_ctx *ctx,
+						int err))
+{
+	ctx->finish = finish;
+	aead_request_set_callback(ctx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  sekisho_crypto_done, ctx);
 }

@@ -84,10 +84,21 @@ struct sekisho_crypto_ctx {
 	u8 aad[SEKISHO_REC_AAD_LEN];
 	struct scatterlist *sg;
 	struct aead_request *req;
+	/* the receive or transmit path's next step, in BH context */
+	void (*finish)(struct sekisho_crypto_ctx *ctx, int err);
 };
 
 struct sekisho_crypto_ctx *sekisho_crypto_ctx_alloc(struct crypto_aead *tfm,
 						    unsigned int nsg);
 void sekisho_crypto_ctx_free(struct sekisho_crypto_ctx *ctx);
+
+/*
+ * Complete ctx with finish(ctx, err) when the AEAD operation finishes
+ * asynchronously (backlog allowed); the caller counts it in the device's
+ * inflight and calls finish itself when it completes synchronously.
+ */
+void sekisho_crypto_set_callback(struct sekisho_crypto_ctx *ctx,
+				 void (*finish)(struct sekisho_crypto_ctx *ctx,
+						int err));
 
 #endif /* _SEKISHO_CRYPTO_H */

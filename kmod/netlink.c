@@ -4,14 +4,18 @@
  * Documentation/netlink/specs/sekisho.yaml).
  *
  * Every operation needs CAP_NET_ADMIN in the namespace of the requesting
- * socket, where the device is looked up.  Attribute policies are strict
- * (resv_start_op 0: unknown attributes, reserved header bits and foreign
- * message flags are refused); what the policies cannot express is checked
- * here with an extack message naming the attribute.  All attributes are
- * checked before anything changes.
+ * socket, where the device is looked up.  The attribute policies, one per
+ * command, are generated from the spec (netlink-gen.c, scripts/nl-gen.py)
+ * and strict (resv_start_op 0: unknown attributes, attributes the command
+ * does not take, reserved header bits and foreign message flags are
+ * refused); what the policies cannot express (presence, sizes that depend
+ * on the family or cipher, combinations) is checked here with an extack
+ * message naming the attribute, before anything is allocated or changed.
+ * peer.c, policy.c and crypto.c get plain structs.
  *
- * Locking: parallel_ops; configuration takes the device's mutex, dumps run
- * under RCU and resume by id.  Key bytes are wiped from the request as soon
+ * Locking: parallel_ops; pre_doit finds the device of every doit request
+ * and takes its mutex (post_doit releases it), dumps run under RCU and
+ * resume by id.  Key bytes are wiped from the request as soon
  * as the transforms have them and are never put in a reply.
  */
 #include <linux/if.h>
@@ -26,93 +30,16 @@
 #include "crypto.h"
 #include "device.h"
 #include "netlink.h"
+#include "netlink-gen.h"
 #include "peer.h"
 #include "policy.h"
 #include "route.h"
 #include "socket.h"
 
-/* ---- attribute policies ----------------------------------------------- */
-
-/* not const: 6.1 has a non-const pointer in struct nla_policy */
-static struct netlink_range_validation sekisho_seq_range = {
-	.min = 0,
-	.max = SEKISHO_SEQ_LIMIT,
-};
-
-static const struct nla_policy sekisho_route_nl_policy[SEKISHO_A_ROUTE_MAX + 1] = {
-	[SEKISHO_A_ROUTE_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
-	[SEKISHO_A_ROUTE_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
-};
-
-static const struct nla_policy sekisho_routes_nl_policy[SEKISHO_A_PEER_ROUTE + 1] = {
-	[SEKISHO_A_PEER_ROUTE] = NLA_POLICY_NESTED(sekisho_route_nl_policy),
-};
-
-static const struct nla_policy sekisho_peer_nl_policy[SEKISHO_A_PEER_MAX + 1] = {
-	[SEKISHO_A_PEER_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SEKISHO_A_PEER_SOCKET] = { .type = NLA_U32 },
-	[SEKISHO_A_PEER_STREAM] = { .type = NLA_U32 },
-	[SEKISHO_A_PEER_REMOTE_IPV4] = NLA_POLICY_EXACT_LEN(4),
-	[SEKISHO_A_PEER_REMOTE_IPV6] = NLA_POLICY_EXACT_LEN(16),
-	[SEKISHO_A_PEER_REMOTE_PORT] = NLA_POLICY_MIN(NLA_BE16, 1),
-	[SEKISHO_A_PEER_VPN_IPV4] = NLA_POLICY_EXACT_LEN(4),
-	[SEKISHO_A_PEER_VPN_IPV6] = NLA_POLICY_EXACT_LEN(16),
-	[SEKISHO_A_PEER_ROUTES] = NLA_POLICY_NESTED(sekisho_routes_nl_policy),
-	[SEKISHO_A_PEER_POLICY_ID] = { .type = NLA_U32 },
-	[SEKISHO_A_PEER_IDLE_TIMEOUT] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy sekisho_keydir_nl_policy[SEKISHO_A_KEYDIR_MAX + 1] = {
-	[SEKISHO_A_KEYDIR_KEY] = NLA_POLICY_RANGE(NLA_BINARY, 16, 32),
-	[SEKISHO_A_KEYDIR_IV] = NLA_POLICY_RANGE(NLA_BINARY, 4, 12),
-	[SEKISHO_A_KEYDIR_SEQ] = NLA_POLICY_FULL_RANGE(NLA_U64, &sekisho_seq_range),
-};
-
-static const struct nla_policy sekisho_keyconf_nl_policy[SEKISHO_A_KEYCONF_MAX + 1] = {
-	[SEKISHO_A_KEYCONF_PEER_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SEKISHO_A_KEYCONF_EPOCH] = { .type = NLA_U16 },
-	[SEKISHO_A_KEYCONF_CIPHER] = NLA_POLICY_RANGE(NLA_U32,
-						      SEKISHO_CIPHER_AES128_GCM,
-						      SEKISHO_CIPHER_CHACHA20_POLY1305),
-	[SEKISHO_A_KEYCONF_ENCRYPT_DIR] = NLA_POLICY_NESTED(sekisho_keydir_nl_policy),
-	[SEKISHO_A_KEYCONF_DECRYPT_DIR] = NLA_POLICY_NESTED(sekisho_keydir_nl_policy),
-	[SEKISHO_A_KEYCONF_SLOT] = NLA_POLICY_MAX(NLA_U32, SEKISHO_KEY_SLOT_SECONDARY),
-};
-
-static const struct nla_policy sekisho_rule_nl_policy[SEKISHO_A_RULE_MAX + 1] = {
-	[SEKISHO_A_RULE_ACTION] = NLA_POLICY_MAX(NLA_U8, SEKISHO_ACTION_ALLOW),
-	[SEKISHO_A_RULE_FAMILY] = NLA_POLICY_RANGE(NLA_U8, AF_INET, AF_INET6),
-	[SEKISHO_A_RULE_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
-	[SEKISHO_A_RULE_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
-	[SEKISHO_A_RULE_PROTO] = { .type = NLA_U8 },
-	[SEKISHO_A_RULE_PORT_MIN] = { .type = NLA_U16 },
-	[SEKISHO_A_RULE_PORT_MAX] = { .type = NLA_U16 },
-};
-
-static const struct nla_policy sekisho_rules_nl_policy[SEKISHO_A_POLICY_RULE + 1] = {
-	[SEKISHO_A_POLICY_RULE] = NLA_POLICY_NESTED(sekisho_rule_nl_policy),
-};
-
-/*
- * NUM_RULES and FIRST_RULE are accepted in requests too: a policy bigger
- * than one attribute (64 KiB) comes as several POLICY nests in one message.
- */
-static const struct nla_policy sekisho_policy_nl_policy[SEKISHO_A_POLICY_MAX + 1] = {
-	[SEKISHO_A_POLICY_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SEKISHO_A_POLICY_RULES] = NLA_POLICY_NESTED(sekisho_rules_nl_policy),
-	[SEKISHO_A_POLICY_NUM_RULES] = { .type = NLA_U32 },
-	[SEKISHO_A_POLICY_FIRST_RULE] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy sekisho_nl_policy[SEKISHO_A_MAX + 1] = {
-	[SEKISHO_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SEKISHO_A_IFNAME] = { .type = NLA_STRING, .len = IFNAMSIZ - 1 },
-	[SEKISHO_A_PEER] = NLA_POLICY_NESTED(sekisho_peer_nl_policy),
-	[SEKISHO_A_KEYCONF] = NLA_POLICY_NESTED(sekisho_keyconf_nl_policy),
-	[SEKISHO_A_POLICY] = NLA_POLICY_NESTED(sekisho_policy_nl_policy),
-};
-
 /* ---- helpers ------------------------------------------------------------ */
+
+/* the highest attribute type of a generated nest policy */
+#define SEKISHO_NL_MAX(set)	(ARRAY_SIZE(set##_nl_policy) - 1)
 
 /* a peer with 64 IPv6 routes, both keys and its counters fits easily */
 #define SEKISHO_NL_PEER_SIZE	8192
@@ -124,8 +51,7 @@ static bool sekisho_nl_need(struct netlink_ext_ack *extack,
 	if (tb[type])
 		return true;
 	sekisho_set_err(extack, nest, msg);
-	NL_SET_ERR_ATTR_MISS(extack, nest, type);
-	return false;
+	return !NL_REQ_ATTR_CHECK(extack, nest, tb, type);
 }
 
 void sekisho_nl_err_fmt(struct netlink_ext_ack *extack,
@@ -239,6 +165,14 @@ static struct sekisho_dump_ctx *sekisho_dump_ctx(struct netlink_callback *cb)
 	return (struct sekisho_dump_ctx *)cb->ctx;
 }
 
+/* the command of a dump request */
+static u8 sekisho_dump_cmd(struct netlink_callback *cb)
+{
+	const struct genlmsghdr *gh = nlmsg_data(cb->nlh);
+
+	return gh->cmd;
+}
+
 /* under rcu_read_lock; NULL when the device went away meanwhile */
 static struct sekisho_dev *sekisho_dump_dev(struct netlink_callback *cb)
 {
@@ -286,23 +220,17 @@ err:
 	return -EMSGSIZE;
 }
 
-static int sekisho_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+int sekisho_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct net_device *dev;
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sk_buff *msg;
 	int ret;
 
-	dev = sekisho_nl_dev_get(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg) {
-		dev_put(dev);
+	if (!msg)
 		return -ENOMEM;
-	}
-	ret = sekisho_nl_fill_dev(msg, dev, info->snd_portid, info->snd_seq, 0,
-				  NULL);
-	dev_put(dev);
+	ret = sekisho_nl_fill_dev(msg, sdev->dev, info->snd_portid,
+				  info->snd_seq, 0, NULL);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -310,8 +238,8 @@ static int sekisho_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static int sekisho_nl_dev_get_dumpit(struct sk_buff *skb,
-				     struct netlink_callback *cb)
+int sekisho_nl_dev_get_dumpit(struct sk_buff *skb,
+			      struct netlink_callback *cb)
 {
 	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
 	struct net *net = sock_net(skb->sk);
@@ -402,11 +330,39 @@ static int sekisho_nl_get_fd(const struct nlattr *a, int *fd,
 	return 0;
 }
 
+/* what PEER_NEW needs besides the id and a socket or stream */
+static int sekisho_nl_check_new_peer(const struct sekisho_peer_params *p,
+				     struct netlink_ext_ack *extack)
+{
+	if (!p->set_vpn4 && !p->set_vpn6) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_peer,
+				    "a peer needs SEKISHO_A_PEER_VPN_IPV4 and/or SEKISHO_A_PEER_VPN_IPV6");
+		return -EINVAL;
+	}
+	/* the remote endpoint: a stream-only peer has none */
+	if (p->fd < 0 && (p->set_remote || p->set_port)) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
+				    "a peer without SEKISHO_A_PEER_SOCKET has no remote endpoint");
+		return -EINVAL;
+	}
+	if (p->set_remote && !p->set_port) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_remote,
+				    "a remote address needs SEKISHO_A_PEER_REMOTE_PORT");
+		return -EINVAL;
+	}
+	if (p->set_port && !p->set_remote) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_port,
+				    "a remote port needs SEKISHO_A_PEER_REMOTE_IPV4 or _IPV6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int sekisho_nl_parse_peer(struct genl_info *info,
 				 struct sekisho_peer_params *p, bool is_new)
 {
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[SEKISHO_A_PEER_MAX + 1];
+	struct nlattr *tb[SEKISHO_A_PEER_MAX + 1] = {};
 	struct nlattr *nest = info->attrs[SEKISHO_A_PEER];
 	struct nlattr *a;
 	int ret;
@@ -414,8 +370,15 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 	if (!sekisho_nl_need(extack, NULL, info->attrs, SEKISHO_A_PEER,
 			     "missing SEKISHO_A_PEER"))
 		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_A_PEER_MAX, nest,
-			       sekisho_peer_nl_policy, extack);
+	/* PEER_SET's policy has no sockets: those of a peer cannot change */
+	if (is_new)
+		ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_peer_new_input),
+				       nest, sekisho_peer_new_input_nl_policy,
+				       extack);
+	else
+		ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_peer_set_input),
+				       nest, sekisho_peer_set_input_nl_policy,
+				       extack);
 	if (ret)
 		return ret;
 	p->a_peer = nest;
@@ -440,10 +403,6 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 					&p->stream_fd, &p->a_stream, extack);
 		if (ret)
 			return ret;
-	} else if (a || tb[SEKISHO_A_PEER_STREAM]) {
-		NL_SET_ERR_MSG_ATTR(extack, a ?: tb[SEKISHO_A_PEER_STREAM],
-				    "the sockets of a peer cannot change; delete and add the peer");
-		return -EINVAL;
 	}
 
 	if (tb[SEKISHO_A_PEER_REMOTE_IPV4] && tb[SEKISHO_A_PEER_REMOTE_IPV6]) {
@@ -504,35 +463,39 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 		p->set_idle = true;
 		p->idle_timeout = nla_get_u32(a);
 	}
-	return 0;
+	return is_new ? sekisho_nl_check_new_peer(p, extack) : 0;
 }
 
-/* the device of a request and its lock; NULL after an error in *ret */
-static struct sekisho_dev *sekisho_nl_lock_dev(struct genl_info *info,
-					       int *ret)
+/*
+ * Every doit request names its device: find it, hold it and take its lock
+ * for the handler (info->user_ptr[0]); post_doit releases both.
+ */
+int sekisho_nl_pre_doit(const struct sekisho_genl_doit_ops *ops,
+			struct sk_buff *skb, struct genl_info *info)
 {
-	struct net_device *dev;
 	struct sekisho_dev *sdev;
+	struct net_device *dev;
 
 	dev = sekisho_nl_dev_get(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(dev)) {
-		*ret = PTR_ERR(dev);
-		return NULL;
-	}
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
 	sdev = netdev_priv(dev);
 	mutex_lock(&sdev->lock);
 	if (sdev->dead) {
 		mutex_unlock(&sdev->lock);
 		dev_put(dev);
 		NL_SET_ERR_MSG(info->extack, "the device is being removed");
-		*ret = -ENODEV;
-		return NULL;
+		return -ENODEV;
 	}
-	return sdev;
+	info->user_ptr[0] = sdev;
+	return 0;
 }
 
-static void sekisho_nl_unlock_dev(struct sekisho_dev *sdev)
+void sekisho_nl_post_doit(const struct sekisho_genl_doit_ops *ops,
+			  struct sk_buff *skb, struct genl_info *info)
 {
+	struct sekisho_dev *sdev = info->user_ptr[0];
+
 	mutex_unlock(&sdev->lock);
 	dev_put(sdev->dev);
 }
@@ -555,19 +518,17 @@ static struct sekisho_peer *sekisho_nl_find_peer(struct sekisho_dev *sdev,
 
 static int sekisho_nl_peer_new_set(struct genl_info *info, bool is_new)
 {
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_peer_params *p;
 	struct sekisho_peer *peer;
-	struct sekisho_dev *sdev;
 	int ret;
 
+	/* the request only, as a plain struct for peer.c */
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
 	ret = sekisho_nl_parse_peer(info, p, is_new);
 	if (ret)
-		goto out;
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
 		goto out;
 	if (is_new) {
 		ret = sekisho_peer_new(sdev, p, info->extack);
@@ -577,58 +538,69 @@ static int sekisho_nl_peer_new_set(struct genl_info *info, bool is_new)
 		ret = peer ? sekisho_peer_set(sdev, peer, p, info->extack) :
 			     -ENOENT;
 	}
-	sekisho_nl_unlock_dev(sdev);
 out:
 	kfree(p);
 	return ret;
 }
 
-static int sekisho_nl_peer_new_doit(struct sk_buff *skb,
-				    struct genl_info *info)
+int sekisho_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return sekisho_nl_peer_new_set(info, true);
 }
 
-static int sekisho_nl_peer_set_doit(struct sk_buff *skb,
-				    struct genl_info *info)
+int sekisho_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return sekisho_nl_peer_new_set(info, false);
 }
 
-/* PEER{ID} of a GET or DEL request */
-static int sekisho_nl_peer_id(struct genl_info *info, u32 *id)
+/*
+ * The id of the PEER or POLICY nest (type) of a GET or DEL request: the
+ * command's policy lets only the id in, so id_type is the nest's maxtype.
+ */
+static int sekisho_nl_id(struct genl_info *info, int type, int id_type,
+			 const struct nla_policy *policy, u32 *id,
+			 struct nlattr **a_id)
 {
-	struct nlattr *tb[SEKISHO_A_PEER_MAX + 1];
+	struct nlattr *tb[SEKISHO_A_PEER_ID + 1];
+	struct nlattr *nest = info->attrs[type];
 	int ret;
 
-	if (!sekisho_nl_need(info->extack, NULL, info->attrs, SEKISHO_A_PEER,
-			     "missing SEKISHO_A_PEER"))
+	BUILD_BUG_ON(SEKISHO_NL_MAX(sekisho_peer_id_input) != SEKISHO_A_PEER_ID ||
+		     SEKISHO_NL_MAX(sekisho_policy_id_input) != SEKISHO_A_POLICY_ID ||
+		     (int)SEKISHO_A_POLICY_ID > (int)SEKISHO_A_PEER_ID);
+	if (!sekisho_nl_need(info->extack, NULL, info->attrs, type,
+			     type == SEKISHO_A_PEER ? "missing SEKISHO_A_PEER" :
+						      "missing SEKISHO_A_POLICY"))
 		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_A_PEER_MAX,
-			       info->attrs[SEKISHO_A_PEER],
-			       sekisho_peer_nl_policy, info->extack);
+	ret = nla_parse_nested(tb, id_type, nest, policy, info->extack);
 	if (ret)
 		return ret;
-	if (!sekisho_nl_need(info->extack, info->attrs[SEKISHO_A_PEER], tb,
-			     SEKISHO_A_PEER_ID, "missing SEKISHO_A_PEER_ID"))
+	if (!sekisho_nl_need(info->extack, nest, tb, id_type,
+			     type == SEKISHO_A_PEER ? "missing SEKISHO_A_PEER_ID" :
+						      "missing SEKISHO_A_POLICY_ID"))
 		return -EINVAL;
-	*id = nla_get_u32(tb[SEKISHO_A_PEER_ID]);
+	*id = nla_get_u32(tb[id_type]);
+	*a_id = tb[id_type];
 	return 0;
 }
 
-static int sekisho_nl_peer_del_doit(struct sk_buff *skb,
-				    struct genl_info *info)
+static int sekisho_nl_peer_id(struct genl_info *info, u32 *id)
 {
+	struct nlattr *a_id;
+
+	return sekisho_nl_id(info, SEKISHO_A_PEER, SEKISHO_A_PEER_ID,
+			     sekisho_peer_id_input_nl_policy, id, &a_id);
+}
+
+int sekisho_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_peer *peer;
-	struct sekisho_dev *sdev;
 	int ret;
 	u32 id;
 
 	ret = sekisho_nl_peer_id(info, &id);
 	if (ret)
-		return ret;
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
 		return ret;
 	peer = sekisho_nl_find_peer(sdev, id, info->attrs[SEKISHO_A_PEER],
 				    info->extack);
@@ -636,7 +608,6 @@ static int sekisho_nl_peer_del_doit(struct sk_buff *skb,
 		sekisho_peer_del(peer, SEKISHO_DEL_REASON_USERSPACE);
 	else
 		ret = -ENOENT;
-	sekisho_nl_unlock_dev(sdev);
 	return ret;
 }
 
@@ -781,11 +752,10 @@ err:
 	return -EMSGSIZE;
 }
 
-static int sekisho_nl_peer_get_doit(struct sk_buff *skb,
-				    struct genl_info *info)
+int sekisho_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_peer *peer;
-	struct sekisho_dev *sdev;
 	struct sk_buff *msg;
 	int ret;
 	u32 id;
@@ -796,14 +766,10 @@ static int sekisho_nl_peer_get_doit(struct sk_buff *skb,
 	msg = genlmsg_new(SEKISHO_NL_PEER_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
-		goto err;
 	peer = sekisho_nl_find_peer(sdev, id, info->attrs[SEKISHO_A_PEER],
 				    info->extack);
 	ret = peer ? sekisho_nl_fill_peer(msg, peer, info->snd_portid,
 					  info->snd_seq, 0, NULL) : -ENOENT;
-	sekisho_nl_unlock_dev(sdev);
 	if (ret)
 		goto err;
 	return genlmsg_reply(msg, info);
@@ -812,23 +778,37 @@ err:
 	return ret;
 }
 
-static int sekisho_nl_dump_start(struct netlink_callback *cb)
+/*
+ * The device of a PEER_GET or POLICY_GET dump; POLICY_GET may name one
+ * policy.  attrs has the size of the command's policy: PEER_GET's ends
+ * before SEKISHO_A_POLICY.
+ */
+int sekisho_nl_dump_start(struct netlink_callback *cb)
 {
 	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
 	struct nlattr **attrs = sekisho_dump_attrs(cb);
-	struct nlattr *tb[SEKISHO_A_POLICY_MAX + 1];
+	struct nlattr *tb[SEKISHO_NL_MAX(sekisho_policy_id_input) + 1];
 	struct net_device *dev;
 	int ret;
 
+	/* PEER_GET's do and dump share a policy: the dump takes no PEER */
+	if (sekisho_dump_cmd(cb) == SEKISHO_CMD_PEER_GET &&
+	    attrs[SEKISHO_A_PEER]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[SEKISHO_A_PEER],
+				    "a peer dump takes no SEKISHO_A_PEER (get one peer without NLM_F_DUMP)");
+		return -EINVAL;
+	}
 	dev = sekisho_nl_dev_get(sock_net(cb->skb->sk), attrs, cb->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	ctx->ifindex = dev->ifindex;
 	dev_put(dev);
-	if (attrs[SEKISHO_A_POLICY]) {
-		ret = nla_parse_nested(tb, SEKISHO_A_POLICY_MAX,
+	if (sekisho_dump_cmd(cb) == SEKISHO_CMD_POLICY_GET &&
+	    attrs[SEKISHO_A_POLICY]) {
+		ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_policy_id_input),
 				       attrs[SEKISHO_A_POLICY],
-				       sekisho_policy_nl_policy, cb->extack);
+				       sekisho_policy_id_input_nl_policy,
+				       cb->extack);
 		if (ret)
 			return ret;
 		if (tb[SEKISHO_A_POLICY_ID])
@@ -837,8 +817,8 @@ static int sekisho_nl_dump_start(struct netlink_callback *cb)
 	return 0;
 }
 
-static int sekisho_nl_peer_get_dumpit(struct sk_buff *skb,
-				      struct netlink_callback *cb)
+int sekisho_nl_peer_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
 {
 	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
 	struct sekisho_peer *peer;
@@ -936,11 +916,11 @@ static void sekisho_nl_wipe_keys(struct nlattr *keyconf)
 static int sekisho_nl_key_new(struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[SEKISHO_A_KEYCONF_MAX + 1];
+	struct nlattr *tb[SEKISHO_A_KEYCONF_MAX + 1] = {};
 	struct nlattr *nest = info->attrs[SEKISHO_A_KEYCONF];
 	struct sekisho_key_params kp = {};
 	struct sekisho_peer *peer;
-	struct sekisho_dev *sdev;
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_key *key;
 	const char *why = NULL;
 	bool has_seq;
@@ -950,8 +930,8 @@ static int sekisho_nl_key_new(struct genl_info *info)
 	if (!sekisho_nl_need(extack, NULL, info->attrs, SEKISHO_A_KEYCONF,
 			     "missing SEKISHO_A_KEYCONF"))
 		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_A_KEYCONF_MAX, nest,
-			       sekisho_keyconf_nl_policy, extack);
+	ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_key_new_input), nest,
+			       sekisho_key_new_input_nl_policy, extack);
 	if (ret)
 		return ret;
 	if (!sekisho_nl_need(extack, nest, tb, SEKISHO_A_KEYCONF_PEER_ID,
@@ -981,9 +961,6 @@ static int sekisho_nl_key_new(struct genl_info *info)
 	if (ret)
 		return ret;
 
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
-		return ret;
 	peer = sekisho_nl_find_peer(sdev, peer_id,
 				    tb[SEKISHO_A_KEYCONF_PEER_ID], extack);
 	if (!peer) {
@@ -1004,11 +981,10 @@ static int sekisho_nl_key_new(struct genl_info *info)
 	}
 	sekisho_peer_key_install(peer, key);
 out:
-	sekisho_nl_unlock_dev(sdev);
 	return ret;
 }
 
-static int sekisho_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
+int sekisho_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret = sekisho_nl_key_new(info);
 
@@ -1017,21 +993,21 @@ static int sekisho_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int sekisho_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
+int sekisho_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[SEKISHO_A_KEYCONF_MAX + 1];
+	struct nlattr *tb[SEKISHO_A_KEYCONF_MAX + 1] = {};
 	struct nlattr *nest = info->attrs[SEKISHO_A_KEYCONF];
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_peer *peer;
-	struct sekisho_dev *sdev;
 	u32 slot;
 	int ret;
 
 	if (!sekisho_nl_need(extack, NULL, info->attrs, SEKISHO_A_KEYCONF,
 			     "missing SEKISHO_A_KEYCONF"))
 		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_A_KEYCONF_MAX, nest,
-			       sekisho_keyconf_nl_policy, extack);
+	ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_key_del_input), nest,
+			       sekisho_key_del_input_nl_policy, extack);
 	if (ret)
 		return ret;
 	if (!sekisho_nl_need(extack, nest, tb, SEKISHO_A_KEYCONF_PEER_ID,
@@ -1041,9 +1017,6 @@ static int sekisho_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	slot = nla_get_u32(tb[SEKISHO_A_KEYCONF_SLOT]);
 
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
-		return ret;
 	peer = sekisho_nl_find_peer(sdev,
 				    nla_get_u32(tb[SEKISHO_A_KEYCONF_PEER_ID]),
 				    tb[SEKISHO_A_KEYCONF_PEER_ID], extack);
@@ -1055,7 +1028,6 @@ static int sekisho_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG_ATTR(extack, tb[SEKISHO_A_KEYCONF_SLOT],
 					    "no key in this slot");
 	}
-	sekisho_nl_unlock_dev(sdev);
 	return ret;
 }
 
@@ -1121,7 +1093,7 @@ static int sekisho_nl_parse_policy(struct genl_info *info, u32 *id,
 				   const struct nlattr **a_rules)
 {
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[SEKISHO_A_POLICY_MAX + 1];
+	struct nlattr *tb[SEKISHO_A_POLICY_MAX + 1] = {};
 	struct sekisho_rule *rules = NULL;
 	const struct nlattr *a, *r;
 	u32 n = 0, filled = 0, chunks = 0, first;
@@ -1135,8 +1107,10 @@ static int sekisho_nl_parse_policy(struct genl_info *info, u32 *id,
 			  genlmsg_len(info->genlhdr), rem) {
 		if (nla_type(a) != SEKISHO_A_POLICY)
 			continue;
-		ret = nla_parse_nested(tb, SEKISHO_A_POLICY_MAX, a,
-				       sekisho_policy_nl_policy, extack);
+		ret = nla_parse_nested(tb,
+				       SEKISHO_NL_MAX(sekisho_policy_new_input),
+				       a, sekisho_policy_new_input_nl_policy,
+				       extack);
 		if (ret)
 			goto err;
 		ret = -EINVAL;
@@ -1213,19 +1187,14 @@ err:
 static int sekisho_nl_policy_new_set(struct genl_info *info, bool is_new)
 {
 	const struct nlattr *a_rules = NULL;
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_rule *rules;
-	struct sekisho_dev *sdev;
 	u32 id, n;
 	int ret;
 
 	ret = sekisho_nl_parse_policy(info, &id, &rules, &n, &a_rules);
 	if (ret)
 		return ret;
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev) {
-		kvfree(rules);
-		return ret;
-	}
 	/* both consume rules */
 	if (is_new)
 		ret = sekisho_policy_new(sdev, id, rules, n, a_rules,
@@ -1233,49 +1202,29 @@ static int sekisho_nl_policy_new_set(struct genl_info *info, bool is_new)
 	else
 		ret = sekisho_policy_set(sdev, id, rules, n, a_rules,
 					 info->extack);
-	sekisho_nl_unlock_dev(sdev);
 	return ret;
 }
 
-static int sekisho_nl_policy_new_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int sekisho_nl_policy_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return sekisho_nl_policy_new_set(info, true);
 }
 
-static int sekisho_nl_policy_set_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int sekisho_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return sekisho_nl_policy_new_set(info, false);
 }
 
-/* POLICY{ID} of a GET or DEL request */
 static int sekisho_nl_policy_id(struct genl_info *info, u32 *id,
 				struct nlattr **a_id)
 {
-	struct nlattr *tb[SEKISHO_A_POLICY_MAX + 1];
-	int ret;
-
-	if (!sekisho_nl_need(info->extack, NULL, info->attrs, SEKISHO_A_POLICY,
-			     "missing SEKISHO_A_POLICY"))
-		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_A_POLICY_MAX,
-			       info->attrs[SEKISHO_A_POLICY],
-			       sekisho_policy_nl_policy, info->extack);
-	if (ret)
-		return ret;
-	if (!sekisho_nl_need(info->extack, info->attrs[SEKISHO_A_POLICY], tb,
-			     SEKISHO_A_POLICY_ID, "missing SEKISHO_A_POLICY_ID"))
-		return -EINVAL;
-	*id = nla_get_u32(tb[SEKISHO_A_POLICY_ID]);
-	*a_id = tb[SEKISHO_A_POLICY_ID];
-	return 0;
+	return sekisho_nl_id(info, SEKISHO_A_POLICY, SEKISHO_A_POLICY_ID,
+			     sekisho_policy_id_input_nl_policy, id, a_id);
 }
 
-static int sekisho_nl_policy_del_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int sekisho_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sekisho_dev *sdev;
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct nlattr *a_id;
 	int ret;
 	u32 id;
@@ -1283,12 +1232,7 @@ static int sekisho_nl_policy_del_doit(struct sk_buff *skb,
 	ret = sekisho_nl_policy_id(info, &id, &a_id);
 	if (ret)
 		return ret;
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
-		return ret;
-	ret = sekisho_policy_del(sdev, id, a_id, info->extack);
-	sekisho_nl_unlock_dev(sdev);
-	return ret;
+	return sekisho_policy_del(sdev, id, a_id, info->extack);
 }
 
 /* ---- POLICY_GET ---------------------------------------------------------- */
@@ -1366,11 +1310,10 @@ err:
 	return -EMSGSIZE;
 }
 
-static int sekisho_nl_policy_get_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int sekisho_nl_policy_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct sekisho_dev *sdev = info->user_ptr[0];
 	struct sekisho_policy *pol;
-	struct sekisho_dev *sdev;
 	struct sk_buff *msg;
 	struct nlattr *a_id;
 	u32 id, first = 0;
@@ -1383,9 +1326,6 @@ static int sekisho_nl_policy_get_doit(struct sk_buff *skb,
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	sdev = sekisho_nl_lock_dev(info, &ret);
-	if (!sdev)
-		goto err;
 	pol = sekisho_policy_find(sdev, id);
 	if (pol) {
 		ret = sekisho_nl_fill_policy(msg, sdev, pol, &first,
@@ -1396,7 +1336,6 @@ static int sekisho_nl_policy_get_doit(struct sk_buff *skb,
 				    "no policy with this id on the device");
 		ret = -ENOENT;
 	}
-	sekisho_nl_unlock_dev(sdev);
 	if (ret)
 		goto err;
 	return genlmsg_reply(msg, info);
@@ -1405,8 +1344,8 @@ err:
 	return ret;
 }
 
-static int sekisho_nl_policy_get_dumpit(struct sk_buff *skb,
-					struct netlink_callback *cb)
+int sekisho_nl_policy_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
 {
 	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
 	struct sekisho_policy *pol;
@@ -1449,85 +1388,18 @@ static int sekisho_nl_policy_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-/* ---- the family ---------------------------------------------------------- */
-
-static const struct genl_ops sekisho_nl_ops[] = {
-	{
-		.cmd = SEKISHO_CMD_DEV_GET,
-		.doit = sekisho_nl_dev_get_doit,
-		.dumpit = sekisho_nl_dev_get_dumpit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_PEER_NEW,
-		.doit = sekisho_nl_peer_new_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_PEER_SET,
-		.doit = sekisho_nl_peer_set_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_PEER_GET,
-		.doit = sekisho_nl_peer_get_doit,
-		.start = sekisho_nl_dump_start,
-		.dumpit = sekisho_nl_peer_get_dumpit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_PEER_DEL,
-		.doit = sekisho_nl_peer_del_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_KEY_NEW,
-		.doit = sekisho_nl_key_new_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_KEY_DEL,
-		.doit = sekisho_nl_key_del_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_POLICY_NEW,
-		.doit = sekisho_nl_policy_new_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_POLICY_SET,
-		.doit = sekisho_nl_policy_set_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_POLICY_GET,
-		.doit = sekisho_nl_policy_get_doit,
-		.start = sekisho_nl_dump_start,
-		.dumpit = sekisho_nl_policy_get_dumpit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = SEKISHO_CMD_POLICY_DEL,
-		.doit = sekisho_nl_policy_del_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-};
-
-static const struct genl_multicast_group sekisho_nl_mcgrps[] = {
-	{ .name = SEKISHO_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
-};
+/* ---- the family (operations and policies: netlink-gen.c) ------------- */
 
 struct genl_family sekisho_genl_family __ro_after_init = {
 	.name = SEKISHO_FAMILY_NAME,
 	.version = SEKISHO_FAMILY_VERSION,
-	.maxattr = SEKISHO_A_MAX,
-	.policy = sekisho_nl_policy,
 	.netnsok = true,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = sekisho_nl_ops,
 	.n_ops = ARRAY_SIZE(sekisho_nl_ops),
+	.pre_doit = sekisho_nl_pre_doit,
+	.post_doit = sekisho_nl_post_doit,
 	/* a new family: strict checks for every operation */
 	.resv_start_op = 0,
 	.mcgrps = sekisho_nl_mcgrps,

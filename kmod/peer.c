@@ -373,12 +373,6 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		goto err_free;
 	}
 
-	if (!p->set_vpn4 && !p->set_vpn6) {
-		NL_SET_ERR_MSG_ATTR(extack, p->a_peer,
-				    "a peer needs SEKISHO_A_PEER_VPN_IPV4 and/or SEKISHO_A_PEER_VPN_IPV6");
-		ret = -EINVAL;
-		goto err_free;
-	}
 	ret = sekisho_resolve_policy(sdev, p, &pol, extack);
 	if (ret)
 		goto err_free;
@@ -392,31 +386,17 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		}
 	}
 
-	/* the remote endpoint: a stream-only peer has none */
-	if (!ss) {
-		if (p->set_remote || p->set_port) {
-			NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
-					    "a peer without SEKISHO_A_PEER_SOCKET has no remote endpoint");
-			ret = -EINVAL;
-			goto err_free;
-		}
-	} else if (p->set_remote) {
-		if (!p->set_port) {
-			NL_SET_ERR_MSG_ATTR(extack, p->a_remote,
-					    "a remote address needs SEKISHO_A_PEER_REMOTE_PORT");
-			ret = -EINVAL;
-			goto err_free;
-		}
+	/*
+	 * The remote endpoint: a stream-only peer has none (netlink.c made
+	 * sure that p has an address and a port together, or neither, and
+	 * none without a socket).
+	 */
+	if (ss && p->set_remote) {
 		sekisho_ep_key_init(&k, ss, p->remote_family, &p->remote_addr,
 				    p->remote_port);
-	} else if (p->set_port) {
-		NL_SET_ERR_MSG_ATTR(extack, p->a_port,
-				    "a remote port needs SEKISHO_A_PEER_REMOTE_IPV4 or _IPV6");
-		ret = -EINVAL;
-		goto err_free;
-	} else if (!sekisho_sock_connected_remote(ss, &k)) {
+	} else if (ss && !sekisho_sock_connected_remote(ss, &k)) {
 		NL_SET_ERR_MSG_ATTR(extack, p->a_socket,
-				    "no remote endpoint: give SEKISHO_A_PEER_REMOTE_* or connect the socket");
+				    "no remote endpoint: give one or connect the socket");
 		ret = -EDESTADDRREQ;
 		goto err_free;
 	}
@@ -569,7 +549,7 @@ int sekisho_peer_set(struct sekisho_dev *sdev, struct sekisho_peer *peer,
 	/* the remote endpoint: absent parts keep their value */
 	if ((p->set_remote || p->set_port) && !oldep) {
 		NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
-				    "a peer without SEKISHO_A_PEER_SOCKET has no remote endpoint");
+				    "a peer without a UDP socket has no remote endpoint");
 		return -EINVAL;
 	}
 	if (p->set_remote || p->set_port) {

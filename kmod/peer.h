@@ -142,7 +142,11 @@ struct sekisho_peer {
 	struct rcu_work free_work;
 };
 
-/* What PEER_NEW / PEER_SET asked for (netlink.c fills it in). */
+/*
+ * What PEER_NEW / PEER_SET asked for: netlink.c parses the request into it
+ * and checks presence, ranges and combinations before peer.c sees it; the
+ * attributes are kept only to point extack at them.
+ */
 struct sekisho_peer_params {
 	u32 id;
 	int fd;				/* PEER_NEW only; -1: none */

@@ -317,25 +317,6 @@ drop:
 	sekisho_peer_put(peer);
 }
 
-#ifdef SEKISHO_COMPAT_CB_DATA
-static void sekisho_rx_done(void *data, int err)
-{
-#else
-static void sekisho_rx_done(struct crypto_async_request *areq, int err)
-{
-	void *data = areq->data;
-#endif
-	struct sekisho_crypto_ctx *ctx = data;
-
-	/* a backlogged request entered the queue: the result comes later */
-	if (err == -EINPROGRESS)
-		return;
-	atomic_dec(&ctx->peer->sdev->inflight);
-	local_bh_disable();
-	sekisho_rx_finish(ctx, err);
-	local_bh_enable();
-}
-
 /*
  * Decrypt the record in place.  skb->data at the DTLS header; the record
  * fills the skb.  Consumes skb and the references on peer and key.
@@ -378,8 +359,7 @@ static void sekisho_rx_decrypt(struct sekisho_peer *peer,
 		sekisho_crypto_ctx_free(ctx);
 		goto err;
 	}
-	aead_request_set_callback(ctx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  sekisho_rx_done, ctx);
+	sekisho_crypto_set_callback(ctx, sekisho_rx_finish);
 	aead_request_set_crypt(ctx->req, ctx->sg, ctx->sg,
 			       plen + SEKISHO_REC_TAG_LEN, ctx->iv);
 	aead_request_set_ad(ctx->req, SEKISHO_REC_AAD_LEN);

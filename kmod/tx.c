@@ -56,24 +56,6 @@ static void sekisho_tx_finish(struct sekisho_crypto_ctx *ctx, int err)
 	sekisho_peer_put(peer);
 }
 
-#ifdef SEKISHO_COMPAT_CB_DATA
-static void sekisho_tx_done(void *data, int err)
-{
-#else
-static void sekisho_tx_done(struct crypto_async_request *areq, int err)
-{
-	void *data = areq->data;
-#endif
-	struct sekisho_crypto_ctx *ctx = data;
-
-	if (err == -EINPROGRESS)
-		return;
-	atomic_dec(&ctx->peer->sdev->inflight);
-	local_bh_disable();
-	sekisho_tx_finish(ctx, err);
-	local_bh_enable();
-}
-
 /*
  * Next sequence number of the primary key, or SEKISHO_SEQ_LIMIT when it
  * may not send any more.
@@ -161,8 +143,7 @@ void sekisho_tx_record(struct sekisho_peer *peer, struct sk_buff *skb, u8 type,
 		sekisho_crypto_ctx_free(ctx);
 		goto drop_key;
 	}
-	aead_request_set_callback(ctx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
-				  sekisho_tx_done, ctx);
+	sekisho_crypto_set_callback(ctx, sekisho_tx_finish);
 	aead_request_set_crypt(ctx->req, ctx->sg, ctx->sg, plen, ctx->iv);
 	aead_request_set_ad(ctx->req, SEKISHO_REC_AAD_LEN);
 

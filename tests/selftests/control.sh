@@ -18,6 +18,25 @@ monitor_start() {
 monitor_stop() { kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null; }
 has_event() { grep -q "$2" "$1"; }	# FILE REGEX
 
+# peer_del_stray ID: PEER_DEL of peer ID with an attribute PEER_DEL does not
+# take (a VPN address) inside the peer nest; prints "errno message" and
+# succeeds when the kernel refused it with EINVAL and an extack message.
+peer_del_stray() {
+	in_gw python3 - "$(dirname "$0")/nl-fuzz.py" "$1" <<'PY'
+import errno, importlib.util, socket, sys
+spec = importlib.util.spec_from_file_location("nlfuzz", sys.argv[1])
+nl = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(nl)
+g = nl.Genl()
+err, msg, _ = g.request(nl.CMD["PEER_DEL"],
+                        nl.u32(nl.A_IFINDEX, socket.if_nametoindex("sk0")) +
+                        nl.attr(nl.A_PEER, [nl.u32(nl.PEER_ID, int(sys.argv[2])),
+                                            nl.attr(nl.PEER_VPN_IPV4, bytes([10, 88, 0, 2]))]))
+print(errno.errorcode.get(err, err), msg or "(no message)")
+sys.exit(0 if err == errno.EINVAL and msg else 1)
+PY
+}
+
 # tcp_reaches HOST PORT: a TCP connection from the client through the tunnel
 # gets the listener's greeting.
 tcp_reaches() {
@@ -37,6 +56,10 @@ check "policy add (ssh allowed, rdp denied)" in_gw "$SEKICTL" kpolicy add sk0 2 
 	"allow tcp 10.20.0.2 22" "deny tcp 10.20.0.2 3389" "allow icmp 10.20.0.0/24" "allow icmpv6 fd20::/64"
 gen_keys "$CIPHER"
 check "peer with policy 2" add_peer 1 2
+# PEER_DEL takes only the peer id: anything else is refused, not ignored
+stray=$(peer_del_stray 1)
+check "PEER_DEL with a stray peer attribute refused: $stray" peer_del_stray 1
+check "the peer is still there" in_gw "$SEKICTL" peer show sk0 1
 check "key" in_gw "$SEKICTL" key add sk0 1 --epoch 1 --cipher "$CIPHER" --keys "$T/gw.keys"
 check "client up" start_peer "$CIPHER" 1
 monitor_start "$T/ev.policy"

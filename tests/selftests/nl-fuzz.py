@@ -158,12 +158,14 @@ def main():
     expect_refusal(g, "peer new with unknown ifindex", "PEER_NEW", u32(A_IFINDEX, 999999) + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno())), errno.ENODEV)
     expect_refusal(g, "peer new with id 0", "PEER_NEW", IF + peer(u32(PEER_ID, 0), u32(PEER_SOCKET, udp.fileno())), (errno.EINVAL, errno.ERANGE))
     expect_refusal(g, "peer new without socket", "PEER_NEW", IF + peer(u32(PEER_ID, 1)), errno.EINVAL)
-    expect_refusal(g, "peer new with a TCP socket", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, tcp.fileno())))
-    expect_refusal(g, "peer new with a file, not a socket", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, devnull)))
-    expect_refusal(g, "peer new with a closed fd", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, 4000)))
+    # with a VPN address, so that netlink.c's checks pass and the socket is what is refused
+    VPN = attr(PEER_VPN_IPV4, b"\x0a\x58\0\x63")
+    expect_refusal(g, "peer new with a TCP socket", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, tcp.fileno()), VPN), (errno.ENOTSOCK, errno.EPROTONOSUPPORT))
+    expect_refusal(g, "peer new with a file, not a socket", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, devnull), VPN), (errno.ENOTSOCK, errno.EPROTONOSUPPORT))
+    expect_refusal(g, "peer new with a closed fd", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, 4000), VPN), errno.EBADF)
     expect_refusal(g, "remote address of 3 bytes", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno()), attr(PEER_REMOTE_IPV4, b"\1\2\3")), (errno.EINVAL, errno.ERANGE))
     expect_refusal(g, "route with prefix 40 on IPv4", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno()), attr(PEER_ROUTES, [attr(PEER_ROUTE, [attr(1, b"\x0a\0\0\0"), u8(2, 40)])])), errno.EINVAL)
-    expect_refusal(g, "peer with unknown policy", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno()), u32(PEER_POLICY_ID, 4242)))
+    expect_refusal(g, "peer with unknown policy", "PEER_NEW", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno()), u32(PEER_POLICY_ID, 4242), VPN), errno.ENOENT)
     expect_refusal(g, "peer del of unknown peer", "PEER_DEL", IF + peer(u32(PEER_ID, 77)), errno.ENOENT)
     kd = lambda k, iv: [attr(KD_KEY, k), attr(KD_IV, iv)]
     expect_refusal(g, "key for unknown peer", "KEY_NEW", IF + attr(A_KEYCONF, [u32(KC_PEER_ID, 77), u16(KC_EPOCH, 1), u32(KC_CIPHER, 2), attr(KC_ENC, kd(b"k" * 32, b"i" * 4)), attr(KC_DEC, kd(b"k" * 32, b"i" * 4))]), errno.ENOENT)
@@ -180,6 +182,12 @@ def main():
     expect_refusal(g, "rule with IPv6 address on IPv4 family", "POLICY_NEW", IF + attr(A_POLICY, [u32(POL_ID, 9), attr(POL_RULES, [rule(u8(R_ACTION, 1), u8(R_FAMILY, 2), attr(R_ADDR, b"\0" * 16))])]), errno.EINVAL)
     expect_refusal(g, "delete unknown policy", "POLICY_DEL", IF + attr(A_POLICY, [u32(POL_ID, 31337)]), errno.ENOENT)
     expect_refusal(g, "nested attribute that is not nested", "PEER_DEL", IF + u32(A_PEER, 5), errno.EINVAL)
+    expect_refusal(g, "PEER_DEL with a peer attribute it does not take", "PEER_DEL", IF + peer(u32(PEER_ID, 1), attr(PEER_VPN_IPV4, b"\x0a\x58\0\2")), errno.EINVAL)
+    expect_refusal(g, "PEER_SET with a socket", "PEER_SET", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno())), errno.EINVAL)
+    err, msg, _ = g.request(CMD["PEER_GET"], IF + peer(u32(PEER_ID, 1)), flags=NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP)
+    # the message only where the kernel passes extack to a dump's start (not 6.1)
+    result(err == errno.EINVAL, f"PEER_GET dump with a peer nest -> {errno.errorcode.get(err, err)}: {msg or '(no message)'}",
+           "want EINVAL")
     expect_refusal(g, "unknown top-level attribute (strict)", "PEER_DEL", IF + u32(60, 5) + peer(u32(PEER_ID, 1)), errno.EINVAL, want_msg=False)
 
     # Truncated netlink message: attribute claims more than the message holds.
