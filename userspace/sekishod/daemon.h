@@ -197,6 +197,8 @@ struct skd {
 	 * (memfd), the key and certificate files the key holder reads, and
 	 * the key holder (keyholder_fd -1 and keyholder_pid 0 when gone) */
 	int worker_exe, keyholder_exe, wcfg_fd, key_fd, cert_fd;
+	const char *exe_dir;		/* tests: where the executables are (else
+					 * next to sekishod, else the libexec dir) */
 	int keyholder_fd;
 	pid_t keyholder_pid;
 	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */

@@ -46,18 +46,21 @@
 
 /* sekishod-worker next to our own executable (a build tree), else in the
  * libexec directory (an installation) */
-static int open_exe(const char *name, char *err, size_t errlen)
+static int open_exe(const char *dir, const char *name, char *err, size_t errlen)
 {
 	char self[PATH_MAX], path[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n = dir ? 0 : readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int fd = -1;
 
-	if (n > 0) {
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		fd = open(path, O_PATH | O_CLOEXEC);
+	} else if (n > 0) {
 		self[n] = 0;
 		snprintf(path, sizeof(path), "%s/%s", dirname(self), name);
 		fd = open(path, O_PATH | O_CLOEXEC);
 	}
-	if (fd < 0) {
+	if (fd < 0 && !dir) {
 		snprintf(path, sizeof(path), "%s/%s", SK_LIBEXECDIR, name);
 		fd = open(path, O_PATH | O_CLOEXEC);
 	}
@@ -125,10 +128,10 @@ fail:
 
 int skd_spawn_init(struct skd *d, char *err, size_t errlen)
 {
-	d->worker_exe = open_exe("sekishod-worker", err, errlen);
+	d->worker_exe = open_exe(d->exe_dir, "sekishod-worker", err, errlen);
 	if (d->worker_exe < 0)
 		return -1;
-	d->keyholder_exe = open_exe("sekishod-keyholder", err, errlen);
+	d->keyholder_exe = open_exe(d->exe_dir, "sekishod-keyholder", err, errlen);
 	if (d->keyholder_exe < 0)
 		return -1;
 	d->key_fd = open(d->conf.server_key, O_RDONLY | O_CLOEXEC);
@@ -143,23 +146,27 @@ int skd_spawn_init(struct skd *d, char *err, size_t errlen)
 
 /*
  * In a child: give it exactly the descriptors in fds[], as 3, 4, ... (stdin,
- * stdout and stderr stay), close the rest.  Moved above 64 first, so that
- * no dup2 overwrites a descriptor still to be moved.
+ * stdout and stderr stay), and the executable's descriptor right after them,
+ * close-on-exec; close the rest.  Returns the executable's new number, or
+ * -1.  Everything is moved above 64 first, so that no dup2 overwrites a
+ * descriptor still to be moved.
  */
-static int child_fds(const int *fds, int n)
+static int child_fds(const int *fds, int n, int exe)
 {
 	int tmp[8];
 
-	for (int i = 0; i < n; i++) {
-		tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
+	for (int i = 0; i <= n; i++) {
+		tmp[i] = fcntl(i < n ? fds[i] : exe, F_DUPFD_CLOEXEC, 64);
 		if (tmp[i] < 0)
 			return -1;
 	}
 	for (int i = 0; i < n; i++)
 		if (dup2(tmp[i], 3 + i) < 0)	/* dup2 clears close-on-exec */
 			return -1;
-	close_range(3 + (unsigned int)n, ~0u, 0);
-	return 0;
+	if (dup3(tmp[n], 3 + n, O_CLOEXEC) < 0)
+		return -1;
+	close_range(4 + (unsigned int)n, ~0u, 0);
+	return 3 + n;
 }
 
 /* a child that cannot become its program says why on fd (if >= 0) */
@@ -195,10 +202,11 @@ static void exec_child(int exe, const char *name, int report)
 void skd_worker_exec(struct skd *d, int client, int ipc, int key)
 {
 	const int fds[] = { client, ipc, key, d->wcfg_fd };	/* = SK_WFD_CLIENT .. _CONFIG */
+	int exe = child_fds(fds, 4, d->worker_exe);
 
-	if (child_fds(fds, 4))
+	if (exe < 0)
 		_exit(126);
-	exec_child(d->worker_exe, "sekishod-worker", -1);
+	exec_child(exe, "sekishod-worker", -1);
 }
 
 int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
@@ -222,6 +230,7 @@ int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
 	}
 	if (pid == 0) {
 		const int fds[] = { sv[1], d->key_fd, d->cert_fd };
+		int exe;
 
 		/* as the service user from its first instruction: it needs no
 		 * privilege, the key file is already open */
@@ -233,9 +242,10 @@ int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
 		}
 		/* it goes with main (it also ends when the control socket closes) */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (child_fds(fds, 3))
+		exe = child_fds(fds, 3, d->keyholder_exe);
+		if (exe < 0)
 			child_fail(sv[1], "descriptors");
-		exec_child(d->keyholder_exe, "sekishod-keyholder", 3);
+		exec_child(exe, "sekishod-keyholder", 3);
 	}
 	close(sv[1]);
 	p.fd = sv[0];

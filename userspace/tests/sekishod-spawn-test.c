@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of sekishod/spawn.c with the real executables of this build
+ * (sekishod-worker, sekishod-keyholder next to this test's build dir): the
+ * key holder starts from the key file's descriptor and says ok; a worker
+ * exec'd with the four descriptors completes a TLS 1.3 handshake whose
+ * signature the key holder makes, and says hello over its IPC socket; a
+ * key that does not match the certificate is refused at start with a
+ * reason; after the key holder is killed, skd_keyholder_lost starts a new
+ * one and new workers handshake again.  Runs as any user (no privilege
+ * drop when not root).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "daemon.h"
+#include "ipc.h"
+#include "tap.h"
+
+static struct tap t;
+static char dir[] = "/tmp/sk-spawn-test-XXXXXX";
+
+static void write_pem(const char *name, EVP_PKEY *k, X509 *x)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (k)
+		PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	if (x)
+		PEM_write_X509(f, x);
+	fclose(f);
+}
+
+static X509 *self_signed(EVP_PKEY *k)
+{
+	X509 *x = X509_new();
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"vpn.example.jp", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, k);
+	X509_sign(x, k, EVP_sha256());
+	return x;
+}
+
+/* One connection through an exec'd worker: TLS handshake and its HELLO. */
+static bool one_worker(struct skd *d, char *got, size_t gotlen)
+{
+	int cl[2], ipc[2], key;
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+	SSL *s = NULL;
+	struct sk_ipc_hello hello;
+	bool ok = false;
+	pid_t pid;
+	ssize_t n;
+
+	snprintf(got, gotlen, "no key holder socket");
+	key = skd_keyholder_socket(d);
+	if (key < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, cl) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ipc))
+		goto out;
+	pid = fork();
+	if (pid == 0) {
+		close(cl[0]);
+		close(ipc[0]);
+		skd_worker_exec(d, cl[1], ipc[1], key);
+	}
+	close(cl[1]);
+	close(ipc[1]);
+	close(key);
+	SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
+	s = SSL_new(c);
+	SSL_set_fd(s, cl[0]);
+	if (SSL_connect(s) != 1) {
+		snprintf(got, gotlen, "handshake failed: %s",
+			 ERR_reason_error_string(ERR_get_error()));
+	} else {
+		n = recv(ipc[0], &hello, sizeof(hello), 0);
+		ok = n >= (ssize_t)sizeof(hello.h) && hello.h.type == SK_IPC_HELLO;
+		snprintf(got, gotlen, "%s %s, hello %s", SSL_get_version(s), SSL_get_cipher(s),
+			 ok ? "received" : "missing");
+	}
+	SSL_free(s);
+	close(cl[0]);
+	close(ipc[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	SSL_CTX_free(c);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048), *other = EVP_EC_gen("P-256");
+	X509 *x = self_signed(k);
+	char self[PATH_MAX], exe[PATH_MAX + 8], err[512] = "", got[256];
+	struct skd d;
+	pid_t old;
+
+	(void)argc;
+	tap_begin();
+	if (!mkdtemp(dir))
+		return 1;
+	write_pem("server.key", k, NULL);
+	write_pem("server.pem", NULL, x);
+	write_pem("other.key", other, NULL);
+	/* the executables: build/sekishod-worker for build/tests/unit/THIS */
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(exe, sizeof(exe), "%s/../..", dirname(self));
+
+	memset(&d, 0, sizeof(d));
+	skd_conf_defaults(&d.conf);
+	d.worker_exe = d.keyholder_exe = d.wcfg_fd = d.key_fd = d.cert_fd = d.keyholder_fd = -1;
+	d.exe_dir = exe;
+	d.uid = getuid();
+	d.gid = getgid();
+	snprintf(d.conf.server_cert, sizeof(d.conf.server_cert), "%s/server.pem", dir);
+	snprintf(d.conf.server_key, sizeof(d.conf.server_key), "%s/other.key", dir);
+	d.conf.client_ca[0] = 0;
+	tap_ok(&t, skd_spawn_init(&d, err, sizeof(err)) == 0, "spawn init: executables, key file, worker configuration (%s)", err);
+	tap_ok(&t, skd_keyholder_start(&d, err, sizeof(err)) == -1 &&
+	       strstr(err, "does not match"), "a key of another certificate is refused at start (%s)", err);
+	skd_spawn_close(&d);
+
+	snprintf(d.conf.server_key, sizeof(d.conf.server_key), "%s/server.key", dir);
+	err[0] = 0;
+	tap_ok(&t, skd_spawn_init(&d, err, sizeof(err)) == 0 &&
+	       skd_keyholder_start(&d, err, sizeof(err)) == 0 && d.keyholder_pid > 0,
+	       "the key holder starts and says ok (%s)", err);
+	tap_ok(&t, one_worker(&d, got, sizeof(got)),
+	       "an exec'd worker completes a TLS handshake signed by the key holder (%s)", got);
+	tap_ok(&t, one_worker(&d, got, sizeof(got)), "and a second one (%s)", got);
+	old = d.keyholder_pid;
+	if (old > 0) {	/* never kill(0): that is our process group */
+		kill(old, SIGKILL);
+		waitpid(old, NULL, 0);
+	}
+	skd_keyholder_lost(&d, "killed by the test");
+	tap_ok(&t, d.keyholder_pid > 0 && d.keyholder_pid != old, "a new key holder after a crash (%d -> %d)",
+	       (int)old, (int)d.keyholder_pid);
+	tap_ok(&t, one_worker(&d, got, sizeof(got)), "workers handshake with the new one (%s)", got);
+	skd_spawn_close(&d);
+	tap_ok(&t, d.keyholder_pid == 0 && d.keyholder_fd == -1, "spawn close ends the key holder");
+	{
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	X509_free(x);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	return tap_end(&t);
+}
