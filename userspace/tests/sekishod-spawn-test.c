@@ -10,7 +10,10 @@
  * one and new workers handshake again.  Runs as any user (no privilege
  * drop when not root).
  */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
+#include <stddef.h>
+#include <time.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -24,11 +27,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "daemon.h"
 #include "ipc.h"
+#include "keyop.h"
 #include "tap.h"
 
 static struct tap t;
@@ -111,6 +116,101 @@ out:
 	return ok;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The old way, for comparison: a forked child with a context (and the key)
+ * made by the parent before the fork. */
+static bool forked_worker(SSL_CTX *sctx)
+{
+	int cl[2];
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+	SSL *s;
+	bool ok;
+	pid_t pid;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, cl);
+	pid = fork();
+	if (pid == 0) {
+		SSL *w = SSL_new(sctx);
+
+		close(cl[0]);
+		SSL_set_fd(w, cl[1]);
+		_exit(SSL_accept(w) == 1 ? 0 : 1);
+	}
+	close(cl[1]);
+	s = SSL_new(c);
+	SSL_set_fd(s, cl[0]);
+	ok = SSL_connect(s) == 1;
+	SSL_free(s);
+	SSL_CTX_free(c);
+	close(cl[0]);
+	waitpid(pid, NULL, 0);
+	return ok;
+}
+
+/* `sekishod-spawn-test bench N`: what exec and the remote key cost per
+ * connection (numbers only, no verdict; Documentation/testing.md). */
+static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
+{
+	SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+	char got[256];
+	double t0, a, b, c, l;
+	int key;
+
+	SSL_CTX_use_certificate(sctx, x);
+	SSL_CTX_use_PrivateKey(sctx, k);
+	SSL_CTX_set_num_tickets(sctx, 0);
+	t0 = now_ms();
+	for (int i = 0; i < n; i++)
+		one_worker(d, got, sizeof(got));
+	a = (now_ms() - t0) / n;
+	t0 = now_ms();
+	for (int i = 0; i < n; i++)
+		forked_worker(sctx);
+	b = (now_ms() - t0) / n;
+	/* one RSA-PSS signature: through the key holder, and in process */
+	{
+		struct sk_keyop_req req = { .op = SK_KEYOP_RSA_PSS, .len = (uint32_t)EVP_PKEY_get_size(k) };
+		struct sk_keyop_res res;
+		uint8_t mh[32] = { 1 };
+		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(k, NULL);
+		size_t sl;
+
+		RSA_padding_add_PKCS1_PSS_mgf1((RSA *)EVP_PKEY_get0_RSA(k), req.data, mh, EVP_sha256(),
+					       EVP_sha256(), -1);
+		t0 = now_ms();
+		for (int i = 0; i < n; i++) {
+			key = skd_keyholder_socket(d);
+			send(key, &req, offsetof(struct sk_keyop_req, data) + req.len, 0);
+			recv(key, &res, sizeof(res), 0);
+			close(key);
+		}
+		c = (now_ms() - t0) / n;
+		EVP_PKEY_sign_init(pc);
+		EVP_PKEY_CTX_set_rsa_padding(pc, RSA_NO_PADDING);
+		t0 = now_ms();
+		for (int i = 0; i < n; i++) {
+			sl = sizeof(res.sig);
+			EVP_PKEY_sign(pc, res.sig, &sl, req.data, req.len);
+		}
+		l = (now_ms() - t0) / n;
+		EVP_PKEY_CTX_free(pc);
+	}
+	printf("# bench: %d connections, RSA-2048, TLS 1.3\n", n);
+	printf("# exec'd worker + key holder: %.2f ms per connection (handshake included)\n", a);
+	printf("# forked worker, key in it:   %.2f ms per connection\n", b);
+	printf("# exec + remote key cost:     %.2f ms per connection\n", a - b);
+	printf("# RSA-PSS signature via the key holder: %.3f ms, in process: %.3f ms (+%.3f ms)\n",
+	       c, l, c - l);
+	SSL_CTX_free(sctx);
+}
+
 int main(int argc, char **argv)
 {
 	EVP_PKEY *k = EVP_RSA_gen(2048), *other = EVP_EC_gen("P-256");
@@ -119,7 +219,6 @@ int main(int argc, char **argv)
 	struct skd d;
 	pid_t old;
 
-	(void)argc;
 	tap_begin();
 	if (!mkdtemp(dir))
 		return 1;
@@ -152,6 +251,8 @@ int main(int argc, char **argv)
 	tap_ok(&t, one_worker(&d, got, sizeof(got)),
 	       "an exec'd worker completes a TLS handshake signed by the key holder (%s)", got);
 	tap_ok(&t, one_worker(&d, got, sizeof(got)), "and a second one (%s)", got);
+	if (argc == 3 && !strcmp(argv[1], "bench"))
+		bench(&d, k, x, atoi(argv[2]));
 	old = d.keyholder_pid;
 	if (old > 0) {	/* never kill(0): that is our process group */
 		kill(old, SIGKILL);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "ipc.h"
 #include "worker.h"
 
@@ -66,6 +68,9 @@ int main(void)
 
 	/* another worker (the same user) must not read this one's memory */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* everything the worker needs is built in: no openssl.cnf to read and
+	 * parse for every connection */
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	buf = read_config(&c, err, sizeof(err));
 	close(SK_WFD_CONFIG);
 	if (buf)

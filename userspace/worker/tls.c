@@ -118,6 +118,8 @@ SSL_CTX *sk_worker_tls_ctx(const char *cert_pem, size_t cert_len, const char *ca
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* what Debian's openssl.cnf asks for, which the worker does not read */
+	SSL_CTX_set_security_level(ctx, 2);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 			    SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
 	SSL_CTX_set_num_tickets(ctx, 0);
