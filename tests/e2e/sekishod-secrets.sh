@@ -66,8 +66,8 @@ check "canaries: $($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]
 check "sekishod: starts (worker and key holder executables)" sekishod_start || exit 1
 # main handles both users' logins (their hashes, bob's seed) before the scan
 check "login: alice (password, RSA-signed handshake)" with_input $'Secret-pass1\n' oc_auth_cookie \
-	-u alice --passwd-on-stdin
-check "login: bob (password + TOTP)" with_input $'Bob-secret-2\n' oc_auth_cookie -u bob \
+	-u alice --passwd-on-stdin --authgroup eng
+check "login: bob (password + TOTP)" with_input $'Bob-secret-2\n' oc_auth_cookie -u bob --authgroup tok \
 	--passwd-on-stdin --token-mode=totp --token-secret "base32:$seed"
 
 # a pre-login connection held open: its worker is the one to scan
