@@ -41,6 +41,11 @@
 /* the highest attribute type of a generated nest policy */
 #define SEKISHO_NL_MAX(set)	(ARRAY_SIZE(set##_nl_policy) - 1)
 
+/* the required nest type of a request, parsed with the generated policy */
+#define SEKISHO_NL_PARSE_NEST(info, type, tb, set)			\
+	sekisho_nl_parse_nest(info, type, "missing " #type, tb,		\
+			      SEKISHO_NL_MAX(set), set##_nl_policy)
+
 /* a peer with 64 IPv6 routes, both keys and its counters fits easily */
 #define SEKISHO_NL_PEER_SIZE	8192
 
@@ -52,6 +57,16 @@ static bool sekisho_nl_need(struct netlink_ext_ack *extack,
 		return true;
 	sekisho_set_err(extack, nest, msg);
 	return !NL_REQ_ATTR_CHECK(extack, nest, tb, type);
+}
+
+static int sekisho_nl_parse_nest(struct genl_info *info, int type,
+				 const char *missing, struct nlattr **tb,
+				 int maxtype, const struct nla_policy *policy)
+{
+	if (!sekisho_nl_need(info->extack, NULL, info->attrs, type, missing))
+		return -EINVAL;
+	return nla_parse_nested(tb, maxtype, info->attrs[type], policy,
+				info->extack);
 }
 
 void sekisho_nl_err_fmt(struct netlink_ext_ack *extack,
@@ -185,6 +200,28 @@ static struct sekisho_dev *sekisho_dump_dev(struct netlink_callback *cb)
 	return netdev_priv(dev);
 }
 
+/*
+ * The header of a reply or dump message of cmd and its IFINDEX; NULL when
+ * msg is full.
+ */
+static void *sekisho_nl_msg_put(struct sk_buff *msg, u32 portid, u32 seq,
+				int flags, u8 cmd, struct netlink_callback *cb,
+				int ifindex)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(msg, portid, seq, &sekisho_genl_family, flags, cmd);
+	if (!hdr)
+		return NULL;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (nla_put_u32(msg, SEKISHO_A_IFINDEX, ifindex)) {
+		genlmsg_cancel(msg, hdr);
+		return NULL;
+	}
+	return hdr;
+}
+
 /* ---- DEV_GET ------------------------------------------------------------ */
 
 static int sekisho_nl_fill_dev(struct sk_buff *msg, struct net_device *dev,
@@ -195,14 +232,10 @@ static int sekisho_nl_fill_dev(struct sk_buff *msg, struct net_device *dev,
 	struct nlattr *nest;
 	void *hdr;
 
-	hdr = genlmsg_put(msg, portid, seq, &sekisho_genl_family, flags,
-			  SEKISHO_CMD_DEV_GET);
+	hdr = sekisho_nl_msg_put(msg, portid, seq, flags, SEKISHO_CMD_DEV_GET,
+				 cb, dev->ifindex);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
-	if (nla_put_u32(msg, SEKISHO_A_IFINDEX, dev->ifindex))
-		goto err;
 	nest = nla_nest_start(msg, SEKISHO_A_DEV);
 	if (!nest ||
 	    nla_put_u32(msg, SEKISHO_A_DEV_IFINDEX, dev->ifindex) ||
@@ -367,18 +400,13 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 	struct nlattr *a;
 	int ret;
 
-	if (!sekisho_nl_need(extack, NULL, info->attrs, SEKISHO_A_PEER,
-			     "missing SEKISHO_A_PEER"))
-		return -EINVAL;
 	/* PEER_SET's policy has no sockets: those of a peer cannot change */
 	if (is_new)
-		ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_peer_new_input),
-				       nest, sekisho_peer_new_input_nl_policy,
-				       extack);
+		ret = SEKISHO_NL_PARSE_NEST(info, SEKISHO_A_PEER, tb,
+					    sekisho_peer_new_input);
 	else
-		ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_peer_set_input),
-				       nest, sekisho_peer_set_input_nl_policy,
-				       extack);
+		ret = SEKISHO_NL_PARSE_NEST(info, SEKISHO_A_PEER, tb,
+					    sekisho_peer_set_input);
 	if (ret)
 		return ret;
 	p->a_peer = nest;
@@ -568,11 +596,10 @@ static int sekisho_nl_id(struct genl_info *info, int type, int id_type,
 	BUILD_BUG_ON(SEKISHO_NL_MAX(sekisho_peer_id_input) != SEKISHO_A_PEER_ID ||
 		     SEKISHO_NL_MAX(sekisho_policy_id_input) != SEKISHO_A_POLICY_ID ||
 		     (int)SEKISHO_A_POLICY_ID > (int)SEKISHO_A_PEER_ID);
-	if (!sekisho_nl_need(info->extack, NULL, info->attrs, type,
-			     type == SEKISHO_A_PEER ? "missing SEKISHO_A_PEER" :
-						      "missing SEKISHO_A_POLICY"))
-		return -EINVAL;
-	ret = nla_parse_nested(tb, id_type, nest, policy, info->extack);
+	ret = sekisho_nl_parse_nest(info, type,
+				    type == SEKISHO_A_PEER ? "missing SEKISHO_A_PEER" :
+							     "missing SEKISHO_A_POLICY",
+				    tb, id_type, policy);
 	if (ret)
 		return ret;
 	if (!sekisho_nl_need(info->extack, nest, tb, id_type,
@@ -695,12 +722,10 @@ static int sekisho_nl_fill_peer(struct sk_buff *msg, struct sekisho_peer *peer,
 	__be16 lport;
 	void *hdr;
 
-	hdr = genlmsg_put(msg, portid, seq, &sekisho_genl_family, flags,
-			  SEKISHO_CMD_PEER_GET);
+	hdr = sekisho_nl_msg_put(msg, portid, seq, flags, SEKISHO_CMD_PEER_GET,
+				 cb, peer->sdev->dev->ifindex);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
 
 	rcu_read_lock();
 	ep = rcu_dereference(peer->ep);
@@ -713,8 +738,6 @@ static int sekisho_nl_fill_peer(struct sk_buff *msg, struct sekisho_peer *peer,
 	}
 	if (ep)
 		sekisho_sock_local(peer, ep->key.family, &local, &lport);
-	if (nla_put_u32(msg, SEKISHO_A_IFINDEX, peer->sdev->dev->ifindex))
-		goto err;
 	nest = nla_nest_start(msg, SEKISHO_A_PEER);
 	if (!nest ||
 	    nla_put_u32(msg, SEKISHO_A_PEER_ID, peer->id) ||
@@ -817,14 +840,19 @@ int sekisho_nl_dump_start(struct netlink_callback *cb)
 	return 0;
 }
 
-int sekisho_nl_peer_get_dumpit(struct sk_buff *skb,
-			       struct netlink_callback *cb)
+/*
+ * One call of a PEER_GET or POLICY_GET dump: fill() puts what fits from
+ * ctx->next_id on, under RCU, and returns non-zero (with ctx->next_id where
+ * to continue) when the message is full.
+ */
+static int sekisho_nl_dump(struct sk_buff *skb, struct netlink_callback *cb,
+			   int (*fill)(struct sk_buff *skb,
+				       struct netlink_callback *cb,
+				       struct sekisho_dev *sdev))
 {
 	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
-	struct sekisho_peer *peer;
 	struct sekisho_dev *sdev;
-	unsigned long id;
-	int ret = 0;
+	int ret;
 
 	if (ctx->done)
 		return 0;
@@ -834,23 +862,41 @@ int sekisho_nl_peer_get_dumpit(struct sk_buff *skb,
 		rcu_read_unlock();
 		return -ENODEV;
 	}
+	ret = fill(skb, cb, sdev);
+	ctx->done = !ret;
+	rcu_read_unlock();
+	/* one peer (or policy rule) that does not fit into an empty message */
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}
+
+static int sekisho_nl_dump_peers(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 struct sekisho_dev *sdev)
+{
+	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
+	struct sekisho_peer *peer;
+	unsigned long id;
+	int ret;
+
 	cb->seq = READ_ONCE(sdev->peers_gen);
-	ctx->done = true;
 	xa_for_each_start(&sdev->peers, id, peer, ctx->next_id) {
 		ret = sekisho_nl_fill_peer(skb, peer,
 					   NETLINK_CB(cb->skb).portid,
 					   cb->nlh->nlmsg_seq, NLM_F_MULTI, cb);
 		if (ret) {
 			ctx->next_id = id;
-			ctx->done = false;
-			break;
+			return ret;
 		}
 	}
-	rcu_read_unlock();
-	/* a single peer that does not fit into an empty message */
-	if (ret && !skb->len)
-		return ret;
-	return skb->len;
+	return 0;
+}
+
+int sekisho_nl_peer_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	return sekisho_nl_dump(skb, cb, sekisho_nl_dump_peers);
 }
 
 /* ---- KEY_NEW / KEY_DEL --------------------------------------------------- */
@@ -927,11 +973,8 @@ static int sekisho_nl_key_new(struct genl_info *info)
 	u32 peer_id;
 	int ret;
 
-	if (!sekisho_nl_need(extack, NULL, info->attrs, SEKISHO_A_KEYCONF,
-			     "missing SEKISHO_A_KEYCONF"))
-		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_key_new_input), nest,
-			       sekisho_key_new_input_nl_policy, extack);
+	ret = SEKISHO_NL_PARSE_NEST(info, SEKISHO_A_KEYCONF, tb,
+				    sekisho_key_new_input);
 	if (ret)
 		return ret;
 	if (!sekisho_nl_need(extack, nest, tb, SEKISHO_A_KEYCONF_PEER_ID,
@@ -1003,11 +1046,8 @@ int sekisho_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 slot;
 	int ret;
 
-	if (!sekisho_nl_need(extack, NULL, info->attrs, SEKISHO_A_KEYCONF,
-			     "missing SEKISHO_A_KEYCONF"))
-		return -EINVAL;
-	ret = nla_parse_nested(tb, SEKISHO_NL_MAX(sekisho_key_del_input), nest,
-			       sekisho_key_del_input_nl_policy, extack);
+	ret = SEKISHO_NL_PARSE_NEST(info, SEKISHO_A_KEYCONF, tb,
+				    sekisho_key_del_input);
 	if (ret)
 		return ret;
 	if (!sekisho_nl_need(extack, nest, tb, SEKISHO_A_KEYCONF_PEER_ID,
@@ -1277,14 +1317,10 @@ static int sekisho_nl_fill_policy(struct sk_buff *msg,
 	void *hdr;
 
 	r = rcu_dereference_check(pol->rules, lockdep_is_held(&sdev->lock));
-	hdr = genlmsg_put(msg, portid, seq, &sekisho_genl_family, flags,
-			  SEKISHO_CMD_POLICY_GET);
+	hdr = sekisho_nl_msg_put(msg, portid, seq, flags, SEKISHO_CMD_POLICY_GET,
+				 cb, sdev->dev->ifindex);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
-	if (nla_put_u32(msg, SEKISHO_A_IFINDEX, sdev->dev->ifindex))
-		goto err;
 	nest = nla_nest_start(msg, SEKISHO_A_POLICY);
 	if (!nest ||
 	    nla_put_u32(msg, SEKISHO_A_POLICY_ID, pol->id) ||
@@ -1344,25 +1380,16 @@ err:
 	return ret;
 }
 
-int sekisho_nl_policy_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb)
+static int sekisho_nl_dump_policies(struct sk_buff *skb,
+				    struct netlink_callback *cb,
+				    struct sekisho_dev *sdev)
 {
 	struct sekisho_dump_ctx *ctx = sekisho_dump_ctx(cb);
 	struct sekisho_policy *pol;
-	struct sekisho_dev *sdev;
 	unsigned long id;
-	int ret = 0;
+	int ret;
 
-	if (ctx->done)
-		return 0;
-	rcu_read_lock();
-	sdev = sekisho_dump_dev(cb);
-	if (!sdev) {
-		rcu_read_unlock();
-		return -ENODEV;
-	}
 	cb->seq = READ_ONCE(sdev->policies_gen);
-	ctx->done = true;
 	xa_for_each_start(&sdev->policies, id, pol, ctx->next_id) {
 		if (ctx->filter_id && id != ctx->filter_id)
 			continue;
@@ -1372,20 +1399,20 @@ int sekisho_nl_policy_get_dumpit(struct sk_buff *skb,
 						     NETLINK_CB(cb->skb).portid,
 						     cb->nlh->nlmsg_seq,
 						     NLM_F_MULTI, cb);
-			if (ret)
-				break;
-		}
-		if (ret) {
-			ctx->next_id = id;
-			ctx->done = false;
-			break;
+			if (ret) {
+				ctx->next_id = id;
+				return ret;
+			}
 		}
 		ctx->next_rule = 0;
 	}
-	rcu_read_unlock();
-	if (ret && !skb->len)
-		return ret;
-	return skb->len;
+	return 0;
+}
+
+int sekisho_nl_policy_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	return sekisho_nl_dump(skb, cb, sekisho_nl_dump_policies);
 }
 
 /* ---- the family (operations and policies: netlink-gen.c) ------------- */
