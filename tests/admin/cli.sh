@@ -197,6 +197,64 @@ got = subprocess.run(s + ["settings", "show", "gateway.name"], check=True, captu
 if got[-1] != now:
     sys.exit("store holds %r, the audit trail ends at %r" % (got, now))
 ' "$SEKICTL" "$DB"
+# Secret settings (issue 11, item 3): a planted SMTP password is read from
+# stdin or a file, never taken on the command line, and appears nowhere but
+# in the settings table's value column: not in any other table or column,
+# not elsewhere in the raw file (secure_delete wipes the replaced value), not
+# in any --json listing, audit list/export, or the commands' own output.
+rnd() { od -An -tx1 -N12 /dev/urandom | tr -d ' \n'; }
+SEC0="Argv-$(rnd)"; SEC1="Stdin-$(rnd)"; SEC2="File-$(rnd)"
+SLOG=$T/secret-output
+SO() { "$SEKICTL" --store "$DB" "$@" 2>&1 | tee -a "$SLOG"; return "${PIPESTATUS[0]}"; }
+ok "settings show smtp.password: masked while unset" expect 0 '^(not set)$' SO settings show smtp.password
+ok "settings set smtp.password VALUE: refused, says to use - or --file (en/ja)" \
+	sh -c "out=\$('$SEKICTL' --store '$DB' settings set smtp.password '$SEC0' 2>&1); rc=\$?; printf '%s\n' \"\$out\" >> '$SLOG';
+	       printf '%s\n' \"\$out\"; [ \$rc = 2 ] && printf '%s' \"\$out\" | grep -q -- '--file PATH' &&
+	       printf '%s' \"\$out\" | grep -q '標準入力'"
+ok "settings set smtp.password -: one line from stdin" expect 0 "setting smtp.password: changed" \
+	sh -c "printf '%s\n%s\n' '$SEC1' 'second line ignored' | '$SEKICTL' --store '$DB' settings set smtp.password - 2>&1 | tee -a '$SLOG'"
+ok "the store holds the stdin value, usable by sekishod" /usr/bin/python3 -c '
+import sqlite3, sys
+v = sqlite3.connect(sys.argv[1]).execute("SELECT value FROM settings WHERE key = ?", ("smtp.password",)).fetchone()
+sys.exit(0 if v and v[0] == sys.argv[2] else "stored %r" % (v,))' "$DB" "$SEC1"
+printf '%s\nnot this line\n' "$SEC2" > "$T/smtp.pw"
+ok "settings set smtp.password --file PATH: the file's first line" expect 0 "setting smtp.password: changed" \
+	SO settings set smtp.password --file "$T/smtp.pw"
+ok "settings show smtp.password: masked once set" expect 0 '^(set)$' SO settings show smtp.password
+ok "settings show: masked in the list" expect 0 'smtp.password  *(set)$' SO settings show
+ok "settings set: the audit trail says only that it changed" expect 0 \
+	'"before":{"smtp.password":"(secret)"},"after":{"smtp.password":"(changed)"}' SO audit export
+for cmd in "settings show" "settings show smtp.password" "settings list" "audit list" "audit export" \
+	   "user list" "group list" "session list" "profile list" "cert list" "device list" "policy list"; do
+	# shellcheck disable=SC2086
+	"$SEKICTL" --store "$DB" --json $cmd >> "$SLOG" 2>&1
+	# shellcheck disable=SC2086
+	"$SEKICTL" --store "$DB" $cmd >> "$SLOG" 2>&1
+done
+ok "no planted secret in any listing or command output" sh -c \
+	"! grep -n -e '$SEC0' -e '$SEC1' -e '$SEC2' '$SLOG'"
+ok "the store: the secret only in settings.value, the replaced ones nowhere" /usr/bin/python3 -c '
+import glob, sqlite3, sys
+db, s0, s1, s2 = sys.argv[1:5]
+c = sqlite3.connect(db)
+bad = []
+for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = \"table\""):
+    cur = c.execute("SELECT * FROM \"%s\"" % t)
+    cols = [d[0] for d in cur.description]
+    for row in cur:
+        for col, v in zip(cols, row):
+            if v is None:
+                continue
+            b = v if isinstance(v, bytes) else str(v).encode()
+            for s in (s0, s1, s2):
+                if s.encode() in b and not (t == "settings" and col == "value" and s == s2):
+                    bad.append("%s.%s holds %s" % (t, col, s))
+c.close()
+raw = b"".join(open(f, "rb").read() for f in glob.glob(db + "*"))
+for s, want in ((s0, 0), (s1, 0), (s2, 1)):
+    if raw.count(s.encode()) != want:
+        bad.append("raw file bytes: %s %d times (want %d)" % (s, raw.count(s.encode()), want))
+sys.exit("\n".join(bad) if bad else 0)' "$DB" "$SEC0" "$SEC1" "$SEC2"
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "admin_int.h"
+#include "skauth.h"
 
 /* ---------------------------------------------------------------- messages */
 
@@ -547,6 +548,8 @@ static int setting_print(const char *key, const char *val, void *arg)
 {
 	struct set_list *l = arg;
 
+	if (sk_setting_secret(key))
+		val = *val ? "(set)" : "(not set)";
 	if (l->j)
 		sk_json_str(l->j, key, val);
 	else
@@ -574,7 +577,12 @@ static int setting_apply(struct sk_store *st, void *arg)
 		rc = sk_setting_set(st, s->key, s->val, s->err, sizeof(s->err));
 	if (rc)
 		return rc;
-	/* {"KEY":"old"} / {"KEY":"new"} */
+	/* {"KEY":"old"} / {"KEY":"new"}; a secret only as changed, nothing
+	 * of its value (not even a hash: a short password is guessed from it) */
+	if (sk_setting_secret(s->key)) {
+		sk_wipe(s->before, sizeof(s->before));
+		snprintf(s->before, sizeof(s->before), "(secret)");
+	}
 	f = open_memstream(&bq, &bl);
 	if (f) {
 		fputc('{', f);
@@ -589,7 +597,7 @@ static int setting_apply(struct sk_store *st, void *arg)
 		fputc('{', f);
 		sk_json_escape(f, s->key);
 		fputc(':', f);
-		sk_json_escape(f, s->val);
+		sk_json_escape(f, sk_setting_secret(s->key) ? "(changed)" : s->val);
 		fputc('}', f);
 		fclose(f);
 	}
@@ -600,9 +608,42 @@ static int setting_apply(struct sk_store *st, void *arg)
 	return ska_audit(s->a, b, c, NULL, NULL);
 }
 
-static bool setting_secret(const char *key)
+/*
+ * The value of `settings set KEY -` (one line of standard input) or
+ * `settings set KEY --file PATH` (the file's first line), without its line
+ * end.  Behind the control socket the client has already turned --file
+ * into - (the daemon never opens a file the caller names).  0, or the
+ * exit status after a message.
+ */
+static int setting_read(struct ska *a, const char *key, const char *file, char *buf, size_t len)
 {
-	return strstr(key, "password") || strstr(key, "secret");
+	FILE *f = a->io->in;
+	size_t n;
+	bool line;
+
+	if (file) {
+		if (a->io->remote)
+			return ska_usage(a, "%s: --file is read by sekictl, not by the daemon", key);
+		f = fopen(file, "re");
+		if (!f)
+			return ska_fail(a, "%s: %s", file, strerror(errno));
+	}
+	line = f && fgets(buf, (int)len, f);
+	if (file)
+		fclose(f);
+	if (!line)
+		return ska_usage(a, "%s: expected the value as the first line of %s", key,
+				 file ? file : "standard input");
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n') {
+		buf[--n] = '\0';
+	} else if (n == len - 1) {
+		sk_wipe(buf, len);
+		return ska_usage(a, "%s: value longer than %d bytes", key, SK_TEXT_MAX - 1);
+	}
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return 0;
 }
 
 int ska_settings(struct ska *a, int argc, char **argv)
@@ -623,6 +664,9 @@ int ska_settings(struct ska *a, int argc, char **argv)
 			rc = sk_setting_get(a->st, argv[1], val, sizeof(val));
 			if (rc)
 				return ska_store_fail(a, rc, argv[1], rc == -EINVAL ? "unknown setting" : "");
+			if (sk_setting_secret(argv[1])) {
+				snprintf(val, sizeof(val), "%s", *val ? "(set)" : "(not set)");
+			}
 			if (a->io->json) {
 				sk_json_init(&j, a->io->out);
 				sk_json_obj_begin(&j, NULL);
@@ -648,19 +692,49 @@ int ska_settings(struct ska *a, int argc, char **argv)
 	}
 	if (!strcmp(verb, "set")) {
 		struct set_tx s = { .a = a };
+		char val[SK_TEXT_MAX + 1];
+		const char *file = NULL;
+		bool secret;
 		int rc;
 
-		if (argc != 3)
-			return ska_usage(a, "expected: settings set KEY VALUE");
+		if (argc == 4 && !strcmp(argv[2], "--file"))
+			file = argv[3];
+		else if (argc == 3 && !strncmp(argv[2], "--file=", 7))
+			file = argv[2] + 7;
+		else if (argc != 3 || !strcmp(argv[2], "--file"))
+			return ska_usage(a, "expected: settings set KEY VALUE|-|--file PATH");
 		s.key = argv[1];
-		s.val = argv[2];
 		rc = sk_setting_get(a->st, s.key, s.before, sizeof(s.before));
 		if (rc)	/* an unknown key fails here, before any transaction */
 			return ska_store_fail(a, rc, s.key, rc == -EINVAL ? "unknown setting" : "");
+		sk_wipe(s.before, sizeof(s.before));
+		secret = sk_setting_secret(s.key);
+		if (file || !strcmp(argv[2], "-")) {
+			if ((rc = setting_read(a, s.key, file, val, sizeof(val))))
+				return rc;
+			s.val = val;
+		} else if (secret) {
+			/* by now it was on the command line: say how to do it
+			 * without, and keep it out of the store and the trail */
+			return ska_usage(a, "%s is a secret and is not taken on the command line "
+					 "(ps shows it to every user).\n"
+					 "  Give - to read it from standard input, or --file PATH to "
+					 "read the first line of a file.\n"
+					 "  %s は秘密の設定のため、コマンドラインでは受け付けません"
+					 "（ps で誰にでも見えます）。\n"
+					 "  標準入力から読むには -、ファイルの 1 行目から読むには "
+					 "--file PATH を指定してください。", s.key, s.key);
+		} else {
+			s.val = argv[2];
+		}
 		rc = ska_tx(a, setting_apply, &s);
+		if (secret) {
+			sk_wipe(val, sizeof(val));
+			sk_wipe(s.before, sizeof(s.before));
+		}
 		if (rc)
 			return ska_store_fail(a, rc, s.key, s.err);
-		if (setting_secret(s.key))
+		if (secret)
 			fprintf(a->io->out, "setting %s: changed\n", s.key);
 		else
 			fprintf(a->io->out, "setting %s: %s -> %s\n", s.key,
@@ -920,7 +994,9 @@ static const struct {
 "  sekictl profile send|resend USER DEVICE [--days 1..30] [--downloads 1..5|unlimited]\n"
 "  sekictl profile list [--all]   (--all: also the links a resend replaced)\n" },
 	{ "settings", ska_settings, "gateway settings",
-"  sekictl settings show [KEY]       sekictl settings set KEY VALUE\n" },
+"  sekictl settings show [KEY]       sekictl settings set KEY VALUE\n"
+"  sekictl settings set KEY -         (one line of standard input; required for\n"
+"  sekictl settings set KEY --file PATH   secrets such as smtp.password)\n" },
 	{ "session", ska_session, "VPN sessions",
 "  sekictl session list     sekictl session show ID     sekictl session kill ID\n" },
 	{ "audit", ska_audit_cmd, "the audit trail",

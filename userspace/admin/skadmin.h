@@ -12,7 +12,8 @@
  * /run/sekisho/control.sock, mode 0660 root:sekisho-admin):
  *   request : one message = "SKA1" + argv strings, each NUL-terminated
  *             (argv[0] is the noun, e.g. "user"); at most SKA_REQ_MAX bytes.
- *             For commands that read stdin (user passwd, import) the data
+ *             For commands that read stdin (user passwd, cert issue, import,
+ *             settings set KEY -) the data
  *             follows in messages "SKAI" + bytes, ended by an empty "SKAI".
  *   reply   : messages "SKAO" + bytes (stdout), "SKAE" + bytes (stderr),
  *             and finally "SKAX" + one byte exit status; then the daemon
@@ -55,6 +56,7 @@ struct sk_admin_io {
 	FILE *out, *err;		/* command output, messages */
 	FILE *in;			/* stdin data (user passwd, import), may be NULL */
 	bool json;			/* --json given anywhere on the line (already removed from argv) */
+	bool remote;			/* behind the control socket: open no file the caller names */
 };
 
 /*

@@ -3,11 +3,13 @@
  * skadmin: the control socket (wire format in skadmin.h).
  *
  * Which commands carry standard input is fixed here on both sides
- * (needs_stdin): user passwd, cert issue (the PKCS#12 password) and the
- * imports.  The client never lets the daemon open the administrator's
- * files: `import FILE` travels as `import -` with the file's bytes as
- * input, and `cert issue ... --out FILE` as `--out -` with the PKCS#12
- * written to FILE by the client.
+ * (needs_stdin): user passwd, cert issue (the PKCS#12 password), the
+ * imports and `settings set KEY -` (a secret setting's value).  The client
+ * never lets the daemon open the administrator's files: `import FILE`
+ * travels as `import -` with the file's bytes as input, `settings set KEY
+ * --file FILE` as `settings set KEY -` with the file's first line, and
+ * `cert issue ... --out FILE` as `--out -` with the PKCS#12 written to FILE
+ * by the client.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,9 @@ static bool needs_stdin(int argc, char **argv)
 		return true;
 	if ((!strcmp(argv[0], "user") || !strcmp(argv[0], "device")) &&
 	    !strcmp(argv[1], "import"))
+		return true;
+	if (argc >= 4 && !strcmp(argv[0], "settings") && !strcmp(argv[1], "set") &&
+	    !strcmp(argv[3], "-"))
 		return true;
 	return false;
 }
@@ -216,6 +221,7 @@ int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin
 	io.out = open_memstream(&obuf, &olen);
 	io.err = open_memstream(&ebuf, &elen);
 	io.in = in ? fmemopen(in, inlen, "r") : NULL;
+	io.remote = true;
 	if (!io.out || !io.err) {
 		status = 1;
 		rc = -ENOMEM;
@@ -259,16 +265,28 @@ int sk_admin_client(const char *path, int argc, char **argv, FILE *in)
 	uint8_t *m = NULL;
 	FILE *src = NULL, *dst = stdout;
 	size_t off = 4;
-	int fd, i, rc = 0, status = -EPIPE, outfd = -1;
+	int fd, i, nc, rc = 0, status = -EPIPE, outfd = -1;
 
 	if (argc < 1 || argc > SKA_ARGS_MAX)
 		return -E2BIG;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	for (i = 0; i < argc; i++)
-		copy[i] = argv[i];
 	/* local files stay local: see the header comment */
+	for (i = nc = 0; i < argc; i++) {
+		if (i == 3 && argc >= 5 && !strcmp(argv[0], "settings") && !strcmp(argv[1], "set") &&
+		    !strcmp(argv[3], "--file")) {
+			infile = argv[++i];
+			copy[nc++] = "-";
+		} else if (i == 3 && !strcmp(argv[0], "settings") && !strcmp(argv[1], "set") &&
+			   !strncmp(argv[3], "--file=", 7)) {
+			infile = argv[3] + 7;
+			copy[nc++] = "-";
+		} else {
+			copy[nc++] = argv[i];
+		}
+	}
+	argc = nc;
 	if (argc >= 3 && (!strcmp(argv[0], "user") || !strcmp(argv[0], "device")) &&
 	    !strcmp(argv[1], "import") && strcmp(argv[2], "-")) {
 		infile = argv[2];

@@ -51,20 +51,24 @@ static int read_hidden(const char *prompt, char *buf, size_t len)
 }
 
 /*
- * user passwd and cert issue read a password from stdin; on a terminal ask
- * for it without echo (twice for a user's password) and hand the commands
- * a memory stream instead.  Returns the stream to use as stdin, NULL on a
- * mismatch (message printed).
+ * user passwd, cert issue and `settings set KEY -` read a password (a
+ * secret setting) from stdin; on a terminal ask for it without echo (twice)
+ * and hand the commands a memory stream instead.  Returns the stream to use
+ * as stdin, NULL on a mismatch (message printed).
  */
 static FILE *password_input(int n, char **args, char *buf, size_t len)
 {
 	bool passwd = n >= 2 && !strcmp(args[0], "user") && !strcmp(args[1], "passwd");
 	bool p12 = n >= 2 && !strcmp(args[0], "cert") && !strcmp(args[1], "issue");
-	char again[256];
+	bool setting = n >= 4 && !strcmp(args[0], "settings") && !strcmp(args[1], "set") &&
+		       !strcmp(args[3], "-");
+	char again[256], prompt[128];
 
-	if ((!passwd && !p12) || !isatty(0))
+	if ((!passwd && !p12 && !setting) || !isatty(0))
 		return stdin;
-	if (read_hidden(passwd ? "New password: " : "PKCS#12 password: ", buf, len))
+	snprintf(prompt, sizeof(prompt), "%s: ", passwd ? "New password" : p12 ? "PKCS#12 password" :
+		 args[2]);
+	if (read_hidden(prompt, buf, len))
 		return NULL;
 	if (read_hidden("Again: ", again, sizeof(again)) || strcmp(buf, again)) {
 		sk_wipe(again, sizeof(again));

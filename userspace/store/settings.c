@@ -16,7 +16,8 @@ static const struct sk_setting_def defs[] = {
 	{ "smtp.url", "", SK_SET_URL, 0, 0, "SMTP server for OTP and notices, smtp:// or smtps://" },
 	{ "smtp.from", "", SK_SET_EMAIL, 0, 0, "From: address of the gateway's mails" },
 	{ "smtp.user", "", SK_SET_TEXT, 0, 0, "SMTP AUTH user name (\"\" = no AUTH)" },
-	{ "smtp.password", "", SK_SET_TEXT, 0, 0, "SMTP AUTH password (the store file is 0600)" },
+	{ "smtp.password", "", SK_SET_SECRET, 0, 0,
+	  "SMTP AUTH password (secret: masked, audited as changed only, set from stdin or a file)" },
 	{ "password.memory_kib", "7168", SK_SET_INT, 7168, 1048576,
 	  "argon2id memory of new password hashes in KiB (OWASP minimum: 7168 with 5 passes, 19456 with 2)" },
 	{ "password.time_cost", "5", SK_SET_INT, 1, 10,
@@ -66,6 +67,13 @@ const struct sk_setting_def *sk_setting_find(const char *key)
 		if (!strcmp(defs[i].key, key))
 			return &defs[i];
 	return NULL;
+}
+
+bool sk_setting_secret(const char *key)
+{
+	const struct sk_setting_def *d = key ? sk_setting_find(key) : NULL;
+
+	return d && d->kind == SK_SET_SECRET;
 }
 
 static bool has_ctl(const char *s)
@@ -119,6 +127,8 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 	case SK_SET_PATH:
 		if (val[0] != '/')
 			return sk_err(err, errlen, "%s: must be an absolute path", d->key);
+		return 0;
+	case SK_SET_SECRET:
 		return 0;
 	case SK_SET_TEXT:
 		if (!strcmp(d->key, "cert.bind") && strcmp(val, "cn") && strcmp(val, "email") &&

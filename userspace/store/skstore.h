@@ -284,6 +284,10 @@ int sk_setting_get(struct sk_store *st, const char *key, char *val, size_t len);
 int sk_setting_set(struct sk_store *st, const char *key, const char *val, char *err, size_t errlen);
 int sk_setting_int(struct sk_store *st, const char *key, int def);
 int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *val, void *arg), void *arg);
+/* true for a secret setting (smtp.password): its value is stored (the
+ * daemon needs it) but never shown, never written to the audit trail and
+ * read from stdin or a file instead of the command line. */
+bool sk_setting_secret(const char *key);
 
 /* ---- sessions and address leases ---- */
 int sk_session_add(struct sk_store *st, struct sk_session *s);	/* sets s->id */

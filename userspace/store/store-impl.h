@@ -116,8 +116,10 @@ extern const int sk_sqlite_schema_latest;
 struct sk_setting_def {
 	const char *key;
 	const char *def;		/* default value text */
+	/* SK_SET_SECRET: free text that is never shown, audited or taken on a
+	 * command line (sk_setting_secret) */
 	enum { SK_SET_TEXT, SK_SET_INT, SK_SET_BOOL, SK_SET_EMAIL, SK_SET_URL, SK_SET_NAME,
-	       SK_SET_PATH } kind;
+	       SK_SET_PATH, SK_SET_SECRET } kind;
 	long min, max;			/* SK_SET_INT range */
 	const char *help;
 };

@@ -422,6 +422,27 @@ static void settings_sessions_audit(void)
 
 	tap_ok(&t, run("settings show --json") == 0 && has(out, "\"ca.dir\""), "settings show --json");
 	tap_ok(&t, run("settings set no.such.key 1") == 1, "settings set: unknown key");
+	{
+		char val[64];
+		int n0 = n_audit();
+
+		tap_ok(&t, run("settings set smtp.password Cmdline-secret") == 2 &&
+		       has(err, "--file PATH") && !strstr(err, "Cmdline-secret") && n_audit() == n0 &&
+		       !sk_setting_get(st, "smtp.password", val, sizeof(val)) && !val[0],
+		       "settings set of a secret on the command line: refused, nothing stored");
+		tap_ok(&t, run_in("Stdin-secret\n", "settings set smtp.password -") == 0 &&
+		       !sk_setting_get(st, "smtp.password", val, sizeof(val)) &&
+		       !strcmp(val, "Stdin-secret") && !strstr(last_audit().detail, "Stdin-secret"),
+		       "settings set smtp.password -: stored, not audited");
+		tap_ok(&t, run("settings show smtp.password") == 0 && !strcmp(out, "(set)\n") &&
+		       run("settings show --json") == 0 && has(out, "\"smtp.password\":\"(set)\"") &&
+		       !strstr(out, "Stdin-secret"), "settings show: a secret is masked");
+		tap_ok(&t, run_in("", "settings set smtp.password -") == 2 &&
+		       has(err, "first line of standard input"), "settings set KEY -: no line is refused");
+		tap_ok(&t, run_in("x.example.jp\n", "settings set gateway.name -") == 0 &&
+		       has(out, "-> x.example.jp"),
+		       "settings set KEY - works for any setting");
+	}
 	snprintf(s.user, sizeof(s.user), "carol");
 	snprintf(s.group, sizeof(s.group), "staff");
 	s.started = s.last_seen = time(NULL);
@@ -506,6 +527,54 @@ static void control_socket(void)
 		tap_ok(&t, rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 		       sh(cmd, buf, sizeof(buf)) == 0 && has(buf, "CN = carol"),
 		       "control socket: cert issue --out FILE written by the client");
+	}
+	/* 1c: a secret setting from the client's stdin, 1d: from a file the
+	 * client reads (the daemon gets `-` and the first line) */
+	for (int k = 0; k < 2; k++) {
+		char pwfile[128], val[64], cmd[256], buf[1024] = "";
+		char *argv1[] = { "settings", "set", "smtp.password", "-", NULL };
+		char *argv2[] = { "settings", "set", "smtp.password", "--file", pwfile, NULL };
+		const char *want = k ? "F1le-secret" : "S0ck-secret";
+		int pfd[2];
+
+		snprintf(pwfile, sizeof(pwfile), "%s/smtp.pw", dir);
+		snprintf(cmd, sizeof(cmd), "printf 'F1le-secret\nline two\n' > %s", pwfile);
+		if (k && sh(cmd, buf, sizeof(buf)))
+			tap_ok(&t, false, "control socket: write %s", pwfile);
+		if (pipe(pfd))
+			return;
+		pid = fork();
+		if (pid == 0) {
+			FILE *in = fmemopen("S0ck-secret\nline two\n", 22, "r");
+
+			close(pfd[0]);
+			dup2(pfd[1], 1);
+			dup2(pfd[1], 2);
+			_exit(k ? sk_admin_client(path, 5, argv2, NULL)
+				: sk_admin_client(path, 4, argv1, in));
+		}
+		close(pfd[1]);
+		{
+			int fd = accept(ls, NULL, NULL), status = -1, rc;
+			struct sk_admin_effects e = { 0 };
+			struct sk_audit au;
+			ssize_t n;
+
+			rc = sk_admin_serve(st, fd, 4242, &e);
+			close(fd);
+			n = read(pfd[0], buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			close(pfd[0]);
+			waitpid(pid, &status, 0);
+			au = last_audit();
+			tap_ok(&t, rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+			       has(buf, "setting smtp.password: changed") &&
+			       !sk_setting_get(st, "smtp.password", val, sizeof(val)) &&
+			       !strcmp(val, want) && !strstr(au.detail, "secret\"") &&
+			       has(au.detail, "\"after\":{\"smtp.password\":\"(changed)\"}"),
+			       "control socket: settings set smtp.password %s reaches the daemon, "
+			       "audited as changed", k ? "--file PATH" : "-");
+		}
 	}
 	/* 2: uid 65534 is refused */
 	if (pipe(pipefd))
