@@ -255,6 +255,40 @@ for s, want in ((s0, 0), (s1, 0), (s2, 1)):
     if raw.count(s.encode()) != want:
         bad.append("raw file bytes: %s %d times (want %d)" % (s, raw.count(s.encode()), want))
 sys.exit("\n".join(bad) if bad else 0)' "$DB" "$SEC0" "$SEC1" "$SEC2"
+# Text from clients and admins (issue 11, item 8): valid UTF-8 without
+# control characters, checked before it is stored; the audit trail stays one
+# line per record and valid JSON.
+ok "user add: a name with a newline is refused (exit 2)" expect 2 "control character" \
+	S user add $'eve\nforged' --group staff --email eve@example.jp
+ok "user add: the refused name was not stored" sh -c \
+	"! '$SEKICTL' --store '$DB' --json user list | grep -q eve && ! '$SEKICTL' --store '$DB' audit list | grep -q forged"
+ok "group set: a banner with invalid UTF-8 is refused (exit 2)" expect 2 "UTF-8" \
+	S group set staff banner=$'Welcome\xff\xfe'
+ok "group set: a banner with a C1 control is refused (exit 2)" expect 2 "control character" \
+	S group set staff banner=$'Welcome\xc2\x9b31m'
+ok "group set: a multi-line UTF-8 banner is fine" expect 0 "banner" \
+	S group set staff banner=$'ようこそ\nWelcome'
+ok "policy add: a description with an escape character is refused (exit 2)" expect 2 "control character" \
+	S policy add pol2 --description $'x\e[2Jy'
+ok "settings set: a text setting with DEL is refused" expect 2 "control character" \
+	S settings set gateway.name $'vpn\x7f.example.jp'
+# a record written by an older version (or a forged one) with a newline and
+# invalid UTF-8: the listing stays one line per record, the export valid JSON
+/usr/bin/python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("INSERT INTO audit (time, type, actor, user, device, source, result, detail) VALUES (?,?,?,?,?,?,?,?)",
+          (1, "login", "eve", b"eve\n2026-01-01T00:00:00+00:00 admin forged".decode("latin-1"), "", "192.0.2.1:4433",
+           "fail", "{\"reason\":\"x\"}"))
+c.execute("INSERT INTO audit (time, type, actor, user, device, source, result, detail) VALUES (?,?,?,?,?,?,?,?)",
+          (2, "login", "x", "", "", "", "fail", b"{\"banner\":\"\xff\xfe\"}"))
+c.commit()' "$DB" 2>&1 | sed 's/^/# /'
+ok "audit list: a stored newline does not forge a line" sh -c \
+	"! '$SEKICTL' --store '$DB' audit list | grep -q '^2026-01-01T00:00:00+00:00 admin forged'"
+ok "audit export: valid JSON lines (strict UTF-8)" sh -c \
+	"'$SEKICTL' --store '$DB' audit export | /usr/bin/python3 -c 'import json,sys; [json.loads(l.decode(\"utf-8\")) for l in sys.stdin.buffer]'"
+ok "audit list --json: valid JSON (strict UTF-8)" sh -c \
+	"'$SEKICTL' --store '$DB' --json audit list | /usr/bin/python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))'"
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 

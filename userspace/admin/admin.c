@@ -10,6 +10,7 @@
 
 #include "admin_int.h"
 #include "skauth.h"
+#include "sktext.h"
 
 /* ---------------------------------------------------------------- messages */
 
@@ -878,9 +879,11 @@ static int audit_each(const struct sk_audit *r, void *arg)
 		sk_json_str(&j, "device", r->device);
 		sk_json_str(&j, "source", r->source);
 		sk_json_str(&j, "result", r->result);
-		/* detail is JSON already: embed it as is when it looks like an object */
+		/* detail is JSON already: embed it as is when it looks like an
+		 * object (and is valid text: a record of an older version may hold
+		 * broken UTF-8; it is then shown as an escaped string) */
 		fputs(",\"detail\":", f);
-		if (r->detail[0] == '{')
+		if (r->detail[0] == '{' && sk_text_ok(r->detail, sizeof(r->detail) - 1, false))
 			fputs(r->detail, f);
 		else
 			sk_json_escape(f, r->detail);
@@ -888,8 +891,19 @@ static int audit_each(const struct sk_audit *r, void *arg)
 		if (l->lines)
 			fputc('\n', f);
 	} else {
-		fprintf(f, "%s %-14s %-18s %-12s %-12s %-6s %s\n", t, r->type, r->actor,
-			*r->user ? r->user : "-", *r->device ? r->device : "-", r->result, r->detail);
+		/* one line per record even for a record an older version stored
+		 * with a newline or an escape sequence in it */
+		char ty[sizeof(r->type) * 4], ac[sizeof(r->actor) * 4], us[sizeof(r->user) * 4],
+		     de[sizeof(r->device) * 4], re[sizeof(r->result) * 4], dt[sizeof(r->detail) * 4];
+
+		sk_text_escape(r->type, ty, sizeof(ty));
+		sk_text_escape(r->actor, ac, sizeof(ac));
+		sk_text_escape(r->user, us, sizeof(us));
+		sk_text_escape(r->device, de, sizeof(de));
+		sk_text_escape(r->result, re, sizeof(re));
+		sk_text_escape(r->detail, dt, sizeof(dt));
+		fprintf(f, "%s %-14s %-18s %-12s %-12s %-6s %s\n", t, ty, ac, *us ? us : "-",
+			*de ? de : "-", re, dt);
 	}
 	l->n++;
 	return 0;
@@ -1038,6 +1052,23 @@ int sk_admin_exec(struct sk_store *st, const struct sk_admin_caller *who,
 
 	if (argc < 1)
 		return 2;
+	/* every word an administrator gives is text before any command sees
+	 * it: valid UTF-8, no control characters (lib/sktext.h); only a
+	 * group's banner=... may span lines.  The store checks each field
+	 * again; this gives one clear usage error for all of them. */
+	for (i = 0; i < (size_t)argc; i++) {
+		const char *why = sk_text_check(argv[i], SKA_REQ_MAX, !strncmp(argv[i], "banner=", 7));
+
+		if (why) {
+			char shown[96];
+
+			sk_text_escape(argv[i], shown, sizeof(shown));
+			fprintf(io->err, "sekictl: %s: argument %zu \"%s\": %s; names and values are "
+				"UTF-8 text without control characters (only banner= may span lines)\n",
+				i ? argv[0] : "command", i + 1, shown, why);
+			return 2;
+		}
+	}
 	for (i = 0; i < NNOUNS; i++) {
 		if (strcmp(argv[0], nouns[i].noun))
 			continue;

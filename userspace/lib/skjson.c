@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tiny JSON writer; see skjson.h. */
 #include "skjson.h"
+#include "sktext.h"
 
 #include <inttypes.h>
 
@@ -39,12 +40,24 @@ void sk_json_escape(FILE *f, const char *s)
 		case '\f':
 			fputs("\\f", f);
 			break;
-		default:
-			/* Other control bytes and DEL as \u escapes; UTF-8 passes. */
-			if (*p < 0x20 || *p == 0x7f)
+		default: {
+			/* Other control bytes, DEL and C1 controls as \u escapes;
+			 * valid UTF-8 passes; a byte that is not valid UTF-8 becomes
+			 * U+FFFD, so the output is always valid JSON (RFC 8259 8.1). */
+			size_t n = sk_utf8_len(p);
+
+			if (*p < 0x20 || *p == 0x7f) {
 				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+			} else if (!n) {
+				fputs("\\ufffd", f);
+			} else if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f) {
+				fprintf(f, "\\u%04x", p[1]);
+				p++;
+			} else {
+				fwrite(p, 1, n, f);
+				p += n - 1;
+			}
+		}
 		}
 	}
 	fputc('"', f);

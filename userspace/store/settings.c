@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store-impl.h"
+#include "sktext.h"
 
 static const struct sk_setting_def defs[] = {
 	{ "gateway.name", "", SK_SET_TEXT, 0, 0,
@@ -76,20 +77,16 @@ bool sk_setting_secret(const char *key)
 	return d && d->kind == SK_SET_SECRET;
 }
 
-static bool has_ctl(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
 
 int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *err, size_t errlen)
 {
+	const char *why;
+
 	if (strlen(val) >= SK_TEXT_MAX)
 		return sk_err(err, errlen, "%s: value longer than %d bytes", d->key, SK_TEXT_MAX - 1);
-	if (has_ctl(val))
-		return sk_err(err, errlen, "%s: control characters are not allowed", d->key);
+	/* one line of UTF-8 without control characters (lib/sktext.h) */
+	if ((why = sk_text_check(val, SK_TEXT_MAX - 1, false)))
+		return sk_err(err, errlen, "%s: %s", d->key, why);
 	switch (d->kind) {
 	case SK_SET_INT: {
 		char *end;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "store-impl.h"
+#include "sktext.h"
 
 /* ---- names ---- */
 
@@ -203,7 +204,7 @@ int sk_user_totp_use(struct sk_store *st, const char *name, int64_t step)
 
 int sk_source_fail(struct sk_store *st, const char *source, int64_t now, int window)
 {
-	if (!source || strnlen(source, SK_ADDR_MAX * 2) >= SK_ADDR_MAX * 2 || window <= 0)
+	if (!sk_text_ok(source, SK_ADDR_MAX * 2 - 1, false) || window <= 0)
 		return -EINVAL;
 	return st->ops->source_fail(st, source, now, window, true);
 }
@@ -254,7 +255,7 @@ int sk_policy_add(struct sk_store *st, const char *name, const char *description
 		return -EINVAL;
 	if (!description)
 		description = "";
-	if (strnlen(description, SK_TEXT_MAX) >= SK_TEXT_MAX)
+	if (!sk_text_ok(description, SK_TEXT_MAX - 1, false))
 		return -EINVAL;
 	return st->ops->policy_add(st, name, description);
 }
@@ -380,9 +381,10 @@ int sk_device_unassign(struct sk_store *st, const char *user, const char *device
 
 /* ---- certificates ---- */
 
+/* one line of text that fits a char[size] (lib/sktext.h) */
 static bool text_ok(const char *s, size_t size)
 {
-	return s && memchr(s, '\0', size) != NULL;
+	return sk_text_ok(s, size - 1, false);
 }
 
 int sk_cert_add(struct sk_store *st, const struct sk_cert *c)
@@ -579,14 +581,50 @@ bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const cha
 
 /* ---- audit ---- */
 
+/* An audit field that is not one line of text (a user name a client sent
+ * with a newline, broken UTF-8) is kept, escaped (\x0a): the record is
+ * what happened, so it is written rather than refused, and it can forge
+ * no line and break no JSON. */
+static void audit_field(char *f, size_t size)
+{
+	char *tmp;
+
+	if (!memchr(f, '\0', size))
+		f[size - 1] = '\0';
+	if (sk_text_ok(f, size - 1, false) || !(tmp = malloc(size)))
+		return;
+	sk_text_escape(f, tmp, size);
+	memcpy(f, tmp, size);
+	free(tmp);
+}
+
 int sk_audit_add(struct sk_store *st, const struct sk_audit *a)
 {
-	if (!a->type[0] || !text_ok(a->type, sizeof(a->type)) || !text_ok(a->actor, sizeof(a->actor)) ||
-	    !text_ok(a->user, sizeof(a->user)) || !text_ok(a->device, sizeof(a->device)) ||
-	    !text_ok(a->source, sizeof(a->source)) || !text_ok(a->result, sizeof(a->result)) ||
-	    !text_ok(a->detail, sizeof(a->detail)))
+	struct sk_audit *c;
+	int rc;
+
+	if (!a->type[0])
 		return -EINVAL;
-	return st->ops->audit_add(st, a);
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = *a;
+	audit_field(c->type, sizeof(c->type));
+	audit_field(c->actor, sizeof(c->actor));
+	audit_field(c->user, sizeof(c->user));
+	audit_field(c->device, sizeof(c->device));
+	audit_field(c->source, sizeof(c->source));
+	audit_field(c->result, sizeof(c->result));
+	/* detail is JSON text written by lib/skjson (always valid); anything
+	 * else is kept as an escaped string */
+	if (!sk_text_ok(c->detail, sizeof(c->detail) - 1, false)) {
+		audit_field(c->detail, sizeof(c->detail));
+		if (c->detail[0] == '{')
+			c->detail[0] = '?';
+	}
+	rc = st->ops->audit_add(st, c);
+	free(c);
+	return rc;
 }
 
 int sk_audit_list(struct sk_store *st, const struct sk_audit_filter *f,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store-impl.h"
+#include "sktext.h"
 
 int sk_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -31,12 +32,10 @@ static bool bounded(const char *s, size_t max)
 	return memchr(s, '\0', max + 1) != NULL;
 }
 
+/* one line of text (lib/sktext.h): valid UTF-8, no control characters */
 static bool printable(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
+	return sk_text_check(s, strlen(s), false) == NULL;
 }
 
 int sk_valid_name(const char *field, const char *s, char *err, size_t errlen)
@@ -48,10 +47,17 @@ int sk_valid_name(const char *field, const char *s, char *err, size_t errlen)
 	if (!bounded(s, SK_NAME_MAX))
 		return sk_err(err, errlen, "%s: longer than %d characters", field, SK_NAME_MAX);
 	n = strlen(s);
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return sk_err(err, errlen,
-				      "%s: '%c' is not allowed (use A-Z a-z 0-9 . _ -)", field, s[i]);
+	for (i = 0; i < n; i++) {
+		const char *why;
+
+		if (isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-')
+			continue;
+		/* never echo a control character or broken UTF-8 */
+		if ((why = sk_text_check(s, SK_NAME_MAX, false)))
+			return sk_err(err, errlen, "%s: %s (use A-Z a-z 0-9 . _ -)", field, why);
+		return sk_err(err, errlen, "%s: '%.*s' is not allowed (use A-Z a-z 0-9 . _ -)", field,
+			      (int)sk_utf8_len((const unsigned char *)s + i), s + i);
+	}
 	return 0;
 }
 
@@ -62,6 +68,8 @@ int sk_valid_email(const char *field, const char *s, char *err, size_t errlen)
 
 	if (!bounded(s, SK_EMAIL_MAX))
 		return sk_err(err, errlen, "%s: longer than %d characters", field, SK_EMAIL_MAX);
+	if (!printable(s))
+		return sk_err(err, errlen, "%s: %s", field, sk_text_check(s, SK_EMAIL_MAX, false));
 	at = strchr(s, '@');
 	if (!at || at == s || strchr(at + 1, '@'))
 		return sk_err(err, errlen, "%s: '%s' is not an address of the form local@domain",
@@ -175,7 +183,7 @@ static int valid_text(const char *field, const char *s, size_t max, char *err, s
 	if (!bounded(s, max - 1))
 		return sk_err(err, errlen, "%s: longer than %zu bytes", field, max - 1);
 	if (!printable(s))
-		return sk_err(err, errlen, "%s: control characters are not allowed", field);
+		return sk_err(err, errlen, "%s: %s", field, sk_text_check(s, max - 1, false));
 	return 0;
 }
 
@@ -233,7 +241,7 @@ int sk_valid_user(struct sk_store *st, struct sk_user *u, char *err, size_t errl
 	if ((rc = sk_valid_name("group", u->group, err, errlen)))
 		return rc;
 	if (!printable(u->pw_hash))
-		return sk_err(err, errlen, "pw_hash: control characters are not allowed");
+		return sk_err(err, errlen, "pw_hash: not one line of text");
 	if (u->pw_hash[0] && strncmp(u->pw_hash, "$argon2", 7))
 		return sk_err(err, errlen, "pw_hash: not an argon2 encoded hash");
 	if ((rc = valid_base32(u->totp_secret, err, errlen)))
@@ -345,13 +353,10 @@ int sk_valid_group(struct sk_store *st, const struct sk_group *g, char *err, siz
 	}
 	if (!bounded(g->banner, sizeof(g->banner) - 1))
 		return sk_err(err, errlen, "banner: longer than %zu bytes", sizeof(g->banner) - 1);
-	for (i = 0; g->banner[i]; i++) {
-		unsigned char c = (unsigned char)g->banner[i];
-
-		/* the banner may span lines */
-		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
-			return sk_err(err, errlen, "banner: control characters are not allowed");
-	}
+	/* the banner may span lines */
+	if (sk_text_check(g->banner, sizeof(g->banner) - 1, true))
+		return sk_err(err, errlen, "banner: %s",
+			      sk_text_check(g->banner, sizeof(g->banner) - 1, true));
 	if (g->idle_timeout < 0 || g->session_timeout < 0 || g->max_sessions < 0)
 		return sk_err(err, errlen,
 			      "idle_timeout/session_timeout/max_sessions: must not be negative");

@@ -31,6 +31,13 @@ static void escapes(struct sk_json *j)
 	sk_json_str(j, NULL, "a\"b\\c\n\t\x01\x7f\xc3\xa9/");
 }
 
+/* invalid UTF-8 (0xff, a lone continuation, an overlong '/', a truncated
+ * sequence) and C1 controls: still valid JSON */
+static void bad_utf8(struct sk_json *j)
+{
+	sk_json_str(j, NULL, "a\xff" "b\x80" "c\xc0\xaf" "d\xc2\x9b" "e\xe6\x97\xa5\xe6");
+}
+
 static void nesting(struct sk_json *j)
 {
 	sk_json_obj_begin(j, NULL);
@@ -85,6 +92,8 @@ int main(void)
 	tap_begin();
 	expect("string escapes", escapes,
 	       "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\xc3\xa9/\"");
+	expect("invalid UTF-8 as U+FFFD, C1 controls escaped", bad_utf8,
+	       "\"a\\ufffdb\\ufffdc\\ufffd\\ufffdd\\u009be\xe6\x97\xa5\\ufffd\"");
 	expect("nesting and commas", nesting,
 	       "{\"event\":\"peer-del\",\"peer\":7,\"routes\":[\"10.0.0.0/8\",\"fd00::/8\"],"
 	       "\"empty\":[],\"stats\":{\"rx\":18446744073709551615},\"ok\":true,\"last\":null}");

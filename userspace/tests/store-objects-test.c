@@ -178,6 +178,94 @@ static void group_validation(struct sk_store *st)
 	BAD(snprintf(g->policy, sizeof(g->policy), "nopolicy"), "policy", "unknown policy");
 	BAD(snprintf(g->banner, sizeof(g->banner), "a\033[31mred"), "banner", "escape in banner");
 	BAD(snprintf(g->label, sizeof(g->label), "a\tb"), "label", "tab in label");
+	/* issue 11 item 8: text is valid UTF-8 without C0/DEL/C1 controls */
+	BAD(snprintf(g->banner, sizeof(g->banner), "Welcome\xff\xfe"), "banner: not valid UTF-8",
+	    "invalid UTF-8 in banner");
+	BAD(snprintf(g->banner, sizeof(g->banner), "a\xc2\x9b" "31mred"), "banner: control character",
+	    "C1 CSI in banner");
+	BAD(snprintf(g->banner, sizeof(g->banner), "a\x7f"), "banner: control character", "DEL in banner");
+	BAD(snprintf(g->banner, sizeof(g->banner), "a\rb"), "banner: control character",
+	    "bare CR in banner");
+	BAD(snprintf(g->label, sizeof(g->label), "\xe5\x96"), "label: not valid UTF-8",
+	    "truncated UTF-8 in label");
+	BAD(snprintf(g->label, sizeof(g->label), "a\xc0\x8a"), "label: not valid UTF-8",
+	    "overlong newline in label");
+	BAD(snprintf(g->proxy_exclude, sizeof(g->proxy_exclude), "*.local\n10.*"), "proxy_exclude",
+	    "newline in proxy_exclude");
+	g = grp("banner-ok");
+	snprintf(g->banner, sizeof(g->banner), "ようこそ\r\nWelcome\n\tInfo");
+	snprintf(g->label, sizeof(g->label), "営業部");
+	rc = sk_group_add(st, g, err, sizeof(err));
+	tap_ok(&t, rc == 0, "group with a multi-line UTF-8 banner and a Japanese label (%s)",
+	       rc ? err : "ok");
+}
+
+static int audit_last_cb(const struct sk_audit *a, void *arg)
+{
+	*(struct sk_audit *)arg = *a;
+	return 0;
+}
+
+/* issue 11 item 8: every entry point refuses text that is not valid UTF-8
+ * or holds control characters; the audit trail escapes what it records */
+static void text_validation(struct sk_store *st)
+{
+	struct sk_user u;
+	struct sk_audit a = { 0 }, got = { 0 };
+	struct sk_cert c = { 0 };
+	struct sk_session s = { 0 };
+	struct sk_audit_filter f = { .type = "client-text" };
+	char val[64];
+	int rc;
+
+	user_init(&u, "eve\nforged", "staff");
+	tap_ok(&t, sk_user_add(st, &u, err, sizeof(err)) == -EINVAL && has(err, "control character") &&
+	       !strchr(err, '\n') && sk_user_get(st, "eve", &u) == -ENOENT,
+	       "user name with a newline refused, the message shows no newline (%s)", err);
+	user_init(&u, "eve", "staff");
+	snprintf(u.email, sizeof(u.email), "eve@ex\xff" "ample.jp");
+	tap_ok(&t, sk_user_add(st, &u, err, sizeof(err)) == -EINVAL && has(err, "email: not valid UTF-8"),
+	       "e-mail with invalid UTF-8 refused (%s)", err);
+	user_init(&u, "eve", "staff");
+	snprintf(u.cert_id, sizeof(u.cert_id), "eve\xc2\x85");
+	tap_ok(&t, sk_user_add(st, &u, err, sizeof(err)) == -EINVAL && has(err, "cert_id"),
+	       "cert_id with a C1 control refused (%s)", err);
+	tap_ok(&t, sk_policy_add(st, "pdesc", "a\x1b[2Jb") == -EINVAL &&
+	       sk_policy_add(st, "pdesc", "bad \xfe") == -EINVAL &&
+	       sk_policy_add(st, "pdesc", "本社 LAN") == 0,
+	       "policy description: escape and invalid UTF-8 refused, Japanese kept");
+	rc = sk_setting_set(st, "gateway.name", "vpn\x7f.example.jp", err, sizeof(err));
+	tap_ok(&t, rc == -EINVAL && has(err, "gateway.name: control character U+007F"),
+	       "setting with DEL refused (%s)", err);
+	rc = sk_setting_set(st, "smtp.user", "mail\xc3", err, sizeof(err));
+	tap_ok(&t, rc == -EINVAL && has(err, "not valid UTF-8"), "setting with broken UTF-8 refused (%s)",
+	       err);
+	rc = sk_setting_set(st, "smtp.password", "Zq\nZq", err, sizeof(err));
+	tap_ok(&t, rc == -EINVAL && !strstr(err, "Zq") && !sk_setting_get(st, "smtp.password", val,
+	       sizeof(val)) && !val[0], "secret setting with a newline refused, value not echoed (%s)",
+	       err);
+	snprintf(c.serial, sizeof(c.serial), "0A");
+	snprintf(c.subject, sizeof(c.subject), "CN=x\nCN=y");
+	tap_ok(&t, sk_cert_add(st, &c) == -EINVAL, "certificate subject with a newline refused");
+	snprintf(s.user, sizeof(s.user), "bob");
+	snprintf(s.remote, sizeof(s.remote), "192.0.2.1:1\n");
+	tap_ok(&t, sk_session_add(st, &s) == -EINVAL, "session remote address with a newline refused");
+	tap_ok(&t, sk_source_fail(st, "192.0.2.1\xff", 1000, 60) == -EINVAL,
+	       "source address with invalid UTF-8 refused");
+	/* a login record with the name a client typed: kept, escaped */
+	a.time = 1000;
+	snprintf(a.type, sizeof(a.type), "client-text");
+	snprintf(a.actor, sizeof(a.actor), "eve\n2026-01-01 admin forged");
+	snprintf(a.user, sizeof(a.user), "eve\xff\xc2\x9b");
+	snprintf(a.source, sizeof(a.source), "192.0.2.1:443");
+	snprintf(a.result, sizeof(a.result), "fail");
+	snprintf(a.detail, sizeof(a.detail), "{\"reason\":\"\xfe\"}");
+	tap_ok(&t, sk_audit_add(st, &a) == 0 && sk_audit_list(st, &f, audit_last_cb, &got) == 0,
+	       "audit record with client text is written");
+	tap_ok(&t, !strcmp(got.actor, "eve\\x0a2026-01-01 admin forged") &&
+	       !strcmp(got.user, "eve\\xff\\xc2\\x9b") && got.detail[0] != '{' &&
+	       has(got.detail, "\\xfe"), "audit: the client's text escaped (actor %s, user %s, detail %s)",
+	       got.actor, got.user, got.detail);
 }
 
 static void users(struct sk_store *st)
@@ -667,6 +755,7 @@ int main(void)
 	users(st);
 	policies(st);
 	devices(st);
+	text_validation(st);
 	fk(st);
 	certs_profiles(st);
 	settings(st);
