@@ -8,6 +8,7 @@
  * not usable), so every user handles -EINPROGRESS / -EBUSY.
  */
 #include <linux/kernel.h>
+#include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -215,11 +216,34 @@ static void sekisho_crypto_done(struct crypto_async_request *areq, int err)
 	local_bh_enable();
 }
 
-void sekisho_crypto_set_callback(struct sekisho_crypto_ctx *ctx,
-				 void (*finish)(struct sekisho_crypto_ctx *ctx,
-						int err))
+int sekisho_crypto_run(struct sekisho_crypto_ctx *ctx, bool encrypt,
+		       unsigned int off,
+		       void (*finish)(struct sekisho_crypto_ctx *ctx, int err))
 {
+	atomic_t *inflight = &ctx->peer->sdev->inflight;
+	unsigned int len = ctx->plen + SEKISHO_REC_TAG_LEN;
+	int ret;
+
+	sg_set_buf(&ctx->sg[0], ctx->aad, SEKISHO_REC_AAD_LEN);
+	ret = skb_to_sgvec(ctx->skb, &ctx->sg[1], off, len);
+	if (ret < 0) {
+		sekisho_crypto_ctx_free(ctx);
+		return ret;
+	}
 	ctx->finish = finish;
 	aead_request_set_callback(ctx->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  sekisho_crypto_done, ctx);
+	/* the tag is output of encryption, input of decryption */
+	aead_request_set_crypt(ctx->req, ctx->sg, ctx->sg,
+			       encrypt ? ctx->plen : len, ctx->iv);
+	aead_request_set_ad(ctx->req, SEKISHO_REC_AAD_LEN);
+	ret = encrypt ? crypto_aead_encrypt(ctx->req) :
+			crypto_aead_decrypt(ctx->req);
+	if (ret == -EINPROGRESS || ret == -EBUSY) {
+		/* ctx belongs to the callback now */
+		atomic_inc(inflight);
+		return 0;
+	}
+	finish(ctx, ret);
+	return 0;
 }

@@ -93,12 +93,14 @@ struct sekisho_crypto_ctx *sekisho_crypto_ctx_alloc(struct crypto_aead *tfm,
 void sekisho_crypto_ctx_free(struct sekisho_crypto_ctx *ctx);
 
 /*
- * Complete ctx with finish(ctx, err) when the AEAD operation finishes
- * asynchronously (backlog allowed); the caller counts it in the device's
- * inflight and calls finish itself when it completes synchronously.
+ * Run the AEAD operation of a record, for both paths: the AAD in ctx->aad,
+ * ctx->plen bytes of payload and the tag at off in ctx->skb.
+ * finish(ctx, err) follows in BH context, at once or from the completion
+ * (counted in the device's inflight meanwhile).  Non-zero: the skb could
+ * not be mapped; ctx is freed and finish is not called.
  */
-void sekisho_crypto_set_callback(struct sekisho_crypto_ctx *ctx,
-				 void (*finish)(struct sekisho_crypto_ctx *ctx,
-						int err));
+int sekisho_crypto_run(struct sekisho_crypto_ctx *ctx, bool encrypt,
+		       unsigned int off,
+		       void (*finish)(struct sekisho_crypto_ctx *ctx, int err));
 
 #endif /* _SEKISHO_CRYPTO_H */

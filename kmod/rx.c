@@ -330,7 +330,7 @@ static void sekisho_rx_decrypt(struct sekisho_peer *peer,
 	struct sekisho_dev *sdev = peer->sdev;
 	struct sekisho_crypto_ctx *ctx;
 	struct sk_buff *trailer;
-	int nfrags, ret;
+	int nfrags;
 
 	if (atomic_read(&sdev->inflight) > SEKISHO_MAX_INFLIGHT)
 		goto err;
@@ -352,25 +352,9 @@ static void sekisho_rx_decrypt(struct sekisho_peer *peer,
 		sekisho_rec_build_nonce(ctx->iv, key->cipher, key->rx_iv,
 					h->epoch, h->seq);
 	sekisho_rec_build_aad(ctx->aad, h->epoch, h->seq, plen);
-	sg_set_buf(&ctx->sg[0], ctx->aad, SEKISHO_REC_AAD_LEN);
-	ret = skb_to_sgvec(skb, &ctx->sg[1], SEKISHO_REC_HDR_LEN + nonce_len,
-			   plen + SEKISHO_REC_TAG_LEN);
-	if (ret < 0) {
-		sekisho_crypto_ctx_free(ctx);
+	if (sekisho_crypto_run(ctx, false, SEKISHO_REC_HDR_LEN + nonce_len,
+			       sekisho_rx_finish))
 		goto err;
-	}
-	sekisho_crypto_set_callback(ctx, sekisho_rx_finish);
-	aead_request_set_crypt(ctx->req, ctx->sg, ctx->sg,
-			       plen + SEKISHO_REC_TAG_LEN, ctx->iv);
-	aead_request_set_ad(ctx->req, SEKISHO_REC_AAD_LEN);
-
-	ret = crypto_aead_decrypt(ctx->req);
-	if (ret == -EINPROGRESS || ret == -EBUSY) {
-		/* ctx belongs to the callback now */
-		atomic_inc(&sdev->inflight);
-		return;
-	}
-	sekisho_rx_finish(ctx, ret);
 	return;
 
 err:

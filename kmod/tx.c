@@ -82,7 +82,7 @@ void sekisho_tx_record(struct sekisho_peer *peer, struct sk_buff *skb, u8 type,
 	struct sk_buff *trailer;
 	struct sekisho_key *key;
 	enum sekisho_stat why;
-	int nfrags, ret;
+	int nfrags;
 	u64 seq;
 	u8 *hdr;
 
@@ -137,23 +137,8 @@ void sekisho_tx_record(struct sekisho_peer *peer, struct sk_buff *skb, u8 type,
 	sekisho_rec_build_nonce(ctx->iv, key->cipher, key->tx_iv, key->epoch,
 				seq);
 	sekisho_rec_build_aad(ctx->aad, key->epoch, seq, plen);
-	sg_set_buf(&ctx->sg[0], ctx->aad, SEKISHO_REC_AAD_LEN);
-	ret = skb_to_sgvec(skb, &ctx->sg[1], hlen, plen + SEKISHO_REC_TAG_LEN);
-	if (ret < 0) {
-		sekisho_crypto_ctx_free(ctx);
+	if (sekisho_crypto_run(ctx, true, hlen, sekisho_tx_finish))
 		goto drop_key;
-	}
-	sekisho_crypto_set_callback(ctx, sekisho_tx_finish);
-	aead_request_set_crypt(ctx->req, ctx->sg, ctx->sg, plen, ctx->iv);
-	aead_request_set_ad(ctx->req, SEKISHO_REC_AAD_LEN);
-
-	ret = crypto_aead_encrypt(ctx->req);
-	if (ret == -EINPROGRESS || ret == -EBUSY) {
-		/* ctx belongs to the callback now */
-		atomic_inc(&sdev->inflight);
-		return;
-	}
-	sekisho_tx_finish(ctx, ret);
 	return;
 
 drop_key:
