@@ -35,6 +35,7 @@
 #include "ipc.h"
 #include "keyop.h"
 #include "tap.h"
+#include "testcert.h"
 
 static struct tap t;
 static char dir[] = "/tmp/sk-spawn-test-XXXXXX";
@@ -51,22 +52,6 @@ static void write_pem(const char *name, EVP_PKEY *k, X509 *x)
 	if (x)
 		PEM_write_X509(f, x);
 	fclose(f);
-}
-
-static X509 *self_signed(EVP_PKEY *k)
-{
-	X509 *x = X509_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"vpn.example.jp", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, k);
-	X509_sign(x, k, EVP_sha256());
-	return x;
 }
 
 /* One connection through an exec'd worker: TLS handshake and its HELLO. */
@@ -214,7 +199,7 @@ static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
 int main(int argc, char **argv)
 {
 	EVP_PKEY *k = EVP_RSA_gen(2048), *other = EVP_EC_gen("P-256");
-	X509 *x = self_signed(k);
+	X509 *x = test_self_signed(k);
 	char self[PATH_MAX], exe[PATH_MAX + 8], err[512] = "", got[256];
 	struct skd d;
 	pid_t old;

@@ -21,6 +21,7 @@
 
 #include "keyop.h"
 #include "tap.h"
+#include "testcert.h"
 #include "worker.h"
 
 static struct tap t;
@@ -52,19 +53,10 @@ static void key_server(int fd, EVP_PKEY *k)
 
 static char *cert_pem(EVP_PKEY *k, size_t *len)
 {
-	X509 *x = X509_new();
+	X509 *x = test_self_signed(k);
 	BIO *b = BIO_new(BIO_s_mem());
 	char *p, *out;
 
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"vpn.example.jp", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_set_pubkey(x, k);
-	X509_sign(x, k, EVP_sha256());
 	PEM_write_bio_X509(b, x);
 	*len = (size_t)BIO_get_mem_data(b, &p);
 	out = malloc(*len);
