@@ -4,7 +4,6 @@
  * show/dev/peer nouns and sekishod.  See knl.h.
  */
 #include <errno.h>
-#include <stdio.h>
 
 #include "knl.h"
 
@@ -56,16 +55,6 @@ static void vec_reset(void *data)
 	((struct knl_vec *)data)->n = 0;
 }
 
-/* A cb's -EBADMSG is ours to explain; the kernel's errors are recorded. */
-static int finish(struct knl *nl, int ret)
-{
-	if (ret == -EBADMSG && !nl->last.err) {
-		nl->last.err = ret;
-		snprintf(nl->last.msg, sizeof(nl->last.msg), "malformed reply from the kernel");
-	}
-	return ret;
-}
-
 int knl_get_devs(struct knl *nl, uint32_t ifindex, struct knl_vec *devs)
 {
 	struct knl_msg m;
@@ -81,7 +70,7 @@ int knl_get_devs(struct knl *nl, uint32_t ifindex, struct knl_vec *devs)
 		ret = knl_dump(nl, &m, dev_cb, vec_reset, NULL, devs);
 	}
 	knl_msg_free(&m, false);
-	return finish(nl, ret);
+	return ret;
 }
 
 int knl_get_peers(struct knl *nl, uint32_t ifindex, const uint32_t *id,
@@ -104,5 +93,5 @@ int knl_get_peers(struct knl *nl, uint32_t ifindex, const uint32_t *id,
 		ret = knl_dump(nl, &m, peer_cb, vec_reset, NULL, peers);
 	}
 	knl_msg_free(&m, false);
-	return finish(nl, ret);
+	return ret;
 }

@@ -207,8 +207,14 @@ static int nl_run(struct knl *nl, uint32_t seq, knl_cb cb, void *data,
 			default:
 				if (nlh->nlmsg_type != nl->family && nl->family)
 					continue;
-				if (cb && !cb_err)
+				if (cb && !cb_err) {
 					cb_err = cb(nlh, data);
+					/* a reply the callback cannot decode */
+					if (cb_err < 0)
+						set_err(nl, cb_err, "%s", cb_err == -EBADMSG ?
+							"malformed reply from the kernel" :
+							strerror(-cb_err));
+				}
 			}
 		}
 	}

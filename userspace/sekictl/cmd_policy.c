@@ -253,8 +253,6 @@ static int policy_dump(struct sk_ctx *ctx, struct knl *nl, uint32_t ifindex,
 	knl_put_u32(&m, SEKISHO_A_IFINDEX, ifindex);
 	ret = knl_dump(nl, &m, policy_cb, policy_reset, policy_incomplete, pols);
 	knl_msg_free(&m, false);
-	if (ret == -EBADMSG)
-		return sk_fail(ctx, "malformed reply from the kernel");
 	return sk_knl(ctx, nl, ret);
 }
 

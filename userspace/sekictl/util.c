@@ -172,10 +172,8 @@ unsigned int sk_ifindex(const struct sk_ctx *ctx, const char *dev)
 int sk_knl(const struct sk_ctx *ctx, const struct knl *nl, int ret)
 {
 	if (ret) {
-		/* a callback's own error (a malformed reply) is not in nl->last */
 		fprintf(stderr, "sekictl: %s: %s\n", ctx->what,
-			nl->last.err == ret ? knl_error(nl) :
-			ret == -EBADMSG ? "malformed reply from the kernel" : strerror(-ret));
+			nl->last.err == ret ? knl_error(nl) : strerror(-ret));
 		return SK_EXIT_FAIL;
 	}
 	if (nl->warning[0])
