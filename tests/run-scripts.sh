@@ -16,6 +16,7 @@ failed=0
 for s in "$@"; do
 	echo "# ---- $s ($(uname -r))"
 	before=$failed
+	started=$(date +%s)
 	while IFS= read -r line; do
 		case $line in
 		"exit-status "*)
@@ -38,6 +39,7 @@ for s in "$@"; do
 		*) echo "# $line" ;;
 		esac
 	done < <(timeout "$limit" bash "./$s" 2>&1; echo "exit-status $?")
+	echo "# ---- $s: $(($(date +%s) - started)) s"
 done
 echo "1..$n"
 echo "# $name: $((n - failed)) passed, $failed failed"
