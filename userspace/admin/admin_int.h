@@ -145,10 +145,23 @@ void ska_csv_field(FILE *f, const char *s, bool last);
 int ska_totp_uri(struct ska *a, const char *user, const char *secret);
 
 /* CA (ca.c): issues a certificate for user/device and returns a PKCS#12
- * (malloc'd) protected with password; records it in the store. */
+ * (malloc'd) protected with password; records it in the store.  The
+ * certificate carries the user's uid (SAN URI urn:uuid:UID).  It supersedes
+ * the user's earlier certificates for the device, which are revoked, and
+ * their profile links, which expire, except the link keep_profile (the one
+ * being made, 0 = none). */
 int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *device,
 		       int days, const char *password, uint8_t **p12, size_t *len,
-		       char *serial, size_t seriallen);
+		       char *serial, size_t seriallen, int64_t keep_profile);
+/* After certificates were revoked in the store (sk_cert_revoke_for, user or
+ * device deletion): rewrites the CRL if there is a CA (0 when there is
+ * none), and removes the packages of expired links.  0, or 1 after a
+ * message (the store already refuses the certificates at login). */
+int ska_revoked(struct ska *a);
+/* certificates of user (NULL = any) for device (NULL = any) not revoked yet */
+int ska_valid_certs(struct ska *a, const char *user, const char *device);
+/* profile.c: removes the package files of every expired link */
+void ska_profile_purge(struct ska *a);
 int ska_ca_dir(struct sk_store *st, char *dir, size_t len);
 
 #endif

@@ -266,6 +266,44 @@ static int write_crl(struct ska *a, EVP_PKEY *key, X509 *ca)
 	return 0;
 }
 
+struct cert_count { const char *user, *device; int n; };
+
+static int cert_count_each(const struct sk_cert *c, void *arg)
+{
+	struct cert_count *k = arg;
+
+	if (!c->revoked_at && (!k->user || !strcmp(c->user, k->user)) &&
+	    (!k->device || !strcmp(c->device, k->device)))
+		k->n++;
+	return 0;
+}
+
+int ska_valid_certs(struct ska *a, const char *user, const char *device)
+{
+	struct cert_count k = { user, device, 0 };
+
+	return sk_cert_list(a->st, user, cert_count_each, &k) ? 0 : k.n;
+}
+
+int ska_revoked(struct ska *a)
+{
+	char path[SK_URL_MAX + 16];
+	EVP_PKEY *key;
+	X509 *ca;
+	int rc;
+
+	ska_profile_purge(a);
+	ca_path(a->st, "ca.pem", path, sizeof(path));
+	if (access(path, F_OK))
+		return 0;	/* no built-in CA: nothing it issued to list */
+	if ((rc = load_ca(a, &key, &ca)))
+		return rc;
+	rc = write_crl(a, key, ca);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	return rc;
+}
+
 /* -------------------------------------------------------------------- ca */
 
 static int mkdir_p(const char *dir, int mode)
@@ -498,7 +536,7 @@ static int cert_add_apply(struct sk_store *st, void *arg)
 
 int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *device,
 		       int days, const char *password, uint8_t **p12out, size_t *p12len,
-		       char *serial_out, size_t seriallen)
+		       char *serial_out, size_t seriallen, int64_t keep_profile)
 {
 	struct cert_tx t = { .a = a };
 	EVP_PKEY *cakey = NULL, *key = NULL;
@@ -506,9 +544,9 @@ int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *devic
 	STACK_OF(X509) *cas = NULL;
 	PKCS12 *p12 = NULL;
 	X509_NAME *nm;
-	char san[SK_EMAIL_MAX + 16], err[256];
+	char san[SK_EMAIL_MAX + SK_UID_LEN + 40], err[256];
 	unsigned char *der = NULL;
-	int len = 0, rc;
+	int len = 0, rc, n;
 	struct tm tm;
 	time_t ca_end;
 
@@ -526,7 +564,18 @@ int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *devic
 		ska_fail(a, "the CA expires in less than a day; renew it with 'sekictl ca init --force'");
 		goto out;
 	}
-	snprintf(san, sizeof(san), "email:%s", u->email);
+	if (strlen(u->uid) != SK_UID_LEN) {
+		ska_fail(a, "user %s has no identifier (uid); open the store with this sekictl "
+			 "once to migrate it", u->name);
+		goto out;
+	}
+	/* the user record, not only its name: a later user of the same name
+	 * has another uid, and auth/chain.c refuses this certificate for it.
+	 * A URN of RFC 4122 in the subjectAltName rather than a subject
+	 * attribute: CN and UID already carry the name (cert.bind), and the
+	 * subject serialNumber is too easily taken for the certificate's. */
+	snprintf(san, sizeof(san), "URI:urn:uuid:%s%s%s", u->uid, u->email[0] ? ",email:" : "",
+		 u->email);
 	key = EVP_EC_gen("P-256");
 	x = X509_new();
 	if (!key || !x || !X509_set_version(x, 2) ||
@@ -542,7 +591,7 @@ int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *devic
 	    add_ext(ca, x, NULL, NID_ext_key_usage, "clientAuth") ||
 	    add_ext(ca, x, NULL, NID_subject_key_identifier, "hash") ||
 	    add_ext(ca, x, NULL, NID_authority_key_identifier, "keyid:always") ||
-	    (u->email[0] && add_ext(ca, x, NULL, NID_subject_alt_name, san)) ||
+	    add_ext(ca, x, NULL, NID_subject_alt_name, san) ||
 	    !X509_sign(x, cakey, EVP_sha256())) {
 		ssl_err(err, sizeof(err));
 		ska_fail(a, "cannot issue the certificate: %s", err);
@@ -565,6 +614,7 @@ int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *devic
 	if (len <= 0)
 		goto oom;
 	snprintf(t.c.user, sizeof(t.c.user), "%s", u->name);
+	snprintf(t.c.user_uid, sizeof(t.c.user_uid), "%s", u->uid);
 	snprintf(t.c.device, sizeof(t.c.device), "%s", device);
 	X509_NAME_oneline(X509_get_subject_name(x), t.c.subject, sizeof(t.c.subject));
 	t.c.not_before = a->now - 300;
@@ -573,6 +623,23 @@ int ska_cert_issue_p12(struct ska *a, const struct sk_user *u, const char *devic
 	if (rc) {
 		rc = ska_store_fail(a, rc, t.c.serial, "");
 		goto out;
+	}
+	/* one valid certificate per user and device: the new one supersedes
+	 * the earlier ones and their links */
+	n = sk_cert_revoke_for(a->st, u->name, device, t.c.serial, keep_profile, a->now);
+	if (n < 0) {
+		rc = ska_store_fail(a, n, t.c.serial, "");
+		goto out;
+	}
+	if (n > 0) {
+		fprintf(a->io->err, "cert: %d earlier certificate%s of user %s for device %s "
+			"revoked (superseded)\n", n, n == 1 ? "" : "s", u->name, device);
+		if (ska_revoked(a)) {
+			rc = 1;
+			goto out;
+		}
+	} else {
+		ska_profile_purge(a);
 	}
 	*p12out = malloc(len);
 	if (!*p12out)
@@ -640,6 +707,14 @@ static int cert_issue(struct ska *a, int argc, char **argv)
 	rc = sk_device_get(a->st, argv[1], &d);
 	if (rc)
 		return ska_store_fail(a, rc, argv[1], rc == -ENOENT ? "no such device" : "");
+	/* a certificate is for a device of the user's (what the device
+	 * check at login and the revocation on unassign rely on) */
+	if (strcmp(d.user, u.name))
+		return ska_fail(a, "device %s is not assigned to user %s; assign it first: "
+				"sekictl device assign %s %s\n"
+				"  デバイス %s はユーザ %s に割り当てられていません。先に "
+				"sekictl device assign %s %s を実行してください。",
+				d.name, u.name, u.name, d.name, d.name, u.name, u.name, d.name);
 	if (!a->io->in || !fgets(pw, sizeof(pw), a->io->in))
 		return ska_usage(a, "expected the PKCS#12 password on standard input");
 	n = strcspn(pw, "\r\n");
@@ -649,7 +724,7 @@ static int cert_issue(struct ska *a, int argc, char **argv)
 		return ska_usage(a, "the PKCS#12 password must have at least 4 characters "
 				 "(some clients refuse shorter ones)");
 	}
-	rc = ska_cert_issue_p12(a, &u, d.name, (int)days, pw, &p12, &len, serial, sizeof(serial));
+	rc = ska_cert_issue_p12(a, &u, d.name, (int)days, pw, &p12, &len, serial, sizeof(serial), 0);
 	sk_wipe(pw, sizeof(pw));
 	if (rc)
 		return rc;

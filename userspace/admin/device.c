@@ -599,6 +599,7 @@ int ska_device(struct ska *a, int argc, char **argv)
 	}
 	if (!strcmp(verb, "assign") || !strcmp(verb, "unassign")) {
 		struct sk_user u;
+		int ncert;
 
 		if (argc != 3)
 			return ska_usage(a, "expected: device %s USER DEVICE", verb);
@@ -612,6 +613,7 @@ int ska_device(struct ska *a, int argc, char **argv)
 		if (rc)
 			return ska_store_fail(a, rc, argv[2], rc == -ENOENT ? "no such device" : "");
 		t.before = t.d;
+		ncert = strcmp(verb, "unassign") ? 0 : ska_valid_certs(a, t.user, t.d.name);
 		rc = ska_tx(a, device_assign_apply, &t);
 		if (rc == -ENOSPC) {
 			struct sk_group g;
@@ -627,7 +629,10 @@ int ska_device(struct ska *a, int argc, char **argv)
 		if (rc)
 			return ska_store_fail(a, rc, argv[2], t.err);
 		a->fx->users_changed = true;
-		return 0;
+		if (ncert)
+			fprintf(a->io->out, "device %s: %d certificate%s of user %s revoked, profile "
+				"links expired\n", t.d.name, ncert, ncert == 1 ? "" : "s", t.user);
+		return strcmp(verb, "unassign") ? 0 : ska_revoked(a);
 	}
 	if (strcmp(verb, "add") && strcmp(verb, "del") && strcmp(verb, "show") && strcmp(verb, "set"))
 		return ska_usage(a, "unknown verb '%s' (add, del, list, show, set, assign, unassign, "
@@ -686,13 +691,19 @@ int ska_device(struct ska *a, int argc, char **argv)
 		if (t.d.user[0])
 			return ska_fail(a, "%s: assigned to user %s; 'sekictl device unassign %s %s' "
 					"first", argv[1], t.d.user, t.d.user, argv[1]);
+		int ncert = ska_valid_certs(a, NULL, argv[1]);
+
 		rc = ska_tx(a, device_del_apply, &t);
 		if (rc == -EBUSY)
 			return ska_fail(a, "%s: still assigned; unassign it first", argv[1]);
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], t.err);
 		fprintf(a->io->out, "device %s: deleted\n", argv[1]);
-		return 0;
+		if (ncert)
+			fprintf(a->io->out, "device %s: %d certificate%s revoked, profile links "
+				"expired\n", argv[1], ncert, ncert == 1 ? "" : "s");
+		a->fx->users_changed = true;
+		return ska_revoked(a);
 	}
 	if (argc < 3)
 		return ska_usage(a, "expected: device set NAME KEY=VALUE...");

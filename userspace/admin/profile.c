@@ -258,6 +258,27 @@ static int find_latest(const struct sk_profile *p, void *arg)
 	return 0;
 }
 
+static int purge_each(const struct sk_profile *p, void *arg)
+{
+	struct ska *a = arg;
+	char path[SK_URL_MAX + 64];
+
+	if (p->state != SK_PROFILE_EXPIRED)
+		return 0;
+	/* an expired link never serves its package again: the private key
+	 * of a revoked certificate need not stay on the gateway */
+	pkg_path(a->st, p->id, "p12", path, sizeof(path));
+	unlink(path);
+	pkg_path(a->st, p->id, "pass", path, sizeof(path));
+	unlink(path);
+	return 0;
+}
+
+void ska_profile_purge(struct ska *a)
+{
+	(void)sk_profile_list(a->st, purge_each, a);
+}
+
 /* Issues a certificate and stores the package files for profile id. */
 static int make_package(struct ska *a, const struct sk_user *u, const char *device, int64_t id,
 			char *serial, size_t seriallen)
@@ -275,7 +296,7 @@ static int make_package(struct ska *a, const struct sk_user *u, const char *devi
 		pw[i] = alpha[(raw[i % 12] ^ (i >= 12 ? raw[i - 12] >> 3 : 0)) % (sizeof(alpha) - 1)];
 	pw[16] = '\0';
 	sk_wipe(raw, sizeof(raw));
-	rc = ska_cert_issue_p12(a, u, device, 365, pw, &p12, &len, serial, seriallen);
+	rc = ska_cert_issue_p12(a, u, device, 365, pw, &p12, &len, serial, seriallen, id);
 	if (rc) {
 		sk_wipe(pw, sizeof(pw));
 		return rc;
@@ -736,6 +757,23 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 			 "URLの有効期限が切れたか、ダウンロード回数の上限に達しました。管理者に再送信を依頼してください。"
 			 " / This link has expired or has been used up. Ask your administrator to send it again.");
 		return 410;
+	}
+	/* the link is the user's and the device's: not after either went
+	 * (deletion expires the link too; this holds for older stores) */
+	{
+		struct sk_device d;
+
+		if (sk_user_get(st, t.p.user, &u) || sk_device_get(st, t.p.device, &d) ||
+		    strcmp(d.user, t.p.user)) {
+			sk_wipe(&u, sizeof(u));
+			t.p.state = SK_PROFILE_EXPIRED;
+			sk_profile_update(st, &t.p);
+			snprintf(msg, msglen,
+				 "このリンクは無効になりました。管理者に連絡してください。"
+				 " / This link is no longer valid. Tell your administrator.");
+			return 410;
+		}
+		sk_wipe(&u, sizeof(u));
 	}
 	pkg_path(st, t.p.id, "p12", path, sizeof(path));
 	rc = read_file(path, &p12, &p12len, P12_MAX);

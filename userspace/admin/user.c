@@ -513,6 +513,8 @@ int ska_user(struct ska *a, int argc, char **argv)
 	} else if (!strcmp(verb, "del")) {
 		if (argc > 2)
 			return ska_usage(a, "unexpected argument '%s'", argv[2]);
+		int ncert = ska_valid_certs(a, argv[1], NULL);
+
 		rc = ska_tx(a, user_del_apply, &t);
 		if (rc == -EBUSY)
 			rc = ska_fail(a, "%s: still has devices or certificates; unassign them first",
@@ -521,6 +523,13 @@ int ska_user(struct ska *a, int argc, char **argv)
 			rc = ska_store_fail(a, rc, argv[1], t.err);
 		else
 			fprintf(a->io->out, "user %s: deleted\n", argv[1]);
+		/* the store revoked the certificates and expired the links
+		 * with the user; the CRL and the packages follow */
+		if (!rc && ncert)
+			fprintf(a->io->out, "user %s: %d certificate%s revoked, profile links "
+				"expired\n", argv[1], ncert, ncert == 1 ? "" : "s");
+		if (!rc)
+			rc = ska_revoked(a);
 		a->fx->users_changed = !rc || a->fx->users_changed;
 	} else if (!strcmp(verb, "passwd")) {
 		struct pw_tx p = { .a = a, .name = argv[1], .must = true };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <openssl/err.h>
@@ -309,6 +310,65 @@ static int identity(X509 *cert, enum sk_cert_bind bind, char *id, size_t idlen)
 		if ((unsigned char)*s < ' ' || *s == 0x7f)
 			return -1;
 	return id[0] ? 0 : -1;
+}
+
+int sk_cert_facts(X509 *cert, char *serial, size_t seriallen, char *uid, size_t uidlen)
+{
+	static const char urn[] = "urn:uuid:";
+	GENERAL_NAMES *gens;
+	BIGNUM *bn;
+	char *hex;
+	int i, rc = 0;
+
+	if (!cert || !serial || !seriallen || !uid || !uidlen)
+		return -EINVAL;
+	serial[0] = uid[0] = '\0';
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	hex = bn ? BN_bn2hex(bn) : NULL;
+	BN_free(bn);
+	if (!hex || strlen(hex) >= seriallen) {
+		OPENSSL_free(hex);
+		return -EINVAL;
+	}
+	memcpy(serial, hex, strlen(hex) + 1);
+	OPENSSL_free(hex);
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens && !rc && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const char *d;
+		char one[64];
+		int len, k;
+
+		if (g->type != GEN_URI)
+			continue;
+		d = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+		len = ASN1_STRING_length(g->d.uniformResourceIdentifier);
+		if (len < (int)sizeof(urn) - 1 || strncasecmp(d, urn, sizeof(urn) - 1))
+			continue;
+		d += sizeof(urn) - 1;
+		len -= (int)sizeof(urn) - 1;
+		/* a UUID's 36 characters: hex and '-' only (no NUL, no controls) */
+		if (len != 36 || (size_t)len >= uidlen) {
+			rc = -EINVAL;
+			break;
+		}
+		for (k = 0; k < len; k++) {
+			if (!strchr("0123456789abcdefABCDEF-", d[k]) || !d[k]) {
+				rc = -EINVAL;
+				break;
+			}
+			one[k] = (char)(d[k] >= 'A' && d[k] <= 'F' ? d[k] + 'a' - 'A' : d[k]);
+		}
+		one[len] = '\0';
+		if (!rc && uid[0] && strcmp(uid, one))
+			rc = -EINVAL;	/* two identifiers: which user is it? */
+		else if (!rc)
+			memcpy(uid, one, (size_t)len + 1);
+	}
+	GENERAL_NAMES_free(gens);
+	if (rc)
+		uid[0] = '\0';
+	return rc;
 }
 
 /* ---- OCSP ---- */

@@ -703,6 +703,51 @@ static const char *cert_key(const char *why)
 	return "cert-untrusted";
 }
 
+/*
+ * A certificate of the built-in CA logs in only the user record it was
+ * issued to, not whoever has the name now (users are deleted and names
+ * given again; a rowid is reused too).  The CA writes the record's uid
+ * (SAN URI urn:uuid:UID) into the certificate and the store keeps the
+ * certificate's row (user, uid, revocation).  NULL when cert may log in
+ * l->u, else the reason for the audit trail.
+ *
+ * - in the store and revoked: refused here, whatever the CRL file the
+ *   verifier loaded says (the store is read at every login, so a
+ *   revocation holds from the next login on, without a reload);
+ * - a uid in the certificate (or its row) must be the user's;
+ * - issued before the store had uids (no uid in either): only for a user
+ *   whose record is older than the migration (legacy_certs) and no newer
+ *   than the certificate, so a name deleted and created again never
+ *   accepts it;
+ * - not in the store and without a uid: another CA's certificate, bound
+ *   by its name field (cert.bind, cert_id) and that CA's CRL/OCSP.
+ */
+static const char *cert_owner(struct sk_login *l)
+{
+	char serial[SK_NAME_MAX + 1], uid[SK_UID_LEN + 1];
+	struct sk_cert c;
+	int rc;
+
+	if (sk_cert_facts(l->cert, serial, sizeof(serial), uid, sizeof(uid)))
+		return "identity-ambiguous";
+	rc = sk_cert_get(l->cfg.st, serial, &c);
+	if (rc == -ENOENT)
+		return uid[0] && strcmp(uid, l->u.uid) ? "user-replaced" : NULL;
+	if (rc)
+		return "store-error";	/* fail closed */
+	if (c.revoked_at)
+		return "revoked";
+	if (strcmp(c.user, l->u.name))
+		return "identity-mismatch";
+	if (uid[0] || c.user_uid[0])
+		return strcmp(uid, l->u.uid) || (c.user_uid[0] && strcmp(c.user_uid, l->u.uid)) ?
+		       "user-replaced" : NULL;
+	/* not_before is the time of issue minus 300 s (admin/ca.c) */
+	if (!l->u.legacy_certs || c.not_before + 300 < l->u.created)
+		return "user-replaced";
+	return NULL;
+}
+
 /* The "cert" factor: no form, decided from the TLS client certificate. */
 static enum sk_step do_cert(struct sk_login *l, int64_t now, struct sk_form *form)
 {
@@ -744,6 +789,8 @@ static enum sk_step do_cert(struct sk_login *l, int64_t now, struct sk_form *for
 			}
 		}
 	}
+	if (!key && (why = cert_owner(l)) != NULL)
+		key = "cert-revoked";	/* to the user: ask for a new certificate */
 	if (key) {
 		audit(l, now, "factor", "fail", "cert", why ? why : key);
 		(void)sk_source_fail(l->cfg.st, l->source, now, l->s.src_window);

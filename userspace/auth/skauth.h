@@ -111,6 +111,14 @@ int sk_certv_check(struct sk_certv *v, X509 *cert, STACK_OF(X509) *chain, int64_
  * sk_certv_check, e.g. "certificate revoked (depth 0)", for the audit log
  * (the reason key alone does not tell a stale CRL from an unknown CA). */
 const char *sk_certv_last_error(const struct sk_certv *v);
+/*
+ * What the store knows a certificate by: its serial number as upper-case
+ * hex (as the built-in CA records it) and the user identifier the built-in
+ * CA puts in the subjectAltName (URI urn:uuid:UID, lower case), "" when
+ * there is none.  0, or -EINVAL when the serial is unreadable or the
+ * certificate names two different identifiers.
+ */
+int sk_cert_facts(X509 *cert, char *serial, size_t seriallen, char *uid, size_t uidlen);
 
 /* ---- messages to users (Japanese and English) ---- */
 /*

@@ -488,6 +488,41 @@ static void ca_dir_owner(struct skd *d)
 		chown_tree(fd, d->uid, d->gid, 2);
 }
 
+struct legacy { struct skd *d; int64_t now; int n; char first[SK_NAME_MAX * 2 + 2]; };
+
+static int legacy_each(const struct sk_cert *c, void *arg)
+{
+	struct legacy *l = arg;
+	struct sk_user u;
+
+	if (c->revoked_at || c->user_uid[0] || c->not_after <= l->now ||
+	    sk_user_get(l->d->st, c->user, &u) || !u.legacy_certs)
+		return 0;
+	sk_wipe(&u, sizeof(u));
+	if (!l->n++)
+		snprintf(l->first, sizeof(l->first), "%s %s", c->user, c->device);
+	return 0;
+}
+
+/*
+ * Certificates the built-in CA issued before users had a uid carry none:
+ * auth/chain.c accepts them only for the user record that existed at the
+ * upgrade (never for a name deleted and created again).  Say how many are
+ * left, so that the administrator replaces them.
+ */
+static void legacy_certs_warning(struct skd *d)
+{
+	struct legacy l = { .d = d, .now = skd_now() };
+
+	(void)sk_cert_list(d->st, NULL, legacy_each, &l);
+	if (l.n)
+		syslog(LOG_WARNING, "%d valid certificate%s issued before users had an identifier "
+		       "(uid) %s accepted for the users who had them at the upgrade; replace %s "
+		       "with 'sekictl profile send USER DEVICE' (the old one is revoked), e.g. %s",
+		       l.n, l.n == 1 ? "" : "s", l.n == 1 ? "is" : "are", l.n == 1 ? "it" : "them",
+		       l.first);
+}
+
 static void chain_setup(struct skd *d)
 {
 	char v[256] = "";
@@ -570,6 +605,11 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		store_owner(d->conf.store, d->uid, d->gid);
 	drop_old_sessions(d);
 
+	/* root acts on the store's paths (ca_dir_owner): only below the
+	 * state directory, whoever wrote the store */
+	if (sk_store_check_paths(d->st, err, errlen))
+		return -1;
+	legacy_certs_warning(d);
 	if (geteuid() == 0)
 		ca_dir_owner(d);
 	if (d->conf.client_ca[0] &&

@@ -5,8 +5,11 @@
  * Unknown keys are refused so that a typo never silently does nothing.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store-impl.h"
 #include "sktext.h"
@@ -47,7 +50,9 @@ static const struct sk_setting_def defs[] = {
 	  "register an unknown device on its first successful login" },
 	{ "device.hostscan", "off", SK_SET_BOOL, 0, 0,
 	  "ask every client for a host scan (device ID, MACs); clients need --csd-wrapper" },
-	{ "ca.dir", "/var/lib/sekisho/ca", SK_SET_PATH, 0, 0, "directory of the built-in CA" },
+	/* a path's default is relative to the state directory (sk_store_dir) */
+	{ "ca.dir", "ca", SK_SET_PATH, 0, 0,
+	  "directory of the built-in CA (below the state directory, the store's)" },
 	{ "profile.base_url", "", SK_SET_URL, 0, 0, "https:// prefix of profile download links" },
 	{ "cert.bind", "cn", SK_SET_TEXT, 0, 0,
 	  "client certificate field matched against the user: cn, email or uid" },
@@ -121,10 +126,21 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 		if (strchr(val, ' '))
 			return sk_err(err, errlen, "%s: URL contains a space", d->key);
 		return 0;
-	case SK_SET_PATH:
+	case SK_SET_PATH: {
+		const char *p;
+
 		if (val[0] != '/')
 			return sk_err(err, errlen, "%s: must be an absolute path", d->key);
+		/* written the one way: no "//", "/./", "/../" or trailing '/',
+		 * so that the check below the state directory is a prefix test */
+		for (p = val; *p; p++)
+			if (*p == '/' && (p[1] == '/' || p[1] == '\0' ||
+					  (p[1] == '.' && (p[2] == '/' || p[2] == '\0')) ||
+					  (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))))
+				return sk_err(err, errlen, "%s: '%s' is not a plain absolute path "
+					      "(no //, /./, /../ or trailing /)", d->key, val);
 		return 0;
+	}
 	case SK_SET_SECRET:
 		return 0;
 	case SK_SET_TEXT:
@@ -134,4 +150,52 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 		return 0;
 	}
 	return 0;
+}
+
+/* 0 when path is dir or below it (both absolute, plain) */
+static bool below(const char *dir, const char *path, bool or_equal)
+{
+	size_t n = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return path[0] == '/' && (or_equal || path[1]);
+	return !strncmp(path, dir, n) && (path[n] == '/' ? path[n + 1] != '\0' : or_equal && !path[n]);
+}
+
+/*
+ * Root acts on these paths at start (sekishod gives ca.dir to the service
+ * user): an administrator who may change settings must not be able to name
+ * /dev or /etc.  The value must be below the state directory, as written
+ * and after symbolic links are resolved (the deepest part that exists).
+ */
+int sk_setting_path_ok(const struct sk_setting_def *d, const char *dir, const char *val,
+		       char *err, size_t errlen)
+{
+	char part[PATH_MAX], real[PATH_MAX], rdir[PATH_MAX], *slash;
+	bool whole = true;
+	struct stat sb;
+
+	if (!below(dir, val, false))
+		goto outside;
+	if (!realpath(dir, rdir))
+		return 0;	/* no state directory yet: nothing below it exists either */
+	snprintf(part, sizeof(part), "%s", val);
+	while (lstat(part, &sb) && errno == ENOENT && (slash = strrchr(part, '/')) && slash != part) {
+		*slash = '\0';
+		whole = false;
+	}
+	/* what exists of it resolves below the state directory (a parent
+	 * that does not exist yet may be the state directory itself) */
+	if (realpath(part, real) && !below(rdir, real, !whole))
+		goto outside;
+	return 0;
+outside:
+	sk_err(err, errlen,
+	       "%s: %s is not below the state directory %s (root gives that tree to the service "
+	       "user at start); use a directory below it, such as %s/%s\n"
+	       "  %s: %s は状態ディレクトリ %s の下ではありません（起動時に root がその中を"
+	       "サービスユーザに渡します）。%s/%s のようにその下のディレクトリを指定してください。",
+	       d->key, val, dir, strcmp(dir, "/") ? dir : "", d->def,
+	       d->key, val, dir, strcmp(dir, "/") ? dir : "", d->def);
+	return -EPERM;
 }

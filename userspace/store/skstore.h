@@ -36,6 +36,7 @@
 #define SK_LIST_MAX	32	/* entries in DNS/split/etc lists */
 #define SK_URL_MAX	512
 #define SK_FACTORS_MAX	4
+#define SK_UID_LEN	36	/* a user's identifier: RFC 4122 UUID text */
 
 struct sk_store;
 
@@ -82,6 +83,16 @@ struct sk_user {
 	char cert_id[SK_NAME_MAX + 1];	/* value the cert binding field must have; "" = user name */
 	enum sk_lang lang;
 	int64_t created, changed;
+	/* Set by the store when the user is added (a random UUID v4 from
+	 * getrandom), never changed and never given to another user: the
+	 * built-in CA writes it into the certificate (SAN URI urn:uuid:...) so
+	 * that a certificate is bound to this record, not to a name that a
+	 * later user may get.  Read only: sk_user_update ignores it. */
+	char uid[SK_UID_LEN + 1];
+	/* the record existed before the store had uids (schema version 3):
+	 * certificates of the built-in CA without a uid may still be this
+	 * user's (see auth/chain.c cert_owner) */
+	bool legacy_certs;
 };
 
 struct sk_group {
@@ -142,6 +153,7 @@ struct sk_cert {
 	char device[SK_NAME_MAX + 1];
 	char subject[SK_TEXT_MAX];
 	int64_t not_before, not_after, revoked_at;	/* revoked_at 0 = valid */
+	char user_uid[SK_UID_LEN + 1];	/* the user's uid at issue; "" = issued before uids */
 };
 
 enum sk_profile_state {
@@ -201,6 +213,14 @@ struct sk_audit_filter {
 /* Opens (creating and migrating) the store at path (SQLite file). */
 int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen);
 void sk_store_close(struct sk_store *st);
+/* The state directory: the directory of the store file (absolute).  Every
+ * path setting (kind SK_SET_PATH, today ca.dir) must lie below it, and the
+ * path settings' defaults are relative to it. */
+const char *sk_store_dir(struct sk_store *st);
+/* Checks every path setting as stored (a store written with sqlite3
+ * directly skips sk_setting_set): 0, or -EPERM with a message naming the
+ * setting and the fix.  sekishod refuses to start on -EPERM. */
+int sk_store_check_paths(struct sk_store *st, char *err, size_t errlen);
 /* Runs fn inside one transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK if fn
  * returns non-zero).  Nested calls join the outer transaction. */
 int sk_store_tx(struct sk_store *st, int (*fn)(struct sk_store *st, void *arg), void *arg);
@@ -271,6 +291,17 @@ int sk_cert_add(struct sk_store *st, const struct sk_cert *c);
 int sk_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c);
 int sk_cert_revoke(struct sk_store *st, const char *serial, int64_t when);
 int sk_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *c, void *arg), void *arg);
+/*
+ * Ends what was issued for a user and/or a device: revokes (at `when`)
+ * every valid certificate of user (NULL = any user) for device (NULL = any
+ * device) except keep_serial (NULL = none), and expires every profile link
+ * of the same user/device that is not expired yet, except the link
+ * keep_profile (0 = none).  At least one of user and device is required.
+ * Returns the number of certificates revoked, or -errno.  sk_user_del,
+ * sk_device_del and sk_device_unassign do the same in their transaction.
+ */
+int sk_cert_revoke_for(struct sk_store *st, const char *user, const char *device,
+		       const char *keep_serial, int64_t keep_profile, int64_t when);
 
 /* ---- profile links ---- */
 int sk_profile_add(struct sk_store *st, struct sk_profile *p);	/* sets p->id */

@@ -66,6 +66,8 @@ struct sk_store_ops {
 	int (*cert_revoke)(struct sk_store *st, const char *serial, int64_t when);
 	int (*cert_list)(struct sk_store *st, const char *user,
 			 int (*fn)(const struct sk_cert *, void *), void *arg);
+	int (*cert_revoke_for)(struct sk_store *st, const char *user, const char *device,
+			       const char *keep_serial, int64_t keep_profile, int64_t when);
 
 	int (*profile_add)(struct sk_store *st, struct sk_profile *p);
 	int (*profile_find)(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p);
@@ -97,6 +99,8 @@ struct sk_store {
 	int tx_depth;		/* > 0 inside sk_store_tx / an internal transaction */
 	int tx_error;		/* first failure inside a nested level: outer rolls back */
 	char errmsg[256];	/* last backend error text, for -EIO diagnostics */
+	char dir[512];		/* the state directory (sk_store_dir) */
+	char file[512];		/* the store's path as opened, for messages */
 };
 
 /* Transaction helpers used by store.c and the backends: begin joins an open
@@ -126,6 +130,11 @@ struct sk_setting_def {
 const struct sk_setting_def *sk_setting_find(const char *key);
 const struct sk_setting_def *sk_setting_defs(int *n);
 int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *err, size_t errlen);
+/* A path setting's value against the state directory dir: 0 or -EPERM */
+int sk_setting_path_ok(const struct sk_setting_def *d, const char *dir, const char *val,
+		       char *err, size_t errlen);
+/* A new user identifier (RFC 4122 version 4 UUID from getrandom): 0 or -EIO */
+int sk_uid_new(char out[SK_UID_LEN + 1]);
 
 /* Validation (validate.c): 0 or -EINVAL with err filled. */
 int sk_valid_name(const char *field, const char *s, char *err, size_t errlen);

@@ -6,7 +6,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <limits.h>
+#include <stdio.h>
 
 #include "store-impl.h"
 #include "sktext.h"
@@ -144,12 +148,43 @@ static bool bad_name(const char *s)
 
 /* ---- users ---- */
 
+int sk_uid_new(char out[SK_UID_LEN + 1])
+{
+	uint8_t b[16];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(b)) {
+		n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -EIO;
+		}
+		got += (size_t)n;
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);	/* version 4: random */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);	/* the RFC 4122 variant */
+	snprintf(out, SK_UID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
+}
+
 int sk_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
 {
 	struct sk_user c = *u;
 	int rc = sk_valid_user(st, &c, err, errlen);
 
-	return rc ? rc : st->ops->user_add(st, &c, err, errlen);
+	if (rc)
+		return rc;
+	/* always a new identifier, whatever the caller passed: a user record
+	 * never takes over another one's certificates (skstore.h) */
+	c.legacy_certs = false;
+	if (sk_uid_new(c.uid))
+		return sk_err(err, errlen, "no random bytes for the user's identifier"), -EIO;
+	return st->ops->user_add(st, &c, err, errlen);
 }
 
 int sk_user_get(struct sk_store *st, const char *name, struct sk_user *u)
@@ -400,6 +435,8 @@ int sk_cert_add(struct sk_store *st, const struct sk_cert *c)
 			return -EINVAL;
 	if ((c->user[0] && bad_name(c->user)) || (c->device[0] && bad_name(c->device)))
 		return -EINVAL;
+	if (strspn(c->user_uid, "0123456789abcdef-") != strlen(c->user_uid))
+		return -EINVAL;
 	return st->ops->cert_add(st, c);
 }
 
@@ -421,6 +458,15 @@ int sk_cert_list(struct sk_store *st, const char *user,
 		 int (*fn)(const struct sk_cert *c, void *arg), void *arg)
 {
 	return st->ops->cert_list(st, user, fn, arg);
+}
+
+int sk_cert_revoke_for(struct sk_store *st, const char *user, const char *device,
+		       const char *keep_serial, int64_t keep_profile, int64_t when)
+{
+	if ((!user && !device) || (user && bad_name(user)) || (device && bad_name(device)) ||
+	    (keep_serial && strnlen(keep_serial, SK_NAME_MAX + 1) > SK_NAME_MAX) || when <= 0)
+		return -EINVAL;
+	return st->ops->cert_revoke_for(st, user, device, keep_serial, keep_profile, when);
 }
 
 /* ---- profiles ---- */
@@ -463,6 +509,12 @@ int sk_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
 	if (!d || !len)
 		return -EINVAL;
 	rc = st->ops->setting_get(st, key, val, len);
+	if (rc == -ENOENT && d->kind == SK_SET_PATH) {
+		/* a path's default is below the state directory */
+		n = (size_t)snprintf(val, len, "%s%s%s", st->dir, strcmp(st->dir, "/") ? "/" : "",
+				     d->def);
+		return n >= len ? -ENOSPC : 0;
+	}
 	if (rc == -ENOENT) {
 		n = strlen(d->def);
 		if (n >= len)
@@ -473,6 +525,36 @@ int sk_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
 	return rc;
 }
 
+const char *sk_store_dir(struct sk_store *st)
+{
+	return st->dir;
+}
+
+int sk_store_check_paths(struct sk_store *st, char *err, size_t errlen)
+{
+	const struct sk_setting_def *d = NULL;
+	char val[SK_TEXT_MAX], why[SK_TEXT_MAX + 512];
+	const char *sep = strcmp(st->dir, "/") ? "/" : "";
+	int i, n, rc;
+
+	for (d = sk_setting_defs(&n), i = 0; i < n; i++) {
+		if (d[i].kind != SK_SET_PATH)
+			continue;
+		rc = sk_setting_get(st, d[i].key, val, sizeof(val));
+		if (rc && rc != -ENOSPC)
+			return sk_err(err, errlen, "%s: %s", d[i].key, strerror(-rc)), rc;
+		if (rc || sk_setting_validate(&d[i], val, why, sizeof(why)) ||
+		    sk_setting_path_ok(&d[i], st->dir, val, why, sizeof(why)))
+			return sk_err(err, errlen,
+				      "%s is %.200s%s, not below the state directory %s: root would give "
+				      "that tree to the service user. Fix: sekictl --store %s settings "
+				      "set %s %s%s%s (and move its files there)",
+				      d[i].key, rc ? "too long" : val, "", st->dir, st->file,
+				      d[i].key, st->dir, sep, d[i].def), -EPERM;
+	}
+	return 0;
+}
+
 int sk_setting_set(struct sk_store *st, const char *key, const char *val, char *err, size_t errlen)
 {
 	const struct sk_setting_def *d = key ? sk_setting_find(key) : NULL;
@@ -481,6 +563,8 @@ int sk_setting_set(struct sk_store *st, const char *key, const char *val, char *
 	if (!d)
 		return sk_err(err, errlen, "unknown setting '%s'", key ? key : "");
 	if ((rc = sk_setting_validate(d, val, err, errlen)))
+		return rc;
+	if (d->kind == SK_SET_PATH && (rc = sk_setting_path_ok(d, st->dir, val, err, errlen)))
 		return rc;
 	rc = st->ops->setting_set(st, key, val);
 	if (rc)

@@ -131,6 +131,18 @@ const char *const sk_sqlite_migrations[] = {
 
 	/* 1 -> 2: audit searches by type ("all logins this week") */
 	"CREATE INDEX audit_type ON audit(type, time);",
+
+	/* 2 -> 3: a user identifier that is never given to another user (the
+	 * rowid is reused after a delete, a name may be given again); the
+	 * users of this file get theirs from migration_code() below, from
+	 * getrandom, which SQL has no access to.  legacy_certs marks the
+	 * records that may hold certificates issued without one. */
+	"ALTER TABLE users ADD COLUMN uid TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN legacy_certs INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE users SET legacy_certs = 1;"
+	"ALTER TABLE certs ADD COLUMN user_uid TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX certs_device ON certs(device);"
+	"CREATE INDEX profiles_user ON profiles(user, device);",
 };
 
 const int sk_sqlite_schema_latest =
@@ -431,6 +443,49 @@ static void sq_close(struct sk_store *st)
 
 /* ---- open and migrate ---- */
 
+struct uid_fill { int64_t *ids; size_t n, cap; };
+
+static int uid_fill_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
+{
+	struct uid_fill *f = arg;
+
+	(void)st, (void)obj, (void)fn;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		int64_t *n = realloc(f->ids, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		f->ids = n;
+		f->cap = cap;
+	}
+	f->ids[f->n++] = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+/* The part of migration script `to` that SQL cannot do, in its transaction. */
+static int migration_code(struct sk_store *st, int64_t to)
+{
+	struct uid_fill f = { 0 };
+	char uid[SK_UID_LEN + 1];
+	size_t i;
+	int rc;
+
+	if (to != 3)
+		return 0;
+	rc = sq_list(st, 0, uid_fill_row, NULL, &f, "SELECT id FROM users WHERE uid = ''", NULL);
+	for (i = 0; !rc && i < f.n; i++) {
+		rc = sk_uid_new(uid);
+		if (!rc)
+			rc = sq_exec(st, "UPDATE users SET uid = ?2 WHERE id = ?1", "it", f.ids[i], uid);
+		rc = rc < 0 ? rc : 0;
+	}
+	free(f.ids);
+	if (!rc)
+		rc = sq_exec(st, "CREATE UNIQUE INDEX users_uid ON users(uid)", NULL);
+	return rc < 0 ? rc : 0;
+}
+
 static int migrate(struct sk_store *st, char *err, size_t errlen)
 {
 	int64_t v;
@@ -464,6 +519,12 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 		if (v == sk_sqlite_schema_latest)
 			return sk_store_tx_end(st, 0);
 		rc = sqlite3_exec(sq_db(st), sk_sqlite_migrations[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK && (rc = migration_code(st, v + 1))) {
+			sk_store_tx_end(st, rc);
+			sk_err(err, errlen, "migration to schema version %lld failed: %s",
+			       (long long)v + 1, rc == -EIO ? st->errmsg : strerror(-rc));
+			return rc;
+		}
 		if (rc != SQLITE_OK) {
 			rc = sq_err(st, rc);
 			sk_store_tx_end(st, rc);
@@ -479,6 +540,60 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 			return rc;
 		}
 	}
+}
+
+/* Lexically: "//" -> "/", "/./" -> "/", "a/b/../" -> "a/", no trailing '/' */
+static void sq_plain_path(char *p)
+{
+	char *out = p, *in = p;
+
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		if (in[0] == '.' && (in[1] == '/' || !in[1])) {
+			in++;
+			continue;
+		}
+		if (in[0] == '.' && in[1] == '.' && (in[2] == '/' || !in[2])) {
+			while (out > p && *--out != '/')
+				;
+			in += 2;
+			continue;
+		}
+		*out++ = '/';
+		while (*in && *in != '/')
+			*out++ = *in++;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/* The absolute directory of path, as written (no symbolic link resolved):
+ * "/var/lib/sekisho/sekisho.db" -> "/var/lib/sekisho". */
+static int state_dir(const char *path, char *dir, size_t len)
+{
+	char cwd[512];
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		if (slash)
+			n = snprintf(dir, len, "%s%s%.*s", cwd, strcmp(cwd, "/") ? "/" : "",
+				     (int)(slash - path), path);
+		else
+			n = snprintf(dir, len, "%s", cwd);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	sq_plain_path(dir);
+	return 0;
 }
 
 int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t errlen)
@@ -525,6 +640,13 @@ int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t er
 	}
 	st->ops = &sk_sqlite_ops;
 	st->be = db;
+	snprintf(st->file, sizeof(st->file), "%s", path);
+	rc = state_dir(path, st->dir, sizeof(st->dir));
+	if (rc) {
+		sk_err(err, errlen, "%s: cannot tell its directory: %s", path, strerror(-rc));
+		sq_close(st);
+		return rc;
+	}
 	rc = migrate(st, err, errlen);
 	if (rc) {
 		sq_close(st);
@@ -575,6 +697,7 @@ const struct sk_store_ops sk_sqlite_ops = {
 	.cert_get = sq_cert_get,
 	.cert_revoke = sq_cert_revoke,
 	.cert_list = sq_cert_list,
+	.cert_revoke_for = sq_cert_revoke_for,
 	.profile_add = sq_profile_add,
 	.profile_find = sq_profile_find,
 	.profile_update = sq_profile_update,

@@ -113,6 +113,11 @@ SQ_DECL(int, cert_add, const struct sk_cert *c);
 SQ_DECL(int, cert_get, const char *serial, struct sk_cert *c);
 SQ_DECL(int, cert_revoke, const char *serial, int64_t when);
 SQ_DECL(int, cert_list, const char *user, int (*fn)(const struct sk_cert *, void *), void *arg);
+SQ_DECL(int, cert_revoke_for, const char *user, const char *device, const char *keep_serial,
+	int64_t keep_profile, int64_t when);
+/* the same inside the caller's transaction (user_del, device_del, unassign) */
+int sq_revoke_for_tx(struct sk_store *st, const char *user, const char *device,
+		     const char *keep_serial, int64_t keep_profile, int64_t when);
 SQ_DECL(int, profile_add, struct sk_profile *p);
 SQ_DECL(int, profile_find, const uint8_t token_hash[32], struct sk_profile *p);
 SQ_DECL(int, profile_update, const struct sk_profile *p);

@@ -2,6 +2,7 @@
 /* SQLite backend: devices and their assignment, certificates, profile links. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_sqlite.h"
 
@@ -151,7 +152,10 @@ static int device_del_tx(struct sk_store *st, const char *name)
 		return rc;
 	if (d.user[0])
 		return -EBUSY;
-	rc = sq_exec(st, "DELETE FROM devices WHERE id = ?1", "i", d.id);
+	/* certificates and links of the device, whoever had it */
+	rc = sq_revoke_for_tx(st, NULL, name, NULL, 0, time(NULL));
+	if (rc >= 0)
+		rc = sq_exec(st, "DELETE FROM devices WHERE id = ?1", "i", d.id);
 	return rc < 0 ? rc : 0;
 }
 
@@ -218,18 +222,35 @@ int sq_device_assign(struct sk_store *st, const char *user, const char *device, 
 	return rc;
 }
 
-int sq_device_unassign(struct sk_store *st, const char *user, const char *device)
+static int unassign_tx(struct sk_store *st, const char *user, const char *device)
 {
 	int rc = sq_exec(st, "UPDATE devices SET user_id = NULL WHERE name = ?2"
 			 " AND user_id = (SELECT id FROM users WHERE name = ?1)", "tt", user, device);
 
-	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+	if (rc == 0)
+		return -ENOENT;
+	/* the user's certificate for this device goes with the device */
+	if (rc > 0)
+		rc = sq_revoke_for_tx(st, user, device, NULL, 0, time(NULL));
+	return rc < 0 ? rc : 0;
+}
+
+int sq_device_unassign(struct sk_store *st, const char *user, const char *device)
+{
+	int rc;
+
+	sq_durable(st, true);
+	if ((rc = sk_store_tx_begin(st)) == 0)
+		rc = sk_store_tx_end(st, unassign_tx(st, user, device));
+	sq_durable(st, false);
+	return rc;
 }
 
 /* ---- certificates ---- */
 
 #define CERT_COLS \
-	"SELECT id, serial, user, device, subject, not_before, not_after, revoked_at FROM certs "
+	"SELECT id, serial, user, device, subject, not_before, not_after, revoked_at, user_uid" \
+	" FROM certs "
 
 static void cert_row(sqlite3_stmt *s, void *obj)
 {
@@ -244,14 +265,15 @@ static void cert_row(sqlite3_stmt *s, void *obj)
 	c->not_before = sqlite3_column_int64(s, 5);
 	c->not_after = sqlite3_column_int64(s, 6);
 	c->revoked_at = sqlite3_column_int64(s, 7);
+	sq_text(s, 8, c->user_uid, sizeof(c->user_uid));
 }
 
 int sq_cert_add(struct sk_store *st, const struct sk_cert *c)
 {
 	int rc = sq_exec(st, "INSERT INTO certs (serial, user, device, subject, not_before,"
-			 " not_after, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttiii",
-			 c->serial, c->user, c->device, c->subject, c->not_before, c->not_after,
-			 c->revoked_at);
+			 " not_after, revoked_at, user_uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			 "ttttiiit", c->serial, c->user, c->device, c->subject, c->not_before,
+			 c->not_after, c->revoked_at, c->user_uid);
 
 	return rc < 0 ? rc : 0;
 }
@@ -275,6 +297,41 @@ int sq_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
 	/* the first revocation time stays: -EALREADY if it was revoked */
 	rc = sq_cert_get(st, serial, &c);
 	return rc ? rc : -EALREADY;
+}
+
+/* user or device may be NULL (any); ?3 keep_serial ('' = none), ?4 keep_profile */
+int sq_revoke_for_tx(struct sk_store *st, const char *user, const char *device,
+		     const char *keep_serial, int64_t keep_profile, int64_t when)
+{
+	int n, rc;
+
+	/* 'n' binds "" as NULL: any user, any device */
+	n = sq_exec(st, "UPDATE certs SET revoked_at = ?4 WHERE (?1 IS NULL OR user = ?1)"
+		    " AND (?2 IS NULL OR device = ?2) AND revoked_at = 0 AND serial <> ?3",
+		    "nnti", user ? user : "", device ? device : "", keep_serial ? keep_serial : "",
+		    when);
+	if (n < 0)
+		return n;
+	rc = sq_exec(st, "UPDATE profiles SET state = ?3 WHERE (?1 IS NULL OR user = ?1)"
+		     " AND (?2 IS NULL OR device = ?2) AND state <> ?3 AND id <> ?4",
+		     "nndi", user ? user : "", device ? device : "", (int)SK_PROFILE_EXPIRED,
+		     keep_profile);
+	return rc < 0 ? rc : n;
+}
+
+int sq_cert_revoke_for(struct sk_store *st, const char *user, const char *device,
+		       const char *keep_serial, int64_t keep_profile, int64_t when)
+{
+	int rc, end;
+
+	sq_durable(st, true);
+	if ((rc = sk_store_tx_begin(st)) == 0) {
+		rc = sq_revoke_for_tx(st, user, device, keep_serial, keep_profile, when);
+		end = sk_store_tx_end(st, rc < 0 ? rc : 0);
+		rc = end ? end : rc;
+	}
+	sq_durable(st, false);
+	return rc;
 }
 
 SQ_LIST_ROW(cert_list_row, struct sk_cert, cert_row)

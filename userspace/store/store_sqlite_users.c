@@ -9,7 +9,8 @@
 #define USER_COLS \
 	"SELECT u.id, u.name, u.email, g.name, u.pw_hash, u.must_change_pw, u.enabled," \
 	" u.locked, u.locked_until, u.fail_count, u.valid_from, u.valid_until," \
-	" u.totp_secret, u.totp_last_step, u.cert_id, u.lang, u.created, u.changed" \
+	 " u.totp_secret, u.totp_last_step, u.cert_id, u.lang, u.created, u.changed," \
+	" u.uid, u.legacy_certs" \
 	" FROM users u JOIN groups g ON g.id = u.group_id "
 
 static void user_row(sqlite3_stmt *s, void *obj)
@@ -35,6 +36,8 @@ static void user_row(sqlite3_stmt *s, void *obj)
 	u->lang = (enum sk_lang)sqlite3_column_int(s, 15);
 	u->created = sqlite3_column_int64(s, 16);
 	u->changed = sqlite3_column_int64(s, 17);
+	sq_text(s, 18, u->uid, sizeof(u->uid));
+	u->legacy_certs = sqlite3_column_int(s, 19);
 }
 
 static int group_id(struct sk_store *st, const char *group, int64_t *gid, char *err, size_t errlen)
@@ -58,11 +61,13 @@ int sq_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t 
 	rc = sq_exec(st,
 		     "INSERT INTO users (name, email, group_id, pw_hash, must_change_pw, enabled,"
 		     " locked, locked_until, fail_count, valid_from, valid_until, totp_secret,"
-		     " totp_last_step, cert_id, lang, created, changed)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
-		     "ttitdddidiititdi", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
+		     " totp_last_step, cert_id, lang, created, changed, uid)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,"
+		     " ?17)",
+		     "ttitdddidiititdit", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
 		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
-		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang, now);
+		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang, now,
+		     u->uid);
 	if (rc == -EEXIST)
 		sk_err(err, errlen, "name: a user named '%s' already exists", u->name);
 	else if (rc < 0)
@@ -106,9 +111,13 @@ static int user_del_tx(struct sk_store *st, const char *name)
 {
 	int rc;
 
+	/* what was issued to the user dies with it: a certificate or a
+	 * profile link must never serve a later user of the same name */
+	rc = sq_revoke_for_tx(st, name, NULL, NULL, 0, time(NULL));
 	/* leases are keyed by name: drop them with the user so that a new
 	 * user of the same name does not inherit the old one's address */
-	rc = sq_exec(st, "DELETE FROM leases WHERE user = ?1", "t", name);
+	if (rc >= 0)
+		rc = sq_exec(st, "DELETE FROM leases WHERE user = ?1", "t", name);
 	if (rc >= 0)
 		rc = sq_exec(st, "DELETE FROM users WHERE name = ?1", "t", name);
 	if (rc == 0)

@@ -326,6 +326,11 @@ static void ca_cert(void)
 	tap_ok(&t, run("ca init") == 1 && has(err, "--force"), "ca init refuses to overwrite");
 	tap_ok(&t, run("ca show --json") == 0 && has(out, "CN=Test CA"), "ca show");
 	snprintf(cmd, sizeof(cmd), "cert issue carol pc1 --out %s/c.p12", dir);
+	/* issue 11 item 4: a certificate only for a device of the user's */
+	tap_ok(&t, run_in("p12-pass\n", cmd) == 1 && has(err, "not assigned to user carol") &&
+	       has(err, "割り当てられていません") && has(err, "device assign carol pc1"),
+	       "cert issue for a device not assigned to the user refused (en/ja)");
+	run("device assign carol pc1");
 	tap_ok(&t, run_in("p12-pass\n", cmd) == 0 && has(out, "issued to user carol"), "cert issue");
 	snprintf(cmd, sizeof(cmd), "openssl pkcs12 -in %s/c.p12 -passin pass:p12-pass -nokeys -info 2>&1",
 		 dir);
@@ -333,8 +338,16 @@ static void ca_cert(void)
 	       has(buf, "CN = carol, UID = carol"), "PKCS#12 with AES-256 and the subject");
 	snprintf(cmd, sizeof(cmd), "openssl pkcs12 -in %s/c.p12 -passin pass:p12-pass -nokeys 2>/dev/null"
 		 " | openssl x509 -noout -ext subjectAltName,extendedKeyUsage", dir);
-	tap_ok(&t, sh(cmd, buf, sizeof(buf)) == 0 && has(buf, "email:carol@example.jp") &&
-	       has(buf, "Client Authentication"), "SAN email and clientAuth");
+	{
+		struct sk_user u;
+		char want[80];
+
+		snprintf(want, sizeof(want), "URI:urn:uuid:%s",
+			 sk_user_get(st, "carol", &u) ? "?" : u.uid);
+		tap_ok(&t, sh(cmd, buf, sizeof(buf)) == 0 && has(buf, "email:carol@example.jp") &&
+		       has(buf, "Client Authentication") && strlen(u.uid) == 36 && has(buf, want),
+		       "SAN email, the user's uid (%s) and clientAuth", want);
+	}
 	tap_ok(&t, run("cert list --user carol --json") == 0 && (s = strstr(out, "\"serial\":\"")),
 	       "cert list");
 	if (s)
@@ -353,6 +366,27 @@ static void ca_cert(void)
 		snprintf(bcmd, sizeof(bcmd), "bash -c '%s'", cmd);
 		tap_ok(&t, sh(bcmd, buf, sizeof(buf)) != 0 && has(buf, "revoked"),
 		       "openssl verify refuses the revoked certificate");
+	}
+	/* one valid certificate per user and device: a new one supersedes */
+	{
+		char s2[80] = "", s3[80] = "";
+		struct sk_cert c;
+
+		snprintf(cmd, sizeof(cmd), "cert issue carol pc1 --out %s/c2.p12", dir);
+		tap_ok(&t, run_in("p12-pass\n", cmd) == 0 && (s = strstr(out, "cert ")) &&
+		       sscanf(s + 5, "%64[0-9A-F]", s2) == 1, "cert issue: a second certificate");
+		tap_ok(&t, run_in("p12-pass\n", cmd) == 0 && (s = strstr(out, "cert ")) &&
+		       sscanf(s + 5, "%64[0-9A-F]", s3) == 1 && has(err, "1 earlier certificate") &&
+		       fx.crl_changed, "cert issue: a third one says it superseded the second");
+		tap_ok(&t, !sk_cert_get(st, s2, &c) && c.revoked_at && !sk_cert_get(st, s3, &c) &&
+		       !c.revoked_at, "the second is revoked, the third valid");
+		snprintf(cmd, sizeof(cmd), "openssl crl -in %s/ca/crl.pem -noout -text", dir);
+		tap_ok(&t, sh(cmd, buf, sizeof(buf)) == 0 && has(buf, s2) && !has(buf, s3),
+		       "crl.pem lists the superseded certificate");
+		fx.users_changed = false;
+		tap_ok(&t, run("device unassign carol pc1") == 0 && has(out, "1 certificate of user carol revoked") &&
+		       fx.users_changed && fx.crl_changed && !sk_cert_get(st, s3, &c) && c.revoked_at,
+		       "device unassign revokes the user's certificate for the device");
 	}
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <sqlite3.h>
 
 #include "skauth.h"
 #include "skchain.h"
@@ -857,6 +858,128 @@ static void groups(void)
 	sk_login_free(l);
 }
 
+/* ---- a certificate is bound to the user record, not the name (issue 11 item 4) ---- */
+
+/* a certificate for cn from the test CA; uid != NULL adds SAN URI urn:uuid:uid */
+static X509 *mkcert_uid(const char *cn, const char *file, const char *uid)
+{
+	sh("cd %s && { cat ext.cnf; %s%s; } > %s.cnf && "
+	   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
+	   "-out %s.csr -subj /CN=%s 2>/dev/null >&2 && openssl x509 -req -in %s.csr -CA ca.pem "
+	   "-CAkey ca.key -CAcreateserial -out %s.pem -days 30 -extfile %s.cnf 2>/dev/null >&2",
+	   dir, uid ? "echo subjectAltName=URI:urn:uuid:" : "true", uid ? uid : "",
+	   file, file, file, cn, file, file, file);
+	return loadcert(file);
+}
+
+/* records x in the store as the built-in CA does (admin/ca.c) */
+static void record(X509 *x, const char *user, const char *uid, int64_t issued)
+{
+	struct sk_cert c = { 0 };
+	char xuid[SK_UID_LEN + 1];
+
+	sk_cert_facts(x, c.serial, sizeof(c.serial), xuid, sizeof(xuid));
+	snprintf(c.user, sizeof(c.user), "%s", user);
+	snprintf(c.user_uid, sizeof(c.user_uid), "%s", uid ? uid : "");
+	c.not_before = issued - 300;
+	c.not_after = issued + 30 * 86400;
+	if (sk_cert_add(st, &c))
+		printf("# cert %s not recorded\n", c.serial);
+}
+
+/* the certificate step of group gcp (cert, then password) for the certificate file */
+static enum sk_step cert_step(const char *file, struct sk_form *f)
+{
+	struct sk_login *l = login(file);
+	enum sk_step s = step(l, "gcp", f, NULL);
+
+	sk_login_free(l);
+	return s;
+}
+
+static void raw_sql(const char *sql)
+{
+	char path[400];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		printf("# raw: %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void cert_owner(void)
+{
+	struct sk_user u1, u2;
+	struct sk_form f;
+	char serial[SK_NAME_MAX + 1], xuid[SK_UID_LEN + 1];
+	X509 *x;
+
+	/* a certificate of the built-in CA with the user's uid */
+	mkuser("ou1", "gcp", false);
+	sk_user_get(st, "ou1", &u1);
+	x = mkcert_uid("ou1", "ou1-a", u1.uid);
+	tap_ok(&t, x && !sk_cert_facts(x, serial, sizeof(serial), xuid, sizeof(xuid)) &&
+	       !strcmp(xuid, u1.uid), "sk_cert_facts reads the uid (%s) and serial (%s)", xuid, serial);
+	record(x, "ou1", u1.uid, clk);
+	X509_free(x);
+	tap_ok(&t, cert_step("ou1-a", &f) == SK_STEP_FORM, "owner: the user's own certificate passes");
+	/* revoked in the store only (no CRL file reloaded): refused at the next login */
+	tap_ok(&t, sk_cert_revoke(st, serial, clk) == 0 && cert_step("ou1-a", &f) == SK_STEP_FATAL &&
+	       is_err(&f, "cert-revoked"), "owner: a revocation in the store holds at the next login");
+
+	/* deleted and created again: the name is the same, the record is not */
+	x = mkcert_uid("ou1", "ou1-b", u1.uid);
+	record(x, "ou1", u1.uid, clk);
+	X509_free(x);
+	tap_ok(&t, cert_step("ou1-b", &f) == SK_STEP_FORM, "owner: a second certificate passes");
+	tap_ok(&t, sk_user_del(st, "ou1") == 0, "owner: user deleted");
+	mkuser("ou1", "gcp", false);
+	sk_user_get(st, "ou1", &u2);
+	tap_ok(&t, strcmp(u1.uid, u2.uid) && cert_step("ou1-b", &f) == SK_STEP_FATAL &&
+	       is_err(&f, "cert-revoked"),
+	       "owner: the old certificate does not log in the user created again with the name");
+	/* even if its row had not been revoked (a store written by an older
+	 * sekictl) or it is not in the store at all: the uid decides */
+	x = mkcert_uid("ou1", "ou1-c", u1.uid);
+	record(x, "ou1", u1.uid, clk);
+	X509_free(x);
+	tap_ok(&t, cert_step("ou1-c", &f) == SK_STEP_FATAL && is_err(&f, "cert-revoked"),
+	       "owner: an unrevoked certificate with the old uid refused");
+	X509_free(mkcert_uid("ou1", "ou1-d", u1.uid));
+	tap_ok(&t, cert_step("ou1-d", &f) == SK_STEP_FATAL,
+	       "owner: a certificate with the old uid that the store does not know refused");
+	x = mkcert_uid("ou1", "ou1-e", u2.uid);
+	record(x, "ou1", u2.uid, clk);
+	X509_free(x);
+	tap_ok(&t, cert_step("ou1-e", &f) == SK_STEP_FORM, "owner: the new user's certificate passes");
+
+	/* issued before the upgrade (no uid anywhere): only for the record of
+	 * the time, never for a name created again */
+	mkuser("ou2", "gcp", false);
+	raw_sql("UPDATE users SET legacy_certs = 1 WHERE name = 'ou2'");
+	sk_user_get(st, "ou2", &u1);
+	x = mkcert_uid("ou2", "ou2-a", NULL);
+	record(x, "ou2", NULL, u1.created);
+	X509_free(x);
+	tap_ok(&t, u1.legacy_certs && cert_step("ou2-a", &f) == SK_STEP_FORM,
+	       "legacy: a certificate without uid passes for the user of before the upgrade");
+	x = mkcert_uid("ou2", "ou2-b", NULL);
+	record(x, "ou2", NULL, u1.created - 3600);
+	X509_free(x);
+	tap_ok(&t, cert_step("ou2-b", &f) == SK_STEP_FATAL && is_err(&f, "cert-revoked"),
+	       "legacy: one issued before the record was created refused");
+	raw_sql("UPDATE certs SET revoked_at = 0");	/* as if deletion had not revoked */
+	sk_user_del(st, "ou2");
+	raw_sql("UPDATE certs SET revoked_at = 0");
+	mkuser("ou2", "gcp", false);
+	tap_ok(&t, cert_step("ou2-a", &f) == SK_STEP_FATAL && is_err(&f, "cert-revoked"),
+	       "legacy: refused for the user created again after the upgrade");
+	X509_free(mkcert_uid("ou2", "ou2-c", NULL));
+	tap_ok(&t, cert_step("ou2-c", &f) == SK_STEP_FORM,
+	       "a certificate the store does not know, without uid (another CA's): bound by name as before");
+}
+
 int main(void)
 {
 	char err[256] = "", path[400];
@@ -892,6 +1015,7 @@ int main(void)
 	deferred_hash();
 	account_checks();
 	groups();
+	cert_owner();
 out:
 	smtpsink_stop(&sink);
 	sk_certv_free(certv);

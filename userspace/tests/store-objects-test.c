@@ -601,8 +601,13 @@ static void settings(struct sk_store *st)
 
 	tap_ok(&t, sk_setting_get(st, "otp.ttl", v, sizeof(v)) == 0 && !strcmp(v, "300") &&
 	       sk_setting_int(st, "otp.ttl", 1) == 300, "default otp.ttl 300");
-	tap_ok(&t, sk_setting_get(st, "ca.dir", v, sizeof(v)) == 0 &&
-	       !strcmp(v, "/var/lib/sekisho/ca"), "default ca.dir");
+	{
+		char want[SK_TEXT_MAX];
+
+		snprintf(want, sizeof(want), "%s/ca", dir);
+		tap_ok(&t, sk_setting_get(st, "ca.dir", v, sizeof(v)) == 0 && !strcmp(v, want) &&
+		       !strcmp(sk_store_dir(st), dir), "default ca.dir: ca below the state directory (%s)", v);
+	}
 	tap_ok(&t, sk_setting_set(st, "otp.ttl", "600", err, sizeof(err)) == 0 &&
 	       sk_setting_int(st, "otp.ttl", 1) == 600, "set otp.ttl 600");
 	tap_ok(&t, sk_setting_set(st, "otp.ttl", "abc", err, sizeof(err)) == -EINVAL &&

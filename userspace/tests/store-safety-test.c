@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,9 +100,36 @@ static void migrations(void)
 	       "now at version %d", sk_store_schema_version(st));
 	tap_ok(&t, sk_user_get(st, "old", &u) == 0 && !strcmp(u.group, "g1"),
 	       "data of version 1 kept");
+	/* migration 3 (issue 11 item 4): every user gets a uid */
+	{
+		struct sk_user n = { 0 }, n2;
+		char uid[SK_UID_LEN + 1];
+		int64_t id;
+
+		tap_ok(&t, strlen(u.uid) == 36 && u.uid[14] == '4' && u.legacy_certs,
+		       "migration 3: the old user has a uid (%s) and may hold certificates "
+		       "without one", u.uid);
+		snprintf(n.name, sizeof(n.name), "new");
+		snprintf(n.group, sizeof(n.group), "g1");
+		n.enabled = true;
+		snprintf(n.uid, sizeof(n.uid), "%s", u.uid);	/* ignored: the store picks */
+		n.legacy_certs = true;				/* ignored too */
+		tap_ok(&t, sk_user_add(st, &n, err, sizeof(err)) == 0 && !sk_user_get(st, "new", &n2) &&
+		       strlen(n2.uid) == 36 && strcmp(n2.uid, u.uid) && !n2.legacy_certs,
+		       "a new user gets a new uid of its own and no legacy certificates");
+		/* the rowid is reused after a delete; the uid is not */
+		id = n2.id;
+		snprintf(uid, sizeof(uid), "%s", n2.uid);
+		tap_ok(&t, sk_user_del(st, "new") == 0 && sk_user_add(st, &n, err, sizeof(err)) == 0 &&
+		       !sk_user_get(st, "new", &n2) && n2.id == id && strcmp(n2.uid, uid),
+		       "deleted and created again: same rowid %lld, another uid", (long long)id);
+	}
 	sk_store_close(st);
 	tap_ok(&t, raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_type'") == 1,
 	       "migration 2 applied");
+	tap_ok(&t, raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'users_uid'") == 1 &&
+	       raw_int(path, "SELECT count(DISTINCT uid) FROM users WHERE length(uid) = 36") == 2,
+	       "migration 3 applied: users_uid unique index, one uid per user");
 
 	/* a file from a newer sekisho */
 	tap_ok(&t, raw(path, "UPDATE schema_version SET version = 999") == 0, "pretend version 999");
@@ -120,6 +148,136 @@ static void migrations(void)
 	       "a failing migration is reported (%s)", err);
 	tap_ok(&t, raw_int(path, "SELECT version FROM schema_version") == 1,
 	       "and the file stays at version 1");
+}
+
+/* ---- what was issued dies with the user or the device (issue 11 item 4) ---- */
+
+static void lifecycle(void)
+{
+	char path[256];
+	struct sk_store *st;
+	struct sk_user u = { 0 };
+	struct sk_group g;
+	struct sk_device d = { 0 };
+	struct sk_cert c = { 0 };
+	struct sk_profile p = { 0 };
+	int64_t pid;
+
+	mkpath(path, sizeof(path), "life.db");
+	if (sk_store_open(path, &st, err, sizeof(err))) {
+		tap_ok(&t, 0, "open life.db (%s)", err);
+		return;
+	}
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "staff");
+	sk_group_add(st, &g, err, sizeof(err));
+	snprintf(u.name, sizeof(u.name), "alice");
+	snprintf(u.group, sizeof(u.group), "staff");
+	u.enabled = true;
+	sk_user_add(st, &u, err, sizeof(err));
+	sk_user_get(st, "alice", &u);
+	snprintf(d.name, sizeof(d.name), "pc1");
+	d.type = SK_DEV_WINDOWS;
+	d.method = SK_DEVM_MAC;
+	d.enabled = true;
+	snprintf(d.ident, sizeof(d.ident), "12:34:56:78:90:ab");
+	sk_device_add(st, &d, err, sizeof(err));
+	sk_device_assign(st, "alice", "pc1", err, sizeof(err));
+	snprintf(c.serial, sizeof(c.serial), "4A01");
+	snprintf(c.user, sizeof(c.user), "alice");
+	snprintf(c.user_uid, sizeof(c.user_uid), "%s", u.uid);
+	snprintf(c.device, sizeof(c.device), "pc1");
+	c.not_before = 1000;
+	c.not_after = 2000000000;
+	snprintf(p.user, sizeof(p.user), "alice");
+	snprintf(p.device, sizeof(p.device), "pc1");
+	p.token_hash[0] = 1;
+	p.expires = 2000000000;
+	p.max_downloads = 1;
+	p.state = SK_PROFILE_WAIT_DOWNLOAD;
+	tap_ok(&t, sk_cert_add(st, &c) == 0 && sk_profile_add(st, &p) == 0, "a certificate and a link");
+	pid = p.id;
+	tap_ok(&t, sk_user_del(st, "alice") == 0 && !sk_cert_get(st, "4A01", &c) && c.revoked_at &&
+	       !sk_profile_find(st, p.token_hash, &p) && p.state == SK_PROFILE_EXPIRED,
+	       "user del revokes the certificate and expires the link in its transaction");
+	/* the device of a user: unassign and delete end its certificate */
+	sk_user_add(st, &u, err, sizeof(err));
+	sk_device_assign(st, "alice", "pc1", err, sizeof(err));
+	snprintf(c.serial, sizeof(c.serial), "4A02");
+	c.revoked_at = 0;
+	tap_ok(&t, sk_cert_add(st, &c) == 0 && sk_device_unassign(st, "alice", "pc1") == 0 &&
+	       !sk_cert_get(st, "4A02", &c) && c.revoked_at, "device unassign revokes its certificate");
+	snprintf(c.serial, sizeof(c.serial), "4A03");
+	c.revoked_at = 0;
+	tap_ok(&t, sk_cert_add(st, &c) == 0 && sk_device_del(st, "pc1") == 0 &&
+	       !sk_cert_get(st, "4A03", &c) && c.revoked_at, "device del revokes its certificates");
+	/* supersede: all but the one kept */
+	snprintf(c.serial, sizeof(c.serial), "4A04");
+	c.revoked_at = 0;
+	sk_cert_add(st, &c);
+	snprintf(c.serial, sizeof(c.serial), "4A05");
+	sk_cert_add(st, &c);
+	tap_ok(&t, sk_cert_revoke_for(st, "alice", "pc1", "4a05", pid, 3000) == 1 &&
+	       !sk_cert_get(st, "4A04", &c) && c.revoked_at == 3000 &&
+	       !sk_cert_get(st, "4A05", &c) && !c.revoked_at,
+	       "sk_cert_revoke_for keeps the one named (case-insensitive serial)");
+	tap_ok(&t, sk_cert_revoke_for(st, NULL, NULL, NULL, 0, 3000) == -EINVAL,
+	       "sk_cert_revoke_for needs a user or a device");
+	sk_store_close(st);
+}
+
+/* ---- paths in the store stay below the state directory (issue 11 item 7) ---- */
+
+static void paths(void)
+{
+	char sdir[200], path[256], v[600], link[256];
+	struct sk_store *st;
+
+	mkpath(sdir, sizeof(sdir), "state");
+	mkdir(sdir, 0700);
+	snprintf(path, sizeof(path), "%s/sekisho.db", sdir);
+	if (sk_store_open(path, &st, err, sizeof(err))) {
+		tap_ok(&t, 0, "open state/sekisho.db (%s)", err);
+		return;
+	}
+	tap_ok(&t, !strcmp(sk_store_dir(st), sdir), "the state directory is the store's (%s)",
+	       sk_store_dir(st));
+	tap_ok(&t, sk_setting_set(st, "ca.dir", "/dev", err, sizeof(err)) == -EPERM &&
+	       strstr(err, "not below the state directory") && strstr(err, "状態ディレクトリ"),
+	       "ca.dir /dev refused, in English and Japanese");
+	tap_ok(&t, sk_setting_set(st, "ca.dir", sdir, err, sizeof(err)) == -EPERM,
+	       "ca.dir = the state directory itself refused");
+	snprintf(v, sizeof(v), "%s/../x", sdir);
+	tap_ok(&t, sk_setting_set(st, "ca.dir", v, err, sizeof(err)) == -EINVAL &&
+	       strstr(err, "plain absolute path"), "ca.dir with /../ refused");
+	snprintf(v, sizeof(v), "%sx/ca", sdir);	/* a sibling whose name starts the same */
+	tap_ok(&t, sk_setting_set(st, "ca.dir", v, err, sizeof(err)) == -EPERM,
+	       "a sibling directory with the same prefix refused");
+	snprintf(link, sizeof(link), "%s/etc", sdir);
+	tap_ok(&t, symlink("/etc", link) == 0, "a symbolic link state/etc -> /etc");
+	tap_ok(&t, sk_setting_set(st, "ca.dir", link, err, sizeof(err)) == -EPERM,
+	       "ca.dir through a symbolic link out of the state directory refused");
+	snprintf(v, sizeof(v), "%s/etc/sekisho-ca", sdir);
+	tap_ok(&t, sk_setting_set(st, "ca.dir", v, err, sizeof(err)) == -EPERM,
+	       "ca.dir below such a link refused too");
+	snprintf(v, sizeof(v), "%s/ca", sdir);
+	tap_ok(&t, sk_setting_set(st, "ca.dir", v, err, sizeof(err)) == 0 &&
+	       sk_store_check_paths(st, err, sizeof(err)) == 0, "ca.dir below it accepted");
+	sk_store_close(st);
+	/* written past sekictl: sekishod refuses to start on it */
+	tap_ok(&t, raw(path, "UPDATE settings SET value = '/dev' WHERE key = 'ca.dir'") == 0,
+	       "ca.dir = /dev written with sqlite3");
+	if (sk_store_open(path, &st, err, sizeof(err)))
+		return;
+	{
+		char big[1024];
+
+		snprintf(v, sizeof(v), "settings set ca.dir %s/ca", sdir);
+		tap_ok(&t, sk_store_check_paths(st, big, sizeof(big)) == -EPERM &&
+		       strstr(big, "ca.dir is /dev,") && strstr(big, v),
+		       "sk_store_check_paths refuses it and names the fix: %s", big);
+	}
+	sk_store_close(st);
 }
 
 /* ---- crash in the middle of a big transaction ---- */
@@ -284,6 +442,8 @@ int main(void)
 		return 1;
 	}
 	migrations();
+	lifecycle();
+	paths();
 	crash(0);
 	crash(1);
 	race(false);
