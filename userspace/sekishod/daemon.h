@@ -94,6 +94,7 @@ struct skd_session {
 	bool udp_polled;
 	bool peer_live;			/* a kernel peer exists */
 	bool in_handshake;		/* the worker holds the UDP socket */
+	int dtls_starts;		/* DTLS_STARTs its worker has not answered yet */
 	int64_t dtls_start_at;
 	struct sockaddr_storage dtls_remote;
 	uint32_t policy;
@@ -225,6 +226,8 @@ void skd_spawn_close(struct skd *d);
 
 /* ---- loop.c: the event loop, workers and IPC ---- */
 int skd_loop(struct skd *d);
+/* one message from worker w (its socket is readable): checked, then handled */
+void skd_worker_recv(struct skd *d, struct skd_worker *w);
 int skd_ipc_send(struct skd_worker *w, const void *msg, size_t len, int fd);
 void skd_ipc_header(void *msg, enum sk_ipc_type type, size_t len);
 void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text);

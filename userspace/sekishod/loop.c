@@ -302,7 +302,14 @@ static size_t exact_len(uint16_t type)
 	}
 }
 
-static void on_worker(struct skd *d, struct skd_worker *w)
+/*
+ * Reads one message from worker w and handles it: the type, the exact
+ * length and the descriptors are checked before anything reads the body,
+ * and a worker that breaks the protocol is killed.  The event loop calls it
+ * when w's socket is readable; so does the IPC fuzz target
+ * (userspace/fuzz/ipc-fuzz.c), which plays a compromised worker.
+ */
+void skd_worker_recv(struct skd *d, struct skd_worker *w)
 {
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -437,7 +444,7 @@ int skd_loop(struct skd *d)
 				break;
 			case SKD_EV_WORKER:
 				if (d->workers[ev->idx].used && d->workers[ev->idx].fd >= 0)
-					on_worker(d, &d->workers[ev->idx]);
+					skd_worker_recv(d, &d->workers[ev->idx]);
 				break;
 			case SKD_EV_SESSION_UDP:
 				if (d->sessions[ev->idx].used)

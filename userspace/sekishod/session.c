@@ -964,6 +964,8 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 		connect_reply(d, w, 503, "internal error", NULL, NULL, 0, 0, 0);
 		return;
 	}
+	if (s->w != w)
+		s->dtls_starts = 0;	/* a new worker: none sent to it yet */
 	s->w = w;
 	w->s = s;
 	if (!w->tunnel) {
@@ -1018,6 +1020,11 @@ void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cs
 {
 	struct skd_session *s = w->s;
 
+	if (!w->tunnel) {
+		/* only a tunnel ends with CSTP */
+		skd_worker_fault(d, w, "CSTP_END without a tunnel");
+		return;
+	}
 	w->ended = true;
 	if (!s)
 		return;

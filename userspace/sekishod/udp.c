@@ -70,6 +70,7 @@ static void dtls_start(struct skd *d, struct skd_session *s, int fd, const uint8
 	}
 	s->in_handshake = true;
 	s->dtls_start_at = skd_now();
+	s->dtls_starts++;
 }
 
 void skd_udp_listener(struct skd *d, int idx)
@@ -189,6 +190,27 @@ static void dtls_ready(struct skd_worker *w, int status)
 	skd_ipc_send(w, &r, sizeof(r), -1);
 }
 
+/*
+ * The descriptor of a DTLS_KEYS is the socket main handed out with a
+ * DTLS_START: a UDP socket of IPv4 or IPv6, connected to the client.  A
+ * worker only ever gets such sockets from main, so anything else (its TCP
+ * socket, a unix socket, a pipe, an unconnected socket) is a lie, and it
+ * never reaches the kernel (which would refuse most of it too).
+ */
+static bool dtls_socket_ok(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	int type = 0, proto = 0, dom = 0;
+	socklen_t l1 = sizeof(type), l2 = sizeof(proto), l3 = sizeof(dom);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) && type == SOCK_DGRAM &&
+	       !getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l2) && proto == IPPROTO_UDP &&
+	       !getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l3) &&
+	       (dom == AF_INET || dom == AF_INET6) &&
+	       !getpeername(fd, (struct sockaddr *)&peer, &pl);
+}
+
 void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd)
 {
 	struct skd_session *s = w->s;
@@ -200,6 +222,21 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 		skd_worker_fault(d, w, "malformed DTLS_KEYS");
 		return;
 	}
+	if (!dtls_socket_ok(fd)) {
+		close(fd);
+		skd_worker_fault(d, w, "DTLS_KEYS without a connected UDP socket");
+		return;
+	}
+	/* keys answer a DTLS_START: none before a tunnel, none more than
+	 * main sent (a tunnel that main ended or superseded is not the
+	 * worker's fault: its session is gone, the keys are refused) */
+	if (!w->tunnel || (s && s->dtls_starts <= 0)) {
+		close(fd);
+		skd_worker_fault(d, w, "DTLS_KEYS without DTLS_START");
+		return;
+	}
+	if (s)
+		s->dtls_starts--;
 	if (!s || !d->have_kernel) {
 		close(fd);
 		dtls_ready(w, -ENODEV);
@@ -245,12 +282,15 @@ void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_d
 {
 	struct skd_session *s = w->s;
 
-	if (!memchr(m->reason, 0, sizeof(m->reason))) {
+	if (!memchr(m->reason, 0, sizeof(m->reason)) || !w->tunnel) {
 		skd_worker_fault(d, w, "malformed DTLS_FAIL");
 		return;
 	}
 	if (!s)
 		return;
+	/* after DTLS_KEYS that the kernel refused the worker says FAIL too */
+	if (s->dtls_starts > 0)
+		s->dtls_starts--;
 	s->in_handshake = false;
 	if (s->udp_fd >= 0 && !s->udp_polled && !skd_poll_add(d, s->udp_fd, &s->ev))
 		s->udp_polled = true;
