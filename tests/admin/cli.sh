@@ -289,6 +289,67 @@ ok "audit export: valid JSON lines (strict UTF-8)" sh -c \
 	"'$SEKICTL' --store '$DB' audit export | /usr/bin/python3 -c 'import json,sys; [json.loads(l.decode(\"utf-8\")) for l in sys.stdin.buffer]'"
 ok "audit list --json: valid JSON (strict UTF-8)" sh -c \
 	"'$SEKICTL' --store '$DB' --json audit list | /usr/bin/python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))'"
+# issue 11 item 4: certificates and profile links die with their user and
+# device, a new profile supersedes the old one, certificates only for a
+# device of the user's
+S user add cu --email cu@example.jp --group staff >/dev/null
+S device add cpc --type windows --method mac --id 12:34:56:78:90:cc >/dev/null
+ok "cert issue for a device not assigned to the user refused (en/ja)" \
+	expect 1 "not assigned to user cu.*割り当てられていません" \
+	bash -o pipefail -c "echo p12pass | '$SEKICTL' --store '$DB' cert issue cu cpc --out '$T/cu.p12' 2>&1 | tr '\n' ' '"
+S device assign cu cpc >/dev/null
+cert_of() {	# USER DEVICE: the serials of the valid certificates, one per line
+	S --json cert list --user "$1" | /usr/bin/python3 -c '
+import json, sys
+for c in json.load(sys.stdin):
+    if c["device"] == sys.argv[1] and c["revoked_at"] is None: print(c["serial"])' "$2"
+}
+ok "profile send: a certificate and a link" expect 0 "issued to user cu for device cpc" \
+	S profile send cu cpc --no-mail
+first=$(cert_of cu cpc)
+ok "a second profile send says it superseded the first certificate" \
+	expect 0 "1 earlier certificate of user cu for device cpc revoked" S profile send cu cpc --no-mail
+second=$(cert_of cu cpc)
+ok "one valid certificate left, the second; the first is in the CRL" sh -c \
+	"[ -n '$first' ] && [ -n '$second' ] && [ '$first' != '$second' ] && [ \$(printf '%s\n' '$second' | wc -l) = 1 ] &&
+	 openssl crl -in '$T/ca/crl.pem' -noout -text | grep -q '$first'"
+ok "the first link expired, its package removed" sh -c \
+	"'$SEKICTL' --store '$DB' --json profile list --all | /usr/bin/python3 -c '
+import json, sys, os
+ps = [p for p in json.load(sys.stdin) if p[\"user\"] == \"cu\"]
+assert [p[\"state\"] for p in ps] == [\"expired\", \"waiting-download\"], ps
+assert not os.path.exists(\"$T/ca/profiles/%d.p12\" % ps[0][\"id\"])
+assert os.path.exists(\"$T/ca/profiles/%d.p12\" % ps[1][\"id\"])'"
+ok "user del revokes the certificates and expires the links" \
+	expect 0 "user cu: 1 certificate revoked, profile links expired" S user del cu
+ok "after user del: no valid certificate, every link expired, the CRL lists it" sh -c \
+	"[ -z \"\$('$SEKICTL' --store '$DB' --json cert list --user cu | grep '\"revoked_at\":null')\" ] &&
+	 ! '$SEKICTL' --store '$DB' --json profile list --all | grep '\"user\":\"cu\"' | grep -v -q '\"state\":\"expired\"' &&
+	 openssl crl -in '$T/ca/crl.pem' -noout -text | grep -q '$second'"
+S user add cu --email cu@example.jp --group staff >/dev/null
+ok "a user created again with the name has another uid" sh -c \
+	"'$SEKICTL' --store '$DB' --json cert list --user cu >/dev/null &&
+	 /usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); u=c.execute(\"SELECT uid FROM users WHERE name=?\",(\"cu\",)).fetchone()[0]; o=[r[0] for r in c.execute(\"SELECT user_uid FROM certs WHERE user=?\",(\"cu\",))]; assert len(u)==36 and o and u not in o, (u,o)' '$DB'"
+# issue 11 item 7: paths in the store stay below the state directory
+ok "settings set ca.dir /dev refused (en/ja)" expect 1 "not below the state directory $T.*状態ディレクトリ" \
+	bash -o pipefail -c "'$SEKICTL' --store '$DB' settings set ca.dir /dev 2>&1 | tr '\n' ' '"
+ln -s /etc "$T/etc-link"
+ok "settings set ca.dir through a link out of the state directory refused" expect 1 "not below" \
+	S settings set ca.dir "$T/etc-link/ca"
+ok "settings show: ca.dir unchanged" expect 0 "$T/ca" S settings show ca.dir
+if command -v sqlite3 >/dev/null && getent passwd nobody >/dev/null && getent group nogroup >/dev/null &&
+   [ -x "$(dirname "$SEKICTL")/sekishod" ]; then
+	mkdir "$T/sd"
+	printf 'store = %s/sd/sekisho.db\nuser = nobody\nadmin_group = nogroup\ncontrol = %s/sd/c.sock\nserver_cert = %s/sd/s.pem\nserver_key = %s/sd/s.key\n' \
+		"$T" "$T" "$T" "$T" > "$T/sd/conf"
+	"$SEKICTL" --store "$T/sd/sekisho.db" settings show ca.dir >/dev/null
+	sqlite3 "$T/sd/sekisho.db" "INSERT INTO settings (key, value) VALUES ('ca.dir', '/dev')"
+	ok "sekishod refuses to start on a store with ca.dir outside the state directory, naming the fix" \
+		expect 1 "ca.dir is /dev, not below the state directory $T/sd.*settings set ca.dir $T/sd/ca" \
+		timeout 20 "$(dirname "$SEKICTL")/sekishod" -f -c "$T/sd/conf"
+else
+	N=$((N + 1)); echo "ok $N sekishod start refusal # SKIP no sqlite3, nobody/nogroup or sekishod"
+fi
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 

@@ -9,9 +9,9 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "client certificate + password"
 check "store: group with cert,password" sk_group eng factors=cert,password
-for u in alice bob carol; do sk_user $u eng Secret-pass1 >/dev/null; done
+for u in alice bob carol dave; do sk_user $u eng Secret-pass1 >/dev/null; done
 check "ca: ca.dir in the state directory" skctl settings set ca.dir "$SK_LIB/ca" && check "ca: init" skctl ca init --cn "sekisho e2e CA"
-for u in alice bob carol; do
+for u in alice bob carol dave; do
 	skctl device add $u-pc --type windows --method serial --id SN-$u >/dev/null &&
 		skctl device assign $u $u-pc >/dev/null &&
 		printf 'p12-pass\n' | skctl cert issue $u $u-pc --out "$T/$u.p12" >/dev/null
@@ -41,4 +41,26 @@ check "cert: bob refused after the revocation" with_input $'Secret-pass1\n' oc_a
 OC_INPUT=$'Secret-pass1\n' oc_connect a "${ca[@]}" -u alice --passwd-on-stdin
 check "cert: alice's tunnel up" oc_wait_up a 180 && check "cert: ping srv" ping_cli $SRV4
 oc_stop a
+
+# issue 11 item 4: a certificate is bound to the user record, not the name.
+# dave is deleted on the running gateway and created again with the same
+# name and password: his old certificate must not log the new dave in.
+mapfile -t cdv < <(p12 dave)
+check "cert: dave with his certificate" with_input $'Secret-pass1\n' oc_auth_cookie "${cdv[@]}" -u dave --passwd-on-stdin
+check "cert: user del dave on the running gateway" skctl_live user del dave
+readd_dave() {
+	skctl_live user add dave --email "dave@$MAIL_DOMAIN" --group eng >/dev/null &&
+		printf 'Secret-pass1\n' | skctl_live user passwd dave --no-change-required >/dev/null
+}
+check "cert: dave created again with the same name and password" readd_dave
+check "cert: the old certificate does not log in the new dave" with_input $'Secret-pass1\n' oc_auth_refused "${cdv[@]}" -u dave --passwd-on-stdin
+check "cert: a device of the new dave" skctl_live device assign dave dave-pc
+check "cert: cert issue for the new dave" sh -c "printf 'p12-pass\n' | ip netns exec gw '$SEKICTL' --socket '$SK_SOCK' cert issue dave dave-pc --out '$T/dave2.p12'"
+mapfile -t cd2 < <(p12 dave2)
+check "cert: the new dave with his new certificate" with_input $'Secret-pass1\n' oc_auth_cookie "${cd2[@]}" -u dave --passwd-on-stdin
+# a new certificate for the same device supersedes the old one
+check "cert: a second certificate for dave-pc" sh -c "printf 'p12-pass\n' | ip netns exec gw '$SEKICTL' --socket '$SK_SOCK' cert issue dave dave-pc --out '$T/dave3.p12'"
+check "cert: the superseded certificate refused" with_input $'Secret-pass1\n' oc_auth_refused "${cd2[@]}" -u dave --passwd-on-stdin
+mapfile -t cd3 < <(p12 dave3)
+check "cert: the newest certificate logs dave in" with_input $'Secret-pass1\n' oc_auth_cookie "${cd3[@]}" -u dave --passwd-on-stdin
 ktap_end

@@ -95,4 +95,34 @@ if check "pac: tunnel up" oc_wait_up a 180; then
 	oc_stop a
 fi
 check "pac: unknown group -> 404" test "$(fetch "https://$VPN_HOST/proxy/nosuch.pac" "$T/x")" = 404
+
+# issue 11 item 4: a second profile for the same device supersedes the first
+# (its certificate is revoked, its link expires); deleting the user expires
+# its links.
+check "supersede: a second profile for alice-pc" skctl_live profile send alice alice-pc --days 1 --downloads 1
+link2=
+for _ in $(seq 1 30); do
+	link2=$(mail_wait_link "alice@$MAIL_DOMAIN")
+	[ -n "$link2" ] && [ "$link2" != "$link" ] && break
+	sleep 1
+done
+check "supersede: a new link was mailed" sh -c "[ -n '$link2' ] && [ '$link2' != '$link' ]"
+check "supersede: the first package's certificate is refused" with_input $'Secret-pass1\n' \
+	oc_auth_refused --certificate "$T/pkg/client.p12" --key-password "$p12pass" -u alice --passwd-on-stdin
+check "supersede: the new link -> 200" test "$(fetch "$link2" "$T/pkg4.tar")" = 200
+mkdir -p "$T/pkg4" && tar xf "$T/pkg4.tar" -C "$T/pkg4"
+p12pass4=$(sed -n 's/^[^=]*[Pp]assword[^=]*= *//p' "$T/pkg4/settings.txt" | head -n 1)
+check "supersede: the new package logs alice in" with_input $'Secret-pass1\n' \
+	oc_auth_cookie --certificate "$T/pkg4/client.p12" --key-password "$p12pass4" -u alice --passwd-on-stdin
+check "user del: a fresh link for bob" skctl_live profile send bob bob-pc --days 1 --downloads 1
+blink2=
+for _ in $(seq 1 30); do
+	blink2=$(mail_wait_link "bob@$MAIL_DOMAIN")
+	[ -n "$blink2" ] && [ "$blink2" != "$blink" ] && break
+	sleep 1
+done
+check "user del: bob deleted on the running gateway" skctl_live user del bob
+check "user del: bob's link -> 410" test "$(fetch "$blink2" "$T/pkgb2.tar")" = 410
+check "user del: alice's profile after bob's deletion still works" with_input $'Secret-pass1\n' \
+	oc_auth_cookie --certificate "$T/pkg4/client.p12" --key-password "$p12pass4" -u alice --passwd-on-stdin
 ktap_end
