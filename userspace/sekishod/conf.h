@@ -21,6 +21,8 @@
 #define SKD_STR_MAX		256
 #define SKD_DTLS_CIPHERS	"PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305"
 
+#define SKD_SPARES_MAX 16		/* spare_workers' upper bound */
+
 struct skd_conf {
 	int n_listen;
 	struct sockaddr_storage listen[SKD_LISTEN_MAX];	/* port in network order */
@@ -48,6 +50,7 @@ struct skd_conf {
 	int max_preauth;		/* concurrent workers without a tunnel, default 256 */
 	int hash_threads;		/* argon2id threads, 0 = one per CPU (max 16) */
 	int rate_per_source;		/* TCP connections per source per 10 s, default 30 */
+	int spare_workers;		/* workers exec'd ahead of their client, default 2 */
 	bool foreground;		/* -f */
 };
 

@@ -151,7 +151,7 @@ static void on_accept(struct skd *d, int lfd)
 	socklen_t sl = sizeof(ss);
 	struct skd_worker *w = NULL;
 	int64_t now = skd_now();
-	int fd, sv[2], kfd, sz = 4 * SK_IPC_MAX, one = 1;
+	int fd, ipc, one = 1;
 	pid_t pid;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
@@ -170,42 +170,18 @@ static void on_accept(struct skd *d, int lfd)
 			w = &d->workers[i];
 			break;
 		}
-	if (!w || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		close(fd);
-		return;
-	}
-	/* its own socket to the key holder, for the handshake's signature */
-	kfd = skd_keyholder_socket(d);
-	if (kfd < 0) {
-		close(fd);
-		close(sv[0]);
-		close(sv[1]);
-		return;
-	}
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	pid = fork();
-	if (pid < 0) {
-		syslog(LOG_ERR, "fork: %m");
-		close(fd);
-		close(sv[0]);
-		close(sv[1]);
-		close(kfd);
-		return;
-	}
-	/* the child becomes sekishod-worker: a new program image, so nothing
-	 * of ours (store pages, other users' logins, the SMTP password) */
-	if (pid == 0)
-		skd_worker_exec(d, fd, sv[1], kfd);
-	close(sv[1]);
-	close(kfd);
+	/* a spare worker (spawn.c) takes the socket, or one is started now */
+	ipc = w ? skd_worker_start(d, fd, &pid) : -1;
 	close(fd);
+	d->spare_failed = false;	/* the loop starts a replacement */
+	if (ipc < 0)
+		return;
 	memset(w, 0, sizeof(*w));
 	w->ev.kind = SKD_EV_WORKER;
 	w->ev.idx = (int)(w - d->workers);
 	w->used = true;
 	w->pid = pid;
-	w->fd = sv[0];
+	w->fd = ipc;
 	w->peer = ss;
 	w->started = now;
 	skd_conf_addr_text(&ss, w->remote, sizeof(w->remote));
@@ -237,6 +213,15 @@ static void reap(struct skd *d)
 				 "exited with status %d", WIFSIGNALED(status) ? WTERMSIG(status) :
 				 WEXITSTATUS(status));
 			skd_keyholder_lost(d, why);
+			continue;
+		}
+		if (skd_spare_reaped(d, pid)) {
+			/* a spare ends only if it could not start: no retry
+			 * until the next connection (no fork loop) */
+			if (!d->spare_failed)
+				syslog(LOG_WARNING, "a spare worker %s before its client came",
+				       WIFSIGNALED(status) ? "was killed" : "exited");
+			d->spare_failed = true;
 			continue;
 		}
 		for (int i = 0; i < SKD_MAX_WORKERS; i++) {
@@ -455,6 +440,9 @@ int skd_loop(struct skd *d)
 				break;
 			}
 		}
+		/* after the batch: the accepts in it took their spares first */
+		if (!d->spare_failed)
+			skd_spares_fill(d);
 		now = skd_now();
 		if (now != last) {
 			tick(d, now);

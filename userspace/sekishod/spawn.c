@@ -14,6 +14,12 @@
  *    a crash without privileges.
  *  - Each worker gets the client socket, its IPC socket, its own socket
  *    to the key holder and the configuration memfd (ipc.h, SK_WFD_*).
+ *  - Exec, dynamic loading and the TLS context cost a few milliseconds
+ *    natively and a tenth of a second under emulation: main keeps
+ *    conf.spare_workers workers started ahead (without fd 3), each waiting
+ *    on its IPC socket for the client socket accept hands it.  Every worker
+ *    is still a fresh image with its own address layout, and serves one
+ *    connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -146,22 +152,25 @@ int skd_spawn_init(struct skd *d, char *err, size_t errlen)
 
 /*
  * In a child: give it exactly the descriptors in fds[], as 3, 4, ... (stdin,
- * stdout and stderr stay), and the executable's descriptor right after them,
- * close-on-exec; close the rest.  Returns the executable's new number, or
- * -1.  Everything is moved above 64 first, so that no dup2 overwrites a
- * descriptor still to be moved.
+ * stdout and stderr stay; an fds[i] of -1 leaves 3 + i closed), and the
+ * executable's descriptor right after them, close-on-exec; close the rest.
+ * Returns the executable's new number, or -1.  Everything is moved above 64
+ * first, so that no dup2 overwrites a descriptor still to be moved.
  */
 static int child_fds(const int *fds, int n, int exe)
 {
 	int tmp[8];
 
 	for (int i = 0; i <= n; i++) {
-		tmp[i] = fcntl(i < n ? fds[i] : exe, F_DUPFD_CLOEXEC, 64);
-		if (tmp[i] < 0)
+		int fd = i < n ? fds[i] : exe;
+
+		tmp[i] = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
+		if (fd >= 0 && tmp[i] < 0)
 			return -1;
 	}
 	for (int i = 0; i < n; i++)
-		if (dup2(tmp[i], 3 + i) < 0)	/* dup2 clears close-on-exec */
+		if (tmp[i] < 0 ? close(3 + i) < 0 && errno != EBADF :
+		    dup2(tmp[i], 3 + i) < 0)	/* dup2 clears close-on-exec */
 			return -1;
 	if (dup3(tmp[n], 3 + n, O_CLOEXEC) < 0)
 		return -1;
@@ -207,6 +216,99 @@ void skd_worker_exec(struct skd *d, int client, int ipc, int key)
 	if (exe < 0)
 		_exit(126);
 	exec_child(exe, "sekishod-worker", -1);
+}
+
+/* fork + exec of a worker for client (-1: a spare); main's end of its IPC
+ * socket, or -1 */
+static int worker_spawn(struct skd *d, int client, pid_t *pid)
+{
+	int sv[2], kfd, sz = 4 * SK_IPC_MAX;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	/* its own socket to the key holder, for the handshake's signature */
+	kfd = skd_keyholder_socket(d);
+	if (kfd < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	*pid = fork();
+	/* the child becomes sekishod-worker: a new program image, so nothing
+	 * of ours (store pages, other users' logins, the SMTP password) */
+	if (*pid == 0)
+		skd_worker_exec(d, client, sv[1], kfd);
+	if (*pid < 0)
+		syslog(LOG_ERR, "fork: %m");
+	close(sv[1]);
+	close(kfd);
+	if (*pid < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	return sv[0];
+}
+
+static void spare_forget(struct skd *d, int i)
+{
+	close(d->spares[i].fd);
+	d->spares[i] = d->spares[--d->n_spares];
+}
+
+int skd_worker_start(struct skd *d, int client, pid_t *pid)
+{
+	/* a spare whose socket is gone (it died) is dropped */
+	while (d->n_spares > 0) {
+		struct skd_spare sp = d->spares[--d->n_spares];
+
+		if (sk_send_fd(sp.fd, "c", 1, client, MSG_DONTWAIT | MSG_NOSIGNAL) == 1) {
+			*pid = sp.pid;
+			return sp.fd;
+		}
+		kill(sp.pid, SIGKILL);
+		close(sp.fd);
+	}
+	return worker_spawn(d, client, pid);
+}
+
+void skd_spares_fill(struct skd *d)
+{
+	while (d->n_spares < d->conf.spare_workers && d->keyholder_fd >= 0 && !d->stop) {
+		pid_t pid;
+		int fd = worker_spawn(d, -1, &pid);
+
+		if (fd < 0) {
+			/* no retry storm: the next accept tries again */
+			if (!d->spare_failed)
+				syslog(LOG_WARNING, "cannot start a spare worker; "
+				       "connections start their own");
+			d->spare_failed = true;
+			return;
+		}
+		d->spare_failed = false;
+		d->spares[d->n_spares].pid = pid;
+		d->spares[d->n_spares++].fd = fd;
+	}
+}
+
+void skd_spares_drop(struct skd *d)
+{
+	while (d->n_spares > 0) {
+		kill(d->spares[0].pid, SIGKILL);	/* SIGCHLD reaps it */
+		spare_forget(d, 0);
+	}
+}
+
+bool skd_spare_reaped(struct skd *d, pid_t pid)
+{
+	for (int i = 0; i < d->n_spares; i++)
+		if (d->spares[i].pid == pid) {
+			spare_forget(d, i);
+			return true;
+		}
+	return false;
 }
 
 int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
@@ -278,6 +380,8 @@ void skd_keyholder_lost(struct skd *d, const char *why)
 	if (d->keyholder_fd >= 0)
 		close(d->keyholder_fd);
 	d->keyholder_fd = -1;
+	/* their sockets went with it: new spares ask the new one */
+	skd_spares_drop(d);
 	if (d->stop)
 		return;
 	syslog(LOG_ERR, "key holder %s; starting a new one", why);
@@ -303,6 +407,7 @@ int skd_keyholder_socket(struct skd *d)
 
 void skd_spawn_close(struct skd *d)
 {
+	skd_spares_drop(d);
 	if (d->keyholder_fd >= 0)
 		close(d->keyholder_fd);	/* it exits on EOF */
 	if (d->keyholder_pid > 0) {

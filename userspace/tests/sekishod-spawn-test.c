@@ -7,7 +7,10 @@
  * signature the key holder makes, and says hello over its IPC socket; a
  * key that does not match the certificate is refused at start with a
  * reason; after the key holder is killed, skd_keyholder_lost starts a new
- * one and new workers handshake again.  Runs as any user (no privilege
+ * one and new workers handshake again.  Spare workers (exec'd before their
+ * client) wait silently, serve the connection they are handed, are
+ * forgotten when they die, leave when main closes their socket and are
+ * ended with the key holder they talk to.  Runs as any user (no privilege
  * drop when not root).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -54,31 +57,48 @@ static void write_pem(const char *name, EVP_PKEY *k, X509 *x)
 	fclose(f);
 }
 
-/* One connection through an exec'd worker: TLS handshake and its HELLO. */
-static bool one_worker(struct skd *d, char *got, size_t gotlen)
+/*
+ * One connection through an exec'd worker: TLS handshake and its HELLO.
+ * spare: through skd_worker_start (a spare if one is ready), else a worker
+ * exec'd with the client socket from the start.  *wpid: the worker's pid.
+ */
+static bool one_worker_via(struct skd *d, bool spare, pid_t *wpid, char *got, size_t gotlen)
 {
-	int cl[2], ipc[2], key;
+	int cl[2], ipc[2] = { -1, -1 }, key = -1;
 	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
 	SSL *s = NULL;
 	struct sk_ipc_hello hello;
 	bool ok = false;
-	pid_t pid;
+	pid_t pid = -1;
 	ssize_t n;
 
-	snprintf(got, gotlen, "no key holder socket");
-	key = skd_keyholder_socket(d);
-	if (key < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, cl) ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ipc))
+	snprintf(got, gotlen, "no worker");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cl))
 		goto out;
-	pid = fork();
-	if (pid == 0) {
-		close(cl[0]);
-		close(ipc[0]);
-		skd_worker_exec(d, cl[1], ipc[1], key);
+	if (spare) {
+		ipc[0] = skd_worker_start(d, cl[1], &pid);
+		close(cl[1]);
+		if (ipc[0] < 0) {
+			close(cl[0]);
+			goto out;
+		}
+	} else {
+		key = skd_keyholder_socket(d);
+		if (key < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ipc)) {
+			close(cl[0]);
+			close(cl[1]);
+			goto out;
+		}
+		pid = fork();
+		if (pid == 0) {
+			close(cl[0]);
+			close(ipc[0]);
+			skd_worker_exec(d, cl[1], ipc[1], key);
+		}
+		close(cl[1]);
+		close(ipc[1]);
+		close(key);
 	}
-	close(cl[1]);
-	close(ipc[1]);
-	close(key);
 	SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
 	s = SSL_new(c);
 	SSL_set_fd(s, cl[0]);
@@ -94,11 +114,97 @@ static bool one_worker(struct skd *d, char *got, size_t gotlen)
 	SSL_free(s);
 	close(cl[0]);
 	close(ipc[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 out:
+	if (wpid)
+		*wpid = pid;
 	SSL_CTX_free(c);
 	return ok;
+}
+
+static bool one_worker(struct skd *d, char *got, size_t gotlen)
+{
+	return one_worker_via(d, false, NULL, got, gotlen);
+}
+
+/* a spare has said nothing yet: no HELLO before it has a client */
+static bool silent(int fd)
+{
+	char b;
+
+	return recv(fd, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+/* skd_spares_*: started ahead, handed a client, replaced, dropped */
+static void test_spares(struct skd *d)
+{
+	char got[256];
+	pid_t a, b, w = -1, dead;
+	int status = -1, fd;
+	bool none = true, ok;
+
+	d->conf.spare_workers = 2;
+	skd_spares_fill(d);
+	tap_ok(&t, d->n_spares == 2, "spares: two started ahead (%d)", d->n_spares);
+	if (d->n_spares != 2)
+		return;
+	a = d->spares[0].pid;
+	b = d->spares[1].pid;
+	usleep(300 * 1000);	/* they are ready and waiting by now */
+	tap_ok(&t, kill(a, 0) == 0 && kill(b, 0) == 0 && silent(d->spares[0].fd) &&
+	       silent(d->spares[1].fd), "spares: alive and waiting (no HELLO without a client)");
+	ok = one_worker_via(d, true, &w, got, sizeof(got));
+	tap_ok(&t, ok && (w == a || w == b),
+	       "spares: a connection is served by a spare (%s, pid %d)", got, (int)w);
+	tap_ok(&t, d->n_spares == 1, "spares: one left until the loop refills (%d)", d->n_spares);
+	skd_spares_fill(d);
+	tap_ok(&t, d->n_spares == 2, "spares: refilled (%d)", d->n_spares);
+
+	/* a spare that died is forgotten when reaped, and never handed a client */
+	dead = d->spares[0].pid;
+	kill(dead, SIGKILL);
+	waitpid(dead, NULL, 0);
+	ok = skd_spare_reaped(d, dead) && d->n_spares == 1 && !skd_spare_reaped(d, dead);
+	tap_ok(&t, ok, "spares: a dead one is forgotten when reaped (%d left)", d->n_spares);
+	tap_ok(&t, one_worker_via(d, true, &w, got, sizeof(got)) && w != dead,
+	       "spares: the next connection gets a live one (%s)", got);
+	tap_ok(&t, d->n_spares == 0 && one_worker_via(d, true, &w, got, sizeof(got)) && w > 0,
+	       "spares: none left: a worker is started for the connection (%s)", got);
+
+	/* a spare whose socket main closes leaves quietly */
+	skd_spares_fill(d);
+	a = d->spares[0].pid;
+	fd = d->spares[0].fd;
+	d->spares[0] = d->spares[--d->n_spares];
+	close(fd);
+	waitpid(a, &status, 0);
+	tap_ok(&t, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "spares: one whose main end closes exits with 0 (status %d)", status);
+
+	/* after a key holder crash, spares of the old one are ended */
+	skd_spares_fill(d);
+	a = d->keyholder_pid;
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
+	{
+		pid_t old[SKD_SPARES_MAX];
+		int nold = d->n_spares;
+
+		for (int i = 0; i < nold; i++)
+			old[i] = d->spares[i].pid;
+		skd_keyholder_lost(d, "killed by the test");
+		for (int i = 0; i < nold; i++)
+			none &= waitpid(old[i], &status, 0) == old[i] && WIFSIGNALED(status);
+		tap_ok(&t, d->n_spares == 0 && none && d->keyholder_pid != a,
+		       "spares: a key holder crash ends the spares that talk to it");
+	}
+	skd_spares_fill(d);
+	tap_ok(&t, one_worker_via(d, true, &w, got, sizeof(got)),
+	       "spares: new ones handshake with the new key holder (%s)", got);
+	d->conf.spare_workers = 0;
 }
 
 static double now_ms(void)
@@ -145,7 +251,7 @@ static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
 {
 	SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
 	char got[256];
-	double t0, a, b, c, l;
+	double t0, a, b, c, l, sp;
 	int key;
 
 	SSL_CTX_use_certificate(sctx, x);
@@ -155,6 +261,19 @@ static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
 	for (int i = 0; i < n; i++)
 		one_worker(d, got, sizeof(got));
 	a = (now_ms() - t0) / n;
+	/* through a spare: the refill is the loop's work between connections,
+	 * outside the timed part, as in sekishod */
+	d->conf.spare_workers = 1;
+	sp = 0;
+	for (int i = 0; i < n; i++) {
+		skd_spares_fill(d);
+		usleep(20 * 1000);	/* it gets ready while no client waits */
+		t0 = now_ms();
+		one_worker_via(d, true, NULL, got, sizeof(got));
+		sp += now_ms() - t0;
+	}
+	sp /= n;
+	d->conf.spare_workers = 0;
 	t0 = now_ms();
 	for (int i = 0; i < n; i++)
 		forked_worker(sctx);
@@ -191,6 +310,7 @@ static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
 	printf("# exec'd worker + key holder: %.2f ms per connection (handshake included)\n", a);
 	printf("# forked worker, key in it:   %.2f ms per connection\n", b);
 	printf("# exec + remote key cost:     %.2f ms per connection\n", a - b);
+	printf("# spare worker (exec'd ahead): %.2f ms per connection\n", sp);
 	printf("# RSA-PSS signature via the key holder: %.3f ms, in process: %.3f ms (+%.3f ms)\n",
 	       c, l, c - l);
 	SSL_CTX_free(sctx);
@@ -236,6 +356,7 @@ int main(int argc, char **argv)
 	tap_ok(&t, one_worker(&d, got, sizeof(got)),
 	       "an exec'd worker completes a TLS handshake signed by the key holder (%s)", got);
 	tap_ok(&t, one_worker(&d, got, sizeof(got)), "and a second one (%s)", got);
+	test_spares(&d);
 	if (argc == 3 && !strcmp(argv[1], "bench"))
 		bench(&d, k, x, atoi(argv[2]));
 	old = d.keyholder_pid;

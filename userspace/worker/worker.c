@@ -1232,6 +1232,15 @@ static void linger_close(int fd)
 	}
 }
 
+void sk_worker_preload(void)
+{
+	/* the PRF the DTLS keys come from: a provider fetch may want files,
+	 * which the sandbox no longer lets it open */
+	EVP_KDF *k = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+
+	EVP_KDF_free(k);
+}
+
 int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 {
 	struct worker *w = calloc(1, sizeof(*w));
@@ -1268,12 +1277,7 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 		w->dctx = sk_dtls_ctx_new(cfg->dtls_ciphers);
 	if (!w->req || !w->ssl || !w->dctx || !SSL_set_fd(w->ssl, client_fd))
 		goto out;
-	{
-		/* load the PRF now: a provider fetch may want files later */
-		EVP_KDF *k = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-
-		EVP_KDF_free(k);
-	}
+	sk_worker_preload();
 	if (!cfg->no_sandbox && sk_sandbox_enter(err, sizeof(err))) {
 		fprintf(stderr, "sekishod worker: sandbox: %s\n", err);
 		goto out;

@@ -53,6 +53,8 @@ EVP_PKEY *sk_keyclient_pkey(X509 *cert, int fd);
  * (0 normal end, 1 refused/error).  Takes ownership of both descriptors.
  */
 int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd);
+/* loads what sk_worker_run needs before its sandbox (a spare does it early) */
+void sk_worker_preload(void);
 
 /* ---- HTTP (http.c) ---- */
 
