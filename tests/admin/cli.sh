@@ -320,6 +320,7 @@ ps = [p for p in json.load(sys.stdin) if p[\"user\"] == \"cu\"]
 assert [p[\"state\"] for p in ps] == [\"expired\", \"waiting-download\"], ps
 assert not os.path.exists(\"$T/ca/profiles/%d.p12\" % ps[0][\"id\"])
 assert os.path.exists(\"$T/ca/profiles/%d.p12\" % ps[1][\"id\"])'"
+uid_old=$(S --json user show cu | sed -n 's/.*"uid":"\([0-9a-f-]*\)".*/\1/p')
 ok "user del revokes the certificates and expires the links" \
 	expect 0 "user cu: 1 certificate revoked, profile links expired" S user del cu
 ok "after user del: no valid certificate, every link expired, the CRL lists it" sh -c \
@@ -327,6 +328,8 @@ ok "after user del: no valid certificate, every link expired, the CRL lists it" 
 	 ! '$SEKICTL' --store '$DB' --json profile list --all | grep '\"user\":\"cu\"' | grep -v -q '\"state\":\"expired\"' &&
 	 openssl crl -in '$T/ca/crl.pem' -noout -text | grep -q '$second'"
 S user add cu --email cu@example.jp --group staff >/dev/null
+ok "user show: the uid of the user created again is another one" sh -c \
+	"u=\$('$SEKICTL' --store '$DB' --json user show cu | sed -n 's/.*\"uid\":\"\([0-9a-f-]*\)\".*/\1/p'); [ \${#u} = 36 ] && [ -n '$uid_old' ] && [ \"\$u\" != '$uid_old' ]"
 ok "a user created again with the name has another uid" sh -c \
 	"'$SEKICTL' --store '$DB' --json cert list --user cu >/dev/null &&
 	 /usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); u=c.execute(\"SELECT uid FROM users WHERE name=?\",(\"cu\",)).fetchone()[0]; o=[r[0] for r in c.execute(\"SELECT user_uid FROM certs WHERE user=?\",(\"cu\",))]; assert len(u)==36 and o and u not in o, (u,o)' '$DB'"

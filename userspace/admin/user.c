@@ -35,6 +35,7 @@ void ska_user_obj(const struct sk_user *u, struct ska_obj *o)
 	ska_obj_add(o, "totp", KT_STR, "%s", u->totp_secret[0] ? "enrolled" : "none");
 	ska_obj_add(o, "lang", KT_STR, "%s", ska_lang_name(u->lang));
 	ska_obj_add(o, "cert-id", KT_STR, "%s", u->cert_id);
+	ska_obj_add(o, "uid", KT_STR, "%s", u->uid);	/* in its certificates (read only) */
 	ska_obj_time(o, "created", u->created);
 	ska_obj_time(o, "changed", u->changed);
 }
