@@ -3,16 +3,21 @@
 """Hostile pre-login input for sekishod (issue 3, scenario 10).
 
 Each case opens its own TLS connection to the gateway, sends raw bytes and
-reads the status line.  Prints one line per case: NAME STATUS, where STATUS
-is the HTTP status code, "closed" (connection closed without a status) or
-"timeout"; "-forged-context-adopted" is appended if the server set the
-forged login context cookie it was sent.  The caller decides what is acceptable; nothing here judges.
+reads the status line.  Prints one line per case: NAME STATUS SECONDS, where
+STATUS is the HTTP status code, "closed" (connection closed without a
+status) or "timeout"; "-forged-context-adopted" is appended if the server set
+the forged login context cookie it was sent; SECONDS is the time from the
+last byte sent to the answer (or the close).  The "prompt-" cases (issue 11
+item 12) send only the start of a request, cut right after the bytes that
+make it impossible: the gateway must answer them at once, not at its read
+timeout.  The caller decides what is acceptable; nothing here judges.
 
 usage: hostile.py HOST PORT
 """
 import socket
 import ssl
 import sys
+import time
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 
@@ -70,6 +75,16 @@ CASES = [
     ("connect-no-cookie", b"CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: vpn.test\r\n\r\n"),
     ("connect-other-path", b"CONNECT /etc/passwd HTTP/1.1\r\nHost: vpn.test\r\n\r\n"),
     ("context-cookie-forged", post(b"/", XML_HDR + INIT, b"Cookie: webvpncontext=" + b"f" * 32 + b"\r\n")),
+    # cut where the request became impossible: answered at once (505 / 400)
+    ("prompt-http-2", b"GET / HTTP/2"),
+    ("prompt-http-0.9", b"GET /\r\n"),
+    ("prompt-empty-lines", b"\r\n" * 8),
+    ("prompt-two-spaces", b"GET  /"),
+    ("prompt-obs-fold", b"GET / HTTP/1.1\r\nHost: x\r\n y"),
+    ("prompt-bare-cr", b"GET / HTTP/1.1\r\nHost: x\ry"),
+    ("prompt-space-before-colon", b"GET / HTTP/1.1\r\nHost : x"),
+    ("prompt-chunk-overrun", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab"),
+    ("prompt-chunk-too-large", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10001\r\n"),
 ]
 
 
@@ -84,6 +99,7 @@ def run(name, data):
                     s.sendall(data)
                 except OSError:
                     pass
+                sent = time.monotonic()
                 buf = b""
                 while b"\r\n\r\n" not in buf and len(buf) < 16384:
                     chunk = s.recv(4096)
@@ -91,9 +107,10 @@ def run(name, data):
                         break
                     buf += chunk
     except socket.timeout:
-        return "timeout"
+        return "timeout", 20.0
     except (OSError, ssl.SSLError):
         buf = b""
+    took = time.monotonic() - sent if "sent" in locals() else 0.0
     line = buf.split(b"\r\n", 1)[0].split()
     if len(line) >= 2 and line[0].startswith(b"HTTP/") and line[1].isdigit():
         status = line[1].decode()
@@ -101,9 +118,10 @@ def run(name, data):
         # login (200) with a context cookie of the server's own making
         if b"webvpncontext=" + b"f" * 32 in buf:
             status += "-forged-context-adopted"
-        return status
-    return "closed"
+        return status, took
+    return "closed", took
 
 
 for name, data in CASES:
-    print(name, run(name, data), flush=True)
+    status, took = run(name, data)
+    print(name, status, "%.1f" % took, flush=True)

@@ -5,6 +5,15 @@
  * request line 8 KiB, each header 8 KiB, at most 64 headers (32 KiB in all),
  * body 64 KiB.  One request at a time: the parser is paused at the end of
  * each message so pipelined bytes stay with the caller.
+ *
+ * A request that can never become valid is refused at the byte that makes
+ * it so, never left to the read timeout: http_parser (strict build) stops
+ * at a bad method, URL, version character, bare CR or header character,
+ * and scan() below at what it lets through: more than a few empty lines
+ * before the request, two spaces in the request line, a request line
+ * without an HTTP version (HTTP/0.9), a version other than 1.0/1.1 (505),
+ * obsolete line folding and whitespace before a header's colon (RFC 9112
+ * 5.1, 5.2).  A chunk larger than the body limit is 413 at its size line.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -16,6 +25,18 @@
 #include <openssl/crypto.h>
 
 #include "worker.h"
+
+/* the states of scan() (below) */
+enum {
+	SC_LEAD = 0, SC_METHOD, SC_TARGET0, SC_TARGET, SC_VERSION, SC_CR,
+	SC_LINE, SC_NAME, SC_VALUE, SC_END_CR, SC_DONE,
+	/* a chunked body (http_parser, built without HTTP_PARSER_STRICT,
+	 * takes any two bytes after a chunk's data and a bare CR after a
+	 * size): size line, data, its CRLF, the trailer */
+	SC_CH_SIZE, SC_CH_EXT, SC_CH_SIZE_LF, SC_CH_DATA, SC_CH_DATA_CR, SC_CH_DATA_LF,
+	SC_CH_TRAILER, SC_CH_TRAILER_LINE, SC_CH_TRAILER_LF, SC_CH_END_LF, SC_CH_DONE,
+};
+#define SK_HTTP_LEAD_MAX 4	/* CR/LF bytes tolerated before a request (RFC 9112 2.2) */
 
 static struct sk_http_req *req_of(http_parser *p)
 {
@@ -162,6 +183,16 @@ static int on_body(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+/* A chunk that cannot fit is refused at its size line, not after 64 KiB. */
+static int on_chunk_header(http_parser *p)
+{
+	struct sk_http_req *r = req_of(p);
+
+	if (p->content_length > SK_HTTP_BODY_MAX - r->body_len)
+		return fail(r, 413, "chunk too large");
+	return 0;
+}
+
 static int on_complete(http_parser *p)
 {
 	struct sk_http_req *r = req_of(p);
@@ -180,8 +211,167 @@ static const http_parser_settings settings = {
 	.on_header_value = on_hvalue,
 	.on_headers_complete = on_headers_complete,
 	.on_body = on_body,
+	.on_chunk_header = on_chunk_header,
 	.on_message_complete = on_complete,
 };
+
+/*
+ * The request head byte by byte, beside http_parser, for what it accepts
+ * but HTTP/1.1 does not (see the top).  Runs over the bytes http_parser
+ * consumed, up to the empty line that ends the head.
+ */
+
+static bool sp(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* the empty line: a chunked body is scanned too, anything else is not */
+static void head_end(struct sk_http_req *r)
+{
+	r->scan = r->parser->flags & F_CHUNKED ? SC_CH_SIZE : SC_DONE;
+	r->chunk = 0;
+}
+
+static int scan(struct sk_http_req *r, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n && r->scan != SC_DONE && r->scan != SC_CH_DONE; i++) {
+		uint8_t c = d[i];
+
+		switch (r->scan) {
+		case SC_LEAD:
+			if (c == '\r' || c == '\n') {
+				if (++r->lead > SK_HTTP_LEAD_MAX)
+					return fail(r, 400, "empty lines instead of a request");
+				break;
+			}
+			r->scan = SC_METHOD;
+			break;
+		case SC_METHOD:
+			if (c == ' ')
+				r->scan = SC_TARGET0;
+			break;
+		case SC_TARGET0:
+			if (c == ' ')
+				return fail(r, 400, "two spaces in the request line");
+			r->scan = SC_TARGET;
+			break;
+		case SC_TARGET:
+			if (c == ' ') {
+				r->scan = SC_VERSION;
+				r->scan_pos = 0;
+			} else if (c == '\r' || c == '\n') {
+				return fail(r, 400, "no HTTP version in the request line");
+			}
+			break;
+		case SC_VERSION:
+			/* "HTTP/1.1": http_parser checks the form, we the numbers */
+			if (r->scan_pos == 5 && c >= '0' && c <= '9' && c != '1')
+				return fail(r, 505, "HTTP version not supported");
+			if (r->scan_pos == 7 && c >= '2' && c <= '9')
+				return fail(r, 505, "HTTP version not supported");
+			r->scan_pos++;
+			if (c == '\r')
+				r->scan = SC_CR;
+			else if (c == '\n')
+				r->scan = SC_LINE;
+			break;
+		case SC_CR:
+			if (c != '\n')
+				return fail(r, 400, "bare CR");
+			r->scan = SC_LINE;
+			break;
+		case SC_LINE:
+			if (sp(c))
+				return fail(r, 400, "obsolete line folding");
+			if (c == '\n')
+				head_end(r);
+			else
+				r->scan = c == '\r' ? SC_END_CR : SC_NAME;
+			break;
+		case SC_NAME:
+			if (sp(c))
+				return fail(r, 400, "whitespace in a header name");
+			if (c == ':')
+				r->scan = SC_VALUE;
+			break;
+		case SC_VALUE:
+			if (c == '\r')
+				r->scan = SC_CR;
+			else if (c == '\n')
+				r->scan = SC_LINE;
+			break;
+		case SC_END_CR:
+			if (c != '\n')
+				return fail(r, 400, "bare CR");
+			head_end(r);
+			break;
+		case SC_CH_SIZE:
+		case SC_CH_EXT:
+			if (c == '\r') {
+				r->scan = SC_CH_SIZE_LF;
+			} else if (c == '\n') {
+				r->scan = r->chunk ? SC_CH_DATA : SC_CH_TRAILER;
+			} else if (r->scan == SC_CH_SIZE && isxdigit(c)) {
+				/* http_parser refuses an overflow; 413 comes first */
+				if (r->chunk <= SK_HTTP_BODY_MAX)
+					r->chunk = r->chunk * 16 + (uint64_t)(isdigit(c) ? c - '0' :
+									  (c | 0x20) - 'a' + 10);
+			} else {
+				r->scan = SC_CH_EXT;
+			}
+			break;
+		case SC_CH_SIZE_LF:
+			if (c != '\n')
+				return fail(r, 400, "bare CR in a chunk size line");
+			r->scan = r->chunk ? SC_CH_DATA : SC_CH_TRAILER;
+			break;
+		case SC_CH_DATA: {
+			size_t k = n - i < r->chunk ? n - i : (size_t)r->chunk;
+
+			r->chunk -= k;
+			i += k - 1;
+			if (!r->chunk)
+				r->scan = SC_CH_DATA_CR;
+			break;
+		}
+		case SC_CH_DATA_CR:
+			if (c == '\n') {
+				r->scan = SC_CH_SIZE;
+				break;
+			}
+			if (c != '\r')
+				return fail(r, 400, "chunk longer than its size");
+			r->scan = SC_CH_DATA_LF;
+			break;
+		case SC_CH_DATA_LF:
+			if (c != '\n')
+				return fail(r, 400, "bare CR after a chunk");
+			r->scan = SC_CH_SIZE;
+			break;
+		case SC_CH_TRAILER:
+			r->scan = c == '\n' ? SC_CH_DONE : c == '\r' ? SC_CH_END_LF : SC_CH_TRAILER_LINE;
+			break;
+		case SC_CH_END_LF:
+			if (c != '\n')
+				return fail(r, 400, "bare CR after the last chunk");
+			r->scan = SC_CH_DONE;
+			break;
+		case SC_CH_TRAILER_LINE:
+			if (c == '\n')
+				r->scan = SC_CH_TRAILER;
+			else if (c == '\r')
+				r->scan = SC_CH_TRAILER_LF;
+			break;
+		case SC_CH_TRAILER_LF:
+			if (c != '\n')
+				return fail(r, 400, "bare CR in the trailer");
+			r->scan = SC_CH_TRAILER;
+			break;
+		}
+	}
+	return 0;
+}
 
 struct sk_http_req *sk_http_new(void)
 {
@@ -218,6 +408,8 @@ void sk_http_reset(struct sk_http_req *r)
 	r->parser = p;
 	r->in_value = r->complete = false;
 	r->line_len = 0;
+	r->scan = SC_LEAD;
+	r->scan_pos = r->lead = 0;
 	http_parser_init(p, HTTP_REQUEST);
 	p->data = r;
 }
@@ -240,6 +432,9 @@ enum sk_http_state sk_http_feed(struct sk_http_req *r, const uint8_t *data, size
 	e = HTTP_PARSER_ERRNO(p);
 	*used = n;
 	if (r->status)
+		return SK_HTTP_ERROR;
+	/* what http_parser consumed; its own refusal comes below */
+	if (scan(r, data, n))
 		return SK_HTTP_ERROR;
 	if (r->complete) {
 		/* HPE_PAUSED stops before consuming the byte after the message */

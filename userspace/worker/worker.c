@@ -265,6 +265,7 @@ static const char *reason_of(int status)
 	case 413: return "Payload Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
+	case 505: return "HTTP Version Not Supported";
 	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
@@ -306,11 +307,43 @@ static int respond(struct worker *w, int status, const char *ctype, const char *
 	return rc;
 }
 
+/* What a refusal tells the person behind the client: which check failed
+ * and what to do, Japanese and English (the style of auth/messages.c). */
+static const char *refusal_text(int status)
+{
+	switch (status) {
+	case 408:
+		return "リクエストが時間内に届きませんでした。接続し直してください。 / "
+		       "The request did not arrive in time. Connect again.\n";
+	case 413:
+		return "リクエストの本文が大きすぎます (上限 64 KiB)。AnyConnect 互換のクライアントで接続してください。 / "
+		       "The request body is too large (limit 64 KiB). Connect with an AnyConnect-compatible client.\n";
+	case 414:
+		return "URL が長すぎます (上限 8 KiB)。AnyConnect 互換のクライアントで接続してください。 / "
+		       "The URL is too long (limit 8 KiB). Connect with an AnyConnect-compatible client.\n";
+	case 431:
+		return "リクエストヘッダーが大きすぎるか多すぎます (1 行 8 KiB、64 行、合計 32 KiB まで)。AnyConnect 互換のクライアントで接続してください。 / "
+		       "The request headers are too large or too many (8 KiB each, 64 lines, 32 KiB in all). Connect with an AnyConnect-compatible client.\n";
+	case 505:
+		return "HTTP/1.0 と HTTP/1.1 以外には対応していません。AnyConnect 互換のクライアントで接続してください。 / "
+		       "Only HTTP/1.0 and HTTP/1.1 are supported. Connect with an AnyConnect-compatible client.\n";
+	default:
+		return "リクエストの形式が HTTP/1.1 の規則に合わないため処理できません。AnyConnect 互換のクライアントで接続してください。 / "
+		       "The request breaks the HTTP/1.1 rules and was refused. Connect with an AnyConnect-compatible client.\n";
+	}
+}
+
+/* the parser's reason (a fixed English phrase) names the check that failed */
 static int refuse(struct worker *w, int status)
 {
-	static const char msg[] = "リクエストを処理できません / Request refused\n";
+	char msg[1024];
+	const char *why = w->req && w->req->status == status ? w->req->why : NULL;
+	int n = snprintf(msg, sizeof(msg), "%s%s%s%s", refusal_text(status),
+			 why ? "検査 / check: " : "", why ? why : "", why ? "\n" : "");
 
-	respond(w, status, "text/plain; charset=utf-8", NULL, msg, sizeof(msg) - 1, true);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = snprintf(msg, sizeof(msg), "%s", refusal_text(status));
+	respond(w, status, "text/plain; charset=utf-8", NULL, msg, (size_t)n, true);
 	return -1;
 }
 

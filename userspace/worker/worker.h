@@ -81,7 +81,7 @@ struct sk_http_req {
 	bool keep_alive;
 	bool headers_done;		/* the body timer runs */
 	bool started;			/* first byte seen: the header timer runs */
-	int status;			/* SK_HTTP_ERROR: 400, 408, 413, 414, 431 */
+	int status;			/* SK_HTTP_ERROR: 400, 408, 413, 414, 431, 505 */
 	const char *why;		/* SK_HTTP_ERROR: English reason for the log */
 	char url[SK_HTTP_LINE_MAX + 1];
 	size_t url_len;
@@ -95,6 +95,9 @@ struct sk_http_req {
 	struct http_parser *parser;
 	bool in_value, complete;
 	size_t line_len;
+	int scan;			/* http.c's own check of the request's framing */
+	unsigned int scan_pos, lead;
+	uint64_t chunk;			/* bytes left in the chunk being scanned */
 };
 
 struct sk_http_req *sk_http_new(void);
