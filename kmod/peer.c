@@ -355,6 +355,7 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 	refcount_set(&peer->refcnt, 1);
 	netdev_hold(sdev->dev, &peer->dev_tracker, GFP_KERNEL);
 	seqlock_init(&peer->local_lock);
+	spin_lock_init(&peer->frag_lock);
 	skb_queue_head_init(&peer->rx_queue);
 	INIT_WORK(&peer->rx_work, sekisho_rx_work);
 	INIT_LIST_HEAD(&peer->sock_node);

@@ -16,6 +16,7 @@
 #include <net/dst_cache.h>
 
 #include "device.h"
+#include "frag.h"
 
 struct sekisho_sock;
 struct sekisho_stream;
@@ -136,6 +137,9 @@ struct sekisho_peer {
 	bool idle_sent;			/* PEER_IDLE_NTF sent since last_rx */
 	unsigned long deny_next;	/* jiffies: next POLICY_DENY sample */
 	atomic_t deny_suppressed;	/* denials not sampled since the last */
+	/* TCP/UDP datagrams whose first fragment was allowed (frag.h) */
+	spinlock_t frag_lock;
+	struct sekisho_frags frags;
 
 	struct list_head sock_node;	/* in ss->peers; under sdev->lock */
 	struct list_head route_node;	/* in sdev->routed_peers; under lock */

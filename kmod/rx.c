@@ -34,6 +34,7 @@
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/siphash.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <net/ip.h>
@@ -44,6 +45,7 @@
 #include "crypto.h"
 #include "datapath.h"
 #include "events.h"
+#include "frag.h"
 #include "main.h"
 #include "peer.h"
 #include "policy.h"
@@ -103,17 +105,60 @@ static void sekisho_rx_deny_sample(struct sekisho_peer *peer, u8 family,
 }
 
 /*
+ * The datagram a fragment belongs to, for the peer's table (frag.h): a
+ * keyed hash, so that a client cannot aim at a slot; its own source is
+ * already checked against its addresses.
+ */
+static u64 sekisho_rx_frag_key(u8 family, const void *saddr, const void *daddr,
+			       u8 proto, u32 id)
+{
+	static siphash_key_t secret;
+	struct {
+		u8 family, proto;
+		u16 pad;
+		u32 id;
+		u8 saddr[16], daddr[16];
+	} in = { .family = family, .proto = proto, .id = id };
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	net_get_random_once(&secret, sizeof(secret));
+	memcpy(in.saddr, saddr, alen);
+	memcpy(in.daddr, daddr, alen);
+	return siphash(&in, sizeof(in), &secret);
+}
+
+/* the identification of an IPv6 fragment (its Fragment header's) */
+static int sekisho_rx_frag6_id(struct sk_buff *skb, u32 *id)
+{
+	unsigned int off = 0;
+	struct frag_hdr _fh;
+	const struct frag_hdr *fh;
+
+	if (ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) != NEXTHDR_FRAGMENT)
+		return -EINVAL;
+	fh = skb_header_pointer(skb, off, sizeof(_fh), &_fh);
+	if (!fh)
+		return -EINVAL;
+	*id = ntohl(fh->identification);
+	return 0;
+}
+
+/*
  * A DATA payload: skb->data at the inner IP header.  Check it, check that
  * the peer may send from its source, apply the peer's allowlist, deliver.
+ * TCP and UDP fragments after the first follow the first one's verdict
+ * (frag.h); a TCP or UDP first fragment must carry the ports (RFC 7112).
  */
 void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 {
 	struct sekisho_dev *sdev = peer->sdev;
 	const struct sekisho_peer_cfg *cfg;
 	const void *saddr, *daddr;
-	bool first_frag;
+	bool is_frag, first_frag = true, ported, allowed;
 	unsigned int len;
-	int l4off, dport = -1;
+	int l4off = 0, dport = -1;
+	u32 frag_id = 0;
+	u64 frag_key = 0;
 	u8 family, proto;
 
 	if (!pskb_may_pull(skb, 1))
@@ -137,7 +182,9 @@ void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 		family = AF_INET;
 		proto = iph->protocol;
 		l4off = ihl;
+		is_frag = ip_is_fragment(iph);
 		first_frag = !(iph->frag_off & htons(IP_OFFSET));
+		frag_id = ntohs(iph->id);
 		saddr = &iph->saddr;
 		daddr = &iph->daddr;
 		skb->protocol = htons(ETH_P_IP);
@@ -145,9 +192,9 @@ void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 	}
 	case 6: {
 		const struct ipv6hdr *ip6h;
-		__be16 frag_off = 0;
-		unsigned int tot;
-		u8 nexthdr;
+		unsigned short frag_off = 0;
+		unsigned int tot, off = 0;
+		int nexthdr, flags = 0;
 
 		if (!pskb_may_pull(skb, sizeof(*ip6h)))
 			goto malformed;
@@ -157,14 +204,21 @@ void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 			goto malformed;
 		skb_reset_network_header(skb);
 		ip6h = ipv6_hdr(skb);
-		nexthdr = ip6h->nexthdr;
-		l4off = ipv6_skip_exthdr(skb, sizeof(*ip6h), &nexthdr,
-					 &frag_off);
-		if (l4off < 0)
+		/*
+		 * the transport protocol, also of a fragment after the first
+		 * (for which off stays 0: it has no transport header)
+		 */
+		nexthdr = ipv6_find_hdr(skb, &off, -1, &frag_off, &flags);
+		if (nexthdr < 0)
 			goto malformed;
 		family = AF_INET6;
 		proto = nexthdr;
-		first_frag = !(ntohs(frag_off) & ~0x7);
+		is_frag = flags & IP6_FH_F_FRAG;
+		first_frag = !frag_off;
+		if (first_frag)
+			l4off = off;
+		if (is_frag && sekisho_rx_frag6_id(skb, &frag_id))
+			goto malformed;
 		saddr = &ip6h->saddr;
 		daddr = &ip6h->daddr;
 		skb->protocol = htons(ETH_P_IPV6);
@@ -174,14 +228,22 @@ void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 		goto malformed;
 	}
 
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && first_frag) {
+	ported = proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+	if (ported && first_frag) {
 		__be16 _ports[2];
 		const __be16 *ports;
 
+		/*
+		 * a first fragment without its ports could pass no port rule
+		 * (RFC 7112); nor can a datagram that short be TCP or UDP
+		 */
 		ports = skb_header_pointer(skb, l4off, sizeof(_ports), _ports);
-		if (ports)
-			dport = ntohs(ports[1]);
+		if (!ports)
+			goto malformed;
+		dport = ntohs(ports[1]);
 	}
+	if (ported && is_frag)
+		frag_key = sekisho_rx_frag_key(family, saddr, daddr, proto, frag_id);
 
 	rcu_read_lock();
 	cfg = rcu_dereference(peer->cfg);
@@ -197,7 +259,20 @@ void sekisho_rx_packet(struct sekisho_peer *peer, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	if (!sekisho_policy_allows(cfg->policy, family, daddr, proto, dport)) {
+	if (ported && is_frag && !first_frag) {
+		spin_lock_bh(&peer->frag_lock);
+		allowed = sekisho_frags_allowed(&peer->frags, frag_key, jiffies);
+		spin_unlock_bh(&peer->frag_lock);
+	} else {
+		allowed = sekisho_policy_allows(cfg->policy, family, daddr, proto, dport);
+		if (allowed && frag_key) {
+			spin_lock_bh(&peer->frag_lock);
+			sekisho_frags_allow(&peer->frags, frag_key, jiffies,
+					    SEKISHO_FRAG_TTL_SECS * HZ);
+			spin_unlock_bh(&peer->frag_lock);
+		}
+	}
+	if (!allowed) {
 		rcu_read_unlock();
 		sekisho_rx_count(peer, SEKISHO_STAT_DROP_POLICY);
 		sekisho_rx_deny_sample(peer, family, saddr, daddr, proto, dport);

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Control-plane selftests: allowlist (and its live change), key rollover with
-# records of both epochs in flight, events, peer removal during traffic,
-# socket closed under the peer, idle and key-exhaustion events, unload with
-# traffic.
+# Control-plane selftests: allowlist (its live change, fragments), key
+# rollover with records of both epochs in flight, events, peer removal
+# during traffic, socket closed under the peer, idle and key-exhaustion
+# events, unload with traffic.
 . "$(dirname "$0")/lib.sh"
 trap 'topo_down; rm -rf "$T"' EXIT
 
@@ -80,6 +80,43 @@ check_not "policy in use cannot be deleted" in_gw "$SEKICTL" kpolicy del sk0 2
 check "policy 0 denies everything" in_gw "$SEKICTL" peer set sk0 1 --policy 0
 check_not "nothing passes with policy 0" in_cli ping -c 1 -W 2 10.20.0.2
 check "policy 2 back" in_gw "$SEKICTL" peer set sk0 1 --policy 2
+
+# --- fragments and the allowlist (issue 11, item 11) --------------------------
+# A datagram larger than the tunnel MTU (1400) leaves the client in
+# fragments; only the first carries the ports.  The others must follow its
+# verdict: the whole datagram to an allowed port arrives, none of one to a
+# denied port does, and a TCP/UDP first fragment without its ports is
+# dropped (RFC 7112).
+FRAG="$(dirname "$0")/frag.py"
+check "policy: udp/5001 allowed, udp/5002 not, icmp both families" in_gw "$SEKICTL" kpolicy set sk0 2 \
+	"allow tcp 10.20.0.2 22" "allow tcp 10.20.0.2 3389" "allow icmp 10.20.0.0/24" \
+	"allow icmpv6 fd20::/64" "allow udp 10.20.0.2 5001" "allow udp fd20::2 5001"
+: >"$T/frag.rx"
+ip netns exec srv python3 "$FRAG" listen "$T/frag.rx" 5001 5002 &
+FRAG_PID=$!
+wait_for 5 in_srv ss -lun 'sport = :5002'
+for fam in 4 6; do
+	if [ $fam = 4 ]; then dst=10.20.0.2; else dst=fd20::2; fi
+	p0=$(counter drop_policy)
+	in_cli python3 "$FRAG" send "$dst" 5001 3000
+	in_cli python3 "$FRAG" send "$dst" 5002 3000
+	check "ipv$fam: a fragmented datagram to an allowed port arrives whole" \
+		wait_for 5 grep -qx "5001 3000" "$T/frag.rx"
+	sleep 0.5
+	check_not "ipv$fam: none of one to a denied port arrives" grep -q "^5002 " "$T/frag.rx"
+	check "ipv$fam: all three of its fragments dropped by the allowlist ($p0 -> $(counter drop_policy))" \
+		test "$(counter drop_policy)" -ge $((p0 + 3))
+	check "ipv$fam: ping -s 3000 (fragmented ICMP) through the tunnel" \
+		in_cli ping -$fam -c 2 -i 0.3 -W 3 -s 3000 "$dst"
+	: >"$T/frag.rx"
+	m0=$(counter drop_malformed)
+	if [ $fam = 4 ]; then src=10.88.0.2; else src=fd88::2; fi
+	in_cli python3 "$FRAG" tiny tun0 "$src" "$dst"
+	check "ipv$fam: a UDP first fragment without its ports dropped as malformed (RFC 7112)" \
+		wait_for 3 test "$(counter drop_malformed)" -gt "$m0"
+done
+kill "$FRAG_PID" 2>/dev/null
+wait "$FRAG_PID" 2>/dev/null
 
 # --- key rollover with both epochs in flight ---------------------------------
 stop_peer
