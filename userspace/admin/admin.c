@@ -986,7 +986,9 @@ static const struct {
 "  sekictl group set NAME KEY=VALUE...  factors pool4 pool6 dns wins domain\n"
 "      split-include split-exclude split-dns proxy proxy-pac proxy-server\n"
 "      proxy-exclude idle-timeout session-timeout max-sessions max-devices\n"
-"      access-hours policy lang banner label mtu   (a list: a,b,c; '' clears)\n" },
+"      access-hours policy lang banner label mtu   (a list: a,b,c; '' clears)\n"
+"      cert-only-ok=yes|no   allow factors=cert alone (see sekishod-security.md)\n"
+"      a new group has max-sessions=3 (0 = unlimited)\n" },
 	{ "policy", ska_policy, "allowlist policies of the store (kernel: kpolicy)",
 "  sekictl policy add NAME [--description TEXT]   policy del|show NAME   policy list\n"
 "  sekictl policy rule add NAME [--at N] allow|deny [PROTO] PREFIX [port N[-M]]\n"

@@ -92,6 +92,7 @@ void ska_group_obj(const struct sk_group *g, struct ska_obj *o)
 	ska_obj_add(o, "lang", KT_STR, "%s", ska_lang_name(g->lang));
 	ska_obj_add(o, "banner", KT_STR, "%s", g->banner);
 	ska_obj_add(o, "mtu", KT_NUM, "%d", g->mtu);
+	ska_obj_add(o, "cert-only-ok", KT_BOOL, "%s", g->cert_only_ok ? "yes" : "no");
 }
 
 /* ------------------------------------------------------------------ users */
@@ -620,7 +621,7 @@ static const char *const group_keys[] = {
 	"label", "factors", "pool4", "pool6", "dns", "wins", "domain", "split-include",
 	"split-exclude", "split-dns", "proxy", "proxy-pac", "proxy-server", "proxy-exclude",
 	"idle-timeout", "session-timeout", "max-sessions", "max-devices", "access-hours",
-	"policy", "lang", "banner", "mtu",
+	"policy", "lang", "banner", "mtu", "cert-only-ok",
 };
 #define N_GROUP_KEYS ((int)(sizeof(group_keys) / sizeof(group_keys[0])))
 
@@ -731,6 +732,10 @@ static int group_set_key(struct ska *a, struct sk_group *g, const char *key, con
 		if (ska_parse_int(val, 1, 100, &n))
 			return ska_usage(a, "%s: expected 1 to 100, got '%s'", key, val);
 		g->max_devices = (int)n;
+	} else if (!strcmp(key, "cert-only-ok")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return ska_usage(a, "%s: expected yes or no, got '%s'", key, val);
+		g->cert_only_ok = !strcmp(val, "yes");
 	} else if (!strcmp(key, "mtu")) {
 		if (ska_parse_int(val, 0, 9000, &n) || (n && n < 576))
 			return ska_usage(a, "mtu: expected 0 (automatic) or 576 to 9000, got '%s'", val);
@@ -739,7 +744,8 @@ static int group_set_key(struct ska *a, struct sk_group *g, const char *key, con
 		return ska_usage(a, "unknown key '%s'; keys: label factors pool4 pool6 dns wins "
 				 "domain split-include split-exclude split-dns proxy proxy-pac "
 				 "proxy-server proxy-exclude idle-timeout session-timeout "
-				 "max-sessions max-devices access-hours policy lang banner mtu", key);
+				 "max-sessions max-devices access-hours policy lang banner mtu "
+				 "cert-only-ok", key);
 	}
 	return 0;
 }

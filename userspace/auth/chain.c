@@ -1423,6 +1423,12 @@ static enum sk_step start(struct sk_login *l, int64_t now, const struct sk_group
 	/* a group without factors would let anyone in: refuse instead */
 	if (!l->nfactors)
 		return fatal(l, now, "internal", form);
+	/* a certificate alone is what the worker reports, and a compromised
+	 * worker can report any certificate it has seen: only with the
+	 * administrator's explicit override (also for a store written
+	 * behind sekictl's back, which checks it when the group is set) */
+	if (sk_group_cert_only(g) && !g->cert_only_ok)
+		return fatal(l, now, "group-cert-only", form);
 	return enter(l, now, form);
 }
 

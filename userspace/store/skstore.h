@@ -95,6 +95,8 @@ struct sk_user {
 	bool legacy_certs;
 };
 
+#define SK_GROUP_MAX_SESSIONS_DEFAULT 3	/* max_sessions of a new group */
+
 struct sk_group {
 	int64_t id;
 	char name[SK_NAME_MAX + 1];
@@ -122,7 +124,14 @@ struct sk_group {
 	char policy[SK_NAME_MAX + 1];	/* allowlist policy name, "" = deny all */
 	enum sk_lang lang;
 	int mtu;			/* 0 = automatic */
+	/* the factors may be "cert" alone: an administrator accepted that a
+	 * compromised worker can pass it for any certificate it has seen
+	 * (Documentation/admin/sekishod-security.md) */
+	bool cert_only_ok;
 };
+
+/* true if the group's factors are "cert" alone (no secret is asked) */
+bool sk_group_cert_only(const struct sk_group *g);
 
 /* An allowlist rule is lib/skparse.h's struct sk_rule (one type for the
  * store, the CLI and the kernel client). */

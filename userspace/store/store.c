@@ -71,7 +71,20 @@ void sk_group_defaults(struct sk_group *g)
 	g->factors[0] = SK_FACTOR_PASSWORD;
 	g->proxy_mode = SK_PROXY_CLIENT;
 	g->max_devices = 2;
+	/* a new group: one user cannot take every session slot (groups made
+	 * before this default keep what they have, 0 = unlimited included) */
+	g->max_sessions = SK_GROUP_MAX_SESSIONS_DEFAULT;
 	g->lang = SK_LANG_AUTO;
+}
+
+bool sk_group_cert_only(const struct sk_group *g)
+{
+	int i;
+
+	for (i = 0; i < SK_FACTORS_MAX && g->factors[i] != SK_FACTOR_NONE; i++)
+		if (g->factors[i] != SK_FACTOR_CERT)
+			return false;
+	return i > 0;
 }
 
 /* ---- open, close, transactions ---- */

@@ -143,6 +143,15 @@ const char *const sk_sqlite_migrations[] = {
 	"ALTER TABLE certs ADD COLUMN user_uid TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX certs_device ON certs(device);"
 	"CREATE INDEX profiles_user ON profiles(user, device);",
+
+	/* 3 -> 4: a group whose only factor is a certificate is refused
+	 * unless an administrator sets cert_only_ok (a compromised worker can
+	 * report any certificate it has seen: issue 11 item 5); the groups
+	 * that were like that before the upgrade keep working, with the
+	 * override set for them (sekishod names them at every start) */
+	"ALTER TABLE groups ADD COLUMN cert_only_ok INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE groups SET cert_only_ok = 1 WHERE id IN (SELECT group_id FROM group_factors"
+	" GROUP BY group_id HAVING count(*) = 1 AND max(factor) = 'cert');",
 };
 
 const int sk_sqlite_schema_latest =

@@ -12,7 +12,7 @@
 	"SELECT g.id, g.name, g.label, g.pool4, g.pool6, g.dns1, g.dns2, g.wins, g.domain," \
 	" g.proxy_mode, g.proxy_pac, g.proxy_server, g.proxy_exclude, g.banner," \
 	" g.idle_timeout, g.session_timeout, g.max_sessions, g.max_devices, g.access_hours," \
-	" coalesce(p.name, ''), g.lang, g.mtu" \
+	" coalesce(p.name, ''), g.lang, g.mtu, g.cert_only_ok" \
 	" FROM groups g LEFT JOIN policies p ON p.id = g.policy_id "
 
 static void group_row(sqlite3_stmt *s, void *obj)
@@ -42,6 +42,7 @@ static void group_row(sqlite3_stmt *s, void *obj)
 	sq_text(s, 19, g->policy, sizeof(g->policy));
 	g->lang = (enum sk_lang)sqlite3_column_int(s, 20);
 	g->mtu = sqlite3_column_int(s, 21);
+	g->cert_only_ok = sqlite3_column_int(s, 22) != 0;
 }
 
 /* factors and lists of one group, read after its row */
@@ -98,13 +99,13 @@ static int put_children(struct sk_store *st, int64_t gid, const struct sk_group 
 	return rc < 0 ? rc : 0;
 }
 
-/* the 21 values of a group row, bound as ?1..?21 in the order of GROUP_SET */
+/* the 22 values of a group row, bound as ?1..?22 in the order of GROUP_SET */
 #define GROUP_ARGS(g) \
-	"ttttttttdttttddddtndd", (g)->name, (g)->label, (g)->pool4, (g)->pool6, (g)->dns[0], \
+	"ttttttttdttttddddtnddd", (g)->name, (g)->label, (g)->pool4, (g)->pool6, (g)->dns[0], \
 	(g)->dns[1], (g)->wins, (g)->domain, (int)(g)->proxy_mode, (g)->proxy_pac, \
 	(g)->proxy_server, (g)->proxy_exclude, (g)->banner, (g)->idle_timeout, \
 	(g)->session_timeout, (g)->max_sessions, (g)->max_devices, (g)->access_hours, \
-	(g)->policy, (int)(g)->lang, (g)->mtu
+	(g)->policy, (int)(g)->lang, (g)->mtu, (g)->cert_only_ok ? 1 : 0
 
 static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
 {
@@ -116,9 +117,9 @@ static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
 			     "INSERT INTO groups (name, label, pool4, pool6, dns1, dns2, wins, domain,"
 			     " proxy_mode, proxy_pac, proxy_server, proxy_exclude, banner,"
 			     " idle_timeout, session_timeout, max_sessions, max_devices, access_hours,"
-			     " policy_id, lang, mtu) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-			     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-			     " (SELECT id FROM policies WHERE name = ?19), ?20, ?21)",
+			     " policy_id, lang, mtu, cert_only_ok) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			     " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			     " (SELECT id FROM policies WHERE name = ?19), ?20, ?21, ?22)",
 			     GROUP_ARGS(g));
 	else
 		rc = sq_exec(st,
@@ -128,7 +129,7 @@ static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
 			     " idle_timeout = ?14, session_timeout = ?15, max_sessions = ?16,"
 			     " max_devices = ?17, access_hours = ?18,"
 			     " policy_id = (SELECT id FROM policies WHERE name = ?19), lang = ?20,"
-			     " mtu = ?21 WHERE name = ?1",
+			     " mtu = ?21, cert_only_ok = ?22 WHERE name = ?1",
 			     GROUP_ARGS(g));
 	if (rc == 0)
 		return -ENOENT;

@@ -293,6 +293,12 @@ int sk_valid_group(struct sk_store *st, const struct sk_group *g, char *err, siz
 	}
 	if (i == 0)
 		return sk_err(err, errlen, "factors: at least one factor is needed");
+	if (sk_group_cert_only(g) && !g->cert_only_ok)
+		return sk_err(err, errlen,
+			      "factors: cert alone asks for no secret (a compromised worker can "
+			      "present any certificate it has seen): add password, email-otp or "
+			      "totp, or set cert-only-ok=yes / 証明書だけでは秘密を確かめません: "
+			      "password, email-otp, totp を加えるか cert-only-ok=yes を設定してください");
 	if (g->pool4[0] && (rc = valid_prefix("pool4", g->pool4, AF_INET, true, err, errlen)))
 		return rc;
 	if (g->pool6[0] && (rc = valid_prefix("pool6", g->pool6, AF_INET6, true, err, errlen)))

@@ -135,6 +135,8 @@ static void mkgroup(const char *name, const enum sk_factor *f, int n, const char
 	for (int i = 0; i < n; i++)
 		g.factors[i] = f[i];
 	snprintf(g.access_hours, sizeof(g.access_hours), "%s", hours ? hours : "");
+	/* a certificate alone needs the administrator's override (item 5) */
+	g.cert_only_ok = sk_group_cert_only(&g);
 	if (sk_group_add(st, &g, err, sizeof(err)))
 		printf("# group %s: %s\n", name, err);
 }
@@ -908,6 +910,42 @@ static void raw_sql(const char *sql)
 	sqlite3_close(db);
 }
 
+/* Issue 11 item 5: a group whose only factor is a certificate (which a
+ * compromised worker can report for anyone it has seen) is refused unless
+ * an administrator set cert-only-ok, also when the store was written
+ * without sekictl's check. */
+static void cert_only(void)
+{
+	static const enum sk_factor c[] = { SK_FACTOR_CERT };
+	struct sk_login *l;
+	struct sk_form f;
+	struct sk_group g;
+	char err[512];
+	enum sk_step s;
+
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "gconly");
+	g.factors[0] = SK_FACTOR_CERT;
+	tap_ok(&t, sk_group_add(st, &g, err, sizeof(err)) != 0 && strstr(err, "cert-only-ok=yes"),
+	       "cert only: a group with factors=cert alone is refused by the store (%.60s...)", err);
+	mkgroup("gconly", c, 1, NULL);		/* with the override */
+	mkuser("co1", "gconly", true);
+	l = login("co1");
+	s = step(l, "gconly", &f, NULL);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "cert only: with cert-only-ok=yes the certificate logs in");
+	sk_login_free(l);
+	raw_sql("UPDATE groups SET cert_only_ok = 0 WHERE name = 'gconly'");
+	l = login("co1");
+	s = step(l, "gconly", &f, NULL);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "group-cert-only") &&
+	       strstr(sk_msg("group-cert-only", "ja"), "管理者") &&
+	       strstr(sk_msg("group-cert-only", "en"), "administrator"),
+	       "cert only: without the override (a store written behind sekictl) the login is "
+	       "refused: %s", f.error);
+	sk_login_free(l);
+	raw_sql("UPDATE groups SET cert_only_ok = 1 WHERE name = 'gconly'");
+}
+
 static void cert_owner(void)
 {
 	struct sk_user u1, u2;
@@ -1015,6 +1053,7 @@ int main(void)
 	deferred_hash();
 	account_checks();
 	groups();
+	cert_only();
 	cert_owner();
 out:
 	smtpsink_stop(&sink);

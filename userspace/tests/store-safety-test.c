@@ -131,6 +131,53 @@ static void migrations(void)
 	       raw_int(path, "SELECT count(DISTINCT uid) FROM users WHERE length(uid) = 36") == 2,
 	       "migration 3 applied: users_uid unique index, one uid per user");
 
+	/* migration 4 (issue 11 items 5 and 6): a version-3 file whose
+	 * groups were made before the certificate-only refusal and the
+	 * max-sessions default */
+	mkpath(path, sizeof(path), "v3.db");
+	{
+		struct sk_group g;
+
+		tap_ok(&t, raw(path, sk_sqlite_migrations[0]) == 0 && raw(path, sk_sqlite_migrations[1]) == 0 &&
+		       raw(path, sk_sqlite_migrations[2]) == 0 &&
+		       raw(path, "UPDATE schema_version SET version = 3;"
+			   "INSERT INTO groups (name) VALUES ('certonly'), ('certpw'), ('pw');"
+			   "INSERT INTO group_factors VALUES (1, 1, 'cert'), (2, 1, 'cert'),"
+			   " (2, 2, 'password'), (3, 1, 'password');") == 0,
+		       "hand-made version 3 file: groups cert, cert+password, password");
+		rc = sk_store_open(path, &st, err, sizeof(err));
+		tap_ok(&t, rc == 0, "open migrates it (%s)", rc ? err : "ok");
+		if (rc)
+			return;
+		tap_ok(&t, !sk_group_get(st, "certonly", &g) && g.cert_only_ok && sk_group_cert_only(&g),
+		       "migration 4: the certificate-only group keeps working (cert-only-ok set)");
+		tap_ok(&t, !sk_group_get(st, "certonly", &g) && g.max_sessions == 0,
+		       "migration 4: an existing group keeps its max-sessions (0 = unlimited)");
+		tap_ok(&t, !sk_group_get(st, "certpw", &g) && !g.cert_only_ok && !sk_group_cert_only(&g),
+		       "migration 4: cert+password gets no override");
+		tap_ok(&t, !sk_group_get(st, "pw", &g) && !g.cert_only_ok, "migration 4: password gets none");
+		/* the override goes when it is cleared, and then the group is refused */
+		sk_group_get(st, "certonly", &g);
+		g.cert_only_ok = false;
+		rc = sk_group_update(st, &g, err, sizeof(err));
+		tap_ok(&t, rc != 0 && strstr(err, "cert-only-ok=yes") && strstr(err, "password"),
+		       "a certificate-only group without the override is refused, naming the fix (%s)",
+		       err);
+		sk_group_defaults(&g);
+		snprintf(g.name, sizeof(g.name), "fresh");
+		tap_ok(&t, g.max_sessions == SK_GROUP_MAX_SESSIONS_DEFAULT && g.max_sessions == 3 &&
+		       !sk_group_add(st, &g, err, sizeof(err)) && !sk_group_get(st, "fresh", &g) &&
+		       g.max_sessions == 3, "a new group gets max-sessions 3");
+		g.factors[0] = SK_FACTOR_CERT;
+		g.factors[1] = SK_FACTOR_NONE;
+		rc = sk_group_update(st, &g, err, sizeof(err));
+		tap_ok(&t, rc != 0, "a new group with factors cert alone is refused");
+		g.cert_only_ok = true;
+		tap_ok(&t, sk_group_update(st, &g, err, sizeof(err)) == 0 && !sk_group_get(st, "fresh", &g) &&
+		       g.cert_only_ok, "with cert-only-ok it is taken");
+		sk_store_close(st);
+	}
+
 	/* a file from a newer sekisho */
 	tap_ok(&t, raw(path, "UPDATE schema_version SET version = 999") == 0, "pretend version 999");
 	rc = sk_store_open(path, &st, err, sizeof(err));
