@@ -163,6 +163,12 @@ static const struct msg msgs[] = {
 	  "端末を確認しています。しばらくお待ちください。",
 	  "Please wait while your device is scanned."),
 	/* ---- other ---- */
+	M("busy-source",
+	  "お使いのネットワークアドレスから進行中のログインが多すぎます。数分待ってからもう一度お試しください。続く場合は管理者に連絡してください。",
+	  "Too many logins are in progress from your network address. Wait a few minutes, then try again; if it keeps happening, tell your administrator."),
+	M("busy",
+	  "ゲートウェイで進行中のログインが多すぎます。数分待ってからもう一度お試しください。続く場合は管理者に連絡してください。",
+	  "The gateway has too many logins in progress. Wait a few minutes, then try again; if it keeps happening, tell your administrator."),
 	M("internal",
 	  "サーバー内部でエラーが発生しました。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
 	  "An internal error occurred on the gateway. Try again later; if it keeps happening, tell your administrator."),

@@ -38,6 +38,15 @@
 #define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
 #define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
 #define SKD_HASH_THREADS_MAX	16	/* argon2id threads (conf hash_threads) */
+/* Anonymous tables (issue 11 item 6): what one client may hold of the
+ * logins in progress and the host scans.  A connection's own oldest entry
+ * makes room for its next one; beyond the per-source bound, or with the
+ * table full, the newcomer is refused: another source's entry is never
+ * evicted. */
+#define SKD_LOGINS_PER_CONN	2	/* logins in progress of one connection */
+#define SKD_LOGINS_PER_SOURCE	64	/* of one source (IPv4 address, IPv6 /64) */
+#define SKD_HS_PER_CONN		2	/* host scans one connection started */
+#define SKD_HS_PER_SOURCE	64
 
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
@@ -51,6 +60,20 @@ struct skd_ev {
 };
 
 struct skd_session;
+
+/* A client source for the per-source bounds: the IPv4 address (also when
+ * v4-mapped) or the IPv6 /64 (one customer's allocation, RFC 6177). */
+struct skd_source {
+	int family;
+	uint8_t addr[16];
+};
+
+/* The connection that made an entry: the worker's slot and pid (a slot is
+ * reused by a later connection with another pid). */
+struct skd_owner {
+	int idx;
+	pid_t pid;
+};
 
 struct skd_worker {
 	struct skd_ev ev;
@@ -120,6 +143,8 @@ struct skd_login {
 	size_t pending_len;
 	int widx;
 	pid_t wpid;
+	struct skd_source src;		/* who started it (per-source bound) */
+	struct skd_owner owner;		/* and on which connection */
 };
 
 /* One host scan (anyconnect-protocol.md §3): made when the reply to an
@@ -135,6 +160,8 @@ struct skd_hscan {
 	int family;
 	uint8_t addr[16];		/* the client address of the init */
 	int64_t created;
+	struct skd_source src;		/* per-source bound */
+	struct skd_owner owner;		/* the connection of the init */
 	struct sk_hostscan r;
 };
 
@@ -301,7 +328,11 @@ void skd_on_hashed(struct skd *d, int login_slot);
 
 /* ---- hscan.c: host scans (settings device.hostscan) ---- */
 bool skd_hostscan_on(struct skd *d);
-/* a new scan for the client of w: ticket and token (32 hex digits each) */
+void skd_source_of(const struct sockaddr_storage *ss, struct skd_source *src);
+bool skd_source_eq(const struct skd_source *a, const struct skd_source *b);
+/* a new scan for the client of w: ticket and token (32 hex digits each);
+ * -EBUSY when its source holds SKD_HS_PER_SOURCE, -ENOSPC when the table
+ * is full (nothing is evicted but the connection's own oldest) */
 int skd_hs_new(struct skd *d, const struct skd_worker *w, int64_t now,
 	       char ticket[48], char token[48]);
 /* the live scan of token from the client of w, NULL if none */

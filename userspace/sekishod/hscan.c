@@ -10,8 +10,11 @@
  *   wait.html (sdesktop=TOKEN) -> WAIT: done / still waiting / refused
  *   init (sdesktop=TOKEN)      -> skd_hs_find: the report goes into the login
  *
- * The table is bounded (SKD_MAX_HOSTSCANS, oldest replaced when full) and
- * entries expire after SKD_HS_EXPIRE seconds.  Tokens and tickets are 128
+ * The table is bounded (SKD_MAX_HOSTSCANS) and entries expire after
+ * SKD_HS_EXPIRE seconds.  A connection holds at most SKD_HS_PER_CONN scans
+ * (its own oldest makes room), a source SKD_HS_PER_SOURCE; beyond that, or
+ * with the table full, a new init is refused: one client's flood of inits
+ * never evicts another client's scan.  Tokens and tickets are 128
  * random bits; the table keeps their SHA-256 for lookup (compared in
  * constant time) and the token itself only to answer token.xml.  A scan
  * is bound to the client address of its init: a report or a re-POST from
@@ -40,6 +43,29 @@ static void peer_addr(const struct skd_worker *w, int *family, uint8_t addr[16])
 		memcpy(addr, &((const struct sockaddr_in *)&w->peer)->sin_addr, 4);
 	else if (w->peer.ss_family == AF_INET6)
 		memcpy(addr, &((const struct sockaddr_in6 *)&w->peer)->sin6_addr, 16);
+}
+
+void skd_source_of(const struct sockaddr_storage *ss, struct skd_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->family = ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		memcpy(src->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			src->family = AF_INET;
+			memcpy(src->addr, a->s6_addr + 12, 4);
+		} else {
+			memcpy(src->addr, a->s6_addr, 8);	/* the /64 */
+		}
+	}
+}
+
+bool skd_source_eq(const struct skd_source *a, const struct skd_source *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
 static bool same_client(const struct skd_hscan *e, const struct skd_worker *w)
@@ -81,8 +107,11 @@ static int random_hex(char out[48])
 int skd_hs_new(struct skd *d, const struct skd_worker *w, int64_t now, char ticket[48],
 	       char token[48])
 {
-	struct skd_hscan *e = NULL, *oldest = NULL;
+	struct skd_hscan *e = NULL, *own_oldest = NULL;
+	struct skd_source src;
+	int n_src = 0, n_own = 0;
 
+	skd_source_of(&w->peer, &src);
 	for (int i = 0; i < SKD_MAX_HOSTSCANS; i++) {
 		struct skd_hscan *x = &d->hscans[i];
 
@@ -91,15 +120,25 @@ int skd_hs_new(struct skd *d, const struct skd_worker *w, int64_t now, char tick
 		if (!x->used) {
 			if (!e)
 				e = x;
-		} else if (!oldest || x->created < oldest->created) {
-			oldest = x;
+			continue;
+		}
+		if (!skd_source_eq(&x->src, &src))
+			continue;
+		n_src++;
+		if (x->owner.idx == (int)(w - d->workers) && x->owner.pid == w->pid) {
+			n_own++;
+			if (!own_oldest || x->created < own_oldest->created)
+				own_oldest = x;
 		}
 	}
-	if (!e) {
-		/* full: the oldest scan makes room (bounded memory beats
-		 * refusing every client during a flood of inits) */
-		hs_free(oldest);
-		e = oldest;
+	if (n_own >= SKD_HS_PER_CONN && own_oldest) {
+		/* the connection starts over: its own oldest scan goes */
+		hs_free(own_oldest);
+		e = own_oldest;
+	} else if (n_src >= SKD_HS_PER_SOURCE) {
+		return -EBUSY;
+	} else if (!e) {
+		return -ENOSPC;	/* full: refuse rather than evict someone */
 	}
 	memset(ticket, 0, 48);
 	memset(token, 0, 48);
@@ -112,6 +151,9 @@ int skd_hs_new(struct skd *d, const struct skd_worker *w, int64_t now, char tick
 	hash_text(ticket, e->ticket_hash);
 	snprintf(e->token, sizeof(e->token), "%s", token);
 	peer_addr(w, &e->family, e->addr);
+	e->src = src;
+	e->owner.idx = (int)(w - d->workers);
+	e->owner.pid = w->pid;
 	return 0;
 }
 

@@ -291,41 +291,66 @@ static void login_free(struct skd_login *lg)
 	memset(lg, 0, sizeof(*lg));
 }
 
-static struct skd_login *login_new(struct skd *d, const char *source, const char *lang,
-				   X509 *cert, int64_t now)
+/*
+ * A slot for a new login of the client of w, or NULL with *why the refusal
+ * (a message key).  The connection's own oldest login makes room for its
+ * next one (a client starting over); a source at SKD_LOGINS_PER_SOURCE or
+ * a full table refuses the newcomer: another client's login in progress
+ * (say one waiting for its e-mailed code) is never evicted.
+ */
+static struct skd_login *login_new(struct skd *d, const struct skd_worker *w, const char *lang,
+				   X509 *cert, int64_t now, const char **why)
 {
-	struct skd_login *lg = NULL, *oldest = NULL;
+	struct skd_login *lg = NULL, *own_oldest = NULL;
+	struct skd_source src;
+	int n_src = 0, n_own = 0, widx = (int)(w - d->workers);
 	uint8_t raw[16];
 
+	*why = "internal";
+	skd_source_of(&w->peer, &src);
 	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
-		if (!d->logins[i].used) {
-			lg = &d->logins[i];
-			break;
+		struct skd_login *x = &d->logins[i];
+
+		if (!x->used) {
+			if (!lg)
+				lg = x;
+			continue;
 		}
-		if (d->logins[i].hashing)
-			continue;	/* a thread holds it */
-		if (!oldest || d->logins[i].last < oldest->last)
-			oldest = &d->logins[i];
+		if (x->dead || !skd_source_eq(&x->src, &src))
+			continue;
+		n_src++;
+		if (x->owner.idx == widx && x->owner.pid == w->pid) {
+			n_own++;
+			if (!x->hashing && (!own_oldest || x->last < own_oldest->last))
+				own_oldest = x;
+		}
 	}
-	if (!lg && !oldest)
-		return NULL;	/* every slot is being hashed */
-	if (!lg) {
-		/* full: the longest idle login makes room (bounded memory
-		 * beats refusing everybody during a flood) */
-		login_free(oldest);
-		lg = oldest;
+	if (n_own >= SKD_LOGINS_PER_CONN && own_oldest) {
+		login_free(own_oldest);
+		lg = own_oldest;
+	} else if (n_own >= SKD_LOGINS_PER_CONN) {
+		return NULL;	/* all of its own are being hashed */
+	} else if (n_src >= SKD_LOGINS_PER_SOURCE) {
+		*why = "busy-source";
+		return NULL;
+	} else if (!lg) {
+		*why = "busy";
+		return NULL;
 	}
 	if (sk_random(raw, sizeof(raw)))
 		return NULL;
 	for (int i = 0; i < 16; i++)
 		snprintf(lg->context + 2 * i, 3, "%02x", raw[i]);
-	lg->l = sk_login_new(&d->chain, source, lang, cert, NULL);
+	lg->l = sk_login_new(&d->chain, w->remote, lang, cert, NULL);
 	if (!lg->l) {
 		memset(lg, 0, sizeof(*lg));
 		return NULL;
 	}
 	lg->used = true;
 	lg->last = now;
+	lg->src = src;
+	lg->owner.idx = widx;
+	lg->owner.pid = w->pid;
 	return lg;
 }
 
@@ -619,7 +644,22 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 			snprintf(form->title, sizeof(form->title), "%.*s", (int)sizeof(form->title) - 1,
 				 d->gateway_name[0] ? d->gateway_name : "sekisho");
 			snprintf(form->message, sizeof(form->message), "%s", sk_msg("hostscan-wait", lang));
-			if (skd_hs_new(d, w, now, rep->hs_ticket, rep->hs_token)) {
+			switch (skd_hs_new(d, w, now, rep->hs_ticket, rep->hs_token)) {
+			case 0:
+				break;
+			case -EBUSY:
+				rep->status = SK_AUTH_FATAL;
+				fatal_form(form, "busy-source", lang);
+				skd_audit(d, "login", "", "", w->remote, "fail",
+					  "{\"reason\":\"busy-source\",\"table\":\"hostscans\"}");
+				break;
+			case -ENOSPC:
+				rep->status = SK_AUTH_FATAL;
+				fatal_form(form, "busy", lang);
+				skd_audit(d, "login", "", "", w->remote, "fail",
+					  "{\"reason\":\"busy\",\"table\":\"hostscans\"}");
+				break;
+			default:
 				rep->status = SK_AUTH_FATAL;
 				fatal_form(form, "internal", lang);
 			}
@@ -639,6 +679,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		report = &e->r;
 	}
 	if (!lg) {
+		const char *why = "internal";
 		X509 *cert = NULL;
 
 		if (cert_der) {
@@ -648,13 +689,17 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 			/* an unparsable certificate is treated as none: the
 			 * chain then refuses a "cert" factor with cert-missing */
 		}
-		lg = login_new(d, w->remote, lang, cert, now);
+		lg = login_new(d, w, lang, cert, now, &why);
 		X509_free(cert);
-	}
-	if (!lg) {
-		rep->status = SK_AUTH_FATAL;
-		fatal_form(form, "internal", lang);
-		goto send;
+		if (!lg) {
+			rep->status = SK_AUTH_FATAL;
+			fatal_form(form, why, lang);
+			if (strcmp(why, "internal"))
+				skd_audit(d, "login", "", "", w->remote, "fail", !strcmp(why, "busy") ?
+					  "{\"reason\":\"busy\",\"table\":\"logins\"}" :
+					  "{\"reason\":\"busy-source\",\"table\":\"logins\"}");
+			goto send;
+		}
 	}
 	if (report)
 		sk_login_set_device(lg->l, report);
