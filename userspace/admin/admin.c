@@ -1015,6 +1015,10 @@ static const struct {
 "  sekictl settings set KEY --file PATH   secrets such as smtp.password)\n" },
 	{ "session", ska_session, "VPN sessions",
 "  sekictl session list     sekictl session show ID     sekictl session kill ID\n" },
+	{ "source", ska_source, "login failures per source address, and blocks",
+"  sekictl source list                sekictl source unblock ADDRESS\n"
+"      (a source is an IPv4 address or an IPv6 /64; settings lockout.source_*,\n"
+"      source.never_block)\n" },
 	{ "audit", ska_audit_cmd, "the audit trail",
 "  sekictl audit list|export [--since D] [--until D] [--user U] [--device D]\n"
 "                            [--type T] [--limit N]    (export: JSON lines)\n" },

@@ -51,7 +51,7 @@ enum chain_state {
 
 struct chain_settings {
 	int otp_ttl, otp_resend_min, otp_max_hour;
-	int lock_threshold, lock_seconds, src_threshold, src_window;
+	int lock_threshold, lock_seconds, lock_max, src_threshold, src_window, src_block;
 	int max_tries, totp_window;
 };
 
@@ -121,14 +121,20 @@ static void load_settings(struct sk_login *l)
 {
 	struct sk_store *st = l->cfg.st;
 	struct chain_settings *s = &l->s;
+	char text[32];
 
 	s->otp_ttl = sk_setting_int(st, "otp.ttl", 300);
 	s->otp_resend_min = sk_setting_int(st, "otp.resend_min", 30);
 	s->otp_max_hour = sk_setting_int(st, "otp.max_per_hour", 5);
 	s->lock_threshold = sk_setting_int(st, "lockout.threshold", 10);
-	s->lock_seconds = sk_setting_int(st, "lockout.seconds", 0);
+	/* lockout.duration: seconds, or "permanent" (0 here) */
+	if (sk_setting_get(st, "lockout.duration", text, sizeof(text)))
+		text[0] = 0;
+	s->lock_seconds = !strcmp(text, "permanent") ? 0 : atoi(text);
+	s->lock_max = sk_setting_int(st, "lockout.max_duration", 86400);
 	s->src_threshold = sk_setting_int(st, "lockout.source_threshold", 50);
 	s->src_window = sk_setting_int(st, "lockout.source_window", 600);
+	s->src_block = sk_setting_int(st, "lockout.source_block", 900);
 	s->max_tries = sk_setting_int(st, "login.max_tries", 3);
 	s->totp_window = sk_setting_int(st, "totp.window", 1);
 	/* nonsense values must not disable a limit */
@@ -141,8 +147,12 @@ static void load_settings(struct sk_login *l)
 	/* lockout.threshold 0 = never lock (the counter still counts) */
 	if (s->lock_threshold <= 0)
 		s->lock_threshold = INT_MAX;
-	if (s->lock_seconds < 0)
-		s->lock_seconds = 0;
+	if (s->lock_seconds < 0 || (s->lock_seconds == 0 && strcmp(text, "permanent")))
+		s->lock_seconds = 900;	/* only "permanent" means for good */
+	if (s->lock_max < s->lock_seconds)
+		s->lock_max = s->lock_seconds;
+	if (s->src_block <= 0)
+		s->src_block = 900;
 	/* lockout.source_threshold 0 = never block a source */
 	if (s->src_threshold <= 0)
 		s->src_threshold = INT_MAX;
@@ -480,6 +490,25 @@ static bool is_locked(struct sk_login *l, int64_t now)
 	return false;
 }
 
+static void fmt_time(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, len, "%lld", (long long)t);
+}
+
+/* The refusal of a locked account, shown only after a right answer:
+ * "locked" (until {}) or "locked-admin" (until an administrator unlocks) */
+static const char *locked_key(struct sk_login *l)
+{
+	if (!l->u.locked_until)
+		return "locked-admin";
+	fmt_time(l->u.locked_until, l->fatal_arg, sizeof(l->fatal_arg));
+	return "locked";
+}
+
 /* The account checks of a proven user (skchain.h step 3); NULL = fine. */
 static const char *account_refusal(struct sk_login *l, int64_t now)
 {
@@ -492,7 +521,7 @@ static const char *account_refusal(struct sk_login *l, int64_t now)
 	if (!l->u.enabled)
 		return "account-disabled";
 	if (is_locked(l, now))
-		return "locked";
+		return locked_key(l);
 	if (l->u.valid_from && now < l->u.valid_from)
 		return "account-not-yet-valid";
 	if (l->u.valid_until && now > l->u.valid_until)
@@ -601,7 +630,173 @@ static enum sk_step show(struct sk_login *l, struct sk_form *f, const char *err)
 	return SK_STEP_FORM;
 }
 
+/* ---------------------------------------------------------------- notices */
+
+/* Mails to the administrator in one hour, at most: a spray from many
+ * addresses must not bury the administrator's mailbox (the audit trail
+ * keeps every event). */
+#define CHAIN_NOTICES_HOUR 30
+
+static int notice_count_fn(const struct sk_audit *a, void *arg)
+{
+	if (strcmp(a->result, "skipped"))
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A mail to notify.admin_email (none set, or no mail relay: nothing).
+ * With cfg.notice the caller sends it (sekishod: off the login's path, so
+ * that the time of an answer does not tell that it locked an account);
+ * else it is sent here.  One audit record "notify" with what (device: in
+ * the device step's form).
+ */
+static void admin_notice(struct sk_login *l, int64_t now, const char *what, bool device,
+			 const char *subject, const char *body)
+{
+	struct sk_audit_filter flt = { .since = now - 3600, .type = "notify" };
+	char to[SK_TEXT_MAX], err[256];
+	const char *result = "ok", *reason = what;
+	int n = 0;
+
+	if (!l->cfg.mail || sk_setting_get(l->cfg.st, "notify.admin_email", to, sizeof(to)) ||
+	    !to[0])
+		return;
+	if (sk_audit_list(l->cfg.st, &flt, notice_count_fn, &n) || n >= CHAIN_NOTICES_HOUR) {
+		result = "skipped";
+	} else if (l->cfg.notice) {
+		l->cfg.notice(l->cfg.notice_arg, l->cfg.mail, to, subject, body);
+	} else if (sk_mail_send(l->cfg.mail, to, subject, body, err, sizeof(err))) {
+		result = "fail";
+		reason = err;
+	}
+	if (device)
+		audit_rec(l, now, "notify", result, "device", reason, "");
+	else
+		audit(l, now, "notify", result, NULL, reason);
+}
+
+static const char *gateway(const struct sk_login *l)
+{
+	return l->cfg.gateway_name && *l->cfg.gateway_name ? l->cfg.gateway_name : "sekisho";
+}
+
+static void notice_locked(struct sk_login *l, int64_t now, const struct sk_user *u)
+{
+	char subject[256], body[2048], until[96];
+
+	if (u->locked_until)
+		fmt_time(u->locked_until, until, sizeof(until));
+	else
+		snprintf(until, sizeof(until), "管理者が解除するまで / until an administrator unlocks it");
+	snprintf(subject, sizeof(subject), "%s: アカウントロック / account locked (%s)", gateway(l),
+		 u->name);
+	snprintf(body, sizeof(body),
+		 "ログインの失敗が続いたため、アカウントをロックしました。\n"
+		 "An account was locked after repeated failed logins.\n"
+		 "\n"
+		 "ユーザー / user: %s\n"
+		 "最後の接続元 / last source: %s\n"
+		 "ロック / locked until: %s\n"
+		 "ロック回数 / lock number: %d (ロックのたびに倍の長さ / each lock lasts twice the one before)\n"
+		 "\n"
+		 "本人の操作でなければ、パスワードを推測されている可能性があります。\n"
+		 "If this was not the user, someone may be guessing the password.\n"
+		 "解除 / to unlock: sekictl user unlock %s\n",
+		 u->name, l->source, until, u->lock_count, u->name);
+	admin_notice(l, now, "account-locked", false, subject, body);
+}
+
+static void notice_source(struct sk_login *l, int64_t now, const struct sk_source *src)
+{
+	char subject[256], body[2048], until[64];
+
+	fmt_time(src->blocked_until, until, sizeof(until));
+	snprintf(subject, sizeof(subject), "%s: 接続元ブロック / source blocked (%s)", gateway(l),
+		 src->prefix);
+	snprintf(body, sizeof(body),
+		 "同じ接続元からのログイン失敗が続いたため、一時的にブロックしました。\n"
+		 "A source address was blocked for a while after repeated failed logins.\n"
+		 "\n"
+		 "接続元 / source: %s\n"
+		 "失敗 / failures: %d (%d 秒以内 / within %d s)\n"
+		 "ブロック終了 / blocked until: %s\n"
+		 "ブロック回数 / times blocked: %d\n"
+		 "\n"
+		 "解除 / to unblock: sekictl source unblock %s\n"
+		 "ブロックしない範囲 / ranges never blocked: sekictl settings set source.never_block CIDR,...\n",
+		 src->prefix, l->s.src_threshold, l->s.src_window, l->s.src_window, until,
+		 src->blocks, src->prefix);
+	admin_notice(l, now, "source-blocked", false, subject, body);
+}
+
 /* ---------------------------------------------------------------- failures */
+
+/* The end of the block of this login's source, 0 = not blocked.  Asked
+ * before anything else of a round, so a blocked source costs no hash. */
+static int64_t source_blocked(struct sk_login *l, int64_t now)
+{
+	struct sk_source s;
+
+	if (l->s.src_threshold == INT_MAX)
+		return 0;	/* lockout.source_threshold 0: no source is blocked */
+	if (sk_source_get(l->cfg.st, l->source, &s) || s.blocked_until <= now)
+		return 0;
+	return sk_source_never_block(l->cfg.st, l->source) ? 0 : s.blocked_until;
+}
+
+static enum sk_step source_fatal(struct sk_login *l, int64_t now, int64_t until,
+				 struct sk_form *form)
+{
+	fmt_time(until, l->fatal_arg, sizeof(l->fatal_arg));
+	return fatal(l, now, "source-locked", form);
+}
+
+/*
+ * Counts a wrong answer in the store: the account of the name attached
+ * (count_account; an unknown name costs the same store work, and nothing
+ * is mailed for it) and the source.  Returns the end of the source's block
+ * when this failure left it blocked, else 0.  The account's lock is never
+ * told here: a locked account answers like any wrong answer.
+ */
+static int64_t fail_record(struct sk_login *l, int64_t now, bool count_account)
+{
+	struct sk_fail_policy p = {
+		.lock_threshold = l->s.lock_threshold == INT_MAX ? 0 : l->s.lock_threshold,
+		.lock_seconds = l->s.lock_seconds,
+		.lock_max_seconds = l->s.lock_max,
+		.src_threshold = l->s.src_threshold == INT_MAX ? 0 : l->s.src_threshold,
+		.src_window = l->s.src_window,
+		.src_block_seconds = l->s.src_block,
+	};
+	struct sk_fail_result *r = calloc(1, sizeof(*r));
+	const char *user = NULL;
+	int64_t blocked = 0;
+
+	if (!r)
+		return 0;
+	p.src_exempt = sk_source_never_block(l->cfg.st, l->source);
+	if (count_account && l->user_known)
+		user = l->user_exists ? l->u.name : l->name;
+	if (!sk_login_fail(l->cfg.st, user, l->source, &p, now, r)) {
+		if (r->user_found && l->user_exists && !strcmp(r->u.name, l->u.name)) {
+			l->u.fail_count = r->u.fail_count;
+			l->u.locked = r->u.locked;
+			l->u.locked_until = r->u.locked_until;
+			l->u.lock_count = r->u.lock_count;
+		}
+		if (r->user_locked_now)
+			notice_locked(l, now, &r->u);
+		if (r->src_blocked_now)
+			notice_source(l, now, &r->src);
+		if (r->src_scored && r->src.blocked_until > now && !p.src_exempt &&
+		    l->s.src_threshold != INT_MAX)
+			blocked = r->src.blocked_until;
+	}
+	sk_wipe(r, sizeof(*r));
+	free(r);
+	return blocked;
+}
 
 /*
  * A wrong answer: audit, account lockout (when count_account and the user
@@ -613,22 +808,12 @@ static enum sk_step wrong(struct sk_login *l, int64_t now, enum sk_factor factor
 			  const char *key, const char *reason, bool count_account,
 			  struct sk_form *form)
 {
-	audit(l, now, "factor", "fail", sk_factor_name(factor), reason ? reason : key);
-	if (count_account && l->user_exists) {
-		struct sk_user u;
+	int64_t blocked;
 
-		if (!sk_user_fail(l->cfg.st, l->u.name, l->s.lock_threshold, l->s.lock_seconds,
-				  now, &u)) {
-			l->u.fail_count = u.fail_count;
-			l->u.locked = u.locked;
-			l->u.locked_until = u.locked_until;
-			sk_wipe(&u, sizeof(u));
-			if (is_locked(l, now))
-				return fatal(l, now, "locked", form);
-		}
-	}
-	if (sk_source_fail(l->cfg.st, l->source, now, l->s.src_window) >= l->s.src_threshold)
-		return fatal(l, now, "source-locked", form);
+	audit(l, now, "factor", "fail", sk_factor_name(factor), reason ? reason : key);
+	blocked = fail_record(l, now, count_account);
+	if (blocked)
+		return source_fatal(l, now, blocked, form);
 	if (++l->tries >= l->s.max_tries)
 		return fatal(l, now, key, form);
 	return show(l, form, key);
@@ -793,7 +978,7 @@ static enum sk_step do_cert(struct sk_login *l, int64_t now, struct sk_form *for
 		key = "cert-revoked";	/* to the user: ask for a new certificate */
 	if (key) {
 		audit(l, now, "factor", "fail", "cert", why ? why : key);
-		(void)sk_source_fail(l->cfg.st, l->source, now, l->s.src_window);
+		(void)fail_record(l, now, false);
 		return fatal(l, now, key, form);
 	}
 	return passed(l, now, SK_FACTOR_CERT, form);
@@ -831,7 +1016,7 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 	const char *pw = field(n, names, values, "password");
 	char dummy[SK_PW_HASH_MAX];
 	const char *hash;
-	bool real, ok;
+	bool real, ok, locked;
 	int rc;
 
 	if (l->proven && (!uname || !*uname))
@@ -843,7 +1028,7 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 	if (l->proven) {
 		if (strcmp(uname, l->u.name)) {
 			audit(l, now, "factor", "fail", "password", "cert-other-user");
-			(void)sk_source_fail(l->cfg.st, l->source, now, l->s.src_window);
+			(void)fail_record(l, now, false);
 			return fatal(l, now, "cert-other-user", form);
 		}
 	} else {
@@ -865,14 +1050,17 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 	}
 	hash_forget(l);
 	ok = real && rc == 0;
-	if (is_locked(l, now)) {
-		/* right or wrong, a locked account says so and ends the login */
-		audit(l, now, "factor", "fail", "password", ok ? "locked" : "locked-pw-wrong");
-		return fatal(l, now, "locked", form);
+	locked = is_locked(l, now);
+	if (ok && locked) {
+		/* "locked" is told only to whoever just gave the right password */
+		audit(l, now, "factor", "fail", "password", "locked");
+		return fatal(l, now, locked_key(l), form);
 	}
 	if (!ok) {
+		/* a wrong password gets the same answer whether the name
+		 * exists, is locked or not (the log says which) */
 		enum sk_step s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong",
-				       !l->user_exists ? "unknown-user" :
+				       !l->user_exists ? "unknown-user" : locked ? "locked-pw-wrong" :
 				       !real ? "no-password" : rc == -EACCES ? "pw-wrong" : "bad-hash",
 				       true, form);
 
@@ -981,9 +1169,11 @@ static enum sk_step do_email_otp(struct sk_login *l, int64_t now, int n,
 {
 	const char *code = field(n, names, values, "secondary_password");
 
-	if (is_locked(l, now)) {
+	/* an unproven user's lock is told only after the right code
+	 * (passed() checks the account); a proven one gave a right answer */
+	if (l->proven && is_locked(l, now)) {
 		audit(l, now, "factor", "fail", "email-otp", "locked");
-		return fatal(l, now, "locked", form);
+		return fatal(l, now, locked_key(l), form);
 	}
 	if (l->otp_fake) {
 		if (!code || !*code)
@@ -1027,9 +1217,9 @@ static enum sk_step do_totp(struct sk_login *l, int64_t now, int n,
 
 	if (!code || !*code)
 		return show(l, form, NULL);
-	if (is_locked(l, now)) {
+	if (l->proven && is_locked(l, now)) {
 		audit(l, now, "factor", "fail", "totp", "locked");
-		return fatal(l, now, "locked", form);
+		return fatal(l, now, locked_key(l), form);
 	}
 	if (l->proven && !l->u.totp_secret[0]) {
 		audit(l, now, "factor", "fail", "totp", "no-secret");
@@ -1117,11 +1307,9 @@ static void audit_device(struct sk_login *l, int64_t now, const char *type, cons
  * login's answer does not depend on the mail. */
 static void notify_admin(struct sk_login *l, int64_t now, const char *why)
 {
-	char to[SK_TEXT_MAX], subject[256], body[2048], err[256], macs[SK_HS_MACS * 18 + 1] = "";
+	char subject[256], body[2048], macs[SK_HS_MACS * 18 + 1] = "";
 	size_t o = 0;
 
-	if (!l->cfg.mail || sk_setting_get(l->cfg.st, "notify.admin_email", to, sizeof(to)) || !to[0])
-		return;
 	for (int i = 0; i < l->hs.n_macs && i < SK_HS_MACS; i++) {
 		int w = snprintf(macs + o, sizeof(macs) - o, "%s%s", o ? " " : "", l->hs.macs[i]);
 
@@ -1144,10 +1332,7 @@ static void notify_admin(struct sk_login *l, int64_t now, const char *why)
 		 "ホスト名 / host name: %s\n",
 		 l->u.name, l->source, why, l->hs.device_id[0] ? l->hs.device_id : "-",
 		 macs[0] ? macs : "-", l->hs.hostname[0] ? l->hs.hostname : "-");
-	if (sk_mail_send(l->cfg.mail, to, subject, body, err, sizeof(err)))
-		audit_device(l, now, "notify", "fail", "", err);
-	else
-		audit_device(l, now, "notify", "ok", "", "device-register-failed");
+	admin_notice(l, now, "device-register-failed", true, subject, body);
 }
 
 struct ready_collect {
@@ -1537,6 +1722,7 @@ static enum sk_step round_step(struct sk_login *l, int64_t now, const char *grou
 			       struct sk_form *form)
 {
 	enum sk_step s;
+	int64_t blocked;
 	bool handled;
 
 	if (!form)
@@ -1562,8 +1748,9 @@ static enum sk_step round_step(struct sk_login *l, int64_t now, const char *grou
 	/* the step after sk_login_hash finishes the round it began */
 	if (l->hj != HJ_DONE && ++l->rounds > CHAIN_ROUNDS_MAX)
 		return fatal(l, now, "too-many-tries", form);
-	if (sk_source_failures(l->cfg.st, l->source, now, l->s.src_window) >= l->s.src_threshold)
-		return fatal(l, now, "source-locked", form);
+	blocked = source_blocked(l, now);
+	if (blocked)
+		return source_fatal(l, now, blocked, form);
 
 	s = choose_group(l, now, group, n, form, &handled);
 	if (handled)

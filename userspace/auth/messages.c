@@ -23,14 +23,18 @@ struct msg {
 static const struct msg msgs[] = {
 	/* ---- password ---- */
 	M("pw-wrong",
-	  "ユーザー名またはパスワードが違います。入力し直してください。続けて間違えるとアカウントがロックされます。",
-	  "Wrong user name or password. Type them again; repeated failures lock the account."),
+	  "ユーザー名またはパスワードが違います。入力し直してください。失敗が続くとアカウントは一時的にロックされます。ログインできない場合は管理者に連絡してください。",
+	  "Wrong user name or password. Type them again; repeated failures lock the account for a while. If you cannot log in, ask your administrator."),
+	/* told only to whoever just gave the right answer */
 	M("locked",
+	  "ログインの失敗が続いたため、アカウントは {} まで一時的にロックされています。その後にもう一度ログインしてください。急ぐ場合は管理者にロック解除を依頼してください。",
+	  "Your account is locked until {} after repeated failed logins. Log in again after that time; if it cannot wait, ask your administrator to unlock it."),
+	M("locked-admin",
 	  "アカウントがロックされています。管理者にロック解除を依頼してください。",
-	  "Your account is locked after too many failed logins. Ask your administrator to unlock it."),
+	  "Your account is locked. Ask your administrator to unlock it."),
 	M("source-locked",
-	  "この接続元からのログイン失敗が多すぎるため、しばらく受け付けません。時間をおいて再度お試しください。",
-	  "Too many failed logins from your network address. Wait a while, then try again."),
+	  "この接続元からのログイン失敗が多すぎるため、{} まで一時的に受け付けません。その後にお試しいただくか、急ぐ場合は管理者に解除を依頼してください。",
+	  "Logins from your network address are temporarily blocked until {} after too many failed logins. Try again then, or ask your administrator to unblock your address."),
 	M("too-many-tries",
 	  "間違いが多すぎるため、このログインは終了しました。最初からやり直してください。",
 	  "Too many wrong answers in this login. Start the login again from the beginning."),

@@ -8,8 +8,10 @@
  *
  * Order of checks for a login (group chosen by the client's group-select,
  * else the only/first group the user may use):
- *   1. source address not over its failure score (settings
- *      lockout.source_threshold within lockout.source_window seconds);
+ *   1. source not blocked (an IPv4 address or IPv6 /64: settings
+ *      lockout.source_threshold failures within lockout.source_window
+ *      seconds block it for lockout.source_block seconds, except the
+ *      ranges of source.never_block): refused before any hash is run;
  *   2. the group's factors, in the group's order.  "cert" is checked from
  *      the TLS client certificate given to sk_login_new (no form);
  *      "password" asks username+password (form id "main"); "email-otp" sends
@@ -35,10 +37,12 @@
  * when every configured factor has passed in this login (a bitmask checked
  * at the end, not just the position in the list).
  * Failures: wrong password / code counts toward the account lockout
- * (settings lockout.threshold, default 10; lockout.seconds, default 0 =
- * until an administrator unlocks) and toward the source score; after
+ * (settings lockout.threshold, default 10; lockout.duration, default 900 s,
+ * doubled at each further lock up to lockout.max_duration, or "permanent"
+ * = until an administrator unlocks) and toward the source score; after
  * settings login.max_tries (default 3) wrong answers in one login the login
- * ends fatally.  Every failure writes an audit record "factor" (factor,
+ * ends fatally.  A wrong answer gets the same reply whether the name
+ * exists, is locked or not: "locked" is told only after a right answer.  Every failure writes an audit record "factor" (factor,
  * result, reason) and every login end one "login" record.
  */
 #ifndef SKCHAIN_H
@@ -75,10 +79,20 @@ struct sk_chain_cfg {
 	/* true: sk_login_step never runs argon2id itself (64 MiB, a second
 	 * or more per password): see SK_STEP_HASH and sk_login_hash */
 	bool defer_hash;
+	/* NULL: a notice to the administrator (an account locked, a source
+	 * blocked, a device not registered) is mailed from the step itself.
+	 * Else the chain hands it to notice(), which sends it later with a
+	 * copy of mail (sekishod: on a thread), so that the time of an answer
+	 * does not tell that it locked an account. */
+	void (*notice)(void *arg, const struct sk_mail_cfg *mail, const char *to,
+		       const char *subject, const char *body);
+	void *notice_arg;
 	/* the rest comes from settings in the store at each step:
 	 * otp.ttl (300 s), otp.resend_min (30 s), otp.max_per_hour (5),
-	 * lockout.threshold (10), lockout.seconds (0), lockout.source_threshold (50),
-	 * lockout.source_window (600), login.max_tries (3), totp.window (1) */
+	 * lockout.threshold (10), lockout.duration (900), lockout.max_duration
+	 * (86400), lockout.source_threshold (50), lockout.source_window (600),
+	 * lockout.source_block (900), source.never_block, login.max_tries (3),
+	 * totp.window (1) */
 };
 
 struct sk_login;

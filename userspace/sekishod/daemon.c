@@ -535,6 +535,8 @@ static void chain_setup(struct skd *d)
 	d->chain.mail = d->have_mail ? &d->mail : NULL;
 	d->chain.certv = d->certv;
 	d->chain.defer_hash = true;	/* argon2id on hashq.c's threads */
+	d->chain.notice = skd_notice;	/* notices mailed off the login's path */
+	d->chain.notice_arg = d;
 	d->chain.gateway_name = d->gateway_name;
 	d->chain.cert_bind = SK_BIND_CN;
 	if (!sk_setting_get(d->st, "cert.bind", v, sizeof(v))) {

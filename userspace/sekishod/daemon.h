@@ -321,6 +321,9 @@ int skd_pool_pick(const struct skd_pool *p, const uint8_t *want, const uint8_t *
 struct skd_hashq;
 int skd_hashq_start(struct skd *d);		/* after the privilege drop */
 int skd_hashq_submit(struct skd *d, int login_slot);	/* sets .hashing */
+/* notice.c: the chain's cfg.notice (a mail to the administrator, on a thread) */
+void skd_notice(void *arg, const struct sk_mail_cfg *mail, const char *to, const char *subject,
+		const char *body);
 void skd_hashq_done(struct skd *d);		/* event loop: calls skd_on_hashed */
 void skd_hashq_stop(struct skd *d);
 /* session.c: a login's verification is back: step its round again */

@@ -33,12 +33,19 @@ static const struct sk_setting_def defs[] = {
 	{ "otp.max_per_hour", "5", SK_SET_INT, 1, 100, "OTP mails per user per hour" },
 	{ "lockout.threshold", "10", SK_SET_INT, 0, 1000,
 	  "consecutive failures that lock an account (0 = never)" },
-	{ "lockout.seconds", "0", SK_SET_INT, 0, 31536000,
-	  "how long a lockout lasts (0 = until an administrator unlocks)" },
+	{ "lockout.duration", "900", SK_SET_TEXT, 0, 0,
+	  "seconds the first lock of an account lasts, doubled at each further lock until a "
+	  "successful login (permanent = until an administrator unlocks)" },
+	{ "lockout.max_duration", "86400", SK_SET_INT, 1, 31536000,
+	  "longest lock in seconds that the doubling of lockout.duration reaches" },
 	{ "lockout.source_threshold", "50", SK_SET_INT, 0, 100000,
-	  "failures from one source address within the window that block it (0 = never)" },
+	  "failures from one source (an IPv4 address, an IPv6 /64) within the window that block it (0 = never)" },
 	{ "lockout.source_window", "600", SK_SET_INT, 1, 86400,
 	  "window in seconds for lockout.source_threshold" },
+	{ "lockout.source_block", "900", SK_SET_INT, 1, 86400,
+	  "seconds a blocked source stays blocked" },
+	{ "source.never_block", "", SK_SET_TEXT, 0, 0,
+	  "address ranges never blocked, comma-separated CIDR (an office NAT, a carrier's CGNAT range)" },
 	{ "login.max_tries", "3", SK_SET_INT, 1, 20, "tries per factor within one login" },
 	{ "totp.window", "1", SK_SET_INT, 0, 10, "TOTP steps accepted either side of now" },
 	{ "session.grace", "300", SK_SET_INT, 0, 86400,
@@ -147,6 +154,22 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 		if (!strcmp(d->key, "cert.bind") && strcmp(val, "cn") && strcmp(val, "email") &&
 		    strcmp(val, "uid"))
 			return sk_err(err, errlen, "cert.bind: must be cn, email or uid");
+		if (!strcmp(d->key, "lockout.duration") && strcmp(val, "permanent")) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(val, &end, 10);
+			if (!*val || *end || errno || v < 1 || v > 31536000)
+				return sk_err(err, errlen, "lockout.duration: must be a number of seconds "
+					      "(1..31536000) or permanent");
+		}
+		if (!strcmp(d->key, "source.never_block")) {
+			char why[SK_TEXT_MAX];
+
+			if (sk_cidr_list_check(val, why, sizeof(why)))
+				return sk_err(err, errlen, "source.never_block: %s", why);
+		}
 		return 0;
 	}
 	return 0;

@@ -77,6 +77,10 @@ struct sk_user {
 	bool locked;			/* by lockout or by an administrator */
 	int64_t locked_until;		/* 0 = until unlocked by an admin */
 	int fail_count;			/* consecutive failures */
+	int lock_count;			/* locks since the last successful login: each one
+					 * lasts twice the one before (lockout.duration,
+					 * capped by lockout.max_duration).  Read only:
+					 * sk_user_update ignores it */
 	int64_t valid_from, valid_until;	/* 0 = unbounded */
 	char totp_secret[SK_NAME_MAX + 1];	/* base32, "" = none */
 	int64_t totp_last_step;		/* last accepted RFC 6238 step */
@@ -242,20 +246,84 @@ int sk_user_update(struct sk_store *st, const struct sk_user *u, char *err, size
 int sk_user_del(struct sk_store *st, const char *name);
 /* Calls fn for every user in name order; stops early if fn returns non-zero. */
 int sk_user_list(struct sk_store *st, int (*fn)(const struct sk_user *u, void *arg), void *arg);
-/* Records a failed login: fail_count++, locks when it reaches threshold
- * (locked_until = now + lock_seconds, or 0 if lock_seconds == 0).  Writes the
- * updated user back to *u. */
+/* Records a failed login of an existing user without a source (see
+ * sk_login_fail): lock_seconds 0 = a lock until an administrator unlocks,
+ * else the first lock's length, doubled at each further lock up to
+ * lock_seconds (no growth here).  Writes the updated user back to *u. */
 int sk_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
 		 int64_t now, struct sk_user *u);
-int sk_user_success(struct sk_store *st, const char *name);	/* fail_count = 0 */
+int sk_user_success(struct sk_store *st, const char *name);	/* fail_count = lock_count = 0 */
 int sk_user_set_password(struct sk_store *st, const char *name, const char *hash, bool must_change);
 /* Stores step as last used TOTP step; -EALREADY if step <= the stored one. */
 int sk_user_totp_use(struct sk_store *st, const char *name, int64_t step);
 
-/* Failures per source address (lockout scoring): returns the count within
- * the last window seconds after adding this one. */
-int sk_source_fail(struct sk_store *st, const char *source, int64_t now, int window);
-int sk_source_failures(struct sk_store *st, const char *source, int64_t now, int window);
+/* ---- login failures: accounts and source addresses ----
+ *
+ * A source is scored per address: an IPv4 address, or the /64 of an IPv6
+ * one (an IPv4-mapped IPv6 address counts as IPv4), across connections,
+ * front ends and, with a shared store, gateways.  One row per source
+ * prefix: failures in the current window, when the window began, the last
+ * failure, the end of a block and how often it was blocked.  The table is
+ * bounded: a row whose block has passed and whose last failure is older
+ * than the window is deleted at the next failure of any source; at
+ * SK_SOURCES_MAX rows the unblocked row with the oldest failure makes
+ * room, never a blocked one (when every row is blocked, a new source is
+ * not scored until one expires).
+ */
+#define SK_SOURCES_MAX	10000
+
+struct sk_source {
+	char prefix[SK_ADDR_MAX];	/* "192.0.2.7" or "2001:db8:1:2::/64" */
+	int failures;			/* failures in the window that began at window_start */
+	int64_t window_start, last_fail;
+	int64_t blocked_until;		/* blocked while > now; 0 = never blocked */
+	int blocks;			/* times blocked */
+};
+
+/* The source key of a client address: "192.0.2.7", "192.0.2.7:443",
+ * "[2001:db8::1]:443", "2001:db8::1", "2001:db8::/64", "::ffff:192.0.2.7"
+ * -> "192.0.2.7" or "2001:db8::/64".  0 or -EINVAL. */
+int sk_source_key(const char *addr, char *out, size_t len);
+/* true when addr (any form above) lies in setting source.never_block */
+bool sk_source_never_block(struct sk_store *st, const char *addr);
+/* A comma-separated list of address ranges ("192.0.2.0/24, 2001:db8::/32"):
+ * 0 or -EINVAL with the entry at fault in err */
+int sk_cidr_list_check(const char *list, char *err, size_t errlen);
+
+struct sk_fail_policy {
+	int lock_threshold;		/* failures that lock an account, 0 = never */
+	int lock_seconds;		/* first lock, 0 = until an administrator unlocks */
+	int lock_max_seconds;		/* cap of the doubling */
+	int src_threshold;		/* failures in src_window that block a source, 0 = never */
+	int src_window, src_block_seconds;
+	bool src_exempt;		/* counted but never blocked (source.never_block) */
+};
+
+struct sk_fail_result {
+	bool user_found;
+	bool user_locked_now;		/* this failure locked the account */
+	struct sk_user u;		/* the user after the failure (user_found) */
+	bool src_scored;		/* the source has a row (the table may be full of blocks) */
+	bool src_blocked_now;		/* this failure blocked the source */
+	struct sk_source src;
+};
+
+/*
+ * One failed answer of a login, in one transaction: the account of user
+ * (NULL = none; a name that does not exist costs the same lookup), then
+ * the source of addr (NULL = none).  A failure during a lock neither
+ * counts nor extends it (an anonymous client cannot keep a user out for
+ * longer than one lock without its source being blocked first); a lock
+ * that has passed starts a new count.  0 or -errno; *r filled.
+ */
+int sk_login_fail(struct sk_store *st, const char *user, const char *addr,
+		  const struct sk_fail_policy *p, int64_t now, struct sk_fail_result *r);
+/* The row of addr's source: 0, -ENOENT, -EINVAL */
+int sk_source_get(struct sk_store *st, const char *addr, struct sk_source *s);
+/* Every row, most recent failure first */
+int sk_source_list(struct sk_store *st, int (*fn)(const struct sk_source *s, void *arg), void *arg);
+/* Forgets addr's source (its block and its count): 0, -ENOENT, -EINVAL */
+int sk_source_del(struct sk_store *st, const char *addr);
 
 /* ---- groups ---- */
 void sk_group_defaults(struct sk_group *g);	/* factors = {password}, max_devices = 2, ... */

@@ -29,12 +29,15 @@ struct sk_store_ops {
 	int (*user_update)(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);
 	int (*user_del)(struct sk_store *st, const char *name);
 	int (*user_list)(struct sk_store *st, int (*fn)(const struct sk_user *, void *), void *arg);
-	int (*user_fail)(struct sk_store *st, const char *name, int threshold, int lock_seconds,
-			 int64_t now, struct sk_user *u);
 	int (*user_success)(struct sk_store *st, const char *name);
 	int (*user_set_password)(struct sk_store *st, const char *name, const char *hash, bool must_change);
 	int (*user_totp_use)(struct sk_store *st, const char *name, int64_t step);
-	int (*source_fail)(struct sk_store *st, const char *source, int64_t now, int window, bool add);
+	/* user NULL = no account; key NULL = no source (an sk_source_key) */
+	int (*login_fail)(struct sk_store *st, const char *user, const char *key,
+			  const struct sk_fail_policy *p, int64_t now, struct sk_fail_result *r);
+	int (*source_get)(struct sk_store *st, const char *key, struct sk_source *s);
+	int (*source_list)(struct sk_store *st, int (*fn)(const struct sk_source *, void *), void *arg);
+	int (*source_del)(struct sk_store *st, const char *key);
 
 	int (*group_add)(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
 	int (*group_get)(struct sk_store *st, const char *name, struct sk_group *g);

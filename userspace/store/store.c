@@ -226,10 +226,28 @@ int sk_user_list(struct sk_store *st, int (*fn)(const struct sk_user *u, void *a
 int sk_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
 		 int64_t now, struct sk_user *u)
 {
+	struct sk_fail_policy p = {
+		.lock_threshold = threshold, .lock_seconds = lock_seconds,
+		.lock_max_seconds = lock_seconds,
+	};
+	struct sk_fail_result *r;
+	int rc;
+
 	if (threshold < 0 || lock_seconds < 0)
 		return -EINVAL;
-	return bad_name(name) ? -ENOENT
-			      : st->ops->user_fail(st, name, threshold, lock_seconds, now, u);
+	if (bad_name(name))
+		return -ENOENT;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	rc = st->ops->login_fail(st, name, NULL, &p, now, r);
+	if (!rc && !r->user_found)
+		rc = -ENOENT;
+	if (!rc && u)
+		*u = r->u;
+	explicit_bzero(r, sizeof(*r));	/* the user's hashes */
+	free(r);
+	return rc;
 }
 
 int sk_user_success(struct sk_store *st, const char *name)
@@ -250,18 +268,185 @@ int sk_user_totp_use(struct sk_store *st, const char *name, int64_t step)
 	return bad_name(name) ? -ENOENT : st->ops->user_totp_use(st, name, step);
 }
 
-int sk_source_fail(struct sk_store *st, const char *source, int64_t now, int window)
+/* ---- login failures and sources ---- */
+
+static bool digits(const char *s)
 {
-	if (!sk_text_ok(source, SK_ADDR_MAX * 2 - 1, false) || window <= 0)
-		return -EINVAL;
-	return st->ops->source_fail(st, source, now, window, true);
+	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-int sk_source_failures(struct sk_store *st, const char *source, int64_t now, int window)
+/* The client's address from any of sk_source_key's forms; *v6_64: the text
+ * named a /64 */
+static int source_addr(const char *in, struct sk_addr *a, bool *v6_64)
 {
-	if (!source || strnlen(source, SK_ADDR_MAX * 2) >= SK_ADDR_MAX * 2 || window <= 0)
+	char buf[SK_ADDRSTRLEN], e[SK_ERRLEN], *c, *slash;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	*v6_64 = false;
+	if (!in || !*in || strlen(in) >= sizeof(buf))
 		return -EINVAL;
-	return st->ops->source_fail(st, source, now, window, false);
+	if (in[0] == '[') {
+		const char *end = strchr(in, ']');
+
+		if (!end || (end[1] && (end[1] != ':' || !digits(end + 2))) ||
+		    (size_t)(end - in - 1) >= sizeof(buf))
+			return -EINVAL;
+		snprintf(buf, sizeof(buf), "%.*s", (int)(end - in - 1), in + 1);
+	} else {
+		snprintf(buf, sizeof(buf), "%s", in);
+		c = strchr(buf, ':');
+		if (c && !strchr(c + 1, ':')) {		/* "192.0.2.7:443" */
+			if (!digits(c + 1))
+				return -EINVAL;
+			*c = '\0';
+		}
+		slash = strchr(buf, '/');
+		if (slash) {
+			if (strcmp(slash, "/64"))
+				return -EINVAL;
+			*slash = '\0';
+			*v6_64 = true;
+		}
+	}
+	if (sk_parse_addr(buf, a, e, sizeof(e)))
+		return -EINVAL;
+	if (a->family == AF_INET6 && !memcmp(a->a, mapped, 12) && !*v6_64) {
+		memmove(a->a, a->a + 12, 4);
+		memset(a->a + 4, 0, 12);
+		a->family = AF_INET;
+	}
+	if (*v6_64 && a->family != AF_INET6)
+		return -EINVAL;
+	return 0;
+}
+
+int sk_source_key(const char *addr, char *out, size_t len)
+{
+	struct sk_prefix p = { 0 };
+	char buf[SK_ADDRSTRLEN];
+	bool v6_64;
+
+	if (source_addr(addr, &p.addr, &v6_64))
+		return -EINVAL;
+	if (p.addr.family == AF_INET6) {
+		memset(p.addr.a + 8, 0, 8);
+		p.len = 64;
+		sk_format_prefix(&p, false, buf, sizeof(buf));
+	} else {
+		sk_format_addr(&p.addr, buf, sizeof(buf));
+	}
+	if (strlen(buf) >= len)
+		return -EINVAL;
+	snprintf(out, len, "%s", buf);
+	return 0;
+}
+
+static bool in_prefix(const struct sk_prefix *p, const struct sk_addr *a)
+{
+	int full = p->len / 8, rest = p->len % 8;
+
+	if (p->addr.family != a->family)
+		return false;
+	if (memcmp(a->a, p->addr.a, (size_t)full))
+		return false;
+	return !rest || ((a->a[full] ^ p->addr.a[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/* Calls fn for each entry of a CIDR list; stops at its non-zero return or
+ * at a malformed entry (-EINVAL, err says which). */
+static int cidr_each(const char *list, char *err, size_t errlen,
+		     int (*fn)(const struct sk_prefix *p, void *arg), void *arg)
+{
+	char item[SK_ADDRSTRLEN + 1], e[SK_ERRLEN];
+	const char *p = list, *end;
+	struct sk_prefix pf;
+	int n = 0, rc;
+
+	while (*p) {
+		size_t len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		end = p + strcspn(p, ", ");
+		len = (size_t)(end - p);
+		if (len >= sizeof(item))
+			return sk_err(err, errlen, "'%.*s...' is not an address range", 40, p);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (sk_parse_prefix(item, &pf, e, sizeof(e)))
+			return sk_err(err, errlen, "%s (an address range is ADDRESS/LENGTH, e.g. "
+				      "192.0.2.0/24 or 2001:db8::/32, without host bits)", e);
+		if (++n > SK_LIST_MAX)
+			return sk_err(err, errlen, "more than %d address ranges", SK_LIST_MAX);
+		if (fn && (rc = fn(&pf, arg)))
+			return rc;
+		p = end;
+	}
+	return 0;
+}
+
+int sk_cidr_list_check(const char *list, char *err, size_t errlen)
+{
+	return cidr_each(list ? list : "", err, errlen, NULL, NULL);
+}
+
+static int cidr_match(const struct sk_prefix *p, void *arg)
+{
+	return in_prefix(p, arg) ? 1 : 0;
+}
+
+bool sk_source_never_block(struct sk_store *st, const char *addr)
+{
+	char list[SK_TEXT_MAX], err[SK_ERRLEN];
+	struct sk_addr a;
+	bool v6_64;
+
+	if (source_addr(addr, &a, &v6_64) ||
+	    sk_setting_get(st, "source.never_block", list, sizeof(list)) || !list[0])
+		return false;
+	return cidr_each(list, err, sizeof(err), cidr_match, &a) == 1;
+}
+
+int sk_login_fail(struct sk_store *st, const char *user, const char *addr,
+		  const struct sk_fail_policy *p, int64_t now, struct sk_fail_result *r)
+{
+	char key[SK_ADDR_MAX];
+
+	memset(r, 0, sizeof(*r));
+	if (!p || p->lock_threshold < 0 || p->lock_seconds < 0 || p->src_threshold < 0)
+		return -EINVAL;
+	if (addr && sk_source_key(addr, key, sizeof(key)))
+		return -EINVAL;
+	/* a name that cannot exist is looked up as "" (found by nobody):
+	 * the same work as for a name that could */
+	if (user && bad_name(user))
+		user = "";
+	return st->ops->login_fail(st, user, addr ? key : NULL, p, now, r);
+}
+
+int sk_source_get(struct sk_store *st, const char *addr, struct sk_source *s)
+{
+	char key[SK_ADDR_MAX];
+
+	if (sk_source_key(addr, key, sizeof(key)))
+		return -EINVAL;
+	return st->ops->source_get(st, key, s);
+}
+
+int sk_source_list(struct sk_store *st, int (*fn)(const struct sk_source *s, void *arg), void *arg)
+{
+	return st->ops->source_list(st, fn, arg);
+}
+
+int sk_source_del(struct sk_store *st, const char *addr)
+{
+	char key[SK_ADDR_MAX];
+
+	if (sk_source_key(addr, key, sizeof(key)))
+		return -EINVAL;
+	return st->ops->source_del(st, key);
 }
 
 /* ---- groups ---- */

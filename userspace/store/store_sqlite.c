@@ -152,6 +152,25 @@ const char *const sk_sqlite_migrations[] = {
 	"ALTER TABLE groups ADD COLUMN cert_only_ok INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE groups SET cert_only_ok = 1 WHERE id IN (SELECT group_id FROM group_factors"
 	" GROUP BY group_id HAVING count(*) = 1 AND max(factor) = 'cert');",
+
+	/* 4 -> 5: login failures scored per source prefix (an IPv4 address
+	 * or an IPv6 /64), one bounded row each, instead of one row per
+	 * failure keyed by address:port (issue 11 item 1); locks that grow
+	 * (lock_count), and lockout.seconds becomes lockout.duration, its 0
+	 * "permanent" (item 2) */
+	"DROP TABLE source_failures;"
+	"CREATE TABLE sources ("
+	" prefix TEXT PRIMARY KEY,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" window_start INTEGER NOT NULL, last_fail INTEGER NOT NULL,"
+	" blocked_until INTEGER NOT NULL DEFAULT 0,"
+	" blocks INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX sources_last ON sources(last_fail);"
+	"ALTER TABLE users ADD COLUMN lock_count INTEGER NOT NULL DEFAULT 0;"
+	"INSERT INTO settings (key, value) SELECT 'lockout.duration',"
+	" CASE value WHEN '0' THEN 'permanent' ELSE value END"
+	" FROM settings WHERE key = 'lockout.seconds';"
+	"DELETE FROM settings WHERE key = 'lockout.seconds';",
 };
 
 const int sk_sqlite_schema_latest =
@@ -677,11 +696,13 @@ const struct sk_store_ops sk_sqlite_ops = {
 	.user_update = sq_user_update,
 	.user_del = sq_user_del,
 	.user_list = sq_user_list,
-	.user_fail = sq_user_fail,
 	.user_success = sq_user_success,
 	.user_set_password = sq_user_set_password,
 	.user_totp_use = sq_user_totp_use,
-	.source_fail = sq_source_fail,
+	.login_fail = sq_login_fail,
+	.source_get = sq_source_get,
+	.source_list = sq_source_list,
+	.source_del = sq_source_del,
 	.group_add = sq_group_add,
 	.group_get = sq_group_get,
 	.group_update = sq_group_update,

@@ -78,12 +78,14 @@ SQ_DECL(int, user_get, const char *name, struct sk_user *u);
 SQ_DECL(int, user_update, const struct sk_user *u, char *err, size_t errlen);
 SQ_DECL(int, user_del, const char *name);
 SQ_DECL(int, user_list, int (*fn)(const struct sk_user *, void *), void *arg);
-SQ_DECL(int, user_fail, const char *name, int threshold, int lock_seconds, int64_t now,
-	struct sk_user *u);
 SQ_DECL(int, user_success, const char *name);
 SQ_DECL(int, user_set_password, const char *name, const char *hash, bool must_change);
 SQ_DECL(int, user_totp_use, const char *name, int64_t step);
-SQ_DECL(int, source_fail, const char *source, int64_t now, int window, bool add);
+SQ_DECL(int, login_fail, const char *user, const char *key, const struct sk_fail_policy *p,
+	int64_t now, struct sk_fail_result *r);
+SQ_DECL(int, source_get, const char *key, struct sk_source *s);
+SQ_DECL(int, source_list, int (*fn)(const struct sk_source *, void *), void *arg);
+SQ_DECL(int, source_del, const char *key);
 SQ_DECL(int, setting_get, const char *key, char *val, size_t len);
 SQ_DECL(int, setting_set, const char *key, const char *val);
 

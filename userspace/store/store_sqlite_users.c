@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* SQLite backend: users, per-source failure counts, settings. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,7 +11,7 @@
 	"SELECT u.id, u.name, u.email, g.name, u.pw_hash, u.must_change_pw, u.enabled," \
 	" u.locked, u.locked_until, u.fail_count, u.valid_from, u.valid_until," \
 	 " u.totp_secret, u.totp_last_step, u.cert_id, u.lang, u.created, u.changed," \
-	" u.uid, u.legacy_certs" \
+	" u.uid, u.legacy_certs, u.lock_count" \
 	" FROM users u JOIN groups g ON g.id = u.group_id "
 
 static void user_row(sqlite3_stmt *s, void *obj)
@@ -38,6 +39,7 @@ static void user_row(sqlite3_stmt *s, void *obj)
 	u->changed = sqlite3_column_int64(s, 17);
 	sq_text(s, 18, u->uid, sizeof(u->uid));
 	u->legacy_certs = sqlite3_column_int(s, 19);
+	u->lock_count = sqlite3_column_int(s, 20);
 }
 
 static int group_id(struct sk_store *st, const char *group, int64_t *gid, char *err, size_t errlen)
@@ -144,36 +146,10 @@ int sq_user_list(struct sk_store *st, int (*fn)(const struct sk_user *, void *),
 		       USER_COLS "ORDER BY u.name", NULL);
 }
 
-int sq_user_fail(struct sk_store *st, const char *name, int threshold, int lock_seconds,
-		 int64_t now, struct sk_user *u)
-{
-	int rc;
-
-	/* One UPDATE computing from the stored values, inside BEGIN IMMEDIATE:
-	 * two processes counting failures for the same user never lose one. */
-	sq_durable(st, true);
-	if ((rc = sk_store_tx_begin(st)))
-		goto out;
-	rc = sq_exec(st,
-		     "UPDATE users SET fail_count = fail_count + 1,"
-		     " locked = CASE WHEN ?2 > 0 AND fail_count + 1 >= ?2 THEN 1 ELSE locked END,"
-		     " locked_until = CASE WHEN ?2 > 0 AND fail_count + 1 >= ?2 AND locked = 0"
-		     "  THEN (CASE WHEN ?3 > 0 THEN ?4 + ?3 ELSE 0 END) ELSE locked_until END,"
-		     " changed = ?4 WHERE name = ?1",
-		     "tddi", name, threshold, lock_seconds, now);
-	if (rc == 0)
-		rc = -ENOENT;
-	else if (rc > 0)
-		rc = u ? sq_user_get(st, name, u) : 0;
-	rc = sk_store_tx_end(st, rc);
-out:
-	sq_durable(st, false);
-	return rc;
-}
-
 int sq_user_success(struct sk_store *st, const char *name)
 {
-	int rc = sq_exec(st, "UPDATE users SET fail_count = 0 WHERE name = ?1", "t", name);
+	int rc = sq_exec(st, "UPDATE users SET fail_count = 0, lock_count = 0 WHERE name = ?1", "t",
+			 name);
 
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
@@ -206,40 +182,170 @@ int sq_user_totp_use(struct sk_store *st, const char *name, int64_t step)
 	return rc ? rc : -EALREADY;
 }
 
-static int source_fail_tx(struct sk_store *st, const char *source, int64_t now, int window,
-			  bool add)
+/* ---- login failures ---- */
+
+/* The account part of a failure (inside the transaction). */
+static int user_fail_tx(struct sk_store *st, const char *name, const struct sk_fail_policy *p,
+			int64_t now, struct sk_fail_result *r)
 {
+	struct sk_user *u = &r->u;
+	int64_t len;
+	int rc;
+
+	rc = sq_get(st, user_row, u, USER_COLS "WHERE u.name = ?1", "t", name);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;	/* the same lookup for an unknown name */
+	r->user_found = true;
+	if (u->locked && (!u->locked_until || u->locked_until > now))
+		return 0;	/* during a lock: neither counted nor extended */
+	if (u->locked) {	/* the lock has passed: a new count */
+		u->locked = false;
+		u->locked_until = 0;
+		u->fail_count = 0;
+	}
+	u->fail_count++;
+	if (p->lock_threshold > 0 && u->fail_count >= p->lock_threshold) {
+		u->locked = true;
+		u->lock_count++;
+		if (p->lock_seconds > 0) {
+			len = p->lock_seconds;
+			for (int i = 1; i < u->lock_count && len < p->lock_max_seconds; i++)
+				len *= 2;
+			if (len > p->lock_max_seconds && p->lock_max_seconds >= p->lock_seconds)
+				len = p->lock_max_seconds;
+			u->locked_until = now + len;
+		} else {
+			u->locked_until = 0;
+		}
+		r->user_locked_now = true;
+	}
+	rc = sq_exec(st, "UPDATE users SET fail_count = ?2, locked = ?3, locked_until = ?4,"
+		     " lock_count = ?5, changed = ?6 WHERE id = ?1", "ididdi", u->id, u->fail_count,
+		     (int)u->locked, u->locked_until, u->lock_count, now);
+	return rc < 0 ? rc : 0;
+}
+
+static void source_row(sqlite3_stmt *s, void *obj)
+{
+	struct sk_source *src = obj;
+
+	memset(src, 0, sizeof(*src));
+	sq_text(s, 0, src->prefix, sizeof(src->prefix));
+	src->failures = sqlite3_column_int(s, 1);
+	src->window_start = sqlite3_column_int64(s, 2);
+	src->last_fail = sqlite3_column_int64(s, 3);
+	src->blocked_until = sqlite3_column_int64(s, 4);
+	src->blocks = sqlite3_column_int(s, 5);
+}
+
+#define SOURCE_COLS "SELECT prefix, failures, window_start, last_fail, blocked_until, blocks" \
+	" FROM sources "
+
+/* The source part of a failure (inside the transaction). */
+static int source_fail_tx(struct sk_store *st, const char *key, const struct sk_fail_policy *p,
+			  int64_t now, struct sk_fail_result *r)
+{
+	struct sk_source *s = &r->src;
+	int window = p->src_window > 0 ? p->src_window : 600;
 	int64_t n;
 	int rc;
 
-	if (add) {
-		rc = sq_exec(st, "INSERT INTO source_failures (source, time) VALUES (?1, ?2)", "ti",
-			     source, now);
+	/* rows nobody needs any more: no block, no failure within the window */
+	rc = sq_exec(st, "DELETE FROM sources WHERE blocked_until <= ?1 AND last_fail <= ?2", "ii",
+		     now, now - window);
+	if (rc < 0)
+		return rc;
+	rc = sq_get(st, source_row, s, SOURCE_COLS "WHERE prefix = ?1", "t", key);
+	if (rc == -ENOENT) {
+		rc = sq_int(st, &n, "SELECT count(*) FROM sources", NULL);
+		if (!rc && n >= SK_SOURCES_MAX)
+			/* full: the unblocked source that failed longest ago
+			 * makes room; another source's block is never dropped */
+			rc = sq_exec(st, "DELETE FROM sources WHERE prefix IN (SELECT prefix FROM"
+				     " sources WHERE blocked_until <= ?1 ORDER BY last_fail LIMIT ?2)",
+				     "ii", now, n - SK_SOURCES_MAX + 1);
 		if (rc < 0)
 			return rc;
-		/* forget failures that fell out of the window (all sources):
-		 * keeps the table bounded by the failure rate times the window */
-		rc = sq_exec(st, "DELETE FROM source_failures WHERE time <= ?1", "i",
-			     now - window);
+		rc = sq_int(st, &n, "SELECT count(*) FROM sources", NULL);
+		if (rc)
+			return rc;
+		if (n >= SK_SOURCES_MAX)
+			return 0;	/* every row is a block: not scored */
+		memset(s, 0, sizeof(*s));
+		snprintf(s->prefix, sizeof(s->prefix), "%s", key);
+		s->window_start = now;
+		rc = sq_exec(st, "INSERT INTO sources (prefix, failures, window_start, last_fail)"
+			     " VALUES (?1, 0, ?2, ?2)", "ti", key, now);
 		if (rc < 0)
 			return rc;
+	} else if (rc) {
+		return rc;
 	}
-	rc = sq_int(st, &n, "SELECT count(*) FROM source_failures WHERE source = ?1 AND time > ?2",
-		    "ti", source, now - window);
-	return rc ? rc : (int)(n > 0x7fffffff ? 0x7fffffff : n);
+	r->src_scored = true;
+	if (now - s->window_start >= window) {
+		s->window_start = now;
+		s->failures = 0;
+	}
+	if (s->failures < 0x7fffffff)
+		s->failures++;
+	s->last_fail = now;
+	if (!p->src_exempt && p->src_threshold > 0 && s->failures >= p->src_threshold &&
+	    s->blocked_until <= now) {
+		s->blocked_until = now + (p->src_block_seconds > 0 ? p->src_block_seconds : 900);
+		s->blocks++;
+		s->failures = 0;	/* the next block needs a full count again */
+		s->window_start = now;
+		r->src_blocked_now = true;
+	}
+	rc = sq_exec(st, "UPDATE sources SET failures = ?2, window_start = ?3, last_fail = ?4,"
+		     " blocked_until = ?5, blocks = ?6 WHERE prefix = ?1", "tdiiid", key,
+		     s->failures, s->window_start, s->last_fail, s->blocked_until, s->blocks);
+	return rc < 0 ? rc : 0;
 }
 
-int sq_source_fail(struct sk_store *st, const char *source, int64_t now, int window, bool add)
+int sq_login_fail(struct sk_store *st, const char *user, const char *key,
+		  const struct sk_fail_policy *p, int64_t now, struct sk_fail_result *r)
 {
-	int rc, end;
+	int rc;
 
-	if (!add)
-		return source_fail_tx(st, source, now, window, false);
+	/* One transaction (BEGIN IMMEDIATE: two processes counting for the
+	 * same user or source never lose one), durable: a lock must survive
+	 * a power loss.  Known and unknown names take the same path: one
+	 * lookup, and the source row written in both cases. */
+	sq_durable(st, true);
 	if ((rc = sk_store_tx_begin(st)))
-		return rc;
-	rc = source_fail_tx(st, source, now, window, true);
-	end = sk_store_tx_end(st, rc < 0 ? rc : 0);
-	return end ? end : rc;
+		goto out;
+	if (user)
+		rc = user_fail_tx(st, user, p, now, r);
+	if (!rc && key)
+		rc = source_fail_tx(st, key, p, now, r);
+	rc = sk_store_tx_end(st, rc);
+out:
+	sq_durable(st, false);
+	return rc;
+}
+
+int sq_source_get(struct sk_store *st, const char *key, struct sk_source *s)
+{
+	return sq_get(st, source_row, s, SOURCE_COLS "WHERE prefix = ?1", "t", key);
+}
+
+SQ_LIST_ROW(source_list_row, struct sk_source, source_row)
+
+int sq_source_list(struct sk_store *st, int (*fn)(const struct sk_source *, void *), void *arg)
+{
+	return sq_list(st, sizeof(struct sk_source), source_list_row, &fn, arg,
+		       SOURCE_COLS "ORDER BY last_fail DESC, prefix", NULL);
+}
+
+int sq_source_del(struct sk_store *st, const char *key)
+{
+	int rc;
+
+	sq_durable(st, true);
+	rc = sq_exec(st, "DELETE FROM sources WHERE prefix = ?1", "t", key);
+	sq_durable(st, false);
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
 int sq_setting_get(struct sk_store *st, const char *key, char *val, size_t len)

@@ -173,6 +173,19 @@ static void set(const char *key, const char *val)
 		printf("# setting %s: %s\n", key, err);
 }
 
+/* notices to the administrator, when the test takes them (cfg.notice) */
+static bool take_notices;
+static int n_notices;
+static char notice_subject[256];
+
+static void notice(void *arg, const struct sk_mail_cfg *m, const char *to, const char *subject,
+		   const char *body)
+{
+	(void)arg, (void)m, (void)body;
+	n_notices++;
+	snprintf(notice_subject, sizeof(notice_subject), "%s -> %s", subject, to);
+}
+
 static struct sk_login *login(const char *certname)
 {
 	struct sk_chain_cfg cfg = {
@@ -183,6 +196,8 @@ static struct sk_login *login(const char *certname)
 	X509 *x = certname ? loadcert(certname) : NULL;
 	struct sk_login *l;
 
+	if (take_notices)
+		cfg.notice = notice;
 	snprintf(src, sizeof(src), "192.0.2.%d:%d", 1 + srcn % 250, 40000 + srcn);
 	srcn++;
 	l = sk_login_new(&cfg, fixed_src ? fixed_src : src, NULL, x, NULL);
@@ -218,9 +233,36 @@ static bool has_input(const struct sk_form *f, const char *name)
 	return false;
 }
 
+/* f's error is the text of key; each "{}" in the text (a time, a name)
+ * matches anything */
 static bool is_err(const struct sk_form *f, const char *key)
 {
-	return !strcmp(f->error, sk_msg(key, NULL));
+	const char *m = sk_msg(key, NULL), *e = f->error, *hole;
+
+	while ((hole = strstr(m, "{}")) != NULL) {
+		size_t pre = (size_t)(hole - m);
+		const char *next = hole + 2, *end = strstr(next, "{}");
+		size_t lit = end ? (size_t)(end - next) : strlen(next);
+		const char *found;
+
+		if (strncmp(e, m, pre))
+			return false;
+		e += pre;
+		if (!lit)
+			return !end || true;
+		/* the shortest filling that is followed by the next literal */
+		found = NULL;
+		for (const char *q = e; *q; q++)
+			if (!strncmp(q, next, lit)) {
+				found = q;
+				break;
+			}
+		if (!found)
+			return false;
+		e = found;
+		m = next;
+	}
+	return !strcmp(e, m);
 }
 
 /*
@@ -337,125 +379,294 @@ static void combinations(void)
 
 /* ---- lockout ---- */
 
+/* One login from src (NULL: a fresh address): the init round, then wrong
+ * passwords for name until the login ends or n are given; the forms in
+ * f[0..n] (f[0] the init's).  Returns the rounds. */
+static int wrong_logins(const char *src, const char *name, int n, struct sk_form *f)
+{
+	struct sk_login *l;
+	const char *keep = fixed_src;
+	int i;
+
+	fixed_src = src;
+	l = login(NULL);
+	fixed_src = keep;
+	memset(f, 0, sizeof(*f) * (size_t)(n + 1));
+	if (step(l, "gp", &f[0], NULL) != SK_STEP_FORM) {
+		sk_login_free(l);
+		return 0;
+	}
+	for (i = 1; i <= n; i++)
+		if (step(l, "gp", &f[i], "username", name, "password", "Wrong-pass-1", NULL) !=
+		    SK_STEP_FORM)
+			break;
+	sk_login_free(l);
+	return i > n ? n : i;
+}
+
+static enum sk_step right_login(const char *src, const char *name, struct sk_form *f)
+{
+	struct sk_login *l;
+	const char *keep = fixed_src;
+	char pw[96];
+	enum sk_step s;
+
+	fixed_src = src;
+	l = login(NULL);
+	fixed_src = keep;
+	s = step(l, "gp", f, NULL);
+	if (s == SK_STEP_FORM)
+		s = step(l, "gp", f, "username", name, "password", pw_of(name, pw, sizeof(pw)), NULL);
+	sk_login_free(l);
+	return s;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median in microseconds of 20 password rounds of name with a wrong password */
+static int64_t median_wrong(const char *name)
+{
+	int64_t us[20];
+
+	for (int i = 0; i < 20; i++) {
+		struct sk_login *l = login(NULL);
+		struct sk_form f;
+		struct timespec a, b;
+
+		step(l, "gp", &f, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		step(l, "gp", &f, "username", name, "password", "Wrong-pass-1", NULL);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us[i] = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+		sk_login_free(l);
+	}
+	qsort(us, 20, sizeof(us[0]), cmp_i64);
+	return (us[9] + us[10]) / 2;
+}
+
 static void lockout(void)
 {
 	static const enum sk_factor p[] = { SK_FACTOR_PASSWORD };
-	struct sk_login *l;
-	struct sk_form f;
+	struct sk_form f, fu[4], fk[4], fl[4];
 	struct sk_user u;
-	char pw[96], err[256];
-	enum sk_step s = SK_STEP_FORM;
-	int wrong = 0, logins = 0;
-	bool retry_ok = true, locked_at_10 = false;
+	char err[256];
+	enum sk_step s;
+	int wrong = 0, logins = 0, n;
+	bool all_same = true;
 
 	mkgroup("gp", p, 1, NULL);
 	mkuser("lock1", "gp", false);
-	pw_of("lock1", pw, sizeof(pw));
-	/* wrong passwords until the account locks: 3 per login, 10 in all */
+	/* wrong passwords past the lock: 3 per login, 12 in all; every
+	 * answer is "wrong user name or password", the 10th locks */
 	while (wrong < 12 && logins < 6) {
-		l = login(NULL);
-		logins++;
-		step(l, "gp", &f, NULL);
-		do {
-			s = step(l, "gp", &f, "username", "lock1", "password", "Wrong-pass-1", NULL);
-			wrong++;
-			if (s == SK_STEP_FORM && !is_err(&f, "pw-wrong"))
-				retry_ok = false;
-		} while (s == SK_STEP_FORM);
-		sk_login_free(l);
-		if (is_err(&f, "locked")) {
-			locked_at_10 = wrong == 10;
-			break;
-		}
-	}
-	tap_ok(&t, retry_ok, "lockout: a wrong password is a retryable error");
-	tap_ok(&t, locked_at_10 && !sk_user_get(st, "lock1", &u) && u.locked,
-	       "lockout: the 10th wrong password locks (%d wrong, %d logins)", wrong, logins);
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	s = step(l, "gp", &f, "username", "lock1", "password", pw, NULL);
-	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked") && f.n_inputs == 0,
-	       "lockout: the right password is refused with 'locked', fatally");
-	sk_login_free(l);
+		struct sk_form w[4];
 
+		n = wrong_logins(NULL, "lock1", 3, w);
+		logins++;
+		for (int i = 1; i <= n && wrong < 12; i++, wrong++)
+			if (!is_err(&w[i], "pw-wrong") || (w[i].n_inputs == 0) != (i == 3))
+				all_same = false;
+		if (wrong == 9)
+			tap_ok(&t, !sk_user_get(st, "lock1", &u) && !u.locked, "lockout: 9 wrong: not locked");
+	}
+	tap_ok(&t, all_same, "lockout: every wrong password, the locking 10th and those after it, "
+	       "answers 'wrong user name or password' (%d wrong, %d logins)", wrong, logins);
+	tap_ok(&t, !sk_user_get(st, "lock1", &u) && u.locked && u.locked_until == clk + 900 &&
+	       u.lock_count == 1, "lockout: the 10th locks for lockout.duration's default, 15 min "
+	       "(%lld s)", (long long)(u.locked_until - clk));
+	tap_ok(&t, strstr(sk_msg("pw-wrong", "en"), "lock") && strstr(sk_msg("pw-wrong", "en"),
+	       "administrator") && strstr(sk_msg("pw-wrong", "ja"), "ロック") &&
+	       strstr(sk_msg("pw-wrong", "ja"), "管理者"),
+	       "the generic refusal says that failures lock and whom to ask (ja, en)");
+
+	/* a known, a locked and an unknown name: the same forms, round by round */
+	mkuser("known1", "gp", false);
+	n = wrong_logins(NULL, "nobody-at-all", 3, fu);
+	wrong_logins(NULL, "known1", 3, fk);
+	wrong_logins(NULL, "lock1", 3, fl);
+	for (int i = 0; i <= 3; i++)
+		if (memcmp(&fu[i], &fk[i], sizeof(f)) || memcmp(&fu[i], &fl[i], sizeof(f))) {
+			printf("# round %d: '%s' '%s' '%s' / '%s' '%s' '%s'\n", i, fu[i].error, fk[i].error,
+			       fl[i].error, fu[i].message, fk[i].message, fl[i].message);
+			all_same = false;
+		}
+	tap_ok(&t, n == 3 && all_same && fu[3].n_inputs == 0 && is_err(&fu[3], "pw-wrong"),
+	       "unknown, known and locked names get byte-identical forms at every round "
+	       "(init, wrong, wrong, the end)");
+	sk_user_get(st, "known1", &u);
+	tap_ok(&t, u.fail_count == 3 && !u.locked, "... the known name's failures were counted");
+
+	s = right_login(NULL, "lock1", &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked") && f.n_inputs == 0 &&
+	       !strstr(f.error, "{}"), "lockout: only the right password is told 'locked', with "
+	       "the time it ends (%s)", f.error);
+	clk += 901;
+	s = right_login(NULL, "lock1", &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "lockout: the temporary lock has passed after 15 min (%s)",
+	       f.error);
+	/* the next lock of the same account lasts twice as long */
+	for (int i = 0; i < 4; i++)
+		wrong_logins(NULL, "lock1", 3, fu);
 	sk_user_get(st, "lock1", &u);
+	tap_ok(&t, u.locked && u.lock_count == 1 && u.locked_until - clk == 900,
+	       "lockout: a success resets the growth (%lld s)", (long long)(u.locked_until - clk));
+	clk += 901;
+	for (int i = 0; i < 4; i++)
+		wrong_logins(NULL, "lock1", 3, fu);
+	sk_user_get(st, "lock1", &u);
+	tap_ok(&t, u.locked && u.lock_count == 2 && u.locked_until - clk == 1800,
+	       "lockout: the second lock in a row lasts twice as long (%lld s)",
+	       (long long)(u.locked_until - clk));
+	clk += 1801;
+
+	/* the permanent lock of the incumbent gateways, as a setting */
+	set("lockout.duration", "permanent");
+	set("lockout.threshold", "2");
+	mkuser("lock2", "gp", false);
+	wrong_logins(NULL, "lock2", 2, fu);
+	sk_user_get(st, "lock2", &u);
+	s = right_login(NULL, "lock2", &f);
+	tap_ok(&t, u.locked && !u.locked_until && s == SK_STEP_FATAL && is_err(&f, "locked-admin"),
+	       "lockout.duration permanent: locked until an administrator unlocks");
+	clk += 86400;
+	s = right_login(NULL, "lock2", &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked-admin"), "... still locked a day later");
+	sk_user_get(st, "lock2", &u);
 	u.locked = false;
 	u.fail_count = 0;
 	sk_user_update(st, &u, err, sizeof(err));
-	tap_ok(&t, drive("gp", "lock1", SK_FACTOR_NONE, &f, NULL) == SK_STEP_SUCCESS,
+	tap_ok(&t, right_login(NULL, "lock2", &f) == SK_STEP_SUCCESS,
 	       "lockout: unlocked by the administrator, the right password works");
+	set("lockout.duration", "900");
+	set("lockout.threshold", "10");
 
 	/* max_tries: 3 wrong answers end one login */
 	mkuser("tries1", "gp", false);
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	for (wrong = 0; wrong < 5; wrong++)
-		if (step(l, "gp", &f, "username", "tries1", "password", "x", NULL) != SK_STEP_FORM)
-			break;
-	tap_ok(&t, wrong == 2 && f.n_inputs == 0 && is_err(&f, "pw-wrong"),
-	       "login.max_tries: the third wrong answer ends the login (%d)", wrong);
-	sk_login_free(l);
+	n = wrong_logins(NULL, "tries1", 5, fu);
+	tap_ok(&t, n == 3 && fu[3].n_inputs == 0 && is_err(&fu[3], "pw-wrong"),
+	       "login.max_tries: the third wrong answer ends the login (%d)", n);
+}
 
-	/* timed lockout: locked_until in the past unlocks */
-	set("lockout.seconds", "60");
-	set("lockout.threshold", "2");
-	mkuser("lock2", "gp", false);
-	pw_of("lock2", pw, sizeof(pw));
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	step(l, "gp", &f, "username", "lock2", "password", "x", NULL);
-	s = step(l, "gp", &f, "username", "lock2", "password", "y", NULL);
-	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked"), "lockout.threshold=2 locks at 2");
-	sk_login_free(l);
-	clk += 30;
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	s = step(l, "gp", &f, "username", "lock2", "password", pw, NULL);
-	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "locked"), "lockout.seconds=60: still locked at +30 s");
-	sk_login_free(l);
-	clk += 31;
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	s = step(l, "gp", &f, "username", "lock2", "password", pw, NULL);
-	tap_ok(&t, s == SK_STEP_SUCCESS, "lockout.seconds=60: unlocked at +61 s (%s)", f.error);
-	sk_login_free(l);
-	set("lockout.seconds", "0");
-	set("lockout.threshold", "10");
+/* Item 1: the source is an address (an IPv6 /64), not a connection */
+static void sources(void)
+{
+	struct sk_form f, w[4];
+	struct sk_source src;
+	char a[64];
+	bool blocked_early = false;
+	int rounds = 0;
 
-	/* source address score */
-	set("lockout.source_threshold", "3");
-	fixed_src = "198.51.100.7:5555";
+	set("lockout.source_threshold", "5");
+	take_notices = true;
+	set("notify.admin_email", "admin@example.test");
 	mkuser("src1", "gp", false);
-	pw_of("src1", pw, sizeof(pw));
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	step(l, "gp", &f, "username", "src1", "password", "x", NULL);
-	step(l, "gp", &f, "username", "nobody", "password", "x", NULL);
-	s = step(l, "gp", &f, "username", "src1", "password", "x", NULL);
-	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "source-locked"),
-	       "source: the 3rd failure from one address blocks it");
-	sk_login_free(l);
-	l = login(NULL);
-	s = step(l, "gp", &f, NULL);
-	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "source-locked"),
-	       "source: a new login from it is refused at once");
-	sk_login_free(l);
-	clk += 601;
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	s = step(l, "gp", &f, "username", "src1", "password", pw, NULL);
-	tap_ok(&t, s == SK_STEP_SUCCESS, "source: after the window the address may log in");
-	sk_login_free(l);
-	fixed_src = NULL;
-	set("lockout.source_threshold", "0");
+	/* a spray: one wrong password per connection, a new port each time,
+	 * a different name each time (no account gets near its lock) */
+	for (int i = 0; i < 8 && !blocked_early; i++) {
+		char name[32];
 
-	/* unknown user: the same answer as a wrong password */
-	l = login(NULL);
-	step(l, "gp", &f, NULL);
-	s = step(l, "gp", &f, "username", "nobody-here", "password", "x", NULL);
-	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong"),
-	       "unknown user: the same error as a wrong password");
-	sk_login_free(l);
+		snprintf(a, sizeof(a), "198.51.100.7:%d", 50000 + i);
+		snprintf(name, sizeof(name), "spray%d", i);
+		if (!wrong_logins(a, i % 2 ? "src1" : name, 1, w) && is_err(&w[0], "source-locked"))
+			blocked_early = true;
+		rounds++;
+	}
+	tap_ok(&t, blocked_early && rounds == 6 && !sk_source_get(st, "198.51.100.7", &src) &&
+	       src.blocked_until > clk, "source: a spray over 5 connections from one address "
+	       "blocks it; the 6th connection is refused at its first round (%d)", rounds);
+	tap_ok(&t, strstr(w[0].error, "管理者") && strstr(w[0].error, "administrator") &&
+	       !strstr(w[0].error, "{}"), "source: the refusal says until when and whom to ask (%s)",
+	       w[0].error);
+	tap_ok(&t, right_login("198.51.100.7:60000", "src1", &f) == SK_STEP_FATAL &&
+	       is_err(&f, "source-locked"), "source: the right password is refused too, before "
+	       "any hash");
+	tap_ok(&t, right_login("198.51.100.8:1", "src1", &f) == SK_STEP_SUCCESS,
+	       "source: another address logs in");
+	tap_ok(&t, n_notices == 1 && strstr(notice_subject, "source blocked (198.51.100.7)") &&
+	       strstr(notice_subject, "admin@example.test"),
+	       "source: the administrator is mailed once (%d: %s)", n_notices, notice_subject);
+	tap_ok(&t, sk_source_del(st, "198.51.100.7") == 0 &&
+	       right_login("198.51.100.7:60001", "src1", &f) == SK_STEP_SUCCESS,
+	       "source: unblocked by the administrator, it logs in");
+	/* IPv6: one /64 */
+	for (int i = 0; i < 5; i++) {
+		snprintf(a, sizeof(a), "[2001:db8:5:5::%x]:%d", i + 1, 443 + i);
+		wrong_logins(a, "src1", 1, w);
+	}
+	tap_ok(&t, right_login("[2001:db8:5:5:ffff::9]:1", "src1", &f) == SK_STEP_FATAL &&
+	       is_err(&f, "source-locked") &&
+	       right_login("[2001:db8:5:6::1]:1", "src1", &f) == SK_STEP_SUCCESS,
+	       "source: five addresses of one IPv6 /64 block the /64, not the next");
+	clk += 901;
+	tap_ok(&t, right_login("[2001:db8:5:5::1]:1", "src1", &f) == SK_STEP_SUCCESS,
+	       "source: the block passes after lockout.source_block (15 min)");
+	/* never blocked ranges */
+	set("source.never_block", "203.0.113.0/24");
+	for (int i = 0; i < 8; i++) {
+		snprintf(a, sizeof(a), "203.0.113.5:%d", 1000 + i);
+		wrong_logins(a, "src1x", 1, w);
+	}
+	tap_ok(&t, right_login("203.0.113.5:2000", "src1", &f) == SK_STEP_SUCCESS &&
+	       !sk_source_get(st, "203.0.113.5", &src) && src.failures == 8,
+	       "source: a range of source.never_block is counted, never blocked");
+	set("source.never_block", "");
+	/* an account locked: mailed; an unknown name that fails as often: nothing */
+	set("lockout.source_threshold", "0");
+	n_notices = 0;
+	mkuser("lock3", "gp", false);
+	for (int i = 0; i < 4; i++)
+		wrong_logins(NULL, "lock3", 3, w);
+	tap_ok(&t, n_notices == 1 && strstr(notice_subject, "account locked (lock3)"),
+	       "account locked: the administrator is mailed (%d: %s)", n_notices, notice_subject);
+	for (int i = 0; i < 4; i++)
+		wrong_logins(NULL, "no-such-user", 3, w);
+	tap_ok(&t, n_notices == 1, "an unknown name failing as often: nothing mailed (%d)", n_notices);
+	take_notices = false;
+	set("notify.admin_email", "");
+}
+
+/* Item 2: the time of a wrong answer does not tell whether the name exists
+ * or is locked (medians of 20 tries each, the real argon2id at the default
+ * cost against the user's hash or the dummy) */
+static void timing(void)
+{
+	struct sk_pw_params cost;
+	struct sk_user u;
+	char err[256], pw[96];
+	int64_t unknown, known, locked, lo, hi;
+
+	sk_pw_params_load(st, &cost);
+	mkuser("timed1", "gp", false);
+	mkuser("timed2", "gp", false);
+	for (int i = 1; i <= 2; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "timed%d", i);
+		sk_user_get(st, name, &u);
+		sk_pw_hash(pw_of(name, pw, sizeof(pw)), &cost, u.pw_hash, sizeof(u.pw_hash));
+		if (i == 2) {
+			u.locked = true;
+			u.locked_until = clk + 86400 * 365;
+		}
+		sk_user_update(st, &u, err, sizeof(err));
+	}
+	set("lockout.threshold", "0");
+	unknown = median_wrong("timed-nobody");
+	known = median_wrong("timed1");
+	locked = median_wrong("timed2");
+	lo = unknown < known ? unknown : known;
+	lo = locked < lo ? locked : lo;
+	hi = unknown > known ? unknown : known;
+	hi = locked > hi ? locked : hi;
+	tap_ok(&t, hi * 100 < lo * 125, "timing: medians of 20 wrong passwords within 25%%: unknown "
+	       "name %lld us, known %lld us, locked %lld us (argon2id m=%u t=%u)", (long long)unknown,
+	       (long long)known, (long long)locked, cost.m_cost_kib, cost.t_cost);
+	set("lockout.threshold", "10");
 }
 
 /* ---- e-mail codes ---- */
@@ -1047,6 +1258,8 @@ int main(void)
 
 	combinations();
 	lockout();
+	sources();
+	timing();
 	email_codes();
 	totp_replay();
 	pw_change();
