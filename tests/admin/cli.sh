@@ -353,6 +353,36 @@ if command -v sqlite3 >/dev/null && getent passwd nobody >/dev/null && getent gr
 else
 	N=$((N + 1)); echo "ok $N sekishod start refusal # SKIP no sqlite3, nobody/nogroup or sekishod"
 fi
+# issue 11 items 1 and 2: failures per source address, temporary locks
+ok "source list: none yet" expect 0 "no sources" S source list
+ok "source list --json: empty" expect 0 '^\[\]' S --json source list
+/usr/bin/python3 -c 'import sqlite3,sys,time
+c=sqlite3.connect(sys.argv[1]); n=int(time.time())
+c.execute("INSERT INTO sources VALUES (?,?,?,?,?,?)",("198.51.100.7",0,n,n,n+900,1))
+c.execute("INSERT INTO sources VALUES (?,?,?,?,?,?)",("2001:db8:5:5::/64",3,n,n,0,0))
+c.commit()' "$DB"
+ok "source list shows the block and its end" expect 0 "^198.51.100.7 *0 *20[0-9T:+-]* *20[0-9T:+-]* *1$" S source list
+ok "source list --json" expect 0 '"source":"198.51.100.7","failures":0,.*"blocked":true' S --json source list
+ok "source unblock takes an address with its port" expect 0 "source 198.51.100.7: unblocked" \
+	S source unblock 198.51.100.7:443
+ok "source unblock of an IPv6 address forgets its /64" expect 0 "source 2001:db8:5:5::/64: failure count cleared" \
+	S source unblock 2001:db8:5:5::77
+ok "source unblock: nothing recorded (exit 1)" expect 1 "no failure recorded" S source unblock 198.51.100.7
+ok "source unblock: not an address (exit 2)" expect 2 "not an IPv4 address" S source unblock banana
+ok "source unblock is audited" expect 0 "source unblock" S audit list --type admin
+ok "settings set source.never_block" expect 0 "source.never_block: (none) -> 192.0.2.0/24,2001:db8::/32" \
+	S settings set source.never_block "192.0.2.0/24,2001:db8::/32"
+ok "source.never_block with host bits refused" expect 1 "host bits" \
+	S settings set source.never_block 192.0.2.1/24
+ok "source.never_block with a name refused" expect 1 "'office' is not an IPv4 or IPv6 address" \
+	S settings set source.never_block "10.0.0.0/8,office"
+ok "settings show: source.never_block unchanged" expect 0 "192.0.2.0/24,2001:db8::/32" \
+	S settings show source.never_block
+ok "lockout.duration defaults to 900 s" expect 0 "900" S settings show lockout.duration
+ok "lockout.duration permanent (the incumbents' lock)" expect 0 "lockout.duration: 900 -> permanent" \
+	S settings set lockout.duration permanent
+ok "lockout.duration: neither seconds nor permanent refused" expect 1 "seconds (1..31536000) or permanent" \
+	S settings set lockout.duration forever
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 
