@@ -78,6 +78,26 @@ void sk_admin_help(FILE *f);
  * reply).  Returns the exit status, -errno on a transport error. */
 int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin_effects *fx);
 
+/*
+ * The same, for an event loop (sekishod): nothing waits for the client.
+ *   c = sk_admin_conn_new(fd, admin_gid)   fd non-blocking; NULL on error
+ *   sk_admin_conn_read(c)    when fd is readable: 1 the request (and its
+ *                            input) is complete, 0 more is to come,
+ *                            -errno the connection is to be closed
+ *   sk_admin_conn_run(c, st, fx)   runs the command, queues the reply
+ *   sk_admin_conn_write(c)   when fd is writable: 1 all sent, 0 the socket
+ *                            is full (wait for it), -errno close
+ *   sk_admin_conn_free(c)    wipes and frees (does not close fd)
+ */
+struct sk_admin_conn;
+struct sk_admin_conn *sk_admin_conn_new(int fd, gid_t admin_gid);
+int sk_admin_conn_fd(const struct sk_admin_conn *c);
+int sk_admin_conn_read(struct sk_admin_conn *c);
+void sk_admin_conn_run(struct sk_admin_conn *c, struct sk_store *st, struct sk_admin_effects *fx);
+int sk_admin_conn_write(struct sk_admin_conn *c);
+int sk_admin_conn_status(const struct sk_admin_conn *c);	/* exit status, -EPROTO if malformed */
+void sk_admin_conn_free(struct sk_admin_conn *c);
+
 /* Client side for sekictl: sends argv (and stdin data if the command needs
  * it) to the socket and copies the reply to stdout/stderr; returns the exit
  * status, or -errno if the socket cannot be reached. */

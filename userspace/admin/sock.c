@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,22 +66,6 @@ static int send_msg(int fd, const char *tag, const void *data, size_t len)
 	return (size_t)w == 4 + len ? 0 : -EIO;
 }
 
-static int send_stream(int fd, const char *tag, const char *data, size_t len)
-{
-	size_t off = 0;
-	int rc;
-
-	while (off < len) {
-		size_t n = len - off > SKA_CHUNK ? SKA_CHUNK : len - off;
-
-		rc = send_msg(fd, tag, data + off, n);
-		if (rc)
-			return rc;
-		off += n;
-	}
-	return 0;
-}
-
 static ssize_t recv_msg(int fd, void *buf, size_t len)
 {
 	ssize_t r;
@@ -123,91 +108,166 @@ static bool peer_is_admin(const struct ucred *cr, gid_t admin_gid, char *name, s
 	return false;
 }
 
-int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin_effects *fx)
+/*
+ * One control connection, driven by its caller's event loop: the request
+ * and its input are collected from a non-blocking socket as they arrive
+ * (sk_admin_conn_read), the command runs once they are complete
+ * (sk_admin_conn_run), and the reply goes out as fast as the client takes
+ * it (sk_admin_conn_write).  Nothing here waits for the client.
+ */
+struct sk_admin_conn {
+	int fd;
+	gid_t admin_gid;
+	struct ucred cr;
+	char *req;			/* the request message, SKA_REQ_MAX + 1 */
+	ssize_t req_len;		/* -1 until it came */
+	bool bad;			/* malformed request: answered, not run */
+	bool want_in, in_done;		/* the command takes input; its end came */
+	char *in;
+	size_t inlen;
+	uint8_t *m;			/* one input message */
+	/* the reply: stdout, stderr, status; phase 0 out, 1 err, 2 status, 3 done */
+	char *obuf, *ebuf;
+	size_t olen, elen, off;
+	int phase, status;
+};
+
+struct sk_admin_conn *sk_admin_conn_new(int fd, gid_t admin_gid)
+{
+	struct sk_admin_conn *c = calloc(1, sizeof(*c));
+	socklen_t crlen = sizeof(c->cr);
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->admin_gid = admin_gid;
+	c->req_len = -1;
+	c->req = malloc(SKA_REQ_MAX + 1);
+	c->m = malloc(4 + SKA_CHUNK);
+	if (!c->req || !c->m || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cr, &crlen)) {
+		sk_admin_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int sk_admin_conn_fd(const struct sk_admin_conn *c)
+{
+	return c->fd;
+}
+
+void sk_admin_conn_free(struct sk_admin_conn *c)
+{
+	if (!c)
+		return;
+	if (c->in)
+		sk_wipe(c->in, c->inlen);
+	if (c->m)
+		sk_wipe(c->m, 4 + SKA_CHUNK);
+	if (c->obuf)
+		sk_wipe(c->obuf, c->olen);	/* a PKCS#12, an otpauth URI */
+	if (c->req)
+		sk_wipe(c->req, SKA_REQ_MAX + 1);	/* argv may hold a one-time value */
+	free(c->in);
+	free(c->m);
+	free(c->obuf);
+	free(c->ebuf);
+	free(c->req);
+	free(c);
+}
+
+static int split_argv(struct sk_admin_conn *c, char **argv)
+{
+	int argc = 0;
+
+	for (ssize_t i = 4; i < c->req_len && argc < SKA_ARGS_MAX; i += strlen(c->req + i) + 1)
+		argv[argc++] = c->req + i;
+	argv[argc] = NULL;
+	return argc;
+}
+
+int sk_admin_conn_read(struct sk_admin_conn *c)
+{
+	ssize_t r;
+
+	if (c->req_len < 0) {
+		do
+			r = recv(c->fd, c->req, SKA_REQ_MAX, MSG_TRUNC | MSG_DONTWAIT);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (r == 0)
+			return -EPIPE;	/* gone before asking */
+		if (r > SKA_REQ_MAX)
+			r = 0;		/* too long: malformed */
+		c->req_len = r;
+		c->req[r] = '\0';
+		if (r < 4 || memcmp(c->req, "SKA1", 4) || (r > 4 && c->req[r - 1] != '\0')) {
+			c->bad = true;
+			return 1;
+		}
+		{
+			char *argv[SKA_ARGS_MAX + 1];
+			int argc = split_argv(c, argv);
+
+			c->want_in = argc && needs_stdin(argc, argv);
+		}
+	}
+	/* standard input of the command, if it takes one (read even when the
+	 * caller is refused, so that it sees our answer rather than EPIPE) */
+	while (c->want_in && !c->in_done) {
+		do
+			r = recv(c->fd, c->m, 4 + SKA_CHUNK, MSG_TRUNC | MSG_DONTWAIT);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (r < 4 || r > 4 + SKA_CHUNK || memcmp(c->m, "SKAI", 4))
+			return -EPROTO;
+		if (r == 4) {
+			c->in_done = true;
+			break;
+		}
+		if (c->inlen + r - 4 > SKA_STDIN_MAX)
+			return -EFBIG;
+		{
+			char *n = realloc(c->in, c->inlen + r - 4 + 1);
+
+			if (!n)
+				return -ENOMEM;
+			c->in = n;
+		}
+		memcpy(c->in + c->inlen, c->m + 4, r - 4);
+		c->inlen += r - 4;
+		sk_wipe(c->m + 4, r - 4);
+	}
+	return 1;
+}
+
+void sk_admin_conn_run(struct sk_admin_conn *c, struct sk_store *st, struct sk_admin_effects *fx)
 {
 	struct sk_admin_caller who = { 0 };
 	struct sk_admin_io io = { 0 };
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
-	char *req, *argv[SKA_ARGS_MAX + 1], *in = NULL, *obuf = NULL, *ebuf = NULL;
-	size_t inlen = 0, olen = 0, elen = 0;
-	ssize_t r;
-	int argc = 0, i, j, rc, status;
+	char *argv[SKA_ARGS_MAX + 1];
+	int argc, i, j;
 	bool admin;
-	uint8_t st8;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen))
-		return -errno;
-	req = malloc(SKA_REQ_MAX + 1);
-	if (!req)
-		return -ENOMEM;
-	r = recv_msg(fd, req, SKA_REQ_MAX);
-	if (r < 0) {
-		free(req);
-		return (int)r;
+	c->phase = 0;
+	c->off = 0;
+	if (c->bad) {
+		c->ebuf = strdup("malformed request\n");
+		c->elen = c->ebuf ? strlen(c->ebuf) : 0;
+		c->status = 2;
+		return;
 	}
-	if (r < 4 || memcmp(req, "SKA1", 4) || (r > 4 && req[r - 1] != '\0')) {
-		free(req);
-		send_msg(fd, "SKAE", "malformed request\n", 18);
-		st8 = 2;
-		send_msg(fd, "SKAX", &st8, 1);
-		return -EPROTO;
-	}
-	for (i = 4; i < r && argc < SKA_ARGS_MAX; i += strlen(req + i) + 1)
-		argv[argc++] = req + i;
-	argv[argc] = NULL;
-	admin = peer_is_admin(&cr, admin_gid, who.name, sizeof(who.name));
-	who.uid = cr.uid;
-	who.pid = cr.pid;
-
-	/* standard input of the command, if it takes one (read even when the
-	 * caller is refused, so that it sees our answer rather than EPIPE) */
-	if (argc && needs_stdin(argc, argv)) {
-		uint8_t *m = malloc(4 + SKA_CHUNK);
-
-		rc = m ? 0 : -ENOMEM;
-		while (!rc) {
-			r = recv_msg(fd, m, 4 + SKA_CHUNK);
-			if (r < 4 || memcmp(m, "SKAI", 4)) {
-				rc = r < 0 ? (int)r : -EPROTO;
-				break;
-			}
-			if (r == 4)
-				break;
-			if (inlen + r - 4 > SKA_STDIN_MAX) {
-				rc = -EFBIG;
-				break;
-			}
-			{
-				char *n = realloc(in, inlen + r - 4 + 1);
-
-				if (!n) {
-					rc = -ENOMEM;
-					break;
-				}
-				in = n;
-			}
-			memcpy(in + inlen, m + 4, r - 4);
-			inlen += r - 4;
-		}
-		free(m);
-		if (rc) {
-			free(req);
-			if (in)
-				sk_wipe(in, inlen);
-			free(in);
-			return rc;
-		}
-	}
+	argc = split_argv(c, argv);
+	admin = peer_is_admin(&c->cr, c->admin_gid, who.name, sizeof(who.name));
+	who.uid = c->cr.uid;
+	who.pid = c->cr.pid;
 	if (!admin) {
-		send_msg(fd, "SKAE", SKA_DENIED, strlen(SKA_DENIED));
-		st8 = 1;
-		send_msg(fd, "SKAX", &st8, 1);
-		free(req);
-		if (in)
-			sk_wipe(in, inlen);
-		free(in);
-		return 1;
+		c->ebuf = strdup(SKA_DENIED);
+		c->elen = c->ebuf ? strlen(c->ebuf) : 0;
+		c->status = 1;
+		return;
 	}
 	/* --json anywhere on the line */
 	for (i = j = 0; i < argc; i++) {
@@ -218,18 +278,17 @@ int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin
 	}
 	argc = j;
 	argv[argc] = NULL;
-	io.out = open_memstream(&obuf, &olen);
-	io.err = open_memstream(&ebuf, &elen);
-	io.in = in ? fmemopen(in, inlen, "r") : NULL;
+	io.out = open_memstream(&c->obuf, &c->olen);
+	io.err = open_memstream(&c->ebuf, &c->elen);
+	io.in = c->in ? fmemopen(c->in, c->inlen, "r") : NULL;
 	io.remote = true;
 	if (!io.out || !io.err) {
-		status = 1;
-		rc = -ENOMEM;
+		c->status = 1;
 	} else if (!argc) {
 		fputs("sekictl: empty command\n", io.err);
-		status = 2;
+		c->status = 2;
 	} else {
-		status = sk_admin_exec(st, &who, &io, argc, argv, fx);
+		c->status = sk_admin_exec(st, &who, &io, argc, argv, fx);
 	}
 	if (io.out)
 		fclose(io.out);
@@ -237,22 +296,93 @@ int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin
 		fclose(io.err);
 	if (io.in)
 		fclose(io.in);
-	rc = send_stream(fd, "SKAO", obuf, obuf ? olen : 0);
-	if (!rc)
-		rc = send_stream(fd, "SKAE", ebuf, ebuf ? elen : 0);
-	st8 = (uint8_t)status;
-	if (!rc)
-		rc = send_msg(fd, "SKAX", &st8, 1);
-	/* outputs may hold a PKCS#12 or an otpauth URI */
-	if (obuf)
-		sk_wipe(obuf, olen);
-	if (in)
-		sk_wipe(in, inlen);
-	free(obuf);
-	free(ebuf);
-	free(in);
-	free(req);
-	return rc ? rc : status;
+	if (c->in)
+		sk_wipe(c->in, c->inlen);
+}
+
+/* one message of the reply without waiting: 1 sent, 0 the socket is full */
+static int send_now(int fd, const char *tag, const void *data, size_t len)
+{
+	uint8_t buf[4 + SKA_CHUNK];
+	ssize_t w;
+
+	memcpy(buf, tag, 4);
+	if (len)
+		memcpy(buf + 4, data, len);
+	do
+		w = send(fd, buf, 4 + len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (w < 0 && errno == EINTR);
+	sk_wipe(buf, sizeof(buf));
+	if (w < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	return (size_t)w == 4 + len ? 1 : -EIO;
+}
+
+int sk_admin_conn_write(struct sk_admin_conn *c)
+{
+	int rc;
+
+	while (c->phase < 2) {
+		const char *buf = c->phase ? c->ebuf : c->obuf;
+		size_t len = buf ? (c->phase ? c->elen : c->olen) : 0;
+		size_t n = len - c->off > SKA_CHUNK ? SKA_CHUNK : len - c->off;
+
+		if (c->off >= len) {
+			c->phase++;
+			c->off = 0;
+			continue;
+		}
+		rc = send_now(c->fd, c->phase ? "SKAE" : "SKAO", buf + c->off, n);
+		if (rc <= 0)
+			return rc;
+		c->off += n;
+	}
+	if (c->phase == 2) {
+		uint8_t st8 = (uint8_t)c->status;
+
+		rc = send_now(c->fd, "SKAX", &st8, 1);
+		if (rc <= 0)
+			return rc;
+		c->phase = 3;
+	}
+	return 1;
+}
+
+int sk_admin_conn_status(const struct sk_admin_conn *c)
+{
+	return c->bad ? -EPROTO : c->status;
+}
+
+/* The blocking form of the above, for a caller without an event loop. */
+int sk_admin_serve(struct sk_store *st, int fd, gid_t admin_gid, struct sk_admin_effects *fx)
+{
+	struct sk_admin_conn *c = sk_admin_conn_new(fd, admin_gid);
+	struct pollfd p = { .fd = fd };
+	int rc;
+
+	if (!c)
+		return -errno ? -errno : -ENOMEM;
+	p.events = POLLIN;
+	while ((rc = sk_admin_conn_read(c)) == 0)
+		if (poll(&p, 1, 5000) <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+	if (rc < 0) {
+		sk_admin_conn_free(c);
+		return rc;
+	}
+	sk_admin_conn_run(c, st, fx);
+	p.events = POLLOUT;
+	while ((rc = sk_admin_conn_write(c)) == 0)
+		if (poll(&p, 1, 5000) <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+	if (rc > 0)
+		rc = sk_admin_conn_status(c);
+	sk_admin_conn_free(c);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- client */

@@ -3,13 +3,15 @@
  * The control socket (skadmin.h): sekictl's store commands run inside the
  * daemon, which then applies what they changed to the live state at once:
  * kernel policies, sessions of users who may no longer connect, sessions an
- * administrator killed, and the CRL.
+ * administrator killed, and the CRL.  The socket is served by the event
+ * loop without blocking it (skd_control_accept below).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -210,21 +212,127 @@ void skd_apply_effects(struct skd *d, const struct sk_admin_effects *fx)
 	}
 }
 
+/*
+ * Control connections are served by the event loop without waiting for
+ * anyone: each has a buffer (struct sk_admin_conn) filled as its messages
+ * arrive, a deadline (SKD_CONTROL_DEADLINE seconds for the request and its
+ * input, as much again for taking the reply: a slow client is dropped, not
+ * waited on) and a slot among SKD_CONTROL_MAX (one more is answered "busy"
+ * and closed).  The command runs once its request is complete; the reply
+ * goes out as the client takes it (EPOLLOUT).
+ */
+#define CONTROL_BUSY "sekishod: too many control connections at once (" \
+	"the limit is 8); try again in a few seconds\n" \
+	"sekishod: 同時に接続している管理コマンドが多すぎます（上限 8）。数秒後にやり直してください\n"
+
+static int control_deadline(const struct skd *d)
+{
+	return d->control_deadline > 0 ? d->control_deadline : SKD_CONTROL_DEADLINE;
+}
+
+static void ctl_close(struct skd *d, struct skd_ctl *c)
+{
+	if (!c->c)
+		return;
+	skd_poll_del(d, c->fd);
+	sk_admin_conn_free(c->c);
+	close(c->fd);
+	memset(c, 0, sizeof(*c));
+}
+
+static void ctl_events(struct skd *d, struct skd_ctl *c, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = &c->ev };
+
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &e);
+}
+
+/* a connection beyond the limit: a refusal if the socket takes it, then close */
+static void ctl_refuse(int fd)
+{
+	static const uint8_t st1[5] = { 'S', 'K', 'A', 'X', 1 };
+	char buf[4 + sizeof(CONTROL_BUSY)];
+
+	memcpy(buf, "SKAE", 4);
+	memcpy(buf + 4, CONTROL_BUSY, sizeof(CONTROL_BUSY) - 1);
+	if (send(fd, buf, 4 + sizeof(CONTROL_BUSY) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+		send(fd, st1, sizeof(st1), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
 void skd_control_accept(struct skd *d)
 {
-	struct timeval tv = { .tv_sec = 5 };
-	struct sk_admin_effects fx;
-	int fd;
+	for (int n = 0; n < 64; n++) {
+		struct skd_ctl *c = NULL;
+		int fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
+		if (fd < 0)
+			return;
+		for (int i = 0; i < SKD_CONTROL_MAX && !c; i++)
+			if (!d->ctl[i].c)
+				c = &d->ctl[i];
+		if (!c) {
+			ctl_refuse(fd);
+			continue;
+		}
+		c->ev = (struct skd_ev){ SKD_EV_CONTROL_CONN, (int)(c - d->ctl) };
+		c->fd = fd;
+		c->deadline = skd_now() + control_deadline(d);
+		c->replying = false;
+		c->c = sk_admin_conn_new(fd, d->admin_gid);
+		if (!c->c || skd_poll_add(d, fd, &c->ev)) {
+			sk_admin_conn_free(c->c);
+			memset(c, 0, sizeof(*c));
+			close(fd);
+			continue;
+		}
+		/* the request is usually there already */
+		skd_control_io(d, c->ev.idx);
+	}
+}
+
+void skd_control_io(struct skd *d, int idx)
+{
+	struct skd_ctl *c = &d->ctl[idx];
+	struct sk_admin_effects fx;
+	int rc;
+
+	if (!c->c)
 		return;
-	/* one command runs to completion; a stalled client is cut off after
-	 * 5 s without data instead of holding the gateway */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	memset(&fx, 0, sizeof(fx));
-	sk_admin_serve(d->st, fd, d->admin_gid, &fx);
-	close(fd);
-	skd_apply_effects(d, &fx);
+	if (!c->replying) {
+		rc = sk_admin_conn_read(c->c);
+		if (rc == 0)
+			return;		/* more to come, before the deadline */
+		if (rc < 0) {
+			ctl_close(d, c);
+			return;
+		}
+		memset(&fx, 0, sizeof(fx));
+		sk_admin_conn_run(c->c, d->st, &fx);
+		skd_apply_effects(d, &fx);
+		c->replying = true;
+		c->deadline = skd_now() + control_deadline(d);
+	}
+	rc = sk_admin_conn_write(c->c);
+	if (rc == 0)
+		ctl_events(d, c, EPOLLOUT);	/* the client reads slowly */
+	else
+		ctl_close(d, c);	/* all sent, or the client went */
+}
+
+void skd_control_timers(struct skd *d, int64_t now)
+{
+	for (int i = 0; i < SKD_CONTROL_MAX; i++)
+		if (d->ctl[i].c && now >= d->ctl[i].deadline) {
+			syslog(LOG_NOTICE, "control: a client %s in %d s: dropped",
+			       d->ctl[i].replying ? "did not take its reply" :
+						    "did not send its request", control_deadline(d));
+			ctl_close(d, &d->ctl[i]);
+		}
+}
+
+void skd_control_close_all(struct skd *d)
+{
+	for (int i = 0; i < SKD_CONTROL_MAX; i++)
+		ctl_close(d, &d->ctl[i]);
 }

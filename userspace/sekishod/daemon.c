@@ -689,6 +689,7 @@ void skd_shutdown(struct skd *d)
 		kill(d->binder_pid, SIGKILL);
 		waitpid(d->binder_pid, NULL, 0);
 	}
+	skd_control_close_all(d);
 	if (d->control_fd >= 0) {
 		close(d->control_fd);
 		unlink(d->conf.control);

@@ -38,6 +38,9 @@
 #define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
 #define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
 #define SKD_HASH_THREADS_MAX	16	/* argon2id threads (conf hash_threads) */
+#define SKD_CONTROL_MAX		8	/* control connections at once (one more: "busy") */
+#define SKD_CONTROL_DEADLINE	10	/* s a control client has for its request (and input),
+					 * and again for taking its reply */
 /* Anonymous tables (issue 11 item 6): what one client may hold of the
  * logins in progress and the host scans.  A connection's own oldest entry
  * makes room for its next one; beyond the per-source bound, or with the
@@ -50,7 +53,7 @@
 
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
-	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP, SKD_EV_HASH,
+	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP, SKD_EV_HASH, SKD_EV_CONTROL_CONN,
 };
 
 /* the epoll tag of every descriptor we poll */
@@ -165,6 +168,15 @@ struct skd_hscan {
 	struct sk_hostscan r;
 };
 
+/* one control connection (control.c); free while c is NULL */
+struct skd_ctl {
+	struct skd_ev ev;
+	struct sk_admin_conn *c;
+	int fd;
+	int64_t deadline;		/* dropped then (skd_now seconds) */
+	bool replying;			/* the command ran; its reply is going out */
+};
+
 struct skd_rate {
 	uint8_t addr[16];
 	int family;
@@ -196,6 +208,8 @@ struct skd {
 	socklen_t udp_len[SKD_LISTEN_MAX];
 	struct skd_ev tcp_ev[SKD_LISTEN_MAX], udp_ev[SKD_LISTEN_MAX];
 	struct skd_ev control_ev, signal_ev, kernel_ev;
+	struct skd_ctl ctl[SKD_CONTROL_MAX];
+	int control_deadline;		/* SKD_CONTROL_DEADLINE (tests: shorter) */
 	int control_fd, sig_fd, ep;
 	struct skd_worker *workers;	/* SKD_MAX_WORKERS */
 	struct skd_session *sessions;	/* SKD_MAX_SESSIONS */
@@ -380,7 +394,10 @@ void skd_binder_lost(struct skd *d, const char *why);
 
 /* ---- control.c: control socket and admin effects ---- */
 int skd_control_open(struct skd *d, char *err, size_t errlen);
-void skd_control_accept(struct skd *d);
+void skd_control_accept(struct skd *d);		/* the listening socket is readable */
+void skd_control_io(struct skd *d, int idx);	/* connection idx is readable/writable */
+void skd_control_timers(struct skd *d, int64_t now);	/* drops those past their deadline */
+void skd_control_close_all(struct skd *d);
 void skd_apply_effects(struct skd *d, const struct sk_admin_effects *fx);
 int skd_program_policies(struct skd *d);
 

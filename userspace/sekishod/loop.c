@@ -364,6 +364,7 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 static void tick(struct skd *d, int64_t now)
 {
 	skd_timers(d, now);
+	skd_control_timers(d, now);
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];
 
@@ -420,6 +421,9 @@ int skd_loop(struct skd *d)
 				break;
 			case SKD_EV_CONTROL:
 				skd_control_accept(d);
+				break;
+			case SKD_EV_CONTROL_CONN:
+				skd_control_io(d, ev->idx);
 				break;
 			case SKD_EV_SIGNAL:
 				on_signal(d);
