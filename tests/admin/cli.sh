@@ -386,6 +386,22 @@ ok "lockout.duration: neither seconds nor permanent refused" expect 1 "seconds (
 ok "kpolicy is the kernel noun" expect 0 "sekictl kpolicy add DEV ID" "$SEKICTL" kpolicy help
 ok "sekictl help lists both" expect 0 "store commands" "$SEKICTL" help
 
+# issue 11 item 5: a certificate alone only with the override; item 6: max-sessions 3 for new groups
+ok "group add factors=cert alone refused, naming the fix (en/ja)" \
+	expect 1 "cert-only-ok=yes.*cert-only-ok=yes を設定" \
+	bash -o pipefail -c "'$SEKICTL' --store '$DB' group add certonly factors=cert 2>&1 | tr '\n' ' '"
+ok "group add factors=cert cert-only-ok=yes taken" expect 0 "group certonly: added" \
+	S group add certonly factors=cert cert-only-ok=yes
+ok "group show: cert-only-ok yes" expect 0 "cert-only-ok *yes" S group show certonly
+ok "group set cert-only-ok=no refused while cert is the only factor" expect 1 "cert alone" \
+	S group set certonly cert-only-ok=no
+ok "group set factors=cert,password cert-only-ok=no taken" expect 0 "certonly" \
+	S group set certonly factors=cert,password cert-only-ok=no
+ok "the override's change is audited" expect 0 "cert-only-ok" S audit list --type admin
+ok "a new group gets max-sessions 3" expect 0 "max-sessions *3" S group show certonly
+ok "max-sessions=0 (unlimited) can still be set" expect 0 "max-sessions 3 -> 0" \
+	S group set certonly max-sessions=0
+
 echo "1..$N"
 echo "# $((N - FAILED)) passed, $FAILED failed"
 [ "$FAILED" = 0 ]

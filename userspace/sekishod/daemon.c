@@ -523,6 +523,40 @@ static void legacy_certs_warning(struct skd *d)
 		       l.first);
 }
 
+/* Groups that sign in with a certificate alone, allowed only by the
+ * administrator's override (migration 4 set it for the groups that were
+ * like that before the upgrade): named at every start with the fix, since
+ * a compromised worker can pass that factor for any certificate it has
+ * seen (sekishod-security.md, "The certificate factor"). */
+struct cert_only { char names[512]; int n; };
+
+static int cert_only_each(const struct sk_group *g, void *arg)
+{
+	struct cert_only *c = arg;
+	size_t len = strlen(c->names);
+
+	if (sk_group_cert_only(g) && g->cert_only_ok) {
+		if (len + strlen(g->name) + 3 < sizeof(c->names))
+			snprintf(c->names + len, sizeof(c->names) - len, "%s%s", c->n ? ", " : "",
+				 g->name);
+		c->n++;
+	}
+	return 0;
+}
+
+static void cert_only_warning(struct skd *d)
+{
+	struct cert_only c = { .n = 0 };
+
+	(void)sk_group_list(d->st, cert_only_each, &c);
+	if (c.n)
+		syslog(LOG_WARNING, "group%s %s sign%s in with a client certificate alone "
+		       "(cert-only-ok=yes): a compromised worker can pass that factor for any "
+		       "certificate it has seen; add a factor with 'sekictl group set NAME "
+		       "factors=cert,password cert-only-ok=no' (or email-otp, totp), see "
+		       "sekishod-security.md", c.n == 1 ? "" : "s", c.names, c.n == 1 ? "s" : "");
+}
+
 static void chain_setup(struct skd *d)
 {
 	char v[256] = "";
@@ -612,6 +646,7 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	if (sk_store_check_paths(d->st, err, errlen))
 		return -1;
 	legacy_certs_warning(d);
+	cert_only_warning(d);
 	if (geteuid() == 0)
 		ca_dir_owner(d);
 	if (d->conf.client_ca[0] &&
