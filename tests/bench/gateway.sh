@@ -11,7 +11,9 @@
 #     (sekishod's argon2id cost: BENCH_PW_COST=KIB,PASSES; by default the
 #     gateway's, OWASP's 7168,5);
 #   - memory per session: PSS of the gateway's processes with 0 and with
-#     BENCH_SESSIONS sessions, (difference) / sessions.
+#     BENCH_SESSIONS sessions, (difference) / sessions;
+#   - BENCH_SK_VARIANT="key = value": sekishod measured again with that
+#     configuration line (e.g. "spare_workers = 0"), in the same boot.
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
 trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT
@@ -76,6 +78,15 @@ if sekishod_built; then
 		sk_user alice eng bench-Secret-pass1 >/dev/null &&
 		sekishod_start && measure sekishod 'sekishod' bench-Secret-pass1
 	sekishod_stop
+	# BENCH_SK_VARIANT="key = value": sekishod once more in the same boot
+	# with that line added to its configuration (row "sekishod*")
+	if [ -n "${BENCH_SK_VARIANT:-}" ]; then
+		sleep 1
+		sekishod_conf "$BENCH_SK_VARIANT"
+		sekishod_start && measure 'sekishod*' 'sekishod' bench-Secret-pass1
+		sekishod_stop
+		echo "# sekishod*: with '$BENCH_SK_VARIANT'"
+	fi
 else
 	echo "sekishod: not built"
 fi
@@ -90,7 +101,7 @@ for line in open(sys.argv[1]):
 cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("logins", "logins/s"), ("kb/session", "kB/session")]
 print(f"{'gateway':12s} " + " ".join(f"{c[1]:>12s}" for c in cols))
 for name, d in r.items():
-    print(f"{name:12s} " + " ".join(f"{d.get(c[0], 0):12.1f}" for c in cols))
+    print(f"{name:12s} " + " ".join(f"{d.get(c[0], 0):12.2f}" for c in cols))
 if "sekishod" in r and "ocserv" in r:
     a, b = r["sekishod"], r["ocserv"]
     print(f"{'ratio s/o':12s} " + " ".join(
