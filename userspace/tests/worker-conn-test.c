@@ -614,6 +614,77 @@ static void dtls(struct wk *k)
 		close(kfd);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Issue 11 item 9: a ClientHello that carries the session's App-ID but comes
+ * from someone who never finishes the handshake must not stall CSTP: the
+ * worker answers a DPD at once while that handshake waits, and reports it
+ * failed at its timeout.
+ */
+static void spoofed_hello(struct wk *k)
+{
+	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
+	SSL *d;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a2 = a;
+	socklen_t al = sizeof(a);
+	struct {
+		struct sk_ipc_dtls_start s;
+		uint8_t d[2048];
+	} st;
+	struct sk_ipc_dtls_fail *f = (struct sk_ipc_dtls_fail *)m;
+	uint8_t type = 0, pl[64], fr[64];
+	size_t plen = 0;
+	int us[2], n, ty;
+	ssize_t dl;
+	double t0, ms;
+
+	us[0] = socket(AF_INET, SOCK_DGRAM, 0);
+	us[1] = socket(AF_INET, SOCK_DGRAM, 0);
+	bind(us[0], (struct sockaddr *)&a, sizeof(a));
+	bind(us[1], (struct sockaddr *)&a2, sizeof(a2));
+	getsockname(us[0], (struct sockaddr *)&a, &al);
+	al = sizeof(a2);
+	getsockname(us[1], (struct sockaddr *)&a2, &al);
+	connect(us[0], (struct sockaddr *)&a2, sizeof(a2));
+	connect(us[1], (struct sockaddr *)&a, sizeof(a));
+	/* a real ClientHello from a client that then goes silent */
+	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384");
+	SSL_CTX_set_psk_client_callback(dc, cli_psk_cb);
+	d = SSL_new(dc);
+	SSL_set_bio(d, BIO_new_dgram(us[0], BIO_NOCLOSE), NULL);
+	SSL_set0_wbio(d, SSL_get_rbio(d));
+	BIO_up_ref(SSL_get_rbio(d));
+	BIO_ctrl(SSL_get_rbio(d), BIO_CTRL_DGRAM_SET_CONNECTED, 0, &a2);
+	fcntl(us[0], F_SETFL, O_NONBLOCK);
+	SSL_connect(d);
+	dl = recv(us[1], st.d, sizeof(st.d), 0);
+	st.s.dgram_len = dl > 0 ? (uint32_t)dl : 0;
+	ipc_send(k->ipc, &st, sizeof(st.s) + st.s.dgram_len, SK_IPC_DTLS_START, us[1]);
+	close(us[1]);
+	usleep(100 * 1000);	/* the worker has taken it and waits for the client */
+	t0 = now_ms();
+	n = sk_cstp_build(SK_CSTP_DPD_REQ, "during", 6, fr, sizeof(fr));
+	SSL_write(k->ssl, fr, n);
+	ms = read_frame(k->ssl, &type, pl, &plen) ? -1 : now_ms() - t0;
+	tap_ok(&t, ms >= 0 && ms < 1000 && type == SK_CSTP_DPD_RESP && plen == 6,
+	       "dtls: CSTP goes on while a silent client's handshake waits (DPD answered in %.0f ms)", ms);
+	ty = ipc_recv(k->ipc, 20000);
+	tap_ok(&t, ty == SK_IPC_DTLS_FAIL && strstr(f->reason, "timed out"),
+	       "dtls: the silent handshake fails at its timeout (%s)",
+	       ty == SK_IPC_DTLS_FAIL ? f->reason : "no DTLS_FAIL");
+	SSL_free(d);
+	SSL_CTX_free(dc);
+	close(us[0]);
+}
+
 static void cstp(void)
 {
 	struct wk k;
@@ -642,6 +713,7 @@ static void cstp(void)
 	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_RESP && plen == 1,
 	       "cstp: frames split over records reassembled");
 	dtls(&k);
+	spoofed_hello(&k);
 	/* a second DTLS_START (client DTLS reconnect) works the same */
 	dtls(&k);
 	kill_msg.text[0] = 0;
@@ -1247,6 +1319,7 @@ int main(void)
 	cfg.tls_ctx = sctx;
 	cfg.header_timeout_ms = 500;
 	cfg.idle_timeout_ms = 3000;
+	cfg.dtls_timeout_ms = 2000;	/* a silent DTLS client fails in 2 s */
 	sandbox();
 	routes();
 	auth();

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -308,93 +309,170 @@ static int keys_before_ccs(struct dgram_bio *d)
 	return rc;
 }
 
-int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
-		      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg,
-		      char *reason, size_t rlen)
+/* one handshake in progress (worker.h: sk_dtls_begin) */
+struct sk_dtls {
+	struct dgram_bio d;
+	struct dtls_hs hs;
+	uint8_t first[SK_DTLS_HELLO_MAX];	/* the ClientHello, kept until read */
+	int64_t deadline;
+	SSL *s;
+	char reason[128];
+};
+
+static BIO_METHOD *dgram_method(void)
 {
 	static BIO_METHOD *meth;	/* immutable once made; one per process */
-	struct dgram_bio d = { .fd = fd, .first = dgram, .first_len = dlen,
-			       .before_ccs = keys_before_ccs, .keys_cb = keys_cb,
-			       .cb_arg = cb_arg, .reason = reason, .rlen = rlen };
-	struct dtls_hs hs = { 0 };
-	int64_t deadline = now_ms() + (timeout_ms ? timeout_ms : 15000);
-	SSL *s = NULL;
-	BIO *b;
-	int rc = -1;
 
-	snprintf(reason, rlen, "DTLS handshake failed");
 	if (!meth) {
 		meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sekisho-dgram");
 		if (!meth || !BIO_meth_set_write(meth, bio_write) ||
 		    !BIO_meth_set_read(meth, bio_read) || !BIO_meth_set_ctrl(meth, bio_ctrl) ||
-		    !BIO_meth_set_create(meth, bio_create))
-			return -1;
+		    !BIO_meth_set_create(meth, bio_create)) {
+			BIO_meth_free(meth);
+			meth = NULL;
+		}
 	}
-	if (SSL_export_keying_material(tls, hs.psk, sizeof(hs.psk), PSK_LABEL,
+	return meth;
+}
+
+struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
+			      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg)
+{
+	struct sk_dtls *h = calloc(1, sizeof(*h));
+	BIO_METHOD *meth = dgram_method();
+	BIO *b;
+
+	if (!h)
+		return NULL;
+	snprintf(h->reason, sizeof(h->reason), "DTLS handshake failed");
+	h->deadline = now_ms() + (timeout_ms ? timeout_ms : 15000);
+	if (dlen > sizeof(h->first))
+		dlen = sizeof(h->first);
+	memcpy(h->first, dgram, dlen);
+	h->d = (struct dgram_bio){ .fd = fd, .first = h->first, .first_len = dlen,
+				   .before_ccs = keys_before_ccs, .keys_cb = keys_cb,
+				   .cb_arg = cb_arg, .reason = h->reason,
+				   .rlen = sizeof(h->reason) };
+	if (!meth) {
+		h->s = NULL;
+		return h;	/* sk_dtls_step reports the failure */
+	}
+	if (SSL_export_keying_material(tls, h->hs.psk, sizeof(h->hs.psk), PSK_LABEL,
 				       strlen(PSK_LABEL), NULL, 0, 0) != 1) {
-		snprintf(reason, rlen, "TLS exporter failed");
-		goto out;
+		snprintf(h->reason, sizeof(h->reason), "TLS exporter failed");
+		return h;
 	}
-	s = SSL_new(dctx);
+	h->s = SSL_new(dctx);
 	b = BIO_new(meth);
-	if (!s || !b) {
+	if (!h->s || !b) {
 		BIO_free(b);
-		goto out;
+		SSL_free(h->s);
+		h->s = NULL;
+		return h;
 	}
-	BIO_set_data(b, &d);
-	d.ssl = s;
-	SSL_set_bio(s, b, b);
-	SSL_set_app_data(s, &hs);
-	SSL_set_mtu(s, 1400);
-	for (;;) {
-		int r = SSL_accept(s), e;
-		struct timeval tv;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms(), wait;
+	BIO_set_data(b, &h->d);
+	h->d.ssl = h->s;
+	SSL_set_bio(h->s, b, b);
+	SSL_set_app_data(h->s, &h->hs);
+	SSL_set_mtu(h->s, 1400);
+	return h;
+}
 
-		if (r == 1)
-			break;
-		e = SSL_get_error(s, r);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			unsigned long ee = ERR_peek_last_error();
+int sk_dtls_step(struct sk_dtls *h, int *wait_ms, int *events)
+{
+	struct timeval tv;
+	int64_t left;
+	int r, e;
 
-			if (!d.keys_failed)
-				snprintf(reason, rlen, "DTLS handshake failed: %s",
-					 ee ? ERR_reason_error_string(ee) : "peer closed");
-			goto out;
-		}
-		if (left <= 0) {
-			snprintf(reason, rlen, "DTLS handshake timed out");
-			goto out;
-		}
-		wait = left;
-		if (DTLSv1_get_timeout(s, &tv)) {
-			int64_t t = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-
-			if (t < wait)
-				wait = t;
-		}
-		if (e == SSL_ERROR_WANT_WRITE)
-			pfd.events = POLLOUT;
-		r = poll(&pfd, 1, (int)wait);
-		if (r < 0 && errno != EINTR)
-			goto out;
-		if (r == 0 && DTLSv1_handle_timeout(s) < 0)
-			goto out;
+	*wait_ms = 0;
+	*events = POLLIN;
+	if (!h->s)
+		return -1;
+	if (now_ms() >= h->deadline) {
+		snprintf(h->reason, sizeof(h->reason), "DTLS handshake timed out");
+		return -1;
 	}
-	if (!d.ccs_seen) {
-		snprintf(reason, rlen, "DTLS handshake ended without our ChangeCipherSpec");
-		goto out;
+	/* a retransmission is due: resend our last flight */
+	if (DTLSv1_get_timeout(h->s, &tv) && !tv.tv_sec && !tv.tv_usec &&
+	    DTLSv1_handle_timeout(h->s) < 0)
+		return -1;
+	r = SSL_accept(h->s);
+	if (r == 1) {
+		if (!h->d.ccs_seen) {
+			snprintf(h->reason, sizeof(h->reason),
+				 "DTLS handshake ended without our ChangeCipherSpec");
+			return -1;
+		}
+		h->reason[0] = 0;
+		return 1;
 	}
-	rc = 0;
-	reason[0] = 0;
-out:
+	e = SSL_get_error(h->s, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		unsigned long ee = ERR_peek_last_error();
+
+		if (!h->d.keys_failed)
+			snprintf(h->reason, sizeof(h->reason), "DTLS handshake failed: %s",
+				 ee ? ERR_reason_error_string(ee) : "peer closed");
+		ERR_clear_error();
+		return -1;
+	}
+	left = h->deadline - now_ms();
+	if (DTLSv1_get_timeout(h->s, &tv)) {
+		int64_t t = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+
+		if (t < left)
+			left = t;
+	}
+	*wait_ms = left < 1 ? 1 : (int)left;
+	if (e == SSL_ERROR_WANT_WRITE)
+		*events = POLLOUT;
+	return 0;
+}
+
+int sk_dtls_fd(const struct sk_dtls *h)
+{
+	return h->d.fd;
+}
+
+const char *sk_dtls_reason(const struct sk_dtls *h)
+{
+	return h->reason;
+}
+
+void sk_dtls_free(struct sk_dtls *h)
+{
+	if (!h)
+		return;
 	ERR_clear_error();
-	if (s) {
-		SSL_set_quiet_shutdown(s, 1);
-		SSL_set_app_data(s, NULL);
-		SSL_free(s);
+	if (h->s) {
+		SSL_set_quiet_shutdown(h->s, 1);
+		SSL_set_app_data(h->s, NULL);
+		SSL_free(h->s);
 	}
-	OPENSSL_cleanse(&hs, sizeof(hs));
-	return rc;
+	OPENSSL_cleanse(h, sizeof(*h));
+	free(h);
+}
+
+int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
+		      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg,
+		      char *reason, size_t rlen)
+{
+	struct sk_dtls *h = sk_dtls_begin(dctx, tls, fd, dgram, dlen, timeout_ms, keys_cb, cb_arg);
+	int r = -1, wait, ev;
+
+	if (!h) {
+		snprintf(reason, rlen, "out of memory");
+		return -1;
+	}
+	while ((r = sk_dtls_step(h, &wait, &ev)) == 0) {
+		struct pollfd pfd = { .fd = fd, .events = (short)ev };
+
+		if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
+			r = -1;
+			break;
+		}
+	}
+	snprintf(reason, rlen, "%s", h->reason);
+	sk_dtls_free(h);
+	return r == 1 ? 0 : -1;
 }

@@ -62,6 +62,16 @@ struct worker {
 	 * message; -1 = none (old module): DATA is dropped */
 	int stream;
 	uint64_t data_dropped;
+	/* the DTLS handshake in progress (dtls.c), run step by step from the
+	 * CSTP loop so that the tunnel keeps carrying while it waits */
+	struct sk_dtls *dtls;
+	int64_t dtls_due;		/* its next step without input (ms) */
+	short dtls_events;
+	struct dtls_cb {
+		struct worker *w;
+		int fd;
+		int ipc_type;		/* a KILL that arrived while we waited */
+	} dcb;
 };
 
 static unsigned int ms_or(unsigned int v, unsigned int def)
@@ -620,12 +630,6 @@ static uint32_t dtls_mtu(const struct worker *w, uint32_t cipher)
 	return m;
 }
 
-struct dtls_cb {
-	struct worker *w;
-	int fd;
-	int ipc_type;		/* a KILL that arrived while we waited */
-};
-
 /*
  * The keys go to main with the socket; main programs the kernel and answers
  * DTLS_READY.  Only then does dtls.c let our final flight go (see there).
@@ -649,20 +653,55 @@ static int dtls_keys_cb(void *arg, struct sk_ipc_dtls_keys *k)
 	}
 }
 
+/* ends the handshake in progress; a failed one is reported to main */
+static void dtls_end(struct worker *w, const char *fail)
+{
+	if (!w->dtls)
+		return;
+	if (fail && w->dcb.ipc_type == SK_IPC_DTLS_START) {
+		struct sk_ipc_dtls_fail f = { 0 };
+
+		snprintf(f.reason, sizeof(f.reason), "%s", fail);
+		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+	}
+	close(w->dcb.fd);
+	sk_dtls_free(w->dtls);
+	w->dtls = NULL;
+}
+
 /*
- * Runs one DTLS handshake.  Returns SK_IPC_DTLS_START when done (with
- * success or DTLS_FAIL sent), or the type of another message main sent in
- * the meantime (now in w->msg), or -1/0 on an IPC error/EOF.
+ * One step of the handshake in progress.  Returns SK_IPC_DTLS_START, or the
+ * type of another message main sent while we waited for DTLS_READY (now in
+ * w->msg), or -1/0 on an IPC error/EOF.
+ */
+static int dtls_run(struct worker *w)
+{
+	int wait, ev, r = sk_dtls_step(w->dtls, &wait, &ev);
+
+	if (r == 0) {
+		w->dtls_due = now_ms() + wait;
+		w->dtls_events = (short)ev;
+	} else {
+		dtls_end(w, r < 0 ? sk_dtls_reason(w->dtls) : NULL);
+	}
+	return w->dtls ? SK_IPC_DTLS_START : w->dcb.ipc_type;
+}
+
+/*
+ * DTLS_START: a new handshake.  One still in progress ends first (a newer
+ * ClientHello of the client, or one from someone who is not the client: it
+ * cannot finish without the PSK of our TLS session, and meanwhile CSTP
+ * goes on).  Returns what dtls_run returns.
  */
 static int do_dtls(struct worker *w)
 {
 	struct sk_ipc_dtls_start *ds = (struct sk_ipc_dtls_start *)w->msg;
-	struct dtls_cb cb = { .w = w, .fd = w->msg_fd, .ipc_type = SK_IPC_DTLS_START };
-	char reason[128];
 	int fd = w->msg_fd;
 
 	w->msg_fd = -1;
-	if (fd < 0 || ds->h.len < sizeof(*ds) || ds->dgram_len != ds->h.len - sizeof(*ds)) {
+	dtls_end(w, "replaced by a newer ClientHello");
+	if (fd < 0 || ds->h.len < sizeof(*ds) || ds->dgram_len != ds->h.len - sizeof(*ds) ||
+	    ds->dgram_len > SK_DTLS_HELLO_MAX) {
 		struct sk_ipc_dtls_fail f = { 0 };
 
 		snprintf(f.reason, sizeof(f.reason), "bad DTLS_START");
@@ -671,16 +710,18 @@ static int do_dtls(struct worker *w)
 			close(fd);
 		return SK_IPC_DTLS_START;
 	}
-	if (sk_dtls_handshake(w->dctx, w->ssl, fd, w->msg + sizeof(*ds), ds->dgram_len,
-			      ms_or(w->cfg->dtls_timeout_ms, 15000), dtls_keys_cb, &cb,
-			      reason, sizeof(reason)) && cb.ipc_type == SK_IPC_DTLS_START) {
+	w->dcb = (struct dtls_cb){ .w = w, .fd = fd, .ipc_type = SK_IPC_DTLS_START };
+	w->dtls = sk_dtls_begin(w->dctx, w->ssl, fd, w->msg + sizeof(*ds), ds->dgram_len,
+				ms_or(w->cfg->dtls_timeout_ms, 15000), dtls_keys_cb, &w->dcb);
+	if (!w->dtls) {
 		struct sk_ipc_dtls_fail f = { 0 };
 
-		snprintf(f.reason, sizeof(f.reason), "%s", reason);
+		snprintf(f.reason, sizeof(f.reason), "out of memory");
 		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+		close(fd);
+		return SK_IPC_DTLS_START;
 	}
-	close(fd);
-	return cb.ipc_type;
+	return dtls_run(w);
 }
 
 static void stream_close(struct worker *w)
@@ -752,10 +793,13 @@ static int cstp_loop(struct worker *w)
 		goto out;
 	for (;;) {
 		/* poll skips a negative fd: no relay, no entry */
-		struct pollfd p[3] = { { .fd = w->cfd, .events = POLLIN },
+		struct pollfd p[4] = { { .fd = w->cfd, .events = POLLIN },
 				       { .fd = w->ipc, .events = POLLIN },
-				       { .fd = w->stream, .events = POLLIN } };
+				       { .fd = w->stream, .events = POLLIN },
+				       { .fd = w->dtls ? sk_dtls_fd(w->dtls) : -1,
+					 .events = w->dtls_events } };
 		int64_t now = now_ms(), dpd_ms = (int64_t)w->dpd * 1000, wait;
+		int t;
 		uint8_t type;
 		size_t plen, used;
 		int r;
@@ -821,33 +865,43 @@ static int cstp_loop(struct worker *w)
 			wait = dpd_ms / 2 - (now - last_dpd);
 		if (wait > 2 * dpd_ms - (now - last_rx))
 			wait = 2 * dpd_ms - (now - last_rx);
+		if (w->dtls && wait > w->dtls_due - now)
+			wait = w->dtls_due - now;
 		if (wait < 1)
 			wait = 1;
 		if (SSL_pending(w->ssl) == 0) {
-			r = poll(p, 3, (int)wait);
-			if (r < 0 && errno != EINTR)
-				goto out;
-			if (r <= 0)
-				continue;
-		} else {
-			/* TLS has decrypted bytes waiting: read them, but look
-			 * at main and the relay too, so that a client sending
-			 * without pause does not starve them */
-			r = poll(p, 3, 0);
+			r = poll(p, 4, (int)wait);
 			if (r < 0 && errno != EINTR)
 				goto out;
 			if (r < 0)
-				p[1].revents = p[2].revents = 0;
+				continue;
+		} else {
+			/* TLS has decrypted bytes waiting: read them, but look
+			 * at main, the relay and DTLS too, so that a client
+			 * sending without pause does not starve them */
+			r = poll(p, 4, 0);
+			if (r < 0 && errno != EINTR)
+				goto out;
+			if (r < 0)
+				p[1].revents = p[2].revents = p[3].revents = 0;
 			p[0].revents = POLLIN;
 		}
-		if (p[1].revents) {
-			int t = ipc_recv(w);
-
+		t = -2;		/* nothing from main for the code below */
+		/* the DTLS handshake: its socket has a datagram, or its timer ran out */
+		if (w->dtls && (p[3].revents || now_ms() >= w->dtls_due)) {
+			t = dtls_run(w);
+			if (t == SK_IPC_DTLS_START)
+				t = -2;
+		}
+		if (t == -2 && p[1].revents) {
+			t = ipc_recv(w);
 			if (t == SK_IPC_DTLS_START)
 				t = do_dtls(w);
-			if (t == SK_IPC_DTLS_START) {
-				/* handshake done or failed; main knows which */
-			} else if (t == SK_IPC_KILL) {
+			if (t == SK_IPC_DTLS_START)
+				t = -2;
+		}
+		if (t != -2) {
+			if (t == SK_IPC_KILL) {
 				struct sk_ipc_kill *k = (struct sk_ipc_kill *)w->msg;
 				uint8_t d[1 + sizeof(k->text)];
 				size_t tl;
@@ -884,6 +938,7 @@ eof:
 	cstp_end(w, SK_END_EOF, "connection closed");
 	rc = 0;
 out:
+	dtls_end(w, NULL);
 	stream_close(w);
 	free(rx);
 	free(pl);

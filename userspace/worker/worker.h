@@ -205,6 +205,21 @@ typedef int (*sk_dtls_keys_cb)(void *arg, struct sk_ipc_dtls_keys *keys);
 int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
 		      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg,
 		      char *reason, size_t rlen);
+/*
+ * The same handshake one step at a time, so that the worker keeps carrying
+ * CSTP while it runs (a ClientHello from anywhere must not stall the
+ * tunnel): begin keeps a copy of dgram (at most SK_DTLS_HELLO_MAX bytes);
+ * step runs what can run now and returns 1 (done), -1 (failed: see
+ * sk_dtls_reason) or 0 (call again when fd has *events or after *wait_ms).
+ */
+#define SK_DTLS_HELLO_MAX 2048
+struct sk_dtls;
+struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
+			      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg);
+int sk_dtls_step(struct sk_dtls *h, int *wait_ms, int *events);
+int sk_dtls_fd(const struct sk_dtls *h);
+const char *sk_dtls_reason(const struct sk_dtls *h);
+void sk_dtls_free(struct sk_dtls *h);	/* does not close the socket */
 
 /* ---- sandbox (sandbox.c) ---- */
 
