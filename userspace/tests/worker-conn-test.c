@@ -519,28 +519,24 @@ static unsigned int cli_psk_cb(SSL *s, const char *hint, char *id, unsigned int 
 	return 32;
 }
 
-static void dtls(struct wk *k)
+/*
+ * A DTLS client on one of two connected loopback UDP sockets (us[0]); its
+ * ClientHello is sent, read from us[1] (as main reads it from the listening
+ * socket) and handed to the worker with us[1] in a DTLS_START.  Returns the
+ * client, which the caller drives (or leaves silent).
+ */
+static SSL *dtls_start_client(struct wk *k, SSL_CTX *dc, int us[2])
 {
-	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
-	SSL *d;
-	int us[2];
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
 	struct sockaddr_in a2 = a;
-	uint8_t dg[2048], ms[48], seed[77], kb[72];
-	ssize_t dl;
-	int type = -1, r, rounds = 0, kfd = -1;
-	struct sk_ipc_dtls_keys kcopy = { 0 }, *keys = &kcopy;
-	struct sk_ipc_dtls_ready ready = { .status = 0 };
+	socklen_t al = sizeof(a);
 	struct {
 		struct sk_ipc_dtls_start s;
 		uint8_t d[2048];
 	} st;
-	EVP_KDF *kdf;
-	EVP_KDF_CTX *kc;
-	OSSL_PARAM p[4];
+	ssize_t dl;
+	SSL *d;
 
-	/* two connected UDP sockets on loopback */
 	us[0] = socket(AF_INET, SOCK_DGRAM, 0);
 	us[1] = socket(AF_INET, SOCK_DGRAM, 0);
 	bind(us[0], (struct sockaddr *)&a, sizeof(a));
@@ -551,7 +547,6 @@ static void dtls(struct wk *k)
 	connect(us[0], (struct sockaddr *)&a2, sizeof(a2));
 	connect(us[1], (struct sockaddr *)&a, sizeof(a));
 	SSL_export_keying_material(k->ssl, client_psk, 32, "EXPORTER-openconnect-psk", 24, NULL, 0, 0);
-	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256");
 	SSL_CTX_set_psk_client_callback(dc, cli_psk_cb);
 	d = SSL_new(dc);
 	SSL_set_bio(d, BIO_new_dgram(us[0], BIO_NOCLOSE), NULL);
@@ -560,12 +555,28 @@ static void dtls(struct wk *k)
 	BIO_ctrl(SSL_get_rbio(d), BIO_CTRL_DGRAM_SET_CONNECTED, 0, &a2);
 	fcntl(us[0], F_SETFL, O_NONBLOCK);
 	SSL_connect(d);		/* sends the ClientHello */
-	/* "main" reads it from the listening socket and passes it with the fd */
-	dl = recv(us[1], dg, sizeof(dg), 0);
+	dl = recv(us[1], st.d, sizeof(st.d), 0);
 	st.s.dgram_len = dl > 0 ? (uint32_t)dl : 0;
-	memcpy(st.d, dg, st.s.dgram_len);
 	ipc_send(k->ipc, &st, sizeof(st.s) + st.s.dgram_len, SK_IPC_DTLS_START, us[1]);
 	close(us[1]);
+	return d;
+}
+
+static void dtls(struct wk *k)
+{
+	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
+	SSL *d;
+	int us[2];
+	uint8_t ms[48], seed[77], kb[72];
+	int type = -1, r, rounds = 0, kfd = -1;
+	struct sk_ipc_dtls_keys kcopy = { 0 }, *keys = &kcopy;
+	struct sk_ipc_dtls_ready ready = { .status = 0 };
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *kc;
+	OSSL_PARAM p[4];
+
+	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256");
+	d = dtls_start_client(k, dc, us);
 	/* the worker sends DTLS_KEYS before its last flight and waits for
 	 * DTLS_READY: play main while the client handshakes */
 	while ((r = SSL_connect(d)) != 1 && rounds++ < 500) {
@@ -631,44 +642,16 @@ static double now_ms(void)
 static void spoofed_hello(struct wk *k)
 {
 	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
-	SSL *d;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct sockaddr_in a2 = a;
-	socklen_t al = sizeof(a);
-	struct {
-		struct sk_ipc_dtls_start s;
-		uint8_t d[2048];
-	} st;
 	struct sk_ipc_dtls_fail *f = (struct sk_ipc_dtls_fail *)m;
 	uint8_t type = 0, pl[64], fr[64];
 	size_t plen = 0;
 	int us[2], n, ty;
-	ssize_t dl;
 	double t0, ms;
+	SSL *d;
 
-	us[0] = socket(AF_INET, SOCK_DGRAM, 0);
-	us[1] = socket(AF_INET, SOCK_DGRAM, 0);
-	bind(us[0], (struct sockaddr *)&a, sizeof(a));
-	bind(us[1], (struct sockaddr *)&a2, sizeof(a2));
-	getsockname(us[0], (struct sockaddr *)&a, &al);
-	al = sizeof(a2);
-	getsockname(us[1], (struct sockaddr *)&a2, &al);
-	connect(us[0], (struct sockaddr *)&a2, sizeof(a2));
-	connect(us[1], (struct sockaddr *)&a, sizeof(a));
 	/* a real ClientHello from a client that then goes silent */
 	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384");
-	SSL_CTX_set_psk_client_callback(dc, cli_psk_cb);
-	d = SSL_new(dc);
-	SSL_set_bio(d, BIO_new_dgram(us[0], BIO_NOCLOSE), NULL);
-	SSL_set0_wbio(d, SSL_get_rbio(d));
-	BIO_up_ref(SSL_get_rbio(d));
-	BIO_ctrl(SSL_get_rbio(d), BIO_CTRL_DGRAM_SET_CONNECTED, 0, &a2);
-	fcntl(us[0], F_SETFL, O_NONBLOCK);
-	SSL_connect(d);
-	dl = recv(us[1], st.d, sizeof(st.d), 0);
-	st.s.dgram_len = dl > 0 ? (uint32_t)dl : 0;
-	ipc_send(k->ipc, &st, sizeof(st.s) + st.s.dgram_len, SK_IPC_DTLS_START, us[1]);
-	close(us[1]);
+	d = dtls_start_client(k, dc, us);
 	usleep(100 * 1000);	/* the worker has taken it and waits for the client */
 	t0 = now_ms();
 	n = sk_cstp_build(SK_CSTP_DPD_REQ, "during", 6, fr, sizeof(fr));
