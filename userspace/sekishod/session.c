@@ -386,6 +386,24 @@ static void fatal_form(struct sk_form *f, const char *key, const char *lang)
 	snprintf(f->error, sizeof(f->error), "%s", sk_msg(key, lang && lang[0] ? lang : NULL));
 }
 
+/*
+ * A newcomer the bounded tables (logins, host scans) cannot take: a fatal
+ * form with why ("busy", "busy-source" or "internal"), audited unless it
+ * was an internal error.
+ */
+static void refuse_full(struct skd *d, struct skd_worker *w, struct sk_ipc_auth_reply *rep,
+			struct sk_form *form, const char *why, const char *table, const char *lang)
+{
+	char detail[96];
+
+	rep->status = SK_AUTH_FATAL;
+	fatal_form(form, why, lang);
+	if (!strcmp(why, "internal"))
+		return;
+	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"table\":\"%s\"}", why, table);
+	skd_audit(d, "login", "", "", w->remote, "fail", detail);
+}
+
 /* SUCCESS: the session and its cookie; returns 0 or a message key */
 static const char *session_create(struct skd *d, struct skd_worker *w,
 				  const struct sk_login_result *r, int64_t now, char cookie[96])
@@ -648,20 +666,13 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 			case 0:
 				break;
 			case -EBUSY:
-				rep->status = SK_AUTH_FATAL;
-				fatal_form(form, "busy-source", lang);
-				skd_audit(d, "login", "", "", w->remote, "fail",
-					  "{\"reason\":\"busy-source\",\"table\":\"hostscans\"}");
+				refuse_full(d, w, rep, form, "busy-source", "hostscans", lang);
 				break;
 			case -ENOSPC:
-				rep->status = SK_AUTH_FATAL;
-				fatal_form(form, "busy", lang);
-				skd_audit(d, "login", "", "", w->remote, "fail",
-					  "{\"reason\":\"busy\",\"table\":\"hostscans\"}");
+				refuse_full(d, w, rep, form, "busy", "hostscans", lang);
 				break;
 			default:
-				rep->status = SK_AUTH_FATAL;
-				fatal_form(form, "internal", lang);
+				refuse_full(d, w, rep, form, "internal", "hostscans", lang);
 			}
 			goto send;
 		}
@@ -692,12 +703,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		lg = login_new(d, w, lang, cert, now, &why);
 		X509_free(cert);
 		if (!lg) {
-			rep->status = SK_AUTH_FATAL;
-			fatal_form(form, why, lang);
-			if (strcmp(why, "internal"))
-				skd_audit(d, "login", "", "", w->remote, "fail", !strcmp(why, "busy") ?
-					  "{\"reason\":\"busy\",\"table\":\"logins\"}" :
-					  "{\"reason\":\"busy-source\",\"table\":\"logins\"}");
+			refuse_full(d, w, rep, form, why, "logins", lang);
 			goto send;
 		}
 	}
