@@ -26,8 +26,8 @@ int main(int argc, char **argv)
 		return SK_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("sekictl (sekisho netlink family version %d)\n",
-		       SEKISHO_FAMILY_VERSION);
+		printf("sekictl %s (sekisho netlink family version %d)\n",
+		       SK_VERSION, SEKISHO_FAMILY_VERSION);
 		return SK_EXIT_OK;
 	}
 	return sk_dispatch(&ctx, argc - 1, argv + 1);

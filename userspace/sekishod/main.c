@@ -6,6 +6,7 @@
  *     -c FILE  bootstrap configuration (default /etc/sekisho/sekishod.conf)
  *     -f       stay in the foreground, log to stderr as well
  *     -t       check the configuration file and exit
+ *   sekishod -V | --version   print the release and exit
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,9 +18,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sekishod [-c FILE] [-f] [-t]\n"
+		   "       sekishod -V | --version\n"
 		   "  -c FILE  bootstrap configuration (default %s)\n"
 		   "  -f       foreground (log to stderr too)\n"
-		   "  -t       check the configuration and exit\n", SKD_CONF_DEFAULT);
+		   "  -t       check the configuration and exit\n"
+		   "  -V       print the release and exit\n", SKD_CONF_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -30,7 +33,11 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt(argc, argv, "c:fth")) != -1) {
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("sekishod %s\n", SK_VERSION);
+		return 0;
+	}
+	while ((c = getopt(argc, argv, "c:fthV")) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -43,6 +50,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sekishod %s\n", SK_VERSION);
 			return 0;
 		default:
 			usage(stderr);
