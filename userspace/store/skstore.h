@@ -223,8 +223,12 @@ struct sk_audit_filter {
 
 /* ---- open, close ---- */
 
-/* Opens (creating and migrating) the store at path (SQLite file). */
+/* Opens (creating and migrating) the store: a path is an SQLite file, a
+ * postgresql:// or postgres:// URI a PostgreSQL database
+ * (Documentation/admin/store.md).  Messages never show a password. */
 int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen);
+/* true when store names a PostgreSQL database (postgresql:// or postgres://) */
+bool sk_store_is_url(const char *store);
 void sk_store_close(struct sk_store *st);
 /* The state directory: the directory of the store file (absolute).  Every
  * path setting (kind SK_SET_PATH, today ca.dir) must lie below it, and the

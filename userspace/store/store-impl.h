@@ -115,9 +115,25 @@ int sk_store_tx_end(struct sk_store *st, int rc);
 
 /* The SQLite backend (store_sqlite.c). */
 int sk_sqlite_open(const char *path, struct sk_store **st, char *err, size_t errlen);
-/* Ordered migration scripts: sk_sqlite_migrations[i] brings version i to i+1. */
-extern const char *const sk_sqlite_migrations[];
-extern const int sk_sqlite_schema_latest;
+/* The PostgreSQL backend (store_pg.c): uri is a postgresql:// or
+ * postgres:// URI (sk_store_is_url). */
+int sk_pg_open(const char *uri, struct sk_store **st, char *err, size_t errlen);
+/* The store string with any password replaced by "***", for messages. */
+void sk_store_mask(const char *store, char *out, size_t len);
+
+/* The schema, described once (store_schema.c): sk_schema[i] brings
+ * version i to i + 1; sk_schema_script() gives it in one backend's SQL
+ * (malloc'd, NULL on a bad version or no memory). */
+enum sk_dialect { SK_DIALECT_SQLITE, SK_DIALECT_PG };
+extern const char *const sk_schema[];
+extern const int sk_schema_latest;
+char *sk_schema_script(enum sk_dialect d, int from);
+/* the message for a store whose schema is newer than this program's */
+#define SK_SCHEMA_NEWER_FMT \
+	"the store's schema version %lld is newer than this sekisho understands (%d); " \
+	"refusing to open it (upgrade this sekisho first)\n" \
+	"  ストアのスキーマ版 %lld はこの sekisho が扱える版 (%d) より新しいため、開きません" \
+	"（先にこの sekisho を更新してください）"
 
 /* Settings (settings.c). */
 struct sk_setting_def {

@@ -96,8 +96,14 @@ int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errl
 		sk_err(err, errlen, "store path is empty");
 		return -EINVAL;
 	}
-	/* A second backend would be chosen here, e.g. "postgresql://..." */
+	if (sk_store_is_url(path))
+		return sk_pg_open(path, st, err, errlen);
 	return sk_sqlite_open(path, st, err, errlen);
+}
+
+bool sk_store_is_url(const char *store)
+{
+	return store && (!strncmp(store, "postgresql://", 13) || !strncmp(store, "postgres://", 11));
 }
 
 void sk_store_close(struct sk_store *st)

@@ -21,161 +21,6 @@
 
 #include "store_sqlite.h"
 
-/*
- * Migrations: sk_sqlite_migrations[i] brings schema version i to i + 1,
- * applied in one transaction each.  Never edit a released script: append a
- * new one.  Group lists (split routes, split DNS, factors) are child tables
- * with a position column, not JSON, so that they keep their order and stay
- * queryable.
- */
-const char *const sk_sqlite_migrations[] = {
-	/* 0 -> 1: the base schema */
-	"CREATE TABLE schema_version (version INTEGER NOT NULL);"
-	"INSERT INTO schema_version VALUES (0);"
-	"CREATE TABLE policies ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" description TEXT NOT NULL DEFAULT '');"
-	"CREATE TABLE rules ("
-	" policy_id INTEGER NOT NULL REFERENCES policies(id) ON DELETE CASCADE,"
-	" position INTEGER NOT NULL,"
-	" allow INTEGER NOT NULL, family INTEGER NOT NULL, addr BLOB NOT NULL,"
-	" prefixlen INTEGER NOT NULL, proto INTEGER NOT NULL,"
-	" port_min INTEGER NOT NULL, port_max INTEGER NOT NULL,"
-	" PRIMARY KEY (policy_id, position)) WITHOUT ROWID;"
-	"CREATE TABLE groups ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" label TEXT NOT NULL DEFAULT '',"
-	" pool4 TEXT NOT NULL DEFAULT '', pool6 TEXT NOT NULL DEFAULT '',"
-	" dns1 TEXT NOT NULL DEFAULT '', dns2 TEXT NOT NULL DEFAULT '',"
-	" wins TEXT NOT NULL DEFAULT '', domain TEXT NOT NULL DEFAULT '',"
-	" proxy_mode INTEGER NOT NULL DEFAULT 0,"
-	" proxy_pac TEXT NOT NULL DEFAULT '', proxy_server TEXT NOT NULL DEFAULT '',"
-	" proxy_exclude TEXT NOT NULL DEFAULT '',"
-	" banner TEXT NOT NULL DEFAULT '',"
-	" idle_timeout INTEGER NOT NULL DEFAULT 0, session_timeout INTEGER NOT NULL DEFAULT 0,"
-	" max_sessions INTEGER NOT NULL DEFAULT 0, max_devices INTEGER NOT NULL DEFAULT 2,"
-	" access_hours TEXT NOT NULL DEFAULT '',"
-	" policy_id INTEGER REFERENCES policies(id) ON DELETE RESTRICT,"
-	" lang INTEGER NOT NULL DEFAULT 0, mtu INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE group_factors ("
-	" group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
-	" position INTEGER NOT NULL, factor TEXT NOT NULL,"
-	" PRIMARY KEY (group_id, position), UNIQUE (group_id, factor));"
-	"CREATE TABLE group_lists ("
-	" group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
-	" kind TEXT NOT NULL CHECK (kind IN ('split_inc', 'split_exc', 'split_dns')),"
-	" position INTEGER NOT NULL, value TEXT NOT NULL,"
-	" PRIMARY KEY (group_id, kind, position));"
-	"CREATE TABLE users ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" email TEXT NOT NULL DEFAULT '',"
-	" group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,"
-	" pw_hash TEXT NOT NULL DEFAULT '',"
-	" must_change_pw INTEGER NOT NULL DEFAULT 0,"
-	" enabled INTEGER NOT NULL DEFAULT 1,"
-	" locked INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
-	" fail_count INTEGER NOT NULL DEFAULT 0,"
-	" valid_from INTEGER NOT NULL DEFAULT 0, valid_until INTEGER NOT NULL DEFAULT 0,"
-	" totp_secret TEXT NOT NULL DEFAULT '', totp_last_step INTEGER NOT NULL DEFAULT 0,"
-	" cert_id TEXT NOT NULL DEFAULT '', lang INTEGER NOT NULL DEFAULT 0,"
-	" created INTEGER NOT NULL, changed INTEGER NOT NULL);"
-	"CREATE INDEX users_group ON users(group_id);"
-	"CREATE TABLE devices ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" type INTEGER NOT NULL, enabled INTEGER NOT NULL, check_on INTEGER NOT NULL,"
-	" method INTEGER NOT NULL, ident TEXT NOT NULL,"
-	" policy_id INTEGER REFERENCES policies(id) ON DELETE RESTRICT,"
-	" user_id INTEGER REFERENCES users(id) ON DELETE SET NULL);"
-	"CREATE INDEX devices_user ON devices(user_id);"
-	"CREATE TABLE certs ("
-	" id INTEGER PRIMARY KEY,"
-	" serial TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-	" user TEXT NOT NULL DEFAULT '', device TEXT NOT NULL DEFAULT '',"
-	" subject TEXT NOT NULL DEFAULT '',"
-	" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
-	" revoked_at INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX certs_user ON certs(user);"
-	"CREATE TABLE profiles ("
-	" id INTEGER PRIMARY KEY,"
-	" user TEXT NOT NULL, device TEXT NOT NULL DEFAULT '',"
-	" token_hash BLOB NOT NULL UNIQUE,"
-	" expires INTEGER NOT NULL, max_downloads INTEGER NOT NULL, downloads INTEGER NOT NULL,"
-	" state INTEGER NOT NULL, created INTEGER NOT NULL);"
-	"CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE sessions ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" cookie_hash BLOB NOT NULL UNIQUE,"
-	" user TEXT NOT NULL, grp TEXT NOT NULL DEFAULT '', device TEXT NOT NULL DEFAULT '',"
-	" addr4 TEXT NOT NULL DEFAULT '', addr6 TEXT NOT NULL DEFAULT '',"
-	" remote TEXT NOT NULL DEFAULT '',"
-	" started INTEGER NOT NULL, last_seen INTEGER NOT NULL, expires INTEGER NOT NULL,"
-	" rx_bytes INTEGER NOT NULL DEFAULT 0, tx_bytes INTEGER NOT NULL DEFAULT 0,"
-	" pid INTEGER NOT NULL DEFAULT 0, killed INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE leases ("
-	" user TEXT NOT NULL, family INTEGER NOT NULL, addr TEXT NOT NULL,"
-	" PRIMARY KEY (user, family), UNIQUE (family, addr));"
-	"CREATE TABLE source_failures (source TEXT NOT NULL, time INTEGER NOT NULL);"
-	"CREATE INDEX source_failures_st ON source_failures(source, time);"
-	"CREATE TABLE audit ("
-	" id INTEGER PRIMARY KEY,"
-	" time INTEGER NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL DEFAULT '',"
-	" user TEXT NOT NULL DEFAULT '', device TEXT NOT NULL DEFAULT '',"
-	" source TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '',"
-	" detail TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX audit_time ON audit(time);"
-	"CREATE INDEX audit_user ON audit(user, time);",
-
-	/* 1 -> 2: audit searches by type ("all logins this week") */
-	"CREATE INDEX audit_type ON audit(type, time);",
-
-	/* 2 -> 3: a user identifier that is never given to another user (the
-	 * rowid is reused after a delete, a name may be given again); the
-	 * users of this file get theirs from migration_code() below, from
-	 * getrandom, which SQL has no access to.  legacy_certs marks the
-	 * records that may hold certificates issued without one. */
-	"ALTER TABLE users ADD COLUMN uid TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE users ADD COLUMN legacy_certs INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE users SET legacy_certs = 1;"
-	"ALTER TABLE certs ADD COLUMN user_uid TEXT NOT NULL DEFAULT '';"
-	"CREATE INDEX certs_device ON certs(device);"
-	"CREATE INDEX profiles_user ON profiles(user, device);",
-
-	/* 3 -> 4: a group whose only factor is a certificate is refused
-	 * unless an administrator sets cert_only_ok (a compromised worker can
-	 * report any certificate it has seen: issue 11 item 5); the groups
-	 * that were like that before the upgrade keep working, with the
-	 * override set for them (sekishod names them at every start) */
-	"ALTER TABLE groups ADD COLUMN cert_only_ok INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE groups SET cert_only_ok = 1 WHERE id IN (SELECT group_id FROM group_factors"
-	" GROUP BY group_id HAVING count(*) = 1 AND max(factor) = 'cert');",
-
-	/* 4 -> 5: login failures scored per source prefix (an IPv4 address
-	 * or an IPv6 /64), one bounded row each, instead of one row per
-	 * failure keyed by address:port (issue 11 item 1); locks that grow
-	 * (lock_count), and lockout.seconds becomes lockout.duration, its 0
-	 * "permanent" (item 2) */
-	"DROP TABLE source_failures;"
-	"CREATE TABLE sources ("
-	" prefix TEXT PRIMARY KEY,"
-	" failures INTEGER NOT NULL DEFAULT 0,"
-	" window_start INTEGER NOT NULL, last_fail INTEGER NOT NULL,"
-	" blocked_until INTEGER NOT NULL DEFAULT 0,"
-	" blocks INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX sources_last ON sources(last_fail);"
-	"ALTER TABLE users ADD COLUMN lock_count INTEGER NOT NULL DEFAULT 0;"
-	"INSERT INTO settings (key, value) SELECT 'lockout.duration',"
-	" CASE value WHEN '0' THEN 'permanent' ELSE value END"
-	" FROM settings WHERE key = 'lockout.seconds';"
-	"DELETE FROM settings WHERE key = 'lockout.seconds';",
-};
-
-const int sk_sqlite_schema_latest =
-	(int)(sizeof(sk_sqlite_migrations) / sizeof(sk_sqlite_migrations[0]));
-
 /* ---- helpers ---- */
 
 int sq_err(struct sk_store *st, int rc)
@@ -516,6 +361,7 @@ static int migration_code(struct sk_store *st, int64_t to)
 
 static int migrate(struct sk_store *st, char *err, size_t errlen)
 {
+	char *sql;
 	int64_t v;
 	int rc;
 
@@ -536,17 +382,22 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 			sk_err(err, errlen, "cannot read the schema version: %s", st->errmsg);
 			return rc;
 		}
-		if (v > sk_sqlite_schema_latest) {
+		if (v > sk_schema_latest) {
 			sk_store_tx_end(st, -EPROTO);
-			sk_err(err, errlen,
-			       "the store's schema version %lld is newer than this sekisho "
-			       "understands (%d); refusing to open it", (long long)v,
-			       sk_sqlite_schema_latest);
+			sk_err(err, errlen, SK_SCHEMA_NEWER_FMT, (long long)v, sk_schema_latest,
+			       (long long)v, sk_schema_latest);
 			return -EPROTO;
 		}
-		if (v == sk_sqlite_schema_latest)
+		if (v == sk_schema_latest)
 			return sk_store_tx_end(st, 0);
-		rc = sqlite3_exec(sq_db(st), sk_sqlite_migrations[v], NULL, NULL, NULL);
+		if (!(sql = sk_schema_script(SK_DIALECT_SQLITE, (int)v))) {
+			sk_store_tx_end(st, -ENOMEM);
+			sk_err(err, errlen, "migration to schema version %lld: out of memory",
+			       (long long)v + 1);
+			return -ENOMEM;
+		}
+		rc = sqlite3_exec(sq_db(st), sql, NULL, NULL, NULL);
+		free(sql);
 		if (rc == SQLITE_OK && (rc = migration_code(st, v + 1))) {
 			sk_store_tx_end(st, rc);
 			sk_err(err, errlen, "migration to schema version %lld failed: %s",

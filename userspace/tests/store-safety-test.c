@@ -74,6 +74,18 @@ static bool integrity_ok(const char *path)
 	return ok;
 }
 
+/* migration script i in this store's dialect (kept until exit) */
+static const char *script(int i)
+{
+	static char *s[16];
+
+	if (i < 0 || i >= 16)
+		return "";
+	if (!s[i])
+		s[i] = sk_schema_script(SK_DIALECT_SQLITE, i);
+	return s[i] ? s[i] : "";
+}
+
 static void migrations(void)
 {
 	char path[256];
@@ -83,9 +95,9 @@ static void migrations(void)
 
 	/* a version-1 file, made by hand with the first script only */
 	mkpath(path, sizeof(path), "v1.db");
-	tap_ok(&t, sk_sqlite_schema_latest >= 2, "at least two migrations (%d)",
-	       sk_sqlite_schema_latest);
-	tap_ok(&t, raw(path, sk_sqlite_migrations[0]) == 0 &&
+	tap_ok(&t, sk_schema_latest >= 2, "at least two migrations (%d)",
+	       sk_schema_latest);
+	tap_ok(&t, raw(path, script(0)) == 0 &&
 	       raw(path, "UPDATE schema_version SET version = 1;"
 		   "INSERT INTO groups (name) VALUES ('g1');"
 		   "INSERT INTO users (name, group_id, created, changed) VALUES ('old', 1, 1, 1);") == 0,
@@ -96,7 +108,7 @@ static void migrations(void)
 	tap_ok(&t, rc == 0, "open migrates it (%s)", rc ? err : "ok");
 	if (rc)
 		return;
-	tap_ok(&t, sk_store_schema_version(st) == sk_sqlite_schema_latest,
+	tap_ok(&t, sk_store_schema_version(st) == sk_schema_latest,
 	       "now at version %d", sk_store_schema_version(st));
 	tap_ok(&t, sk_user_get(st, "old", &u) == 0 && !strcmp(u.group, "g1"),
 	       "data of version 1 kept");
@@ -138,8 +150,8 @@ static void migrations(void)
 	{
 		struct sk_group g;
 
-		tap_ok(&t, raw(path, sk_sqlite_migrations[0]) == 0 && raw(path, sk_sqlite_migrations[1]) == 0 &&
-		       raw(path, sk_sqlite_migrations[2]) == 0 &&
+		tap_ok(&t, raw(path, script(0)) == 0 && raw(path, script(1)) == 0 &&
+		       raw(path, script(2)) == 0 &&
 		       raw(path, "UPDATE schema_version SET version = 3;"
 			   "INSERT INTO groups (name) VALUES ('certonly'), ('certpw'), ('pw');"
 			   "INSERT INTO group_factors VALUES (1, 1, 'cert'), (2, 1, 'cert'),"
@@ -188,7 +200,7 @@ static void migrations(void)
 
 	/* a failing migration leaves the old version (one transaction) */
 	mkpath(path, sizeof(path), "broken.db");
-	raw(path, sk_sqlite_migrations[0]);
+	raw(path, script(0));
 	raw(path, "UPDATE schema_version SET version = 1; CREATE TABLE audit_type (x);");
 	rc = sk_store_open(path, &st, err, sizeof(err));
 	tap_ok(&t, rc != 0 && strstr(err, "migration to schema version 2"),
