@@ -23,6 +23,7 @@
 
 #include "skadmin.h"
 #include "tap.h"
+#include "store-test.h"
 
 static struct tap t;
 static struct sk_store *st;
@@ -680,7 +681,7 @@ static void control_socket(void)
 
 int main(void)
 {
-	char path[128], e[256];
+	char path[512], e[256];
 
 	tap_begin();
 	snprintf(dir, sizeof(dir), "/tmp/sk-admin-test.XXXXXX");
@@ -689,8 +690,8 @@ int main(void)
 		return 1;
 	}
 	setenv("TZ", "UTC", 1);
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (sk_store_open(path, &st, e, sizeof(e))) {
+	if (!test_store(dir, "store.db", path, sizeof(path)) ||
+	    sk_store_open(path, &st, e, sizeof(e))) {
 		printf("Bail out! store: %s\n", e);
 		return 1;
 	}

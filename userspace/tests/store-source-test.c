@@ -16,40 +16,12 @@
 
 #include "skstore.h"
 #include "tap.h"
+#include "store-test.h"
 
 static struct tap t;
 static char err[256];
 static char dir[] = "/tmp/sk-store-source.XXXXXX";
-static char path[256];
-
-static int raw(const char *sql)
-{
-	sqlite3 *db;
-	int rc = sqlite3_open(path, &db);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "# raw: %s\n", sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return rc;
-}
-
-static int64_t raw_int(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
-	sqlite3_close(db);
-	return v;
-}
+static char path[512];
 
 static bool key_is(const char *in, const char *want)
 {
@@ -105,7 +77,7 @@ static void sources(struct sk_store *st)
 	tap_ok(&t, !rc && blocked_now == 1 && r.src_blocked_now && r.src.blocked_until == 1004 + 900 &&
 	       r.src.blocks == 1, "5 failures over 5 connections of one address block it once, "
 	       "for lockout.source_block");
-	tap_ok(&t, raw_int("SELECT count(*) FROM sources") == 1 &&
+	tap_ok(&t, raw_int(path, "SELECT count(*) FROM sources") == 1 &&
 	       !sk_source_get(st, "198.51.100.7:1", &s) && s.blocked_until == 1904 &&
 	       !strcmp(s.prefix, "198.51.100.7"), "one row for the address, found from any port");
 	/* IPv6: the /64 */
@@ -148,11 +120,11 @@ static void sources(struct sk_store *st)
 	       "an exempt source is counted, never blocked");
 	tap_ok(&t, sk_setting_set(st, "source.never_block", "", err, sizeof(err)) == 0, "never_block cleared");
 	/* expiry: no block and no failure in the window */
-	raw("DELETE FROM sources");
+	raw(path, "DELETE FROM sources");
 	p = pol(5);
 	rc = sk_login_fail(st, NULL, "203.0.113.9", &p, 5000, &r);
 	rc |= sk_login_fail(st, NULL, "203.0.113.10", &p, 5000 + 601, &r);
-	tap_ok(&t, !rc && raw_int("SELECT count(*) FROM sources") == 1,
+	tap_ok(&t, !rc && raw_int(path, "SELECT count(*) FROM sources") == 1,
 	       "a row idle for the window is deleted at the next failure of any source");
 }
 
@@ -164,25 +136,25 @@ static void cap(struct sk_store *st)
 	int rc;
 
 	/* full: 10 blocked rows that failed long ago, the rest unblocked */
-	raw("DELETE FROM sources");
+	raw(path, "DELETE FROM sources");
 	snprintf(sql, sizeof(sql),
 		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
 		 " INSERT INTO sources (prefix, failures, window_start, last_fail, blocked_until, blocks)"
 		 " SELECT '10.' || (i / 65536) || '.' || (i / 256 %% 256) || '.' || (i %% 256), 1,"
 		 " 9000 + i, 9000 + i, CASE WHEN i <= 10 THEN 99999 ELSE 0 END,"
 		 " CASE WHEN i <= 10 THEN 1 ELSE 0 END FROM n", SK_SOURCES_MAX);
-	raw(sql);
+	raw(path, sql);
 	rc = sk_login_fail(st, NULL, "203.0.113.50:1", &p, 9500, &r);
-	tap_ok(&t, !rc && r.src_scored && raw_int("SELECT count(*) FROM sources") == SK_SOURCES_MAX &&
-	       raw_int("SELECT count(*) FROM sources WHERE blocked_until > 9500") == 10 &&
-	       raw_int("SELECT count(*) FROM sources WHERE prefix = '10.0.0.11'") == 0,
+	tap_ok(&t, !rc && r.src_scored && raw_int(path, "SELECT count(*) FROM sources") == SK_SOURCES_MAX &&
+	       raw_int(path, "SELECT count(*) FROM sources WHERE blocked_until > 9500") == 10 &&
+	       raw_int(path, "SELECT count(*) FROM sources WHERE prefix = '10.0.0.11'") == 0,
 	       "at the cap the unblocked source that failed longest ago makes room, no block is dropped");
-	raw("UPDATE sources SET blocked_until = 99999");
+	raw(path, "UPDATE sources SET blocked_until = 99999");
 	rc = sk_login_fail(st, NULL, "203.0.113.51:1", &p, 9500, &r);
-	tap_ok(&t, !rc && !r.src_scored && raw_int("SELECT count(*) FROM sources") == SK_SOURCES_MAX &&
-	       raw_int("SELECT count(*) FROM sources WHERE blocked_until = 99999") == SK_SOURCES_MAX,
+	tap_ok(&t, !rc && !r.src_scored && raw_int(path, "SELECT count(*) FROM sources") == SK_SOURCES_MAX &&
+	       raw_int(path, "SELECT count(*) FROM sources WHERE blocked_until = 99999") == SK_SOURCES_MAX,
 	       "a table full of blocks takes no new source and keeps every block");
-	raw("DELETE FROM sources");
+	raw(path, "DELETE FROM sources");
 }
 
 static void locks(struct sk_store *st)
@@ -228,7 +200,7 @@ static void migration(void)
 	char val[64] = "";
 
 	/* back to schema 4 as an older sekisho left it */
-	raw("UPDATE schema_version SET version = 4;"
+	raw(path, "UPDATE schema_version SET version = 4;"
 	    "DROP TABLE sources;"
 	    "CREATE TABLE source_failures (source TEXT NOT NULL, time INTEGER NOT NULL);"
 	    "ALTER TABLE users DROP COLUMN lock_count;"
@@ -238,7 +210,7 @@ static void migration(void)
 	       sk_store_schema_version(st) >= 5, "a schema 4 store migrates (%s)", err);
 	tap_ok(&t, !sk_setting_get(st, "lockout.duration", val, sizeof(val)) &&
 	       !strcmp(val, "permanent") &&
-	       raw_int("SELECT count(*) FROM settings WHERE key = 'lockout.seconds'") == 0,
+	       raw_int(path, "SELECT count(*) FROM settings WHERE key = 'lockout.seconds'") == 0,
 	       "lockout.seconds 0 becomes lockout.duration permanent (%s)", val);
 	sk_store_close(st);
 }
@@ -252,7 +224,8 @@ int main(void)
 	tap_begin();
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if (!test_store(dir, "store.db", path, sizeof(path)))
+		return 1;
 	keys();
 	tap_ok(&t, sk_store_open(path, &st, err, sizeof(err)) == 0, "open (%s)", err);
 	sk_group_defaults(&g);

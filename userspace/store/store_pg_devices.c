@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/* PostgreSQL backend: devices and their assignment, certificates, profile links. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_pg.h"
+
+#define DEVICE_COLS \
+	"SELECT d.id, d.name, d.type, d.enabled, d.check_on, d.method, d.ident," \
+	" coalesce(p.name, ''), coalesce(u.name, '')" \
+	" FROM devices d LEFT JOIN policies p ON p.id = d.policy_id" \
+	" LEFT JOIN users u ON u.id = d.user_id "
+
+static void device_row(const PGresult *r, int row, void *obj)
+{
+	struct sk_device *d = obj;
+
+	memset(d, 0, sizeof(*d));
+	d->id = pq_i64(r, row, 0);
+	pq_text(r, row, 1, d->name, sizeof(d->name));
+	d->type = (enum sk_device_type)(int)pq_i64(r, row, 2);
+	d->enabled = (int)pq_i64(r, row, 3);
+	d->check = (int)pq_i64(r, row, 4);
+	d->method = (enum sk_device_method)(int)pq_i64(r, row, 5);
+	pq_text(r, row, 6, d->ident, sizeof(d->ident));
+	pq_text(r, row, 7, d->policy, sizeof(d->policy));
+	pq_text(r, row, 8, d->user, sizeof(d->user));
+}
+
+int pq_device_get(struct sk_store *st, const char *name, struct sk_device *d)
+{
+	return pq_get(st, device_row, d, DEVICE_COLS "WHERE d.name = $1", "t", name);
+}
+
+/* May user (uid) take one more device (other than device id self)? */
+static int room_for(struct sk_store *st, const char *user, int64_t uid, int64_t self, char *err,
+		    size_t errlen)
+{
+	int64_t n, max;
+	int rc;
+
+	rc = pq_int(st, &max, "SELECT g.max_devices FROM users u JOIN groups g ON g.id = u.group_id"
+		    " WHERE u.id = $1", "i", uid);
+	if (!rc)
+		rc = pq_int(st, &n, "SELECT count(*) FROM devices WHERE user_id = $1 AND id != $2",
+			    "ii", uid, self);
+	if (rc)
+		return rc;
+	if (n >= max) {
+		sk_err(err, errlen, "\"user\" '%s' already has %lld device(s), the group's max_devices",
+		       user, (long long)n);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Resolves the policy and user names of d; uid 0 = no user. */
+static int device_refs(struct sk_store *st, const struct sk_device *d, int64_t *uid, char *err,
+		       size_t errlen)
+{
+	int64_t pid;
+	int rc;
+
+	*uid = 0;
+	if (d->policy[0] && (rc = pq_id_by_name(st, "policies", d->policy, &pid))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "policy: no policy named '%s'", d->policy);
+		return rc;
+	}
+	if (d->user[0] && (rc = pq_id_by_name(st, "users", d->user, uid))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "\"user\": no \"user\" named '%s'", d->user);
+		return rc;
+	}
+	return 0;
+}
+
+static int device_add_tx(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	int64_t uid;
+	int rc;
+
+	if ((rc = device_refs(st, d, &uid, err, errlen)))
+		return rc;
+	if (uid && (rc = room_for(st, d->user, uid, 0, err, errlen)))
+		return rc;
+	rc = pq_exec(st, "INSERT INTO devices (name, type, enabled, check_on, method, ident,"
+		     " policy_id, user_id) VALUES ($1, $2, $3, $4, $5, $6,"
+		     " (SELECT id FROM policies WHERE name = $7), (SELECT id FROM users WHERE name = $8))",
+		     "tddddtnn", d->name, (int)d->type, (int)d->enabled, (int)d->check, (int)d->method,
+		     d->ident, d->policy, d->user);
+	if (rc == -EEXIST)
+		sk_err(err, errlen, "name: a device named '%s' already exists", d->name);
+	return rc < 0 ? rc : 0;
+}
+
+int pq_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, device_add_tx(st, d, err, errlen));
+	if (rc == -EIO)
+		sk_err(err, errlen, "device %s: %s", d->name, st->errmsg);
+	return rc;
+}
+
+static int device_update_tx(struct sk_store *st, const struct sk_device *d, char *err,
+			    size_t errlen)
+{
+	struct sk_device cur;
+	int64_t uid;
+	int rc;
+
+	if ((rc = pq_device_get(st, d->name, &cur))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "name: no device named '%s'", d->name);
+		return rc;
+	}
+	if ((rc = device_refs(st, d, &uid, err, errlen)))
+		return rc;
+	if (uid && strcmp(cur.user, d->user) && (rc = room_for(st, d->user, uid, cur.id, err, errlen)))
+		return rc;
+	rc = pq_exec(st, "UPDATE devices SET type = $2, enabled = $3, check_on = $4, method = $5,"
+		     " ident = $6, policy_id = (SELECT id FROM policies WHERE name = $7),"
+		     " user_id = (SELECT id FROM users WHERE name = $8) WHERE name = $1",
+		     "tddddtnn", d->name, (int)d->type, (int)d->enabled, (int)d->check, (int)d->method,
+		     d->ident, d->policy, d->user);
+	return rc < 0 ? rc : 0;
+}
+
+int pq_device_update(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, device_update_tx(st, d, err, errlen));
+	if (rc == -EIO)
+		sk_err(err, errlen, "device %s: %s", d->name, st->errmsg);
+	return rc;
+}
+
+static int device_del_tx(struct sk_store *st, const char *name)
+{
+	struct sk_device d;
+	int rc;
+
+	if ((rc = pq_device_get(st, name, &d)))
+		return rc;
+	if (d.user[0])
+		return -EBUSY;
+	/* certificates and links of the device, whoever had it */
+	rc = pq_revoke_for_tx(st, NULL, name, NULL, 0, time(NULL));
+	if (rc >= 0)
+		rc = pq_exec(st, "DELETE FROM devices WHERE id = $1", "i", d.id);
+	return rc < 0 ? rc : 0;
+}
+
+int pq_device_del(struct sk_store *st, const char *name)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	return sk_store_tx_end(st, device_del_tx(st, name));
+}
+
+PQ_LIST_ROW(device_list_row, struct sk_device, device_row)
+
+int pq_device_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_device *, void *),
+		   void *arg)
+{
+	if (user)
+		return pq_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
+			       DEVICE_COLS "WHERE u.name = $1 ORDER BY d.name", "t", user);
+	return pq_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
+		       DEVICE_COLS "ORDER BY d.name", NULL);
+}
+
+static int assign_tx(struct sk_store *st, const char *user, const char *device, char *err,
+		     size_t errlen)
+{
+	struct sk_device d;
+	int64_t uid;
+	int rc;
+
+	if ((rc = pq_device_get(st, device, &d))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "device: no device named '%s'", device);
+		return rc;
+	}
+	if ((rc = pq_id_by_name(st, "users", user, &uid))) {
+		if (rc == -ENOENT)
+			sk_err(err, errlen, "\"user\": no \"user\" named '%s'", user);
+		return rc;
+	}
+	if (!strcmp(d.user, user))
+		return 0;
+	if (d.user[0]) {
+		sk_err(err, errlen, "device: '%s' is already assigned to '%s'", device, d.user);
+		return -EBUSY;
+	}
+	if ((rc = room_for(st, user, uid, d.id, err, errlen)))
+		return rc;
+	rc = pq_exec(st, "UPDATE devices SET user_id = $2 WHERE id = $1", "ii", d.id, uid);
+	return rc < 0 ? rc : 0;
+}
+
+int pq_device_assign(struct sk_store *st, const char *user, const char *device, char *err,
+		     size_t errlen)
+{
+	int rc;
+
+	if ((rc = sk_store_tx_begin(st)))
+		return rc;
+	rc = sk_store_tx_end(st, assign_tx(st, user, device, err, errlen));
+	if (rc == -EIO)
+		sk_err(err, errlen, "device %s: %s", device, st->errmsg);
+	return rc;
+}
+
+static int unassign_tx(struct sk_store *st, const char *user, const char *device)
+{
+	int rc = pq_exec(st, "UPDATE devices SET user_id = NULL WHERE name = $2"
+			 " AND user_id = (SELECT id FROM users WHERE name = $1)", "tt", user, device);
+
+	if (rc == 0)
+		return -ENOENT;
+	/* the user's certificate for this device goes with the device */
+	if (rc > 0)
+		rc = pq_revoke_for_tx(st, user, device, NULL, 0, time(NULL));
+	return rc < 0 ? rc : 0;
+}
+
+int pq_device_unassign(struct sk_store *st, const char *user, const char *device)
+{
+	int rc;
+	if ((rc = sk_store_tx_begin(st)) == 0)
+		rc = sk_store_tx_end(st, unassign_tx(st, user, device));
+	return rc;
+}
+
+/* ---- certificates ---- */
+
+#define CERT_COLS \
+	"SELECT id, serial, \"user\", device, subject, not_before, not_after, revoked_at, user_uid" \
+	" FROM certs "
+
+static void cert_row(const PGresult *r, int row, void *obj)
+{
+	struct sk_cert *c = obj;
+
+	memset(c, 0, sizeof(*c));
+	c->id = pq_i64(r, row, 0);
+	pq_text(r, row, 1, c->serial, sizeof(c->serial));
+	pq_text(r, row, 2, c->user, sizeof(c->user));
+	pq_text(r, row, 3, c->device, sizeof(c->device));
+	pq_text(r, row, 4, c->subject, sizeof(c->subject));
+	c->not_before = pq_i64(r, row, 5);
+	c->not_after = pq_i64(r, row, 6);
+	c->revoked_at = pq_i64(r, row, 7);
+	pq_text(r, row, 8, c->user_uid, sizeof(c->user_uid));
+}
+
+int pq_cert_add(struct sk_store *st, const struct sk_cert *c)
+{
+	int rc = pq_exec(st, "INSERT INTO certs (serial, \"user\", device, subject, not_before,"
+			 " not_after, revoked_at, user_uid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+			 "ttttiiit", c->serial, c->user, c->device, c->subject, c->not_before,
+			 c->not_after, c->revoked_at, c->user_uid);
+
+	return rc < 0 ? rc : 0;
+}
+
+int pq_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c)
+{
+	return pq_get(st, cert_row, c, CERT_COLS "WHERE lower(serial) = lower($1)", "t", serial);
+}
+
+int pq_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
+{
+	struct sk_cert c;
+	int rc;
+	rc = pq_exec(st, "UPDATE certs SET revoked_at = $2 WHERE lower(serial) = lower($1)"
+		     " AND revoked_at = 0",
+		     "ti", serial, when);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	/* the first revocation time stays: -EALREADY if it was revoked */
+	rc = pq_cert_get(st, serial, &c);
+	return rc ? rc : -EALREADY;
+}
+
+/* user or device may be NULL (any); $3 keep_serial ('' = none), ?4 keep_profile */
+int pq_revoke_for_tx(struct sk_store *st, const char *user, const char *device,
+		     const char *keep_serial, int64_t keep_profile, int64_t when)
+{
+	int n, rc;
+
+	/* 'n' binds "" as NULL: any user, any device */
+	n = pq_exec(st, "UPDATE certs SET revoked_at = $4 WHERE ($1::text IS NULL OR \"user\" = $1)"
+		    " AND ($2::text IS NULL OR device = $2) AND revoked_at = 0 AND lower(serial) <> lower($3)",
+		    "nnti", user ? user : "", device ? device : "", keep_serial ? keep_serial : "",
+		    when);
+	if (n < 0)
+		return n;
+	rc = pq_exec(st, "UPDATE profiles SET state = $3 WHERE ($1::text IS NULL OR \"user\" = $1)"
+		     " AND ($2::text IS NULL OR device = $2) AND state <> $3 AND id <> $4",
+		     "nndi", user ? user : "", device ? device : "", (int)SK_PROFILE_EXPIRED,
+		     keep_profile);
+	return rc < 0 ? rc : n;
+}
+
+int pq_cert_revoke_for(struct sk_store *st, const char *user, const char *device,
+		       const char *keep_serial, int64_t keep_profile, int64_t when)
+{
+	int rc, end;
+	if ((rc = sk_store_tx_begin(st)) == 0) {
+		rc = pq_revoke_for_tx(st, user, device, keep_serial, keep_profile, when);
+		end = sk_store_tx_end(st, rc < 0 ? rc : 0);
+		rc = end ? end : rc;
+	}
+	return rc;
+}
+
+PQ_LIST_ROW(cert_list_row, struct sk_cert, cert_row)
+
+int pq_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *, void *),
+		 void *arg)
+{
+	if (user)
+		return pq_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
+			       CERT_COLS "WHERE \"user\" = $1 ORDER BY id", "t", user);
+	return pq_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
+		       CERT_COLS "ORDER BY id", NULL);
+}
+
+/* ---- profile links ---- */
+
+#define PROFILE_COLS \
+	"SELECT id, \"user\", device, token_hash, expires, max_downloads, downloads, state, created" \
+	" FROM profiles "
+
+static void profile_row(const PGresult *r, int row, void *obj)
+{
+	struct sk_profile *p = obj;
+
+	memset(p, 0, sizeof(*p));
+	p->id = pq_i64(r, row, 0);
+	pq_text(r, row, 1, p->user, sizeof(p->user));
+	pq_text(r, row, 2, p->device, sizeof(p->device));
+	pq_blob(r, row, 3, p->token_hash, 32);
+	p->expires = pq_i64(r, row, 4);
+	p->max_downloads = (int)pq_i64(r, row, 5);
+	p->downloads = (int)pq_i64(r, row, 6);
+	p->state = (enum sk_profile_state)(int)pq_i64(r, row, 7);
+	p->created = pq_i64(r, row, 8);
+}
+
+int pq_profile_add(struct sk_store *st, struct sk_profile *p)
+{
+	int rc = pq_exec_id(st, &p->id, "INSERT INTO profiles (\"user\", device, token_hash, expires,"
+			 " max_downloads, downloads, state, created) VALUES ($1, $2, $3, $4, $5, $6,"
+			 " $7, $8) RETURNING id",
+			 "ttbidddi", p->user, p->device, p->token_hash, p->expires, p->max_downloads,
+			 p->downloads, (int)p->state, p->created);
+
+	return rc < 0 ? rc : 0;
+}
+
+int pq_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p)
+{
+	return pq_get(st, profile_row, p, PROFILE_COLS "WHERE token_hash = $1", "b", token_hash);
+}
+
+int pq_profile_update(struct sk_store *st, const struct sk_profile *p)
+{
+	int rc = pq_exec(st, "UPDATE profiles SET \"user\" = $2, device = $3, expires = $4,"
+			 " max_downloads = $5, downloads = $6, state = $7 WHERE id = $1", "ittiddd",
+			 p->id, p->user, p->device, p->expires, p->max_downloads, p->downloads,
+			 (int)p->state);
+
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+PQ_LIST_ROW(profile_list_row, struct sk_profile, profile_row)
+
+int pq_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *, void *), void *arg)
+{
+	return pq_list(st, sizeof(struct sk_profile), profile_list_row, &fn, arg,
+		       PROFILE_COLS "ORDER BY id", NULL);
+}

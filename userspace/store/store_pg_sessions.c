@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/* PostgreSQL backend: sessions, address leases, the audit log. */
+#include <errno.h>
+#include <string.h>
+
+#include "store_pg.h"
+
+#define SESSION_COLS \
+	"SELECT id, cookie_hash, \"user\", grp, device, addr4, addr6, remote, started, last_seen," \
+	" expires, rx_bytes, tx_bytes, pid, killed FROM sessions "
+
+static void session_row(const PGresult *r, int row, void *obj)
+{
+	struct sk_session *x = obj;
+
+	memset(x, 0, sizeof(*x));
+	x->id = pq_i64(r, row, 0);
+	pq_blob(r, row, 1, x->cookie_hash, 32);
+	pq_text(r, row, 2, x->user, sizeof(x->user));
+	pq_text(r, row, 3, x->group, sizeof(x->group));
+	pq_text(r, row, 4, x->device, sizeof(x->device));
+	pq_text(r, row, 5, x->addr4, sizeof(x->addr4));
+	pq_text(r, row, 6, x->addr6, sizeof(x->addr6));
+	pq_text(r, row, 7, x->remote, sizeof(x->remote));
+	x->started = pq_i64(r, row, 8);
+	x->last_seen = pq_i64(r, row, 9);
+	x->expires = pq_i64(r, row, 10);
+	x->rx_bytes = (uint64_t)pq_i64(r, row, 11);
+	x->tx_bytes = (uint64_t)pq_i64(r, row, 12);
+	x->pid = (int)pq_i64(r, row, 13);
+	x->killed = (int)pq_i64(r, row, 14);
+}
+
+int pq_session_add(struct sk_store *st, struct sk_session *x)
+{
+	int64_t id;
+	int rc;
+
+	/* ids are kernel peer ids (u32): AUTOINCREMENT never reuses one, and
+	 * the store refuses to go past the u32 range rather than wrap */
+	rc = pq_exec_id(st, &id, "INSERT INTO sessions (cookie_hash, \"user\", grp, device, addr4,"
+		     " addr6, remote, started, last_seen, expires, rx_bytes, tx_bytes, pid, killed)"
+		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+		     "bttttttiiiiidd", x->cookie_hash, x->user, x->group, x->device, x->addr4,
+		     x->addr6, x->remote, x->started, x->last_seen, x->expires,
+		     (int64_t)x->rx_bytes, (int64_t)x->tx_bytes, x->pid, (int)x->killed);
+	if (rc < 0)
+		return rc;
+	if (id > 0xffffffffLL) {
+		pq_exec(st, "DELETE FROM sessions WHERE id = $1", "i", id);
+		return -ENOSPC;
+	}
+	x->id = id;
+	return 0;
+}
+
+int pq_session_get(struct sk_store *st, int64_t id, struct sk_session *x)
+{
+	return pq_get(st, session_row, x, SESSION_COLS "WHERE id = $1", "i", id);
+}
+
+int pq_session_find(struct sk_store *st, const uint8_t cookie_hash[32], struct sk_session *x)
+{
+	return pq_get(st, session_row, x, SESSION_COLS "WHERE cookie_hash = $1", "b",
+		      cookie_hash);
+}
+
+int pq_session_update(struct sk_store *st, const struct sk_session *x)
+{
+	int rc;
+
+	/* a kill is committed before this returns (synchronous_commit) */
+	rc = pq_exec(st, "UPDATE sessions SET \"user\" = $2, grp = $3, device = $4, addr4 = $5,"
+		     " addr6 = $6, remote = $7, started = $8, last_seen = $9, expires = $10,"
+		     " rx_bytes = $11, tx_bytes = $12, pid = $13, killed = $14 WHERE id = $1",
+		     "ittttttiiiiidd", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
+		     x->remote, x->started, x->last_seen, x->expires, (int64_t)x->rx_bytes,
+		     (int64_t)x->tx_bytes, x->pid, (int)x->killed);
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+int pq_session_del(struct sk_store *st, int64_t id)
+{
+	int rc = pq_exec(st, "DELETE FROM sessions WHERE id = $1", "i", id);
+
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+PQ_LIST_ROW(session_list_row, struct sk_session, session_row)
+
+int pq_session_list(struct sk_store *st, int (*fn)(const struct sk_session *, void *), void *arg)
+{
+	return pq_list(st, sizeof(struct sk_session), session_list_row, &fn, arg,
+		       SESSION_COLS "ORDER BY id", NULL);
+}
+
+/* ---- leases ---- */
+
+int pq_lease_get(struct sk_store *st, const char *user, int family, char *addr, size_t len)
+{
+	return pq_str(st, addr, len, "SELECT addr FROM leases WHERE \"user\" = $1 AND family = $2",
+		      "td", user, family);
+}
+
+int pq_lease_set(struct sk_store *st, const char *user, int family, const char *addr)
+{
+	/* UNIQUE (family, addr): -EEXIST when another user holds addr */
+	int rc = pq_exec(st, "INSERT INTO leases (\"user\", family, addr) VALUES ($1, $2, $3)"
+			 " ON CONFLICT (\"user\", family) DO UPDATE SET addr = excluded.addr",
+			 "tdt", user, family, addr);
+
+	return rc < 0 ? rc : 0;
+}
+
+int pq_lease_taken(struct sk_store *st, int family, const char *addr, const char *other_than)
+{
+	int64_t n;
+	int rc = pq_int(st, &n, "SELECT count(*) FROM leases WHERE family = $1 AND addr = $2"
+			" AND \"user\" != $3", "dtt", family, addr, other_than);
+
+	return rc ? rc : n > 0;
+}
+
+/* ---- audit ---- */
+
+int pq_audit_add(struct sk_store *st, const struct sk_audit *a)
+{
+	int rc = pq_exec(st, "INSERT INTO audit (time, type, actor, \"user\", device, source, result,"
+			 " detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", "ittttttt", a->time,
+			 a->type, a->actor, a->user, a->device, a->source, a->result, a->detail);
+
+	return rc < 0 ? rc : 0;
+}
+
+static void audit_row(const PGresult *r, int row, void *obj)
+{
+	struct sk_audit *a = obj;
+
+	memset(a, 0, sizeof(*a));
+	a->id = pq_i64(r, row, 0);
+	a->time = pq_i64(r, row, 1);
+	pq_text(r, row, 2, a->type, sizeof(a->type));
+	pq_text(r, row, 3, a->actor, sizeof(a->actor));
+	pq_text(r, row, 4, a->user, sizeof(a->user));
+	pq_text(r, row, 5, a->device, sizeof(a->device));
+	pq_text(r, row, 6, a->source, sizeof(a->source));
+	pq_text(r, row, 7, a->result, sizeof(a->result));
+	pq_text(r, row, 8, a->detail, sizeof(a->detail));
+}
+
+PQ_LIST_ROW(audit_list_row, struct sk_audit, audit_row)
+
+/* The newest f->limit matching entries (all with limit 0), oldest first. */
+int pq_audit_list(struct sk_store *st, const struct sk_audit_filter *f,
+		  int (*fn)(const struct sk_audit *, void *), void *arg)
+{
+	return pq_list(st, sizeof(struct sk_audit), audit_list_row, &fn, arg,
+		       "SELECT * FROM (SELECT id, time, type, actor, \"user\", device, source, result,"
+		       " detail FROM audit WHERE ($1 = 0 OR time >= $1) AND ($2 = 0 OR time <= $2)"
+		       " AND ($3::text IS NULL OR \"user\" = $3) AND ($4::text IS NULL OR device = $4)"
+		       " AND ($5::text IS NULL OR type = $5) ORDER BY time DESC, id DESC LIMIT NULLIF($6::bigint, -1)) a"
+		       " ORDER BY time, id",
+		       "iinnnd", f->since, f->until, f->user, f->device, f->type,
+		       f->limit > 0 ? f->limit : -1);
+}
