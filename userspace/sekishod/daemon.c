@@ -631,13 +631,14 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 			err, errlen))
 		return -1;
 
-	if ((ret = mkdir_parent(d->conf.store, 0750))) {
+	/* a file store's directory; a PostgreSQL store (a URI) has none */
+	if (!sk_store_is_url(d->conf.store) && (ret = mkdir_parent(d->conf.store, 0750))) {
 		snprintf(err, errlen, "store directory of %s: %s", d->conf.store, strerror(-ret));
 		return -1;
 	}
 	if (sk_store_open(d->conf.store, &d->st, err, errlen))
 		return -1;
-	if (geteuid() == 0)
+	if (geteuid() == 0 && !sk_store_is_url(d->conf.store))
 		store_owner(d->conf.store, d->uid, d->gid);
 	drop_old_sessions(d);
 
