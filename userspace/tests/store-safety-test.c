@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "skstore.h"
@@ -470,6 +471,64 @@ static void race(bool via_update)
 	sk_store_close(st);
 }
 
+/* ---- a database that is gone or does not answer (PostgreSQL) ---- */
+
+static void unavailable(void)
+{
+	char path[512], sql[256], m[256];
+	struct sk_store *st;
+	struct sk_user u;
+	int64_t pid;
+	time_t t0;
+	int rc;
+
+	/* a message never shows the password */
+	sk_store_mask("postgresql://gw:s3cr%40t@db.example/sekisho?sslmode=verify-full&password=s3cr",
+		      m, sizeof(m));
+	tap_ok(&t, !strstr(m, "s3cr") && strstr(m, "gw:***@db.example/sekisho") &&
+	       strstr(m, "password=***"), "the password is masked: %s", m);
+	if (!test_pg()) {
+		tap_skip(&t, "a dead database: -EIO and a clear message, no hang",
+			 "PostgreSQL only (SK_TEST_STORE)");
+		return;
+	}
+	rc = sk_store_open("postgresql://gw:s3cret@/sekisho?host=/nonexistent&connect_timeout=2", &st,
+			   err, sizeof(err));
+	tap_ok(&t, rc == -EIO && !strstr(err, "s3cret") && strstr(err, "unavailable"),
+	       "no server: -EIO, password masked (%s)", err);
+	mkpath(path, sizeof(path), "gone.db");
+	if (sk_store_open(path, &st, err, sizeof(err))) {
+		tap_ok(&t, false, "open gone.db (%s)", err);
+		return;
+	}
+	/* our server process is killed (an administrator, a failover) */
+	raw(path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+		  " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	rc = sk_user_get(st, "nobody", &u);
+	tap_ok(&t, rc == -EIO || rc == -ENOENT, "a call on the lost connection: %d", rc);
+	tap_ok(&t, sk_user_get(st, "nobody", &u) == -ENOENT && sk_policy_add(st, "back", "") == 0,
+	       "the next call connects again by itself");
+	if (geteuid() != 0) {
+		tap_skip(&t, "a server that stops answering", "needs root to SIGSTOP it");
+		sk_store_close(st);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+		 " AND pid <> pg_backend_pid() LIMIT 1");
+	pid = raw_int(path, sql);
+	tap_ok(&t, pid > 0 && kill((pid_t)pid, SIGSTOP) == 0, "the server's process %lld stopped",
+	       (long long)pid);
+	t0 = time(NULL);
+	rc = sk_policy_add(st, "hang", "");
+	tap_ok(&t, rc == -EIO && time(NULL) - t0 < 20,
+	       "a write to a server that does not answer: -EIO after %lld s, no hang",
+	       (long long)(time(NULL) - t0));
+	if (pid > 0)
+		kill((pid_t)pid, SIGCONT);
+	tap_ok(&t, sk_policy_add(st, "after-hang", "") == 0, "and the store works again after it");
+	sk_store_close(st);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -486,6 +545,7 @@ int main(void)
 	crash(1);
 	race(false);
 	race(true);
+	unavailable();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", dir);
