@@ -147,7 +147,11 @@ int sk_admin_route(int argc, char **argv)
 			 pw ? pw->pw_name : "?");
 		rc = sk_store_open(store, &st, err, sizeof(err));
 		if (rc) {
-			fprintf(stderr, "sekictl: %s: %s\n", store, *err ? err : strerror(-rc));
+			char shown[512];
+
+			/* a PostgreSQL URI may hold a password */
+			sk_store_mask(store, shown, sizeof(shown));
+			fprintf(stderr, "sekictl: %s: %s\n", shown, *err ? err : strerror(-rc));
 			free(args);
 			return 1;
 		}

@@ -229,6 +229,9 @@ struct sk_audit_filter {
 int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen);
 /* true when store names a PostgreSQL database (postgresql:// or postgres://) */
 bool sk_store_is_url(const char *store);
+/* The store string fit for a message: any password replaced by "***" (a
+ * path as it is).  Print this, never the store string itself. */
+void sk_store_mask(const char *store, char *out, size_t len);
 void sk_store_close(struct sk_store *st);
 /* The state directory: the directory of the store file (absolute).  Every
  * path setting (kind SK_SET_PATH, today ca.dir) must lie below it, and the

@@ -118,8 +118,6 @@ int sk_sqlite_open(const char *path, struct sk_store **st, char *err, size_t err
 /* The PostgreSQL backend (store_pg.c): uri is a postgresql:// or
  * postgres:// URI (sk_store_is_url). */
 int sk_pg_open(const char *uri, struct sk_store **st, char *err, size_t errlen);
-/* The store string with any password replaced by "***", for messages. */
-void sk_store_mask(const char *store, char *out, size_t len);
 
 /* The schema, described once (store_schema.c): sk_schema[i] brings
  * version i to i + 1; sk_schema_script() gives it in one backend's SQL
