@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tests/deb/run.sh [BUILD]: the Debian packages (tests/run stage deb), TAP.
+#   make deb (in BUILD/deb: an exported copy, dpkg-buildpackage -b there;
+#   the source tree is not written), lintian on each package with no error
+#   and no warning, the contents and modes of each package, the conffile
+#   with every key of the parser commented out, the man pages render
+#   without warnings, --version prints VERSION, dkms.conf follows VERSION,
+#   and `make install DESTDIR=...` writes nothing outside DESTDIR.
+# Host only, no root needed except for nothing; about a minute.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${1:-$REPO/build}
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
+OUT=$BUILD/deb
+VER=$(cat "$REPO/VERSION")
+T=$(mktemp -d /tmp/sk-deb.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+N=0
+FAILED=0
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+check() { # DESC CMD...: ok when CMD exits 0; its output as comments
+	local d=$1 o
+	shift
+	if o=$("$@" 2>&1); then ok "$d"; else not_ok "$d"; fi
+	[ -n "$o" ] && printf '%s\n' "$o" | sed 's/^/# /'
+	return 0
+}
+
+echo "TAP version 13"
+echo "1..17"
+
+# 1: build (and the source tree is not written: git status before = after)
+st0=$(git -C "$REPO" status --porcelain --ignored 2>/dev/null | grep -v '^!! build/' | sort)
+if make -C "$REPO" -s deb BUILD="$BUILD" >"$T/build.log" 2>&1; then
+	ok "make deb builds sekisho and sekisho-dkms $VER"
+else
+	tail -n 40 "$T/build.log" | sed 's/^/# /'
+	not_ok "make deb builds sekisho and sekisho-dkms $VER"
+fi
+st1=$(git -C "$REPO" status --porcelain --ignored 2>/dev/null | grep -v '^!! build/' | sort)
+check "make deb writes nothing in the source tree outside build/" \
+	diff <(echo "$st0") <(echo "$st1")
+
+deb=$OUT/sekisho_${VER}_amd64.deb
+dkms=$OUT/sekisho-dkms_${VER}_all.deb
+if [ ! -f "$deb" ] || [ ! -f "$dkms" ]; then
+	echo "Bail out! no packages in $OUT"
+	exit 1
+fi
+for f in "$OUT/sekisho_${VER}_amd64.changes" "$OUT/sekisho_${VER}_amd64.buildinfo"; do
+	[ -f "$f" ] || echo "# missing $f"
+done
+
+# 3-4: lintian, each package, no error and no warning
+lint() {
+	lintian --fail-on error,warning --display-info "$1" 2>&1 |
+		grep -v '^running with root privileges' ; return "${PIPESTATUS[0]}"
+}
+check "lintian sekisho: no errors, no warnings" lint "$deb"
+check "lintian sekisho-dkms: no errors, no warnings" lint "$dkms"
+
+# contents: "MODE PATH" of each package
+contents() { dpkg-deb -c "$1" | awk '{ p = $6; sub(/^\./, "", p); print $1, p }'; }
+contents "$deb" >"$T/sekisho.list"
+contents "$dkms" >"$T/dkms.list"
+echo "# sekisho $VER:"
+sed 's/^/#   /' "$T/sekisho.list"
+expect() { # LIST "MODE PATH"...: each line present
+	local l=$1 e rc=0
+	shift
+	for e in "$@"; do
+		grep -qxF -- "$e" "$l" || { echo "missing: $e"; rc=1; }
+	done
+	return $rc
+}
+check "sekisho: programs, unit, sysusers, tmpfiles, conffile, man pages, docs with their modes" \
+	expect "$T/sekisho.list" \
+	"-rwxr-xr-x /usr/sbin/sekishod" \
+	"-rwxr-xr-x /usr/sbin/sekictl" \
+	"-rwxr-xr-x /usr/libexec/sekisho/sekishod-worker" \
+	"-rwxr-xr-x /usr/libexec/sekisho/sekishod-keyholder" \
+	"-rwxr-xr-x /usr/libexec/sekisho/sekisho-hostscan.sh" \
+	"-rw-r--r-- /lib/systemd/system/sekishod.service" \
+	"-rw-r--r-- /usr/lib/sysusers.d/sekisho.conf" \
+	"-rw-r--r-- /usr/lib/tmpfiles.d/sekisho.conf" \
+	"-rw-r--r-- /etc/sekisho/sekishod.conf" \
+	"-rw-r--r-- /usr/share/man/man8/sekishod.8.gz" \
+	"-rw-r--r-- /usr/share/man/man8/sekictl.8.gz" \
+	"-rw-r--r-- /usr/share/man/man5/sekishod.conf.5.gz" \
+	"-rw-r--r-- /usr/share/doc/sekisho/copyright" \
+	"-rw-r--r-- /usr/share/doc/sekisho/README.md" \
+	"-rw-r--r-- /usr/share/doc/sekisho/admin/sekishod.md" \
+	"-rw-r--r-- /usr/share/doc/sekisho/admin/install.md" \
+	"-rw-r--r-- /usr/share/doc/sekisho/admin/install-ja.md" \
+	"-rw-r--r-- /usr/share/doc/sekisho/sekictl.md" \
+	"-rw-r--r-- /usr/share/doc/sekisho/examples/sekishod.conf.example"
+# nothing writable by others, no set-id file, nothing under /usr/local
+check "sekisho: no world-writable or set-id file, nothing in /usr/local" \
+	bash -c "! grep -E '^(.{8}w|...s|......s)|/usr/local' '$T/sekisho.list'"
+
+x=$T/x
+mkdir -p "$x"
+dpkg-deb -x "$deb" "$x"
+dpkg-deb -e "$deb" "$T/ctl"
+check "sekisho: /etc/sekisho/sekishod.conf is its only conffile" \
+	diff <(echo /etc/sekisho/sekishod.conf) "$T/ctl/conffiles"
+units() {
+	grep -qE '^ExecStart=/usr/sbin/sekishod -f -c /etc/sekisho/sekishod.conf$' "$1" &&
+	grep -qE '^ExecStartPre=/usr/sbin/sekishod -t ' "$1" &&
+	! grep -n '/usr/local' "$1" &&
+	grep -qx 'u sekisho - "sekisho VPN gateway" /var/lib/sekisho /usr/sbin/nologin' "$2" &&
+	grep -qx 'g sekisho-admin -' "$2" &&
+	grep -qx 'd /var/lib/sekisho 0750 sekisho sekisho -' "$3" &&
+	grep -q 'systemd-sysusers.*sekisho.conf' "$4" &&
+	grep -q 'systemd-tmpfiles.*sekisho.conf' "$4" &&
+	[ "$(grep -n systemd-sysusers "$4" | cut -d: -f1 | head -n 1)" -lt \
+	  "$(grep -n systemd-tmpfiles "$4" | cut -d: -f1 | head -n 1)" ]
+}
+check "sekisho: unit runs /usr/sbin/sekishod; sysusers (sekisho, sekisho-admin) before tmpfiles (/var/lib/sekisho 0750 sekisho) in postinst" \
+	units "$x/lib/systemd/system/sekishod.service" "$x/usr/lib/sysusers.d/sekisho.conf" \
+	"$x/usr/lib/tmpfiles.d/sekisho.conf" "$T/ctl/postinst"
+check "sekisho: Depends from \${shlibs:Depends} (libc6, libssl3, libsqlite3-0, libmnl0)" \
+	bash -c "d=\$(dpkg-deb -f '$deb' Depends); echo \"\$d\"; for l in libc6 libssl3 libsqlite3-0 libmnl0 libcurl4; do grep -q \"\$l \" <<<\"\$d\" || exit 1; done"
+
+# the conffile: every key of the parser, commented out with its default
+check "conffile: every key conf.c accepts is commented out with its default and explained (and in sekishod.conf(5)); sekishod -t takes it as it is and uncommented" \
+	"$REPO/tests/deb/conf-keys.sh" "$x/etc/sekisho/sekishod.conf" \
+	"$REPO/Documentation/man/sekishod.conf.5" "$x/usr/sbin/sekishod"
+
+# man pages as installed
+manok() {
+	local m w rc=0
+	for m in "$@"; do
+		w=$(MANWIDTH=80 man --warnings -E UTF-8 -l "$m" 2>&1 >/dev/null)
+		[ -z "$w" ] || { echo "$m: $w"; rc=1; }
+		MANWIDTH=80 man -E UTF-8 -l "$m" 2>/dev/null | grep -q "sekisho $VER" ||
+			{ echo "$m: no 'sekisho $VER' in the footer"; rc=1; }
+	done
+	return $rc
+}
+check "man pages sekishod(8), sekictl(8), sekishod.conf(5) render without warnings, release $VER" \
+	manok "$x/usr/share/man/man8/sekishod.8.gz" "$x/usr/share/man/man8/sekictl.8.gz" \
+	"$x/usr/share/man/man5/sekishod.conf.5.gz"
+
+# --version
+check "sekishod --version and -V print 'sekishod $VER'" \
+	bash -c "[ \"\$('$x/usr/sbin/sekishod' --version)\" = 'sekishod $VER' ] && [ \"\$('$x/usr/sbin/sekishod' -V)\" = 'sekishod $VER' ]"
+check "sekictl --version prints $VER and the netlink family version" \
+	bash -c "'$x/usr/sbin/sekictl' --version | tee /dev/stderr | grep -qE '^sekictl $VER \\(sekisho netlink family version [0-9]+\\)\$'"
+
+# sekisho-dkms
+echo "# sekisho-dkms $VER:"
+sed 's/^/#   /' "$T/dkms.list"
+dkmsok() {
+	local d=$T/d s=/usr/src/sekisho-$VER
+	mkdir -p "$d"
+	dpkg-deb -x "$dkms" "$d"
+	expect "$T/dkms.list" "-rw-r--r-- $s/dkms.conf" "-rw-r--r-- $s/Kbuild" \
+		"-rw-r--r-- $s/kmod/Kbuild" "-rw-r--r-- $s/kmod/main.c" \
+		"-rw-r--r-- $s/include/uapi/linux/sekisho.h" || return 1
+	# every source file of the module's Kbuild is there
+	for o in $(sed -n '/^sekisho-y/,/[^\\]$/p' "$REPO/kmod/Kbuild" | tr ' \\' '\n\n' | grep '\.o$'); do
+		[ -f "$d$s/kmod/${o%.o}.c" ] || { echo "missing kmod/${o%.o}.c"; return 1; }
+	done
+	grep -qx "PACKAGE_VERSION=\"$VER\"" "$d$s/dkms.conf" || { echo "dkms.conf: not $VER"; return 1; }
+	grep -qx 'AUTOINSTALL="yes"' "$d$s/dkms.conf" || { echo "dkms.conf: no AUTOINSTALL"; return 1; }
+	diff "$REPO/dkms.conf" "$d$s/dkms.conf" || return 1
+	dpkg-deb -f "$dkms" Depends | grep -q dkms || { echo "no dependency on dkms"; return 1; }
+	grep -q 'common.postinst sekisho\|DKMS_NAME=sekisho' "$T/ctl.dkms/postinst" 2>/dev/null ||
+		{ dpkg-deb -e "$dkms" "$T/ctl.dkms"; grep -q 'DKMS_NAME=sekisho' "$T/ctl.dkms/postinst"; }
+}
+check "sekisho-dkms: the module's source in /usr/src/sekisho-$VER, dkms.conf of VERSION with AUTOINSTALL, DKMS postinst" dkmsok
+
+# make install DESTDIR: nothing outside DESTDIR.  Run in the exported copy
+# (its module objects are its own), reusing the package's userspace build.
+src=$OUT/src
+dest=$T/dest
+kver=$("$REPO/scripts/kver.sh" default 2>/dev/null)
+touch "$T/stamp"
+sleep 1
+if make -C "$src" install DESTDIR="$dest" PREFIX=/usr BUILD="$src/debian/build" \
+	>"$T/install.log" 2>&1; then
+	ok "make install DESTDIR=... PREFIX=/usr (module for $kver, programs, unit, config, docs)"
+else
+	tail -n 30 "$T/install.log" | sed 's/^/# /'
+	not_ok "make install DESTDIR=... PREFIX=/usr"
+fi
+outside() {
+	# anything of ours, or any module index, written after the stamp
+	local f
+	f=$(find /lib/modules /usr /etc /var/lib /lib/systemd -xdev -newer "$T/stamp" \
+		\( -path '*seki*' -o -path '/lib/modules/*' \) 2>/dev/null)
+	[ -z "$f" ] || { echo "written outside DESTDIR:"; echo "$f"; return 1; }
+	grep -q '^depmod' "$T/install.log" && { echo "depmod ran"; return 1; }
+	return 0
+}
+check "make install DESTDIR: nothing written outside DESTDIR (no depmod on the host)" outside
+inside() {
+	local f rc=0
+	for f in "lib/modules/$kver/updates/kmod/sekisho.ko" usr/sbin/sekishod usr/sbin/sekictl \
+		usr/libexec/sekisho/sekishod-worker usr/libexec/sekisho/sekishod-keyholder \
+		usr/lib/systemd/system/sekishod.service etc/sekisho/sekishod.conf \
+		usr/share/doc/sekisho/admin/install.md usr/share/man/man8/sekishod.8; do
+		[ -f "$dest/$f" ] || { echo "missing \$DESTDIR/$f"; rc=1; }
+	done
+	find "$dest" -name 'modules.dep*' | grep . && { echo "a module index in DESTDIR"; rc=1; }
+	return $rc
+}
+check "make install DESTDIR: module in DESTDIR/lib/modules/$kver/updates, programs, unit, config, docs, man pages" inside
+
+echo "# $FAILED of $N failed"
+[ "$FAILED" = 0 ]
