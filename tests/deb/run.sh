@@ -170,10 +170,13 @@ dkmsok() {
 	grep -qx 'AUTOINSTALL="yes"' "$d$s/dkms.conf" || { echo "dkms.conf: no AUTOINSTALL"; return 1; }
 	diff "$REPO/dkms.conf" "$d$s/dkms.conf" || return 1
 	dpkg-deb -f "$dkms" Depends | grep -q dkms || { echo "no dependency on dkms"; return 1; }
-	grep -q 'common.postinst sekisho\|DKMS_NAME=sekisho' "$T/ctl.dkms/postinst" 2>/dev/null ||
-		{ dpkg-deb -e "$dkms" "$T/ctl.dkms"; grep -q 'DKMS_NAME=sekisho' "$T/ctl.dkms/postinst"; }
+	dpkg-deb -e "$dkms" "$T/ctl.dkms" && grep -q DKMS_NAME=sekisho "$T/ctl.dkms/postinst" || return 1
+	# and then every installed kernel with headers, not only running + newest
+	grep -q 'dkms install -m sekisho -v "$DKMS_VERSION" -k "$k"' "$T/ctl.dkms/postinst" ||
+		{ echo "postinst: no build for every installed kernel"; return 1; }
+	sh -n "$T/ctl.dkms/postinst"
 }
-check "sekisho-dkms: the module's source in /usr/src/sekisho-$VER, dkms.conf of VERSION with AUTOINSTALL, DKMS postinst" dkmsok
+check "sekisho-dkms: the module's source in /usr/src/sekisho-$VER, dkms.conf of VERSION with AUTOINSTALL, DKMS postinst building for every installed kernel" dkmsok
 
 # make install DESTDIR: nothing outside DESTDIR.  Run in the exported copy
 # (its module objects are its own), reusing the package's userspace build.
