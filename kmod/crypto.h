@@ -57,6 +57,10 @@ struct sekisho_key_params {
  * Allocate the transforms and set the keys (process context).  The caller
  * wipes its copies of the key bytes afterwards.
  */
+/* module load/unload: hold one transform of each AEAD (see crypto.c) */
+void sekisho_crypto_init(void);
+void sekisho_crypto_exit(void);
+
 struct sekisho_key *sekisho_key_create(const struct sekisho_key_params *p,
 				       const char **why);
 struct sekisho_key *sekisho_key_get(struct sekisho_key __rcu **slot);

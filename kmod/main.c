@@ -13,6 +13,7 @@
 #include <linux/rcupdate.h>
 #include <net/rtnetlink.h>
 
+#include "crypto.h"
 #include "device.h"
 #include "main.h"
 #include "netlink.h"
@@ -84,6 +85,7 @@ static int __init sekisho_init(void)
 	if (!sekisho_wq)
 		return -ENOMEM;
 
+	sekisho_crypto_init();
 	ret = sekisho_netdev_init();
 	if (ret)
 		goto err_wq;
@@ -95,6 +97,7 @@ static int __init sekisho_init(void)
 err_netdev:
 	sekisho_netdev_exit();
 err_wq:
+	sekisho_crypto_exit();
 	destroy_workqueue(sekisho_wq);
 	return ret;
 }
@@ -118,6 +121,7 @@ static void __exit sekisho_exit(void)
 	flush_workqueue(sekisho_wq);
 	rcu_barrier();
 	destroy_workqueue(sekisho_wq);
+	sekisho_crypto_exit();
 }
 
 module_init(sekisho_init);
