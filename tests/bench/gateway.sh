@@ -13,7 +13,7 @@
 #   - memory per session: PSS of the gateway's processes with 0 and with
 #     BENCH_SESSIONS sessions, (difference) / sessions;
 #   - BENCH_SK_VARIANT="key = value": sekishod measured again with that
-#     configuration line (e.g. "spare_workers = 0"), in the same boot.
+#     configuration line (e.g. "worker_generation = 0"), in the same boot.
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
 trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Issue 10: a worker serving a pre-login connection holds no secret.
-# sekishod-worker is exec'd for every connection (most often ahead of it,
-# as a spare) and the TLS private key lives in sekishod-keyholder, so the
-# memory of a live worker, and of a spare, must contain
+# sekishod-worker is exec'd (a worker template per generation, which forks
+# the workers) and the TLS private key lives in sekishod-keyholder, so the
+# memory of a live worker, and of the template, must contain
 # none of: another user's TOTP seed (base32, as the store keeps it), a
 # password hash string, the SMTP password, the server key in PEM, in DER,
 # or its private numbers (d, p, q, big- and little-endian).  The scan reads
@@ -86,8 +86,8 @@ gw_pid() {
 	done
 	echo "$best"
 }
-# the worker of the held connection owns its TCP socket; spare workers
-# (exec'd ahead, waiting for a client) own none
+# the worker of the held connection owns its TCP socket; the template
+# (exec'd, forks the workers) owns none
 wpid=$(ip netns exec gw ss -Htnp state established 2>/dev/null |
 	grep -o '"sekishod-worker",pid=[0-9]*' | head -n 1 | sed 's/.*pid=//')
 check "the held connection has a worker process ($wpid)" test -n "$wpid"
@@ -97,12 +97,15 @@ out=$($PY "$E2E_DIR/memscan.py" scan "$wpid" "$T/canaries.json")
 rc=$?
 printf '%s\n' "$out" | sed 's/^/# worker: /'
 check "worker $wpid: none of the canaries in its memory" test "$rc" = 0
-spid=$(gw_pid sekishod-worker)
-check "a spare worker waits for the next client ($spid)" test -n "$spid" -a "$spid" != "$wpid"
+spid=$(for p in $(ip netns pids gw); do
+	[ "$p" != "$wpid" ] && grep -qx "Name:[[:space:]]*sekishod-worker" "/proc/$p/status" 2>/dev/null &&
+		echo "$p"
+done | head -n 1)
+check "the worker template waits for the next client ($spid)" test -n "$spid" -a "$spid" != "$wpid"
 out=$($PY "$E2E_DIR/memscan.py" scan "$spid" "$T/canaries.json")
 rc=$?
-printf '%s\n' "$out" | sed 's/^/# spare: /'
-check "spare $spid: none of the canaries in its memory" test "$rc" = 0
+printf '%s\n' "$out" | sed 's/^/# template: /'
+check "template $spid: none of the canaries in its memory" test "$rc" = 0
 
 # the scan sees secrets where they are
 khpid=$(gw_pid sekishod-keyhol)

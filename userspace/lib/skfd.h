@@ -19,4 +19,12 @@ ssize_t sk_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
  * (EMSGSIZE) and closes what came.  Returns what recvmsg returned. */
 ssize_t sk_recv_fd(int sock, void *buf, size_t len, int *fd, int flags);
 
+/* The same with up to SK_FDS_MAX descriptors: fds[0..nfds) sent in one
+ * SCM_RIGHTS message; received, up to maxfds are kept in fds[] (*nfds of
+ * them), any beyond are closed. */
+#define SK_FDS_MAX 4
+ssize_t sk_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
+ssize_t sk_recv_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds,
+		    int flags);
+
 #endif

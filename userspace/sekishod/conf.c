@@ -42,7 +42,7 @@ void skd_conf_defaults(struct skd_conf *c)
 	strcpy(c->dtls_ciphers, SKD_DTLS_CIPHERS);
 	c->max_preauth = 256;
 	c->rate_per_source = 30;
-	c->spare_workers = 2;
+	c->worker_generation = 64;
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -217,7 +217,7 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 	INT(max_preauth, 1, 65536);
 	INT(hash_threads, 0, 16);
 	INT(rate_per_source, 1, 100000);
-	INT(spare_workers, 0, SKD_SPARES_MAX);
+	INT(worker_generation, 0, SKD_GENERATION_MAX);
 #undef STR
 #undef INT
 	return fail(err, errlen, line, "unknown key '%s'", key);

@@ -21,7 +21,7 @@
 #define SKD_STR_MAX		256
 #define SKD_DTLS_CIPHERS	"PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305"
 
-#define SKD_SPARES_MAX 16		/* spare_workers' upper bound */
+#define SKD_GENERATION_MAX 4096	/* worker_generation's upper bound */
 
 struct skd_conf {
 	int n_listen;
@@ -50,7 +50,7 @@ struct skd_conf {
 	int max_preauth;		/* concurrent workers without a tunnel, default 256 */
 	int hash_threads;		/* argon2id threads, 0 = one per CPU (max 16) */
 	int rate_per_source;		/* TCP connections per source per 10 s, default 30 */
-	int spare_workers;		/* workers exec'd ahead of their client, default 2 */
+	int worker_generation;		/* workers forked by one template, default 64; 0: none */
 	bool foreground;		/* -f */
 };
 

@@ -137,7 +137,7 @@ int skd_init(struct skd *d)
 	memset(d, 0, sizeof(*d));
 	d->control_fd = d->sig_fd = d->ep = d->binder_fd = -1;
 	d->worker_exe = d->keyholder_exe = d->wcfg_fd = d->key_fd = d->cert_fd = -1;
-	d->keyholder_fd = -1;
+	d->keyholder_fd = d->tmpl.fd = -1;
 	for (int i = 0; i < SKD_LISTEN_MAX; i++)
 		d->tcp_fd[i] = d->udp_fd[i] = -1;
 	d->workers = table_new(SKD_MAX_WORKERS, sizeof(*d->workers));

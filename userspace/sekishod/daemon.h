@@ -243,11 +243,17 @@ struct skd {
 					 * next to sekishod, else the libexec dir) */
 	int keyholder_fd;
 	pid_t keyholder_pid;
-	/* spare workers: exec'd, their TLS context built, waiting for a
-	 * client on their IPC socket (spawn.c); accept hands one the socket */
-	struct skd_spare { pid_t pid; int fd; } spares[SKD_SPARES_MAX];
-	int n_spares;
-	bool spare_failed;		/* the last start of a spare failed (logged once) */
+	/* the worker template (spawn.c): exec'd, its TLS contexts made, it
+	 * forks a worker per connection for conf.worker_generation of them.
+	 * fd -1 when there is none or it was retired (pid > 0 until reaped) */
+	struct skd_template {
+		pid_t pid;
+		int fd;
+		int uses;		/* workers forked in this generation */
+		bool ready;		/* it said "r" */
+		bool failed;		/* its start failed or it died: not again
+					 * before the next connection */
+	} tmpl;
 	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */
 };
 
@@ -267,15 +273,17 @@ void skd_keyholder_lost(struct skd *d, const char *why);	/* restarts it */
 /* a new socket to the key holder for one worker, or -1 */
 int skd_keyholder_socket(struct skd *d);
 /* in the child of a fork: becomes the worker (does not return); client -1
- * makes a spare, which waits for its client on ipc */
+ * makes a template, which forks workers for the clients main hands it */
 void skd_worker_exec(struct skd *d, int client, int ipc, int key) __attribute__((noreturn));
-/* a worker for the accepted socket client: a spare if one is ready, else one
- * started now; returns main's end of its IPC socket (pid in *pid), or -1 */
+/* a worker for the accepted socket client: forked by the template if one
+ * is ready, else exec'd now; returns main's end of its IPC socket (pid in
+ * *pid), or -1 */
 int skd_worker_start(struct skd *d, int client, pid_t *pid);
-void skd_spares_fill(struct skd *d);		/* up to conf.spare_workers */
-void skd_spares_drop(struct skd *d);		/* ends them (key holder restarted) */
-/* SIGCHLD: pid was a spare (forgotten now) */
-bool skd_spare_reaped(struct skd *d, pid_t pid);
+void skd_template_start(struct skd *d);	/* if none (and worker_generation > 0) */
+/* ends this generation (why: logged, NULL for the normal turn) */
+void skd_template_retire(struct skd *d, const char *why);
+/* SIGCHLD: pid was the template (forgotten now) */
+bool skd_template_reaped(struct skd *d, pid_t pid, int status);
 void skd_spawn_close(struct skd *d);
 
 /* ---- loop.c: the event loop, workers and IPC ---- */

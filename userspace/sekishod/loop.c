@@ -109,6 +109,9 @@ void skd_worker_fault(struct skd *d, struct skd_worker *w, const char *why)
 	syslog(LOG_WARNING, "worker %d (%s) broke the protocol (%s): killed", (int)w->pid,
 	       w->remote, why);
 	skd_worker_kill(d, w, NULL);
+	/* a worker that breaks the protocol may be an attacker's: the layout
+	 * its generation shares is not used for another connection */
+	skd_template_retire(d, "a worker broke the protocol");
 }
 
 /* per-source connection rate: true if this connection is over the limit */
@@ -170,10 +173,10 @@ static void on_accept(struct skd *d, int lfd)
 			w = &d->workers[i];
 			break;
 		}
-	/* a spare worker (spawn.c) takes the socket, or one is started now */
+	/* forked by the worker template (spawn.c), or exec'd now */
 	ipc = w ? skd_worker_start(d, fd, &pid) : -1;
 	close(fd);
-	d->spare_failed = false;	/* the loop starts a replacement */
+	d->tmpl.failed = false;		/* the loop may try a template again */
 	if (ipc < 0)
 		return;
 	memset(w, 0, sizeof(*w));
@@ -215,21 +218,21 @@ static void reap(struct skd *d)
 			skd_keyholder_lost(d, why);
 			continue;
 		}
-		if (skd_spare_reaped(d, pid)) {
-			/* a spare ends only if it could not start: no retry
-			 * until the next connection (no fork loop) */
-			if (!d->spare_failed)
-				syslog(LOG_WARNING, "a spare worker %s before its client came",
-				       WIFSIGNALED(status) ? "was killed" : "exited");
-			d->spare_failed = true;
+		if (skd_template_reaped(d, pid, status))
 			continue;
-		}
 		for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 			struct skd_worker *w = &d->workers[i];
 
 			if (!w->used || w->pid != pid)
 				continue;
-			/* a worker that dies only ends its connection */
+			/* a worker that dies only ends its connection; one that
+			 * crashed (or met seccomp) ends its template's
+			 * generation too: a crash may be a probe of the layout
+			 * the generation shares (main itself ends workers with
+			 * SIGTERM or SIGKILL) */
+			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL &&
+			    WTERMSIG(status) != SIGTERM)
+				skd_template_retire(d, "a worker crashed");
 			skd_worker_gone(d, w);
 			worker_close(d, w);
 			memset(w, 0, sizeof(*w));
@@ -444,9 +447,8 @@ int skd_loop(struct skd *d)
 				break;
 			}
 		}
-		/* after the batch: the accepts in it took their spares first */
-		if (!d->spare_failed)
-			skd_spares_fill(d);
+		/* after the batch (a retired template was reaped in it) */
+		skd_template_start(d);
 		now = skd_now();
 		if (now != last) {
 			tick(d, now);

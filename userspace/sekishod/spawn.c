@@ -14,12 +14,16 @@
  *    a crash without privileges.
  *  - Each worker gets the client socket, its IPC socket, its own socket
  *    to the key holder and the configuration memfd (ipc.h, SK_WFD_*).
- *  - Exec, dynamic loading and the TLS context cost a few milliseconds
- *    natively and a tenth of a second under emulation: main keeps
- *    conf.spare_workers workers started ahead (without fd 3), each waiting
- *    on its IPC socket for the client socket accept hands it.  Every worker
- *    is still a fresh image with its own address layout, and serves one
- *    connection.
+ *  - Exec, dynamic loading and OpenSSL's first TLS context cost 5 ms of
+ *    CPU natively and 0.15-0.25 s under emulation, per connection.  So
+ *    main execs a worker template (the worker program without fd 3): it
+ *    makes its TLS contexts once and forks a worker per connection, for
+ *    conf.worker_generation connections; then the next template is
+ *    exec'd.  A generation shares one address layout; a worker that
+ *    crashes or breaks the IPC protocol ends its generation at once
+ *    (Documentation/decisions/key-holder.md, "Worker templates").  With
+ *    worker_generation = 0, or while no template is ready, each worker is
+ *    exec'd for its connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -218,8 +222,8 @@ void skd_worker_exec(struct skd *d, int client, int ipc, int key)
 	exec_child(exe, "sekishod-worker", -1);
 }
 
-/* fork + exec of a worker for client (-1: a spare); main's end of its IPC
- * socket, or -1 */
+/* fork + exec of a worker for client (-1: a template); main's end of its
+ * IPC socket, or -1 */
 static int worker_spawn(struct skd *d, int client, pid_t *pid)
 {
 	int sv[2], kfd, sz = 4 * SK_IPC_MAX;
@@ -251,64 +255,123 @@ static int worker_spawn(struct skd *d, int client, pid_t *pid)
 	return sv[0];
 }
 
-static void spare_forget(struct skd *d, int i)
+/* the template's answer: how long main waits for two forks */
+#define TEMPLATE_REPLY_MS 2000
+
+/*
+ * The current template is ended: main closes its socket, the template
+ * exits (SIGCHLD reaps it) and the loop starts the next generation.
+ */
+void skd_template_retire(struct skd *d, const char *why)
 {
-	close(d->spares[i].fd);
-	d->spares[i] = d->spares[--d->n_spares];
+	if (d->tmpl.fd < 0)
+		return;
+	if (why)
+		syslog(LOG_WARNING, "worker template retired after %d workers: %s",
+		       d->tmpl.uses, why);
+	close(d->tmpl.fd);
+	d->tmpl.fd = -1;
+	d->tmpl.ready = false;
+	d->tmpl.uses = 0;
+}
+
+/* a worker forked by the template; -1 if it cannot (it is retired then) */
+static int template_worker(struct skd *d, int client, pid_t *pid)
+{
+	struct pollfd p = { .fd = d->tmpl.fd, .events = POLLIN };
+	int sv[2], fds[3], kfd, sz = 4 * SK_IPC_MAX;
+	int32_t got = -1;
+	siginfo_t si;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	kfd = skd_keyholder_socket(d);
+	fds[0] = client;
+	fds[1] = sv[1];
+	fds[2] = kfd;
+	if (kfd < 0 || sk_send_fds(d->tmpl.fd, "w", 1, fds, 3, MSG_DONTWAIT) != 1 ||
+	    poll(&p, 1, TEMPLATE_REPLY_MS) != 1 ||
+	    recv(d->tmpl.fd, &got, sizeof(got), MSG_DONTWAIT) != (ssize_t)sizeof(got))
+		got = -1;
+	close(sv[1]);
+	if (kfd >= 0)
+		close(kfd);
+	/* main's child by now (reparented to this subreaper), or not ours */
+	memset(&si, 0, sizeof(si));
+	if (got <= 0 || waitid(P_PID, (id_t)got, &si, WEXITED | WNOHANG | WNOWAIT)) {
+		close(sv[0]);
+		skd_template_retire(d, got <= 0 ? "no worker forked" : "the worker is not ours");
+		return -1;
+	}
+	if (++d->tmpl.uses >= d->conf.worker_generation)
+		skd_template_retire(d, NULL);
+	*pid = got;
+	return sv[0];
 }
 
 int skd_worker_start(struct skd *d, int client, pid_t *pid)
 {
-	/* a spare whose socket is gone (it died) is dropped */
-	while (d->n_spares > 0) {
-		struct skd_spare sp = d->spares[--d->n_spares];
+	char c;
 
-		if (sk_send_fd(sp.fd, "c", 1, client, MSG_DONTWAIT | MSG_NOSIGNAL) == 1) {
-			*pid = sp.pid;
-			return sp.fd;
-		}
-		kill(sp.pid, SIGKILL);
-		close(sp.fd);
+	/* the template says "r" once its TLS contexts are made */
+	if (d->tmpl.fd >= 0 && !d->tmpl.ready &&
+	    recv(d->tmpl.fd, &c, 1, MSG_DONTWAIT) == 1)
+		d->tmpl.ready = c == 'r';
+	if (d->tmpl.fd >= 0 && d->tmpl.ready) {
+		int fd = template_worker(d, client, pid);
+
+		if (fd >= 0)
+			return fd;
 	}
+	/* no template ready (starting, a new generation): exec'd now */
 	return worker_spawn(d, client, pid);
 }
 
-void skd_spares_fill(struct skd *d)
+void skd_template_start(struct skd *d)
 {
-	while (d->n_spares < d->conf.spare_workers && d->keyholder_fd >= 0 && !d->stop) {
-		pid_t pid;
-		int fd = worker_spawn(d, -1, &pid);
+	pid_t pid;
+	int fd;
 
-		if (fd < 0) {
-			/* no retry storm: the next accept tries again */
-			if (!d->spare_failed)
-				syslog(LOG_WARNING, "cannot start a spare worker; "
-				       "connections start their own");
-			d->spare_failed = true;
-			return;
-		}
-		d->spare_failed = false;
-		d->spares[d->n_spares].pid = pid;
-		d->spares[d->n_spares++].fd = fd;
+	if (d->tmpl.fd >= 0 || d->tmpl.pid > 0 || d->conf.worker_generation <= 0 ||
+	    d->keyholder_fd < 0 || d->stop || d->tmpl.failed)
+		return;
+	/* the template's workers are its grandchildren: they become ours
+	 * when their parent exits (not inherited over fork: set here, in the
+	 * process that runs the loop) */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) {
+		syslog(LOG_WARNING, "PR_SET_CHILD_SUBREAPER: %m; workers are exec'd per connection");
+		d->tmpl.failed = true;
+		return;
 	}
+	fd = worker_spawn(d, -1, &pid);
+	if (fd < 0) {
+		syslog(LOG_WARNING, "cannot start a worker template; workers are exec'd "
+		       "per connection until the next try");
+		d->tmpl.failed = true;
+		return;
+	}
+	d->tmpl.fd = fd;
+	d->tmpl.pid = pid;
+	d->tmpl.ready = false;
+	d->tmpl.uses = 0;
 }
 
-void skd_spares_drop(struct skd *d)
+bool skd_template_reaped(struct skd *d, pid_t pid, int status)
 {
-	while (d->n_spares > 0) {
-		kill(d->spares[0].pid, SIGKILL);	/* SIGCHLD reaps it */
-		spare_forget(d, 0);
+	if (pid != d->tmpl.pid || pid <= 0)
+		return false;
+	d->tmpl.pid = 0;
+	if (d->tmpl.fd >= 0) {
+		/* it ended on its own: not retired by main */
+		syslog(LOG_WARNING, "worker template %s", WIFSIGNALED(status) ?
+		       "was killed" : "exited");
+		skd_template_retire(d, NULL);
+		/* no start loop: the next try after the next connection */
+		d->tmpl.failed = true;
 	}
-}
-
-bool skd_spare_reaped(struct skd *d, pid_t pid)
-{
-	for (int i = 0; i < d->n_spares; i++)
-		if (d->spares[i].pid == pid) {
-			spare_forget(d, i);
-			return true;
-		}
-	return false;
+	return true;
 }
 
 int skd_keyholder_start(struct skd *d, char *err, size_t errlen)
@@ -380,8 +443,8 @@ void skd_keyholder_lost(struct skd *d, const char *why)
 	if (d->keyholder_fd >= 0)
 		close(d->keyholder_fd);
 	d->keyholder_fd = -1;
-	/* their sockets went with it: new spares ask the new one */
-	skd_spares_drop(d);
+	/* its key sockets went with it: a new template asks the new one */
+	skd_template_retire(d, "the key holder was restarted");
 	if (d->stop)
 		return;
 	syslog(LOG_ERR, "key holder %s; starting a new one", why);
@@ -407,7 +470,7 @@ int skd_keyholder_socket(struct skd *d)
 
 void skd_spawn_close(struct skd *d)
 {
-	skd_spares_drop(d);
+	skd_template_retire(d, NULL);
 	if (d->keyholder_fd >= 0)
 		close(d->keyholder_fd);	/* it exits on EOF */
 	if (d->keyholder_pid > 0) {

@@ -138,7 +138,8 @@ static bool setup(void)
 	d.chain.defer_hash = true;
 	d.chain.gateway_name = d.gateway_name;
 	d.chain.cert_bind = SK_BIND_CN;
-	d.spare_failed = true;		/* no worker executables here */
+	d.tmpl.fd = -1;
+	d.tmpl.failed = true;		/* no worker executables here */
 	d.control_deadline = 2;
 	d.admin_gid = getgid();		/* this test is an administrator */
 	snprintf(sock_path, sizeof(sock_path), "%s/control.sock", dir);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "keyop.h"
+#include "skfd.h"
 #include "tap.h"
 #include "testcert.h"
 
@@ -58,11 +60,14 @@ static void write_pem(const char *name, EVP_PKEY *k, X509 *x)
 }
 
 /*
- * One connection through an exec'd worker: TLS handshake and its HELLO.
- * spare: through skd_worker_start (a spare if one is ready), else a worker
- * exec'd with the client socket from the start.  *wpid: the worker's pid.
+ * One connection through a worker: TLS handshake and its HELLO.  via_start:
+ * through skd_worker_start (forked by the template if one is ready), else a
+ * worker exec'd with the client socket from the start.  *wpid: the
+ * worker's pid.  The server random of the handshake goes to last_random.
  */
-static bool one_worker_via(struct skd *d, bool spare, pid_t *wpid, char *got, size_t gotlen)
+static unsigned char last_random[32];
+
+static bool one_worker_via(struct skd *d, bool via_start, pid_t *wpid, char *got, size_t gotlen)
 {
 	int cl[2], ipc[2] = { -1, -1 }, key = -1;
 	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
@@ -75,7 +80,7 @@ static bool one_worker_via(struct skd *d, bool spare, pid_t *wpid, char *got, si
 	snprintf(got, gotlen, "no worker");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cl))
 		goto out;
-	if (spare) {
+	if (via_start) {
 		ipc[0] = skd_worker_start(d, cl[1], &pid);
 		close(cl[1]);
 		if (ipc[0] < 0) {
@@ -106,6 +111,7 @@ static bool one_worker_via(struct skd *d, bool spare, pid_t *wpid, char *got, si
 		snprintf(got, gotlen, "handshake failed: %s",
 			 ERR_reason_error_string(ERR_get_error()));
 	} else {
+		SSL_get_server_random(s, last_random, sizeof(last_random));
 		n = recv(ipc[0], &hello, sizeof(hello), 0);
 		ok = n >= (ssize_t)sizeof(hello.h) && hello.h.type == SK_IPC_HELLO;
 		snprintf(got, gotlen, "%s %s, hello %s", SSL_get_version(s), SSL_get_cipher(s),
@@ -114,9 +120,10 @@ static bool one_worker_via(struct skd *d, bool spare, pid_t *wpid, char *got, si
 	SSL_free(s);
 	close(cl[0]);
 	close(ipc[0]);
+	/* the worker is our child (a template's, through the subreaper) */
 	if (pid > 0) {
 		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		ok &= waitpid(pid, NULL, 0) == pid;
 	}
 out:
 	if (wpid)
@@ -130,81 +137,100 @@ static bool one_worker(struct skd *d, char *got, size_t gotlen)
 	return one_worker_via(d, false, NULL, got, gotlen);
 }
 
-/* a spare has said nothing yet: no HELLO before it has a client */
-static bool silent(int fd)
+/* wait until the template said "r" (skd_worker_start reads it) */
+static void template_settle(void)
 {
-	char b;
-
-	return recv(fd, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+	usleep(400 * 1000);
 }
 
-/* skd_spares_*: started ahead, handed a client, replaced, dropped */
-static void test_spares(struct skd *d)
+/* skd_template_*: a template forks workers for one generation, retires */
+static void test_template(struct skd *d)
 {
+	unsigned char r1[32];
 	char got[256];
-	pid_t a, b, w = -1, dead;
+	pid_t tp, w = -1, w2 = -1;
 	int status = -1, fd;
-	bool none = true, ok;
+	bool ok;
 
-	d->conf.spare_workers = 2;
-	skd_spares_fill(d);
-	tap_ok(&t, d->n_spares == 2, "spares: two started ahead (%d)", d->n_spares);
-	if (d->n_spares != 2)
+	d->conf.worker_generation = 3;
+	skd_template_start(d);
+	tp = d->tmpl.pid;
+	tap_ok(&t, d->tmpl.fd >= 0 && tp > 0, "template: exec'd (pid %d)", (int)tp);
+	if (tp <= 0)
 		return;
-	a = d->spares[0].pid;
-	b = d->spares[1].pid;
-	usleep(300 * 1000);	/* they are ready and waiting by now */
-	tap_ok(&t, kill(a, 0) == 0 && kill(b, 0) == 0 && silent(d->spares[0].fd) &&
-	       silent(d->spares[1].fd), "spares: alive and waiting (no HELLO without a client)");
+	/* before it is ready, a connection gets a worker exec'd for it */
 	ok = one_worker_via(d, true, &w, got, sizeof(got));
-	tap_ok(&t, ok && (w == a || w == b),
-	       "spares: a connection is served by a spare (%s, pid %d)", got, (int)w);
-	tap_ok(&t, d->n_spares == 1, "spares: one left until the loop refills (%d)", d->n_spares);
-	skd_spares_fill(d);
-	tap_ok(&t, d->n_spares == 2, "spares: refilled (%d)", d->n_spares);
+	tap_ok(&t, ok && d->tmpl.uses == 0 && w != tp,
+	       "template: not ready yet: the worker is exec'd for the connection (%s)", got);
+	template_settle();
+	ok = one_worker_via(d, true, &w, got, sizeof(got));
+	tap_ok(&t, ok && d->tmpl.ready && d->tmpl.uses == 1 && w != tp,
+	       "template: a connection is served by a worker it forked, reaped by us (%s, pid %d)", got, (int)w);
+	memcpy(r1, last_random, sizeof(r1));
+	ok = one_worker_via(d, true, &w2, got, sizeof(got));
+	tap_ok(&t, ok && w2 != w && d->tmpl.uses == 2, "template: a second worker (%s)", got);
+	tap_ok(&t, memcmp(r1, last_random, sizeof(r1)) != 0,
+	       "template: two of its workers make different server randoms (reseeded after fork)");
 
-	/* a spare that died is forgotten when reaped, and never handed a client */
-	dead = d->spares[0].pid;
-	kill(dead, SIGKILL);
-	waitpid(dead, NULL, 0);
-	ok = skd_spare_reaped(d, dead) && d->n_spares == 1 && !skd_spare_reaped(d, dead);
-	tap_ok(&t, ok, "spares: a dead one is forgotten when reaped (%d left)", d->n_spares);
-	tap_ok(&t, one_worker_via(d, true, &w, got, sizeof(got)) && w != dead,
-	       "spares: the next connection gets a live one (%s)", got);
-	tap_ok(&t, d->n_spares == 0 && one_worker_via(d, true, &w, got, sizeof(got)) && w > 0,
-	       "spares: none left: a worker is started for the connection (%s)", got);
+	/* the third use ends the generation: main closes, the template exits */
+	ok = one_worker_via(d, true, &w, got, sizeof(got));
+	tap_ok(&t, ok && d->tmpl.fd < 0 && d->tmpl.uses == 0,
+	       "template: retired after worker_generation (3) workers (%s)", got);
+	tap_ok(&t, waitpid(tp, &status, 0) == tp && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	       skd_template_reaped(d, tp, status) && d->tmpl.pid == 0,
+	       "template: the retired one exits with 0 and is forgotten when reaped");
+	skd_template_start(d);
+	tap_ok(&t, d->tmpl.pid > 0 && d->tmpl.pid != tp, "template: the next generation is a new exec (pid %d)",
+	       (int)d->tmpl.pid);
+	tp = d->tmpl.pid;
+	template_settle();
+	tap_ok(&t, one_worker_via(d, true, &w, got, sizeof(got)) && d->tmpl.uses == 1,
+	       "template: the new one serves (%s)", got);
 
-	/* a spare whose socket main closes leaves quietly */
-	skd_spares_fill(d);
-	a = d->spares[0].pid;
-	fd = d->spares[0].fd;
-	d->spares[0] = d->spares[--d->n_spares];
-	close(fd);
-	waitpid(a, &status, 0);
-	tap_ok(&t, WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "spares: one whose main end closes exits with 0 (status %d)", status);
-
-	/* after a key holder crash, spares of the old one are ended */
-	skd_spares_fill(d);
-	a = d->keyholder_pid;
-	kill(a, SIGKILL);
-	waitpid(a, NULL, 0);
+	/* it checks what main hands it: one descriptor instead of three */
+	fd = d->tmpl.fd;
 	{
-		pid_t old[SKD_SPARES_MAX];
-		int nold = d->n_spares;
+		int one = 0, p[2];
+		int32_t pid = 0;
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
 
-		for (int i = 0; i < nold; i++)
-			old[i] = d->spares[i].pid;
-		skd_keyholder_lost(d, "killed by the test");
-		for (int i = 0; i < nold; i++)
-			none &= waitpid(old[i], &status, 0) == old[i] && WIFSIGNALED(status);
-		tap_ok(&t, d->n_spares == 0 && none && d->keyholder_pid != a,
-		       "spares: a key holder crash ends the spares that talk to it");
+		if (pipe(p) == 0) {
+			one = p[0];
+			sk_send_fd(fd, "w", 1, one, 0);
+			close(p[0]);
+			close(p[1]);
+		}
+		ok = poll(&pf, 1, 2000) == 1 && recv(fd, &pid, sizeof(pid), 0) == sizeof(pid) &&
+		     pid == -1 && kill(tp, 0) == 0;
+		tap_ok(&t, ok, "template: a request without the three sockets gets no worker (%d)",
+		       (int)pid);
 	}
-	skd_spares_fill(d);
-	tap_ok(&t, one_worker_via(d, true, &w, got, sizeof(got)),
-	       "spares: new ones handshake with the new key holder (%s)", got);
-	d->conf.spare_workers = 0;
+
+	/* a key holder crash ends the generation: its workers' key sockets
+	 * would go to the dead one */
+	{
+		pid_t kh = d->keyholder_pid;
+
+		kill(kh, SIGKILL);
+		waitpid(kh, NULL, 0);
+		skd_keyholder_lost(d, "killed by the test");
+		tap_ok(&t, d->tmpl.fd < 0 && waitpid(tp, &status, 0) == tp &&
+		       skd_template_reaped(d, tp, status),
+		       "template: retired when the key holder is restarted");
+	}
+	skd_template_start(d);
+	template_settle();
+	tap_ok(&t, one_worker_via(d, true, &w, got, sizeof(got)) && d->tmpl.uses == 1,
+	       "template: a new one handshakes with the new key holder (%s)", got);
+	tp = d->tmpl.pid;
+	skd_template_retire(d, NULL);
+	waitpid(tp, &status, 0);
+	skd_template_reaped(d, tp, status);
+	d->conf.worker_generation = 0;
+	skd_template_start(d);
+	tap_ok(&t, d->tmpl.pid == 0 && d->tmpl.fd < 0 &&
+	       one_worker_via(d, true, &w, got, sizeof(got)),
+	       "template: worker_generation 0: none, every worker exec'd (%s)", got);
 }
 
 static double now_ms(void)
@@ -261,19 +287,16 @@ static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
 	for (int i = 0; i < n; i++)
 		one_worker(d, got, sizeof(got));
 	a = (now_ms() - t0) / n;
-	/* through a spare: the refill is the loop's work between connections,
-	 * outside the timed part, as in sekishod */
-	d->conf.spare_workers = 1;
-	sp = 0;
-	for (int i = 0; i < n; i++) {
-		skd_spares_fill(d);
-		usleep(20 * 1000);	/* it gets ready while no client waits */
-		t0 = now_ms();
+	/* forked by a template (made once, outside the timed part) */
+	d->conf.worker_generation = n + 1;
+	skd_template_start(d);
+	template_settle();
+	t0 = now_ms();
+	for (int i = 0; i < n; i++)
 		one_worker_via(d, true, NULL, got, sizeof(got));
-		sp += now_ms() - t0;
-	}
-	sp /= n;
-	d->conf.spare_workers = 0;
+	sp = (now_ms() - t0) / n;
+	skd_template_retire(d, NULL);
+	d->conf.worker_generation = 0;
 	t0 = now_ms();
 	for (int i = 0; i < n; i++)
 		forked_worker(sctx);
@@ -310,7 +333,7 @@ static void bench(struct skd *d, EVP_PKEY *k, X509 *x, int n)
 	printf("# exec'd worker + key holder: %.2f ms per connection (handshake included)\n", a);
 	printf("# forked worker, key in it:   %.2f ms per connection\n", b);
 	printf("# exec + remote key cost:     %.2f ms per connection\n", a - b);
-	printf("# spare worker (exec'd ahead): %.2f ms per connection\n", sp);
+	printf("# forked by the template:     %.2f ms per connection\n", sp);
 	printf("# RSA-PSS signature via the key holder: %.3f ms, in process: %.3f ms (+%.3f ms)\n",
 	       c, l, c - l);
 	SSL_CTX_free(sctx);
@@ -356,7 +379,7 @@ int main(int argc, char **argv)
 	tap_ok(&t, one_worker(&d, got, sizeof(got)),
 	       "an exec'd worker completes a TLS handshake signed by the key holder (%s)", got);
 	tap_ok(&t, one_worker(&d, got, sizeof(got)), "and a second one (%s)", got);
-	test_spares(&d);
+	test_template(&d);
 	if (argc == 3 && !strcmp(argv[1], "bench"))
 		bench(&d, k, x, atoi(argv[2]));
 	old = d.keyholder_pid;

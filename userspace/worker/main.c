@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sekishod-worker: one client connection.  sekishod's main process forks
- * and execs this for every connection, so it starts with no memory of
- * main's (no store, no other user's data, no SMTP password, no TLS private
- * key).  Its descriptors are fixed (ipc.h, SK_WFD_*); it takes no arguments
- * and no environment.  Usually it starts as a spare, before its client
- * comes (SK_WFD_CLIENT closed): it gets ready, then waits for main to hand
- * it the client's socket.  See Documentation/architecture.md.
+ * and execs this, so it starts with no memory of main's (no store, no
+ * other user's data, no SMTP password, no TLS private key).  Its descriptors are fixed (ipc.h, SK_WFD_*); it takes no arguments
+ * and no environment.  Usually it starts as a template (SK_WFD_CLIENT
+ * closed): it gets ready once, then forks a worker for each connection
+ * main hands it, for one generation.  See Documentation/architecture.md.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "ipc.h"
@@ -66,28 +68,95 @@ static char *read_config(struct sk_wcfg *c, char *err, size_t errlen)
 	return buf;
 }
 
-/*
- * A spare: main's first message on the IPC socket carries the client's
- * socket, which becomes SK_WFD_CLIENT.  0 when there is a client (then or
- * from the start), -1 when main closed the socket first (not needed).
- */
-static int wait_for_client(bool spare)
+/* one of the descriptors main hands the template, of the type expected */
+static bool fd_is(int fd, int type)
 {
-	int fd = -1, type = 0;
-	socklen_t tl = sizeof(type);
-	char c;
+	int t = 0;
+	socklen_t tl = sizeof(t);
 
-	if (!spare)
-		return 0;
-	if (sk_recv_fd(SK_WFD_IPC, &c, 1, &fd, 0) != 1 || fd < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM ||
-	    dup2(fd, SK_WFD_CLIENT) != SK_WFD_CLIENT) {
-		if (fd >= 0)
-			close(fd);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &tl) == 0 && t == type;
+}
+
+/* In the grandchild: the descriptors become SK_WFD_CLIENT, _IPC, _KEY (the
+ * template's own IPC socket and key socket are replaced), then one
+ * connection. */
+__attribute__((noreturn))
+static void become_worker(const struct sk_worker_cfg *cfg, const int fds[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], SK_WFD_CLIENT + i) != SK_WFD_CLIENT + i)
+			_exit(1);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	/* OpenSSL 3 reseeds its generators in a process of another pid;
+	 * this makes it explicit, before any handshake */
+	if (RAND_poll() != 1)
+		_exit(1);
+	_exit(sk_worker_run(cfg, SK_WFD_IPC, SK_WFD_CLIENT));
+}
+
+/*
+ * A worker for one connection, as a grandchild: the child forks it and
+ * exits at once, so the grandchild is reparented to main (a child
+ * subreaper), which reaps it and sees how it ended, as for a worker it
+ * forked itself.  Returns its pid, or -1.
+ */
+static pid_t fork_worker(const struct sk_worker_cfg *cfg, const int fds[3])
+{
+	int p[2];
+	pid_t c, g = -1;
+
+	if (pipe2(p, O_CLOEXEC))
 		return -1;
+	c = fork();
+	if (c == 0) {
+		close(p[0]);
+		g = fork();
+		if (g == 0) {
+			close(p[1]);
+			become_worker(cfg, fds);
+		}
+		_exit(write(p[1], &g, sizeof(g)) == (ssize_t)sizeof(g) && g > 0 ? 0 : 1);
 	}
-	close(fd);
-	return 0;
+	close(p[1]);
+	if (c > 0) {
+		if (read(p[0], &g, sizeof(g)) != (ssize_t)sizeof(g))
+			g = -1;
+		waitpid(c, NULL, 0);	/* g is main's now */
+	}
+	close(p[0]);
+	return c > 0 ? g : -1;
+}
+
+/*
+ * The worker template: exec'd with no client, it has made its TLS
+ * contexts and waits.  For each connection main sends "w" with three
+ * descriptors (client socket, the worker's IPC socket, its key holder
+ * socket); the template forks a worker with them and answers the pid.
+ * It never reads a byte from a client.  It ends when main closes the
+ * socket (a new generation, or main ends).  See
+ * Documentation/decisions/key-holder.md, "Worker templates".
+ */
+static int template_loop(const struct sk_worker_cfg *cfg)
+{
+	if (send(SK_WFD_IPC, "r", 1, MSG_NOSIGNAL) != 1)
+		return 1;
+	for (;;) {
+		int fds[3], n = 0;
+		int32_t pid = -1;
+		char c;
+		ssize_t len = sk_recv_fds(SK_WFD_IPC, &c, 1, fds, 3, &n, 0);
+
+		if (len <= 0)
+			return len == 0 ? 0 : 1;
+		if (len == 1 && c == 'w' && n == 3 && fd_is(fds[0], SOCK_STREAM) &&
+		    fd_is(fds[1], SOCK_SEQPACKET) && fd_is(fds[2], SOCK_SEQPACKET))
+			pid = fork_worker(cfg, fds);
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		if (send(SK_WFD_IPC, &pid, sizeof(pid), MSG_NOSIGNAL) != (ssize_t)sizeof(pid))
+			return 1;
+	}
 }
 
 int main(void)
@@ -95,11 +164,12 @@ int main(void)
 	struct sk_worker_cfg cfg = { 0 };
 	struct sk_wcfg c;
 	char err[256] = "", *buf, *ciphers;
-	/* a spare starts without fd 3: hold the number (a library opening a
-	 * file must not get it) until the client's socket takes its place */
-	bool spare = fcntl(SK_WFD_CLIENT, F_GETFD) < 0;
+	/* a template starts without fd 3: hold the number (a library opening
+	 * a file must not get it) until a worker's client socket takes it */
+	bool tmpl = fcntl(SK_WFD_CLIENT, F_GETFD) < 0;
+	int rc;
 
-	if (spare && dup2(SK_WFD_IPC, SK_WFD_CLIENT) != SK_WFD_CLIENT)
+	if (tmpl && dup2(SK_WFD_IPC, SK_WFD_CLIENT) != SK_WFD_CLIENT)
 		return 1;
 	/* another worker (the same user) must not read this one's memory */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -123,12 +193,11 @@ int main(void)
 	cfg.no_sandbox = c.no_sandbox != 0;
 	free(buf);
 	sk_worker_preload();
-	if (wait_for_client(spare)) {
-		/* not needed after all (main ends or drops its spares) */
-		SSL_CTX_free(cfg.dtls_ctx);
-		SSL_CTX_free(cfg.tls_ctx);
-		free(ciphers);
-		return 0;
-	}
-	return sk_worker_run(&cfg, SK_WFD_IPC, SK_WFD_CLIENT);
+	if (!tmpl)
+		return sk_worker_run(&cfg, SK_WFD_IPC, SK_WFD_CLIENT);
+	rc = template_loop(&cfg);
+	SSL_CTX_free(cfg.dtls_ctx);
+	SSL_CTX_free(cfg.tls_ctx);
+	free(ciphers);
+	return rc;
 }
