@@ -16,15 +16,18 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 n=0 fail=0
 echo "TAP version 13"
-for t in http-fuzz xml-fuzz cstp-fuzz hostscan-fuzz ipc-fuzz; do
+for t in http-fuzz xml-fuzz cstp-fuzz hostscan-fuzz posture-fuzz ipc-fuzz; do
 	n=$((n + 1))
 	mkdir -p "$scratch/$t"
+	seeds=$here/corpus/$t
+	# the posture target's seeds are the recorded example reports
+	[ "$t" = posture-fuzz ] && seeds=$here/../../tests/posture/reports
 	log=$scratch/$t.log
 	# -rss_limit_mb: the parsers are bounded; anything near this is a bug
 	# (ipc-fuzz holds main's tables, about 300 MB with the sanitizers)
 	if (cd "$scratch" && "$out/$t" -max_total_time="$secs" -print_final_stats=1 \
 		-rss_limit_mb=512 -timeout=10 -max_len=70000 \
-		"$scratch/$t" "$here/corpus/$t") >"$log" 2>&1; then
+		"$scratch/$t" "$seeds") >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		echo "ok $n - $t (runs=${runs:-?}, ${secs} s)"
 	else

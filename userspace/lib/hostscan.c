@@ -55,6 +55,7 @@ void sk_hostscan_terminate(struct sk_hostscan *r)
 		r->n_macs = 0;
 	for (int i = 0; i < SK_HS_MACS; i++)
 		r->macs[i][17] = 0;
+	sk_posture_sanitize(&r->posture);
 }
 
 int sk_hostscan_mac_norm(const char *s, char out[18])
@@ -88,8 +89,11 @@ int sk_hostscan_mac_norm(const char *s, char out[18])
 	return 0;
 }
 
+#define HS_SHAPE 64	/* longest path shape kept, NUL included */
+
 /* What a parsed path means to us. */
-enum hs_field { HS_OTHER = 0, HS_OS_VERSION, HS_OS_ARCH, HS_HOSTNAME, HS_DEVICE_ID, HS_MAC };
+enum hs_field { HS_OTHER = 0, HS_OS_VERSION, HS_OS_ARCH, HS_HOSTNAME, HS_DEVICE_ID, HS_MAC,
+		HS_POSTURE };
 
 static bool ident_char(char c)
 {
@@ -102,10 +106,9 @@ static bool ident_char(char c)
  * '=', or NULL with *why set.
  */
 static const char *parse_path(const char *p, const char *end, enum hs_field *field,
-			      const char **key, size_t *keylen, const char **why)
+			      const char **key, size_t *keylen, const char **why, char shape[HS_SHAPE])
 {
 	/* the shape of the path: idents joined by '.', a key shown as "[]" */
-	char shape[64];
 	size_t sl = 0;
 	bool overflow = false;
 
@@ -125,12 +128,12 @@ static const char *parse_path(const char *p, const char *end, enum hs_field *fie
 				return NULL;
 			}
 			if (!first) {
-				if (sl + 1 < sizeof(shape))
+				if (sl + 1 < HS_SHAPE)
 					shape[sl++] = '.';
 				else
 					overflow = true;
 			}
-			if (sl + (size_t)(p - s) < sizeof(shape)) {
+			if (sl + (size_t)(p - s) < HS_SHAPE) {
 				memcpy(shape + sl, s, (size_t)(p - s));
 				sl += (size_t)(p - s);
 			} else {
@@ -150,7 +153,7 @@ static const char *parse_path(const char *p, const char *end, enum hs_field *fie
 				*key = s;
 				*keylen = (size_t)(q - s);
 			}
-			if (sl + 2 < sizeof(shape)) {
+			if (sl + 2 < HS_SHAPE) {
 				shape[sl++] = '[';
 				shape[sl++] = ']';
 			} else {
@@ -178,6 +181,8 @@ static const char *parse_path(const char *p, const char *end, enum hs_field *fie
 		*field = HS_DEVICE_ID;
 	else if (!strcmp(shape, "device.MAC[]"))
 		*field = HS_MAC;
+	else if (!strncmp(shape, "posture.", 8))
+		*field = HS_POSTURE;
 	return p + 1;
 }
 
@@ -228,13 +233,14 @@ static int parse_line(const char *p, const char *end, int line, struct sk_hostsc
 	const char *why = NULL, *key, *v;
 	size_t keylen;
 	enum hs_field field;
+	char shape[HS_SHAPE];
 
 	for (const char *q = p; q < end; q++)
 		if ((unsigned char)*q < 0x20 && *q != '\t')
 			return fail(err, errlen, line, "control character in the line");
 	if ((size_t)(end - p) < sizeof(prefix) - 1 || memcmp(p, prefix, sizeof(prefix) - 1))
 		return fail(err, errlen, line, "does not start with \"endpoint.\"");
-	p = parse_path(p + sizeof(prefix) - 1, end, &field, &key, &keylen, &why);
+	p = parse_path(p + sizeof(prefix) - 1, end, &field, &key, &keylen, &why, shape);
 	if (!p)
 		return fail(err, errlen, line, "%s", why);
 	if (end - p == 3 && !memcmp(p, "{};", 3))
@@ -260,6 +266,11 @@ static int parse_line(const char *p, const char *end, int line, struct sk_hostsc
 		if (end - 2 - v != 4 || memcmp(v, "true", 4))
 			return 0;	/* only present interfaces count */
 		return add_mac(out, key, keylen, line, err, errlen);
+	case HS_POSTURE:
+		if (sk_posture_field(&out->posture, shape + 8, key, keylen, v, (size_t)(end - 2 - v),
+				     &why))
+			return fail(err, errlen, line, "%s", why);
+		return 0;
 	default:
 		return 0;
 	}
@@ -304,6 +315,7 @@ int sk_hostscan_parse(const char *buf, size_t len, struct sk_hostscan *out,
 		}
 		p = next;
 	}
+	sk_posture_finish(&out->posture);
 	return 0;
 bad:
 	/* all or nothing: a half-read report must not identify a device */

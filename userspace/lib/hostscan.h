@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "posture.h"
+
 #define SK_HS_LINE_MAX	4096	/* bytes per report line, newline excluded */
 #define SK_HS_LINES_MAX	1024	/* lines per report */
 #define SK_HS_STR	128	/* kept strings, NUL included */
@@ -26,6 +28,7 @@ struct sk_hostscan {
 	char device_id[SK_HS_STR];	/* endpoint.device.id (serial), trimmed */
 	int n_macs;
 	char macs[SK_HS_MACS][18];	/* "aa:bb:cc:dd:ee:ff", lower case */
+	struct sk_posture posture;	/* endpoint.posture.* (posture.h), format 0 = none */
 };
 
 /*
@@ -37,7 +40,9 @@ struct sk_hostscan {
  * with the value "true"; the all-ones placeholder of the stock csd-post.sh
  * (FFFF.FFFF.FFFF) and all-zero addresses are dropped (no real interface
  * has them).  Values over SK_HS_STR - 1 bytes are an error for the kept
- * fields.  Returns 0, or -EINVAL with a one-line reason in err naming the
+ * fields.  The endpoint.posture.* lines (report format v1, posture.h and
+ * Documentation/admin/posture.md) are checked value by value; a value
+ * that does not fit its field is an error of the whole report.  Returns 0, or -EINVAL with a one-line reason in err naming the
  * line number ("line 3: missing closing quote").
  */
 int sk_hostscan_parse(const char *buf, size_t len, struct sk_hostscan *out,

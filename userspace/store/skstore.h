@@ -404,6 +404,30 @@ int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *
  * read from stdin or a file instead of the command line. */
 bool sk_setting_secret(const char *key);
 
+/* ---- device posture (issue 12, Documentation/admin/posture.md) ----
+ * Policy keys per group, and per device overriding its group's; each
+ * KEY=VALUE is checked with sk_posture_policy_set (lib/posture.h) before
+ * it is stored.  val NULL or "" removes the key (the group's or the
+ * default value applies again).  -ENOENT: no such group or device. */
+enum sk_posture_scope { SK_PO_SCOPE_GROUP = 0, SK_PO_SCOPE_DEVICE };
+int sk_posture_set(struct sk_store *st, enum sk_posture_scope scope, const char *name,
+		   const char *key, const char *val, char *err, size_t errlen);
+int sk_posture_list(struct sk_store *st, enum sk_posture_scope scope, const char *name,
+		    int (*fn)(const char *key, const char *val, void *arg), void *arg);
+/* A device's last posture report and verdicts (JSON texts made by
+ * auth/posture_eval.c), kept for `sekictl device show`. */
+#define SK_PO_REPORT_JSON	6144
+#define SK_PO_VERDICT_JSON	1536
+struct sk_posture_last {
+	int64_t time;
+	char outcome[16];		/* "ok", "refuse", "quarantine" */
+	char report[SK_PO_REPORT_JSON];
+	char verdicts[SK_PO_VERDICT_JSON];
+};
+int sk_posture_last_set(struct sk_store *st, const char *device, const struct sk_posture_last *l);
+/* 0, -ENOENT (no report kept) */
+int sk_posture_last_get(struct sk_store *st, const char *device, struct sk_posture_last *l);
+
 /* ---- sessions and address leases ---- */
 int sk_session_add(struct sk_store *st, struct sk_session *s);	/* sets s->id */
 int sk_session_get(struct sk_store *st, int64_t id, struct sk_session *s);

@@ -91,6 +91,15 @@ struct sk_store_ops {
 	int (*lease_set)(struct sk_store *st, const char *user, int family, const char *addr);
 	int (*lease_taken)(struct sk_store *st, int family, const char *addr, const char *other_than);
 
+	/* scope: enum sk_posture_scope; val NULL = remove; -ENOENT no such name */
+	int (*posture_set)(struct sk_store *st, int scope, const char *name, const char *key,
+			   const char *val);
+	int (*posture_list)(struct sk_store *st, int scope, const char *name,
+			    int (*fn)(const char *key, const char *val, void *arg), void *arg);
+	int (*posture_last_set)(struct sk_store *st, const char *device,
+				const struct sk_posture_last *l);
+	int (*posture_last_get)(struct sk_store *st, const char *device, struct sk_posture_last *l);
+
 	int (*audit_add)(struct sk_store *st, const struct sk_audit *a);
 	int (*audit_list)(struct sk_store *st, const struct sk_audit_filter *f,
 			  int (*fn)(const struct sk_audit *, void *), void *arg);

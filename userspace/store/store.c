@@ -14,6 +14,7 @@
 
 #include "store-impl.h"
 #include "sktext.h"
+#include "posture.h"
 
 /* ---- names ---- */
 
@@ -804,6 +805,74 @@ int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *
 			return rc;
 	}
 	return 0;
+}
+
+/* ---- device posture ---- */
+
+static bool posture_key_known(const char *key)
+{
+	const char *k;
+
+	for (int i = 0; key && (k = sk_posture_policy_key(i, NULL)); i++)
+		if (!strcmp(k, key))
+			return true;
+	return false;
+}
+
+int sk_posture_set(struct sk_store *st, enum sk_posture_scope scope, const char *name,
+		   const char *key, const char *val, char *err, size_t errlen)
+{
+	struct sk_posture_policy p;
+	int rc;
+
+	if (scope != SK_PO_SCOPE_GROUP && scope != SK_PO_SCOPE_DEVICE)
+		return -EINVAL;
+	if (!name || sk_valid_name(scope ? "device" : "group", name, err, errlen))
+		return -EINVAL;
+	if (!posture_key_known(key)) {
+		sk_err(err, errlen, "posture: unknown key '%.40s' (sekictl posture show lists them)",
+		       key ? key : "");
+		return -EINVAL;
+	}
+	if (val && !*val)
+		val = NULL;
+	if (val) {
+		sk_posture_policy_default(&p);
+		if (sk_posture_policy_set(&p, key, val, err, errlen))
+			return -EINVAL;
+	}
+	rc = st->ops->posture_set(st, (int)scope, name, key, val);
+	if (rc == -ENOENT)
+		sk_err(err, errlen, "no %s '%s'", scope ? "device" : "group", name);
+	return rc;
+}
+
+int sk_posture_list(struct sk_store *st, enum sk_posture_scope scope, const char *name,
+		    int (*fn)(const char *key, const char *val, void *arg), void *arg)
+{
+	if ((scope != SK_PO_SCOPE_GROUP && scope != SK_PO_SCOPE_DEVICE) || !name || !fn)
+		return -EINVAL;
+	return st->ops->posture_list(st, (int)scope, name, fn, arg);
+}
+
+int sk_posture_last_set(struct sk_store *st, const char *device, const struct sk_posture_last *l)
+{
+	if (!device || !*device || !l || !memchr(l->report, 0, sizeof(l->report)) ||
+	    !memchr(l->verdicts, 0, sizeof(l->verdicts)) || !memchr(l->outcome, 0, sizeof(l->outcome)))
+		return -EINVAL;
+	/* JSON texts made by the evaluator from validated fields: text again here */
+	if (!sk_text_ok(l->report, sizeof(l->report) - 1, false) ||
+	    !sk_text_ok(l->verdicts, sizeof(l->verdicts) - 1, false) ||
+	    !sk_text_ok(l->outcome, sizeof(l->outcome) - 1, false))
+		return -EINVAL;
+	return st->ops->posture_last_set(st, device, l);
+}
+
+int sk_posture_last_get(struct sk_store *st, const char *device, struct sk_posture_last *l)
+{
+	if (!device || !l)
+		return -EINVAL;
+	return st->ops->posture_last_get(st, device, l);
 }
 
 /* ---- sessions and leases ---- */

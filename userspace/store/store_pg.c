@@ -778,6 +778,10 @@ const struct sk_store_ops sk_pg_ops = {
 	.lease_get = pq_lease_get,
 	.lease_set = pq_lease_set,
 	.lease_taken = pq_lease_taken,
+	.posture_set = pq_posture_set,
+	.posture_list = pq_posture_list,
+	.posture_last_set = pq_posture_last_set,
+	.posture_last_get = pq_posture_last_get,
 	.audit_add = pq_audit_add,
 	.audit_list = pq_audit_list,
 };

@@ -129,4 +129,11 @@ PQ_DECL(int, audit_add, const struct sk_audit *a);
 PQ_DECL(int, audit_list, const struct sk_audit_filter *f,
 	int (*fn)(const struct sk_audit *, void *), void *arg);
 
+int pq_posture_set(struct sk_store *st, int scope, const char *name, const char *key,
+		   const char *val);
+int pq_posture_list(struct sk_store *st, int scope, const char *name,
+		    int (*fn)(const char *key, const char *val, void *arg), void *arg);
+int pq_posture_last_set(struct sk_store *st, const char *device, const struct sk_posture_last *l);
+int pq_posture_last_get(struct sk_store *st, const char *device, struct sk_posture_last *l);
+
 #endif

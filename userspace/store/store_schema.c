@@ -171,6 +171,23 @@ const char *const sk_schema[] = {
 	" CASE value WHEN '0' THEN 'permanent' ELSE value END"
 	" FROM settings WHERE key = 'lockout.seconds';"
 	"DELETE FROM settings WHERE key = 'lockout.seconds';",
+
+	/* 5 -> 6: device posture (issue 12): policy keys per group and per
+	 * device (KEY=VALUE, checked by lib/posture.c before they are
+	 * stored; a missing key takes the group's or the shipped default),
+	 * and each device's last report and verdicts */
+	"CREATE TABLE group_posture ("
+	" group_id {INT} NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, value TEXT NOT NULL,"
+	" PRIMARY KEY (group_id, key)){NOROWID};"
+	"CREATE TABLE device_posture ("
+	" device_id {INT} NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, value TEXT NOT NULL,"
+	" PRIMARY KEY (device_id, key)){NOROWID};"
+	"CREATE TABLE device_posture_last ("
+	" device_id {INT} PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
+	" time {INT} NOT NULL, outcome TEXT NOT NULL,"
+	" report TEXT NOT NULL, verdicts TEXT NOT NULL);",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

@@ -594,6 +594,10 @@ const struct sk_store_ops sk_sqlite_ops = {
 	.lease_get = sq_lease_get,
 	.lease_set = sq_lease_set,
 	.lease_taken = sq_lease_taken,
+	.posture_set = sq_posture_set,
+	.posture_list = sq_posture_list,
+	.posture_last_set = sq_posture_last_set,
+	.posture_last_get = sq_posture_last_get,
 	.audit_add = sq_audit_add,
 	.audit_list = sq_audit_list,
 };

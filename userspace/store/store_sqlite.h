@@ -143,4 +143,11 @@ SQ_DECL(int, audit_list, const struct sk_audit_filter *f,
  * survive a power loss, the rest may lose the last moments (NORMAL). */
 void sq_durable(struct sk_store *st, bool on);
 
+int sq_posture_set(struct sk_store *st, int scope, const char *name, const char *key,
+		   const char *val);
+int sq_posture_list(struct sk_store *st, int scope, const char *name,
+		    int (*fn)(const char *key, const char *val, void *arg), void *arg);
+int sq_posture_last_set(struct sk_store *st, const char *device, const struct sk_posture_last *l);
+int sq_posture_last_get(struct sk_store *st, const char *device, struct sk_posture_last *l);
+
 #endif

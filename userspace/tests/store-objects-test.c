@@ -540,6 +540,56 @@ static void devices(struct sk_store *st)
 	tap_ok(&t, n == 2, "all devices: 2 (%d)", n);
 }
 
+static int kv_cat(const char *key, const char *val, void *arg)
+{
+	char *out = arg;
+	size_t o = strlen(out);
+
+	snprintf(out + o, 512 - o, "%s=%s;", key, val);
+	return 0;
+}
+
+/* device posture (schema 6): policy keys per group and device, the last report */
+static void posture(struct sk_store *st)
+{
+	struct sk_posture_last l, back;
+	char list[512] = "";
+
+	tap_ok(&t, sk_posture_set(st, SK_PO_SCOPE_GROUP, "staff", "av.max_age_days", "3", err,
+				  sizeof(err)) == 0 &&
+	       sk_posture_set(st, SK_PO_SCOPE_GROUP, "staff", "posture", "on", err, sizeof(err)) == 0 &&
+	       sk_posture_set(st, SK_PO_SCOPE_GROUP, "staff", "av.max_age_days", "5", err,
+			      sizeof(err)) == 0, "posture keys of a group set, one changed (%s)", err);
+	sk_posture_list(st, SK_PO_SCOPE_GROUP, "staff", kv_cat, list);
+	tap_ok(&t, !strcmp(list, "av.max_age_days=5;posture=on;"), "posture keys listed: %s", list);
+	tap_ok(&t, sk_posture_set(st, SK_PO_SCOPE_GROUP, "staff", "av.max_age_days", "400", err,
+				  sizeof(err)) == -EINVAL && has(err, "0..365"),
+	       "a bad value is refused (%s)", err);
+	tap_ok(&t, sk_posture_set(st, SK_PO_SCOPE_GROUP, "staff", "no.such", "1", err,
+				  sizeof(err)) == -EINVAL && has(err, "unknown key"),
+	       "an unknown key is refused (%s)", err);
+	tap_ok(&t, sk_posture_set(st, SK_PO_SCOPE_GROUP, "nogroup", "posture", "on", err,
+				  sizeof(err)) == -ENOENT, "an unknown group: -ENOENT (%s)", err);
+	tap_ok(&t, sk_posture_set(st, SK_PO_SCOPE_DEVICE, "pc-03", "firewall", "off", err,
+				  sizeof(err)) == 0, "a device override (%s)", err);
+	tap_ok(&t, sk_posture_set(st, SK_PO_SCOPE_GROUP, "staff", "posture", NULL, err,
+				  sizeof(err)) == 0, "a key removed");
+	list[0] = 0;
+	sk_posture_list(st, SK_PO_SCOPE_GROUP, "staff", kv_cat, list);
+	tap_ok(&t, !strcmp(list, "av.max_age_days=5;"), "... and gone: %s", list);
+	memset(&l, 0, sizeof(l));
+	l.time = 1762300000;
+	snprintf(l.outcome, sizeof(l.outcome), "refuse");
+	snprintf(l.report, sizeof(l.report), "{\"format\":1,\"os_name\":\"ウイルスバスター\"}");
+	snprintf(l.verdicts, sizeof(l.verdicts), "{\"outcome\":\"refuse\"}");
+	tap_ok(&t, sk_posture_last_set(st, "pc-03", &l) == 0 && sk_posture_last_set(st, "pc-03", &l) == 0 &&
+	       sk_posture_last_get(st, "pc-03", &back) == 0 && back.time == l.time &&
+	       !strcmp(back.report, l.report) && !strcmp(back.outcome, "refuse"),
+	       "a device's last report stored, replaced and read back");
+	tap_ok(&t, sk_posture_last_get(st, "pc-02", &back) == -ENOENT &&
+	       sk_posture_last_set(st, "nodev", &l) == -ENOENT, "no report kept / no device: -ENOENT");
+}
+
 static void fk(struct sk_store *st)
 {
 	struct sk_device d;
@@ -765,6 +815,7 @@ int main(void)
 	users(st);
 	policies(st);
 	devices(st);
+	posture(st);
 	text_validation(st);
 	fk(st);
 	certs_profiles(st);

@@ -199,8 +199,12 @@ static void migration(void)
 	struct sk_store *st;
 	char val[64] = "";
 
-	/* back to schema 4 as an older sekisho left it */
+	/* back to schema 4 as an older sekisho left it (the tables of the
+	 * later versions go too) */
 	raw(path, "UPDATE schema_version SET version = 4;"
+	    "DROP TABLE IF EXISTS device_posture_last;"
+	    "DROP TABLE IF EXISTS device_posture;"
+	    "DROP TABLE IF EXISTS group_posture;"
 	    "DROP TABLE sources;"
 	    "CREATE TABLE source_failures (source TEXT NOT NULL, time INTEGER NOT NULL);"
 	    "ALTER TABLE users DROP COLUMN lock_count;"
