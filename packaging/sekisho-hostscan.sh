@@ -18,6 +18,8 @@
 #   endpoint.device.MAC["xxxx.xxxx.xxxx"]: one per network interface with a
 #     real MAC address (not loopback), or the space-separated aa:bb:... list
 #     in $SEKISHO_DEVICE_MACS (for tests).
+#   endpoint.posture.*: the machine's posture from agents/linux.sh next to
+#     this script (OS, ClamAV, firewall, LUKS, last update), if present.
 # Every request is pinned to the gateway's key (curl --pinnedpubkey), as the
 # stock csd-post.sh does.  The report is an assertion by this machine, not a
 # proof: it identifies a registered device, it does not authenticate one.
@@ -108,6 +110,12 @@ trap 'rm -f "$report"' EXIT
 		printf 'endpoint.device.MAC["%s.%s.%s"]="true";\n' "$(echo "$c" | cut -c1-4)" \
 			"$(echo "$c" | cut -c5-8)" "$(echo "$c" | cut -c9-12)"
 	done
+	# the posture block (report format 1, Documentation/admin/posture.md)
+	# from the agent next to this wrapper, when there is one
+	agent="$(dirname "$0")/agents/linux.sh"
+	if [ "$(uname -s)" = Linux ] && [ -r "$agent" ]; then
+		sh "$agent" 2>/dev/null | grep '^endpoint\.posture\.' | head -n 200
+	fi
 } >"$report"
 
 answer=$(curl "$@" -H 'Content-Type: text/xml' -H "Cookie: sdesktop=$token" -H 'Expect: ' \

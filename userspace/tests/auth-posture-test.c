@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hostscan.h"
 #include "skposture.h"
@@ -367,6 +368,32 @@ int main(void)
 	}
 	tap_ok(&t, true, "every key's text reads back to the same policy");
 done_rt:
+	/* ---- the Linux agent on this host: its output parses ---- */
+	{
+		static const char *const agents[] = { "packaging/agents/linux.sh",
+						      "../packaging/agents/linux.sh" };
+		const char *a = NULL;
+		char cmd[128], *out = calloc(1, 65536);
+		size_t n = 0;
+		FILE *f;
+
+		for (size_t i = 0; i < 2; i++)
+			if (!access(agents[i], R_OK))
+				a = agents[i];
+		snprintf(cmd, sizeof(cmd), "sh %s", a ? a : "/nonexistent");
+		if (a && out && (f = popen(cmd, "r"))) {
+			n = fread(out, 1, 65535, f);
+			rc = pclose(f);
+			tap_ok(&t, rc == 0 && sk_hostscan_parse(out, n, r, err, sizeof(err)) == 0 &&
+				   r->posture.format == 1 && r->posture.family == SK_PO_FAM_LINUX &&
+				   !strcmp(r->posture.agent, "linux-1.0"),
+			       "the Linux agent's report on this host parses (%s; os %s, %d products)",
+			       err, r->posture.os_id, r->posture.n_av);
+		} else {
+			tap_skip(&t, "the Linux agent's report parses", "packaging/agents/linux.sh not found");
+		}
+		free(out);
+	}
 	free(r);
 	return tap_end(&t);
 }

@@ -1,0 +1,116 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# sekisho posture agent for Linux: prints the endpoint.posture.* lines of
+# report format 1 (Documentation/admin/posture.md) on standard output.
+# sekisho-hostscan.sh appends them to the host scan report; run alone it
+# shows what the gateway would be told.  Runs as openconnect's --csd-user,
+# never as root, and reads only what any user may read:
+#   OS         /etc/os-release (ID, VERSION_ID, PRETTY_NAME)
+#   antivirus  ClamAV: clamd's pid file or socket (running), clamonacc
+#              (real-time, on-access scanning), the definitions date from
+#              clamscan --version (it reads the world-readable databases)
+#   firewall   an active nftables, firewalld or ufw service (systemctl
+#              is-active); the ruleset itself needs CAP_NET_ADMIN
+#              (nft list ruleset), so an active service counts as "on"
+#   disk       the root file system sits on a dm-crypt (LUKS) device
+#              (lsblk -s TYPE crypt)
+#   updates    the last package upgrade in /var/log/dpkg.log, else
+#              apt's history.log (Debian and Ubuntu; "unknown" elsewhere)
+# What the agent says is the machine's claim: the gateway checks it
+# against the group's policy, it does not prove it.
+set -u
+LC_ALL=C
+export LC_ALL
+
+line() { printf 'endpoint.posture.%s="%s";\n' "$1" "$2"; }
+# a value: no quotes, backslashes or control characters, one line, bounded
+clean() { printf '%s' "$1" | tr -d '"\\\000-\037\177' | cut -c1-"${2:-90}"; }
+# an identity token: a-z 0-9 . _ -
+token() { printf '%s' "$1" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9._-' | cut -c1-32; }
+tf() { if [ "$1" = 1 ]; then echo true; else echo false; fi; }
+
+line format 1
+line agent linux-1.0
+line os.family linux
+osr=/etc/os-release
+[ -r "$osr" ] || osr=/usr/lib/os-release
+if [ -r "$osr" ]; then
+	id=$(sed -n 's/^ID=//p' "$osr" | tr -d '"' | head -n 1)
+	ver=$(sed -n 's/^VERSION_ID=//p' "$osr" | tr -d '"' | head -n 1)
+	name=$(sed -n 's/^PRETTY_NAME=//p' "$osr" | tr -d '"' | head -n 1)
+	[ -n "$(token "$id")" ] && line os.id "$(token "$id")"
+	case $ver in
+	*[!0-9.]* | "" | .* | *. | *..*) ;;
+	*) line os.version "$ver" ;;
+	esac
+	[ -n "$name" ] && line os.name "$(clean "$name")"
+fi
+
+# ---- ClamAV ----
+clamd_bin=
+for b in /usr/sbin/clamd /usr/bin/clamd /usr/local/sbin/clamd; do
+	[ -x "$b" ] && clamd_bin=$b && break
+done
+if [ -n "$clamd_bin" ]; then
+	running=0
+	for pf in /run/clamav/clamd.pid /var/run/clamav/clamd.pid /run/clamd.scan/clamd.pid; do
+		if [ -r "$pf" ]; then
+			pid=$(tr -cd '0-9' <"$pf")
+			[ -n "$pid" ] && [ -d "/proc/$pid" ] && running=1
+		fi
+	done
+	[ "$running" = 0 ] && [ -S /run/clamav/clamd.ctl ] && pgrep -x clamd >/dev/null 2>&1 && running=1
+	[ "$running" = 0 ] && pgrep -x clamd >/dev/null 2>&1 && running=1
+	onacc=0
+	pgrep -x clamonacc >/dev/null 2>&1 && onacc=1
+	k='av["clamav"]'
+	line "$k.vendor" clamav
+	line "$k.product" clamd
+	v=$("$clamd_bin" --version 2>/dev/null | head -n 1)
+	line "$k.name" "$(clean "${v:-ClamAV}" 60)"
+	line "$k.installed" true
+	line "$k.running" "$(tf "$running")"
+	line "$k.realtime" "$(tf "$onacc")"
+	# "ClamAV 1.0.7/27450/Mon Nov  4 09:28:12 2025": the part after the second /
+	sv=$( (clamscan --version || clamdscan --version) 2>/dev/null | head -n 1)
+	d=$(printf '%s' "$sv" | cut -d/ -f3-)
+	if [ -n "$d" ]; then
+		d=$(date -u -d "$d" +%Y-%m-%d 2>/dev/null) && line "$k.definitions" "$d"
+	fi
+fi
+
+# ---- firewall ----
+fw=unknown
+if command -v systemctl >/dev/null 2>&1; then
+	fw=false
+	for s in nftables firewalld ufw; do
+		systemctl is-active --quiet "$s" 2>/dev/null && fw=true
+	done
+fi
+[ "$fw" != unknown ] && line firewall "$fw"
+
+# ---- root volume ----
+src=$(findmnt -n -o SOURCE / 2>/dev/null)
+if [ -n "$src" ] && command -v lsblk >/dev/null 2>&1; then
+	types=$(lsblk -s -n -o TYPE "$src" 2>/dev/null)
+	if [ -n "$types" ]; then
+		enc=0
+		printf '%s\n' "$types" | grep -qx crypt && enc=1
+		line 'disk["root"].system' true
+		line 'disk["root"].encrypted' "$(tf "$enc")"
+	fi
+fi
+
+# ---- last update ----
+last=
+if [ -r /var/log/dpkg.log ]; then
+	last=$(grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]+ upgrade ' /var/log/dpkg.log | tail -n 1 | cut -c1-10)
+fi
+if [ -z "$last" ] && [ -r /var/log/apt/history.log ]; then
+	last=$(sed -n 's/^Start-Date: \([0-9-]\{10\}\).*/\1/p' /var/log/apt/history.log | tail -n 1)
+fi
+case $last in
+20[0-9][0-9]-[01][0-9]-[0-3][0-9]) line update.last "$last" ;;
+esac
+exit 0
