@@ -404,6 +404,28 @@ int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *
  * read from stdin or a file instead of the command line. */
 bool sk_setting_secret(const char *key);
 
+/* ---- directories (issue 15, Documentation/admin/directory.md) ----
+ * A directory is a name and KEY=VALUE settings (keys [a-z][a-z0-9-]*, at
+ * most 31 characters; values one line of text, at most SK_TEXT_MAX - 1
+ * bytes).  The store checks only that; what the keys mean and which
+ * values are valid is auth/ldap.c's (sk_ldap_cfg_load), which the admin
+ * commands run before they store a value.  The key "bind-password" is a
+ * secret: never listed by the admin commands, never audited.
+ *   -EEXIST  a directory of that name exists   -ENOENT no such directory/group
+ *   -EBUSY   delete: a group uses it, or user records were made for it */
+int sk_directory_add(struct sk_store *st, const char *name, char *err, size_t errlen);
+int sk_directory_del(struct sk_store *st, const char *name);
+int sk_directory_list(struct sk_store *st, int (*fn)(const char *name, void *arg), void *arg);
+/* val NULL or "" = remove the key */
+int sk_directory_set(struct sk_store *st, const char *name, const char *key, const char *val,
+		     char *err, size_t errlen);
+int sk_directory_settings(struct sk_store *st, const char *name,
+			  int (*fn)(const char *key, const char *val, void *arg), void *arg);
+/* The directory whose users log in to group (dir NULL = none, local users) */
+int sk_group_directory_set(struct sk_store *st, const char *group, const char *dir);
+/* dir "" = none; 0, -ENOENT (no such group) */
+int sk_group_directory_get(struct sk_store *st, const char *group, char *dir, size_t len);
+
 /* ---- device posture (issue 12, Documentation/admin/posture.md) ----
  * Policy keys per group, and per device overriding its group's; each
  * KEY=VALUE is checked with sk_posture_policy_set (lib/posture.h) before

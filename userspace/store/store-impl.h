@@ -100,6 +100,16 @@ struct sk_store_ops {
 				const struct sk_posture_last *l);
 	int (*posture_last_get)(struct sk_store *st, const char *device, struct sk_posture_last *l);
 
+	int (*directory_add)(struct sk_store *st, const char *name, int64_t now);
+	int (*directory_del)(struct sk_store *st, const char *name);
+	int (*directory_list)(struct sk_store *st, int (*fn)(const char *name, void *arg), void *arg);
+	/* val NULL = remove */
+	int (*directory_set)(struct sk_store *st, const char *name, const char *key, const char *val);
+	int (*directory_settings)(struct sk_store *st, const char *name,
+				  int (*fn)(const char *key, const char *val, void *arg), void *arg);
+	int (*group_directory_set)(struct sk_store *st, const char *group, const char *dir);
+	int (*group_directory_get)(struct sk_store *st, const char *group, char *dir, size_t len);
+
 	int (*audit_add)(struct sk_store *st, const struct sk_audit *a);
 	int (*audit_list)(struct sk_store *st, const struct sk_audit_filter *f,
 			  int (*fn)(const struct sk_audit *, void *), void *arg);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "store-impl.h"
 #include "sktext.h"
@@ -805,6 +806,91 @@ int sk_setting_list(struct sk_store *st, int (*fn)(const char *key, const char *
 			return rc;
 	}
 	return 0;
+}
+
+/* ---- directories ---- */
+
+static bool directory_key_ok(const char *key)
+{
+	size_t i;
+
+	if (!key || key[0] < 'a' || key[0] > 'z')
+		return false;
+	for (i = 0; key[i]; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9') ||
+		      key[i] == '-'))
+			return false;
+	return i <= 31;
+}
+
+int sk_directory_add(struct sk_store *st, const char *name, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!name || sk_valid_name("directory", name, err, errlen))
+		return -EINVAL;
+	rc = st->ops->directory_add(st, name, (int64_t)time(NULL));
+	if (rc == -EEXIST)
+		sk_err(err, errlen, "a directory named '%s' exists already", name);
+	return rc;
+}
+
+int sk_directory_del(struct sk_store *st, const char *name)
+{
+	if (!name || sk_valid_name("directory", name, NULL, 0))
+		return -EINVAL;
+	return st->ops->directory_del(st, name);
+}
+
+int sk_directory_list(struct sk_store *st, int (*fn)(const char *name, void *arg), void *arg)
+{
+	if (!fn)
+		return -EINVAL;
+	return st->ops->directory_list(st, fn, arg);
+}
+
+int sk_directory_set(struct sk_store *st, const char *name, const char *key, const char *val,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	if (!name || sk_valid_name("directory", name, err, errlen))
+		return -EINVAL;
+	if (!directory_key_ok(key))
+		return sk_err(err, errlen, "directory: '%.40s' is not a key (a-z 0-9 -, at most 31)",
+			      key ? key : "");
+	if (val && !*val)
+		val = NULL;
+	if (val && !sk_text_ok(val, SK_TEXT_MAX - 1, false))
+		return sk_err(err, errlen, "directory %s: %s: %s", name, key,
+			      sk_text_check(val, SK_TEXT_MAX - 1, false));
+	rc = st->ops->directory_set(st, name, key, val);
+	if (rc == -ENOENT)
+		sk_err(err, errlen, "no directory '%s'", name);
+	return rc;
+}
+
+int sk_directory_settings(struct sk_store *st, const char *name,
+			  int (*fn)(const char *key, const char *val, void *arg), void *arg)
+{
+	if (!name || !fn || sk_valid_name("directory", name, NULL, 0))
+		return -EINVAL;
+	return st->ops->directory_settings(st, name, fn, arg);
+}
+
+int sk_group_directory_set(struct sk_store *st, const char *group, const char *dir)
+{
+	if (!group || sk_valid_name("group", group, NULL, 0) ||
+	    (dir && *dir && sk_valid_name("directory", dir, NULL, 0)))
+		return -EINVAL;
+	return st->ops->group_directory_set(st, group, dir && *dir ? dir : NULL);
+}
+
+int sk_group_directory_get(struct sk_store *st, const char *group, char *dir, size_t len)
+{
+	if (!group || !dir || !len || sk_valid_name("group", group, NULL, 0))
+		return -EINVAL;
+	return st->ops->group_directory_get(st, group, dir, len);
 }
 
 /* ---- device posture ---- */

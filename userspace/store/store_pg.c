@@ -546,6 +546,7 @@ int pq_id_by_name(struct sk_store *st, const char *table, const char *name, int6
 		{ "groups", "SELECT id FROM groups WHERE name = $1" },
 		{ "policies", "SELECT id FROM policies WHERE name = $1" },
 		{ "devices", "SELECT id FROM devices WHERE name = $1" },
+		{ "directories", "SELECT id FROM directories WHERE name = $1" },
 	};
 	size_t i;
 
@@ -782,6 +783,13 @@ const struct sk_store_ops sk_pg_ops = {
 	.posture_list = pq_posture_list,
 	.posture_last_set = pq_posture_last_set,
 	.posture_last_get = pq_posture_last_get,
+	.directory_add = pq_directory_add,
+	.directory_del = pq_directory_del,
+	.directory_list = pq_directory_list,
+	.directory_set = pq_directory_set,
+	.directory_settings = pq_directory_settings,
+	.group_directory_set = pq_group_directory_set,
+	.group_directory_get = pq_group_directory_get,
 	.audit_add = pq_audit_add,
 	.audit_list = pq_audit_list,
 };

@@ -188,6 +188,23 @@ const char *const sk_schema[] = {
 	" device_id {INT} PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
 	" time {INT} NOT NULL, outcome TEXT NOT NULL,"
 	" report TEXT NOT NULL, verdicts TEXT NOT NULL);",
+
+	/* 6 -> 7: directories (issue 15, Documentation/admin/directory.md):
+	 * named LDAP/AD directories as KEY=VALUE settings (checked by
+	 * auth/ldap.c before they are stored; the service password is one of
+	 * them, never listed), the directory a group uses (a group may use
+	 * none; deleting a directory a group uses is refused), and the
+	 * directory a user record was made for (NULL = a local account) */
+	"CREATE TABLE directories ("
+	" id {ID}, name TEXT NOT NULL UNIQUE, created {INT} NOT NULL);"
+	"CREATE TABLE directory_settings ("
+	" directory_id {INT} NOT NULL REFERENCES directories(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, value TEXT NOT NULL,"
+	" PRIMARY KEY (directory_id, key)){NOROWID};"
+	"CREATE TABLE group_directory ("
+	" group_id {INT} PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,"
+	" directory_id {INT} NOT NULL REFERENCES directories(id));"
+	"ALTER TABLE users ADD COLUMN directory TEXT;",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

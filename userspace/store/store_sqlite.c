@@ -261,6 +261,7 @@ int sq_id_by_name(struct sk_store *st, const char *table, const char *name, int6
 		{ "groups", "SELECT id FROM groups WHERE name = ?1" },
 		{ "policies", "SELECT id FROM policies WHERE name = ?1" },
 		{ "devices", "SELECT id FROM devices WHERE name = ?1" },
+		{ "directories", "SELECT id FROM directories WHERE name = ?1" },
 	};
 	size_t i;
 
@@ -598,6 +599,13 @@ const struct sk_store_ops sk_sqlite_ops = {
 	.posture_list = sq_posture_list,
 	.posture_last_set = sq_posture_last_set,
 	.posture_last_get = sq_posture_last_get,
+	.directory_add = sq_directory_add,
+	.directory_del = sq_directory_del,
+	.directory_list = sq_directory_list,
+	.directory_set = sq_directory_set,
+	.directory_settings = sq_directory_settings,
+	.group_directory_set = sq_group_directory_set,
+	.group_directory_get = sq_group_directory_get,
 	.audit_add = sq_audit_add,
 	.audit_list = sq_audit_list,
 };

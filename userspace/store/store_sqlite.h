@@ -149,5 +149,13 @@ int sq_posture_list(struct sk_store *st, int scope, const char *name,
 		    int (*fn)(const char *key, const char *val, void *arg), void *arg);
 int sq_posture_last_set(struct sk_store *st, const char *device, const struct sk_posture_last *l);
 int sq_posture_last_get(struct sk_store *st, const char *device, struct sk_posture_last *l);
+int sq_directory_add(struct sk_store *st, const char *name, int64_t now);
+int sq_directory_del(struct sk_store *st, const char *name);
+int sq_directory_list(struct sk_store *st, int (*fn)(const char *name, void *arg), void *arg);
+int sq_directory_set(struct sk_store *st, const char *name, const char *key, const char *val);
+int sq_directory_settings(struct sk_store *st, const char *name,
+			  int (*fn)(const char *key, const char *val, void *arg), void *arg);
+int sq_group_directory_set(struct sk_store *st, const char *group, const char *dir);
+int sq_group_directory_get(struct sk_store *st, const char *group, char *dir, size_t len);
 
 #endif
