@@ -1019,6 +1019,13 @@ static const struct {
 "  sekictl source list                sekictl source unblock ADDRESS\n"
 "      (a source is an IPv4 address or an IPv6 /64; settings lockout.source_*,\n"
 "      source.never_block)\n" },
+	{ "directory", ska_directory, "LDAP / Active Directory directories (passwords, groups)",
+"  sekictl directory list | show NAME | del NAME\n"
+"  sekictl directory add|set NAME KEY=VALUE... [--bind-password-stdin|--bind-password-file F]\n"
+"      (type uri tls allow-plain ca-file bind-dn base filter mail-attr name-attr\n"
+"       timeout nested lockout-threshold; KEY= removes a key)\n"
+"  sekictl directory map NAME GROUP DN    sekictl directory unmap NAME GROUP\n"
+"  sekictl directory use NAME|none GROUP  sekictl directory test NAME USER [--password-stdin]\n" },
 	{ "audit", ska_audit_cmd, "the audit trail",
 "  sekictl audit list|export [--since D] [--until D] [--user U] [--device D]\n"
 "                            [--type T] [--limit N]    (export: JSON lines)\n" },

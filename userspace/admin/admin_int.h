@@ -134,6 +134,7 @@ int ska_profile(struct ska *a, int argc, char **argv);
 int ska_settings(struct ska *a, int argc, char **argv);
 int ska_session(struct ska *a, int argc, char **argv);
 int ska_source(struct ska *a, int argc, char **argv);
+int ska_directory(struct ska *a, int argc, char **argv);
 int ska_audit_cmd(struct ska *a, int argc, char **argv);
 
 /* CSV (csv.c) */

@@ -103,7 +103,7 @@ const char *sk_ldap_filter(const struct sk_ldap_cfg *c)
 	return c->type == SK_LDAP_AD ? "(sAMAccountName=%s)" : "(uid=%s)";
 }
 
-static bool attr_ok(const char *a)
+bool sk_ldap_attr_ok(const char *a)
 {
 	size_t i;
 
@@ -118,7 +118,7 @@ static bool attr_ok(const char *a)
 }
 
 /* a filter with exactly one "%s", balanced parentheses, wrapped in one pair */
-static bool filter_ok(const char *f)
+bool sk_ldap_filter_ok(const char *f)
 {
 	int depth = 0, subs = 0;
 
@@ -194,10 +194,14 @@ int sk_ldap_cfg_check(const struct sk_ldap_cfg *c, char *err, size_t errlen)
 			    "(e.g. ou=people,dc=example,dc=jp)");
 	if (!sk_text_ok(c->bind_dn, SK_DN_MAX - 1, false))
 		return errf(err, errlen, -EINVAL, "bind-dn: not valid text");
-	if (c->filter[0] && !filter_ok(c->filter))
+	if (c->bind_dn[0] && !c->bind_pw[0])
+		return errf(err, errlen, -EINVAL, "bind-dn is set but the service password is not "
+			    "(a bind with a DN and no password is unauthenticated): give it with "
+			    "--bind-password-stdin or --bind-password-file");
+	if (c->filter[0] && !sk_ldap_filter_ok(c->filter))
 		return errf(err, errlen, -EINVAL, "filter: one parenthesised filter with exactly "
 			    "one %%s for the account name, e.g. (&(objectClass=person)(uid=%%s))");
-	if (!attr_ok(c->attr_mail) || !attr_ok(c->attr_name))
+	if (!sk_ldap_attr_ok(c->attr_mail) || !sk_ldap_attr_ok(c->attr_name))
 		return errf(err, errlen, -EINVAL, "mail-attr/name-attr: an attribute name "
 			    "(letters, digits, -)");
 	if (c->n_maps < 0 || c->n_maps > SK_LDAP_MAPS_MAX)

@@ -133,6 +133,22 @@ struct sk_ldap_result {
 int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
 		  struct sk_ldap_result *r, char *err, size_t errlen);
 
+/* ---- the store's form (auth/ldap_store.c) ----
+ * A directory's settings are KEY=VALUE (sk_directory_set): type, uri
+ * (space-separated, in order), tls, allow-plain, ca-file, bind-dn,
+ * bind-password (a secret), base, filter, mail-attr, name-attr, timeout,
+ * nested, lockout-threshold (the directory's own; ours must stay below
+ * it), map-01 .. map-32 ("GROUP DN", in rule order). */
+struct sk_store;
+const char *sk_ldap_key(int i);		/* the keys in order; NULL after the last */
+/* one KEY=VALUE as sk_ldap_cfg_load would take it: 0 or -EINVAL with why */
+int sk_ldap_setting_check(const char *key, const char *val, char *err, size_t errlen);
+/* The directory name from the store, checked whole (sk_ldap_cfg_check);
+ * *dir_lockout (may be NULL) gets lockout-threshold (0 = not set).
+ * Wipe c with sk_ldap_cfg_wipe: it holds the service password. */
+int sk_ldap_cfg_load(struct sk_store *st, const char *name, struct sk_ldap_cfg *c,
+		     int *dir_lockout, char *err, size_t errlen);
+
 /* ---- pure helpers (unit-tested without a server) ---- */
 
 /* RFC 4515 value escaping: '*', '(', ')', '\\' and NUL as \2a \28 \29 \5c
@@ -155,6 +171,10 @@ void sk_ldap_uac_state(uint32_t uac, struct sk_ldap_state *s);
  * change, 775 locked.  Returns the code (hex value), or 0 when there is
  * none; sets the state a code tells (532, 533, 701, 773, 775). */
 unsigned int sk_ldap_ad_bind_code(const char *diag, struct sk_ldap_state *s);
+/* a filter with one parenthesised expression and exactly one %s */
+bool sk_ldap_filter_ok(const char *f);
+/* an attribute name (letters, digits, -), "" = the default */
+bool sk_ldap_attr_ok(const char *a);
 /* Two DNs naming the same entry (normalised by libldap, case-insensitive) */
 bool sk_ldap_dn_equal(const char *a, const char *b);
 /* Fills r->mapped from r->groups and c->maps (rule order, no duplicates) */

@@ -64,6 +64,9 @@ static const struct sk_setting_def defs[] = {
 	{ "cert.bind", "cn", SK_SET_TEXT, 0, 0,
 	  "client certificate field matched against the user: cn, email or uid" },
 	{ "default.group", "", SK_SET_NAME, 0, 0, "group of users added without one (\"\" = required)" },
+	{ "directory.default", "", SK_SET_NAME, 0, 0,
+	  "directory (sekictl directory) that checks the passwords of groups without one of "
+	  "their own (\"\" = none: local accounts)" },
 };
 
 const struct sk_setting_def *sk_setting_defs(int *n)
