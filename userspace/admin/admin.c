@@ -1026,6 +1026,13 @@ static const struct {
 "       timeout nested lockout-threshold; KEY= removes a key)\n"
 "  sekictl directory map NAME GROUP DN    sekictl directory unmap NAME GROUP\n"
 "  sekictl directory use NAME|none GROUP  sekictl directory test NAME USER [--password-stdin]\n" },
+	{ "posture", ska_posture, "device posture policy of groups and devices; report test",
+"  sekictl posture show GROUP | --device NAME    (every key, its value, where it is set)\n"
+"  sekictl posture set GROUP | --device NAME KEY=VALUE...\n"
+"  sekictl posture unset GROUP | --device NAME KEY...   (back to the group's or default)\n"
+"  sekictl posture test REPORT-FILE|- --group G [--device D] [--at DATE] [--json]\n"
+"      evaluates a host scan report: exit 0 allowed, 1 refused or quarantined,\n"
+"      2 usage error or a report that does not parse (Documentation/admin/posture.md)\n" },
 	{ "audit", ska_audit_cmd, "the audit trail",
 "  sekictl audit list|export [--since D] [--until D] [--user U] [--device D]\n"
 "                            [--type T] [--limit N]    (export: JSON lines)\n" },

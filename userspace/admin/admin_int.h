@@ -136,6 +136,11 @@ int ska_session(struct ska *a, int argc, char **argv);
 int ska_source(struct ska *a, int argc, char **argv);
 int ska_directory(struct ska *a, int argc, char **argv);
 int ska_audit_cmd(struct ska *a, int argc, char **argv);
+int ska_posture(struct ska *a, int argc, char **argv);
+/* device show: the device's last posture report and verdicts (store
+ * sk_posture_last_*), or "no report yet"; into j (key "posture") when
+ * j != NULL, else as text lines */
+void ska_posture_last_show(struct ska *a, const char *device, struct sk_json *j);
 
 /* CSV (csv.c) */
 int ska_user_import(struct ska *a, const char *path);

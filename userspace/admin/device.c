@@ -682,7 +682,28 @@ int ska_device(struct ska *a, int argc, char **argv)
 		if (argc > 2)
 			return ska_usage(a, "unexpected argument '%s'", argv[2]);
 		ska_device_obj(&t.d, &o);
+		if (a->io->json) {
+			/* the object, then "posture" inside it */
+			char *txt = ska_obj_json_text(&o, NULL, 0);
+			size_t l = txt ? strlen(txt) : 0;
+
+			if (l < 2) {
+				free(txt);
+				ska_obj_free(&o);
+				return ska_fail(a, "out of memory");
+			}
+			fwrite(txt, 1, l - 1, a->io->out);
+			sk_json_init(&j, a->io->out);
+			j.depth = 1;
+			j.first[1] = l == 2;
+			ska_posture_last_show(a, t.d.name, &j);
+			fputs("}\n", a->io->out);
+			free(txt);
+			ska_obj_free(&o);
+			return 0;
+		}
 		ska_obj_show(a, &o);
+		ska_posture_last_show(a, t.d.name, NULL);
 		return 0;
 	}
 	if (!strcmp(verb, "del")) {

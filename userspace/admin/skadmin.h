@@ -57,6 +57,8 @@ struct sk_admin_io {
 	FILE *in;			/* stdin data (user passwd, import), may be NULL */
 	bool json;			/* --json given anywhere on the line (already removed from argv) */
 	bool remote;			/* behind the control socket: open no file the caller names */
+	bool ja;			/* messages in Japanese (the caller's locale is ja_*; over
+					 * the socket the client adds "--msg-lang=ja") */
 };
 
 /*

@@ -45,6 +45,9 @@ static bool needs_stdin(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[0], "settings") && !strcmp(argv[1], "set") &&
 	    !strcmp(argv[3], "-"))
 		return true;
+	if (argc >= 3 && !strcmp(argv[0], "posture") && !strcmp(argv[1], "test") &&
+	    !strcmp(argv[2], "-"))
+		return true;
 	return false;
 }
 
@@ -269,10 +272,12 @@ void sk_admin_conn_run(struct sk_admin_conn *c, struct sk_store *st, struct sk_a
 		c->status = 1;
 		return;
 	}
-	/* --json anywhere on the line */
+	/* --json (and the client's locale) anywhere on the line */
 	for (i = j = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			io.json = true;
+		else if (!strcmp(argv[i], "--msg-lang=ja"))
+			io.ja = true;
 		else
 			argv[j++] = argv[i];
 	}
@@ -422,6 +427,13 @@ int sk_admin_client(const char *path, int argc, char **argv, FILE *in)
 		infile = argv[2];
 		copy[2] = "-";
 	}
+	/* posture test REPORT-FILE: the report travels as input (the daemon
+	 * reads at most the gateway's bound of it and refuses more) */
+	if (argc >= 3 && !strcmp(argv[0], "posture") && !strcmp(argv[1], "test") &&
+	    argv[2][0] != '-') {
+		infile = argv[2];
+		copy[2] = "-";
+	}
 	if (argc >= 2 && !strcmp(argv[0], "cert") && !strcmp(argv[1], "issue")) {
 		for (i = 2; i < argc; i++) {
 			if (!strcmp(argv[i], "--out") && i + 1 < argc && strcmp(argv[i + 1], "-")) {
@@ -477,7 +489,7 @@ int sk_admin_client(const char *path, int argc, char **argv, FILE *in)
 			}
 		}
 		/* a password: only its line, so that a terminal is not read to EOF */
-		if (src && strcmp(copy[1], "import")) {
+		if (src && strcmp(copy[1], "import") && strcmp(copy[0], "posture")) {
 			if (fgets((char *)m + 4, SKA_CHUNK, src)) {
 				rc = send_msg(fd, "SKAI", m + 4, strlen((char *)m + 4));
 				sk_wipe(m + 4, SKA_CHUNK);

@@ -79,6 +79,20 @@ static FILE *password_input(int n, char **args, char *buf, size_t len)
 	return fmemopen(buf, strlen(buf), "r");
 }
 
+/* the caller's locale for messages: LC_ALL, LC_MESSAGES, LANG (the first set) */
+static bool locale_ja(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return !strncmp(v, "ja", 2);
+	}
+	return false;
+}
+
 static bool is_help(const char *s)
 {
 	return !strcmp(s, "help") || !strcmp(s, "--help") || !strcmp(s, "-h");
@@ -95,7 +109,7 @@ int sk_admin_route(int argc, char **argv)
 	int n = 0, i, rc;
 	bool json = false;
 
-	args = calloc(argc + 1, sizeof(*args));
+	args = calloc(argc + 2, sizeof(*args));	/* + --msg-lang, NULL */
 	if (!args)
 		return 1;
 	for (i = 0; i < argc; i++) {
@@ -156,6 +170,7 @@ int sk_admin_route(int argc, char **argv)
 			return 1;
 		}
 		io.json = json;
+		io.ja = locale_ja();
 		io.in = password_input(n, args, pwbuf, sizeof(pwbuf));
 		rc = io.in ? sk_admin_exec(st, &who, &io, n, args, &fx) : 1;
 		if (io.in && io.in != stdin)
@@ -171,6 +186,8 @@ int sk_admin_route(int argc, char **argv)
 		sock = SKA_DEFAULT_SOCKET;
 	if (json)
 		args[n++] = "--json";
+	if (locale_ja())
+		args[n++] = "--msg-lang=ja";
 	in = password_input(n, args, pwbuf, sizeof(pwbuf));
 	if (!in) {
 		free(args);
