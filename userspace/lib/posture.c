@@ -6,7 +6,6 @@
  * that does not fit is an error of the whole report.  Nothing allocates.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,19 +529,6 @@ void sk_posture_policy_default(struct sk_posture_policy *p)
 		(void)sk_posture_policy_set(p, keys[i].key, keys[i].def, NULL, 0);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 static int onoff(const char *key, const char *val, bool *out, char *err, size_t errlen)
 {
 	if (!strcmp(val, "on"))
@@ -550,7 +536,7 @@ static int onoff(const char *key, const char *val, bool *out, char *err, size_t 
 	else if (!strcmp(val, "off"))
 		*out = false;
 	else
-		return bad(err, errlen, "posture %s: must be on or off", key);
+		return sk_err(err, errlen, "posture %s: must be on or off", key);
 	return 0;
 }
 
@@ -561,7 +547,7 @@ static int num(const char *key, const char *val, long min, long max, long *out, 
 
 	if (sk_po_ver_parse(val, strlen(val), &v) || v.n != 1 || v.v[0] < (uint32_t)min ||
 	    v.v[0] > (uint32_t)max)
-		return bad(err, errlen, "posture %s: must be a whole number %ld..%ld", key, min, max);
+		return sk_err(err, errlen, "posture %s: must be a whole number %ld..%ld", key, min, max);
 	*out = (long)v.v[0];
 	return 0;
 }
@@ -569,7 +555,7 @@ static int num(const char *key, const char *val, long min, long max, long *out, 
 static int ver(const char *key, const char *val, struct sk_po_ver *out, char *err, size_t errlen)
 {
 	if (sk_po_ver_parse(val, strlen(val), out))
-		return bad(err, errlen, "posture %s: must be a version such as 14 or 14.5", key);
+		return sk_err(err, errlen, "posture %s: must be a version such as 14 or 14.5", key);
 	return 0;
 }
 
@@ -609,9 +595,9 @@ int sk_posture_policy_set(struct sk_posture_policy *p, const char *key, const ch
 	int c;
 
 	if (!key || !val)
-		return bad(err, errlen, "posture: missing key or value");
+		return sk_err(err, errlen, "posture: missing key or value");
 	if (strlen(val) >= SK_PO_VAL_MAX)
-		return bad(err, errlen, "posture %s: value longer than %d bytes", key, SK_PO_VAL_MAX - 1);
+		return sk_err(err, errlen, "posture %s: value longer than %d bytes", key, SK_PO_VAL_MAX - 1);
 	if (!strcmp(key, "posture"))
 		return onoff(key, val, &p->enabled, err, errlen);
 	for (c = 0; c < SK_PO_CHK_N; c++) {
@@ -627,7 +613,7 @@ int sk_posture_policy_set(struct sk_posture_policy *p, const char *key, const ch
 			else if (!strcmp(val, "quarantine") && c != SK_PO_CHK_DEVICE)
 				p->outcome[c] = SK_PO_QUARANTINE;
 			else
-				return bad(err, errlen, c == SK_PO_CHK_DEVICE ?
+				return sk_err(err, errlen, c == SK_PO_CHK_DEVICE ?
 					   "posture %s: must be refuse (an unknown device is never quarantined)" :
 					   "posture %s: must be refuse or quarantine", key);
 			return 0;
@@ -641,7 +627,7 @@ int sk_posture_policy_set(struct sk_posture_policy *p, const char *key, const ch
 			int f = sk_po_family_from(item, strlen(item));
 
 			if (tl || f < 0)
-				return bad(err, errlen, "posture os.families: '%.40s' is none of "
+				return sk_err(err, errlen, "posture os.families: '%.40s' is none of "
 					   "windows, macos, linux, ios, android", item);
 			fam |= 1u << f;
 		}
@@ -670,11 +656,11 @@ int sk_posture_policy_set(struct sk_posture_policy *p, const char *key, const ch
 			char *colon = strchr(item, ':');
 
 			if (k == SK_PO_LIST_MAX)
-				return bad(err, errlen, "posture os.linux: more than %d distributions",
+				return sk_err(err, errlen, "posture os.linux: more than %d distributions",
 					   SK_PO_LIST_MAX);
 			if (tl || !colon || !sk_po_token_ok(item, (size_t)(colon - item)) ||
 			    sk_po_ver_parse(colon + 1, strlen(colon + 1), &l[k].min))
-				return bad(err, errlen, "posture os.linux: '%.40s' is not ID:VERSION "
+				return sk_err(err, errlen, "posture os.linux: '%.40s' is not ID:VERSION "
 					   "(an os-release ID such as debian, and a version such as 12)", item);
 			memcpy(l[k].id, item, (size_t)(colon - item));
 			k++;
@@ -694,11 +680,11 @@ int sk_posture_policy_set(struct sk_posture_policy *p, const char *key, const ch
 			size_t vl = slash ? (size_t)(slash - item) : strlen(item);
 
 			if (k == SK_PO_LIST_MAX)
-				return bad(err, errlen, "posture av.allowed: more than %d products",
+				return sk_err(err, errlen, "posture av.allowed: more than %d products",
 					   SK_PO_LIST_MAX);
 			if (tl || !sk_po_token_ok(item, vl) ||
 			    (slash && !sk_po_token_ok(slash + 1, strlen(slash + 1))))
-				return bad(err, errlen, "posture av.allowed: '%.40s' is not VENDOR or "
+				return sk_err(err, errlen, "posture av.allowed: '%.40s' is not VENDOR or "
 					   "VENDOR/PRODUCT (identities of a-z 0-9 . _ -, see posture.md)", item);
 			memcpy(a[k].vendor, item, vl);
 			if (slash)
@@ -727,12 +713,12 @@ int sk_posture_policy_set(struct sk_posture_policy *p, const char *key, const ch
 	}
 	if (!strcmp(key, "quarantine.allowlist")) {
 		if (strlen(val) >= SK_PO_NAME || (val[0] && !sk_text_ok(val, SK_PO_NAME - 1, false)))
-			return bad(err, errlen, "posture quarantine.allowlist: must be a policy name "
+			return sk_err(err, errlen, "posture quarantine.allowlist: must be a policy name "
 				   "(at most %d bytes)", SK_PO_NAME - 1);
 		snprintf(p->quarantine, sizeof(p->quarantine), "%s", val);
 		return 0;
 	}
-	return bad(err, errlen, "posture: unknown key '%.40s' (sekictl posture show lists them)", key);
+	return sk_err(err, errlen, "posture: unknown key '%.40s' (sekictl posture show lists them)", key);
 }
 
 static void append(char *out, size_t len, size_t *o, const char *s)

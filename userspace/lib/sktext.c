@@ -2,6 +2,8 @@
 /* Text validation and escaping; see sktext.h. */
 #include "sktext.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,4 +115,16 @@ size_t sk_text_escape(const char *s, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+int sk_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
 }

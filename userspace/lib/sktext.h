@@ -36,4 +36,10 @@ size_t sk_utf8_len(const unsigned char *s);
  * always terminated.  Returns the length written. */
 size_t sk_text_escape(const char *s, char *out, size_t outlen);
 
+/* Writes one sentence (printf format) into err when err and errlen are
+ * set, and returns -EINVAL: the refusal of a function that returns
+ * -errno. */
+int sk_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

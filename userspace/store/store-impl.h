@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include "skstore.h"
+#include "sktext.h"	/* sk_err */
 
 struct sk_store_ops {
 	const char *name;
@@ -109,6 +110,8 @@ struct sk_store_ops {
 				  int (*fn)(const char *key, const char *val, void *arg), void *arg);
 	int (*group_directory_set)(struct sk_store *st, const char *group, const char *dir);
 	int (*group_directory_get)(struct sk_store *st, const char *group, char *dir, size_t len);
+	int (*user_directory_get)(struct sk_store *st, const char *name, char *dir, size_t len);
+	int (*user_directory_set)(struct sk_store *st, const char *name, const char *dir);
 
 	int (*audit_add)(struct sk_store *st, const struct sk_audit *a);
 	int (*audit_list)(struct sk_store *st, const struct sk_audit_filter *f,
@@ -179,8 +182,5 @@ int sk_valid_user(struct sk_store *st, struct sk_user *u, char *err, size_t errl
 int sk_valid_group(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
 int sk_valid_device(struct sk_device *d, char *err, size_t errlen);
 int sk_norm_mac(const char *in, char *out, size_t outlen);
-
-__attribute__((format(printf, 3, 4)))
-int sk_err(char *err, size_t errlen, const char *fmt, ...);
 
 #endif
