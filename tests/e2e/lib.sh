@@ -531,12 +531,7 @@ ocserv_start() {
 		{ tail -n 20 "$T/ocserv.log"; return 1; }
 }
 
-ocserv_stop() {
-	[ -n "${OCSERV_PID:-}" ] || return 0
-	kill "$OCSERV_PID" 2>/dev/null
-	wait "$OCSERV_PID" 2>/dev/null
-	OCSERV_PID=
-}
+ocserv_stop() { stop_bg OCSERV_PID; }
 
 # --------------------------------------------------------------------------
 # sekishod in ns gw (the gateway under test).  Interface assumed from the
@@ -593,12 +588,7 @@ sekishod_start() {
 		{ tail -n 30 "$T/sekishod.log"; return 1; }
 }
 
-sekishod_stop() {
-	[ -n "${SEKISHOD_PID:-}" ] || return 0
-	kill "$SEKISHOD_PID" 2>/dev/null
-	wait "$SEKISHOD_PID" 2>/dev/null
-	SEKISHOD_PID=
-}
+sekishod_stop() { stop_bg SEKISHOD_PID; }
 
 # gw_rss_kb: memory (kB) of every process in ns gw whose name matches the
 # regex $1 (the gateway and its workers), as PSS: both gateways fork a

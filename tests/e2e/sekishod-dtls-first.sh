@@ -13,15 +13,8 @@
 # messages the client sent: exactly one ClientHello and one
 # ClientKeyExchange when nothing was retransmitted.
 . "$(dirname "$0")/lib.sh"
-trap 'cap_stop; sekishod_stop; e2e_cleanup' EXIT
+trap 'stop_bg CAP_PID; sekishod_stop; e2e_cleanup' EXIT
 CAP_PID=
-
-cap_stop() {
-	[ -n "$CAP_PID" ] || return 0
-	kill "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
-	CAP_PID=
-}
 
 # dtls_client_msgs PCAP: "CH CKE" counts of the client's handshake messages
 # in epoch-0 DTLS records sent to port 443 (plain pcap, Ethernet)
@@ -83,7 +76,7 @@ OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
 check "tunnel up" oc_wait_up a 180 || exit 1
 check "DTLS established" wait_for 60 oc_dtls a
 sleep 1
-cap_stop
+stop_bg CAP_PID
 read -r n_ch n_cke < <(dtls_client_msgs "$T/dtls.pcap")
 check "first DTLS setup: one ClientHello from the client (saw ${n_ch:-?})" test "${n_ch:-0}" = 1
 check "first DTLS setup: one ClientKeyExchange, not retransmitted (saw ${n_cke:-?})" test "${n_cke:-0}" = 1

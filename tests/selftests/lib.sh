@@ -151,6 +151,16 @@ gen_keys() {
 	printf 'tx-key %s\ntx-iv %s\nrx-key %s\nrx-iv %s\n' "$ck" "$cv" "$sk" "$sv" > "$T/cli.keys${2:-}"
 }
 
+# stop_bg VAR: ends the background job whose pid is in $VAR (TERM, then
+# waits for it) and empties VAR; nothing when VAR is empty.
+stop_bg() {
+	local pid=${!1:-}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	printf -v "$1" '%s' ''
+}
+
 # start_holder: the UDP socket the gateway's peers use, owned by a process.
 start_holder() {
 	rm -f "$T/holder.out"	# a stale file would be read before the new one is written
@@ -160,12 +170,7 @@ start_holder() {
 	HOLDER_SOCK=$(awk '{print $1 ":" $2; exit}' "$T/holder.out")
 }
 
-stop_holder() {
-	[ -n "${HOLDER_PID:-}" ] || return 0
-	kill "$HOLDER_PID" 2>/dev/null
-	wait "$HOLDER_PID" 2>/dev/null
-	HOLDER_PID=
-}
+stop_holder() { stop_bg HOLDER_PID; }
 
 # add_peer ID [POLICY]: peer for the sk-testpeer client at 10.10.1.2:$CLI_PORT.
 add_peer() {
@@ -190,12 +195,7 @@ start_peer() {
 	in_cli ip -6 route replace fd20::/64 dev tun0
 }
 
-stop_peer() {
-	[ -n "${PEER_PID:-}" ] || return 0
-	kill "$PEER_PID" 2>/dev/null
-	wait "$PEER_PID" 2>/dev/null
-	PEER_PID=
-}
+stop_peer() { stop_bg PEER_PID; }
 
 # peer_stat KEY: a counter of the running sk-testpeer (SIGUSR1 dumps them).
 peer_stat() {
