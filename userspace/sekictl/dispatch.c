@@ -7,6 +7,14 @@
 
 #include "sekictl.h"
 
+/* sekictl store (cmd_store.c, which sees skstore.h and not sekictl.h) */
+int sk_store_cmd(FILE *out, int argc, char **argv);
+void sk_store_help(FILE *f);
+
+static int sk_cmd_store(struct sk_ctx *ctx, int argc, char **argv)
+{
+	return sk_store_cmd(ctx->out, argc, argv);
+}
 
 static const struct sk_cmd commands[] = {
 	{ "show", sk_cmd_show, sk_help_show,
@@ -21,6 +29,8 @@ static const struct sk_cmd commands[] = {
 	  "hold a UDP socket open for tests" },
 	{ "batch", sk_cmd_batch, sk_help_batch,
 	  "run many commands from a file, one per line" },
+	{ "store", sk_cmd_store, sk_store_help,
+	  "a whole store: copy (SQLite <-> PostgreSQL), digest" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
