@@ -679,6 +679,225 @@ static void control_socket(void)
 	}
 }
 
+
+/* a recorded report of tests/posture/reports/ (cwd: userspace/ or the top) */
+static char *report(const char *name)
+{
+	static const char *const dirs[] = { "../tests/posture/reports", "tests/posture/reports" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		FILE *f;
+		char *buf;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		buf = calloc(1, 65536);
+		n = buf ? fread(buf, 1, 65535, f) : 0;
+		fclose(f);
+		if (buf)
+			buf[n] = 0;
+		return buf;
+	}
+	return NULL;
+}
+
+static int po_keys_cb(const char *key, const char *val, void *arg)
+{
+	(void)key;
+	(void)val;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int po_nkeys(enum sk_posture_scope scope, const char *name)
+{
+	int n = 0;
+
+	sk_posture_list(st, scope, name, po_keys_cb, &n);
+	return n;
+}
+
+static void posture(void)
+{
+	static const char *const reports[] = { "debian12.txt", "macos14.txt", "windows10.txt",
+					       "windows11.txt" };
+	struct sk_audit a;
+	char *big;
+	int n0, nk;
+
+	/* ---- set / show / unset, group and device ---- */
+	tap_ok(&t, run("group add pgood") == 0 && run("group add pbad") == 0, "posture: groups");
+	tap_ok(&t, run("posture show pgood") == 0 && has(out, "posture                  default    off") &&
+	       has(out, "av.max_age_days          default    7"), "posture show: defaults, marked");
+	n0 = n_audit();
+	tap_ok(&t, run("posture set pgood posture=on os.windows.min_build=19045 av.max_age_days=30") == 0 &&
+	       has(out, "changed: posture group pgood: posture (not set) -> on") &&
+	       has(out, "changed: posture group pgood: av.max_age_days (not set) -> 30"),
+	       "posture set: prints the changes");
+	a = last_audit();
+	tap_ok(&t, n_audit() == n0 + 1 && !strcmp(a.type, "admin") &&
+	       has(a.detail, "\"command\":\"posture set\"") &&
+	       has(a.detail, "\"before\":{\"group\":\"pgood\",\"posture\":null,") &&
+	       has(a.detail, "\"after\":{\"group\":\"pgood\",\"posture\":\"on\","),
+	       "posture set: one audit record with before/after");
+	tap_ok(&t, run("posture show pgood") == 0 && has(out, "posture                  group      on") &&
+	       has(out, "os.windows.min_build     group      19045"), "posture show: set keys");
+	tap_ok(&t, run("posture show pgood --json") == 0 &&
+	       has(out, "{\"key\":\"av.max_age_days\",\"value\":\"30\",\"from\":\"group\",\"default\":false,\"default_value\":\"7\"}"),
+	       "posture show --json");
+	tap_ok(&t, run("posture set pgood av.max_age_days=30") == 0 && has(out, "no change"),
+	       "posture set: same value, no change");
+	nk = po_nkeys(SK_PO_SCOPE_GROUP, "pgood");
+	n0 = n_audit();
+	/* refusals: the store and the trail unchanged */
+	tap_ok(&t, run("posture set pgood av.max_age_days=400") == 2 &&
+	       has(err, "av.max_age_days: '400' refused") && has(err, "0..365"),
+	       "posture set: value out of range refused, names key and range");
+	tap_ok(&t, run("posture set pgood posture=off av.outcome=maybe") == 2 &&
+	       has(err, "av.outcome") && has(err, "refuse or quarantine"),
+	       "posture set: bad outcome refused (the good key before it not stored)");
+	tap_ok(&t, run("posture set pgood no.such.key=1") == 2 && has(err, "unknown key 'no.such.key'"),
+	       "posture set: unknown key refused");
+	tap_ok(&t, run("posture set pgood device.outcome=quarantine") == 2 && has(err, "must be refuse"),
+	       "posture set: device.outcome cannot quarantine");
+	tap_ok(&t, run("posture set pgood os.families=windows,beos") == 2 && has(err, "'beos'"),
+	       "posture set: bad family refused");
+	tap_ok(&t, run("posture set pgood os.families=") == 2 && has(err, "posture unset"),
+	       "posture set: empty value refused");
+	tap_ok(&t, run("posture set pgood quarantine.allowlist=nosuchpolicy") == 1 &&
+	       has(err, "no such policy"), "posture set: quarantine allowlist must exist");
+	tap_ok(&t, run("posture set nosuchgroup posture=on") == 1 && has(err, "no such group"),
+	       "posture set: unknown group");
+	{
+		struct sk_admin_io io = { 0 };
+		char *argv[] = { "posture", "set", "pgood", "av.max_age_days=400", NULL };
+		char *obuf = NULL, *ebuf = NULL;
+		size_t ol, el;
+
+		io.ja = true;
+		io.out = open_memstream(&obuf, &ol);
+		io.err = open_memstream(&ebuf, &el);
+		tap_ok(&t, sk_admin_exec(st, &root, &io, 4, argv, &fx) == 2, "posture set (ja): refused");
+		fclose(io.out);
+		fclose(io.err);
+		tap_ok(&t, has(ebuf, "av.max_age_days: 値 '400' は使えません") && has(ebuf, "0〜365"),
+		       "posture set (ja): the refusal in Japanese");
+		free(obuf);
+		free(ebuf);
+	}
+	tap_ok(&t, po_nkeys(SK_PO_SCOPE_GROUP, "pgood") == nk && n_audit() == n0 &&
+	       run("posture show pgood") == 0 && has(out, "posture                  group      on") &&
+	       has(out, "av.max_age_days          group      30"),
+	       "posture: store and audit unchanged after the refusals");
+	/* device override */
+	tap_ok(&t, run("device add ppc --type windows --method serial --id PPC-1") == 0,
+	       "posture: a device");
+	tap_ok(&t, run("posture set --device ppc av.realtime=off") == 0 &&
+	       has(out, "changed: posture device ppc: av.realtime (not set) -> off"),
+	       "posture set --device");
+	a = last_audit();
+	tap_ok(&t, !strcmp(a.device, "ppc") && has(a.detail, "\"after\":{\"device\":\"ppc\",\"av.realtime\":\"off\"}"),
+	       "posture set --device: audited with the device");
+	tap_ok(&t, run("posture show --device ppc") == 0 && has(out, "av.realtime              device     off"),
+	       "posture show --device");
+	tap_ok(&t, run("posture unset --device ppc av.realtime") == 0 &&
+	       has(out, "changed: posture device ppc: av.realtime off -> (not set)") &&
+	       po_nkeys(SK_PO_SCOPE_DEVICE, "ppc") == 0, "posture unset --device");
+	a = last_audit();
+	tap_ok(&t, has(a.detail, "\"command\":\"posture unset\",\"before\":{\"device\":\"ppc\",\"av.realtime\":\"off\"},\"after\":{\"device\":\"ppc\",\"av.realtime\":null}"),
+	       "posture unset: audited before/after");
+	tap_ok(&t, run("posture unset pgood av.max_age_days") == 0 &&
+	       has(out, "av.max_age_days 30 -> (not set)") && run("posture show pgood") == 0 &&
+	       has(out, "av.max_age_days          default    7"), "posture unset: back to the default");
+	tap_ok(&t, run("posture unset pgood av.max_age_days=3") == 2, "posture unset: KEY=VALUE refused");
+	tap_ok(&t, run("posture set --device nosuch posture=on") == 1 && has(err, "no such device"),
+	       "posture set --device: unknown device");
+
+	/* ---- device show: no report yet, then the stored one ---- */
+	tap_ok(&t, run("device show ppc") == 0 && has(out, "posture                no report yet"),
+	       "device show: no posture report yet");
+	{
+		struct sk_posture_last l = { .time = 1762300800 };
+
+		snprintf(l.outcome, sizeof(l.outcome), "refuse");
+		snprintf(l.report, sizeof(l.report), "{\"format\":1,\"agent\":\"windows-1.0\"}");
+		snprintf(l.verdicts, sizeof(l.verdicts), "{\"outcome\":\"refuse\",\"checks\":{\"av\":{\"verdict\":\"fail\"}}}");
+		tap_ok(&t, !sk_posture_last_set(st, "ppc", &l), "store: a last posture report");
+	}
+	tap_ok(&t, run("device show ppc") == 0 && has(out, "(outcome refuse)") &&
+	       has(out, "posture-verdicts       {\"outcome\":\"refuse\"") &&
+	       has(out, "\"agent\":\"windows-1.0\""), "device show: the last report and verdicts");
+	tap_ok(&t, run("device show ppc --json") == 0 &&
+	       has(out, ",\"posture\":{\"time\":") && has(out, "\"verdicts\":{\"outcome\":\"refuse\""),
+	       "device show --json: posture embedded");
+
+	/* ---- posture test on every recorded report ---- */
+	tap_ok(&t, run("posture set pbad posture=on os.families=android") == 0, "posture: a failing policy");
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+		char *r = report(reports[i]);
+
+		if (!r) {
+			tap_ok(&t, false, "posture test: read %s", reports[i]);
+			continue;
+		}
+		tap_ok(&t, run_in(r, "posture test - --group pgood --at 2025-11-05") == 0 &&
+		       has(out, "report    pass") && has(out, "os        pass") &&
+		       has(out, "av        pass") && has(out, "firewall  pass") &&
+		       has(out, "outcome: ok"), "posture test %s: passes the good policy", reports[i]);
+		tap_ok(&t, run_in(r, "posture test - --group pbad --at 2025-11-05") == 1 &&
+		       has(out, "os        fail     refuse      os-family") &&
+		       has(out, "    ja: ") && has(out, "    en: ") &&
+		       has(out, "outcome: refuse (the user sees the message of os)"),
+		       "posture test %s: refused by the failing policy, with the messages", reports[i]);
+		tap_ok(&t, run_in(r, "posture test - --group pbad --at 2025-11-05 --json") == 1 &&
+		       has(out, "\"outcome\":\"refuse\"") && has(out, "\"check\":\"os\",\"reason\":\"os-family\""),
+		       "posture test %s --json", reports[i]);
+		free(r);
+	}
+	{
+		char *r = report("windows10.txt");
+
+		tap_ok(&t, r && run("group add pdef") == 0 && run("posture set pdef posture=on") == 0 &&
+		       run_in(r, "posture test - --group pdef --at 2025-11-05") == 1 &&
+		       has(out, "os        fail     refuse      os-windows10") &&
+		       has(out, "Upgrade to Windows 11"), "posture test: Windows 10 refused by the defaults");
+		tap_ok(&t, r && run_in(r, "posture test - --group pgood --at 2026-06-01") == 1 &&
+		       has(out, "av-definitions-old"), "posture test --at: definitions old half a year later");
+		tap_ok(&t, r && run("policy add remedy") == 0 &&
+		       run("posture set pbad os.outcome=quarantine quarantine.allowlist=remedy") == 0 &&
+		       run_in(r, "posture test - --group pbad --at 2025-11-05") == 1 &&
+		       has(out, "os        fail     quarantine") && has(out, "outcome: quarantine"),
+		       "posture test: quarantine outcome exits 1");
+		free(r);
+	}
+	/* ---- hostile report files ---- */
+	big = malloc(70000);
+	if (big) {
+		memset(big, 'a', 69999);
+		big[69999] = 0;
+	}
+	tap_ok(&t, big && run_in(big, "posture test - --group pgood") == 2 &&
+	       has(err, "larger than 65536 bytes"), "posture test: oversized report refused (2)");
+	free(big);
+	tap_ok(&t, run_in("endpoint.posture.format=\"1;\n", "posture test - --group pgood") == 2 &&
+	       has(err, "not a valid report"), "posture test: malformed report refused (2)");
+	tap_ok(&t, run_in("endpoint.posture.format=\"1\";\nendpoint.posture.firewall=\"maybe\";\n",
+			  "posture test - --group pgood") == 2 && has(err, "not a valid report"),
+	       "posture test: invalid value refused (2)");
+	tap_ok(&t, run_in("x", "posture test - --group nosuch") == 1 && has(err, "no such group"),
+	       "posture test: unknown group");
+	tap_ok(&t, run_in("x", "posture test -") == 2 && has(err, "--group is required"),
+	       "posture test: --group required");
+	tap_ok(&t, run_in("x", "posture test - --group pgood --at yesterday") == 2, "posture test: bad --at");
+	tap_ok(&t, run_in("", "posture test - --group pgood") == 1 &&
+	       has(out, "report    fail     refuse      report-missing"),
+	       "posture test: an empty report has no posture block");
+}
+
 int main(void)
 {
 	char path[512], e[256];
@@ -701,6 +920,7 @@ int main(void)
 	ca_cert();
 	profiles();
 	settings_sessions_audit();
+	posture();
 	if (geteuid() == 0)
 		control_socket();
 	else
