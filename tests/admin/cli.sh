@@ -402,6 +402,53 @@ ok "a new group gets max-sessions 3" expect 0 "max-sessions *3" S group show cer
 ok "max-sessions=0 (unlimited) can still be set" expect 0 "max-sessions 3 -> 0" \
 	S group set certonly max-sessions=0
 
+# issue 12: posture policy keys and the helpdesk's report test
+R=$REPO/tests/posture/reports
+ok "posture show: the defaults, marked" expect 0 "av.max_age_days *default *7" S posture show staff
+ok "posture set prints the change" expect 0 "changed: posture group staff: posture (not set) -> on" \
+	S posture set staff posture=on os.windows.min_build=19045
+ok "posture show: the group's value" expect 0 "os.windows.min_build *group *19045" S posture show staff
+ok "posture set: out of range refused (exit 2), names key and range" \
+	expect 2 "av.max_age_days: '999' refused.*0..365" S posture set staff av.max_age_days=999
+ok "posture set: refused in Japanese under a ja locale" \
+	expect 2 "av.max_age_days: 値 '999' は使えません。0〜365" \
+	env LANG=ja_JP.UTF-8 "$SEKICTL" --store "$DB" posture set staff av.max_age_days=999
+ok "posture set: unknown key refused" expect 2 "unknown key 'bogus'" S posture set staff bogus=1
+ok "posture set: the store unchanged after refusals" expect 0 "av.max_age_days *default *7" \
+	S posture show staff
+ok "posture set --device" expect 0 "changed: posture device pc1: firewall (not set) -> off" \
+	S posture set --device pc1 firewall=off
+ok "posture show --device: the device's value" expect 0 "firewall *device *off" \
+	S posture show --device pc1
+ok "posture unset --device" expect 0 "firewall off -> (not set)" S posture unset --device pc1 firewall
+ok "posture changes are audited before/after" \
+	expect 0 '"command":"posture unset","before":{"device":"pc1","firewall":"off"},"after":{"device":"pc1","firewall":null}' \
+	S audit list --type admin
+ok "device show: no posture report yet" expect 0 "posture *no report yet" S device show pc1
+S group add pfail >/dev/null 2>&1
+S posture set pfail posture=on os.families=ios >/dev/null
+for f in debian12 macos14 windows10 windows11; do
+	ok "posture test $f: passes (exit 0, verdicts)" \
+		expect 0 "report *pass .*os *pass .*av *pass .*firewall *pass .*outcome: ok" \
+		bash -o pipefail -c "'$SEKICTL' --store '$DB' posture test '$R/$f.txt' --group staff --at 2025-11-05 | tr '\n' ' '"
+	ok "posture test $f: refused by os.families=ios (exit 1, ja and en messages)" \
+		expect 1 "os *fail *refuse *os-family *ja: .* en: .*outcome: refuse" \
+		bash -c "'$SEKICTL' --store '$DB' posture test '$R/$f.txt' --group pfail --at 2025-11-05 | tr '\n' ' '; exit \${PIPESTATUS[0]}"
+done
+ok "posture test --json" expect 1 '"outcome":"refuse".*"check":"os","reason":"os-family"' \
+	S --json posture test "$R/debian12.txt" --group pfail --at 2025-11-05
+ok "posture test: Windows 10 with the defaults' minimum" expect 1 "os-windows10" \
+	sh -c "'$SEKICTL' --store '$DB' posture unset staff os.windows.min_build >/dev/null && '$SEKICTL' --store '$DB' posture test '$R/windows10.txt' --group staff --at 2025-11-05"
+head -c 70000 /dev/zero | tr '\0' a >"$T/big.txt"
+ok "posture test: oversized report refused (exit 2)" expect 2 "larger than 65536 bytes" \
+	S posture test "$T/big.txt" --group staff
+printf 'endpoint.posture.format="1;\n' >"$T/bad.txt"
+ok "posture test: malformed report refused (exit 2)" expect 2 "not a valid report" \
+	S posture test "$T/bad.txt" --group staff
+ok "posture test: missing file (exit 2)" expect 2 "No such file" S posture test "$T/none.txt" --group staff
+ok "posture test: report on stdin" expect 1 "report-missing" \
+	sh -c "printf '' | '$SEKICTL' --store '$DB' posture test - --group staff"
+
 echo "1..$N"
 echo "# $((N - FAILED)) passed, $FAILED failed"
 [ "$FAILED" = 0 ]
