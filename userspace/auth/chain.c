@@ -26,6 +26,7 @@
 
 #include "skauth.h"
 #include "skchain.h"
+#include "skldap.h"
 #include "skjson.h"
 #include "skstore.h"
 
@@ -97,6 +98,20 @@ struct sk_login {
 	struct sk_pw_params hj_cost;
 	char hj_new[SK_PW_HASH_MAX + 1];
 	int hj_new_rc;
+
+	/* a directory checks the password (the group's, else directory.default):
+	 * sk_login_hash runs sk_ldap_check on copies of its settings, the
+	 * account name and the password (Documentation/admin/directory.md) */
+	bool hj_is_dir;
+	struct sk_ldap_cfg *hj_dir;	/* holds the service password: wiped */
+	struct sk_ldap_result *hj_res;
+	char hj_acc[SK_NAME_MAX + 1];
+	int hj_dir_rc;
+	char hj_dir_err[256];
+	/* the directory proved the user: the sekisho groups its mapping gives */
+	bool dir_user;
+	int n_dir_groups;
+	char dir_groups[SK_LDAP_MAPS_MAX][SK_NAME_MAX + 1];
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -325,6 +340,8 @@ static void forget_user(struct sk_login *l)
 	sk_wipe(&l->u, sizeof(l->u));
 	memset(l->name, 0, sizeof(l->name));
 	l->user_known = l->user_exists = l->proven = false;
+	l->dir_user = false;
+	l->n_dir_groups = 0;
 	wipe_otp(l);
 	l->otp_fake = false;
 }
@@ -509,6 +526,19 @@ static const char *locked_key(struct sk_login *l)
 	return "locked";
 }
 
+static bool directory_of(struct sk_login *l, char *dir, size_t len);
+
+/* A code factor came first in a group whose password a directory checks:
+ * the directory's mapping, not the record's group, will decide the group
+ * once the password has passed (finish() asks again) */
+static bool dir_pending(struct sk_login *l)
+{
+	char dir[SK_NAME_MAX + 1];
+
+	return (l->required & bit(SK_FACTOR_PASSWORD)) && !(l->passed & bit(SK_FACTOR_PASSWORD)) &&
+	       directory_of(l, dir, sizeof(dir));
+}
+
 /* The account checks of a proven user (skchain.h step 3); NULL = fine. */
 static const char *account_refusal(struct sk_login *l, int64_t now)
 {
@@ -526,8 +556,17 @@ static const char *account_refusal(struct sk_login *l, int64_t now)
 		return "account-not-yet-valid";
 	if (l->u.valid_until && now > l->u.valid_until)
 		return "account-expired";
-	if (strcmp(l->u.group, l->g.name))
+	if (l->dir_user) {
+		/* the directory's mapping decides; the client chose among those */
+		bool ok = false;
+
+		for (int i = 0; i < l->n_dir_groups; i++)
+			ok |= !strcmp(l->dir_groups[i], l->g.name);
+		if (!ok)
+			return "group-unknown";
+	} else if (strcmp(l->u.group, l->g.name) && !dir_pending(l)) {
 		return "group-unknown";
+	}
 	h = hours_allow(l->g.access_hours, now);
 	if (h < 0)
 		return "internal";	/* fail closed on a malformed setting */
@@ -999,6 +1038,20 @@ static void dummy_hash(const struct sk_login *l, char *out, size_t len)
 
 static void hash_forget(struct sk_login *l)
 {
+	if (l->hj_dir) {
+		sk_ldap_cfg_wipe(l->hj_dir);
+		free(l->hj_dir);
+		l->hj_dir = NULL;
+	}
+	if (l->hj_res) {
+		sk_wipe(l->hj_res, sizeof(*l->hj_res));
+		free(l->hj_res);
+		l->hj_res = NULL;
+	}
+	l->hj_is_dir = false;
+	sk_wipe(l->hj_acc, sizeof(l->hj_acc));
+	sk_wipe(l->hj_dir_err, sizeof(l->hj_dir_err));
+	l->hj_dir_rc = 0;
 	sk_wipe(l->hj_hash, sizeof(l->hj_hash));
 	sk_wipe(l->hj_pw, sizeof(l->hj_pw));
 	sk_wipe(l->hj_new, sizeof(l->hj_new));
@@ -1006,6 +1059,229 @@ static void hash_forget(struct sk_login *l)
 	l->hj_new_rc = 0;
 	l->hj_change = false;
 	l->hj = HJ_NONE;
+}
+
+/* ---------------------------------------------------------------- directory */
+
+/* The directory that checks this group's passwords: the group's own, else
+ * directory.default; false = local passwords. */
+static bool directory_of(struct sk_login *l, char *dir, size_t len)
+{
+	dir[0] = '\0';
+	if (sk_group_directory_get(l->cfg.st, l->g.name, dir, len) || !dir[0])
+		if (sk_setting_get(l->cfg.st, "directory.default", dir, len))
+			dir[0] = '\0';
+	return dir[0] != '\0';
+}
+
+/* A refusal of the directory itself (not reachable, misconfigured): not
+ * the user's fault, not counted, and the same for every name. */
+static enum sk_step dir_unavailable(struct sk_login *l, int64_t now, const char *why,
+				    struct sk_form *form)
+{
+	char reason[320];
+
+	snprintf(reason, sizeof(reason), "directory: %s", why);
+	audit(l, now, "factor", "fail", "password", reason);
+	hash_forget(l);
+	return fatal(l, now, "dir-unavailable", form);
+}
+
+static void notice_local_name(struct sk_login *l, int64_t now, const char *dir)
+{
+	char subject[256], body[1024];
+
+	snprintf(subject, sizeof(subject), "%s: ディレクトリとローカルの名前の重複 / directory name "
+		 "clash (%s)", gateway(l), l->hj_acc);
+	snprintf(body, sizeof(body),
+		 "ディレクトリ %s の利用者が、ローカルアカウントと同じ名前でログインしようとしたため拒否しました。\n"
+		 "A user of directory %s was refused: a local account has the same name.\n"
+		 "\n"
+		 "ユーザー / user: %s\n"
+		 "接続元 / source: %s\n"
+		 "\n"
+		 "どちらかの名前を変えるか、ローカルアカウントを削除してください。\n"
+		 "Rename one of them, or delete the local account (sekictl user del %s).\n",
+		 dir, dir, l->hj_acc, l->source, l->hj_acc);
+	admin_notice(l, now, "directory-local-name", false, subject, body);
+}
+
+struct jit { const char *name, *dir, *group, *mail; };
+
+static int jit_fn(struct sk_store *st, void *arg)
+{
+	struct jit *j = arg;
+	struct sk_user u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	copy(u.name, sizeof(u.name), j->name);
+	copy(u.group, sizeof(u.group), j->group);
+	copy(u.email, sizeof(u.email), j->mail);
+	u.enabled = true;
+	rc = sk_user_add(st, &u, NULL, 0);
+	if (rc == -EINVAL && u.email[0]) {
+		u.email[0] = '\0';	/* a mail the store does not take: none */
+		rc = sk_user_add(st, &u, NULL, 0);
+	}
+	return rc ? rc : sk_user_directory_set(st, j->name, j->dir);
+}
+
+/*
+ * The local record of a user of directory dir: made the first time the
+ * directory knows the name (a just-in-time account: devices, TOTP,
+ * lockout, audit stay local).  Made on a wrong password too, so that our
+ * lockout counts every bind we send for that name.  0 = l->u is it;
+ * -EEXIST = the name is a local account (or another directory's).  Two
+ * gateways making it at once make one record: the second gets -EEXIST
+ * from the store and reads the first one's.
+ */
+static int dir_record(struct sk_login *l, const char *dir, const char *group, const char *mail)
+{
+	char have[SK_NAME_MAX + 1];
+	struct jit j = { l->hj_acc, dir, group, mail ? mail : "" };
+	int rc;
+
+	rc = sk_user_directory_get(l->cfg.st, l->hj_acc, have, sizeof(have));
+	if (rc == -ENOENT) {
+		rc = sk_store_tx(l->cfg.st, jit_fn, &j);
+		if (rc && rc != -EEXIST)
+			return rc;
+		rc = sk_user_directory_get(l->cfg.st, l->hj_acc, have, sizeof(have));
+	}
+	if (rc)
+		return rc;
+	if (strcmp(have, dir))
+		return -EEXIST;
+	attach_user(l, l->hj_acc);
+	if (!l->user_exists)
+		return -EIO;
+	/* the directory's mail for e-mailed codes, when it changed */
+	if (mail && *mail && strcmp(l->u.email, mail)) {
+		copy(l->u.email, sizeof(l->u.email), mail);
+		if (sk_user_update(l->cfg.st, &l->u, NULL, 0))
+			(void)sk_user_get(l->cfg.st, l->u.name, &l->u);
+	}
+	return 0;
+}
+
+static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char *dir,
+				    const char *uname, const char *pw, struct sk_form *form)
+{
+	char acc[SK_NAME_MAX + 1], err[256], have[SK_NAME_MAX + 1];
+	struct sk_ldap_result *r;
+	int rc, dir_lockout = 0;
+
+	if (sk_ldap_normalize(uname, acc, sizeof(acc), err, sizeof(err)))
+		acc[0] = '\0';	/* cannot exist: a wrong answer, no bind */
+	if (l->proven && strcmp(acc, l->u.name)) {
+		audit(l, now, "factor", "fail", "password", "cert-other-user");
+		(void)fail_record(l, now, false);
+		return fatal(l, now, "cert-other-user", form);
+	}
+	if (!(l->hj == HJ_DONE && l->hj_is_dir && !strcmp(l->hj_acc, acc) &&
+	      sk_ct_streq(l->hj_pw, pw))) {
+		hash_forget(l);
+		if (!l->proven)
+			attach_user(l, acc);
+		copy(l->hj_acc, sizeof(l->hj_acc), acc);
+		/* a locked record sends the directory nothing: our lockout is
+		 * the bound of the binds an attacker gets through us */
+		if (!acc[0] || !*pw || strlen(pw) > CHAIN_PW_MAX || (l->user_exists && is_locked(l, now))) {
+			enum sk_step s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong",
+					       !acc[0] ? "directory-bad-name" : !*pw ? "directory-empty-password" :
+					       l->user_exists && is_locked(l, now) ? "locked-no-bind" :
+					       "directory-pw-too-long", l->user_exists, form);
+
+			hash_forget(l);
+			if (!l->proven)
+				forget_user(l);
+			return s;
+		}
+		l->hj_dir = calloc(1, sizeof(*l->hj_dir));
+		l->hj_res = calloc(1, sizeof(*l->hj_res));
+		if (!l->hj_dir || !l->hj_res)
+			return dir_unavailable(l, now, "out of memory", form);
+		if (sk_ldap_cfg_load(l->cfg.st, dir, l->hj_dir, &dir_lockout, err, sizeof(err)))
+			return dir_unavailable(l, now, err, form);
+		if (dir_lockout > 0 && (l->s.lock_threshold == INT_MAX ||
+					l->s.lock_threshold >= dir_lockout)) {
+			snprintf(err, sizeof(err), "lockout.threshold must be below the directory's "
+				 "lockout-threshold %d", dir_lockout);
+			return dir_unavailable(l, now, err, form);
+		}
+		copy(l->hj_pw, sizeof(l->hj_pw), pw);
+		l->hj_is_dir = true;
+		l->hj = HJ_PENDING;
+		if (l->cfg.defer_hash)
+			return SK_STEP_HASH;
+		(void)sk_login_hash(l);
+	}
+	/* the directory's answer */
+	r = l->hj_res;
+	rc = l->hj_dir_rc;
+	if (rc == -EHOSTDOWN || rc == -EPROTO || rc == -EKEYREJECTED || rc == -EIO ||
+	    rc == -EAGAIN || !r) {
+		copy(err, sizeof(err), l->hj_dir_err);
+		return dir_unavailable(l, now, err, form);
+	}
+	if (rc == 0 && r->pw_checked) {
+		const char *state = r->state.disabled ? "account-disabled" :
+				    r->state.locked ? "dir-locked" :
+				    r->state.pw_expired || r->state.must_change ? "dir-pw-change" : NULL;
+
+		if (!r->n_mapped) {
+			audit(l, now, "factor", "fail", "password", "directory-no-mapped-group");
+			hash_forget(l);
+			return fatal(l, now, "dir-no-group", form);
+		}
+		rc = dir_record(l, dir, r->mapped[0], r->mail);
+		if (rc == -EEXIST) {
+			(void)sk_user_directory_get(l->cfg.st, l->hj_acc, have, sizeof(have));
+			audit(l, now, "factor", "fail", "password", have[0] ?
+			      "directory-name-of-another-directory" : "directory-local-name");
+			notice_local_name(l, now, dir);
+			hash_forget(l);
+			return fatal(l, now, "dir-local-name", form);
+		}
+		if (rc) {
+			hash_forget(l);
+			return fatal(l, now, "internal", form);
+		}
+		if (is_locked(l, now)) {
+			audit(l, now, "factor", "fail", "password", "locked");
+			hash_forget(l);
+			return fatal(l, now, locked_key(l), form);
+		}
+		if (state) {
+			audit(l, now, "factor", "fail", "password", state);
+			hash_forget(l);
+			return fatal(l, now, state, form);
+		}
+		l->dir_user = true;
+		l->n_dir_groups = r->n_mapped;
+		for (int i = 0; i < r->n_mapped; i++)
+			copy(l->dir_groups[i], sizeof(l->dir_groups[i]), r->mapped[i]);
+		hash_forget(l);
+		return passed(l, now, SK_FACTOR_PASSWORD, form);
+	}
+	/* a wrong password (-EACCES), no such entry (-ENOENT), a name the
+	 * checks refused (-EINVAL): the same answer as a local wrong one;
+	 * a name the directory knows gets its local record now, so that the
+	 * failure counts toward our lockout */
+	if (rc == -EACCES && !l->user_exists && r->dn[0] && r->n_mapped)
+		(void)dir_record(l, dir, r->mapped[0], r->mail);
+	{
+		const char *reason = rc == -EACCES ? "directory-pw-wrong" : rc == -ENOENT ?
+				     "directory-unknown-user" : "directory-refused";
+		enum sk_step s;
+
+		hash_forget(l);
+		s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong", reason, true, form);
+		if (!l->proven)
+			forget_user(l);
+		return s;
+	}
 }
 
 static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
@@ -1025,6 +1301,12 @@ static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
 		return show(l, form, NULL);	/* nothing posted yet: ask again */
 	if (strlen(uname) > SK_NAME_MAX)
 		uname = "";	/* cannot exist; still verified against the dummy */
+	{
+		char dir[SK_NAME_MAX + 1];
+
+		if (directory_of(l, dir, sizeof(dir)))
+			return do_dir_password(l, now, dir, uname, pw, form);
+	}
 	if (l->proven) {
 		if (strcmp(uname, l->u.name)) {
 			audit(l, now, "factor", "fail", "password", "cert-other-user");
@@ -1472,7 +1754,8 @@ static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form
 		why = device_refusal(l, now);
 	if (why)
 		return fatal(l, now, why, form);
-	if (l->u.must_change_pw && (l->required & bit(SK_FACTOR_PASSWORD))) {
+	/* a directory user changes the password in the directory */
+	if (l->u.must_change_pw && !l->dir_user && (l->required & bit(SK_FACTOR_PASSWORD))) {
 		l->state = ST_PWCHANGE;
 		return show(l, form, NULL);
 	}
@@ -1697,6 +1980,7 @@ void sk_login_free(struct sk_login *l)
 		return;
 	X509_free(l->cert);
 	sk_X509_pop_free(l->chain, X509_free);
+	hash_forget(l);
 	sk_wipe(l, sizeof(*l));
 	free(l);
 }
@@ -1705,7 +1989,12 @@ int sk_login_hash(struct sk_login *l)
 {
 	if (!l || l->hj != HJ_PENDING)
 		return -EINVAL;
-	if (l->hj_change) {
+	if (l->hj_is_dir) {
+		/* network, not CPU: bounded by the directory's timeouts */
+		l->hj_dir_rc = l->hj_dir && l->hj_res ?
+			       sk_ldap_check(l->hj_dir, l->hj_acc, l->hj_pw, l->hj_res, l->hj_dir_err,
+					     sizeof(l->hj_dir_err)) : -ENOMEM;
+	} else if (l->hj_change) {
 		/* no old hash: nothing to reuse; a reused one gets no new hash */
 		l->hj_rc = l->hj_hash[0] ? sk_pw_verify(l->hj_hash, l->hj_pw) : -EACCES;
 		l->hj_new_rc = l->hj_rc == 0 ? 0 :

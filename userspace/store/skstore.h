@@ -425,6 +425,10 @@ int sk_directory_settings(struct sk_store *st, const char *name,
 int sk_group_directory_set(struct sk_store *st, const char *group, const char *dir);
 /* dir "" = none; 0, -ENOENT (no such group) */
 int sk_group_directory_get(struct sk_store *st, const char *group, char *dir, size_t len);
+/* The directory a user record was made for ("" = a local account): 0,
+ * -ENOENT (no such user).  _set: dir NULL = local. */
+int sk_user_directory_get(struct sk_store *st, const char *name, char *dir, size_t len);
+int sk_user_directory_set(struct sk_store *st, const char *name, const char *dir);
 
 /* ---- device posture (issue 12, Documentation/admin/posture.md) ----
  * Policy keys per group, and per device overriding its group's; each

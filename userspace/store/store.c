@@ -893,6 +893,21 @@ int sk_group_directory_get(struct sk_store *st, const char *group, char *dir, si
 	return st->ops->group_directory_get(st, group, dir, len);
 }
 
+int sk_user_directory_get(struct sk_store *st, const char *name, char *dir, size_t len)
+{
+	if (!name || !dir || !len || sk_valid_name("user", name, NULL, 0))
+		return -EINVAL;
+	return st->ops->user_directory_get(st, name, dir, len);
+}
+
+int sk_user_directory_set(struct sk_store *st, const char *name, const char *dir)
+{
+	if (!name || sk_valid_name("user", name, NULL, 0) ||
+	    (dir && *dir && sk_valid_name("directory", dir, NULL, 0)))
+		return -EINVAL;
+	return st->ops->user_directory_set(st, name, dir && *dir ? dir : NULL);
+}
+
 /* ---- device posture ---- */
 
 static bool posture_key_known(const char *key)

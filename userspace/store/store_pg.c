@@ -790,6 +790,8 @@ const struct sk_store_ops sk_pg_ops = {
 	.directory_settings = pq_directory_settings,
 	.group_directory_set = pq_group_directory_set,
 	.group_directory_get = pq_group_directory_get,
+	.user_directory_get = pq_user_directory_get,
+	.user_directory_set = pq_user_directory_set,
 	.audit_add = pq_audit_add,
 	.audit_list = pq_audit_list,
 };

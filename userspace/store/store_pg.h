@@ -143,5 +143,7 @@ int pq_directory_settings(struct sk_store *st, const char *name,
 			  int (*fn)(const char *key, const char *val, void *arg), void *arg);
 int pq_group_directory_set(struct sk_store *st, const char *group, const char *dir);
 int pq_group_directory_get(struct sk_store *st, const char *group, char *dir, size_t len);
+int pq_user_directory_get(struct sk_store *st, const char *name, char *dir, size_t len);
+int pq_user_directory_set(struct sk_store *st, const char *name, const char *dir);
 
 #endif

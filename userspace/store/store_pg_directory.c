@@ -130,3 +130,17 @@ int pq_group_directory_get(struct sk_store *st, const char *group, char *dir, si
 	}
 	return rc;
 }
+
+int pq_user_directory_get(struct sk_store *st, const char *name, char *dir, size_t len)
+{
+	return pq_str(st, dir, len, "SELECT coalesce(directory, '') FROM users WHERE name = $1",
+		      "t", name);
+}
+
+int pq_user_directory_set(struct sk_store *st, const char *name, const char *dir)
+{
+	int rc = dir ? pq_exec(st, "UPDATE users SET directory = $2 WHERE name = $1", "tt", name, dir)
+		     : pq_exec(st, "UPDATE users SET directory = NULL WHERE name = $1", "t", name);
+
+	return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+}

@@ -606,6 +606,8 @@ const struct sk_store_ops sk_sqlite_ops = {
 	.directory_settings = sq_directory_settings,
 	.group_directory_set = sq_group_directory_set,
 	.group_directory_get = sq_group_directory_get,
+	.user_directory_get = sq_user_directory_get,
+	.user_directory_set = sq_user_directory_set,
 	.audit_add = sq_audit_add,
 	.audit_list = sq_audit_list,
 };

@@ -8,6 +8,12 @@
  * Every non-empty set of the four factors is logged in with right answers,
  * in the natural order and (pairs) reversed; then each factor of each set is
  * left out in turn and the login must never succeed.
+ *
+ * With a slapd from tests/lib/slapd.sh (SK_TEST_LDAP_* in the environment:
+ * the stage `directory` of tests/run), the same for a directory password
+ * with e-mail codes and TOTP, and the directory's own cases (just-in-time
+ * records, once under concurrent first logins; a local name refused; no
+ * mapped group; lockout without binds; the directory unreachable).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +33,7 @@
 
 #include "skauth.h"
 #include "skchain.h"
+#include "skldap.h"
 #include "skstore.h"
 #include "smtpsink.h"
 #include "tap.h"
@@ -141,9 +148,11 @@ static void mkgroup(const char *name, const enum sk_factor *f, int n, const char
 		printf("# group %s: %s\n", name, err);
 }
 
+static bool dir_pw;	/* the users' passwords are tests/lib/slapd.sh's */
+
 static const char *pw_of(const char *user, char *buf, size_t len)
 {
-	snprintf(buf, len, "Pw-%s-1", user);
+	snprintf(buf, len, dir_pw ? "%s-pw-1" : "Pw-%s-1", user);
 	return buf;
 }
 
@@ -375,6 +384,262 @@ static void combinations(void)
 			}
 		}
 	}
+}
+
+/* ---- a directory checks the password ---- */
+
+static void raw_sql(const char *sql);
+
+static void dset(const char *key, const char *val)
+{
+	char err[256];
+
+	if (sk_directory_set(st, "corp", key, val, err, sizeof(err)))
+		printf("# directory corp %s: %s\n", key, err);
+}
+
+static int mapn;
+
+static void dmap(const char *group, const char *cn)
+{
+	char key[16], val[512];
+
+	snprintf(key, sizeof(key), "map-%02d", ++mapn % 100);
+	snprintf(val, sizeof(val), "%s cn=%s,ou=groups,%s", group, cn, getenv("SK_TEST_LDAP_BASE"));
+	dset(key, val);
+}
+
+static int count_users(const char *name)
+{
+	struct sk_user u;
+
+	return sk_user_get(st, name, &u) ? 0 : 1;
+}
+
+static int audit_reason_fn(const struct sk_audit *a, void *arg)
+{
+	const char **want = arg;
+
+	if (strstr(a->detail, want[0]))
+		want[1] = "found";
+	return 0;
+}
+
+static bool audited(const char *reason)
+{
+	struct sk_audit_filter flt = { .type = "factor" };
+	const char *want[2] = { reason, NULL };
+
+	(void)sk_audit_list(st, &flt, audit_reason_fn, want);
+	return want[1] != NULL;
+}
+
+/* one password login of user in group (the directory's password unless pw) */
+static enum sk_step dir_login(const char *group, const char *user, const char *pw,
+			      struct sk_form *f)
+{
+	struct sk_login *l = login(NULL);
+	char buf[96];
+	enum sk_step s;
+
+	s = step(l, group, f, NULL);
+	if (s == SK_STEP_FORM)
+		s = step(l, group, f, "username", user, "password",
+			 pw ? pw : pw_of(user, buf, sizeof(buf)), NULL);
+	sk_login_free(l);
+	return s;
+}
+
+static void directory(void)
+{
+	static const enum sk_factor pw_only[] = { SK_FACTOR_PASSWORD };
+	static const enum sk_factor combos[][3] = {
+		{ SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP },
+		{ SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD },
+		{ SK_FACTOR_PASSWORD, SK_FACTOR_TOTP },
+		{ SK_FACTOR_TOTP, SK_FACTOR_PASSWORD },
+		{ SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP, SK_FACTOR_TOTP },
+		{ SK_FACTOR_TOTP, SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD },
+	};
+	static const int ncombo[] = { 2, 2, 2, 2, 3, 3 };
+	char err[256], uri[600], out[SK_NAME_MAX + 1];
+	struct sk_form f;
+	struct sk_user u;
+	enum sk_step s;
+	int rounds;
+
+	if (!getenv("SK_TEST_LDAPS_URI")) {
+		tap_skip(&t, "directory logins", "no slapd (tests/lib/slapd.sh: tests/run directory)");
+		return;
+	}
+	dir_pw = true;
+	tap_ok(&t, sk_directory_add(st, "corp", err, sizeof(err)) == 0, "directory corp (%s)", err);
+	dset("type", "openldap");
+	snprintf(uri, sizeof(uri), "%s %s", getenv("SK_TEST_LDAP_DEAD_URI"), getenv("SK_TEST_LDAPS_URI"));
+	dset("uri", uri);
+	dset("tls", "ldaps");
+	dset("ca-file", getenv("SK_TEST_LDAP_CA"));
+	dset("bind-dn", getenv("SK_TEST_LDAP_BIND_DN"));
+	dset("bind-password", getenv("SK_TEST_LDAP_BIND_PW"));
+	dset("base", getenv("SK_TEST_LDAP_BASE"));
+	dset("timeout", "2");
+
+	/* just in time: alice's first login makes her record, once */
+	mkgroup("gd1", pw_only, 1, NULL);
+	dmap("gd1", "vpn-staff");
+	tap_ok(&t, sk_group_directory_set(st, "gd1", "corp") == 0, "group gd1 uses corp");
+	s = dir_login("gd1", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS && count_users("alice") &&
+	       !sk_user_directory_get(st, "alice", out, sizeof(out)) && !strcmp(out, "corp"),
+	       "alice's first directory login succeeds and makes her record (directory %s; %s)",
+	       out, f.error);
+	tap_ok(&t, !sk_user_get(st, "alice", &u) && !strcmp(u.email, "alice@sekisho.test") &&
+	       !u.pw_hash[0], "the record has the directory's mail and no local password");
+	s = dir_login("gd1", "SEKISHO\\alice", "alice-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "SEKISHO\\alice logs in as alice (%s)", f.error);
+	s = dir_login("gd1", "alice@sekisho.test", "alice-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "alice@sekisho.test logs in as alice (%s)", f.error);
+	s = dir_login("gd1", "alice", "wrong-pw", &f);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong") && audited("directory-pw-wrong"),
+	       "a wrong directory password: pw-wrong, audited");
+	s = dir_login("gd1", "alice", "", &f);
+	tap_ok(&t, s == SK_STEP_FORM, "an empty password: asked again, never bound");
+	s = dir_login("gd1", "bob", NULL, &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "dir-no-group"),
+	       "bob (no mapped group): refused with dir-no-group");
+	s = dir_login("gd1", "admin)(|(uid=*", "admin-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong") && audited("directory-bad-name"),
+	       "an injection name: pw-wrong, nobody bound");
+
+	/* a local account of the same name */
+	mkuser("carol", "gd1", false);
+	dmap("gd1", "sub-team");
+	take_notices = true;
+	set("notify.admin_email", "admin@example.test");
+	n_notices = 0;
+	s = dir_login("gd1", "carol", NULL, &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "dir-local-name") && n_notices == 1 &&
+	       audited("directory-local-name"),
+	       "a directory login for a local name: refused, audited, the administrator told (%d)",
+	       n_notices);
+	take_notices = false;
+
+	/* concurrent first logins: two processes, one record */
+	{
+		pid_t p[2];
+		int ok = 0, st2;
+
+		sk_user_del(st, "mallory");
+		for (int i = 0; i < 2; i++) {
+			p[i] = fork();
+			if (p[i] == 0) {
+				struct sk_store *mine;
+				char path[400];
+
+				snprintf(path, sizeof(path), "%s/store.db", dir);
+				if (sk_store_open(path, &mine, err, sizeof(err)))
+					_exit(2);
+				st = mine;
+				s = dir_login("gd1", "mallory", NULL, &f);
+				sk_store_close(mine);
+				_exit(s == SK_STEP_SUCCESS ? 0 : 1);
+			}
+		}
+		for (int i = 0; i < 2; i++)
+			if (p[i] > 0 && waitpid(p[i], &st2, 0) == p[i] && WIFEXITED(st2) &&
+			    !WEXITSTATUS(st2))
+				ok++;
+		tap_ok(&t, ok == 2 && count_users("mallory") == 1 &&
+		       !sk_user_get(st, "mallory", &u) && !u.email[0],
+		       "two first logins at once: both succeed, one record (its mail left out: not "
+		       "an address)");
+	}
+
+	/* lockout: failures count, and a locked record sends no bind */
+	set("lockout.threshold", "3");
+	set("login.max_tries", "10");
+	for (int i = 0; i < 3; i++)
+		(void)dir_login("gd1", "alice", "wrong-pw", &f);
+	s = dir_login("gd1", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong") && audited("locked-no-bind") &&
+	       !sk_user_get(st, "alice", &u) && u.locked,
+	       "3 directory failures lock alice; the right password then gets pw-wrong, no bind");
+	raw_sql("UPDATE users SET locked = 0, locked_until = 0, fail_count = 0 WHERE name = 'alice'");
+	tap_ok(&t, sk_directory_set(st, "corp", "lockout-threshold", "3", err, sizeof(err)) == 0 &&
+	       dir_login("gd1", "alice", NULL, &f) == SK_STEP_FATAL && is_err(&f, "dir-unavailable") &&
+	       audited("must be below"),
+	       "our lockout.threshold not below the directory's: refused, audited");
+	dset("lockout-threshold", "5");
+	s = dir_login("gd1", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "... below it: alice logs in again (%s)", f.error);
+	dset("lockout-threshold", NULL);
+	set("lockout.threshold", "10");
+	set("login.max_tries", "3");
+
+	/* every combination with e-mail codes and TOTP: no factor skipped */
+	raw_sql("DELETE FROM users WHERE name = 'alice'");
+	for (size_t c = 0; c < sizeof(combos) / sizeof(combos[0]); c++) {
+		char g[16], names[64] = "";
+
+		snprintf(g, sizeof(g), "gdc%zu", c);
+		mkgroup(g, combos[c], ncombo[c], NULL);
+		dmap(g, "vpn-staff");
+		sk_group_directory_set(st, g, "corp");
+		for (int i = 0; i < ncombo[c]; i++) {
+			strcat(names, sk_factor_name(combos[c][i]));
+			strcat(names, i + 1 < ncombo[c] ? "," : "");
+		}
+		/* alice's record as her first login made it, with TOTP enrolled */
+		if (!count_users("alice")) {
+			mkuser("alice", g, false);
+			raw_sql("UPDATE users SET pw_hash = '', email = 'alice@sekisho.test' "
+				"WHERE name = 'alice'");
+			sk_user_directory_set(st, "alice", "corp");
+		}
+		s = drive(g, "alice", SK_FACTOR_NONE, &f, &rounds);
+		tap_ok(&t, s == SK_STEP_SUCCESS, "[directory %s] right answers succeed (%d rounds; %s)",
+		       names, rounds, f.error);
+		for (int i = 0; i < ncombo[c]; i++) {
+			s = drive(g, "alice", combos[c][i], &f, &rounds);
+			tap_ok(&t, s == SK_STEP_FATAL, "[directory %s] without %s: no success (%d rounds)",
+			       names, sk_factor_name(combos[c][i]), rounds);
+		}
+	}
+	/* defer_hash (sekishod): the bind runs in sk_login_hash, on the
+	 * hashing thread; the step itself never contacts the directory */
+	{
+		struct sk_chain_cfg cfg = {
+			.st = st, .mail = &mail, .certv = certv, .gateway_name = "vpn.test",
+			.cert_bind = SK_BIND_CN, .defer_hash = true,
+		};
+		struct sk_login *l = sk_login_new(&cfg, "198.51.100.9:4000", NULL, NULL, NULL);
+
+		step(l, "gd1", &f, NULL);
+		s = step(l, "gd1", &f, "username", "alice", "password", "alice-pw-1", NULL);
+		tap_ok(&t, s == SK_STEP_HASH, "defer_hash: the directory round asks for the hash thread");
+		tap_ok(&t, sk_login_hash(l) == 0, "defer_hash: sk_login_hash binds");
+		s = step(l, "gd1", &f, "username", "alice", "password", "alice-pw-1", NULL);
+		tap_ok(&t, s == SK_STEP_SUCCESS, "defer_hash: the same round then succeeds (%s)", f.error);
+		sk_login_free(l);
+	}
+
+	/* a group mapped for alice but not chosen: she may not use it */
+	mkgroup("gdx", pw_only, 1, NULL);
+	sk_group_directory_set(st, "gdx", "corp");
+	s = dir_login("gdx", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "group-unknown"),
+	       "a group the mapping does not give her: group-unknown");
+
+	/* the directory unreachable: a clear refusal, local users unaffected */
+	dset("uri", getenv("SK_TEST_LDAP_DEAD_URI"));
+	s = dir_login("gd1", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "dir-unavailable"),
+	       "directory unreachable: dir-unavailable");
+	dir_pw = false;
+	mkgroup("local1", pw_only, 1, NULL);
+	mkuser("loc1", "local1", false);
+	s = dir_login("local1", "loc1", NULL, &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "a local user of a local group still logs in (%s)", f.error);
 }
 
 /* ---- lockout ---- */
@@ -1281,6 +1546,7 @@ int main(void)
 	groups();
 	cert_only();
 	cert_owner();
+	directory();
 out:
 	smtpsink_stop(&sink);
 	sk_certv_free(certv);

@@ -30,6 +30,8 @@ int main(void)
 		/* the certificate reasons as cert-<why> */
 		"cert-untrusted", "cert-expired", "cert-not-yet-valid", "cert-bad-usage",
 		"cert-no-identity", "cert-ocsp-failed",
+		/* directories */
+		"dir-unavailable", "dir-no-group", "dir-local-name", "dir-locked", "dir-pw-change",
 	};
 	long count[6][10] = { { 0 } };
 	char code[7], prev[7] = "";

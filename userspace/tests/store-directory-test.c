@@ -101,6 +101,30 @@ int main(void)
 	tap_ok(&t, sk_group_directory_set(st, "staff", "corp") == 0 && sk_group_del(st, "staff") == 0 &&
 	       sk_directory_del(st, "corp") == 0,
 	       "a deleted group frees its directory; corp deleted with its settings");
+	{
+		struct sk_user u;
+
+		memset(&u, 0, sizeof(u));
+		sk_group_defaults(&g);
+		snprintf(g.name, sizeof(g.name), "staff2");
+		(void)sk_group_add(st, &g, err, sizeof(err));
+		snprintf(u.name, sizeof(u.name), "taro");
+		snprintf(u.group, sizeof(u.group), "staff2");
+		u.enabled = true;
+		tap_ok(&t, sk_user_add(st, &u, err, sizeof(err)) == 0, "user taro (%s)", err);
+		tap_ok(&t, sk_user_directory_get(st, "taro", out, sizeof(out)) == 0 && !out[0],
+		       "a new user is local (directory \"\")");
+		tap_ok(&t, sk_directory_add(st, "ad", err, sizeof(err)) == 0 &&
+		       sk_user_directory_set(st, "taro", "ad") == 0 &&
+		       sk_user_directory_get(st, "taro", out, sizeof(out)) == 0 && !strcmp(out, "ad"),
+		       "taro marked as a record of directory ad");
+		tap_ok(&t, sk_directory_del(st, "ad") == -EBUSY, "delete ad while taro's record names it: -EBUSY");
+		tap_ok(&t, sk_user_directory_get(st, "nobody", out, sizeof(out)) == -ENOENT &&
+		       sk_user_directory_set(st, "nobody", "ad") == -ENOENT, "no such user: -ENOENT");
+		tap_ok(&t, sk_user_directory_set(st, "taro", NULL) == 0 &&
+		       sk_user_directory_get(st, "taro", out, sizeof(out)) == 0 && !out[0] &&
+		       sk_directory_del(st, "ad") == 0, "taro local again; ad deleted");
+	}
 	sk_store_close(st);
 	return tap_end(&t);
 }
