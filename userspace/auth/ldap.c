@@ -80,6 +80,16 @@ static void copy(char *dst, size_t len, const char *src)
 		snprintf(dst, len, "%s", src ? src : "");
 }
 
+int sk_ldap_global_init(void)
+{
+	int v = 0;
+
+	/* a global option read runs ldap_int_initialize */
+	if (ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &v) != LDAP_OPT_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- config */
 
 void sk_ldap_cfg_defaults(struct sk_ldap_cfg *c, enum sk_ldap_type type)

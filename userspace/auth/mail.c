@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "skauth.h"
+#include "skldap.h"
 
 #define MAIL_ADDR_MAX 254	/* RFC 5321 path limit */
 #define MAIL_SUBJECT_MAX 512
@@ -38,6 +39,10 @@ int sk_auth_global_init(void)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	if (oath_init() != OATH_OK)
+		return -EIO;
+	/* libldap's own global setup (options, TLS library) runs at its first
+	 * call: here, before the hashing threads can make two first calls at once */
+	if (sk_ldap_global_init())
 		return -EIO;
 	return 0;
 }

@@ -133,6 +133,11 @@ void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r);
  * else calls into l meanwhile), and calls sk_login_step again with the same
  * arguments; that call goes on from the result.  sekishod does this so that
  * one login's argon2id never stalls the event loop of every other client.
+ * For a group whose passwords a directory checks (sekictl directory use,
+ * setting directory.default), sk_login_hash is the directory check
+ * instead (auth/ldap.c: connect, service bind, search, user bind on the
+ * login's own copies of the settings, the name and the password): network
+ * waits bounded by the directory's timeouts, still nothing shared.
  */
 int sk_login_hash(struct sk_login *l);
 

@@ -9,7 +9,10 @@
  * nothing else moves meanwhile: no accept, no DTLS handover, no admin
  * command; clients time out their TLS handshake.  So the chain runs with
  * defer_hash and the event loop hands each verification to one of a few
- * threads here (conf hash_threads).
+ * threads here (conf hash_threads).  A group whose passwords a directory
+ * checks (LDAP / Active Directory) sends its binds here too: sk_login_hash
+ * is then the directory check, a network wait bounded by the directory's
+ * timeouts (Documentation/admin/directory.md).
  *
  * A thread touches nothing but the struct sk_login of its job, through
  * sk_login_hash(): the copy of the stored hash and the posted password in
