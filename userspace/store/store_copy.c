@@ -18,6 +18,7 @@
  * the only SQL text made here is identifiers from the schema description.
  * Connection strings are shown masked (sk_store_mask), values never.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -69,6 +70,10 @@ static bool word(const char **p, const char *end, const char *w)
 
 	*p = skip_ws(*p, end);
 	if ((size_t)(end - *p) < n || strncasecmp(*p, w, n))
+		return false;
+	/* a whole word: CHECK is not check_on */
+	if (*p + n < end && (isalnum((unsigned char)w[n - 1]) || w[n - 1] == '_') &&
+	    (isalnum((unsigned char)(*p)[n]) || (*p)[n] == '_'))
 		return false;
 	*p += n;
 	return true;
@@ -408,6 +413,8 @@ static int pg_fail(struct db *d, PGresult *r, const char *what)
 	return -EIO;
 }
 
+static int db_exec(struct db *d, const char *sql);
+
 /* Opens store without creating or migrating anything.  -ENOENT: an SQLite
  * file that does not exist. */
 static int db_open(struct db *d, const char *store, char *err, size_t errlen)
@@ -429,7 +436,8 @@ static int db_open(struct db *d, const char *store, char *err, size_t errlen)
 			return sk_err(err, errlen, "out of memory"), -ENOMEM;
 		if (PQstatus(d->c) != CONNECTION_OK)
 			return db_fail(d, "the database is unavailable");
-		return 0;
+		/* the write lock is waited for, as sekictl waits, but not for ever */
+		return db_exec(d, "SET lock_timeout = '30s'");
 	}
 	if (lstat(store, &sb))
 		return sk_err(err, errlen, "%s: %s", d->shown, strerror(errno)), -ENOENT;
