@@ -193,17 +193,27 @@ slapd_start() {
 	fi
 	"${as[@]}" /usr/sbin/slapadd -n0 -F "$d/slapd.d" -l "$d/config.ldif" >"$d/slapadd.log" 2>&1 ||
 		{ echo "# slapd: slapadd -n0 failed:"; sed 's/^/# /' "$d/slapadd.log"; return 1; }
-	p1=$(slapd_free_port) p2=$(slapd_free_port) p3=$(slapd_free_port)
-	while [ "$p2" = "$p1" ]; do p2=$(slapd_free_port); done
-	while [ "$p3" = "$p1" ] || [ "$p3" = "$p2" ]; do p3=$(slapd_free_port); done
-	sock=$(printf '%s/ldapi' "$d" | sed 's|/|%2F|g')
-	"${as[@]}" /usr/sbin/slapd -F "$d/slapd.d" \
-		-h "ldap://127.0.0.1:$p1/ ldaps://127.0.0.1:$p2/ ldapi://$sock/" \
-		>"$d/slapd.log" 2>&1 || { echo "# slapd: did not start:"; sed 's/^/# /' "$d/slapd.log"; return 1; }
-	for _ in $(seq 50); do
-		[ -S "$d/ldapi" ] && break
-		sleep 0.1
+	# free ports can be taken by someone else before slapd binds them:
+	# up to three tries with new ones
+	for try in 1 2 3; do
+		p1=$(slapd_free_port) p2=$(slapd_free_port) p3=$(slapd_free_port)
+		while [ "$p2" = "$p1" ]; do p2=$(slapd_free_port); done
+		while [ "$p3" = "$p1" ] || [ "$p3" = "$p2" ]; do p3=$(slapd_free_port); done
+		sock=$(printf '%s/ldapi' "$d" | sed 's|/|%2F|g')
+		rm -f "$d/slapd.pid"
+		"${as[@]}" /usr/sbin/slapd -F "$d/slapd.d" \
+			-h "ldap://127.0.0.1:$p1/ ldaps://127.0.0.1:$p2/ ldapi://$sock/" \
+			>"$d/slapd.log" 2>&1 || { echo "# slapd: did not start (try $try):"; sed 's/^/# /' "$d/slapd.log"; continue; }
+		# ready when it answers on its socket (a loaded machine: up to 20 s)
+		for _ in $(seq 200); do
+			ldapwhoami -x -H "ldapi://$sock" >/dev/null 2>&1 && break 2
+			sleep 0.1
+		done
+		echo "# slapd: no answer on ldapi after 20 s (try $try)"
+		[ -f "$d/slapd.pid" ] && kill "$(cat "$d/slapd.pid")" 2>/dev/null
+		sleep 0.5
 	done
+	ldapwhoami -x -H "ldapi://$sock" >/dev/null 2>&1 || return 1
 	export SLAPD_DIR
 	export SK_TEST_LDAP_URI="ldap://127.0.0.1:$p1"
 	export SK_TEST_LDAPS_URI="ldaps://127.0.0.1:$p2"
