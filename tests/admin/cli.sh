@@ -13,27 +13,8 @@ trap 'rm -rf "$T"' EXIT
 DB=$T/sekisho.db
 export TZ=UTC
 
-N=0
-FAILED=0
-ok() {	# NAME CMD...: CMD must exit 0
-	local name=$1 out; shift
-	N=$((N + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $N $name"
-	else
-		FAILED=$((FAILED + 1)); echo "not ok $N $name"
-		printf '%s\n' "$out" | sed 's/^/# /'
-	fi
-}
+. "$REPO/tests/lib/tap.sh"
 S() { "$SEKICTL" --store "$DB" "$@"; }
-# expect STATUS PATTERN CMD...: exit status and a pattern in stdout+stderr
-expect() {
-	local want=$1 pat=$2 out rc; shift 2
-	out=$("$@" 2>&1); rc=$?
-	[ "$rc" = "$want" ] && printf '%s' "$out" | grep -q -- "$pat" && return 0
-	echo "exit $rc (wanted $want); output:"; printf '%s\n' "$out"
-	return 1
-}
 
 echo "TAP version 13"
 ok "settings set ca.dir (the default is below the state directory)" expect 0 "ca.dir: $T/ca -> $T/ca" S settings set ca.dir "$T/ca"
@@ -449,6 +430,4 @@ ok "posture test: missing file (exit 2)" expect 2 "No such file" S posture test 
 ok "posture test: report on stdin" expect 1 "report-missing" \
 	sh -c "printf '' | '$SEKICTL' --store '$DB' posture test - --group staff"
 
-echo "1..$N"
-echo "# $((N - FAILED)) passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+tap_done

@@ -23,29 +23,10 @@ DB=$T/sekisho.db
 LOG=$T/output
 export TZ=UTC
 
-N=0
-FAILED=0
-ok() {	# NAME CMD...: CMD must exit 0
-	local name=$1 out; shift
-	N=$((N + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $N $name"
-	else
-		FAILED=$((FAILED + 1)); echo "not ok $N $name"
-		printf '%s\n' "$out" | sed 's/^/# /'
-	fi
-}
+. "$REPO/tests/lib/tap.sh"
 S() { "$SEKICTL" --store "$DB" "$@"; }
 # every run of sekictl store goes through here: its output is checked for secrets
 C() { "$SEKICTL" store "$@" 2>&1 | tee -a "$LOG"; return "${PIPESTATUS[0]}"; }
-# expect STATUS PATTERN CMD...: exit status and a pattern in stdout+stderr
-expect() {
-	local want=$1 pat=$2 out rc; shift 2
-	out=$("$@" 2>&1); rc=$?
-	[ "$rc" = "$want" ] && printf '%s' "$out" | grep -q -- "$pat" && return 0
-	echo "exit $rc (wanted $want); output:"; printf '%s\n' "$out"
-	return 1
-}
 same_digest() {	# A B: the same rows and digest in every table (both read)
 	local a b
 	a=$(C digest "$1") && b=$(C digest "$2") && printf '%s' "$a" | grep -q '^  users ' &&
@@ -119,6 +100,4 @@ ok "a bad command line is a usage error (exit 2)" expect 2 "store copy" C copy "
 ok "no secret in any output of sekictl store" sh -c "! grep -n -e '$SECRET' '$LOG'"
 ok "the output was checked (it is not empty)" test -s "$LOG"
 
-echo "1..$N"
-echo "# $((N - FAILED)) passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+tap_done
