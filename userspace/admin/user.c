@@ -27,6 +27,9 @@ void ska_user_obj(const struct sk_user *u, struct ska_obj *o)
 	ska_obj_add(o, "locked", KT_BOOL, "%s", u->locked ? "yes" : "no");
 	ska_obj_time(o, "locked-until", u->locked_until);
 	ska_obj_add(o, "fail-count", KT_NUM, "%d", u->fail_count);
+	/* locks since the last good login: the next lock lasts 2^n times
+	 * lockout.duration (up to lockout.max_duration) */
+	ska_obj_add(o, "lock-count", KT_NUM, "%d", u->lock_count);
 	ska_obj_add(o, "password", KT_STR, "%s", u->pw_hash[0] ? "set" : "not set");
 	ska_obj_add(o, "must-change-password", KT_BOOL, "%s", u->must_change_pw ? "yes" : "no");
 	ska_obj_time(o, "valid-from", u->valid_from);
@@ -99,7 +102,7 @@ void ska_group_obj(const struct sk_group *g, struct ska_obj *o)
 
 static const char *const user_keys[] = {
 	"email", "group", "valid-from", "valid-until", "otp", "totp", "lang",
-	"enabled", "cert-id", "locked", "locked-until", "fail-count", "password",
+	"enabled", "cert-id", "locked", "locked-until", "fail-count", "lock-count", "password",
 	"must-change-password",
 };
 #define N_USER_KEYS ((int)(sizeof(user_keys) / sizeof(user_keys[0])))
@@ -224,6 +227,7 @@ struct user_tx {
 	struct ska *a;
 	struct sk_user u, before;
 	bool kill;
+	bool reset_locks;	/* unlock: the growing lock starts again */
 	int (*edit)(struct user_tx *t);
 	int argc;		/* user set: the KEY=VALUE arguments */
 	char **argv;
@@ -266,6 +270,8 @@ static int user_update_apply(struct sk_store *st, void *arg)
 			return rc;
 	}
 	rc = sk_user_update(st, &t->u, t->err, sizeof(t->err));
+	if (!rc && t->reset_locks)
+		rc = sk_user_success(st, t->u.name);	/* fail_count = lock_count = 0 */
 	if (rc)
 		return rc;
 	if (t->kill)
@@ -384,6 +390,9 @@ static int user_unlock_edit(struct user_tx *t)
 	t->u.locked = false;
 	t->u.locked_until = 0;
 	t->u.fail_count = 0;
+	/* an administrator who unlocks starts the lock's growth again */
+	t->u.lock_count = 0;
+	t->reset_locks = true;
 	t->u.changed = t->a->now;
 	return 0;
 }

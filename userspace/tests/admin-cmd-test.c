@@ -173,6 +173,15 @@ static void users_groups(void)
 	       !sk_user_get(st, "alice", &u) && u.locked && fx.users_changed, "user lock");
 	tap_ok(&t, run("user unlock alice") == 0 && !sk_user_get(st, "alice", &u) && !u.locked,
 	       "user unlock");
+	/* two temporary locks (lock_count 2: the next would last 4x), then the
+	 * administrator unlocks: the count starts again and show says so */
+	for (int i = 0; i < 6; i++)	/* the second three after the first lock ended */
+		sk_user_fail(st, "alice", 3, 3600, i < 3 ? 1000 + i : 100000 + i, &u);
+	tap_ok(&t, !sk_user_get(st, "alice", &u) && u.lock_count == 2 && run("user show alice") == 0 &&
+	       has(out, "lock-count") && has(out, "2"), "user show: lock-count (%d)", u.lock_count);
+	tap_ok(&t, run("user unlock alice") == 0 && has(out, "lock-count 2 -> 0") &&
+	       !sk_user_get(st, "alice", &u) && !u.locked && u.lock_count == 0 && u.fail_count == 0,
+	       "user unlock: lock-count and fail-count back to 0");
 	tap_ok(&t, run("user list --json") == 0 && has(out, "[{\"name\":\"alice\""),
 	       "user list --json");
 	tap_ok(&t, run("user show alice") == 0 && has(out, "contractors"), "user show");
