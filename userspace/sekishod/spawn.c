@@ -224,21 +224,31 @@ void skd_worker_exec(struct skd *d, int client, int ipc, int key)
 
 /* fork + exec of a worker for client (-1: a template); main's end of its
  * IPC socket, or -1 */
-static int worker_spawn(struct skd *d, int client, pid_t *pid)
+/* A worker's IPC socketpair (sv[0] main's end) and its own socket to the
+ * key holder, for the handshake's signature; -1 if either cannot be made. */
+static int worker_sockets(struct skd *d, int sv[2], int *kfd)
 {
-	int sv[2], kfd, sz = 4 * SK_IPC_MAX;
+	int sz = 4 * SK_IPC_MAX;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	/* its own socket to the key holder, for the handshake's signature */
-	kfd = skd_keyholder_socket(d);
-	if (kfd < 0) {
+	*kfd = skd_keyholder_socket(d);
+	if (*kfd < 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	return 0;
+}
+
+static int worker_spawn(struct skd *d, int client, pid_t *pid)
+{
+	int sv[2], kfd;
+
+	if (worker_sockets(d, sv, &kfd))
+		return -1;
 	*pid = fork();
 	/* the child becomes sekishod-worker: a new program image, so nothing
 	 * of ours (store pages, other users' logins, the SMTP password) */
@@ -279,31 +289,31 @@ void skd_template_retire(struct skd *d, const char *why)
 static int template_worker(struct skd *d, int client, pid_t *pid)
 {
 	struct pollfd p = { .fd = d->tmpl.fd, .events = POLLIN };
-	int sv[2], fds[3], kfd, sz = 4 * SK_IPC_MAX;
+	int sv[2], fds[3], kfd;
 	int32_t got = -1;
 	siginfo_t si;
+	bool sent;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+	if (worker_sockets(d, sv, &kfd))
 		return -1;
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	kfd = skd_keyholder_socket(d);
 	fds[0] = client;
 	fds[1] = sv[1];
 	fds[2] = kfd;
-	if (kfd < 0 || sk_send_fds(d->tmpl.fd, "w", 1, fds, 3, MSG_DONTWAIT) != 1 ||
-	    poll(&p, 1, TEMPLATE_REPLY_MS) != 1 ||
+	sent = sk_send_fds(d->tmpl.fd, "w", 1, fds, 3, MSG_DONTWAIT) == 1;
+	if (!sent || poll(&p, 1, TEMPLATE_REPLY_MS) != 1 ||
 	    recv(d->tmpl.fd, &got, sizeof(got), MSG_DONTWAIT) != (ssize_t)sizeof(got))
 		got = -1;
 	close(sv[1]);
-	if (kfd >= 0)
-		close(kfd);
+	close(kfd);
 	/* main's child by now (reparented to this subreaper), or not ours */
 	memset(&si, 0, sizeof(si));
 	if (got <= 0 || waitid(P_PID, (id_t)got, &si, WEXITED | WNOHANG | WNOWAIT)) {
 		close(sv[0]);
 		skd_template_retire(d, got <= 0 ? "no worker forked" : "the worker is not ours");
-		return -1;
+		/* once the template has the client's socket, a worker of its
+		 * may hold it: no second worker for it (-2), the connection
+		 * is dropped */
+		return sent ? -2 : -1;
 	}
 	if (++d->tmpl.uses >= d->conf.worker_generation)
 		skd_template_retire(d, NULL);
@@ -322,8 +332,8 @@ int skd_worker_start(struct skd *d, int client, pid_t *pid)
 	if (d->tmpl.fd >= 0 && d->tmpl.ready) {
 		int fd = template_worker(d, client, pid);
 
-		if (fd >= 0)
-			return fd;
+		if (fd != -1)
+			return fd < 0 ? -1 : fd;
 	}
 	/* no template ready (starting, a new generation): exec'd now */
 	return worker_spawn(d, client, pid);
