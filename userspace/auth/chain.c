@@ -28,6 +28,7 @@
 #include "skchain.h"
 #include "skldap.h"
 #include "skjson.h"
+#include "skposture.h"
 #include "skstore.h"
 
 /* Upper bound of rounds in one login, whatever the answers: openconnect with
@@ -116,6 +117,13 @@ struct sk_login {
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
 	char device[SK_NAME_MAX + 1];	/* the checked device that matched */
+
+	/* the posture step (issue 12): evaluated once per login, after the
+	 * device step; po_refused: the fatal text is the failed check's own */
+	bool po_done, po_refused;
+	struct sk_posture_result po;
+	char quarantine[SK_PO_NAME];	/* remediation allowlist, "" = none */
+	char po_key[CHAIN_KEY_MAX];	/* "posture-REASON": the login's audit reason */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -369,9 +377,27 @@ static void fill_arg(char *text, size_t len, const char *arg)
 	copy(text, len, out);
 }
 
+/* "ja", "en" or NULL (both) for the posture messages */
+static const char *po_lang(const struct sk_login *l)
+{
+	const char *lang = lang_of(l);
+
+	if (!lang)
+		return NULL;
+	return !strncmp(lang, "ja", 2) && (lang[2] == '\0' || lang[2] == '-' || lang[2] == '_') ?
+	       "ja" : "en";
+}
+
 static enum sk_step fatal_form(struct sk_login *l, struct sk_form *form)
 {
 	form_begin(l, form, "main");
+	if (l->po_refused) {
+		/* the failed check's own message (validated fields only) */
+		sk_posture_message(&l->po, l->po.shown, po_lang(l), form->error,
+				   sizeof(form->error));
+		if (form->error[0])
+			return SK_STEP_FATAL;
+	}
 	form_error(l, form, l->fatal_key);
 	if (!form->error[0])
 		copy(form->error, sizeof(form->error), "internal");
@@ -1742,6 +1768,96 @@ out:
 	return why;
 }
 
+/* ---------------------------------------------------------------- posture */
+
+/* The device's last report and verdicts, for `sekictl device show`. */
+static void posture_keep(struct sk_login *l, int64_t now, const struct sk_posture *r)
+{
+	struct sk_posture_last *k;
+
+	if (!l->device[0] || !(k = calloc(1, sizeof(*k))))
+		return;
+	k->time = now;
+	copy(k->outcome, sizeof(k->outcome), sk_po_overall_name(l->po.overall));
+	if (r)
+		(void)sk_posture_report_json(r, k->report, sizeof(k->report));
+	else
+		copy(k->report, sizeof(k->report), "{\"format\":0}");
+	(void)sk_posture_result_json(&l->po, k->verdicts, sizeof(k->verdicts));
+	(void)sk_posture_last_set(l->cfg.st, l->device, k);
+	free(k);
+}
+
+/*
+ * The posture step (issue 12), after the device step: the group's policy
+ * (the matched device's keys over it) against the report of this login's
+ * host scan.  Every check that ran gets an audit record "posture" (result
+ * pass/fail, factor = the check, reason).  Returns NULL to go on (with
+ * l->quarantine set for a quarantined login), else a fatal key; the text
+ * the user sees is then the failed check's own (fatal_form).
+ */
+static const char *posture_refusal(struct sk_login *l, int64_t now)
+{
+	struct sk_posture_policy *p;
+	const struct sk_posture *r = l->have_hs ? &l->hs.posture : NULL;
+	char err[256];
+	const char *why = NULL;
+
+	if (l->po_done)
+		return l->po_refused ? l->po_key : NULL;
+	l->po_done = true;
+	l->quarantine[0] = 0;
+	memset(&l->po, 0, sizeof(l->po));
+	l->po.shown = -1;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return "internal";
+	if (sk_posture_policy_load(l->cfg.st, l->g.name, l->device, p, err, sizeof(err))) {
+		/* a stored key this version no longer reads: refused, not
+		 * checked against less (posture_store.c) */
+		audit_rec(l, now, "posture", "fail", "policy", err, l->device);
+		free(p);
+		return "internal";
+	}
+	if (!p->enabled) {
+		free(p);
+		return NULL;
+	}
+	sk_posture_eval(r, p, now, &l->po);
+	if (p->on[SK_PO_CHK_DEVICE] && l->device[0])
+		sk_posture_set_device(&l->po, p, true, NULL);
+	if (l->po.overall == SK_PO_OVERALL_QUARANTINE) {
+		struct sk_policy pol;
+
+		/* a remediation allowlist that is not in the store is no
+		 * quarantine: the failed check refuses (never the full list) */
+		if (sk_policy_get(l->cfg.st, p->quarantine, &pol) || pol.id <= 0) {
+			l->po.c[l->po.shown].outcome = SK_PO_REFUSE;
+			l->po.overall = SK_PO_OVERALL_REFUSE;
+			audit_rec(l, now, "posture", "fail", "quarantine", "quarantine-policy-missing",
+				  l->device);
+		} else {
+			copy(l->quarantine, sizeof(l->quarantine), p->quarantine);
+		}
+	}
+	for (int c = 0; c < SK_PO_CHK_N; c++) {
+		const struct sk_po_result_check *k = &l->po.c[c];
+
+		if (k->verdict != SK_PO_SKIP)
+			audit_rec(l, now, "posture", sk_po_verdict_name(k->verdict),
+				  sk_po_check_name((unsigned int)c),
+				  k->verdict == SK_PO_FAIL ? k->reason : NULL, l->device);
+	}
+	posture_keep(l, now, r);
+	if (l->po.overall == SK_PO_OVERALL_REFUSE && l->po.shown >= 0) {
+		l->po_refused = true;
+		snprintf(l->po_key, sizeof(l->po_key), "posture-%s", l->po.c[l->po.shown].reason);
+		why = l->po_key;
+	}
+	free(p);
+	return why;
+}
+
 static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form)
 {
 	const char *why;
@@ -1752,6 +1868,8 @@ static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form
 	why = account_refusal(l, now);
 	if (!why)
 		why = device_refusal(l, now);
+	if (!why)
+		why = posture_refusal(l, now);
 	if (why)
 		return fatal(l, now, why, form);
 	/* a directory user changes the password in the directory */
@@ -2095,6 +2213,14 @@ int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 	copy(r->device, sizeof(r->device), l->device);
 	lang = lang_of(l);
 	copy(r->lang, sizeof(r->lang), lang ? lang : "");
+	if (l->quarantine[0] && l->po.shown >= 0 && l->po.shown < SK_PO_CHK_N) {
+		copy(r->quarantine, sizeof(r->quarantine), l->quarantine);
+		copy(r->quarantine_check, sizeof(r->quarantine_check),
+		     sk_po_check_name((unsigned int)l->po.shown));
+		copy(r->quarantine_reason, sizeof(r->quarantine_reason), l->po.c[l->po.shown].reason);
+		sk_posture_message(&l->po, l->po.shown, po_lang(l), r->quarantine_msg,
+				   sizeof(r->quarantine_msg));
+	}
 	return 0;
 }
 

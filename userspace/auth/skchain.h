@@ -32,6 +32,12 @@
  *      login from a new serial registers it into the user's free checked
  *      device and ends FATAL ("device-registered": connect again).  See
  *      Documentation/admin/login-flow.md;
+ *   5b. posture (issue 12): with the group's (or the matched device's)
+ *      posture policy on, the report in the host scan is evaluated
+ *      (auth/posture_eval.c); each check's verdict is audited ("posture"),
+ *      a failed check with outcome refuse ends FATAL with that check's own
+ *      message, one with outcome quarantine succeeds with
+ *      sk_login_result's quarantine set (the remediation allowlist);
  *   6. success: the caller creates the session.
  * A factor can only be passed by its own check; success is reachable only
  * when every configured factor has passed in this login (a bitmask checked
@@ -55,6 +61,7 @@
 
 #include "hostscan.h"
 #include "ipc.h"
+#include "posture.h"
 #include "skauth.h"
 #include "skstore.h"
 
@@ -147,6 +154,14 @@ struct sk_login_result {
 	char group[SK_NAME_MAX + 1];
 	char lang[4];
 	char device[SK_NAME_MAX + 1];	/* (added) matched checked device, "" = none */
+	/* (issue 12) a quarantined login: the remediation allowlist (a store
+	 * policy) that replaces the group's, the failed check and its reason
+	 * ("av", "av-definitions-old"), and its message in the login's
+	 * language; quarantine "" = not quarantined */
+	char quarantine[SK_PO_NAME];
+	char quarantine_check[16];
+	char quarantine_reason[24];
+	char quarantine_msg[512];
 };
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hostscan.h"
+#include "posture.h"
 #include "skauth.h"
 #include "skchain.h"
 #include "skstore.h"
@@ -342,6 +343,212 @@ static void device_step(void)
 	tap_ok(&t, strstr(sk_msg("device-unknown", "en"), "{}") != NULL, "message table has the {} slot");
 }
 
+/* ------------------------------------------------------------ posture */
+
+static void ymd(int64_t t, char out[11])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/*
+ * A Linux agent's report (tests/posture/reports/debian12.txt) with today's
+ * dates: av_age days old definitions, clamd running or not, the firewall
+ * on or off, Debian version ver.  The gateway's own parser reads it.
+ */
+static struct sk_hostscan po_report(const char *id, const char *ver, bool running, int av_age,
+				    bool firewall)
+{
+	struct sk_hostscan r;
+	char text[2048], defs[11], upd[11], err[128] = "";
+
+	ymd(clk - (int64_t)av_age * 86400, defs);
+	ymd(clk - 3 * 86400, upd);
+	snprintf(text, sizeof(text),
+		 "endpoint.os.version=\"Linux\";\n"
+		 "endpoint.device.id=\"%s\";\n"
+		 "endpoint.posture.format=\"1\";\n"
+		 "endpoint.posture.agent=\"linux-1.0\";\n"
+		 "endpoint.posture.os.family=\"linux\";\n"
+		 "endpoint.posture.os.id=\"debian\";\n"
+		 "endpoint.posture.os.version=\"%s\";\n"
+		 "endpoint.posture.av[\"clamav\"].vendor=\"clamav\";\n"
+		 "endpoint.posture.av[\"clamav\"].product=\"clamd\";\n"
+		 "endpoint.posture.av[\"clamav\"].installed=\"true\";\n"
+		 "endpoint.posture.av[\"clamav\"].running=\"%s\";\n"
+		 "endpoint.posture.av[\"clamav\"].realtime=\"%s\";\n"
+		 "endpoint.posture.av[\"clamav\"].definitions=\"%s\";\n"
+		 "endpoint.posture.firewall=\"%s\";\n"
+		 "endpoint.posture.update.last=\"%s\";\n",
+		 id, ver, running ? "true" : "false", running ? "true" : "false", defs,
+		 firewall ? "true" : "false", upd);
+	memset(&r, 0, sizeof(r));
+	if (sk_hostscan_parse(text, strlen(text), &r, err, sizeof(err)))
+		printf("# report: %s\n", err);
+	return r;
+}
+
+static void po_set(enum sk_posture_scope scope, const char *name, const char *key, const char *val)
+{
+	char err[256];
+
+	if (sk_posture_set(st, scope, name, key, val, err, sizeof(err)))
+		printf("# posture %s %s=%s: %s\n", name, key, val ? val : "", err);
+}
+
+/* A login of user with report r and the password given (NULL = the right one). */
+static enum sk_step po_login(const char *user, const char *pw, const struct sk_hostscan *r,
+			     struct sk_form *f, struct sk_login_result *res)
+{
+	struct sk_chain_cfg cfg = { .st = st, .mail = &mail, .gateway_name = "vpn.test" };
+	const char *names[2] = { "username", "password" };
+	const char *values[2];
+	char src[64], right[96];
+	struct sk_login *l;
+	enum sk_step s;
+
+	if (!pw)
+		return dev_login(user, r, f, res);
+	snprintf(src, sizeof(src), "198.51.100.%d:%d", 1 + srcn % 250, 40000 + srcn);
+	srcn++;
+	snprintf(right, sizeof(right), "%s", pw);
+	values[0] = user;
+	values[1] = right;
+	memset(res, 0, sizeof(*res));
+	l = sk_login_new(&cfg, src, NULL, NULL, NULL);
+	if (!l)
+		return SK_STEP_FATAL;
+	sk_login_set_device(l, r);
+	s = sk_login_step(l, clk, "g", 0, NULL, NULL, f);
+	if (s == SK_STEP_FORM)
+		s = sk_login_step(l, clk, "g", 2, names, values, f);
+	sk_login_free(l);
+	return s;
+}
+
+static void posture_step(void)
+{
+	struct sk_form f;
+	struct sk_login_result res;
+	struct sk_hostscan r;
+	struct sk_posture_last last;
+	enum sk_step s;
+	int n0;
+
+	/* posture off (the default): a stale report is not looked at */
+	r = po_report("PO-0", "12", false, 30, false);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "posture off: a failing report is not checked (%s)", f.error);
+	tap_ok(&t, audits("posture", NULL, NULL, NULL) == 0, "posture off: no posture audit");
+
+	po_set(SK_PO_SCOPE_GROUP, "g", "posture", "on");
+	r = po_report("PO-0", "12", true, 1, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !res.quarantine[0],
+	       "posture on, compliant Debian 12 report: success (%s)", f.error);
+	tap_ok(&t, audits("posture", NULL, "pass", "\"factor\":\"av\"") == 1 &&
+		   audits("posture", NULL, "pass", "\"factor\":\"os\"") == 1 &&
+		   audits("posture", NULL, "pass", "\"factor\":\"firewall\"") == 1 &&
+		   audits("posture", NULL, "pass", "\"factor\":\"updates\"") == 1 &&
+		   audits("posture", NULL, "pass", "\"factor\":\"report\"") == 1,
+	       "every check that ran is audited (report, os, av, firewall, updates: pass)");
+
+	r = po_report("PO-0", "12", false, 1, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "Your antivirus (clamav/clamd) is not running") &&
+		   strstr(f.error, "ウイルス対策ソフト（clamav/clamd）が動作していません"),
+	       "clamd stopped: refused with its own ja/en message (%s)", f.error);
+	tap_ok(&t, audits("posture", NULL, "fail", "\"reason\":\"av-not-running\"") == 1 &&
+		   audits("login", NULL, "fail", "\"posture-av-not-running\"") == 1,
+	       "audited: the av check failed, the login with reason posture-av-not-running");
+
+	r = po_report("PO-0", "12", true, 8, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "Your virus definitions are too old") &&
+		   strstr(f.error, "at most 7 days"),
+	       "definitions 8 days old (limit 7): refused (%s)", f.error);
+	r = po_report("PO-0", "12", true, 7, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "definitions exactly 7 days old: success (%s)", f.error);
+
+	r = po_report("PO-0", "11", true, 1, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "(debian 11) is too old (debian 12 or later"),
+	       "Debian 11 below the minimum 12: refused (%s)", f.error);
+
+	r = po_report("PO-0", "12", true, 1, false);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "Your firewall is off. Turn the firewall on."),
+	       "firewall off: refused (%s)", f.error);
+
+	s = dev_login("u0", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "--csd-wrapper"),
+	       "no host scan report at all: report-missing (%s)", f.error);
+
+	/* no factor skipped: the posture step comes after every factor; a
+	 * wrong password gets the password's answer, never posture's */
+	n0 = audits("posture", NULL, NULL, NULL);
+	r = po_report("PO-0", "12", false, 1, true);
+	s = po_login("u0", "wrong-password", &r, &f, &res);
+	tap_ok(&t, s != SK_STEP_SUCCESS && !strstr(f.error, "antivirus"),
+	       "wrong password with a failing report: the password's refusal (%s)", f.error);
+	r = po_report("PO-0", "12", true, 1, true);
+	s = po_login("u0", "wrong-password", &r, &f, &res);
+	tap_ok(&t, s != SK_STEP_SUCCESS, "wrong password with a compliant report: no success");
+	tap_ok(&t, audits("posture", NULL, NULL, NULL) == n0,
+	       "no posture evaluated before the factors passed");
+
+	/* quarantine: without the remediation policy in the store it refuses */
+	po_set(SK_PO_SCOPE_GROUP, "g", "av.outcome", "quarantine");
+	po_set(SK_PO_SCOPE_GROUP, "g", "quarantine.allowlist", "remed");
+	r = po_report("PO-0", "12", true, 20, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "too old"),
+	       "quarantine with no policy 'remed' in the store: refused (%s)", f.error);
+	tap_ok(&t, audits("posture", NULL, "fail", "quarantine-policy-missing") == 1,
+	       "audited: quarantine-policy-missing");
+	tap_ok(&t, !sk_policy_add(st, "remed", "remediation"), "policy remed added");
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !strcmp(res.quarantine, "remed") &&
+		   !strcmp(res.quarantine_check, "av") &&
+		   !strcmp(res.quarantine_reason, "av-definitions-old") &&
+		   strstr(res.quarantine_msg, "Update the definitions"),
+	       "old definitions, av.outcome quarantine: success, quarantined in 'remed' (%s: %s)",
+	       res.quarantine_reason, res.quarantine_msg);
+	/* a refusing check wins over a quarantining one */
+	r = po_report("PO-0", "12", true, 20, false);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "firewall"),
+	       "quarantine + firewall off (refuse): refused with the firewall's message (%s)", f.error);
+	r = po_report("PO-0", "12", true, 1, true);
+	s = dev_login("u0", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !res.quarantine[0],
+	       "a passing report at the next login: not quarantined (%s)", res.quarantine);
+
+	po_set(SK_PO_SCOPE_GROUP, "g", "av.outcome", NULL);
+
+	/* a device's keys override its group's; the device keeps the report */
+	po_set(SK_PO_SCOPE_DEVICE, "pc1", "av", "off");
+	r = po_report("SN-1", "12", false, 30, true);
+	s = dev_login("u1", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !strcmp(res.device, "pc1"),
+	       "device pc1 with av=off: its stopped antivirus is not checked (%s)", f.error);
+	memset(&last, 0, sizeof(last));
+	tap_ok(&t, !sk_posture_last_get(st, "pc1", &last) && !strcmp(last.outcome, "ok") &&
+		   strstr(last.report, "\"running\":\"false\"") && strstr(last.verdicts, "\"device\""),
+	       "device pc1 keeps its last report and verdicts (outcome %s)", last.outcome);
+	po_set(SK_PO_SCOPE_DEVICE, "pc1", "av", NULL);
+	s = dev_login("u1", &r, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "not running"),
+	       "device key removed: the group's av check refuses (%s)", f.error);
+	tap_ok(&t, !sk_posture_last_get(st, "pc1", &last) && !strcmp(last.outcome, "refuse"),
+	       "the refused report is kept too (outcome %s)", last.outcome);
+	po_set(SK_PO_SCOPE_GROUP, "g", "posture", "off");
+}
+
 int main(void)
 {
 	char err[256] = "", path[400];
@@ -375,6 +582,7 @@ int main(void)
 	mkdevice("pc3", "u3", false, SK_DEVM_SERIAL, "");
 	mkdevice("pc4", "u4", true, SK_DEVM_SERIAL, "");
 	device_step();
+	posture_step();
 out:
 	smtpsink_stop(&sink);
 	if (st)
