@@ -43,6 +43,8 @@ void skd_conf_defaults(struct skd_conf *c)
 	c->max_preauth = 256;
 	c->rate_per_source = 30;
 	c->worker_generation = 64;
+	c->audit_syslog = true;
+	strcpy(c->audit_syslog_socket, "/dev/log");
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -180,6 +182,18 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 			return fail(err, errlen, line, "%s: '%s' is not a user or group name", key, val);
 		strcpy(dst, val);
 		return 0;
+	}
+	if (!strcmp(key, "audit_syslog")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return fail(err, errlen, line, "audit_syslog: '%s' is not yes or no", val);
+		c->audit_syslog = !strcmp(val, "yes");
+		return 0;
+	}
+	if (!strcmp(key, "audit_syslog_socket")) {
+		if (!val[0])
+			return fail(err, errlen, line, "audit_syslog_socket: empty (audit_syslog = no turns it off)");
+		return set_str(c->audit_syslog_socket, sizeof(c->audit_syslog_socket), key, val,
+			       true, line, err, errlen);
 	}
 	if (!strcmp(key, "dtls_ciphers")) {
 		/* only the AEAD suites the kernel can carry (§6.4), in the

@@ -51,6 +51,8 @@ struct skd_conf {
 	int hash_threads;		/* argon2id threads, 0 = one per CPU (max 16) */
 	int rate_per_source;		/* TCP connections per source per 10 s, default 30 */
 	int worker_generation;		/* workers forked by one template, default 64; 0: none */
+	bool audit_syslog;		/* every audit record to syslog too, default yes */
+	char audit_syslog_socket[108];	/* its socket, default /dev/log */
 	bool foreground;		/* -f */
 };
 

@@ -135,6 +135,7 @@ static void table_free(void *p, size_t n, size_t size)
 int skd_init(struct skd *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->auditlog.fd = -1;
 	d->control_fd = d->sig_fd = d->ep = d->binder_fd = -1;
 	d->worker_exe = d->keyholder_exe = d->wcfg_fd = d->key_fd = d->cert_fd = -1;
 	d->keyholder_fd = d->tmpl.fd = -1;
@@ -599,6 +600,18 @@ static void raise_nofile(void)
 	}
 }
 
+/* true when stderr is the journal's stream (systemd sets JOURNAL_STREAM
+ * to its "device:inode"; a redirected stderr no longer matches) */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(2, &sb) &&
+	       (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
 int skd_startup(struct skd *d, char *err, size_t errlen)
 {
 	char crl[SKD_PATH_MAX + 16];
@@ -608,7 +621,11 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	struct gw_arg gwa = { d, 0, 0 };
 	int ret;
 
-	openlog("sekishod", LOG_PID | (d->conf.foreground ? LOG_PERROR : 0), LOG_DAEMON);
+	/* -f copies each message to stderr, except when stderr is the
+	 * journal (systemd's JOURNAL_STREAM): the journal reads /dev/log
+	 * too, and would show every message twice */
+	openlog("sekishod", LOG_PID | (d->conf.foreground && !stderr_is_journal() ? LOG_PERROR : 0),
+		LOG_DAEMON);
 	raise_nofile();
 	pw = getpwnam(d->conf.user);
 	if (!pw) {
@@ -640,6 +657,11 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		return -1;
 	if (geteuid() == 0 && !sk_store_is_url(d->conf.store))
 		store_owner(d->conf.store, d->uid, d->gid);
+	/* from the newest record on: this start's records are sent */
+	if (d->conf.audit_syslog &&
+	    (ret = ska_auditlog_open(&d->auditlog, d->st, d->conf.audit_syslog_socket, "sekishod")))
+		syslog(LOG_WARNING, "audit records are not sent to syslog (%s): %s",
+		       d->conf.audit_syslog_socket, strerror(-ret));
 	drop_old_sessions(d);
 
 	/* root acts on the store's paths (ca_dir_owner): only below the
@@ -741,6 +763,7 @@ void skd_shutdown(struct skd *d)
 	skd_spawn_close(d);
 	if (d->st) {
 		skd_audit(d, "daemon", "", "", "", "stopped", "{}");
+		(void)ska_auditlog_poll(&d->auditlog, d->st);
 		sk_store_close(d->st);
 	}
 	sk_wipe(d->smtp_password, sizeof(d->smtp_password));
@@ -752,5 +775,6 @@ void skd_shutdown(struct skd *d)
 	table_free(d->hscans, SKD_MAX_HOSTSCANS, sizeof(*d->hscans));
 	table_free(d->rate, SKD_RATE_SLOTS, sizeof(*d->rate));
 	table_free(d->rxbuf, 1, SK_IPC_MAX);
+	ska_auditlog_close(&d->auditlog);
 	closelog();
 }

@@ -21,6 +21,7 @@
 #include "ipc.h"
 #include "kernel.h"
 #include "skadmin.h"
+#include "skauditlog.h"
 #include "skauth.h"
 #include "skchain.h"
 #include "skstore.h"
@@ -188,6 +189,7 @@ struct skd {
 	struct skd_conf conf;
 	const char *conf_path;
 	struct sk_store *st;
+	struct ska_auditlog auditlog;	/* the audit trail to syslog (audit_syslog) */
 	struct skd_kernel k;
 	bool have_kernel;
 	struct sk_certv *certv;

@@ -368,6 +368,7 @@ static void tick(struct skd *d, int64_t now)
 {
 	skd_timers(d, now);
 	skd_control_timers(d, now);
+	(void)ska_auditlog_poll(&d->auditlog, d->st);
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];
 

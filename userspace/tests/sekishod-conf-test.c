@@ -70,6 +70,15 @@ static void conf(void)
 	       "bad ocsp refused (%s)", err);
 	tap_ok(&t, parse(&c, "listen = 1.2.3.4\n", err, sizeof(err)) && has(err, "listen"),
 	       "listen without port refused (%s)", err);
+	tap_ok(&t, !parse(&c, "", err, sizeof(err)) && c.audit_syslog &&
+	       !strcmp(c.audit_syslog_socket, "/dev/log"), "audit_syslog: on by default, to /dev/log");
+	tap_ok(&t, !parse(&c, "audit_syslog = no\naudit_syslog_socket = /run/x.sock\n", err, sizeof(err)) &&
+	       !c.audit_syslog && !strcmp(c.audit_syslog_socket, "/run/x.sock"),
+	       "audit_syslog = no, audit_syslog_socket stored");
+	tap_ok(&t, parse(&c, "audit_syslog = maybe\n", err, sizeof(err)) && has(err, "yes or no"),
+	       "audit_syslog: not yes or no refused (%s)", err);
+	tap_ok(&t, parse(&c, "audit_syslog_socket = dev/log\n", err, sizeof(err)) && has(err, "absolute"),
+	       "audit_syslog_socket: relative path refused (%s)", err);
 	tap_ok(&t, parse(&c, "listen = 1.2.3.4:443\nlisten = 1.2.3.4:443\n", err, sizeof(err)) &&
 	       has(err, "line 2") && has(err, "twice"), "duplicate listen refused (%s)", err);
 	tap_ok(&t, parse(&c, "server_cert\n", err, sizeof(err)) && has(err, "key = value"),
