@@ -1798,48 +1798,26 @@ static void posture_keep(struct sk_login *l, int64_t now, const struct sk_postur
  */
 static const char *posture_refusal(struct sk_login *l, int64_t now)
 {
-	struct sk_posture_policy *p;
 	const struct sk_posture *r = l->have_hs ? &l->hs.posture : NULL;
-	char err[256];
+	char err[256] = "";
 	const char *why = NULL;
+	int rc;
 
 	if (l->po_done)
 		return l->po_refused ? l->po_key : NULL;
 	l->po_done = true;
-	l->quarantine[0] = 0;
-	memset(&l->po, 0, sizeof(l->po));
-	l->po.shown = -1;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return "internal";
-	if (sk_posture_policy_load(l->cfg.st, l->g.name, l->device, p, err, sizeof(err))) {
+	rc = sk_posture_decide(l->cfg.st, l->g.name, l->device, r, now, &l->po, l->quarantine,
+			       err, sizeof(err));
+	if (rc < 0) {
 		/* a stored key this version no longer reads: refused, not
 		 * checked against less (posture_store.c) */
 		audit_rec(l, now, "posture", "fail", "policy", err, l->device);
-		free(p);
 		return "internal";
 	}
-	if (!p->enabled) {
-		free(p);
+	if (!rc)
 		return NULL;
-	}
-	sk_posture_eval(r, p, now, &l->po);
-	if (p->on[SK_PO_CHK_DEVICE] && l->device[0])
-		sk_posture_set_device(&l->po, p, true, NULL);
-	if (l->po.overall == SK_PO_OVERALL_QUARANTINE) {
-		struct sk_policy pol;
-
-		/* a remediation allowlist that is not in the store is no
-		 * quarantine: the failed check refuses (never the full list) */
-		if (sk_policy_get(l->cfg.st, p->quarantine, &pol) || pol.id <= 0) {
-			l->po.c[l->po.shown].outcome = SK_PO_REFUSE;
-			l->po.overall = SK_PO_OVERALL_REFUSE;
-			audit_rec(l, now, "posture", "fail", "quarantine", "quarantine-policy-missing",
-				  l->device);
-		} else {
-			copy(l->quarantine, sizeof(l->quarantine), p->quarantine);
-		}
-	}
+	if (err[0])
+		audit_rec(l, now, "posture", "fail", "quarantine", err, l->device);
 	for (int c = 0; c < SK_PO_CHK_N; c++) {
 		const struct sk_po_result_check *k = &l->po.c[c];
 
@@ -1854,7 +1832,6 @@ static const char *posture_refusal(struct sk_login *l, int64_t now)
 		snprintf(l->po_key, sizeof(l->po_key), "posture-%s", l->po.c[l->po.shown].reason);
 		why = l->po_key;
 	}
-	free(p);
 	return why;
 }
 
@@ -2197,6 +2174,11 @@ void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r)
 		/* the report came through a worker */
 		sk_hostscan_terminate(&l->hs);
 	}
+}
+
+const struct sk_posture *sk_login_posture(const struct sk_login *l)
+{
+	return l && l->have_hs && l->hs.posture.format == SK_PO_FORMAT ? &l->hs.posture : NULL;
 }
 
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r)

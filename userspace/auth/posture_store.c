@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "skposture.h"
@@ -54,4 +55,41 @@ int sk_posture_policy_load(struct sk_store *st, const char *group, const char *d
 			return rc;
 	}
 	return l.rc;
+}
+
+int sk_posture_decide(struct sk_store *st, const char *group, const char *device,
+		      const struct sk_posture *r, int64_t now, struct sk_posture_result *res,
+		      char quarantine[SK_PO_NAME], char *err, size_t errlen)
+{
+	struct sk_posture_policy *p = calloc(1, sizeof(*p));
+	struct sk_policy pol;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->shown = -1;
+	quarantine[0] = 0;
+	if (!p)
+		return -ENOMEM;
+	rc = sk_posture_policy_load(st, group, device, p, err, errlen);
+	if (rc || !p->enabled) {
+		free(p);
+		return rc ? rc : 0;
+	}
+	sk_posture_eval(r, p, now, res);
+	/* the chain has already checked the device: it matched */
+	if (p->on[SK_PO_CHK_DEVICE] && device && *device)
+		sk_posture_set_device(res, p, true, NULL);
+	if (res->overall == SK_PO_OVERALL_QUARANTINE) {
+		/* a remediation allowlist that is not in the store is no
+		 * quarantine: the failed check refuses (never the full list) */
+		if (sk_policy_get(st, p->quarantine, &pol) || pol.id <= 0) {
+			res->c[res->shown].outcome = SK_PO_REFUSE;
+			res->overall = SK_PO_OVERALL_REFUSE;
+			snprintf(err, errlen, "quarantine-policy-missing");
+		} else {
+			snprintf(quarantine, SK_PO_NAME, "%s", p->quarantine);
+		}
+	}
+	free(p);
+	return 1;
 }

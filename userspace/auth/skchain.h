@@ -164,5 +164,8 @@ struct sk_login_result {
 	char quarantine_msg[512];
 };
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
+/* (issue 12) the posture report of this login's host scan, NULL = none;
+ * sekishod keeps a copy for the session, re-evaluated at each CONNECT */
+const struct sk_posture *sk_login_posture(const struct sk_login *l);
 
 #endif

@@ -69,4 +69,17 @@ int sk_posture_report_json(const struct sk_posture *r, char *out, size_t len);
 int sk_posture_policy_load(struct sk_store *st, const char *group, const char *device,
 			   struct sk_posture_policy *p, char *err, size_t errlen);
 
+/*
+ * The decision of one login or reconnect (chain.c, sekishod's CONNECT):
+ * the policy of group/device, r evaluated at now, the device check passed
+ * when device is set (the chain matched it), a quarantine whose
+ * remediation allowlist (quarantine, set) is not in the store turned into
+ * a refusal (err = "quarantine-policy-missing").  Returns 1 evaluated,
+ * 0 posture off (res: nothing failed), or -errno with err set (a stored
+ * key that no longer validates).
+ */
+int sk_posture_decide(struct sk_store *st, const char *group, const char *device,
+		      const struct sk_posture *r, int64_t now, struct sk_posture_result *res,
+		      char quarantine[SK_PO_NAME], char *err, size_t errlen);
+
 #endif

@@ -155,8 +155,19 @@ int skd_connect_headers(const struct skd_connect_params *p, char *buf, size_t le
 	case SK_PROXY_CLIENT:
 		break;
 	}
-	if (g->banner[0])
+	if (p->notice && p->notice[0]) {
+		/* quarantined: what failed and what to do comes first */
+		char both[SK_TEXT_MAX];
+		int n = snprintf(both, sizeof(both), "%s", p->notice);
+
+		/* the group's banner after it, as far as it fits */
+		if (g->banner[0] && n > 0 && (size_t)n + 3 < sizeof(both))
+			snprintf(both + n, sizeof(both) - (size_t)n, "\n\n%.*s",
+				 (int)(sizeof(both) - (size_t)n - 3), g->banner);
+		banner_line(&b, both);
+	} else if (g->banner[0]) {
 		banner_line(&b, g->banner);
+	}
 	hput(&b, "X-CSTP-DPD: %d\r\n", p->dpd);
 	hput(&b, "X-CSTP-Keepalive: %d\r\n", p->keepalive);
 	if (g->idle_timeout > 0)

@@ -173,8 +173,9 @@ static void recheck_sessions(struct skd *d)
 			skd_session_end(d, s, why);
 			continue;
 		}
-		/* group or device policy assignment may have changed */
-		pol = skd_policy_for(d, s->group, s->device);
+		/* group or device policy assignment may have changed (a
+		 * quarantined session keeps its remediation allowlist) */
+		pol = skd_session_policy(d, s);
 		if (pol != s->policy) {
 			s->policy = pol;
 			if (s->peer_live)

@@ -130,6 +130,13 @@ struct skd_session {
 	/* the counters of the kernel peers already replaced: a peer is made
 	 * anew at every CONNECT and DTLS handshake, the totals go on */
 	uint64_t rx_base, tx_base;
+	/* posture (issue 12): the login's report (malloc'd, NULL = none),
+	 * evaluated again at every CONNECT (Documentation/decisions/posture.md);
+	 * quarantine: the remediation allowlist that replaces the group's
+	 * policy, "" = none; quarantine_why: "check: reason" */
+	struct sk_posture *posture;
+	char quarantine[SK_PO_NAME];
+	char quarantine_why[48];
 };
 
 struct skd_login {
@@ -325,6 +332,9 @@ void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t r
 void skd_cookie_make(const uint8_t raw[32], char out[44]);	/* base64url, no padding */
 void skd_cookie_hash(const char *cookie, uint8_t hash[32]);
 /* policy id of a session: the device's override, else the group's; 0 = deny all */
+/* the policy id of a session: its quarantine allowlist, else its device's
+ * or group's (skd_policy_for); 0 denies everything */
+uint32_t skd_session_policy(struct skd *d, const struct skd_session *s);
 uint32_t skd_policy_for(struct skd *d, const char *group, const char *device);
 
 /* address pools */
@@ -381,6 +391,9 @@ struct skd_connect_params {
 	uint16_t dtls_port;
 	const uint8_t *app_id;		/* 32 bytes */
 	const char *pac_url;		/* for proxy modes server/none, NULL = not sent */
+	/* a quarantined tunnel (issue 12): the failed check's message, shown
+	 * before the group's banner; NULL or "" = none */
+	const char *notice;
 };
 /* Returns the length written (NUL-terminated) or -1 if buf is too small. */
 int skd_connect_headers(const struct skd_connect_params *p, char *buf, size_t len);

@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "daemon.h"
+#include "skposture.h"
 
 /* ---- address pools ---- */
 
@@ -229,6 +230,69 @@ struct skd_session *skd_session_by_appid(struct skd *d, const uint8_t app_id[32]
 	return found;
 }
 
+uint32_t skd_session_policy(struct skd *d, const struct skd_session *s)
+{
+	struct sk_policy pol;
+
+	if (!s->quarantine[0])
+		return skd_policy_for(d, s->group, s->device);
+	/* the remediation allowlist; gone from the store: 0, which denies
+	 * everything (never the group's full list for a quarantined tunnel) */
+	if (sk_policy_get(d->st, s->quarantine, &pol) || pol.id <= 0 || pol.id > UINT32_MAX)
+		return 0;
+	return (uint32_t)pol.id;
+}
+
+/*
+ * Posture at CONNECT (issue 12): openconnect does not run the CSD wrapper
+ * again on a cookie reconnect, so the login's report is evaluated again
+ * against the policy and the time of now (a policy change or definitions
+ * that aged past the limit apply; a quarantine is lifted or imposed).
+ * Returns NULL to go on (s->quarantine set or cleared; notice: the failed
+ * check's message in the session's language for the banner of a
+ * quarantined tunnel), or the refusal's message (msg, English: it goes
+ * into the HTTP status line).
+ */
+static const char *posture_connect(struct skd *d, struct skd_session *s, struct skd_worker *w,
+				   int64_t now, char *msg, size_t len, char *notice, size_t nlen)
+{
+	struct sk_posture_result res;
+	char quar[SK_PO_NAME], err[256] = "", detail[SK_PO_VERDICT_JSON + 64];
+	int rc;
+
+	rc = sk_posture_decide(d->st, s->group, s->device, s->posture, now, &res, quar, err,
+			       sizeof(err));
+	if (rc < 0) {
+		skd_audit(d, "posture", s->user, s->device, w->remote, "fail", "{\"reason\":\"policy\"}");
+		snprintf(msg, len, "%s", sk_msg("internal", "en"));
+		return msg;
+	}
+	if (rc > 0) {
+		char v[SK_PO_VERDICT_JSON];
+
+		if (sk_posture_result_json(&res, v, sizeof(v)))
+			snprintf(v, sizeof(v), "{}");
+		snprintf(detail, sizeof(detail), "{\"at\":\"connect\",\"result\":%s}", v);
+		skd_audit(d, "posture", s->user, s->device, w->remote,
+			  sk_po_overall_name(res.overall), detail);
+	}
+	if (res.overall == SK_PO_OVERALL_REFUSE && res.shown >= 0) {
+		/* the HTTP status line (128 bytes): the English text, which
+		 * cannot be cut inside a character */
+		sk_posture_message(&res, res.shown, "en", msg, len);
+		return msg;
+	}
+	snprintf(s->quarantine, sizeof(s->quarantine), "%s", quar);
+	s->quarantine_why[0] = 0;
+	notice[0] = 0;
+	if (quar[0]) {
+		snprintf(s->quarantine_why, sizeof(s->quarantine_why), "%s: %s",
+			 sk_po_check_name((unsigned int)res.shown), res.c[res.shown].reason);
+		sk_posture_message(&res, res.shown, s->lang[0] ? s->lang : NULL, notice, nlen);
+	}
+	return NULL;
+}
+
 uint32_t skd_policy_for(struct skd *d, const char *group, const char *device)
 {
 	char name[SK_NAME_MAX + 1] = "";
@@ -405,9 +469,10 @@ static void refuse_full(struct skd *d, struct skd_worker *w, struct sk_ipc_auth_
 }
 
 /* SUCCESS: the session and its cookie; returns 0 or a message key */
-static const char *session_create(struct skd *d, struct skd_worker *w,
+static const char *session_create(struct skd *d, struct skd_worker *w, const struct sk_login *l,
 				  const struct sk_login_result *r, int64_t now, char cookie[96])
 {
+	const struct sk_posture *po = sk_login_posture(l);
 	struct sk_group g;
 	struct skd_session *s;
 	struct sk_session row;
@@ -452,6 +517,13 @@ static const char *session_create(struct skd *d, struct skd_worker *w,
 	s->expires = row.expires;
 	/* no tunnel yet: the cookie is good for the grace period until CONNECT */
 	s->detached_at = now;
+	/* posture: the login's verdict, and its report for the reconnects */
+	snprintf(s->quarantine, sizeof(s->quarantine), "%s", r->quarantine);
+	if (r->quarantine[0])
+		snprintf(s->quarantine_why, sizeof(s->quarantine_why), "%s: %s", r->quarantine_check,
+			 r->quarantine_reason);
+	if (po && (s->posture = malloc(sizeof(*s->posture))))
+		*s->posture = *po;
 	return NULL;
 }
 
@@ -556,7 +628,7 @@ static bool auth_step(struct skd *d, struct skd_worker *w, struct skd_login *lg,
 
 		memset(&r, 0, sizeof(r));
 		if (!sk_login_result(lg->l, &r))
-			why = session_create(d, w, &r, now, rep->cookie);
+			why = session_create(d, w, lg->l, &r, now, rep->cookie);
 		if (why) {
 			rep->status = SK_AUTH_FATAL;
 			fatal_form(form, why, r.lang[0] ? r.lang : lang);
@@ -819,6 +891,7 @@ static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
 
 void skd_session_clear(struct skd_session *s)
 {
+	free(s->posture);
 	memset(s, 0, sizeof(*s));
 	s->udp_fd = -1;
 	s->stream_fd = -1;
@@ -928,6 +1001,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	char *headers;
 	int64_t now = skd_now();
 	int base_mtu, mtu, n, sfd;
+	char pmsg[128], notice[SK_TEXT_MAX / 2];
 
 	if (w->tunnel || !memchr(m->cookie, 0, sizeof(m->cookie)) ||
 	    !memchr(m->hostname, 0, sizeof(m->hostname))) {
@@ -979,7 +1053,12 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 		return;
 	}
 	s->has_app_id = true;
-	s->policy = skd_policy_for(d, s->group, s->device);
+	if (posture_connect(d, s, w, now, pmsg, sizeof(pmsg), notice, sizeof(notice))) {
+		skd_session_end(d, s, "posture");
+		connect_reply(d, w, 401, pmsg, NULL, NULL, 0, 0, 0);
+		return;
+	}
+	s->policy = skd_session_policy(d, s);
 	s->idle = g.idle_timeout;
 
 	base_mtu = d->conf.mtu;
@@ -1004,6 +1083,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	cp.dtls = m->psk_negotiate && d->n_udp > 0;
 	cp.dtls_port = d->conf.dtls_port;
 	cp.app_id = s->app_id;
+	cp.notice = notice;
 	if ((g.proxy_mode == SK_PROXY_SERVER || g.proxy_mode == SK_PROXY_NONE) &&
 	    !sk_setting_get(d->st, "profile.base_url", base, sizeof(base)) && base[0]) {
 		snprintf(pac, sizeof(pac), "%s/proxy/%s.pac", base, g.name);
@@ -1040,9 +1120,13 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 
 		s->tunnel_started = now;
 		snprintf(detail, sizeof(detail),
-			 "{\"addr4\":\"%s\",\"addr6\":\"%s\",\"device\":\"%s\",\"hostname_len\":%zu}",
-			 row.addr4, row.addr6, s->device, strlen(m->hostname));
-		skd_audit(d, "session-start", s->user, s->device, w->remote, "ok", detail);
+			 "{\"addr4\":\"%s\",\"addr6\":\"%s\",\"device\":\"%s\",\"hostname_len\":%zu%s%s%s%s%s}",
+			 row.addr4, row.addr6, s->device, strlen(m->hostname),
+			 s->quarantine[0] ? ",\"quarantine\":\"" : "", s->quarantine,
+			 s->quarantine[0] ? "\",\"quarantine_why\":\"" : "", s->quarantine_why,
+			 s->quarantine[0] ? "\"" : "");
+		skd_audit(d, "session-start", s->user, s->device, w->remote,
+			  s->quarantine[0] ? "quarantined" : "ok", detail);
 	}
 	sfd = cstp_stream(d, s);
 	connect_reply_fd(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
