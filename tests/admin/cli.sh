@@ -17,6 +17,7 @@ export TZ=UTC
 S() { "$SEKICTL" --store "$DB" "$@"; }
 
 echo "TAP version 13"
+"$SEKICTL" init --store "$DB" >/dev/null	# only init creates a store
 ok "settings set ca.dir (the default is below the state directory)" expect 0 "ca.dir: $T/ca -> $T/ca" S settings set ca.dir "$T/ca"
 ok "group add with keys" expect 0 "group staff: added" \
 	S group add staff pool4=10.77.0.0/24 dns=10.0.0.53 split-include=10.1.0.0/16
@@ -326,7 +327,7 @@ if command -v sqlite3 >/dev/null && getent passwd nobody >/dev/null && getent gr
 	mkdir "$T/sd"
 	printf 'store = %s/sd/sekisho.db\nuser = nobody\nadmin_group = nogroup\ncontrol = %s/sd/c.sock\nserver_cert = %s/sd/s.pem\nserver_key = %s/sd/s.key\n' \
 		"$T" "$T" "$T" "$T" > "$T/sd/conf"
-	"$SEKICTL" --store "$T/sd/sekisho.db" settings show ca.dir >/dev/null
+	"$SEKICTL" init --store "$T/sd/sekisho.db" >/dev/null
 	sqlite3 "$T/sd/sekisho.db" "INSERT INTO settings (key, value) VALUES ('ca.dir', '/dev')"
 	ok "sekishod refuses to start on a store with ca.dir outside the state directory, naming the fix" \
 		expect 1 "ca.dir is /dev, not below the state directory $T/sd.*settings set ca.dir $T/sd/ca" \

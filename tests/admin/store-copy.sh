@@ -34,6 +34,7 @@ same_digest() {	# A B: the same rows and digest in every table (both read)
 }
 
 echo "TAP version 13"
+"$SEKICTL" init --store "$DB" >/dev/null	# only init creates a store
 SECRET="Smtp-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
 {
 	S policy add office &&

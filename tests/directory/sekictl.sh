@@ -14,6 +14,7 @@ trap 'rm -rf "$d"' EXIT
 S=$d/s.db
 ctl() { "$build/sekictl" --store "$S" "$@"; }
 base=$SK_TEST_LDAP_BASE
+"$build/sekictl" init --store "$S" >/dev/null	# only init creates a store
 ctl group add staff >/dev/null && ctl group add admins >/dev/null
 
 out=$(ctl directory add corp type=openldap "uri=$SK_TEST_LDAP_DEAD_URI $SK_TEST_LDAPS_URI" \

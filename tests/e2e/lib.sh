@@ -546,7 +546,12 @@ SK_SOCK=$T/run/control.sock
 sekishod_built() { [ -x "$SEKISHOD" ] && [ -x "$SEKICTL" ]; }
 
 # skctl ARGS...: offline administration on the store (before the start).
-skctl() { mkdir -p "$SK_LIB" && "$SEKICTL" --store "$SK_STORE" "$@"; }
+# The store is made by the first call (only `sekictl init` creates one).
+skctl() {
+	mkdir -p "$SK_LIB" &&
+		{ [ -e "$SK_STORE" ] || "$SEKICTL" init --store "$SK_STORE" >/dev/null; } &&
+		"$SEKICTL" --store "$SK_STORE" "$@"
+}
 # sk_stat NAME: the first (device-wide) kernel counter NAME of `sekictl show`.
 sk_stat() { in_gw "$SEKICTL" show | awk -v k="$1:" '$1 == k { print $2; exit }'; }
 # skctl_live ARGS...: through the running daemon's control socket.
@@ -581,6 +586,8 @@ sekishod_start() {
 	getent passwd sekisho >/dev/null ||
 		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sekisho || return 1
 	mkdir -p "$SK_LIB" "$(dirname "$SK_SOCK")"
+	# sekishod opens only a store that exists (sekictl init makes it)
+	[ -e "$SK_STORE" ] || "$SEKICTL" init --store "$SK_STORE" >/dev/null || return 1
 	chown -R sekisho: "$SK_LIB"
 	ip netns exec gw "$SEKISHOD" -f -c "$T/sekishod.conf" >"$T/sekishod.log" 2>&1 &
 	SEKISHOD_PID=$!

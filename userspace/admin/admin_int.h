@@ -170,5 +170,8 @@ int ska_valid_certs(struct ska *a, const char *user, const char *device);
 /* profile.c: removes the package files of every expired link */
 void ska_profile_purge(struct ska *a);
 int ska_ca_dir(struct sk_store *st, char *dir, size_t len);
+/* A POSIX.1-1988 ustar header of one regular file (backup.c; the profile
+ * package and the backup archive) */
+void ska_tar_header(char h[512], const char *name, uint64_t size, int mode, int64_t mtime);
 
 #endif

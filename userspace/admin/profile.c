@@ -611,26 +611,8 @@ static int tar_file(struct tarbuf *t, const char *name, const void *data, size_t
 		    int mode, int64_t mtime)
 {
 	char h[512];
-	unsigned int sum = 0;
-	int i;
 
-	memset(h, 0, sizeof(h));
-	snprintf(h, 100, "%s", name);
-	snprintf(h + 100, 8, "%07o", mode);
-	snprintf(h + 108, 8, "%07o", 0);
-	snprintf(h + 116, 8, "%07o", 0);
-	snprintf(h + 124, 12, "%011llo", (unsigned long long)n);
-	snprintf(h + 136, 12, "%011llo", (unsigned long long)mtime);
-	memset(h + 148, ' ', 8);		/* checksum counts itself as blanks */
-	h[156] = '0';
-	memcpy(h + 257, "ustar", 6);		/* "ustar\0" */
-	memcpy(h + 263, "00", 2);
-	snprintf(h + 265, 32, "sekisho");
-	snprintf(h + 297, 32, "sekisho");
-	for (i = 0; i < 512; i++)
-		sum += (unsigned char)h[i];
-	snprintf(h + 148, 8, "%06o", sum);	/* six digits, NUL, blank */
-	h[155] = ' ';
+	ska_tar_header(h, name, n, mode, mtime);
 	if (tar_put(t, h, 512) || tar_put(t, data, n) ||
 	    (n % 512 && tar_put(t, NULL, 512 - n % 512)))
 		return -ENOMEM;

@@ -22,8 +22,11 @@
 #include <unistd.h>
 
 #include "skadmin.h"
+#include "skbackup.h"
 
 int sk_admin_route(int argc, char **argv);
+bool sk_ops_is_noun(const char *noun);
+void sk_ops_help(FILE *f);
 
 /* OPENSSL_cleanse without pulling OpenSSL headers into this file */
 void sk_wipe(void *p, size_t len);
@@ -98,6 +101,121 @@ static bool is_help(const char *s)
 	return !strcmp(s, "help") || !strcmp(s, "--help") || !strcmp(s, "-h");
 }
 
+/* ---- init, backup, restore: the store as a whole, here (skbackup.h) ---- */
+
+bool sk_ops_is_noun(const char *noun)
+{
+	return !strcmp(noun, "init") || !strcmp(noun, "backup") || !strcmp(noun, "restore");
+}
+
+void sk_ops_help(FILE *f)
+{
+	fprintf(f,
+"  sekictl init [--store PATH|URL]\n"
+"      create a new, empty store (every other command refuses a store that\n"
+"      does not exist)\n"
+"  sekictl [--store S] backup [--config CONF] [--encrypt] FILE\n"
+"      the store (one snapshot, while sekishod runs), the files of ca.dir and\n"
+"      the bootstrap file CONF in one archive FILE (mode 0600, never\n"
+"      overwritten); --encrypt: with a passphrase read from stdin\n"
+"  sekictl [--store S] restore [--config CONF] [--force] FILE\n"
+"      put them back (the passphrase from stdin when FILE is encrypted);\n"
+"      refuses a newer schema, and a store or files with other content\n"
+"      unless --force.  Without --store: $SEKISHO_STORE, else the store = of\n"
+"      CONF (default " SKA_DEFAULT_CONFIG "), else " SKA_DEFAULT_STORE "\n");
+}
+
+/* the passphrase of backup/restore: the terminal without echo, else one line of stdin */
+static int backup_pass(char *buf, size_t len, bool confirm, void *arg)
+{
+	char again[1024];
+	int rc = 0;
+
+	(void)arg;
+	if (!isatty(0)) {
+		if (fgets(buf, (int)len, stdin))
+			return 0;
+		fprintf(stderr, "sekictl: the passphrase is read from stdin, which is empty; "
+			"nothing was done\n  パスフレーズを標準入力から読みますが、空です。"
+			"何もしていません\n");
+		return -1;
+	}
+	if (read_hidden("Backup passphrase: ", buf, len))
+		return -1;
+	if (confirm) {
+		if (read_hidden("Again: ", again, sizeof(again)) ||
+		    strcspn(buf, "\r\n") != strcspn(again, "\r\n") ||
+		    strncmp(buf, again, strcspn(buf, "\r\n"))) {
+			fprintf(stderr, "sekictl: the two entries differ; nothing was written\n");
+			rc = -1;
+		}
+		sk_wipe(again, sizeof(again));
+	}
+	return rc;
+}
+
+/* The store = line of the bootstrap file conf, if it has one */
+static bool conf_store(const char *conf, char *out, size_t len)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(conf, "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line + strspn(line, " \t"), *v, *e;
+
+		if (strncmp(k, "store", 5) || !strchr(" \t=", k[5]))
+			continue;
+		v = k + 5 + strspn(k + 5, " \t");
+		if (*v != '=')
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		for (e = v + strcspn(v, "\r\n"); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if (e > v && (size_t)(e - v) < len) {
+			snprintf(out, len, "%.*s", (int)(e - v), v);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int ops_route(const char *store, int n, char **args, const char *release)
+{
+	struct ska_backup_opt o = { .out = stdout, .err = stderr, .pass = backup_pass,
+				    .release = release };
+	static char from_conf[512];
+	int i, files = 0;
+
+	for (i = 1; i < n; i++) {
+		if (!strcmp(args[i], "--config") && i + 1 < n && strcmp(args[0], "init"))
+			o.config = args[++i];
+		else if (!strcmp(args[i], "--encrypt") && !strcmp(args[0], "backup"))
+			o.encrypt = true;
+		else if (!strcmp(args[i], "--force") && !strcmp(args[0], "restore"))
+			o.force = true;
+		else if (args[i][0] != '-' && !files++)
+			o.file = args[i];
+		else
+			files = 2;
+	}
+	if (files != !!strcmp(args[0], "init")) {
+		fprintf(stderr, "sekictl: usage:\n");
+		sk_ops_help(stderr);
+		return 2;
+	}
+	if (!store && conf_store(o.config ? o.config : SKA_DEFAULT_CONFIG, from_conf,
+				 sizeof(from_conf)))
+		store = from_conf;
+	o.store = store ? store : SKA_DEFAULT_STORE;
+	if (!strcmp(args[0], "init"))
+		return ska_init(o.store, stdout, stderr);
+	return !strcmp(args[0], "backup") ? ska_backup(&o) : ska_restore(&o);
+}
+
 int sk_admin_route(int argc, char **argv)
 {
 	const char *store = NULL, *sock = NULL;
@@ -130,6 +248,16 @@ int sk_admin_route(int argc, char **argv)
 			args[n++] = argv[i];
 		}
 	}
+	if (n && sk_ops_is_noun(args[0])) {
+		if (!store && getenv("SEKISHO_STORE") && *getenv("SEKISHO_STORE"))
+			store = getenv("SEKISHO_STORE");
+		rc = sock ? (fprintf(stderr, "sekictl: %s runs here on the store (--store), not "
+				     "through sekishod's control socket\n", args[0]), 2)
+			  : n > 1 && is_help(args[1]) ? (sk_ops_help(stdout), 0)
+			  : ops_route(store, n, args, SK_VERSION);
+		free(args);
+		return rc;
+	}
 	if (!n || !sk_admin_is_noun(args[0])) {
 		fprintf(stderr, "sekictl: %s\nTry 'sekictl help'.\n",
 			n ? "--store and --socket go with the store nouns (user, group, policy, ...)" :
@@ -159,6 +287,13 @@ int sk_admin_route(int argc, char **argv)
 		who.pid = getpid();
 		snprintf(who.name, sizeof(who.name), "uid=%u(%s)", (unsigned int)who.uid,
 			 pw ? pw->pw_name : "?");
+		/* only init (and restore, store copy) create a store */
+		rc = ska_store_exists(store, err, sizeof(err));
+		if (rc <= 0) {
+			fprintf(stderr, "sekictl: %s\n", err);
+			free(args);
+			return 1;
+		}
 		rc = sk_store_open(store, &st, err, sizeof(err));
 		if (rc) {
 			char shown[512];

@@ -10,6 +10,9 @@
 /* sekictl store (cmd_store.c, which sees skstore.h and not sekictl.h) */
 int sk_store_cmd(FILE *out, int argc, char **argv);
 void sk_store_help(FILE *f);
+/* init, backup, restore (admin_route.c) */
+bool sk_ops_is_noun(const char *noun);
+void sk_ops_help(FILE *f);
 
 static int sk_cmd_store(struct sk_ctx *ctx, int argc, char **argv)
 {
@@ -50,6 +53,7 @@ void sk_help_all(FILE *f)
 	for (i = 0; i < NCOMMANDS; i++)
 		commands[i].help(f);
 	fputc('\n', f);
+	sk_ops_help(f);
 	sk_admin_help(f);
 	fprintf(f,
 "\n"
@@ -62,7 +66,7 @@ int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv)
 	size_t i;
 
 	/* the store nouns (and the options that choose store or daemon) */
-	if (sk_admin_is_noun(argv[0]) || !strcmp(argv[0], "--json") ||
+	if (sk_admin_is_noun(argv[0]) || sk_ops_is_noun(argv[0]) || !strcmp(argv[0], "--json") ||
 	    !strncmp(argv[0], "--store", 7) || !strncmp(argv[0], "--socket", 8))
 		return sk_admin_route(argc, argv);
 	for (i = 0; i < NCOMMANDS; i++) {

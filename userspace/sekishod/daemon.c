@@ -40,6 +40,7 @@
 
 #include "binder.h"
 #include "daemon.h"
+#include "skbackup.h"
 
 int64_t skd_now(void)
 {
@@ -653,6 +654,10 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "store directory of %s: %s", d->conf.store, strerror(-ret));
 		return -1;
 	}
+	/* only sekictl init creates a store: a mistyped store = must not
+	 * start a gateway on a new, empty one */
+	if (ska_store_exists(d->conf.store, err, errlen) <= 0)
+		return -1;
 	if (sk_store_open(d->conf.store, &d->st, err, errlen))
 		return -1;
 	if (geteuid() == 0 && !sk_store_is_url(d->conf.store))
