@@ -728,6 +728,11 @@ int ska_settings(struct ska *a, int argc, char **argv)
 		} else {
 			s.val = argv[2];
 		}
+		if ((rc = ska_check_setting(a, s.key, s.val))) {
+			if (secret)
+				sk_wipe(val, sizeof(val));
+			return rc;
+		}
 		rc = ska_tx(a, setting_apply, &s);
 		if (secret) {
 			sk_wipe(val, sizeof(val));
@@ -945,6 +950,8 @@ int ska_audit_cmd(struct ska *a, int argc, char **argv)
 		} else if ((m = ska_opt(a, argc, argv, &i, "type", &v))) {
 			if (m < 0)
 				return 2;
+			if (ska_check_audit_type(a, v))
+				return 2;
 			flt.type = v;
 		} else if ((m = ska_opt(a, argc, argv, &i, "limit", &v))) {
 			if (m < 0)
@@ -1098,6 +1105,8 @@ int sk_admin_exec(struct sk_store *st, const struct sk_admin_caller *who,
 		}
 		snprintf(a.what, sizeof(a.what), "%s", argv[0]);
 		rc = nouns[i].run(&a, argc - 1, argv + 1);
+		if (rc)	/* refused: nothing changed, but who tried what is kept */
+			ska_audit_refused(&a, rc);
 		fflush(io->out);
 		fflush(io->err);
 		return rc;

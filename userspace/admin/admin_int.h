@@ -123,6 +123,22 @@ int ska_list_end(struct ska *a, struct sk_json *lj, int n, int rc, const char *w
 /* Runs fn in one store transaction. */
 int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg);
 
+/* ---- checks beyond one object (checks.c) ---- */
+/* the URL scheme and host of smtp.url (smtp/smtps) and profile.base_url
+ * (https): 0, or 2 after a usage message */
+int ska_check_setting(struct ska *a, const char *key, const char *val);
+/* in the transaction: -EINVAL with err set when g's pool4 or pool6
+ * overlaps another group's, or d's MAC address is another device's */
+int ska_check_pools(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen);
+int ska_check_mac(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen);
+/* a warning (exit status unchanged) when valid_until is set and past */
+void ska_warn_past(struct ska *a, const char *user, int64_t valid_until);
+/* --type of audit list/export: 0 for a known type, else 2 after a usage message */
+int ska_check_audit_type(struct ska *a, const char *type);
+/* the audit record "admin", result "refused" (status 1) or "refused-usage"
+ * (2), of a command that changed nothing: its name and status only */
+void ska_audit_refused(struct ska *a, int status);
+
 /* ---- nouns ---- */
 int ska_user(struct ska *a, int argc, char **argv);
 int ska_group(struct ska *a, int argc, char **argv);

@@ -601,7 +601,9 @@ static int device_import_apply(struct sk_store *st, void *arg)
 		if (!row_bool(im, r, DC_ENABLED, "enabled", &d.enabled) ||
 		    !row_bool(im, r, DC_CHECK, "check", &d.check))
 			continue;
-		rc = sk_device_add(st, &d, err, sizeof(err));
+		rc = ska_check_mac(st, &d, err, sizeof(err));
+		if (!rc)
+			rc = sk_device_add(st, &d, err, sizeof(err));
 		if (rc == -EEXIST) {
 			row_bad(im, r, "device %s already exists", d.name);
 			continue;

@@ -450,7 +450,9 @@ static int device_add_apply(struct sk_store *st, void *arg)
 	char *aj;
 	int rc;
 
-	rc = sk_device_add(st, &t->d, t->err, sizeof(t->err));
+	rc = ska_check_mac(st, &t->d, t->err, sizeof(t->err));
+	if (!rc)
+		rc = sk_device_add(st, &t->d, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
 	aj = device_json(&t->d);
@@ -486,6 +488,9 @@ static int device_update_apply(struct sk_store *st, void *arg)
 		return rc;
 	t->d = t->before;
 	rc = device_kv_args(t->a, &t->d, t->argc, t->argv);
+	if (rc)
+		return rc;
+	rc = ska_check_mac(st, &t->d, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
 	rc = sk_device_update(st, &t->d, t->err, sizeof(t->err));

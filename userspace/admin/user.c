@@ -491,6 +491,7 @@ int ska_user(struct ska *a, int argc, char **argv)
 		}
 		fprintf(a->io->out, "user %s: added (group %s, email %s)\n", t.u.name, t.u.group,
 			t.u.email);
+		ska_warn_past(a, t.u.name, t.u.valid_until);
 		if (new_totp)
 			ska_totp_uri(a, t.u.name, t.u.totp_secret);
 		if (!t.u.pw_hash[0])
@@ -616,6 +617,8 @@ int ska_user(struct ska *a, int argc, char **argv)
 						t.u.name);
 				ska_totp_uri(a, t.u.name, t.u.totp_secret);
 			}
+			if (t.u.valid_until != t.before.valid_until)
+				ska_warn_past(a, t.u.name, t.u.valid_until);
 			a->fx->users_changed = true;
 		}
 	}
@@ -791,7 +794,9 @@ static int group_add_apply(struct sk_store *st, void *arg)
 	char *aj;
 	int rc;
 
-	rc = sk_group_add(st, &t->g, t->err, sizeof(t->err));
+	rc = ska_check_pools(st, &t->g, t->err, sizeof(t->err));
+	if (!rc)
+		rc = sk_group_add(st, &t->g, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
 	ska_group_obj(&t->g, &o);
@@ -815,6 +820,9 @@ static int group_update_apply(struct sk_store *st, void *arg)
 		return rc;
 	t->g = t->before;
 	rc = group_kv_args(t->a, &t->g, t->argc, t->argv, &policy);
+	if (rc)
+		return rc;
+	rc = ska_check_pools(st, &t->g, t->err, sizeof(t->err));
 	if (rc)
 		return rc;
 	rc = sk_group_update(st, &t->g, t->err, sizeof(t->err));

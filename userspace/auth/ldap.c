@@ -21,13 +21,15 @@
 
 #include "skauth.h"
 #include "skldap.h"
+#include "skradius.h"
 #include "sktext.h"
 
 /* ---------------------------------------------------------------- names */
 
 const char *sk_ldap_type_name(enum sk_ldap_type t)
 {
-	return t == SK_LDAP_AD ? "ad" : t == SK_LDAP_OPENLDAP ? "openldap" : "?";
+	return t == SK_LDAP_AD ? "ad" : t == SK_LDAP_OPENLDAP ? "openldap" :
+	       t == SK_LDAP_RADIUS ? "radius" : "?";
 }
 
 int sk_ldap_type_from_name(const char *s)
@@ -102,8 +104,13 @@ void sk_ldap_cfg_defaults(struct sk_ldap_cfg *c, enum sk_ldap_type type)
 
 void sk_ldap_cfg_wipe(struct sk_ldap_cfg *c)
 {
-	if (c)
-		sk_wipe(c, sizeof(*c));
+	if (!c)
+		return;
+	if (c->radius) {
+		sk_radius_cfg_wipe(c->radius);
+		free(c->radius);
+	}
+	sk_wipe(c, sizeof(*c));
 }
 
 const char *sk_ldap_filter(const struct sk_ldap_cfg *c)
@@ -900,6 +907,8 @@ int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
 		err[0] = '\0';
 	if (!c || !name || !r)
 		return -EINVAL;
+	if (c->type == SK_LDAP_RADIUS)
+		return c->radius ? sk_radius_ldap_check(c->radius, name, pw, r, err, errlen) : -EINVAL;
 	memset(r, 0, sizeof(*r));
 	rc = sk_ldap_cfg_check(c, err, errlen);
 	if (rc)

@@ -11,6 +11,7 @@
 
 #include "skauth.h"
 #include "skldap.h"
+#include "skradius.h"
 #include "sktext.h"
 
 static const char *const keys[] = {
@@ -184,6 +185,22 @@ static int load_fn(const char *key, const char *val, void *arg)
 	return 0;
 }
 
+static int type_fn(const char *key, const char *val, void *arg)
+{
+	if (!strcmp(key, "type"))
+		snprintf(arg, 16, "%s", val);
+	return 0;
+}
+
+int sk_ldap_dir_type(struct sk_store *st, const char *name)
+{
+	char t[16] = "";
+
+	if (sk_directory_settings(st, name, type_fn, t))
+		return -ENOENT;
+	return !strcmp(t, "radius") ? SK_LDAP_RADIUS : sk_ldap_type_from_name(t);
+}
+
 int sk_ldap_cfg_load(struct sk_store *st, const char *name, struct sk_ldap_cfg *c,
 		     int *dir_lockout, char *err, size_t errlen)
 {
@@ -192,6 +209,18 @@ int sk_ldap_cfg_load(struct sk_store *st, const char *name, struct sk_ldap_cfg *
 
 	sk_ldap_cfg_defaults(c, 0);
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (dir_lockout)
+		*dir_lockout = 0;
+	if (sk_ldap_dir_type(st, name) == SK_LDAP_RADIUS) {
+		/* a RADIUS directory: its own settings (auth/radius_store.c) */
+		c->type = SK_LDAP_RADIUS;
+		c->radius = calloc(1, sizeof(*c->radius));
+		if (!c->radius)
+			return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		rc = sk_radius_cfg_load(st, name, c->radius, err, errlen);
+		c->timeout = c->radius->timeout;
+		return rc;
+	}
 	rc = sk_directory_settings(st, name, load_fn, &l);
 	if (dir_lockout)
 		*dir_lockout = l.lockout;

@@ -40,6 +40,8 @@
 
 #include "skstore.h"
 
+struct sk_radius_cfg;
+
 #define SK_LDAP_URIS_MAX	4
 #define SK_LDAP_MAPS_MAX	32
 #define SK_LDAP_GROUPS_MAX	128	/* group DNs kept per user (more: ignored, counted) */
@@ -48,10 +50,12 @@
 #define SK_LDAP_ATTR_MAX	64
 #define SK_LDAP_SECRET_MAX	256
 
-enum sk_ldap_type { SK_LDAP_AD = 1, SK_LDAP_OPENLDAP };
+/* SK_LDAP_RADIUS: a directory of type radius (skradius.h); sk_ldap_cfg_load
+ * fills c->radius and sk_ldap_check asks the RADIUS servers */
+enum sk_ldap_type { SK_LDAP_AD = 1, SK_LDAP_OPENLDAP, SK_LDAP_RADIUS };
 enum sk_ldap_tls { SK_LDAP_TLS_LDAPS = 1, SK_LDAP_TLS_STARTTLS, SK_LDAP_TLS_PLAIN };
 
-const char *sk_ldap_type_name(enum sk_ldap_type t);	/* "ad", "openldap" */
+const char *sk_ldap_type_name(enum sk_ldap_type t);	/* "ad", "openldap", "radius" */
 int sk_ldap_type_from_name(const char *s);		/* 0 = unknown */
 const char *sk_ldap_tls_name(enum sk_ldap_tls t);	/* "ldaps", "starttls", "plain" */
 int sk_ldap_tls_from_name(const char *s);		/* 0 = unknown */
@@ -80,6 +84,7 @@ struct sk_ldap_cfg {
 	bool nested;
 	int n_maps;
 	struct sk_ldap_map maps[SK_LDAP_MAPS_MAX];
+	struct sk_radius_cfg *radius;		/* type radius: its settings (freed by the wipe) */
 };
 
 /* libldap's global setup, once before threads (sk_auth_global_init calls it) */
@@ -115,6 +120,7 @@ struct sk_ldap_result {
 	char mapped[SK_LDAP_MAPS_MAX][SK_NAME_MAX + 1];
 	struct sk_ldap_state state;	/* AD only */
 	bool pw_checked;		/* a password was given and the user bind succeeded */
+	char framed_ip[16];		/* RADIUS: Framed-IP-Address of the Accept, "" = none */
 	int dropped;			/* values left out because they were not valid */
 };
 
@@ -151,6 +157,9 @@ int sk_ldap_setting_check(const char *key, const char *val, char *err, size_t er
  * Wipe c with sk_ldap_cfg_wipe: it holds the service password. */
 int sk_ldap_cfg_load(struct sk_store *st, const char *name, struct sk_ldap_cfg *c,
 		     int *dir_lockout, char *err, size_t errlen);
+/* The type a stored directory has (SK_LDAP_AD, _OPENLDAP, _RADIUS; 0 =
+ * none set), or -ENOENT */
+int sk_ldap_dir_type(struct sk_store *st, const char *name);
 
 /* ---- pure helpers (unit-tested without a server) ---- */
 

@@ -398,8 +398,10 @@ int sk_valid_device(struct sk_device *d, char *err, size_t errlen)
 	} else {
 		for (i = 0; d->ident[i]; i++)
 			if (!isalnum((unsigned char)d->ident[i]) && !strchr("._-:", d->ident[i]))
-				return sk_err(err, errlen, "ident: '%c' is not allowed in a serial ID",
-					      d->ident[i]);
+				/* the whole character (UTF-8), never a broken byte */
+				return sk_err(err, errlen, "ident: '%.*s' is not allowed in a serial ID",
+					      (int)sk_utf8_len((const unsigned char *)d->ident + i),
+					      d->ident + i);
 	}
 	if (d->policy[0] && (rc = sk_valid_name("policy", d->policy, err, errlen)))
 		return rc;

@@ -83,10 +83,12 @@ static bool has(const char *hay, const char *needle)
 	return true;
 }
 
+/* the records of changes: a refused command has a record of its own
+ * (result "refused"/"refused-usage", admin-checks-test) and changed nothing */
 static int count_audit_cb(const struct sk_audit *a, void *arg)
 {
-	(void)a;
-	(*(int *)arg)++;
+	if (strncmp(a->result, "refused", 7))
+		(*(int *)arg)++;
 	return 0;
 }
 
