@@ -8,11 +8,14 @@
 # never as root, and reads only what any user may read:
 #   OS         /etc/os-release (ID, VERSION_ID, PRETTY_NAME)
 #   antivirus  ClamAV: clamd's pid file or socket (running), clamonacc
-#              (real-time, on-access scanning), the definitions date from
-#              clamscan --version (it reads the world-readable databases)
+#              (real-time, on-access scanning), the definitions date of
+#              the running clamd (clamdscan --version), else clamscan
+#              --version (the world-readable daily.cvd/.cld)
 #   firewall   an active nftables, firewalld or ufw service (systemctl
 #              is-active); the ruleset itself needs CAP_NET_ADMIN
-#              (nft list ruleset), so an active service counts as "on"
+#              (nft list ruleset), so an active service counts as "on".
+#              Without systemd, an nftables chain hooked at input, when
+#              the ruleset is readable (root), else "unknown"
 #   disk       the root file system sits on a dm-crypt (LUKS) device
 #              (lsblk -s TYPE crypt)
 #   updates    the last package upgrade in /var/log/dpkg.log, else
@@ -72,8 +75,12 @@ if [ -n "$clamd_bin" ]; then
 	line "$k.installed" true
 	line "$k.running" "$(tf "$running")"
 	line "$k.realtime" "$(tf "$onacc")"
-	# "ClamAV 1.0.7/27450/Mon Nov  4 09:28:12 2025": the part after the second /
-	sv=$( (clamscan --version || clamdscan --version) 2>/dev/null | head -n 1)
+	# "ClamAV 1.0.7/27450/Mon Nov  4 09:28:12 2025": the part after the
+	# second /.  The running clamd's loaded definitions first (clamdscan
+	# asks the daemon: what it scans with), else the database files
+	# clamscan reads (daily.cvd/.cld; no date without them)
+	sv=$(clamdscan --version 2>/dev/null | head -n 1)
+	case $sv in */*/*) ;; *) sv=$(clamscan --version 2>/dev/null | head -n 1) ;; esac
 	d=$(printf '%s' "$sv" | cut -d/ -f3-)
 	if [ -n "$d" ]; then
 		d=$(date -u -d "$d" +%Y-%m-%d 2>/dev/null) && line "$k.definitions" "$d"
@@ -82,11 +89,17 @@ fi
 
 # ---- firewall ----
 fw=unknown
-if command -v systemctl >/dev/null 2>&1; then
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 	fw=false
 	for s in nftables firewalld ufw; do
 		systemctl is-active --quiet "$s" 2>/dev/null && fw=true
 	done
+elif command -v nft >/dev/null 2>&1 && rs=$(nft list ruleset 2>/dev/null); then
+	# no systemd (a container, a minimal system): the ruleset itself,
+	# readable only with CAP_NET_ADMIN (else "unknown"): on when a chain
+	# filters incoming packets
+	fw=false
+	printf '%s\n' "$rs" | grep -q 'hook input' && fw=true
 fi
 [ "$fw" != unknown ] && line firewall "$fw"
 

@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Issue 12, host checks at login: real openconnect runs the gateway's host
+# scan wrapper (packaging/sekisho-hostscan.sh), which runs the Linux
+# posture agent (packaging/agents/linux.sh) on REAL client state:
+#   - a real clamd (Debian's clamav-daemon) with a one-signature database
+#     built here with sigtool (no network); its build time in the
+#     database header is what clamd reports as the definitions date, so an
+#     old database is one whose header says so;
+#   - a real nftables ruleset in the client's namespace (the VM has no
+#     systemd: the agent reads the ruleset, openconnect runs it as root);
+#   - /etc/os-release of the client: `ip netns exec cli` bind-mounts
+#     /etc/netns/cli/os-release over it, the same mechanism as the hosts
+#     file, so the agent's own code path reads a Debian 11 release file;
+#   - the package manager's history (/var/log/dpkg.log, the VM's tmpfs).
+# Cases: compliant -> tunnel; clamd stopped, old definitions, Debian 11,
+# firewall off -> refused with that check's message; quarantine -> tunnel
+# with only the remediation host (the kernel counts the drops), the
+# cookie's reconnect re-evaluated; a passing login gets the full allowlist.
+. "$(dirname "$0")/lib.sh"
+NSETC=/etc/netns/cli
+CLAMD_PID=
+clamd_stop() { [ -n "$CLAMD_PID" ] && kill "$CLAMD_PID" 2>/dev/null && wait "$CLAMD_PID" 2>/dev/null; CLAMD_PID=; }
+cleanup() {
+	clamd_stop
+	sekishod_stop
+	rm -f "$NSETC/hosts" "$NSETC/os-release"
+	rmdir "$NSETC" 2>/dev/null
+	e2e_cleanup
+}
+trap cleanup EXIT
+sk_begin "posture (host checks)"
+WRAP=$REPO/packaging/sekisho-hostscan.sh
+AGENT=$REPO/packaging/agents/linux.sh
+DB=/var/lib/clamav
+
+check "setup: clamd, clamdscan, sigtool, nft" sh -c 'command -v clamd && command -v clamdscan && command -v sigtool && command -v nft' || exit 1
+mkdir -p "$NSETC" && printf '127.0.0.1 localhost\n%s %s\n' "$GW4" "$VPN_HOST" >"$NSETC/hosts"
+
+# ---- the client's state ----
+# a signature database: one MD5 signature of a sample file, built as
+# daily.cud (sigtool --unsigned: clamd loads it like daily.cvd); AGE days
+# old by its header's build time
+mkdir -p "$T/clamdb"
+printf 'sekisho posture test sample\n' >"$T/clamdb/sample.txt"
+(cd "$T/clamdb" && sigtool --md5 sample.txt >daily.hdb && printf 'test\n' >COPYING &&
+	echo sekisho-e2e | sigtool --build=daily.cvd --unsigned --cvd-version=1 --datadir="$T/clamdb" >/dev/null 2>&1)
+check "sigtool: daily.cvd built (unsigned)" test -s "$T/clamdb/daily.cvd"
+clamdb_age() {
+	mkdir -p "$DB" /run/clamav && chown clamav: "$DB" /run/clamav
+	$PY - "$T/clamdb/daily.cvd" "$DB/daily.cud" "$1" <<'PY'
+import sys, time
+src, dst, days = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data = open(src, "rb").read()
+f = data[:512].decode().rstrip(" \0").split(":")
+t = int(time.time()) - days * 86400
+f[1] = time.strftime("%d %b %Y %H-%M +0000", time.gmtime(t))
+f[-1] = str(t)
+open(dst, "wb").write(":".join(f).encode().ljust(512, b" ") + data[512:])
+PY
+	chown clamav: "$DB/daily.cud"
+}
+clamd_start() {
+	clamd --foreground=yes >"$T/clamd.log" 2>&1 &
+	CLAMD_PID=$!
+	wait_for 600 test -S /run/clamav/clamd.ctl
+}
+clamdb_age 1
+check "clamd: starts with the local database" clamd_start || { tail -n 20 "$T/clamd.log"; exit 1; }
+check "clamd: detects the sample (clamdscan)" sh -c "clamdscan --no-summary --fdpass '$T/clamdb/sample.txt' | grep -q FOUND"
+# the firewall: a filtering input chain in the client's namespace
+fw_on() { in_cli nft -f - <<'NFT'
+table inet filter {
+	chain input { type filter hook input priority 0; policy accept; ct state established,related accept; }
+}
+NFT
+}
+check "nftables: input chain in ns cli" fw_on
+# the last security update two days ago, as dpkg logs it
+mkdir -p /var/log && printf '%s 10:00:00 upgrade libssl3:amd64 3.0.15-1~deb12u1 3.0.17-1~deb12u2\n' \
+	"$(date -u -d '2 days ago' +%F)" >>/var/log/dpkg.log
+
+# has TEXT PATTERN...: TEXT has every pattern (else TEXT is printed)
+has() {
+	local text=$1 p
+	shift
+	for p in "$@"; do
+		grep -qF -- "$p" <<<"$text" || { printf '%s\n' "$text" | sed 's/^/# /'; return 1; }
+	done
+}
+out=$(in_cli sh "$AGENT")
+check "agent (root, ns cli): Debian 12, clamd running, its definitions date, firewall on, update" \
+	has "$out" 'os.version="12"' '.running="true"' "definitions=\"$(date -u -d '1 day ago' +%F)\"" \
+	'firewall="true"' 'update.last='
+# the agent as an unprivileged user (openconnect --csd-user): the same
+# facts, except the ruleset, which only CAP_NET_ADMIN may read
+out=$(in_cli setpriv --reuid=nobody --regid=nogroup --clear-groups sh "$AGENT")
+check "agent as nobody: clamd running and its definitions date" \
+	has "$out" '.running="true"' "definitions=\"$(date -u -d '1 day ago' +%F)\""
+check_not "agent as nobody: no firewall claim (the ruleset is unreadable)" has "$out" 'firewall='
+
+# ---- the gateway ----
+sk_group eng factors=password >/dev/null
+check "store: group eng" true
+sk_user alice eng Secret-pass1 >/dev/null
+check "store: policy remed (only tcp/22 of $SRV4)" skctl policy add remed
+skctl policy rule add remed allow tcp $SRV4/32 port 22 >/dev/null
+skctl settings set device.hostscan on >/dev/null
+# realtime off: on-access scanning (clamonacc, fanotify) is not run here
+check "posture set eng posture=on av.realtime=off" skctl posture set eng posture=on av.realtime=off
+check "sekishod: starts" sekishod_start || exit 1
+
+login() { with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --csd-wrapper "$WRAP"; }
+
+# 1. compliant: the tunnel comes up with the group's allowlist
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --csd-wrapper "$WRAP"
+check "compliant: tunnel up" oc_wait_up a 180 || exit 1
+check "compliant: tcp/3389 (group policy internal)" tcp_probe $SRV4 3389
+check "audit: the av check passed" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -q '\"factor\":\"av\"'"
+oc_stop a
+
+# 2. clamd stopped
+clamd_stop
+out=$(login)
+check "clamd stopped: refused with its message" grep -q 'Your antivirus (clamav/clamd) is not running' <<<"$out" ||
+	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+
+# 3. definitions 10 days old (limit 7)
+clamdb_age 10
+check "clamd: restarts with a 10-day-old database" clamd_start
+out=$(login)
+check "old definitions: refused with its message" grep -q 'Your virus definitions are too old' <<<"$out" ||
+	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+
+# 4. Debian 11 (below the minimum debian:12), through the netns bind mount
+printf 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\nID=debian\n' >"$NSETC/os-release"
+check "ns cli sees Debian 11 in /etc/os-release (bind mount)" in_cli grep -q 'VERSION_ID="11"' /etc/os-release
+out=$(login)
+check "Debian 11: refused with the OS message" grep -q 'operating system version (debian 11) is too old' <<<"$out" ||
+	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+rm -f "$NSETC/os-release"
+
+# 5. firewall off (the ruleset flushed)
+in_cli nft flush ruleset
+clamd_stop
+clamdb_age 1
+clamd_start
+out=$(login)
+check "firewall off: refused with its message" grep -q 'Your firewall is off' <<<"$out" ||
+	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+fw_on
+
+# 6. quarantine: old definitions bring the tunnel up in policy remed
+check "posture set eng av.outcome=quarantine quarantine.allowlist=remed" \
+	skctl_live posture set eng av.outcome=quarantine quarantine.allowlist=remed
+clamd_stop
+clamdb_age 10
+clamd_start
+cookie=$(login | sed -n "s/^COOKIE='\{0,1\}\([^']*\)'\{0,1\}$/\1/p")
+check "quarantine: the login succeeds (cookie)" test -n "$cookie"
+OC_INPUT="$cookie"$'\n' oc_connect q --cookie-on-stdin
+check "quarantine: tunnel up" oc_wait_up q 180
+check "quarantine: the banner says why" sh -c "grep -q 'definitions are too old' '$T/oc-q/connect.env'"
+check "quarantine: the remediation host's tcp/22 is reached" within 20 tcp_probe $SRV4 22
+d0=$(sk_stat drop_policy)
+check_not "quarantine: tcp/3389 of the same host is not" tcp_probe $SRV4 3389
+d1=$(sk_stat drop_policy)
+check "quarantine: the kernel dropped it (drop_policy ${d0:-?} -> ${d1:-?})" test "${d1:-0}" -gt "${d0:-0}"
+check "audit: session-start quarantined (av: av-definitions-old)" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type session-start | grep quarantined | grep -q av-definitions-old"
+# the cookie's reconnect is evaluated again: the client vanishes without
+# BYE (the session stays resumable), the policy now refuses
+kill -9 "$(oc_pid q)" 2>/dev/null
+check "posture set eng av.outcome=refuse" skctl_live posture set eng av.outcome=refuse
+OC_INPUT="$cookie"$'\n' oc_connect r --cookie-on-stdin
+wait_for 1200 test -f "$T/oc-r/rc"
+check "reconnect with the cookie under a refusing policy: refused (exit $(cat "$T/oc-r/rc" 2>/dev/null))" \
+	test "$(cat "$T/oc-r/rc" 2>/dev/null)" != 0
+check "audit: posture refuse at connect" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep '\"at\":\"connect\"' | grep -q refuse"
+oc_stop r
+check "posture set eng av.outcome=quarantine" skctl_live posture set eng av.outcome=quarantine
+
+# 7. fresh definitions, a new login: the full allowlist
+clamd_stop
+clamdb_age 0
+clamd_start
+OC_INPUT=$'Secret-pass1\n' oc_connect b -u alice --passwd-on-stdin --csd-wrapper "$WRAP"
+check "passing report: tunnel up" oc_wait_up b 180
+check "passing report: tcp/3389 reached (group policy again)" within 20 tcp_probe $SRV4 3389
+check_not "passing report: no quarantine banner" sh -c "grep -q 'definitions are too old' '$T/oc-b/connect.env'"
+oc_stop b
+ktap_end
