@@ -395,13 +395,29 @@ static int start_binder(struct skd *d, char *err, size_t errlen)
  * there, so an administrator can move the relay with `sekictl settings set`
  * on a running gateway; otherwise the bootstrap file's smtp_* keys.
  */
+const char *skd_mail_warning(const struct skd_conf *c, const char *store_url)
+{
+	if (!c->smtp_url[0] || !store_url || !store_url[0])
+		return NULL;
+	return "smtp_url in the bootstrap file and the store's smtp.url are both set: the "
+	       "store's smtp.url, smtp.from, smtp.user and smtp.password are used for every mail "
+	       "(one-time codes too); remove smtp_url, smtp_user and smtp_password_file from the "
+	       "bootstrap file / ブートストラップファイルの smtp_url とストアの smtp.url の両方が"
+	       "設定されています。すべてのメール（ワンタイムパスワードを含む）にストアの smtp.* が"
+	       "使われます。ブートストラップファイルの smtp_url、smtp_user、smtp_password_file を"
+	       "削除してください";
+}
+
 void skd_mail_refresh(struct skd *d)
 {
 	char url[sizeof(d->mail_url)] = "";
+	const char *warn;
 
 	memset(&d->mail, 0, sizeof(d->mail));
 	d->have_mail = false;
 	if (!sk_setting_get(d->st, "smtp.url", url, sizeof(url)) && url[0]) {
+		if ((warn = skd_mail_warning(&d->conf, url)))
+			syslog(LOG_WARNING, "%s", warn);
 		snprintf(d->mail_url, sizeof(d->mail_url), "%s", url);
 		if (sk_setting_get(d->st, "smtp.from", d->mail_from, sizeof(d->mail_from)) ||
 		    !d->mail_from[0])

@@ -312,6 +312,10 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m);
 void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m);
 void skd_mail_refresh(struct skd *d);
+/* The warning (en/ja) when both the bootstrap file's smtp_url and the
+ * store's smtp.url (store_url) are set: the store's smtp.* are used for
+ * every mail.  NULL when at most one is set. */
+const char *skd_mail_warning(const struct skd_conf *c, const char *store_url);
 void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m);
 void skd_worker_gone(struct skd *d, struct skd_worker *w);
 /* ends the session: kernel peer, store row, audit "session-end" with reason */

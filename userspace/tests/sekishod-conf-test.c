@@ -75,6 +75,14 @@ static void conf(void)
 	tap_ok(&t, !parse(&c, "audit_syslog = no\naudit_syslog_socket = /run/x.sock\n", err, sizeof(err)) &&
 	       !c.audit_syslog && !strcmp(c.audit_syslog_socket, "/run/x.sock"),
 	       "audit_syslog = no, audit_syslog_socket stored");
+	tap_ok(&t, !parse(&c, "smtp_url = smtp://a.example.jp\nsmtp_from = v@example.jp\n", err,
+			   sizeof(err)) && skd_mail_warning(&c, "smtp://b.example.jp") &&
+	       has(skd_mail_warning(&c, "smtp://b.example.jp"), "both set") &&
+	       has(skd_mail_warning(&c, "smtp://b.example.jp"), "両方") &&
+	       !skd_mail_warning(&c, "") && !skd_mail_warning(&c, NULL),
+	       "smtp_url and the store's smtp.url both set: a warning (en, ja); one alone: none");
+	skd_conf_defaults(&c);
+	tap_ok(&t, !skd_mail_warning(&c, "smtp://b.example.jp"), "the store's smtp.url alone: none");
 	tap_ok(&t, parse(&c, "audit_syslog = maybe\n", err, sizeof(err)) && has(err, "yes or no"),
 	       "audit_syslog: not yes or no refused (%s)", err);
 	tap_ok(&t, parse(&c, "audit_syslog_socket = dev/log\n", err, sizeof(err)) && has(err, "absolute"),
