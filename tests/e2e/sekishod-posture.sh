@@ -160,6 +160,10 @@ cookie=$(login | sed -n "s/^COOKIE='\{0,1\}\([^']*\)'\{0,1\}$/\1/p")
 check "quarantine: the login succeeds (cookie)" test -n "$cookie"
 OC_INPUT="$cookie"$'\n' oc_connect q --cookie-on-stdin
 check "quarantine: tunnel up" oc_wait_up q 180
+check "session list: STATE quarantined" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK session list | grep alice | grep -q quarantined"
+qid=$(sk_session_id alice)
+check "session show $qid: remed, av: av-definitions-old" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK session show '$qid' | grep -q 'av: av-definitions-old'"
 check "quarantine: the banner says why" sh -c "grep -q 'definitions are too old' '$T/oc-q/connect.env'"
 check "quarantine: the remediation host's tcp/22 is reached" within 20 tcp_probe $SRV4 22
 d0=$(sk_stat drop_policy)

@@ -753,8 +753,11 @@ int ska_settings(struct ska *a, int argc, char **argv)
 
 /* ----------------------------------------------------------------- session */
 
-static void session_obj(const struct sk_session *s, struct ska_obj *o)
+static void session_obj(struct ska *a, const struct sk_session *s, struct ska_obj *o)
 {
+	char qpol[SK_NAME_MAX + 1], qwhy[64];
+	bool quar = ska_session_quarantine(a, s, qpol, sizeof(qpol), qwhy, sizeof(qwhy));
+
 	ska_obj_add(o, "id", KT_NUM, "%lld", (long long)s->id);
 	ska_obj_add(o, "user", KT_STR, "%s", s->user);
 	ska_obj_add(o, "group", KT_STR, "%s", s->group);
@@ -770,6 +773,12 @@ static void session_obj(const struct sk_session *s, struct ska_obj *o)
 	ska_obj_add(o, "pid", KT_NUM, "%d", s->pid);
 	ska_obj_add(o, "connected", KT_BOOL, "%s", s->pid ? "yes" : "no");
 	ska_obj_add(o, "killed", KT_BOOL, "%s", s->killed ? "yes" : "no");
+	/* posture (issue 12): the tunnel runs on a remediation allowlist */
+	ska_obj_add(o, "quarantined", KT_BOOL, "%s", quar ? "yes" : "no");
+	if (quar) {
+		ska_obj_add(o, "quarantine-policy", KT_STR, "%s", qpol);
+		ska_obj_add(o, "quarantine-why", KT_STR, "%s", qwhy);
+	}
 }
 
 static int session_each(const struct sk_session *s, void *arg)
@@ -777,7 +786,7 @@ static int session_each(const struct sk_session *s, void *arg)
 	struct ska_list *l = arg;
 	struct ska_obj o = { 0 };
 
-	session_obj(s, &o);
+	session_obj(l->a, s, &o);
 	if (l->j) {
 		ska_obj_json(l->j, NULL, &o, NULL, 0);
 	} else {
@@ -789,7 +798,8 @@ static int session_each(const struct sk_session *s, void *arg)
 				"DEVICE", "ADDRESS", "STARTED", "STATE");
 		fprintf(l->a->io->out, "%-8lld %-16s %-16s %-16s %-25s %s\n", (long long)s->id,
 			s->user, *s->device ? s->device : "-", *s->addr4 ? s->addr4 : s->addr6,
-			st, s->killed ? "killed" : s->pid ? "connected" : "detached");
+			st, s->killed ? "killed" : !s->pid ? "detached" :
+			ska_obj_get(&o, "quarantine-why") ? "quarantined" : "connected");
 	}
 	l->n++;
 	ska_obj_free(&o);
@@ -839,7 +849,7 @@ int ska_session(struct ska *a, int argc, char **argv)
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], rc == -ENOENT ? "no such session" : "");
 		if (!strcmp(verb, "show")) {
-			session_obj(&k.s, &o);
+			session_obj(a, &k.s, &o);
 			ska_obj_show(a, &o);
 			return 0;
 		}

@@ -157,6 +157,11 @@ int ska_posture(struct ska *a, int argc, char **argv);
  * sk_posture_last_*), or "no report yet"; into j (key "posture") when
  * j != NULL, else as text lines */
 void ska_posture_last_show(struct ska *a, const char *device, struct sk_json *j);
+/* session list/show: whether session s is quarantined (issue 12), from
+ * sekishod's last "posture" audit record of its CONNECT: the remediation
+ * policy and why ("av: av-definitions-old"). */
+bool ska_session_quarantine(struct ska *a, const struct sk_session *s, char *policy, size_t plen,
+			    char *why, size_t wlen);
 
 /* CSV (csv.c) */
 int ska_user_import(struct ska *a, const char *path);

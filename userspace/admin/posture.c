@@ -716,3 +716,64 @@ int ska_posture(struct ska *a, int argc, char **argv)
 	}
 	return posture_set(a, &s, !strcmp(verb, "unset"), argc - i, argv + i);
 }
+
+/* ----------------------------------------------------------------- sessions */
+
+struct sess_q {
+	char needle[40];	/* "\"session\":ID," */
+	struct sk_audit last;
+	bool found;
+};
+
+static int sess_q_each(const struct sk_audit *r, void *arg)
+{
+	struct sess_q *q = arg;
+
+	if (strstr(r->detail, q->needle) && strstr(r->detail, "\"at\":\"connect\"")) {
+		q->last = *r;	/* the records come oldest first: keep the last */
+		q->found = true;
+	}
+	return 0;
+}
+
+/* the text of "key":"..." in a detail we wrote (no escapes in it) */
+static void detail_str(const char *detail, const char *key, char *out, size_t len)
+{
+	char pat[40];
+	const char *p, *e;
+
+	out[0] = 0;
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(detail, pat);
+	if (!p)
+		return;
+	p += strlen(pat);
+	e = strchr(p, '"');
+	if (!e || (size_t)(e - p) >= len)
+		return;
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = 0;
+	if (!sk_text_ok(out, strlen(out), false))
+		out[0] = 0;
+}
+
+bool ska_session_quarantine(struct ska *a, const struct sk_session *s, char *policy, size_t plen,
+			    char *why, size_t wlen)
+{
+	struct sk_audit_filter flt = { .type = "posture", .user = s->user };
+	struct sess_q *q = calloc(1, sizeof(*q));
+	bool quarantined = false;
+
+	policy[0] = why[0] = 0;
+	if (!q)
+		return false;
+	snprintf(q->needle, sizeof(q->needle), "\"session\":%lld,", (long long)s->id);
+	if (!sk_audit_list(a->st, &flt, sess_q_each, q) && q->found &&
+	    !strcmp(q->last.result, "quarantine")) {
+		detail_str(q->last.detail, "quarantine", policy, plen);
+		detail_str(q->last.detail, "why", why, wlen);
+		quarantined = policy[0] != 0;
+	}
+	free(q);
+	return quarantined;
+}

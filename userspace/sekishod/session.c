@@ -257,7 +257,7 @@ static const char *posture_connect(struct skd *d, struct skd_session *s, struct 
 				   int64_t now, char *msg, size_t len, char *notice, size_t nlen)
 {
 	struct sk_posture_result res;
-	char quar[SK_PO_NAME], err[256] = "", detail[SK_PO_VERDICT_JSON + 64];
+	char quar[SK_PO_NAME], err[256] = "", detail[SK_PO_VERDICT_JSON + 256];
 	int rc;
 
 	rc = sk_posture_decide(d->st, s->group, s->device, s->posture, now, &res, quar, err,
@@ -272,7 +272,13 @@ static const char *posture_connect(struct skd *d, struct skd_session *s, struct 
 
 		if (sk_posture_result_json(&res, v, sizeof(v)))
 			snprintf(v, sizeof(v), "{}");
-		snprintf(detail, sizeof(detail), "{\"at\":\"connect\",\"result\":%s}", v);
+		/* sekictl session list/show read the session's state from the
+		 * last of these records (ska_session_quarantine): the policy
+		 * name is a store name, the why two tokens of ours */
+		snprintf(detail, sizeof(detail),
+			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"%s\",\"why\":\"%s%s%s\",\"result\":%s}",
+			 (long long)s->id, quar, quar[0] ? sk_po_check_name((unsigned int)res.shown) : "",
+			 quar[0] ? ": " : "", quar[0] ? res.c[res.shown].reason : "", v);
 		skd_audit(d, "posture", s->user, s->device, w->remote,
 			  sk_po_overall_name(res.overall), detail);
 	}

@@ -495,6 +495,41 @@ static void settings_sessions_audit(void)
 	tap_ok(&t, !sk_session_add(st, &s) && s.id > 0, "store: a session");
 	tap_ok(&t, run("session list --json") == 0 && has(out, "\"user\":\"carol\""), "session list");
 	{
+		/* posture (issue 12): sekishod's CONNECT record says quarantined */
+		struct sk_audit a = { 0 };
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "session show %lld", (long long)s.id);
+		tap_ok(&t, run(cmd) == 0 && has(out, "quarantined") && !has(out, "quarantine-policy"),
+		       "session show: not quarantined without a posture record");
+		a.time = time(NULL);
+		snprintf(a.type, sizeof(a.type), "posture");
+		snprintf(a.user, sizeof(a.user), "carol");
+		snprintf(a.result, sizeof(a.result), "quarantine");
+		snprintf(a.detail, sizeof(a.detail),
+			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"remed\","
+			 "\"why\":\"av: av-definitions-old\",\"result\":{}}", (long long)s.id);
+		tap_ok(&t, !sk_audit_add(st, &a), "store: a posture record of the session's CONNECT");
+		tap_ok(&t, run(cmd) == 0 && has(out, "remed") && has(out, "av: av-definitions-old"),
+		       "session show: quarantined, the policy and why");
+		s.pid = 4242;
+		sk_session_update(st, &s);
+		tap_ok(&t, run("session list") == 0 && has(out, "quarantined"),
+		       "session list: STATE quarantined");
+		tap_ok(&t, run("session list --json") == 0 && has(out, "\"quarantine-policy\":\"remed\""),
+		       "session list --json: quarantine-policy");
+		/* a later CONNECT that passed lifts it */
+		a.time++;
+		snprintf(a.result, sizeof(a.result), "ok");
+		snprintf(a.detail, sizeof(a.detail),
+			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"\",\"why\":\"\",\"result\":{}}",
+			 (long long)s.id);
+		tap_ok(&t, !sk_audit_add(st, &a) && run("session list") == 0 && !has(out, "quarantined"),
+		       "session list: a passing CONNECT after it lifts the state");
+		s.pid = 0;
+		sk_session_update(st, &s);
+	}
+	{
 		char cmd[64];
 
 		snprintf(cmd, sizeof(cmd), "session kill %lld", (long long)s.id);
