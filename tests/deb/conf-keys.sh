@@ -4,7 +4,7 @@
 # parser accepts (userspace/sekishod/conf.c) is in CONF commented out with
 # its default ("#key = value", "#foreground"), and in MANPAGE
 # (sekishod.conf.5) when given; CONF parses as it is and with every key
-# uncommented (sekishod -t, when SEKISHOD is given).  Prints
+# uncommented (sekishod -T, the syntax, when SEKISHOD is given).  Prints
 # "# missing: ..." lines and exits 1 when something is missing.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,9 +45,9 @@ if grep -vE '^(#.*)?$' "$conf" | grep -q .; then
 fi
 if [ -n "$sekishod" ]; then
 	t=$(mktemp)
-	"$sekishod" -t -c "$conf" >/dev/null || { echo "# sekishod -t refuses $conf"; fail=1; }
+	"$sekishod" -T -c "$conf" >/dev/null || { echo "# sekishod -T refuses $conf"; fail=1; }
 	sed -E 's/^#([a-z_]+ = )/\1/; s/^#foreground$/foreground/' "$conf" >"$t"
-	"$sekishod" -t -c "$t" >/dev/null || { echo "# sekishod -t refuses $conf with every key uncommented"; fail=1; }
+	"$sekishod" -T -c "$t" >/dev/null || { echo "# sekishod -T refuses $conf with every key uncommented"; fail=1; }
 	rm -f "$t"
 fi
 echo "# $(wc -w <<<"$keys") keys checked"

@@ -2,10 +2,11 @@
 /*
  * sekishod: the sekisho SSL-VPN gateway daemon.
  *
- *   sekishod [-c FILE] [-f] [-t]
+ *   sekishod [-c FILE] [-f] [-t | -T]
  *     -c FILE  bootstrap configuration (default /etc/sekisho/sekishod.conf)
  *     -f       stay in the foreground, log to stderr as well
- *     -t       check the configuration file and exit
+ *     -t       check what the start needs (check.c) and exit
+ *     -T       check the syntax of the configuration file only and exit
  *   sekishod -V | --version   print the release and exit
  */
 #include <getopt.h>
@@ -13,22 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "daemon.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sekishod [-c FILE] [-f] [-t]\n"
+	fprintf(f, "usage: sekishod [-c FILE] [-f] [-t | -T]\n"
 		   "       sekishod -V | --version\n"
 		   "  -c FILE  bootstrap configuration (default %s)\n"
 		   "  -f       foreground (log to stderr too)\n"
-		   "  -t       check the configuration and exit\n"
+		   "  -t       check what the start needs (configuration, user and group,\n"
+		   "           files, key and certificate, store) and exit: 0 no errors\n"
+		   "  -T       check the syntax of the configuration only and exit\n"
 		   "  -V       print the release and exit\n", SKD_CONF_DEFAULT);
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = SKD_CONF_DEFAULT;
-	bool fg = false, test = false;
+	bool fg = false;
+	int test = 0;	/* 't' everything, 'T' the syntax */
 	struct skd *d;
 	char err[512];
 	int c, ret;
@@ -37,7 +42,7 @@ int main(int argc, char **argv)
 		printf("sekishod %s\n", SK_VERSION);
 		return 0;
 	}
-	while ((c = getopt(argc, argv, "c:fthV")) != -1) {
+	while ((c = getopt(argc, argv, "c:ftThV")) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -46,7 +51,8 @@ int main(int argc, char **argv)
 			fg = true;
 			break;
 		case 't':
-			test = true;
+		case 'T':
+			test = c;
 			break;
 		case 'h':
 			usage(stdout);
@@ -77,11 +83,17 @@ int main(int argc, char **argv)
 	d->conf_path = path;
 	if (fg)
 		d->conf.foreground = true;
-	if (test) {
-		printf("sekishod: %s: configuration ok\n", path);
+	if (test == 'T') {
+		printf("sekishod: %s: configuration syntax ok\n", path);
 		skd_shutdown(d);
 		free(d);
 		return 0;
+	}
+	if (test) {
+		ret = skd_check(&d->conf, path, stdout);
+		skd_shutdown(d);
+		free(d);
+		return ret;
 	}
 	if (skd_startup(d, err, sizeof(err))) {
 		fprintf(stderr, "sekishod: %s\n", err);
