@@ -279,6 +279,9 @@ void skd_audit(struct skd *d, const char *type, const char *user, const char *de
 int skd_spawn_init(struct skd *d, char *err, size_t errlen);	/* as root, at start */
 int skd_keyholder_start(struct skd *d, char *err, size_t errlen);
 void skd_keyholder_lost(struct skd *d, const char *why);	/* restarts it */
+/* SIGHUP: the server certificate and key from their paths again; a pair
+ * that does not match (or cannot be read) keeps the old one: -1, why in err */
+int skd_cert_reload(struct skd *d, char *err, size_t errlen);
 /* a new socket to the key holder for one worker, or -1 */
 int skd_keyholder_socket(struct skd *d);
 /* in the child of a fork: becomes the worker (does not return); client -1

@@ -256,6 +256,18 @@ static void on_signal(struct skd *d)
 			d->stop = true;
 			break;
 		case SIGHUP:
+			/* the server certificate and key: the new pair is
+			 * checked first, a bad one keeps the old */
+			{
+				char err[512];
+
+				if (skd_cert_reload(d, err, sizeof(err)))
+					syslog(LOG_ERR, "SIGHUP: the server certificate was not "
+					       "reloaded, the old one stays in use: %s", err);
+				else
+					skd_log("SIGHUP: server certificate %s and key reloaded; "
+						"new connections use them", d->conf.server_cert);
+			}
 			if (d->certv && d->conf.crl[0]) {
 				char err[256];
 

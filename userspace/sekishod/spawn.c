@@ -155,6 +155,70 @@ int skd_spawn_init(struct skd *d, char *err, size_t errlen)
 }
 
 /*
+ * SIGHUP: the server certificate and key again from their paths, opened
+ * by main as it runs then (the service user after the start: the files
+ * must be readable by it, sekishod -t says so).  The new pair is checked
+ * before anything changes: a new worker configuration is made with the
+ * new chain and a new key holder is started on the new key and
+ * certificate, which says "ok" only when they match.  Only then the old
+ * key holder is let go (its socket closed: it exits), the old descriptors
+ * are closed and the template retires, so the next generation builds its
+ * TLS contexts from the new chain while new connections get the new key
+ * holder.  Sessions are not touched: a worker keeps its TLS connection,
+ * a tunnel needs no signature.  A handshake in flight at that moment
+ * loses its key holder and fails; its client connects again.
+ * 0, or -1 with why in err: then the old pair stays in use.
+ */
+int skd_cert_reload(struct skd *d, char *err, size_t errlen)
+{
+	int old_key = d->key_fd, old_cert = d->cert_fd, old_wcfg = d->wcfg_fd;
+	int old_kh = d->keyholder_fd;
+	pid_t old_pid = d->keyholder_pid;
+	int key, cert;
+
+	key = open(d->conf.server_key, O_RDONLY | O_CLOEXEC);
+	cert = open(d->conf.server_cert, O_RDONLY | O_CLOEXEC);
+	if (key < 0 || cert < 0) {
+		snprintf(err, errlen, "%s: %s", key < 0 ? d->conf.server_key : d->conf.server_cert,
+			 strerror(errno));
+		goto fail;
+	}
+	d->wcfg_fd = -1;
+	if (make_wcfg(d, err, errlen)) {
+		d->wcfg_fd = old_wcfg;
+		goto fail;
+	}
+	d->key_fd = key;
+	d->cert_fd = cert;
+	if (skd_keyholder_start(d, err, errlen)) {
+		close(d->wcfg_fd);
+		d->wcfg_fd = old_wcfg;
+		d->key_fd = old_key;
+		d->cert_fd = old_cert;
+		d->keyholder_fd = old_kh;
+		d->keyholder_pid = old_pid;
+		goto fail;
+	}
+	/* the new pair is in use: the old one goes */
+	if (old_kh >= 0)
+		close(old_kh);	/* the old key holder exits on EOF; reap ignores its pid */
+	if (old_key >= 0)
+		close(old_key);
+	if (old_cert >= 0)
+		close(old_cert);
+	if (old_wcfg >= 0)
+		close(old_wcfg);
+	skd_template_retire(d, "the server certificate was reloaded");
+	return 0;
+fail:
+	if (key >= 0)
+		close(key);
+	if (cert >= 0)
+		close(cert);
+	return -1;
+}
+
+/*
  * In a child: give it exactly the descriptors in fds[], as 3, 4, ... (stdin,
  * stdout and stderr stay; an fds[i] of -1 leaves 3 + i closed), and the
  * executable's descriptor right after them, close-on-exec; close the rest.

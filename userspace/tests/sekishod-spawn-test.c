@@ -66,6 +66,7 @@ static void write_pem(const char *name, EVP_PKEY *k, X509 *x)
  * worker's pid.  The server random of the handshake goes to last_random.
  */
 static unsigned char last_random[32];
+static X509 *last_peer;		/* the certificate the server presented */
 
 static bool one_worker_via(struct skd *d, bool via_start, pid_t *wpid, char *got, size_t gotlen)
 {
@@ -112,6 +113,8 @@ static bool one_worker_via(struct skd *d, bool via_start, pid_t *wpid, char *got
 			 ERR_reason_error_string(ERR_get_error()));
 	} else {
 		SSL_get_server_random(s, last_random, sizeof(last_random));
+		X509_free(last_peer);
+		last_peer = SSL_get1_peer_certificate(s);
 		n = recv(ipc[0], &hello, sizeof(hello), 0);
 		ok = n >= (ssize_t)sizeof(hello.h) && hello.h.type == SK_IPC_HELLO;
 		snprintf(got, gotlen, "%s %s, hello %s", SSL_get_version(s), SSL_get_cipher(s),
@@ -231,6 +234,104 @@ static void test_template(struct skd *d)
 	tap_ok(&t, d->tmpl.pid == 0 && d->tmpl.fd < 0 &&
 	       one_worker_via(d, true, &w, got, sizeof(got)),
 	       "template: worker_generation 0: none, every worker exec'd (%s)", got);
+}
+
+/*
+ * SIGHUP's certificate reload (skd_cert_reload): a new pair replaces the
+ * files; a certificate without its key keeps the old pair and key holder
+ * and says why; a matching pair gives a new key holder (the old one
+ * exits), ends the generation, and every new connection, exec'd or from
+ * the next template, presents the new certificate; a connection open
+ * across both reloads keeps its worker and its socket.
+ */
+static void test_reload(struct skd *d, EVP_PKEY *k, X509 *x)
+{
+	EVP_PKEY *k2 = EVP_EC_gen("P-256");
+	X509 *x2 = test_self_signed(k2);
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+	SSL *s = NULL;
+	int cl[2] = { -1, -1 }, ipc[2] = { -1, -1 }, key, status = -1;
+	pid_t held = -1, kh = d->keyholder_pid, tp;
+	char err[512] = "", got[256], b;
+	bool ok;
+
+	/* a connection that stays open across the reloads (an exec'd worker) */
+	key = skd_keyholder_socket(d);
+	if (key >= 0 && !socketpair(AF_UNIX, SOCK_STREAM, 0, cl) &&
+	    !socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ipc)) {
+		held = fork();
+		if (held == 0) {
+			close(cl[0]);
+			close(ipc[0]);
+			skd_worker_exec(d, cl[1], ipc[1], key);
+		}
+		close(cl[1]);
+		close(ipc[1]);
+		s = SSL_new(c);
+		SSL_set_fd(s, cl[0]);
+	}
+	if (key >= 0)
+		close(key);
+	tap_ok(&t, s && SSL_connect(s) == 1, "reload: a connection is open before the reload (pid %d)",
+	       (int)held);
+
+	/* the new certificate, but the old key: refused, nothing changes */
+	write_pem("server.pem", NULL, x2);
+	ok = skd_cert_reload(d, err, sizeof(err)) == -1 && strstr(err, "does not match");
+	tap_ok(&t, ok && d->keyholder_pid == kh && kill(kh, 0) == 0,
+	       "reload: a certificate without its key is refused, the key holder stays (%s)", err);
+	tap_ok(&t, one_worker(d, got, sizeof(got)) && last_peer && !X509_cmp(last_peer, x),
+	       "reload: after the refusal connections still get the old certificate (%s)", got);
+
+	/* the matching key: a new key holder, the old one exits */
+	write_pem("server.key", k2, NULL);
+	err[0] = 0;
+	ok = skd_cert_reload(d, err, sizeof(err)) == 0;
+	tap_ok(&t, ok && d->keyholder_pid > 0 && d->keyholder_pid != kh,
+	       "reload: the matching pair is taken, a new key holder (%d -> %d) %s", (int)kh,
+	       (int)d->keyholder_pid, err);
+	tap_ok(&t, waitpid(kh, &status, 0) == kh, "reload: the old key holder exits");
+	tap_ok(&t, one_worker(d, got, sizeof(got)) && last_peer && !X509_cmp(last_peer, x2),
+	       "reload: an exec'd worker presents the new certificate, signed by the new key (%s)", got);
+
+	/* the template: the generation ended, the next one has the new chain */
+	d->conf.worker_generation = 3;
+	skd_template_start(d);
+	tp = d->tmpl.pid;
+	template_settle();
+	ok = one_worker_via(d, true, NULL, got, sizeof(got)) && d->tmpl.uses == 1 && last_peer &&
+	     !X509_cmp(last_peer, x2);
+	tap_ok(&t, ok, "reload: a template's worker presents the new certificate (%s)", got);
+	write_pem("server.pem", NULL, x);
+	write_pem("server.key", k, NULL);
+	tap_ok(&t, skd_cert_reload(d, err, sizeof(err)) == 0 && d->tmpl.fd < 0 &&
+	       waitpid(tp, &status, 0) == tp && skd_template_reaped(d, tp, status),
+	       "reload: a reload retires the template of the old chain");
+	skd_template_start(d);
+	template_settle();
+	tap_ok(&t, one_worker_via(d, true, NULL, got, sizeof(got)) && last_peer && !X509_cmp(last_peer, x),
+	       "reload: and the next template presents the certificate of this reload (%s)", got);
+	tp = d->tmpl.pid;
+	skd_template_retire(d, NULL);
+	waitpid(tp, &status, 0);
+	skd_template_reaped(d, tp, status);
+	d->conf.worker_generation = 0;
+
+	/* the connection opened before: its worker and socket are still there */
+	tap_ok(&t, held > 0 && kill(held, 0) == 0 && recv(cl[0], &b, 1, MSG_DONTWAIT | MSG_PEEK) < 0 &&
+	       errno == EAGAIN, "reload: the connection opened before both reloads is still up");
+	if (held > 0) {
+		kill(held, SIGKILL);
+		waitpid(held, NULL, 0);
+	}
+	SSL_free(s);
+	if (cl[0] >= 0)
+		close(cl[0]);
+	if (ipc[0] >= 0)
+		close(ipc[0]);
+	SSL_CTX_free(c);
+	X509_free(x2);
+	EVP_PKEY_free(k2);
 }
 
 static double now_ms(void)
@@ -380,6 +481,7 @@ int main(int argc, char **argv)
 	       "an exec'd worker completes a TLS handshake signed by the key holder (%s)", got);
 	tap_ok(&t, one_worker(&d, got, sizeof(got)), "and a second one (%s)", got);
 	test_template(&d);
+	test_reload(&d, k, x);
 	if (argc == 3 && !strcmp(argv[1], "bench"))
 		bench(&d, k, x, atoi(argv[2]));
 	old = d.keyholder_pid;
@@ -400,6 +502,7 @@ int main(int argc, char **argv)
 		if (system(cmd))
 			fprintf(stderr, "could not remove %s\n", dir);
 	}
+	X509_free(last_peer);
 	X509_free(x);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(other);
