@@ -647,21 +647,26 @@ static const char readme_en[] =
 "Do not pass these files on. If you lose them, tell your administrator.\n";
 
 /*
- * The host scan wrapper (packaging/sekisho-hostscan.sh) for the package:
- * the installed copy, else the one of the source tree the program runs
- * from (build/sekishod -> ../packaging), so tests need no install.  NULL
- * data when neither is there: the package then goes without it.
+ * A file of packaging/ for the package: the host scan wrapper
+ * (sekisho-hostscan.sh) or its posture agent (agents/linux.sh, which the
+ * wrapper runs from agents/ next to itself): the installed copy, else the
+ * one of the source tree the program runs from (build/sekishod ->
+ * ../packaging), so tests need no install.  NULL data when neither is
+ * there: the package then goes without it.
  */
-static void hostscan_script(uint8_t **data, size_t *len)
+static void packaging_file(const char *name, uint8_t **data, size_t *len)
 {
-	char exe[512], path[600], *slash;
+	char exe[512], path[700], *slash;
 	ssize_t n;
 
 	*data = NULL;
 	*len = 0;
-	/* make install puts it in PREFIX/libexec/sekisho (PREFIX /usr or /usr/local) */
-	if (!read_file("/usr/libexec/sekisho/sekisho-hostscan.sh", data, len, 65536) ||
-	    !read_file("/usr/local/libexec/sekisho/sekisho-hostscan.sh", data, len, 65536))
+	/* make install puts them in PREFIX/libexec/sekisho (PREFIX /usr or /usr/local) */
+	snprintf(path, sizeof(path), "/usr/libexec/sekisho/%s", name);
+	if (!read_file(path, data, len, 65536))
+		return;
+	snprintf(path, sizeof(path), "/usr/local/libexec/sekisho/%s", name);
+	if (!read_file(path, data, len, 65536))
 		return;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
@@ -671,7 +676,7 @@ static void hostscan_script(uint8_t **data, size_t *len)
 	if (!slash)
 		return;
 	*slash = 0;
-	snprintf(path, sizeof(path), "%s/../packaging/sekisho-hostscan.sh", exe);
+	snprintf(path, sizeof(path), "%s/../packaging/%s", exe, name);
 	if (read_file(path, data, len, 65536)) {
 		*data = NULL;
 		*len = 0;
@@ -709,8 +714,8 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 	struct sk_user u;
 	struct tarbuf tb = { 0 };
 	char path[SK_URL_MAX + 64], base[SK_URL_MAX], settings[2048];
-	uint8_t hash[32], *p12 = NULL, *pass = NULL, *hs = NULL;
-	size_t p12len = 0, passlen = 0, hslen = 0;
+	uint8_t hash[32], *p12 = NULL, *pass = NULL, *hs = NULL, *agent = NULL;
+	size_t p12len = 0, passlen = 0, hslen = 0, agentlen = 0;
 	bool last;
 	int rc;
 
@@ -790,7 +795,8 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		 "csd_wrapper = sekisho-hostscan.sh\n",
 		 base, t.p.user, g.label[0] ? g.label : u.group, t.p.device,
 		 (int)passlen, (const char *)pass);
-	hostscan_script(&hs, &hslen);
+	packaging_file("sekisho-hostscan.sh", &hs, &hslen);
+	packaging_file("agents/linux.sh", &agent, &agentlen);
 	rc = tar_file(&tb, "client.p12", p12, p12len, 0600, now);
 	if (!rc)
 		rc = tar_file(&tb, "settings.txt", settings, strlen(settings), 0600, now);
@@ -800,7 +806,11 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		rc = tar_file(&tb, "README-en.txt", readme_en, sizeof(readme_en) - 1, 0644, now);
 	if (!rc && hs)
 		rc = tar_file(&tb, "sekisho-hostscan.sh", hs, hslen, 0755, now);
+	/* the posture agent the wrapper runs (issue 12, posture.md) */
+	if (!rc && hs && agent)
+		rc = tar_file(&tb, "agents/linux.sh", agent, agentlen, 0755, now);
 	free(hs);
+	free(agent);
 	if (!rc)
 		rc = tar_put(&tb, NULL, 1024);	/* end of archive: two zero blocks */
 	sk_wipe(settings, sizeof(settings));

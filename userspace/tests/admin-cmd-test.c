@@ -448,6 +448,12 @@ static void profiles(void)
 		snprintf(cmd, sizeof(cmd), "tar -tf %s/p.tar | tr '\\n' ' '", dir);
 		tap_ok(&t, sh(cmd, msg, sizeof(msg)) == 0 && has(msg, "client.p12 settings.txt README-ja.txt README-en.txt"),
 		       "tar lists the four files (GNU tar reads our ustar)");
+		/* the wrapper (found when packaging/ is next to the program's
+		 * directory or installed) comes with its posture agent */
+		tap_ok(&t, !has(msg, "sekisho-hostscan.sh") ||
+			   has(msg, "sekisho-hostscan.sh agents/linux.sh"),
+		       "the host scan wrapper comes with agents/linux.sh%s",
+		       has(msg, "sekisho-hostscan.sh") ? "" : " (no wrapper found here)");
 		snprintf(cmd, sizeof(cmd), "cd %s && tar -xOf p.tar settings.txt", dir);
 		tap_ok(&t, sh(cmd, msg, sizeof(msg)) == 0 && has(msg, "server = https://vpn.example.jp/"),
 		       "settings.txt names the server");
