@@ -118,6 +118,8 @@ int ska_auditlog_send(struct ska_auditlog *l, const struct sk_audit *a)
 
 	if (l->fd < 0)
 		return -EBADF;
+	if (l->quiet)
+		return 0;
 	if (!localtime_r(&now, &tm))
 		memset(&tm, 0, sizeof(tm));
 	/* the header glibc's syslog() writes (RFC 3164), which journald and
@@ -179,6 +181,7 @@ static int tail_each(const struct sk_audit *a, void *arg)
 	/* a full socket (the journal is slow) loses this line, not the
 	 * daemon's time; the count is kept */
 	(void)ska_auditlog_send(t->l, a);
+	ska_auditlog_count(t->l, a);
 	if (a->id > t->id) {
 		t->id = a->id;
 		t->time = a->time;
@@ -203,6 +206,39 @@ int ska_auditlog_poll(struct ska_auditlog *l, struct sk_store *st)
 	if (t.time > l->last_time)
 		l->last_time = t.time;
 	return t.n;
+}
+
+void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a)
+{
+	const char *result = a->result;
+	int i;
+
+	if (strcmp(a->type, "login") && strcmp(a->type, "factor"))
+		return;
+	/* results are keywords of our code; anything else (a record an older
+	 * version wrote) is not a label value */
+	for (const char *s = result; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			result = "other";
+	for (i = 0; i < l->n_counts; i++)
+		if (!strcmp(l->counts[i].type, a->type) && !strcmp(l->counts[i].result, result))
+			break;
+	if (i == l->n_counts) {
+		if (l->n_counts == SKA_COUNT_MAX - 1 && strcmp(result, "other"))
+			result = "other";
+		for (i = 0; i < l->n_counts; i++)
+			if (!strcmp(l->counts[i].type, a->type) && !strcmp(l->counts[i].result, result))
+				break;
+		if (i == l->n_counts) {
+			if (l->n_counts == SKA_COUNT_MAX)
+				return;
+			snprintf(l->counts[i].type, sizeof(l->counts[i].type), "%s",
+				 a->type[0] == 'l' ? "login" : "factor");
+			snprintf(l->counts[i].result, sizeof(l->counts[i].result), "%s", result);
+			l->n_counts++;
+		}
+	}
+	l->counts[i].n++;
 }
 
 void ska_auditlog_close(struct ska_auditlog *l)

@@ -45,8 +45,20 @@ size_t ska_audit_line(const struct sk_audit *a, char *buf, size_t len);
  * source block, a session that ended for any reason but the user's). */
 int ska_audit_priority(const struct sk_audit *a);
 
+/* the results of the records of types login and factor, counted as they
+ * are read (the metrics); a result beyond SKA_COUNT_MAX counts as "other" */
+#define SKA_COUNT_MAX 32
+struct ska_count {
+	char type[8];			/* "login", "factor" */
+	char result[SK_NAME_MAX + 1];
+	uint64_t n;
+};
+
 struct ska_auditlog {
 	int fd;				/* AF_UNIX datagram socket, -1 = closed */
+	bool quiet;			/* read and count, send nothing (audit_syslog = no) */
+	int n_counts;
+	struct ska_count counts[SKA_COUNT_MAX];
 	char path[108];			/* the syslog socket */
 	char ident[32];			/* "sekishod" */
 	int pid;
@@ -69,5 +81,7 @@ int ska_auditlog_poll(struct ska_auditlog *l, struct sk_store *st);
 /* Sends one record now (used by poll; also for tests). 0 or -errno. */
 int ska_auditlog_send(struct ska_auditlog *l, const struct sk_audit *a);
 void ska_auditlog_close(struct ska_auditlog *l);
+/* counts a record of type login or factor (poll does it for each record) */
+void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a);
 
 #endif

@@ -183,6 +183,34 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 		strcpy(dst, val);
 		return 0;
 	}
+	if (!strcmp(key, "metrics_listen")) {
+		struct sk_endpoint ep;
+		char e2[SK_ERRLEN];
+
+		if (sk_parse_endpoint(val, &ep, e2, sizeof(e2)) || !ep.port)
+			return fail(err, errlen, line, "metrics_listen: '%s' is not ADDR:PORT "
+				    "(a management address, e.g. 192.0.2.10:9414)", val);
+		memset(&c->metrics_listen, 0, sizeof(c->metrics_listen));
+		if (ep.addr.family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&c->metrics_listen;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(ep.port);
+			memcpy(&sin->sin_addr, ep.addr.a, 4);
+			c->metrics_listen_len = sizeof(*sin);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->metrics_listen;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(ep.port);
+			memcpy(&sin6->sin6_addr, ep.addr.a, 16);
+			c->metrics_listen_len = sizeof(*sin6);
+		}
+		return 0;
+	}
+	if (!strcmp(key, "metrics_token_file"))
+		return set_str(c->metrics_token_file, sizeof(c->metrics_token_file), key, val,
+			       true, line, err, errlen);
 	if (!strcmp(key, "audit_syslog")) {
 		if (strcmp(val, "yes") && strcmp(val, "no"))
 			return fail(err, errlen, line, "audit_syslog: '%s' is not yes or no", val);
@@ -295,6 +323,9 @@ int skd_conf_parse(struct skd_conf *c, const char *text, size_t len, char *err, 
 	}
 	if (c->smtp_url[0] && !c->smtp_from[0])
 		return fail(err, errlen, line, "smtp_url is set but smtp_from is not");
+	if (c->metrics_listen_len && !c->metrics_token_file[0])
+		return fail(err, errlen, line, "metrics_listen is set but metrics_token_file is not "
+			    "(the bearer token every scrape must send)");
 	return 0;
 }
 

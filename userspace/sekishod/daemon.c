@@ -137,6 +137,7 @@ int skd_init(struct skd *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->auditlog.fd = -1;
+	d->metrics_fd = d->metrics_conn_fd = -1;
 	d->control_fd = d->sig_fd = d->ep = d->binder_fd = -1;
 	d->worker_exe = d->keyholder_exe = d->wcfg_fd = d->key_fd = d->cert_fd = -1;
 	d->keyholder_fd = d->tmpl.fd = -1;
@@ -678,11 +679,12 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		return -1;
 	if (geteuid() == 0 && !sk_store_is_url(d->conf.store))
 		store_owner(d->conf.store, d->uid, d->gid);
-	/* from the newest record on: this start's records are sent */
-	if (d->conf.audit_syslog &&
-	    (ret = ska_auditlog_open(&d->auditlog, d->st, d->conf.audit_syslog_socket, "sekishod")))
+	/* from the newest record on: this start's records are sent (and
+	 * counted for the metrics, also with audit_syslog = no) */
+	if ((ret = ska_auditlog_open(&d->auditlog, d->st, d->conf.audit_syslog_socket, "sekishod")))
 		syslog(LOG_WARNING, "audit records are not sent to syslog (%s): %s",
 		       d->conf.audit_syslog_socket, strerror(-ret));
+	d->auditlog.quiet = !d->conf.audit_syslog;
 	drop_old_sessions(d);
 
 	/* root acts on the store's paths (ca_dir_owner): only below the
@@ -711,6 +713,8 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	if (listen_tcp(d, err, errlen) || listen_udp(d, err, errlen))
 		return -1;
 	if (skd_control_open(d, err, errlen))
+		return -1;
+	if (skd_metrics_open(d, err, errlen))
 		return -1;
 	if (skd_program_policies(d))
 		syslog(LOG_ERR, "some policies could not be programmed into the kernel; their sessions deny everything");
@@ -797,5 +801,6 @@ void skd_shutdown(struct skd *d)
 	table_free(d->rate, SKD_RATE_SLOTS, sizeof(*d->rate));
 	table_free(d->rxbuf, 1, SK_IPC_MAX);
 	ska_auditlog_close(&d->auditlog);
+	skd_metrics_close(d);
 	closelog();
 }

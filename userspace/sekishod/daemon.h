@@ -55,6 +55,7 @@
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
 	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP, SKD_EV_HASH, SKD_EV_CONTROL_CONN,
+	SKD_EV_METRICS, SKD_EV_METRICS_CONN,
 };
 
 /* the epoll tag of every descriptor we poll */
@@ -197,6 +198,13 @@ struct skd {
 	const char *conf_path;
 	struct sk_store *st;
 	struct ska_auditlog auditlog;	/* the audit trail to syslog (audit_syslog) */
+	/* the metrics listener (metrics.c), off: metrics_fd -1 */
+	int metrics_fd, metrics_conn_fd;
+	struct skd_ev metrics_ev, metrics_conn_ev;
+	char metrics_req[4097];
+	size_t metrics_len;
+	int64_t metrics_deadline, metrics_cert_not_after;
+	char metrics_token[128];
 	struct skd_kernel k;
 	bool have_kernel;
 	struct sk_certv *certv;
@@ -315,6 +323,17 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m);
 void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m);
 void skd_mail_refresh(struct skd *d);
+/* metrics.c: the Prometheus listener (metrics_listen) */
+struct knl_vec;
+int skd_metrics_open(struct skd *d, char *err, size_t errlen);	/* as root, at start */
+void skd_metrics_close(struct skd *d);
+void skd_metrics_accept(struct skd *d);
+void skd_metrics_io(struct skd *d);
+void skd_metrics_timers(struct skd *d, int64_t now);
+/* the exposition text: sessions, logins, pools, kernel counters (devs), certificate */
+void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs);
+/* a request read so far: 0 incomplete, 200 (the token matches), 401, 404, 405, 400 */
+int skd_metrics_request(const char *req, size_t len, const char *token);
 /* The warning (en/ja) when both the bootstrap file's smtp_url and the
  * store's smtp.url (store_url) are set: the store's smtp.* are used for
  * every mail.  NULL when at most one is set. */

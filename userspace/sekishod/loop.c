@@ -381,6 +381,7 @@ static void tick(struct skd *d, int64_t now)
 	skd_timers(d, now);
 	skd_control_timers(d, now);
 	(void)ska_auditlog_poll(&d->auditlog, d->st);
+	skd_metrics_timers(d, now);
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];
 
@@ -412,6 +413,9 @@ int skd_loop(struct skd *d)
 	d->kernel_ev = (struct skd_ev){ SKD_EV_KERNEL, 0 };
 	if (d->control_fd >= 0)
 		skd_poll_add(d, d->control_fd, &d->control_ev);
+	d->metrics_ev = (struct skd_ev){ SKD_EV_METRICS, 0 };
+	if (d->metrics_fd >= 0)
+		skd_poll_add(d, d->metrics_fd, &d->metrics_ev);
 	skd_poll_add(d, d->sig_fd, &d->signal_ev);
 	if (d->have_kernel && skd_kernel_event_fd(&d->k) >= 0)
 		skd_poll_add(d, skd_kernel_event_fd(&d->k), &d->kernel_ev);
@@ -457,6 +461,12 @@ int skd_loop(struct skd *d)
 				break;
 			case SKD_EV_HASH:
 				skd_hashq_done(d);
+				break;
+			case SKD_EV_METRICS:
+				skd_metrics_accept(d);
+				break;
+			case SKD_EV_METRICS_CONN:
+				skd_metrics_io(d);
 				break;
 			}
 		}

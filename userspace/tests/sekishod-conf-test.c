@@ -83,6 +83,14 @@ static void conf(void)
 	       "smtp_url and the store's smtp.url both set: a warning (en, ja); one alone: none");
 	skd_conf_defaults(&c);
 	tap_ok(&t, !skd_mail_warning(&c, "smtp://b.example.jp"), "the store's smtp.url alone: none");
+	tap_ok(&t, !parse(&c, "", err, sizeof(err)) && !c.metrics_listen_len, "metrics: off by default");
+	tap_ok(&t, parse(&c, "metrics_listen = 127.0.0.1:9414\n", err, sizeof(err)) &&
+	       has(err, "metrics_token_file"), "metrics_listen without a token file refused (%s)", err);
+	tap_ok(&t, parse(&c, "metrics_listen = 127.0.0.1\nmetrics_token_file = /etc/t\n", err,
+			 sizeof(err)) && has(err, "ADDR:PORT"), "metrics_listen without a port refused (%s)", err);
+	tap_ok(&t, !parse(&c, "metrics_listen = [::1]:9414\nmetrics_token_file = /etc/t\n", err,
+			  sizeof(err)) && c.metrics_listen_len && !strcmp(c.metrics_token_file, "/etc/t"),
+	       "metrics_listen and metrics_token_file stored");
 	tap_ok(&t, parse(&c, "audit_syslog = maybe\n", err, sizeof(err)) && has(err, "yes or no"),
 	       "audit_syslog: not yes or no refused (%s)", err);
 	tap_ok(&t, parse(&c, "audit_syslog_socket = dev/log\n", err, sizeof(err)) && has(err, "absolute"),

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Metrics in the Prometheus text format (issue 14), on a management
+ * listener that is off by default (bootstrap keys metrics_listen and
+ * metrics_token_file; Documentation/admin/logging.md):
+ *
+ *   GET /metrics HTTP/1.x with "Authorization: Bearer TOKEN"
+ *
+ * One connection at a time, a request of at most 4 KiB read within 2 s,
+ * the token compared in constant time; the answer is written once and
+ * the connection closed.  The text (skd_metrics_write) is made of the
+ * live sessions by group, the logins and factor results counted from the
+ * audit trail since the start, the address pools' sizes and use, the
+ * kernel device's counters (drops by reason) and the server certificate's
+ * expiry.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "daemon.h"
+#include "knl.h"
+#include "skparse.h"
+
+#define METRICS_REQ_MAX		4096
+#define METRICS_DEADLINE	2
+
+/* a label value: \ " and newline escaped (the format's only rule) */
+static void label(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+struct pool_arg { FILE *f; struct skd *d; bool used; };
+
+static double pool_size(const char *pool)
+{
+	struct sk_prefix p;
+	char e[SK_ERRLEN];
+
+	if (!*pool || sk_parse_prefix(pool, &p, e, sizeof(e)))
+		return -1;
+	return ldexp(1.0, (p.addr.family == AF_INET ? 32 : 128) - p.len);
+}
+
+static int pool_each(const struct sk_group *g, void *arg)
+{
+	struct pool_arg *a = arg;
+	const char *pools[2] = { g->pool4, g->pool6 };
+
+	for (int fam = 0; fam < 2; fam++) {
+		double size = pool_size(pools[fam]);
+		int used = 0;
+
+		if (size < 0)
+			continue;
+		for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+			const struct skd_session *s = &a->d->sessions[i];
+
+			if (s->used && !strcmp(s->group, g->name) && (fam ? s->has6 : s->has4))
+				used++;
+		}
+		fprintf(a->f, "%s{group=", a->used ? "sekisho_pool_addresses_used" :
+			"sekisho_pool_addresses");
+		label(a->f, g->name);
+		fprintf(a->f, ",family=\"%s\"} ", fam ? "ipv6" : "ipv4");
+		if (a->used)
+			fprintf(a->f, "%d\n", used);
+		else
+			fprintf(a->f, "%.0f\n", size);
+	}
+	return 0;
+}
+
+static void counts(FILE *f, const struct ska_auditlog *l, const char *type, const char *name,
+		   const char *help)
+{
+	family(f, name, "counter", help);
+	for (int i = 0; i < l->n_counts; i++) {
+		if (strcmp(l->counts[i].type, type))
+			continue;
+		fprintf(f, "%s{result=", name);
+		label(f, l->counts[i].result);
+		fprintf(f, "} %llu\n", (unsigned long long)l->counts[i].n);
+	}
+}
+
+void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
+{
+	struct pool_arg pa = { f, d, false };
+	char groups[64][SK_NAME_MAX + 1];
+	int ng = 0, n[64] = { 0 }, other = 0;
+
+	family(f, "sekisho_sessions", "gauge", "sessions of this gateway by group");
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		const struct skd_session *s = &d->sessions[i];
+		int g;
+
+		if (!s->used)
+			continue;
+		for (g = 0; g < ng && strcmp(groups[g], s->group); g++)
+			;
+		if (g == ng) {
+			if (ng == 64) {
+				other++;
+				continue;
+			}
+			snprintf(groups[ng++], sizeof(groups[0]), "%s", s->group);
+		}
+		n[g]++;
+	}
+	for (int g = 0; g < ng; g++) {
+		fputs("sekisho_sessions{group=", f);
+		label(f, groups[g]);
+		fprintf(f, "} %d\n", n[g]);
+	}
+	if (other)
+		fprintf(f, "sekisho_sessions{group=\"(other)\"} %d\n", other);
+
+	counts(f, &d->auditlog, "login", "sekisho_logins_total",
+	       "logins by result since sekishod started (audit type login)");
+	counts(f, &d->auditlog, "factor", "sekisho_factor_results_total",
+	       "results of single factors since sekishod started (audit type factor)");
+
+	family(f, "sekisho_pool_addresses", "gauge", "addresses in a group's pool");
+	if (d->st)
+		sk_group_list(d->st, pool_each, &pa);
+	family(f, "sekisho_pool_addresses_used", "gauge",
+	       "addresses of a group's pool held by sessions of this gateway");
+	pa.used = true;
+	if (d->st)
+		sk_group_list(d->st, pool_each, &pa);
+
+	family(f, "sekisho_kernel_packets_total", "counter", "packets through the device");
+	family(f, "sekisho_kernel_drops_total", "counter", "packets the device dropped, by reason");
+	for (size_t i = 0; devs && i < devs->n; i++) {
+		const struct knl_dev *k = (const struct knl_dev *)devs->items + i;
+
+		for (int s = 0; s < KNL_NSTATS; s++) {
+			const char *name = knl_stat_names[s];
+
+			if (!k->stats.has[s] || !name)
+				continue;
+			if (!strncmp(name, "drop_", 5)) {
+				fputs("sekisho_kernel_drops_total{device=", f);
+				label(f, k->ifname);
+				fprintf(f, ",reason=\"%s\"}", name + 5);
+			} else if (!strcmp(name + 3, "packets") || !strcmp(name + 3, "bytes")) {
+				fprintf(f, "sekisho_kernel_%s_total{device=", strstr(name, "bytes") ?
+					"bytes" : "packets");
+				label(f, k->ifname);
+				fprintf(f, ",direction=\"%.2s\"}", name);
+			} else {
+				fprintf(f, "sekisho_kernel_%s_total{device=", name);
+				label(f, k->ifname);
+				fputc('}', f);
+			}
+			fprintf(f, " %llu\n", (unsigned long long)k->stats.v[s]);
+		}
+	}
+
+	family(f, "sekisho_certificate_expiry_timestamp_seconds", "gauge",
+	       "notAfter of the server certificate (alert on this minus time())");
+	if (d->metrics_cert_not_after)
+		fprintf(f, "sekisho_certificate_expiry_timestamp_seconds{certificate=\"server\"} %lld\n",
+			(long long)d->metrics_cert_not_after);
+	family(f, "sekisho_audit_syslog_dropped_total", "counter",
+	       "audit lines the syslog socket did not take");
+	fprintf(f, "sekisho_audit_syslog_dropped_total %llu\n",
+		(unsigned long long)d->auditlog.dropped);
+}
+
+/* ------------------------------------------------------------- the request */
+
+int skd_metrics_request(const char *req, size_t len, const char *token)
+{
+	const char *p, *end = req + len, *eol;
+	size_t tl = strlen(token);
+	bool ok = false;
+
+	if (len < 4 || strncmp(req, "GET ", 4))
+		return !memchr(req, '\n', len) && len < METRICS_REQ_MAX ? 0 : 405;
+	if (!(eol = memmem(req, len, "\r\n", 2)))
+		return len < METRICS_REQ_MAX ? 0 : 400;
+	if (!memmem(req, len, "\r\n\r\n", 4))
+		return len < METRICS_REQ_MAX ? 0 : 400;
+	if ((size_t)(eol - req) < 13 || strncmp(req + 4, "/metrics ", 9) ||
+	    strncmp(eol - 8, "HTTP/1.", 7))
+		return 404;
+	for (p = eol + 2; p < end && !(p[0] == '\r' && p[1] == '\n'); p = eol + 2) {
+		if (!(eol = memmem(p, (size_t)(end - p), "\r\n", 2)))
+			return 400;
+		if ((size_t)(eol - p) > 21 && !strncasecmp(p, "Authorization: Bearer ", 22)) {
+			const char *v = p + 22;
+			size_t vl = (size_t)(eol - v);
+
+			/* constant time in the token's content; its length is no secret */
+			ok = tl && vl == tl && !CRYPTO_memcmp(v, token, tl);
+		}
+	}
+	return ok ? 200 : 401;
+}
+
+/* -------------------------------------------------------------- connection */
+
+static void metrics_close(struct skd *d)
+{
+	if (d->metrics_conn_fd < 0)
+		return;
+	skd_poll_del(d, d->metrics_conn_fd);
+	close(d->metrics_conn_fd);
+	d->metrics_conn_fd = -1;
+	d->metrics_len = 0;
+}
+
+void skd_metrics_accept(struct skd *d)
+{
+	int fd = accept4(d->metrics_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (d->metrics_conn_fd >= 0) {	/* one scrape at a time */
+		close(fd);
+		return;
+	}
+	d->metrics_conn_fd = fd;
+	d->metrics_len = 0;
+	d->metrics_deadline = skd_now() + METRICS_DEADLINE;
+	d->metrics_conn_ev = (struct skd_ev){ SKD_EV_METRICS_CONN, 0 };
+	if (skd_poll_add(d, fd, &d->metrics_conn_ev)) {
+		close(fd);
+		d->metrics_conn_fd = -1;
+	}
+}
+
+static void reply(struct skd *d, int status)
+{
+	char *body = NULL, head[256];
+	size_t blen = 0;
+	FILE *f = open_memstream(&body, &blen);
+	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
+	const char *why = status == 401 ? "Unauthorized" : status == 404 ? "Not Found" :
+			  status == 405 ? "Method Not Allowed" : status == 400 ? "Bad Request" : "OK";
+	int hl;
+
+	if (!f)
+		return;
+	if (status == 200) {
+		if (d->have_kernel && knl_get_devs(&d->k.req, d->k.ifindex, &devs))
+			knl_vec_free(&devs);
+		skd_metrics_write(f, d, &devs);
+		knl_vec_free(&devs);
+	} else {
+		fprintf(f, "%d %s\n", status, why);
+	}
+	fclose(f);
+	hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: text/plain; version=0.0.4; "
+		      "charset=utf-8\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", status,
+		      why, blen, status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
+	/* the answer is a few KiB, within the socket's buffer: one try */
+	if (send(d->metrics_conn_fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_MORE) == hl)
+		(void)send(d->metrics_conn_fd, body, blen, MSG_NOSIGNAL);
+	free(body);
+}
+
+void skd_metrics_io(struct skd *d)
+{
+	ssize_t n;
+	int status;
+
+	if (d->metrics_conn_fd < 0)
+		return;
+	n = recv(d->metrics_conn_fd, d->metrics_req + d->metrics_len,
+		 sizeof(d->metrics_req) - 1 - d->metrics_len, 0);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		metrics_close(d);
+		return;
+	}
+	d->metrics_len += (size_t)n;
+	d->metrics_req[d->metrics_len] = '\0';
+	status = skd_metrics_request(d->metrics_req, d->metrics_len, d->metrics_token);
+	if (!status && d->metrics_len < sizeof(d->metrics_req) - 1)
+		return;	/* more to come */
+	if (!status)
+		status = 400;
+	if (status == 401)
+		syslog(LOG_NOTICE, "metrics: a request without the right bearer token was refused");
+	reply(d, status);
+	metrics_close(d);
+}
+
+void skd_metrics_timers(struct skd *d, int64_t now)
+{
+	if (d->metrics_conn_fd >= 0 && now >= d->metrics_deadline)
+		metrics_close(d);
+}
+
+/* ------------------------------------------------------------------- setup */
+
+int skd_metrics_open(struct skd *d, char *err, size_t errlen)
+{
+	FILE *f;
+	X509 *x = NULL;
+	char tok[sizeof(d->metrics_token) + 2];
+	size_t n;
+	int one = 1;
+
+	d->metrics_fd = d->metrics_conn_fd = -1;
+	if (!d->conf.metrics_listen_len)
+		return 0;
+	f = fopen(d->conf.metrics_token_file, "re");
+	if (!f || !fgets(tok, sizeof(tok), f)) {
+		snprintf(err, errlen, "metrics_token_file %s: %s", d->conf.metrics_token_file,
+			 f ? "empty" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(tok, "\r\n");
+	tok[n] = '\0';
+	if (n < 16 || n >= sizeof(d->metrics_token)) {
+		snprintf(err, errlen, "metrics_token_file %s: the token must be 16 to %zu characters "
+			 "on the first line (e.g. openssl rand -hex 32)", d->conf.metrics_token_file,
+			 sizeof(d->metrics_token) - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (tok[i] <= ' ' || tok[i] > '~') {
+			snprintf(err, errlen, "metrics_token_file %s: the token must be printable "
+				 "ASCII without blanks", d->conf.metrics_token_file);
+			return -1;
+		}
+	memcpy(d->metrics_token, tok, n + 1);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	d->metrics_fd = socket(d->conf.metrics_listen.ss_family,
+			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->metrics_fd < 0 ||
+	    setsockopt(d->metrics_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(d->metrics_fd, (struct sockaddr *)&d->conf.metrics_listen,
+		 d->conf.metrics_listen_len) || listen(d->metrics_fd, 8)) {
+		char a[64];
+
+		skd_conf_addr_text(&d->conf.metrics_listen, a, sizeof(a));
+		snprintf(err, errlen, "metrics_listen %s: %s", a, strerror(errno));
+		return -1;
+	}
+	/* the certificate's end, read once here (as root) */
+	f = fopen(d->conf.server_cert, "re");
+	if (f && (x = PEM_read_X509(f, NULL, NULL, NULL))) {
+		struct tm tm;
+
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+			d->metrics_cert_not_after = (int64_t)timegm(&tm);
+		X509_free(x);
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+void skd_metrics_close(struct skd *d)
+{
+	metrics_close(d);
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
+	d->metrics_fd = -1;
+	OPENSSL_cleanse(d->metrics_token, sizeof(d->metrics_token));
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of sekishod's Prometheus metrics (metrics.c): the request
+ * check (path, method, the bearer token: missing, wrong, a prefix of the
+ * right one, right; an incomplete request waits), the exposition text
+ * made from a daemon's state (sessions by group, logins and factor
+ * results counted from audit records, pool sizes and use, kernel
+ * counters with drops by reason, the certificate's end), and the
+ * listener itself over a real TCP socket on 127.0.0.1.  TAP output.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "knl.h"
+#include "tap.h"
+
+static struct tap t;
+static const char tok[] = "0123456789abcdef0123";
+
+static int req(const char *r)
+{
+	return skd_metrics_request(r, strlen(r), tok);
+}
+
+static void request(void)
+{
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer 0123456789abcdef0123\r\n\r\n") == 200,
+	       "the right token: 200");
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nauthorization: bearer 0123456789abcdef0123\r\n\r\n") == 200,
+	       "header name and scheme in any case");
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") == 401, "no token: 401");
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nAuthorization: Bearer 0123456789abcdef0124\r\n\r\n") == 401,
+	       "a wrong token: 401");
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nAuthorization: Bearer 0123456789abcdef012\r\n\r\n") == 401,
+	       "a prefix of the token: 401");
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nAuthorization: Bearer 0123456789abcdef01234\r\n\r\n") == 401,
+	       "the token and more: 401");
+	tap_ok(&t, skd_metrics_request("GET /metrics HTTP/1.1\r\nAuthorization: Bearer \r\n\r\n",
+				       49, "") == 401, "an empty configured token matches nothing");
+	tap_ok(&t, req("POST /metrics HTTP/1.1\r\n\r\n") == 405, "POST: 405");
+	tap_ok(&t, req("GET /admin HTTP/1.1\r\nAuthorization: Bearer 0123456789abcdef0123\r\n\r\n") == 404,
+	       "another path: 404");
+	tap_ok(&t, req("GET /metrics HTTP/1.1\r\nAuthorization: Bearer 0123456789abcdef0123\r\n") == 0,
+	       "no blank line yet: wait for more");
+	tap_ok(&t, req("GE") == 0, "two bytes: wait for more");
+}
+
+static bool has(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle)) {
+		printf("# expected '%s'\n", needle);
+		return false;
+	}
+	return true;
+}
+
+static void text(struct skd *d)
+{
+	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
+	struct knl_dev *k;
+	struct sk_group g;
+	struct sk_audit a;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "staff");
+	snprintf(g.pool4, sizeof(g.pool4), "10.8.0.0/24");
+	snprintf(g.pool6, sizeof(g.pool6), "fd00:8::/64");
+	sk_group_add(d->st, &g, err, sizeof(err));
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "guests");
+	snprintf(g.pool4, sizeof(g.pool4), "10.9.0.0/28");
+	g.pool6[0] = '\0';
+	sk_group_add(d->st, &g, err, sizeof(err));
+	for (int i = 0; i < 3; i++) {
+		d->sessions[i].used = true;
+		snprintf(d->sessions[i].group, sizeof(d->sessions[i].group), "%s", i < 2 ? "staff" : "guests");
+		d->sessions[i].has4 = true;
+		d->sessions[i].has6 = i == 0;
+	}
+	memset(&a, 0, sizeof(a));
+	snprintf(a.type, sizeof(a.type), "login");
+	snprintf(a.result, sizeof(a.result), "ok");
+	ska_auditlog_count(&d->auditlog, &a);
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.result, sizeof(a.result), "fail");
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.result, sizeof(a.result), "x\"}\n{");
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.type, sizeof(a.type), "factor");
+	snprintf(a.result, sizeof(a.result), "fail");
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.type, sizeof(a.type), "admin");
+	ska_auditlog_count(&d->auditlog, &a);
+	k = knl_vec_push(&devs);
+	snprintf(k->ifname, sizeof(k->ifname), "sk0");
+	for (int s = 0; s < KNL_NSTATS; s++)
+		if (knl_stat_names[s]) {
+			k->stats.has[s] = true;
+			k->stats.v[s] = 100 + (uint64_t)s;
+		}
+	d->metrics_cert_not_after = 1893456000;
+
+	f = open_memstream(&buf, &len);
+	skd_metrics_write(f, d, &devs);
+	fclose(f);
+	printf("# %zu bytes\n", len);
+	tap_ok(&t, has(buf, "# TYPE sekisho_sessions gauge\n") &&
+	       has(buf, "\nsekisho_sessions{group=\"staff\"} 2\n") &&
+	       has(buf, "\nsekisho_sessions{group=\"guests\"} 1\n"), "sessions by group");
+	tap_ok(&t, has(buf, "# TYPE sekisho_logins_total counter\n") &&
+	       has(buf, "\nsekisho_logins_total{result=\"ok\"} 2\n") &&
+	       has(buf, "\nsekisho_logins_total{result=\"fail\"} 1\n") &&
+	       has(buf, "\nsekisho_logins_total{result=\"other\"} 1\n") &&
+	       has(buf, "\nsekisho_factor_results_total{result=\"fail\"} 1\n") &&
+	       !strstr(buf, "result=\"x"), "logins and factors by result; a result that is not a keyword is 'other'");
+	tap_ok(&t, has(buf, "\nsekisho_pool_addresses{group=\"staff\",family=\"ipv4\"} 256\n") &&
+	       has(buf, "\nsekisho_pool_addresses{group=\"staff\",family=\"ipv6\"} 18446744073709551616\n") &&
+	       has(buf, "\nsekisho_pool_addresses{group=\"guests\",family=\"ipv4\"} 16\n") &&
+	       has(buf, "\nsekisho_pool_addresses_used{group=\"staff\",family=\"ipv4\"} 2\n") &&
+	       has(buf, "\nsekisho_pool_addresses_used{group=\"staff\",family=\"ipv6\"} 1\n") &&
+	       has(buf, "\nsekisho_pool_addresses_used{group=\"guests\",family=\"ipv4\"} 1\n"),
+	       "pool sizes and use");
+	tap_ok(&t, has(buf, "sekisho_kernel_drops_total{device=\"sk0\",reason=\"replay\"} ") &&
+	       has(buf, "sekisho_kernel_drops_total{device=\"sk0\",reason=\"policy\"} ") &&
+	       has(buf, "sekisho_kernel_packets_total{device=\"sk0\",direction=\"rx\"} ") &&
+	       has(buf, "sekisho_kernel_bytes_total{device=\"sk0\",direction=\"tx\"} "),
+	       "kernel counters: packets, bytes, drops by reason");
+	tap_ok(&t, has(buf, "\nsekisho_certificate_expiry_timestamp_seconds{certificate=\"server\"} 1893456000\n"),
+	       "the server certificate's end");
+	{
+		/* every line is a comment or NAME{labels} VALUE, no blank, no tab */
+		bool ok = len > 0 && buf[len - 1] == '\n';
+		char *save = NULL;
+
+		for (char *l = strtok_r(buf, "\n", &save); l && ok; l = strtok_r(NULL, "\n", &save))
+			if (l[0] != '#' && (strncmp(l, "sekisho_", 8) || !strchr(l, ' ') ||
+					    strchr(l, '\t') || strchr(strrchr(l, ' ') + 1, '"')))
+				ok = false;
+		tap_ok(&t, ok, "every line is a comment or a sample");
+	}
+	free(buf);
+	knl_vec_free(&devs);
+}
+
+static void listener(struct skd *d, const char *dir)
+{
+	char path[256], err[256], resp[65536];
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	FILE *f;
+	int c, n = 0;
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "%s/token", dir);
+	f = fopen(path, "w");
+	fprintf(f, "%s\n", tok);
+	fclose(f);
+	snprintf(d->conf.metrics_token_file, sizeof(d->conf.metrics_token_file), "%s", path);
+	memcpy(&d->conf.metrics_listen, &sa, sizeof(sa));
+	d->conf.metrics_listen_len = sizeof(sa);
+	snprintf(d->conf.server_cert, sizeof(d->conf.server_cert), "%s/none.pem", dir);
+	tap_ok(&t, skd_metrics_open(d, err, sizeof(err)) == 0, "the listener opens on 127.0.0.1:0 (%s)", err);
+	getsockname(d->metrics_fd, (struct sockaddr *)&sa, &sl);
+	d->ep = epoll_create1(0);
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	skd_metrics_accept(d);
+	tap_ok(&t, d->metrics_conn_fd >= 0, "a scrape is accepted");
+	dprintf(c, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", tok);
+	usleep(50000);
+	skd_metrics_io(d);
+	while ((r = recv(c, resp + n, sizeof(resp) - 1 - n, 0)) > 0)
+		n += (int)r;
+	resp[n] = '\0';
+	close(c);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) && strstr(resp, "text/plain; version=0.0.4") &&
+	       strstr(resp, "\r\n\r\n# HELP sekisho_sessions"), "200 with the text");
+	tap_ok(&t, d->metrics_conn_fd < 0, "and closed");
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	skd_metrics_accept(d);
+	dprintf(c, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer wrong-token-wrong-token\r\n\r\n");
+	usleep(50000);
+	skd_metrics_io(d);
+	n = 0;
+	while ((r = recv(c, resp + n, sizeof(resp) - 1 - n, 0)) > 0)
+		n += (int)r;
+	resp[n] = '\0';
+	close(c);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 401 ", 13) && strstr(resp, "WWW-Authenticate: Bearer") &&
+	       !strstr(resp, "sekisho_sessions"), "a wrong token: 401 and no metrics");
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	skd_metrics_accept(d);
+	dprintf(c, "GET /met");
+	usleep(50000);
+	skd_metrics_io(d);
+	tap_ok(&t, d->metrics_conn_fd >= 0, "a slow client is waited for ...");
+	skd_metrics_timers(d, skd_now() + 3);
+	tap_ok(&t, d->metrics_conn_fd < 0, "... until the deadline, then dropped");
+	close(c);
+	skd_metrics_close(d);
+	close(d->ep);
+	d->ep = -1;
+}
+
+int main(void)
+{
+	static struct skd d;
+	char dir[64], path[256], err[256];
+
+	tap_begin();
+	request();
+	snprintf(dir, sizeof(dir), "/tmp/sk-metrics-test.XXXXXX");
+	if (!mkdtemp(dir) || skd_init(&d))
+		return 1;
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if (sk_store_open(path, &d.st, err, sizeof(err))) {
+		printf("Bail out! %s\n", err);
+		return 1;
+	}
+	text(&d);
+	listener(&d, dir);
+	sk_store_close(d.st);
+	d.st = NULL;
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path))
+		printf("# could not remove %s\n", dir);
+	return tap_end(&t);
+}
