@@ -1036,13 +1036,19 @@ static const struct {
 "  sekictl source list                sekictl source unblock ADDRESS\n"
 "      (a source is an IPv4 address or an IPv6 /64; settings lockout.source_*,\n"
 "      source.never_block)\n" },
-	{ "directory", ska_directory, "LDAP / Active Directory directories (passwords, groups)",
+	{ "directory", ska_directory, "LDAP / Active Directory and RADIUS directories",
 "  sekictl directory list | show NAME | del NAME\n"
 "  sekictl directory add|set NAME KEY=VALUE... [--bind-password-stdin|--bind-password-file F]\n"
 "      (type uri tls allow-plain ca-file bind-dn base filter mail-attr name-attr\n"
 "       timeout nested lockout-threshold; KEY= removes a key)\n"
+"  sekictl directory add|set NAME type=radius server=HOST[:PORT]... [timeout=S]\n"
+"      [retries=N] [nas-identifier=ID] [--secret-stdin|--secret-file F]\n"
 "  sekictl directory map NAME GROUP DN    sekictl directory unmap NAME GROUP\n"
+"      (RADIUS: directory map NAME GROUP class=V | filter-id=V | fortinet-group=V)\n"
 "  sekictl directory use NAME|none GROUP  sekictl directory test NAME USER [--password-stdin]\n" },
+	{ "radius", ska_radius, "what a RADIUS directory would decide for a user",
+"  sekictl radius test [--directory NAME] USER   (the password, then each challenge\n"
+"      answer, one per line of standard input)\n" },
 	{ "posture", ska_posture, "device posture policy of groups and devices; report test",
 "  sekictl posture show GROUP | --device NAME    (every key, its value, where it is set)\n"
 "  sekictl posture set GROUP | --device NAME KEY=VALUE...\n"

@@ -9,8 +9,10 @@
  *   directory map NAME GROUP DN       directory unmap NAME GROUP
  *   directory use NAME|none GROUP     (the directory that checks GROUP's passwords)
  *   directory test NAME USER [--password-stdin]
- * The service password (bind-password) is a secret: only from standard
- * input or a file, never listed, "(changed)" in the audit trail.
+ *   radius test [--directory NAME] USER     (password and challenge answers on stdin)
+ * The service password (bind-password) and a RADIUS directory's shared
+ * secret (secret) are secrets: only from standard input or a file, never
+ * listed, "(changed)" in the audit trail.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +22,11 @@
 #include "admin_int.h"
 #include "skauth.h"
 #include "skldap.h"
+#include "skradius.h"
+#include "sktext.h"
 
 #define SECRET_KEY "bind-password"
+#define RADIUS_SECRET_KEY "secret"
 
 struct dir_show { struct ska_obj *o; bool has_pw; };
 
@@ -39,6 +44,9 @@ static const char *static_key(const char *key)
 	for (int i = 0; (k = sk_ldap_key(i)); i++)
 		if (!strcmp(k, key))
 			return k;
+	for (int i = 0; (k = sk_radius_key(i)); i++)
+		if (!strcmp(k, key))
+			return k;
 	for (int i = 0; i < SK_LDAP_MAPS_MAX; i++)
 		if (!strcmp(maps[i], key))
 			return maps[i];
@@ -50,7 +58,7 @@ static int show_fn(const char *key, const char *val, void *arg)
 	struct dir_show *s = arg;
 	const char *k = static_key(key);
 
-	if (!strcmp(key, SECRET_KEY))
+	if (!strcmp(key, SECRET_KEY) || !strcmp(key, RADIUS_SECRET_KEY))
 		s->has_pw = true;
 	else if (k)
 		ska_obj_add(s->o, k, KT_STR, "%s", val);
@@ -81,7 +89,8 @@ static int dir_obj(struct ska *a, const char *name, struct ska_obj *o)
 	rc = sk_directory_settings(a->st, name, show_fn, &s);
 	if (rc)
 		return rc;
-	ska_obj_add(o, SECRET_KEY, KT_STR, "%s", s.has_pw ? "(set)" : "(not set)");
+	ska_obj_add(o, sk_ldap_dir_type(a->st, name) == SK_LDAP_RADIUS ? RADIUS_SECRET_KEY :
+		    SECRET_KEY, KT_STR, "%s", s.has_pw ? "(set)" : "(not set)");
 	(void)sk_group_list(a->st, using_fn, &u);
 	ska_obj_add(o, "groups", KT_LIST, "%s", u.list);
 	return 0;
@@ -100,6 +109,9 @@ static int list_fn(const char *name, void *arg)
 		ska_obj_json(l->j, NULL, &o, NULL, 0);
 	} else {
 		const char *t = ska_obj_get(&o, "type"), *u = ska_obj_get(&o, "uri");
+
+		if (!u)
+			u = ska_obj_get(&o, "server");	/* a RADIUS directory */
 
 		if (!l->n)
 			fprintf(l->a->io->out, "%-16s %-9s %-40s %s\n", "NAME", "TYPE", "URI", "GROUPS");
@@ -150,7 +162,9 @@ struct kvset {
 	int n;
 	char key[16][32];
 	const char *val[16];
-	char *secret;			/* the service password, or NULL */
+	char *secret;			/* the service password / shared secret, or NULL */
+	const char *secret_key;		/* bind-password, or secret for RADIUS */
+	char servers[SK_TEXT_MAX];	/* RADIUS: server= given several times, joined */
 	char *before, *after;
 	char err[SKA_ERR];
 };
@@ -165,7 +179,7 @@ static int kvset_apply(struct sk_store *st, void *arg)
 	for (int i = 0; !rc && i < k->n; i++)
 		rc = sk_directory_set(st, k->name, k->key[i], k->val[i], k->err, sizeof(k->err));
 	if (!rc && k->secret)
-		rc = sk_directory_set(st, k->name, SECRET_KEY, k->secret, k->err, sizeof(k->err));
+		rc = sk_directory_set(st, k->name, k->secret_key, k->secret, k->err, sizeof(k->err));
 	if (rc)
 		return rc;
 	return ska_audit(k->a, k->before, k->after, NULL, NULL);
@@ -181,7 +195,7 @@ static char *kv_json(const struct kvset *k, bool after)
 	for (int i = 0; after && i < k->n; i++)
 		ska_obj_add(&o, k->key[i], KT_STR, "%s", k->val[i] ? k->val[i] : "");
 	if (after && k->secret)
-		ska_obj_add(&o, SECRET_KEY, KT_STR, "(changed)");
+		ska_obj_add(&o, k->secret_key, KT_STR, "(changed)");
 	s = ska_obj_json_text(&o, NULL, 0);
 	ska_obj_free(&o);
 	return s;
@@ -216,60 +230,98 @@ static int lockout_ok(struct ska *a, const char *val)
 	return 0;
 }
 
+/* a RADIUS directory: type=radius among the arguments of add, or the
+ * stored type of set */
+static bool is_radius(struct ska *a, const char *name, bool add, int argc, char **argv)
+{
+	if (!add)
+		return sk_ldap_dir_type(a->st, name) == SK_LDAP_RADIUS;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "type=radius"))
+			return true;
+	return false;
+}
+
+static int setting_check(bool radius, const char *key, const char *val, char *err, size_t errlen)
+{
+	return radius ? sk_radius_setting_check(key, val, err, errlen) :
+	       sk_ldap_setting_check(key, val, err, errlen);
+}
+
 static int cmd_kvset(struct ska *a, int argc, char **argv, bool add)
 {
 	struct kvset k = { .a = a, .add = add };
 	char secret[SK_LDAP_SECRET_MAX + 2];
-	const char *pwfile = NULL;
-	bool pwstdin = false;
-	int rc, i;
+	const char *pwfile = NULL, *opt_stdin, *opt_file;
+	bool pwstdin = false, radius;
+	int rc, i, srv = -1;
 
 	if (argc < 2)
 		return ska_usage(a, "expected: directory %s NAME KEY=VALUE... "
-				 "[--bind-password-stdin | --bind-password-file PATH]", argv[0]);
+				 "[--bind-password-stdin | --bind-password-file PATH] "
+				 "(RADIUS: [--secret-stdin | --secret-file PATH])", argv[0]);
 	k.name = argv[1];
+	radius = is_radius(a, k.name, add, argc, argv);
+	k.secret_key = radius ? RADIUS_SECRET_KEY : SECRET_KEY;
+	opt_stdin = radius ? "--secret-stdin" : "--bind-password-stdin";
+	opt_file = radius ? "--secret-file" : "--bind-password-file";	/* ska_opt: without -- */
 	for (i = 2; i < argc; i++) {
 		const char *v;
 		int o;
 
-		if (!strcmp(argv[i], "--bind-password-stdin")) {
+		if (!strcmp(argv[i], opt_stdin)) {
 			pwstdin = true;
 			continue;
 		}
-		if ((o = ska_opt(a, argc, argv, &i, "--bind-password-file", &pwfile)) != 0) {
+		if ((o = ska_opt(a, argc, argv, &i, opt_file + 2, &pwfile)) != 0) {
 			if (o < 0)
 				return 2;
 			continue;
 		}
+		if (!strncmp(argv[i], "--", 2))
+			return ska_usage(a, "%s: not an option of a%s directory (its secret: %s or %s)",
+					 argv[i], radius ? " RADIUS" : "n LDAP", opt_stdin, opt_file);
 		if (k.n >= 16)
 			return ska_usage(a, "at most 16 KEY=VALUE in one command");
 		if (ska_kv(a, argv[i], k.key[k.n], &v))
 			return 2;
-		if (!strcmp(k.key[k.n], SECRET_KEY))
-			return ska_usage(a, "bind-password is a secret and is not taken on the command "
-					 "line (ps shows it to every user): give --bind-password-stdin "
-					 "or --bind-password-file PATH\n"
-					 "  bind-password は秘密のため、コマンドラインでは受け付けません。"
-					 "--bind-password-stdin か --bind-password-file PATH を指定してください");
-		if (*v && sk_ldap_setting_check(k.key[k.n], v, k.err, sizeof(k.err)))
+		if (!strcmp(k.key[k.n], k.secret_key))
+			return ska_usage(a, "%s is a secret and is not taken on the command line (ps "
+					 "shows it to every user): give %s or %s PATH\n"
+					 "  %s は秘密のため、コマンドラインでは受け付けません。"
+					 "%s か %s PATH を指定してください", k.secret_key, opt_stdin,
+					 opt_file, k.secret_key, opt_stdin, opt_file);
+		if (*v && setting_check(radius, k.key[k.n], v, k.err, sizeof(k.err)))
 			return ska_usage(a, "%s", k.err);
-		if (!strcmp(k.key[k.n], "lockout-threshold") && *v && lockout_ok(a, v))
+		if (!radius && !strcmp(k.key[k.n], "lockout-threshold") && *v && lockout_ok(a, v))
 			return 1;
+		if (radius && !strcmp(k.key[k.n], "server") && *v) {
+			/* server=A server=B: the servers in that order */
+			size_t used = strlen(k.servers);
+
+			snprintf(k.servers + used, sizeof(k.servers) - used, "%s%s", used ? " " : "", v);
+			if (setting_check(true, "server", k.servers, k.err, sizeof(k.err)))
+				return ska_usage(a, "%s", k.err);
+			if (srv >= 0)
+				continue;
+			srv = k.n;
+			v = k.servers;
+		}
 		k.val[k.n++] = *v ? v : NULL;
 	}
 	if (pwstdin && pwfile)
-		return ska_usage(a, "give --bind-password-stdin or --bind-password-file, not both");
+		return ska_usage(a, "give %s or %s, not both", opt_stdin, opt_file);
 	if (pwstdin || pwfile) {
-		if ((rc = read_line(a, SECRET_KEY, pwfile, secret, sizeof(secret))))
+		if ((rc = read_line(a, k.secret_key, pwfile, secret, sizeof(secret))))
 			return rc;
-		if (!*secret || sk_ldap_setting_check(SECRET_KEY, secret, k.err, sizeof(k.err))) {
+		if (!*secret || setting_check(radius, k.secret_key, secret, k.err, sizeof(k.err))) {
 			sk_wipe(secret, sizeof(secret));
-			return ska_usage(a, "bind-password: %s", *secret ? k.err : "empty");
+			return ska_usage(a, "%s: %s", k.secret_key, *secret ? k.err : "empty");
 		}
 		k.secret = secret;
 	}
 	if (!add && !k.n && !k.secret)
-		return ska_usage(a, "nothing to set: give KEY=VALUE or --bind-password-stdin");
+		return ska_usage(a, "nothing to set: give KEY=VALUE or %s", opt_stdin);
 	k.before = add ? NULL : kv_json(&k, false);
 	k.after = kv_json(&k, true);
 	/* the old values, for the message */
@@ -307,7 +359,7 @@ static int cmd_kvset(struct ska *a, int argc, char **argv, bool add)
 		fprintf(a->io->out, "directory %s: %s %s -> %s\n", k.name, k.key[i],
 			old[i].found ? old[i].val : "(none)", k.val[i] ? k.val[i] : "(none)");
 	if (k.secret)
-		fprintf(a->io->out, "directory %s: bind-password changed\n", k.name);
+		fprintf(a->io->out, "directory %s: %s changed\n", k.name, k.secret_key);
 	/* usable as a whole? say what is missing, without refusing the step */
 	struct sk_ldap_cfg *c = calloc(1, sizeof(*c));
 
@@ -339,7 +391,8 @@ static int cmd_map(struct ska *a, int argc, char **argv, bool add)
 
 	if ((add && argc < 4) || (!add && argc != 3))
 		return ska_usage(a, add ? "expected: directory map NAME GROUP DN (the DN may be "
-				 "several arguments)" : "expected: directory unmap NAME GROUP");
+				 "several arguments; RADIUS: KIND=VALUE, KIND class, filter-id or "
+				 "fortinet-group)" : "expected: directory unmap NAME GROUP");
 	k.name = argv[1];
 	if (add) {
 		struct sk_group g;
@@ -349,7 +402,8 @@ static int cmd_map(struct ska *a, int argc, char **argv, bool add)
 			snprintf(dn + strlen(dn), sizeof(dn) - strlen(dn), "%s%s", i > 3 ? " " : "",
 				 argv[i]);
 		snprintf(val, sizeof(val), "%s %s", argv[2], dn);
-		if (sk_ldap_setting_check("map-01", val, k.err, sizeof(k.err)))
+		if (setting_check(sk_ldap_dir_type(a->st, k.name) == SK_LDAP_RADIUS, "map-01", val,
+				  k.err, sizeof(k.err)))
 			return ska_usage(a, "%s", k.err);
 		if (sk_group_get(a->st, argv[2], &g))
 			return ska_fail(a, "no group '%s' (sekictl group list)", argv[2]);
@@ -390,8 +444,9 @@ static int cmd_map(struct ska *a, int argc, char **argv, bool add)
 	if (rc)
 		return ska_store_fail(a, rc, k.name, k.err);
 	if (add)
-		fprintf(a->io->out, "directory %s: %s: members of %s may use group %s\n", k.name,
-			k.key[0], dn, argv[2]);
+		fprintf(a->io->out, "directory %s: %s: %s %s may use group %s\n", k.name, k.key[0],
+			strchr(dn, '=') && sk_radius_kind_from_name(dn, (size_t)(strchr(dn, '=') - dn)) ?
+			"users whose answer carries" : "members of", dn, argv[2]);
 	else
 		fprintf(a->io->out, "directory %s: %d rule%s to group %s removed\n", k.name, found,
 			found == 1 ? "" : "s", argv[2]);
@@ -408,6 +463,144 @@ static void state_line(struct ska *a, const struct sk_ldap_result *r)
 		"" : "ok");
 }
 
+/* ---------------------------------------------------------------- RADIUS */
+
+struct one_radius { struct ska *a; char name[SK_NAME_MAX + 1]; int n; };
+
+static int one_radius_fn(const char *name, void *arg)
+{
+	struct one_radius *o = arg;
+
+	if (sk_ldap_dir_type(o->a->st, name) == SK_LDAP_RADIUS && !o->n++)
+		snprintf(o->name, sizeof(o->name), "%s", name);
+	return 0;
+}
+
+static void radius_answer(struct ska *a, const struct sk_radius_result *r)
+{
+	fprintf(a->io->out, "server: %s\nanswer: %s\n", r->server,
+		r->outcome == SK_RADIUS_ACCEPT ? "Access-Accept" :
+		r->outcome == SK_RADIUS_REJECT ? "Access-Reject" : "Access-Challenge");
+	if (r->prompt[0]) {
+		char shown[SK_RADIUS_PROMPT_MAX * 4];
+
+		/* a Reply-Message may hold line feeds: one line here */
+		sk_text_escape(r->prompt, shown, sizeof(shown));
+		fprintf(a->io->out, "message: %s\n", shown);
+	}
+	for (int i = 0; i < r->n_values; i++)
+		fprintf(a->io->out, "attribute: %s=%s\n", sk_radius_kind_name(r->values[i].kind),
+			r->values[i].value);
+	if (r->dropped)
+		fprintf(a->io->out, "attributes left out (not valid text, too long or too many): %d\n",
+			r->dropped);
+	if (r->bad_answers)
+		fprintf(a->io->out, "answers dropped (authenticator checks): %d\n", r->bad_answers);
+}
+
+/*
+ * What sekisho would decide for USER of a RADIUS directory: the password on
+ * the first line of standard input; an Access-Challenge is answered with
+ * the next line (again for each challenge), or ends the test saying so.
+ */
+static int radius_test(struct ska *a, const char *dir, const char *user)
+{
+	struct sk_radius_cfg *c = calloc(1, sizeof(*c));
+	struct sk_radius_result *r = calloc(1, sizeof(*r));
+	char err[SKA_ERR], pw[SK_RADIUS_PW_MAX + 2], acc[SK_NAME_MAX + 1];
+	int rc, rounds = 0;
+
+	if (!c || !r) {
+		free(c);
+		free(r);
+		return ska_fail(a, "out of memory");
+	}
+	if (a->io->remote) {
+		rc = ska_usage(a, "radius test contacts the RADIUS servers and so is not run by the "
+			       "daemon: run it with --store (sekictl --store STORE radius test ...)");
+		goto out;
+	}
+	if ((rc = sk_radius_cfg_load(a->st, dir, c, err, sizeof(err)))) {
+		rc = ska_fail(a, "directory %s: %s", dir, err);
+		goto out;
+	}
+	if (sk_ldap_normalize(user, acc, sizeof(acc), err, sizeof(err))) {
+		rc = ska_fail(a, "%s: %s (a login with this name is refused)", dir, err);
+		goto out;
+	}
+	if ((rc = read_line(a, "password", NULL, pw, sizeof(pw))))
+		goto out;
+	fprintf(a->io->out, "directory: %s (radius)\naccount: %s\n", dir, acc);
+	rc = sk_radius_start(c, acc, pw, r, err, sizeof(err));
+	while (!rc && r->outcome == SK_RADIUS_CHALLENGE && rounds++ < 8) {
+		radius_answer(a, r);
+		if (!a->io->in || !fgets(pw, sizeof(pw), a->io->in) || !pw[0] || pw[0] == '\n') {
+			fprintf(a->io->out, "decision: a challenge: the login form would ask the user "
+				"for it (give the answer as the next line of standard input)\n");
+			rc = 1;
+			goto out;
+		}
+		pw[strcspn(pw, "\r\n")] = '\0';
+		rc = sk_radius_cont(c, acc, r->state, r->state_len, pw, r, err, sizeof(err));
+	}
+	if (rc) {
+		rc = ska_fail(a, "directory %s: %s", dir, err);
+		goto out;
+	}
+	radius_answer(a, r);
+	fprintf(a->io->out, "sekisho groups: ");
+	for (int i = 0; i < r->n_mapped; i++)
+		fprintf(a->io->out, "%s%s", i ? ", " : "", r->mapped[i]);
+	fprintf(a->io->out, "%s\n", r->n_mapped ? "" : r->outcome == SK_RADIUS_ACCEPT ?
+		"(none: a login would be refused)" : "(none)");
+	if (r->outcome == SK_RADIUS_ACCEPT)
+		fprintf(a->io->out, "framed IP: %s\n", r->has_framed_ip ? r->framed_ip :
+			"(none: the group's pool)");
+	fprintf(a->io->out, "decision: %s\n", r->outcome == SK_RADIUS_REJECT ?
+		"refused (wrong password or unknown user)" : r->outcome == SK_RADIUS_CHALLENGE ?
+		"refused (more than 8 challenges)" : !r->n_mapped ? "refused (no mapped group)" :
+		"would log in");
+	rc = r->outcome == SK_RADIUS_ACCEPT && r->n_mapped ? 0 : 1;
+out:
+	sk_wipe(pw, sizeof(pw));
+	sk_radius_cfg_wipe(c);
+	free(c);
+	sk_wipe(r, sizeof(*r));
+	free(r);
+	return rc;
+}
+
+int ska_radius(struct ska *a, int argc, char **argv)
+{
+	struct one_radius o = { .a = a };
+	const char *dir = NULL;
+	int i = 1, rc;
+
+	snprintf(a->what, sizeof(a->what), "radius %s", argc > 0 ? argv[0] : "");
+	if (argc < 1 || strcmp(argv[0], "test"))
+		return ska_usage(a, "expected: radius test [--directory NAME] USER "
+				 "(the password on standard input)");
+	if (i < argc && (rc = ska_opt(a, argc, argv, &i, "directory", &dir)) != 0) {
+		if (rc < 0)
+			return 2;
+		i++;
+	}
+	if (i != argc - 1)
+		return ska_usage(a, "expected: radius test [--directory NAME] USER "
+				 "(the password on standard input)");
+	if (!dir) {
+		(void)sk_directory_list(a->st, one_radius_fn, &o);
+		if (o.n != 1)
+			return ska_usage(a, o.n ? "%d RADIUS directories: name one with --directory NAME" :
+					 "no RADIUS directory (sekictl directory add NAME type=radius "
+					 "server=HOST --secret-stdin)%.0d", o.n);
+		dir = o.name;
+	} else if (sk_ldap_dir_type(a->st, dir) != SK_LDAP_RADIUS) {
+		return ska_fail(a, "%s is not a RADIUS directory (sekictl directory list)", dir);
+	}
+	return radius_test(a, dir, argv[i]);
+}
+
 static int cmd_test(struct ska *a, int argc, char **argv)
 {
 	struct sk_ldap_cfg *c;
@@ -418,6 +611,12 @@ static int cmd_test(struct ska *a, int argc, char **argv)
 
 	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "--password-stdin")))
 		return ska_usage(a, "expected: directory test NAME USER [--password-stdin]");
+	if (sk_ldap_dir_type(a->st, argv[1]) == SK_LDAP_RADIUS) {
+		if (argc != 4)
+			return ska_usage(a, "a RADIUS directory checks a password: directory test "
+					 "NAME USER --password-stdin");
+		return radius_test(a, argv[1], argv[2]);
+	}
 	if (a->io->remote)
 		return ska_usage(a, "directory test contacts the directory and so is not run by the "
 				 "daemon: run it with --store (sekictl --store STORE directory test ...)");
