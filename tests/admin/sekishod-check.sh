@@ -75,6 +75,10 @@ ok "a group that does not exist: error" expect 1 "^error   group sk-nosuch-group
 ok "a store that does not exist: error naming sekictl init" expect 1 "^error   the store $T/nosuch.db does not exist.*sekictl init" \
 	"$SEKISHOD" -t -c "$(conf nostore store="$T/nosuch.db")"
 ok "and -t did not create it" test ! -e "$T/nosuch.db"
+ok "sekishod itself refuses to start on a store that does not exist (names sekictl init)" \
+	expect 1 "the store $T/nosuch.db does not exist.*sekictl init" \
+	timeout 20 "$SEKISHOD" -f -c "$T/nostore.conf"
+ok "and did not create it" test ! -e "$T/nosuch.db"
 cp "$T/s.db" "$T/newer.db"
 sqlite3 "$T/newer.db" "UPDATE schema_version SET version = 999"
 ok "a store of a newer schema: error" expect 1 "^error   store $T/newer.db does not open: the store's schema version 999 is newer" \
