@@ -23,8 +23,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "skchain.h"
 #include "skldap.h"
 #include "skradius.h"
+#include "skstore.h"
 #include "tap.h"
 
 static struct tap t;
@@ -604,6 +606,101 @@ static void server_tests(void)
 	}
 }
 
+/* ---------------------------------------------------------------- the login chain */
+
+static struct sk_store *st;
+
+static enum sk_step chain_login(const char *group, const char *user, const char *pw,
+				struct sk_form *f)
+{
+	struct sk_chain_cfg cfg = { .st = st, .gateway_name = "vpn.test" };
+	const char *names[2] = { "username", "password" }, *values[2] = { user, pw };
+	static int src;
+	char source[64];
+	struct sk_login *l;
+	enum sk_step s;
+
+	snprintf(source, sizeof(source), "192.0.2.%d:40000", 1 + src++ % 250);
+	l = sk_login_new(&cfg, source, NULL, NULL, NULL);
+	s = sk_login_step(l, (int64_t)time(NULL), group, 0, NULL, NULL, f);
+	if (s == SK_STEP_FORM)
+		s = sk_login_step(l, (int64_t)time(NULL), group, 2, names, values, f);
+	sk_login_free(l);
+	return s;
+}
+
+static bool err_is(const struct sk_form *f, const char *key)
+{
+	return !strcmp(f->error, sk_msg(key, NULL));
+}
+
+/* A group whose passwords a RADIUS directory checks, through the chain's
+ * directory step (sk_ldap_cfg_load / sk_ldap_check), chain.c unchanged */
+static void chain_tests(void)
+{
+	char path[] = "/tmp/sk-radius-chain.XXXXXX", db[64], err[256], srv[64], dir[SK_NAME_MAX + 1];
+	struct sk_group g;
+	struct sk_form f;
+	struct sk_user u;
+	enum sk_step s;
+	double t0;
+
+	if (!mkdtemp(path))
+		return;
+	snprintf(db, sizeof(db), "%s/s.db", path);
+	tap_ok(&t, !sk_store_open(db, &st, err, sizeof(err)), "chain: store (%s)", err);
+	if (!st)
+		return;
+	for (int i = 0; i < 2; i++) {
+		sk_group_defaults(&g);
+		snprintf(g.name, sizeof(g.name), "%s", i ? "admins" : "staff");
+		sk_group_add(st, &g, err, sizeof(err));
+	}
+	snprintf(srv, sizeof(srv), "127.0.0.1:%s", getenv("SK_TEST_RADIUS_PORT"));
+	sk_directory_add(st, "rad", err, sizeof(err));
+	sk_directory_set(st, "rad", "type", "radius", err, sizeof(err));
+	sk_directory_set(st, "rad", "server", srv, err, sizeof(err));
+	sk_directory_set(st, "rad", "secret", getenv("SK_TEST_RADIUS_SECRET"), err, sizeof(err));
+	sk_directory_set(st, "rad", "timeout", "1", err, sizeof(err));
+	sk_directory_set(st, "rad", "retries", "0", err, sizeof(err));
+	sk_directory_set(st, "rad", "map-01", "staff class=vpn-staff", err, sizeof(err));
+	sk_directory_set(st, "rad", "map-02", "admins filter-id=admins", err, sizeof(err));
+	sk_group_directory_set(st, "staff", "rad");
+	sk_group_directory_set(st, "admins", "rad");
+
+	s = chain_login("staff", "alice", "alice-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !sk_user_get(st, "alice", &u) && !strcmp(u.group, "staff") &&
+	       !sk_user_directory_get(st, "alice", dir, sizeof(dir)) && !strcmp(dir, "rad"),
+	       "chain: alice logs in through RADIUS (Class -> staff), her record made for rad (%s)", f.error);
+	s = chain_login("admins", "alice", "alice-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_FATAL && err_is(&f, "group-unknown"),
+	       "chain: alice may not choose admins (RADIUS maps her to staff only)");
+	s = chain_login("admins", "carol", "carol-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "chain: carol (Filter-Id admins) logs in to admins (%s)", f.error);
+	s = chain_login("staff", "alice", "wrong", &f);
+	tap_ok(&t, s == SK_STEP_FORM && err_is(&f, "pw-wrong"), "chain: Access-Reject -> pw-wrong");
+	s = chain_login("staff", "bob", "bob-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_FATAL && err_is(&f, "dir-no-group"), "chain: accepted, no mapped group -> dir-no-group");
+	s = chain_login("staff", "otp", "otp-pw-1", &f);
+	tap_ok(&t, s == SK_STEP_FATAL && err_is(&f, "dir-unavailable"),
+	       "chain: an Access-Challenge is refused (dir-unavailable) until chain.c asks it as a form round");
+	sk_directory_set(st, "rad", "secret", "wrong-secret", err, sizeof(err));
+	t0 = now_s();
+	s = chain_login("staff", "alice", "alice-pw-1", &f);
+	t0 = now_s() - t0;
+	tap_ok(&t, s == SK_STEP_FATAL && err_is(&f, "dir-unavailable") && t0 < 2.5,
+	       "chain: wrong shared secret -> dir-unavailable after %.1f s", t0);
+	sk_store_close(st);
+	st = NULL;
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", path);
+		if (system(cmd))
+			printf("# could not remove %s\n", path);
+	}
+}
+
 int main(void)
 {
 	tap_begin();
@@ -612,8 +709,10 @@ int main(void)
 	hostile_tests();
 	if (getenv("SK_TEST_RADIUS_PORT") && getenv("SK_TEST_RADIUS_SECRET") &&
 	    getenv("SK_TEST_RADIUS_DEAD_PORT"))
+	{
 		server_tests();
-	else
+		chain_tests();
+	} else
 		tap_skip(&t, "checks against FreeRADIUS", "no server (tests/lib/freeradius.sh: tests/run directory)");
 	return tap_end(&t);
 }
