@@ -152,7 +152,6 @@ int ska_session(struct ska *a, int argc, char **argv);
 int ska_source(struct ska *a, int argc, char **argv);
 int ska_directory(struct ska *a, int argc, char **argv);
 int ska_radius(struct ska *a, int argc, char **argv);
-int ska_radius(struct ska *a, int argc, char **argv);
 int ska_audit_cmd(struct ska *a, int argc, char **argv);
 int ska_posture(struct ska *a, int argc, char **argv);
 /* device show: the device's last posture report and verdicts (store
