@@ -98,6 +98,27 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* ep as a socket address (listen, metrics_listen); returns its length */
+static socklen_t endpoint_sockaddr(const struct sk_endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->addr.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(ep->port);
+		memcpy(&sin->sin_addr, ep->addr.a, 4);
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(ep->port);
+		memcpy(&sin6->sin6_addr, ep->addr.a, 16);
+		return sizeof(*sin6);
+	}
+}
+
 static int set_listen(struct skd_conf *c, bool *listen_seen, const char *val,
 		      int line, char *err, size_t errlen)
 {
@@ -110,22 +131,7 @@ static int set_listen(struct skd_conf *c, bool *listen_seen, const char *val,
 		return fail(err, errlen, line, "listen: %s", e2);
 	if (!ep.port)
 		return fail(err, errlen, line, "listen: port 0 is not a port to listen on");
-	memset(&ss, 0, sizeof(ss));
-	if (ep.addr.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(ep.port);
-		memcpy(&sin->sin_addr, ep.addr.a, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(ep.port);
-		memcpy(&sin6->sin6_addr, ep.addr.a, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = endpoint_sockaddr(&ep, &ss);
 	/* the first listen line replaces the default 0.0.0.0:443 */
 	if (!*listen_seen) {
 		c->n_listen = 0;
@@ -190,22 +196,7 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 		if (sk_parse_endpoint(val, &ep, e2, sizeof(e2)) || !ep.port)
 			return fail(err, errlen, line, "metrics_listen: '%s' is not ADDR:PORT "
 				    "(a management address, e.g. 192.0.2.10:9414)", val);
-		memset(&c->metrics_listen, 0, sizeof(c->metrics_listen));
-		if (ep.addr.family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&c->metrics_listen;
-
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(ep.port);
-			memcpy(&sin->sin_addr, ep.addr.a, 4);
-			c->metrics_listen_len = sizeof(*sin);
-		} else {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->metrics_listen;
-
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(ep.port);
-			memcpy(&sin6->sin6_addr, ep.addr.a, 16);
-			c->metrics_listen_len = sizeof(*sin6);
-		}
+		c->metrics_listen_len = endpoint_sockaddr(&ep, &c->metrics_listen);
 		return 0;
 	}
 	if (!strcmp(key, "metrics_token_file"))

@@ -14,60 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "skadmin.h"
 #include "tap.h"
 #include "store-test.h"
 
 static struct tap t;
-static struct sk_store *st;
-static char out[1 << 16], err[1 << 16];
-static const struct sk_admin_caller root = { .uid = 0, .pid = 1, .name = "uid=0(root)" };
-
-/* words split on blanks, '|' is a blank inside a word */
-static int run_in(const char *in, const char *line)
-{
-	char buf[1024], *argv[64], *p, *ob = NULL, *eb = NULL;
-	struct sk_admin_io io = { 0 };
-	struct sk_admin_effects fx = { 0 };
-	size_t ol = 0, el = 0;
-	int argc = 0, rc;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (p = strtok(buf, " "); p && argc < 63; p = strtok(NULL, " ")) {
-		for (char *q = p; *q; q++)
-			if (*q == '|')
-				*q = ' ';
-		argv[argc++] = p;
-	}
-	argv[argc] = NULL;
-	io.out = open_memstream(&ob, &ol);
-	io.err = open_memstream(&eb, &el);
-	io.in = in ? fmemopen((void *)in, strlen(in), "r") : NULL;
-	rc = sk_admin_exec(st, &root, &io, argc, argv, &fx);
-	fclose(io.out);
-	fclose(io.err);
-	if (io.in)
-		fclose(io.in);
-	snprintf(out, sizeof(out), "%s", ob ? ob : "");
-	snprintf(err, sizeof(err), "%s", eb ? eb : "");
-	free(ob);
-	free(eb);
-	return rc;
-}
-
-static int run(const char *line)
-{
-	return run_in(NULL, line);
-}
-
-static bool has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle)) {
-		printf("# expected '%s' in:\n# %s\n", needle, hay);
-		return false;
-	}
-	return true;
-}
+#include "admin-run.h"
 
 static int last_cb(const struct sk_audit *a, void *arg)
 {

@@ -151,14 +151,33 @@ static void text(struct skd *d)
 	knl_vec_free(&devs);
 }
 
+/* one connection: the request sent, the daemon's side run, the answer read */
+static void scrape(struct skd *d, const struct sockaddr_in *sa, const char *request, char *resp,
+		   size_t len)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	size_t n = 0;
+	ssize_t r;
+
+	connect(c, (const struct sockaddr *)sa, sizeof(*sa));
+	skd_metrics_accept(d);
+	if (write(c, request, strlen(request)) < 0)
+		printf("# write failed\n");
+	usleep(50000);
+	skd_metrics_io(d);
+	while ((r = recv(c, resp + n, len - 1 - n, 0)) > 0)
+		n += (size_t)r;
+	resp[n] = '\0';
+	close(c);
+}
+
 static void listener(struct skd *d, const char *dir)
 {
-	char path[256], err[256], resp[65536];
+	char path[256], err[256], resp[65536], req[256];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	FILE *f;
-	int c, n = 0;
-	ssize_t r;
+	int c;
 
 	snprintf(path, sizeof(path), "%s/token", dir);
 	f = fopen(path, "w");
@@ -172,32 +191,13 @@ static void listener(struct skd *d, const char *dir)
 	getsockname(d->metrics_fd, (struct sockaddr *)&sa, &sl);
 	d->ep = epoll_create1(0);
 
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	connect(c, (struct sockaddr *)&sa, sizeof(sa));
-	skd_metrics_accept(d);
-	tap_ok(&t, d->metrics_conn_fd >= 0, "a scrape is accepted");
-	dprintf(c, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", tok);
-	usleep(50000);
-	skd_metrics_io(d);
-	while ((r = recv(c, resp + n, sizeof(resp) - 1 - n, 0)) > 0)
-		n += (int)r;
-	resp[n] = '\0';
-	close(c);
+	snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", tok);
+	scrape(d, &sa, req, resp, sizeof(resp));
 	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) && strstr(resp, "text/plain; version=0.0.4") &&
-	       strstr(resp, "\r\n\r\n# HELP sekisho_sessions"), "200 with the text");
+	       strstr(resp, "\r\n\r\n# HELP sekisho_sessions"), "a scrape: 200 with the text");
 	tap_ok(&t, d->metrics_conn_fd < 0, "and closed");
-
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	connect(c, (struct sockaddr *)&sa, sizeof(sa));
-	skd_metrics_accept(d);
-	dprintf(c, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer wrong-token-wrong-token\r\n\r\n");
-	usleep(50000);
-	skd_metrics_io(d);
-	n = 0;
-	while ((r = recv(c, resp + n, sizeof(resp) - 1 - n, 0)) > 0)
-		n += (int)r;
-	resp[n] = '\0';
-	close(c);
+	scrape(d, &sa, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer wrong-token-wrong-token\r\n\r\n",
+	       resp, sizeof(resp));
 	tap_ok(&t, !strncmp(resp, "HTTP/1.1 401 ", 13) && strstr(resp, "WWW-Authenticate: Bearer") &&
 	       !strstr(resp, "sekisho_sessions"), "a wrong token: 401 and no metrics");
 
