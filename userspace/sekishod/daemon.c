@@ -620,7 +620,7 @@ static void raise_nofile(void)
 
 /* true when stderr is the journal's stream (systemd sets JOURNAL_STREAM
  * to its "device:inode"; a redirected stderr no longer matches) */
-static bool stderr_is_journal(void)
+bool skd_stderr_is_journal(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
@@ -642,7 +642,7 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	/* -f copies each message to stderr, except when stderr is the
 	 * journal (systemd's JOURNAL_STREAM): the journal reads /dev/log
 	 * too, and would show every message twice */
-	openlog("sekishod", LOG_PID | (d->conf.foreground && !stderr_is_journal() ? LOG_PERROR : 0),
+	openlog("sekishod", LOG_PID | (d->conf.foreground && !skd_stderr_is_journal() ? LOG_PERROR : 0),
 		LOG_DAEMON);
 	raise_nofile();
 	pw = getpwnam(d->conf.user);

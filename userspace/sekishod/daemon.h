@@ -323,6 +323,9 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 void skd_on_cstp_end(struct skd *d, struct skd_worker *w, const struct sk_ipc_cstp_end *m);
 void skd_on_profile(struct skd *d, struct skd_worker *w, const struct sk_ipc_profile *m);
 void skd_mail_refresh(struct skd *d);
+/* true when stderr is the journal's stream (JOURNAL_STREAM): then -f does
+ * not copy messages to stderr, which would log each one twice */
+bool skd_stderr_is_journal(void);
 /* metrics.c: the Prometheus listener (metrics_listen) */
 struct knl_vec;
 int skd_metrics_open(struct skd *d, char *err, size_t errlen);	/* as root, at start */

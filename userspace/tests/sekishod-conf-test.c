@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/sha.h>
 
@@ -83,6 +84,23 @@ static void conf(void)
 	       "smtp_url and the store's smtp.url both set: a warning (en, ja); one alone: none");
 	skd_conf_defaults(&c);
 	tap_ok(&t, !skd_mail_warning(&c, "smtp://b.example.jp"), "the store's smtp.url alone: none");
+	{
+		struct stat sb;
+		char js[64];
+
+		fstat(2, &sb);
+		unsetenv("JOURNAL_STREAM");
+		tap_ok(&t, !skd_stderr_is_journal(), "no JOURNAL_STREAM: stderr is not the journal");
+		snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)sb.st_dev,
+			 (unsigned long long)sb.st_ino);
+		setenv("JOURNAL_STREAM", js, 1);
+		tap_ok(&t, skd_stderr_is_journal(), "JOURNAL_STREAM naming stderr: the journal (no copy)");
+		snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)sb.st_dev,
+			 (unsigned long long)sb.st_ino + 1);
+		setenv("JOURNAL_STREAM", js, 1);
+		tap_ok(&t, !skd_stderr_is_journal(), "JOURNAL_STREAM of another file (stderr redirected)");
+		unsetenv("JOURNAL_STREAM");
+	}
 	tap_ok(&t, !parse(&c, "", err, sizeof(err)) && !c.metrics_listen_len, "metrics: off by default");
 	tap_ok(&t, parse(&c, "metrics_listen = 127.0.0.1:9414\n", err, sizeof(err)) &&
 	       has(err, "metrics_token_file"), "metrics_listen without a token file refused (%s)", err);
