@@ -128,7 +128,7 @@ check "sekisho: Depends from \${shlibs:Depends} (libc6, libssl3, libsqlite3-0, l
 	bash -c "d=\$(dpkg-deb -f '$deb' Depends); echo \"\$d\"; for l in libc6 libssl3 libsqlite3-0 libmnl0 libcurl4; do grep -q \"\$l \" <<<\"\$d\" || exit 1; done"
 
 # the conffile: every key of the parser, commented out with its default
-check "conffile: every key conf.c accepts is commented out with its default and explained (and in sekishod.conf(5)); sekishod -t takes it as it is and uncommented" \
+check "conffile: every key conf.c accepts is commented out with its default and explained (and in sekishod.conf(5)); sekishod -T (the syntax) takes it as it is and uncommented" \
 	"$REPO/tests/deb/conf-keys.sh" "$x/etc/sekisho/sekishod.conf" \
 	"$REPO/Documentation/man/sekishod.conf.5" "$x/usr/sbin/sekishod"
 
