@@ -632,10 +632,20 @@ sk_user() {
 }
 
 # sk_group NAME KEY=VALUE...: a group with the lab's pushed settings, then
-# the caller's (factors, policy, ...).
+# the caller's (factors, policy, ...).  Each group gets its own part of the
+# lab's pool 10.77.0.0/24 (two groups' pools may not overlap): the first
+# 10.77.0.0/25, the next .128/26, .192/27, .224/28, then /29s.
 sk_group() {
-	local g=$1
+	local g=$1 n pool
 	shift
+	n=$(skctl group list --json 2>/dev/null | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+	case $n in
+	0) pool=10.77.0.0/25 ;;
+	1) pool=10.77.0.128/26 ;;
+	2) pool=10.77.0.192/27 ;;
+	3) pool=10.77.0.224/28 ;;
+	*) pool=10.77.0.$((240 + (n - 4) % 2 * 8))/29 ;;
+	esac
 	# the allowlist is default-deny: a policy for the internal network
 	# (a caller's policy=... comes later and wins)
 	if ! skctl policy show internal >/dev/null 2>&1; then
@@ -644,7 +654,7 @@ sk_group() {
 			skctl policy rule add internal allow fd20::/64 >/dev/null || return 1
 	fi
 	skctl group add "$g" &&
-		skctl group set "$g" policy=internal pool4=10.77.0.0/24 dns=10.20.0.53 wins=10.20.0.137 \
+		skctl group set "$g" policy=internal pool4=$pool dns=10.20.0.53 wins=10.20.0.137 \
 			domain=$MAIL_DOMAIN split-include=10.20.0.0/24 split-dns=corp.$MAIL_DOMAIN "$@"
 }
 
