@@ -156,6 +156,8 @@ static void serial_utf8(void)
 {
 	tap_ok(&t, run("device add ph9 --type ios --method serial --id AB山CD") == 1 &&
 	       has(err, "'山'"), "a serial ID's non-ASCII character is quoted whole: %s", err);
+	tap_ok(&t, run("user add a山田 --email y@example.jp --group staff") != 0 &&
+	       has(err, "'山'"), "a login name's non-ASCII character is quoted whole: %s", err);
 }
 
 int main(void)
