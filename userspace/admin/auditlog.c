@@ -208,35 +208,61 @@ int ska_auditlog_poll(struct ska_auditlog *l, struct sk_store *st)
 	return t.n;
 }
 
+/* v as a label value: a keyword of our code (a-z 0-9 - _), else "other" */
+static const char *keyword(const char *v)
+{
+	if (!*v)
+		return "other";
+	for (const char *s = v; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return "other";
+	return v;
+}
+
 void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a)
 {
-	const char *result = a->result;
+	static const char *const types[] = { "login", "factor", "posture" };
+	const char *type = NULL, *result = keyword(a->result), *p;
+	char factor[sizeof(l->counts[0].factor)] = "";
 	int i;
 
-	if (strcmp(a->type, "login") && strcmp(a->type, "factor"))
+	for (i = 0; i < 3 && !type; i++)
+		if (!strcmp(a->type, types[i]))
+			type = types[i];
+	if (!type)
 		return;
-	/* results are keywords of our code; anything else (a record an older
-	 * version wrote) is not a label value */
-	for (const char *s = result; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			result = "other";
-	for (i = 0; i < l->n_counts; i++)
-		if (!strcmp(l->counts[i].type, a->type) && !strcmp(l->counts[i].result, result))
-			break;
-	if (i == l->n_counts) {
-		if (l->n_counts == SKA_COUNT_MAX - 1 && strcmp(result, "other"))
-			result = "other";
+	/* a factor record's detail is JSON written by the chain:
+	 * {"group":..,"factor":"password",..} */
+	if (type == types[1] && (p = strstr(a->detail, "\"factor\":\""))) {
+		size_t n = strcspn(p + 10, "\"");
+
+		if (n < sizeof(factor)) {
+			memcpy(factor, p + 10, n);
+			factor[n] = '\0';
+		}
+	}
+	if (type == types[1] && keyword(factor) != factor)
+		snprintf(factor, sizeof(factor), "other");
+	for (int pass = 0; pass < 2; pass++) {
 		for (i = 0; i < l->n_counts; i++)
-			if (!strcmp(l->counts[i].type, a->type) && !strcmp(l->counts[i].result, result))
+			if (!strcmp(l->counts[i].type, type) && !strcmp(l->counts[i].factor, factor) &&
+			    !strcmp(l->counts[i].result, result))
 				break;
-		if (i == l->n_counts) {
-			if (l->n_counts == SKA_COUNT_MAX)
-				return;
-			snprintf(l->counts[i].type, sizeof(l->counts[i].type), "%s",
-				 a->type[0] == 'l' ? "login" : "factor");
+		if (i < l->n_counts)
+			break;
+		/* the last free pair is kept for "other" */
+		if (l->n_counts < SKA_COUNT_MAX - 1 || (l->n_counts < SKA_COUNT_MAX && pass)) {
+			snprintf(l->counts[i].type, sizeof(l->counts[i].type), "%s", type);
+			snprintf(l->counts[i].factor, sizeof(l->counts[i].factor), "%s", factor);
 			snprintf(l->counts[i].result, sizeof(l->counts[i].result), "%s", result);
 			l->n_counts++;
+			break;
 		}
+		if (pass)
+			return;
+		result = "other";
+		if (factor[0])
+			snprintf(factor, sizeof(factor), "other");
 	}
 	l->counts[i].n++;
 }

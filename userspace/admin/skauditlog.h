@@ -45,11 +45,13 @@ size_t ska_audit_line(const struct sk_audit *a, char *buf, size_t len);
  * source block, a session that ended for any reason but the user's). */
 int ska_audit_priority(const struct sk_audit *a);
 
-/* the results of the records of types login and factor, counted as they
- * are read (the metrics); a result beyond SKA_COUNT_MAX counts as "other" */
-#define SKA_COUNT_MAX 32
+/* the results of the records of types login, factor (with the detail's
+ * "factor") and posture, counted as they are read (the metrics); a value
+ * that is not a keyword, or beyond SKA_COUNT_MAX pairs, counts as "other" */
+#define SKA_COUNT_MAX 64
 struct ska_count {
-	char type[8];			/* "login", "factor" */
+	char type[8];			/* "login", "factor", "posture" */
+	char factor[24];		/* factor records: "password", "email-otp", ... */
 	char result[SK_NAME_MAX + 1];
 	uint64_t n;
 };
@@ -81,7 +83,7 @@ int ska_auditlog_poll(struct ska_auditlog *l, struct sk_store *st);
 /* Sends one record now (used by poll; also for tests). 0 or -errno. */
 int ska_auditlog_send(struct ska_auditlog *l, const struct sk_audit *a);
 void ska_auditlog_close(struct ska_auditlog *l);
-/* counts a record of type login or factor (poll does it for each record) */
+/* counts a record of type login, factor or posture (poll does it for each record) */
 void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a);
 
 #endif

@@ -105,7 +105,13 @@ static void counts(FILE *f, const struct ska_auditlog *l, const char *type, cons
 	for (int i = 0; i < l->n_counts; i++) {
 		if (strcmp(l->counts[i].type, type))
 			continue;
-		fprintf(f, "%s{result=", name);
+		fprintf(f, "%s{", name);
+		if (l->counts[i].factor[0]) {
+			fputs("factor=", f);
+			label(f, l->counts[i].factor);
+			fputc(',', f);
+		}
+		fputs("result=", f);
 		label(f, l->counts[i].result);
 		fprintf(f, "} %llu\n", (unsigned long long)l->counts[i].n);
 	}
@@ -146,7 +152,9 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 	counts(f, &d->auditlog, "login", "sekisho_logins_total",
 	       "logins by result since sekishod started (audit type login)");
 	counts(f, &d->auditlog, "factor", "sekisho_factor_results_total",
-	       "results of single factors since sekishod started (audit type factor)");
+	       "results of single factors by factor since sekishod started (audit type factor)");
+	counts(f, &d->auditlog, "posture", "sekisho_posture_results_total",
+	       "host-scan (posture) verdicts since sekishod started (audit type posture)");
 
 	family(f, "sekisho_pool_addresses", "gauge", "addresses in a group's pool");
 	if (d->st)

@@ -97,6 +97,12 @@ static void text(struct skd *d)
 	ska_auditlog_count(&d->auditlog, &a);
 	snprintf(a.type, sizeof(a.type), "factor");
 	snprintf(a.result, sizeof(a.result), "fail");
+	snprintf(a.detail, sizeof(a.detail), "{\"group\":\"staff\",\"factor\":\"email-otp\"}");
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.detail, sizeof(a.detail), "{\"factor\":\"pass\\\"word\"}");
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.type, sizeof(a.type), "posture");
+	snprintf(a.result, sizeof(a.result), "quarantine");
 	ska_auditlog_count(&d->auditlog, &a);
 	snprintf(a.type, sizeof(a.type), "admin");
 	ska_auditlog_count(&d->auditlog, &a);
@@ -120,7 +126,9 @@ static void text(struct skd *d)
 	       has(buf, "\nsekisho_logins_total{result=\"ok\"} 2\n") &&
 	       has(buf, "\nsekisho_logins_total{result=\"fail\"} 1\n") &&
 	       has(buf, "\nsekisho_logins_total{result=\"other\"} 1\n") &&
-	       has(buf, "\nsekisho_factor_results_total{result=\"fail\"} 1\n") &&
+	       has(buf, "\nsekisho_factor_results_total{factor=\"email-otp\",result=\"fail\"} 1\n") &&
+	       has(buf, "\nsekisho_factor_results_total{factor=\"other\",result=\"fail\"} 1\n") &&
+	       has(buf, "\nsekisho_posture_results_total{result=\"quarantine\"} 1\n") &&
 	       !strstr(buf, "result=\"x"), "logins and factors by result; a result that is not a keyword is 'other'");
 	tap_ok(&t, has(buf, "\nsekisho_pool_addresses{group=\"staff\",family=\"ipv4\"} 256\n") &&
 	       has(buf, "\nsekisho_pool_addresses{group=\"staff\",family=\"ipv6\"} 18446744073709551616\n") &&
