@@ -35,17 +35,22 @@ static void put(struct line *l, const char *s, size_t n)
 }
 
 /* key=value, the value escaped (sktext) and quoted when it must be;
- * room: the most bytes the value may take (the detail's share) */
-static void kv(struct line *l, const char *key, const char *val, size_t room)
+ * room: the most bytes the escaped value may take (the detail's share).
+ * Returns true when the value was cut to fit. */
+static bool kv(struct line *l, const char *key, const char *val, size_t room)
 {
-	char esc[sizeof(((struct sk_audit *)0)->detail) * 4];
+	/* \xNN is the longest escape of one byte: the whole value fits here */
+	char esc[sizeof(((struct sk_audit *)0)->detail) * 4 + 1];
 	char q[sizeof(esc) * 2 + 3];
 	size_t n = 0;
-	bool quote;
+	bool quote, cut;
 
 	if (room > sizeof(esc))
 		room = sizeof(esc);
-	sk_text_escape(val ? val : "", esc, room);
+	sk_text_escape(val ? val : "", esc, sizeof(esc));
+	cut = strlen(esc) >= room;
+	if (cut)	/* again, cut at a character boundary */
+		sk_text_escape(val ? val : "", esc, room);
 	quote = !esc[0] || strpbrk(esc, " \"=");
 	if (quote)
 		q[n++] = '"';
@@ -61,6 +66,7 @@ static void kv(struct line *l, const char *key, const char *val, size_t room)
 	put(l, key, strlen(key));
 	put(l, "=", 1);
 	put(l, q, n);
+	return cut;
 }
 
 size_t ska_audit_line(const struct sk_audit *a, char *buf, size_t len)
@@ -90,8 +96,7 @@ size_t ska_audit_line(const struct sk_audit *a, char *buf, size_t len)
 	kv(&l, "source", a->source[0] ? a->source : "-", sizeof(a->source) * 4);
 	/* the detail gets what is left; escaping and quoting may double it */
 	room = l.n + 32 < len ? (len - l.n - 32) / 2 : 1;
-	kv(&l, "detail", a->detail[0] ? a->detail : "{}", room);
-	if (l.cut || strlen(a->detail) >= room)
+	if (kv(&l, "detail", a->detail[0] ? a->detail : "{}", room) | l.cut)
 		put(&l, " truncated=1", 12);
 	return l.n;
 }

@@ -95,6 +95,12 @@ static void line_format(void)
 	tap_ok(&t, n >= 12 && !strcmp(buf + n - 12, " truncated=1"), "and ends with truncated=1");
 	n = ska_audit_line(&a, buf, sizeof(buf));
 	tap_ok(&t, n < sizeof(buf) && strstr(buf, " truncated=1"), "also within the full line size");
+	/* short as stored, long once escaped (a backslash is \\): still marked */
+	memset(a.detail, '\\', 1500);
+	a.detail[1500] = '\0';
+	n = ska_audit_line(&a, buf, sizeof(buf));
+	tap_ok(&t, n < sizeof(buf) && strstr(buf, " truncated=1"),
+	       "a detail that only escaping makes too long is marked too");
 
 	a = rec("login", "alice", "ok", "{}");
 	tap_ok(&t, ska_audit_priority(&a) == (LOG_AUTH | LOG_INFO), "a success is auth.info");
