@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,6 +114,48 @@ int ska_store_exists(const char *store, char *err, size_t errlen)
 	return sk_err(err, errlen, "%s: %s", shown, strerror(errno)), -errno;
 }
 
+/*
+ * One audit record "admin" in store for a backup or restore (who ran
+ * it, from the caller's uid; after: what it did, a JSON text).  The path
+ * of the archive goes through the JSON escaping like every value.
+ */
+static void bk_audit(const char *store, const char *what, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void bk_audit(const char *store, const char *what, const char *file, const char *fmt, ...)
+{
+	struct sk_admin_caller who = { .uid = getuid(), .pid = getpid() };
+	struct sk_admin_io io = { .out = stdout, .err = stderr };
+	struct passwd *pw = getpwuid(who.uid);
+	struct ska a = { .who = &who, .io = &io };
+	char err[1024], *after = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *f;
+
+	snprintf(who.name, sizeof(who.name), "uid=%u(%s)", (unsigned int)who.uid,
+		 pw ? pw->pw_name : "?");
+	snprintf(a.what, sizeof(a.what), "%s", what);
+	if (sk_store_open(store, &a.st, err, sizeof(err)))
+		return;
+	f = open_memstream(&after, &len);
+	if (f) {
+		fputc('{', f);
+		if (file) {
+			fputs("\"file\":", f);
+			sk_json_escape(f, file);
+			fputc(',', f);
+		}
+		va_start(ap, fmt);
+		vfprintf(f, fmt, ap);
+		va_end(ap);
+		fputc('}', f);
+		if (!fclose(f))
+			ska_audit(&a, NULL, after, NULL, NULL);
+	}
+	free(after);
+	sk_store_close(a.st);
+}
+
 int ska_init(const char *store, FILE *out, FILE *errf)
 {
 	struct sk_store *st;
@@ -139,6 +182,8 @@ int ska_init(const char *store, FILE *out, FILE *errf)
 	fprintf(out, "created the store %s (schema version %d, empty)\n"
 		"ストア %s を作成しました（スキーマ版 %d、空）\n",
 		shown, sk_store_schema_version(st), shown, sk_store_schema_version(st));
+	/* no audit record: an empty store stays empty, so that a restore
+	 * into it needs no --force */
 	sk_store_close(st);
 	return 0;
 }
@@ -602,6 +647,10 @@ int ska_backup(const struct ska_backup_opt *o)
 		o->file, b.shown, schema, b.tables, (long long)b.rows, cadir, b.ca_files,
 		have_conf ? conf : "ブートストラップ設定なし（見つかりません）",
 		o->encrypt ? "、暗号化済み（scrypt、AES-256-GCM）" : "、暗号化なし");
+	bk_audit(o->store, "backup", o->file, "\"schema\":%d,\"tables\":%d,\"rows\":%lld,"
+		 "\"ca_files\":%d,\"config\":%s,\"encrypted\":%s", schema, b.tables,
+		 (long long)b.rows, b.ca_files, have_conf ? "true" : "false",
+		 o->encrypt ? "true" : "false");
 	ret = 0;
 out:
 	if (tar)
@@ -1023,6 +1072,10 @@ int ska_restore(const struct ska_backup_opt *o)
 		o->file, a.release, b.shown, schema, b.tables, (long long)b.rows,
 		o->force ? "、以前の内容は置き換え" : "", cadir, a.n_ca,
 		a.conf ? conf : "ブートストラップ設定はバックアップにありません");
+	/* in the restored store: the record of its own restore */
+	bk_audit(o->store, "restore", o->file, "\"schema\":%d,\"tables\":%d,\"rows\":%lld,"
+		 "\"ca_files\":%d,\"config\":%s,\"force\":%s", schema, b.tables,
+		 (long long)b.rows, a.n_ca, a.conf ? "true" : "false", o->force ? "true" : "false");
 	ret = 0;
 out:
 	if (in)
