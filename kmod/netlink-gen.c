@@ -16,7 +16,7 @@ static struct netlink_range_validation sekisho_a_keydir_seq_range = {
 };
 
 /* nests */
-const struct nla_policy sekisho_peer_new_input_nl_policy[SEKISHO_A_PEER_STREAM + 1] = {
+const struct nla_policy sekisho_peer_new_input_nl_policy[SEKISHO_A_PEER_STREAM_KIND + 1] = {
 	[SEKISHO_A_PEER_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[SEKISHO_A_PEER_SOCKET] = { .type = NLA_U32, },
 	[SEKISHO_A_PEER_REMOTE_IPV4] = NLA_POLICY_EXACT_LEN(4),
@@ -28,6 +28,7 @@ const struct nla_policy sekisho_peer_new_input_nl_policy[SEKISHO_A_PEER_STREAM +
 	[SEKISHO_A_PEER_POLICY_ID] = { .type = NLA_U32, },
 	[SEKISHO_A_PEER_IDLE_TIMEOUT] = { .type = NLA_U32, },
 	[SEKISHO_A_PEER_STREAM] = { .type = NLA_U32, },
+	[SEKISHO_A_PEER_STREAM_KIND] = NLA_POLICY_MAX(NLA_U32, SEKISHO_STREAM_KIND_KTLS),
 };
 
 const struct nla_policy sekisho_peer_routes_nl_policy[SEKISHO_A_PEER_ROUTE + 1] = {

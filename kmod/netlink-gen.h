@@ -14,7 +14,7 @@
 #include "compat.h"
 
 /* policies of the nests that requests carry */
-extern const struct nla_policy sekisho_peer_new_input_nl_policy[SEKISHO_A_PEER_STREAM + 1];
+extern const struct nla_policy sekisho_peer_new_input_nl_policy[SEKISHO_A_PEER_STREAM_KIND + 1];
 extern const struct nla_policy sekisho_peer_routes_nl_policy[SEKISHO_A_PEER_ROUTE + 1];
 extern const struct nla_policy sekisho_route_nl_policy[SEKISHO_A_ROUTE_PREFIXLEN + 1];
 extern const struct nla_policy sekisho_peer_set_input_nl_policy[SEKISHO_A_PEER_IDLE_TIMEOUT + 1];

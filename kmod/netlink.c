@@ -397,7 +397,7 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *tb[SEKISHO_A_PEER_MAX + 1] = {};
 	struct nlattr *nest = info->attrs[SEKISHO_A_PEER];
-	struct nlattr *a;
+	struct nlattr *a, *kind;
 	int ret;
 
 	/* PEER_SET's policy has no sockets: those of a peer cannot change */
@@ -419,6 +419,14 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 	p->fd = -1;
 	p->stream_fd = -1;
 	if (is_new) {
+		/* the policy checked the range; a kind needs a stream */
+		p->stream_kind = SEKISHO_STREAM_KIND_SEQPACKET;
+		kind = tb[SEKISHO_A_PEER_STREAM_KIND];
+		if (kind && !tb[SEKISHO_A_PEER_STREAM]) {
+			NL_SET_ERR_MSG_ATTR(extack, kind,
+					    "SEKISHO_A_PEER_STREAM_KIND needs SEKISHO_A_PEER_STREAM");
+			return -EINVAL;
+		}
 		/* UDP (DTLS), the CSTP stream, or both */
 		if (!tb[SEKISHO_A_PEER_STREAM] &&
 		    !sekisho_nl_need(extack, nest, tb, SEKISHO_A_PEER_SOCKET,
@@ -431,6 +439,8 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 					&p->stream_fd, &p->a_stream, extack);
 		if (ret)
 			return ret;
+		if (kind)
+			p->stream_kind = nla_get_u32(kind);
 	}
 
 	if (tb[SEKISHO_A_PEER_REMOTE_IPV4] && tb[SEKISHO_A_PEER_REMOTE_IPV6]) {

@@ -379,6 +379,7 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 		goto err_free;
 	if (p->stream_fd >= 0) {
 		peer->stream = sekisho_stream_attach(peer, p->stream_fd,
+						     p->stream_kind,
 						     p->a_stream, extack);
 		if (IS_ERR(peer->stream)) {
 			ret = PTR_ERR(peer->stream);

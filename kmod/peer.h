@@ -155,6 +155,7 @@ struct sekisho_peer_params {
 	u32 id;
 	int fd;				/* PEER_NEW only; -1: none */
 	int stream_fd;			/* PEER_NEW only; -1: none */
+	u32 stream_kind;		/* enum sekisho_stream_kind */
 	bool set_remote;
 	u8 remote_family;		/* 0: keep (SET) or from socket (NEW) */
 	union sekisho_addr remote_addr;

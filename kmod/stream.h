@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The CSTP data path of a peer: a connected AF_UNIX SOCK_SEQPACKET socket
- * whose other end sekishod's TLS worker holds.  One message is one IP
- * packet; the worker does the TLS and the CSTP framing, the kernel does
+ * The CSTP data path of a peer, of one of two kinds: a connected AF_UNIX
+ * SOCK_SEQPACKET socket whose other end sekishod's TLS worker holds (one
+ * message is one IP packet; the worker does the TLS and the CSTP framing),
+ * or the client's TCP socket with kernel TLS installed, on which the
+ * kernel reads and writes CSTP frames itself (ktls.c).  The kernel does
  * the rest (source and policy checks, routing, counters), as for DTLS.
  */
 #ifndef _SEKISHO_STREAM_H
@@ -17,6 +19,7 @@ struct sekisho_stream;
 
 /* PEER_NEW, before the peer is published; process context */
 struct sekisho_stream *sekisho_stream_attach(struct sekisho_peer *peer, int fd,
+					     u32 kind,
 					     const struct nlattr *attr,
 					     struct netlink_ext_ack *extack);
 /* the peer is published: read what the worker sent before */

@@ -44,6 +44,11 @@ const char *knl_reason_name(uint32_t reason, char *buf, size_t len)
 	case SEKISHO_DEL_REASON_SOCKET_CLOSED: return "socket-closed";
 	case SEKISHO_DEL_REASON_DEVICE_GONE: return "device-gone";
 	case SEKISHO_DEL_REASON_IDLE: return "idle";
+	case SEKISHO_DEL_REASON_STREAM_CLOSED: return "stream-closed";
+	case SEKISHO_DEL_REASON_STREAM_MALFORMED: return "stream-malformed";
+	case SEKISHO_DEL_REASON_TLS_RECORD: return "tls-record";
+	case SEKISHO_DEL_REASON_TLS_BAD_RECORD: return "tls-bad-record";
+	case SEKISHO_DEL_REASON_CLIENT_DISCONNECT: return "client-disconnect";
 	}
 	snprintf(buf, len, "unknown-%u", reason);
 	return buf;

@@ -48,6 +48,17 @@ enum sekisho_del_reason {
 	SEKISHO_DEL_REASON_SOCKET_CLOSED,	/* transport socket was closed */
 	SEKISHO_DEL_REASON_DEVICE_GONE,		/* device or module removed */
 	SEKISHO_DEL_REASON_IDLE,		/* idle timeout with remove flag */
+	SEKISHO_DEL_REASON_STREAM_CLOSED,	/* kTLS stream: TCP closed, reset, error */
+	SEKISHO_DEL_REASON_STREAM_MALFORMED,	/* kTLS stream: bad CSTP frame */
+	SEKISHO_DEL_REASON_TLS_RECORD,		/* kTLS stream: non-application record */
+	SEKISHO_DEL_REASON_TLS_BAD_RECORD,	/* kTLS stream: record failed to decrypt */
+	SEKISHO_DEL_REASON_CLIENT_DISCONNECT,	/* kTLS stream: CSTP DISCONNECT */
+};
+
+/* What the fd of SEKISHO_A_PEER_STREAM is. */
+enum sekisho_stream_kind {
+	SEKISHO_STREAM_KIND_SEQPACKET,	/* worker relays one packet per message */
+	SEKISHO_STREAM_KIND_KTLS,	/* client's TCP socket with kTLS TX and RX */
 };
 
 enum sekisho_a_stats {
@@ -132,6 +143,7 @@ enum sekisho_a_peer {
 	SEKISHO_A_PEER_KEYINFO,			/* nest: sekisho_a_keyinfo */
 	SEKISHO_A_PEER_DEL_REASON,		/* u32: enum sekisho_del_reason (NTF) */
 	SEKISHO_A_PEER_STREAM,			/* u32: CSTP packets, SOCK_SEQPACKET fd (NEW only) */
+	SEKISHO_A_PEER_STREAM_KIND,		/* u32: enum sekisho_stream_kind (NEW only) */
 
 	__SEKISHO_A_PEER_MAX
 };
