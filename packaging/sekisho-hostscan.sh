@@ -18,7 +18,8 @@
 #   endpoint.device.MAC["xxxx.xxxx.xxxx"]: one per network interface with a
 #     real MAC address (not loopback), or the space-separated aa:bb:... list
 #     in $SEKISHO_DEVICE_MACS (for tests).
-#   endpoint.posture.*: the machine's posture from agents/linux.sh next to
+#   endpoint.posture.*: the machine's posture from agents/linux.sh (macOS:
+#     agents/macos.sh) next to
 #     this script (OS, ClamAV, firewall, LUKS, last update), if present.
 # Every request is pinned to the gateway's key (curl --pinnedpubkey), as the
 # stock csd-post.sh does.  The report is an assertion by this machine, not a
@@ -112,8 +113,12 @@ trap 'rm -f "$report"' EXIT
 	done
 	# the posture block (report format 1, Documentation/admin/posture.md)
 	# from the agent next to this wrapper, when there is one
-	agent="$(dirname "$0")/agents/linux.sh"
-	if [ "$(uname -s)" = Linux ] && [ -r "$agent" ]; then
+	case $(uname -s) in
+	Linux) agent="$(dirname "$0")/agents/linux.sh" ;;
+	Darwin) agent="$(dirname "$0")/agents/macos.sh" ;;
+	*) agent= ;;
+	esac
+	if [ -n "$agent" ] && [ -r "$agent" ]; then
 		sh "$agent" 2>/dev/null | grep '^endpoint\.posture\.' | head -n 200
 	fi
 } >"$report"

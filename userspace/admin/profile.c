@@ -648,8 +648,8 @@ static const char readme_en[] =
 
 /*
  * A file of packaging/ for the package: the host scan wrapper
- * (sekisho-hostscan.sh) or its posture agent (agents/linux.sh, which the
- * wrapper runs from agents/ next to itself): the installed copy, else the
+ * (sekisho-hostscan.sh) or its posture agents (agents/linux.sh,
+ * agents/macos.sh, which the wrapper runs from agents/ next to itself): the installed copy, else the
  * one of the source tree the program runs from (build/sekishod ->
  * ../packaging), so tests need no install.  NULL data when neither is
  * there: the package then goes without it.
@@ -714,8 +714,8 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 	struct sk_user u;
 	struct tarbuf tb = { 0 };
 	char path[SK_URL_MAX + 64], base[SK_URL_MAX], settings[2048];
-	uint8_t hash[32], *p12 = NULL, *pass = NULL, *hs = NULL, *agent = NULL;
-	size_t p12len = 0, passlen = 0, hslen = 0, agentlen = 0;
+	uint8_t hash[32], *p12 = NULL, *pass = NULL, *hs = NULL, *agent = NULL, *magent = NULL;
+	size_t p12len = 0, passlen = 0, hslen = 0, agentlen = 0, magentlen = 0;
 	bool last;
 	int rc;
 
@@ -797,6 +797,7 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		 (int)passlen, (const char *)pass);
 	packaging_file("sekisho-hostscan.sh", &hs, &hslen);
 	packaging_file("agents/linux.sh", &agent, &agentlen);
+	packaging_file("agents/macos.sh", &magent, &magentlen);
 	rc = tar_file(&tb, "client.p12", p12, p12len, 0600, now);
 	if (!rc)
 		rc = tar_file(&tb, "settings.txt", settings, strlen(settings), 0600, now);
@@ -809,8 +810,11 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 	/* the posture agent the wrapper runs (issue 12, posture.md) */
 	if (!rc && hs && agent)
 		rc = tar_file(&tb, "agents/linux.sh", agent, agentlen, 0755, now);
+	if (!rc && hs && magent)
+		rc = tar_file(&tb, "agents/macos.sh", magent, magentlen, 0755, now);
 	free(hs);
 	free(agent);
+	free(magent);
 	if (!rc)
 		rc = tar_put(&tb, NULL, 1024);	/* end of archive: two zero blocks */
 	sk_wipe(settings, sizeof(settings));

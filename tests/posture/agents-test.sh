@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What this Linux machine can check of the posture agents (issue 12):
+#   - every shell agent and the wrapper parse (sh -n);
+#   - the macOS agent, run on Linux against stub commands (sw_vers,
+#     fdesetup, softwareupdate, defaults) put first on PATH: its parsing of
+#     their output and its report, which the gateway's parser accepts
+#     (sekictl posture test).  The stubs print what Apple documents; the
+#     agent was not run on macOS.  Its absolute paths (XProtect bundle,
+#     socketfilterfw) are absent here: no antivirus or firewall line.
+#   - the Windows agent's syntax, with the tree-sitter PowerShell grammar
+#     (WebAssembly, npm packages web-tree-sitter and tree-sitter-powershell
+#     in $SEKISHO_TS_DIR/node_modules, default /tmp/sekisho-ts; skipped
+#     without them); there is no PowerShell in Debian, so it is not run.
+# Usage: tests/posture/agents-test.sh [BUILD]   (TAP; BUILD has sekictl)
+here=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$here/../.." && pwd)
+BUILD=${1:-$REPO/build}
+. "$REPO/tests/lib/tap.sh"
+T=$(mktemp -d /tmp/agents-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+A=$REPO/packaging/agents
+
+for f in "$A/linux.sh" "$A/macos.sh" "$REPO/packaging/sekisho-hostscan.sh"; do
+	ok "sh -n ${f#"$REPO"/}" sh -n "$f"
+	command -v dash >/dev/null && ok "dash -n ${f#"$REPO"/}" dash -n "$f"
+done
+
+# ---- the macOS agent against stubs ----
+mkdir -p "$T/bin"
+stub() { printf '#!/bin/sh\n%s\n' "$2" >"$T/bin/$1" && chmod +x "$T/bin/$1"; }
+stub sw_vers 'case $1 in -productVersion) echo 14.6.1 ;; -productName) echo macOS ;; esac'
+stub fdesetup 'echo "FileVault is On."'
+stub softwareupdate "cat <<'E'
+Display Name                                       Version    Date
+------------                                       -------    ----
+macOS Sonoma 14.6.1                                14.6.1     08/08/2024, 10:12:01
+XProtectPlistConfigData                            5272       11/04/2025, 09:28:12
+Background Task Management Configuration          1.0        10/28/2025, 22:01:00
+E"
+rep=$(PATH="$T/bin:$PATH" sh "$A/macos.sh")
+has() { local p; for p in "$@"; do grep -qF -- "$p" <<<"$rep" || { printf "%s\n" "$rep"; return 1; }; done; }
+ok "macos.sh: family, version, name" has 'os.family="macos"' 'os.version="14.6.1"' 'os.name="macOS 14.6.1"'
+ok "macos.sh: FileVault on -> root encrypted" has 'disk["root"].system="true"' 'disk["root"].encrypted="true"'
+ok "macos.sh: the newest softwareupdate --history date" has 'update.last="2025-11-04"'
+stub fdesetup 'echo "FileVault is Off."'
+rep=$(PATH="$T/bin:$PATH" sh "$A/macos.sh")
+ok "macos.sh: FileVault off -> not encrypted" has 'disk["root"].encrypted="false"'
+ok "macos.sh: every line is endpoint.posture.KEY=\"VALUE\";" sh -c "! grep -vE '^endpoint\\.posture\\.[][A-Za-z0-9_.\"-]+=\"[^\"]*\";\$' <<'E'
+$rep
+E
+"
+SEKICTL=$BUILD/sekictl
+if [ -x "$SEKICTL" ]; then
+	db=$T/s.db
+	"$SEKICTL" init --store "$db" >/dev/null 2>&1
+	"$SEKICTL" --store "$db" group add g >/dev/null 2>&1
+	"$SEKICTL" --store "$db" posture set g posture=on av=off firewall=off updates=off disk=on >/dev/null 2>&1
+	printf 'endpoint.os.version="Darwin";\n%s\n' "$rep" >"$T/mac.txt"
+	ok "the gateway's parser reads the macOS report; FileVault off refuses" \
+		expect 1 'disk-unencrypted' "$SEKICTL" --store "$db" posture test "$T/mac.txt" --group g
+else
+	echo "ok $((N += 1)) the gateway's parser reads the macOS report # SKIP no $SEKICTL"
+fi
+
+# ---- the Windows agent: syntax ----
+TS=${SEKISHO_TS_DIR:-/tmp/sekisho-ts}
+if command -v node >/dev/null && [ -f "$TS/node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm" ] &&
+	[ -d "$TS/node_modules/web-tree-sitter" ]; then
+	cp "$here/ps-syntax.mjs" "$TS/" &&
+		ok "windows.ps1: no syntax error (tree-sitter-powershell)" node "$TS/ps-syntax.mjs" "$A/windows.ps1"
+	printf 'function f {\n  if ($x) { "a"\n}\n' >"$T/bad.ps1"
+	ok "the syntax check finds a missing brace" expect 1 'MISSING' node "$TS/ps-syntax.mjs" "$T/bad.ps1"
+else
+	echo "ok $((N += 1)) windows.ps1 syntax # SKIP no node or npm packages in $TS (npm install --prefix $TS web-tree-sitter@0.25.10 tree-sitter-powershell@0.26.4)"
+fi
+tap_done
