@@ -33,7 +33,7 @@ static int yesno(const char *v)
 	return -1;
 }
 
-static int num(const char *v, int min, int max)
+int sk_dir_num(const char *v, int min, int max)
 {
 	char *end;
 	long x;
@@ -125,10 +125,10 @@ static int apply(struct sk_ldap_cfg *c, const char *key, const char *val, char *
 			return snprintf(err, errlen, "%s: yes or no", key), -EINVAL;
 		*(key[0] == 'a' ? &c->allow_plain : &c->nested) = b;
 	} else if (!strcmp(key, "timeout")) {
-		if ((c->timeout = num(val, 1, 60)) < 0)
+		if ((c->timeout = sk_dir_num(val, 1, 60)) < 0)
 			return snprintf(err, errlen, "timeout: 1 to 60 seconds"), -EINVAL;
 	} else if (!strcmp(key, "lockout-threshold")) {
-		if (num(val, 0, 1000) < 0)
+		if (sk_dir_num(val, 0, 1000) < 0)
 			return snprintf(err, errlen, "lockout-threshold: the directory's own lockout "
 					"threshold, 0 to 1000 (0 = none)"), -EINVAL;
 	} else if (!strcmp(key, "ca-file") || !strcmp(key, "bind-dn") || !strcmp(key, "base") ||

@@ -24,17 +24,6 @@ const char *sk_radius_key(int i)
 	return i >= 0 && i < (int)(sizeof(keys) / sizeof(keys[0])) ? keys[i] : NULL;
 }
 
-static int num(const char *v, int min, int max)
-{
-	char *end;
-	long x;
-
-	if (!*v || strlen(v) > 6)
-		return -1;
-	x = strtol(v, &end, 10);
-	return *end || x < min || x > max ? -1 : (int)x;
-}
-
 static bool map_key(const char *key)
 {
 	return !strncmp(key, "map-", 4) && strlen(key) == 6 && key[4] >= '0' && key[4] <= '9' &&
@@ -84,10 +73,10 @@ static int apply(struct sk_radius_cfg *c, const char *key, const char *val, char
 		else
 			snprintf(c->secret, sizeof(c->secret), "%s", val);
 	} else if (!strcmp(key, "timeout")) {
-		if ((c->timeout = num(val, 1, 30)) < 0)
+		if ((c->timeout = sk_dir_num(val, 1, 30)) < 0)
 			rc = sk_err(err, errlen, "timeout: 1 to 30 seconds per try");
 	} else if (!strcmp(key, "retries")) {
-		int n = num(val, 0, 4);
+		int n = sk_dir_num(val, 0, 4);
 
 		if (n < 0)
 			rc = sk_err(err, errlen, "retries: 0 to 4 (tries per server after the first)");

@@ -150,6 +150,8 @@ int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
  * it), map-01 .. map-32 ("GROUP DN", in rule order). */
 struct sk_store;
 const char *sk_ldap_key(int i);		/* the keys in order; NULL after the last */
+/* a directory setting's decimal number in min..max, else -1 (LDAP and RADIUS) */
+int sk_dir_num(const char *v, int min, int max);
 /* one KEY=VALUE as sk_ldap_cfg_load would take it: 0 or -EINVAL with why */
 int sk_ldap_setting_check(const char *key, const char *val, char *err, size_t errlen);
 /* The directory name from the store, checked whole (sk_ldap_cfg_check);
