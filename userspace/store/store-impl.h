@@ -5,9 +5,10 @@
  * skstore.h only.
  *
  * Layering: store.c validates every argument (so each backend sees clean
- * values), then calls st->ops->...  A backend implements storage only.
- * A second backend (PostgreSQL) provides another struct sk_store_ops and an
- * open function, and sk_store_open() picks it by the path's form.
+ * values), then calls st->ops->...  The object families are written once
+ * over the statement layer (store_db.h); a backend (SQLite, PostgreSQL)
+ * provides its struct sk_db_ops, transactions and an open function, and
+ * sk_store_open() picks it by the path's form.
  */
 #ifndef SK_STORE_IMPL_H
 #define SK_STORE_IMPL_H
@@ -16,8 +17,13 @@
 #include "skstore.h"
 #include "sktext.h"	/* sk_err */
 
+struct sk_db_ops;
+
 struct sk_store_ops {
 	const char *name;
+	/* the backend's statement layer (store_db.h), which the object
+	 * families (store_users.c, ...) are written over */
+	const struct sk_db_ops *db;
 	void (*close)(struct sk_store *st);
 	/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; only called at depth 0 */
 	int (*begin)(struct sk_store *st);

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The PostgreSQL backend (libpq): connection, bounded waits, transactions,
- * migrations and the statement helpers.  The nouns live in store_pg_*.c.
+ * migrations and its statement layer (struct sk_db_ops, store_db.h): SQL
+ * written with ?N placeholders is sent with $N parameters
+ * (PQsendQueryParams), results come back as text (bytea in hex).  The
+ * object families, written once for both backends, live in store_users.c,
+ * store_groups.c, store_devices.c, store_sessions.c, store_posture.c,
+ * store_directory.c.
  *
  * Transactions (Documentation/decisions/store-backends.md): every
  * transaction is READ COMMITTED and starts by taking one transaction-level
@@ -23,13 +28,16 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "store_pg.h"
+#include <libpq-fe.h>
+
+#include "store_db.h"
+
+static const struct sk_store_ops sk_pg_ops;
 
 #define PQ_CONNECT_TIMEOUT	"5"		/* seconds, unless the URI says */
 #define PQ_STATEMENT_TIMEOUT	"10s"
@@ -139,7 +147,8 @@ static int sqlstate_errno(const char *s)
 	return -EIO;
 }
 
-int pq_err(struct sk_store *st, const PGresult *r)
+/* Maps the SQLSTATE of a failed result to -errno and remembers the message. */
+static int pq_err(struct sk_store *st, const PGresult *r)
 {
 	const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(be(st)->c);
 
@@ -157,45 +166,6 @@ struct pq_params {
 	int len[PQ_MAX_PARAMS], fmt[PQ_MAX_PARAMS];
 	char num[PQ_MAX_PARAMS][24];
 };
-
-static int pq_bind(struct pq_params *p, const char *fmt, va_list ap)
-{
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	for (i = 0; fmt && fmt[i]; i++) {
-		if (i >= PQ_MAX_PARAMS)
-			return -E2BIG;
-		switch (fmt[i]) {
-		case 't':
-			p->v[i] = va_arg(ap, const char *);
-			break;
-		case 'n':
-			p->v[i] = va_arg(ap, const char *);
-			if (p->v[i] && !*p->v[i])
-				p->v[i] = NULL;
-			break;
-		case 'i':
-			snprintf(p->num[i], sizeof(p->num[i]), "%lld", (long long)va_arg(ap, int64_t));
-			p->v[i] = p->num[i];
-			break;
-		case 'd':
-			snprintf(p->num[i], sizeof(p->num[i]), "%d", va_arg(ap, int));
-			p->v[i] = p->num[i];
-			break;
-		case 'b':
-		case 'a':
-			p->v[i] = (const char *)va_arg(ap, const uint8_t *);
-			p->len[i] = fmt[i] == 'b' ? 32 : 16;
-			p->fmt[i] = 1;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	p->n = i;
-	return 0;
-}
 
 /* Waits for the reply of what was sent, within the bound; the last result
  * (or NULL and -EIO). */
@@ -285,33 +255,6 @@ static int pq_simple(struct sk_store *st, const char *sql)
 	return rc;
 }
 
-static int vquery(struct sk_store *st, PGresult **res, const char *sql, const char *fmt,
-		  va_list ap)
-{
-	struct pq_params *p = malloc(sizeof(*p));
-	int rc;
-
-	*res = NULL;
-	if (!p)
-		return -ENOMEM;
-	rc = pq_bind(p, fmt, ap);
-	if (!rc)
-		rc = pq_run(st, res, sql, p);
-	free(p);
-	return rc;
-}
-
-int pq_query(struct sk_store *st, PGresult **res, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vquery(st, res, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* ---- transactions ---- */
 
 static int pq_begin(struct sk_store *st)
@@ -342,81 +285,9 @@ static void pq_rollback(struct sk_store *st)
 
 /* ---- the helpers of the nouns ---- */
 
-/* A write: inside a transaction between a savepoint and its release, so
- * that a refused statement (a unique key: -EEXIST) leaves the transaction
- * usable as SQLite does; outside one, in a transaction of its own, retried
- * on a serialization failure or a deadlock. */
-static int vexec(struct sk_store *st, int64_t *id, const char *sql, const char *fmt, va_list ap)
-{
-	PGresult *r;
-	va_list aq;
-	int rc, n = 0, try;
-
-	for (try = 0; try < PQ_RETRIES; try++) {
-		bool own = st->tx_depth == 0;
-
-		if (own) {
-			if ((rc = sk_store_tx_begin(st)))
-				return rc;
-		} else if ((rc = pq_simple(st, "SAVEPOINT sk_stmt"))) {
-			return rc;
-		}
-		va_copy(aq, ap);
-		rc = vquery(st, &r, sql, fmt, aq);
-		va_end(aq);
-		if (!rc) {
-			n = atoi(PQcmdTuples(r));
-			if (id && PQntuples(r) > 0)
-				*id = pq_i64(r, 0, 0);
-			else if (id)
-				rc = -EIO;
-			PQclear(r);
-		}
-		if (own) {
-			rc = sk_store_tx_end(st, rc);
-			if (rc != -EAGAIN)
-				break;
-			continue;
-		}
-		if (!rc)
-			rc = pq_simple(st, "RELEASE SAVEPOINT sk_stmt");
-		else if (be(st)->c && PQtransactionStatus(be(st)->c) == PQTRANS_INERROR)
-			pq_simple(st, "ROLLBACK TO SAVEPOINT sk_stmt");
-		break;
-	}
-	return rc ? rc : n;
-}
-
-int pq_exec(struct sk_store *st, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vexec(st, NULL, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int pq_exec_id(struct sk_store *st, int64_t *id, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vexec(st, id, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int64_t pq_i64(const PGresult *r, int row, int col)
+static int64_t pq_i64(const PGresult *r, int row, int col)
 {
 	return strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-void pq_text(const PGresult *r, int row, int col, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", PQgetvalue(r, row, col));
 }
 
 static int hexval(char c)
@@ -424,7 +295,8 @@ static int hexval(char c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-void pq_blob(const PGresult *r, int row, int col, uint8_t *out, size_t n)
+/* a bytea column into out[n] (zeros when it is not n bytes) */
+static void pq_blob(const PGresult *r, int row, int col, uint8_t *out, size_t n)
 {
 	const char *v = PQgetvalue(r, row, col);	/* bytea hex output: \x0a1b... */
 	size_t i;
@@ -443,127 +315,236 @@ void pq_blob(const PGresult *r, int row, int col, uint8_t *out, size_t n)
 	}
 }
 
-static int vlist(struct sk_store *st, size_t size, pq_row_fn row, const void *fn, void *arg,
-		 const char *sql, const char *fmt, va_list ap)
-{
-	PGresult *r;
-	void *obj = NULL;
-	int rc, i, n;
+/* ---- the statement layer (store_db.h) ---- */
 
-	if ((rc = vquery(st, &r, sql, fmt, ap)))
-		return rc;
-	if (size && !(obj = calloc(1, size))) {
-		PQclear(r);
+struct pq_stmt {
+	struct db_stmt h;
+	char *sql;		/* ?N renumbered to $N */
+	struct pq_params p;
+	char *own[PQ_MAX_PARAMS];	/* copies of the text and blob values */
+	PGresult *r;		/* after the first step */
+	int row;		/* the current row of r */
+};
+
+static struct pq_stmt *pq_of(struct db_stmt *s)
+{
+	return (struct pq_stmt *)s;
+}
+
+/* "?N" -> "$N" (a bare "?" takes the next number), outside quotes */
+static char *pq_renumber(const char *sql)
+{
+	size_t len = strlen(sql);
+	char *out = malloc(len * 4 + 1), *o = out, q = 0;
+	int next = 1;
+
+	if (!out)
+		return NULL;
+	for (; *sql; sql++) {
+		if (q) {
+			if (*sql == q)
+				q = 0;
+		} else if (*sql == '\'' || *sql == '"') {
+			q = *sql;
+		} else if (*sql == '?') {
+			*o++ = '$';
+			if (sql[1] < '0' || sql[1] > '9')
+				o += sprintf(o, "%d", next++);
+			continue;
+		}
+		*o++ = *sql;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int db_pq_prepare(struct sk_store *st, const char *sql, struct db_stmt **out)
+{
+	struct pq_stmt *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s || !(s->sql = pq_renumber(sql))) {
+		free(s);
 		return -ENOMEM;
 	}
-	n = PQntuples(r);
-	for (i = 0; i < n && !rc; i++)
-		rc = row(st, r, i, obj, fn, arg);
-	if (obj)
-		explicit_bzero(obj, size);	/* hashes and secrets of the rows */
-	free(obj);
-	PQclear(r);
-	return rc;
+	s->h.st = st;
+	*out = &s->h;
+	return 0;
 }
 
-int pq_list(struct sk_store *st, size_t size, pq_row_fn row, const void *fn, void *arg,
-	    const char *sql, const char *fmt, ...)
+/* Parameter i (from 1) to v: n bytes copied (binary), or text when n < 0. */
+static int pq_param(struct db_stmt *h, int i, const void *v, int n)
 {
-	va_list ap;
+	struct pq_stmt *s = pq_of(h);
+	size_t len = !v ? 0 : n < 0 ? strlen(v) + 1 : (size_t)n;
+
+	if (i < 1 || i > PQ_MAX_PARAMS)
+		return -E2BIG;
+	if (s->own[i - 1]) {
+		explicit_bzero(s->own[i - 1], s->p.len[i - 1] > 0 ? (size_t)s->p.len[i - 1]
+								 : strlen(s->own[i - 1]));
+		free(s->own[i - 1]);
+		s->own[i - 1] = NULL;
+	}
+	s->p.v[i - 1] = NULL;
+	s->p.len[i - 1] = 0;
+	s->p.fmt[i - 1] = 0;
+	if (v) {
+		if (!(s->own[i - 1] = malloc(len ? len : 1)))
+			return -ENOMEM;
+		memcpy(s->own[i - 1], v, len);
+		s->p.v[i - 1] = s->own[i - 1];
+		if (n >= 0) {
+			s->p.len[i - 1] = n;
+			s->p.fmt[i - 1] = 1;
+		}
+	}
+	if (i > s->p.n)
+		s->p.n = i;
+	return 0;
+}
+
+static int db_pq_bind_i64(struct db_stmt *s, int i, int64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	return pq_param(s, i, num, -1);
+}
+
+static int db_pq_bind_text(struct db_stmt *s, int i, const char *v)
+{
+	return pq_param(s, i, v, -1);
+}
+
+static int db_pq_bind_blob(struct db_stmt *s, int i, const void *v, size_t n)
+{
+	return pq_param(s, i, v, (int)n);
+}
+
+static int db_pq_bind_null(struct db_stmt *s, int i)
+{
+	return pq_param(s, i, NULL, -1);
+}
+
+static int db_pq_step(struct db_stmt *h)
+{
+	struct pq_stmt *s = pq_of(h);
 	int rc;
 
-	va_start(ap, fmt);
-	rc = vlist(st, size, row, fn, arg, sql, fmt, ap);
-	va_end(ap);
-	return rc;
+	if (!s->r) {
+		if ((rc = pq_run(h->st, &s->r, s->sql, &s->p)))
+			return rc;
+		s->row = -1;
+	}
+	if (s->row < PQntuples(s->r))
+		s->row++;
+	return s->row < PQntuples(s->r) ? 1 : 0;
 }
 
-static int first_row(struct sk_store *st, const PGresult *r, int row, void *obj, const void *fn,
-		     void *arg)
+/* A write: inside a transaction between a savepoint and its release, so
+ * that a refused statement (a unique key: -EEXIST) leaves the transaction
+ * usable as SQLite does; outside one, in a transaction of its own, retried
+ * on a serialization failure or a deadlock. */
+static int db_pq_write(struct db_stmt *h, int64_t *id)
 {
-	const pq_decode_fn *decode = fn;
+	struct pq_stmt *s = pq_of(h);
+	struct sk_store *st = h->st;
+	int rc, n = 0, try;
 
-	(void)st, (void)obj;
-	(*decode)(r, row, arg);
-	return 1;
+	for (try = 0; try < PQ_RETRIES; try++) {
+		bool own = st->tx_depth == 0;
+
+		if (own) {
+			if ((rc = sk_store_tx_begin(st)))
+				return rc;
+		} else if ((rc = pq_simple(st, "SAVEPOINT sk_stmt"))) {
+			return rc;
+		}
+		PQclear(s->r);
+		s->r = NULL;
+		rc = pq_run(st, &s->r, s->sql, &s->p);
+		if (!rc) {
+			n = atoi(PQcmdTuples(s->r));
+			if (id && PQntuples(s->r) > 0)
+				*id = pq_i64(s->r, 0, 0);
+			else if (id)
+				rc = -EIO;
+		}
+		if (own) {
+			rc = sk_store_tx_end(st, rc);
+			if (rc != -EAGAIN)
+				break;
+			continue;
+		}
+		if (!rc)
+			rc = pq_simple(st, "RELEASE SAVEPOINT sk_stmt");
+		else if (be(st)->c && PQtransactionStatus(be(st)->c) == PQTRANS_INERROR)
+			pq_simple(st, "ROLLBACK TO SAVEPOINT sk_stmt");
+		break;
+	}
+	return rc ? rc : n;
 }
 
-int pq_get(struct sk_store *st, pq_decode_fn decode, void *obj, const char *sql,
-	   const char *fmt, ...)
+static int64_t db_pq_i64(struct db_stmt *s, int col)
 {
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vlist(st, 0, first_row, &decode, obj, sql, fmt, ap);
-	va_end(ap);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	return pq_i64(pq_of(s)->r, pq_of(s)->row, col);
 }
 
-static void int_decode(const PGresult *r, int row, void *obj)
+static const char *db_pq_text(struct db_stmt *s, int col)
 {
-	*(int64_t *)obj = pq_i64(r, row, 0);
+	return PQgetvalue(pq_of(s)->r, pq_of(s)->row, col);
 }
 
-int pq_int(struct sk_store *st, int64_t *out, const char *sql, const char *fmt, ...)
+static size_t db_pq_bytes(struct db_stmt *s, int col)
 {
-	pq_decode_fn decode = int_decode;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vlist(st, 0, first_row, &decode, out, sql, fmt, ap);
-	va_end(ap);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	return (size_t)PQgetlength(pq_of(s)->r, pq_of(s)->row, col);
 }
 
-int pq_str(struct sk_store *st, char *buf, size_t len, const char *sql, const char *fmt, ...)
+static void db_pq_blob(struct db_stmt *s, int col, uint8_t *out, size_t n)
 {
-	PGresult *r;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vquery(st, &r, sql, fmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	if (PQntuples(r) < 1)
-		rc = -ENOENT;
-	else if ((size_t)PQgetlength(r, 0, 0) >= len)
-		rc = -ENOSPC;
-	else
-		pq_text(r, 0, 0, buf, len);
-	PQclear(r);
-	return rc;
+	pq_blob(pq_of(s)->r, pq_of(s)->row, col, out, n);
 }
 
-int pq_id_by_name(struct sk_store *st, const char *table, const char *name, int64_t *id)
+static bool db_pq_null(struct db_stmt *s, int col)
 {
-	/* table is one of our own constants, never caller input */
-	static const char *const q[][2] = {
-		{ "users", "SELECT id FROM users WHERE name = $1" },
-		{ "groups", "SELECT id FROM groups WHERE name = $1" },
-		{ "policies", "SELECT id FROM policies WHERE name = $1" },
-		{ "devices", "SELECT id FROM devices WHERE name = $1" },
-		{ "directories", "SELECT id FROM directories WHERE name = $1" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (!strcmp(q[i][0], table))
-			return pq_int(st, id, q[i][1], "t", name);
-	return -EINVAL;
+	return PQgetisnull(pq_of(s)->r, pq_of(s)->row, col);
 }
 
-static int pq_schema_version(struct sk_store *st)
+static void db_pq_finalize(struct db_stmt *h)
 {
-	int64_t v = 0;
+	struct pq_stmt *s = pq_of(h);
+	int i;
 
-	if (pq_int(st, &v, "SELECT version FROM schema_version", NULL))
-		return 0;
-	return (int)v;
+	for (i = 0; i < PQ_MAX_PARAMS; i++)
+		pq_param(h, i + 1, NULL, -1);
+	PQclear(s->r);
+	free(s->sql);
+	free(s);
 }
+
+static void db_pq_durable(struct sk_store *st, bool on)
+{
+	(void)st, (void)on;	/* every commit waits for the server's WAL flush */
+}
+
+static const struct sk_db_ops pq_db_ops = {
+	.dialect = SK_DIALECT_PG,
+	.prepare = db_pq_prepare,
+	.bind_i64 = db_pq_bind_i64,
+	.bind_text = db_pq_bind_text,
+	.bind_blob = db_pq_bind_blob,
+	.bind_null = db_pq_bind_null,
+	.step = db_pq_step,
+	.write = db_pq_write,
+	.col_i64 = db_pq_i64,
+	.col_text = db_pq_text,
+	.col_bytes = db_pq_bytes,
+	.col_blob = db_pq_blob,
+	.col_null = db_pq_null,
+	.finalize = db_pq_finalize,
+	.durable = db_pq_durable,
+};
 
 static void pq_close(struct sk_store *st)
 {
@@ -583,31 +564,6 @@ static void pq_close(struct sk_store *st)
 
 /* ---- migrations ---- */
 
-/* The part of migration `to` that SQL cannot do, in its transaction (as
- * store_sqlite.c's migration_code). */
-static int migration_code(struct sk_store *st, int64_t to)
-{
-	char uid[SK_UID_LEN + 1];
-	PGresult *r;
-	int i, rc;
-
-	if (to != 3)
-		return 0;
-	if ((rc = pq_query(st, &r, "SELECT id FROM users WHERE uid = '' ORDER BY id", NULL)))
-		return rc;
-	for (i = 0; !rc && i < PQntuples(r); i++) {
-		rc = sk_uid_new(uid);
-		if (!rc)
-			rc = pq_exec(st, "UPDATE users SET uid = $2 WHERE id = $1", "it",
-				     pq_i64(r, i, 0), uid);
-		rc = rc < 0 ? rc : 0;
-	}
-	PQclear(r);
-	if (!rc)
-		rc = pq_exec(st, "CREATE UNIQUE INDEX users_uid ON users(uid)", NULL);
-	return rc < 0 ? rc : 0;
-}
-
 static int migrate_step(struct sk_store *st, int64_t *v, char *err, size_t errlen)
 {
 	char *sql;
@@ -615,10 +571,10 @@ static int migrate_step(struct sk_store *st, int64_t *v, char *err, size_t errle
 
 	/* the version is read under the write lock: two gateways opening an
 	 * old store at once never apply a script twice */
-	rc = pq_int(st, v, "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN -1 ELSE 0 END",
-		    NULL);
+	rc = db_int_query(st, v, "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN -1"
+			  " ELSE 0 END", NULL);
 	if (!rc && *v == 0)
-		rc = pq_int(st, v, "SELECT version FROM schema_version", NULL);
+		rc = db_int_query(st, v, "SELECT version FROM schema_version", NULL);
 	else if (!rc)
 		*v = 0;	/* an empty database */
 	if (rc)
@@ -636,9 +592,9 @@ static int migrate_step(struct sk_store *st, int64_t *v, char *err, size_t errle
 		rc = pq_simple(st, sql);
 	free(sql);
 	if (!rc)
-		rc = migration_code(st, *v + 1);
+		rc = db_migration_code(st, *v + 1);
 	if (!rc) {
-		rc = pq_exec(st, "UPDATE schema_version SET version = $1", "i", *v + 1);
+		rc = db_exec(st, "UPDATE schema_version SET version = ?1", "i", *v + 1);
 		rc = rc < 0 ? rc : 0;
 	}
 	if (rc)
@@ -720,78 +676,13 @@ int sk_pg_open(const char *uri, struct sk_store **out, char *err, size_t errlen)
 	return 0;
 }
 
-const struct sk_store_ops sk_pg_ops = {
+static const struct sk_store_ops sk_pg_ops = {
 	.name = "postgresql",
+	.db = &pq_db_ops,
 	.close = pq_close,
 	.begin = pq_begin,
 	.commit = pq_commit,
 	.rollback = pq_rollback,
-	.schema_version = pq_schema_version,
-	.user_add = pq_user_add,
-	.user_get = pq_user_get,
-	.user_update = pq_user_update,
-	.user_del = pq_user_del,
-	.user_list = pq_user_list,
-	.user_success = pq_user_success,
-	.user_set_password = pq_user_set_password,
-	.user_totp_use = pq_user_totp_use,
-	.login_fail = pq_login_fail,
-	.source_get = pq_source_get,
-	.source_list = pq_source_list,
-	.source_del = pq_source_del,
-	.group_add = pq_group_add,
-	.group_get = pq_group_get,
-	.group_update = pq_group_update,
-	.group_del = pq_group_del,
-	.group_list = pq_group_list,
-	.policy_add = pq_policy_add,
-	.policy_get = pq_policy_get,
-	.policy_del = pq_policy_del,
-	.policy_list = pq_policy_list,
-	.policy_rules = pq_policy_rules,
-	.rule_add = pq_rule_add,
-	.rule_del = pq_rule_del,
-	.rule_move = pq_rule_move,
-	.device_add = pq_device_add,
-	.device_get = pq_device_get,
-	.device_update = pq_device_update,
-	.device_del = pq_device_del,
-	.device_list = pq_device_list,
-	.device_assign = pq_device_assign,
-	.device_unassign = pq_device_unassign,
-	.cert_add = pq_cert_add,
-	.cert_get = pq_cert_get,
-	.cert_revoke = pq_cert_revoke,
-	.cert_list = pq_cert_list,
-	.cert_revoke_for = pq_cert_revoke_for,
-	.profile_add = pq_profile_add,
-	.profile_find = pq_profile_find,
-	.profile_update = pq_profile_update,
-	.profile_list = pq_profile_list,
-	.setting_get = pq_setting_get,
-	.setting_set = pq_setting_set,
-	.session_add = pq_session_add,
-	.session_get = pq_session_get,
-	.session_find = pq_session_find,
-	.session_update = pq_session_update,
-	.session_del = pq_session_del,
-	.session_list = pq_session_list,
-	.lease_get = pq_lease_get,
-	.lease_set = pq_lease_set,
-	.lease_taken = pq_lease_taken,
-	.posture_set = pq_posture_set,
-	.posture_list = pq_posture_list,
-	.posture_last_set = pq_posture_last_set,
-	.posture_last_get = pq_posture_last_get,
-	.directory_add = pq_directory_add,
-	.directory_del = pq_directory_del,
-	.directory_list = pq_directory_list,
-	.directory_set = pq_directory_set,
-	.directory_settings = pq_directory_settings,
-	.group_directory_set = pq_group_directory_set,
-	.group_directory_get = pq_group_directory_get,
-	.user_directory_get = pq_user_directory_get,
-	.user_directory_set = pq_user_directory_set,
-	.audit_add = pq_audit_add,
-	.audit_list = pq_audit_list,
+	.schema_version = db_schema_version,
+	DB_OPS_FAMILIES,
 };

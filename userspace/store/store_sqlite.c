@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The SQLite backend: open, pragmas, migrations, transactions and the
- * statement helpers.  The nouns live in store_sqlite_*.c.
+ * The SQLite backend: open, pragmas, migrations, transactions and its
+ * statement layer (struct sk_db_ops, store_db.h).  The object families,
+ * written once for both backends, live in store_users.c, store_groups.c,
+ * store_devices.c, store_sessions.c, store_posture.c, store_directory.c.
  *
  * Durability: journal_mode=WAL with synchronous=NORMAL.  In WAL mode that
  * never corrupts the file (an application crash loses nothing committed; a
@@ -12,18 +14,27 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store_sqlite.h"
+#include <sqlite3.h>
+
+#include "store_db.h"
+
+static const struct sk_store_ops sk_sqlite_ops;
+
+static sqlite3 *sq_db(struct sk_store *st)
+{
+	return st->be;
+}
 
 /* ---- helpers ---- */
 
-int sq_err(struct sk_store *st, int rc)
+/* Maps an SQLite result code to -errno and remembers the message. */
+static int sq_err(struct sk_store *st, int rc)
 {
 	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(sq_db(st)));
 	switch (rc) {
@@ -44,74 +55,7 @@ int sq_err(struct sk_store *st, int rc)
 	}
 }
 
-static int vbind(sqlite3_stmt *s, const char *fmt, va_list ap)
-{
-	int i, rc = SQLITE_OK;
-
-	for (i = 0; fmt && fmt[i] && rc == SQLITE_OK; i++) {
-		switch (fmt[i]) {
-		case 't':
-			rc = sqlite3_bind_text(s, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-			break;
-		case 'n': {
-			const char *t = va_arg(ap, const char *);
-
-			rc = t && *t ? sqlite3_bind_text(s, i + 1, t, -1, SQLITE_TRANSIENT)
-				     : sqlite3_bind_null(s, i + 1);
-			break;
-		}
-		case 'i':
-			rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
-			break;
-		case 'd':
-			rc = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
-			break;
-		case 'b':
-			rc = sqlite3_bind_blob(s, i + 1, va_arg(ap, const uint8_t *), 32,
-					       SQLITE_TRANSIENT);
-			break;
-		case 'a':
-			rc = sqlite3_bind_blob(s, i + 1, va_arg(ap, const uint8_t *), 16,
-					       SQLITE_TRANSIENT);
-			break;
-		default:
-			rc = SQLITE_MISUSE;
-		}
-	}
-	return rc;
-}
-
-static int vprep(struct sk_store *st, sqlite3_stmt **s, const char *sql, const char *fmt,
-		 va_list ap)
-{
-	int rc = sqlite3_prepare_v2(sq_db(st), sql, -1, s, NULL);
-
-	if (rc != SQLITE_OK) {
-		*s = NULL;
-		return sq_err(st, rc);
-	}
-	rc = vbind(*s, fmt, ap);
-	if (rc != SQLITE_OK) {
-		rc = sq_err(st, rc);
-		sqlite3_finalize(*s);
-		*s = NULL;
-		return rc;
-	}
-	return 0;
-}
-
-int sq_prep(struct sk_store *st, sqlite3_stmt **s, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vprep(st, s, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int sq_step(struct sk_store *st, sqlite3_stmt *s)
+static int sq_step(struct sk_store *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
@@ -122,161 +66,149 @@ int sq_step(struct sk_store *st, sqlite3_stmt *s)
 	return sq_err(st, sqlite3_extended_errcode(sq_db(st)));
 }
 
-/*
- * Runs sql: for each row, row(st, s, obj, fn, arg) (without row the rows
- * are stepped over); stops at its first non-zero return and returns it; 0
- * after the last row, or -errno.  obj: size bytes on the heap (none for 0).
- */
-static int vrun(struct sk_store *st, size_t size, sq_row_fn row, const void *fn, void *arg,
-		const char *sql, const char *fmt, va_list ap)
-{
-	sqlite3_stmt *s;
-	void *obj = NULL;
-	int rc = vprep(st, &s, sql, fmt, ap);
-
-	if (rc)
-		return rc;
-	if (size && !(obj = sqlite3_malloc64(size))) {
-		sqlite3_finalize(s);
-		return -ENOMEM;
-	}
-	while ((rc = sq_step(st, s)) == 1)
-		if (row && (rc = row(st, s, obj, fn, arg)))
-			break;
-	sqlite3_free(obj);
-	sqlite3_finalize(s);
-	return rc;
-}
-
-int sq_list(struct sk_store *st, size_t size, sq_row_fn row, const void *fn, void *arg,
-	    const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vrun(st, size, row, fn, arg, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int sq_exec(struct sk_store *st, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vrun(st, 0, NULL, NULL, NULL, sql, fmt, ap);
-	va_end(ap);
-	return rc ? rc : sqlite3_changes(sq_db(st));
-}
-
-/* The first row's column 0 into *arg; 1 stops at that row. */
-static int int_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
-{
-	(void)st, (void)obj, (void)fn;
-	*(int64_t *)arg = sqlite3_column_int64(s, 0);
-	return 1;
-}
-
-int sq_int(struct sk_store *st, int64_t *out, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vrun(st, 0, int_row, NULL, out, sql, fmt, ap);
-	va_end(ap);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
-}
-
-/* The first row decoded into arg by *fn (an sq_decode_fn); 1 stops there. */
-static int get_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
-{
-	const sq_decode_fn *decode = fn;
-
-	(void)st, (void)obj;
-	(*decode)(s, arg);
-	return 1;
-}
-
-int sq_get(struct sk_store *st, sq_decode_fn decode, void *obj, const char *sql,
-	   const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vrun(st, 0, get_row, &decode, obj, sql, fmt, ap);
-	va_end(ap);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
-}
-
-struct text_out { char *buf; size_t len; };
-
-static int text_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
-{
-	struct text_out *t = arg;
-
-	(void)st, (void)obj, (void)fn;
-	if ((size_t)sqlite3_column_bytes(s, 0) >= t->len)
-		return -ENOSPC;
-	sq_text(s, 0, t->buf, t->len);
-	return 1;
-}
-
-int sq_str(struct sk_store *st, char *buf, size_t len, const char *sql, const char *fmt, ...)
-{
-	struct text_out t = { buf, len };
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vrun(st, 0, text_row, NULL, &t, sql, fmt, ap);
-	va_end(ap);
-	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
-}
-
-void sq_text(sqlite3_stmt *s, int col, char *buf, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(buf, len, "%s", t ? (const char *)t : "");
-}
-
-void sq_blob32(sqlite3_stmt *s, int col, uint8_t out[32])
-{
-	const void *b = sqlite3_column_blob(s, col);
-
-	memset(out, 0, 32);
-	if (b && sqlite3_column_bytes(s, col) == 32)
-		memcpy(out, b, 32);
-}
-
-int sq_id_by_name(struct sk_store *st, const char *table, const char *name, int64_t *id)
-{
-	/* table is one of our own constants, never caller input */
-	static const char *const q[][2] = {
-		{ "users", "SELECT id FROM users WHERE name = ?1" },
-		{ "groups", "SELECT id FROM groups WHERE name = ?1" },
-		{ "policies", "SELECT id FROM policies WHERE name = ?1" },
-		{ "devices", "SELECT id FROM devices WHERE name = ?1" },
-		{ "directories", "SELECT id FROM directories WHERE name = ?1" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (!strcmp(q[i][0], table))
-			return sq_int(st, id, q[i][1], "t", name);
-	return -EINVAL;
-}
-
-void sq_durable(struct sk_store *st, bool on)
+/* Runs a statement with synchronous=FULL when no transaction is open:
+ * security-relevant changes (revocations, kills, locks, passwords) must
+ * survive a power loss, the rest may lose the last moments (NORMAL). */
+static void sq_durable(struct sk_store *st, bool on)
 {
 	if (st->tx_depth == 0)
 		sqlite3_exec(sq_db(st), on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
 			     NULL, NULL, NULL);
 }
+
+/* ---- the statement layer (store_db.h) ---- */
+
+struct sq_stmt {
+	struct db_stmt h;
+	sqlite3_stmt *s;
+};
+
+static sqlite3_stmt *sq_of(struct db_stmt *s)
+{
+	return ((struct sq_stmt *)s)->s;
+}
+
+static int sq_rc(struct db_stmt *s, int rc)
+{
+	return rc == SQLITE_OK ? 0 : sq_err(s->st, rc);
+}
+
+static int db_sq_prepare(struct sk_store *st, const char *sql, struct db_stmt **out)
+{
+	struct sq_stmt *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(sq_db(st), sql, -1, &s->s, NULL);
+	if (rc != SQLITE_OK) {
+		free(s);
+		return sq_err(st, rc);
+	}
+	s->h.st = st;
+	*out = &s->h;
+	return 0;
+}
+
+static int db_sq_bind_i64(struct db_stmt *s, int i, int64_t v)
+{
+	return sq_rc(s, sqlite3_bind_int64(sq_of(s), i, v));
+}
+
+static int db_sq_bind_text(struct db_stmt *s, int i, const char *v)
+{
+	return sq_rc(s, sqlite3_bind_text(sq_of(s), i, v, -1, SQLITE_TRANSIENT));
+}
+
+static int db_sq_bind_blob(struct db_stmt *s, int i, const void *v, size_t n)
+{
+	return sq_rc(s, sqlite3_bind_blob(sq_of(s), i, v, (int)n, SQLITE_TRANSIENT));
+}
+
+static int db_sq_bind_null(struct db_stmt *s, int i)
+{
+	return sq_rc(s, sqlite3_bind_null(sq_of(s), i));
+}
+
+static int db_sq_step(struct db_stmt *s)
+{
+	return sq_step(s->st, sq_of(s));
+}
+
+static int db_sq_write(struct db_stmt *s, int64_t *id)
+{
+	bool got = false;
+	int rc;
+
+	while ((rc = sq_step(s->st, sq_of(s))) == 1)
+		if (id && !got) {
+			*id = sqlite3_column_int64(sq_of(s), 0);
+			got = true;
+		}
+	if (rc)
+		return rc;
+	if (id && !got) {
+		snprintf(s->st->errmsg, sizeof(s->st->errmsg), "no row id came back");
+		return -EIO;
+	}
+	return sqlite3_changes(sq_db(s->st));
+}
+
+static int64_t db_sq_i64(struct db_stmt *s, int col)
+{
+	return sqlite3_column_int64(sq_of(s), col);
+}
+
+static const char *db_sq_text(struct db_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(sq_of(s), col);
+
+	return t ? (const char *)t : "";
+}
+
+static size_t db_sq_bytes(struct db_stmt *s, int col)
+{
+	return (size_t)sqlite3_column_bytes(sq_of(s), col);
+}
+
+static void db_sq_blob(struct db_stmt *s, int col, uint8_t *out, size_t n)
+{
+	const void *b = sqlite3_column_blob(sq_of(s), col);
+
+	memset(out, 0, n);
+	if (b && (size_t)sqlite3_column_bytes(sq_of(s), col) == n)
+		memcpy(out, b, n);
+}
+
+static bool db_sq_null(struct db_stmt *s, int col)
+{
+	return sqlite3_column_type(sq_of(s), col) == SQLITE_NULL;
+}
+
+static void db_sq_finalize(struct db_stmt *s)
+{
+	sqlite3_finalize(sq_of(s));
+	free(s);
+}
+
+static const struct sk_db_ops sq_db_ops = {
+	.dialect = SK_DIALECT_SQLITE,
+	.prepare = db_sq_prepare,
+	.bind_i64 = db_sq_bind_i64,
+	.bind_text = db_sq_bind_text,
+	.bind_blob = db_sq_bind_blob,
+	.bind_null = db_sq_bind_null,
+	.step = db_sq_step,
+	.write = db_sq_write,
+	.col_i64 = db_sq_i64,
+	.col_text = db_sq_text,
+	.col_bytes = db_sq_bytes,
+	.col_blob = db_sq_blob,
+	.col_null = db_sq_null,
+	.finalize = db_sq_finalize,
+	.durable = sq_durable,
+};
 
 /* ---- transactions ---- */
 
@@ -300,15 +232,6 @@ static void sq_rollback(struct sk_store *st)
 		sqlite3_exec(sq_db(st), "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int sq_schema_version(struct sk_store *st)
-{
-	int64_t v = 0;
-
-	if (sq_int(st, &v, "SELECT version FROM schema_version", NULL))
-		return 0;
-	return (int)v;
-}
-
 static void sq_close(struct sk_store *st)
 {
 	sqlite3_close_v2(sq_db(st));
@@ -316,49 +239,6 @@ static void sq_close(struct sk_store *st)
 }
 
 /* ---- open and migrate ---- */
-
-struct uid_fill { int64_t *ids; size_t n, cap; };
-
-static int uid_fill_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn, void *arg)
-{
-	struct uid_fill *f = arg;
-
-	(void)st, (void)obj, (void)fn;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		int64_t *n = realloc(f->ids, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		f->ids = n;
-		f->cap = cap;
-	}
-	f->ids[f->n++] = sqlite3_column_int64(s, 0);
-	return 0;
-}
-
-/* The part of migration script `to` that SQL cannot do, in its transaction. */
-static int migration_code(struct sk_store *st, int64_t to)
-{
-	struct uid_fill f = { 0 };
-	char uid[SK_UID_LEN + 1];
-	size_t i;
-	int rc;
-
-	if (to != 3)
-		return 0;
-	rc = sq_list(st, 0, uid_fill_row, NULL, &f, "SELECT id FROM users WHERE uid = ''", NULL);
-	for (i = 0; !rc && i < f.n; i++) {
-		rc = sk_uid_new(uid);
-		if (!rc)
-			rc = sq_exec(st, "UPDATE users SET uid = ?2 WHERE id = ?1", "it", f.ids[i], uid);
-		rc = rc < 0 ? rc : 0;
-	}
-	free(f.ids);
-	if (!rc)
-		rc = sq_exec(st, "CREATE UNIQUE INDEX users_uid ON users(uid)", NULL);
-	return rc < 0 ? rc : 0;
-}
 
 static int migrate(struct sk_store *st, char *err, size_t errlen)
 {
@@ -374,10 +254,10 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 			return rc;
 		}
 		v = 0;
-		rc = sq_int(st, &v, "SELECT count(*) FROM sqlite_master"
-			    " WHERE type = 'table' AND name = 'schema_version'", NULL);
+		rc = db_int_query(st, &v, "SELECT count(*) FROM sqlite_master"
+				  " WHERE type = 'table' AND name = 'schema_version'", NULL);
 		if (!rc && v)	/* else a new, empty file: version 0 */
-			rc = sq_int(st, &v, "SELECT version FROM schema_version", NULL);
+			rc = db_int_query(st, &v, "SELECT version FROM schema_version", NULL);
 		if (rc) {
 			sk_store_tx_end(st, rc);
 			sk_err(err, errlen, "cannot read the schema version: %s", st->errmsg);
@@ -399,7 +279,7 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 		}
 		rc = sqlite3_exec(sq_db(st), sql, NULL, NULL, NULL);
 		free(sql);
-		if (rc == SQLITE_OK && (rc = migration_code(st, v + 1))) {
+		if (rc == SQLITE_OK && (rc = db_migration_code(st, v + 1))) {
 			sk_store_tx_end(st, rc);
 			sk_err(err, errlen, "migration to schema version %lld failed: %s",
 			       (long long)v + 1, rc == -EIO ? st->errmsg : strerror(-rc));
@@ -412,7 +292,7 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 			       (long long)v + 1, st->errmsg);
 			return rc;
 		}
-		rc = sq_exec(st, "UPDATE schema_version SET version = ?1", "i", v + 1);
+		rc = db_exec(st, "UPDATE schema_version SET version = ?1", "i", v + 1);
 		rc = sk_store_tx_end(st, rc < 0 ? rc : 0);
 		if (rc) {
 			sk_err(err, errlen, "migration to schema version %lld failed: %s",
@@ -536,78 +416,13 @@ int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t er
 	return 0;
 }
 
-const struct sk_store_ops sk_sqlite_ops = {
+static const struct sk_store_ops sk_sqlite_ops = {
 	.name = "sqlite",
+	.db = &sq_db_ops,
 	.close = sq_close,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
-	.schema_version = sq_schema_version,
-	.user_add = sq_user_add,
-	.user_get = sq_user_get,
-	.user_update = sq_user_update,
-	.user_del = sq_user_del,
-	.user_list = sq_user_list,
-	.user_success = sq_user_success,
-	.user_set_password = sq_user_set_password,
-	.user_totp_use = sq_user_totp_use,
-	.login_fail = sq_login_fail,
-	.source_get = sq_source_get,
-	.source_list = sq_source_list,
-	.source_del = sq_source_del,
-	.group_add = sq_group_add,
-	.group_get = sq_group_get,
-	.group_update = sq_group_update,
-	.group_del = sq_group_del,
-	.group_list = sq_group_list,
-	.policy_add = sq_policy_add,
-	.policy_get = sq_policy_get,
-	.policy_del = sq_policy_del,
-	.policy_list = sq_policy_list,
-	.policy_rules = sq_policy_rules,
-	.rule_add = sq_rule_add,
-	.rule_del = sq_rule_del,
-	.rule_move = sq_rule_move,
-	.device_add = sq_device_add,
-	.device_get = sq_device_get,
-	.device_update = sq_device_update,
-	.device_del = sq_device_del,
-	.device_list = sq_device_list,
-	.device_assign = sq_device_assign,
-	.device_unassign = sq_device_unassign,
-	.cert_add = sq_cert_add,
-	.cert_get = sq_cert_get,
-	.cert_revoke = sq_cert_revoke,
-	.cert_list = sq_cert_list,
-	.cert_revoke_for = sq_cert_revoke_for,
-	.profile_add = sq_profile_add,
-	.profile_find = sq_profile_find,
-	.profile_update = sq_profile_update,
-	.profile_list = sq_profile_list,
-	.setting_get = sq_setting_get,
-	.setting_set = sq_setting_set,
-	.session_add = sq_session_add,
-	.session_get = sq_session_get,
-	.session_find = sq_session_find,
-	.session_update = sq_session_update,
-	.session_del = sq_session_del,
-	.session_list = sq_session_list,
-	.lease_get = sq_lease_get,
-	.lease_set = sq_lease_set,
-	.lease_taken = sq_lease_taken,
-	.posture_set = sq_posture_set,
-	.posture_list = sq_posture_list,
-	.posture_last_set = sq_posture_last_set,
-	.posture_last_get = sq_posture_last_get,
-	.directory_add = sq_directory_add,
-	.directory_del = sq_directory_del,
-	.directory_list = sq_directory_list,
-	.directory_set = sq_directory_set,
-	.directory_settings = sq_directory_settings,
-	.group_directory_set = sq_group_directory_set,
-	.group_directory_get = sq_group_directory_get,
-	.user_directory_get = sq_user_directory_get,
-	.user_directory_set = sq_user_directory_set,
-	.audit_add = sq_audit_add,
-	.audit_list = sq_audit_list,
+	.schema_version = db_schema_version,
+	DB_OPS_FAMILIES,
 };

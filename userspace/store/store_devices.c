@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* SQLite backend: devices and their assignment, certificates, profile links. */
+/* Devices and their assignment, certificates, profile links. */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-#include "store_sqlite.h"
+#include "store_db.h"
 
 #define DEVICE_COLS \
 	"SELECT d.id, d.name, d.type, d.enabled, d.check_on, d.method, d.ident," \
@@ -12,25 +12,25 @@
 	" FROM devices d LEFT JOIN policies p ON p.id = d.policy_id" \
 	" LEFT JOIN users u ON u.id = d.user_id "
 
-static void device_row(sqlite3_stmt *s, void *obj)
+static void device_row(struct db_stmt *s, void *obj)
 {
 	struct sk_device *d = obj;
 
 	memset(d, 0, sizeof(*d));
-	d->id = sqlite3_column_int64(s, 0);
-	sq_text(s, 1, d->name, sizeof(d->name));
-	d->type = (enum sk_device_type)sqlite3_column_int(s, 2);
-	d->enabled = sqlite3_column_int(s, 3);
-	d->check = sqlite3_column_int(s, 4);
-	d->method = (enum sk_device_method)sqlite3_column_int(s, 5);
-	sq_text(s, 6, d->ident, sizeof(d->ident));
-	sq_text(s, 7, d->policy, sizeof(d->policy));
-	sq_text(s, 8, d->user, sizeof(d->user));
+	d->id = db_i64(s, 0);
+	db_text(s, 1, d->name, sizeof(d->name));
+	d->type = (enum sk_device_type)db_int(s, 2);
+	d->enabled = db_int(s, 3);
+	d->check = db_int(s, 4);
+	d->method = (enum sk_device_method)db_int(s, 5);
+	db_text(s, 6, d->ident, sizeof(d->ident));
+	db_text(s, 7, d->policy, sizeof(d->policy));
+	db_text(s, 8, d->user, sizeof(d->user));
 }
 
-int sq_device_get(struct sk_store *st, const char *name, struct sk_device *d)
+int db_device_get(struct sk_store *st, const char *name, struct sk_device *d)
 {
-	return sq_get(st, device_row, d, DEVICE_COLS "WHERE d.name = ?1", "t", name);
+	return db_get(st, device_row, d, DEVICE_COLS "WHERE d.name = ?1", "t", name);
 }
 
 /* May user (uid) take one more device (other than device id self)? */
@@ -40,10 +40,10 @@ static int room_for(struct sk_store *st, const char *user, int64_t uid, int64_t 
 	int64_t n, max;
 	int rc;
 
-	rc = sq_int(st, &max, "SELECT g.max_devices FROM users u JOIN groups g ON g.id = u.group_id"
+	rc = db_int_query(st, &max, "SELECT g.max_devices FROM users u JOIN groups g ON g.id = u.group_id"
 		    " WHERE u.id = ?1", "i", uid);
 	if (!rc)
-		rc = sq_int(st, &n, "SELECT count(*) FROM devices WHERE user_id = ?1 AND id != ?2",
+		rc = db_int_query(st, &n, "SELECT count(*) FROM devices WHERE user_id = ?1 AND id != ?2",
 			    "ii", uid, self);
 	if (rc)
 		return rc;
@@ -63,12 +63,12 @@ static int device_refs(struct sk_store *st, const struct sk_device *d, int64_t *
 	int rc;
 
 	*uid = 0;
-	if (d->policy[0] && (rc = sq_id_by_name(st, "policies", d->policy, &pid))) {
+	if (d->policy[0] && (rc = db_id_by_name(st, "policies", d->policy, &pid))) {
 		if (rc == -ENOENT)
 			sk_err(err, errlen, "policy: no policy named '%s'", d->policy);
 		return rc;
 	}
-	if (d->user[0] && (rc = sq_id_by_name(st, "users", d->user, uid))) {
+	if (d->user[0] && (rc = db_id_by_name(st, "users", d->user, uid))) {
 		if (rc == -ENOENT)
 			sk_err(err, errlen, "user: no user named '%s'", d->user);
 		return rc;
@@ -85,7 +85,7 @@ static int device_add_tx(struct sk_store *st, const struct sk_device *d, char *e
 		return rc;
 	if (uid && (rc = room_for(st, d->user, uid, 0, err, errlen)))
 		return rc;
-	rc = sq_exec(st, "INSERT INTO devices (name, type, enabled, check_on, method, ident,"
+	rc = db_exec(st, "INSERT INTO devices (name, type, enabled, check_on, method, ident,"
 		     " policy_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
 		     " (SELECT id FROM policies WHERE name = ?7), (SELECT id FROM users WHERE name = ?8))",
 		     "tddddtnn", d->name, (int)d->type, (int)d->enabled, (int)d->check, (int)d->method,
@@ -95,7 +95,7 @@ static int device_add_tx(struct sk_store *st, const struct sk_device *d, char *e
 	return rc < 0 ? rc : 0;
 }
 
-int sq_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+int db_device_add(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
 {
 	int rc;
 
@@ -114,7 +114,7 @@ static int device_update_tx(struct sk_store *st, const struct sk_device *d, char
 	int64_t uid;
 	int rc;
 
-	if ((rc = sq_device_get(st, d->name, &cur))) {
+	if ((rc = db_device_get(st, d->name, &cur))) {
 		if (rc == -ENOENT)
 			sk_err(err, errlen, "name: no device named '%s'", d->name);
 		return rc;
@@ -123,7 +123,7 @@ static int device_update_tx(struct sk_store *st, const struct sk_device *d, char
 		return rc;
 	if (uid && strcmp(cur.user, d->user) && (rc = room_for(st, d->user, uid, cur.id, err, errlen)))
 		return rc;
-	rc = sq_exec(st, "UPDATE devices SET type = ?2, enabled = ?3, check_on = ?4, method = ?5,"
+	rc = db_exec(st, "UPDATE devices SET type = ?2, enabled = ?3, check_on = ?4, method = ?5,"
 		     " ident = ?6, policy_id = (SELECT id FROM policies WHERE name = ?7),"
 		     " user_id = (SELECT id FROM users WHERE name = ?8) WHERE name = ?1",
 		     "tddddtnn", d->name, (int)d->type, (int)d->enabled, (int)d->check, (int)d->method,
@@ -131,7 +131,7 @@ static int device_update_tx(struct sk_store *st, const struct sk_device *d, char
 	return rc < 0 ? rc : 0;
 }
 
-int sq_device_update(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
+int db_device_update(struct sk_store *st, const struct sk_device *d, char *err, size_t errlen)
 {
 	int rc;
 
@@ -148,18 +148,18 @@ static int device_del_tx(struct sk_store *st, const char *name)
 	struct sk_device d;
 	int rc;
 
-	if ((rc = sq_device_get(st, name, &d)))
+	if ((rc = db_device_get(st, name, &d)))
 		return rc;
 	if (d.user[0])
 		return -EBUSY;
 	/* certificates and links of the device, whoever had it */
-	rc = sq_revoke_for_tx(st, NULL, name, NULL, 0, time(NULL));
+	rc = db_revoke_for_tx(st, NULL, name, NULL, 0, time(NULL));
 	if (rc >= 0)
-		rc = sq_exec(st, "DELETE FROM devices WHERE id = ?1", "i", d.id);
+		rc = db_exec(st, "DELETE FROM devices WHERE id = ?1", "i", d.id);
 	return rc < 0 ? rc : 0;
 }
 
-int sq_device_del(struct sk_store *st, const char *name)
+int db_device_del(struct sk_store *st, const char *name)
 {
 	int rc;
 
@@ -168,15 +168,15 @@ int sq_device_del(struct sk_store *st, const char *name)
 	return sk_store_tx_end(st, device_del_tx(st, name));
 }
 
-SQ_LIST_ROW(device_list_row, struct sk_device, device_row)
+DB_LIST_ROW(device_list_row, struct sk_device, device_row)
 
-int sq_device_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_device *, void *),
-		   void *arg)
+int db_device_list(struct sk_store *st, const char *user,
+		   int (*fn)(const struct sk_device *, void *), void *arg)
 {
 	if (user)
-		return sq_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
+		return db_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
 			       DEVICE_COLS "WHERE u.name = ?1 ORDER BY d.name", "t", user);
-	return sq_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
+	return db_list(st, sizeof(struct sk_device), device_list_row, &fn, arg,
 		       DEVICE_COLS "ORDER BY d.name", NULL);
 }
 
@@ -187,12 +187,12 @@ static int assign_tx(struct sk_store *st, const char *user, const char *device, 
 	int64_t uid;
 	int rc;
 
-	if ((rc = sq_device_get(st, device, &d))) {
+	if ((rc = db_device_get(st, device, &d))) {
 		if (rc == -ENOENT)
 			sk_err(err, errlen, "device: no device named '%s'", device);
 		return rc;
 	}
-	if ((rc = sq_id_by_name(st, "users", user, &uid))) {
+	if ((rc = db_id_by_name(st, "users", user, &uid))) {
 		if (rc == -ENOENT)
 			sk_err(err, errlen, "user: no user named '%s'", user);
 		return rc;
@@ -205,11 +205,11 @@ static int assign_tx(struct sk_store *st, const char *user, const char *device, 
 	}
 	if ((rc = room_for(st, user, uid, d.id, err, errlen)))
 		return rc;
-	rc = sq_exec(st, "UPDATE devices SET user_id = ?2 WHERE id = ?1", "ii", d.id, uid);
+	rc = db_exec(st, "UPDATE devices SET user_id = ?2 WHERE id = ?1", "ii", d.id, uid);
 	return rc < 0 ? rc : 0;
 }
 
-int sq_device_assign(struct sk_store *st, const char *user, const char *device, char *err,
+int db_device_assign(struct sk_store *st, const char *user, const char *device, char *err,
 		     size_t errlen)
 {
 	int rc;
@@ -224,53 +224,72 @@ int sq_device_assign(struct sk_store *st, const char *user, const char *device, 
 
 static int unassign_tx(struct sk_store *st, const char *user, const char *device)
 {
-	int rc = sq_exec(st, "UPDATE devices SET user_id = NULL WHERE name = ?2"
+	int rc = db_exec(st, "UPDATE devices SET user_id = NULL WHERE name = ?2"
 			 " AND user_id = (SELECT id FROM users WHERE name = ?1)", "tt", user, device);
 
 	if (rc == 0)
 		return -ENOENT;
 	/* the user's certificate for this device goes with the device */
 	if (rc > 0)
-		rc = sq_revoke_for_tx(st, user, device, NULL, 0, time(NULL));
+		rc = db_revoke_for_tx(st, user, device, NULL, 0, time(NULL));
 	return rc < 0 ? rc : 0;
 }
 
-int sq_device_unassign(struct sk_store *st, const char *user, const char *device)
+int db_device_unassign(struct sk_store *st, const char *user, const char *device)
 {
 	int rc;
 
-	sq_durable(st, true);
+	db_durable(st, true);
 	if ((rc = sk_store_tx_begin(st)) == 0)
 		rc = sk_store_tx_end(st, unassign_tx(st, user, device));
-	sq_durable(st, false);
+	db_durable(st, false);
 	return rc;
 }
 
 /* ---- certificates ---- */
 
 #define CERT_COLS \
-	"SELECT id, serial, user, device, subject, not_before, not_after, revoked_at, user_uid" \
+	"SELECT id, serial, \"user\", device, subject, not_before, not_after, revoked_at, user_uid" \
 	" FROM certs "
 
-static void cert_row(sqlite3_stmt *s, void *obj)
+/* Serials compare without case: SQLite's column is COLLATE NOCASE (and its
+ * unique index with it), PostgreSQL's unique index is on lower(serial). */
+static const char *const cert_by_serial[] = {
+	[SK_DIALECT_SQLITE] = CERT_COLS "WHERE serial = ?1",
+	[SK_DIALECT_PG] = CERT_COLS "WHERE lower(serial) = lower(?1)",
+};
+static const char *const cert_revoke_sql[] = {
+	[SK_DIALECT_SQLITE] = "UPDATE certs SET revoked_at = ?2 WHERE serial = ?1 AND revoked_at = 0",
+	[SK_DIALECT_PG] = "UPDATE certs SET revoked_at = ?2 WHERE lower(serial) = lower(?1)"
+			  " AND revoked_at = 0",
+};
+static const char *const revoke_for_sql[] = {
+	[SK_DIALECT_SQLITE] = "UPDATE certs SET revoked_at = ?4 WHERE (?1 IS NULL OR \"user\" = ?1)"
+			      " AND (?2 IS NULL OR device = ?2) AND revoked_at = 0 AND serial <> ?3",
+	[SK_DIALECT_PG] = "UPDATE certs SET revoked_at = ?4 WHERE (?1::text IS NULL OR \"user\" = ?1)"
+			  " AND (?2::text IS NULL OR device = ?2) AND revoked_at = 0"
+			  " AND lower(serial) <> lower(?3)",
+};
+
+static void cert_row(struct db_stmt *s, void *obj)
 {
 	struct sk_cert *c = obj;
 
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(s, 0);
-	sq_text(s, 1, c->serial, sizeof(c->serial));
-	sq_text(s, 2, c->user, sizeof(c->user));
-	sq_text(s, 3, c->device, sizeof(c->device));
-	sq_text(s, 4, c->subject, sizeof(c->subject));
-	c->not_before = sqlite3_column_int64(s, 5);
-	c->not_after = sqlite3_column_int64(s, 6);
-	c->revoked_at = sqlite3_column_int64(s, 7);
-	sq_text(s, 8, c->user_uid, sizeof(c->user_uid));
+	c->id = db_i64(s, 0);
+	db_text(s, 1, c->serial, sizeof(c->serial));
+	db_text(s, 2, c->user, sizeof(c->user));
+	db_text(s, 3, c->device, sizeof(c->device));
+	db_text(s, 4, c->subject, sizeof(c->subject));
+	c->not_before = db_i64(s, 5);
+	c->not_after = db_i64(s, 6);
+	c->revoked_at = db_i64(s, 7);
+	db_text(s, 8, c->user_uid, sizeof(c->user_uid));
 }
 
-int sq_cert_add(struct sk_store *st, const struct sk_cert *c)
+int db_cert_add(struct sk_store *st, const struct sk_cert *c)
 {
-	int rc = sq_exec(st, "INSERT INTO certs (serial, user, device, subject, not_before,"
+	int rc = db_exec(st, "INSERT INTO certs (serial, \"user\", device, subject, not_before,"
 			 " not_after, revoked_at, user_uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 			 "ttttiiit", c->serial, c->user, c->device, c->subject, c->not_before,
 			 c->not_after, c->revoked_at, c->user_uid);
@@ -278,117 +297,113 @@ int sq_cert_add(struct sk_store *st, const struct sk_cert *c)
 	return rc < 0 ? rc : 0;
 }
 
-int sq_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c)
+int db_cert_get(struct sk_store *st, const char *serial, struct sk_cert *c)
 {
-	return sq_get(st, cert_row, c, CERT_COLS "WHERE serial = ?1", "t", serial);
+	return db_get(st, cert_row, c, db_sql(st, cert_by_serial), "t", serial);
 }
 
-int sq_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
+int db_cert_revoke(struct sk_store *st, const char *serial, int64_t when)
 {
 	struct sk_cert c;
 	int rc;
 
-	sq_durable(st, true);
-	rc = sq_exec(st, "UPDATE certs SET revoked_at = ?2 WHERE serial = ?1 AND revoked_at = 0",
-		     "ti", serial, when);
-	sq_durable(st, false);
+	db_durable(st, true);
+	rc = db_exec(st, db_sql(st, cert_revoke_sql), "ti", serial, when);
+	db_durable(st, false);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	/* the first revocation time stays: -EALREADY if it was revoked */
-	rc = sq_cert_get(st, serial, &c);
+	rc = db_cert_get(st, serial, &c);
 	return rc ? rc : -EALREADY;
 }
 
 /* user or device may be NULL (any); ?3 keep_serial ('' = none), ?4 keep_profile */
-int sq_revoke_for_tx(struct sk_store *st, const char *user, const char *device,
+int db_revoke_for_tx(struct sk_store *st, const char *user, const char *device,
 		     const char *keep_serial, int64_t keep_profile, int64_t when)
 {
 	int n, rc;
 
 	/* 'n' binds "" as NULL: any user, any device */
-	n = sq_exec(st, "UPDATE certs SET revoked_at = ?4 WHERE (?1 IS NULL OR user = ?1)"
-		    " AND (?2 IS NULL OR device = ?2) AND revoked_at = 0 AND serial <> ?3",
+	n = db_exec(st, db_sql(st, revoke_for_sql),
 		    "nnti", user ? user : "", device ? device : "", keep_serial ? keep_serial : "",
 		    when);
 	if (n < 0)
 		return n;
-	rc = sq_exec(st, "UPDATE profiles SET state = ?3 WHERE (?1 IS NULL OR user = ?1)"
-		     " AND (?2 IS NULL OR device = ?2) AND state <> ?3 AND id <> ?4",
+	rc = db_exec(st, "UPDATE profiles SET state = ?3 WHERE (CAST(?1 AS TEXT) IS NULL OR \"user\" = ?1)"
+		     " AND (CAST(?2 AS TEXT) IS NULL OR device = ?2) AND state <> ?3 AND id <> ?4",
 		     "nndi", user ? user : "", device ? device : "", (int)SK_PROFILE_EXPIRED,
 		     keep_profile);
 	return rc < 0 ? rc : n;
 }
 
-int sq_cert_revoke_for(struct sk_store *st, const char *user, const char *device,
+int db_cert_revoke_for(struct sk_store *st, const char *user, const char *device,
 		       const char *keep_serial, int64_t keep_profile, int64_t when)
 {
 	int rc, end;
 
-	sq_durable(st, true);
+	db_durable(st, true);
 	if ((rc = sk_store_tx_begin(st)) == 0) {
-		rc = sq_revoke_for_tx(st, user, device, keep_serial, keep_profile, when);
+		rc = db_revoke_for_tx(st, user, device, keep_serial, keep_profile, when);
 		end = sk_store_tx_end(st, rc < 0 ? rc : 0);
 		rc = end ? end : rc;
 	}
-	sq_durable(st, false);
+	db_durable(st, false);
 	return rc;
 }
 
-SQ_LIST_ROW(cert_list_row, struct sk_cert, cert_row)
+DB_LIST_ROW(cert_list_row, struct sk_cert, cert_row)
 
-int sq_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *, void *),
+int db_cert_list(struct sk_store *st, const char *user, int (*fn)(const struct sk_cert *, void *),
 		 void *arg)
 {
 	if (user)
-		return sq_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
-			       CERT_COLS "WHERE user = ?1 ORDER BY id", "t", user);
-	return sq_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
+		return db_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
+			       CERT_COLS "WHERE \"user\" = ?1 ORDER BY id", "t", user);
+	return db_list(st, sizeof(struct sk_cert), cert_list_row, &fn, arg,
 		       CERT_COLS "ORDER BY id", NULL);
 }
 
 /* ---- profile links ---- */
 
 #define PROFILE_COLS \
-	"SELECT id, user, device, token_hash, expires, max_downloads, downloads, state, created" \
+	"SELECT id, \"user\", device, token_hash, expires, max_downloads, downloads, state, created" \
 	" FROM profiles "
 
-static void profile_row(sqlite3_stmt *s, void *obj)
+static void profile_row(struct db_stmt *s, void *obj)
 {
 	struct sk_profile *p = obj;
 
 	memset(p, 0, sizeof(*p));
-	p->id = sqlite3_column_int64(s, 0);
-	sq_text(s, 1, p->user, sizeof(p->user));
-	sq_text(s, 2, p->device, sizeof(p->device));
-	sq_blob32(s, 3, p->token_hash);
-	p->expires = sqlite3_column_int64(s, 4);
-	p->max_downloads = sqlite3_column_int(s, 5);
-	p->downloads = sqlite3_column_int(s, 6);
-	p->state = (enum sk_profile_state)sqlite3_column_int(s, 7);
-	p->created = sqlite3_column_int64(s, 8);
+	p->id = db_i64(s, 0);
+	db_text(s, 1, p->user, sizeof(p->user));
+	db_text(s, 2, p->device, sizeof(p->device));
+	db_blob(s, 3, p->token_hash, 32);
+	p->expires = db_i64(s, 4);
+	p->max_downloads = db_int(s, 5);
+	p->downloads = db_int(s, 6);
+	p->state = (enum sk_profile_state)db_int(s, 7);
+	p->created = db_i64(s, 8);
 }
 
-int sq_profile_add(struct sk_store *st, struct sk_profile *p)
+int db_profile_add(struct sk_store *st, struct sk_profile *p)
 {
-	int rc = sq_exec(st, "INSERT INTO profiles (user, device, token_hash, expires, max_downloads,"
-			 " downloads, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	int rc = db_exec_id(st, &p->id, "INSERT INTO profiles (\"user\", device, token_hash, expires,"
+			 " max_downloads, downloads, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			 " ?7, ?8) RETURNING id",
 			 "ttbidddi", p->user, p->device, p->token_hash, p->expires, p->max_downloads,
 			 p->downloads, (int)p->state, p->created);
 
-	if (rc < 0)
-		return rc;
-	p->id = sqlite3_last_insert_rowid(sq_db(st));
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
-int sq_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p)
+int db_profile_find(struct sk_store *st, const uint8_t token_hash[32], struct sk_profile *p)
 {
-	return sq_get(st, profile_row, p, PROFILE_COLS "WHERE token_hash = ?1", "b", token_hash);
+	return db_get(st, profile_row, p, PROFILE_COLS "WHERE token_hash = ?1", "b", token_hash);
 }
 
-int sq_profile_update(struct sk_store *st, const struct sk_profile *p)
+int db_profile_update(struct sk_store *st, const struct sk_profile *p)
 {
-	int rc = sq_exec(st, "UPDATE profiles SET user = ?2, device = ?3, expires = ?4,"
+	int rc = db_exec(st, "UPDATE profiles SET \"user\" = ?2, device = ?3, expires = ?4,"
 			 " max_downloads = ?5, downloads = ?6, state = ?7 WHERE id = ?1", "ittiddd",
 			 p->id, p->user, p->device, p->expires, p->max_downloads, p->downloads,
 			 (int)p->state);
@@ -396,10 +411,10 @@ int sq_profile_update(struct sk_store *st, const struct sk_profile *p)
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
-SQ_LIST_ROW(profile_list_row, struct sk_profile, profile_row)
+DB_LIST_ROW(profile_list_row, struct sk_profile, profile_row)
 
-int sq_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *, void *), void *arg)
+int db_profile_list(struct sk_store *st, int (*fn)(const struct sk_profile *, void *), void *arg)
 {
-	return sq_list(st, sizeof(struct sk_profile), profile_list_row, &fn, arg,
+	return db_list(st, sizeof(struct sk_profile), profile_list_row, &fn, arg,
 		       PROFILE_COLS "ORDER BY id", NULL);
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* SQLite backend: groups (with their factor and list child tables),
+/* Groups (with their factor and list child tables),
  * policies and their ordered rules. */
 #include <errno.h>
 #include <string.h>
 
-#include "store_sqlite.h"
+#include "store_db.h"
 
 #define SK_RULES_MAX	65536	/* SEKISHO_MAX_RULES: what one kernel policy holds */
 
@@ -15,66 +15,66 @@
 	" coalesce(p.name, ''), g.lang, g.mtu, g.cert_only_ok" \
 	" FROM groups g LEFT JOIN policies p ON p.id = g.policy_id "
 
-static void group_row(sqlite3_stmt *s, void *obj)
+static void group_row(struct db_stmt *s, void *obj)
 {
 	struct sk_group *g = obj;
 
 	memset(g, 0, sizeof(*g));
-	g->id = sqlite3_column_int64(s, 0);
-	sq_text(s, 1, g->name, sizeof(g->name));
-	sq_text(s, 2, g->label, sizeof(g->label));
-	sq_text(s, 3, g->pool4, sizeof(g->pool4));
-	sq_text(s, 4, g->pool6, sizeof(g->pool6));
-	sq_text(s, 5, g->dns[0], sizeof(g->dns[0]));
-	sq_text(s, 6, g->dns[1], sizeof(g->dns[1]));
-	sq_text(s, 7, g->wins, sizeof(g->wins));
-	sq_text(s, 8, g->domain, sizeof(g->domain));
-	g->proxy_mode = (enum sk_proxy_mode)sqlite3_column_int(s, 9);
-	sq_text(s, 10, g->proxy_pac, sizeof(g->proxy_pac));
-	sq_text(s, 11, g->proxy_server, sizeof(g->proxy_server));
-	sq_text(s, 12, g->proxy_exclude, sizeof(g->proxy_exclude));
-	sq_text(s, 13, g->banner, sizeof(g->banner));
-	g->idle_timeout = sqlite3_column_int(s, 14);
-	g->session_timeout = sqlite3_column_int(s, 15);
-	g->max_sessions = sqlite3_column_int(s, 16);
-	g->max_devices = sqlite3_column_int(s, 17);
-	sq_text(s, 18, g->access_hours, sizeof(g->access_hours));
-	sq_text(s, 19, g->policy, sizeof(g->policy));
-	g->lang = (enum sk_lang)sqlite3_column_int(s, 20);
-	g->mtu = sqlite3_column_int(s, 21);
-	g->cert_only_ok = sqlite3_column_int(s, 22) != 0;
+	g->id = db_i64(s, 0);
+	db_text(s, 1, g->name, sizeof(g->name));
+	db_text(s, 2, g->label, sizeof(g->label));
+	db_text(s, 3, g->pool4, sizeof(g->pool4));
+	db_text(s, 4, g->pool6, sizeof(g->pool6));
+	db_text(s, 5, g->dns[0], sizeof(g->dns[0]));
+	db_text(s, 6, g->dns[1], sizeof(g->dns[1]));
+	db_text(s, 7, g->wins, sizeof(g->wins));
+	db_text(s, 8, g->domain, sizeof(g->domain));
+	g->proxy_mode = (enum sk_proxy_mode)db_int(s, 9);
+	db_text(s, 10, g->proxy_pac, sizeof(g->proxy_pac));
+	db_text(s, 11, g->proxy_server, sizeof(g->proxy_server));
+	db_text(s, 12, g->proxy_exclude, sizeof(g->proxy_exclude));
+	db_text(s, 13, g->banner, sizeof(g->banner));
+	g->idle_timeout = db_int(s, 14);
+	g->session_timeout = db_int(s, 15);
+	g->max_sessions = db_int(s, 16);
+	g->max_devices = db_int(s, 17);
+	db_text(s, 18, g->access_hours, sizeof(g->access_hours));
+	db_text(s, 19, g->policy, sizeof(g->policy));
+	g->lang = (enum sk_lang)db_int(s, 20);
+	g->mtu = db_int(s, 21);
+	g->cert_only_ok = db_int(s, 22) != 0;
 }
 
 /* factors and lists of one group, read after its row */
 static int group_children(struct sk_store *st, struct sk_group *g)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc, n = 0;
 	char kind[16];
 
-	rc = sq_prep(st, &s, "SELECT factor FROM group_factors WHERE group_id = ?1 ORDER BY position",
+	rc = db_prep(st, &s, "SELECT factor FROM group_factors WHERE group_id = ?1 ORDER BY position",
 		     "i", g->id);
 	if (rc)
 		return rc;
-	while ((rc = sq_step(st, s)) == 1 && n < SK_FACTORS_MAX)
-		g->factors[n++] = sk_factor_from_name((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	while ((rc = db_step(s)) == 1 && n < SK_FACTORS_MAX)
+		g->factors[n++] = sk_factor_from_name(db_cstr(s, 0));
+	db_finalize(s);
 	if (rc < 0)
 		return rc;
-	rc = sq_prep(st, &s, "SELECT kind, value FROM group_lists WHERE group_id = ?1"
+	rc = db_prep(st, &s, "SELECT kind, value FROM group_lists WHERE group_id = ?1"
 		     " ORDER BY kind, position", "i", g->id);
 	if (rc)
 		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
-		sq_text(s, 0, kind, sizeof(kind));
+	while ((rc = db_step(s)) == 1) {
+		db_text(s, 0, kind, sizeof(kind));
 		if (!strcmp(kind, "split_inc") && g->n_split_inc < SK_LIST_MAX)
-			sq_text(s, 1, g->split_inc[g->n_split_inc++], SK_ADDR_MAX);
+			db_text(s, 1, g->split_inc[g->n_split_inc++], SK_ADDR_MAX);
 		else if (!strcmp(kind, "split_exc") && g->n_split_exc < SK_LIST_MAX)
-			sq_text(s, 1, g->split_exc[g->n_split_exc++], SK_ADDR_MAX);
+			db_text(s, 1, g->split_exc[g->n_split_exc++], SK_ADDR_MAX);
 		else if (!strcmp(kind, "split_dns") && g->n_split_dns < SK_LIST_MAX)
-			sq_text(s, 1, g->split_dns[g->n_split_dns++], sizeof(g->split_dns[0]));
+			db_text(s, 1, g->split_dns[g->n_split_dns++], sizeof(g->split_dns[0]));
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc < 0 ? rc : 0;
 }
 
@@ -84,18 +84,18 @@ static int put_children(struct sk_store *st, int64_t gid, const struct sk_group 
 		"INSERT INTO group_lists (group_id, kind, position, value) VALUES (?1, ?2, ?3, ?4)";
 	int i, rc;
 
-	rc = sq_exec(st, "DELETE FROM group_factors WHERE group_id = ?1", "i", gid);
+	rc = db_exec(st, "DELETE FROM group_factors WHERE group_id = ?1", "i", gid);
 	if (rc >= 0)
-		rc = sq_exec(st, "DELETE FROM group_lists WHERE group_id = ?1", "i", gid);
+		rc = db_exec(st, "DELETE FROM group_lists WHERE group_id = ?1", "i", gid);
 	for (i = 0; rc >= 0 && i < SK_FACTORS_MAX && g->factors[i] != SK_FACTOR_NONE; i++)
-		rc = sq_exec(st, "INSERT INTO group_factors (group_id, position, factor)"
+		rc = db_exec(st, "INSERT INTO group_factors (group_id, position, factor)"
 			     " VALUES (?1, ?2, ?3)", "idt", gid, i + 1, sk_factor_name(g->factors[i]));
 	for (i = 0; rc >= 0 && i < g->n_split_inc; i++)
-		rc = sq_exec(st, ins, "itdt", gid, "split_inc", i + 1, g->split_inc[i]);
+		rc = db_exec(st, ins, "itdt", gid, "split_inc", i + 1, g->split_inc[i]);
 	for (i = 0; rc >= 0 && i < g->n_split_exc; i++)
-		rc = sq_exec(st, ins, "itdt", gid, "split_exc", i + 1, g->split_exc[i]);
+		rc = db_exec(st, ins, "itdt", gid, "split_exc", i + 1, g->split_exc[i]);
 	for (i = 0; rc >= 0 && i < g->n_split_dns; i++)
-		rc = sq_exec(st, ins, "itdt", gid, "split_dns", i + 1, g->split_dns[i]);
+		rc = db_exec(st, ins, "itdt", gid, "split_dns", i + 1, g->split_dns[i]);
 	return rc < 0 ? rc : 0;
 }
 
@@ -113,7 +113,7 @@ static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
 	int rc;
 
 	if (add)
-		rc = sq_exec(st,
+		rc = db_exec(st,
 			     "INSERT INTO groups (name, label, pool4, pool6, dns1, dns2, wins, domain,"
 			     " proxy_mode, proxy_pac, proxy_server, proxy_exclude, banner,"
 			     " idle_timeout, session_timeout, max_sessions, max_devices, access_hours,"
@@ -122,7 +122,7 @@ static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
 			     " (SELECT id FROM policies WHERE name = ?19), ?20, ?21, ?22)",
 			     GROUP_ARGS(g));
 	else
-		rc = sq_exec(st,
+		rc = db_exec(st,
 			     "UPDATE groups SET label = ?2, pool4 = ?3, pool6 = ?4, dns1 = ?5,"
 			     " dns2 = ?6, wins = ?7, domain = ?8, proxy_mode = ?9, proxy_pac = ?10,"
 			     " proxy_server = ?11, proxy_exclude = ?12, banner = ?13,"
@@ -135,7 +135,7 @@ static int group_write(struct sk_store *st, const struct sk_group *g, bool add)
 		return -ENOENT;
 	if (rc < 0)
 		return rc;
-	if ((rc = sq_id_by_name(st, "groups", g->name, &gid)))
+	if ((rc = db_id_by_name(st, "groups", g->name, &gid)))
 		return rc;
 	return put_children(st, gid, g);
 }
@@ -157,19 +157,19 @@ static int group_change(struct sk_store *st, const struct sk_group *g, bool add,
 	return rc;
 }
 
-int sq_group_add(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
+int db_group_add(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
 {
 	return group_change(st, g, true, err, errlen);
 }
 
-int sq_group_update(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
+int db_group_update(struct sk_store *st, const struct sk_group *g, char *err, size_t errlen)
 {
 	return group_change(st, g, false, err, errlen);
 }
 
-int sq_group_get(struct sk_store *st, const char *name, struct sk_group *g)
+int db_group_get(struct sk_store *st, const char *name, struct sk_group *g)
 {
-	int rc = sq_get(st, group_row, g, GROUP_COLS "WHERE g.name = ?1", "t", name);
+	int rc = db_get(st, group_row, g, GROUP_COLS "WHERE g.name = ?1", "t", name);
 
 	return rc ? rc : group_children(st, g);
 }
@@ -179,17 +179,17 @@ static int group_del_tx(struct sk_store *st, const char *name)
 	int64_t gid, n;
 	int rc;
 
-	if ((rc = sq_id_by_name(st, "groups", name, &gid)))
+	if ((rc = db_id_by_name(st, "groups", name, &gid)))
 		return rc;
-	if ((rc = sq_int(st, &n, "SELECT count(*) FROM users WHERE group_id = ?1", "i", gid)))
+	if ((rc = db_int_query(st, &n, "SELECT count(*) FROM users WHERE group_id = ?1", "i", gid)))
 		return rc;
 	if (n)
 		return -EBUSY;
-	rc = sq_exec(st, "DELETE FROM groups WHERE id = ?1", "i", gid);
+	rc = db_exec(st, "DELETE FROM groups WHERE id = ?1", "i", gid);
 	return rc < 0 ? rc : 0;
 }
 
-int sq_group_del(struct sk_store *st, const char *name)
+int db_group_del(struct sk_store *st, const char *name)
 {
 	int rc;
 
@@ -198,7 +198,7 @@ int sq_group_del(struct sk_store *st, const char *name)
 	return sk_store_tx_end(st, group_del_tx(st, name));
 }
 
-static int group_list_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const void *fn,
+static int group_list_row(struct sk_store *st, struct db_stmt *s, void *obj, const void *fn,
 			  void *arg)
 {
 	int (*const *cb)(const struct sk_group *, void *) = fn;
@@ -209,17 +209,17 @@ static int group_list_row(struct sk_store *st, sqlite3_stmt *s, void *obj, const
 	return rc ? rc : (*cb)(obj, arg);
 }
 
-int sq_group_list(struct sk_store *st, int (*fn)(const struct sk_group *, void *), void *arg)
+int db_group_list(struct sk_store *st, int (*fn)(const struct sk_group *, void *), void *arg)
 {
-	return sq_list(st, sizeof(struct sk_group), group_list_row, &fn, arg,
+	return db_list(st, sizeof(struct sk_group), group_list_row, &fn, arg,
 		       GROUP_COLS "ORDER BY g.name", NULL);
 }
 
 /* ---- policies ---- */
 
-int sq_policy_add(struct sk_store *st, const char *name, const char *description)
+int db_policy_add(struct sk_store *st, const char *name, const char *description)
 {
-	int rc = sq_exec(st, "INSERT INTO policies (name, description) VALUES (?1, ?2)", "tt", name,
+	int rc = db_exec(st, "INSERT INTO policies (name, description) VALUES (?1, ?2)", "tt", name,
 			 description);
 
 	return rc < 0 ? rc : 0;
@@ -229,20 +229,20 @@ int sq_policy_add(struct sk_store *st, const char *name, const char *description
 	"SELECT id, name, description, (SELECT count(*) FROM rules r WHERE r.policy_id = p.id)" \
 	" FROM policies p "
 
-static void policy_row(sqlite3_stmt *s, void *obj)
+static void policy_row(struct db_stmt *s, void *obj)
 {
 	struct sk_policy *p = obj;
 
 	memset(p, 0, sizeof(*p));
-	p->id = sqlite3_column_int64(s, 0);
-	sq_text(s, 1, p->name, sizeof(p->name));
-	sq_text(s, 2, p->description, sizeof(p->description));
-	p->n_rules = sqlite3_column_int(s, 3);
+	p->id = db_i64(s, 0);
+	db_text(s, 1, p->name, sizeof(p->name));
+	db_text(s, 2, p->description, sizeof(p->description));
+	p->n_rules = db_int(s, 3);
 }
 
-int sq_policy_get(struct sk_store *st, const char *name, struct sk_policy *p)
+int db_policy_get(struct sk_store *st, const char *name, struct sk_policy *p)
 {
-	return sq_get(st, policy_row, p, POLICY_COLS "WHERE name = ?1", "t", name);
+	return db_get(st, policy_row, p, POLICY_COLS "WHERE name = ?1", "t", name);
 }
 
 static int policy_del_tx(struct sk_store *st, const char *name)
@@ -250,19 +250,19 @@ static int policy_del_tx(struct sk_store *st, const char *name)
 	int64_t pid, n;
 	int rc;
 
-	if ((rc = sq_id_by_name(st, "policies", name, &pid)))
+	if ((rc = db_id_by_name(st, "policies", name, &pid)))
 		return rc;
-	rc = sq_int(st, &n, "SELECT (SELECT count(*) FROM groups WHERE policy_id = ?1) +"
+	rc = db_int_query(st, &n, "SELECT (SELECT count(*) FROM groups WHERE policy_id = ?1) +"
 		    " (SELECT count(*) FROM devices WHERE policy_id = ?1)", "i", pid);
 	if (rc)
 		return rc;
 	if (n)
 		return -EBUSY;
-	rc = sq_exec(st, "DELETE FROM policies WHERE id = ?1", "i", pid);
+	rc = db_exec(st, "DELETE FROM policies WHERE id = ?1", "i", pid);
 	return rc < 0 ? rc : 0;
 }
 
-int sq_policy_del(struct sk_store *st, const char *name)
+int db_policy_del(struct sk_store *st, const char *name)
 {
 	int rc;
 
@@ -271,49 +271,46 @@ int sq_policy_del(struct sk_store *st, const char *name)
 	return sk_store_tx_end(st, policy_del_tx(st, name));
 }
 
-SQ_LIST_ROW(policy_list_row, struct sk_policy, policy_row)
+DB_LIST_ROW(policy_list_row, struct sk_policy, policy_row)
 
-int sq_policy_list(struct sk_store *st, int (*fn)(const struct sk_policy *, void *), void *arg)
+int db_policy_list(struct sk_store *st, int (*fn)(const struct sk_policy *, void *), void *arg)
 {
-	return sq_list(st, sizeof(struct sk_policy), policy_list_row, &fn, arg,
+	return db_list(st, sizeof(struct sk_policy), policy_list_row, &fn, arg,
 		       POLICY_COLS "ORDER BY name", NULL);
 }
 
-int sq_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules, int *n)
+int db_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules, int *n)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t pid;
 	int rc, i = 0, cap = *n;
 
-	if ((rc = sq_id_by_name(st, "policies", name, &pid)))
+	if ((rc = db_id_by_name(st, "policies", name, &pid)))
 		return rc;
-	rc = sq_prep(st, &s, "SELECT allow, family, addr, prefixlen, proto, port_min, port_max"
+	rc = db_prep(st, &s, "SELECT allow, family, addr, prefixlen, proto, port_min, port_max"
 		     " FROM rules WHERE policy_id = ?1 ORDER BY position", "i", pid);
 	if (rc)
 		return rc;
-	while ((rc = sq_step(st, s)) == 1) {
+	while ((rc = db_step(s)) == 1) {
 		if (i < cap) {
 			struct sk_rule *r = &rules[i];
-			const void *a = sqlite3_column_blob(s, 2);
-			int alen = sqlite3_column_bytes(s, 2);
 
 			memset(r, 0, sizeof(*r));
-			r->action = sqlite3_column_int(s, 0) ? SK_ACTION_ALLOW : SK_ACTION_DENY;
-			r->dst.addr.family = sqlite3_column_int(s, 1);
-			if (a && alen > 0 && alen <= 16)
-				memcpy(r->dst.addr.a, a, alen);
-			r->dst.len = (uint8_t)sqlite3_column_int(s, 3);
-			r->proto = (uint8_t)sqlite3_column_int(s, 4);
+			r->action = db_int(s, 0) ? SK_ACTION_ALLOW : SK_ACTION_DENY;
+			r->dst.addr.family = db_int(s, 1);
+			db_blob(s, 2, r->dst.addr.a, 16);
+			r->dst.len = (uint8_t)db_int(s, 3);
+			r->proto = (uint8_t)db_int(s, 4);
 			/* the table keeps "any port" as 0-65535 */
-			r->port_min = (uint16_t)sqlite3_column_int(s, 5);
-			r->port_max = (uint16_t)sqlite3_column_int(s, 6);
+			r->port_min = (uint16_t)db_int(s, 5);
+			r->port_max = (uint16_t)db_int(s, 6);
 			r->has_ports = !(r->port_min == 0 && r->port_max == 65535);
 			if (!r->has_ports)
 				r->port_min = r->port_max = 0;
 		}
 		i++;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc < 0)
 		return rc;
 	*n = i;
@@ -325,20 +322,20 @@ int sq_policy_rules(struct sk_store *st, const char *name, struct sk_rule *rules
  * row by row during an UPDATE. */
 static int shift(struct sk_store *st, int64_t pid, int lo, int hi, int by)
 {
-	int rc = sq_exec(st, "UPDATE rules SET position = -(position + ?4) WHERE policy_id = ?1"
+	int rc = db_exec(st, "UPDATE rules SET position = -(position + ?4) WHERE policy_id = ?1"
 			 " AND position BETWEEN ?2 AND ?3", "iddd", pid, lo, hi, by);
 
 	if (rc >= 0)
-		rc = sq_exec(st, "UPDATE rules SET position = -position WHERE policy_id = ?1"
+		rc = db_exec(st, "UPDATE rules SET position = -position WHERE policy_id = ?1"
 			     " AND position < 0", "i", pid);
 	return rc < 0 ? rc : 0;
 }
 
 static int rule_count(struct sk_store *st, const char *policy, int64_t *pid, int64_t *n)
 {
-	int rc = sq_id_by_name(st, "policies", policy, pid);
+	int rc = db_id_by_name(st, "policies", policy, pid);
 
-	return rc ? rc : sq_int(st, n, "SELECT count(*) FROM rules WHERE policy_id = ?1", "i", *pid);
+	return rc ? rc : db_int_query(st, n, "SELECT count(*) FROM rules WHERE policy_id = ?1", "i", *pid);
 }
 
 static int rule_add_tx(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
@@ -356,7 +353,7 @@ static int rule_add_tx(struct sk_store *st, const char *policy, int pos, const s
 		return -EINVAL;
 	if (pos <= n && (rc = shift(st, pid, pos, (int)n, 1)))
 		return rc;
-	rc = sq_exec(st, "INSERT INTO rules (policy_id, position, allow, family, addr, prefixlen,"
+	rc = db_exec(st, "INSERT INTO rules (policy_id, position, allow, family, addr, prefixlen,"
 		     " proto, port_min, port_max) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 		     "idddadddd", pid, pos, (int)(r->action == SK_ACTION_ALLOW),
 		     r->dst.addr.family, r->dst.addr.a, (int)r->dst.len, (int)r->proto,
@@ -364,7 +361,7 @@ static int rule_add_tx(struct sk_store *st, const char *policy, int pos, const s
 	return rc < 0 ? rc : 0;
 }
 
-int sq_rule_add(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
+int db_rule_add(struct sk_store *st, const char *policy, int pos, const struct sk_rule *r)
 {
 	int rc;
 
@@ -382,13 +379,13 @@ static int rule_del_tx(struct sk_store *st, const char *policy, int pos)
 		return rc;
 	if (pos > n)
 		return -ENOENT;
-	rc = sq_exec(st, "DELETE FROM rules WHERE policy_id = ?1 AND position = ?2", "id", pid, pos);
+	rc = db_exec(st, "DELETE FROM rules WHERE policy_id = ?1 AND position = ?2", "id", pid, pos);
 	if (rc < 0)
 		return rc;
 	return pos < n ? shift(st, pid, pos + 1, (int)n, -1) : 0;
 }
 
-int sq_rule_del(struct sk_store *st, const char *policy, int pos)
+int db_rule_del(struct sk_store *st, const char *policy, int pos)
 {
 	int rc;
 
@@ -409,19 +406,19 @@ static int rule_move_tx(struct sk_store *st, const char *policy, int from, int t
 	if (from == to)
 		return 0;
 	/* park the moving rule at 0 (never a real position) */
-	rc = sq_exec(st, "UPDATE rules SET position = 0 WHERE policy_id = ?1 AND position = ?2",
+	rc = db_exec(st, "UPDATE rules SET position = 0 WHERE policy_id = ?1 AND position = ?2",
 		     "id", pid, from);
 	if (rc < 0)
 		return rc;
 	rc = from < to ? shift(st, pid, from + 1, to, -1) : shift(st, pid, to, from - 1, 1);
 	if (rc)
 		return rc;
-	rc = sq_exec(st, "UPDATE rules SET position = ?2 WHERE policy_id = ?1 AND position = 0",
+	rc = db_exec(st, "UPDATE rules SET position = ?2 WHERE policy_id = ?1 AND position = 0",
 		     "id", pid, to);
 	return rc < 0 ? rc : 0;
 }
 
-int sq_rule_move(struct sk_store *st, const char *policy, int from, int to)
+int db_rule_move(struct sk_store *st, const char *policy, int from, int to)
 {
 	int rc;
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* PostgreSQL backend: users, per-source failure counts, settings. */
+/* Users, per-source failure counts, settings. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "store_pg.h"
+#include "store_db.h"
 
 #define USER_COLS \
 	"SELECT u.id, u.name, u.email, g.name, u.pw_hash, u.must_change_pw, u.enabled," \
@@ -14,37 +14,37 @@
 	" u.uid, u.legacy_certs, u.lock_count" \
 	" FROM users u JOIN groups g ON g.id = u.group_id "
 
-static void user_row(const PGresult *r, int row, void *obj)
+static void user_row(struct db_stmt *s, void *obj)
 {
 	struct sk_user *u = obj;
 
 	memset(u, 0, sizeof(*u));
-	u->id = pq_i64(r, row, 0);
-	pq_text(r, row, 1, u->name, sizeof(u->name));
-	pq_text(r, row, 2, u->email, sizeof(u->email));
-	pq_text(r, row, 3, u->group, sizeof(u->group));
-	pq_text(r, row, 4, u->pw_hash, sizeof(u->pw_hash));
-	u->must_change_pw = (int)pq_i64(r, row, 5);
-	u->enabled = (int)pq_i64(r, row, 6);
-	u->locked = (int)pq_i64(r, row, 7);
-	u->locked_until = pq_i64(r, row, 8);
-	u->fail_count = (int)pq_i64(r, row, 9);
-	u->valid_from = pq_i64(r, row, 10);
-	u->valid_until = pq_i64(r, row, 11);
-	pq_text(r, row, 12, u->totp_secret, sizeof(u->totp_secret));
-	u->totp_last_step = pq_i64(r, row, 13);
-	pq_text(r, row, 14, u->cert_id, sizeof(u->cert_id));
-	u->lang = (enum sk_lang)(int)pq_i64(r, row, 15);
-	u->created = pq_i64(r, row, 16);
-	u->changed = pq_i64(r, row, 17);
-	pq_text(r, row, 18, u->uid, sizeof(u->uid));
-	u->legacy_certs = (int)pq_i64(r, row, 19);
-	u->lock_count = (int)pq_i64(r, row, 20);
+	u->id = db_i64(s, 0);
+	db_text(s, 1, u->name, sizeof(u->name));
+	db_text(s, 2, u->email, sizeof(u->email));
+	db_text(s, 3, u->group, sizeof(u->group));
+	db_text(s, 4, u->pw_hash, sizeof(u->pw_hash));
+	u->must_change_pw = db_int(s, 5);
+	u->enabled = db_int(s, 6);
+	u->locked = db_int(s, 7);
+	u->locked_until = db_i64(s, 8);
+	u->fail_count = db_int(s, 9);
+	u->valid_from = db_i64(s, 10);
+	u->valid_until = db_i64(s, 11);
+	db_text(s, 12, u->totp_secret, sizeof(u->totp_secret));
+	u->totp_last_step = db_i64(s, 13);
+	db_text(s, 14, u->cert_id, sizeof(u->cert_id));
+	u->lang = (enum sk_lang)db_int(s, 15);
+	u->created = db_i64(s, 16);
+	u->changed = db_i64(s, 17);
+	db_text(s, 18, u->uid, sizeof(u->uid));
+	u->legacy_certs = db_int(s, 19);
+	u->lock_count = db_int(s, 20);
 }
 
 static int group_id(struct sk_store *st, const char *group, int64_t *gid, char *err, size_t errlen)
 {
-	int rc = pq_id_by_name(st, "groups", group, gid);
+	int rc = db_id_by_name(st, "groups", group, gid);
 
 	if (rc == -ENOENT)
 		sk_err(err, errlen, "group: no group named '%s'", group);
@@ -53,57 +53,59 @@ static int group_id(struct sk_store *st, const char *group, int64_t *gid, char *
 	return rc;
 }
 
-int pq_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
+int db_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
 {
 	int64_t gid, now = time(NULL);
 	int rc;
 
 	if ((rc = group_id(st, u->group, &gid, err, errlen)))
 		return rc;
-	rc = pq_exec(st,
+	rc = db_exec(st,
 		     "INSERT INTO users (name, email, group_id, pw_hash, must_change_pw, enabled,"
 		     " locked, locked_until, fail_count, valid_from, valid_until, totp_secret,"
 		     " totp_last_step, cert_id, lang, created, changed, uid)"
-		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16,"
-		     " $17)",
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,"
+		     " ?17)",
 		     "ttitdddidiititdit", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
 		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
 		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang, now,
 		     u->uid);
 	if (rc == -EEXIST)
-		sk_err(err, errlen, "name: a \"user\" named '%s' already exists", u->name);
+		sk_err(err, errlen, "name: a user named '%s' already exists", u->name);
 	else if (rc < 0)
-		sk_err(err, errlen, "\"user\" %s: %s", u->name, st->errmsg);
+		sk_err(err, errlen, "user %s: %s", u->name, st->errmsg);
 	return rc < 0 ? rc : 0;
 }
 
-int pq_user_get(struct sk_store *st, const char *name, struct sk_user *u)
+int db_user_get(struct sk_store *st, const char *name, struct sk_user *u)
 {
-	return pq_get(st, user_row, u, USER_COLS "WHERE u.name = $1", "t", name);
+	return db_get(st, user_row, u, USER_COLS "WHERE u.name = ?1", "t", name);
 }
 
-int pq_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
+int db_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen)
 {
 	int64_t gid;
 	int rc;
 
 	if ((rc = group_id(st, u->group, &gid, err, errlen)))
 		return rc;
-	rc = pq_exec(st,
-		     "UPDATE users SET email = $2, group_id = $3, pw_hash = $4, must_change_pw = $5,"
-		     " enabled = $6, locked = $7, locked_until = $8, fail_count = $9,"
-		     " valid_from = $10, valid_until = $11, totp_secret = $12, totp_last_step = $13,"
-		     " cert_id = $14, lang = $15, changed = $16 WHERE name = $1",
+	db_durable(st, true);	/* may unlock, disable or change credentials */
+	rc = db_exec(st,
+		     "UPDATE users SET email = ?2, group_id = ?3, pw_hash = ?4, must_change_pw = ?5,"
+		     " enabled = ?6, locked = ?7, locked_until = ?8, fail_count = ?9,"
+		     " valid_from = ?10, valid_until = ?11, totp_secret = ?12, totp_last_step = ?13,"
+		     " cert_id = ?14, lang = ?15, changed = ?16 WHERE name = ?1",
 		     "ttitdddidiititdi", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
 		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
 		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang,
 		     (int64_t)time(NULL));
+	db_durable(st, false);
 	if (rc == 0) {
-		sk_err(err, errlen, "name: no \"user\" named '%s'", u->name);
+		sk_err(err, errlen, "name: no user named '%s'", u->name);
 		return -ENOENT;
 	}
 	if (rc < 0)
-		sk_err(err, errlen, "\"user\" %s: %s", u->name, st->errmsg);
+		sk_err(err, errlen, "user %s: %s", u->name, st->errmsg);
 	return rc < 0 ? rc : 0;
 }
 
@@ -113,64 +115,70 @@ static int user_del_tx(struct sk_store *st, const char *name)
 
 	/* what was issued to the user dies with it: a certificate or a
 	 * profile link must never serve a later user of the same name */
-	rc = pq_revoke_for_tx(st, name, NULL, NULL, 0, time(NULL));
+	rc = db_revoke_for_tx(st, name, NULL, NULL, 0, time(NULL));
 	/* leases are keyed by name: drop them with the user so that a new
 	 * user of the same name does not inherit the old one's address */
 	if (rc >= 0)
-		rc = pq_exec(st, "DELETE FROM leases WHERE \"user\" = $1", "t", name);
+		rc = db_exec(st, "DELETE FROM leases WHERE \"user\" = ?1", "t", name);
 	if (rc >= 0)
-		rc = pq_exec(st, "DELETE FROM users WHERE name = $1", "t", name);
+		rc = db_exec(st, "DELETE FROM users WHERE name = ?1", "t", name);
 	if (rc == 0)
 		return -ENOENT;
 	return rc < 0 ? rc : 0;
 }
 
-int pq_user_del(struct sk_store *st, const char *name)
+int db_user_del(struct sk_store *st, const char *name)
 {
 	int rc;
+
+	db_durable(st, true);
 	if ((rc = sk_store_tx_begin(st)) == 0)
 		rc = sk_store_tx_end(st, user_del_tx(st, name));
+	db_durable(st, false);
 	return rc;
 }
 
-PQ_LIST_ROW(user_list_row, struct sk_user, user_row)
+DB_LIST_ROW(user_list_row, struct sk_user, user_row)
 
-int pq_user_list(struct sk_store *st, int (*fn)(const struct sk_user *, void *), void *arg)
+int db_user_list(struct sk_store *st, int (*fn)(const struct sk_user *, void *), void *arg)
 {
-	return pq_list(st, sizeof(struct sk_user), user_list_row, &fn, arg,
+	return db_list(st, sizeof(struct sk_user), user_list_row, &fn, arg,
 		       USER_COLS "ORDER BY u.name", NULL);
 }
 
-int pq_user_success(struct sk_store *st, const char *name)
+int db_user_success(struct sk_store *st, const char *name)
 {
-	int rc = pq_exec(st, "UPDATE users SET fail_count = 0, lock_count = 0 WHERE name = $1", "t",
+	int rc = db_exec(st, "UPDATE users SET fail_count = 0, lock_count = 0 WHERE name = ?1", "t",
 			 name);
 
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
-int pq_user_set_password(struct sk_store *st, const char *name, const char *hash, bool must_change)
+int db_user_set_password(struct sk_store *st, const char *name, const char *hash, bool must_change)
 {
 	int rc;
-	rc = pq_exec(st, "UPDATE users SET pw_hash = $2, must_change_pw = $3, changed = $4"
-		     " WHERE name = $1", "ttdi", name, hash, (int)must_change, (int64_t)time(NULL));
+
+	db_durable(st, true);
+	rc = db_exec(st, "UPDATE users SET pw_hash = ?2, must_change_pw = ?3, changed = ?4"
+		     " WHERE name = ?1", "ttdi", name, hash, (int)must_change, (int64_t)time(NULL));
+	db_durable(st, false);
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
-int pq_user_totp_use(struct sk_store *st, const char *name, int64_t step)
+int db_user_totp_use(struct sk_store *st, const char *name, int64_t step)
 {
 	int64_t id;
 	int rc;
 
 	/* compare-and-set in one statement: a code is accepted once only,
 	 * even when two logins race with the same code */
-	rc = pq_exec(st, "UPDATE users SET totp_last_step = $2 WHERE name = $1 AND totp_last_step < $2",
+	rc = db_exec(st, "UPDATE users SET totp_last_step = ?2 WHERE name = ?1 AND totp_last_step < ?2",
 		     "ti", name, step);
 	if (rc > 0)
 		return 0;
 	if (rc < 0)
 		return rc;
-	rc = pq_id_by_name(st, "users", name, &id);
+	rc = db_id_by_name(st, "users", name, &id);
 	return rc ? rc : -EALREADY;
 }
 
@@ -184,7 +192,7 @@ static int user_fail_tx(struct sk_store *st, const char *name, const struct sk_f
 	int64_t len;
 	int rc;
 
-	rc = pq_get(st, user_row, u, USER_COLS "WHERE u.name = $1", "t", name);
+	rc = db_get(st, user_row, u, USER_COLS "WHERE u.name = ?1", "t", name);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;	/* the same lookup for an unknown name */
 	r->user_found = true;
@@ -211,23 +219,23 @@ static int user_fail_tx(struct sk_store *st, const char *name, const struct sk_f
 		}
 		r->user_locked_now = true;
 	}
-	rc = pq_exec(st, "UPDATE users SET fail_count = $2, locked = $3, locked_until = $4,"
-		     " lock_count = $5, changed = $6 WHERE id = $1", "ididdi", u->id, u->fail_count,
+	rc = db_exec(st, "UPDATE users SET fail_count = ?2, locked = ?3, locked_until = ?4,"
+		     " lock_count = ?5, changed = ?6 WHERE id = ?1", "ididdi", u->id, u->fail_count,
 		     (int)u->locked, u->locked_until, u->lock_count, now);
 	return rc < 0 ? rc : 0;
 }
 
-static void source_row(const PGresult *r, int row, void *obj)
+static void source_row(struct db_stmt *s, void *obj)
 {
 	struct sk_source *src = obj;
 
 	memset(src, 0, sizeof(*src));
-	pq_text(r, row, 0, src->prefix, sizeof(src->prefix));
-	src->failures = (int)pq_i64(r, row, 1);
-	src->window_start = pq_i64(r, row, 2);
-	src->last_fail = pq_i64(r, row, 3);
-	src->blocked_until = pq_i64(r, row, 4);
-	src->blocks = (int)pq_i64(r, row, 5);
+	db_text(s, 0, src->prefix, sizeof(src->prefix));
+	src->failures = db_int(s, 1);
+	src->window_start = db_i64(s, 2);
+	src->last_fail = db_i64(s, 3);
+	src->blocked_until = db_i64(s, 4);
+	src->blocks = db_int(s, 5);
 }
 
 #define SOURCE_COLS "SELECT prefix, failures, window_start, last_fail, blocked_until, blocks" \
@@ -243,22 +251,22 @@ static int source_fail_tx(struct sk_store *st, const char *key, const struct sk_
 	int rc;
 
 	/* rows nobody needs any more: no block, no failure within the window */
-	rc = pq_exec(st, "DELETE FROM sources WHERE blocked_until <= $1 AND last_fail <= $2", "ii",
+	rc = db_exec(st, "DELETE FROM sources WHERE blocked_until <= ?1 AND last_fail <= ?2", "ii",
 		     now, now - window);
 	if (rc < 0)
 		return rc;
-	rc = pq_get(st, source_row, s, SOURCE_COLS "WHERE prefix = $1", "t", key);
+	rc = db_get(st, source_row, s, SOURCE_COLS "WHERE prefix = ?1", "t", key);
 	if (rc == -ENOENT) {
-		rc = pq_int(st, &n, "SELECT count(*) FROM sources", NULL);
+		rc = db_int_query(st, &n, "SELECT count(*) FROM sources", NULL);
 		if (!rc && n >= SK_SOURCES_MAX)
 			/* full: the unblocked source that failed longest ago
 			 * makes room; another source's block is never dropped */
-			rc = pq_exec(st, "DELETE FROM sources WHERE prefix IN (SELECT prefix FROM"
-				     " sources WHERE blocked_until <= $1 ORDER BY last_fail LIMIT $2)",
+			rc = db_exec(st, "DELETE FROM sources WHERE prefix IN (SELECT prefix FROM"
+				     " sources WHERE blocked_until <= ?1 ORDER BY last_fail LIMIT ?2)",
 				     "ii", now, n - SK_SOURCES_MAX + 1);
 		if (rc < 0)
 			return rc;
-		rc = pq_int(st, &n, "SELECT count(*) FROM sources", NULL);
+		rc = db_int_query(st, &n, "SELECT count(*) FROM sources", NULL);
 		if (rc)
 			return rc;
 		if (n >= SK_SOURCES_MAX)
@@ -266,8 +274,8 @@ static int source_fail_tx(struct sk_store *st, const char *key, const struct sk_
 		memset(s, 0, sizeof(*s));
 		snprintf(s->prefix, sizeof(s->prefix), "%s", key);
 		s->window_start = now;
-		rc = pq_exec(st, "INSERT INTO sources (prefix, failures, window_start, last_fail)"
-			     " VALUES ($1, 0, $2, $2)", "ti", key, now);
+		rc = db_exec(st, "INSERT INTO sources (prefix, failures, window_start, last_fail)"
+			     " VALUES (?1, 0, ?2, ?2)", "ti", key, now);
 		if (rc < 0)
 			return rc;
 	} else if (rc) {
@@ -289,13 +297,13 @@ static int source_fail_tx(struct sk_store *st, const char *key, const struct sk_
 		s->window_start = now;
 		r->src_blocked_now = true;
 	}
-	rc = pq_exec(st, "UPDATE sources SET failures = $2, window_start = $3, last_fail = $4,"
-		     " blocked_until = $5, blocks = $6 WHERE prefix = $1", "tdiiid", key,
+	rc = db_exec(st, "UPDATE sources SET failures = ?2, window_start = ?3, last_fail = ?4,"
+		     " blocked_until = ?5, blocks = ?6 WHERE prefix = ?1", "tdiiid", key,
 		     s->failures, s->window_start, s->last_fail, s->blocked_until, s->blocks);
 	return rc < 0 ? rc : 0;
 }
 
-int pq_login_fail(struct sk_store *st, const char *user, const char *key,
+int db_login_fail(struct sk_store *st, const char *user, const char *key,
 		  const struct sk_fail_policy *p, int64_t now, struct sk_fail_result *r)
 {
 	int rc;
@@ -304,6 +312,7 @@ int pq_login_fail(struct sk_store *st, const char *user, const char *key,
 	 * same user or source never lose one), durable: a lock must survive
 	 * a power loss.  Known and unknown names take the same path: one
 	 * lookup, and the source row written in both cases. */
+	db_durable(st, true);
 	if ((rc = sk_store_tx_begin(st)))
 		goto out;
 	if (user)
@@ -312,37 +321,41 @@ int pq_login_fail(struct sk_store *st, const char *user, const char *key,
 		rc = source_fail_tx(st, key, p, now, r);
 	rc = sk_store_tx_end(st, rc);
 out:
+	db_durable(st, false);
 	return rc;
 }
 
-int pq_source_get(struct sk_store *st, const char *key, struct sk_source *s)
+int db_source_get(struct sk_store *st, const char *key, struct sk_source *s)
 {
-	return pq_get(st, source_row, s, SOURCE_COLS "WHERE prefix = $1", "t", key);
+	return db_get(st, source_row, s, SOURCE_COLS "WHERE prefix = ?1", "t", key);
 }
 
-PQ_LIST_ROW(source_list_row, struct sk_source, source_row)
+DB_LIST_ROW(source_list_row, struct sk_source, source_row)
 
-int pq_source_list(struct sk_store *st, int (*fn)(const struct sk_source *, void *), void *arg)
+int db_source_list(struct sk_store *st, int (*fn)(const struct sk_source *, void *), void *arg)
 {
-	return pq_list(st, sizeof(struct sk_source), source_list_row, &fn, arg,
+	return db_list(st, sizeof(struct sk_source), source_list_row, &fn, arg,
 		       SOURCE_COLS "ORDER BY last_fail DESC, prefix", NULL);
 }
 
-int pq_source_del(struct sk_store *st, const char *key)
+int db_source_del(struct sk_store *st, const char *key)
 {
 	int rc;
-	rc = pq_exec(st, "DELETE FROM sources WHERE prefix = $1", "t", key);
+
+	db_durable(st, true);
+	rc = db_exec(st, "DELETE FROM sources WHERE prefix = ?1", "t", key);
+	db_durable(st, false);
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
 }
 
-int pq_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
+int db_setting_get(struct sk_store *st, const char *key, char *val, size_t len)
 {
-	return pq_str(st, val, len, "SELECT value FROM settings WHERE key = $1", "t", key);
+	return db_str(st, val, len, "SELECT value FROM settings WHERE key = ?1", "t", key);
 }
 
-int pq_setting_set(struct sk_store *st, const char *key, const char *val)
+int db_setting_set(struct sk_store *st, const char *key, const char *val)
 {
-	int rc = pq_exec(st, "INSERT INTO settings (key, value) VALUES ($1, $2)"
+	int rc = db_exec(st, "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", "tt", key, val);
 
 	return rc < 0 ? rc : 0;
