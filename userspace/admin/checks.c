@@ -206,7 +206,7 @@ void ska_warn_past(struct ska *a, const char *user, int64_t valid_until)
 /* every type the audit trail holds (Documentation/admin/logging.md) */
 static const char *const audit_types[] = {
 	"login", "factor", "otp-sent", "notify", "session-start", "session-end", "connect",
-	"admin", "audit-prune", "profile-download", "worker-protocol", "hostscan", "posture",
+	"admin", "profile-download", "worker-protocol", "hostscan", "posture",
 	"device-register", "daemon",
 };
 
