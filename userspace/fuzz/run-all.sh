@@ -16,7 +16,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 n=0 fail=0
 echo "TAP version 13"
-for t in http-fuzz xml-fuzz cstp-fuzz hostscan-fuzz posture-fuzz ipc-fuzz; do
+for t in http-fuzz xml-fuzz cstp-fuzz hostscan-fuzz posture-fuzz ipc-fuzz radius-fuzz; do
 	n=$((n + 1))
 	mkdir -p "$scratch/$t"
 	seeds=$here/corpus/$t
