@@ -142,9 +142,10 @@ static void device_enable(const char *name, bool on)
 	}
 }
 
-/* A password login of user with the report r (NULL = none). */
-static enum sk_step dev_login(const char *user, const struct sk_hostscan *r, struct sk_form *f,
-			      struct sk_login_result *res)
+/* A password login of user with the report r (NULL = none) and the
+ * password given (NULL = the user's right one). */
+static enum sk_step pw_login(const char *user, const char *given, const struct sk_hostscan *r,
+			     struct sk_form *f, struct sk_login_result *res)
 {
 	struct sk_chain_cfg cfg = { .st = st, .mail = &mail, .gateway_name = "vpn.test" };
 	const char *names[2] = { "username", "password" };
@@ -155,7 +156,10 @@ static enum sk_step dev_login(const char *user, const struct sk_hostscan *r, str
 
 	snprintf(src, sizeof(src), "198.51.100.%d:%d", 1 + srcn % 250, 40000 + srcn);
 	srcn++;
-	snprintf(pw, sizeof(pw), "Pw-%s-1", user);
+	if (given)
+		snprintf(pw, sizeof(pw), "%s", given);
+	else
+		snprintf(pw, sizeof(pw), "Pw-%s-1", user);
 	values[0] = user;
 	values[1] = pw;
 	memset(res, 0, sizeof(*res));
@@ -170,6 +174,12 @@ static enum sk_step dev_login(const char *user, const struct sk_hostscan *r, str
 		sk_login_result(l, res);
 	sk_login_free(l);
 	return s;
+}
+
+static enum sk_step dev_login(const char *user, const struct sk_hostscan *r, struct sk_form *f,
+			      struct sk_login_result *res)
+{
+	return pw_login(user, NULL, r, f, res);
 }
 
 static struct sk_hostscan report(const char *id, const char *mac)
@@ -399,36 +409,6 @@ static void po_set(enum sk_posture_scope scope, const char *name, const char *ke
 		printf("# posture %s %s=%s: %s\n", name, key, val ? val : "", err);
 }
 
-/* A login of user with report r and the password given (NULL = the right one). */
-static enum sk_step po_login(const char *user, const char *pw, const struct sk_hostscan *r,
-			     struct sk_form *f, struct sk_login_result *res)
-{
-	struct sk_chain_cfg cfg = { .st = st, .mail = &mail, .gateway_name = "vpn.test" };
-	const char *names[2] = { "username", "password" };
-	const char *values[2];
-	char src[64], right[96];
-	struct sk_login *l;
-	enum sk_step s;
-
-	if (!pw)
-		return dev_login(user, r, f, res);
-	snprintf(src, sizeof(src), "198.51.100.%d:%d", 1 + srcn % 250, 40000 + srcn);
-	srcn++;
-	snprintf(right, sizeof(right), "%s", pw);
-	values[0] = user;
-	values[1] = right;
-	memset(res, 0, sizeof(*res));
-	l = sk_login_new(&cfg, src, NULL, NULL, NULL);
-	if (!l)
-		return SK_STEP_FATAL;
-	sk_login_set_device(l, r);
-	s = sk_login_step(l, clk, "g", 0, NULL, NULL, f);
-	if (s == SK_STEP_FORM)
-		s = sk_login_step(l, clk, "g", 2, names, values, f);
-	sk_login_free(l);
-	return s;
-}
-
 static void posture_step(void)
 {
 	struct sk_form f;
@@ -492,11 +472,11 @@ static void posture_step(void)
 	 * wrong password gets the password's answer, never posture's */
 	n0 = audits("posture", NULL, NULL, NULL);
 	r = po_report("PO-0", "12", false, 1, true);
-	s = po_login("u0", "wrong-password", &r, &f, &res);
+	s = pw_login("u0", "wrong-password", &r, &f, &res);
 	tap_ok(&t, s != SK_STEP_SUCCESS && !strstr(f.error, "antivirus"),
 	       "wrong password with a failing report: the password's refusal (%s)", f.error);
 	r = po_report("PO-0", "12", true, 1, true);
-	s = po_login("u0", "wrong-password", &r, &f, &res);
+	s = pw_login("u0", "wrong-password", &r, &f, &res);
 	tap_ok(&t, s != SK_STEP_SUCCESS, "wrong password with a compliant report: no success");
 	tap_ok(&t, audits("posture", NULL, NULL, NULL) == n0,
 	       "no posture evaluated before the factors passed");
