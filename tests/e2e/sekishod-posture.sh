@@ -165,6 +165,10 @@ d0=$(sk_stat drop_policy)
 check_not "quarantine: tcp/3389 of the same host is not" tcp_probe $SRV4 3389
 d1=$(sk_stat drop_policy)
 check "quarantine: the kernel dropped it (drop_policy ${d0:-?} -> ${d1:-?})" test "${d1:-0}" -gt "${d0:-0}"
+# a live change of a policy re-checks every session: the quarantined one
+# keeps the remediation policy (not its group's)
+check "policy rule add internal (live: re-checks the sessions)" skctl_live policy rule add internal allow 10.30.0.0/24
+check_not "quarantine: still no tcp/3389 after the live re-check" tcp_probe $SRV4 3389
 check "audit: session-start quarantined (av: av-definitions-old)" sh -c \
 	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type session-start | grep quarantined | grep -q av-definitions-old"
 # the cookie's reconnect is evaluated again: the client vanishes without
