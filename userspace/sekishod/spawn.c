@@ -200,8 +200,13 @@ int skd_cert_reload(struct skd *d, char *err, size_t errlen)
 		goto fail;
 	}
 	/* the new pair is in use: the old one goes */
+	/* the old key holder: ended as skd_spawn_close ends one (its socket
+	 * closed, then SIGKILL: it keeps no state, and a sanitizer's exit
+	 * handlers cannot run in its sandbox); reap ignores its pid */
 	if (old_kh >= 0)
-		close(old_kh);	/* the old key holder exits on EOF; reap ignores its pid */
+		close(old_kh);
+	if (old_pid > 0)
+		kill(old_pid, SIGKILL);
 	if (old_key >= 0)
 		close(old_key);
 	if (old_cert >= 0)
