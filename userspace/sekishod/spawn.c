@@ -161,7 +161,7 @@ int skd_spawn_init(struct skd *d, char *err, size_t errlen)
  * before anything changes: a new worker configuration is made with the
  * new chain and a new key holder is started on the new key and
  * certificate, which says "ok" only when they match.  Only then the old
- * key holder is let go (its socket closed: it exits), the old descriptors
+ * key holder is ended (its socket closed, SIGKILL), the old descriptors
  * are closed and the template retires, so the next generation builds its
  * TLS contexts from the new chain while new connections get the new key
  * holder.  Sessions are not touched: a worker keeps its TLS connection,
