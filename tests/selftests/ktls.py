@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The kTLS stream of a peer (SEKISHO_A_PEER_STREAM_KIND ktls).
+
+Run in the gateway namespace of lib.sh's topology with the allow-all
+policy 1.  For each connection sk-ktls-gw (tests/tools) accepts on
+10.10.1.1, does the TLS handshake with OpenSSL, installs kernel TLS and
+passes the socket here; this script hands it to the module with PEER_NEW.
+The far end is a real TLS client (Python's ssl module, OpenSSL) whose
+socket lives in the cli namespace; it speaks CSTP (anyconnect-protocol.md
+§5) with raw IP packets in DATA frames.  KTAP result lines.
+
+Usage: ktls.py IFNAME SK_KTLS_GW SEKICTL
+"""
+import ctypes
+import importlib.util
+import os
+import select
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, path))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+nl = load("nlfuzz", "nl-fuzz.py")
+sp = load("streampy", "stream.py")
+sp.nl = nl                      # one test counter for both
+
+PEER_STREAM = sp.uapi_peer_attr("STREAM")
+PEER_STREAM_KIND = sp.uapi_peer_attr("STREAM_KIND")
+KIND_KTLS = 1
+VPN, SRV = sp.VPN, sp.SRV
+GW_ADDR = "10.10.1.1:4443"
+DATA, DPD_REQ, DPD_RESP, DISCONNECT, KEEPALIVE = 0, 3, 4, 5, 7
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def skip(name, why):
+    nl.n_tests += 1
+    print(f"ok {nl.n_tests} {name} # SKIP {why}", flush=True)
+
+
+def counter(name, ifname="sk0"):
+    with open(f"/sys/class/net/{ifname}/sekisho/{name}") as f:
+        return int(f.read())
+
+
+def cli_socket():
+    """A TCP socket of the cli namespace (setns affects this thread only)."""
+    me = os.open("/proc/self/ns/net", os.O_RDONLY)
+    other = os.open("/run/netns/cli", os.O_RDONLY)
+    try:
+        if libc.setns(other, 0x40000000):
+            raise OSError(ctypes.get_errno(), "setns cli")
+        return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    finally:
+        libc.setns(me, 0x40000000)
+        os.close(me)
+        os.close(other)
+
+
+def frame(typ, payload=b"", magic=b"STF\x01", length=None):
+    n = len(payload) if length is None else length
+    return magic + struct.pack("!HBB", n, typ, 0) + payload
+
+
+class Client:
+    """The far end: OpenSSL through memory BIOs, so that records can be cut."""
+
+    def __init__(self, sock, tls13):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        v = ssl.TLSVersion.TLSv1_3 if tls13 else ssl.TLSVersion.TLSv1_2
+        ctx.minimum_version = ctx.maximum_version = v
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out)
+        self.sock = sock
+        self.buf = b""
+        self.eof = False
+
+    def flush(self):
+        data = self.out.read()
+        if data:
+            self.sock.sendall(data)
+
+    def handshake(self):
+        self.sock.settimeout(5)
+        while True:
+            try:
+                self.obj.do_handshake()
+                self.flush()
+                return
+            except ssl.SSLWantReadError:
+                self.flush()
+                data = self.sock.recv(65536)
+                if not data:
+                    raise ConnectionError("EOF in the handshake")
+                self.inc.write(data)
+
+    def record(self, data):
+        """The TLS record(s) of data, not sent."""
+        self.obj.write(data)
+        return self.out.read()
+
+    def send(self, typ, payload=b""):
+        self.sock.sendall(self.record(frame(typ, payload)))
+
+    def frames(self, timeout):
+        """Frames that arrive within timeout; sets eof when the stream ends."""
+        out = []
+        end = time.time() + timeout
+        while not self.eof:
+            left = end - time.time()
+            if left <= 0:
+                break
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                break
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self.eof = True
+                break
+            self.inc.write(data)
+            while True:
+                try:
+                    self.buf += self.obj.read(65536)
+                except ssl.SSLWantReadError:
+                    break
+                except (ssl.SSLError, ssl.SSLEOFError):
+                    self.eof = True
+                    break
+            while len(self.buf) >= 8:
+                n = struct.unpack_from("!H", self.buf, 4)[0]
+                if len(self.buf) < 8 + n:
+                    break
+                out.append((self.buf[6], self.buf[8:8 + n]))
+                self.buf = self.buf[8 + n:]
+            if out:
+                break
+        return out
+
+    def answer_pings(self, frames):
+        """Echo replies to the echo requests among frames; how many."""
+        n = 0
+        for typ, p in frames:
+            if typ != DATA or len(p) < 28 or p[0] != 0x45 or p[20] != 8:
+                continue
+            src, dst = socket.inet_ntoa(p[12:16]), socket.inet_ntoa(p[16:20])
+            ident, seq = struct.unpack_from("!HH", p, 24)
+            rep = sp.icmp_echo(dst, src, ident, seq, size=len(p) - 28)
+            rep = rep[:20] + b"\0" + rep[21:]          # type 0: reply
+            rep = rep[:22] + b"\0\0" + rep[24:]
+            rep = rep[:22] + struct.pack("!H", sp.csum(rep[20:])) + rep[24:]
+            self.send(DATA, rep)
+            n += 1
+        return n
+
+
+def wait_eof(cl, timeout=5.0):
+    """Read (and drop) frames until the stream ends."""
+    end = time.time() + timeout
+    while not cl.eof and time.time() < end:
+        cl.frames(end - time.time())
+    return cl.eof
+
+
+def echo_replies(frames, ident):
+    seqs = set()
+    for typ, p in frames:
+        if typ == DATA and len(p) >= 28 and p[20] == 0 and \
+                struct.unpack_from("!H", p, 24)[0] == ident:
+            seqs.add(struct.unpack_from("!H", p, 26)[0])
+    return seqs
+
+
+class Gateway:
+    def __init__(self, ifname, tool):
+        self.ifindex = socket.if_nametoindex(ifname)
+        self.tool = tool
+        self.g = nl.Genl()
+        self.next_id = 100
+
+    def connect(self, tls, cipher):
+        """(Client, kTLS fd or None, status) of one fresh connection."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        gw = subprocess.Popen([self.tool, "--listen", GW_ADDR, "--tls", tls,
+                               "--cipher", cipher, "--pass-fd", str(theirs.fileno())],
+                              pass_fds=[theirs.fileno()], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+        theirs.close()
+        try:
+            if gw.stdout.readline().strip() != b"listening":
+                return None, None, "sk-ktls-gw: " + gw.stderr.read().decode()
+            s = cli_socket()
+            host, port = GW_ADDR.split(":")
+            s.connect((host, int(port)))
+            cl = Client(s, tls == "1.3")
+            cl.handshake()
+            mine.settimeout(5)
+            msg, fds, _, _ = socket.recv_fds(mine, 256, 1)
+            status = msg.decode().strip()
+            return cl, (fds[0] if fds else None), status
+        except Exception as e:      # noqa: BLE001 - reported as a failure
+            return None, None, f"{type(e).__name__}: {e} {gw.stderr.read().decode()}"
+        finally:
+            mine.close()
+            try:
+                gw.wait(5)
+            except subprocess.TimeoutExpired:
+                gw.kill()
+                gw.wait()
+
+    def peer_new(self, fd, kind=KIND_KTLS, vpn=VPN):
+        pid = self.next_id
+        self.next_id += 1
+        extra = [nl.u32(PEER_STREAM, fd)]
+        if kind is not None:
+            extra.append(nl.u32(PEER_STREAM_KIND, kind))
+        err, msg, _ = sp.peer_new(self.g, self.ifindex, pid, extra, vpn=vpn)
+        return pid, err, msg
+
+    def exists(self, pid):
+        err, _, _ = self.g.request(nl.CMD["PEER_GET"], nl.u32(nl.A_IFINDEX, self.ifindex) +
+                                   nl.attr(nl.A_PEER, [nl.u32(nl.PEER_ID, pid)]))
+        return err == 0
+
+
+def wait_gone(gw, pid, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if not gw.exists(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def reason_of(events, pid, timeout=3.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        with open(events) as f:
+            for line in f:
+                w = line.split()
+                if "peer-del" in w and f"peer {pid} " in line + " " and "reason" in w:
+                    return w[w.index("reason") + 1]
+        time.sleep(0.05)
+    return None
+
+
+def refusals(gw, cl, fd):
+    """What a ktls stream must be: each refusal says what is wrong."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    _, err, msg = gw.peer_new(udp.fileno())
+    sp.refused("ktls: a UDP socket is refused", (err, msg, None), 91)
+    udp.close()
+    k, w = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    _, err, msg = gw.peer_new(k.fileno())
+    sp.refused("ktls: a SOCK_SEQPACKET socket as ktls is refused", (err, msg, None), 91)
+    k.close()
+    w.close()
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    _, err, msg = gw.peer_new(tcp.fileno())
+    sp.refused("ktls: an unconnected TCP socket is refused", (err, msg, None), 107)
+    tcp.close()
+    _, err, msg = gw.peer_new(fd, kind=None)
+    sp.refused("ktls: a kTLS socket as the worker relay is refused", (err, msg, None), 91)
+    _, err, msg = gw.peer_new(fd, kind=2)
+    sp.refused("ktls: an unknown stream kind is refused", (err, msg, None), 34)
+    err, msg, _ = sp.peer_new(gw.g, gw.ifindex, 99, [nl.u32(PEER_STREAM_KIND, KIND_KTLS)])
+    sp.refused("ktls: a stream kind without a stream is refused", (err, msg, None), 22)
+    nl.result("STREAM_KIND" in msg, "ktls: ... and the message names the kind", msg)
+
+
+def plain_tcp_refused(gw):
+    """A connected TCP socket without kernel TLS."""
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("10.10.1.1", 0))
+    ls.listen(1)
+    c = cli_socket()
+    c.connect(ls.getsockname())
+    a, _ = ls.accept()
+    _, err, msg = gw.peer_new(a.fileno())
+    sp.refused("ktls: a TCP socket without kernel TLS is refused", (err, msg, None), 92)
+    for s in (a, c, ls):
+        s.close()
+
+
+def data_path(gw, cl, pid, name):
+    """Pings both ways, DPD and keepalive; True when all passed."""
+    ident = 0x6b00 + pid
+    rx0, tx0 = counter("rx_packets"), counter("tx_packets")
+    dpd0, ka0 = counter("dpd_answered"), counter("keepalives")
+    for i in range(3):
+        cl.send(DATA, sp.icmp_echo(VPN, SRV, ident, i))
+    got = set()
+    end = time.time() + 3
+    while len(got) < 3 and time.time() < end:
+        got |= echo_replies(cl.frames(0.5), ident)
+    ok = len(got) == 3
+    nl.result(ok, f"{name}: client -> server ping through the kernel ({len(got)}/3)")
+    cl.send(DATA, sp.icmp_echo(VPN, SRV, ident, 9, size=1300))
+    big = 9 in echo_replies(cl.frames(2), ident)
+    nl.result(big, f"{name}: 1328-byte ping")
+    ping = subprocess.Popen(["ip", "netns", "exec", "srv", "ping", "-c", "3", "-i", "0.2",
+                             "-W", "2", VPN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    answered = 0
+    end = time.time() + 4
+    while ping.poll() is None and time.time() < end:
+        answered += cl.answer_pings(cl.frames(0.2))
+    out = ping.communicate(timeout=5)[0].decode()
+    back = ping.returncode == 0 and "3 received" in out
+    nl.result(back, f"{name}: server -> client ping through the kernel "
+              f"({answered} answered)", out)
+    cl.send(DPD_REQ, b"probe-" + bytes([pid & 0xff]))
+    cl.send(KEEPALIVE)
+    fr = cl.frames(2)
+    dpd = any(t == DPD_RESP and p == b"probe-" + bytes([pid & 0xff]) for t, p in fr)
+    time.sleep(0.1)
+    dpd_c, ka_c = counter("dpd_answered") - dpd0, counter("keepalives") - ka0
+    nl.result(dpd and dpd_c >= 1 and ka_c >= 1,
+              f"{name}: DPD answered by the kernel with the same payload, keepalive "
+              f"counted (dpd_answered +{dpd_c}, keepalives +{ka_c})")
+    rx, tx = counter("rx_packets") - rx0, counter("tx_packets") - tx0
+    carried = rx >= 7 and tx >= 7
+    nl.result(carried, f"{name}: the kernel counted the packets (rx +{rx}, tx +{tx})")
+    return ok and big and back and dpd and carried
+
+
+def one_suite(gw, events, tls, cipher, first):
+    name = f"TLS {tls} {cipher}"
+    cl, fd, status = gw.connect(tls, cipher)
+    if status.startswith("notls"):
+        return "notls"
+    if status.startswith("nocipher"):
+        skip(f"ktls: {name}", f"the kernel cannot offload it ({status})")
+        return "skip"
+    nl.result(fd is not None and status == "ok", f"{name}: handshake and kTLS installed",
+              status)
+    if fd is None:
+        return "fail"
+    if first:
+        refusals(gw, cl, fd)
+        plain_tcp_refused(gw)
+    pid, err, msg = gw.peer_new(fd)
+    os.close(fd)            # the kernel holds its own reference
+    nl.result(err == 0, f"{name}: peer with the kTLS stream added", f"{err} {msg}")
+    if err:
+        return "fail"
+    data_path(gw, cl, pid, name)
+    cl.send(DISCONNECT, b"\xb0Aborted by caller")
+    gone = wait_gone(gw, pid)
+    why = reason_of(events, pid)
+    eof = wait_eof(cl)
+    nl.result(gone and why == "client-disconnect" and eof,
+              f"{name}: DISCONNECT ends the peer (reason {why}) and the kernel closes "
+              "the connection")
+    cl.sock.close()
+    return "ok"
+
+
+def ending(gw, events, tls, cipher, name, act, want, stat=None):
+    """A fresh connection and peer, one ping, then act(client); the peer must
+    go away with reason want (and counter stat grow)."""
+    cl, fd, status = gw.connect(tls, cipher)
+    if fd is None:
+        nl.result(False, f"{name}: connection", status)
+        return
+    pid, err, msg = gw.peer_new(fd)
+    os.close(fd)
+    if err:
+        nl.result(False, f"{name}: peer added", f"{err} {msg}")
+        return
+    cl.send(DATA, sp.icmp_echo(VPN, SRV, 0x6c00 + pid, 1))
+    first = bool(echo_replies(cl.frames(2), 0x6c00 + pid))
+    c0 = counter(stat) if stat else 0
+    act(cl)
+    gone = wait_gone(gw, pid)
+    why = reason_of(events, pid)
+    grew = counter(stat) - c0 if stat else 1
+    extra = f", {stat} +{grew}" if stat else ""
+    nl.result(first and gone and why == want and grew > 0,
+              f"{name}: the peer ends (reason {why}{extra})",
+              f"first ping {first}, gone {gone}, want {want}")
+    try:
+        cl.sock.close()
+    except OSError:
+        pass
+
+
+def tamper(cl):
+    rec = bytearray(cl.record(frame(DATA, sp.icmp_echo(VPN, SRV, 0x6d00, 1))))
+    rec[-1] ^= 0x55                 # the AEAD tag
+    cl.sock.sendall(bytes(rec))
+
+
+def truncate(cl):
+    rec = cl.record(frame(DATA, sp.icmp_echo(VPN, SRV, 0x6d01, 1)))
+    cl.sock.sendall(rec[:len(rec) // 2])
+    cl.sock.shutdown(socket.SHUT_WR)
+
+
+def traffic(cl, count, ident):
+    """A ping flood from the server and count pings from the client; the
+    flood's process."""
+    ping = subprocess.Popen(["ip", "netns", "exec", "srv", "ping", "-c", str(4 * count),
+                             "-i", "0.005", "-W", "1", VPN], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for i in range(count):
+        cl.send(DATA, sp.icmp_echo(VPN, SRV, ident, i))
+    return ping
+
+
+def reset_under_traffic(cl):
+    ping = traffic(cl, 50, 0x6d02)
+    time.sleep(0.3)
+    cl.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    cl.sock.close()
+    ping.wait(10)
+
+
+def close_notify(cl):
+    try:
+        cl.obj.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    cl.flush()
+
+
+def rmmod_with_traffic(gw, tls, cipher):
+    cl, fd, status = gw.connect(tls, cipher)
+    if fd is None:
+        nl.result(False, "rmmod: connection", status)
+        return
+    pid, err, msg = gw.peer_new(fd)
+    os.close(fd)
+    ping = traffic(cl, 100, 0x6e00)
+    time.sleep(0.2)
+    gw.g.s.close()
+    rc = subprocess.run(["rmmod", "sekisho"], capture_output=True, text=True)
+    wait_eof(cl)
+    nl.result(err == 0 and rc.returncode == 0 and cl.eof,
+              "rmmod with a live kTLS peer under traffic: clean, the connection closes",
+              f"peer {err} {msg}; rmmod {rc.returncode} {rc.stderr}; eof {cl.eof}")
+    ping.wait(10)
+    cl.sock.close()
+
+
+def main():
+    ifname, tool, sekictl = sys.argv[1:4]
+    gw = Gateway(ifname, tool)
+    events = os.environ.get("T", "/tmp") + "/ktls-events.txt"
+    mon = subprocess.Popen([sekictl, "monitor", "--timeout", "300"],
+                           stdout=open(events, "w"), stderr=subprocess.STDOUT)
+    time.sleep(0.3)
+    first = True
+    done = []
+    for tls in ("1.2", "1.3"):
+        for cipher in ("aes128", "aes256", "chacha"):
+            r = one_suite(gw, events, tls, cipher, first)
+            if r == "notls":
+                skip("ktls", "no kernel TLS (the tls module is not available)")
+                mon.kill()
+                return
+            if r == "ok":
+                done.append((tls, cipher))
+            first = False
+    if not done:
+        mon.kill()
+        return
+    tls, cipher = done[-1]
+    t = f"TLS {tls} {cipher}"
+    ending(gw, events, tls, cipher, f"{t}: a tampered record", tamper,
+           "tls-bad-record", "drop_auth")
+    ending(gw, events, tls, cipher, f"{t}: a record cut short, then FIN", truncate,
+           "stream-closed")
+    ending(gw, events, tls, cipher, f"{t}: TCP reset under traffic", reset_under_traffic,
+           "stream-closed")
+    ending(gw, events, tls, cipher, f"{t}: close_notify (an alert record)", close_notify,
+           "tls-record")
+    ending(gw, events, tls, cipher, f"{t}: a bad CSTP header",
+           lambda c: c.sock.sendall(c.record(frame(DATA, b"x" * 40, magic=b"STG\x01"))),
+           "stream-malformed", "drop_malformed")
+    ending(gw, events, tls, cipher, f"{t}: a CSTP length over the MTU bound",
+           lambda c: c.sock.sendall(c.record(frame(DATA, b"", length=65535))),
+           "stream-malformed", "drop_malformed")
+    mon.kill()
+    rmmod_with_traffic(gw, tls, cipher)
+
+
+if __name__ == "__main__":
+    main()
+    print(f"1..{nl.n_tests}")
+    sys.exit(1 if nl.n_failed else 0)
