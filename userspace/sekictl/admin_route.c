@@ -252,7 +252,9 @@ int sk_admin_route(int argc, char **argv)
 		if (!store && getenv("SEKISHO_STORE") && *getenv("SEKISHO_STORE"))
 			store = getenv("SEKISHO_STORE");
 		rc = sock ? (fprintf(stderr, "sekictl: %s runs here on the store (--store), not "
-				     "through sekishod's control socket\n", args[0]), 2)
+				     "through sekishod's control socket: leave out --socket\n"
+				     "  %s は制御ソケット経由ではなく、このホストでストアに対して実行"
+				     "します（--store）。--socket を外してください\n", args[0], args[0]), 2)
 			  : n > 1 && is_help(args[1]) ? (sk_ops_help(stdout), 0)
 			  : ops_route(store, n, args, SK_VERSION);
 		free(args);
