@@ -10,6 +10,8 @@
 #include "pure.h"
 
 #define SEKISHO_CSTP_HLEN	8
+/* one frame is one TLS record, whose plaintext is at most 2^14 bytes */
+#define SEKISHO_CSTP_MAX_PAYLOAD	(16384 - SEKISHO_CSTP_HLEN)
 
 enum sekisho_cstp_type {
 	SEKISHO_CSTP_DATA	= 0x00,

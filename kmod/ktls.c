@@ -87,7 +87,12 @@ int sekisho_ktls_frame(struct sk_buff *skb)
 {
 	unsigned int len = skb->len;
 
-	/* the device's MTU is far below the 16-bit length */
+	/*
+	 * openconnect wants the whole frame in one record: a device MTU
+	 * over 16376 cannot be carried on the stream
+	 */
+	if (len > SEKISHO_CSTP_MAX_PAYLOAD)
+		return -EMSGSIZE;
 	if (skb_cow_head(skb, SEKISHO_CSTP_HLEN))
 		return -ENOMEM;
 	sekisho_cstp_put_hdr(skb_push(skb, SEKISHO_CSTP_HLEN), len,
@@ -139,6 +144,11 @@ static void sekisho_ktls_dpd(struct sekisho_stream *st, struct sk_buff *req)
 	struct sekisho_peer *peer = st->peer;
 	struct sk_buff *skb;
 
+	/* an answer must fit one record too */
+	if (req->len > SEKISHO_CSTP_MAX_PAYLOAD) {
+		sekisho_stream_count(peer, SEKISHO_STAT_DROP_TOO_BIG);
+		return;
+	}
 	skb = alloc_skb(SEKISHO_CSTP_HLEN + req->len, GFP_KERNEL);
 	if (!skb) {
 		sekisho_stream_count(peer, SEKISHO_STAT_TX_ERRORS);

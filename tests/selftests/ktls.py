@@ -375,6 +375,7 @@ def one_suite(gw, events, tls, cipher, first):
 def ending(gw, events, tls, cipher, name, act, want, stat=None):
     """A fresh connection and peer, one ping, then act(client); the peer must
     go away with reason want (and counter stat grow)."""
+    t0 = time.time()
     cl, fd, status = gw.connect(tls, cipher)
     if fd is None:
         nl.result(False, f"{name}: connection", status)
@@ -395,6 +396,7 @@ def ending(gw, events, tls, cipher, name, act, want, stat=None):
     nl.result(first and gone and why == want and grew > 0,
               f"{name}: the peer ends (reason {why}{extra})",
               f"first ping {first}, gone {gone}, want {want}")
+    print(f"# {name}: {time.time() - t0:.1f} s", flush=True)
     try:
         cl.sock.close()
     except OSError:
@@ -470,7 +472,9 @@ def main():
     done = []
     for tls in ("1.2", "1.3"):
         for cipher in ("aes128", "aes256", "chacha"):
+            t0 = time.time()
             r = one_suite(gw, events, tls, cipher, first)
+            print(f"# TLS {tls} {cipher}: {time.time() - t0:.1f} s", flush=True)
             if r == "notls":
                 skip("ktls", "no kernel TLS (the tls module is not available)")
                 mon.kill()
