@@ -40,7 +40,8 @@ mkdir -p "$NSETC" && printf '127.0.0.1 localhost\n%s %s\n' "$GW4" "$VPN_HOST" >"
 # ---- the client's state ----
 # a signature database: one MD5 signature of a sample file, built as
 # daily.cud (sigtool --unsigned: clamd loads it like daily.cvd); AGE days
-# old by its header's build time
+# old: the build time in its header and in its daily.info (clamd checks
+# that they agree), the tar re-packed and its MD5 in the header again
 mkdir -p "$T/clamdb"
 printf 'sekisho posture test sample\n' >"$T/clamdb/sample.txt"
 (cd "$T/clamdb" && sigtool --md5 sample.txt >daily.hdb && printf 'test\n' >COPYING &&
@@ -50,21 +51,39 @@ clamdb_age() {
 	# what the package's postinst makes (the VM's /var/lib, /var/log, /run are tmpfs)
 	mkdir -p "$DB" /run/clamav /var/log/clamav && chown clamav: "$DB" /run/clamav /var/log/clamav
 	$PY - "$T/clamdb/daily.cvd" "$DB/daily.cud" "$1" <<'PY'
-import sys, time
+import gzip, hashlib, io, sys, tarfile, time
 src, dst, days = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = open(src, "rb").read()
-f = data[:512].decode().rstrip(" \0").split(":")
 t = int(time.time()) - days * 86400
-f[1] = time.strftime("%d %b %Y %H-%M +0000", time.gmtime(t))
-f[-1] = str(t)
-open(dst, "wb").write(":".join(f).encode().ljust(512, b" ") + data[512:])
+ts = time.strftime("%d %b %Y %H-%M +0000", time.gmtime(t))
+def redate(line):
+    f = line.split(":")
+    f[1], f[-1] = ts, str(t)
+    return ":".join(f)
+out = io.BytesIO()
+with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data[512:]))) as tin, \
+        tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tout:
+    for m in tin.getmembers():
+        b = tin.extractfile(m).read()
+        if m.name == "daily.info":
+            lines = b.decode().split("\n")
+            lines[0] = redate(lines[0])
+            b = "\n".join(lines).encode()
+        m.size, m.mtime = len(b), t
+        tout.addfile(m, io.BytesIO(b))
+body = gzip.compress(out.getvalue(), mtime=t)
+f = data[:512].decode().rstrip(" \0").split(":")
+f[5] = hashlib.md5(body).hexdigest()
+open(dst, "wb").write(redate(":".join(f)).encode().ljust(512, b" ") + body)
 PY
 	chown clamav: "$DB/daily.cud"
 }
+clamd_up() { [ -S /run/clamav/clamd.ctl ] || ! kill -0 "$CLAMD_PID" 2>/dev/null; }
 clamd_start() {
 	clamd --foreground=yes >"$T/clamd.log" 2>&1 &
 	CLAMD_PID=$!
-	wait_for 120 test -S /run/clamav/clamd.ctl
+	# the socket, or clamd gone (its log then says why)
+	wait_for 120 clamd_up && test -S /run/clamav/clamd.ctl
 }
 clamdb_age 1
 check "clamd: starts with the local database" clamd_start || { tail -n 20 "$T/clamd.log"; exit 1; }
