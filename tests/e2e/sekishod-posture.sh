@@ -6,7 +6,7 @@
 #   - a real clamd (Debian's clamav-daemon) with a one-signature database
 #     built here with sigtool (no network); its build time in the
 #     database header is what clamd reports as the definitions date, so an
-#     old database is one whose header says so;
+#     old database is the same one re-dated (header and daily.info);
 #   - a real nftables ruleset in the client's namespace (the VM has no
 #     systemd: the agent reads the ruleset, openconnect runs it as root);
 #   - /etc/os-release of the client: `ip netns exec cli` bind-mounts
