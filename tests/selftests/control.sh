@@ -181,6 +181,9 @@ ip netns exec cli iperf3 -c 10.20.0.2 -t 4 >/dev/null 2>&1 &
 IPERF=$!
 sleep 1.5
 check "peer deleted during traffic" in_gw "$SEKICTL" peer del sk0 1
+# its packets now go nowhere (the device stays): the client would wait out
+# TCP's retransmissions, two minutes, before it gave up
+kill $IPERF 2>/dev/null
 wait $IPERF
 check "peer-del event (userspace)" wait_for 3 has_event "$T/ev.idle" '"event":"peer-del".*"reason":"userspace"'
 check "peer re-added" add_peer 1 2
@@ -204,6 +207,7 @@ ip netns exec cli iperf3 -c 10.20.0.2 -t 5 >/dev/null 2>&1 &
 IPERF=$!
 sleep 1.5
 check "rmmod with traffic" rmmod sekisho
+kill $IPERF 2>/dev/null	# as above: nothing answers it any more
 wait $IPERF
 check "device gone with the module" test ! -e /sys/module/sekisho
 check "module loads again" load_module
