@@ -11,6 +11,7 @@
 # wrapper (no serial, fake MAC), a disabled device, and bob's MAC device
 # carries a policy override that the kernel enforces.
 . "$(dirname "$0")/lib.sh"
+E2E_SMTP=1	# reads the mail sekishod sends
 HOSTS_DIR=/etc/netns/cli
 cleanup() {
 	sekishod_stop

@@ -4,6 +4,7 @@
 # The code is read from the delivered mail; wrong, reused and live-changed
 # relay settings are covered.
 . "$(dirname "$0")/lib.sh"
+E2E_SMTP=1	# reads the mail sekishod sends
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "password + e-mail OTP"
 check "store: group with password,email-otp" sk_group eng factors=password,email-otp

@@ -7,6 +7,7 @@
 # proxy modes: a group with proxy=server gets a PAC URL on CONNECT, and
 # sekishod serves that PAC.
 . "$(dirname "$0")/lib.sh"
+E2E_SMTP=1	# reads the mail sekishod sends
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "profile links and PAC"
 sk_group eng factors=cert,password proxy=server proxy-server=proxy.$MAIL_DOMAIN:8080 \

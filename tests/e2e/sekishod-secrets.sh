@@ -13,6 +13,7 @@
 # The server key is RSA here, so every login also signs through the key
 # holder's RSA-PSS path.
 . "$(dirname "$0")/lib.sh"
+E2E_SMTP=1	# reads the mail sekishod sends
 trap 'sekishod_stop; kill $HOLD_PID 2>/dev/null; e2e_cleanup' EXIT
 sk_begin "worker secrets"
 
