@@ -172,7 +172,7 @@ ok "the same store as the unencrypted backup's" same_digest "$T/c/sekisho-backup
 # ---- PostgreSQL (the store-pg stage)
 if case "${SK_TEST_STORE:-}" in postgresql://*|postgres://*) true;; *) false;; esac; then
 	pgurl() { printf '%s' "$SK_TEST_STORE" | sed "s|^\([a-z]*://[^/]*\)/[^?]*|\1/$1|"; }
-	for d in skbk_a_$$ skbk_b_$$; do
+	for d in skbk_a_$$ skbk_b_$$ skbk_c_$$; do
 		psql -q "$SK_TEST_STORE" -c "CREATE DATABASE $d" >/dev/null && PGDBS="$PGDBS $d"
 	done
 	export SEKISHO_STATE_DIR=$T/p	# a PostgreSQL store's state directory (ca.dir below it)
@@ -198,5 +198,13 @@ if case "${SK_TEST_STORE:-}" in postgresql://*|postgres://*) true;; *) false;; e
 	ok "PostgreSQL: equal to the first" same_digest "$PA" "$PB"
 	ok "PostgreSQL: restore onto it again: refused without --force" expect 1 "not empty" \
 		sh -c "printf '%s\n' '$PASS' | '$SEKICTL' --store '$PB' restore --config '$T/p.conf' '$T/p.bk'"
+	# a restore refused by its file checks creates nothing in a new database
+	PC=$(pgurl skbk_c_$$)
+	printf '# another gateway\n' >"$T/pc.conf"
+	ok "PostgreSQL: restore into a new database with a conflicting bootstrap file: refused" \
+		expect 1 "exist with other content: $T/pc.conf" \
+		"$SEKICTL" --store "$PC" restore --config "$T/pc.conf" "$T/b1.bk"
+	ok "PostgreSQL: and no table was created by the refused restore" sh -c \
+		"[ \$(psql -tA '$PC' -c \"SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()\") = 0 ]"
 fi
 tap_done

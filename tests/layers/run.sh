@@ -12,6 +12,10 @@
 #   - links: no layer's static library refers to a symbol that only a layer
 #     it may not use defines (an extern declaration written by hand would
 #     compile);
+#   - backends: the database client libraries are the store's own: no other
+#     layer includes <sqlite3.h> or <libpq-fe.h>, refers to a sqlite3_* or
+#     PQ* symbol, or names sqlite3 or libpq in its PKGS_ line (every layer
+#     compiles with every package's -I, so the compiler would not say);
 # and then shows, in a scratch copy, that each check and the build itself
 # fail on a planted violation.
 #
@@ -82,8 +86,28 @@ check_links() {
 	rm -rf "$tmp"
 }
 
+# check_backends ROOT [LIBDIR] [MAKEFILE]: one line per violation
+check_backends() {
+	local root=$1 dir=${2:-} m=${3:-} l f
+	for l in $layers; do
+		[ "$l" = store ] && continue
+		for f in "$root/$l"/*.[ch]; do
+			[ -f "$f" ] || continue
+			grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(sqlite3|libpq-fe)\.h>' "$f" |
+				sed -E "s|^([0-9]+):.*<(.*)>.*|${f#"$root"/}:\1: #include <\2>: a backend of the store (only store/ may)|"
+		done
+		if [ -n "$dir" ] && [ -f "$dir/lib$l.a" ]; then
+			nm -u "$dir/lib$l.a" 2>/dev/null | awk '{ print $NF }' | grep -E '^(sqlite3_|PQ)' |
+				sort -u | sed "s/^/lib$l.a uses /; s/\$/, a symbol of a backend of the store/"
+		fi
+		if [ -n "$m" ] && sed -n "s/^PKGS_$l := //p" "$m" | grep -qwE 'sqlite3|libpq'; then
+			echo "${m#"$(dirname "$root")"/}: PKGS_$l names sqlite3 or libpq (only store's may)"
+		fi
+	done
+}
+
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 
 v=$(check_includes "$repo/userspace")
 if [ -z "$v" ]; then ok "includes: every quoted include is of a layer its file may use"
@@ -95,6 +119,10 @@ fi
 v=$(check_links "$objdir")
 if [ -z "$v" ]; then ok "links: no library refers to a symbol of a layer it may not use"
 else sed 's/^/# /' <<<"$v"; not_ok "links: $(wc -l <<<"$v") wrong-way reference(s)"; fi
+
+v=$(check_backends "$repo/userspace" "$objdir" "$mk")
+if [ -z "$v" ]; then ok "backends: only store includes, calls and links SQLite and libpq"
+else sed 's/^/# /' <<<"$v"; not_ok "backends: $(wc -l <<<"$v") use(s) outside store"; fi
 
 # ---- planted violations, in a scratch copy --------------------------------
 scratch=$(mktemp -d /tmp/sk-layers.XXXXXX)
@@ -148,6 +176,13 @@ if cc -c -o "$scratch/planted.o" "$scratch/planted.c" && ar rs "$scratch/libs/li
 else
 	not_ok "planted: could not build the planted object"
 fi
+# 5. admin asks PostgreSQL itself (a hand-made "does it exist"): caught
+echo '#include <libpq-fe.h>' >>"$scratch/userspace/admin/backup.c"
+v=$(check_backends "$scratch/userspace")
+if grep -q 'admin/backup.c:.*libpq-fe.h' <<<"$v"; then ok "planted: admin/backup.c including <libpq-fe.h> is caught"
+else sed 's/^/# /' <<<"$v"; not_ok "planted: the backend check missed admin/backup.c -> <libpq-fe.h>"; fi
+cp "$repo/userspace/admin/backup.c" "$scratch/userspace/admin/backup.c"
+
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
 exit

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sekictl init, backup and restore (skbackup.h), and the check that a
- * store exists before any other command opens it.
+ * sekictl init, backup and restore (skbackup.h).  Only init creates a
+ * store (sk_store_open); every other command opens it with
+ * sk_store_open_existing.
  *
  * A backup is a ustar archive (decisions/backup-format.md):
  *   sekisho-backup/MANIFEST        format, release, schema version, time
@@ -22,7 +23,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -58,62 +58,6 @@
 #define BK_MANIFEST_SIZE 4096
 #define BK_NAME_MAX	64
 
-/* ------------------------------------------------------ does it exist */
-
-static int missing(const char *shown, char *err, size_t errlen)
-{
-	sk_err(err, errlen, "the store %s does not exist: nothing was created or changed. "
-	       "Check the path (--store, $SEKISHO_STORE, store = in sekishod.conf), or create "
-	       "a new store with: sekictl init --store %s\n"
-	       "  ストア %s は存在しません。何も作成・変更していません。パス（--store、"
-	       "$SEKISHO_STORE、sekishod.conf の store =）を確認するか、新しいストアを "
-	       "sekictl init --store %s で作成してください",
-	       shown, shown, shown, shown);
-	return 0;
-}
-
-int ska_store_exists(const char *store, char *err, size_t errlen)
-{
-	char shown[512];
-	struct stat sb;
-
-	if (!store || !*store)
-		return sk_err(err, errlen, "the store path is empty / ストアのパスが空です"), -EINVAL;
-	sk_store_mask(store, shown, sizeof(shown));
-	if (sk_store_is_url(store)) {
-		const char *const kw[] = { "connect_timeout", "fallback_application_name",
-					   "dbname", NULL };
-		const char *const val[] = { "10", "sekictl", store, NULL };
-		PGconn *c = PQconnectdbParams(kw, val, 1);
-		PGresult *r;
-		int yes;
-
-		if (!c || PQstatus(c) != CONNECTION_OK) {
-			PQfinish(c);
-			return 1;	/* sk_store_open says why */
-		}
-		/* the table sk_store_open creates first, in the schema it uses */
-		r = PQexec(c, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
-			   " AND tablename = 'schema_version'");
-		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-			sk_err(err, errlen, "%s: cannot read the list of tables: %s", shown,
-			       PQerrorMessage(c));
-			PQclear(r);
-			PQfinish(c);
-			return -EIO;
-		}
-		yes = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
-		PQclear(r);
-		PQfinish(c);
-		return yes ? 1 : missing(shown, err, errlen);
-	}
-	if (!stat(store, &sb))
-		return 1;
-	if (errno == ENOENT || errno == ENOTDIR)
-		return missing(shown, err, errlen);
-	return sk_err(err, errlen, "%s: %s", shown, strerror(errno)), -errno;
-}
-
 /*
  * One audit record "admin" in store for a backup or restore (who ran
  * it, from the caller's uid; after: what it did, a JSON text).  The path
@@ -135,7 +79,7 @@ static void bk_audit(const char *store, const char *what, const char *file, cons
 	snprintf(who.name, sizeof(who.name), "uid=%u(%s)", (unsigned int)who.uid,
 		 pw ? pw->pw_name : "?");
 	snprintf(a.what, sizeof(a.what), "%s", what);
-	if (sk_store_open(store, &a.st, err, sizeof(err)))
+	if (sk_store_open_existing(store, &a.st, err, sizeof(err)))
 		return;
 	f = open_memstream(&after, &len);
 	if (f) {
@@ -163,19 +107,19 @@ int ska_init(const char *store, FILE *out, FILE *errf)
 	int rc;
 
 	sk_store_mask(store, shown, sizeof(shown));
-	rc = ska_store_exists(store, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(errf, "sekictl: init: %s\n", err);
-		return 1;
-	}
-	if (rc > 0 && !sk_store_open(store, &st, err, sizeof(err))) {
+	rc = sk_store_open_existing(store, &st, err, sizeof(err));
+	if (!rc) {
 		fprintf(out, "%s exists already (schema version %d): nothing changed\n"
 			"%s は既に存在します（スキーマ版 %d）。何も変更していません\n",
 			shown, sk_store_schema_version(st), shown, sk_store_schema_version(st));
 		sk_store_close(st);
 		return 0;
 	}
-	if (rc > 0 || sk_store_open(store, &st, err, sizeof(err))) {
+	if (rc == -ENOENT) {	/* the one command that creates a store */
+		*err = 0;
+		rc = sk_store_open(store, &st, err, sizeof(err));
+	}
+	if (rc) {
 		fprintf(errf, "sekictl: init: %s: %s\n", shown, *err ? err : "cannot open");
 		return 1;
 	}
@@ -553,12 +497,9 @@ int ska_backup(const struct ska_backup_opt *o)
 		return bk_fail(&b, "%s exists already: give a new file name (a backup never "
 			       "overwrites one)\n  %s は既に存在します。新しいファイル名を指定して"
 			       "ください（上書きしません）", o->file, o->file);
-	rc = ska_store_exists(o->store, err, sizeof(err));
-	if (rc <= 0)
-		return bk_fail(&b, "%s", err);
 	/* ca.dir as the live store resolves it (the snapshot lies elsewhere) */
-	if ((rc = sk_store_open(o->store, &st, err, sizeof(err))))
-		return bk_fail(&b, "%s: %s", b.shown, err);
+	if ((rc = sk_store_open_existing(o->store, &st, err, sizeof(err))))
+		return rc == -ENOENT ? bk_fail(&b, "%s", err) : bk_fail(&b, "%s: %s", b.shown, err);
 	ska_ca_dir(st, cadir, sizeof(cadir));
 	sk_store_close(st);
 	st = NULL;
@@ -912,37 +853,6 @@ static int put_file(const char *src, const char *path, int mode)
 	return rc;
 }
 
-/* The state directory the target store will have (sk_store_dir): the
- * absolute directory of an SQLite file; for PostgreSQL the one an open
- * store reports */
-static int target_dir(struct bk *b, char *dir, size_t len)
-{
-	char err[1024] = "", cwd[PATH_MAX];
-	const char *slash;
-	struct sk_store *st;
-	int n = 0;
-
-	if (sk_store_is_url(b->o->store)) {
-		/* a restore creates the store it names, like init */
-		if (sk_store_open(b->o->store, &st, err, sizeof(err)))
-			return bk_fail(b, "%s: %s", b->shown, err);
-		snprintf(dir, len, "%s", sk_store_dir(st));
-		sk_store_close(st);
-		return 0;
-	}
-	slash = strrchr(b->o->store, '/');
-	if (b->o->store[0] == '/')
-		n = snprintf(dir, len, "%.*s", slash == b->o->store ? 1 : (int)(slash - b->o->store),
-			     b->o->store);
-	else if (!getcwd(cwd, sizeof(cwd)))
-		return bk_fail(b, "getcwd: %s", strerror(errno));
-	else if (slash)
-		n = snprintf(dir, len, "%s/%.*s", cwd, (int)(slash - b->o->store), b->o->store);
-	else
-		n = snprintf(dir, len, "%s", cwd);
-	return n < 0 || (size_t)n >= len ? bk_fail(b, "%s: the path is too long", b->shown) : 0;
-}
-
 int ska_restore(const struct ska_backup_opt *o)
 {
 	static struct bk b;
@@ -1004,8 +914,12 @@ int ska_restore(const struct ska_backup_opt *o)
 	snprintf(sdir, sizeof(sdir), "%s", sk_store_dir(st));
 	sk_store_close(st);
 	st = NULL;
-	if (target_dir(&b, tdir, sizeof(tdir)))
+	/* the target's state directory, without opening it: a refused
+	 * restore leaves nothing behind, not even an empty schema */
+	if ((rc = sk_store_dir_of(o->store, tdir, sizeof(tdir)))) {
+		bk_fail(&b, "%s: cannot tell its state directory: %s", b.shown, strerror(-rc));
 		goto out;
+	}
 	sl = strlen(sdir);
 	if (!strncmp(cadir, sdir, sl) && cadir[sl] == '/') {
 		snprintf(path, sizeof(path), "%s", cadir + sl);

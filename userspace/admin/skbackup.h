@@ -15,16 +15,6 @@
 #define SKA_DEFAULT_STORE	"/var/lib/sekisho/sekisho.db"
 #define SKA_DEFAULT_CONFIG	"/etc/sekisho/sekishod.conf"
 
-/*
- * Whether store (a path or a postgresql:// URI) exists, without creating
- * anything: an SQLite file, or a PostgreSQL database with sekisho's
- * tables (schema_version) in its current schema.  1 yes; 0 no, and err
- * says so in English and Japanese and names `sekictl init`; -errno when
- * it cannot tell (err says why; a database that is unreachable is left to
- * sk_store_open, which reports it).
- */
-int ska_store_exists(const char *store, char *err, size_t errlen);
-
 /* sekictl init: creates store (exit status; what it did on out) */
 int ska_init(const char *store, FILE *out, FILE *err);
 

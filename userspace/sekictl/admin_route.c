@@ -290,13 +290,12 @@ int sk_admin_route(int argc, char **argv)
 		snprintf(who.name, sizeof(who.name), "uid=%u(%s)", (unsigned int)who.uid,
 			 pw ? pw->pw_name : "?");
 		/* only init (and restore, store copy) create a store */
-		rc = ska_store_exists(store, err, sizeof(err));
-		if (rc <= 0) {
+		rc = sk_store_open_existing(store, &st, err, sizeof(err));
+		if (rc == -ENOENT) {	/* the message names the store and init */
 			fprintf(stderr, "sekictl: %s\n", err);
 			free(args);
 			return 1;
 		}
-		rc = sk_store_open(store, &st, err, sizeof(err));
 		if (rc) {
 			char shown[512];
 

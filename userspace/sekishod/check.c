@@ -210,15 +210,17 @@ static void check_store(struct chk *c, const char *store)
 {
 	struct sk_store *st;
 	char err[1024] = "", shown[512];
+	int rc;
 
 	sk_store_mask(store, shown, sizeof(shown));
-	if (ska_store_exists(store, err, sizeof(err)) <= 0) {
+	rc = sk_store_open_existing(store, &st, err, sizeof(err));
+	if (rc == -ENOENT) {
 		/* the message is in both languages already */
 		fprintf(c->out, "%-8s%s\n", "error", err);
 		c->errors++;
 		return;
 	}
-	if (sk_store_open(store, &st, err, sizeof(err))) {
+	if (rc) {
 		say(c, CHK_ERR, "store %s does not open: %s", "ストア %s を開けません: %s", shown, err);
 		return;
 	}

@@ -673,9 +673,7 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	}
 	/* only sekictl init creates a store: a mistyped store = must not
 	 * start a gateway on a new, empty one */
-	if (ska_store_exists(d->conf.store, err, errlen) <= 0)
-		return -1;
-	if (sk_store_open(d->conf.store, &d->st, err, errlen))
+	if (sk_store_open_existing(d->conf.store, &d->st, err, errlen))
 		return -1;
 	if (geteuid() == 0 && !sk_store_is_url(d->conf.store))
 		store_owner(d->conf.store, d->uid, d->gid);

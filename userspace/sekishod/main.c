@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	bool fg = false;
 	int test = 0;	/* 't' everything, 'T' the syntax */
 	struct skd *d;
-	char err[512];
+	char err[1024];	/* the store's messages are in two languages */
 	int c, ret;
 
 	if (argc == 2 && !strcmp(argv[1], "--version")) {

@@ -227,6 +227,20 @@ struct sk_audit_filter {
  * postgresql:// or postgres:// URI a PostgreSQL database
  * (Documentation/admin/store.md).  Messages never show a password. */
 int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen);
+/* Opens a store that exists, never creating one (every command but
+ * sekictl init, and sekishod): as sk_store_open (an older schema is
+ * migrated), but -ENOENT when there is no store, with a message (en/ja)
+ * naming sekictl init, and nothing created or changed: an SQLite file
+ * that does not exist, or one without the table schema_version (empty, a
+ * half-made init, another program's database); a PostgreSQL database
+ * without schema_version in the schema it would be created in.  The
+ * check is made where the migration reads the version, under the write
+ * lock, so there is no gap between "it exists" and "it is open". */
+int sk_store_open_existing(const char *path, struct sk_store **st, char *err, size_t errlen);
+/* The state directory (sk_store_dir) the store named by path has or
+ * would have, without opening or creating anything: 0 or -ENAMETOOLONG,
+ * -errno (getcwd). */
+int sk_store_dir_of(const char *path, char *dir, size_t len);
 /* true when store names a PostgreSQL database (postgresql:// or postgres://) */
 bool sk_store_is_url(const char *store);
 /* The store string fit for a message: any password replaced by "***" (a

@@ -141,11 +141,28 @@ struct sk_store {
 int sk_store_tx_begin(struct sk_store *st);
 int sk_store_tx_end(struct sk_store *st, int rc);
 
-/* The SQLite backend (store_sqlite.c). */
-int sk_sqlite_open(const char *path, struct sk_store **st, char *err, size_t errlen);
+/* The SQLite backend (store_sqlite.c).  create false: never creates
+ * (sk_store_open_existing): -ENOENT with SK_STORE_MISSING_FMT when the
+ * file or its schema_version table does not exist. */
+int sk_sqlite_open(const char *path, bool create, struct sk_store **st, char *err, size_t errlen);
+/* the absolute directory of an SQLite store's file (sk_store_dir_of) */
+int sk_sqlite_dir(const char *path, char *dir, size_t len);
 /* The PostgreSQL backend (store_pg.c): uri is a postgresql:// or
- * postgres:// URI (sk_store_is_url). */
-int sk_pg_open(const char *uri, struct sk_store **st, char *err, size_t errlen);
+ * postgres:// URI (sk_store_is_url).  create as above (the table looked
+ * for the way the migration looks: to_regclass('schema_version')). */
+int sk_pg_open(const char *uri, bool create, struct sk_store **st, char *err, size_t errlen);
+/* a PostgreSQL store's state directory: $SEKISHO_STATE_DIR if absolute,
+ * else /var/lib/sekisho (sk_store_dir_of) */
+const char *sk_pg_dir(void);
+/* The message of sk_store_open_existing's -ENOENT; its four %s are the
+ * store as sk_store_mask shows it. */
+#define SK_STORE_MISSING_FMT \
+	"the store %s does not exist: nothing was created or changed. " \
+	"Check the path (--store, $SEKISHO_STORE, store = in sekishod.conf), or create " \
+	"a new store with: sekictl init --store %s\n" \
+	"  ストア %s は存在しません。何も作成・変更していません。パス（--store、" \
+	"$SEKISHO_STORE、sekishod.conf の store =）を確認するか、新しいストアを " \
+	"sekictl init --store %s で作成してください"
 
 /* The schema, described once (store_schema.c): sk_schema[i] brings
  * version i to i + 1; sk_schema_script() gives it in one backend's SQL

@@ -91,16 +91,36 @@ bool sk_group_cert_only(const struct sk_group *g)
 
 /* ---- open, close, transactions ---- */
 
-int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen)
+static int store_open(const char *path, bool create, struct sk_store **st, char *err,
+		      size_t errlen)
 {
 	*st = NULL;
 	if (!path || !*path) {
-		sk_err(err, errlen, "store path is empty");
+		sk_err(err, errlen, "store path is empty / ストアのパスが空です");
 		return -EINVAL;
 	}
 	if (sk_store_is_url(path))
-		return sk_pg_open(path, st, err, errlen);
-	return sk_sqlite_open(path, st, err, errlen);
+		return sk_pg_open(path, create, st, err, errlen);
+	return sk_sqlite_open(path, create, st, err, errlen);
+}
+
+int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen)
+{
+	return store_open(path, true, st, err, errlen);
+}
+
+int sk_store_open_existing(const char *path, struct sk_store **st, char *err, size_t errlen)
+{
+	return store_open(path, false, st, err, errlen);
+}
+
+int sk_store_dir_of(const char *path, char *dir, size_t len)
+{
+	if (!path || !*path)
+		return -EINVAL;
+	if (sk_store_is_url(path))
+		return snprintf(dir, len, "%s", sk_pg_dir()) < (int)len ? 0 : -ENAMETOOLONG;
+	return sk_sqlite_dir(path, dir, len);
 }
 
 bool sk_store_is_url(const char *store)

@@ -564,7 +564,7 @@ static void pq_close(struct sk_store *st)
 
 /* ---- migrations ---- */
 
-static int migrate_step(struct sk_store *st, int64_t *v, char *err, size_t errlen)
+static int migrate_step(struct sk_store *st, bool create, int64_t *v, char *err, size_t errlen)
 {
 	char *sql;
 	int rc;
@@ -575,8 +575,13 @@ static int migrate_step(struct sk_store *st, int64_t *v, char *err, size_t errle
 			  " ELSE 0 END", NULL);
 	if (!rc && *v == 0)
 		rc = db_int_query(st, v, "SELECT version FROM schema_version", NULL);
+	else if (!rc && !create)	/* no schema_version: init has not made it */
+		return sk_err(err, errlen, SK_STORE_MISSING_FMT, st->file, st->file, st->file,
+			      st->file), -ENOENT;
 	else if (!rc)
 		*v = 0;	/* an empty database */
+	if (rc == -ENOENT)	/* -ENOENT means "no store" to callers */
+		return sk_err(err, errlen, "the table schema_version has no row"), -EPROTO;
 	if (rc)
 		return sk_err(err, errlen, "cannot read the schema version: %s", st->errmsg), rc;
 	if (*v > sk_schema_latest)
@@ -603,7 +608,7 @@ static int migrate_step(struct sk_store *st, int64_t *v, char *err, size_t errle
 	return rc;
 }
 
-static int migrate(struct sk_store *st, char *err, size_t errlen)
+static int migrate(struct sk_store *st, bool create, char *err, size_t errlen)
 {
 	int64_t v;
 	int rc;
@@ -614,7 +619,7 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 			sk_err(err, errlen, "cannot lock the store for migration: %s", st->errmsg);
 			break;
 		}
-		rc = migrate_step(st, &v, err, errlen);
+		rc = migrate_step(st, create, &v, err, errlen);
 		if (!rc && v == sk_schema_latest) {
 			rc = sk_store_tx_end(st, 0);
 			if (rc)
@@ -637,10 +642,16 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 
 /* ---- open ---- */
 
-int sk_pg_open(const char *uri, struct sk_store **out, char *err, size_t errlen)
+const char *sk_pg_dir(void)
+{
+	const char *dir = getenv("SEKISHO_STATE_DIR");
+
+	return dir && dir[0] == '/' ? dir : PQ_STATE_DIR;
+}
+
+int sk_pg_open(const char *uri, bool create, struct sk_store **out, char *err, size_t errlen)
 {
 	char masked[512], e[256];
-	const char *dir = getenv("SEKISHO_STATE_DIR");
 	struct sk_store *st;
 	struct pq_be *b;
 	int rc;
@@ -660,14 +671,14 @@ int sk_pg_open(const char *uri, struct sk_store **out, char *err, size_t errlen)
 	snprintf(st->file, sizeof(st->file), "%s", masked);
 	/* no file, so no directory of its own: the package's state directory
 	 * (SEKISHO_STATE_DIR, absolute, for tests and other layouts) */
-	snprintf(st->dir, sizeof(st->dir), "%s", dir && dir[0] == '/' ? dir : PQ_STATE_DIR);
+	snprintf(st->dir, sizeof(st->dir), "%s", sk_pg_dir());
 	b->c = pq_connect(uri, e, sizeof(e));
 	if (!b->c) {
 		sk_err(err, errlen, "%s: the database is unavailable: %s", masked, e);
 		pq_close(st);
 		return -EIO;
 	}
-	rc = migrate(st, err, errlen);
+	rc = migrate(st, create, err, errlen);
 	if (rc) {
 		pq_close(st);
 		return rc;

@@ -240,7 +240,17 @@ static void sq_close(struct sk_store *st)
 
 /* ---- open and migrate ---- */
 
-static int migrate(struct sk_store *st, char *err, size_t errlen)
+/* The store's own message for -ENOENT (sk_store_open_existing) */
+static int sq_missing(const char *path, char *err, size_t errlen)
+{
+	char shown[512];
+
+	sk_store_mask(path, shown, sizeof(shown));
+	sk_err(err, errlen, SK_STORE_MISSING_FMT, shown, shown, shown, shown);
+	return -ENOENT;
+}
+
+static int migrate(struct sk_store *st, bool create, char *err, size_t errlen)
 {
 	char *sql;
 	int64_t v;
@@ -258,10 +268,19 @@ static int migrate(struct sk_store *st, char *err, size_t errlen)
 				  " WHERE type = 'table' AND name = 'schema_version'", NULL);
 		if (!rc && v)	/* else a new, empty file: version 0 */
 			rc = db_int_query(st, &v, "SELECT version FROM schema_version", NULL);
+		if (rc == -ENOENT) {	/* -ENOENT means "no store" to callers */
+			sk_store_tx_end(st, -EPROTO);
+			sk_err(err, errlen, "the table schema_version has no row");
+			return -EPROTO;
+		}
 		if (rc) {
 			sk_store_tx_end(st, rc);
 			sk_err(err, errlen, "cannot read the schema version: %s", st->errmsg);
 			return rc;
+		}
+		if (!v && !create) {	/* no schema_version: init has not made it */
+			sk_store_tx_end(st, -ENOENT);
+			return sq_missing(st->file, err, errlen);
 		}
 		if (v > sk_schema_latest) {
 			sk_store_tx_end(st, -EPROTO);
@@ -333,7 +352,7 @@ static void sq_plain_path(char *p)
 
 /* The absolute directory of path, as written (no symbolic link resolved):
  * "/var/lib/sekisho/sekisho.db" -> "/var/lib/sekisho". */
-static int state_dir(const char *path, char *dir, size_t len)
+int sk_sqlite_dir(const char *path, char *dir, size_t len)
 {
 	char cwd[512];
 	const char *slash = strrchr(path, '/');
@@ -356,7 +375,8 @@ static int state_dir(const char *path, char *dir, size_t len)
 	return 0;
 }
 
-int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t errlen)
+int sk_sqlite_open(const char *path, bool create, struct sk_store **out, char *err,
+		   size_t errlen)
 {
 	static const char pragmas[] =
 		"PRAGMA journal_mode=WAL;"
@@ -365,13 +385,18 @@ int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t er
 		"PRAGMA secure_delete=ON;";
 	struct sk_store *st;
 	sqlite3 *db = NULL;
+	int64_t n = 0;
 	int fd, rc;
 
 	/* Create the file ourselves so that it is 0600 from the first byte;
-	 * SQLite gives the -wal and -shm files the same mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	 * SQLite gives the -wal and -shm files the same mode.  Without
+	 * create, a file that is not there is -ENOENT, and SQLite may not
+	 * make one either (no SQLITE_OPEN_CREATE). */
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
 	if (fd < 0) {
 		rc = -errno;
+		if (!create && (rc == -ENOENT || rc == -ENOTDIR))
+			return sq_missing(path, err, errlen);
 		sk_err(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
@@ -386,12 +411,6 @@ int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t er
 	sqlite3_extended_result_codes(db, 1);
 	/* another process (sekictl vs sekishod) may hold the write lock */
 	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		sk_err(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
-		sqlite3_close_v2(db);
-		return -EIO;
-	}
 	st = calloc(1, sizeof(*st));
 	if (!st) {
 		sqlite3_close_v2(db);
@@ -401,13 +420,28 @@ int sk_sqlite_open(const char *path, struct sk_store **out, char *err, size_t er
 	st->ops = &sk_sqlite_ops;
 	st->be = db;
 	snprintf(st->file, sizeof(st->file), "%s", path);
-	rc = state_dir(path, st->dir, sizeof(st->dir));
+	/* Without create, a file without schema_version (empty, a half-made
+	 * init, another program's database) is no store: said before
+	 * journal_mode=WAL, which would write to it.  migrate asks again,
+	 * under the write lock. */
+	rc = create ? 0 : db_int_query(st, &n, "SELECT count(*) FROM sqlite_master"
+				       " WHERE type = 'table' AND name = 'schema_version'", NULL);
+	if (!rc && !create && !n) {
+		sq_close(st);
+		return sq_missing(path, err, errlen);
+	}
+	if (rc || (rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL)) != SQLITE_OK) {
+		sk_err(err, errlen, "%s: %s", path, rc < 0 ? st->errmsg : sqlite3_errmsg(db));
+		sq_close(st);
+		return -EIO;
+	}
+	rc = sk_sqlite_dir(path, st->dir, sizeof(st->dir));
 	if (rc) {
 		sk_err(err, errlen, "%s: cannot tell its directory: %s", path, strerror(-rc));
 		sq_close(st);
 		return rc;
 	}
-	rc = migrate(st, err, errlen);
+	rc = migrate(st, create, err, errlen);
 	if (rc) {
 		sq_close(st);
 		return rc;

@@ -6,6 +6,7 @@
  * TAP output; a temporary directory per run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -260,6 +261,102 @@ static void lifecycle(void)
 	tap_ok(&t, sk_cert_revoke_for(st, NULL, NULL, NULL, 0, 3000) == -EINVAL,
 	       "sk_cert_revoke_for needs a user or a device");
 	sk_store_close(st);
+}
+
+/* ---- sk_store_open_existing: every command but sekictl init ---- */
+
+/* the number of tables in store (its current schema for PostgreSQL), -1 on failure */
+static int64_t tables(const char *store)
+{
+	return raw_int(store, sk_store_is_url(store)
+		       ? "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+		       : "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+}
+
+static void existing(void)
+{
+	char path[256], sub[300], e[1024], d[512], cwd[256];
+	struct sk_store *st = (struct sk_store *)&st;
+	struct stat sb;
+	int rc;
+
+	/* nothing there: a file that does not exist, a database without
+	 * sekisho's tables (test_store makes it empty) */
+	mkpath(path, sizeof(path), "exist.db");
+	rc = sk_store_open_existing(path, &st, e, sizeof(e));
+	tap_ok(&t, rc == -ENOENT && !st, "a store that does not exist: -ENOENT (%d)", rc);
+	tap_ok(&t, strstr(e, "does not exist: nothing was created") &&
+	       strstr(e, "sekictl init --store") && strstr(e, "存在しません"),
+	       "and the message names sekictl init, in English and Japanese");
+	if (test_pg())
+		tap_ok(&t, tables(path) == 0, "and the database has no table afterwards");
+	else
+		tap_ok(&t, stat(path, &sb) && errno == ENOENT, "and no file was made");
+	tap_ok(&t, sk_store_open_existing("", &st, e, sizeof(e)) == -EINVAL,
+	       "an empty store path: -EINVAL");
+
+	/* another program's tables only: not a store either, left as it was */
+	tap_ok(&t, raw(path, "CREATE TABLE other (x INTEGER)") == 0 &&
+	       sk_store_open_existing(path, &st, e, sizeof(e)) == -ENOENT && tables(path) == 1,
+	       "tables of another program but no schema_version: -ENOENT, nothing added");
+	if (!test_pg()) {
+		unsigned char h[20] = { 0 };
+		FILE *f = fopen(path, "rb");
+		bool got = f && fread(h, 1, sizeof(h), f) == sizeof(h);
+
+		if (f)
+			fclose(f);
+		/* bytes 18, 19 of the header: 1 rollback journal, 2 WAL */
+		tap_ok(&t, got && h[18] == 1 && h[19] == 1,
+		       "and the file is not turned to WAL (header %d %d)", h[18], h[19]);
+		/* an empty file (a half-made init): -ENOENT, still empty */
+		mkpath(path, sizeof(path), "empty.db");
+		close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+		rc = sk_store_open_existing(path, &st, e, sizeof(e));
+		tap_ok(&t, rc == -ENOENT && !stat(path, &sb) && sb.st_size == 0,
+		       "an empty file: -ENOENT, and it stays empty (%d, %lld bytes)", rc,
+		       (long long)sb.st_size);
+		tap_ok(&t, sk_store_open(path, &st, e, sizeof(e)) == 0,
+		       "sk_store_open (init) makes the store in it");
+		sk_store_close(st);
+		tap_ok(&t, sk_store_open_existing(path, &st, e, sizeof(e)) == 0,
+		       "then sk_store_open_existing opens it");
+		sk_store_close(st);
+		/* a path through a file */
+		snprintf(sub, sizeof(sub), "%s/x.db", path);
+		tap_ok(&t, sk_store_open_existing(sub, &st, e, sizeof(e)) == -ENOENT,
+		       "a path below a file: -ENOENT");
+		/* the state directory without opening */
+		tap_ok(&t, getcwd(cwd, sizeof(cwd)) && !sk_store_dir_of("a/./b/../s.db", d, sizeof(d)) &&
+		       !strncmp(d, cwd, strlen(cwd)) && !strcmp(d + strlen(cwd), strcmp(cwd, "/") ? "/a" : "a") &&
+		       stat("a", &sb), "sk_store_dir_of: the absolute directory of a file, nothing made (%s)", d);
+	} else {
+		tap_ok(&t, !sk_store_dir_of(path, d, sizeof(d)) && !strcmp(d, dir) && tables(path) == 1,
+		       "sk_store_dir_of: $SEKISHO_STATE_DIR for PostgreSQL, nothing made (%s)", d);
+	}
+
+	/* created by sk_store_open (init): now it opens, at the latest version */
+	mkpath(path, sizeof(path), "exist2.db");
+	if (sk_store_open(path, &st, e, sizeof(e))) {
+		tap_ok(&t, 0, "open exist2.db (%s)", e);
+		return;
+	}
+	sk_store_close(st);
+	rc = sk_store_open_existing(path, &st, e, sizeof(e));
+	tap_ok(&t, rc == 0 && sk_store_schema_version(st) == sk_schema_latest,
+	       "a store init made: sk_store_open_existing opens it (%s)", rc ? e : "ok");
+	if (!rc)
+		sk_store_close(st);
+
+	/* an older store exists: it is migrated as by sk_store_open */
+	mkpath(path, sizeof(path), "exist-v1.db");
+	tap_ok(&t, raw(path, script(0)) == 0 && raw(path, "UPDATE schema_version SET version = 1") == 0,
+	       "hand-made version 1 store");
+	rc = sk_store_open_existing(path, &st, e, sizeof(e));
+	tap_ok(&t, rc == 0 && sk_store_schema_version(st) == sk_schema_latest,
+	       "a version 1 store: opened and migrated (%s)", rc ? e : "ok");
+	if (!rc)
+		sk_store_close(st);
 }
 
 /* ---- paths in the store stay below the state directory (issue 11 item 7) ---- */
@@ -539,6 +636,7 @@ int main(void)
 		return 1;
 	}
 	migrations();
+	existing();
 	lifecycle();
 	paths();
 	crash(0);
