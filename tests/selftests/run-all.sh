@@ -6,4 +6,4 @@
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC2086 # a list of script names
 exec bash "$here/../run-scripts.sh" selftests "${SELFTEST_TIMEOUT:-1200}" "$here" \
-	${SELFTESTS:-${SELFTESTS_FIRST:-} datapath.sh control.sh stream.sh scale.sh}
+	${SELFTESTS:-${SELFTESTS_FIRST:-} datapath.sh control.sh stream.sh ktls.sh scale.sh}
