@@ -9,16 +9,10 @@
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SEKICTL=${SEKICTL:-$REPO/build/sekictl}
-T=$(mktemp -d /tmp/sk-admin-checks.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-DB=$T/sekisho.db
-export TZ=UTC
-
 . "$REPO/tests/lib/tap.sh"
-S() { "$SEKICTL" --store "$DB" "$@"; }
+admin_store checks
 
 echo "TAP version 13"
-"$SEKICTL" init --store "$DB" >/dev/null
 ok "smtp.url https:// refused (exit 2, en and ja)" expect 2 "smtp://.*で始まる URL" \
 	S settings set smtp.url https://mail.example.jp
 ok "profile.base_url http:// refused" expect 2 "does not start with https://" \

@@ -8,16 +8,10 @@
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SEKICTL=${SEKICTL:-$REPO/build/sekictl}
-T=$(mktemp -d /tmp/sk-admin-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-DB=$T/sekisho.db
-export TZ=UTC
-
 . "$REPO/tests/lib/tap.sh"
-S() { "$SEKICTL" --store "$DB" "$@"; }
+admin_store cli
 
 echo "TAP version 13"
-"$SEKICTL" init --store "$DB" >/dev/null	# only init creates a store
 ok "settings set ca.dir (the default is below the state directory)" expect 0 "ca.dir: $T/ca -> $T/ca" S settings set ca.dir "$T/ca"
 ok "group add with keys" expect 0 "group staff: added" \
 	S group add staff pool4=10.77.0.0/24 dns=10.0.0.53 split-include=10.1.0.0/16

@@ -27,3 +27,14 @@ tap_done() {
 	echo "# $((N - FAILED)) passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }
+# admin_store NAME: a throw-away store for a sekictl script ($SEKICTL): $T
+# (removed at exit), $DB made by `sekictl init` (only init creates a store),
+# TZ=UTC; S ARGS... runs sekictl on it.
+admin_store() {
+	T=$(mktemp -d "/tmp/sk-admin-$1.XXXXXX") || exit 1
+	trap 'rm -rf "$T"' EXIT
+	DB=$T/sekisho.db
+	export TZ=UTC
+	"$SEKICTL" init --store "$DB" >/dev/null || { echo "# sekictl init failed"; exit 1; }
+}
+S() { "$SEKICTL" --store "$DB" "$@"; }
