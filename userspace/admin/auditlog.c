@@ -204,6 +204,7 @@ int ska_auditlog_poll(struct ska_auditlog *l, struct sk_store *st)
 	if (l->fd < 0)
 		return 0;
 	f.since = l->last_time > TAIL_SLACK ? l->last_time - TAIL_SLACK : 0;
+	f.after_id = l->last_id;	/* read only what was not sent */
 	rc = sk_audit_list(st, &f, tail_each, &t);
 	if (rc)
 		return rc;

@@ -219,6 +219,7 @@ struct sk_audit_filter {
 	int64_t since, until;		/* 0 = unbounded */
 	const char *user, *device, *type;	/* NULL = any */
 	int limit;			/* 0 = no limit */
+	int64_t after_id;		/* only ids above it; 0 = any */
 };
 
 /* ---- open, close ---- */

@@ -160,7 +160,8 @@ DB_LIST_ROW(audit_list_row, struct sk_audit, audit_row)
 	" detail FROM audit WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time <= ?2)" \
 	" AND (CAST(?3 AS TEXT) IS NULL OR \"user\" = ?3)" \
 	" AND (CAST(?4 AS TEXT) IS NULL OR device = ?4)" \
-	" AND (CAST(?5 AS TEXT) IS NULL OR type = ?5) ORDER BY time DESC, id DESC "
+	" AND (CAST(?5 AS TEXT) IS NULL OR type = ?5) AND (?7 = 0 OR id > ?7)" \
+	" ORDER BY time DESC, id DESC "
 
 /* no limit: SQLite takes LIMIT -1, PostgreSQL LIMIT NULL */
 static const char *const audit_list_sql[] = {
@@ -173,6 +174,6 @@ int db_audit_list(struct sk_store *st, const struct sk_audit_filter *f,
 		  int (*fn)(const struct sk_audit *, void *), void *arg)
 {
 	return db_list(st, sizeof(struct sk_audit), audit_list_row, &fn, arg,
-		       db_sql(st, audit_list_sql), "iinnnd", f->since, f->until, f->user, f->device, f->type,
-		       f->limit > 0 ? f->limit : -1);
+		       db_sql(st, audit_list_sql), "iinnndi", f->since, f->until, f->user, f->device, f->type,
+		       f->limit > 0 ? f->limit : -1, f->after_id);
 }
