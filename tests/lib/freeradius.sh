@@ -28,6 +28,8 @@
 #           token" (answer 123456), then a second "Enter the second code"
 #           (answer 654321): accepted with Class "vpn-staff"; a wrong
 #           answer: Access-Reject
+#   loop    any password or answer: another challenge "Enter the next
+#           code", for ever (the chain's bound of challenges)
 #   nobody else: Access-Reject
 
 RADIUS_DIR=""
@@ -176,6 +178,16 @@ server default {
 			else {
 				reject
 			}
+		}
+		elsif (&User-Name == "loop") {
+			update reply {
+				&State := "again"
+				&Reply-Message := "Enter the next code"
+			}
+			update control {
+				&Response-Packet-Type := Access-Challenge
+			}
+			handled
 		}
 		else {
 			files

@@ -39,6 +39,9 @@
 /* a longer password is refused by sk_pw_verify before any hashing, so it
  * is never deferred */
 #define CHAIN_PW_MAX 1024
+/* Access-Challenges one login answers (a token's code, then a second one:
+ * two in practice); a server that keeps asking is refused */
+#define CHAIN_CHALLENGES_MAX 8
 
 enum hash_job { HJ_NONE, HJ_PENDING, HJ_DONE };
 
@@ -47,6 +50,7 @@ enum chain_state {
 	ST_FACTOR,	/* asking g.factors[pos] */
 	ST_IDENT,	/* asking a user name before a code factor (no password yet) */
 	ST_PWCHANGE,	/* all factors passed, must_change_pw */
+	ST_CHALLENGE,	/* a RADIUS directory's Access-Challenge: asking its answer */
 	ST_DONE,	/* success */
 	ST_FATAL,	/* refused for good */
 };
@@ -113,6 +117,16 @@ struct sk_login {
 	bool dir_user;
 	int n_dir_groups;
 	char dir_groups[SK_LDAP_MAPS_MAX][SK_NAME_MAX + 1];
+	/* a RADIUS directory's Access-Challenge: the State to send back and
+	 * the server's prompt stay here (never in a form, never in the
+	 * worker); hj_answer: sk_login_hash sends hj_pw as the answer */
+	bool hj_answer;
+	char ch_dir[SK_NAME_MAX + 1];
+	char ch_acc[SK_NAME_MAX + 1];
+	uint8_t ch_state[SK_LDAP_STATE_MAX];
+	size_t ch_state_len;
+	char ch_prompt[SK_LDAP_PROMPT_MAX];
+	int ch_count;
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -343,6 +357,17 @@ static void wipe_otp(struct sk_login *l)
 	l->otp_expires = 0;
 }
 
+/* The State of an Access-Challenge is a server's key to its half of the
+ * conversation: wiped as soon as the conversation ends */
+static void challenge_forget(struct sk_login *l)
+{
+	sk_wipe(l->ch_state, sizeof(l->ch_state));
+	sk_wipe(l->ch_prompt, sizeof(l->ch_prompt));
+	memset(l->ch_dir, 0, sizeof(l->ch_dir));
+	memset(l->ch_acc, 0, sizeof(l->ch_acc));
+	l->ch_state_len = 0;
+}
+
 static void forget_user(struct sk_login *l)
 {
 	sk_wipe(&l->u, sizeof(l->u));
@@ -350,6 +375,7 @@ static void forget_user(struct sk_login *l)
 	l->user_known = l->user_exists = l->proven = false;
 	l->dir_user = false;
 	l->n_dir_groups = 0;
+	challenge_forget(l);
 	wipe_otp(l);
 	l->otp_fake = false;
 }
@@ -660,6 +686,13 @@ static enum sk_step show(struct sk_login *l, struct sk_form *f, const char *err)
 			prompt(l, "new-password", f->message + used, sizeof(f->message) - used);
 		}
 		form_input(l, f, SK_IN_PASSWORD, "new_password", "prompt-new-password", "");
+	} else if (l->state == ST_CHALLENGE) {
+		/* the server's Reply-Message (validated text; the worker
+		 * escapes it like every other text) and one hidden input */
+		form_begin(l, f, "challenge");
+		copy(f->message, sizeof(f->message),
+		     l->ch_prompt[0] ? l->ch_prompt : sk_msg("dir-challenge", lang_of(l)));
+		form_input(l, f, SK_IN_PASSWORD, "answer", "prompt-answer", "");
 	} else if (l->state == ST_IDENT) {
 		form_begin(l, f, "main");
 		prompt(l, "main-username", f->message, sizeof(f->message));
@@ -1075,6 +1108,7 @@ static void hash_forget(struct sk_login *l)
 		l->hj_res = NULL;
 	}
 	l->hj_is_dir = false;
+	l->hj_answer = false;
 	sk_wipe(l->hj_acc, sizeof(l->hj_acc));
 	sk_wipe(l->hj_dir_err, sizeof(l->hj_dir_err));
 	l->hj_dir_rc = 0;
@@ -1110,6 +1144,7 @@ static enum sk_step dir_unavailable(struct sk_login *l, int64_t now, const char 
 	snprintf(reason, sizeof(reason), "directory: %s", why);
 	audit(l, now, "factor", "fail", "password", reason);
 	hash_forget(l);
+	challenge_forget(l);
 	return fatal(l, now, "dir-unavailable", form);
 }
 
@@ -1191,66 +1226,87 @@ static int dir_record(struct sk_login *l, const char *dir, const char *group, co
 	return 0;
 }
 
-static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char *dir,
-				    const char *uname, const char *pw, struct sk_form *form)
+/*
+ * Queues one request to directory dir for the account in l->hj_acc: the
+ * password, or (answer) the answer to the Access-Challenge kept in l.
+ * true: *step is what the round returns (SK_STEP_HASH, or a refusal);
+ * false: the request ran here and its outcome is in l->hj_*.
+ */
+static bool dir_request(struct sk_login *l, int64_t now, const char *dir, const char *pw,
+			bool answer, struct sk_form *form, enum sk_step *step)
 {
-	char acc[SK_NAME_MAX + 1], err[256], have[SK_NAME_MAX + 1];
-	struct sk_ldap_result *r;
-	int rc, dir_lockout = 0;
+	char err[256];
+	int dir_lockout = 0;
 
-	if (sk_ldap_normalize(uname, acc, sizeof(acc), err, sizeof(err)))
-		acc[0] = '\0';	/* cannot exist: a wrong answer, no bind */
-	if (l->proven && strcmp(acc, l->u.name)) {
-		audit(l, now, "factor", "fail", "password", "cert-other-user");
-		(void)fail_record(l, now, false);
-		return fatal(l, now, "cert-other-user", form);
+	l->hj_dir = calloc(1, sizeof(*l->hj_dir));
+	l->hj_res = calloc(1, sizeof(*l->hj_res));
+	if (!l->hj_dir || !l->hj_res)
+		return *step = dir_unavailable(l, now, "out of memory", form), true;
+	if (sk_ldap_cfg_load(l->cfg.st, dir, l->hj_dir, &dir_lockout, err, sizeof(err)))
+		return *step = dir_unavailable(l, now, err, form), true;
+	if (dir_lockout > 0 && (l->s.lock_threshold == INT_MAX ||
+				l->s.lock_threshold >= dir_lockout)) {
+		snprintf(err, sizeof(err), "lockout.threshold must be below the directory's "
+			 "lockout-threshold %d", dir_lockout);
+		return *step = dir_unavailable(l, now, err, form), true;
 	}
-	if (!(l->hj == HJ_DONE && l->hj_is_dir && !strcmp(l->hj_acc, acc) &&
-	      sk_ct_streq(l->hj_pw, pw))) {
+	copy(l->hj_pw, sizeof(l->hj_pw), pw);
+	l->hj_is_dir = true;
+	l->hj_answer = answer;
+	l->hj = HJ_PENDING;
+	if (l->cfg.defer_hash)
+		return *step = SK_STEP_HASH, true;
+	(void)sk_login_hash(l);
+	return false;
+}
+
+/* An Access-Challenge: its State and prompt stay in l, the password does
+ * not; the next round asks the answer (do_challenge) */
+static enum sk_step dir_challenge(struct sk_login *l, int64_t now, const char *dir,
+				  const struct sk_ldap_result *r, struct sk_form *form)
+{
+	char d[SK_NAME_MAX + 1];
+
+	copy(d, sizeof(d), dir);	/* dir may be l->ch_dir */
+	if (++l->ch_count > CHAIN_CHALLENGES_MAX) {
+		audit(l, now, "factor", "fail", "password", "directory-too-many-challenges");
 		hash_forget(l);
-		if (!l->proven)
-			attach_user(l, acc);
-		copy(l->hj_acc, sizeof(l->hj_acc), acc);
-		/* a locked record sends the directory nothing: our lockout is
-		 * the bound of the binds an attacker gets through us */
-		if (!acc[0] || !*pw || strlen(pw) > CHAIN_PW_MAX || (l->user_exists && is_locked(l, now))) {
-			enum sk_step s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong",
-					       !acc[0] ? "directory-bad-name" : !*pw ? "directory-empty-password" :
-					       l->user_exists && is_locked(l, now) ? "locked-no-bind" :
-					       "directory-pw-too-long", l->user_exists, form);
-
-			hash_forget(l);
-			if (!l->proven)
-				forget_user(l);
-			return s;
-		}
-		l->hj_dir = calloc(1, sizeof(*l->hj_dir));
-		l->hj_res = calloc(1, sizeof(*l->hj_res));
-		if (!l->hj_dir || !l->hj_res)
-			return dir_unavailable(l, now, "out of memory", form);
-		if (sk_ldap_cfg_load(l->cfg.st, dir, l->hj_dir, &dir_lockout, err, sizeof(err)))
-			return dir_unavailable(l, now, err, form);
-		if (dir_lockout > 0 && (l->s.lock_threshold == INT_MAX ||
-					l->s.lock_threshold >= dir_lockout)) {
-			snprintf(err, sizeof(err), "lockout.threshold must be below the directory's "
-				 "lockout-threshold %d", dir_lockout);
-			return dir_unavailable(l, now, err, form);
-		}
-		copy(l->hj_pw, sizeof(l->hj_pw), pw);
-		l->hj_is_dir = true;
-		l->hj = HJ_PENDING;
-		if (l->cfg.defer_hash)
-			return SK_STEP_HASH;
-		(void)sk_login_hash(l);
+		challenge_forget(l);
+		return fatal(l, now, "dir-challenge-too-many", form);
 	}
-	/* the directory's answer */
-	r = l->hj_res;
-	rc = l->hj_dir_rc;
+	challenge_forget(l);
+	copy(l->ch_dir, sizeof(l->ch_dir), d);
+	copy(l->ch_acc, sizeof(l->ch_acc), l->hj_acc);
+	memcpy(l->ch_state, r->ch_state, r->ch_state_len);
+	l->ch_state_len = r->ch_state_len;
+	copy(l->ch_prompt, sizeof(l->ch_prompt), r->prompt);
+	audit(l, now, "factor", "challenge", "password", "directory-challenge");
+	hash_forget(l);
+	l->state = ST_CHALLENGE;
+	return show(l, form, NULL);
+}
+
+/* The directory's answer to the request dir_request queued */
+static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir,
+				struct sk_form *form)
+{
+	char err[256], have[SK_NAME_MAX + 1];
+	struct sk_ldap_result *r = l->hj_res;
+	int rc = l->hj_dir_rc;
+	bool was_challenge = l->state == ST_CHALLENGE;
+
 	if (rc == -EHOSTDOWN || rc == -EPROTO || rc == -EKEYREJECTED || rc == -EIO ||
 	    rc == -EAGAIN || !r) {
 		copy(err, sizeof(err), l->hj_dir_err);
 		return dir_unavailable(l, now, err, form);
 	}
+	if (rc == -EINPROGRESS) {
+		if (!r->ch_state_len || r->ch_state_len > sizeof(l->ch_state))
+			return dir_unavailable(l, now, "an Access-Challenge without a usable State", form);
+		return dir_challenge(l, now, dir, r, form);
+	}
+	l->state = ST_FACTOR;	/* a challenge, if any, is over */
+	challenge_forget(l);
 	if (rc == 0 && r->pw_checked) {
 		const char *state = r->state.disabled ? "account-disabled" :
 				    r->state.locked ? "dir-locked" :
@@ -1294,20 +1350,99 @@ static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char 
 	/* a wrong password (-EACCES), no such entry (-ENOENT), a name the
 	 * checks refused (-EINVAL): the same answer as a local wrong one;
 	 * a name the directory knows gets its local record now, so that the
-	 * failure counts toward our lockout */
+	 * failure counts toward our lockout.  A refused answer to a challenge
+	 * ends the server's conversation: the password form again. */
 	if (rc == -EACCES && !l->user_exists && r->dn[0] && r->n_mapped)
 		(void)dir_record(l, dir, r->mapped[0], r->mail);
 	{
-		const char *reason = rc == -EACCES ? "directory-pw-wrong" : rc == -ENOENT ?
-				     "directory-unknown-user" : "directory-refused";
+		const char *reason = rc == -EACCES ? (was_challenge ? "directory-challenge-wrong" :
+						      "directory-pw-wrong") :
+				     rc == -ENOENT ? "directory-unknown-user" : "directory-refused";
 		enum sk_step s;
 
 		hash_forget(l);
-		s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong", reason, true, form);
+		s = wrong(l, now, SK_FACTOR_PASSWORD, was_challenge ? "dir-challenge-wrong" : "pw-wrong",
+			  reason, true, form);
 		if (!l->proven)
 			forget_user(l);
 		return s;
 	}
+}
+
+static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char *dir,
+				    const char *uname, const char *pw, struct sk_form *form)
+{
+	char acc[SK_NAME_MAX + 1], err[256];
+	enum sk_step step;
+
+	if (sk_ldap_normalize(uname, acc, sizeof(acc), err, sizeof(err)))
+		acc[0] = '\0';	/* cannot exist: a wrong answer, no bind */
+	if (l->proven && strcmp(acc, l->u.name)) {
+		audit(l, now, "factor", "fail", "password", "cert-other-user");
+		(void)fail_record(l, now, false);
+		return fatal(l, now, "cert-other-user", form);
+	}
+	if (!(l->hj == HJ_DONE && l->hj_is_dir && !l->hj_answer && !strcmp(l->hj_acc, acc) &&
+	      sk_ct_streq(l->hj_pw, pw))) {
+		hash_forget(l);
+		if (!l->proven)
+			attach_user(l, acc);
+		copy(l->hj_acc, sizeof(l->hj_acc), acc);
+		/* a locked record sends the directory nothing: our lockout is
+		 * the bound of the binds an attacker gets through us */
+		if (!acc[0] || !*pw || strlen(pw) > CHAIN_PW_MAX || (l->user_exists && is_locked(l, now))) {
+			enum sk_step s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong",
+					       !acc[0] ? "directory-bad-name" : !*pw ? "directory-empty-password" :
+					       l->user_exists && is_locked(l, now) ? "locked-no-bind" :
+					       "directory-pw-too-long", l->user_exists, form);
+
+			hash_forget(l);
+			if (!l->proven)
+				forget_user(l);
+			return s;
+		}
+		if (dir_request(l, now, dir, pw, false, form, &step))
+			return step;
+	}
+	return dir_outcome(l, now, dir, form);
+}
+
+/* The answer to the directory's Access-Challenge (form "challenge", input
+ * "answer"), sent with the State kept in l; only the state that asked it
+ * reads it. */
+static enum sk_step do_challenge(struct sk_login *l, int64_t now, int n,
+				 const char *const *names, const char *const *values,
+				 struct sk_form *form)
+{
+	const char *ans = field(n, names, values, "answer");
+	char dir[SK_NAME_MAX + 1];
+	enum sk_step step;
+
+	if (!ans || !*ans)
+		return show(l, form, NULL);
+	copy(dir, sizeof(dir), l->ch_dir);
+	if (!(l->hj == HJ_DONE && l->hj_is_dir && l->hj_answer && sk_ct_streq(l->hj_pw, ans))) {
+		hash_forget(l);
+		copy(l->hj_acc, sizeof(l->hj_acc), l->ch_acc);
+		/* locked meanwhile (another login's failures): nothing is sent */
+		if (strlen(ans) > CHAIN_PW_MAX || !l->ch_state_len ||
+		    (l->user_exists && is_locked(l, now))) {
+			enum sk_step s;
+
+			l->state = ST_FACTOR;
+			challenge_forget(l);
+			s = wrong(l, now, SK_FACTOR_PASSWORD, "dir-challenge-wrong",
+				  !l->ch_state_len ? "directory-no-state" : strlen(ans) > CHAIN_PW_MAX ?
+				  "directory-answer-too-long" : "locked-no-bind", l->user_exists, form);
+			hash_forget(l);
+			if (!l->proven)
+				forget_user(l);
+			return s;
+		}
+		if (dir_request(l, now, dir, ans, true, form, &step))
+			return step;
+	}
+	return dir_outcome(l, now, dir, form);
 }
 
 static enum sk_step do_password(struct sk_login *l, int64_t now, int n,
@@ -2086,9 +2221,15 @@ int sk_login_hash(struct sk_login *l)
 		return -EINVAL;
 	if (l->hj_is_dir) {
 		/* network, not CPU: bounded by the directory's timeouts */
-		l->hj_dir_rc = l->hj_dir && l->hj_res ?
-			       sk_ldap_check(l->hj_dir, l->hj_acc, l->hj_pw, l->hj_res, l->hj_dir_err,
-					     sizeof(l->hj_dir_err)) : -ENOMEM;
+		if (!l->hj_dir || !l->hj_res)
+			l->hj_dir_rc = -ENOMEM;
+		else if (l->hj_answer)
+			l->hj_dir_rc = sk_ldap_answer(l->hj_dir, l->hj_acc, l->ch_state, l->ch_state_len,
+						      l->hj_pw, l->hj_res, l->hj_dir_err,
+						      sizeof(l->hj_dir_err));
+		else
+			l->hj_dir_rc = sk_ldap_check(l->hj_dir, l->hj_acc, l->hj_pw, l->hj_res,
+						     l->hj_dir_err, sizeof(l->hj_dir_err));
 	} else if (l->hj_change) {
 		/* no old hash: nothing to reuse; a reused one gets no new hash */
 		l->hj_rc = l->hj_hash[0] ? sk_pw_verify(l->hj_hash, l->hj_pw) : -EACCES;
@@ -2145,6 +2286,8 @@ static enum sk_step round_step(struct sk_login *l, int64_t now, const char *grou
 		return do_ident(l, now, n, names, values, form);
 	case ST_PWCHANGE:
 		return do_pwchange(l, now, n, names, values, form);
+	case ST_CHALLENGE:
+		return do_challenge(l, now, n, names, values, form);
 	case ST_FACTOR:
 		switch (l->g.factors[l->pos]) {
 		case SK_FACTOR_PASSWORD:

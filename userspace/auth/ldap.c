@@ -897,6 +897,19 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 	return errf(err, errlen, -EIO, "%s: user bind: %s", r->uri, diag(k->ld, rc));
 }
 
+int sk_ldap_answer(const struct sk_ldap_cfg *c, const char *name, const uint8_t *state,
+		   size_t state_len, const char *answer, struct sk_ldap_result *r,
+		   char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!c || !name || !r)
+		return -EINVAL;
+	if (c->type != SK_LDAP_RADIUS || !c->radius)
+		return errf(err, errlen, -EINVAL, "only a RADIUS directory asks a challenge");
+	return sk_radius_ldap_answer(c->radius, name, state, state_len, answer, r, err, errlen);
+}
+
 int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
 		  struct sk_ldap_result *r, char *err, size_t errlen)
 {

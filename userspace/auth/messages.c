@@ -157,6 +157,16 @@ static const struct msg msgs[] = {
 	M("dir-pw-change",
 	  "ディレクトリ上のパスワードの有効期限が切れているか、変更が必要です。社内の PC（Ctrl+Alt+Del）などでパスワードを変更してから、もう一度ログインしてください。",
 	  "Your directory password has expired or must be changed. Change it (for example on a company PC with Ctrl+Alt+Del), then log in again."),
+	/* ---- RADIUS Access-Challenge (the server asks a further answer) ---- */
+	M("dir-challenge",
+	  "認証サーバーが追加の入力を求めています（トークンやアプリに表示されたコードなど）。",
+	  "The authentication server asks for one more answer (for example the code your token or app shows)."),
+	M("dir-challenge-wrong",
+	  "認証サーバーが応答を受け付けませんでした。ユーザー名とパスワードから入力し直してください。失敗が続くとアカウントは一時的にロックされます。",
+	  "The authentication server did not accept the answer. Enter your user name and password again; repeated failures lock the account for a while."),
+	M("dir-challenge-too-many",
+	  "認証サーバーからの追加の問い合わせが多すぎるため、ログインを中止しました。管理者に連絡してください。",
+	  "The authentication server asked for too many further answers, so the login was stopped. Tell your administrator."),
 	/* ---- prompts (form labels) ---- */
 	M("prompt-username", "ユーザー名", "Username"),
 	M("prompt-password", "パスワード", "Password"),
@@ -165,6 +175,7 @@ static const struct msg msgs[] = {
 	M("prompt-new-password", "新しいパスワード", "New password"),
 	M("prompt-verify-password", "新しいパスワード（確認）", "New password (again)"),
 	M("prompt-group", "グループ", "Group"),
+	M("prompt-answer", "応答", "Answer"),
 	/* ---- device check (after the account checks); "{}" is replaced by
 	 * the device or user name (chain.c), never a format string ---- */
 	M("device-registered",

@@ -131,12 +131,50 @@ int sk_radius_cfg_load(struct sk_store *st, const char *name, struct sk_radius_c
 	return sk_radius_cfg_check(c, err, errlen);
 }
 
+_Static_assert(SK_LDAP_PROMPT_MAX == SK_RADIUS_PROMPT_MAX && SK_LDAP_STATE_MAX == SK_RADIUS_STATE_MAX,
+	       "a challenge fits the directory result");
+
+/* A RADIUS answer (rc, rr) as the directory step's result r */
+static int ldap_result(int rc, const struct sk_radius_result *rr, struct sk_ldap_result *r,
+		       char *err, size_t errlen)
+{
+	if (rc)
+		return rc;
+	snprintf(r->uri, sizeof(r->uri), "radius://%s", rr->server);
+	if (rr->outcome == SK_RADIUS_ACCEPT) {
+		/* what an Accept says; a Reject's attributes mean nothing */
+		r->dropped = rr->dropped;
+		for (int i = 0; i < rr->n_values && r->n_groups < SK_LDAP_GROUPS_MAX; i++)
+			snprintf(r->groups[r->n_groups++], sizeof(r->groups[0]), "%s=%s",
+				 sk_radius_kind_name(rr->values[i].kind), rr->values[i].value);
+		for (int i = 0; i < rr->n_mapped && i < SK_LDAP_MAPS_MAX; i++)
+			snprintf(r->mapped[r->n_mapped++], sizeof(r->mapped[0]), "%s", rr->mapped[i]);
+		if (rr->has_framed_ip)
+			snprintf(r->framed_ip, sizeof(r->framed_ip), "%s", rr->framed_ip);
+		r->pw_checked = true;
+		return 0;
+	}
+	if (rr->outcome == SK_RADIUS_REJECT)
+		return snprintf(err, errlen, "%s: Access-Reject", rr->server), -EACCES;
+	/* a challenge: its State (bounded by the codec) and prompt (validated
+	 * text) for the next round; a challenge without State cannot be
+	 * answered (RFC 2865 4.4 lets a server omit it, then it is lost) */
+	if (!rr->state_len)
+		return snprintf(err, errlen, "%s asked an Access-Challenge without State, which "
+				"cannot be answered", rr->server), -EIO;
+	memcpy(r->ch_state, rr->state, rr->state_len);
+	r->ch_state_len = rr->state_len;
+	snprintf(r->prompt, sizeof(r->prompt), "%s", rr->prompt);
+	return snprintf(err, errlen, "%s: Access-Challenge (the login asks its answer in a "
+			"second form; sekictl radius test answers it on stdin)", rr->server), -EINPROGRESS;
+}
+
 /*
  * A RADIUS directory in the login chain's directory step (sk_ldap_check
  * calls this for type radius): an Access-Accept is a right password and
  * the groups its Class / Filter-Id / Fortinet-Group-Name map to; a Reject
- * a wrong one.  An Access-Challenge cannot be answered through this call
- * (the chain asks once): refused as the directory's, with what is missing.
+ * a wrong one; a Challenge -EINPROGRESS with its prompt and State, which
+ * the chain asks in a form and answers with sk_radius_ldap_answer.
  */
 int sk_radius_ldap_check(const struct sk_radius_cfg *c, const char *name, const char *pw,
 			 struct sk_ldap_result *r, char *err, size_t errlen)
@@ -153,29 +191,31 @@ int sk_radius_ldap_check(const struct sk_radius_cfg *c, const char *name, const 
 	rr = calloc(1, sizeof(*rr));
 	if (!rr)
 		return -ENOMEM;
-	rc = sk_radius_start(c, r->account, pw, rr, err, errlen);
-	if (!rc && rr->outcome == SK_RADIUS_ACCEPT) {
-		/* what an Accept says; a Reject's attributes mean nothing */
-		snprintf(r->uri, sizeof(r->uri), "radius://%s", rr->server);
-		r->dropped = rr->dropped;
-		for (int i = 0; i < rr->n_values && r->n_groups < SK_LDAP_GROUPS_MAX; i++)
-			snprintf(r->groups[r->n_groups++], sizeof(r->groups[0]), "%s=%s",
-				 sk_radius_kind_name(rr->values[i].kind), rr->values[i].value);
-		for (int i = 0; i < rr->n_mapped && i < SK_LDAP_MAPS_MAX; i++)
-			snprintf(r->mapped[r->n_mapped++], sizeof(r->mapped[0]), "%s", rr->mapped[i]);
-		if (rr->has_framed_ip)
-			snprintf(r->framed_ip, sizeof(r->framed_ip), "%s", rr->framed_ip);
-		r->pw_checked = true;
-	} else if (!rc && rr->outcome == SK_RADIUS_REJECT) {
-		snprintf(r->uri, sizeof(r->uri), "radius://%s", rr->server);
-		rc = -EACCES;
-		snprintf(err, errlen, "%s: Access-Reject", rr->server);
-	} else if (!rc) {
-		snprintf(r->uri, sizeof(r->uri), "radius://%s", rr->server);
-		rc = -EIO;
-		snprintf(err, errlen, "%s asked an Access-Challenge, which this login cannot "
-			 "answer yet", rr->server);
-	}
+	rc = ldap_result(sk_radius_start(c, r->account, pw, rr, err, errlen), rr, r, err, errlen);
+	sk_wipe(rr, sizeof(*rr));
+	free(rr);
+	return rc;
+}
+
+int sk_radius_ldap_answer(const struct sk_radius_cfg *c, const char *name, const uint8_t *state,
+			  size_t state_len, const char *answer, struct sk_ldap_result *r,
+			  char *err, size_t errlen)
+{
+	struct sk_radius_result *rr;
+	uint8_t st[SK_RADIUS_STATE_MAX];
+	int rc;
+
+	if (!state || !state_len || state_len > sizeof(st) || !answer)
+		return snprintf(err, errlen, "no challenge to answer"), -EINVAL;
+	memcpy(st, state, state_len);	/* state may be r's own */
+	memset(r, 0, sizeof(*r));
+	if (sk_ldap_normalize(name, r->account, sizeof(r->account), err, errlen))
+		return -EINVAL;
+	rr = calloc(1, sizeof(*rr));
+	if (!rr)
+		return -ENOMEM;
+	rc = ldap_result(sk_radius_cont(c, r->account, st, state_len, answer, rr, err, errlen),
+			 rr, r, err, errlen);
 	sk_wipe(rr, sizeof(*rr));
 	free(rr);
 	return rc;

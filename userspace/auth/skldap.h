@@ -108,6 +108,9 @@ struct sk_ldap_state {
 	bool disabled, locked, pw_expired, must_change;
 };
 
+#define SK_LDAP_PROMPT_MAX	512	/* = SK_RADIUS_PROMPT_MAX */
+#define SK_LDAP_STATE_MAX	253	/* = SK_RADIUS_STATE_MAX */
+
 struct sk_ldap_result {
 	char account[SK_NAME_MAX + 1];	/* the normalised name */
 	char uri[SK_URL_MAX];		/* the server that answered */
@@ -122,6 +125,12 @@ struct sk_ldap_result {
 	bool pw_checked;		/* a password was given and the user bind succeeded */
 	char framed_ip[16];		/* RADIUS: Framed-IP-Address of the Accept, "" = none */
 	int dropped;			/* values left out because they were not valid */
+	/* RADIUS Access-Challenge (-EINPROGRESS): prompt, the server's Reply-Message
+	 * (valid UTF-8, no control characters but newlines) and the State to
+	 * send back with the answer (sk_ldap_answer); never shown to a client */
+	char prompt[SK_LDAP_PROMPT_MAX];
+	uint8_t ch_state[SK_LDAP_STATE_MAX];
+	size_t ch_state_len;
 };
 
 /*
@@ -137,10 +146,18 @@ struct sk_ldap_result {
  *   -EHOSTDOWN no server answered within the timeout
  *   -EKEYREJECTED the service bind was refused
  *   -EIO       any other LDAP error
+ *   -EINPROGRESS (RADIUS) an Access-Challenge: r->prompt and r->ch_state;
+ *              answer it with sk_ldap_answer
  * err gets one line for the administrator (never the password).
  */
 int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
 		  struct sk_ldap_result *r, char *err, size_t errlen);
+/* The answer to an Access-Challenge (a RADIUS directory only; -EINVAL for
+ * LDAP): state/state_len as the challenge gave them.  Returns as
+ * sk_ldap_check (another challenge: -EINPROGRESS again). */
+int sk_ldap_answer(const struct sk_ldap_cfg *c, const char *name, const uint8_t *state,
+		   size_t state_len, const char *answer, struct sk_ldap_result *r,
+		   char *err, size_t errlen);
 
 /* ---- the store's form (auth/ldap_store.c) ----
  * A directory's settings are KEY=VALUE (sk_directory_set): type, uri

@@ -166,11 +166,15 @@ int sk_radius_cfg_load(struct sk_store *st, const char *name, struct sk_radius_c
 
 /* A directory of type radius in the login chain: sk_ldap_check calls this.
  * Access-Accept: 0, r->pw_checked, r->groups "KIND=VALUE", r->mapped,
- * r->framed_ip; Access-Reject: -EACCES; Access-Challenge: -EIO (the chain
- * cannot answer it through this call); otherwise as sk_radius_start. */
+ * r->framed_ip; Access-Reject: -EACCES; Access-Challenge: -EINPROGRESS
+ * with r->prompt and r->state (the chain asks the answer in a form and
+ * sends it with sk_radius_ldap_answer); otherwise as sk_radius_start. */
 struct sk_ldap_result;
 int sk_radius_ldap_check(const struct sk_radius_cfg *c, const char *name, const char *pw,
 			 struct sk_ldap_result *r, char *err, size_t errlen);
+int sk_radius_ldap_answer(const struct sk_radius_cfg *c, const char *name, const uint8_t *state,
+			  size_t state_len, const char *answer, struct sk_ldap_result *r,
+			  char *err, size_t errlen);
 
 /* ---- pure helpers (unit-tested without a server) ---- */
 
