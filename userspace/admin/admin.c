@@ -993,10 +993,12 @@ static const struct {
 	{ "user", ska_user, "VPN users",
 "  sekictl user add NAME --email E --group G [--valid-from D] [--valid-until D]\n"
 "                  [--otp email|totp|none] [--lang ja|en] [--cert-id X]\n"
+"                  [--display-name \"NAME\"]   (氏名: UTF-8, at most 64 characters)\n"
 "  sekictl user del|show|lock|unlock NAME        sekictl user list [--group G]\n"
 "  sekictl user passwd NAME [--no-change-required]   (new password on stdin)\n"
-"  sekictl user set NAME KEY=VALUE...   email group valid-from valid-until otp\n"
-"                                       lang enabled cert-id totp=new|none\n"
+"  sekictl user set NAME KEY=VALUE...   display-name email group valid-from\n"
+"                                       valid-until otp lang enabled cert-id\n"
+"                                       totp=new|none\n"
 "  sekictl user import FILE.csv | export        (Documentation/admin/csv.md)\n" },
 	{ "group", ska_group, "user groups: factors, addresses, DNS, routes, proxy",
 "  sekictl group add NAME [KEY=VALUE...]   group del|show NAME   group list\n"

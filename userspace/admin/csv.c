@@ -294,9 +294,11 @@ void ska_csv_field(FILE *f, const char *s, bool last)
 
 /* ------------------------------------------------------------------- users */
 
-enum { UC_NAME, UC_EMAIL, UC_GROUP, UC_FROM, UC_UNTIL, UC_OTP, UC_LANG, UC_CERT, UC_ENABLED, UC_N };
+enum { UC_NAME, UC_EMAIL, UC_GROUP, UC_FROM, UC_UNTIL, UC_OTP, UC_LANG, UC_CERT, UC_ENABLED,
+       UC_DISPLAY, UC_N };
 static const char *const user_cols[UC_N] = { "name", "email", "group", "valid_from",
-					     "valid_until", "otp", "lang", "cert_id", "enabled" };
+					     "valid_until", "otp", "lang", "cert_id", "enabled",
+					     "display_name" };
 static const char *const user_req[] = { "name", "email", "group" };
 
 struct imp {
@@ -478,6 +480,12 @@ static int user_import_apply(struct sk_store *st, void *arg)
 		snprintf(u.cert_id, sizeof(u.cert_id), "%s", v);
 		if (!row_bool(im, r, UC_ENABLED, "enabled", &u.enabled))
 			continue;
+		v = col(r, im->idx, UC_DISPLAY);
+		if (sk_valid_display_name(v, err, sizeof(err))) {
+			row_bad(im, r, "%s", err);
+			continue;
+		}
+		snprintf(u.display_name, sizeof(u.display_name), "%s", v);
 		rc = sk_user_add(st, &u, err, sizeof(err));
 		if (rc == -EEXIST)
 			row_bad(im, r, "user %s already exists", u.name);
@@ -539,7 +547,8 @@ static int user_export_each(const struct sk_user *u, void *arg)
 	ska_csv_field(f, u->totp_secret[0] ? "totp" : "email", false);
 	ska_csv_field(f, u->lang == SK_LANG_AUTO ? "" : ska_lang_name(u->lang), false);
 	ska_csv_field(f, u->cert_id, false);
-	ska_csv_field(f, u->enabled ? "yes" : "no", true);
+	ska_csv_field(f, u->enabled ? "yes" : "no", false);
+	ska_csv_field(f, u->display_name, true);
 	return 0;
 }
 

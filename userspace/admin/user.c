@@ -21,6 +21,7 @@
 void ska_user_obj(const struct sk_user *u, struct ska_obj *o)
 {
 	ska_obj_add(o, "name", KT_STR, "%s", u->name);
+	ska_obj_add(o, "display-name", KT_STR, "%s", u->display_name);
 	ska_obj_add(o, "email", KT_STR, "%s", u->email);
 	ska_obj_add(o, "group", KT_STR, "%s", u->group);
 	ska_obj_add(o, "enabled", KT_BOOL, "%s", u->enabled ? "yes" : "no");
@@ -101,7 +102,7 @@ void ska_group_obj(const struct sk_group *g, struct ska_obj *o)
 /* ------------------------------------------------------------------ users */
 
 static const char *const user_keys[] = {
-	"email", "group", "valid-from", "valid-until", "otp", "totp", "lang",
+	"display-name", "email", "group", "valid-from", "valid-until", "otp", "totp", "lang",
 	"enabled", "cert-id", "locked", "locked-until", "fail-count", "lock-count", "password",
 	"must-change-password",
 };
@@ -176,6 +177,12 @@ static int user_set_key(struct ska *a, struct sk_user *u, const char *key, const
 		if (strlen(val) > SK_EMAIL_MAX)
 			return ska_usage(a, "email: longer than %d characters", SK_EMAIL_MAX);
 		snprintf(u->email, sizeof(u->email), "%s", val);
+	} else if (!strcmp(key, "display-name")) {
+		char why[SKA_ERR];
+
+		if (sk_valid_display_name(val, why, sizeof(why)))
+			return ska_usage(a, "%s", why);
+		snprintf(u->display_name, sizeof(u->display_name), "%s", val);
 	} else if (!strcmp(key, "group")) {
 		if (strlen(val) > SK_NAME_MAX)
 			return ska_usage(a, "group: name too long");
@@ -210,8 +217,8 @@ static int user_set_key(struct ska *a, struct sk_user *u, const char *key, const
 			return ska_usage(a, "cert-id: longer than %d characters", SK_NAME_MAX);
 		snprintf(u->cert_id, sizeof(u->cert_id), "%s", val);
 	} else {
-		return ska_usage(a, "unknown key '%s' (email, group, valid-from, valid-until, otp, "
-				 "lang, enabled, cert-id, totp)", key);
+		return ska_usage(a, "unknown key '%s' (display-name, email, group, valid-from, "
+				 "valid-until, otp, lang, enabled, cert-id, totp)", key);
 	}
 	return 0;
 }
@@ -340,12 +347,14 @@ static int user_each(const struct sk_user *u, void *arg)
 		ska_obj_free(&o);
 	} else {
 		if (!l->n)
-			fprintf(l->a->io->out, "%-20s %-16s %-9s %-10s %-25s %s\n", "NAME", "GROUP",
-				"STATE", "OTP", "VALID-UNTIL", "EMAIL");
+			fprintf(l->a->io->out, "%-20s %-16s %-9s %-10s %-25s %-32s %s\n", "NAME",
+				"GROUP", "STATE", "OTP", "VALID-UNTIL", "EMAIL", "DISPLAY-NAME");
 		ska_fmt_time(u->valid_until, until, sizeof(until));
-		fprintf(l->a->io->out, "%-20s %-16s %-9s %-10s %-25s %s\n", u->name, u->group,
+		/* the display name last: its characters may be of double width */
+		fprintf(l->a->io->out, "%-20s %-16s %-9s %-10s %-25s %-32s %s\n", u->name, u->group,
 			u->locked ? "locked" : u->enabled ? "enabled" : "disabled",
-			u->totp_secret[0] ? "totp" : "email", until[0] ? until : "-", u->email);
+			u->totp_secret[0] ? "totp" : "email", until[0] ? until : "-", u->email,
+			u->display_name[0] ? u->display_name : "-");
 	}
 	l->n++;
 	return 0;
@@ -459,14 +468,15 @@ int ska_user(struct ska *a, int argc, char **argv)
 		bool new_totp = false;
 
 		if (argc < 2 || argv[1][0] == '-')
-			return ska_usage(a, "expected: user add NAME --email E --group G [...]");
+			return ska_usage(a, "expected: user add NAME --email E --group G "
+					 "[--display-name N] [...]");
 		if (strlen(argv[1]) > SK_NAME_MAX)
 			return ska_usage(a, "name longer than %d characters", SK_NAME_MAX);
 		snprintf(t.u.name, sizeof(t.u.name), "%s", argv[1]);
 		t.u.enabled = true;
 		for (i = 2; i < argc; i++) {
 			static const char *const opts[] = { "email", "group", "valid-from",
-				"valid-until", "otp", "lang", "cert-id" };
+				"valid-until", "otp", "lang", "cert-id", "display-name" };
 			size_t k;
 
 			for (k = 0, m = 0; k < sizeof(opts) / sizeof(opts[0]) && !m; k++) {
@@ -489,8 +499,8 @@ int ska_user(struct ska *a, int argc, char **argv)
 			sk_wipe(&t.u, sizeof(t.u));
 			return ska_store_fail(a, rc, t.u.name[0] ? argv[1] : argv[1], t.err);
 		}
-		fprintf(a->io->out, "user %s: added (group %s, email %s)\n", t.u.name, t.u.group,
-			t.u.email);
+		fprintf(a->io->out, "user %s: added (group %s, email %s%s%s)\n", t.u.name, t.u.group,
+			t.u.email, t.u.display_name[0] ? ", display name " : "", t.u.display_name);
 		ska_warn_past(a, t.u.name, t.u.valid_until);
 		if (new_totp)
 			ska_totp_uri(a, t.u.name, t.u.totp_secret);

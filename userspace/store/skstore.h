@@ -37,6 +37,7 @@
 #define SK_URL_MAX	512
 #define SK_FACTORS_MAX	4
 #define SK_UID_LEN	36	/* a user's identifier: RFC 4122 UUID text */
+#define SK_DISPLAY_NAME_MAX 64	/* a user's display name (氏名), in characters */
 
 struct sk_store;
 
@@ -70,6 +71,10 @@ struct sk_user {
 	int64_t id;
 	char name[SK_NAME_MAX + 1];
 	char email[SK_EMAIL_MAX + 1];
+	/* the person's name as shown to administrators (氏名, "山田 太郎"):
+	 * one line of UTF-8 without control characters, at most
+	 * SK_DISPLAY_NAME_MAX characters; "" = none.  Never used to log in. */
+	char display_name[SK_DISPLAY_NAME_MAX * 4 + 1];
 	char group[SK_NAME_MAX + 1];
 	char pw_hash[SK_HASH_MAX + 1];	/* "" = no password set */
 	bool must_change_pw;		/* first login forces a new password */
@@ -262,6 +267,9 @@ int sk_store_tx(struct sk_store *st, int (*fn)(struct sk_store *st, void *arg), 
 int sk_store_schema_version(struct sk_store *st);
 
 /* ---- users ---- */
+/* A display name as sk_user_add/update take it: 0, or -EINVAL with the
+ * reason in err ("display-name: ..."); "" is valid (none). */
+int sk_valid_display_name(const char *s, char *err, size_t errlen);
 int sk_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);
 int sk_user_get(struct sk_store *st, const char *name, struct sk_user *u);
 int sk_user_update(struct sk_store *st, const struct sk_user *u, char *err, size_t errlen);

@@ -205,6 +205,10 @@ const char *const sk_schema[] = {
 	" group_id {INT} PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,"
 	" directory_id {INT} NOT NULL REFERENCES directories(id));"
 	"ALTER TABLE users ADD COLUMN directory TEXT;",
+
+	/* 7 -> 8: a user's display name (氏名, issue 14), shown in listings
+	 * and the audit trail, never used to log in */
+	"ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

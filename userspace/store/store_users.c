@@ -11,7 +11,7 @@
 	"SELECT u.id, u.name, u.email, g.name, u.pw_hash, u.must_change_pw, u.enabled," \
 	" u.locked, u.locked_until, u.fail_count, u.valid_from, u.valid_until," \
 	 " u.totp_secret, u.totp_last_step, u.cert_id, u.lang, u.created, u.changed," \
-	" u.uid, u.legacy_certs, u.lock_count" \
+	" u.uid, u.legacy_certs, u.lock_count, u.display_name" \
 	" FROM users u JOIN groups g ON g.id = u.group_id "
 
 static void user_row(struct db_stmt *s, void *obj)
@@ -40,6 +40,7 @@ static void user_row(struct db_stmt *s, void *obj)
 	db_text(s, 18, u->uid, sizeof(u->uid));
 	u->legacy_certs = db_int(s, 19);
 	u->lock_count = db_int(s, 20);
+	db_text(s, 21, u->display_name, sizeof(u->display_name));
 }
 
 static int group_id(struct sk_store *st, const char *group, int64_t *gid, char *err, size_t errlen)
@@ -63,13 +64,13 @@ int db_user_add(struct sk_store *st, const struct sk_user *u, char *err, size_t 
 	rc = db_exec(st,
 		     "INSERT INTO users (name, email, group_id, pw_hash, must_change_pw, enabled,"
 		     " locked, locked_until, fail_count, valid_from, valid_until, totp_secret,"
-		     " totp_last_step, cert_id, lang, created, changed, uid)"
+		     " totp_last_step, cert_id, lang, created, changed, uid, display_name)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,"
-		     " ?17)",
-		     "ttitdddidiititdit", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
+		     " ?17, ?18)",
+		     "ttitdddidiititditt", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
 		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
 		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang, now,
-		     u->uid);
+		     u->uid, u->display_name);
 	if (rc == -EEXIST)
 		sk_err(err, errlen, "name: a user named '%s' already exists", u->name);
 	else if (rc < 0)
@@ -94,11 +95,11 @@ int db_user_update(struct sk_store *st, const struct sk_user *u, char *err, size
 		     "UPDATE users SET email = ?2, group_id = ?3, pw_hash = ?4, must_change_pw = ?5,"
 		     " enabled = ?6, locked = ?7, locked_until = ?8, fail_count = ?9,"
 		     " valid_from = ?10, valid_until = ?11, totp_secret = ?12, totp_last_step = ?13,"
-		     " cert_id = ?14, lang = ?15, changed = ?16 WHERE name = ?1",
-		     "ttitdddidiititdi", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
+		     " cert_id = ?14, lang = ?15, changed = ?16, display_name = ?17 WHERE name = ?1",
+		     "ttitdddidiititdit", u->name, u->email, gid, u->pw_hash, (int)u->must_change_pw,
 		     (int)u->enabled, (int)u->locked, u->locked_until, u->fail_count, u->valid_from,
 		     u->valid_until, u->totp_secret, u->totp_last_step, u->cert_id, (int)u->lang,
-		     (int64_t)time(NULL));
+		     (int64_t)time(NULL), u->display_name);
 	db_durable(st, false);
 	if (rc == 0) {
 		sk_err(err, errlen, "name: no user named '%s'", u->name);

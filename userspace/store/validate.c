@@ -207,6 +207,27 @@ static int valid_base32(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+int sk_valid_display_name(const char *s, char *err, size_t errlen)
+{
+	const char *why;
+	size_t i, n = 0;
+
+	if (!bounded(s, SK_DISPLAY_NAME_MAX * 4))
+		return sk_err(err, errlen, "display-name: longer than %d characters",
+			      SK_DISPLAY_NAME_MAX);
+	/* the check also refuses text that is not UTF-8: never echoed */
+	if ((why = sk_text_check(s, SK_DISPLAY_NAME_MAX * 4, false)))
+		return sk_err(err, errlen, "display-name: %s", why);
+	for (i = 0; s[i]; n++)
+		i += sk_utf8_len((const unsigned char *)s + i);
+	if (n > SK_DISPLAY_NAME_MAX)
+		return sk_err(err, errlen, "display-name: %zu characters, at most %d", n,
+			      SK_DISPLAY_NAME_MAX);
+	if (n && (s[0] == ' ' || s[i - 1] == ' '))
+		return sk_err(err, errlen, "display-name: begins or ends with a space");
+	return 0;
+}
+
 int sk_valid_user(struct sk_store *st, struct sk_user *u, char *err, size_t errlen)
 {
 	int rc;
@@ -218,6 +239,8 @@ int sk_valid_user(struct sk_store *st, struct sk_user *u, char *err, size_t errl
 	    !bounded(u->cert_id, SK_NAME_MAX))
 		return sk_err(err, errlen, "user: a text field is not terminated");
 	if (u->email[0] && (rc = sk_valid_email("email", u->email, err, errlen)))
+		return rc;
+	if ((rc = sk_valid_display_name(u->display_name, err, errlen)))
 		return rc;
 	if (!u->group[0]) {
 		/* the setting names the group of users added without one */

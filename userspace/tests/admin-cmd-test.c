@@ -134,6 +134,40 @@ static void users_groups(void)
 	tap_ok(&t, run("user list --json") == 0 && has(out, "[{\"name\":\"alice\""),
 	       "user list --json");
 	tap_ok(&t, run("user show alice") == 0 && has(out, "contractors"), "user show");
+	/* display names (氏名): set, shown, listed, audited, refused when not one line */
+	tap_ok(&t, run("user set alice display-name=山田|太郎") == 0 &&
+	       has(out, "user alice: display-name (none) -> 山田 太郎") &&
+	       !sk_user_get(st, "alice", &u) && !strcmp(u.display_name, "山田 太郎"),
+	       "user set display-name prints the change");
+	a = last_audit();
+	tap_ok(&t, has(a.detail, "\"after\":{\"display-name\":\"山田 太郎\"}"),
+	       "user set display-name: audited with before/after (%s)", a.detail);
+	tap_ok(&t, run("user show alice") == 0 && has(out, "display-name") && has(out, "山田 太郎"),
+	       "user show: display-name");
+	tap_ok(&t, run("user list") == 0 && has(out, "DISPLAY-NAME") && has(out, "山田 太郎"),
+	       "user list: display-name column");
+	tap_ok(&t, run("user list --json") == 0 && has(out, "\"display-name\":\"山田 太郎\""),
+	       "user list --json: display-name");
+	n0 = n_audit();
+	tap_ok(&t, run("user set alice display-name=山田\x1b[2J") == 2 && has(err, "display-name") &&
+	       has(err, "control character") && !strchr(err, 0x1b) && !sk_user_get(st, "alice", &u) &&
+	       !strcmp(u.display_name, "山田 太郎") && n_audit() == n0,
+	       "user set display-name with an escape sequence refused, not echoed, nothing changed");
+	tap_ok(&t, run("user set alice display-name=山\xff") == 2 && has(err, "UTF-8") &&
+	       !strchr(err, 0xff), "user set display-name: broken UTF-8 refused, not echoed");
+	{
+		char cmd[400] = "user set alice display-name=";
+
+		for (int i = 0; i < 65; i++)
+			strcat(cmd, "山");
+		tap_ok(&t, run(cmd) == 2 && has(err, "65 characters, at most 64"),
+		       "user set display-name: 65 characters refused");
+	}
+	tap_ok(&t, run("user add dora --email dora@example.jp --group staff --display-name 佐藤|花子") == 0 &&
+	       has(out, "display name 佐藤 花子") && !sk_user_get(st, "dora", &u) &&
+	       !strcmp(u.display_name, "佐藤 花子") && has(last_audit().detail, "\"display-name\":\"佐藤 花子\""),
+	       "user add --display-name: stored, printed, audited");
+	tap_ok(&t, run("user del dora") == 0, "dora deleted");
 	tap_ok(&t, run("group set staff factors=password,email-otp split-include=10.1.0.0/16,10.2.0.0/16 proxy=pac proxy-pac=http://p/x.pac max-devices=1 mtu=1400 banner=Hello|world") == 0 &&
 	       has(out, "group staff: factors password -> password,email-otp") &&
 	       !sk_group_get(st, "staff", &g) && g.factors[1] == SK_FACTOR_EMAIL_OTP &&
@@ -237,6 +271,20 @@ static void csv(void)
 		fclose(f);
 		tap_ok(&t, run(cmd) == 0 && has(out, "2 user(s) added") && !sk_user_get(st, "ed", &u) &&
 		       u.lang == SK_LANG_EN && n_audit() == n0 + 1, "CSV import of good rows");
+		/* the display_name column: checked like sekictl user set, stored */
+		f = fopen(path, "w");
+		fputs("name,email,group,display_name\n"
+		      "hana,hana@example.jp,staff,\"鈴木, 花\"\n"
+		      "ivo,ivo@example.jp,staff,\"bad\x1b[0m\"\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 1 && has(err, "line 3: display-name: control character") &&
+		       sk_user_get(st, "hana", &u) == -ENOENT, "CSV: display_name checked, nothing added");
+		f = fopen(path, "w");
+		fputs("name,email,group,display_name\n"
+		      "hana,hana@example.jp,staff,\"鈴木, 花\"\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 0 && !sk_user_get(st, "hana", &u) &&
+		       !strcmp(u.display_name, "鈴木, 花"), "CSV: display_name imported");
 		f = fopen(path, "w");
 		fputs("name,email,group\n\"unterminated,x@example.jp,staff\n", f);
 		fclose(f);
@@ -255,7 +303,8 @@ static void csv(void)
 		       run("device show lap1") == 1, "device CSV: bad row, nothing added");
 	}
 	tap_ok(&t, run("user export") == 0 && has(out, "name,email,group,valid_from") &&
-	       has(out, "dan,dan@example.jp,staff"), "user export");
+	       has(out, "dan,dan@example.jp,staff") && has(out, ",enabled,display_name\r\n") &&
+	       has(out, ",yes,\"鈴木, 花\"\r\n"), "user export (display_name quoted)");
 }
 
 static int sh(const char *cmd, char *buf, size_t len)

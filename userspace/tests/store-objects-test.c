@@ -332,6 +332,45 @@ static void users(struct sk_store *st)
 	UBAD(snprintf(u.totp_secret, sizeof(u.totp_secret), "abc1"), "totp_secret", "bad base32");
 	UBAD((u.valid_from = 5, u.valid_until = 4), "valid_until", "validity reversed");
 	UBAD(u.lang = (enum sk_lang)5, "lang", "unknown lang");
+	/* display names (氏名): one line of UTF-8, at most 64 characters */
+	UBAD(snprintf(u.display_name, sizeof(u.display_name), "山田\n太郎"), "display-name",
+	     "newline in display name");
+	UBAD(snprintf(u.display_name, sizeof(u.display_name), "\x1b[2J" "山田"), "display-name",
+	     "escape sequence in display name");
+	UBAD(snprintf(u.display_name, sizeof(u.display_name), "山\xe5"), "display-name",
+	     "broken UTF-8 in display name");
+	UBAD(snprintf(u.display_name, sizeof(u.display_name), "\xc2\x9b" "31m"), "display-name",
+	     "C1 control in display name");
+	UBAD(snprintf(u.display_name, sizeof(u.display_name), " 山田"), "display-name",
+	     "leading space in display name");
+	UBAD(for (int i = 0; i < 65; i++) memcpy(u.display_name + 3 * i, "山", 4), "display-name",
+	     "65 characters in display name");
+	UBAD(memset(u.display_name, 'x', sizeof(u.display_name)), "display-name",
+	     "unterminated display name");
+	{
+		char dn[sizeof(u.display_name)];
+
+		for (int i = 0; i < 64; i++)
+			memcpy(dn + 3 * i, "山", 4);
+		user_init(&u, "dave", "staff");
+		snprintf(u.display_name, sizeof(u.display_name), "山田 太郎");
+		tap_ok(&t, sk_user_add(st, &u, err, sizeof(err)) == 0 &&
+		       sk_user_get(st, "dave", &back) == 0 && !strcmp(back.display_name, "山田 太郎"),
+		       "display name round trip (%s)", err);
+		snprintf(back.display_name, sizeof(back.display_name), "%s", dn);
+		tap_ok(&t, sk_user_update(st, &back, err, sizeof(err)) == 0 &&
+		       sk_user_get(st, "dave", &back) == 0 && !strcmp(back.display_name, dn),
+		       "display name of 64 characters (192 bytes) stored whole (%s)", err);
+		back.display_name[0] = '\0';
+		tap_ok(&t, sk_user_update(st, &back, err, sizeof(err)) == 0 &&
+		       sk_user_get(st, "dave", &back) == 0 && !back.display_name[0],
+		       "display name cleared (%s)", err);
+		snprintf(back.display_name, sizeof(back.display_name), "山田\t太郎");
+		tap_ok(&t, sk_user_update(st, &back, err, sizeof(err)) == -EINVAL &&
+		       has(err, "display-name") && sk_user_get(st, "dave", &back) == 0 &&
+		       !back.display_name[0], "update with a tab in the display name refused (%s)", err);
+		tap_ok(&t, sk_user_del(st, "dave") == 0, "dave deleted");
+	}
 
 	/* fail counting and lockout */
 	{

@@ -202,6 +202,7 @@ static void migration(void)
 	/* back to schema 4 as an older sekisho left it (the tables of the
 	 * later versions go too) */
 	raw(path, "UPDATE schema_version SET version = 4;"
+	    "ALTER TABLE users DROP COLUMN display_name;"
 	    "DROP TABLE IF EXISTS group_directory;"
 	    "DROP TABLE IF EXISTS directory_settings;"
 	    "DROP TABLE IF EXISTS directories;"
