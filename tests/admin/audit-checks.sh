@@ -4,7 +4,8 @@
 # a temporary SQLite file): URL schemes of smtp.url and profile.base_url,
 # overlapping pools, one MAC on two devices, a past valid-until (a warning),
 # an unknown audit --type, and refused commands in the audit trail without
-# the words of their command line.  TAP output.
+# the words of their command line; audit retention (the minimum, audit prune
+# with an export, the audit-prune record).  TAP output.
 # Usage: tests/admin/audit-checks.sh   (SEKICTL=path to override)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -38,4 +39,21 @@ ok "refused commands are in the audit trail" expect 0 '"result":"refused-usage".
 ok "the secret is not" sh -c "! '$SEKICTL' --store '$DB' audit export | grep -q Hunter2"
 ok "a refused group add is audited as refused" expect 0 '"result":"refused".*"command":"group add"' \
 	S audit export --type admin
+# audit retention through the binary (the cases: admin-auditlog-test)
+ok "audit.retention_days 10 refused (the ja line: admin-auditlog-test)" expect 1 "10 days is below the minimum of 30" \
+	S settings set audit.retention_days 10
+sqlite3 "$DB" "INSERT INTO audit (time, type, actor) VALUES
+	(strftime('%s','now') - 500 * 86400, 'login', 'old-one'), (strftime('%s','now') - 5 * 86400, 'login', 'new-one')"
+ok "audit.export_dir below the state directory" expect 0 "audit.export_dir: (none) -> $T/exports" \
+	S settings set audit.export_dir "$T/exports"
+ok "audit prune: the record older than 400 days deleted and exported" \
+	expect 0 "1 record(s) before .* deleted, exported to $T/exports/audit-before-.*\.jsonl" \
+	S audit prune
+ok "the export holds it, mode 0600" sh -c "grep -q '\"actor\":\"old-one\"' '$T'/exports/audit-before-*.jsonl &&
+	[ \"\$(stat -c %a '$T'/exports/audit-before-*.jsonl)\" = 600 ]"
+ok "the newer record is kept" expect 0 "new-one" S audit list --type login
+ok "the pruning is audited" expect 0 '"type":"audit-prune".*"deleted":1,"retention_days":400,"export":' \
+	S audit export --type audit-prune
+ok "--before within the last 30 days refused" expect 1 "last 30 days are never pruned" \
+	S audit prune --before "$(date -u -d '-10 days' +%F)"
 tap_done

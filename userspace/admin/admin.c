@@ -870,6 +870,33 @@ int ska_session(struct ska *a, int argc, char **argv)
 
 /* ------------------------------------------------------------------- audit */
 
+void ska_audit_json(FILE *f, const struct sk_audit *r)
+{
+	struct sk_json j;
+	char t[40];
+
+	ska_fmt_time(r->time, t, sizeof(t));
+	sk_json_init(&j, f);
+	sk_json_obj_begin(&j, NULL);
+	sk_json_u64(&j, "id", (uint64_t)r->id);
+	sk_json_str(&j, "time", t);
+	sk_json_str(&j, "type", r->type);
+	sk_json_str(&j, "actor", r->actor);
+	sk_json_str(&j, "user", r->user);
+	sk_json_str(&j, "device", r->device);
+	sk_json_str(&j, "source", r->source);
+	sk_json_str(&j, "result", r->result);
+	/* detail is JSON already: embed it as is when it looks like an
+	 * object (and is valid text: a record of an older version may hold
+	 * broken UTF-8; it is then shown as an escaped string) */
+	fputs(",\"detail\":", f);
+	if (r->detail[0] == '{' && sk_text_ok(r->detail, sizeof(r->detail) - 1, false))
+		fputs(r->detail, f);
+	else
+		sk_json_escape(f, r->detail);
+	sk_json_obj_end(&j);
+}
+
 struct aud_list { struct ska *a; bool lines, json; int n; };
 
 static int audit_each(const struct sk_audit *r, void *arg)
@@ -880,29 +907,9 @@ static int audit_each(const struct sk_audit *r, void *arg)
 
 	ska_fmt_time(r->time, t, sizeof(t));
 	if (l->lines || l->json) {
-		struct sk_json j;
-
 		if (l->json && !l->lines && l->n)
 			fputc(',', f);
-		sk_json_init(&j, f);
-		sk_json_obj_begin(&j, NULL);
-		sk_json_u64(&j, "id", (uint64_t)r->id);
-		sk_json_str(&j, "time", t);
-		sk_json_str(&j, "type", r->type);
-		sk_json_str(&j, "actor", r->actor);
-		sk_json_str(&j, "user", r->user);
-		sk_json_str(&j, "device", r->device);
-		sk_json_str(&j, "source", r->source);
-		sk_json_str(&j, "result", r->result);
-		/* detail is JSON already: embed it as is when it looks like an
-		 * object (and is valid text: a record of an older version may hold
-		 * broken UTF-8; it is then shown as an escaped string) */
-		fputs(",\"detail\":", f);
-		if (r->detail[0] == '{' && sk_text_ok(r->detail, sizeof(r->detail) - 1, false))
-			fputs(r->detail, f);
-		else
-			sk_json_escape(f, r->detail);
-		sk_json_obj_end(&j);
+		ska_audit_json(f, r);
 		if (l->lines)
 			fputc('\n', f);
 	} else {
@@ -932,8 +939,10 @@ int ska_audit_cmd(struct ska *a, int argc, char **argv)
 	int i, rc;
 
 	snprintf(a->what, sizeof(a->what), "audit %s", verb);
+	if (!strcmp(verb, "prune"))
+		return ska_audit_prune_cmd(a, argc, argv);
 	if (strcmp(verb, "list") && strcmp(verb, "export"))
-		return ska_usage(a, "unknown verb '%s' (list, export)", verb);
+		return ska_usage(a, "unknown verb '%s' (list, export, prune)", verb);
 	for (i = 1; i < argc; i++) {
 		const char *v;
 		long n;
@@ -1060,7 +1069,9 @@ static const struct {
 "      2 usage error or a report that does not parse (Documentation/admin/posture.md)\n" },
 	{ "audit", ska_audit_cmd, "the audit trail",
 "  sekictl audit list|export [--since D] [--until D] [--user U] [--device D]\n"
-"                            [--type T] [--limit N]    (export: JSON lines)\n" },
+"                            [--type T] [--limit N]    (export: JSON lines)\n"
+"  sekictl audit prune [--before D]   delete the records older than\n"
+"      audit.retention_days (or D), first exported to audit.export_dir when set\n" },
 };
 #define NNOUNS (sizeof(nouns) / sizeof(nouns[0]))
 

@@ -122,6 +122,10 @@ int ska_list_end(struct ska *a, struct sk_json *lj, int n, int rc, const char *w
 
 /* Runs fn in one store transaction. */
 int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg);
+/* one audit record as the JSON object of `audit export` (no newline) */
+void ska_audit_json(FILE *f, const struct sk_audit *r);
+/* `sekictl audit prune` (retention.c) */
+int ska_audit_prune_cmd(struct ska *a, int argc, char **argv);
 
 /* ---- checks beyond one object (checks.c) ---- */
 /* the URL scheme and host of smtp.url (smtp/smtps) and profile.base_url

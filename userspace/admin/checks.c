@@ -207,7 +207,7 @@ void ska_warn_past(struct ska *a, const char *user, int64_t valid_until)
 static const char *const audit_types[] = {
 	"login", "factor", "otp-sent", "notify", "session-start", "session-end", "connect",
 	"admin", "profile-download", "worker-protocol", "hostscan", "posture",
-	"device-register", "daemon",
+	"device-register", "daemon", "audit-prune",
 };
 
 int ska_check_audit_type(struct ska *a, const char *type)

@@ -86,4 +86,28 @@ void ska_auditlog_close(struct ska_auditlog *l);
 /* counts a record of type login, factor or posture (poll does it for each record) */
 void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a);
 
+/* ---- retention (retention.c) ---- */
+
+struct ska_prune {
+	int64_t before;			/* the records older than this ... */
+	int64_t deleted;		/* ... this many, were deleted */
+	char export_path[4096];		/* where they were written first; "" = nowhere */
+};
+
+/*
+ * Prunes the audit trail: the records older than before (0: now minus
+ * audit.retention_days; nothing when that is 0) are written as JSON lines
+ * (those of `sekictl audit export`) to a new file in audit.export_dir when
+ * it is set (audit-before-YYYYMMDDTHHMMSSZ.jsonl, mode 0600, never an
+ * existing file or a link; the directory made 0700 if missing), then
+ * deleted, and a record "audit-prune" by actor says what was pruned
+ * ({"before":..,"deleted":N,"retention_days":N,"export":PATH|null}): one
+ * transaction, so an export that fails deletes nothing, and a deletion
+ * that fails leaves no export.  Nothing to delete: no record, no file.
+ * A before within the last SK_AUDIT_RETENTION_MIN days is refused.
+ * 0 with *r filled, or -errno with a message (en, ja) in err.
+ */
+int ska_audit_prune(struct sk_store *st, const char *actor, int64_t now, int64_t before,
+		    struct ska_prune *r, char *err, size_t errlen);
+
 #endif

@@ -376,12 +376,38 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 	}
 }
 
+/* Audit retention (admin/retention.c, audit.retention_days): a minute
+ * after the start, then once a day; each gateway of a shared store does
+ * it (the transaction makes the second one find nothing). */
+static void audit_prune_timer(struct skd *d, int64_t now)
+{
+	static int64_t next;
+	struct ska_prune r;
+	char err[1024], *nl;
+
+	if (!next)
+		next = now + 60;
+	if (now < next)
+		return;
+	next = now + 86400;
+	if (ska_audit_prune(d->st, "sekishod", now, 0, &r, err, sizeof(err))) {
+		if ((nl = strchr(err, '\n')))
+			*nl = '\0';	/* the English line */
+		syslog(LOG_ERR, "audit retention: %s", err);
+	} else if (r.deleted) {
+		skd_log("audit retention: %lld record(s) older than %lld deleted%s%s",
+			(long long)r.deleted, (long long)r.before,
+			r.export_path[0] ? ", exported to " : "", r.export_path);
+	}
+}
+
 static void tick(struct skd *d, int64_t now)
 {
 	skd_timers(d, now);
 	skd_control_timers(d, now);
 	(void)ska_auditlog_poll(&d->auditlog, d->st);
 	skd_metrics_timers(d, now);
+	audit_prune_timer(d, now);
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];
 

@@ -64,6 +64,13 @@ static const struct sk_setting_def defs[] = {
 	{ "cert.bind", "cn", SK_SET_TEXT, 0, 0,
 	  "client certificate field matched against the user: cn, email or uid" },
 	{ "default.group", "", SK_SET_NAME, 0, 0, "group of users added without one (\"\" = required)" },
+	{ "audit.retention_days", "400", SK_SET_INT, 0, 36500,
+	  "days the audit trail is kept: sekishod deletes older records once a day (0 = keep "
+	  "forever; at least 30; 400 keeps 13 months, a whole fiscal year)" },
+	/* a path with no default: "" = not set */
+	{ "audit.export_dir", "", SK_SET_PATH, 0, 0,
+	  "directory (below the state directory) where the records are written as JSON lines "
+	  "before they are deleted (\"\" = no export)" },
 	{ "directory.default", "", SK_SET_NAME, 0, 0,
 	  "directory (sekictl directory) that checks the passwords of groups without one of "
 	  "their own (\"\" = none: local accounts)" },
@@ -114,6 +121,15 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 		if (v < d->min || v > d->max)
 			return sk_err(err, errlen, "%s: %ld is outside %ld..%ld", d->key, v, d->min,
 				      d->max);
+		if (!strcmp(d->key, "audit.retention_days") && v && v < SK_AUDIT_RETENTION_MIN)
+			return sk_err(err, errlen,
+				      "audit.retention_days: %ld days is below the minimum of %d; "
+				      "use %d or more (400 keeps a whole fiscal year), or 0 to keep "
+				      "every record\n  audit.retention_days: %ld 日は最小値 %d 日より"
+				      "短すぎます。%d 以上（400 で会計年度 1 年分を保持）か、すべて"
+				      "保持する 0 を指定してください。", v, SK_AUDIT_RETENTION_MIN,
+				      SK_AUDIT_RETENTION_MIN, v, SK_AUDIT_RETENTION_MIN,
+				      SK_AUDIT_RETENTION_MIN);
 		return 0;
 	}
 	case SK_SET_BOOL:
@@ -139,6 +155,8 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 	case SK_SET_PATH: {
 		const char *p;
 
+		if (!*val && !*d->def)
+			return 0;	/* an optional path: "" = not set */
 		if (val[0] != '/')
 			return sk_err(err, errlen, "%s: must be an absolute path", d->key);
 		/* written the one way: no "//", "/./", "/../" or trailing '/',

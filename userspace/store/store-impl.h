@@ -97,7 +97,6 @@ struct sk_store_ops {
 	int (*lease_get)(struct sk_store *st, const char *user, int family, char *addr, size_t len);
 	int (*lease_set)(struct sk_store *st, const char *user, int family, const char *addr);
 	int (*lease_taken)(struct sk_store *st, int family, const char *addr, const char *other_than);
-	int (*session_claim_addr)(struct sk_store *st, int64_t id, int family, const char *addr);
 
 	/* scope: enum sk_posture_scope; val NULL = remove; -ENOENT no such name */
 	int (*posture_set)(struct sk_store *st, int scope, const char *name, const char *key,
@@ -123,6 +122,8 @@ struct sk_store_ops {
 	int (*audit_add)(struct sk_store *st, const struct sk_audit *a);
 	int (*audit_list)(struct sk_store *st, const struct sk_audit_filter *f,
 			  int (*fn)(const struct sk_audit *, void *), void *arg);
+	/* deletes the records with time < before: the count (>= 0) or -errno */
+	int (*audit_prune)(struct sk_store *st, int64_t before, int64_t *deleted);
 };
 
 struct sk_store {
@@ -133,7 +134,6 @@ struct sk_store {
 	char errmsg[256];	/* last backend error text, for -EIO diagnostics */
 	char dir[512];		/* the state directory (sk_store_dir) */
 	char file[512];		/* the store's path as opened, for messages */
-	char gateway[SK_NAME_MAX + 1];	/* sk_store_gateway */
 };
 
 /* Transaction helpers used by store.c and the backends: begin joins an open

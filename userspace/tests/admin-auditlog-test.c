@@ -7,13 +7,19 @@
  * directory stands for /dev/log; every record written to the store after
  * the start arrives there once, in order, also those written after one
  * poll (no record twice, none lost), and an administrative command's
- * record carries its before/after.  TAP output.
+ * record carries its before/after.  Audit retention (admin/retention.c):
+ * audit.retention_days (default 400, at least 30), the records older
+ * than it deleted and the others kept, the pruning audited once, the
+ * export to audit.export_dir (below the state directory; JSON lines, a new
+ * 0600 file) written first, and an export that cannot be written (a file
+ * or a link in its place) deleting nothing.  TAP output.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -228,6 +234,148 @@ static void forwarding(const char *dir)
 	sk_store_close(st);
 }
 
+/* ---- retention ---- */
+
+static int count_cb(const struct sk_audit *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int n_records(struct sk_store *st, const char *type)
+{
+	struct sk_audit_filter f = { .type = type };
+	int n = 0;
+
+	sk_audit_list(st, &f, count_cb, &n);
+	return n;
+}
+
+static int last_cb(const struct sk_audit *a, void *arg)
+{
+	*(struct sk_audit *)arg = *a;
+	return 0;
+}
+
+static struct sk_audit last_of(struct sk_store *st, const char *type)
+{
+	struct sk_audit_filter f = { .type = type };
+	struct sk_audit a = { 0 };
+
+	sk_audit_list(st, &f, last_cb, &a);
+	return a;
+}
+
+static void add_at(struct sk_store *st, int64_t when, const char *user)
+{
+	struct sk_audit a = rec("login", user, "ok", "{}");
+
+	a.id = 0;
+	a.time = when;
+	if (sk_audit_add(st, &a))
+		printf("# audit add failed\n");
+}
+
+static void retention(const char *dir)
+{
+	const int64_t day = 86400, now = time(NULL);
+	char path[512], e[1024], xdir[600], file[4096], line[SKA_AUDIT_LINE_MAX];
+	struct ska_prune r;
+	struct sk_audit a;
+	struct stat sb;
+	struct sk_store *st;
+	FILE *f;
+	int n;
+
+	if (!test_store(dir, "ret.db", path, sizeof(path)) || sk_store_open(path, &st, e, sizeof(e))) {
+		tap_ok(&t, false, "retention store opens (%s)", e);
+		return;
+	}
+	/* the setting: 400 by default, 0 = keep, at least 30 days */
+	tap_ok(&t, sk_setting_int(st, "audit.retention_days", -1) == 400,
+	       "audit.retention_days is 400 by default (13 months and more)");
+	tap_ok(&t, sk_setting_set(st, "audit.retention_days", "29", e, sizeof(e)) == -EINVAL &&
+	       strstr(e, "29 days is below the minimum of 30") && strstr(e, "最小値 30 日"),
+	       "audit.retention_days 29 refused, en and ja (%s)", e);
+	tap_ok(&t, sk_setting_set(st, "audit.retention_days", "1", e, sizeof(e)) == -EINVAL,
+	       "audit.retention_days 1 refused");
+	tap_ok(&t, sk_setting_set(st, "audit.retention_days", "0", e, sizeof(e)) == 0 &&
+	       sk_setting_set(st, "audit.retention_days", "30", e, sizeof(e)) == 0 &&
+	       sk_setting_set(st, "audit.retention_days", "400", e, sizeof(e)) == 0,
+	       "audit.retention_days 0, 30 and 400 taken (%s)", e);
+	tap_ok(&t, sk_audit_prune(st, 0, NULL) == -EINVAL, "sk_audit_prune(0) refused");
+
+	add_at(st, now - 500 * day, "old1");
+	add_at(st, now - 500 * day, "old2");
+	add_at(st, now - 450 * day, "old3");
+	add_at(st, now - 401 * day, "old4");
+	add_at(st, now - 399 * day, "keep1");
+	add_at(st, now - 10 * day, "keep2");
+	add_at(st, now, "keep3");
+	tap_ok(&t, ska_audit_prune(st, "tester", now, 0, &r, e, sizeof(e)) == 0 && r.deleted == 4 &&
+	       r.before == now - 400 * day && !r.export_path[0] && n_records(st, "login") == 3,
+	       "the records older than 400 days are deleted (%lld), the others kept (%s)",
+	       (long long)r.deleted, e);
+	a = last_of(st, "audit-prune");
+	tap_ok(&t, !strcmp(a.actor, "tester") && !strcmp(a.result, "ok") &&
+	       strstr(a.detail, "\"deleted\":4") && strstr(a.detail, "\"retention_days\":400") &&
+	       strstr(a.detail, "\"export\":null") && a.time == now,
+	       "the pruning is audited: %s", a.detail);
+	tap_ok(&t, ska_audit_prune(st, "tester", now, 0, &r, e, sizeof(e)) == 0 && r.deleted == 0 &&
+	       n_records(st, "audit-prune") == 1, "again: nothing to delete, no second record");
+	tap_ok(&t, ska_audit_prune(st, "tester", now, now - 29 * day, &r, e, sizeof(e)) != 0 &&
+	       strstr(e, "last 30 days are never pruned") && n_records(st, "login") == 3,
+	       "a date within the last 30 days refused (%s)", e);
+	sk_setting_set(st, "audit.retention_days", "0", e, sizeof(e));
+	add_at(st, now - 3000 * day, "ancient");
+	tap_ok(&t, ska_audit_prune(st, "tester", now, 0, &r, e, sizeof(e)) == 0 && r.deleted == 0 &&
+	       n_records(st, "login") == 4, "retention 0: every record kept");
+
+	/* the export: below the state directory only, a new 0600 file of JSON lines */
+	tap_ok(&t, sk_setting_set(st, "audit.export_dir", "/etc/sekisho-x", e, sizeof(e)) == -EPERM,
+	       "audit.export_dir outside the state directory refused (%s)", e);
+	snprintf(xdir, sizeof(xdir), "%s/exports", sk_store_dir(st));
+	tap_ok(&t, sk_setting_set(st, "audit.export_dir", xdir, e, sizeof(e)) == 0,
+	       "audit.export_dir below the state directory taken (%s)", e);
+	tap_ok(&t, ska_audit_prune(st, "sekishod", now, now - 100 * day, &r, e, sizeof(e)) == 0 &&
+	       r.deleted == 2 && r.export_path[0] && n_records(st, "login") == 2,
+	       "--before 100 days ago: 2 deleted, exported to %s (%s)", r.export_path, e);
+	n = 0;
+	if ((f = fopen(r.export_path, "r"))) {
+		while (fgets(line, sizeof(line), f))
+			n += line[0] == '{' && strstr(line, "\"type\":\"login\"") &&
+			     (strstr(line, "\"user\":\"ancient\"") || strstr(line, "\"user\":\"keep1\""));
+		fclose(f);
+	}
+	tap_ok(&t, n == 2 && !stat(r.export_path, &sb) && (sb.st_mode & 0777) == 0600 &&
+	       !stat(xdir, &sb) && (sb.st_mode & 0777) == 0700,
+	       "the export holds the 2 records as JSON lines, mode 0600 in a 0700 directory");
+	a = last_of(st, "audit-prune");
+	tap_ok(&t, strstr(a.detail, r.export_path) && strstr(a.detail, "\"deleted\":2"),
+	       "the record names the export: %s", a.detail);
+
+	/* an export that cannot be written deletes nothing */
+	add_at(st, now - 300 * day, "old5");
+	snprintf(file, sizeof(file), "%s", r.export_path);
+	tap_ok(&t, ska_audit_prune(st, "sekishod", now, now - 100 * day, &r, e, sizeof(e)) != 0 &&
+	       strstr(e, "nothing was deleted") && n_records(st, "login") == 3 &&
+	       n_records(st, "audit-prune") == 2,
+	       "the export file exists already: refused, nothing deleted, no record (%s)", e);
+	unlink(file);
+	tap_ok(&t, symlink("/tmp/sk-auditlog-victim", file) == 0 &&
+	       ska_audit_prune(st, "sekishod", now, now - 100 * day, &r, e, sizeof(e)) != 0 &&
+	       n_records(st, "login") == 3 && access("/tmp/sk-auditlog-victim", F_OK) != 0,
+	       "a link in its place: not followed, nothing deleted (%s)", e);
+	unlink(file);
+	tap_ok(&t, ska_audit_prune(st, "sekishod", now, now - 100 * day, &r, e, sizeof(e)) == 0 &&
+	       r.deleted == 1 && n_records(st, "login") == 2, "then the prune runs (%s)", e);
+	/* nothing old: no export file left behind */
+	tap_ok(&t, ska_audit_prune(st, "sekishod", now + 1, now - 100 * day + 1, &r, e, sizeof(e)) == 0 &&
+	       r.deleted == 0 && !r.export_path[0], "nothing to delete: no export file");
+	sk_store_close(st);
+}
+
 int main(void)
 {
 	char dir[64], cmd[128];
@@ -241,6 +389,7 @@ int main(void)
 	setenv("TZ", "UTC", 1);
 	line_format();
 	forwarding(dir);
+	retention(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		printf("# could not remove %s\n", dir);
