@@ -206,6 +206,7 @@ struct sk_session {
 	uint64_t rx_bytes, tx_bytes;
 	int pid;			/* worker pid while connected, 0 = detached */
 	bool killed;			/* killed by an administrator: cookie invalid */
+	char gateway[SK_NAME_MAX + 1];	/* the gateway serving it ("" = the handle's) */
 };
 
 struct sk_audit {
@@ -218,6 +219,7 @@ struct sk_audit {
 	char source[SK_ADDR_MAX * 2];	/* client address */
 	char result[SK_NAME_MAX + 1];	/* "ok", "fail", reason keyword */
 	char detail[SK_TEXT_MAX * 2];	/* JSON object text (before/after, factor, bytes, ...) */
+	char gateway[SK_NAME_MAX + 1];	/* who wrote it ("" = the handle's sk_store_gateway) */
 };
 
 struct sk_audit_filter {
@@ -257,6 +259,12 @@ void sk_store_close(struct sk_store *st);
  * path setting (kind SK_SET_PATH, today ca.dir) must lie below it, and the
  * path settings' defaults are relative to it. */
 const char *sk_store_dir(struct sk_store *st);
+/* The name of the gateway (or the host running sekictl) that this handle
+ * writes into every audit record and session row: the host name from the
+ * open on (a name of A-Z a-z 0-9 . _ -, else "unnamed"), or the one set
+ * (sekishod: its gateway = setting).  -EINVAL for a name that is not one. */
+int sk_store_set_gateway(struct sk_store *st, const char *name);
+const char *sk_store_gateway(const struct sk_store *st);
 /* Checks every path setting as stored (a store written with sqlite3
  * directly skips sk_setting_set): 0, or -EPERM with a message naming the
  * setting and the fix.  sekishod refuses to start on -EPERM. */
@@ -488,6 +496,12 @@ int sk_session_list(struct sk_store *st, int (*fn)(const struct sk_session *s, v
 int sk_lease_get(struct sk_store *st, const char *user, int family, char *addr, size_t len);
 int sk_lease_set(struct sk_store *st, const char *user, int family, const char *addr);
 bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const char *by_other_than_user);
+/* Session id takes addr (AF_INET or AF_INET6, any valid spelling: stored
+ * in its canonical form) as its address of that family.  The database
+ * refuses an address that another session holds, on this gateway or on
+ * another sharing the store (unique indexes sessions_addr4/6): -EEXIST.
+ * -ENOENT: no such session; -EINVAL: not an address of that family. */
+int sk_session_claim_addr(struct sk_store *st, int64_t id, int family, const char *addr);
 
 /* ---- audit ---- */
 /* the shortest audit.retention_days (but 0: keep forever) */

@@ -97,6 +97,7 @@ struct sk_store_ops {
 	int (*lease_get)(struct sk_store *st, const char *user, int family, char *addr, size_t len);
 	int (*lease_set)(struct sk_store *st, const char *user, int family, const char *addr);
 	int (*lease_taken)(struct sk_store *st, int family, const char *addr, const char *other_than);
+	int (*session_claim_addr)(struct sk_store *st, int64_t id, int family, const char *addr);
 
 	/* scope: enum sk_posture_scope; val NULL = remove; -ENOENT no such name */
 	int (*posture_set)(struct sk_store *st, int scope, const char *name, const char *key,
@@ -134,6 +135,7 @@ struct sk_store {
 	char errmsg[256];	/* last backend error text, for -EIO diagnostics */
 	char dir[512];		/* the state directory (sk_store_dir) */
 	char file[512];		/* the store's path as opened, for messages */
+	char gateway[SK_NAME_MAX + 1];	/* sk_store_gateway */
 };
 
 /* Transaction helpers used by store.c and the backends: begin joins an open

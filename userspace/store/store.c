@@ -3,6 +3,7 @@
  * skstore public functions: validate, then dispatch to the backend's
  * operations table (st->ops).  Nothing here knows SQL.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store-impl.h"
 #include "sktext.h"
@@ -94,14 +96,34 @@ bool sk_group_cert_only(const struct sk_group *g)
 static int store_open(const char *path, bool create, struct sk_store **st, char *err,
 		      size_t errlen)
 {
+	char host[256] = "";
+	int rc;
+
 	*st = NULL;
 	if (!path || !*path) {
 		sk_err(err, errlen, "store path is empty / ストアのパスが空です");
 		return -EINVAL;
 	}
 	if (sk_store_is_url(path))
-		return sk_pg_open(path, create, st, err, errlen);
-	return sk_sqlite_open(path, create, st, err, errlen);
+		rc = sk_pg_open(path, create, st, err, errlen);
+	else
+		rc = sk_sqlite_open(path, create, st, err, errlen);
+	if (!rc && (gethostname(host, sizeof(host) - 1) || sk_store_set_gateway(*st, host)))
+		sk_store_set_gateway(*st, "unnamed");
+	return rc;
+}
+
+int sk_store_set_gateway(struct sk_store *st, const char *name)
+{
+	if (sk_valid_name("gateway", name, NULL, 0))
+		return -EINVAL;
+	snprintf(st->gateway, sizeof(st->gateway), "%s", name);
+	return 0;
+}
+
+const char *sk_store_gateway(const struct sk_store *st)
+{
+	return st->gateway;
 }
 
 int sk_store_open(const char *path, struct sk_store **st, char *err, size_t errlen)
@@ -1004,6 +1026,7 @@ int sk_posture_last_get(struct sk_store *st, const char *device, struct sk_postu
 static bool session_ok(const struct sk_session *s)
 {
 	return !bad_name(s->user) && (!s->group[0] || !bad_name(s->group)) &&
+	       (!s->gateway[0] || !bad_name(s->gateway)) &&
 	       (!s->device[0] || !bad_name(s->device)) && text_ok(s->addr4, sizeof(s->addr4)) &&
 	       text_ok(s->addr6, sizeof(s->addr6)) && text_ok(s->remote, sizeof(s->remote)) &&
 	       s->pid >= 0;
@@ -1011,6 +1034,8 @@ static bool session_ok(const struct sk_session *s)
 
 int sk_session_add(struct sk_store *st, struct sk_session *s)
 {
+	if (!s->gateway[0])
+		snprintf(s->gateway, sizeof(s->gateway), "%s", st->gateway);
 	return session_ok(s) ? st->ops->session_add(st, s) : -EINVAL;
 }
 
@@ -1060,6 +1085,19 @@ bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const cha
 	return st->ops->lease_taken(st, family, addr, by_other_than_user ? by_other_than_user : "") != 0;
 }
 
+int sk_session_claim_addr(struct sk_store *st, int64_t id, int family, const char *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+	uint8_t bin[16];
+
+	/* one spelling per address, or the unique index would not see a
+	 * second "fd77:0::2" for "fd77::2" */
+	if ((family != AF_INET && family != AF_INET6) || !addr || id <= 0 ||
+	    inet_pton(family, addr, bin) != 1 || !inet_ntop(family, bin, text, sizeof(text)))
+		return -EINVAL;
+	return st->ops->session_claim_addr(st, id, family, text);
+}
+
 /* ---- audit ---- */
 
 /* An audit field that is not one line of text (a user name a client sent
@@ -1090,6 +1128,9 @@ int sk_audit_add(struct sk_store *st, const struct sk_audit *a)
 	if (!c)
 		return -ENOMEM;
 	*c = *a;
+	if (!c->gateway[0])
+		snprintf(c->gateway, sizeof(c->gateway), "%s", st->gateway);
+	audit_field(c->gateway, sizeof(c->gateway));
 	audit_field(c->type, sizeof(c->type));
 	audit_field(c->actor, sizeof(c->actor));
 	audit_field(c->user, sizeof(c->user));

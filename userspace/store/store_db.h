@@ -253,6 +253,7 @@ DB_DECL(int, session_list, int (*fn)(const struct sk_session *, void *), void *a
 DB_DECL(int, lease_get, const char *user, int family, char *addr, size_t len);
 DB_DECL(int, lease_set, const char *user, int family, const char *addr);
 DB_DECL(int, lease_taken, int family, const char *addr, const char *other_than);
+DB_DECL(int, session_claim_addr, int64_t id, int family, const char *addr);
 DB_DECL(int, audit_add, const struct sk_audit *a);
 DB_DECL(int, audit_list, const struct sk_audit_filter *f,
 	int (*fn)(const struct sk_audit *, void *), void *arg);
@@ -334,6 +335,7 @@ int db_user_directory_set(struct sk_store *st, const char *name, const char *dir
 	.lease_get = db_lease_get,				\
 	.lease_set = db_lease_set,				\
 	.lease_taken = db_lease_taken,				\
+	.session_claim_addr = db_session_claim_addr,		\
 	.audit_add = db_audit_add,				\
 	.audit_list = db_audit_list,				\
 	.audit_prune = db_audit_prune

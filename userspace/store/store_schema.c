@@ -209,6 +209,23 @@ const char *const sk_schema[] = {
 	/* 7 -> 8: a user's display name (氏名, issue 14), shown in listings
 	 * and the audit trail, never used to log in */
 	"ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';",
+
+	/* 8 -> 9: several gateways, one store (issue 13).  Every audit
+	 * record names the gateway (or the host of the sekictl) that wrote
+	 * it; a session row names the gateway that serves it.  No address is
+	 * ever held by two sessions, whichever gateway or user: unique
+	 * indexes, so that the database refuses the second one (a store of
+	 * an older version could only have duplicates from two gateways:
+	 * the newest session of each address keeps it, the others get a new
+	 * one at their next CONNECT) */
+	"ALTER TABLE audit ADD COLUMN gateway TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN gateway TEXT NOT NULL DEFAULT '';"
+	"UPDATE sessions SET addr4 = '' WHERE addr4 != '' AND id NOT IN"
+	" (SELECT max(id) FROM sessions WHERE addr4 != '' GROUP BY addr4);"
+	"UPDATE sessions SET addr6 = '' WHERE addr6 != '' AND id NOT IN"
+	" (SELECT max(id) FROM sessions WHERE addr6 != '' GROUP BY addr6);"
+	"CREATE UNIQUE INDEX sessions_addr4 ON sessions(addr4) WHERE addr4 != '';"
+	"CREATE UNIQUE INDEX sessions_addr6 ON sessions(addr6) WHERE addr6 != '';",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

@@ -2,12 +2,13 @@
 /* Sessions, address leases, the audit log. */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "store_db.h"
 
 #define SESSION_COLS \
 	"SELECT id, cookie_hash, \"user\", grp, device, addr4, addr6, remote, started, last_seen," \
-	" expires, rx_bytes, tx_bytes, pid, killed FROM sessions "
+	" expires, rx_bytes, tx_bytes, pid, killed, gateway FROM sessions "
 
 static void session_row(struct db_stmt *s, void *obj)
 {
@@ -29,6 +30,7 @@ static void session_row(struct db_stmt *s, void *obj)
 	x->tx_bytes = (uint64_t)db_i64(s, 12);
 	x->pid = db_int(s, 13);
 	x->killed = db_int(s, 14);
+	db_text(s, 15, x->gateway, sizeof(x->gateway));
 }
 
 int db_session_add(struct sk_store *st, struct sk_session *x)
@@ -39,11 +41,12 @@ int db_session_add(struct sk_store *st, struct sk_session *x)
 	/* ids are kernel peer ids (u32): AUTOINCREMENT never reuses one, and
 	 * the store refuses to go past the u32 range rather than wrap */
 	rc = db_exec_id(st, &id, "INSERT INTO sessions (cookie_hash, \"user\", grp, device, addr4,"
-		     " addr6, remote, started, last_seen, expires, rx_bytes, tx_bytes, pid, killed)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
-		     "bttttttiiiiidd", x->cookie_hash, x->user, x->group, x->device, x->addr4,
+		     " addr6, remote, started, last_seen, expires, rx_bytes, tx_bytes, pid, killed,"
+		     " gateway) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+		     " RETURNING id",
+		     "bttttttiiiiiddt", x->cookie_hash, x->user, x->group, x->device, x->addr4,
 		     x->addr6, x->remote, x->started, x->last_seen, x->expires,
-		     (int64_t)x->rx_bytes, (int64_t)x->tx_bytes, x->pid, (int)x->killed);
+		     (int64_t)x->rx_bytes, (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway);
 	if (rc < 0)
 		return rc;
 	if (id > 0xffffffffLL) {
@@ -75,10 +78,11 @@ int db_session_update(struct sk_store *st, const struct sk_session *x)
 		db_durable(st, true);
 	rc = db_exec(st, "UPDATE sessions SET \"user\" = ?2, grp = ?3, device = ?4, addr4 = ?5,"
 		     " addr6 = ?6, remote = ?7, started = ?8, last_seen = ?9, expires = ?10,"
-		     " rx_bytes = ?11, tx_bytes = ?12, pid = ?13, killed = ?14 WHERE id = ?1",
-		     "ittttttiiiiidd", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
+		     " rx_bytes = ?11, tx_bytes = ?12, pid = ?13, killed = ?14,"
+		     " gateway = CASE WHEN ?15 = '' THEN gateway ELSE ?15 END WHERE id = ?1",
+		     "ittttttiiiiiddt", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
 		     x->remote, x->started, x->last_seen, x->expires, (int64_t)x->rx_bytes,
-		     (int64_t)x->tx_bytes, x->pid, (int)x->killed);
+		     (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway);
 	if (x->killed)
 		db_durable(st, false);
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
@@ -126,13 +130,25 @@ int db_lease_taken(struct sk_store *st, int family, const char *addr, const char
 	return rc ? rc : n > 0;
 }
 
+int db_session_claim_addr(struct sk_store *st, int64_t id, int family, const char *addr)
+{
+	/* one statement: the unique index on the column decides (-EEXIST),
+	 * never a check and then a write that another gateway can pass
+	 * between */
+	int rc = db_exec(st, family == AF_INET6 ? "UPDATE sessions SET addr6 = ?2 WHERE id = ?1" :
+			 "UPDATE sessions SET addr4 = ?2 WHERE id = ?1", "it", id, addr);
+
+	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
 /* ---- audit ---- */
 
 int db_audit_add(struct sk_store *st, const struct sk_audit *a)
 {
 	int rc = db_exec(st, "INSERT INTO audit (time, type, actor, \"user\", device, source, result,"
-			 " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "ittttttt", a->time,
-			 a->type, a->actor, a->user, a->device, a->source, a->result, a->detail);
+			 " detail, gateway) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "itttttttt",
+			 a->time, a->type, a->actor, a->user, a->device, a->source, a->result,
+			 a->detail, a->gateway);
 
 	return rc < 0 ? rc : 0;
 }
@@ -151,13 +167,14 @@ static void audit_row(struct db_stmt *s, void *obj)
 	db_text(s, 6, a->source, sizeof(a->source));
 	db_text(s, 7, a->result, sizeof(a->result));
 	db_text(s, 8, a->detail, sizeof(a->detail));
+	db_text(s, 9, a->gateway, sizeof(a->gateway));
 }
 
 DB_LIST_ROW(audit_list_row, struct sk_audit, audit_row)
 
 #define AUDIT_NEWEST \
 	"SELECT * FROM (SELECT id, time, type, actor, \"user\", device, source, result," \
-	" detail FROM audit WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time <= ?2)" \
+	" detail, gateway FROM audit WHERE (?1 = 0 OR time >= ?1) AND (?2 = 0 OR time <= ?2)" \
 	" AND (CAST(?3 AS TEXT) IS NULL OR \"user\" = ?3)" \
 	" AND (CAST(?4 AS TEXT) IS NULL OR device = ?4)" \
 	" AND (CAST(?5 AS TEXT) IS NULL OR type = ?5) AND (?7 = 0 OR id > ?7)" \

@@ -207,6 +207,8 @@ static void migration(void)
 	    "DROP TABLE IF EXISTS directory_settings;"
 	    "DROP TABLE IF EXISTS directories;"
 	    "ALTER TABLE users DROP COLUMN directory;"
+	    "DROP INDEX sessions_addr4; DROP INDEX sessions_addr6;"
+	    "ALTER TABLE audit DROP COLUMN gateway; ALTER TABLE sessions DROP COLUMN gateway;"
 	    "DROP TABLE IF EXISTS device_posture_last;"
 	    "DROP TABLE IF EXISTS device_posture;"
 	    "DROP TABLE IF EXISTS group_posture;"

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Several gateways, one store (issue 13): what is single-use or counted
+ * stays so when two store handles, as two gateways hold them, share one
+ * store.  Each check runs once with two handles in turn, then with
+ * processes racing, each with its own handle: a TOTP step accepted once,
+ * login failures that add up to a lockout, an address held by one session
+ * only (the database's unique index: for another user's session and for
+ * the same user's second one).  Every audit record and session row names
+ * the gateway of the handle that wrote it.  On SQLite files, or on a
+ * real PostgreSQL with SK_TEST_STORE (tests/lib/pg.sh).  TAP output.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "skstore.h"
+#include "tap.h"
+#include "store-test.h"
+
+#define RACERS	4
+#define STEPS	40
+
+static struct tap t;
+static char err[256];
+static char dir[] = "/tmp/sk-store-gw.XXXXXX";
+static char path[512];
+
+/* the handle of gateway name on the store */
+static struct sk_store *gw(const char *name)
+{
+	struct sk_store *st = NULL;
+
+	if (sk_store_open(path, &st, err, sizeof(err))) {
+		fprintf(stderr, "# open: %s\n", err);
+		exit(2);
+	}
+	if (sk_store_set_gateway(st, name))
+		exit(2);
+	return st;
+}
+
+static int64_t session(struct sk_store *st, const char *user, uint8_t tag)
+{
+	struct sk_session s;
+
+	memset(&s, 0, sizeof(s));
+	memset(s.cookie_hash, tag, sizeof(s.cookie_hash));
+	snprintf(s.user, sizeof(s.user), "%s", user);
+	snprintf(s.group, sizeof(s.group), "g");
+	s.started = s.last_seen = 1000;
+	return sk_session_add(st, &s) ? -1 : s.id;
+}
+
+/* Runs fn(i) in RACERS processes at once (a pipe as the start line);
+ * the sum of their exit statuses, or -1 when one failed to run. */
+static int race(int (*fn)(int i))
+{
+	int go[2], sum = 0;
+	pid_t pid[RACERS];
+	char c;
+
+	if (pipe(go))
+		return -1;
+	for (int i = 0; i < RACERS; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(255);
+			_exit(fn(i));
+		}
+	}
+	close(go[0]);
+	close(go[1]);	/* EOF: all start */
+	for (int i = 0; i < RACERS; i++) {
+		int status;
+
+		if (waitpid(pid[i], &status, 0) != pid[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) == 255)
+			return -1;
+		sum += WEXITSTATUS(status);
+	}
+	return sum;
+}
+
+/* ---- TOTP: a step is accepted once, on whichever gateway ---- */
+
+static int totp_racer(int i)
+{
+	char name[16];
+	struct sk_store *st;
+	int won = 0;
+
+	snprintf(name, sizeof(name), "gw%d", i);
+	st = gw(name);
+	/* every racer offers every step: each must be taken once in all */
+	for (int step = 1; step <= STEPS; step++) {
+		int rc = sk_user_totp_use(st, "alice", 1100 + step);
+
+		if (rc == 0)
+			won++;
+		else if (rc != -EALREADY)
+			fprintf(stderr, "# racer %d step %d: %d\n", i, step, rc);
+	}
+	sk_store_close(st);
+	return won;
+}
+
+static void totp(struct sk_store *a, struct sk_store *b)
+{
+	int won;
+
+	tap_ok(&t, sk_user_totp_use(a, "alice", 1000) == 0, "TOTP: step 1000 accepted on A");
+	tap_ok(&t, sk_user_totp_use(b, "alice", 1000) == -EALREADY,
+	       "TOTP: the same step refused on B (-EALREADY)");
+	tap_ok(&t, sk_user_totp_use(b, "alice", 999) == -EALREADY,
+	       "TOTP: an older step refused on B");
+	tap_ok(&t, sk_user_totp_use(b, "alice", 1001) == 0 &&
+	       sk_user_totp_use(a, "alice", 1001) == -EALREADY,
+	       "TOTP: the next step on B, then refused on A");
+	won = race(totp_racer);
+	tap_ok(&t, won == STEPS, "TOTP: %d gateways racing with the same %d steps: %d accepted",
+	       RACERS, STEPS, won);
+}
+
+/* ---- lockout: failures on A and B add up ---- */
+
+static const struct sk_fail_policy fp = {
+	.lock_threshold = 10, .lock_seconds = 600, .lock_max_seconds = 600,
+	.src_threshold = 0,
+};
+
+static int fail_racer(int i)
+{
+	char name[16];
+	struct sk_store *st;
+	struct sk_fail_result r;
+	int bad = 0;
+
+	snprintf(name, sizeof(name), "gw%d", i);
+	st = gw(name);
+	for (int n = 0; n < 5; n++) {
+		memset(&r, 0, sizeof(r));
+		if (sk_login_fail(st, "bob", NULL, &fp, 2000, &r))
+			bad = 1;
+	}
+	sk_store_close(st);
+	return bad;
+}
+
+static void lockout(struct sk_store *a, struct sk_store *b)
+{
+	struct sk_fail_result r;
+	struct sk_user u;
+	int rc = 0;
+
+	for (int i = 0; i < 9; i++) {
+		memset(&r, 0, sizeof(r));
+		rc |= sk_login_fail(i % 2 ? b : a, "carol", NULL, &fp, 1000 + i, &r);
+	}
+	tap_ok(&t, rc == 0 && !r.user_locked_now && !sk_user_get(a, "carol", &u) &&
+	       u.fail_count == 9 && !u.locked, "lockout: 9 failures on A and B in turn: 9 counted, not locked");
+	memset(&r, 0, sizeof(r));
+	rc = sk_login_fail(b, "carol", NULL, &fp, 1009, &r);
+	tap_ok(&t, rc == 0 && r.user_locked_now && !sk_user_get(a, "carol", &u) && u.locked,
+	       "lockout: the 10th on B locks the account, seen on A");
+	rc = race(fail_racer);
+	tap_ok(&t, rc == 0 && !sk_user_get(b, "bob", &u) && u.locked && u.fail_count == 10,
+	       "lockout: %d gateways x 5 failures at once: locked at %d (threshold 10)", RACERS,
+	       u.fail_count);
+}
+
+/* ---- addresses: one session each, whatever gateway or user ---- */
+
+static int addr_racer(int i)
+{
+	char name[16], text[INET_ADDRSTRLEN];
+	struct sk_store *st;
+	int64_t id;
+	int got = 0;
+
+	snprintf(name, sizeof(name), "gw%d", i);
+	st = gw(name);
+	/* each racer's sessions take the lowest free address, as
+	 * skd_pool_pick does: try each in turn until the store agrees */
+	for (int n = 0; n < 10; n++) {
+		id = session(st, "dave", (uint8_t)(0x40 + i * 16 + n));
+		for (int a = 2; id > 0 && a < 250; a++) {
+			snprintf(text, sizeof(text), "10.77.1.%d", a);
+			if (sk_session_claim_addr(st, id, AF_INET, text) == 0) {
+				got++;
+				break;
+			}
+		}
+	}
+	sk_store_close(st);
+	return got;
+}
+
+static void addresses(struct sk_store *a, struct sk_store *b)
+{
+	int64_t s1 = session(a, "alice", 1), s2 = session(b, "bob", 2), s3 = session(b, "alice", 3);
+	struct sk_session x;
+	int got;
+
+	tap_ok(&t, s1 > 0 && s2 > 0 && s3 > 0, "addresses: three sessions (A: alice, B: bob, alice)");
+	tap_ok(&t, sk_session_claim_addr(a, s1, AF_INET, "10.77.0.10") == 0,
+	       "addresses: alice's session on A takes 10.77.0.10");
+	tap_ok(&t, sk_session_claim_addr(b, s2, AF_INET, "10.77.0.10") == -EEXIST,
+	       "addresses: bob's session on B is refused 10.77.0.10 (-EEXIST)");
+	tap_ok(&t, sk_session_claim_addr(b, s3, AF_INET, "10.77.0.10") == -EEXIST,
+	       "addresses: alice's second session on B is refused it too");
+	tap_ok(&t, sk_session_claim_addr(b, s3, AF_INET6, "fd77:0:0::10") == 0 &&
+	       sk_session_claim_addr(a, s2, AF_INET6, "fd77::10") == -EEXIST,
+	       "addresses: IPv6 in another spelling is the same address");
+	tap_ok(&t, sk_session_claim_addr(a, s1, AF_INET, "fd77::1") == -EINVAL &&
+	       sk_session_claim_addr(a, s1, AF_INET, "10.77.0.10; --") == -EINVAL &&
+	       sk_session_claim_addr(a, 999999, AF_INET, "10.77.0.99") == -ENOENT,
+	       "addresses: not an address of the family -EINVAL, no session -ENOENT");
+	memset(&x, 0, sizeof(x));
+	tap_ok(&t, !sk_session_get(b, s2, &x) && sk_session_claim_addr(b, s2, AF_INET, "10.77.0.11") == 0,
+	       "addresses: bob takes the next one");
+	/* a whole-row update cannot take it either */
+	if (!sk_session_get(b, s3, &x))
+		snprintf(x.addr4, sizeof(x.addr4), "10.77.0.11");
+	tap_ok(&t, sk_session_update(b, &x) == -EEXIST, "addresses: nor by a session update (-EEXIST)");
+	tap_ok(&t, sk_session_del(a, s1) == 0 && sk_session_claim_addr(b, s3, AF_INET, "10.77.0.10") == 0,
+	       "addresses: free again when the session that held it ends");
+	got = race(addr_racer);
+	tap_ok(&t, got == RACERS * 10 &&
+	       raw_int(path, "SELECT count(*) FROM sessions WHERE addr4 LIKE '10.77.1.%'") == RACERS * 10 &&
+	       raw_int(path, "SELECT count(DISTINCT addr4) FROM sessions WHERE addr4 LIKE '10.77.1.%'") ==
+	       RACERS * 10, "addresses: %d gateways x 10 sessions racing for the lowest free: %d, all different",
+	       RACERS, got);
+}
+
+/* ---- the gateway's name on what it writes ---- */
+
+struct seen { int a, b, other; };
+
+static int audit_each(const struct sk_audit *r, void *arg)
+{
+	struct seen *s = arg;
+
+	if (!strcmp(r->type, "gwtest"))
+		!strcmp(r->gateway, "gw-a") ? s->a++ : !strcmp(r->gateway, "gw-b") ? s->b++ : s->other++;
+	return 0;
+}
+
+static void names(struct sk_store *a, struct sk_store *b)
+{
+	struct sk_audit r;
+	struct sk_audit_filter f = { .type = "gwtest" };
+	struct seen seen = { 0 };
+	struct sk_session x;
+	struct sk_store *c;
+	char host[256] = "";
+	int64_t id;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.type, sizeof(r.type), "gwtest");
+	r.time = 5000;
+	tap_ok(&t, !sk_audit_add(a, &r) && !sk_audit_add(b, &r) && !sk_audit_add(b, &r) &&
+	       !sk_audit_list(a, &f, audit_each, &seen) && seen.a == 1 && seen.b == 2 && !seen.other,
+	       "audit: each record names its gateway (gw-a 1, gw-b 2, other %d)", seen.other);
+	id = session(b, "erin", 9);
+	tap_ok(&t, id > 0 && !sk_session_get(a, id, &x) && !strcmp(x.gateway, "gw-b"),
+	       "session: the row names the gateway that made it (%s)", x.gateway);
+	x.pid = 77;
+	snprintf(x.gateway, sizeof(x.gateway), "gw-a");
+	tap_ok(&t, !sk_session_update(a, &x) && !sk_session_get(b, id, &x) && !strcmp(x.gateway, "gw-a"),
+	       "session: and the one that took it over");
+	tap_ok(&t, sk_store_set_gateway(a, "") == -EINVAL && sk_store_set_gateway(a, "gw a") == -EINVAL &&
+	       sk_store_set_gateway(a, "gw\n-a") == -EINVAL && !strcmp(sk_store_gateway(a), "gw-a"),
+	       "gateway name: empty, space, newline refused, the name kept");
+	if (sk_store_open(path, &c, err, sizeof(err))) {
+		tap_ok(&t, false, "open a third handle (%s)", err);
+		return;
+	}
+	gethostname(host, sizeof(host) - 1);
+	tap_ok(&t, !strcmp(sk_store_gateway(c), host) || !strcmp(sk_store_gateway(c), "unnamed"),
+	       "a new handle is named after its host (%s)", sk_store_gateway(c));
+	sk_store_close(c);
+}
+
+int main(void)
+{
+	struct sk_store *a, *b;
+	struct sk_group g;
+	struct sk_user u;
+	char cmd[128];
+
+	tap_begin();
+	if (!mkdtemp(dir) || !test_store(dir, "gw.db", path, sizeof(path))) {
+		perror("store");
+		return 1;
+	}
+	a = gw("gw-a");
+	b = gw("gw-b");
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "g");
+	if (sk_group_add(a, &g, err, sizeof(err))) {
+		tap_ok(&t, false, "setup: group (%s)", err);
+		return tap_end(&t);
+	}
+	for (const char *const *n = (const char *const[]){ "alice", "bob", "carol", "dave", "erin", NULL };
+	     *n; n++) {
+		memset(&u, 0, sizeof(u));
+		snprintf(u.name, sizeof(u.name), "%s", *n);
+		snprintf(u.group, sizeof(u.group), "g");
+		u.enabled = true;
+		if (sk_user_add(b, &u, err, sizeof(err)))
+			tap_ok(&t, false, "setup: user %s (%s)", *n, err);
+	}
+	totp(a, b);
+	lockout(a, b);
+	addresses(a, b);
+	names(a, b);
+	sk_store_close(a);
+	sk_store_close(b);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+	return tap_end(&t);
+}
