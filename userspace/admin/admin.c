@@ -886,6 +886,7 @@ void ska_audit_json(FILE *f, const struct sk_audit *r)
 	sk_json_str(&j, "device", r->device);
 	sk_json_str(&j, "source", r->source);
 	sk_json_str(&j, "result", r->result);
+	sk_json_str(&j, "gateway", r->gateway);
 	/* detail is JSON already: embed it as is when it looks like an
 	 * object (and is valid text: a record of an older version may hold
 	 * broken UTF-8; it is then shown as an escaped string) */

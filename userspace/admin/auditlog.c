@@ -94,6 +94,7 @@ size_t ska_audit_line(const struct sk_audit *a, char *buf, size_t len)
 	kv(&l, "user", a->user[0] ? a->user : "-", sizeof(a->user) * 4);
 	kv(&l, "device", a->device[0] ? a->device : "-", sizeof(a->device) * 4);
 	kv(&l, "source", a->source[0] ? a->source : "-", sizeof(a->source) * 4);
+	kv(&l, "gateway", a->gateway[0] ? a->gateway : "-", sizeof(a->gateway) * 4);
 	/* the detail gets what is left; escaping and quoting may double it */
 	room = l.n + 32 < len ? (len - l.n - 32) / 2 : 1;
 	if (kv(&l, "detail", a->detail[0] ? a->detail : "{}", room) | l.cut)

@@ -208,6 +208,14 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 		c->audit_syslog = !strcmp(val, "yes");
 		return 0;
 	}
+	if (!strcmp(key, "gateway")) {
+		/* the store's name rules (sk_valid_name): it goes into rows */
+		if (!name_ok(val) || strlen(val) >= sizeof(c->gateway))
+			return fail(err, errlen, line, "gateway: '%s' is not a name (1-64 of A-Z a-z 0-9 . _ -)",
+				    val);
+		strcpy(c->gateway, val);
+		return 0;
+	}
 	if (!strcmp(key, "audit_syslog_socket")) {
 		if (!val[0])
 			return fail(err, errlen, line, "audit_syslog_socket: empty (audit_syslog = no turns it off)");

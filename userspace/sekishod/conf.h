@@ -53,6 +53,9 @@ struct skd_conf {
 	int worker_generation;		/* workers forked by one template, default 64; 0: none */
 	bool audit_syslog;		/* every audit record to syslog too, default yes */
 	char audit_syslog_socket[108];	/* its socket, default /dev/log */
+	/* this gateway's name in the audit trail and on its session rows
+	 * (gateway =; "" = the host name): several gateways share a store */
+	char gateway[65];		/* SK_NAME_MAX + 1 */
 	struct sockaddr_storage metrics_listen;	/* Prometheus listener, off when len 0 */
 	socklen_t metrics_listen_len;
 	char metrics_token_file[SKD_PATH_MAX];	/* its bearer token (required with it) */

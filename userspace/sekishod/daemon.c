@@ -210,48 +210,23 @@ static int mkdir_parent(const char *path, mode_t mode)
 	return 0;
 }
 
-struct sess_ids {
-	int64_t ids[1024];
-	int n;
-	bool more;
-};
-
-static int collect_session(const struct sk_session *s, void *arg)
+/* The store's sessions of a previous run: the killed, expired and stale
+ * ones go, the others wait for their client's reconnect (session.c,
+ * decisions/session-persistence.md). */
+static void old_sessions(struct skd *d)
 {
-	struct sess_ids *c = arg;
+	int dropped = skd_sessions_sweep(d, skd_now(), true);
+	char detail[64];
 
-	if (c->n >= (int)(sizeof(c->ids) / sizeof(c->ids[0]))) {
-		c->more = true;
-		return 1;
-	}
-	c->ids[c->n++] = s->id;
-	return 0;
-}
-
-/* Sessions of a previous run cannot be resumed: their kernel peers went
- * with the old process's sockets.  Their rows go too. */
-static void drop_old_sessions(struct skd *d)
-{
-	struct sess_ids *c = calloc(1, sizeof(*c));
-	int total = 0;
-
-	if (!c)
-		return;
-	do {
-		c->n = 0;
-		c->more = false;
-		sk_session_list(d->st, collect_session, c);
-		for (int i = 0; i < c->n; i++)
-			sk_session_del(d->st, c->ids[i]);
-		total += c->n;
-	} while (c->more && c->n);
-	if (total) {
-		char detail[64];
-
-		snprintf(detail, sizeof(detail), "{\"sessions\":%d}", total);
+	if (dropped) {
+		snprintf(detail, sizeof(detail), "{\"sessions\":%d}", dropped);
 		skd_audit(d, "daemon", "", "", "", "sessions-dropped", detail);
 	}
-	free(c);
+	if (d->orphans) {
+		snprintf(detail, sizeof(detail), "{\"sessions\":%d}", d->orphans);
+		skd_audit(d, "daemon", "", "", "", "sessions-resumable", detail);
+		skd_log("%d sessions of the previous run can resume", d->orphans);
+	}
 }
 
 static int listen_tcp(struct skd *d, char *err, size_t errlen)
@@ -677,13 +652,16 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		return -1;
 	if (geteuid() == 0 && !sk_store_is_url(d->conf.store))
 		store_owner(d->conf.store, d->uid, d->gid);
+	/* every audit record and session row of this process names it */
+	if (d->conf.gateway[0])
+		sk_store_set_gateway(d->st, d->conf.gateway);
 	/* from the newest record on: this start's records are sent (and
 	 * counted for the metrics, also with audit_syslog = no) */
 	if ((ret = ska_auditlog_open(&d->auditlog, d->st, d->conf.audit_syslog_socket, "sekishod")))
 		syslog(LOG_WARNING, "audit records are not sent to syslog (%s): %s",
 		       d->conf.audit_syslog_socket, strerror(-ret));
 	d->auditlog.quiet = !d->conf.audit_syslog;
-	drop_old_sessions(d);
+	old_sessions(d);
 
 	/* root acts on the store's paths (ca_dir_owner): only below the
 	 * state directory, whoever wrote the store */
@@ -708,6 +686,10 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 	if (skd_kernel_open(&d->k, d->conf.device, d->conf.mtu, err, errlen))
 		return -1;
 	d->have_kernel = true;
+	/* the peers a previous run left (its sessions get new ones at their
+	 * reconnect), before the policies they may hold are reprogrammed */
+	if ((ret = skd_kernel_peer_flush(&d->k)) > 0)
+		skd_log("device %s: %d peers of the previous run deleted", d->conf.device, ret);
 	if (listen_tcp(d, err, errlen) || listen_udp(d, err, errlen))
 		return -1;
 	if (skd_control_open(d, err, errlen))
@@ -747,11 +729,13 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 
 void skd_shutdown(struct skd *d)
 {
+	int kept = 0;
+	char detail[64];
+
 	skd_hashq_stop(d);	/* first: its threads use logins */
+	/* the sessions stay in the store for the next run */
 	if (d->sessions && d->st)
-		for (int i = 0; i < SKD_MAX_SESSIONS; i++)
-			if (d->sessions[i].used)
-				skd_session_end(d, &d->sessions[i], "daemon-stop");
+		kept = skd_sessions_suspend(d);
 	if (d->logins)
 		for (int i = 0; i < SKD_MAX_LOGINS; i++)
 			if (d->logins[i].used && d->logins[i].l) {
@@ -785,7 +769,8 @@ void skd_shutdown(struct skd *d)
 		sk_certv_free(d->certv);
 	skd_spawn_close(d);
 	if (d->st) {
-		skd_audit(d, "daemon", "", "", "", "stopped", "{}");
+		snprintf(detail, sizeof(detail), "{\"sessions_kept\":%d}", kept);
+		skd_audit(d, "daemon", "", "", "", "stopped", detail);
 		(void)ska_auditlog_poll(&d->auditlog, d->st);
 		sk_store_close(d->st);
 	}

@@ -250,6 +250,9 @@ struct skd {
 	uint32_t kpolicy[SKD_MAX_POLICIES];	/* policy ids programmed in the kernel */
 	int n_kpolicy;
 	int64_t last_stats;
+	/* sessions of the store that no slot holds (a previous run's, not
+	 * reconnected yet): swept by the timers while there are any */
+	int orphans;
 	bool stream_warned;		/* a kernel peer with the CSTP stream failed (logged once) */
 	bool stop;
 	/* spawn.c: the executables main starts, the workers' configuration
@@ -343,6 +346,12 @@ int skd_metrics_request(const char *req, size_t len, const char *token);
 const char *skd_mail_warning(const struct skd_conf *c, const char *store_url);
 void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m);
 void skd_worker_gone(struct skd *d, struct skd_worker *w);
+/* sekishod stops: the sessions stay in the store, detached, for the next
+ * run (their workers and kernel peers go); returns how many */
+int skd_sessions_suspend(struct skd *d);
+/* the store's sessions no slot holds: deletes the killed, expired and
+ * stale ones (start: marks the rest detached from now); sets d->orphans */
+int skd_sessions_sweep(struct skd *d, int64_t now, bool start);
 /* ends the session: kernel peer, store row, audit "session-end" with reason */
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason);
 /* A fresh session slot's fields (fds -1). */

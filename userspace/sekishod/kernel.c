@@ -277,6 +277,19 @@ int skd_kernel_peer_stats(struct skd_kernel *k, uint32_t id, struct skd_kstats *
 	return ret;
 }
 
+int skd_kernel_peer_flush(struct skd_kernel *k)
+{
+	struct knl_vec peers = { .size = sizeof(struct knl_peer) };
+	int ret, n = 0;
+
+	ret = kreq(k, "PEER_GET (dump)", knl_get_peers(&k->req, k->ifindex, NULL, &peers), 0);
+	for (size_t i = 0; !ret && i < peers.n; i++)
+		if (!skd_kernel_peer_del(k, ((const struct knl_peer *)peers.items)[i].id))
+			n++;
+	knl_vec_free(&peers);
+	return ret ? ret : n;
+}
+
 int skd_kernel_event_fd(const struct skd_kernel *k)
 {
 	return k->ev_open ? knl_fd(&k->ev) : -1;

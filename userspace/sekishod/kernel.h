@@ -49,6 +49,9 @@ struct skd_kpeer {
  * reference to each socket. */
 int skd_kernel_peer_new(struct skd_kernel *k, const struct skd_kpeer *p);
 int skd_kernel_peer_del(struct skd_kernel *k, uint32_t id);
+/* deletes every peer of the device (those a previous run left): how many,
+ * or -errno */
+int skd_kernel_peer_flush(struct skd_kernel *k);
 int skd_kernel_peer_policy(struct skd_kernel *k, uint32_t id, uint32_t policy);
 /* cipher: uapi enum sekisho_cipher.  The caller wipes its copies. */
 int skd_kernel_key_new(struct skd_kernel *k, uint32_t id, uint16_t epoch, uint32_t cipher,

@@ -805,6 +805,14 @@ struct busy_arg {
 	const struct skd_session *self;
 };
 
+/*
+ * Whether addr cannot be the session's.  The first address that passes is
+ * also claimed here, in the store (sk_session_claim_addr): the database's
+ * unique index refuses one that another session holds, on another gateway
+ * sharing the store or of a previous run not resumed yet, including the
+ * same user's other session; so skd_pool_pick returns an address that is
+ * already the session's alone.
+ */
 static bool addr_busy(void *arg, int family, const uint8_t *addr)
 {
 	struct busy_arg *b = arg;
@@ -821,7 +829,9 @@ static bool addr_busy(void *arg, int family, const uint8_t *addr)
 			return true;
 	}
 	inet_ntop(family, addr, text, sizeof(text));
-	return sk_lease_taken(b->d->st, family, text, b->user);
+	/* a failure of the store is "busy" too: never an address twice */
+	return sk_lease_taken(b->d->st, family, text, b->user) ||
+	       sk_session_claim_addr(b->d->st, b->self->id, family, text) != 0;
 }
 
 static int assign(struct skd *d, struct skd_session *s, const char *pool, int family,
@@ -996,6 +1006,247 @@ static int cstp_stream(struct skd *d, struct skd_session *s)
 	return sp[1];
 }
 
+/* ---- sessions across a restart (decisions/session-persistence.md) ---- */
+
+/* the prefix length of the group's pool when addr is usable in it, else -1 */
+static int pool_plen(const char *pool, int family, const uint8_t *addr)
+{
+	struct skd_pool p;
+
+	if (!pool[0] || skd_pool_parse(pool, &p) || p.family != family || !skd_pool_usable(&p, addr))
+		return -1;
+	return p.plen;
+}
+
+/*
+ * The session of row, which the store holds and memory does not: its
+ * cookie was accepted by an earlier run of this gateway.  It goes into a
+ * slot as a detached session with the address of its row (still in its
+ * group's pool), and the CONNECT goes on as for a reconnect.  NULL: the
+ * client was answered (401 or 503) and the row is gone if it cannot be
+ * used again.
+ */
+static struct skd_session *session_adopt(struct skd *d, struct skd_worker *w,
+					 const struct sk_session *row, int64_t now)
+{
+	const char *why = NULL, *msg = "cookie refused";
+	struct skd_session *s;
+	struct sk_group g;
+	struct sk_user u;
+	uint8_t a[16];
+	char detail[96];
+	int plen;
+
+	if (row->id <= 0 || row->id > UINT32_MAX)
+		why = "internal";
+	else if (row->expires && now >= row->expires)
+		why = "session-timeout", msg = "session expired";
+	else if (sk_user_get(d->st, row->user, &u) || !u.enabled)
+		why = "user-disabled";
+	else if (sk_group_get(d->st, row->group, &g))
+		why = "group-gone";
+	if (why) {
+		sk_session_del(d->st, row->id);
+		snprintf(detail, sizeof(detail), "{\"session\":%lld,\"reason\":\"%s\"}",
+			 (long long)row->id, why);
+		skd_audit(d, "connect", row->user, row->device, w->remote, "cookie-refused", detail);
+		connect_reply(d, w, 401, msg, NULL, NULL, 0, 0, 0);
+		return NULL;
+	}
+	s = session_slot(d);
+	if (!s) {
+		connect_reply(d, w, 503, "session table full / セッション表が満杯です", NULL, NULL,
+			      0, 0, 0);
+		return NULL;
+	}
+	s->used = true;
+	s->id = row->id;
+	memcpy(s->cookie_hash, row->cookie_hash, 32);
+	snprintf(s->user, sizeof(s->user), "%s", row->user);
+	snprintf(s->group, sizeof(s->group), "%s", row->group);
+	snprintf(s->device, sizeof(s->device), "%s", row->device);
+	snprintf(s->remote, sizeof(s->remote), "%s", row->remote);
+	s->started = row->started;
+	s->last_seen = now;
+	s->expires = row->expires;
+	s->detached_at = now;
+	s->rx_bytes = s->rx_base = row->rx_bytes;
+	s->tx_bytes = s->tx_base = row->tx_bytes;
+	/* the address the row holds, if the group's pool still has it */
+	if (row->addr4[0] && inet_pton(AF_INET, row->addr4, a) == 1 &&
+	    (plen = pool_plen(g.pool4, AF_INET, a)) >= 0) {
+		memcpy(&s->addr4, a, 4);
+		s->plen4 = plen;
+		s->has4 = true;
+	}
+	if (row->addr6[0] && inet_pton(AF_INET6, row->addr6, a) == 1 &&
+	    (plen = pool_plen(g.pool6, AF_INET6, a)) >= 0) {
+		memcpy(&s->addr6, a, 16);
+		s->plen6 = plen;
+		s->has6 = true;
+	}
+	/* a tunnel was up before (its session-start is recorded): no second
+	 * one; its session-end comes when it ends */
+	if (row->addr4[0] || row->addr6[0])
+		s->tunnel_started = row->started;
+	/* the login's language and device report are not kept in the store:
+	 * a posture check at this CONNECT sees no report (report-missing) */
+	snprintf(detail, sizeof(detail), "{\"session\":%lld}", (long long)s->id);
+	skd_audit(d, "connect", s->user, s->device, w->remote, "resumed", detail);
+	skd_log("session %lld of %s resumed from the store", (long long)s->id, s->user);
+	return s;
+}
+
+/*
+ * sekishod stops: each session stays in the store, detached (pid 0,
+ * last_seen now, its counters), so that its client reconnects with its
+ * cookie to the next run within session.grace.  Its worker, kernel peer
+ * and sockets go; no session-end is recorded.  The number kept.
+ */
+int skd_sessions_suspend(struct skd *d)
+{
+	int64_t now = skd_now();
+	int n = 0;
+
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
+		struct skd_session *s = &d->sessions[i];
+		struct sk_session row;
+
+		if (!s->used)
+			continue;
+		if (s->w) {
+			struct skd_worker *w = s->w;
+
+			w->s = NULL;
+			s->w = NULL;
+			skd_worker_kill(d, w, "daemon-stop");
+		}
+		skd_session_peer_del(d, s);	/* adds the peer's counters */
+		skd_session_udp_close(d, s);
+		stream_close(s);
+		if (!sk_session_get(d->st, s->id, &row)) {
+			row.pid = 0;
+			row.last_seen = now;
+			row.rx_bytes = s->rx_bytes;
+			row.tx_bytes = s->tx_bytes;
+			if (!sk_session_update(d->st, &row))
+				n++;
+		}
+		sk_wipe(s->cookie_hash, sizeof(s->cookie_hash));
+		skd_session_clear(s);
+	}
+	return n;
+}
+
+struct sweep {
+	struct skd *d;
+	int64_t now;
+	int grace;
+	bool start, more;
+	int n_del, n_detach, kept;
+	struct {
+		int64_t id, started;
+		const char *reason;
+		char user[SK_NAME_MAX + 1], device[SK_NAME_MAX + 1], remote[SK_ADDR_MAX * 2];
+		bool tunnel;
+	} del[256];
+	int64_t detach[256];
+};
+
+static int sweep_row(const struct sk_session *r, void *arg)
+{
+	struct sweep *w = arg;
+	const int max = (int)(sizeof(w->del) / sizeof(w->del[0]));
+
+	/* another gateway's session that it serves (pid) is its business */
+	bool mine = !r->gateway[0] || !strcmp(r->gateway, sk_store_gateway(w->d->st));
+
+	if (skd_session_by_id(w->d, r->id) || (!mine && r->pid))
+		return 0;	/* in memory: its own timers end it */
+	if (r->killed || (r->expires && w->now >= r->expires) ||
+	    (!r->pid && w->now - r->last_seen >= w->grace)) {
+		if (w->n_del >= max)
+			goto full;
+		w->del[w->n_del].id = r->id;
+		w->del[w->n_del].started = r->started;
+		w->del[w->n_del].reason = r->killed ? "killed" : r->expires && w->now >= r->expires ?
+					  "session-timeout" : "detached-timeout";
+		snprintf(w->del[w->n_del].user, sizeof(w->del[0].user), "%s", r->user);
+		snprintf(w->del[w->n_del].device, sizeof(w->del[0].device), "%s", r->device);
+		snprintf(w->del[w->n_del].remote, sizeof(w->del[0].remote), "%s", r->remote);
+		w->del[w->n_del].tunnel = r->addr4[0] || r->addr6[0];
+		w->n_del++;
+		return 0;
+	}
+	if (w->start && r->pid) {
+		/* attached when the previous run ended (SIGKILL, a crash):
+		 * detached now, its grace starts now */
+		if (w->n_detach >= max)
+			goto full;
+		w->detach[w->n_detach++] = r->id;
+	}
+	w->kept++;
+	return 0;
+full:
+	w->more = true;
+	return 1;
+}
+
+/*
+ * The store's sessions that no slot holds: at start (start: true) those
+ * of the previous run, later the ones whose client has not come back.
+ * Killed, expired and detached ones older than session.grace are deleted;
+ * at start, the ones a dead process left attached are marked detached
+ * from now.  The rest wait for their client's CONNECT (session_adopt).
+ * Returns how many rows were deleted; d->orphans is the number left.
+ */
+int skd_sessions_sweep(struct skd *d, int64_t now, bool start)
+{
+	struct sweep *w = calloc(1, sizeof(*w));
+	int total = 0;
+
+	if (!w)
+		return 0;
+	w->d = d;
+	w->now = now;
+	w->start = start;
+	w->grace = sk_setting_int(d->st, "session.grace", 300);
+	do {
+		w->n_del = w->n_detach = w->kept = 0;
+		w->more = false;
+		if (sk_session_list(d->st, sweep_row, w) < 0)
+			break;
+		for (int i = 0; i < w->n_del; i++) {
+			char detail[160];
+
+			if (sk_session_del(d->st, w->del[i].id))
+				continue;
+			total++;
+			/* the tunnel's session-start has its end (the counters
+			 * are the row's; duration up to now) */
+			snprintf(detail, sizeof(detail),
+				 "{\"reason\":\"%s\",\"session\":%lld,\"duration\":%lld}",
+				 w->del[i].reason, (long long)w->del[i].id,
+				 (long long)(now - w->del[i].started));
+			if (w->del[i].tunnel)
+				skd_audit(d, "session-end", w->del[i].user, w->del[i].device,
+					  w->del[i].remote, w->del[i].reason, detail);
+		}
+		for (int i = 0; i < w->n_detach; i++) {
+			struct sk_session row;
+
+			if (!sk_session_get(d->st, w->detach[i], &row)) {
+				row.pid = 0;
+				row.last_seen = now;
+				sk_session_update(d->st, &row);
+			}
+		}
+	} while (w->more && (w->n_del || w->n_detach));
+	d->orphans = w->kept + (w->more ? 1 : 0);
+	free(w);
+	return total;
+}
+
 void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_connect *m)
 {
 	struct skd_connect_params cp = { 0 };
@@ -1020,13 +1271,17 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	s = skd_session_by_cookie(d, hash);
 	/* the store decides too: an administrator may have killed the session
 	 * from another sekictl --store process */
-	if (!s || sk_session_find(d->st, hash, &row) || row.killed || row.id != s->id) {
+	if (sk_session_find(d->st, hash, &row) || row.killed || (s && row.id != s->id)) {
 		if (s)
 			skd_session_end(d, s, "killed");
 		skd_audit(d, "connect", "", "", w->remote, "cookie-refused", "{}");
 		connect_reply(d, w, 401, "cookie refused", NULL, NULL, 0, 0, 0);
 		return;
 	}
+	/* a session of the store that memory does not hold: this gateway
+	 * restarted since its login (session_adopt) */
+	if (!s && !(s = session_adopt(d, w, &row, now)))
+		return;
 	if (s->expires && now >= s->expires) {
 		skd_session_end(d, s, "session-timeout");
 		connect_reply(d, w, 401, "session expired", NULL, NULL, 0, 0, 0);
@@ -1116,6 +1371,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	row.pid = w->pid;
 	row.last_seen = now;
 	snprintf(row.remote, sizeof(row.remote), "%s", w->remote);
+	snprintf(row.gateway, sizeof(row.gateway), "%s", sk_store_gateway(d->st));
 	if (s->has4)
 		inet_ntop(AF_INET, &s->addr4, row.addr4, sizeof(row.addr4));
 	if (s->has6)
@@ -1351,6 +1607,8 @@ void skd_timers(struct skd *d, int64_t now)
 		if (stats)
 			refresh_stats(d, s, now);
 	}
+	if (stats && d->orphans)
+		skd_sessions_sweep(d, now, false);
 	if (stats)
 		d->last_stats = now;
 }

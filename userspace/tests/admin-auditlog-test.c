@@ -46,6 +46,7 @@ static struct sk_audit rec(const char *type, const char *user, const char *resul
 	snprintf(a.source, sizeof(a.source), "203.0.113.5:51234");
 	snprintf(a.result, sizeof(a.result), "%s", result);
 	snprintf(a.detail, sizeof(a.detail), "%s", detail);
+	snprintf(a.gateway, sizeof(a.gateway), "gw-a");
 	return a;
 }
 
@@ -60,7 +61,7 @@ static void line_format(void)
 	tap_ok(&t, n == strlen(buf), "the length returned is the line's");
 	tap_ok(&t, !strcmp(buf, "sekisho-audit id=7 time=2025-12-06T00:00:00Z type=login "
 			   "result=fail actor=alice user=alice device=- "
-			   "source=203.0.113.5:51234 detail=\"{\\\"factor\\\":\\\"password\\\","
+			   "source=203.0.113.5:51234 gateway=gw-a detail=\"{\\\"factor\\\":\\\"password\\\","
 			   "\\\"reason\\\":\\\"bad-password\\\"}\""),
 	       "a failed login: every key, the detail quoted: %s", buf);
 
@@ -89,8 +90,9 @@ static void line_format(void)
 	/* empty fields */
 	a = rec("daemon", "", "started", "");
 	a.source[0] = '\0';
+	a.gateway[0] = '\0';
 	ska_audit_line(&a, buf, sizeof(buf));
-	tap_ok(&t, strstr(buf, " actor=- user=- device=- source=- detail={}") != NULL,
+	tap_ok(&t, strstr(buf, " actor=- user=- device=- source=- gateway=- detail={}") != NULL,
 	       "empty fields are '-', an empty detail {}: %s", buf);
 
 	/* a detail that does not fit: cut, marked, and the line bounded */
