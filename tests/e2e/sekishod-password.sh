@@ -69,6 +69,19 @@ check "datapath: iperf3 up ${up:-?} / down ${down:-?} Mbit/s" test -n "$up" -a -
 rxb=$(sk_stat rx_bytes)
 check "datapath: the kernel carried it (sekictl show: rx_bytes ${rxb:-?})" test "${rxb:-0}" -gt 1000000
 check "sessions: alice listed" test -n "$(sk_session_id alice)"
+# issue 14: sekictl diagnose in the gateway, with a tunnel up: the lines
+# that need the kernel and the running daemon are ok (the others: the
+# host test admin-diagnose-test)
+in_gw "$SEKICTL" --store "$SK_STORE" diagnose --config "$T/sekishod.conf" --json >"$T/diagnose.json"
+diag_ok() {
+	$PY -c 'import json, sys
+d = [x for x in json.load(open(sys.argv[1])) if x["check"] == sys.argv[2]]
+for x in d: print("#", x["status"], x["en"])
+sys.exit(0 if d and all(x["status"] == "ok" for x in d) else 1)' "$T/diagnose.json" "$1"
+}
+for c in module device forwarding route listen-tcp listen-udp kernel-policy store server-key; do
+	check "diagnose: $c ok" diag_ok $c
+done
 # the binder dies: the main process logs it once and goes on; the DTLS
 # session it already made keeps working
 lost_count() { grep -c 'DTLS binder process lost' "$T/sekishod.log"; }

@@ -773,7 +773,6 @@ static void session_obj(struct ska *a, const struct sk_session *s, struct ska_ob
 	ska_obj_add(o, "pid", KT_NUM, "%d", s->pid);
 	ska_obj_add(o, "connected", KT_BOOL, "%s", s->pid ? "yes" : "no");
 	ska_obj_add(o, "killed", KT_BOOL, "%s", s->killed ? "yes" : "no");
-	ska_obj_add(o, "gateway", KT_STR, "%s", s->gateway);
 	/* posture (issue 12): the tunnel runs on a remediation allowlist */
 	ska_obj_add(o, "quarantined", KT_BOOL, "%s", quar ? "yes" : "no");
 	if (quar) {
@@ -1053,10 +1052,9 @@ static const struct {
 "  sekictl directory list | show NAME | del NAME\n"
 "  sekictl directory add|set NAME KEY=VALUE... [--bind-password-stdin|--bind-password-file F]\n"
 "      (type uri tls allow-plain ca-file bind-dn base filter mail-attr name-attr\n"
-"       timeout nested lockout-threshold recheck-interval; KEY= removes a key)\n"
+"       timeout nested lockout-threshold; KEY= removes a key)\n"
 "  sekictl directory add|set NAME type=radius server=HOST[:PORT]... [timeout=S]\n"
-"      [retries=N] [nas-identifier=ID] [framed-ip=yes|no] [accounting=yes|no]\n"
-"      [interim-interval=S] [--secret-stdin|--secret-file F]\n"
+"      [retries=N] [nas-identifier=ID] [--secret-stdin|--secret-file F]\n"
 "  sekictl directory map NAME GROUP DN    sekictl directory unmap NAME GROUP\n"
 "      (RADIUS: directory map NAME GROUP class=V | filter-id=V | fortinet-group=V)\n"
 "  sekictl directory use NAME|none GROUP  sekictl directory test NAME USER [--password-stdin]\n" },

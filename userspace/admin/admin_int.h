@@ -122,6 +122,8 @@ int ska_list_end(struct ska *a, struct sk_json *lj, int n, int rc, const char *w
 
 /* Runs fn in one store transaction. */
 int ska_tx(struct ska *a, int (*fn)(struct sk_store *st, void *arg), void *arg);
+/* the rules of a policy, in order, in a malloc'd array (device.c) */
+int ska_policy_rules(struct sk_store *st, const char *name, struct sk_rule **rules, int *n);
 /* one audit record as the JSON object of `audit export` (no newline) */
 void ska_audit_json(FILE *f, const struct sk_audit *r);
 /* `sekictl audit prune` (retention.c) */

@@ -148,8 +148,7 @@ static int policy_each(const struct sk_policy *p, void *arg)
 	return 0;
 }
 
-/* Fetches the rules of a policy (malloc'd array). */
-static int get_rules(struct ska *a, const char *name, struct sk_rule **rules, int *n)
+int ska_policy_rules(struct sk_store *st, const char *name, struct sk_rule **rules, int *n)
 {
 	int cap = 64, rc;
 
@@ -158,7 +157,7 @@ static int get_rules(struct ska *a, const char *name, struct sk_rule **rules, in
 		if (!*rules)
 			return -ENOMEM;
 		*n = cap;
-		rc = sk_policy_rules(a->st, name, *rules, n);
+		rc = sk_policy_rules(st, name, *rules, n);
 		if (rc || *n <= cap)
 			return rc;
 		free(*rules);
@@ -178,7 +177,7 @@ static int policy_show(struct ska *a, const char *name)
 
 	rc = sk_policy_get(a->st, name, &p);
 	if (!rc)
-		rc = get_rules(a, name, &rules, &n);
+		rc = ska_policy_rules(a->st, name, &rules, &n);
 	if (rc) {
 		free(rules);
 		return ska_store_fail(a, rc, name, rc == -ENOENT ? "no such policy" : "");
@@ -218,7 +217,7 @@ static void rule_text(struct ska *a, const char *name, int pos, char *buf, size_
 	int n = 0;
 
 	*buf = '\0';
-	if (!get_rules(a, name, &rules, &n) && pos >= 1 && pos <= n)
+	if (!ska_policy_rules(a->st, name, &rules, &n) && pos >= 1 && pos <= n)
 		sk_rule_format(&rules[pos - 1], buf, len);
 	free(rules);
 }

@@ -29,7 +29,6 @@
 #include "skldap.h"
 #include "skjson.h"
 #include "skposture.h"
-#include "skradius.h"
 #include "skstore.h"
 
 /* Upper bound of rounds in one login, whatever the answers: openconnect with
@@ -128,10 +127,6 @@ struct sk_login {
 	size_t ch_state_len;
 	char ch_prompt[SK_LDAP_PROMPT_MAX];
 	int ch_count;
-	/* the RADIUS directory that accepted, and its Framed-IP-Address when
-	 * the directory's framed-ip=yes (sk_login_result) */
-	char radius_dir[SK_NAME_MAX + 1];
-	char framed_ip[16];
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -380,7 +375,6 @@ static void forget_user(struct sk_login *l)
 	l->user_known = l->user_exists = l->proven = false;
 	l->dir_user = false;
 	l->n_dir_groups = 0;
-	l->radius_dir[0] = l->framed_ip[0] = '\0';
 	challenge_forget(l);
 	wipe_otp(l);
 	l->otp_fake = false;
@@ -1350,11 +1344,6 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 		l->n_dir_groups = r->n_mapped;
 		for (int i = 0; i < r->n_mapped; i++)
 			copy(l->dir_groups[i], sizeof(l->dir_groups[i]), r->mapped[i]);
-		if (l->hj_dir && l->hj_dir->type == SK_LDAP_RADIUS && l->hj_dir->radius) {
-			copy(l->radius_dir, sizeof(l->radius_dir), dir);
-			if (l->hj_dir->radius->framed_ip)
-				copy(l->framed_ip, sizeof(l->framed_ip), r->framed_ip);
-		}
 		hash_forget(l);
 		return passed(l, now, SK_FACTOR_PASSWORD, form);
 	}
@@ -2349,8 +2338,6 @@ int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 	copy(r->device, sizeof(r->device), l->device);
 	lang = lang_of(l);
 	copy(r->lang, sizeof(r->lang), lang ? lang : "");
-	copy(r->radius_dir, sizeof(r->radius_dir), l->radius_dir);
-	copy(r->framed_ip, sizeof(r->framed_ip), l->framed_ip);
 	if (l->quarantine[0] && l->po.shown >= 0 && l->po.shown < SK_PO_CHK_N) {
 		copy(r->quarantine, sizeof(r->quarantine), l->quarantine);
 		copy(r->quarantine_check, sizeof(r->quarantine_check),

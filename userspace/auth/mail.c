@@ -370,6 +370,49 @@ out:
 	return rc;
 }
 
+int sk_mail_probe(const struct sk_mail_cfg *cfg, char *err, size_t errlen)
+{
+	char cerr[CURL_ERROR_SIZE] = "";
+	long tmo = cfg->timeout_ms > 0 ? cfg->timeout_ms : MAIL_DEFAULT_TIMEOUT_MS;
+	CURLcode cc;
+	CURL *c;
+
+	if (!cfg->url || !*cfg->url) {
+		seterr(err, errlen, "mail: no SMTP relay configured");
+		return -EINVAL;
+	}
+	c = curl_easy_init();
+	if (!c) {
+		seterr(err, errlen, "mail: cannot start libcurl");
+		return -EIO;
+	}
+	/* the protocol's connect is the greeting and EHLO (and STARTTLS);
+	 * CONNECT_ONLY stops there, the cleanup says QUIT */
+	cc = curl_easy_setopt(c, CURLOPT_URL, cfg->url);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tmo);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, tmo);
+	if (!cc && cfg->ca_file)
+		cc = curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+	if (!cc && cfg->starttls)
+		cc = curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (!cc)
+		cc = curl_easy_perform(c);
+	if (cc != CURLE_OK)
+		seterr(err, errlen, "%s: %s", cfg->url, cerr[0] ? cerr : curl_easy_strerror(cc));
+	curl_easy_cleanup(c);
+	return cc == CURLE_OK ? 0 : -EIO;
+}
+
 static int check_cfg(const struct sk_mail_cfg *cfg, const char *to, char *err, size_t errlen)
 {
 	if (!cfg || !cfg->url || !*cfg->url) {

@@ -72,6 +72,10 @@ struct sk_mail_cfg {
 int sk_mail_send_otp(const struct sk_mail_cfg *cfg, const char *gateway_name,
 		     const char *to, const char *user, const char *code, int valid_minutes,
 		     char *err, size_t errlen);
+/* The relay of cfg reachable and speaking SMTP: connects (TLS for
+ * smtps://, STARTTLS when cfg->starttls), reads the greeting, EHLO, QUIT;
+ * no AUTH, no mail (sekictl diagnose).  0, or -EIO with the reason in err. */
+int sk_mail_probe(const struct sk_mail_cfg *cfg, char *err, size_t errlen);
 /* Generic mail (profile links, admin notifications): subject and body UTF-8 text. */
 int sk_mail_send(const struct sk_mail_cfg *cfg, const char *to, const char *subject,
 		 const char *body, char *err, size_t errlen);

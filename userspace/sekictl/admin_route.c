@@ -23,8 +23,10 @@
 
 #include "skadmin.h"
 #include "skbackup.h"
+#include "skdiag.h"
 
 int sk_admin_route(int argc, char **argv);
+int sk_diagnose_route(const char *store, int n, char **args, bool json, bool ja);
 bool sk_ops_is_noun(const char *noun);
 void sk_ops_help(FILE *f);
 
@@ -105,7 +107,8 @@ static bool is_help(const char *s)
 
 bool sk_ops_is_noun(const char *noun)
 {
-	return !strcmp(noun, "init") || !strcmp(noun, "backup") || !strcmp(noun, "restore");
+	return !strcmp(noun, "init") || !strcmp(noun, "backup") || !strcmp(noun, "restore") ||
+	       !strcmp(noun, "diagnose");
 }
 
 void sk_ops_help(FILE *f)
@@ -122,7 +125,12 @@ void sk_ops_help(FILE *f)
 "      put them back (the passphrase from stdin when FILE is encrypted);\n"
 "      refuses a newer schema, and a store or files with other content\n"
 "      unless --force.  Without --store: $SEKISHO_STORE, else the store = of\n"
-"      CONF (default " SKA_DEFAULT_CONFIG "), else " SKA_DEFAULT_STORE "\n");
+"      CONF (default " SKA_DEFAULT_CONFIG "), else " SKA_DEFAULT_STORE "\n"
+"  sekictl [--store S] diagnose [--config CONF] [--json]\n"
+"      the operator's checklist on this host (module, device, forwarding,\n"
+"      routes and NAT, listeners, certificates, CRL, SMTP, time, store,\n"
+"      kernel policies, DNS under each group's allowlist): ok / warning /\n"
+"      error, each with what to do; exit 1 with any error\n");
 }
 
 /* the passphrase of backup/restore: the terminal without echo, else one line of stdin */
@@ -154,35 +162,6 @@ static int backup_pass(char *buf, size_t len, bool confirm, void *arg)
 	return rc;
 }
 
-/* The store = line of the bootstrap file conf, if it has one */
-static bool conf_store(const char *conf, char *out, size_t len)
-{
-	char line[512];
-	bool found = false;
-	FILE *f = fopen(conf, "re");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *k = line + strspn(line, " \t"), *v, *e;
-
-		if (strncmp(k, "store", 5) || !strchr(" \t=", k[5]))
-			continue;
-		v = k + 5 + strspn(k + 5, " \t");
-		if (*v != '=')
-			continue;
-		v += 1 + strspn(v + 1, " \t");
-		for (e = v + strcspn(v, "\r\n"); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		if (e > v && (size_t)(e - v) < len) {
-			snprintf(out, len, "%.*s", (int)(e - v), v);
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static int ops_route(const char *store, int n, char **args, const char *release)
 {
 	struct ska_backup_opt o = { .out = stdout, .err = stderr, .pass = backup_pass,
@@ -207,8 +186,9 @@ static int ops_route(const char *store, int n, char **args, const char *release)
 		sk_ops_help(stderr);
 		return 2;
 	}
-	if (!store && conf_store(o.config ? o.config : SKA_DEFAULT_CONFIG, from_conf,
-				 sizeof(from_conf)))
+	/* the store = line of the bootstrap file, if it has one */
+	if (!store && ska_conf_get(o.config ? o.config : SKA_DEFAULT_CONFIG, "store", from_conf,
+				   sizeof(from_conf)))
 		store = from_conf;
 	o.store = store ? store : SKA_DEFAULT_STORE;
 	if (!strcmp(args[0], "init"))
@@ -256,6 +236,8 @@ int sk_admin_route(int argc, char **argv)
 				     "  %s は制御ソケット経由ではなく、このホストでストアに対して実行"
 				     "します（--store）。--socket を外してください\n", args[0], args[0]), 2)
 			  : n > 1 && is_help(args[1]) ? (sk_ops_help(stdout), 0)
+			  : !strcmp(args[0], "diagnose") ? sk_diagnose_route(store, n, args, json,
+									     locale_ja())
 			  : ops_route(store, n, args, SK_VERSION);
 		free(args);
 		return rc;
