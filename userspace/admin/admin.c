@@ -755,7 +755,7 @@ int ska_settings(struct ska *a, int argc, char **argv)
 
 static void session_obj(struct ska *a, const struct sk_session *s, struct ska_obj *o)
 {
-	char qpol[SK_NAME_MAX + 1], qwhy[64], stream[64];
+	char qpol[SK_NAME_MAX + 1], qwhy[64];
 	bool quar = ska_session_quarantine(a, s, qpol, sizeof(qpol), qwhy, sizeof(qwhy));
 
 	ska_obj_add(o, "id", KT_NUM, "%lld", (long long)s->id);
@@ -773,9 +773,6 @@ static void session_obj(struct ska *a, const struct sk_session *s, struct ska_ob
 	ska_obj_add(o, "pid", KT_NUM, "%d", s->pid);
 	ska_obj_add(o, "connected", KT_BOOL, "%s", s->pid ? "yes" : "no");
 	ska_obj_add(o, "killed", KT_BOOL, "%s", s->killed ? "yes" : "no");
-	/* issue 16: kernel TLS or the worker's relay, and why */
-	if (ska_session_stream(a, s, stream, sizeof(stream)))
-		ska_obj_add(o, "stream", KT_STR, "%s", stream);
 	/* posture (issue 12): the tunnel runs on a remediation allowlist */
 	ska_obj_add(o, "quarantined", KT_BOOL, "%s", quar ? "yes" : "no");
 	if (quar) {
@@ -1012,7 +1009,8 @@ static const struct {
 "  sekictl user set NAME KEY=VALUE...   display-name email group valid-from\n"
 "                                       valid-until otp lang enabled cert-id\n"
 "                                       totp=new|none\n"
-"  sekictl user import FILE.csv | export        (Documentation/admin/csv.md)\n" },
+"  sekictl user import [--ignore-extra-columns] FILE.csv | export\n"
+"                                       (Documentation/admin/csv.md)\n" },
 	{ "group", ska_group, "user groups: factors, addresses, DNS, routes, proxy",
 "  sekictl group add NAME [KEY=VALUE...]   group del|show NAME   group list\n"
 "  sekictl group set NAME KEY=VALUE...  factors pool4 pool6 dns wins domain\n"
@@ -1032,7 +1030,8 @@ static const struct {
 "                    for auto-registration, settings device.auto_register)\n"
 "  sekictl device del|show NAME      sekictl device list [--user U]\n"
 "  sekictl device set NAME KEY=VALUE...   type method id policy enabled check\n"
-"  sekictl device assign|unassign USER DEVICE    sekictl device import FILE.csv\n" },
+"  sekictl device assign|unassign USER DEVICE\n"
+"  sekictl device import [--ignore-extra-columns] FILE.csv\n" },
 	{ "ca", ska_ca, "the built-in certificate authority",
 "  sekictl ca init [--cn NAME] [--days N] [--force]     sekictl ca show\n" },
 	{ "cert", ska_cert, "client certificates issued by the CA",

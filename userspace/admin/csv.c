@@ -15,8 +15,9 @@
 
 #include "admin_int.h"
 #include "skauth.h"
+#include "sktext.h"
 
-#define CSV_MAX_COLS	16
+#define CSV_MAX_COLS	32
 #define CSV_FIELD_MAX	1024
 #define CSV_MAX_ROWS	100000
 
@@ -32,7 +33,9 @@ struct csv {
 	struct csv_row *rows;
 	int nrows;
 	int ncols;
-	const char *cols[CSV_MAX_COLS];	/* header */
+	const char *cols[CSV_MAX_COLS];	/* header; NULL: a column ignored */
+	bool ignore_extra;		/* --ignore-extra-columns: unknown columns are skipped */
+	char ignored[512];		/* their names, "a, b" */
 };
 
 static void csv_free(struct csv *c)
@@ -253,8 +256,18 @@ static int csv_header(struct ska *a, struct csv *c, const char *const *known, in
 		for (k = 0; k < nknown; k++)
 			if (!strcmp(h, known[k]))
 				break;
+		if (k == nknown && c->ignore_extra) {
+			char shown[96];
+			size_t l = strlen(c->ignored);
+
+			sk_text_escape(h, shown, sizeof(shown));
+			snprintf(c->ignored + l, sizeof(c->ignored) - l, "%s%s", l ? ", " : "", shown);
+			c->cols[i] = NULL;
+			continue;
+		}
 		if (k == nknown)
-			return ska_fail(a, "line %lu: unknown column '%s' (see Documentation/admin/csv.md)",
+			return ska_fail(a, "line %lu: unknown column '%s' (see Documentation/admin/csv.md; "
+					"--ignore-extra-columns skips the columns sekisho does not know)",
 					c->rows[0].line, h);
 		if (idx[k] >= 0)
 			return ska_fail(a, "line %lu: column '%s' twice", c->rows[0].line, h);
@@ -373,15 +386,39 @@ static bool row_bool(struct imp *im, const struct csv_row *r, int k, const char 
 	return true;
 }
 
-/* The end of an import transaction: -EINVAL after a bad row, else its audit entry. */
+/* The end of an import transaction: -EINVAL after a bad row, else its audit
+ * entry (how many, and the columns skipped by --ignore-extra-columns; each
+ * object imported has a record of its own, as if added by hand). */
 static int import_done(struct imp *im)
 {
-	char after[128];
+	char after[sizeof(im->c.ignored) * 2 + 128];
+	FILE *f;
 
 	if (im->bad)
 		return -EINVAL;
-	snprintf(after, sizeof(after), "{\"imported\":%d}", im->added);
+	if (!(f = fmemopen(after, sizeof(after), "w")))
+		return -ENOMEM;
+	fprintf(f, "{\"imported\":%d,\"ignored_columns\":", im->added);
+	sk_json_escape(f, im->c.ignored);
+	fputc('}', f);
+	fputc('\0', f);
+	fclose(f);
 	return ska_audit(im->a, NULL, after, NULL, NULL);
+}
+
+/* the record of one imported user: its fields, as `user add` writes them */
+static int audit_user(struct imp *im, const struct sk_user *u)
+{
+	struct ska_obj o = { 0 };
+	char *aj;
+	int rc;
+
+	ska_user_obj(u, &o);
+	aj = ska_obj_json_text(&o, NULL, 0);
+	rc = aj ? ska_audit(im->a, NULL, aj, u->name, NULL) : -ENOMEM;
+	free(aj);
+	ska_obj_free(&o);
+	return rc;
 }
 
 /* Reads and parses path and its header row; 0, or the exit code of what it printed. */
@@ -493,6 +530,8 @@ static int user_import_apply(struct sk_store *st, void *arg)
 			row_bad(im, r, "group %s does not exist", u.group);
 		else if (rc)
 			row_bad(im, r, "%s", *err ? err : strerror(-rc));
+		else if (!im->bad && (rc = audit_user(im, &u)))
+			return rc;
 		else
 			im->added++;
 		sk_wipe(&u, sizeof(u));
@@ -500,9 +539,9 @@ static int user_import_apply(struct sk_store *st, void *arg)
 	return import_done(im);
 }
 
-int ska_user_import(struct ska *a, const char *path)
+int ska_user_import(struct ska *a, const char *path, bool ignore_extra)
 {
-	struct imp im = { .a = a };
+	struct imp im = { .a = a, .c.ignore_extra = ignore_extra };
 	int rc, i;
 
 	rc = import_read(a, path, &im, user_cols, UC_N, user_req, 3);
@@ -516,6 +555,8 @@ int ska_user_import(struct ska *a, const char *path)
 	rc = import_run(a, &im, user_import_apply, path);
 	if (!rc) {
 		fprintf(a->io->out, "user import: %d user(s) added from %s\n", im.added, path);
+		if (im.c.ignored[0])
+			fprintf(a->io->out, "user import: column(s) ignored: %s\n", im.c.ignored);
 		/* the TOTP secrets enrolled now, one URI each (shown once) */
 		for (i = 1; i < im.c.nrows; i++) {
 			struct sk_user u;
@@ -620,6 +661,18 @@ static int device_import_apply(struct sk_store *st, void *arg)
 			row_bad(im, r, "%s", *err ? err : strerror(-rc));
 			continue;
 		}
+		{
+			struct ska_obj o = { 0 };
+			char *aj;
+
+			ska_device_obj(&d, &o);
+			aj = ska_obj_json_text(&o, NULL, 0);
+			rc = aj ? ska_audit(im->a, NULL, aj, NULL, d.name) : -ENOMEM;
+			free(aj);
+			ska_obj_free(&o);
+			if (rc)
+				return rc;
+		}
 		user = col(r, im->idx, DC_USER);
 		if (*user) {
 			rc = sk_device_assign(st, user, d.name, err, sizeof(err));
@@ -638,9 +691,9 @@ static int device_import_apply(struct sk_store *st, void *arg)
 	return import_done(im);
 }
 
-int ska_device_import(struct ska *a, const char *path)
+int ska_device_import(struct ska *a, const char *path, bool ignore_extra)
 {
-	struct imp im = { .a = a };
+	struct imp im = { .a = a, .c.ignore_extra = ignore_extra };
 	int rc;
 
 	rc = import_read(a, path, &im, dev_cols, DC_N, dev_req, 4);
@@ -649,6 +702,8 @@ int ska_device_import(struct ska *a, const char *path)
 	rc = import_run(a, &im, device_import_apply, path);
 	if (!rc) {
 		fprintf(a->io->out, "device import: %d device(s) added from %s\n", im.added, path);
+		if (im.c.ignored[0])
+			fprintf(a->io->out, "device import: column(s) ignored: %s\n", im.c.ignored);
 		a->fx->users_changed = true;
 		a->fx->policies_changed = true;
 	}

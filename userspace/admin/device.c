@@ -597,9 +597,12 @@ int ska_device(struct ska *a, int argc, char **argv)
 		return ska_list_end(a, l.j, l.n, rc, "devices");
 	}
 	if (!strcmp(verb, "import")) {
-		if (argc != 2)
-			return ska_usage(a, "expected: device import FILE.csv (or - for stdin)");
-		return ska_device_import(a, argv[1]);
+		bool extra = argc == 3 && !strcmp(argv[1], "--ignore-extra-columns");
+
+		if (argc != 2 + extra)
+			return ska_usage(a, "expected: device import [--ignore-extra-columns] FILE.csv "
+					 "(or - for stdin)");
+		return ska_device_import(a, argv[1 + extra], extra);
 	}
 	if (!strcmp(verb, "assign") || !strcmp(verb, "unassign")) {
 		struct sk_user u;

@@ -459,9 +459,12 @@ int ska_user(struct ska *a, int argc, char **argv)
 		return ska_user_export(a);
 	}
 	if (!strcmp(verb, "import")) {
-		if (argc != 2)
-			return ska_usage(a, "expected: user import FILE.csv (or - for stdin)");
-		return ska_user_import(a, argv[1]);
+		bool extra = argc == 3 && !strcmp(argv[1], "--ignore-extra-columns");
+
+		if (argc != 2 + extra)
+			return ska_usage(a, "expected: user import [--ignore-extra-columns] FILE.csv "
+					 "(or - for stdin)");
+		return ska_user_import(a, argv[1 + extra], extra);
 	}
 	if (!strcmp(verb, "add")) {
 		const char *v;

@@ -68,6 +68,24 @@ static struct sk_audit last_audit(void)
 	return l.a;
 }
 
+/* how many admin records hold needle in their detail */
+static int count_needle_cb(const struct sk_audit *a, void *arg)
+{
+	struct { const char *needle; int n; } *c = arg;
+
+	c->n += strstr(a->detail, c->needle) != NULL;
+	return 0;
+}
+
+static int count_records(const char *needle)
+{
+	struct sk_audit_filter f = { .type = "admin" };
+	struct { const char *needle; int n; } c = { needle, 0 };
+
+	sk_audit_list(st, &f, count_needle_cb, &c);
+	return c.n;
+}
+
 static void users_groups(void)
 {
 	struct sk_user u;
@@ -270,7 +288,29 @@ static void csv(void)
 		      "\"ed\",\"ed@example.jp\",staff,\"en\"\n", f);
 		fclose(f);
 		tap_ok(&t, run(cmd) == 0 && has(out, "2 user(s) added") && !sk_user_get(st, "ed", &u) &&
-		       u.lang == SK_LANG_EN && n_audit() == n0 + 1, "CSV import of good rows");
+		       u.lang == SK_LANG_EN && n_audit() == n0 + 3,
+		       "CSV import of good rows: a record per user and one for the import");
+		tap_ok(&t, has(last_audit().detail, "\"imported\":2") &&
+		       count_records("\"command\":\"user import\",\"before\":null,\"after\":{\"name\":\"ed\"") == 1 &&
+		       count_records("\"after\":{\"name\":\"dan\"") >= 1,
+		       "CSV import: the names it imported are audited (%s)", last_audit().detail);
+		/* columns sekisho does not know: refused, or skipped when asked */
+		f = fopen(path, "w");
+		fputs("name,email,group,employee_no,部署\n"
+		      "jo,jo@example.jp,staff,4711,総務課\n", f);
+		fclose(f);
+		tap_ok(&t, run(cmd) == 1 && has(err, "unknown column 'employee_no'") &&
+		       has(err, "--ignore-extra-columns") && sk_user_get(st, "jo", &u) == -ENOENT,
+		       "CSV: an unknown column refused, the option named");
+		snprintf(cmd, sizeof(cmd), "user import --ignore-extra-columns %s", path);
+		tap_ok(&t, run(cmd) == 0 && has(out, "1 user(s) added") &&
+		       has(out, "column(s) ignored: employee_no, 部署") && !sk_user_get(st, "jo", &u),
+		       "CSV --ignore-extra-columns: imported, the skipped columns named");
+		tap_ok(&t, has(last_audit().detail, "\"ignored_columns\":\"employee_no, 部署\"") &&
+		       count_records("\"after\":{\"name\":\"jo\"") == 1,
+		       "CSV --ignore-extra-columns: audited with the name and the skipped columns (%s)",
+		       last_audit().detail);
+		snprintf(cmd, sizeof(cmd), "user import %s", path);
 		/* the display_name column: checked like sekictl user set, stored */
 		f = fopen(path, "w");
 		fputs("name,email,group,display_name\n"
