@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "ktls-rec.h"
 #include "sktls.h"
 #include "tap.h"
 
@@ -143,125 +144,25 @@ static int traffic(struct pair *p, int c2s, int s2c)
 	return 0;
 }
 
-static void nonce(const struct sk_ktls_keys *k, const uint8_t *iv, uint64_t seq,
-		  const uint8_t *explicit, uint8_t out[12])
-{
-	if (k->version == 0x0303 && k->cipher != SK_KTLS_CHACHA20_POLY1305) {
-		memcpy(out, iv, 4);
-		memcpy(out + 4, explicit, 8);
-		return;
-	}
-	memcpy(out, iv, 12);
-	for (int i = 0; i < 8; i++)
-		out[4 + i] ^= (uint8_t)(seq >> (56 - 8 * i));
-}
-
-static const EVP_CIPHER *aead(const struct sk_ktls_keys *k)
-{
-	return k->cipher == SK_KTLS_AES128_GCM ? EVP_aes_128_gcm() :
-	       k->cipher == SK_KTLS_AES256_GCM ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
-}
-
-static int seal_open(const struct sk_ktls_keys *k, bool enc, const uint8_t *key, const uint8_t *n,
-		     const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t len, uint8_t *out,
-		     uint8_t *tag)
-{
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int ol, ok;
-
-	ok = c && EVP_CipherInit_ex(c, aead(k), NULL, NULL, NULL, enc) &&
-	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) &&
-	     EVP_CipherInit_ex(c, NULL, NULL, key, n, enc) &&
-	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, tag)) &&
-	     EVP_CipherUpdate(c, NULL, &ol, aad, (int)aadlen) &&
-	     EVP_CipherUpdate(c, out, &ol, in, (int)len) &&
-	     EVP_CipherFinal_ex(c, out + ol, &ol) &&
-	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag));
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : -1;
-}
-
 /* the client's next record, opened with the exported receive keys */
 static int open_next(struct pair *p, const struct sk_ktls_keys *k)
 {
-	uint8_t rec[512], pt[512], n[12], aad[13];
 	const char msg[] = "CSTP from the client";
-	size_t blen, off = 0, ctlen;
-	ssize_t got;
+	uint8_t pt[512];
+	size_t n;
 
-	if (SSL_write(p->c, msg, sizeof(msg)) != (int)sizeof(msg))
+	if (SSL_write(p->c, msg, sizeof(msg)) != (int)sizeof(msg) || krec_open(k, p->sfd, pt, &n))
 		return -1;
-	got = read(p->sfd, rec, sizeof(rec));
-	if (got < 5 + 16 || rec[0] != 23 || (size_t)got != 5 + (size_t)(rec[3] << 8 | rec[4]))
-		return -1;
-	blen = (size_t)got - 5;
-	if (k->version == 0x0303) {
-		if (k->cipher != SK_KTLS_CHACHA20_POLY1305)
-			off = 8;
-		ctlen = blen - off - 16;
-		for (int i = 0; i < 8; i++)
-			aad[i] = (uint8_t)(k->rx_seq >> (56 - 8 * i));
-		aad[8] = 23;
-		aad[9] = 3;
-		aad[10] = 3;
-		aad[11] = (uint8_t)(ctlen >> 8);
-		aad[12] = (uint8_t)ctlen;
-		nonce(k, k->rx_iv, k->rx_seq, rec + 5, n);
-		if (seal_open(k, false, k->rx_key, n, aad, 13, rec + 5 + off, ctlen, pt,
-			      rec + 5 + off + ctlen))
-			return -1;
-		return ctlen == sizeof(msg) && !memcmp(pt, msg, sizeof(msg)) ? 0 : -1;
-	}
-	ctlen = blen - 16;
-	nonce(k, k->rx_iv, k->rx_seq, NULL, n);
-	if (seal_open(k, false, k->rx_key, n, rec, 5, rec + 5, ctlen, pt, rec + 5 + ctlen))
-		return -1;
-	/* the inner content type follows the content */
-	return ctlen == sizeof(msg) + 1 && pt[ctlen - 1] == 23 && !memcmp(pt, msg, sizeof(msg)) ?
-	       0 : -1;
+	return n == sizeof(msg) && !memcmp(pt, msg, sizeof(msg)) ? 0 : -1;
 }
 
 /* a record sealed with the exported transmit keys, read by the client */
 static int seal_next(struct pair *p, const struct sk_ktls_keys *k)
 {
 	const char msg[] = "CSTP from the gateway";
-	uint8_t rec[512], pt[64], n[12], aad[13], ex[8];
-	size_t off = 0, ptlen = sizeof(msg), ctlen;
 	char buf[64];
 
-	memcpy(pt, msg, sizeof(msg));
-	rec[0] = 23;
-	rec[1] = 3;
-	rec[2] = 3;
-	for (int i = 0; i < 8; i++)
-		ex[i] = aad[i] = (uint8_t)(k->tx_seq >> (56 - 8 * i));
-	if (k->version == 0x0303) {
-		if (k->cipher != SK_KTLS_CHACHA20_POLY1305) {
-			off = 8;
-			memcpy(rec + 5, ex, 8);
-		}
-		aad[8] = 23;
-		aad[9] = 3;
-		aad[10] = 3;
-		aad[11] = (uint8_t)(ptlen >> 8);
-		aad[12] = (uint8_t)ptlen;
-		ctlen = ptlen;
-		nonce(k, k->tx_iv, k->tx_seq, ex, n);
-		rec[3] = (uint8_t)((off + ctlen + 16) >> 8);
-		rec[4] = (uint8_t)(off + ctlen + 16);
-		if (seal_open(k, true, k->tx_key, n, aad, 13, pt, ptlen, rec + 5 + off,
-			      rec + 5 + off + ctlen))
-			return -1;
-	} else {
-		pt[ptlen++] = 23;
-		ctlen = ptlen;
-		rec[3] = (uint8_t)((ctlen + 16) >> 8);
-		rec[4] = (uint8_t)(ctlen + 16);
-		nonce(k, k->tx_iv, k->tx_seq, NULL, n);
-		if (seal_open(k, true, k->tx_key, n, rec, 5, pt, ptlen, rec + 5, rec + 5 + ctlen))
-			return -1;
-	}
-	if (write(p->sfd, rec, 5 + off + ctlen + 16) != (ssize_t)(5 + off + ctlen + 16))
+	if (krec_seal(k, p->sfd, msg, sizeof(msg)))
 		return -1;
 	return rd(p->c, buf, sizeof(buf)) == (int)sizeof(msg) && !memcmp(buf, msg, sizeof(msg)) ?
 	       0 : -1;

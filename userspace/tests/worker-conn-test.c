@@ -5,7 +5,9 @@
  * client (or runs the real openconnect --authenticate) and plays the main
  * process on the IPC socket.  Checks the auth exchange, CONNECT parsing,
  * CSTP (DPD echo, DISCONNECT, EOF, KILL, server DPD), the DTLS-PSK
- * handshake and its key export, and that hostile inputs get an HTTP error
+ * handshake and its key export, the hand-off of the TLS connection to the
+ * kernel after the CONNECT (KTLS: the exported keys open the client's next
+ * record), and that hostile inputs get an HTTP error
  * and end only that worker, with a normal exit (not a seccomp kill).
  * TAP output.
  */
@@ -33,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "ktls-rec.h"
 #include "tap.h"
 #include "worker.h"
 
@@ -454,8 +457,11 @@ static const char *connect_req =
 	"X-DTLS-Master-Secret: 00\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM\r\n\r\n";
 
 /* relay >= 0: the CSTP relay's worker end goes with the 200 (main's
- * CONNECT_REPLY does so when the kernel peer has the stream) */
-static int tunnel_relay(struct wk *k, unsigned int dpd, int relay)
+ * CONNECT_REPLY does so when the kernel peer has the stream); flags: the
+ * reply's SK_CONNECT_*; extra: bytes the client sends right behind the
+ * CONNECT request, in the same record */
+static int tunnel_flags(struct wk *k, unsigned int dpd, int relay, uint32_t flags,
+			const void *extra, size_t extra_len)
 {
 	struct {
 		struct sk_ipc_connect_reply r;
@@ -469,7 +475,9 @@ static int tunnel_relay(struct wk *k, unsigned int dpd, int relay)
 
 	if (start(k))
 		return -1;
-	SSL_write(k->ssl, connect_req, strlen(connect_req));
+	memcpy(buf, connect_req, strlen(connect_req));
+	memcpy(buf + strlen(connect_req), extra, extra_len);
+	SSL_write(k->ssl, buf, (int)(strlen(connect_req) + extra_len));
 	inet_pton(AF_INET, "10.77.0.2", &a4);
 	inet_pton(AF_INET6, "fd00::2", &a6);
 	ok = ipc_recv(k->ipc, 3000) == SK_IPC_CONNECT && !strcmp(c->cookie, "S3ss10n") &&
@@ -479,6 +487,7 @@ static int tunnel_relay(struct wk *k, unsigned int dpd, int relay)
 	rep.r.status = 200;
 	rep.r.dpd = dpd;
 	rep.r.mtu = 1400;
+	rep.r.flags = flags;
 	rep.r.headers_len = snprintf(rep.h, sizeof(rep.h),
 				     "X-CSTP-Address: 10.77.0.2\r\nX-CSTP-MTU: 1400\r\nX-CSTP-Base-MTU: 1500\r\n");
 	ipc_send(k->ipc, &rep, sizeof(rep.r) + rep.r.headers_len, SK_IPC_CONNECT_REPLY, relay);
@@ -486,6 +495,11 @@ static int tunnel_relay(struct wk *k, unsigned int dpd, int relay)
 	ok = ok && !strcmp(buf, "HTTP/1.1 200 CONNECTED\r\nX-CSTP-Address: 10.77.0.2\r\nX-CSTP-MTU: 1400\r\n"
 				"X-CSTP-Base-MTU: 1500\r\n\r\n");
 	return ok ? 0 : -1;
+}
+
+static int tunnel_relay(struct wk *k, unsigned int dpd, int relay)
+{
+	return tunnel_flags(k, dpd, relay, 0, NULL, 0);
 }
 
 static int tunnel(struct wk *k, unsigned int dpd)
@@ -839,6 +853,130 @@ static void relay(void)
 	       "relay: DISCONNECT -> CSTP_END");
 	ex = finish(&k);
 	tap_ok(&t, ex == 0, "relay: worker exits 0 (no seccomp kill) (%d)", ex);
+}
+
+/* ---- the TLS connection to the kernel (issue 16) ---- */
+
+/* a tunnel whose CONNECT reply offers the hand-off: the worker's KTLS (or
+ * KTLS_SKIP) in *km, the socket it sent in *fd; returns the message type */
+static int ktls_tunnel(struct wk *k, struct sk_ipc_ktls *km, int *fd, const void *extra,
+		       size_t extra_len)
+{
+	int sp[2], type;
+
+	*fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp))
+		return -1;
+	if (tunnel_flags(k, 30, sp[1], SK_CONNECT_KTLS, extra, extra_len)) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	close(sp[1]);
+	close(sp[0]);	/* the relay is not used here */
+	type = ipc_recv(k->ipc, 3000);
+	memcpy(km, m, sizeof(*km));
+	*fd = mfd;
+	mfd = -1;
+	return type;
+}
+
+static void ktls_ready(struct wk *k, int32_t status, uint32_t lost)
+{
+	struct sk_ipc_ktls_ready r = { .status = status, .lost = lost };
+
+	ipc_send(k->ipc, &r, sizeof(r), SK_IPC_KTLS_READY, -1);
+}
+
+static void ktls(void)
+{
+	struct sk_ipc_kill kl = { 0 };
+	struct sk_ipc_ktls km;
+	uint8_t f[64], pt[512], type = 0;
+	size_t n, plen = 0;
+	int fd, st = 0, i;
+	ssize_t got;
+	struct wk k;
+
+	/* handed over: the keys and sequence numbers after the whole HTTP
+	 * exchange work both ways on the socket main received */
+	/* a context that sends TLS 1.3 session tickets (OpenSSL's default;
+	 * the worker's own sends none): the record counts no longer say
+	 * which keys are in use, no hand-off */
+	SSL_CTX_set_num_tickets(sctx, 2);
+	tap_ok(&t, ktls_tunnel(&k, &km, &fd, NULL, 0) == SK_IPC_KTLS_SKIP && fd < 0 &&
+	       !strcmp(((struct sk_ipc_ktls_skip *)&km)->reason, "post-handshake"),
+	       "ktls: after session tickets: KTLS_SKIP post-handshake, no socket");
+	tap_ok(&t, finish(&k) < 128, "ktls: the worker exits normally");
+	SSL_CTX_set_num_tickets(sctx, 0);
+	tap_ok(&t, ktls_tunnel(&k, &km, &fd, NULL, 0) == SK_IPC_KTLS && fd >= 0 &&
+	       sk_ktls_keys_ok(&km.keys) && km.keys.version == 0x0304,
+	       "ktls: after the CONNECT reply the worker sends KTLS with its client socket");
+	n = (size_t)sk_cstp_build(SK_CSTP_DPD_REQ, "hi", 2, f, sizeof(f));
+	SSL_write(k.ssl, f, (int)n);
+	tap_ok(&t, fd >= 0 && !krec_open(&km.keys, fd, pt, &plen) && plen == n && !memcmp(pt, f, n),
+	       "ktls: the client's next CSTP frame opens with the exported keys");
+	n = (size_t)sk_cstp_build(SK_CSTP_DPD_RESP, "hi", 2, f, sizeof(f));
+	tap_ok(&t, fd >= 0 && !krec_seal(&km.keys, fd, f, n) &&
+	       !read_frame(k.ssl, &type, pt, &plen) && type == SK_CSTP_DPD_RESP,
+	       "ktls: a frame sealed with the exported keys reads at the client");
+	ktls_ready(&k, 0, 0);
+	/* the worker keeps out of the socket: a KILL ends it without a
+	 * DISCONNECT or close_notify of OpenSSL's (main says goodbye) */
+	ipc_send(k.ipc, &kl, sizeof(kl), SK_IPC_KILL, -1);
+	for (i = 0; i < 100 && waitpid(k.pid, &st, WNOHANG) != k.pid; i++)
+		usleep(20000);
+	got = recv(k.cfd, pt, sizeof(pt), MSG_DONTWAIT);
+	tap_ok(&t, i < 100 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && got < 0 && errno == EAGAIN,
+	       "ktls: after KTLS_READY 0 and KILL the worker exits 0 and wrote nothing (%zd)", got);
+	if (i == 100) {
+		kill(k.pid, SIGKILL);
+		waitpid(k.pid, &st, 0);
+	}
+	SSL_free(k.ssl);
+	close(k.cfd);
+	close(k.ipc);
+	if (fd >= 0)
+		close(fd);
+
+	/* main could not: the worker relays on, OpenSSL's state intact */
+	tap_ok(&t, ktls_tunnel(&k, &km, &fd, NULL, 0) == SK_IPC_KTLS, "ktls: KTLS again");
+	if (fd >= 0)
+		close(fd);
+	ktls_ready(&k, -EPERM, 0);
+	n = (size_t)sk_cstp_build(SK_CSTP_DPD_REQ, "q", 1, f, sizeof(f));
+	SSL_write(k.ssl, f, (int)n);
+	tap_ok(&t, !read_frame(k.ssl, &type, pt, &plen) && type == SK_CSTP_DPD_RESP,
+	       "ktls: refused by main (-EPERM): the worker answers DPD as before");
+	tap_ok(&t, finish(&k) < 128, "ktls: the worker exits normally");
+
+	/* half installed: the connection is gone, the worker ends */
+	ktls_tunnel(&k, &km, &fd, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+	ktls_ready(&k, -EINVAL, 1);
+	for (i = 0; i < 100 && waitpid(k.pid, &st, WNOHANG) != k.pid; i++)
+		usleep(20000);
+	tap_ok(&t, i < 100, "ktls: lost (kernel TLS half installed): the worker ends");
+	if (i == 100) {
+		kill(k.pid, SIGKILL);
+		waitpid(k.pid, &st, 0);
+	}
+	SSL_free(k.ssl);
+	close(k.cfd);
+	close(k.ipc);
+
+	/* a CSTP frame in the same record as the CONNECT: already read, it
+	 * would be lost to the kernel */
+	n = (size_t)sk_cstp_build(SK_CSTP_KEEPALIVE, NULL, 0, f, sizeof(f));
+	tap_ok(&t, ktls_tunnel(&k, &km, &fd, f, n) == SK_IPC_KTLS_SKIP && fd < 0 &&
+	       !strcmp(((struct sk_ipc_ktls_skip *)&km)->reason, "pending"),
+	       "ktls: bytes read behind the CONNECT: KTLS_SKIP pending, no socket");
+	n = (size_t)sk_cstp_build(SK_CSTP_DPD_REQ, "r", 1, f, sizeof(f));
+	SSL_write(k.ssl, f, (int)n);
+	tap_ok(&t, !read_frame(k.ssl, &type, pt, &plen) && type == SK_CSTP_DPD_RESP,
+	       "ktls: ... and the worker relays");
+	tap_ok(&t, finish(&k) < 128, "ktls: the worker exits normally");
 }
 
 static void connect_refused(void)
@@ -1300,6 +1438,7 @@ int main(void)
 	tap_begin();
 	make_cert();
 	cfg.tls_ctx = sctx;
+	sk_ktls_ctx(sctx);	/* as the worker's own context (tls.c) */
 	cfg.header_timeout_ms = 500;
 	cfg.idle_timeout_ms = 3000;
 	cfg.dtls_timeout_ms = 2000;	/* a silent DTLS client fails in 2 s */
@@ -1309,6 +1448,7 @@ int main(void)
 	hostile_inputs();
 	cstp();
 	relay();
+	ktls();
 	connect_refused();
 	kill_idle();
 	openconnect_auth();
