@@ -35,9 +35,12 @@ printf '%s\n' "$SK_TEST_RADIUS_SECRET" >"$d/secret"
 out=$(ctl directory set rad --secret-file "$d/secret" 2>&1)
 ok $? "shared secret from a file: $out"
 for bad in "uri=ldaps://x" "timeout=0" "retries=9" "server=a:99999" "type=ad" \
-	"server=a,b,c,d,e"; do
+	"server=a,b,c,d,e" "framed-ip=maybe" "accounting=1" "interim-interval=30"; do
 	out=$(ctl directory set rad "$bad" 2>&1); [ $? = 2 ]; ok $? "set $bad refused: $out"
 done
+out=$(ctl directory set rad framed-ip=yes accounting=yes interim-interval=600 2>&1) &&
+	has "$(ctl directory show rad)" "interim-interval *600" && has "$(ctl directory show rad)" "framed-ip *yes"
+ok $? "framed-ip, accounting, interim-interval set and shown: $out"
 ctl directory map rad staff class=vpn-staff >/dev/null; ok $? "map class=vpn-staff -> staff"
 ctl directory map rad admins filter-id=admins >/dev/null; ok $? "map filter-id=admins -> admins"
 out=$(ctl directory map rad admins color=red 2>&1); [ $? = 2 ]; ok $? "map of an unknown attribute refused: $out"

@@ -30,6 +30,7 @@
 #           answer: Access-Reject
 #   loop    any password or answer: another challenge "Enter the next
 #           code", for ever (the chain's bound of challenges)
+#   RADIUS_EXTRA_USERS: more users-file entries (set before radius_start)
 #   nobody else: Access-Reject
 
 RADIUS_DIR=""
@@ -226,6 +227,8 @@ carol	Cleartext-Password := "carol-pw-1"
 
 bob	Cleartext-Password := "bob-pw-1"
 EOF
+	# more entries of the caller (the e2e scenario's users)
+	[ -z "${RADIUS_EXTRA_USERS:-}" ] || printf '\n%s\n' "$RADIUS_EXTRA_USERS"
 }
 
 radius_start() {

@@ -1054,9 +1054,10 @@ static const struct {
 "  sekictl directory list | show NAME | del NAME\n"
 "  sekictl directory add|set NAME KEY=VALUE... [--bind-password-stdin|--bind-password-file F]\n"
 "      (type uri tls allow-plain ca-file bind-dn base filter mail-attr name-attr\n"
-"       timeout nested lockout-threshold; KEY= removes a key)\n"
+"       timeout nested lockout-threshold recheck-interval; KEY= removes a key)\n"
 "  sekictl directory add|set NAME type=radius server=HOST[:PORT]... [timeout=S]\n"
-"      [retries=N] [nas-identifier=ID] [--secret-stdin|--secret-file F]\n"
+"      [retries=N] [nas-identifier=ID] [framed-ip=yes|no] [accounting=yes|no]\n"
+"      [interim-interval=S] [--secret-stdin|--secret-file F]\n"
 "  sekictl directory map NAME GROUP DN    sekictl directory unmap NAME GROUP\n"
 "      (RADIUS: directory map NAME GROUP class=V | filter-id=V | fortinet-group=V)\n"
 "  sekictl directory use NAME|none GROUP  sekictl directory test NAME USER [--password-stdin]\n" },

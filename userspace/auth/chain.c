@@ -29,6 +29,7 @@
 #include "skldap.h"
 #include "skjson.h"
 #include "skposture.h"
+#include "skradius.h"
 #include "skstore.h"
 
 /* Upper bound of rounds in one login, whatever the answers: openconnect with
@@ -127,6 +128,10 @@ struct sk_login {
 	size_t ch_state_len;
 	char ch_prompt[SK_LDAP_PROMPT_MAX];
 	int ch_count;
+	/* the RADIUS directory that accepted, and its Framed-IP-Address when
+	 * the directory's framed-ip=yes (sk_login_result) */
+	char radius_dir[SK_NAME_MAX + 1];
+	char framed_ip[16];
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -375,6 +380,7 @@ static void forget_user(struct sk_login *l)
 	l->user_known = l->user_exists = l->proven = false;
 	l->dir_user = false;
 	l->n_dir_groups = 0;
+	l->radius_dir[0] = l->framed_ip[0] = '\0';
 	challenge_forget(l);
 	wipe_otp(l);
 	l->otp_fake = false;
@@ -1286,6 +1292,24 @@ static enum sk_step dir_challenge(struct sk_login *l, int64_t now, const char *d
 	return show(l, form, NULL);
 }
 
+/* A wrong answer in the directory step (the password, or an answer to a
+ * challenge, which ends the server's conversation): counted, the password
+ * form again, nothing of the request kept; the next try may name another
+ * user unless a certificate fixed it */
+static enum sk_step dir_wrong(struct sk_login *l, int64_t now, const char *key, const char *reason,
+			      bool count_account, struct sk_form *form)
+{
+	enum sk_step s;
+
+	l->state = ST_FACTOR;
+	challenge_forget(l);
+	hash_forget(l);
+	s = wrong(l, now, SK_FACTOR_PASSWORD, key, reason, count_account, form);
+	if (!l->proven)
+		forget_user(l);
+	return s;
+}
+
 /* The directory's answer to the request dir_request queued */
 static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir,
 				struct sk_form *form)
@@ -1344,6 +1368,11 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 		l->n_dir_groups = r->n_mapped;
 		for (int i = 0; i < r->n_mapped; i++)
 			copy(l->dir_groups[i], sizeof(l->dir_groups[i]), r->mapped[i]);
+		if (l->hj_dir && l->hj_dir->type == SK_LDAP_RADIUS && l->hj_dir->radius) {
+			copy(l->radius_dir, sizeof(l->radius_dir), dir);
+			if (l->hj_dir->radius->framed_ip)
+				copy(l->framed_ip, sizeof(l->framed_ip), r->framed_ip);
+		}
 		hash_forget(l);
 		return passed(l, now, SK_FACTOR_PASSWORD, form);
 	}
@@ -1354,19 +1383,9 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 	 * ends the server's conversation: the password form again. */
 	if (rc == -EACCES && !l->user_exists && r->dn[0] && r->n_mapped)
 		(void)dir_record(l, dir, r->mapped[0], r->mail);
-	{
-		const char *reason = rc == -EACCES ? (was_challenge ? "directory-challenge-wrong" :
-						      "directory-pw-wrong") :
-				     rc == -ENOENT ? "directory-unknown-user" : "directory-refused";
-		enum sk_step s;
-
-		hash_forget(l);
-		s = wrong(l, now, SK_FACTOR_PASSWORD, was_challenge ? "dir-challenge-wrong" : "pw-wrong",
-			  reason, true, form);
-		if (!l->proven)
-			forget_user(l);
-		return s;
-	}
+	return dir_wrong(l, now, was_challenge ? "dir-challenge-wrong" : "pw-wrong",
+			 rc == -EACCES ? (was_challenge ? "directory-challenge-wrong" : "directory-pw-wrong") :
+			 rc == -ENOENT ? "directory-unknown-user" : "directory-refused", true, form);
 }
 
 static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char *dir,
@@ -1390,17 +1409,11 @@ static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char 
 		copy(l->hj_acc, sizeof(l->hj_acc), acc);
 		/* a locked record sends the directory nothing: our lockout is
 		 * the bound of the binds an attacker gets through us */
-		if (!acc[0] || !*pw || strlen(pw) > CHAIN_PW_MAX || (l->user_exists && is_locked(l, now))) {
-			enum sk_step s = wrong(l, now, SK_FACTOR_PASSWORD, "pw-wrong",
-					       !acc[0] ? "directory-bad-name" : !*pw ? "directory-empty-password" :
-					       l->user_exists && is_locked(l, now) ? "locked-no-bind" :
-					       "directory-pw-too-long", l->user_exists, form);
-
-			hash_forget(l);
-			if (!l->proven)
-				forget_user(l);
-			return s;
-		}
+		if (!acc[0] || !*pw || strlen(pw) > CHAIN_PW_MAX || (l->user_exists && is_locked(l, now)))
+			return dir_wrong(l, now, "pw-wrong", !acc[0] ? "directory-bad-name" :
+					 !*pw ? "directory-empty-password" :
+					 l->user_exists && is_locked(l, now) ? "locked-no-bind" :
+					 "directory-pw-too-long", l->user_exists, form);
 		if (dir_request(l, now, dir, pw, false, form, &step))
 			return step;
 	}
@@ -1426,19 +1439,10 @@ static enum sk_step do_challenge(struct sk_login *l, int64_t now, int n,
 		copy(l->hj_acc, sizeof(l->hj_acc), l->ch_acc);
 		/* locked meanwhile (another login's failures): nothing is sent */
 		if (strlen(ans) > CHAIN_PW_MAX || !l->ch_state_len ||
-		    (l->user_exists && is_locked(l, now))) {
-			enum sk_step s;
-
-			l->state = ST_FACTOR;
-			challenge_forget(l);
-			s = wrong(l, now, SK_FACTOR_PASSWORD, "dir-challenge-wrong",
-				  !l->ch_state_len ? "directory-no-state" : strlen(ans) > CHAIN_PW_MAX ?
-				  "directory-answer-too-long" : "locked-no-bind", l->user_exists, form);
-			hash_forget(l);
-			if (!l->proven)
-				forget_user(l);
-			return s;
-		}
+		    (l->user_exists && is_locked(l, now)))
+			return dir_wrong(l, now, "dir-challenge-wrong", !l->ch_state_len ?
+					 "directory-no-state" : strlen(ans) > CHAIN_PW_MAX ?
+					 "directory-answer-too-long" : "locked-no-bind", l->user_exists, form);
 		if (dir_request(l, now, dir, ans, true, form, &step))
 			return step;
 	}
@@ -2338,6 +2342,8 @@ int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 	copy(r->device, sizeof(r->device), l->device);
 	lang = lang_of(l);
 	copy(r->lang, sizeof(r->lang), lang ? lang : "");
+	copy(r->radius_dir, sizeof(r->radius_dir), l->radius_dir);
+	copy(r->framed_ip, sizeof(r->framed_ip), l->framed_ip);
 	if (l->quarantine[0] && l->po.shown >= 0 && l->po.shown < SK_PO_CHK_N) {
 		copy(r->quarantine, sizeof(r->quarantine), l->quarantine);
 		copy(r->quarantine_check, sizeof(r->quarantine_check),

@@ -17,6 +17,7 @@
 static const char *const keys[] = {
 	"type", "uri", "tls", "allow-plain", "ca-file", "bind-dn", "bind-password", "base",
 	"filter", "mail-attr", "name-attr", "timeout", "nested", "lockout-threshold",
+	"recheck-interval",
 };
 
 const char *sk_ldap_key(int i)
@@ -127,6 +128,12 @@ static int apply(struct sk_ldap_cfg *c, const char *key, const char *val, char *
 	} else if (!strcmp(key, "timeout")) {
 		if ((c->timeout = sk_dir_num(val, 1, 60)) < 0)
 			return snprintf(err, errlen, "timeout: 1 to 60 seconds"), -EINVAL;
+	} else if (!strcmp(key, "recheck-interval")) {
+		n = sk_dir_num(val, 0, 86400);
+		if (n < 0 || (n > 0 && n < 10))
+			return snprintf(err, errlen, "recheck-interval: 0 (never) or 10 to 86400 seconds "
+					"between re-checks of a logged-in user"), -EINVAL;
+		c->recheck = n;
 	} else if (!strcmp(key, "lockout-threshold")) {
 		if (sk_dir_num(val, 0, 1000) < 0)
 			return snprintf(err, errlen, "lockout-threshold: the directory's own lockout "
@@ -158,7 +165,7 @@ static int apply(struct sk_ldap_cfg *c, const char *key, const char *val, char *
 	} else {
 		return snprintf(err, errlen, "unknown key '%.40s' (type uri tls allow-plain ca-file "
 				"bind-dn base filter mail-attr name-attr timeout nested "
-				"lockout-threshold, map-01..map-32)", key), -EINVAL;
+				"lockout-threshold recheck-interval, map-01..map-32)", key), -EINVAL;
 	}
 	if (c == &tmp)
 		sk_ldap_cfg_wipe(&tmp);

@@ -17,6 +17,7 @@
 
 static const char *const keys[] = {
 	"type", "server", "secret", "timeout", "retries", "nas-identifier",
+	"framed-ip", "accounting", "interim-interval",
 };
 
 const char *sk_radius_key(int i)
@@ -87,10 +88,27 @@ static int apply(struct sk_radius_cfg *c, const char *key, const char *val, char
 				    SK_RADIUS_NASID_MAX - 1);
 		else
 			snprintf(c->nas_id, sizeof(c->nas_id), "%s", val);
+	} else if (!strcmp(key, "framed-ip") || !strcmp(key, "accounting")) {
+		bool yes = !strcmp(val, "yes");
+
+		if (!yes && strcmp(val, "no"))
+			rc = sk_err(err, errlen, "%s: yes or no", key);
+		else if (key[0] == 'f')
+			c->framed_ip = yes;
+		else
+			c->accounting = yes;
+	} else if (!strcmp(key, "interim-interval")) {
+		int n = sk_dir_num(val, 0, 86400);
+
+		if (n < 0 || (n > 0 && n < 60))
+			rc = sk_err(err, errlen, "interim-interval: 0 (none) or 60 to 86400 seconds "
+				    "between Interim-Updates");
+		else
+			c->interim = n;
 	} else {
 		rc = sk_err(err, errlen, "unknown key '%.40s' for a RADIUS directory (type server "
-			    "timeout retries nas-identifier, map-01..map-32; the secret with "
-			    "--secret-stdin)", key);
+			    "timeout retries nas-identifier framed-ip accounting interim-interval, "
+			    "map-01..map-32; the secret with --secret-stdin)", key);
 	}
 	if (c == &tmp)
 		sk_radius_cfg_wipe(&tmp);

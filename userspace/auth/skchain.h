@@ -162,6 +162,11 @@ struct sk_login_result {
 	char quarantine_check[16];
 	char quarantine_reason[24];
 	char quarantine_msg[512];
+	/* (issue 15) a RADIUS directory checked the password: its name (for
+	 * accounting) and, when its framed-ip=yes, the Accept's
+	 * Framed-IP-Address (dotted quad) the session must get; "" = none */
+	char radius_dir[SK_NAME_MAX + 1];
+	char framed_ip[16];
 };
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
 /* (issue 12) the posture report of this login's host scan, NULL = none;

@@ -85,6 +85,8 @@ struct sk_ldap_cfg {
 	int n_maps;
 	struct sk_ldap_map maps[SK_LDAP_MAPS_MAX];
 	struct sk_radius_cfg *radius;		/* type radius: its settings (freed by the wipe) */
+	int recheck;				/* sekishod: seconds between re-checks of a
+						 * logged-in user, 0 = never (recheck-interval) */
 };
 
 /* libldap's global setup, once before threads (sk_auth_global_init calls it) */

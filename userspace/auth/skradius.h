@@ -76,6 +76,13 @@ struct sk_radius_cfg {
 	char nas_id[SK_RADIUS_NASID_MAX];	/* NAS-Identifier ("" = "sekisho") */
 	int n_maps;
 	struct sk_radius_map maps[SK_RADIUS_MAPS_MAX];
+	/* sekishod's sessions of this directory's users (issue 15):
+	 * framed_ip: the Accept's Framed-IP-Address is the tunnel's address
+	 * (it must lie in the group's pool, free); accounting: Start, Stop
+	 * and, every interim seconds (0 = never), Interim-Update */
+	bool framed_ip;
+	bool accounting;
+	int interim;
 };
 
 void sk_radius_cfg_defaults(struct sk_radius_cfg *c);

@@ -138,6 +138,18 @@ struct skd_session {
 	struct sk_posture *posture;
 	char quarantine[SK_PO_NAME];
 	char quarantine_why[48];
+	/* (issue 15, radacct.c) the RADIUS directory that accepted the login
+	 * ("" = none), the Framed-IP-Address to assign ("" = the pool's),
+	 * accounting state, and packets counted like the bytes */
+	char radius_dir[SK_NAME_MAX + 1];
+	char framed_ip[16];
+	bool acct_started;
+	int64_t acct_last;
+	uint64_t rx_pkts, tx_pkts, rx_pbase, tx_pbase;
+	/* (issue 15, dircheck.c) the directory re-check: last one, next look
+	 * at the settings, the one running (NULL = none) */
+	int64_t dir_checked, dir_next;
+	struct skd_dirjob *dirjob;
 };
 
 struct skd_login {

@@ -268,6 +268,10 @@ int skd_kernel_peer_stats(struct skd_kernel *k, uint32_t id, struct skd_kstats *
 			s->rx_bytes = p->stats.v[SEKISHO_A_STATS_RX_BYTES];
 		if (p->stats.has[SEKISHO_A_STATS_TX_BYTES])
 			s->tx_bytes = p->stats.v[SEKISHO_A_STATS_TX_BYTES];
+		if (p->stats.has[SEKISHO_A_STATS_RX_PACKETS])
+			s->rx_packets = p->stats.v[SEKISHO_A_STATS_RX_PACKETS];
+		if (p->stats.has[SEKISHO_A_STATS_TX_PACKETS])
+			s->tx_packets = p->stats.v[SEKISHO_A_STATS_TX_PACKETS];
 		s->has_last_rx = p->has_last_rx;
 		s->last_rx_ms = p->last_rx_ms;
 	} else if (!ret) {

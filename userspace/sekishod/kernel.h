@@ -60,6 +60,7 @@ int skd_kernel_key_new(struct skd_kernel *k, uint32_t id, uint16_t epoch, uint32
 		       size_t key_len, size_t iv_len);
 struct skd_kstats {
 	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_packets, tx_packets;
 	uint64_t last_rx_ms;
 	bool has_last_rx;
 };

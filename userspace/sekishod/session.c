@@ -25,6 +25,8 @@
 #include <openssl/x509.h>
 
 #include "daemon.h"
+#include "dircheck.h"
+#include "radacct.h"
 #include "skposture.h"
 
 /* ---- address pools ---- */
@@ -530,6 +532,8 @@ static const char *session_create(struct skd *d, struct skd_worker *w, const str
 			 r->quarantine_reason);
 	if (po && (s->posture = malloc(sizeof(*s->posture))))
 		*s->posture = *po;
+	snprintf(s->radius_dir, sizeof(s->radius_dir), "%s", r->radius_dir);
+	snprintf(s->framed_ip, sizeof(s->framed_ip), "%s", r->framed_ip);
 	return NULL;
 }
 
@@ -907,6 +911,7 @@ static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
 
 void skd_session_clear(struct skd_session *s)
 {
+	skd_dircheck_drop(s);
 	free(s->posture);
 	memset(s, 0, sizeof(*s));
 	s->udp_fd = -1;
@@ -932,12 +937,18 @@ void skd_session_peer_del(struct skd *d, struct skd_session *s)
 	if (!skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
 		s->rx_base += ks.rx_bytes;
 		s->tx_base += ks.tx_bytes;
+		s->rx_pbase += ks.rx_packets;
+		s->tx_pbase += ks.tx_packets;
 	} else {
 		s->rx_base = s->rx_bytes;	/* the last refresh is all we know */
 		s->tx_base = s->tx_bytes;
+		s->rx_pbase = s->rx_pkts;
+		s->tx_pbase = s->tx_pkts;
 	}
 	s->rx_bytes = s->rx_base;
 	s->tx_bytes = s->tx_base;
+	s->rx_pkts = s->rx_pbase;
+	s->tx_pkts = s->tx_pbase;
 	skd_kernel_peer_del(&d->k, (uint32_t)s->id);
 }
 
@@ -1299,6 +1310,21 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 		s->w = NULL;
 		skd_worker_kill(d, old, "superseded by a new connection");
 	}
+	if (s->framed_ip[0] && !s->has4) {
+		/* the RADIUS Accept's Framed-IP-Address (radacct.c), or a refusal */
+		struct busy_arg b = { d, s->user, s };
+		const char *why = skd_framed_ip(d, s, g.pool4, addr_busy, &b);
+
+		if (why) {
+			skd_audit(d, "connect", s->user, s->device, w->remote, why, "{}");
+			connect_reply(d, w, 503, !strcmp(why, "framed-ip-in-use") ?
+				      "the address RADIUS assigned is in use / RADIUS が割り当てたアドレスは使用中です" :
+				      "the address RADIUS assigned is not in the group's pool / RADIUS が割り当てたアドレスはグループのアドレスプールの外です",
+				      NULL, NULL, 0, 0, 0);
+			return;
+		}
+		sk_lease_set(d->st, s->user, AF_INET, s->framed_ip);
+	}
 	if (!s->has4 && g.pool4[0])
 		assign(d, s, g.pool4, AF_INET, m->has_want4 ? (const void *)&m->want4 : NULL);
 	if (m->ipv6 && !s->has6 && g.pool6[0])
@@ -1389,6 +1415,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 			 s->quarantine[0] ? "\"" : "");
 		skd_audit(d, "session-start", s->user, s->device, w->remote,
 			  s->quarantine[0] ? "quarantined" : "ok", detail);
+		skd_acct(d, s, SK_RADIUS_ACCT_START, NULL);
 	}
 	sfd = cstp_stream(d, s);
 	connect_reply_fd(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
@@ -1468,6 +1495,7 @@ void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 	skd_session_peer_del(d, s);
 	skd_session_udp_close(d, s);
 	stream_close(s);
+	skd_acct(d, s, SK_RADIUS_ACCT_STOP, reason);	/* the final counters */
 	snprintf(detail, sizeof(detail),
 		 "{\"reason\":\"%s\",\"duration\":%lld,\"rx_bytes\":%llu,\"tx_bytes\":%llu}",
 		 reason, (long long)(s->tunnel_started ? now - s->tunnel_started : 0),
@@ -1572,6 +1600,8 @@ static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
 	    !skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
 		s->rx_bytes = s->rx_base + ks.rx_bytes;
 		s->tx_bytes = s->tx_base + ks.tx_bytes;
+		s->rx_pkts = s->rx_pbase + ks.rx_packets;
+		s->tx_pkts = s->tx_pbase + ks.tx_packets;
 		if (ks.has_last_rx && ks.last_rx_ms / 1000 < (uint64_t)(now - s->last_seen))
 			s->last_seen = now - (int64_t)(ks.last_rx_ms / 1000);
 	}
@@ -1606,6 +1636,10 @@ void skd_timers(struct skd *d, int64_t now)
 		}
 		if (stats)
 			refresh_stats(d, s, now);
+		if (stats && s->radius_dir[0])
+			skd_acct_timer(d, s, now);
+		if (stats)
+			skd_dircheck(d, s, now);	/* may end s */
 	}
 	if (stats && d->orphans)
 		skd_sessions_sweep(d, now, false);
@@ -1635,6 +1669,8 @@ void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t r
 		s->peer_live = false;
 		s->rx_base = s->rx_bytes;
 		s->tx_base = s->tx_bytes;
+		s->rx_pbase = s->rx_pkts;
+		s->tx_pbase = s->tx_pkts;
 		skd_session_udp_close(d, s);
 		/* the DTLS socket went, the tunnel did not: its CSTP data path
 		 * comes back in a peer of its own (only after a peer with a

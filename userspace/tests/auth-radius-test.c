@@ -754,6 +754,33 @@ static void challenge_tests(void)
 	}
 }
 
+/* The login's result names the RADIUS directory (for accounting) and,
+ * only with the directory's framed-ip=yes, the Accept's Framed-IP-Address */
+static void framed_tests(void)
+{
+	struct sk_chain_cfg cfg = { .st = st, .gateway_name = "vpn.test" };
+	const char *names[2] = { "username", "password" }, *values[2] = { "alice", "alice-pw-1" };
+	struct sk_login_result res;
+	struct sk_form f;
+	char err[256];
+
+	for (int on = 0; on < 2; on++) {
+		struct sk_login *l = sk_login_new(&cfg, "192.0.2.210:1000", NULL, NULL, NULL);
+		enum sk_step s;
+
+		sk_directory_set(st, "rad", "framed-ip", on ? "yes" : "no", err, sizeof(err));
+		sk_login_step(l, (int64_t)time(NULL), "staff", 0, NULL, NULL, &f);
+		s = sk_login_step(l, (int64_t)time(NULL), "staff", 2, names, values, &f);
+		tap_ok(&t, s == SK_STEP_SUCCESS && !sk_login_result(l, &res) &&
+		       !strcmp(res.radius_dir, "rad") &&
+		       !strcmp(res.framed_ip, on ? "10.20.30.40" : ""),
+		       "chain: framed-ip=%s -> the result names rad, framed IP '%s'", on ? "yes" : "no",
+		       res.framed_ip);
+		sk_login_free(l);
+	}
+	sk_directory_set(st, "rad", "framed-ip", NULL, err, sizeof(err));
+}
+
 /* A group whose passwords a RADIUS directory checks, through the chain's
  * directory step (sk_ldap_cfg_load / sk_ldap_check), chain.c unchanged */
 static void chain_tests(void)
@@ -802,6 +829,7 @@ static void chain_tests(void)
 	s = chain_login("staff", "bob", "bob-pw-1", &f);
 	tap_ok(&t, s == SK_STEP_FATAL && err_is(&f, "dir-no-group"), "chain: accepted, no mapped group -> dir-no-group");
 	challenge_tests();
+	framed_tests();
 	sk_directory_set(st, "rad", "secret", "wrong-secret", err, sizeof(err));
 	t0 = now_s();
 	s = chain_login("staff", "alice", "alice-pw-1", &f);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of sekishod's RADIUS part (radacct.c, issue 15): the
+ * Framed-IP-Address as a session's address (in the group's pool and free,
+ * else the refusal that says which), and, against the FreeRADIUS of
+ * tests/lib/freeradius.sh (the stage `directory` exports SK_TEST_RADIUS_*),
+ * accounting of a session: Start, Interim-Update and Stop with the
+ * session's counters and the terminate cause, read back from the server's
+ * detail file; nothing for a session without a RADIUS directory or with
+ * accounting=no.  TAP output.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "radacct.h"
+#include "tap.h"
+
+static struct tap t;
+
+static const uint8_t *taken;
+
+static bool busy(void *arg, int family, const uint8_t *addr)
+{
+	(void)arg;
+	return family == AF_INET && taken && !memcmp(addr, taken, 4);
+}
+
+static void framed(void)
+{
+	struct skd_session s;
+	struct in_addr other;
+	char a[16];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.framed_ip, sizeof(s.framed_ip), "10.77.0.40");
+	tap_ok(&t, !skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) && s.has4 && s.plen4 == 24 &&
+	       inet_ntop(AF_INET, &s.addr4, a, sizeof(a)) && !strcmp(a, "10.77.0.40"),
+	       "framed IP in the pool and free: the session's address, the pool's prefix");
+	tap_ok(&t, !skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) && !strcmp(a, "10.77.0.40"),
+	       "an address already assigned is kept (reconnect)");
+	memset(&s, 0, sizeof(s));
+	snprintf(s.framed_ip, sizeof(s.framed_ip), "10.20.30.40");
+	tap_ok(&t, skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) &&
+	       !strcmp(skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL), "framed-ip-not-in-pool") &&
+	       !s.has4, "framed IP outside the pool: refused (framed-ip-not-in-pool)");
+	snprintf(s.framed_ip, sizeof(s.framed_ip), "10.77.0.1");
+	tap_ok(&t, !strcmp(skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) ?: "", "framed-ip-not-in-pool"),
+	       "the pool's gateway address: refused");
+	snprintf(s.framed_ip, sizeof(s.framed_ip), "10.77.0.255");
+	tap_ok(&t, !strcmp(skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) ?: "", "framed-ip-not-in-pool"),
+	       "the pool's broadcast address: refused");
+	snprintf(s.framed_ip, sizeof(s.framed_ip), "10.77.0.41");
+	tap_ok(&t, !strcmp(skd_framed_ip(NULL, &s, "", busy, NULL) ?: "", "framed-ip-not-in-pool"),
+	       "a group without an IPv4 pool: refused");
+	inet_pton(AF_INET, "10.77.0.41", &other);
+	taken = (const uint8_t *)&other;
+	tap_ok(&t, !strcmp(skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) ?: "", "framed-ip-in-use") &&
+	       !s.has4, "framed IP another session or lease holds: refused (framed-ip-in-use)");
+	taken = NULL;
+	snprintf(s.framed_ip, sizeof(s.framed_ip), "10.77.0.x");
+	tap_ok(&t, !strcmp(skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) ?: "", "framed-ip-invalid"),
+	       "not an address: refused");
+	s.framed_ip[0] = '\0';
+	tap_ok(&t, !skd_framed_ip(NULL, &s, "10.77.0.0/24", busy, NULL) && !s.has4,
+	       "no framed IP: nothing assigned here (the pool's turn)");
+}
+
+/* the detail file's records, read until it has at least n "Acct-Status-Type" lines */
+static char *detail_wait(const char *path, int n)
+{
+	static char buf[65536];
+
+	for (int i = 0; i < 100; i++) {
+		FILE *f = fopen(path, "r");
+		size_t len = 0;
+		int got = 0;
+
+		buf[0] = '\0';
+		if (f) {
+			len = fread(buf, 1, sizeof(buf) - 1, f);
+			buf[len] = '\0';
+			fclose(f);
+			for (char *p = buf; (p = strstr(p, "Acct-Status-Type")); p++)
+				got++;
+		}
+		if (got >= n)
+			return buf;
+		usleep(50 * 1000);
+	}
+	return buf;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void accounting(void)
+{
+	const char *detail = getenv("SK_TEST_RADIUS_DETAIL");
+	char path[] = "/tmp/sk-radacct.XXXXXX", db[64], err[256], srv[64], *d0;
+	struct skd *d = calloc(1, sizeof(*d));
+	struct skd_session *s = calloc(1, sizeof(*s));
+	int before;
+
+	if (!d || !s || !mkdtemp(path))
+		return;
+	snprintf(db, sizeof(db), "%s/s.db", path);
+	tap_ok(&t, !sk_store_open(db, &d->st, err, sizeof(err)), "store (%s)", err);
+	snprintf(srv, sizeof(srv), "127.0.0.1:%s", getenv("SK_TEST_RADIUS_PORT"));
+	sk_directory_add(d->st, "rad", err, sizeof(err));
+	sk_directory_set(d->st, "rad", "type", "radius", err, sizeof(err));
+	sk_directory_set(d->st, "rad", "server", srv, err, sizeof(err));
+	sk_directory_set(d->st, "rad", "secret", getenv("SK_TEST_RADIUS_SECRET"), err, sizeof(err));
+	sk_directory_set(d->st, "rad", "timeout", "1", err, sizeof(err));
+
+	d0 = detail_wait(detail, 0);
+	before = count(d0, "Acct-Status-Type");
+	s->used = true;
+	s->id = 4242;
+	s->started = 1700000000;
+	s->tunnel_started = skd_now() - 5;
+	snprintf(s->user, sizeof(s->user), "alice");
+	snprintf(s->radius_dir, sizeof(s->radius_dir), "rad");
+	snprintf(s->remote, sizeof(s->remote), "192.0.2.9:51000");
+	s->has4 = true;
+	inet_pton(AF_INET, "10.77.0.40", &s->addr4);
+
+	skd_acct(d, s, SK_RADIUS_ACCT_START, NULL);
+	tap_ok(&t, !s->acct_started, "accounting=no (the default): no Start");
+	tap_ok(&t, !sk_directory_set(d->st, "rad", "accounting", "yes", err, sizeof(err)) &&
+	       !sk_directory_set(d->st, "rad", "interim-interval", "60", err, sizeof(err)),
+	       "accounting=yes, interim-interval=60 (%s)", err);
+	tap_ok(&t, sk_radius_setting_check("interim-interval", "59", err, sizeof(err)) &&
+	       strstr(err, "60 to 86400"), "interim-interval=59 refused: %s", err);
+	tap_ok(&t, sk_radius_setting_check("accounting", "on", err, sizeof(err)) &&
+	       strstr(err, "yes or no"), "accounting=on refused: %s", err);
+	{
+		struct sk_radius_cfg c;
+
+		tap_ok(&t, !sk_radius_cfg_load(d->st, "rad", &c, err, sizeof(err)) && c.accounting &&
+		       c.interim == 60 && !c.framed_ip, "the directory's settings load (%s)", err);
+		sk_radius_cfg_wipe(&c);
+	}
+	skd_acct(d, s, SK_RADIUS_ACCT_STOP, "logout");
+	tap_ok(&t, !s->acct_started, "no Stop before a Start");
+	skd_acct(d, s, SK_RADIUS_ACCT_START, NULL);
+	tap_ok(&t, s->acct_started, "Start sent");
+	d0 = detail_wait(detail, before + 1);
+	tap_ok(&t, count(d0, "Acct-Status-Type = Start") >= 1 && strstr(d0, "User-Name = \"alice\"") &&
+	       strstr(d0, "Acct-Session-Id = \"6553f100-1092\"") &&
+	       strstr(d0, "Calling-Station-Id = \"192.0.2.9\"") &&
+	       strstr(d0, "Framed-IP-Address = 10.77.0.40"),
+	       "the server got the Start: user, session id, the client's address without the port, "
+	       "the tunnel address");
+	skd_acct(d, s, SK_RADIUS_ACCT_START, NULL);
+	skd_acct_timer(d, s, skd_now() + 30);
+	tap_ok(&t, count(detail_wait(detail, before + 2), "Acct-Status-Type") == before + 1,
+	       "one Start only; no Interim-Update before the interval");
+	s->rx_bytes = 5000000000ull;	/* above 4 GiB: Gigawords */
+	s->tx_bytes = 123456;
+	s->rx_pkts = 3500000;
+	s->tx_pkts = 1000;
+	skd_acct_timer(d, s, skd_now() + 61);
+	d0 = detail_wait(detail, before + 2);
+	tap_ok(&t, count(d0, "Acct-Status-Type = Interim-Update") >= 1 &&
+	       strstr(d0, "Acct-Input-Gigawords = 1") && strstr(d0, "Acct-Input-Octets = 705032704") &&
+	       strstr(d0, "Acct-Output-Octets = 123456") && strstr(d0, "Acct-Input-Packets = 3500000"),
+	       "Interim-Update after the interval, with the counters (Gigawords above 4 GiB)");
+	skd_acct(d, s, SK_RADIUS_ACCT_STOP, "idle-timeout");
+	d0 = detail_wait(detail, before + 3);
+	tap_ok(&t, count(d0, "Acct-Status-Type = Stop") >= 1 &&
+	       strstr(d0, "Acct-Terminate-Cause = Idle-Timeout") && strstr(d0, "Acct-Session-Time = ") &&
+	       strstr(d0, "Acct-Output-Packets = 1000") && !s->acct_started,
+	       "Stop with the counters, the session time and the cause (idle-timeout -> Idle-Timeout)");
+	skd_acct(d, s, SK_RADIUS_ACCT_STOP, "logout");
+	usleep(300 * 1000);
+	tap_ok(&t, count(detail_wait(detail, 0), "Acct-Status-Type") == before + 3, "one Stop only");
+	s->radius_dir[0] = '\0';
+	skd_acct(d, s, SK_RADIUS_ACCT_START, NULL);
+	tap_ok(&t, !s->acct_started, "a session without a RADIUS directory: nothing");
+	sk_store_close(d->st);
+	free(d);
+	free(s);
+	snprintf(db, sizeof(db), "rm -rf %s", path);
+	if (system(db))
+		printf("# could not remove %s\n", path);
+}
+
+int main(void)
+{
+	tap_begin();
+	framed();
+	if (getenv("SK_TEST_RADIUS_PORT") && getenv("SK_TEST_RADIUS_SECRET") &&
+	    getenv("SK_TEST_RADIUS_DETAIL"))
+		accounting();
+	else
+		tap_skip(&t, "accounting against FreeRADIUS",
+			 "no server (tests/lib/freeradius.sh: tests/run directory)");
+	return tap_end(&t);
+}
