@@ -1,12 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Scenario: a tunnel without UDP (openconnect --no-dtls) carries data over
-# CSTP.  The worker relays each CSTP DATA frame to the kernel peer through
-# an AF_UNIX SOCK_SEQPACKET socket (PEER_STREAM) and back, so the kernel
-# checks, counts and routes those packets as it does DTLS records: the
-# allowlist applies the same.  A DTLS client in the same run still works
-# (its peer has both paths), also after a reconnect; `session kill` ends a
-# TLS-only tunnel and its kernel peer.
+# CSTP.  After the CONNECT the worker hands the TLS connection to the
+# kernel (kernel TLS, stream kind ktls, issue 16): sekisho.ko reads and
+# writes the CSTP frames itself, answers DPD, and ends the session on the
+# client's DISCONNECT.  TLS 1.3 (openconnect's default) and TLS 1.2 with
+# ChaCha20-Poly1305 (GnuTLS told so by a priority file) are handed over, a
+# CBC suite is not: the worker relays it through an AF_UNIX SOCK_SEQPACKET
+# socket (PEER_STREAM) as before, and `session show` says why.  Either way
+# the kernel checks, counts and routes the packets as it does DTLS
+# records: the allowlist applies the same.  A DTLS client in the same run
+# still works (its peer has both paths), also after a reconnect; `session
+# kill` ends a TLS-only tunnel and its kernel peer.
 . "$(dirname "$0")/lib.sh"
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "CSTP data path (TLS only)"
@@ -39,6 +44,30 @@ gt() { [ -n "$1" ] && [ "$1" -gt "$2" ] 2>/dev/null; }
 mbps_pos() { $PY -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) > 0 else 1)' "${1:-0}"; }
 has_peer() { [ -n "$(kpeer_stat "$1" rx_packets)" ]; }
 no_peer() { ! has_peer "$1"; }
+# stat_gt ID FIELD N: kernel peer counter FIELD is above N
+stat_gt() { gt "$(kpeer_stat "$1" "$2")" "$3"; }
+# shows ID TEXT: `session show ID` contains TEXT (the stream: line)
+shows() { skctl_live session show "$1" | grep -F -- "$2"; }
+no_session() { [ -z "$(sk_session_id "$1")" ]; }
+logged_out() { skctl_live audit list --type session-end --user "$1" | grep -q logout; }
+# gnutls_conf FILE LINES...: a GnuTLS priority override file for the
+# client (GNUTLS_SYSTEM_PRIORITY_FILE): the gateway offers every suite,
+# the client picks what the test needs
+gnutls_conf() {
+	local f=$1
+	shift
+	printf '[overrides]\n' >"$f"
+	printf '%s\n' "$@" >>"$f"
+}
+# oc_gnutls FILE NAME ARGS...: oc_connect with that GnuTLS override file
+oc_gnutls() {
+	local f=$1
+	shift
+	(
+		export GNUTLS_SYSTEM_PRIORITY_FILE=$f
+		oc_connect "$@"
+	)
+}
 
 check "store: policy ssh-only" skctl policy add ssh-only
 check "store: rule allow tcp 10.20.0.0/24 port 22" skctl policy rule add ssh-only allow tcp 10.20.0.0/24 port 22
@@ -47,6 +76,10 @@ check "store: group ops (policy ssh-only)" sk_group ops factors=password policy=
 sk_user alice eng Secret-pass1 >/dev/null
 sk_user bob ops Secret-pass2 >/dev/null
 sk_user carol eng Secret-pass3 >/dev/null
+sk_user dave eng Secret-pass4 >/dev/null
+sk_user erin eng Secret-pass5 >/dev/null
+# DPD every 5 s: the kernel's answers show within seconds
+check "store: session.dpd 5" skctl settings set session.dpd 5
 check "sekishod: starts" sekishod_start || exit 1
 
 # ---- alice: TLS only ----
@@ -67,6 +100,9 @@ rx=$(kpeer_stat "$id" rx_packets)
 tx=$(kpeer_stat "$id" tx_packets)
 check "no-dtls: the kernel counted it (rx_packets ${rx:-?}, tx_packets ${tx:-?})" sh -c "[ \"${rx:-0}\" -gt 100 ] && [ \"${tx:-0}\" -gt 100 ]"
 check_not "no-dtls: DTLS never established" oc_dtls a
+check "ktls: session show: stream ktls (TLS 1.3)" shows "$id" "ktls (TLS 1.3"
+check "ktls: the gateway's TCP socket has kernel TLS both ways" in_gw sh -c "grep -q '^TlsCurrTxSw[[:space:]]*[1-9]' /proc/net/tls_stat && grep -q '^TlsCurrRxSw[[:space:]]*[1-9]' /proc/net/tls_stat"
+check "ktls: the kernel answers the client's DPD" wait_for 30 stat_gt "$id" dpd_answered 0
 check "kill: session kill $id" skctl_live session kill "$id"
 check "kill: the client loses its tunnel" wait_for 60 sh -c "! kill -0 $(oc_pid a) 2>/dev/null || ! ip netns exec cli ip link show $(oc_env a TUNDEV)"
 check "kill: the kernel peer is gone" wait_for 20 no_peer "$id"
@@ -83,6 +119,48 @@ if check "policy: tunnel up (no-dtls)" oc_wait_up b 180; then
 	check "policy: counted as policy drops on the peer (${d0:-?} -> ${d1:-?})" gt "${d1:-0}" "${d0:-0}"
 	check_not "policy: DTLS never established" oc_dtls b
 	oc_stop b
+fi
+
+# ---- dave: TLS 1.2 with ChaCha20-Poly1305, reconnect, logout ----
+gnutls_conf "$T/tls12.conf" "disabled-version = tls1.3" "tls-disabled-cipher = AES-256-GCM" \
+	"tls-disabled-cipher = AES-128-GCM"
+OC_INPUT=$'Secret-pass4\n' oc_gnutls "$T/tls12.conf" d -u dave --authgroup eng --passwd-on-stdin --no-dtls
+if check "tls1.2: tunnel up" oc_wait_up d 180; then
+	did=$(sk_session_id dave)
+	check "tls1.2: the client speaks TLS 1.2 with ChaCha20-Poly1305" grep -q 'ciphersuite (TLS1.2).*(CHACHA20-POLY1305)' "$T/oc-d/log"
+	check "tls1.2: session show: stream ktls (TLS 1.2, chacha20-poly1305)" shows "$did" "ktls (TLS 1.2, chacha20-poly1305)"
+	check "tls1.2: ping srv" ping_cli $SRV4
+	up=$(iperf_mbps -t 3)
+	check "tls1.2: iperf3 up ${up:-?} Mbit/s" mbps_pos "$up"
+	down=$(iperf_mbps -t 3 -R)
+	check "tls1.2: iperf3 down ${down:-?} Mbit/s" mbps_pos "$down"
+	check "tls1.2: the kernel counted it" stat_gt "$did" rx_packets 100
+	kill -USR2 "$(oc_pid d)"
+	check "tls1.2: reconnect recorded" wait_for 90 test -f "$T/oc-d/reconnect.env"
+	check "tls1.2: the same session after the reconnect" test "$(sk_session_id dave)" = "$did"
+	check "tls1.2: ping srv after the reconnect" within 30 ping_cli $SRV4
+	check "tls1.2: the new connection is on kernel TLS too" wait_for 20 stat_gt "$did" rx_packets 0
+	check "tls1.2: still stream ktls" shows "$did" "ktls (TLS 1.2"
+	# SIGINT: openconnect says DISCONNECT, which the kernel passes up
+	kill -INT "$(oc_pid d)"
+	check "logout: the client's DISCONNECT ends the session" wait_for 30 no_session dave
+	check "logout: the kernel peer is gone" wait_for 20 no_peer "$did"
+	check "logout: audited as logout" logged_out dave
+	oc_stop d
+fi
+
+# ---- erin: a CBC suite, which kernel TLS cannot carry: the relay ----
+gnutls_conf "$T/cbc.conf" "disabled-version = tls1.3" "tls-disabled-cipher = AES-256-GCM" \
+	"tls-disabled-cipher = AES-128-GCM" "tls-disabled-cipher = CHACHA20-POLY1305" \
+	"tls-disabled-cipher = AES-256-CCM" "tls-disabled-cipher = AES-128-CCM"
+OC_INPUT=$'Secret-pass5\n' oc_gnutls "$T/cbc.conf" e -u erin --authgroup eng --passwd-on-stdin --no-dtls
+if check "cbc: tunnel up" oc_wait_up e 180; then
+	eid=$(sk_session_id erin)
+	check "cbc: the client speaks a CBC suite" grep -q 'ciphersuite (TLS1.2).*-CBC)' "$T/oc-e/log"
+	check "cbc: session show: stream relay (cipher)" shows "$eid" "relay (cipher)"
+	check "cbc: ping srv through the worker's relay" ping_cli $SRV4
+	check "cbc: the kernel counted it" stat_gt "$eid" rx_packets 0
+	oc_stop e
 fi
 
 # ---- carol: DTLS as usual, the stream stays as a fallback ----
