@@ -755,7 +755,7 @@ int ska_settings(struct ska *a, int argc, char **argv)
 
 static void session_obj(struct ska *a, const struct sk_session *s, struct ska_obj *o)
 {
-	char qpol[SK_NAME_MAX + 1], qwhy[64];
+	char qpol[SK_NAME_MAX + 1], qwhy[64], stream[64];
 	bool quar = ska_session_quarantine(a, s, qpol, sizeof(qpol), qwhy, sizeof(qwhy));
 
 	ska_obj_add(o, "id", KT_NUM, "%lld", (long long)s->id);
@@ -773,6 +773,9 @@ static void session_obj(struct ska *a, const struct sk_session *s, struct ska_ob
 	ska_obj_add(o, "pid", KT_NUM, "%d", s->pid);
 	ska_obj_add(o, "connected", KT_BOOL, "%s", s->pid ? "yes" : "no");
 	ska_obj_add(o, "killed", KT_BOOL, "%s", s->killed ? "yes" : "no");
+	/* issue 16: kernel TLS or the worker's relay, and why */
+	if (ska_session_stream(a, s, stream, sizeof(stream)))
+		ska_obj_add(o, "stream", KT_STR, "%s", stream);
 	/* posture (issue 12): the tunnel runs on a remediation allowlist */
 	ska_obj_add(o, "quarantined", KT_BOOL, "%s", quar ? "yes" : "no");
 	if (quar) {

@@ -169,6 +169,10 @@ void ska_posture_last_show(struct ska *a, const char *device, struct sk_json *j)
  * policy and why ("av: av-definitions-old"). */
 bool ska_session_quarantine(struct ska *a, const struct sk_session *s, char *policy, size_t plen,
 			    char *why, size_t wlen);
+/* The path of the session's CSTP stream (stream.c): "ktls (TLS 1.3,
+ * aes-128-gcm)" or "relay (REASON)", from sekishod's last "stream" audit
+ * record of the session; false when there is none (no CONNECT yet). */
+bool ska_session_stream(struct ska *a, const struct sk_session *s, char *out, size_t len);
 
 /* CSV (csv.c) */
 int ska_user_import(struct ska *a, const char *path, bool ignore_extra);

@@ -476,6 +476,10 @@ static void send_msg(int i, uint8_t opts, const uint8_t *data, size_t len)
 	must_die = h->type == SK_IPC_DTLS_KEYS && h->magic == SK_IPC_MAGIC && h->len == len &&
 		   len == sizeof(struct sk_ipc_dtls_keys) && nfd == 1 &&
 		   ((opts & 7) != 1 || (!got_start[i] && !(w->tunnel && !w->s)));
+	/* (issue 16) a KTLS: no descriptor here is the client socket main
+	 * accepted for the worker (ktls.c checks the inode) */
+	must_die = must_die || (h->type == SK_IPC_KTLS && h->magic == SK_IPC_MAGIC &&
+				h->len == len && len == sizeof(struct sk_ipc_ktls) && nfd == 1);
 	if (nfd) {
 		mh.msg_control = u.b;
 		mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
@@ -495,7 +499,8 @@ static void send_msg(int i, uint8_t opts, const uint8_t *data, size_t len)
 		close(fds[k]);
 	skd_worker_recv(&d, w);
 	if (must_die && w->fd >= 0)
-		die("DTLS_KEYS with a foreign descriptor or without DTLS_START was taken");
+		die(h->type == SK_IPC_KTLS ? "KTLS with a socket main did not accept for it was taken" :
+		    "DTLS_KEYS with a foreign descriptor or without DTLS_START was taken");
 	if (debug)
 		fprintf(stderr, "worker %d -> type %u len %zu fds %d: %s\n", i,
 			len >= sizeof(*h) ? h->type : 0, len, nfd,

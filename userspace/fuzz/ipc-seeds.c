@@ -203,6 +203,30 @@ static void cstp_end(int w, uint32_t reason)
 	op_send(w, FIX, &m, sizeof(m));
 }
 
+/* (issue 16) the TLS connection to the kernel, or why not */
+static void ktls(int w, uint8_t fds, uint16_t version, uint16_t cipher)
+{
+	struct sk_ipc_ktls m = { 0 };
+
+	hdr(&m, SK_IPC_KTLS, sizeof(m));
+	m.keys.version = version;
+	m.keys.cipher = cipher;
+	m.keys.tx_seq = 1;
+	m.keys.rx_seq = 1;
+	memset(m.keys.tx_key, 0x33, sizeof(m.keys.tx_key));
+	memset(m.keys.rx_key, 0x44, sizeof(m.keys.rx_key));
+	op_send(w, FIX | fds, &m, sizeof(m));
+}
+
+static void ktls_skip(int w, const char *reason)
+{
+	struct sk_ipc_ktls_skip m = { 0 };
+
+	hdr(&m, SK_IPC_KTLS_SKIP, sizeof(m));
+	snprintf(m.reason, sizeof(m.reason), "%s", reason);
+	op_send(w, FIX, &m, sizeof(m));
+}
+
 static void dtls_fail(int w)
 {
 	struct sk_ipc_dtls_fail m = { 0 };
@@ -265,6 +289,8 @@ int main(int argc, char **argv)
 		{ SK_IPC_PAC, sizeof(struct sk_ipc_pac), "pac" },
 		{ SK_IPC_HOSTSCAN, sizeof(struct sk_ipc_hostscan), "hostscan" },
 		{ SK_IPC_AUTH, sizeof(struct sk_ipc_auth), "auth" },
+		{ SK_IPC_KTLS, sizeof(struct sk_ipc_ktls), "ktls" },
+		{ SK_IPC_KTLS_SKIP, sizeof(struct sk_ipc_ktls_skip), "ktls-skip" },
 	};
 	static uint8_t buf[SK_IPC_MAX], cert[4096];
 	char name[128];
@@ -323,6 +349,32 @@ int main(int argc, char **argv)
 	dtls_keys(0, FD_DTLS, SK_CIPHER_AES128_GCM, 32, 12);
 	dtls_keys(0, FD_DTLS, 77, 16, 4);
 	end("dtls-keys-bad-cipher");
+
+	/* KTLS with every kind of descriptor (none is the client's socket
+	 * main accepted: each must kill the worker), before a tunnel, twice;
+	 * KTLS_SKIP with a keyword and with garbage */
+	for (int k = FD_NONE; k <= FD_IPC; k++) {
+		begin(0);
+		tunnel(0);
+		ktls(0, (uint8_t)k, 0x0304, 1);
+		snprintf(name, sizeof(name), "ktls-fd-%s", fdname[k]);
+		end(name);
+	}
+	begin(0);
+	hello(0);
+	ktls(0, FD_TCP, 0x0303, 3);
+	ktls_skip(0, "cipher");
+	end("ktls-before-login");
+	begin(0);
+	tunnel(0);
+	ktls_skip(0, "cipher");
+	ktls_skip(0, "pending");
+	ktls(0, FD_TCP, 0x0302, 9);
+	end("ktls-twice");
+	begin(0);
+	tunnel(0);
+	ktls_skip(0, "Bad Reason\n");
+	end("ktls-skip-garbage");
 
 	/* CONNECT before login, with a made-up cookie, twice on one worker */
 	begin(0);

@@ -18,6 +18,10 @@
  *   CONNECT (cookie, requested addrs, mtu) -> session lookup, address, policy
  *                                      <-    CONNECT_REPLY (status, header lines, app-id;
  *                                            200: + fd of the CSTP relay)
+ *   (200 with SK_CONNECT_KTLS, after sending the reply:)
+ *   KTLS (keys, seqs, client fd)       ->    install kernel TLS, peer with the stream
+ *     or KTLS_SKIP (why not)           ->    counted; the relay goes on
+ *                                      <-    KTLS_READY (0: the kernel carries CSTP)
  *                                      <-    DTLS_START (fd + first datagram)
  *   DTLS_KEYS (keys, seqs, fd)         ->    program the kernel (peer + keys)
  *                                      <-    DTLS_READY (then the worker sends
@@ -34,6 +38,7 @@
 
 #include "hostscan.h"
 #include "skparse.h"
+#include "sktls.h"
 
 #define SK_IPC_MAGIC	0x534b4950u	/* "SKIP" */
 #define SK_IPC_MAX	65536		/* largest message */
@@ -107,6 +112,9 @@ enum sk_ipc_type {
 	SK_IPC_PAC,		/* GET /proxy/<group>.pac (reply: PROFILE_REPLY) */
 	SK_IPC_HOSTSCAN,	/* (added) /+CSCOE+/sdesktop/...: token.xml, scan.xml, wait.html */
 	SK_IPC_HOSTSCAN_REPLY,
+	SK_IPC_KTLS,		/* (added) worker -> main: the CSTP stream to the kernel */
+	SK_IPC_KTLS_SKIP,	/* worker -> main: no hand-off, and why */
+	SK_IPC_KTLS_READY,	/* main -> worker: the outcome of KTLS */
 };
 
 struct sk_ipc_hdr {
@@ -193,8 +201,12 @@ struct sk_ipc_connect_reply {
 	uint8_t app_id[32];
 	uint32_t dpd, keepalive, mtu;
 	uint32_t headers_len;
+	uint32_t flags;			/* SK_CONNECT_* */
 	/* char headers[headers_len]; */
 };
+/* (added) after the reply, hand the TLS connection to the kernel (KTLS) or
+ * say why not (KTLS_SKIP), and wait for KTLS_READY before reading on */
+#define SK_CONNECT_KTLS	1u
 
 /*
  * main -> worker, with SCM_RIGHTS: a UDP socket already connected to the
@@ -241,6 +253,39 @@ struct sk_ipc_dtls_ready {
 struct sk_ipc_dtls_fail {
 	struct sk_ipc_hdr h;
 	char reason[128];
+};
+
+/*
+ * (added) worker -> main, with SCM_RIGHTS: the client's TCP socket, right
+ * after the CONNECT reply went out in full and before anything more was
+ * read, with the keys and record sequence numbers of that moment
+ * (lib/sktls.h).  From this message on the worker neither reads nor
+ * writes the socket.  Main checks that the socket is the one it accepted
+ * for this worker, installs kernel TLS on it and makes it the kernel
+ * peer's stream (kind ktls).  The receiver wipes the keys.
+ */
+struct sk_ipc_ktls {
+	struct sk_ipc_hdr h;
+	struct sk_ktls_keys keys;
+};
+
+/* worker -> main: no hand-off; reason: one keyword of sk_ktls_export */
+struct sk_ipc_ktls_skip {
+	struct sk_ipc_hdr h;
+	char reason[32];
+};
+
+/*
+ * main -> worker after KTLS: status 0 = the kernel carries the CSTP stream
+ * (the worker closes its copy of the socket, keeps DTLS and KILL);
+ * -errno with lost 0 = the socket is as it was (the worker relays as
+ * before); lost 1 = kernel TLS is half installed, the connection is gone
+ * (the worker ends; the client reconnects with its cookie).
+ */
+struct sk_ipc_ktls_ready {
+	struct sk_ipc_hdr h;
+	int32_t status;
+	uint32_t lost;
 };
 
 /* worker -> main: the CSTP connection ended */

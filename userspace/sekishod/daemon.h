@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * sekishod's privileged main process: the one context (struct skd) and the
- * functions of main.c, daemon.c, loop.c, session.c, connect.c, udp.c and
- * control.c.  Everything mutable lives in struct skd; there is no other
+ * functions of main.c, daemon.c, loop.c, session.c, connect.c, ktls.c, udp.c
+ * and control.c.  Everything mutable lives in struct skd; there is no other
  * global state (the signal mask is read through a signalfd).
  *
  * Bounds: SKD_MAX_WORKERS connections, SKD_MAX_SESSIONS sessions,
@@ -38,6 +38,7 @@
 #define SKD_MAX_HOSTSCANS	1024	/* host scans kept (token -> report) */
 #define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
 #define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
+#define SKD_KTLS_REASONS	14	/* kinds of kTLS fall-back counted (ktls.c) */
 #define SKD_HASH_THREADS_MAX	16	/* argon2id threads (conf hash_threads) */
 #define SKD_CONTROL_MAX		8	/* control connections at once (one more: "busy") */
 #define SKD_CONTROL_DEADLINE	10	/* s a control client has for its request (and input),
@@ -93,6 +94,11 @@ struct skd_worker {
 	struct skd_session *s;		/* the session of its tunnel */
 	int64_t started;
 	int64_t kill_at;		/* SIGKILL if still alive then (after a KILL message) */
+	/* the client socket main accepted for it: a KTLS hand-off must
+	 * bring back this very socket (ktls.c) */
+	dev_t client_dev;
+	ino_t client_ino;
+	bool ktls_done;			/* it sent KTLS or KTLS_SKIP for its CONNECT */
 };
 
 struct skd_session {
@@ -118,7 +124,9 @@ struct skd_session {
 	int64_t tunnel_started;		/* first CONNECT, 0 = none yet */
 	int64_t last_seen;
 	int udp_fd;			/* connected UDP socket the kernel peer uses, -1 */
-	int stream_fd;			/* our end of the CSTP relay pair (kernel peer's STREAM), -1 */
+	int stream_fd;			/* our end of the CSTP relay pair (kernel peer's STREAM), -1;
+					 * with stream_ktls the client's TCP socket itself */
+	bool stream_ktls;		/* the kernel reads CSTP from kernel TLS (ktls.c) */
 	bool udp_polled;
 	bool peer_live;			/* a kernel peer exists */
 	bool in_handshake;		/* the worker holds the UDP socket */
@@ -266,6 +274,10 @@ struct skd {
 	 * reconnected yet): swept by the timers while there are any */
 	int orphans;
 	bool stream_warned;		/* a kernel peer with the CSTP stream failed (logged once) */
+	/* CSTP streams handed to kernel TLS, and those left to the relay by
+	 * reason (ktls.c: skd_ktls_reason; metrics) */
+	uint64_t ktls_handed;
+	uint64_t ktls_relayed[SKD_KTLS_REASONS];
 	bool stop;
 	/* spawn.c: the executables main starts, the workers' configuration
 	 * (memfd), the key and certificate files the key holder reads, and
@@ -452,6 +464,24 @@ int skd_connect_mtu(int base_mtu, bool outer_v6);
 /* A PAC file for proxy mode "server" (PROXY host:port, exclusions DIRECT)
  * or "none" (always DIRECT).  Length or -1. */
 int skd_proxy_pac(const struct sk_group *g, char *buf, size_t len);
+
+/* ---- ktls.c: the CSTP stream handed to kernel TLS (decisions/ktls-handoff.md) ---- */
+/* setting session.ktls (default on) */
+bool skd_ktls_enabled(struct skd *d);
+/* the CONNECT reply's flags for a tunnel with the kernel relay relay (-1 =
+ * none): SK_CONNECT_KTLS, or 0 (counted and audited when turned off) */
+uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_session *s,
+			int relay);
+void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int fd);
+void skd_on_ktls_skip(struct skd *d, struct skd_worker *w, const struct sk_ipc_ktls_skip *m);
+/* ending a session on kernel TLS: a CSTP DISCONNECT with text to the client */
+void skd_ktls_bye(struct skd_session *s, const char *text);
+/* the kernel ended the peer of a session on kernel TLS: true when handled
+ * (a client's DISCONNECT ends the session; a closed or broken stream
+ * detaches it for a reconnect with the cookie) */
+bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason);
+/* the reason keyword of counter i, NULL past the last */
+const char *skd_ktls_reason(int i);
 
 /* ---- udp.c: the DTLS port ---- */
 /* App-ID of a first ClientHello (§6.3), 0 or -1 if it is not one */

@@ -173,6 +173,10 @@ int skd_kernel_peer_new(struct skd_kernel *k, const struct skd_kpeer *p)
 	/* the worker's relay of CSTP DATA: one IP packet per message */
 	if (p->stream_fd >= 0)
 		knl_put_u32(&m, SEKISHO_A_PEER_STREAM, (uint32_t)p->stream_fd);
+	/* or the client's TCP socket with kernel TLS (the kind only then: a
+	 * module before issue 16 knows no kind) */
+	if (p->stream_fd >= 0 && p->stream_ktls)
+		knl_put_u32(&m, SEKISHO_A_PEER_STREAM_KIND, SEKISHO_STREAM_KIND_KTLS);
 	if (p->has4)
 		knl_put_bin(&m, SEKISHO_A_PEER_VPN_IPV4, p->vpn4, 4);
 	if (p->has6)

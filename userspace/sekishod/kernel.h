@@ -40,6 +40,7 @@ struct skd_kpeer {
 	uint32_t id;
 	int fd;				/* connected UDP socket (DTLS), -1 = none */
 	int stream_fd;			/* AF_UNIX SOCK_SEQPACKET (CSTP relay), -1 = none */
+	bool stream_ktls;		/* stream_fd is the client's TCP socket with kernel TLS */
 	bool has4, has6;
 	uint8_t vpn4[4], vpn6[16];
 	uint32_t policy;		/* 0 = deny everything */

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -155,6 +156,7 @@ static void on_accept(struct skd *d, int lfd)
 	struct skd_worker *w = NULL;
 	int64_t now = skd_now();
 	int fd, ipc, one = 1;
+	struct stat st = { 0 };
 	pid_t pid;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
@@ -173,6 +175,9 @@ static void on_accept(struct skd *d, int lfd)
 			w = &d->workers[i];
 			break;
 		}
+	/* which socket this is: a kernel TLS hand-off must bring it back (ktls.c) */
+	if (fstat(fd, &st))
+		st.st_ino = 0;
 	/* forked by the worker template (spawn.c), or exec'd now */
 	ipc = w ? skd_worker_start(d, fd, &pid) : -1;
 	close(fd);
@@ -187,6 +192,8 @@ static void on_accept(struct skd *d, int lfd)
 	w->fd = ipc;
 	w->peer = ss;
 	w->started = now;
+	w->client_dev = st.st_dev;
+	w->client_ino = st.st_ino;
 	skd_conf_addr_text(&ss, w->remote, sizeof(w->remote));
 	d->n_preauth++;
 	if (skd_poll_add(d, w->fd, &w->ev))
@@ -283,7 +290,7 @@ static void on_signal(struct skd *d)
 
 static bool want_fd(uint16_t type)
 {
-	return type == SK_IPC_DTLS_KEYS;
+	return type == SK_IPC_DTLS_KEYS || type == SK_IPC_KTLS;
 }
 
 static size_t exact_len(uint16_t type)
@@ -297,6 +304,8 @@ static size_t exact_len(uint16_t type)
 	case SK_IPC_PROFILE: return sizeof(struct sk_ipc_profile);
 	case SK_IPC_PAC: return sizeof(struct sk_ipc_pac);
 	case SK_IPC_HOSTSCAN: return sizeof(struct sk_ipc_hostscan);
+	case SK_IPC_KTLS: return sizeof(struct sk_ipc_ktls);
+	case SK_IPC_KTLS_SKIP: return sizeof(struct sk_ipc_ktls_skip);
 	case SK_IPC_AUTH: return 0;	/* variable, checked by skd_on_auth */
 	default: return (size_t)-1;	/* main -> worker types, or unknown */
 	}
@@ -372,6 +381,13 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 		break;
 	case SK_IPC_HOSTSCAN:
 		skd_on_hostscan(d, w, (const void *)d->rxbuf);
+		break;
+	case SK_IPC_KTLS:
+		skd_on_ktls(d, w, (void *)d->rxbuf, fds[0]);
+		sk_wipe(d->rxbuf, (size_t)n);
+		break;
+	case SK_IPC_KTLS_SKIP:
+		skd_on_ktls_skip(d, w, (const void *)d->rxbuf);
 		break;
 	}
 }

@@ -202,6 +202,13 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 	       "audit lines the syslog socket did not take");
 	fprintf(f, "sekisho_audit_syslog_dropped_total %llu\n",
 		(unsigned long long)d->auditlog.dropped);
+	family(f, "sekisho_cstp_streams_total", "counter",
+	       "CSTP streams carried by kernel TLS (stream=ktls) or relayed by the worker, by reason");
+	fprintf(f, "sekisho_cstp_streams_total{stream=\"ktls\",reason=\"\"} %llu\n",
+		(unsigned long long)d->ktls_handed);
+	for (int i = 0; skd_ktls_reason(i); i++)
+		fprintf(f, "sekisho_cstp_streams_total{stream=\"relay\",reason=\"%s\"} %llu\n",
+			skd_ktls_reason(i), (unsigned long long)d->ktls_relayed[i]);
 }
 
 /* ------------------------------------------------------------- the request */

@@ -892,6 +892,9 @@ static void connect_reply_fd(struct skd *d, struct skd_worker *w, uint32_t statu
 	r->keepalive = ka;
 	r->mtu = mtu;
 	r->headers_len = (uint32_t)hl;
+	/* with the relay: hand the TLS connection to the kernel (ktls.c) */
+	if (status == 200 && s)
+		r->flags = skd_ktls_offer(d, w, s, fd);
 	if (hl)
 		memcpy(r + 1, headers, hl);
 	skd_ipc_header(r, SK_IPC_CONNECT_REPLY, len);
@@ -923,6 +926,7 @@ static void stream_close(struct skd_session *s)
 	if (s->stream_fd >= 0)
 		close(s->stream_fd);
 	s->stream_fd = -1;
+	s->stream_ktls = false;
 }
 
 void skd_session_peer_del(struct skd *d, struct skd_session *s)
@@ -963,6 +967,7 @@ int skd_session_peer_new(struct skd *d, struct skd_session *s, int udp_fd)
 	p.id = (uint32_t)s->id;
 	p.fd = udp_fd;
 	p.stream_fd = s->stream_fd;
+	p.stream_ktls = s->stream_ktls;
 	p.has4 = s->has4;
 	memcpy(p.vpn4, &s->addr4, 4);
 	p.has6 = s->has6;
@@ -1485,6 +1490,7 @@ void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 	int64_t now = skd_now();
 	char detail[512];
 
+	skd_ktls_bye(s, reason);	/* the worker cannot say it on kernel TLS */
 	if (s->w) {
 		struct skd_worker *w = s->w;
 
@@ -1672,6 +1678,9 @@ void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t r
 		s->rx_pbase = s->rx_pkts;
 		s->tx_pbase = s->tx_pkts;
 		skd_session_udp_close(d, s);
+		/* a stream on kernel TLS: the client's goodbye or its end */
+		if (skd_ktls_peer_gone(d, s, reason))
+			return;
 		/* the DTLS socket went, the tunnel did not: its CSTP data path
 		 * comes back in a peer of its own (only after a peer with a
 		 * UDP socket, so this cannot loop) */

@@ -52,6 +52,9 @@ static const struct sk_setting_def defs[] = {
 	  "seconds a disconnected session's cookie still reconnects" },
 	{ "session.dpd", "30", SK_SET_INT, 0, 3600, "dead peer detection interval (X-CSTP-DPD)" },
 	{ "session.keepalive", "20", SK_SET_INT, 0, 3600, "keepalive interval (X-CSTP-Keepalive)" },
+	{ "session.ktls", "on", SK_SET_BOOL, 0, 0,
+	  "TLS-only tunnels carried by the kernel (kernel TLS) where the suite allows it; "
+	  "off = the worker relays every CSTP stream" },
 	{ "notify.admin_email", "", SK_SET_EMAIL, 0, 0, "administrator address for notices (\"\" = none)" },
 	{ "device.auto_register", "off", SK_SET_BOOL, 0, 0,
 	  "register an unknown device on its first successful login" },

@@ -4,9 +4,11 @@
  * skd_worker_recv, udp.c, session.c), for what the IPC fuzz target
  * (userspace/fuzz/ipc-fuzz.c) found: a DTLS_KEYS must carry the connected
  * UDP socket of a DTLS_START, and keys, DTLS_FAIL and CSTP_END come only
- * from a worker with a tunnel.  Anything else kills the worker (its socket
- * is closed).  The session and the worker are set up by hand; no kernel
- * (main answers DTLS_READY -ENODEV to acceptable keys).  TAP output.
+ * from a worker with a tunnel.  A KTLS (issue 16) must bring back the very
+ * TCP connection main accepted for the worker (ktls.c), once, after a
+ * CONNECT.  Anything else kills the worker (its socket is closed).  The
+ * session and the worker are set up by hand; no kernel (main answers
+ * DTLS_READY and KTLS_READY -ENODEV to acceptable messages).  TAP output.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -128,6 +131,48 @@ static int answer(int *status)
 	return u.r.h.type;
 }
 
+/* a TCP connection over the loopback: *srv the accepted end, *cli the other */
+static int tcp_pair(int *srv, int *cli)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*srv = *cli = -1;
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4) ||
+	    getsockname(ls, (struct sockaddr *)&a, &l))
+		goto out;
+	*cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*cli < 0 || connect(*cli, (struct sockaddr *)&a, sizeof(a)))
+		goto out;
+	*srv = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+out:
+	if (ls >= 0)
+		close(ls);
+	return *srv >= 0 ? 0 : -1;
+}
+
+/* w as main's on_accept leaves it for the accepted socket fd */
+static void accepted(struct skd_worker *w, int fd)
+{
+	socklen_t l = sizeof(w->peer);
+	struct stat st;
+
+	if (!fstat(fd, &st)) {
+		w->client_dev = st.st_dev;
+		w->client_ino = st.st_ino;
+	}
+	getpeername(fd, (struct sockaddr *)&w->peer, &l);
+}
+
+static void ktls_msg(struct sk_ipc_ktls *m)
+{
+	memset(m, 0, sizeof(*m));
+	skd_ipc_header(m, SK_IPC_KTLS, sizeof(*m));
+	m->keys.version = 0x0304;
+	m->keys.cipher = SK_KTLS_AES128_GCM;
+}
+
 static void keys(struct sk_ipc_dtls_keys *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -201,6 +246,71 @@ int main(void)
 	w = worker(true, 0);
 	tap_ok(&t, w && feed(w, &e, sizeof(e), -1) && w->ended && !w->s && d.sessions[0].used &&
 	       d.sessions[0].detached_at, "CSTP_END (EOF) of a tunnel detaches its session");
+
+	/* ---- KTLS: the client's own connection, once ---- */
+	{
+		struct sk_ipc_ktls m;
+		struct sk_ipc_ktls_skip sk;
+		int srv, cli, srv2, cli2;
+
+		ktls_msg(&m);
+		w = worker(true, 0);
+		tap_ok(&t, w && !tcp_pair(&srv, &cli), "KTLS: a TCP connection to hand over");
+		accepted(w, srv);
+		tap_ok(&t, feed(w, &m, sizeof(m), dup(srv)) && answer(&status) == SK_IPC_KTLS_READY &&
+		       status == -ENODEV && d.ktls_relayed[1] == 1,
+		       "KTLS with the accepted connection is taken (no kernel: -ENODEV, counted)");
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv)) && answer(NULL) == 0,
+		       "a second KTLS kills the worker");
+
+		/* the same client address, another connection: only the
+		 * socket's identity tells them apart */
+		tcp_pair(&srv2, &cli2);
+		w = worker(true, 0);
+		accepted(w, srv);
+		getpeername(srv2, (struct sockaddr *)&w->peer, &(socklen_t){ sizeof(w->peer) });
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv2)) && answer(NULL) == 0,
+		       "KTLS with another TCP connection from the client's address kills the worker");
+		w = worker(true, 0);
+		accepted(w, srv);
+		tap_ok(&t, !feed(w, &m, sizeof(m), udp_connected()) && answer(NULL) == 0,
+		       "KTLS with a UDP socket kills the worker");
+		w = worker(true, 0);
+		accepted(w, srv);
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(wend)) && answer(NULL) == 0,
+		       "KTLS with its own IPC socket kills the worker");
+		w = worker(false, 0);
+		accepted(w, srv);
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv)) && answer(NULL) == 0,
+		       "KTLS before a tunnel kills the worker");
+		w = worker(true, 0);
+		accepted(w, srv);
+		m.keys.version = 0x0302;
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv)) && answer(NULL) == 0,
+		       "KTLS with TLS 1.1 keys kills the worker");
+		ktls_msg(&m);
+		w = worker(true, 0);
+		accepted(w, srv);
+		tap_ok(&t, !feed(w, &m, sizeof(m), -1) && answer(NULL) == 0,
+		       "KTLS without a socket kills the worker");
+
+		memset(&sk, 0, sizeof(sk));
+		skd_ipc_header(&sk, SK_IPC_KTLS_SKIP, sizeof(sk));
+		snprintf(sk.reason, sizeof(sk.reason), "cipher");
+		w = worker(true, 0);
+		tap_ok(&t, feed(w, &sk, sizeof(sk), -1) && d.ktls_relayed[2] == 1,
+		       "KTLS_SKIP (cipher) is counted");
+		w = worker(true, 0);
+		snprintf(sk.reason, sizeof(sk.reason), "bad\nline");
+		tap_ok(&t, !feed(w, &sk, sizeof(sk), -1), "KTLS_SKIP with a control character kills the worker");
+		w = worker(true, 0);
+		memset(sk.reason, 'a', sizeof(sk.reason));
+		tap_ok(&t, !feed(w, &sk, sizeof(sk), -1), "KTLS_SKIP without a NUL kills the worker");
+		close(srv);
+		close(cli);
+		close(srv2);
+		close(cli2);
+	}
 
 	skd_session_clear(&d.sessions[0]);
 	sk_store_close(d.st);

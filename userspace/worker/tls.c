@@ -124,7 +124,8 @@ SSL_CTX *sk_worker_tls_ctx(const char *cert_pem, size_t cert_len, const char *ca
 			    SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:!kRSA") != 1 ||
+	/* the key log gives the TLS 1.3 traffic secrets for kernel TLS */
+	if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:!kRSA") != 1 || sk_ktls_ctx(ctx) ||
 	    use_chain(ctx, cert_pem, cert_len, key_fd, err, errlen) ||
 	    (ca_len && use_client_cas(ctx, ca_pem, ca_len, err, errlen))) {
 		if (!err[0])

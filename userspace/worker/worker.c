@@ -62,6 +62,12 @@ struct worker {
 	 * message; -1 = none (old module): DATA is dropped */
 	int stream;
 	uint64_t data_dropped;
+	/* the records and secrets of the TLS connection (lib/sktls.h), for
+	 * handing it to the kernel after the CONNECT; handed: from the KTLS
+	 * message on, OpenSSL neither reads nor writes the socket (no
+	 * close_notify at the end either), cfd is closed once main has it */
+	struct sk_ktls_track kt;
+	bool handed;
 	/* the DTLS handshake in progress (dtls.c), run step by step from the
 	 * CSTP loop so that the tunnel keeps carrying while it waits */
 	struct sk_dtls *dtls;
@@ -559,11 +565,60 @@ static unsigned long header_num(const char *hdrs, size_t len, const char *name)
 }
 
 static int cstp_loop(struct worker *w);
+static int do_dtls(struct worker *w);
+static void stream_close(struct worker *w);
+
+/*
+ * The CONNECT reply is out: the TLS connection goes to the kernel
+ * (ipc.h: KTLS), or main hears why not (KTLS_SKIP) and the relay goes on.
+ * Nothing more is read from the client before main answers: the client's
+ * first CSTP frames wait in the socket for kernel TLS to read them.
+ * Returns -1 when the connection is lost (the worker ends).
+ */
+static int ktls_handoff(struct worker *w)
+{
+	struct sk_ipc_ktls m = { 0 };
+	struct sk_ipc_ktls_ready *r;
+	const char *why;
+	int t, rc;
+
+	/* CSTP bytes already read with the CONNECT would be lost */
+	why = w->rlen ? "pending" : sk_ktls_export(w->ssl, &w->kt, &m.keys);
+	if (why) {
+		struct sk_ipc_ktls_skip sk = { 0 };
+
+		snprintf(sk.reason, sizeof(sk.reason), "%s", why);
+		return ipc_send(w, &sk, sizeof(sk), SK_IPC_KTLS_SKIP, -1);
+	}
+	w->handed = true;
+	rc = ipc_send(w, &m, sizeof(m), SK_IPC_KTLS, w->cfd);
+	OPENSSL_cleanse(&m, sizeof(m));
+	if (rc)
+		return -1;
+	/* the client may start DTLS at once: its first datagram can reach
+	 * main before our KTLS does */
+	while ((t = ipc_wait(w)) == SK_IPC_DTLS_START)
+		if ((t = do_dtls(w)) != SK_IPC_DTLS_START)
+			break;
+	r = (struct sk_ipc_ktls_ready *)w->msg;
+	if (t != SK_IPC_KTLS_READY || r->h.len != sizeof(*r) || (r->status && r->lost))
+		return -1;
+	if (r->status) {
+		w->handed = false;	/* the socket is as it was: relay */
+		return 0;
+	}
+	/* the kernel has it: no reads, no writes, no DPD of ours */
+	stream_close(w);
+	close(w->cfd);
+	w->cfd = -1;
+	return 0;
+}
 
 static int do_connect(struct worker *w)
 {
 	struct sk_ipc_connect_reply *rep;
 	const char *hdrs;
+	uint32_t flags;
 	int type, n;
 
 	parse_connect(w, &w->conn);
@@ -592,6 +647,7 @@ static int do_connect(struct worker *w)
 	/* the CSTP relay comes with the 200 answer (see ipc.h) */
 	w->stream = w->msg_fd;
 	w->msg_fd = -1;
+	flags = rep->flags;
 	w->dpd = rep->dpd ? rep->dpd : ms_or(w->cfg->dpd, 30);
 	w->mtu = rep->mtu;
 	w->base_mtu = header_num(hdrs, rep->headers_len, "X-CSTP-Base-MTU");
@@ -604,6 +660,8 @@ static int do_connect(struct worker *w)
 	n += rep->headers_len;
 	memcpy(w->out + n, "\r\n", 2);
 	if (tls_write(w, w->out, n + 2))
+		return -1;
+	if ((flags & SK_CONNECT_KTLS) && w->stream >= 0 && ktls_handoff(w))
 		return -1;
 	return cstp_loop(w);
 }
@@ -849,42 +907,55 @@ static int cstp_loop(struct worker *w)
 		if (w->rlen)
 			continue;	/* more buffered bytes than the reassembly held */
 		now = now_ms();
-		if (now - last_rx >= 2 * dpd_ms) {
-			cstp_end(w, SK_END_DPD, "no answer for %u s", 2 * w->dpd);
-			rc = 0;
-			goto out;
-		}
-		/* DPD after dpd s of silence, again every dpd/2 s */
-		if (now - last_rx >= dpd_ms && now - last_dpd >= dpd_ms / 2) {
-			if (cstp_send(w, SK_CSTP_DPD_REQ, NULL, 0))
-				goto eof;
-			last_dpd = now;
-		}
-		wait = last_rx + dpd_ms - now;
-		if (wait <= 0)
-			wait = dpd_ms / 2 - (now - last_dpd);
-		if (wait > 2 * dpd_ms - (now - last_rx))
-			wait = 2 * dpd_ms - (now - last_rx);
-		if (w->dtls && wait > w->dtls_due - now)
-			wait = w->dtls_due - now;
-		if (wait < 1)
-			wait = 1;
-		if (SSL_pending(w->ssl) == 0) {
+		if (w->handed) {
+			/* the kernel has the stream and answers DPD: only
+			 * main and DTLS are left to wait for */
+			wait = w->dtls ? w->dtls_due - now : -1;
+			if (w->dtls && wait < 1)
+				wait = 1;
 			r = poll(p, 4, (int)wait);
 			if (r < 0 && errno != EINTR)
 				goto out;
 			if (r < 0)
 				continue;
 		} else {
-			/* TLS has decrypted bytes waiting: read them, but look
-			 * at main, the relay and DTLS too, so that a client
-			 * sending without pause does not starve them */
-			r = poll(p, 4, 0);
-			if (r < 0 && errno != EINTR)
+			if (now - last_rx >= 2 * dpd_ms) {
+				cstp_end(w, SK_END_DPD, "no answer for %u s", 2 * w->dpd);
+				rc = 0;
 				goto out;
-			if (r < 0)
-				p[1].revents = p[2].revents = p[3].revents = 0;
-			p[0].revents = POLLIN;
+			}
+			/* DPD after dpd s of silence, again every dpd/2 s */
+			if (now - last_rx >= dpd_ms && now - last_dpd >= dpd_ms / 2) {
+				if (cstp_send(w, SK_CSTP_DPD_REQ, NULL, 0))
+					goto eof;
+				last_dpd = now;
+			}
+			wait = last_rx + dpd_ms - now;
+			if (wait <= 0)
+				wait = dpd_ms / 2 - (now - last_dpd);
+			if (wait > 2 * dpd_ms - (now - last_rx))
+				wait = 2 * dpd_ms - (now - last_rx);
+			if (w->dtls && wait > w->dtls_due - now)
+				wait = w->dtls_due - now;
+			if (wait < 1)
+				wait = 1;
+			if (SSL_pending(w->ssl) == 0) {
+				r = poll(p, 4, (int)wait);
+				if (r < 0 && errno != EINTR)
+					goto out;
+				if (r < 0)
+					continue;
+			} else {
+				/* TLS has decrypted bytes waiting: read them, but look
+				 * at main, the relay and DTLS too, so that a client
+				 * sending without pause does not starve them */
+				r = poll(p, 4, 0);
+				if (r < 0 && errno != EINTR)
+					goto out;
+				if (r < 0)
+					p[1].revents = p[2].revents = p[3].revents = 0;
+				p[0].revents = POLLIN;
+			}
 		}
 		t = -2;		/* nothing from main for the code below */
 		/* the DTLS handshake: its socket has a datagram, or its timer ran out */
@@ -908,6 +979,11 @@ static int cstp_loop(struct worker *w)
 
 				if (k->h.len != sizeof(*k))
 					goto out;
+				if (w->handed) {
+					/* main sends the DISCONNECT on the kernel's stream */
+					rc = 0;
+					goto out;
+				}
 				k->text[sizeof(k->text) - 1] = 0;
 				tl = strlen(k->text);
 				/* §7.5: DISCONNECT with a code and the administrator's text */
@@ -1327,6 +1403,7 @@ void sk_worker_preload(void)
 	EVP_KDF *k = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
 
 	EVP_KDF_free(k);
+	sk_ktls_preload();	/* and the HKDF of the TLS 1.3 kTLS keys */
 }
 
 int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
@@ -1359,6 +1436,9 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 		goto out;
 	w->req = sk_http_new();
 	w->ssl = SSL_new(cfg->tls_ctx);
+	/* count the records from the first: the kernel may take over */
+	if (w->ssl)
+		sk_ktls_track(w->ssl, &w->kt);
 	if (cfg->dtls_ctx && SSL_CTX_up_ref(cfg->dtls_ctx))
 		w->dctx = cfg->dtls_ctx;
 	else
@@ -1375,8 +1455,10 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 	if (send_hello(w))
 		goto out;
 	rc = http_loop(w) < 0 ? 1 : 0;
-	SSL_shutdown(w->ssl);
-	linger_close(client_fd);
+	if (!w->handed) {
+		SSL_shutdown(w->ssl);
+		linger_close(client_fd);
+	}
 out:
 	if (w->ssl)
 		SSL_free(w->ssl);
@@ -1384,7 +1466,8 @@ out:
 	sk_http_free(w->req);
 	if (w->msg_fd >= 0)
 		close(w->msg_fd);
-	close(client_fd);
+	if (w->cfd >= 0)
+		close(w->cfd);	/* -1 once main has it (ktls_handoff) */
 	close(ipc_fd);
 	OPENSSL_cleanse(w, sizeof(*w));
 	free(w);

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The CSTP stream handed to kernel TLS (issue 16).  After the CONNECT
+ * reply the worker sends the client's TCP socket with the keys and record
+ * sequence numbers of the moment (ipc.h: KTLS); main checks that the
+ * socket is the one it accepted for that worker, installs kernel TLS on
+ * it (lib/sktls.h) and makes it the kernel peer's stream, kind ktls, in
+ * place of the worker's relay.  Anything that stands in the way leaves
+ * the relay as it was, counted by reason and audited ("stream"), so that
+ * `sekictl session show` says which path a tunnel takes.  Why each step
+ * is as it is: Documentation/decisions/ktls-handoff.md.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <linux/sekisho.h>
+
+#include "daemon.h"
+
+/* the fall-back reasons counted; the worker's keywords (sk_ktls_export),
+ * main's own, then "other" for anything a worker made up */
+static const char *const reasons[SKD_KTLS_REASONS] = {
+	"off", "no-kernel", "cipher", "version", "post-handshake", "handshake", "pending",
+	"secrets", "kdf", "no-tls-module", "kernel-cipher", "kernel-rx", "peer", "other",
+};
+#define OTHER 13
+
+const char *skd_ktls_reason(int i)
+{
+	return i >= 0 && i < SKD_KTLS_REASONS ? reasons[i] : NULL;
+}
+
+bool skd_ktls_enabled(struct skd *d)
+{
+	char v[8];
+
+	return sk_setting_get(d->st, "session.ktls", v, sizeof(v)) || strcmp(v, "off");
+}
+
+static const char *cipher_name(uint16_t c)
+{
+	return c == SK_KTLS_AES128_GCM ? "aes-128-gcm" :
+	       c == SK_KTLS_AES256_GCM ? "aes-256-gcm" : "chacha20-poly1305";
+}
+
+/* counted, logged and audited: the audit record is what session show reads */
+static void outcome(struct skd *d, struct skd_worker *w, const struct skd_session *s, const char *why,
+		    const struct sk_ktls_keys *k)
+{
+	char detail[160];
+	int i;
+
+	if (!why) {
+		d->ktls_handed++;
+		snprintf(detail, sizeof(detail),
+			 "{\"session\":%lld,\"stream\":\"ktls\",\"tls\":\"%s\",\"cipher\":\"%s\"}",
+			 s ? (long long)s->id : 0LL, k->version == 0x0304 ? "1.3" : "1.2",
+			 cipher_name(k->cipher));
+		skd_log("session %lld: CSTP on kernel TLS (TLS %s, %s)", s ? (long long)s->id : 0LL,
+			k->version == 0x0304 ? "1.3" : "1.2", cipher_name(k->cipher));
+	} else {
+		for (i = 0; i < OTHER && strcmp(reasons[i], why); i++)
+			;
+		d->ktls_relayed[i]++;
+		snprintf(detail, sizeof(detail), "{\"session\":%lld,\"stream\":\"relay\",\"reason\":\"%s\"}",
+			 s ? (long long)s->id : 0LL, reasons[i]);
+		skd_log("session %lld: CSTP relayed by the worker (kernel TLS: %s)",
+			s ? (long long)s->id : 0LL, reasons[i]);
+	}
+	skd_audit(d, "stream", s ? s->user : "", s ? s->device : "", w->remote,
+		  why ? "relay" : "ktls", detail);
+}
+
+uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_session *s, int relay)
+{
+	if (relay < 0)
+		return 0;	/* no kernel stream at all (DTLS only) */
+	if (!skd_ktls_enabled(d)) {
+		outcome(d, w, s, "off", NULL);
+		return 0;
+	}
+	w->ktls_done = false;
+	return SK_CONNECT_KTLS;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
+}
+
+/*
+ * The worker is hostile by now (it parsed the client's input): the socket
+ * it sends must be the very connection main accepted for it, not another
+ * descriptor it holds (main's IPC end, a DTLS socket, the key holder's),
+ * still a plain TCP connection to the same client with no upper layer
+ * protocol yet.  NULL when it is, else what is wrong.
+ */
+static const char *client_socket_check(const struct skd_worker *w, int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t l = sizeof(peer);
+	char ulp[16] = "";
+	socklen_t ul = sizeof(ulp);
+	int type = 0, proto = 0;
+	socklen_t l1 = sizeof(type), l2 = sizeof(proto);
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+		return "KTLS with a descriptor that is not a socket";
+	if (!w->client_ino || st.st_dev != w->client_dev || st.st_ino != w->client_ino)
+		return "KTLS with a socket that is not its client's connection";
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l2) || proto != IPPROTO_TCP)
+		return "KTLS with a socket that is not TCP";
+	if (getpeername(fd, (struct sockaddr *)&peer, &l) || !same_addr(&peer, &w->peer))
+		return "KTLS with a socket connected elsewhere";
+	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) || ulp[0])
+		return "KTLS with a socket that has an upper layer protocol already";
+	return NULL;
+}
+
+static void ready(struct skd *d, struct skd_worker *w, int status, bool lost)
+{
+	struct sk_ipc_ktls_ready r;
+
+	memset(&r, 0, sizeof(r));
+	skd_ipc_header(&r, SK_IPC_KTLS_READY, sizeof(r));
+	r.status = status;
+	r.lost = lost;
+	if (skd_ipc_send(w, &r, sizeof(r), -1))
+		skd_worker_kill(d, w, NULL);
+}
+
+void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int fd)
+{
+	struct skd_session *s = w->s;
+	struct sk_ktls_keys k = m->keys;
+	const char *why = NULL, *bad;
+	bool lost = false;
+	int ret = -ENODEV;
+
+	sk_wipe(&m->keys, sizeof(m->keys));
+	if (!w->tunnel || w->ktls_done)
+		bad = "KTLS without a CONNECT that offered it";
+	else if (!sk_ktls_keys_ok(&k))
+		bad = "malformed KTLS";
+	else
+		bad = client_socket_check(w, fd);
+	if (bad) {
+		sk_wipe(&k, sizeof(k));
+		close(fd);
+		skd_worker_fault(d, w, bad);
+		return;
+	}
+	w->ktls_done = true;
+	if (!s || s->w != w || !d->have_kernel || s->stream_fd < 0)
+		why = "no-kernel";	/* ended or superseded meanwhile */
+	else if (!skd_ktls_enabled(d))
+		why = "off";		/* turned off since the CONNECT */
+	else
+		ret = sk_ktls_install(fd, &k, &why, &lost);
+	if (!why) {
+		int relay = s->stream_fd;
+
+		/* the relay's peer makes way for one with the TCP socket */
+		s->stream_fd = fd;
+		s->stream_ktls = true;
+		ret = skd_session_peer_new(d, s, -1);
+		if (ret) {
+			why = "peer";
+			lost = true;
+			s->stream_fd = relay;
+			s->stream_ktls = false;
+			if (skd_session_peer_new(d, s, -1))
+				syslog(LOG_ERR, "session %lld: kernel peer with the relay: lost",
+				       (long long)s->id);
+			syslog(LOG_ERR, "session %lld: kernel peer with the kernel TLS stream: %s",
+			       (long long)s->id, strerror(-ret));
+		} else {
+			close(relay);
+		}
+	}
+	ready(d, w, why ? (ret ? ret : -EPERM) : 0, lost);
+	outcome(d, w, s, why, &k);
+	sk_wipe(&k, sizeof(k));
+	if (why)
+		close(fd);
+}
+
+void skd_on_ktls_skip(struct skd *d, struct skd_worker *w, const struct sk_ipc_ktls_skip *m)
+{
+	size_t n = strnlen(m->reason, sizeof(m->reason));
+
+	if (!w->tunnel || w->ktls_done || n == 0 || n == sizeof(m->reason) ||
+	    strspn(m->reason, "abcdefghijklmnopqrstuvwxyz-") != n) {
+		skd_worker_fault(d, w, "malformed KTLS_SKIP");
+		return;
+	}
+	w->ktls_done = true;
+	outcome(d, w, w->s, m->reason, NULL);
+}
+
+void skd_ktls_bye(struct skd_session *s, const char *text)
+{
+	uint8_t f[8 + 1 + 127];
+	size_t tl = text ? strnlen(text, 127) : 0;
+
+	if (!s->stream_ktls || s->stream_fd < 0)
+		return;
+	/* §5 header, DISCONNECT (§7.5): a code, then the text */
+	memcpy(f, "STF\x01", 4);
+	f[4] = (uint8_t)((1 + tl) >> 8);
+	f[5] = (uint8_t)(1 + tl);
+	f[6] = 0x05;
+	f[7] = 0;
+	f[8] = 0xb0;
+	if (tl)
+		memcpy(f + 9, text, tl);
+	/* one send, one TLS record; a full socket loses the goodbye only */
+	(void)send(s->stream_fd, f, 9 + tl, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
+{
+	if (!s->stream_ktls)
+		return false;
+	switch (reason) {
+	case SEKISHO_DEL_REASON_CLIENT_DISCONNECT:
+		skd_session_end(d, s, "logout");
+		return true;
+	case SEKISHO_DEL_REASON_STREAM_CLOSED:
+	case SEKISHO_DEL_REASON_STREAM_MALFORMED:
+	case SEKISHO_DEL_REASON_TLS_RECORD:
+	case SEKISHO_DEL_REASON_TLS_BAD_RECORD:
+		break;
+	default:
+		return false;
+	}
+	/* the TCP connection is over: its worker has nothing left to do,
+	 * the session waits for a reconnect with the cookie */
+	skd_log("session %lld: kernel TLS stream ended (%s)", (long long)s->id,
+		reason == SEKISHO_DEL_REASON_STREAM_CLOSED ? "stream-closed" :
+		reason == SEKISHO_DEL_REASON_STREAM_MALFORMED ? "stream-malformed" :
+		reason == SEKISHO_DEL_REASON_TLS_RECORD ? "tls-record" : "tls-bad-record");
+	close(s->stream_fd);
+	s->stream_fd = -1;
+	s->stream_ktls = false;
+	if (s->w)
+		skd_worker_kill(d, s->w, NULL);	/* detaches s */
+	else if (!s->detached_at)
+		s->detached_at = skd_now();
+	return true;
+}
