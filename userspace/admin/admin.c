@@ -773,6 +773,7 @@ static void session_obj(struct ska *a, const struct sk_session *s, struct ska_ob
 	ska_obj_add(o, "pid", KT_NUM, "%d", s->pid);
 	ska_obj_add(o, "connected", KT_BOOL, "%s", s->pid ? "yes" : "no");
 	ska_obj_add(o, "killed", KT_BOOL, "%s", s->killed ? "yes" : "no");
+	ska_obj_add(o, "gateway", KT_STR, "%s", s->gateway);
 	/* issue 16: kernel TLS or the worker's relay, and why */
 	if (ska_session_stream(a, s, stream, sizeof(stream)))
 		ska_obj_add(o, "stream", KT_STR, "%s", stream);

@@ -76,6 +76,15 @@ static void conf(void)
 	tap_ok(&t, !parse(&c, "audit_syslog = no\naudit_syslog_socket = /run/x.sock\n", err, sizeof(err)) &&
 	       !c.audit_syslog && !strcmp(c.audit_syslog_socket, "/run/x.sock"),
 	       "audit_syslog = no, audit_syslog_socket stored");
+	tap_ok(&t, !parse(&c, "", err, sizeof(err)) && !c.gateway[0] &&
+	       !parse(&c, "gateway = gw-1.example_a\n", err, sizeof(err)) &&
+	       !strcmp(c.gateway, "gw-1.example_a"), "gateway: none by default (the host name), a name stored");
+	tap_ok(&t, parse(&c, "gateway = gw 1\n", err, sizeof(err)) && has(err, "gateway") &&
+	       parse(&c, "gateway = gw/1\n", err, sizeof(err)) && has(err, "gateway") &&
+	       parse(&c, "gateway = "
+		     "g1234567890123456789012345678901234567890123456789012345678901234\n", err,
+		     sizeof(err)) && has(err, "gateway"),
+	       "gateway: a blank, a slash, 65 characters refused (%s)", err);
 	tap_ok(&t, !parse(&c, "smtp_url = smtp://a.example.jp\nsmtp_from = v@example.jp\n", err,
 			   sizeof(err)) && skd_mail_warning(&c, "smtp://b.example.jp") &&
 	       has(skd_mail_warning(&c, "smtp://b.example.jp"), "both set") &&
