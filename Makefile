@@ -97,7 +97,7 @@ install-files: userspace
 
 # the module's source as DKMS wants it, in $(DESTDIR)/usr/src/sekisho-VERSION
 # (the sekisho-dkms package)
-DKMS_SRC := Kbuild dkms.conf include/uapi/linux/sekisho.h \
+DKMS_SRC := VERSION Kbuild dkms.conf include/uapi/linux/sekisho.h \
 	$(filter-out %.mod.c,$(wildcard kmod/Kbuild kmod/*.[ch] kmod/tests/Kbuild kmod/tests/*.[ch]))
 install-dkms-src:
 	for f in $(DKMS_SRC); do \

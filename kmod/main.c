@@ -130,7 +130,7 @@ module_exit(sekisho_exit);
 MODULE_DESCRIPTION("sekisho SSL-VPN gateway datapath (DTLS 1.2 records)");
 MODULE_AUTHOR("sekisho maintainers");
 MODULE_LICENSE("GPL");
-/* keep in step with PACKAGE_VERSION in dkms.conf */
-MODULE_VERSION("0.1.0");
+/* VERSION at the top of the tree (kmod/Kbuild), as dkms.conf's PACKAGE_VERSION */
+MODULE_VERSION(SEKISHO_RELEASE);
 MODULE_ALIAS_RTNL_LINK("sekisho");
 MODULE_ALIAS_GENL_FAMILY("sekisho");

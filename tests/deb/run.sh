@@ -168,6 +168,9 @@ dkmsok() {
 		[ -f "$d$s/kmod/${o%.o}.c" ] || { echo "missing kmod/${o%.o}.c"; return 1; }
 	done
 	grep -qx "PACKAGE_VERSION=\"$VER\"" "$d$s/dkms.conf" || { echo "dkms.conf: not $VER"; return 1; }
+	# the module's MODULE_VERSION (sysfs, modinfo) is VERSION (kmod/Kbuild)
+	[ "$(cat "$d$s/VERSION" 2>/dev/null)" = "$VER" ] || { echo "no VERSION $VER in the DKMS tree"; return 1; }
+	grep -q 'MODULE_VERSION(SEKISHO_RELEASE)' "$d$s/kmod/main.c" || { echo "main.c: MODULE_VERSION not from VERSION"; return 1; }
 	grep -qx 'AUTOINSTALL="yes"' "$d$s/dkms.conf" || { echo "dkms.conf: no AUTOINSTALL"; return 1; }
 	diff "$REPO/dkms.conf" "$d$s/dkms.conf" || return 1
 	dpkg-deb -f "$dkms" Depends | grep -q dkms || { echo "no dependency on dkms"; return 1; }
@@ -177,7 +180,7 @@ dkmsok() {
 		{ echo "postinst: no build for every installed kernel"; return 1; }
 	sh -n "$T/ctl.dkms/postinst"
 }
-check "sekisho-dkms: the module's source in /usr/src/sekisho-$VER, dkms.conf of VERSION with AUTOINSTALL, DKMS postinst building for every installed kernel" dkmsok
+check "sekisho-dkms: the module's source in /usr/src/sekisho-$VER with VERSION (the module's version), dkms.conf of VERSION with AUTOINSTALL, DKMS postinst building for every installed kernel" dkmsok
 
 # make install DESTDIR: nothing outside DESTDIR.  Run in the exported copy
 # (its module objects are its own), reusing the package's userspace build.
