@@ -5,7 +5,8 @@
 # overlapping pools, one MAC on two devices, a past valid-until (a warning),
 # an unknown audit --type, and refused commands in the audit trail without
 # the words of their command line; audit retention (the minimum, audit prune
-# with an export, the audit-prune record).  TAP output.
+# with an export, the audit-prune record); what the admin commands print, in
+# Japanese under LANG=ja_JP.UTF-8.  TAP output.
 # Usage: tests/admin/audit-checks.sh   (SEKICTL=path to override)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -56,4 +57,23 @@ ok "the pruning is audited" expect 0 '"type":"audit-prune".*"deleted":1,"retenti
 	S audit export --type audit-prune
 ok "--before within the last 30 days refused" expect 1 "last 30 days are never pruned" \
 	S audit prune --before "$(date -u -d '-10 days' +%F)"
+# the admin commands' messages in Japanese under a Japanese locale
+J() { LANG=ja_JP.UTF-8 LC_ALL= LC_MESSAGES= "$SEKICTL" --store "$DB" "$@"; }
+ok "ja: group add" expect 0 "^グループ ja1 を追加しました$" J group add ja1 pool4=10.99.0.0/24
+ok "ja: user add, with the display name" \
+	expect 0 "^ユーザー hanako を追加しました（グループ ja1、メール hanako@example.jp、氏名 山田 花子）$" \
+	J user add hanako --email hanako@example.jp --group ja1 --display-name "山田 花子"
+ok "ja: ... and what is still to do" expect 0 "まだパスワードがありません" \
+	J user add taro --email taro@example.jp --group ja1
+ok "ja: user set: what changed" expect 0 "^ユーザー hanako: email を hanako@example.jp から h2@example.jp に変更しました$" \
+	J user set hanako email=h2@example.jp
+ok "ja: user set: nothing changed" expect 0 "^ユーザー hanako: 変更はありません$" J user set hanako email=h2@example.jp
+ok "ja: settings set" expect 0 "^設定 otp.ttl: 300 から 600 に変更しました$" J settings set otp.ttl 600
+ok "ja: user del" expect 0 "^ユーザー taro を削除しました$" J user del taro
+ok "ja: an unknown user: exit 1" expect 1 "nobody: そのユーザーは存在しません" J user show nobody
+ok "ja: a usage error names the help in Japanese" expect 2 "使い方は 'sekictl user help' を参照してください" \
+	J user set hanako colour=blue
+ok "ja: an empty list" expect 0 "^セッションはありません$" J session list
+ok "en without a Japanese locale" expect 0 "^user hanako: email h2@example.jp -> h3@example.jp$" \
+	env LANG=C "$SEKICTL" --store "$DB" user set hanako email=h3@example.jp
 tap_done

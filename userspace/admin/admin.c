@@ -39,8 +39,49 @@ int ska_usage(struct ska *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(a, fmt, ap);
 	va_end(ap);
-	fprintf(a->io->err, "Try 'sekictl %.*s help'.\n", (int)n, a->what);
+	if (a->io->ja)
+		fprintf(a->io->err, "使い方は 'sekictl %.*s help' を参照してください。\n", (int)n,
+			a->what);
+	else
+		fprintf(a->io->err, "Try 'sekictl %.*s help'.\n", (int)n, a->what);
 	return 2;
+}
+
+void ska_said(struct ska *a, const char *en, const char *ja, ...)
+{
+	va_list ap;
+
+	va_start(ap, ja);
+	vfprintf(a->io->out, a->io->ja ? ja : en, ap);
+	va_end(ap);
+	fputc('\n', a->io->out);
+}
+
+int ska_fail2(struct ska *a, const char *en, const char *ja, ...)
+{
+	va_list ap;
+
+	va_start(ap, ja);
+	vmsg(a, a->io->ja ? ja : en, ap);
+	va_end(ap);
+	return 1;
+}
+
+const char *ska_noun(struct ska *a, const char *noun)
+{
+	static const char *const ja[][2] = {
+		{ "user", "ユーザー" }, { "group", "グループ" }, { "policy", "ポリシー" },
+		{ "device", "端末" }, { "setting", "設定" }, { "session", "セッション" },
+		{ "users", "ユーザー" }, { "groups", "グループ" }, { "policies", "ポリシー" },
+		{ "devices", "端末" }, { "sessions", "セッション" }, { "certificates", "証明書" },
+		{ "profiles", "プロファイル" }, { "sources", "接続元" },
+		{ "directories", "ディレクトリ" },
+	};
+
+	for (size_t i = 0; a->io->ja && i < sizeof(ja) / sizeof(ja[0]); i++)
+		if (!strcmp(noun, ja[i][0]))
+			return ja[i][1];
+	return noun;
 }
 
 int ska_store_fail(struct ska *a, int rc, const char *obj, const char *err)
@@ -48,11 +89,11 @@ int ska_store_fail(struct ska *a, int rc, const char *obj, const char *err)
 	if (err && *err)
 		return ska_fail(a, "%s: %s", obj, err);
 	switch (rc) {
-	case -ENOENT: return ska_fail(a, "%s: does not exist", obj);
-	case -EEXIST: return ska_fail(a, "%s: already exists", obj);
-	case -EBUSY: return ska_fail(a, "%s: still in use", obj);
-	case -ENOSPC: return ska_fail(a, "%s: limit reached", obj);
-	case -EINVAL: return ska_fail(a, "%s: invalid value", obj);
+	case -ENOENT: return ska_fail2(a, "%s: does not exist", "%s: 存在しません", obj);
+	case -EEXIST: return ska_fail2(a, "%s: already exists", "%s: すでに存在します", obj);
+	case -EBUSY: return ska_fail2(a, "%s: still in use", "%s: 使用中です", obj);
+	case -ENOSPC: return ska_fail2(a, "%s: limit reached", "%s: 上限に達しています", obj);
+	case -EINVAL: return ska_fail2(a, "%s: invalid value", "%s: 値が正しくありません", obj);
 	default: return ska_fail(a, "%s: %s", obj, strerror(rc < 0 ? -rc : rc));
 	}
 }
@@ -308,11 +349,12 @@ int ska_report_changes(struct ska *a, const char *noun, const char *name,
 		if (!b || !c || !strcmp(b, c))
 			continue;
 		changed[n++] = keys[i];
-		fprintf(a->io->out, "%s %s: %s %s -> %s\n", noun, name, keys[i],
-			*b ? b : "(none)", *c ? c : "(none)");
+		ska_said(a, "%s %s: %s %s -> %s", "%s %s: %s を %s から %s に変更しました",
+			 ska_noun(a, noun), name, keys[i], *b ? b : a->io->ja ? "（なし）" : "(none)",
+			 *c ? c : a->io->ja ? "（なし）" : "(none)");
 	}
 	if (!n) {
-		fprintf(a->io->out, "%s %s: no change\n", noun, name);
+		ska_said(a, "%s %s: no change", "%s %s: 変更はありません", ska_noun(a, noun), name);
 		return 0;
 	}
 	bj = ska_obj_json_text(before, changed, n);
@@ -338,7 +380,7 @@ int ska_list_end(struct ska *a, struct sk_json *lj, int n, int rc, const char *w
 		sk_json_arr_end(lj);
 		fputc('\n', a->io->out);
 	} else if (!n) {
-		fprintf(a->io->out, "no %s\n", what);
+		ska_said(a, "no %s", "%sはありません", ska_noun(a, what));
 	}
 	return rc ? ska_store_fail(a, rc, what, "") : 0;
 }
@@ -741,10 +783,11 @@ int ska_settings(struct ska *a, int argc, char **argv)
 		if (rc)
 			return ska_store_fail(a, rc, s.key, s.err);
 		if (secret)
-			fprintf(a->io->out, "setting %s: changed\n", s.key);
+			ska_said(a, "setting %s: changed", "設定 %s: 変更しました", s.key);
 		else
-			fprintf(a->io->out, "setting %s: %s -> %s\n", s.key,
-				*s.before ? s.before : "(none)", *s.val ? s.val : "(none)");
+			ska_said(a, "setting %s: %s -> %s", "設定 %s: %s から %s に変更しました", s.key,
+				 *s.before ? s.before : a->io->ja ? "（なし）" : "(none)",
+				 *s.val ? s.val : a->io->ja ? "（なし）" : "(none)");
 		a->fx->settings_changed = true;
 		return 0;
 	}
@@ -858,7 +901,8 @@ int ska_session(struct ska *a, int argc, char **argv)
 			return 0;
 		}
 		if (k.s.killed) {
-			fprintf(a->io->out, "session %ld: already killed\n", id);
+			ska_said(a, "session %ld: already killed", "セッション %ld: すでに切断されています",
+				 id);
 			return 0;
 		}
 		rc = ska_tx(a, session_kill_apply, &k);
@@ -866,7 +910,8 @@ int ska_session(struct ska *a, int argc, char **argv)
 			return ska_store_fail(a, rc, argv[1], "");
 		if (a->fx->n_kill < SKA_KILL_MAX)
 			a->fx->kill[a->fx->n_kill++] = id;
-		fprintf(a->io->out, "session %ld (user %s): killed\n", id, k.s.user);
+		ska_said(a, "session %ld (user %s): killed", "セッション %ld（ユーザー %s）を切断しました",
+			 id, k.s.user);
 		return 0;
 	}
 	return ska_usage(a, "unknown verb '%s' (list, show, kill)", verb);

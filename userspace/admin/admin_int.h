@@ -33,6 +33,15 @@ struct ska {
 
 __attribute__((format(printf, 2, 3)))
 int ska_fail(struct ska *a, const char *fmt, ...);	/* returns 1 */
+/* What a command did (one line on out) or why it refused (on err, like
+ * ska_fail; returns 1): en, or ja under a Japanese locale (io->ja); both
+ * formats take the same arguments in the same order. */
+__attribute__((format(printf, 2, 4), format(printf, 3, 4)))
+void ska_said(struct ska *a, const char *en, const char *ja, ...);
+__attribute__((format(printf, 2, 4), format(printf, 3, 4)))
+int ska_fail2(struct ska *a, const char *en, const char *ja, ...);
+/* a noun in the caller's language ("user" -> "ユーザー") */
+const char *ska_noun(struct ska *a, const char *noun);
 __attribute__((format(printf, 2, 3)))
 int ska_usage(struct ska *a, const char *fmt, ...);	/* returns 2 */
 /* splits a "KEY=VALUE" argument (key[32]); 0, or 2 after a usage message */

@@ -444,7 +444,8 @@ static int import_run(struct ska *a, struct imp *im, int (*apply)(struct sk_stor
 	int rc = ska_tx(a, apply, im);
 
 	if (rc && im->bad) {
-		ska_fail(a, "%d bad row(s); nothing was imported", im->bad);
+		ska_fail2(a, "%d bad row(s); nothing was imported",
+			  "誤りのある行が %d 行あります。何も取り込んでいません", im->bad);
 		rc = 1;
 	} else if (rc) {
 		rc = ska_store_fail(a, rc, path, "");
@@ -554,9 +555,11 @@ int ska_user_import(struct ska *a, const char *path, bool ignore_extra)
 	}
 	rc = import_run(a, &im, user_import_apply, path);
 	if (!rc) {
-		fprintf(a->io->out, "user import: %d user(s) added from %s\n", im.added, path);
+		ska_said(a, "user import: %d user(s) added from %s",
+			 "user import: %d 人のユーザーを %s から追加しました", im.added, path);
 		if (im.c.ignored[0])
-			fprintf(a->io->out, "user import: column(s) ignored: %s\n", im.c.ignored);
+			ska_said(a, "user import: column(s) ignored: %s",
+				 "user import: 読み飛ばした列: %s", im.c.ignored);
 		/* the TOTP secrets enrolled now, one URI each (shown once) */
 		for (i = 1; i < im.c.nrows; i++) {
 			struct sk_user u;
@@ -701,9 +704,11 @@ int ska_device_import(struct ska *a, const char *path, bool ignore_extra)
 		return rc;
 	rc = import_run(a, &im, device_import_apply, path);
 	if (!rc) {
-		fprintf(a->io->out, "device import: %d device(s) added from %s\n", im.added, path);
+		ska_said(a, "device import: %d device(s) added from %s",
+			 "device import: %d 台の端末を %s から追加しました", im.added, path);
 		if (im.c.ignored[0])
-			fprintf(a->io->out, "device import: column(s) ignored: %s\n", im.c.ignored);
+			ska_said(a, "device import: column(s) ignored: %s",
+				 "device import: 読み飛ばした列: %s", im.c.ignored);
 		a->fx->users_changed = true;
 		a->fx->policies_changed = true;
 	}

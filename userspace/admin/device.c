@@ -259,9 +259,11 @@ static int policy_rule(struct ska *a, int argc, char **argv)
 		if (rc)
 			return ska_store_fail(a, rc, t.name, rc == -ENOENT ? "no such policy" : "");
 		if (t.pos)
-			fprintf(a->io->out, "policy %s: rule %d added: %s\n", t.name, t.pos, t.text);
+			ska_said(a, "policy %s: rule %d added: %s", "ポリシー %s: 規則 %d を追加しました: %s",
+				 t.name, t.pos, t.text);
 		else
-			fprintf(a->io->out, "policy %s: rule added at the end: %s\n", t.name, t.text);
+			ska_said(a, "policy %s: rule added at the end: %s",
+				 "ポリシー %s: 末尾に規則を追加しました: %s", t.name, t.text);
 		a->fx->policies_changed = true;
 		return 0;
 	}
@@ -275,7 +277,8 @@ static int policy_rule(struct ska *a, int argc, char **argv)
 		if (rc)
 			return ska_store_fail(a, rc, t.name, rc == -ENOENT ?
 					      "no such policy or rule number" : "");
-		fprintf(a->io->out, "policy %s: rule %d deleted: %s\n", t.name, t.pos, t.text);
+		ska_said(a, "policy %s: rule %d deleted: %s", "ポリシー %s: 規則 %d を削除しました: %s",
+			 t.name, t.pos, t.text);
 		a->fx->policies_changed = true;
 		return 0;
 	}
@@ -342,7 +345,8 @@ int ska_policy(struct ska *a, int argc, char **argv)
 		rc = ska_tx(a, policy_add_apply, &t);
 		if (rc)
 			return ska_store_fail(a, rc, t.name, "");
-		fprintf(a->io->out, "policy %s: added (no rules yet: everything is denied)\n", t.name);
+		ska_said(a, "policy %s: added (no rules yet: everything is denied)",
+			 "ポリシー %s を追加しました（規則がまだないため、すべて拒否します）", t.name);
 		a->fx->policies_changed = true;
 		return 0;
 	}
@@ -353,7 +357,7 @@ int ska_policy(struct ska *a, int argc, char **argv)
 		return ska_fail(a, "%s: a group or a device still uses this policy", t.name);
 	if (rc)
 		return ska_store_fail(a, rc, t.name, rc == -ENOENT ? "no such policy" : "");
-	fprintf(a->io->out, "policy %s: deleted\n", t.name);
+	ska_said(a, "policy %s: deleted", "ポリシー %s を削除しました", t.name);
 	a->fx->policies_changed = true;
 	return 0;
 }
@@ -726,7 +730,7 @@ int ska_device(struct ska *a, int argc, char **argv)
 			return ska_fail(a, "%s: still assigned; unassign it first", argv[1]);
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], t.err);
-		fprintf(a->io->out, "device %s: deleted\n", argv[1]);
+		ska_said(a, "device %s: deleted", "端末 %s を削除しました", argv[1]);
 		if (ncert)
 			fprintf(a->io->out, "device %s: %d certificate%s revoked, profile links "
 				"expired\n", argv[1], ncert, ncert == 1 ? "" : "s");

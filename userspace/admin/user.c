@@ -138,7 +138,8 @@ static int kill_sessions_of(struct ska *a, const char *user)
 		if (!rc && a->fx->n_kill < SKA_KILL_MAX)
 			a->fx->kill[a->fx->n_kill++] = s.id;
 		if (!rc)
-			fprintf(a->io->out, "session %lld (user %s): killed\n", (long long)s.id, user);
+			ska_said(a, "session %lld (user %s): killed",
+				 "セッション %lld（ユーザー %s）を切断しました", (long long)s.id, user);
 	}
 	return rc;
 }
@@ -502,14 +503,17 @@ int ska_user(struct ska *a, int argc, char **argv)
 			sk_wipe(&t.u, sizeof(t.u));
 			return ska_store_fail(a, rc, t.u.name[0] ? argv[1] : argv[1], t.err);
 		}
-		fprintf(a->io->out, "user %s: added (group %s, email %s%s%s)\n", t.u.name, t.u.group,
-			t.u.email, t.u.display_name[0] ? ", display name " : "", t.u.display_name);
+		ska_said(a, "user %s: added (group %s, email %s%s%s)",
+			 "ユーザー %s を追加しました（グループ %s、メール %s%s%s）", t.u.name, t.u.group,
+			 t.u.email, t.u.display_name[0] ? a->io->ja ? "、氏名 " : ", display name " : "",
+			 t.u.display_name);
 		ska_warn_past(a, t.u.name, t.u.valid_until);
 		if (new_totp)
 			ska_totp_uri(a, t.u.name, t.u.totp_secret);
 		if (!t.u.pw_hash[0])
-			fprintf(a->io->out, "user %s: no password yet; set one with "
-				"'sekictl user passwd %s'\n", t.u.name, t.u.name);
+			ska_said(a, "user %s: no password yet; set one with 'sekictl user passwd %s'",
+				 "ユーザー %s にはまだパスワードがありません。'sekictl user passwd %s' で"
+				 "設定してください", t.u.name, t.u.name);
 		sk_wipe(&t.u, sizeof(t.u));
 		a->fx->users_changed = true;
 		return 0;
@@ -524,7 +528,8 @@ int ska_user(struct ska *a, int argc, char **argv)
 		return ska_usage(a, "expected: user %s NAME", verb);
 	rc = sk_user_get(a->st, argv[1], &t.u);
 	if (rc)
-		return ska_store_fail(a, rc, argv[1], rc == -ENOENT ? "no such user" : "");
+		return ska_store_fail(a, rc, argv[1], rc != -ENOENT ? "" : a->io->ja ?
+				      "そのユーザーは存在しません" : "no such user");
 	t.before = t.u;
 
 	if (!strcmp(verb, "show")) {
@@ -547,7 +552,7 @@ int ska_user(struct ska *a, int argc, char **argv)
 		else if (rc)
 			rc = ska_store_fail(a, rc, argv[1], t.err);
 		else
-			fprintf(a->io->out, "user %s: deleted\n", argv[1]);
+			ska_said(a, "user %s: deleted", "ユーザー %s を削除しました", argv[1]);
 		/* the store revoked the certificates and expired the links
 		 * with the user; the CRL and the packages follow */
 		if (!rc && ncert)
@@ -590,8 +595,9 @@ int ska_user(struct ska *a, int argc, char **argv)
 		sk_wipe(p.hash, sizeof(p.hash));
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], "");
-		fprintf(a->io->out, "user %s: password set%s\n", argv[1],
-			p.must ? " (must be changed at the next login)" : "");
+		ska_said(a, "user %s: password set%s", "ユーザー %s のパスワードを設定しました%s", argv[1],
+			 !p.must ? "" : a->io->ja ? "（次回ログイン時に変更が必要です）" :
+			 " (must be changed at the next login)");
 		a->fx->users_changed = true;
 		rc = 0;
 	} else if (!strcmp(verb, "lock") || !strcmp(verb, "unlock")) {
@@ -920,13 +926,14 @@ int ska_group(struct ska *a, int argc, char **argv)
 		rc = ska_tx(a, group_add_apply, &t);
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], t.err);
-		fprintf(a->io->out, "group %s: added\n", t.g.name);
+		ska_said(a, "group %s: added", "グループ %s を追加しました", t.g.name);
 		a->fx->users_changed = true;
 		return 0;
 	}
 	rc = sk_group_get(a->st, argv[1], &t.g);
 	if (rc)
-		return ska_store_fail(a, rc, argv[1], rc == -ENOENT ? "no such group" : "");
+		return ska_store_fail(a, rc, argv[1], rc != -ENOENT ? "" : a->io->ja ?
+				      "そのグループは存在しません" : "no such group");
 	t.before = t.g;
 	if (!strcmp(verb, "show")) {
 		struct ska_obj o = { 0 };
@@ -946,7 +953,7 @@ int ska_group(struct ska *a, int argc, char **argv)
 					argv[1]);
 		if (rc)
 			return ska_store_fail(a, rc, argv[1], t.err);
-		fprintf(a->io->out, "group %s: deleted\n", argv[1]);
+		ska_said(a, "group %s: deleted", "グループ %s を削除しました", argv[1]);
 		a->fx->users_changed = true;
 		return 0;
 	}
