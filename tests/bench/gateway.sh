@@ -13,7 +13,12 @@
 #   - memory per session: PSS of the gateway's processes with 0 and with
 #     BENCH_SESSIONS sessions, (difference) / sessions;
 #   - BENCH_SK_VARIANT="key = value": sekishod measured again with that
-#     configuration line (e.g. "worker_generation = 0"), in the same boot.
+#     configuration line (e.g. "worker_generation = 0"), in the same boot;
+#   - TLS only (openconnect --no-dtls, issue 16): iperf3 both ways through
+#     ocserv ("ocserv-tls"), through sekishod with the CSTP stream on
+#     kernel TLS ("sekishod-tls", `session show` says which stream it got)
+#     and with session.ktls off, the worker's relay ("sekishod-relay").
+#     BENCH_ONLY=tls measures only these (no DTLS, logins, memory).
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
 trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT
@@ -56,10 +61,30 @@ measure() {
 	echo "# $name: DTLS ${cipher:-none}; $ok/$NLOGIN logins ok; PSS ${rss0} kB idle, ${rss1} kB with $NSESS sessions"
 }
 
+# measure_tls NAME PASSWORD: iperf3 both ways through a TLS-only tunnel
+measure_tls() {
+	local name=$1 pw=$2 up down cs id stream=""
+	OC_INPUT="$pw"$'\n' oc_connect t -u alice --passwd-on-stdin --no-dtls
+	if ! oc_wait_up t 300 >/dev/null; then
+		echo "# $name: the TLS-only tunnel did not come up"; oc_log t | tail -n 5 | sed 's/^/# /'; return 1
+	fi
+	cs=$(sed -n 's/.*with ciphersuite //p' "$T/oc-t/log" | tail -n 1)
+	if [ "$name" != ocserv-tls ]; then
+		id=$(sk_session_id alice)
+		stream=$(skctl_live session show "$id" | sed -n 's/^ *stream:* *//p')
+	fi
+	up=$(iperf_mbps -t "$DUR" -O 1)
+	down=$(iperf_mbps -t "$DUR" -O 1 -R)
+	oc_stop t
+	printf '%s\tup\t%s\n%s\tdown\t%s\n' "$name" "${up:-0}" "$name" "${down:-0}" >>"$RES"
+	echo "# $name: TLS only, ${cs:-?}${stream:+; stream $stream}"
+}
+
 ocserv_passwd alice bench-Secret-pass1
 ocserv_conf
 if ocserv_start; then
-	measure ocserv 'ocserv' bench-Secret-pass1
+	[ "${BENCH_ONLY:-}" = tls ] || measure ocserv 'ocserv' bench-Secret-pass1
+	measure_tls ocserv-tls bench-Secret-pass1
 	ocserv_stop
 else
 	echo "# ocserv did not start"
@@ -76,7 +101,13 @@ if sekishod_built; then
 	fi
 	sk_group eng factors=password max-sessions=0 >/dev/null &&
 		sk_user alice eng bench-Secret-pass1 >/dev/null &&
-		sekishod_start && measure sekishod 'sekishod' bench-Secret-pass1
+		sekishod_start && {
+		[ "${BENCH_ONLY:-}" = tls ] || measure sekishod 'sekishod' bench-Secret-pass1
+		measure_tls sekishod-tls bench-Secret-pass1
+		skctl_live settings set session.ktls off >/dev/null &&
+			measure_tls sekishod-relay bench-Secret-pass1
+		skctl_live settings set session.ktls on >/dev/null
+	}
 	sekishod_stop
 	# BENCH_SK_VARIANT="key = value": sekishod once more in the same boot
 	# with that line added to its configuration (row "sekishod*")
@@ -102,8 +133,12 @@ cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("logins", "logins/s"), ("
 print(f"{'gateway':12s} " + " ".join(f"{c[1]:>12s}" for c in cols))
 for name, d in r.items():
     print(f"{name:12s} " + " ".join(f"{d.get(c[0], 0):12.2f}" for c in cols))
-if "sekishod" in r and "ocserv" in r:
-    a, b = r["sekishod"], r["ocserv"]
-    print(f"{'ratio s/o':12s} " + " ".join(
-        f"{(a[c[0]] / b[c[0]]) if b.get(c[0]) else float('nan'):12.2f}" for c in cols))
+for s, o, label in (("sekishod", "ocserv", "ratio s/o"),
+                    ("sekishod-tls", "ocserv-tls", "tls ktls/o"),
+                    ("sekishod-relay", "ocserv-tls", "tls relay/o")):
+    if s in r and o in r:
+        a, b = r[s], r[o]
+        print(f"{label:12s} " + " ".join(
+            f"{(a[c[0]] / b[c[0]]) if b.get(c[0]) and c[0] in a else float('nan'):12.2f}"
+            for c in cols))
 PY
