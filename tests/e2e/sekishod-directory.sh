@@ -26,12 +26,14 @@ dir_servers() {
 	ip netns exec gw bash -c '
 		. "$1/tests/lib/slapd.sh" && . "$1/tests/lib/freeradius.sh" &&
 		slapd_start >"$2/slapd.log" 2>&1 && radius_start >"$2/radius.log" 2>&1 &&
-		declare -p SLAPD_DIR RADIUS_DIR SK_TEST_LDAPS_URI SK_TEST_LDAPI_URI SK_TEST_LDAP_CA SK_TEST_LDAP_BASE \
-			SK_TEST_LDAP_BIND_DN SK_TEST_LDAP_BIND_PW SK_TEST_RADIUS_PORT \
-			SK_TEST_RADIUS_SECRET SK_TEST_RADIUS_DETAIL >"$2/dir.env"' _ "$REPO" "$T" ||
+		for v in SLAPD_DIR RADIUS_DIR SK_TEST_LDAPS_URI SK_TEST_LDAPI_URI SK_TEST_LDAP_CA \
+			SK_TEST_LDAP_BASE SK_TEST_LDAP_BIND_DN SK_TEST_LDAP_BIND_PW SK_TEST_RADIUS_PORT \
+			SK_TEST_RADIUS_SECRET SK_TEST_RADIUS_DETAIL; do printf "%s=%q\n" "$v" "${!v}"; done \
+			>"$2/dir.env"' _ "$REPO" "$T" ||
 		{ tail -n 20 "$T/slapd.log" "$T/radius.log"; return 1; }
 	# shellcheck disable=SC1091
-	. "$T/dir.env"
+	. "$T/dir.env"	# plain assignments: global, although read in a function
+	[ -n "$SK_TEST_RADIUS_PORT" ] && [ -n "$SK_TEST_LDAPS_URI" ] || { cat "$T/dir.env"; return 1; }
 	# sekishod reads the CA as its service user
 	install -m 0644 "$SK_TEST_LDAP_CA" "$T/ldap-ca.pem"
 }
@@ -61,7 +63,8 @@ check "sekishod: starts" sekishod_start || exit 1
 
 # LDAP: bind as the user, group from memberOf, the record made at login
 OC_INPUT=$'alice-pw-1\n' oc_connect a -u alice --authgroup staff --passwd-on-stdin
-check "ldap: alice's tunnel up (password checked by a bind)" oc_wait_up a 180
+check "ldap: alice's tunnel up (password checked by a bind)" oc_wait_up a 180 ||
+	diag "$($SEKICTL --store "$SK_STORE" audit list 2>&1 | tail -n 4)"
 check "ldap: address from staff's pool" sh -c "case '$(oc_env a INTERNAL_IP4_ADDRESS)' in 10.77.0.*) exit 0;; esac; exit 1"
 check "ldap: ping srv through the tunnel" ping_cli $SRV4
 ulist=$(skctl_live user list 2>&1)
@@ -69,8 +72,8 @@ check "ldap: the just-in-time record in sekictl user list" grep -Eq '^alice[[:sp
 
 # a wrong password: refused, with the message in Japanese and English
 out=$(with_input $'wrong-pw\n' oc_auth -u alice --authgroup staff --passwd-on-stdin)
-check "ldap: a wrong password is refused" sh -c '! grep -q "^COOKIE=" <<<"$1"' _ "$out"
-check "ldap: ... with the ja/en message" sh -c 'grep -q "パスワードが違います" <<<"$1" && grep -q "Wrong user name or password" <<<"$1"' _ "$out" ||
+check "ldap: a wrong password is refused" bash -c '! grep -q "^COOKIE=" <<<"$1"' _ "$out"
+check "ldap: ... with the ja/en message" bash -c 'grep -q "パスワードが違います" <<<"$1" && grep -q "Wrong user name or password" <<<"$1"' _ "$out" ||
 	diag "$(tail -n 5 <<<"$out")"
 
 # deprovisioning: alice leaves vpn-staff in slapd (the memberof overlay
@@ -90,7 +93,8 @@ check "deprovision: her client's cookie is refused, the client ends" wait_for 60
 
 # RADIUS PAP: the Accept's Framed-IP-Address, accounting with the bytes
 OC_INPUT=$'dave-pw-1\n' oc_connect d -u dave --authgroup radstaff --passwd-on-stdin
-check "radius: dave's tunnel up (PAP, Class -> radstaff)" oc_wait_up d 180
+check "radius: dave's tunnel up (PAP, Class -> radstaff)" oc_wait_up d 180 ||
+	diag "$($SEKICTL --store "$SK_STORE" audit list 2>&1 | tail -n 4)"
 check "radius: the address is the Framed-IP-Address 10.77.0.150 ($(oc_env d INTERNAL_IP4_ADDRESS))" \
 	test "$(oc_env d INTERNAL_IP4_ADDRESS)" = 10.77.0.150
 check "radius: ping srv through the tunnel" ping_cli $SRV4
@@ -109,7 +113,8 @@ oc_connect_fifo o -u otp --authgroup radstaff --passwd-on-stdin
 oc_type otp-pw-1
 oc_type 123456
 oc_type 654321
-check "challenge: tunnel up after two answered challenges" oc_wait_up o 180
+check "challenge: tunnel up after two answered challenges" oc_wait_up o 180 ||
+	diag "$($SEKICTL --store "$SK_STORE" audit list 2>&1 | tail -n 4)"
 oc_type_close
 check "challenge: the client showed the server's prompts" sh -c \
 	"grep -q 'Enter the code from your token' '$T/oc-o/log' && grep -q 'Enter the second code' '$T/oc-o/log'"
