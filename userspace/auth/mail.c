@@ -298,13 +298,39 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* The options every SMTP connection of cfg has: the URL, SMTP only, the
+ * error buffer, the timeouts, the CA file and STARTTLS (no credentials) */
+static CURLcode smtp_base(CURL *c, const struct sk_mail_cfg *cfg, char *cerr)
+{
+	long tmo = cfg->timeout_ms > 0 ? cfg->timeout_ms : MAIL_DEFAULT_TIMEOUT_MS;
+	CURLcode cc = curl_easy_setopt(c, CURLOPT_URL, cfg->url);
+
+	/* only SMTP: a configuration typo must not turn into an HTTP upload */
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	/* no SIGALRM for name resolution timeouts: sekishod owns its signals */
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tmo);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, tmo);
+	if (!cc && cfg->ca_file)
+		cc = curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+	/* never send the password or the code in clear when TLS was asked */
+	if (!cc && cfg->starttls)
+		cc = curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	return cc;
+}
+
 static int smtp_send(const struct sk_mail_cfg *cfg, const char *to, const char *msg,
 		     size_t len, char *err, size_t errlen)
 {
 	char cerr[CURL_ERROR_SIZE] = "", path[MAIL_ADDR_MAX + 3];
 	struct curl_slist *rcpt = NULL;
 	struct reader rd = { .p = msg, .left = len };
-	long tmo = cfg->timeout_ms > 0 ? cfg->timeout_ms : MAIL_DEFAULT_TIMEOUT_MS;
 	CURLcode cc;
 	CURL *c;
 	int rc = -EIO;
@@ -321,10 +347,7 @@ static int smtp_send(const struct sk_mail_cfg *cfg, const char *to, const char *
 		goto out;
 	}
 	snprintf(path, sizeof(path), "<%s>", cfg->from);
-	cc = curl_easy_setopt(c, CURLOPT_URL, cfg->url);
-	/* only SMTP: a configuration typo must not turn into an HTTP upload */
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	cc = smtp_base(c, cfg, cerr);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_MAIL_FROM, path);
 	if (!cc)
@@ -335,24 +358,10 @@ static int smtp_send(const struct sk_mail_cfg *cfg, const char *to, const char *
 		cc = curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_READDATA, &rd);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	/* no SIGALRM for name resolution timeouts: sekishod owns its signals */
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tmo);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, tmo);
 	if (!cc && cfg->user)
 		cc = curl_easy_setopt(c, CURLOPT_USERNAME, cfg->user);
 	if (!cc && cfg->password)
 		cc = curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->password);
-	if (!cc && cfg->ca_file)
-		cc = curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-	/* never send the password or the code in clear when TLS was asked */
-	if (!cc && cfg->starttls)
-		cc = curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (cc) {
 		seterr(err, errlen, "mail: libcurl option refused: %s", curl_easy_strerror(cc));
 		goto out;
@@ -373,7 +382,6 @@ out:
 int sk_mail_probe(const struct sk_mail_cfg *cfg, char *err, size_t errlen)
 {
 	char cerr[CURL_ERROR_SIZE] = "";
-	long tmo = cfg->timeout_ms > 0 ? cfg->timeout_ms : MAIL_DEFAULT_TIMEOUT_MS;
 	CURLcode cc;
 	CURL *c;
 
@@ -388,23 +396,9 @@ int sk_mail_probe(const struct sk_mail_cfg *cfg, char *err, size_t errlen)
 	}
 	/* the protocol's connect is the greeting and EHLO (and STARTTLS);
 	 * CONNECT_ONLY stops there, the cleanup says QUIT */
-	cc = curl_easy_setopt(c, CURLOPT_URL, cfg->url);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	cc = smtp_base(c, cfg, cerr);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tmo);
-	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, tmo);
-	if (!cc && cfg->ca_file)
-		cc = curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
-	if (!cc && cfg->starttls)
-		cc = curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (!cc)
 		cc = curl_easy_perform(c);
 	if (cc != CURLE_OK)
