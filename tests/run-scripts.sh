@@ -7,6 +7,9 @@
 # prints "ok"/"not ok" lines; they are numbered here, prefixed with the
 # script's name, and a script that ends with a non-zero status without a
 # failing result adds one failure.  Each script gets TIMEOUT seconds.
+# RUN_CLAIMS=DIR (a directory shared with another VM doing the same list):
+# a script runs only if this VM is the first to create DIR/SCRIPT (mkdir is
+# atomic on the host behind the 9p share), so two VMs share one list.
 name=$1 limit=$2
 cd "$3" || exit 1
 shift 3
@@ -14,6 +17,9 @@ echo "KTAP version 1"
 n=0
 failed=0
 for s in "$@"; do
+	if [ -n "${RUN_CLAIMS:-}" ] && ! mkdir "$RUN_CLAIMS/$s" 2>/dev/null; then
+		continue	# the other VM took it
+	fi
 	echo "# ---- $s ($(uname -r))"
 	before=$failed
 	started=$(date +%s)

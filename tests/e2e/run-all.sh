@@ -6,5 +6,38 @@
 # (ocserv-smoke.sh, the rig against ocserv, runs with E2E=ocserv-smoke.sh).
 E2E_DEFAULT="sekishod-dtls-first.sh sekishod-password.sh sekishod-email-otp.sh sekishod-directory.sh sekishod-totp.sh sekishod-cert.sh sekishod-ciphers.sh sekishod-lockout.sh sekishod-account.sh sekishod-policy.sh sekishod-sessions.sh sekishod-groups.sh sekishod-reconnect.sh sekishod-restart.sh sekishod-cstp.sh sekishod-hostile.sh sekishod-profile.sh sekishod-device.sh sekishod-posture.sh sekishod-secrets.sh sekishod-scale.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+list=${E2E:-$E2E_DEFAULT}
+# --list: the scenarios this run would take (tests/run counts the ones
+# neither VM has started)
+if [ "${1:-}" = --list ]; then
+	echo $list
+	exit 0
+fi
+# E2E_QUEUE=DIR, E2E_LANE=1|2: two VMs share the list (tests/run's e2e
+# split; run-scripts.sh's RUN_CLAIMS).  The longest scenarios go first, so
+# that the lanes end close together; lane 1 boots first and keeps
+# sekishod-dtls-first.sh, which needs a fresh VM, at its head; lane 2,
+# started later by the other lane, never takes it.
+if [ -n "${E2E_QUEUE:-}" ]; then
+	long="sekishod-scale.sh sekishod-posture.sh sekishod-device.sh"
+	first="" head="" rest=""
+	for s in $long; do
+		case " $list " in *" $s "*) head="$head $s" ;; esac
+	done
+	for s in $list; do
+		case " $long " in
+		*" $s "*) ;;
+		*)
+			if [ "$s" = sekishod-dtls-first.sh ]; then
+				[ "${E2E_LANE:-1}" = 1 ] && first=$s
+			else
+				rest="$rest $s"
+			fi
+			;;
+		esac
+	done
+	list="$first$head$rest"
+	export RUN_CLAIMS=$E2E_QUEUE
+fi
 # shellcheck disable=SC2086 # a list of script names
-exec bash "$here/../run-scripts.sh" e2e "${E2E_TIMEOUT:-1200}" "$here" ${E2E:-$E2E_DEFAULT}
+exec bash "$here/../run-scripts.sh" e2e "${E2E_TIMEOUT:-1200}" "$here" $list
