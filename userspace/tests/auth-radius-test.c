@@ -754,6 +754,55 @@ static void challenge_tests(void)
 	}
 }
 
+/* A group with password (RADIUS, answered through two challenges) and
+ * TOTP: the challenges' Accept passes the password factor only; the TOTP
+ * form comes next and success needs the right code (no factor skipped) */
+static void challenge_totp_tests(void)
+{
+	struct sk_chain_cfg cfg = { .st = st, .gateway_name = "vpn.test" };
+	const char *pw[2] = { "otp", "otp-pw-1" }, *a1[1] = { "123456" }, *a2[1] = { "654321" };
+	const char *names[1] = { "secondary_password" }, *code[1];
+	char err[256], right[7], wrong[7];
+	struct sk_login *l;
+	struct sk_group g;
+	struct sk_user u;
+	struct sk_form f;
+	enum sk_step s;
+
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "mfa");
+	g.factors[0] = SK_FACTOR_PASSWORD;
+	g.factors[1] = SK_FACTOR_TOTP;
+	sk_group_add(st, &g, err, sizeof(err));
+	sk_group_directory_set(st, "mfa", "rad");
+	sk_directory_set(st, "rad", "map-03", "mfa class=vpn-staff", err, sizeof(err));
+	/* otp's record exists (challenge_tests); it gets a TOTP secret */
+	if (sk_user_get(st, "otp", &u))
+		printf("# no record for otp\n");
+	sk_totp_new_secret(u.totp_secret, sizeof(u.totp_secret));
+	sk_user_update(st, &u, err, sizeof(err));
+	sk_totp_generate(u.totp_secret, (int64_t)time(NULL), right);
+	memcpy(wrong, right, sizeof(wrong));
+	wrong[5] = wrong[5] == '9' ? '0' : (char)(wrong[5] + 1);	/* another code */
+
+	l = sk_login_new(&cfg, "192.0.2.220:1000", NULL, NULL, NULL);
+	sk_login_step(l, (int64_t)time(NULL), "mfa", 0, NULL, NULL, &f);
+	sk_login_step(l, (int64_t)time(NULL), "mfa", 2, (const char *const[]){ "username", "password" },
+		      pw, &f);
+	sk_login_step(l, (int64_t)time(NULL), "mfa", 1, (const char *const[]){ "answer" }, a1, &f);
+	s = sk_login_step(l, (int64_t)time(NULL), "mfa", 1, (const char *const[]){ "answer" }, a2, &f);
+	tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "otp") && f.n_inputs == 1 &&
+	       !strcmp(f.inputs[0].name, "secondary_password"),
+	       "challenge + totp: the challenges answered -> the TOTP form, not success (%s)", f.error);
+	code[0] = wrong;
+	s = sk_login_step(l, (int64_t)time(NULL), "mfa", 1, names, code, &f);
+	tap_ok(&t, s == SK_STEP_FORM && err_is(&f, "totp-wrong"), "challenge + totp: a wrong code refused");
+	code[0] = right;
+	s = sk_login_step(l, (int64_t)time(NULL), "mfa", 1, names, code, &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "challenge + totp: the right code -> logged in (%s)", f.error);
+	sk_login_free(l);
+}
+
 /* The login's result names the RADIUS directory (for accounting) and,
  * only with the directory's framed-ip=yes, the Accept's Framed-IP-Address */
 static void framed_tests(void)
@@ -829,6 +878,7 @@ static void chain_tests(void)
 	s = chain_login("staff", "bob", "bob-pw-1", &f);
 	tap_ok(&t, s == SK_STEP_FATAL && err_is(&f, "dir-no-group"), "chain: accepted, no mapped group -> dir-no-group");
 	challenge_tests();
+	challenge_totp_tests();
 	framed_tests();
 	sk_directory_set(st, "rad", "secret", "wrong-secret", err, sizeof(err));
 	t0 = now_s();
