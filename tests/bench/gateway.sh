@@ -122,7 +122,9 @@ else
 	echo "sekishod: not built"
 fi
 
-echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $(nproc) vCPU, kernel $(uname -r), iperf3 ${DUR}s, $NLOGIN logins, $NSESS sessions"
+what="iperf3 ${DUR}s"
+[ "${BENCH_ONLY:-}" = tls ] || what="$what, $NLOGIN logins, $NSESS sessions"
+echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $(nproc) vCPU, kernel $(uname -r), $what"
 $PY - "$RES" <<'PY'
 import sys, collections
 r = collections.OrderedDict()
@@ -130,6 +132,8 @@ for line in open(sys.argv[1]):
     name, k, v = line.rstrip("\n").split("\t")
     r.setdefault(name, {})[k] = float(v)
 cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("logins", "logins/s"), ("kb/session", "kB/session")]
+# only what was measured (BENCH_ONLY=tls: throughput)
+cols = [c for c in cols if any(c[0] in d for d in r.values())]
 print(f"{'gateway':12s} " + " ".join(f"{c[1]:>12s}" for c in cols))
 for name, d in r.items():
     print(f"{name:12s} " + " ".join(f"{d.get(c[0], 0):12.2f}" for c in cols))
