@@ -49,5 +49,12 @@ r "unknown option -> status 123 (got $rc)" [ "$rc" = 123 ]
 scripts/vm-run --kernel /nonexistent -- true >/dev/null 2>&1
 rc=$?
 r "missing kernel image -> status 123 (got $rc)" [ "$rc" = 123 ]
+# --root DIR --init systemd (the package install test's mode) go together,
+# and DIR must be a root with systemd holding the command
+opt_rc() { scripts/vm-run "$@" >"$tmp/opt" 2>&1; echo $?; }
+r "--root without --init systemd -> status 123" [ "$(opt_rc --root / -- true)" = 123 ]
+r "--init systemd without --root -> status 123" [ "$(opt_rc --init systemd -- true)" = 123 ]
+r "--root DIR without systemd in it -> status 123" [ "$(opt_rc --root "$tmp" --init systemd -- /bin/true)" = 123 ]
+r "--init other -> status 123" [ "$(opt_rc --init sysv -- true)" = 123 ]
 echo "1..$n"
 exit $fail
