@@ -13,6 +13,15 @@ check "gateway UDP socket" start_holder || exit 1
 in_srv iperf3 -s -D --pidfile "$T/iperf3.pid" >/dev/null 2>&1
 wait_for 5 in_srv ss -ltn 'sport = :5201'
 
+# DATAPATH_FAULT_CIPHERS: the ciphers that also get the record-fault checks
+# (replay, window, tampering, truncation, spoofing, unknown epoch); default
+# all.  The debug kernel's run (tests/rig/vm-debug-guest.sh) gives one: the
+# module's code on those paths is the same for every cipher (only the
+# kernel's AEAD differs, and each cipher's traffic still runs there), and
+# each of these checks costs seconds of process start-up under KASAN and
+# lockdep in TCG.  6.1 and 6.12 run the whole matrix.
+fault_ciphers=${DATAPATH_FAULT_CIPHERS:-all}
+
 seq=1000000
 for cipher in aes128-gcm aes256-gcm chacha20-poly1305; do
 	gen_keys "$cipher"
@@ -45,6 +54,16 @@ for cipher in aes128-gcm aes256-gcm chacha20-poly1305; do
 	k0=$(counter keepalives)
 	send_rec $S --seq $((seq + 2)) --type keepalive >/dev/null
 	check "$cipher: keepalive consumed" wait_for 3 test "$(counter keepalives)" -gt "$k0"
+
+	case " $fault_ciphers " in
+	*" all "*|*" $cipher "*) ;;
+	*)
+		diag "$cipher: record-fault checks left to the other kernels (DATAPATH_FAULT_CIPHERS=$fault_ciphers)"
+		check "$cipher: peer del" in_gw "$SEKICTL" peer del sk0 1
+		seq=$((seq + 100))
+		continue
+		;;
+	esac
 
 	r0=$(counter drop_replay)
 	rx0=$(counter rx_packets)

@@ -72,12 +72,35 @@ diag() { printf '# %s\n' "$*"; }
 
 # Functions cannot be backgrounded without a subshell whose pid is not the
 # command's: start background helpers with "ip netns exec NS" directly.
-in_gw() { ip netns exec gw "$@"; }
+# sekictl talks netlink only: it needs the namespace's network, not the
+# remount of /sys that `ip netns exec` makes for every command (in the
+# debug kernel's VM that doubles the cost of each call), so it enters with
+# nsenter; everything else gets the whole `ip netns exec`.
+in_gw() {
+	if [ "$1" = "$SEKICTL" ]; then
+		nsenter --net=/run/netns/gw "$@"
+	else
+		ip netns exec gw "$@"
+	fi
+}
 in_cli() { ip netns exec cli "$@"; }
 in_srv() { ip netns exec srv "$@"; }
 
 # counter NAME [DEV]: a device counter from sysfs, read in the gateway ns.
-counter() { in_gw cat "/sys/class/net/${2:-sk0}/sekisho/$1"; }
+# topo_up mounts the gateway namespace's sysfs once at $T/gw-sys (sysfs
+# shows the devices of the mounting process's network namespace), so a
+# read is a shell builtin: `ip netns exec` forks, execs and remounts /sys
+# in a new mount namespace each time, which the debug kernel's selftests
+# paid about a hundred times per script.
+counter() {
+	local v
+	if [ -d "$T/gw-sys/class/net" ]; then
+		read -r v <"$T/gw-sys/class/net/${2:-sk0}/sekisho/$1" || return 1
+		echo "$v"
+	else
+		in_gw cat "/sys/class/net/${2:-sk0}/sekisho/$1"
+	fi
+}
 
 # wait_for SECONDS CMD...: poll until CMD succeeds.
 # nap SECONDS: sleep without a process.  Under TCG every fork+exec costs
@@ -128,6 +151,9 @@ topo_up() {
 	ip -n srv link set s0 up
 	ip -n srv route add 10.88.0.0/24 via 10.20.0.1
 	ip -n srv route add fd88::/64 via fd20::1
+	mkdir -p "$T/gw-sys"
+	nsenter --net=/run/netns/gw mount -t sysfs sysfs "$T/gw-sys" 2>/dev/null ||
+		rmdir "$T/gw-sys"
 	in_gw sysctl -qw net.ipv4.ip_forward=1
 	in_gw sysctl -qw net.ipv6.conf.all.forwarding=1
 	ip -n gw link add sk0 type sekisho || return 1
@@ -139,6 +165,8 @@ topo_up() {
 topo_down() {
 	stop_peer
 	stop_holder
+	# the sysfs mount holds the gateway namespace: unmount it first
+	umount "$T/gw-sys" 2>/dev/null && rmdir "$T/gw-sys"
 	local ns
 	for ns in cli gw srv; do
 		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
