@@ -667,6 +667,18 @@ sk_begin() {
 	sekishod_conf
 }
 
+# sk_alice_tunnel: the usual start of a one-client scenario: group eng
+# (password), user alice, sekishod started, client a logged in with its
+# tunnel up; ADDR is its IPv4 address.  Exits the script on a failure.
+sk_alice_tunnel() {
+	check "store: group and user" sk_group eng factors=password
+	sk_user alice eng Secret-pass1 >/dev/null
+	check "sekishod: starts" sekishod_start || exit 1
+	OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
+	check "tunnel up" oc_wait_up a 180 || exit 1
+	ADDR=$(oc_env a INTERNAL_IP4_ADDRESS)
+}
+
 # sk_user NAME GROUP PASSWORD: a user with e-mail NAME@example.test.
 sk_user() {
 	skctl user add "$1" --email "$1@$MAIL_DOMAIN" --group "$2" &&

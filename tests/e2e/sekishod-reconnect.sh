@@ -7,13 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "reconnect"
-check "store: group and user" sk_group eng factors=password
-sk_user alice eng Secret-pass1 >/dev/null
-check "sekishod: starts" sekishod_start || exit 1
-OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin
-check "tunnel up" oc_wait_up a 180 || exit 1
+sk_alice_tunnel
 wait_for 60 oc_dtls a
-addr=$(oc_env a INTERNAL_IP4_ADDRESS)
+addr=$ADDR
 kill -USR2 "$(oc_pid a)"
 check "reconnect: recorded" wait_for 90 test -f "$T/oc-a/reconnect.env"
 check "reconnect: same address $addr" test "$(oc_env a INTERNAL_IP4_ADDRESS reconnect)" = "$addr"

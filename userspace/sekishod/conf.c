@@ -248,7 +248,9 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 	STR(server_key, true);
 	STR(client_ca, true);
 	STR(crl, true);
-	STR(store, true);
+	/* a file, or a PostgreSQL database (sk_store_is_url's prefixes:
+	 * Documentation/admin/store.md) */
+	STR(store, strncmp(val, "postgresql://", 13) && strncmp(val, "postgres://", 11));
 	STR(control, true);
 	STR(smtp_from, false);
 	STR(smtp_user, false);

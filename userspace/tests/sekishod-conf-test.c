@@ -65,6 +65,10 @@ static void conf(void)
 	       has(err, "line 3") && has(err, "unknown key 'listn'"), "unknown key: error names line 3 (%s)", err);
 	tap_ok(&t, parse(&c, "dtls_port = 70000\n", err, sizeof(err)) && has(err, "line 1") &&
 	       has(err, "dtls_port"), "port out of range (%s)", err);
+	tap_ok(&t, !parse(&c, "store = postgresql://gw@db.example/sekisho?sslmode=verify-full\n", err,
+			   sizeof(err)) && !strcmp(c.store, "postgresql://gw@db.example/sekisho?sslmode=verify-full") &&
+	       !parse(&c, "store = postgres:///sekisho?host=/run/postgresql\n", err, sizeof(err)),
+	       "store: a postgresql:// or postgres:// URI taken (%s)", err);
 	tap_ok(&t, parse(&c, "store = sekisho.db\n", err, sizeof(err)) && has(err, "absolute"),
 	       "relative path refused (%s)", err);
 	tap_ok(&t, parse(&c, "ocsp = maybe\n", err, sizeof(err)) && has(err, "ocsp"),
