@@ -476,7 +476,8 @@ static int tunnel_flags(struct wk *k, unsigned int dpd, int relay, uint32_t flag
 	if (start(k))
 		return -1;
 	memcpy(buf, connect_req, strlen(connect_req));
-	memcpy(buf + strlen(connect_req), extra, extra_len);
+	if (extra_len)	/* memcpy from NULL is undefined even for 0 bytes (UBSan) */
+		memcpy(buf + strlen(connect_req), extra, extra_len);
 	SSL_write(k->ssl, buf, (int)(strlen(connect_req) + extra_len));
 	inet_pton(AF_INET, "10.77.0.2", &a4);
 	inet_pton(AF_INET6, "fd00::2", &a6);
