@@ -1,0 +1,247 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tests/deb/install.sh [BUILD]: the Debian packages installed with apt on a
+# clean Debian 12 root and run by systemd (tests/run stage deb-vm), TAP.
+#
+#  1. the root: scripts/pkg-root (debootstrap, cached in SEKISHO_CACHE; the
+#     test never writes it: an overlay mount on the host, upper layer in
+#     BUILD/deb-vm, takes every change)
+#  2. on the host, in a chroot of that overlay, as an administrator would:
+#     apt install ./sekisho_V.deb ./sekisho-dkms_V.deb (BUILD/deb: the deb
+#     stage's build, made if missing), DKMS builds the module for every
+#     installed kernel (6.1, the kernel the VM boots, and 6.12), then a
+#     server certificate, one line changed in the conffile, sekictl init, a
+#     policy, a group and a user with a password, systemctl enable sekishod
+#  3. boot 1 (scripts/vm-run --root --init systemd, Debian's 6.1 kernel):
+#     tests/deb/install-guest.sh first: the gateway systemd started, every
+#     unit of the package, a real openconnect (installed in the root as the
+#     client side, run in a netns of the same VM) logs in with the
+#     password and pings the internal host, audit lines once in the
+#     journal, systemctl restart
+#  4. the upgrade, again in the chroot: apt install of a second build of
+#     release V+test1 (scripts/make-deb with SEKISHO_DEB_VERSION, built
+#     beside boot 1): DKMS builds it for every installed kernel and removes
+#     V; the conffile line and the store are kept, the unit stays enabled
+#  5. boot 2 (the reboot after the upgrade): install-guest.sh upgraded: the
+#     new module loaded, store and config kept, login; the DKMS postinst
+#     run under a live tunnel leaves the module alone; a stale module
+#     (V's, loaded by hand) is replaced at the next start of the service
+# Needs root, qemu, debootstrap (scripts/deps) and, the first time, the
+# network; about 4 minutes with the root cached (the DKMS builds on the
+# host, the two boots under TCG).  SKIP when not root.
+# SEKISHO_DEB_VM_BOOT=0: the host part only (the boots print SKIP);
+# SEKISHO_DEB_VM_LOCK=FILE: each boot under flock FILE (machines shared by
+# several runs); KEEP=1: leave the scratch root (BUILD/deb-vm/root is then unmounted but
+# BUILD/deb-vm/upper holds every change).
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${1:-$REPO/build}
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
+VER=$(cat "$REPO/VERSION")
+NEW=$VER+test1
+OUT=$BUILD/deb
+UP=$BUILD/deb-up
+S=$BUILD/deb-vm
+KLOG=${SEKISHO_DEB_VM_KLOG:-$S}
+N=0
+FAILED=0
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+check() { # DESC CMD...
+	local d=$1 o
+	shift
+	if o=$("$@" 2>&1); then ok "$d"; else not_ok "$d"; fi
+	[ -n "$o" ] && printf '%s\n' "$o" | tail -n 40 | sed 's/^/# /'
+	return 0
+}
+t0=$(date +%s)
+lap() { echo "# ---- $1: $(($(date +%s) - t0)) s"; }
+echo "TAP version 13"
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (chroot, overlay mount, apt)"
+	exit 0
+fi
+
+mounts=()
+uppid=""
+cleanup() {
+	local i
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null; done
+	mounts=()
+	[ -n "$uppid" ] && kill "$uppid" 2>/dev/null
+	return 0
+}
+trap 'cleanup; [ -n "${KEEP:-}" ] || rm -rf "$S/upper" "$S/work" "$S/root"' EXIT
+
+# 1. the cached root
+root0=$("$REPO/scripts/pkg-root" 2>"$S.pkg-root.log")
+rc=$?
+sed 's/^/# /' "$S.pkg-root.log"
+if [ $rc != 0 ] || [ ! -d "$root0" ]; then
+	not_ok "scripts/pkg-root: a clean Debian 12 root"
+	echo "1..$N"
+	exit 1
+fi
+ok "scripts/pkg-root: a clean Debian 12 root ($root0, built in $(cat "$root0/../build-seconds") s)"
+lap pkg-root
+
+# the packages: the deb stage's, made here when missing; the upgrade build
+# in the background beside boot 1
+deb=$OUT/sekisho_${VER}_amd64.deb dkms=$OUT/sekisho-dkms_${VER}_all.deb
+if [ ! -f "$deb" ] || [ ! -f "$dkms" ]; then
+	make -C "$REPO" -s deb BUILD="$BUILD" >"$S.make-deb.log" 2>&1 ||
+		{ tail -n 30 "$S.make-deb.log" | sed 's/^/# /'; not_ok "make deb"; echo "1..$N"; exit 1; }
+fi
+mkdir -p "$UP"
+( SEKISHO_DEB_VERSION=$NEW nice -n 5 "$REPO/scripts/make-deb" "$UP" >"$UP.log" 2>&1; echo $? >"$UP.rc" ) &
+uppid=$!
+rm -f "$UP.rc"
+
+# 2. the overlay and the chroot
+umount -l "$S/root" 2>/dev/null
+rm -rf "$S/upper" "$S/work" "$S/root" "$S/out"
+mkdir -p "$S/upper" "$S/work" "$S/root" "$S/out"
+if ! mount -t overlay overlay -o "lowerdir=$root0,upperdir=$S/upper,workdir=$S/work" "$S/root"; then
+	not_ok "overlay mount of the cached root"
+	echo "1..$N"
+	exit 1
+fi
+mounts+=("$S/root")
+R=$S/root
+chroot_up() {
+	local m
+	for m in proc sys dev dev/pts; do
+		mount --bind "/$m" "$R/$m" && mounts+=("$R/$m") || return 1
+	done
+	cp /etc/resolv.conf "$R/etc/resolv.conf"
+}
+chroot_down() {
+	local m
+	for m in dev/pts dev sys proc; do umount -l "$R/$m" 2>/dev/null; done
+	mounts=("$S/root")
+	rm -f "$R/etc/resolv.conf"
+}
+in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+	DEBIAN_FRONTEND=noninteractive HOME=/root "$@"; }
+k61=$("$REPO/scripts/kver.sh" default)
+k612=$("$REPO/scripts/kver.sh" 6.12 2>/dev/null || true)
+dkms_installed() { # VERSION KERNEL...: dkms status says installed for each
+	local v=$1 k s rc=0
+	shift
+	s=$(in_root dkms status -m sekisho)
+	echo "$s"
+	for k in "$@"; do
+		grep -qxF "sekisho/$v, $k, x86_64: installed" <<<"$s" || { echo "not installed: $v for $k"; rc=1; }
+	done
+	return $rc
+}
+
+chroot_up
+mkdir -p "$R/root/debs"
+cp "$deb" "$dkms" "$R/root/debs/"
+check "apt install ./sekisho_${VER}_amd64.deb ./sekisho-dkms_${VER}_all.deb in the clean root" \
+	in_root apt-get install -y -q --no-install-recommends \
+	"/root/debs/${deb##*/}" "/root/debs/${dkms##*/}"
+check "DKMS built and installed sekisho $VER for every installed kernel ($k61${k612:+ $k612})" \
+	dkms_installed "$VER" "$k61" $k612
+check "the service is not enabled by the installation (it needs a certificate first)" \
+	sh -c "! chroot '$R' systemctl is-enabled sekishod"
+lap install
+
+# the administrator's part: certificate, config, store, group, user, enable
+T=$S/certs
+mkdir -p "$T"
+certs() {
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
+		-out "$T/ca.pem" -days 90 -subj "/CN=sekisho deb-vm test CA" &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/server.key" \
+		-out "$T/server.csr" -subj "/CN=vpn.test" &&
+	printf 'subjectAltName=DNS:vpn.test,IP:10.10.1.1\nextendedKeyUsage=serverAuth\n' >"$T/ext" &&
+	openssl x509 -req -in "$T/server.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 90 -extfile "$T/ext" -out "$T/server.pem" &&
+	openssl x509 -in "$T/server.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64 >"$T/pin"
+} 2>/dev/null
+skctl="sekictl --store /var/lib/sekisho/sekisho.db"	# offline: sekishod is not running
+admin() {
+	install -m 0644 "$T/server.pem" "$R/etc/sekisho/server.pem" &&
+	install -m 0640 "$T/server.key" "$R/etc/sekisho/server.key" &&
+	in_root chgrp sekisho /etc/sekisho/server.key &&
+	echo 'rate_per_source = 29' >>"$R/etc/sekisho/sekishod.conf" &&
+	in_root sekictl init &&
+	in_root $skctl policy add internal &&
+	in_root $skctl policy rule add internal allow 10.20.0.0/24 &&
+	in_root $skctl group add eng &&
+	in_root $skctl group set eng factors=password policy=internal pool4=10.77.0.0/25 \
+		split-include=10.20.0.0/24 &&
+	in_root $skctl user add alice --email alice@example.test --group eng &&
+	printf '%s\n' 'Deb-vm pass 1' | in_root $skctl user passwd alice --no-change-required &&
+	in_root sekishod -t &&
+	in_root systemctl enable sekishod
+}
+check "test certificate (EC P-256, CN vpn.test)" certs
+check "admin in the chroot: certificate, a conffile line, sekictl init, policy, group, user, sekishod -t, systemctl enable" admin
+mkdir -p "$R/root/sekisho-test"
+cp "$REPO/tests/deb/install-guest.sh" "$REPO/tests/e2e/rec-env.sh" "$T/pin" "$R/root/sekisho-test/"
+echo 'Deb-vm pass 1' >"$R/root/sekisho-test/password"
+chroot_down
+lap admin
+
+# 3./5. a boot: the guest's TAP lines continue our numbering
+boot() { # NAME PHASE VERSION
+	local name=$1 rc n
+	if [ "${SEKISHO_DEB_VM_BOOT:-1}" = 0 ]; then
+		N=$((N + 1)); echo "ok $N - $name # SKIP SEKISHO_DEB_VM_BOOT=0 (host part only)"
+		return
+	fi
+	rm -f "$S/out/install-guest.count"
+	echo "# booting the root with systemd ($name)"
+	VM_OUTDIR=$S/out ${SEKISHO_DEB_VM_LOCK:+flock "$SEKISHO_DEB_VM_LOCK"} "$REPO/scripts/vm-run" --kernel 6.1 --root "$R" --init systemd \
+		--timeout "${SEKISHO_DEB_VM_TIMEOUT:-900}" --klog "$KLOG/$name.klog" \
+		--env "TAP_START=$N" -- /bin/bash /root/sekisho-test/install-guest.sh "$2" "$3" >"$S/$name.tap"
+	rc=$?
+	cat "$S/$name.tap"
+	FAILED=$((FAILED + $(grep -c '^not ok' "$S/$name.tap")))
+	n=$(cat "$S/out/install-guest.count" 2>/dev/null || echo "$N")
+	N=$n
+	[ $rc = 0 ] || not_ok "$name: the VM (exit $rc; kernel log $KLOG/$name.klog)"
+}
+boot boot1 first "$VER"
+lap boot1
+
+# 4. the upgrade
+wait "$uppid"
+uppid=""
+newdeb=$UP/sekisho_${NEW}_amd64.deb newdkms=$UP/sekisho-dkms_${NEW}_all.deb
+if [ "$(cat "$UP.rc" 2>/dev/null)" != 0 ] || [ ! -f "$newdeb" ]; then
+	tail -n 30 "$UP.log" | sed 's/^/# /'
+	not_ok "SEKISHO_DEB_VERSION=$NEW scripts/make-deb: the upgrade build"
+	echo "1..$N"
+	exit 1
+fi
+ok "SEKISHO_DEB_VERSION=$NEW scripts/make-deb: the upgrade build"
+lap upgrade-build
+# V's module as DKMS installed it (xz-compressed like Debian's modules)
+cp "$R/lib/modules/$k61/updates/dkms/"sekisho.ko* "$R/root/sekisho-test/"
+store0=$(sha256sum <"$R/var/lib/sekisho/sekisho.db")
+chroot_up
+cp "$newdeb" "$newdkms" "$R/root/debs/"
+check "apt install of the $NEW pair over $VER" \
+	in_root apt-get install -y -q --no-install-recommends \
+	"/root/debs/${newdeb##*/}" "/root/debs/${newdkms##*/}"
+check "DKMS built $NEW for every installed kernel ($k61${k612:+ $k612}) and removed $VER" \
+	bash -c "$(declare -f in_root dkms_installed); R='$R'; dkms_installed '$NEW' $k61 $k612 && ! in_root dkms status -m sekisho -v '$VER' | grep -q ."
+check "upgrade: the conffile keeps the administrator's line, the unit stays enabled" \
+	sh -c "grep -qx 'rate_per_source = 29' '$R/etc/sekisho/sekishod.conf' && chroot '$R' systemctl is-enabled sekishod"
+check "upgrade: the store is untouched (same bytes) and alice is in it" \
+	sh -c "[ \"\$(sha256sum <'$R/var/lib/sekisho/sekisho.db')\" = '$store0' ] && chroot '$R' $skctl user list | grep -w alice"
+check "upgrade: sekishod --version says $NEW" sh -c "chroot '$R' sekishod --version | grep -qx 'sekishod $NEW'"
+chroot_down
+lap upgrade
+boot boot2 upgraded "$NEW"
+lap boot2
+
+echo "1..$N"
+echo "# $FAILED of $N failed; $(($(date +%s) - t0)) s"
+[ "$FAILED" = 0 ]
