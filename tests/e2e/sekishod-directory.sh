@@ -98,6 +98,17 @@ check "radius: dave's tunnel up (PAP, Class -> radstaff)" oc_wait_up d 180 ||
 check "radius: the address is the Framed-IP-Address 10.77.0.150 ($(oc_env d INTERNAL_IP4_ADDRESS))" \
 	test "$(oc_env d INTERNAL_IP4_ADDRESS)" = 10.77.0.150
 check "radius: ping srv through the tunnel" ping_cli $SRV4
+# the kernel's counters reach the session at the statistics refresh (10 s):
+# a peer the kernel deletes at the BYE takes what came after the last one
+dave_counted() {
+	skctl_live session list --json | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d if isinstance(d, list) else d.get("sessions", [])
+sys.exit(0 if any(r.get("user") == "dave" and int(r.get("rx-bytes", r.get("rx_bytes", 0)) or 0) > 0
+		  for r in rows) else 1)'
+}
+check "radius: the ping counted in dave's session" wait_for 25 dave_counted
 acct_has() { grep -q "$1" "$SK_TEST_RADIUS_DETAIL" 2>/dev/null; }
 check "radius: accounting Start received" wait_for 20 acct_has 'Acct-Status-Type = Start'
 oc_stop d

@@ -1431,6 +1431,11 @@ static enum sk_step do_challenge(struct sk_login *l, int64_t now, int n,
 	char dir[SK_NAME_MAX + 1];
 	enum sk_step step;
 
+	/* openconnect posts the input "answer" as <password> (as it does for
+	 * the ASA's challenge form); a post with a user name is the password
+	 * form again, not an answer */
+	if (!ans && !field(n, names, values, "username"))
+		ans = field(n, names, values, "password");
 	if (!ans || !*ans)
 		return show(l, form, NULL);
 	copy(dir, sizeof(dir), l->ch_dir);

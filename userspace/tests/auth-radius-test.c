@@ -716,9 +716,11 @@ static void challenge_tests(void)
 		s = chain_step(l, defer, 2, NULL, pw, &f, &hashes);
 		tap_ok(&t, s == SK_STEP_FORM && challenge_form(&f, "Enter the code from your token"),
 		       "%s: the password posted again is not read by the challenge state", m);
-		s = chain_step(l, defer, 1, "answer", a1, &f, &hashes);
+		/* as openconnect posts it: the input "answer" as <password> */
+		s = chain_step(l, defer, 1, "password", a1, &f, &hashes);
 		tap_ok(&t, s == SK_STEP_FORM && challenge_form(&f, "Enter the second code"),
-		       "%s: the first answer -> a second challenge", m);
+		       "%s: the first answer (posted as <password>, as openconnect does) -> a second "
+		       "challenge", m);
 		s = chain_step(l, defer, 1, "answer", a2, &f, &hashes);
 		tap_ok(&t, s == SK_STEP_SUCCESS && !sk_login_result(l, &res) && !strcmp(res.user, "otp") &&
 		       !strcmp(res.group, "staff") && !sk_user_directory_get(st, "otp", dir, sizeof(dir)) &&
