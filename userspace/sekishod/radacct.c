@@ -64,22 +64,25 @@ static void *acct_run(void *arg)
 	return NULL;
 }
 
-/* Acct-Terminate-Cause of a session end reason (skd_session_end) */
+/* Acct-Terminate-Cause of a session end reason (skd_session_end): the
+ * first entry whose text starts the reason ("killed-by-admin", "account-
+ * disabled", "locked" ...); none: NAS-Request */
+static const struct { const char *reason; enum sk_radius_term cause; } causes[] = {
+	{ "logout", SK_RADIUS_TERM_USER_REQUEST },
+	{ "idle-timeout", SK_RADIUS_TERM_IDLE_TIMEOUT },
+	{ "session-timeout", SK_RADIUS_TERM_SESSION_TIMEOUT },
+	{ "detached-timeout", SK_RADIUS_TERM_LOST_CARRIER },
+	{ "killed", SK_RADIUS_TERM_ADMIN_RESET },
+	{ "account", SK_RADIUS_TERM_ADMIN_RESET },
+	{ "locked", SK_RADIUS_TERM_ADMIN_RESET },
+	{ "directory", SK_RADIUS_TERM_ADMIN_RESET },
+};
+
 static enum sk_radius_term cause_of(const char *reason)
 {
-	if (!reason)
-		return SK_RADIUS_TERM_NAS_REQUEST;
-	if (!strcmp(reason, "logout"))
-		return SK_RADIUS_TERM_USER_REQUEST;
-	if (!strcmp(reason, "idle-timeout"))
-		return SK_RADIUS_TERM_IDLE_TIMEOUT;
-	if (!strcmp(reason, "session-timeout"))
-		return SK_RADIUS_TERM_SESSION_TIMEOUT;
-	if (!strcmp(reason, "detached-timeout"))
-		return SK_RADIUS_TERM_LOST_CARRIER;
-	if (!strncmp(reason, "killed", 6) || !strncmp(reason, "account", 7) ||
-	    !strncmp(reason, "locked", 6))
-		return SK_RADIUS_TERM_ADMIN_RESET;
+	for (size_t i = 0; reason && i < sizeof(causes) / sizeof(causes[0]); i++)
+		if (!strncmp(reason, causes[i].reason, strlen(causes[i].reason)))
+			return causes[i].cause;
 	return SK_RADIUS_TERM_NAS_REQUEST;
 }
 
