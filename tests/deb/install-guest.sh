@@ -17,17 +17,9 @@ set -uo pipefail
 PHASE=${1:?first or upgraded}
 VER=${2:?version}
 D=/root/sekisho-test
+. $D/tap.sh	# tests/lib/tap.sh: ok DESC CMD...
 N=${TAP_START:-0}
 T=$(mktemp -d)
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); echo "not ok $N - $*"; }
-check() { # DESC CMD...
-	local d=$1 o
-	shift
-	if o=$("$@" 2>&1); then ok "$d"; else not_ok "$d"; fi
-	[ -n "$o" ] && printf '%s\n' "$o" | head -n 40 | sed 's/^/# /'
-	return 0
-}
 wait_for() { # SECONDS CMD...: poll every 0.2 s
 	local end=$((SECONDS + $1))
 	shift
@@ -79,6 +71,7 @@ logout() {
 	wait_for 20 sh -c "! kill -0 $p"
 }
 ping_srv() { ip netns exec cli ping -c 2 -i 0.3 -W 3 10.20.0.2; }
+login_ping() { login "$1" && ping_srv; }
 modver() { cat /sys/module/sekisho/version; }
 active() { [ "$(systemctl is-active sekishod)" = active ] && test -S /run/sekisho/control.sock; }
 audit_once() { # alice's login in the unit's journal; no audit id twice
@@ -104,47 +97,46 @@ units() { # every unit file the package ships: known to systemd, status readable
 
 case $PHASE in
 first)
-	check "boot: sekishod.service enabled and active (started by systemd at boot)" \
+	ok "boot: sekishod.service enabled and active (started by systemd at boot)" \
 		sh -c "systemctl is-enabled sekishod && for i in \$(seq 1 150); do [ \"\$(systemctl is-active sekishod)\" = active ] && [ -S /run/sekisho/control.sock ] && exit 0; sleep 0.2; done; systemctl status --no-pager sekishod; exit 1"
 	lap boot
-	check "boot: every unit the package ships is loaded and active (systemctl status)" units
-	check "boot: no failed unit in the system" sh -c '! systemctl --failed --no-legend | grep . '
-	check "accounts: user sekisho, group sekisho-admin (sysusers), /var/lib/sekisho 0750 sekisho (tmpfiles)" \
+	ok "boot: every unit the package ships is loaded and active (systemctl status)" units
+	ok "boot: no failed unit in the system" sh -c '! systemctl --failed --no-legend | grep . '
+	ok "accounts: user sekisho, group sekisho-admin (sysusers), /var/lib/sekisho 0750 sekisho (tmpfiles)" \
 		sh -c 'getent passwd sekisho && getent group sekisho-admin && [ "$(stat -c "%a %U" /var/lib/sekisho)" = "750 sekisho" ]'
-	check "module: sekisho $VER built by DKMS for $(uname -r) and loaded (sysfs version $(modver 2>/dev/null))" \
+	ok "module: sekisho $VER built by DKMS for $(uname -r) and loaded (sysfs version $(modver 2>/dev/null))" \
 		sh -c "[ \"\$(cat /sys/module/sekisho/version)\" = '$VER' ] && modinfo -n sekisho | grep -q '/updates/dkms/sekisho.ko'"
-	check "sekishod runs as sekisho" sh -c '[ "$(ps -o user= -p "$(systemctl show -p MainPID --value sekishod)")" = sekisho ]'
-	check "network: client and internal host namespaces" topo
+	ok "sekishod runs as sekisho" sh -c '[ "$(ps -o user= -p "$(systemctl show -p MainPID --value sekishod)")" = sekisho ]'
+	ok "network: client and internal host namespaces" topo
 	lap setup
-	check "openconnect: password login through the systemd-started gateway" login a
+	ok "openconnect: password login through the systemd-started gateway" login a
 	lap login
-	check "openconnect: ping of the internal host through the tunnel" ping_srv
-	check "sekictl session list (control socket as root) shows alice" sh -c 'sekictl session list | grep -w alice'
-	check "journal: the login's audit line is in journalctl -u sekishod, every audit record once" audit_once
+	ok "openconnect: ping of the internal host through the tunnel" ping_srv
+	ok "sekictl session list (control socket as root) shows alice" sh -c 'sekictl session list | grep -w alice'
+	ok "journal: the login's audit line is in journalctl -u sekishod, every audit record once" audit_once
 	journalctl -q -o cat -u sekishod --no-pager | grep 'sekisho-audit' | head -n 5 | sed 's/^/# journal: /'
 	logout a
 	pid0=$(systemctl show -p MainPID --value sekishod)
-	check "systemctl restart sekishod: active again with a new main process" \
+	ok "systemctl restart sekishod: active again with a new main process" \
 		sh -c "systemctl restart sekishod && for i in \$(seq 1 150); do [ \"\$(systemctl is-active sekishod)\" = active ] && [ -S /run/sekisho/control.sock ] && [ \"\$(systemctl show -p MainPID --value sekishod)\" != $pid0 ] && exit 0; sleep 0.2; done; exit 1"
-	login b && ping_srv >/dev/null && ok "after the restart: openconnect logs in and pings" ||
-		not_ok "after the restart: openconnect logs in and pings"
+	ok "after the restart: openconnect logs in and pings" login_ping b
 	logout b
 	lap restart
 	;;
 upgraded)
-	check "boot: sekishod.service active after the upgrade" \
+	ok "boot: sekishod.service active after the upgrade" \
 		sh -c "for i in \$(seq 1 150); do [ \"\$(systemctl is-active sekishod)\" = active ] && [ -S /run/sekisho/control.sock ] && exit 0; sleep 0.2; done; systemctl status --no-pager sekishod; exit 1"
-	check "boot: every unit the package ships is loaded and active" units
-	check "module: the new build $VER is the one loaded (sysfs version $(modver 2>/dev/null))" \
+	ok "boot: every unit the package ships is loaded and active" units
+	ok "module: the new build $VER is the one loaded (sysfs version $(modver 2>/dev/null))" \
 		sh -c "[ \"\$(cat /sys/module/sekisho/version)\" = '$VER' ]"
-	check "store kept: alice is still there" sh -c 'sekictl user list | grep -w alice'
-	check "config kept: the administrator's line in /etc/sekisho/sekishod.conf" \
+	ok "store kept: alice is still there" sh -c 'sekictl user list | grep -w alice'
+	ok "config kept: the administrator's line in /etc/sekisho/sekishod.conf" \
 		grep -qx 'rate_per_source = 29' /etc/sekisho/sekishod.conf
-	check "network: namespaces" topo
-	if login c && ping_srv >/dev/null; then ok "openconnect: the upgraded gateway logs alice in, ping"; else not_ok "openconnect: the upgraded gateway logs alice in, ping"; fi
+	ok "network: namespaces" topo
+	ok "openconnect: the upgraded gateway logs alice in, ping" login_ping c
 	lap login
 	src0=$(cat /sys/module/sekisho/srcversion)
-	check "DKMS postinst (dpkg-reconfigure sekisho-dkms) under a live tunnel: module not reloaded, tunnel still carries" \
+	ok "DKMS postinst (dpkg-reconfigure sekisho-dkms) under a live tunnel: module not reloaded, tunnel still carries" \
 		sh -c "dpkg-reconfigure sekisho-dkms >/dev/null 2>&1; [ \"\$(cat /sys/module/sekisho/srcversion)\" = '$src0' ] && ip netns exec cli ping -c 2 -i 0.3 -W 3 10.20.0.2 >/dev/null"
 	logout c
 	# a stale module loaded by hand (the previous build) while the service
@@ -154,12 +146,12 @@ upgraded)
 		systemctl stop sekishod
 		modprobe -r sekisho && insmod "$old_ko"
 		old=$(modver)
-		check "restart with an older module loaded ($old): the start loads the new one ($VER)" \
+		ok "restart with an older module loaded ($old): the start loads the new one ($VER)" \
 			sh -c "[ '$old' != '$VER' ] && systemctl start sekishod && [ \"\$(cat /sys/module/sekisho/version)\" = '$VER' ] && systemctl is-active sekishod"
-		if login d && ping_srv >/dev/null; then ok "after the module change: login and ping"; else not_ok "after the module change: login and ping"; fi
+		ok "after the module change: login and ping" login_ping d
 		logout d
 	else
-		not_ok "no old module saved by install.sh"
+		ok "no old module saved by install.sh" false
 	fi
 	lap upgraded
 	;;

@@ -44,17 +44,8 @@ OUT=$BUILD/deb
 UP=$BUILD/deb-up
 S=$BUILD/deb-vm
 KLOG=${SEKISHO_DEB_VM_KLOG:-$S}
-N=0
-FAILED=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check() { # DESC CMD...
-	local d=$1 o
-	shift
-	if o=$("$@" 2>&1); then ok "$d"; else not_ok "$d"; fi
-	[ -n "$o" ] && printf '%s\n' "$o" | tail -n 40 | sed 's/^/# /'
-	return 0
-}
+# ok DESC CMD..., tap_done (N, FAILED); the guest script uses the same
+. "$REPO/tests/lib/tap.sh"
 t0=$(date +%s)
 lap() { echo "# ---- $1: $(($(date +%s) - t0)) s"; }
 echo "TAP version 13"
@@ -79,7 +70,7 @@ root0=$("$REPO/scripts/pkg-root" 2>"$S.pkg-root.log")
 rc=$?
 sed 's/^/# /' "$S.pkg-root.log"
 if [ $rc != 0 ] || [ ! -d "$root0" ]; then
-	not_ok "scripts/pkg-root: a clean Debian 12 root"
+	ok "scripts/pkg-root: a clean Debian 12 root" false
 	echo "1..$N"
 	exit 1
 fi
@@ -91,7 +82,7 @@ lap pkg-root
 deb=$OUT/sekisho_${VER}_amd64.deb dkms=$OUT/sekisho-dkms_${VER}_all.deb
 if [ ! -f "$deb" ] || [ ! -f "$dkms" ]; then
 	make -C "$REPO" -s deb BUILD="$BUILD" >"$S.make-deb.log" 2>&1 ||
-		{ tail -n 30 "$S.make-deb.log" | sed 's/^/# /'; not_ok "make deb"; echo "1..$N"; exit 1; }
+		{ tail -n 30 "$S.make-deb.log" | sed 's/^/# /'; ok "make deb" false; echo "1..$N"; exit 1; }
 fi
 mkdir -p "$UP"
 ( SEKISHO_DEB_VERSION=$NEW nice -n 5 "$REPO/scripts/make-deb" "$UP" >"$UP.log" 2>&1; echo $? >"$UP.rc" ) &
@@ -103,7 +94,7 @@ umount -l "$S/root" 2>/dev/null
 rm -rf "$S/upper" "$S/work" "$S/root" "$S/out"
 mkdir -p "$S/upper" "$S/work" "$S/root" "$S/out"
 if ! mount -t overlay overlay -o "lowerdir=$root0,upperdir=$S/upper,workdir=$S/work" "$S/root"; then
-	not_ok "overlay mount of the cached root"
+	ok "overlay mount of the cached root" false
 	echo "1..$N"
 	exit 1
 fi
@@ -140,12 +131,12 @@ dkms_installed() { # VERSION KERNEL...: dkms status says installed for each
 chroot_up
 mkdir -p "$R/root/debs"
 cp "$deb" "$dkms" "$R/root/debs/"
-check "apt install ./sekisho_${VER}_amd64.deb ./sekisho-dkms_${VER}_all.deb in the clean root" \
+ok "apt install ./sekisho_${VER}_amd64.deb ./sekisho-dkms_${VER}_all.deb in the clean root" \
 	in_root apt-get install -y -q --no-install-recommends \
 	"/root/debs/${deb##*/}" "/root/debs/${dkms##*/}"
-check "DKMS built and installed sekisho $VER for every installed kernel ($k61${k612:+ $k612})" \
+ok "DKMS built and installed sekisho $VER for every installed kernel ($k61${k612:+ $k612})" \
 	dkms_installed "$VER" "$k61" $k612
-check "the service is not enabled by the installation (it needs a certificate first)" \
+ok "the service is not enabled by the installation (it needs a certificate first)" \
 	sh -c "! chroot '$R' systemctl is-enabled sekishod"
 lap install
 
@@ -180,10 +171,11 @@ admin() {
 	in_root sekishod -t &&
 	in_root systemctl enable sekishod
 }
-check "test certificate (EC P-256, CN vpn.test)" certs
-check "admin in the chroot: certificate, a conffile line, sekictl init, policy, group, user, sekishod -t, systemctl enable" admin
+ok "test certificate (EC P-256, CN vpn.test)" certs
+ok "admin in the chroot: certificate, a conffile line, sekictl init, policy, group, user, sekishod -t, systemctl enable" admin
 mkdir -p "$R/root/sekisho-test"
-cp "$REPO/tests/deb/install-guest.sh" "$REPO/tests/e2e/rec-env.sh" "$T/pin" "$R/root/sekisho-test/"
+cp "$REPO/tests/deb/install-guest.sh" "$REPO/tests/lib/tap.sh" "$REPO/tests/e2e/rec-env.sh" "$T/pin" \
+	"$R/root/sekisho-test/"
 echo 'Deb-vm pass 1' >"$R/root/sekisho-test/password"
 chroot_down
 lap admin
@@ -205,7 +197,7 @@ boot() { # NAME PHASE VERSION
 	FAILED=$((FAILED + $(grep -c '^not ok' "$S/$name.tap")))
 	n=$(cat "$S/out/install-guest.count" 2>/dev/null || echo "$N")
 	N=$n
-	[ $rc = 0 ] || not_ok "$name: the VM (exit $rc; kernel log $KLOG/$name.klog)"
+	[ $rc = 0 ] || ok "$name: the VM (exit $rc; kernel log $KLOG/$name.klog)" false
 }
 boot boot1 first "$VER"
 lap boot1
@@ -216,7 +208,7 @@ uppid=""
 newdeb=$UP/sekisho_${NEW}_amd64.deb newdkms=$UP/sekisho-dkms_${NEW}_all.deb
 if [ "$(cat "$UP.rc" 2>/dev/null)" != 0 ] || [ ! -f "$newdeb" ]; then
 	tail -n 30 "$UP.log" | sed 's/^/# /'
-	not_ok "SEKISHO_DEB_VERSION=$NEW scripts/make-deb: the upgrade build"
+	ok "SEKISHO_DEB_VERSION=$NEW scripts/make-deb: the upgrade build" false
 	echo "1..$N"
 	exit 1
 fi
@@ -227,21 +219,23 @@ cp "$R/lib/modules/$k61/updates/dkms/"sekisho.ko* "$R/root/sekisho-test/"
 store0=$(sha256sum <"$R/var/lib/sekisho/sekisho.db")
 chroot_up
 cp "$newdeb" "$newdkms" "$R/root/debs/"
-check "apt install of the $NEW pair over $VER" \
+# --force-confold: where both the administrator and the new package changed
+# the conffile, keep the administrator's (dpkg's default answer, N)
+ok "apt install of the $NEW pair over $VER" \
 	in_root apt-get install -y -q --no-install-recommends \
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	"/root/debs/${newdeb##*/}" "/root/debs/${newdkms##*/}"
-check "DKMS built $NEW for every installed kernel ($k61${k612:+ $k612}) and removed $VER" \
+ok "DKMS built $NEW for every installed kernel ($k61${k612:+ $k612}) and removed $VER" \
 	bash -c "$(declare -f in_root dkms_installed); R='$R'; dkms_installed '$NEW' $k61 $k612 && ! in_root dkms status -m sekisho -v '$VER' | grep -q ."
-check "upgrade: the conffile keeps the administrator's line, the unit stays enabled" \
+ok "upgrade: the conffile keeps the administrator's line, the unit stays enabled" \
 	sh -c "grep -qx 'rate_per_source = 29' '$R/etc/sekisho/sekishod.conf' && chroot '$R' systemctl is-enabled sekishod"
-check "upgrade: the store is untouched (same bytes) and alice is in it" \
+ok "upgrade: the store is untouched (same bytes) and alice is in it" \
 	sh -c "[ \"\$(sha256sum <'$R/var/lib/sekisho/sekisho.db')\" = '$store0' ] && chroot '$R' $skctl user list | grep -w alice"
-check "upgrade: sekishod --version says $NEW" sh -c "chroot '$R' sekishod --version | grep -qx 'sekishod $NEW'"
+ok "upgrade: sekishod --version says $NEW" sh -c "chroot '$R' sekishod --version | grep -qx 'sekishod $NEW'"
 chroot_down
 lap upgrade
 boot boot2 upgraded "$NEW"
 lap boot2
 
-echo "1..$N"
-echo "# $FAILED of $N failed; $(($(date +%s) - t0)) s"
-[ "$FAILED" = 0 ]
+echo "# $(($(date +%s) - t0)) s"
+tap_done
