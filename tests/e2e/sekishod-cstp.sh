@@ -49,6 +49,12 @@ stat_gt() { gt "$(kpeer_stat "$1" "$2")" "$3"; }
 # shows ID TEXT: `session show ID` contains TEXT (the stream: line)
 shows() { skctl_live session show "$1" | grep -F -- "$2"; }
 no_session() { [ -z "$(sk_session_id "$1")" ]; }
+# worker_left ID: the worker of session ID (session show's pid) has exited
+worker_left() {
+	local pid
+	pid=$(skctl_live session show "$1" | awk '$1 == "pid" { print $2 }')
+	[ -n "$pid" ] && [ "$pid" != 0 ] && ! kill -0 "$pid" 2>/dev/null
+}
 logged_out() { skctl_live audit list --type session-end --user "$1" | grep -q logout; }
 # gnutls_conf FILE LINES...: a GnuTLS priority override file for the
 # client (GNUTLS_SYSTEM_PRIORITY_FILE): the gateway offers every suite,
@@ -59,14 +65,22 @@ gnutls_conf() {
 	printf '[overrides]\n' >"$f"
 	printf '%s\n' "$@" >>"$f"
 }
-# oc_gnutls FILE NAME ARGS...: oc_connect with that GnuTLS override file
-oc_gnutls() {
-	local f=$1
-	shift
+# gnutls_client TAG NAME USER PASSWORD SUITE STREAM OVERRIDES...: a
+# --no-dtls client whose GnuTLS is told OVERRIDES; checks that it comes
+# up, speaks SUITE (a regex on its log) and that `session show` says
+# STREAM; cid = its session id.  False if it did not come up.
+gnutls_client() {
+	local tag=$1 c=$2 user=$3 pw=$4 suite=$5 stream=$6
+	shift 6
+	gnutls_conf "$T/$c.conf" "$@"
 	(
-		export GNUTLS_SYSTEM_PRIORITY_FILE=$f
-		oc_connect "$@"
+		export GNUTLS_SYSTEM_PRIORITY_FILE=$T/$c.conf
+		OC_INPUT="$pw"$'\n' oc_connect "$c" -u "$user" --authgroup eng --passwd-on-stdin --no-dtls
 	)
+	check "$tag: tunnel up" oc_wait_up "$c" 180 || return 1
+	cid=$(sk_session_id "$user")
+	check "$tag: the client's suite is $suite" grep -q "$suite" "$T/oc-$c/log"
+	check "$tag: session show: stream $stream" shows "$cid" "$stream"
 }
 
 check "store: policy ssh-only" skctl policy add ssh-only
@@ -88,6 +102,9 @@ check "no-dtls: tunnel up" oc_wait_up a 180 || exit 1
 id=$(sk_session_id alice)
 check "no-dtls: session id ${id:-?}" test -n "$id"
 check "no-dtls: the kernel peer exists from CONNECT on" wait_for 20 has_peer "$id"
+# no DTLS asked for: once the kernel has the TLS stream the worker leaves;
+# everything below runs without a process for this session
+check "no-dtls: the session's worker has exited (kernel TLS carries it all)" wait_for 20 worker_left "$id"
 check "no-dtls: ping srv over CSTP" ping_cli $SRV4
 mtu=$(oc_env a INTERNAL_IP4_MTU)
 check "no-dtls: MTU ${mtu:-?} holds a 1328-byte packet" gt "${mtu:-0}" 1327
@@ -122,13 +139,10 @@ if check "policy: tunnel up (no-dtls)" oc_wait_up b 180; then
 fi
 
 # ---- dave: TLS 1.2 with ChaCha20-Poly1305, reconnect, logout ----
-gnutls_conf "$T/tls12.conf" "disabled-version = tls1.3" "tls-disabled-cipher = AES-256-GCM" \
-	"tls-disabled-cipher = AES-128-GCM"
-OC_INPUT=$'Secret-pass4\n' oc_gnutls "$T/tls12.conf" d -u dave --authgroup eng --passwd-on-stdin --no-dtls
-if check "tls1.2: tunnel up" oc_wait_up d 180; then
-	did=$(sk_session_id dave)
-	check "tls1.2: the client speaks TLS 1.2 with ChaCha20-Poly1305" grep -q 'ciphersuite (TLS1.2).*(CHACHA20-POLY1305)' "$T/oc-d/log"
-	check "tls1.2: session show: stream ktls (TLS 1.2, chacha20-poly1305)" shows "$did" "ktls (TLS 1.2, chacha20-poly1305)"
+if gnutls_client tls1.2 d dave Secret-pass4 'ciphersuite (TLS1.2).*(CHACHA20-POLY1305)' \
+	"ktls (TLS 1.2, chacha20-poly1305)" "disabled-version = tls1.3" \
+	"tls-disabled-cipher = AES-256-GCM" "tls-disabled-cipher = AES-128-GCM"; then
+	did=$cid
 	check "tls1.2: ping srv" ping_cli $SRV4
 	up=$(iperf_mbps -t 3)
 	check "tls1.2: iperf3 up ${up:-?} Mbit/s" mbps_pos "$up"
@@ -150,14 +164,11 @@ if check "tls1.2: tunnel up" oc_wait_up d 180; then
 fi
 
 # ---- erin: a CBC suite, which kernel TLS cannot carry: the relay ----
-gnutls_conf "$T/cbc.conf" "disabled-version = tls1.3" "tls-disabled-cipher = AES-256-GCM" \
+if gnutls_client cbc e erin Secret-pass5 'ciphersuite (TLS1.2).*-CBC)' "relay (cipher)" \
+	"disabled-version = tls1.3" "tls-disabled-cipher = AES-256-GCM" \
 	"tls-disabled-cipher = AES-128-GCM" "tls-disabled-cipher = CHACHA20-POLY1305" \
-	"tls-disabled-cipher = AES-256-CCM" "tls-disabled-cipher = AES-128-CCM"
-OC_INPUT=$'Secret-pass5\n' oc_gnutls "$T/cbc.conf" e -u erin --authgroup eng --passwd-on-stdin --no-dtls
-if check "cbc: tunnel up" oc_wait_up e 180; then
-	eid=$(sk_session_id erin)
-	check "cbc: the client speaks a CBC suite" grep -q 'ciphersuite (TLS1.2).*-CBC)' "$T/oc-e/log"
-	check "cbc: session show: stream relay (cipher)" shows "$eid" "relay (cipher)"
+	"tls-disabled-cipher = AES-256-CCM" "tls-disabled-cipher = AES-128-CCM"; then
+	eid=$cid
 	check "cbc: ping srv through the worker's relay" ping_cli $SRV4
 	check "cbc: the kernel counted it" stat_gt "$eid" rx_packets 0
 	oc_stop e

@@ -277,7 +277,9 @@ struct sk_ipc_ktls_skip {
 
 /*
  * main -> worker after KTLS: status 0 = the kernel carries the CSTP stream
- * (the worker closes its copy of the socket, keeps DTLS and KILL);
+ * (the worker closes its copy of the socket, keeps DTLS and KILL; with
+ * done 1 there is no DTLS to wait for either: the worker exits, and the
+ * session lives on in the kernel and main without it);
  * -errno with lost 0 = the socket is as it was (the worker relays as
  * before); lost 1 = kernel TLS is half installed, the connection is gone
  * (the worker ends; the client reconnects with its cookie).
@@ -286,6 +288,8 @@ struct sk_ipc_ktls_ready {
 	struct sk_ipc_hdr h;
 	int32_t status;
 	uint32_t lost;
+	uint32_t done;
+	uint32_t pad;
 };
 
 /* worker -> main: the CSTP connection ended */

@@ -99,6 +99,7 @@ struct skd_worker {
 	dev_t client_dev;
 	ino_t client_ino;
 	bool ktls_done;			/* it sent KTLS or KTLS_SKIP for its CONNECT */
+	bool dtls_offered;		/* its CONNECT reply offered DTLS (X-DTLS-*) */
 };
 
 struct skd_session {

@@ -139,7 +139,7 @@ static const char *client_socket_check(const struct skd_worker *w, int fd)
 	return NULL;
 }
 
-static void ready(struct skd *d, struct skd_worker *w, int status, bool lost)
+static void ready(struct skd *d, struct skd_worker *w, int status, bool lost, bool done)
 {
 	struct sk_ipc_ktls_ready r;
 
@@ -147,6 +147,7 @@ static void ready(struct skd *d, struct skd_worker *w, int status, bool lost)
 	skd_ipc_header(&r, SK_IPC_KTLS_READY, sizeof(r));
 	r.status = status;
 	r.lost = lost;
+	r.done = done;
 	if (skd_ipc_send(w, &r, sizeof(r), -1))
 		skd_worker_kill(d, w, NULL);
 }
@@ -156,7 +157,7 @@ void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int
 	struct skd_session *s = w->s;
 	struct sk_ktls_keys k = m->keys;
 	const char *why = NULL, *bad;
-	bool lost = false;
+	bool lost = false, done;
 	int ret = -ENODEV;
 
 	sk_wipe(&m->keys, sizeof(m->keys));
@@ -200,11 +201,22 @@ void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int
 			close(relay);
 		}
 	}
-	ready(d, w, why ? (ret ? ret : -EPERM) : 0, lost);
+	/* no DTLS to come: the kernel carries all of the session, the worker
+	 * exits (issue 16's end state for TLS-only tunnels); the session is
+	 * not detached by its going.  With DTLS offered it stays for the
+	 * handshake (ktls-handoff.md: the plan for that case) */
+	done = !why && !w->dtls_offered;
+	ready(d, w, why ? (ret ? ret : -EPERM) : 0, lost, done);
 	outcome(d, w, s, why, &k);
 	sk_wipe(&k, sizeof(k));
 	if (why)
 		close(fd);
+	if (done) {
+		w->s = NULL;
+		s->w = NULL;
+		skd_log("session %lld: carried by the kernel, worker %d leaves", (long long)s->id,
+			(int)w->pid);
+	}
 }
 
 void skd_on_ktls_skip(struct skd *d, struct skd_worker *w, const struct sk_ipc_ktls_skip *m)
@@ -265,9 +277,17 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 	close(s->stream_fd);
 	s->stream_fd = -1;
 	s->stream_ktls = false;
-	if (s->w)
+	if (s->w) {
 		skd_worker_kill(d, s->w, NULL);	/* detaches s */
-	else if (!s->detached_at)
+	} else if (!s->detached_at) {
+		/* its worker left at the hand-off: detached from now on */
+		struct sk_session row;
+
 		s->detached_at = skd_now();
+		if (!sk_session_get(d->st, s->id, &row)) {
+			row.pid = 0;
+			sk_session_update(d->st, &row);
+		}
+	}
 	return true;
 }

@@ -1373,6 +1373,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	cp.rekey = d->conf.rekey_time;
 	cp.session_left = s->expires ? s->expires - now : 0;
 	cp.dtls = m->psk_negotiate && d->n_udp > 0;
+	w->dtls_offered = cp.dtls;	/* none: the worker leaves after a kTLS hand-off */
 	cp.dtls_port = d->conf.dtls_port;
 	cp.app_id = s->app_id;
 	cp.notice = notice;

@@ -882,11 +882,16 @@ static int ktls_tunnel(struct wk *k, struct sk_ipc_ktls *km, int *fd, const void
 	return type;
 }
 
-static void ktls_ready(struct wk *k, int32_t status, uint32_t lost)
+static void ktls_ready_done(struct wk *k, int32_t status, uint32_t lost, uint32_t done)
 {
-	struct sk_ipc_ktls_ready r = { .status = status, .lost = lost };
+	struct sk_ipc_ktls_ready r = { .status = status, .lost = lost, .done = done };
 
 	ipc_send(k->ipc, &r, sizeof(r), SK_IPC_KTLS_READY, -1);
+}
+
+static void ktls_ready(struct wk *k, int32_t status, uint32_t lost)
+{
+	ktls_ready_done(k, status, lost, 0);
 }
 
 /* waits up to 2 s for the worker to exit by itself (SIGKILL after), then
@@ -954,6 +959,16 @@ static void ktls(void)
 	ex = ktls_reap(&k, &got);
 	tap_ok(&t, ex == 0 && got == -EAGAIN,
 	       "ktls: after KTLS_READY 0 and KILL the worker exits %d having written nothing (%zd)",
+	       ex, got);
+	if (fd >= 0)
+		close(fd);
+
+	/* no DTLS offered: KTLS_READY done, the worker leaves by itself */
+	ktls_tunnel(&k, &km, &fd, NULL, 0);
+	ktls_ready_done(&k, 0, 0, 1);
+	ex = ktls_reap(&k, &got);
+	tap_ok(&t, ex == 0 && got == -EAGAIN,
+	       "ktls: KTLS_READY done: the worker exits %d by itself, having written nothing (%zd)",
 	       ex, got);
 	if (fd >= 0)
 		close(fd);

@@ -573,7 +573,9 @@ static void stream_close(struct worker *w);
  * (ipc.h: KTLS), or main hears why not (KTLS_SKIP) and the relay goes on.
  * Nothing more is read from the client before main answers: the client's
  * first CSTP frames wait in the socket for kernel TLS to read them.
- * Returns -1 when the connection is lost (the worker ends).
+ * Returns -1 when the connection is lost (the worker ends), 1 when the
+ * kernel has the connection and main has nothing more for this worker
+ * (it exits), else 0 (the CSTP loop: relay, or DTLS and KILL).
  */
 static int ktls_handoff(struct worker *w)
 {
@@ -611,7 +613,8 @@ static int ktls_handoff(struct worker *w)
 	stream_close(w);
 	close(w->cfd);
 	w->cfd = -1;
-	return 0;
+	/* no DTLS to come (the client asked for none): nothing left to do */
+	return r->done ? 1 : 0;
 }
 
 static int do_connect(struct worker *w)
@@ -661,8 +664,8 @@ static int do_connect(struct worker *w)
 	memcpy(w->out + n, "\r\n", 2);
 	if (tls_write(w, w->out, n + 2))
 		return -1;
-	if ((flags & SK_CONNECT_KTLS) && w->stream >= 0 && ktls_handoff(w))
-		return -1;
+	if ((flags & SK_CONNECT_KTLS) && w->stream >= 0 && (n = ktls_handoff(w)))
+		return n < 0 ? -1 : 0;
 	return cstp_loop(w);
 }
 
@@ -913,11 +916,6 @@ static int cstp_loop(struct worker *w)
 			wait = w->dtls ? w->dtls_due - now : -1;
 			if (w->dtls && wait < 1)
 				wait = 1;
-			r = poll(p, 4, (int)wait);
-			if (r < 0 && errno != EINTR)
-				goto out;
-			if (r < 0)
-				continue;
 		} else {
 			if (now - last_rx >= 2 * dpd_ms) {
 				cstp_end(w, SK_END_DPD, "no answer for %u s", 2 * w->dpd);
@@ -939,23 +937,23 @@ static int cstp_loop(struct worker *w)
 				wait = w->dtls_due - now;
 			if (wait < 1)
 				wait = 1;
-			if (SSL_pending(w->ssl) == 0) {
-				r = poll(p, 4, (int)wait);
-				if (r < 0 && errno != EINTR)
-					goto out;
-				if (r < 0)
-					continue;
-			} else {
-				/* TLS has decrypted bytes waiting: read them, but look
-				 * at main, the relay and DTLS too, so that a client
-				 * sending without pause does not starve them */
-				r = poll(p, 4, 0);
-				if (r < 0 && errno != EINTR)
-					goto out;
-				if (r < 0)
-					p[1].revents = p[2].revents = p[3].revents = 0;
-				p[0].revents = POLLIN;
-			}
+		}
+		if (w->handed || SSL_pending(w->ssl) == 0) {
+			r = poll(p, 4, (int)wait);
+			if (r < 0 && errno != EINTR)
+				goto out;
+			if (r < 0)
+				continue;
+		} else {
+			/* TLS has decrypted bytes waiting: read them, but look
+			 * at main, the relay and DTLS too, so that a client
+			 * sending without pause does not starve them */
+			r = poll(p, 4, 0);
+			if (r < 0 && errno != EINTR)
+				goto out;
+			if (r < 0)
+				p[1].revents = p[2].revents = p[3].revents = 0;
+			p[0].revents = POLLIN;
 		}
 		t = -2;		/* nothing from main for the code below */
 		/* the DTLS handshake: its socket has a datagram, or its timer ran out */
