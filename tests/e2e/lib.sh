@@ -20,7 +20,10 @@ T=${T:-$(mktemp -d /tmp/sekisho-e2e.XXXXXX)}
 mkdir -p "$T" && chmod 0755 "$T" || exit 1	# ocserv workers (nobody) use its sockets
 # KTAP helpers (ktap_result, check, check_not, diag, wait_for, ktap_end) and
 # in_cli/in_gw/in_srv come from the selftests so that both suites print the
-# same way; their module topology functions are not used here.
+# same way; their module topology functions are not used here.  in_gw is
+# the whole `ip netns exec` here (sekictl diagnose reads the namespace's
+# /sys).
+GW_NSENTER=0
 . "$REPO/tests/selftests/lib.sh"
 
 # The VM's PATH starts with /usr/local/bin; a developer's pyenv shim must not
@@ -55,6 +58,13 @@ e2e_topo_up() {
 	local ns
 	e2e_modules || { echo "no /dev/net/tun" >&2; return 1; }
 	for ns in cli gw srv; do
+		# the previous scenario's cleanup may still be under way (the
+		# 50 clients of sekishod-scale.sh, an `ip netns exec` that held
+		# the namespace when it was deleted): end it first
+		if [ -e /run/netns/$ns ]; then
+			ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null
+			wait_for 10 ip netns del $ns
+		fi
 		ip netns add $ns || return 1
 		ip -n $ns link set lo up
 	done

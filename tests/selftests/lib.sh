@@ -72,12 +72,15 @@ diag() { printf '# %s\n' "$*"; }
 
 # Functions cannot be backgrounded without a subshell whose pid is not the
 # command's: start background helpers with "ip netns exec NS" directly.
-# sekictl talks netlink only: it needs the namespace's network, not the
-# remount of /sys that `ip netns exec` makes for every command (in the
-# debug kernel's VM that doubles the cost of each call), so it enters with
-# nsenter; everything else gets the whole `ip netns exec`.
+# sekictl's kernel commands talk netlink only: they need the namespace's
+# network, not the remount of /sys that `ip netns exec` makes for every
+# command (in the debug kernel's VM that doubles the cost of each call), so
+# the selftests enter with nsenter; everything else gets the whole `ip
+# netns exec`.  The e2e suite, which sources this file too and runs
+# `sekictl diagnose` (it reads /sys/class/net), sets GW_NSENTER=0.
+GW_NSENTER=${GW_NSENTER:-1}
 in_gw() {
-	if [ "$1" = "$SEKICTL" ]; then
+	if [ "$GW_NSENTER" = 1 ] && [ "$1" = "$SEKICTL" ]; then
 		nsenter --net=/run/netns/gw "$@"
 	else
 		ip netns exec gw "$@"

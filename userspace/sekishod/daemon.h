@@ -38,7 +38,7 @@
 #define SKD_MAX_HOSTSCANS	1024	/* host scans kept (token -> report) */
 #define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
 #define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
-#define SKD_KTLS_REASONS	14	/* kinds of kTLS fall-back counted (ktls.c) */
+#define SKD_KTLS_REASONS	15	/* kinds of kTLS fall-back counted (ktls.c) */
 #define SKD_HASH_THREADS_MAX	16	/* argon2id threads (conf hash_threads) */
 #define SKD_CONTROL_MAX		8	/* control connections at once (one more: "busy") */
 #define SKD_CONTROL_DEADLINE	10	/* s a control client has for its request (and input),
@@ -470,9 +470,10 @@ int skd_proxy_pac(const struct sk_group *g, char *buf, size_t len);
 /* setting session.ktls (default on) */
 bool skd_ktls_enabled(struct skd *d);
 /* the CONNECT reply's flags for a tunnel with the kernel relay relay (-1 =
- * none): SK_CONNECT_KTLS, or 0 (counted and audited when turned off) */
+ * none) that was offered DTLS or not: SK_CONNECT_KTLS, or 0 (counted and
+ * audited when turned off or when DTLS was offered) */
 uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_session *s,
-			int relay);
+			int relay, bool dtls);
 void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int fd);
 void skd_on_ktls_skip(struct skd *d, struct skd_worker *w, const struct sk_ipc_ktls_skip *m);
 /* ending a session on kernel TLS: a CSTP DISCONNECT with text to the client */

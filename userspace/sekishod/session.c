@@ -872,7 +872,7 @@ static int assign(struct skd *d, struct skd_session *s, const char *pool, int fa
 
 static void connect_reply_fd(struct skd *d, struct skd_worker *w, uint32_t status,
 			     const char *reason, const struct skd_session *s, const char *headers,
-			     uint32_t dpd, uint32_t ka, uint32_t mtu, int fd)
+			     uint32_t dpd, uint32_t ka, uint32_t mtu, int fd, bool dtls)
 {
 	size_t hl = headers ? strlen(headers) : 0;
 	size_t len = sizeof(struct sk_ipc_connect_reply) + hl;
@@ -894,7 +894,7 @@ static void connect_reply_fd(struct skd *d, struct skd_worker *w, uint32_t statu
 	r->headers_len = (uint32_t)hl;
 	/* with the relay: hand the TLS connection to the kernel (ktls.c) */
 	if (status == 200 && s)
-		r->flags = skd_ktls_offer(d, w, s, fd);
+		r->flags = skd_ktls_offer(d, w, s, fd, dtls);
 	if (hl)
 		memcpy(r + 1, headers, hl);
 	skd_ipc_header(r, SK_IPC_CONNECT_REPLY, len);
@@ -907,7 +907,7 @@ static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
 			  const char *reason, const struct skd_session *s, const char *headers,
 			  uint32_t dpd, uint32_t ka, uint32_t mtu)
 {
-	connect_reply_fd(d, w, status, reason, s, headers, dpd, ka, mtu, -1);
+	connect_reply_fd(d, w, status, reason, s, headers, dpd, ka, mtu, -1, false);
 }
 
 /* ---- the kernel peer ---- */
@@ -1425,7 +1425,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	}
 	sfd = cstp_stream(d, s);
 	connect_reply_fd(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
-			 (uint32_t)cp.keepalive, (uint32_t)mtu, sfd);
+			 (uint32_t)cp.keepalive, (uint32_t)mtu, sfd, cp.dtls);
 	if (sfd >= 0)
 		close(sfd);	/* the worker has it now */
 	free(headers);
