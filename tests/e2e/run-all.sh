@@ -4,7 +4,7 @@
 # and prints one KTAP document (tests/run-scripts.sh).
 # E2E="a.sh b.sh" picks scripts; the default is every sekishod scenario
 # (ocserv-smoke.sh, the rig against ocserv, runs with E2E=ocserv-smoke.sh).
-E2E_DEFAULT="sekishod-dtls-first.sh sekishod-password.sh sekishod-email-otp.sh sekishod-directory.sh sekishod-totp.sh sekishod-cert.sh sekishod-ciphers.sh sekishod-lockout.sh sekishod-account.sh sekishod-policy.sh sekishod-sessions.sh sekishod-groups.sh sekishod-reconnect.sh sekishod-restart.sh sekishod-cstp.sh sekishod-hostile.sh sekishod-profile.sh sekishod-device.sh sekishod-posture.sh sekishod-secrets.sh sekishod-scale.sh"
+E2E_DEFAULT="sekishod-dtls-first.sh sekishod-password.sh sekishod-email-otp.sh sekishod-directory.sh sekishod-totp.sh sekishod-cert.sh sekishod-ciphers.sh sekishod-lockout.sh sekishod-account.sh sekishod-policy.sh sekishod-sessions.sh sekishod-groups.sh sekishod-reconnect.sh sekishod-restart.sh sekishod-gateways.sh sekishod-cstp.sh sekishod-hostile.sh sekishod-profile.sh sekishod-device.sh sekishod-posture.sh sekishod-secrets.sh sekishod-scale.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 list=${E2E:-$E2E_DEFAULT}
 # --list: the scenarios this run would take (tests/run counts the ones
