@@ -190,14 +190,14 @@ boot() { # NAME PHASE VERSION
 	rm -f "$S/out/install-guest.count"
 	echo "# booting the root with systemd ($name)"
 	VM_OUTDIR=$S/out ${SEKISHO_DEB_VM_LOCK:+flock "$SEKISHO_DEB_VM_LOCK"} "$REPO/scripts/vm-run" --kernel 6.1 --root "$R" --init systemd \
-		--timeout "${SEKISHO_DEB_VM_TIMEOUT:-900}" --klog "$KLOG/$name.klog" \
+		--timeout "${SEKISHO_DEB_VM_TIMEOUT:-900}" --klog "$KLOG/deb-vm-$name.klog" \
 		--env "TAP_START=$N" -- /bin/bash /root/sekisho-test/install-guest.sh "$2" "$3" >"$S/$name.tap"
 	rc=$?
 	cat "$S/$name.tap"
 	FAILED=$((FAILED + $(grep -c '^not ok' "$S/$name.tap")))
 	n=$(cat "$S/out/install-guest.count" 2>/dev/null || echo "$N")
 	N=$n
-	[ $rc = 0 ] || ok "$name: the VM (exit $rc; kernel log $KLOG/$name.klog)" false
+	[ $rc = 0 ] || ok "$name: the VM (exit $rc; kernel log $KLOG/deb-vm-$name.klog)" false
 }
 boot boot1 first "$VER"
 lap boot1
