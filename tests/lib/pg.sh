@@ -23,6 +23,13 @@ PG_DIR=""
 
 pg_base() {
 	[ -f "$PG_BASE/PG_VERSION" ] && return 0
+	# inside a VM the host's cache is read-only: an e2e scenario that
+	# runs before any host stage made the base (a new machine) makes its
+	# own under /tmp
+	if ! mkdir -p "$(dirname "$PG_BASE")" 2>/dev/null || [ ! -w "$(dirname "$PG_BASE")" ]; then
+		PG_BASE=/tmp/sk-pg15-base
+		[ -f "$PG_BASE/PG_VERSION" ] && return 0
+	fi
 	echo "# pg: initdb into $PG_BASE (once)"
 	mkdir -p "$(dirname "$PG_BASE")" || return 1
 	rm -rf "$PG_BASE.tmp"
