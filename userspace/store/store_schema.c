@@ -226,6 +226,49 @@ const char *const sk_schema[] = {
 	" (SELECT max(id) FROM sessions WHERE addr6 != '' GROUP BY addr6);"
 	"CREATE UNIQUE INDEX sessions_addr4 ON sessions(addr4) WHERE addr4 != '';"
 	"CREATE UNIQUE INDEX sessions_addr6 ON sessions(addr6) WHERE addr6 != '';",
+
+	/* 9 -> 10: live across gateways (issue 13,
+	 * Documentation/decisions/live-gateways.md).  On PostgreSQL every
+	 * change that a running gateway must apply is announced on the
+	 * channel "sekisho" in the transaction that makes it, whoever makes
+	 * it (sekictl against any gateway, --store, or psql): a trigger
+	 * sends a kind ("policies", "users", "settings", "crl") or "kill ID";
+	 * NOTIFY delivers it at the commit only, once per kind and
+	 * transaction, and never says what changed beyond that (the
+	 * gateways read the store again).  Row triggers with WHEN leave out
+	 * the writes of every login (failure counters, TOTP steps, session
+	 * counters).  SQLite has one gateway and no notifications: nothing. */
+	"pg:CREATE FUNCTION sekisho_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN PERFORM pg_notify('sekisho', TG_ARGV[0]){SEMI} RETURN NULL{SEMI} END $$;"
+	"pg:CREATE FUNCTION sekisho_notify_kill() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN PERFORM pg_notify('sekisho', 'kill ' || NEW.id){SEMI} RETURN NULL{SEMI} END $$;"
+	"pg:CREATE TRIGGER policies_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON policies"
+	" FOR EACH STATEMENT EXECUTE FUNCTION sekisho_notify('policies');"
+	"pg:CREATE TRIGGER rules_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rules"
+	" FOR EACH STATEMENT EXECUTE FUNCTION sekisho_notify('policies');"
+	"pg:CREATE TRIGGER users_notify AFTER UPDATE ON users FOR EACH ROW WHEN"
+	" (OLD.enabled IS DISTINCT FROM NEW.enabled OR OLD.locked IS DISTINCT FROM NEW.locked"
+	" OR OLD.locked_until IS DISTINCT FROM NEW.locked_until"
+	" OR OLD.valid_from IS DISTINCT FROM NEW.valid_from"
+	" OR OLD.valid_until IS DISTINCT FROM NEW.valid_until"
+	" OR OLD.group_id IS DISTINCT FROM NEW.group_id OR OLD.name IS DISTINCT FROM NEW.name)"
+	" EXECUTE FUNCTION sekisho_notify('users');"
+	"pg:CREATE TRIGGER users_gone_notify AFTER DELETE OR TRUNCATE ON users"
+	" FOR EACH STATEMENT EXECUTE FUNCTION sekisho_notify('users');"
+	"pg:CREATE TRIGGER groups_notify AFTER UPDATE ON groups FOR EACH ROW"
+	" WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION sekisho_notify('users');"
+	"pg:CREATE TRIGGER groups_gone_notify AFTER DELETE OR TRUNCATE ON groups"
+	" FOR EACH STATEMENT EXECUTE FUNCTION sekisho_notify('users');"
+	"pg:CREATE TRIGGER devices_notify AFTER UPDATE ON devices FOR EACH ROW"
+	" WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION sekisho_notify('users');"
+	"pg:CREATE TRIGGER devices_gone_notify AFTER DELETE OR TRUNCATE ON devices"
+	" FOR EACH STATEMENT EXECUTE FUNCTION sekisho_notify('users');"
+	"pg:CREATE TRIGGER settings_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings"
+	" FOR EACH STATEMENT EXECUTE FUNCTION sekisho_notify('settings');"
+	"pg:CREATE TRIGGER certs_notify AFTER UPDATE ON certs FOR EACH ROW"
+	" WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at) EXECUTE FUNCTION sekisho_notify('crl');"
+	"pg:CREATE TRIGGER sessions_kill_notify AFTER UPDATE ON sessions FOR EACH ROW"
+	" WHEN (NEW.killed != 0 AND OLD.killed = 0) EXECUTE FUNCTION sekisho_notify_kill();",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));
@@ -241,6 +284,8 @@ static const struct { const char *word, *sqlite, *pg; } words[] = {
 	{ "{NOROWID}", " WITHOUT ROWID", "" },
 	/* PostgreSQL: the unique index certs_serial on lower(serial) */
 	{ "{NOCASE_UNIQUE}", " UNIQUE COLLATE NOCASE", "" },
+	/* a ';' inside a statement (a PL/pgSQL body): the list splits at ';' */
+	{ "{SEMI}", ";", ";" },
 };
 
 static const char *const prefixes[] = {
