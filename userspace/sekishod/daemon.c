@@ -733,6 +733,7 @@ void skd_shutdown(struct skd *d)
 	char detail[64];
 
 	skd_hashq_stop(d);	/* first: its threads use logins */
+	skd_live_close(d);
 	/* the sessions stay in the store for the next run */
 	if (d->sessions && d->st)
 		kept = skd_sessions_suspend(d);

@@ -56,7 +56,7 @@
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
 	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP, SKD_EV_HASH, SKD_EV_CONTROL_CONN,
-	SKD_EV_METRICS, SKD_EV_METRICS_CONN,
+	SKD_EV_METRICS, SKD_EV_METRICS_CONN, SKD_EV_LISTEN,
 };
 
 /* the epoll tag of every descriptor we poll */
@@ -300,6 +300,10 @@ struct skd {
 					 * before the next connection */
 	} tmpl;
 	uint8_t *rxbuf;			/* SK_IPC_MAX bytes, one IPC message */
+	/* live changes of a shared PostgreSQL store (live.c); NULL on SQLite */
+	struct sk_listen *listen;
+	struct skd_ev listen_ev;
+	bool listen_down_logged;
 };
 
 /* ---- daemon.c: startup and privileges ---- */
@@ -505,5 +509,10 @@ void skd_control_timers(struct skd *d, int64_t now);	/* drops those past their d
 void skd_control_close_all(struct skd *d);
 void skd_apply_effects(struct skd *d, const struct sk_admin_effects *fx);
 int skd_program_policies(struct skd *d);
+
+/* ---- live.c: changes other gateways (or psql) made in a shared store ---- */
+void skd_live_open(struct skd *d);	/* at start; nothing on SQLite */
+void skd_live_run(struct skd *d);	/* its descriptor is readable, and every tick */
+void skd_live_close(struct skd *d);
 
 #endif

@@ -424,6 +424,7 @@ static void tick(struct skd *d, int64_t now)
 	(void)ska_auditlog_poll(&d->auditlog, d->st);
 	skd_metrics_timers(d, now);
 	audit_prune_timer(d, now);
+	skd_live_run(d);	/* connects again after a loss; connect timeouts */
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];
 
@@ -464,6 +465,8 @@ int skd_loop(struct skd *d)
 	/* after the privilege drop: the threads hold what this one holds */
 	if (skd_hashq_start(d))
 		syslog(LOG_WARNING, "no password hashing threads: hashing on the event loop");
+	/* a shared PostgreSQL store: hear what other gateways change */
+	skd_live_open(d);
 
 	while (!d->stop) {
 		int n = epoll_wait(d->ep, evs, 64, 1000);
@@ -509,6 +512,9 @@ int skd_loop(struct skd *d)
 				break;
 			case SKD_EV_METRICS_CONN:
 				skd_metrics_io(d);
+				break;
+			case SKD_EV_LISTEN:
+				skd_live_run(d);
 				break;
 			}
 		}

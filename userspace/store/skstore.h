@@ -503,6 +503,47 @@ bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const cha
  * -ENOENT: no such session; -EINVAL: not an address of that family. */
 int sk_session_claim_addr(struct sk_store *st, int64_t id, int family, const char *addr);
 
+/* ---- live changes (PostgreSQL LISTEN/NOTIFY; store_listen.c) ----
+ *
+ * A PostgreSQL store announces every change a running gateway must apply
+ * (schema 10's triggers, whoever writes: sekictl against any gateway,
+ * sekictl --store, psql).  A gateway listens on a connection of its own
+ * that never blocks it:
+ *   sk_listen_new(uri, &l)   -EOPNOTSUPP for an SQLite store (one gateway)
+ *   sk_listen_fd(l)          one descriptor for the whole life of l (poll
+ *                            it for input; level-triggered)
+ *   sk_listen_step(l, &n)    when the descriptor is readable and about once
+ *                            a second: connects, reconnects (1-5 s apart),
+ *                            reads; fills n; 1 while listening
+ * A notification is a hint, never trusted: read the store before acting.
+ * SK_NOTE_RESYNC: (re)connected, notifications may have been lost: read
+ * everything again. */
+#define SK_NOTE_KILL_MAX	64
+#define SK_NOTE_PAYLOAD_MAX	64
+enum {
+	SK_NOTE_USERS = 1 << 0,		/* users, groups or devices: re-check sessions */
+	SK_NOTE_POLICIES = 1 << 1,	/* policies or their rules: program the kernel */
+	SK_NOTE_SETTINGS = 1 << 2,
+	SK_NOTE_CRL = 1 << 3,		/* a certificate was revoked */
+	SK_NOTE_KILL_SCAN = 1 << 4,	/* more kills than kill[] holds: check every session */
+	SK_NOTE_RESYNC = 1 << 5,	/* listening (again): read everything */
+	SK_NOTE_RECONNECTED = 1 << 6,	/* ... after a lost connection */
+	SK_NOTE_LOST = 1 << 7,		/* the connection was lost (sk_listen_error) */
+};
+struct sk_notes {
+	unsigned kinds;
+	int n_kill;
+	int64_t kill[SK_NOTE_KILL_MAX];	/* sessions an administrator killed */
+	int dropped;			/* notifications that were not ours */
+};
+struct sk_listen;
+int sk_listen_new(const char *uri, struct sk_listen **l);
+int sk_listen_fd(const struct sk_listen *l);
+int sk_listen_step(struct sk_listen *l, struct sk_notes *n);
+bool sk_listen_up(const struct sk_listen *l);
+const char *sk_listen_error(const struct sk_listen *l);	/* why it is not listening */
+void sk_listen_free(struct sk_listen *l);
+
 /* ---- audit ---- */
 /* the shortest audit.retention_days (but 0: keep forever) */
 #define SK_AUDIT_RETENTION_MIN	30

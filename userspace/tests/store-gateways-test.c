@@ -12,11 +12,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "skstore.h"
@@ -289,6 +291,132 @@ static void names(struct sk_store *a, struct sk_store *b)
 	sk_store_close(c);
 }
 
+/* ---- live: what one gateway changes, the others hear (PostgreSQL) ---- */
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* what l hears within ms (all of it: kinds, kills, dropped); *at = when
+ * the first of want came (ms after the call), -1 if it did not */
+static void hear(struct sk_listen *l, int ms, unsigned want, struct sk_notes *all, int *at)
+{
+	int64_t t0 = ms_now();
+	struct pollfd p = { .fd = sk_listen_fd(l), .events = POLLIN };
+
+	memset(all, 0, sizeof(*all));
+	*at = -1;
+	do {
+		struct sk_notes n;
+
+		sk_listen_step(l, &n);
+		all->kinds |= n.kinds;
+		all->dropped += n.dropped;
+		for (int i = 0; i < n.n_kill && all->n_kill < SK_NOTE_KILL_MAX; i++)
+			all->kill[all->n_kill++] = n.kill[i];
+		if (*at < 0 && ((all->kinds & want) || (want == SK_NOTE_KILL_SCAN && all->n_kill)))
+			*at = (int)(ms_now() - t0);
+		poll(&p, 1, 50);
+	} while (ms_now() - t0 < ms && *at < 0);
+}
+
+static int failing_tx(struct sk_store *st, void *arg)
+{
+	(void)arg;
+	return sk_policy_add(st, "live-rolled-back", "") ? -EIO : -ECANCELED;
+}
+
+static void live(struct sk_store *a, struct sk_store *b)
+{
+	struct sk_listen *l = NULL;
+	struct sk_notes n;
+	struct sk_session x;
+	struct sk_user u;
+	int at;
+	int64_t id;
+	char q[300];
+
+	tap_ok(&t, sk_listen_new("/var/lib/sekisho/store.db", &l) == -EOPNOTSUPP && !l,
+	       "live: an SQLite store has no listener (one gateway)");
+	if (!test_pg())
+		return;
+	if (sk_listen_new(path, &l)) {
+		tap_ok(&t, false, "live: listener");
+		return;
+	}
+	hear(l, 5000, SK_NOTE_RESYNC, &n, &at);
+	tap_ok(&t, at >= 0 && !(n.kinds & SK_NOTE_RECONNECTED) && sk_listen_up(l),
+	       "live: listening within 5 s (%d ms), first read everything", at);
+
+	sk_policy_add(a, "live-p", "");
+	hear(l, 2000, SK_NOTE_POLICIES, &n, &at);
+	tap_ok(&t, at >= 0 && !(n.kinds & SK_NOTE_USERS), "live: a policy added on A is heard (%d ms)", at);
+
+	if (!sk_user_get(b, "dave", &u)) {
+		u.enabled = false;
+		sk_user_update(b, &u, err, sizeof(err));
+	}
+	hear(l, 2000, SK_NOTE_USERS, &n, &at);
+	tap_ok(&t, at >= 0, "live: a user disabled on B is heard (%d ms)", at);
+
+	/* the writes of every login are not announced */
+	sk_user_totp_use(a, "erin", 5000);
+	{
+		struct sk_fail_result r;
+
+		sk_login_fail(b, "erin", NULL, &fp, 3000, &r);
+	}
+	id = session(a, "erin", 0x5a);
+	if (id > 0 && !sk_session_get(b, id, &x)) {
+		x.rx_bytes = 1234;
+		x.pid = 42;
+		sk_session_update(b, &x);
+	}
+	hear(l, 700, ~0u, &n, &at);
+	tap_ok(&t, n.kinds == 0 && n.n_kill == 0 && !n.dropped,
+	       "live: a TOTP step, a failure, a new session and its counters are not announced "
+	       "(kinds %#x)", n.kinds);
+
+	/* nothing from a transaction that was rolled back */
+	tap_ok(&t, sk_store_tx(a, failing_tx, NULL) == -ECANCELED, "live: a transaction rolled back");
+	hear(l, 700, ~0u, &n, &at);
+	tap_ok(&t, n.kinds == 0, "live: ... is not announced (kinds %#x)", n.kinds);
+
+	if (id > 0 && !sk_session_get(b, id, &x)) {
+		x.killed = true;
+		sk_session_update(b, &x);
+	}
+	hear(l, 2000, SK_NOTE_KILL_SCAN, &n, &at);
+	tap_ok(&t, at >= 0 && n.n_kill == 1 && n.kill[0] == id, "live: a kill on B names session "
+	       "%lld (%d ms)", (long long)id, at);
+
+	/* a notification is a hint: only ours, bounded, well-formed */
+	snprintf(q, sizeof(q), "SELECT pg_notify('sekisho', 'kill 0'), pg_notify('sekisho', 'bogus'),"
+		 " pg_notify('sekisho', 'kill 99999999999'), pg_notify('sekisho', 'kill 12x'),"
+		 " pg_notify('sekisho', 'users' || repeat(' ', 100)), pg_notify('other', 'users')");
+	raw(path, q);
+	hear(l, 700, ~0u, &n, &at);
+	tap_ok(&t, n.kinds == 0 && n.n_kill == 0 && n.dropped == 5,
+	       "live: foreign or malformed notifications are dropped (%d of 5; kinds %#x)",
+	       n.dropped, n.kinds);
+
+	/* the connection lost: it comes back by itself, and says "read all" */
+	raw(path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	    " WHERE application_name = 'sekisho-listen'");
+	hear(l, 6000, SK_NOTE_RECONNECTED, &n, &at);
+	tap_ok(&t, at >= 0 && (n.kinds & SK_NOTE_LOST) && (n.kinds & SK_NOTE_RESYNC) && sk_listen_up(l),
+	       "live: after the server ended the connection, listening again (%d ms), "
+	       "read everything", at);
+	sk_policy_add(b, "live-q", "");
+	hear(l, 2000, SK_NOTE_POLICIES, &n, &at);
+	tap_ok(&t, at >= 0, "live: and it hears again (%d ms)", at);
+	sk_listen_free(l);
+}
+
 int main(void)
 {
 	struct sk_store *a, *b;
@@ -322,6 +450,7 @@ int main(void)
 	lockout(a, b);
 	addresses(a, b);
 	names(a, b);
+	live(a, b);
 	sk_store_close(a);
 	sk_store_close(b);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
