@@ -841,11 +841,11 @@ static int session_each(const struct sk_session *s, void *arg)
 
 		ska_fmt_time(s->started, st, sizeof(st));
 		if (!l->n)
-			fprintf(l->a->io->out, "%-8s %-16s %-16s %-16s %-25s %s\n", "ID", "USER",
-				"DEVICE", "ADDRESS", "STARTED", "STATE");
-		fprintf(l->a->io->out, "%-8lld %-16s %-16s %-16s %-25s %s\n", (long long)s->id,
+			fprintf(l->a->io->out, "%-8s %-16s %-16s %-16s %-25s %-12s %s\n", "ID", "USER",
+				"DEVICE", "ADDRESS", "STARTED", "GATEWAY", "STATE");
+		fprintf(l->a->io->out, "%-8lld %-16s %-16s %-16s %-25s %-12s %s\n", (long long)s->id,
 			s->user, *s->device ? s->device : "-", *s->addr4 ? s->addr4 : s->addr6,
-			st, s->killed ? "killed" : !s->pid ? "detached" :
+			st, *s->gateway ? s->gateway : "-", s->killed ? "killed" : !s->pid ? "detached" :
 			ska_obj_get(&o, "quarantine-why") ? "quarantined" : "connected");
 	}
 	l->n++;
@@ -910,8 +910,14 @@ int ska_session(struct ska *a, int argc, char **argv)
 			return ska_store_fail(a, rc, argv[1], "");
 		if (a->fx->n_kill < SKA_KILL_MAX)
 			a->fx->kill[a->fx->n_kill++] = id;
-		ska_said(a, "session %ld (user %s): killed", "セッション %ld（ユーザー %s）を切断しました",
-			 id, k.s.user);
+		/* another gateway serves it: the store's notification tells it */
+		if (k.s.pid && k.s.gateway[0] && strcmp(k.s.gateway, sk_store_gateway(a->st)))
+			ska_said(a, "session %ld (user %s): killed; its gateway %s ends the tunnel",
+				 "セッション %ld（ユーザー %s）を切断しました。接続先のゲートウェイ %s "
+				 "がトンネルを終了します", id, k.s.user, k.s.gateway);
+		else
+			ska_said(a, "session %ld (user %s): killed",
+				 "セッション %ld（ユーザー %s）を切断しました", id, k.s.user);
 		return 0;
 	}
 	return ska_usage(a, "unknown verb '%s' (list, show, kill)", verb);
