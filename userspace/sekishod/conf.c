@@ -44,6 +44,7 @@ void skd_conf_defaults(struct skd_conf *c)
 	c->rate_per_source = 30;
 	c->worker_generation = 64;
 	c->audit_syslog = true;
+	c->audit_prune_interval = 86400;
 	strcpy(c->audit_syslog_socket, "/dev/log");
 }
 
@@ -255,6 +256,9 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 	STR(smtp_from, false);
 	STR(smtp_user, false);
 	STR(smtp_password_file, true);
+	STR(metrics_cert, true);
+	STR(metrics_key, true);
+	INT(audit_prune_interval, 1, 86400);
 	INT(mtu, 1280, 9000);
 	INT(rekey_time, 0, 7 * 86400);
 	INT(max_preauth, 1, 65536);
@@ -327,6 +331,11 @@ int skd_conf_parse(struct skd_conf *c, const char *text, size_t len, char *err, 
 	if (c->metrics_listen_len && !c->metrics_token_file[0])
 		return fail(err, errlen, line, "metrics_listen is set but metrics_token_file is not "
 			    "(the bearer token every scrape must send)");
+	if (!c->metrics_cert[0] != !c->metrics_key[0])
+		return fail(err, errlen, line, "metrics_cert and metrics_key go together (TLS on the "
+			    "metrics listener; neither = plain HTTP)");
+	if (c->metrics_cert[0] && !c->metrics_listen_len)
+		return fail(err, errlen, line, "metrics_cert is set but metrics_listen is not");
 	return 0;
 }
 

@@ -59,6 +59,13 @@ struct skd_conf {
 	struct sockaddr_storage metrics_listen;	/* Prometheus listener, off when len 0 */
 	socklen_t metrics_listen_len;
 	char metrics_token_file[SKD_PATH_MAX];	/* its bearer token (required with it) */
+	/* TLS on the metrics listener: its own certificate and key (never the
+	 * gateway's: main does not hold that key); both "" = plain HTTP */
+	char metrics_cert[SKD_PATH_MAX];
+	char metrics_key[SKD_PATH_MAX];
+	/* seconds between two audit prunes, default 86400 (a day), the first
+	 * min(60, this) after the start; a smaller value is for tests only */
+	int audit_prune_interval;
 	bool foreground;		/* -f */
 };
 

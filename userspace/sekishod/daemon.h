@@ -225,7 +225,11 @@ struct skd {
 	char metrics_req[4097];
 	size_t metrics_len;
 	int64_t metrics_deadline, metrics_cert_not_after;
+	int64_t metrics_tls_not_after;	/* metrics_cert's notAfter, 0 = no TLS */
 	char metrics_token[128];
+	struct ssl_ctx_st *metrics_tls;	/* SSL_CTX of metrics_cert/metrics_key, or NULL */
+	struct ssl_st *metrics_ssl;	/* the connection's TLS, or NULL */
+	int64_t audit_prune_next;	/* the next audit prune (skd_audit_prune_timer) */
 	struct skd_kernel k;
 	bool have_kernel;
 	struct sk_certv *certv;
@@ -369,6 +373,11 @@ void skd_metrics_timers(struct skd *d, int64_t now);
 void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs);
 /* a request read so far: 0 incomplete, 200 (the token matches), 401, 404, 405, 400 */
 int skd_metrics_request(const char *req, size_t len, const char *token);
+/* loop.c: audit retention, run from the tick: the first prune
+ * min(60, audit_prune_interval) seconds after the first call, then every
+ * audit_prune_interval seconds; now is the caller's clock (tests pass
+ * their own).  Returns true when it pruned (or tried) at this call. */
+bool skd_audit_prune_timer(struct skd *d, int64_t now);
 /* The warning (en/ja) when both the bootstrap file's smtp_url and the
  * store's smtp.url (store_url) are set: the store's smtp.* are used for
  * every mail.  NULL when at most one is set. */

@@ -393,19 +393,20 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 }
 
 /* Audit retention (admin/retention.c, audit.retention_days): a minute
- * after the start, then once a day; each gateway of a shared store does
- * it (the transaction makes the second one find nothing). */
-static void audit_prune_timer(struct skd *d, int64_t now)
+ * after the start, then once a day (audit_prune_interval: shorter for
+ * tests only); each gateway of a shared store does it (the transaction
+ * makes the second one find nothing). */
+bool skd_audit_prune_timer(struct skd *d, int64_t now)
 {
-	static int64_t next;
+	int every = d->conf.audit_prune_interval > 0 ? d->conf.audit_prune_interval : 86400;
 	struct ska_prune r;
 	char err[1024], *nl;
 
-	if (!next)
-		next = now + 60;
-	if (now < next)
-		return;
-	next = now + 86400;
+	if (!d->audit_prune_next)
+		d->audit_prune_next = now + (every < 60 ? every : 60);
+	if (now < d->audit_prune_next)
+		return false;
+	d->audit_prune_next = now + every;
 	if (ska_audit_prune(d->st, "sekishod", now, 0, &r, err, sizeof(err))) {
 		if ((nl = strchr(err, '\n')))
 			*nl = '\0';	/* the English line */
@@ -415,6 +416,7 @@ static void audit_prune_timer(struct skd *d, int64_t now)
 			(long long)r.deleted, (long long)r.before,
 			r.export_path[0] ? ", exported to " : "", r.export_path);
 	}
+	return true;
 }
 
 static void tick(struct skd *d, int64_t now)
@@ -423,7 +425,7 @@ static void tick(struct skd *d, int64_t now)
 	skd_control_timers(d, now);
 	(void)ska_auditlog_poll(&d->auditlog, d->st);
 	skd_metrics_timers(d, now);
-	audit_prune_timer(d, now);
+	(void)skd_audit_prune_timer(d, now);
 	skd_live_run(d);	/* connects again after a loss; connect timeouts */
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];

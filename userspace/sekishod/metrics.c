@@ -13,6 +13,14 @@
  * audit trail since the start, the address pools' sizes and use, the
  * kernel device's counters (drops by reason) and the server certificate's
  * expiry.
+ *
+ * TLS (metrics_cert and metrics_key): the listener speaks TLS 1.2 or 1.3
+ * with a certificate of its own, loaded as root at start.  Never the
+ * gateway's key: main does not hold it (the key holder does, and signs
+ * only for workers; Documentation/architecture.md), so a metrics_cert
+ * with the server certificate's public key is refused.  The handshake
+ * runs in the event loop on the non-blocking socket, within the same 2 s
+ * deadline; no session tickets, no session cache.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,8 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "daemon.h"
@@ -198,6 +210,9 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 	if (d->metrics_cert_not_after)
 		fprintf(f, "sekisho_certificate_expiry_timestamp_seconds{certificate=\"server\"} %lld\n",
 			(long long)d->metrics_cert_not_after);
+	if (d->metrics_tls_not_after)
+		fprintf(f, "sekisho_certificate_expiry_timestamp_seconds{certificate=\"metrics\"} %lld\n",
+			(long long)d->metrics_tls_not_after);
 	family(f, "sekisho_audit_syslog_dropped_total", "counter",
 	       "audit lines the syslog socket did not take");
 	fprintf(f, "sekisho_audit_syslog_dropped_total %llu\n",
@@ -248,6 +263,13 @@ static void metrics_close(struct skd *d)
 {
 	if (d->metrics_conn_fd < 0)
 		return;
+	if (d->metrics_ssl) {
+		if (SSL_is_init_finished(d->metrics_ssl))
+			(void)SSL_shutdown(d->metrics_ssl);	/* close_notify, not awaited */
+		SSL_free(d->metrics_ssl);
+		d->metrics_ssl = NULL;
+		ERR_clear_error();
+	}
 	skd_poll_del(d, d->metrics_conn_fd);
 	close(d->metrics_conn_fd);
 	d->metrics_conn_fd = -1;
@@ -264,19 +286,60 @@ void skd_metrics_accept(struct skd *d)
 		close(fd);
 		return;
 	}
+	if (d->metrics_tls) {
+		d->metrics_ssl = SSL_new(d->metrics_tls);
+		if (!d->metrics_ssl || !SSL_set_fd(d->metrics_ssl, fd)) {
+			SSL_free(d->metrics_ssl);
+			d->metrics_ssl = NULL;
+			close(fd);
+			return;
+		}
+		SSL_set_accept_state(d->metrics_ssl);
+	}
 	d->metrics_conn_fd = fd;
 	d->metrics_len = 0;
 	d->metrics_deadline = skd_now() + METRICS_DEADLINE;
 	d->metrics_conn_ev = (struct skd_ev){ SKD_EV_METRICS_CONN, 0 };
 	if (skd_poll_add(d, fd, &d->metrics_conn_ev)) {
+		SSL_free(d->metrics_ssl);
+		d->metrics_ssl = NULL;
 		close(fd);
 		d->metrics_conn_fd = -1;
 	}
 }
 
+/* all of buf, plain or TLS: the answer is a few KiB, normally within the
+ * socket's buffer at once; a full buffer is waited for up to 1 s */
+static void send_all(struct skd *d, const char *buf, size_t len)
+{
+	struct pollfd p = { .fd = d->metrics_conn_fd, .events = POLLOUT };
+
+	for (int tries = 0; len && tries < 10; tries++) {
+		ssize_t n;
+
+		if (d->metrics_ssl) {
+			int r = SSL_write(d->metrics_ssl, buf, (int)len);
+
+			if (r <= 0 && SSL_get_error(d->metrics_ssl, r) != SSL_ERROR_WANT_WRITE)
+				return;
+			n = r > 0 ? r : 0;
+		} else {
+			n = send(d->metrics_conn_fd, buf, len, MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return;
+		}
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (poll(&p, 1, 100) < 0) {
+			return;
+		}
+	}
+}
+
 static void reply(struct skd *d, int status)
 {
-	char *body = NULL, head[256];
+	char *body = NULL, *all, head[256];
 	size_t blen = 0;
 	FILE *f = open_memstream(&body, &blen);
 	struct knl_vec devs = { .size = sizeof(struct knl_dev) };
@@ -298,10 +361,48 @@ static void reply(struct skd *d, int status)
 	hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: text/plain; version=0.0.4; "
 		      "charset=utf-8\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", status,
 		      why, blen, status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
-	/* the answer is a few KiB, within the socket's buffer: one try */
-	if (send(d->metrics_conn_fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_MORE) == hl)
-		(void)send(d->metrics_conn_fd, body, blen, MSG_NOSIGNAL);
+	/* head and body in one write: one TLS record, one segment */
+	all = malloc((size_t)hl + blen);
+	if (all) {
+		memcpy(all, head, (size_t)hl);
+		memcpy(all + hl, body, blen);
+		send_all(d, all, (size_t)hl + blen);
+		free(all);
+	}
 	free(body);
+}
+
+/* The handshake, then what TLS has of the request (also what it holds
+ * buffered beyond this socket read).  Returns the bytes added (0: none
+ * yet, the handshake goes on), -EAGAIN when nothing more is there yet
+ * and nothing was added, or -EPROTO for a failed handshake, an alert or
+ * the peer's close. */
+static ssize_t tls_read(struct skd *d)
+{
+	size_t before = d->metrics_len;
+	int r, e;
+
+	if (!SSL_is_init_finished(d->metrics_ssl)) {
+		r = SSL_do_handshake(d->metrics_ssl);
+		if (r != 1) {
+			e = SSL_get_error(d->metrics_ssl, r);
+			return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? -EAGAIN :
+				-EPROTO;
+		}
+	}
+	while (d->metrics_len < sizeof(d->metrics_req) - 1) {
+		r = SSL_read(d->metrics_ssl, d->metrics_req + d->metrics_len,
+			     (int)(sizeof(d->metrics_req) - 1 - d->metrics_len));
+		if (r > 0) {
+			d->metrics_len += (size_t)r;
+			continue;
+		}
+		e = SSL_get_error(d->metrics_ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			break;
+		return -EPROTO;
+	}
+	return d->metrics_len > before ? (ssize_t)(d->metrics_len - before) : -EAGAIN;
 }
 
 void skd_metrics_io(struct skd *d)
@@ -311,15 +412,25 @@ void skd_metrics_io(struct skd *d)
 
 	if (d->metrics_conn_fd < 0)
 		return;
-	n = recv(d->metrics_conn_fd, d->metrics_req + d->metrics_len,
-		 sizeof(d->metrics_req) - 1 - d->metrics_len, 0);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (d->metrics_ssl) {
+		n = tls_read(d);
+		if (n == -EAGAIN)
 			return;
-		metrics_close(d);
-		return;
+		if (n < 0) {
+			metrics_close(d);
+			return;
+		}
+	} else {
+		n = recv(d->metrics_conn_fd, d->metrics_req + d->metrics_len,
+			 sizeof(d->metrics_req) - 1 - d->metrics_len, 0);
+		if (n <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			metrics_close(d);
+			return;
+		}
+		d->metrics_len += (size_t)n;
 	}
-	d->metrics_len += (size_t)n;
 	d->metrics_req[d->metrics_len] = '\0';
 	status = skd_metrics_request(d->metrics_req, d->metrics_len, d->metrics_token);
 	if (!status && d->metrics_len < sizeof(d->metrics_req) - 1)
@@ -339,6 +450,78 @@ void skd_metrics_timers(struct skd *d, int64_t now)
 }
 
 /* ------------------------------------------------------------------- setup */
+
+static X509 *read_cert(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return x;
+}
+
+static int64_t not_after(const X509 *x)
+{
+	struct tm tm;
+
+	if (!x || !ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* metrics_cert/metrics_key into an SSL_CTX (as root, at start) */
+static int tls_open(struct skd *d, char *err, size_t errlen)
+{
+	const char *c = d->conf.metrics_cert, *k = d->conf.metrics_key;
+	X509 *mine = read_cert(c), *gw = read_cert(d->conf.server_cert);
+	unsigned long e;
+	SSL_CTX *ctx = NULL;
+	int rc = -1;
+
+	if (!mine) {
+		snprintf(err, errlen, "metrics_cert %s: no PEM certificate could be read (%s)", c,
+			 strerror(errno));
+		goto out;
+	}
+	if (gw && EVP_PKEY_eq(X509_get0_pubkey(mine), X509_get0_pubkey(gw)) == 1) {
+		snprintf(err, errlen, "metrics_cert %s has the gateway's key (server_cert): the "
+			 "gateway's private key stays in the key holder; give the metrics listener "
+			 "a key and certificate of its own (e.g. issued by the same CA)", c);
+		goto out;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		snprintf(err, errlen, "metrics TLS: no TLS context");
+		goto out;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
+			    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c) != 1) {
+		e = ERR_peek_last_error();
+		snprintf(err, errlen, "metrics_cert %s: %s", c, e ? ERR_reason_error_string(e) : "unreadable");
+		goto out;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, k, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_peek_last_error();
+		snprintf(err, errlen, "metrics_key %s: %s (it must be the unencrypted PEM key of "
+			 "metrics_cert %s)", k, e ? ERR_reason_error_string(e) : "unreadable", c);
+		goto out;
+	}
+	d->metrics_tls = ctx;
+	d->metrics_tls_not_after = not_after(mine);
+	ctx = NULL;
+	rc = 0;
+out:
+	SSL_CTX_free(ctx);
+	X509_free(mine);
+	X509_free(gw);
+	ERR_clear_error();
+	return rc;
+}
 
 int skd_metrics_open(struct skd *d, char *err, size_t errlen)
 {
@@ -376,6 +559,8 @@ int skd_metrics_open(struct skd *d, char *err, size_t errlen)
 		}
 	memcpy(d->metrics_token, tok, n + 1);
 	OPENSSL_cleanse(tok, sizeof(tok));
+	if (d->conf.metrics_cert[0] && tls_open(d, err, errlen))
+		return -1;
 	d->metrics_fd = socket(d->conf.metrics_listen.ss_family,
 			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->metrics_fd < 0 ||
@@ -389,16 +574,9 @@ int skd_metrics_open(struct skd *d, char *err, size_t errlen)
 		return -1;
 	}
 	/* the certificate's end, read once here (as root) */
-	f = fopen(d->conf.server_cert, "re");
-	if (f && (x = PEM_read_X509(f, NULL, NULL, NULL))) {
-		struct tm tm;
-
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
-			d->metrics_cert_not_after = (int64_t)timegm(&tm);
-		X509_free(x);
-	}
-	if (f)
-		fclose(f);
+	x = read_cert(d->conf.server_cert);
+	d->metrics_cert_not_after = not_after(x);
+	X509_free(x);
 	return 0;
 }
 
@@ -408,5 +586,7 @@ void skd_metrics_close(struct skd *d)
 	if (d->metrics_fd >= 0)
 		close(d->metrics_fd);
 	d->metrics_fd = -1;
+	SSL_CTX_free(d->metrics_tls);
+	d->metrics_tls = NULL;
 	OPENSSL_cleanse(d->metrics_token, sizeof(d->metrics_token));
 }

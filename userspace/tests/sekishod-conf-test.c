@@ -122,6 +122,21 @@ static void conf(void)
 	tap_ok(&t, !parse(&c, "metrics_listen = [::1]:9414\nmetrics_token_file = /etc/t\n", err,
 			  sizeof(err)) && c.metrics_listen_len && !strcmp(c.metrics_token_file, "/etc/t"),
 	       "metrics_listen and metrics_token_file stored");
+	tap_ok(&t, parse(&c, "metrics_listen = 127.0.0.1:9414\nmetrics_token_file = /etc/t\n"
+			 "metrics_cert = /etc/m.pem\n", err, sizeof(err)) && has(err, "go together"),
+	       "metrics_cert without metrics_key refused (%s)", err);
+	tap_ok(&t, parse(&c, "metrics_cert = /etc/m.pem\nmetrics_key = /etc/m.key\n", err, sizeof(err)) &&
+	       has(err, "metrics_listen is not"), "metrics_cert without metrics_listen refused (%s)", err);
+	tap_ok(&t, !parse(&c, "metrics_listen = 127.0.0.1:9414\nmetrics_token_file = /etc/t\n"
+			  "metrics_cert = /etc/m.pem\nmetrics_key = /etc/m.key\n", err, sizeof(err)) &&
+	       !strcmp(c.metrics_cert, "/etc/m.pem") && !strcmp(c.metrics_key, "/etc/m.key"),
+	       "metrics_cert and metrics_key stored");
+	tap_ok(&t, !parse(&c, "", err, sizeof(err)) && c.audit_prune_interval == 86400,
+	       "audit_prune_interval: a day by default");
+	tap_ok(&t, parse(&c, "audit_prune_interval = 0\n", err, sizeof(err)) &&
+	       parse(&c, "audit_prune_interval = 86401\n", err, sizeof(err)) &&
+	       !parse(&c, "audit_prune_interval = 2\n", err, sizeof(err)) && c.audit_prune_interval == 2,
+	       "audit_prune_interval: 1..86400");
 	tap_ok(&t, parse(&c, "audit_syslog = maybe\n", err, sizeof(err)) && has(err, "yes or no"),
 	       "audit_syslog: not yes or no refused (%s)", err);
 	tap_ok(&t, parse(&c, "audit_syslog_socket = dev/log\n", err, sizeof(err)) && has(err, "absolute"),

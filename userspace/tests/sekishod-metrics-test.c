@@ -6,19 +6,28 @@
  * made from a daemon's state (sessions by group, logins and factor
  * results counted from audit records, pool sizes and use, kernel
  * counters with drops by reason, the certificate's end), and the
- * listener itself over a real TCP socket on 127.0.0.1.  TAP output.
+ * listener itself over a real TCP socket on 127.0.0.1, plain and with
+ * TLS (metrics_cert/metrics_key: a real OpenSSL client in a child
+ * process; the gateway's own key refused; plain HTTP to the TLS listener
+ * answered with nothing).  TAP output.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "daemon.h"
 #include "knl.h"
 #include "tap.h"
+#include "testcert.h"
 
 static struct tap t;
 static const char tok[] = "0123456789abcdef0123";
@@ -224,6 +233,187 @@ static void listener(struct skd *d, const char *dir)
 	d->ep = -1;
 }
 
+/* ------------------------------------------------------------------ TLS */
+
+/* a key and its self-signed certificate as PEM files dir/NAME.key, .pem */
+static void pem_pair(const char *dir, const char *name)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = test_self_signed(k);
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	f = fopen(path, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+/* A scrape by a child process (a blocking OpenSSL client, or plain TCP
+ * when tls is false) while this process runs the daemon's side; the
+ * answer ends up in resp, the SHA-256 of the certificate the server
+ * showed in fp (TLS). */
+static void child_scrape(struct skd *d, const struct sockaddr_in *sa, bool tls, const char *request,
+			 char *resp, size_t len, unsigned char fp[32])
+{
+	int pfd[2], st;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	memset(fp, 0, 32);
+	if (pipe(pfd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		char buf[65536];
+		unsigned int fl = 32;
+		unsigned char md[32] = { 0 };
+
+		close(pfd[0]);
+		if (connect(c, (const struct sockaddr *)sa, sizeof(*sa)))
+			_exit(1);
+		if (tls) {
+			SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+			SSL *ssl = SSL_new(ctx);
+			X509 *peer;
+			int m;
+
+			SSL_set_fd(ssl, c);
+			if (SSL_connect(ssl) != 1)
+				_exit(2);
+			if ((peer = SSL_get1_peer_certificate(ssl))) {
+				X509_digest(peer, EVP_sha256(), md, &fl);
+				X509_free(peer);
+			}
+			if (write(pfd[1], md, 32) != 32)
+				_exit(3);
+			SSL_write(ssl, request, (int)strlen(request));
+			while ((m = SSL_read(ssl, buf, sizeof(buf))) > 0)
+				if (write(pfd[1], buf, (size_t)m) != m)
+					_exit(3);
+		} else {
+			if (write(pfd[1], md, 32) != 32 || write(c, request, strlen(request)) < 0)
+				_exit(3);
+			while ((r = recv(c, buf, sizeof(buf), 0)) > 0)
+				if (write(pfd[1], buf, (size_t)r) != r)
+					_exit(3);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	/* the daemon's side, as the event loop would run it, for up to 5 s */
+	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++) {
+		struct pollfd p = { .fd = d->metrics_conn_fd >= 0 ? d->metrics_conn_fd : d->metrics_fd,
+				    .events = POLLIN };
+
+		if (poll(&p, 1, 10) == 1) {
+			if (d->metrics_conn_fd < 0)
+				skd_metrics_accept(d);
+			else
+				skd_metrics_io(d);
+		}
+	}
+	(void)waitpid(pid, &st, WNOHANG);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	while (n + 1 < len && (r = read(pfd[0], resp + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	close(pfd[0]);
+	resp[n] = '\0';
+	if (n >= 32) {
+		memcpy(fp, resp, 32);
+		memmove(resp, resp + 32, n - 32 + 1);
+	} else {
+		resp[0] = '\0';
+	}
+	if (d->metrics_conn_fd >= 0)
+		skd_metrics_timers(d, skd_now() + 3);	/* a refused handshake left open */
+}
+
+static bool fp_of(const char *pem, const unsigned char fp[32])
+{
+	FILE *f = fopen(pem, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	unsigned char md[32];
+	unsigned int l = 32;
+	bool ok;
+
+	if (f)
+		fclose(f);
+	ok = x && X509_digest(x, EVP_sha256(), md, &l) && !memcmp(md, fp, 32);
+	X509_free(x);
+	return ok;
+}
+
+static void tls_listener(struct skd *d, const char *dir)
+{
+	char err[512], resp[65536], req[256], path[256];
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	unsigned char fp[32];
+
+	pem_pair(dir, "gw");
+	pem_pair(dir, "metrics");
+	pem_pair(dir, "other");
+	memcpy(&d->conf.metrics_listen, &sa, sizeof(sa));
+	d->conf.metrics_listen_len = sizeof(sa);
+	snprintf(d->conf.server_cert, sizeof(d->conf.server_cert), "%s/gw.pem", dir);
+
+	/* the gateway's own certificate and key: refused */
+	snprintf(d->conf.metrics_cert, sizeof(d->conf.metrics_cert), "%s/gw.pem", dir);
+	snprintf(d->conf.metrics_key, sizeof(d->conf.metrics_key), "%s/gw.key", dir);
+	err[0] = '\0';
+	tap_ok(&t, skd_metrics_open(d, err, sizeof(err)) && strstr(err, "the gateway's key") &&
+	       d->metrics_fd < 0 && !d->metrics_tls, "metrics_cert with the gateway's key refused (%s)", err);
+	skd_metrics_close(d);
+	/* a key that is not the certificate's: refused */
+	snprintf(d->conf.metrics_cert, sizeof(d->conf.metrics_cert), "%s/metrics.pem", dir);
+	snprintf(d->conf.metrics_key, sizeof(d->conf.metrics_key), "%s/other.key", dir);
+	err[0] = '\0';
+	tap_ok(&t, skd_metrics_open(d, err, sizeof(err)) && strstr(err, "metrics_key") &&
+	       !d->metrics_tls, "a metrics_key that does not match metrics_cert refused (%s)", err);
+	skd_metrics_close(d);
+
+	snprintf(d->conf.metrics_key, sizeof(d->conf.metrics_key), "%s/metrics.key", dir);
+	err[0] = '\0';
+	tap_ok(&t, skd_metrics_open(d, err, sizeof(err)) == 0 && d->metrics_tls,
+	       "the TLS listener opens with its own pair (%s)", err);
+	getsockname(d->metrics_fd, (struct sockaddr *)&sa, &sl);
+	d->ep = epoll_create1(0);
+
+	snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", tok);
+	child_scrape(d, &sa, true, req, resp, sizeof(resp), fp);
+	snprintf(path, sizeof(path), "%s/metrics.pem", dir);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) && strstr(resp, "\r\n\r\n# HELP sekisho_sessions"),
+	       "a scrape over TLS with the token: 200 with the text");
+	tap_ok(&t, fp_of(path, fp), "the server showed metrics_cert, not the gateway's certificate");
+	tap_ok(&t, strstr(resp, "sekisho_certificate_expiry_timestamp_seconds{certificate=\"metrics\"} ") != NULL,
+	       "the metrics certificate's end is a metric too");
+	tap_ok(&t, d->metrics_conn_fd < 0 && !d->metrics_ssl, "and the connection closed");
+	child_scrape(d, &sa, true, "GET /metrics HTTP/1.1\r\nAuthorization: Bearer wrong-token-wrong-token\r\n\r\n",
+		     resp, sizeof(resp), fp);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 401 ", 13) && !strstr(resp, "sekisho_sessions"),
+	       "over TLS, a wrong token: 401 and no metrics");
+	child_scrape(d, &sa, false, req, resp, sizeof(resp), fp);
+	tap_ok(&t, !strstr(resp, "sekisho_sessions") && !strstr(resp, "HTTP/1.1 200"),
+	       "plain HTTP to the TLS listener, even with the token: no metrics");
+	tap_ok(&t, d->metrics_conn_fd < 0 && !d->metrics_ssl, "and that connection is gone");
+	child_scrape(d, &sa, true, req, resp, sizeof(resp), fp);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), "the listener still serves after that");
+	skd_metrics_close(d);
+	close(d->ep);
+	d->ep = -1;
+	d->conf.metrics_cert[0] = d->conf.metrics_key[0] = '\0';
+}
+
 int main(void)
 {
 	static struct skd d;
@@ -241,6 +431,7 @@ int main(void)
 	}
 	text(&d);
 	listener(&d, dir);
+	tls_listener(&d, dir);
 	sk_store_close(d.st);
 	d.st = NULL;
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
