@@ -200,6 +200,10 @@ static const struct msg msgs[] = {
 	M("busy",
 	  "ゲートウェイで進行中のログインが多すぎます。数分待ってからもう一度お試しください。続く場合は管理者に連絡してください。",
 	  "The gateway has too many logins in progress. Wait a few minutes, then try again; if it keeps happening, tell your administrator."),
+	/* a PostgreSQL store the gateway cannot reach (issue 13): tunnels go on */
+	M("store-down",
+	  "ゲートウェイがいまデータベースに接続できないため、新しいログインを受け付けられません。接続中のトンネルはそのまま使えます。1 分ほど待ってからもう一度お試しください。続く場合は管理者に連絡してください。",
+	  "The gateway cannot reach its database right now, so it cannot take new logins; tunnels already connected keep working. Wait a minute, then try again; if it keeps happening, tell your administrator."),
 	M("internal",
 	  "サーバー内部でエラーが発生しました。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
 	  "An internal error occurred on the gateway. Try again later; if it keeps happening, tell your administrator."),

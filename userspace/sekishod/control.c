@@ -124,9 +124,11 @@ int skd_program_policies(struct skd *d)
 static const char *user_refused(struct skd *d, const char *name, int64_t now)
 {
 	struct sk_user u;
+	int rc = sk_user_get(d->st, name, &u);
 
-	if (sk_user_get(d->st, name, &u))
-		return "user-deleted";
+	/* a store that cannot be read ends nothing: tunnels outlive it */
+	if (rc)
+		return rc == -ENOENT ? "user-deleted" : NULL;
 	if (!u.enabled)
 		return "user-disabled";
 	if (u.locked && (!u.locked_until || u.locked_until > now))
@@ -143,11 +145,12 @@ static const char *user_refused(struct skd *d, const char *name, int64_t now)
 static const char *device_refused(struct skd *d, const struct skd_session *s)
 {
 	struct sk_device dev;
+	int rc;
 
 	if (!s->device[0])
 		return NULL;
-	if (sk_device_get(d->st, s->device, &dev))
-		return "device-deleted";
+	if ((rc = sk_device_get(d->st, s->device, &dev)))
+		return rc == -ENOENT ? "device-deleted" : NULL;
 	if (!dev.enabled)
 		return "device-disabled";
 	if (strcmp(dev.user, s->user))

@@ -379,6 +379,12 @@ static struct skd_login *login_new(struct skd *d, const struct skd_worker *w, co
 	uint8_t raw[16];
 
 	*why = "internal";
+	/* a shared store that cannot be reached (the listener lost it):
+	 * nothing of a login could be checked or kept; running tunnels go on */
+	if (d->listen && !sk_listen_up(d->listen)) {
+		*why = "store-down";
+		return NULL;
+	}
 	skd_source_of(&w->peer, &src);
 	for (int i = 0; i < SKD_MAX_LOGINS; i++) {
 		struct skd_login *x = &d->logins[i];
@@ -470,7 +476,10 @@ static void refuse_full(struct skd *d, struct skd_worker *w, struct sk_ipc_auth_
 
 	rep->status = SK_AUTH_FATAL;
 	fatal_form(form, why, lang);
-	if (!strcmp(why, "internal"))
+	if (!strcmp(why, "store-down"))	/* no audit record can be written */
+		syslog(LOG_WARNING, "login from %s refused: the store is unreachable (%s)",
+		       w->remote, sk_listen_error(d->listen));
+	if (!strcmp(why, "internal") || !strcmp(why, "store-down"))
 		return;
 	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"table\":\"%s\"}", why, table);
 	skd_audit(d, "login", "", "", w->remote, "fail", detail);
@@ -1286,8 +1295,15 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	sk_wipe(cookie, sizeof(cookie));
 	s = skd_session_by_cookie(d, hash);
 	/* the store decides too: an administrator may have killed the session
-	 * from another sekictl --store process */
-	if (sk_session_find(d->st, hash, &row) || row.killed || (s && row.id != s->id)) {
+	 * from another sekictl --store process; a store that cannot be
+	 * reached ends nothing (the client tries again) */
+	n = sk_session_find(d->st, hash, &row);
+	if (n && n != -ENOENT) {
+		connect_reply(d, w, 503, "the gateway cannot reach its store; try again", NULL, NULL,
+			      0, 0, 0);
+		return;
+	}
+	if (n || row.killed || (s && row.id != s->id)) {
 		if (s)
 			skd_session_end(d, s, "killed");
 		skd_audit(d, "connect", "", "", w->remote, "cookie-refused", "{}");
