@@ -33,11 +33,12 @@ int ska_fail(struct ska *a, const char *fmt, ...)
 
 int ska_usage(struct ska *a, const char *fmt, ...)
 {
+	const char *ja = a->io->ja ? ska_usage_ja(fmt) : NULL;
 	va_list ap;
 	size_t n = strcspn(a->what, " ");
 
 	va_start(ap, fmt);
-	vmsg(a, fmt, ap);
+	vmsg(a, ja ? ja : fmt, ap);
 	va_end(ap);
 	if (a->io->ja)
 		fprintf(a->io->err, "使い方は 'sekictl %.*s help' を参照してください。\n", (int)n,

@@ -123,4 +123,11 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 			   uint8_t **body, size_t *len, char *filename, size_t fnlen,
 			   char *msg, size_t msglen);
 
+/* usage_ja.c: the Japanese format of a usage message's English format (the
+ * same conversions in the same order), NULL when there is none; sekictl's
+ * usage errors under a Japanese locale.  _at: the i-th pair, NULL past the
+ * end (tests). */
+const char *ska_usage_ja(const char *en);
+const char *ska_usage_ja_at(size_t i, const char **en);
+
 #endif

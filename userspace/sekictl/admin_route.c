@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <termios.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,21 @@ int sk_admin_route(int argc, char **argv);
 int sk_diagnose_route(const char *store, int n, char **args, bool json, bool ja);
 bool sk_ops_is_noun(const char *noun);
 void sk_ops_help(FILE *f);
+bool sk_locale_ja(void);	/* util.c */
+
+/* "sekictl: " and the message (en, or ja under a Japanese locale; both
+ * take the same arguments) on stderr */
+__attribute__((format(printf, 1, 3), format(printf, 2, 3)))
+static void say(const char *en, const char *ja, ...)
+{
+	va_list ap;
+
+	va_start(ap, ja);
+	fputs("sekictl: ", stderr);
+	vfprintf(stderr, sk_locale_ja() ? ja : en, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 /* OPENSSL_cleanse without pulling OpenSSL headers into this file */
 void sk_wipe(void *p, size_t len);
@@ -82,20 +98,6 @@ static FILE *password_input(int n, char **args, char *buf, size_t len)
 	}
 	sk_wipe(again, sizeof(again));
 	return fmemopen(buf, strlen(buf), "r");
-}
-
-/* the caller's locale for messages: LC_ALL, LC_MESSAGES, LANG (the first set) */
-static bool locale_ja(void)
-{
-	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
-
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-
-		if (v && *v)
-			return !strncmp(v, "ja", 2);
-	}
-	return false;
 }
 
 static bool is_help(const char *s)
@@ -219,7 +221,7 @@ int sk_admin_route(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			sock = argv[i] + 9;
 		} else if (!strcmp(argv[i], "--store") || !strcmp(argv[i], "--socket")) {
-			fprintf(stderr, "sekictl: %s needs a value\n", argv[i]);
+			say("%s needs a value", "%s には値が必要です", argv[i]);
 			free(args);
 			return 2;
 		} else if (!strcmp(argv[i], "--json")) {
@@ -237,15 +239,19 @@ int sk_admin_route(int argc, char **argv)
 				     "します（--store）。--socket を外してください\n", args[0], args[0]), 2)
 			  : n > 1 && is_help(args[1]) ? (sk_ops_help(stdout), 0)
 			  : !strcmp(args[0], "diagnose") ? sk_diagnose_route(store, n, args, json,
-									     locale_ja())
+									     sk_locale_ja())
 			  : ops_route(store, n, args, SK_VERSION);
 		free(args);
 		return rc;
 	}
 	if (!n || !sk_admin_is_noun(args[0])) {
-		fprintf(stderr, "sekictl: %s\nTry 'sekictl help'.\n",
-			n ? "--store and --socket go with the store nouns (user, group, policy, ...)" :
-			    "missing command");
+		if (n)
+			say("--store and --socket go with the store nouns (user, group, policy, ...)\n"
+			    "Try 'sekictl help'.", "--store と --socket はストアの名詞（user、group、"
+			    "policy など）と一緒に使います\n使い方は 'sekictl help' を参照してください。");
+		else
+			say("missing command\nTry 'sekictl help'.",
+			    "コマンドがありません\n使い方は 'sekictl help' を参照してください。");
 		free(args);
 		return 2;
 	}
@@ -253,7 +259,8 @@ int sk_admin_route(int argc, char **argv)
 	if (!store && !sock && getenv("SEKISHO_STORE") && *getenv("SEKISHO_STORE"))
 		store = getenv("SEKISHO_STORE");
 	if (store && sock) {
-		fprintf(stderr, "sekictl: give --store or --socket, not both\n");
+		say("give --store or --socket, not both",
+		    "--store と --socket のどちらか一方だけを指定してください");
 		free(args);
 		return 2;
 	}
@@ -288,7 +295,7 @@ int sk_admin_route(int argc, char **argv)
 			return 1;
 		}
 		io.json = json;
-		io.ja = locale_ja();
+		io.ja = sk_locale_ja();
 		io.in = password_input(n, args, pwbuf, sizeof(pwbuf));
 		rc = io.in ? sk_admin_exec(st, &who, &io, n, args, &fx) : 1;
 		if (io.in && io.in != stdin)
@@ -304,7 +311,7 @@ int sk_admin_route(int argc, char **argv)
 		sock = SKA_DEFAULT_SOCKET;
 	if (json)
 		args[n++] = "--json";
-	if (locale_ja())
+	if (sk_locale_ja())
 		args[n++] = "--msg-lang=ja";
 	in = password_input(n, args, pwbuf, sizeof(pwbuf));
 	if (!in) {
@@ -317,13 +324,16 @@ int sk_admin_route(int argc, char **argv)
 	sk_wipe(pwbuf, sizeof(pwbuf));
 	free(args);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, "sekictl: sekishod is not running (no control socket at %s); "
-			"use --store /var/lib/sekisho/sekisho.db\n", sock);
+		say("sekishod is not running (no control socket at %s); "
+		    "use --store /var/lib/sekisho/sekisho.db",
+		    "sekishod が動いていません（制御ソケット %s がありません）。"
+		    "--store /var/lib/sekisho/sekisho.db を指定してください", sock);
 		return 1;
 	}
 	if (rc == -EACCES || rc == -EPERM) {
-		fprintf(stderr, "sekictl: %s: permission denied: root or group sekisho-admin "
-			"required\n", sock);
+		say("%s: permission denied: root or group sekisho-admin required",
+		    "%s: 権限がありません。root かグループ sekisho-admin のメンバーで実行してください",
+		    sock);
 		return 1;
 	}
 	if (rc < 0) {

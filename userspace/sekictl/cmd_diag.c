@@ -71,7 +71,9 @@ int sk_diagnose_route(const char *store, int n, char **args, bool json, bool ja)
 		if (!strcmp(args[i], "--config") && i + 1 < n) {
 			o.config = args[++i];
 		} else {
-			fprintf(stderr, "sekictl: diagnose: unexpected argument '%s'\n"
+			fprintf(stderr, ja ? "sekictl: diagnose: 引数 '%s' は使えません\n"
+				"書式: sekictl [--store S] diagnose [--config CONF] [--json]\n" :
+				"sekictl: diagnose: unexpected argument '%s'\n"
 				"usage: sekictl [--store S] diagnose [--config CONF] [--json]\n", args[i]);
 			return 2;
 		}

@@ -81,7 +81,11 @@ int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv)
 		ctx->what = commands[i].noun;
 		return commands[i].run(ctx, argc - 1, argv + 1);
 	}
-	fprintf(stderr, "sekictl: unknown command '%s'\nTry 'sekictl help'.\n",
-		argv[0]);
+	if (sk_locale_ja())
+		fprintf(stderr, "sekictl: 不明なコマンド '%s' です\n使い方は 'sekictl help' を参照してください。\n",
+			argv[0]);
+	else
+		fprintf(stderr, "sekictl: unknown command '%s'\nTry 'sekictl help'.\n",
+			argv[0]);
 	return SK_EXIT_USAGE;
 }

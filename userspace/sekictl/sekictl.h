@@ -40,7 +40,10 @@ struct sk_cmd {
 __attribute__((format(printf, 2, 3)))
 int sk_fail(const struct sk_ctx *ctx, const char *fmt, ...);	/* returns 1 */
 __attribute__((format(printf, 2, 3)))
-int sk_usage(const struct sk_ctx *ctx, const char *fmt, ...);	/* returns 2 */
+int sk_usage(const struct sk_ctx *ctx, const char *fmt, ...);
+/* Japanese messages: the first of LC_ALL, LC_MESSAGES, LANG that is set
+ * starts with "ja" (sk_usage then prints ska_usage_ja's text) */
+bool sk_locale_ja(void);	/* returns 2 */
 
 /*
  * Option scanning: if argv[*i] is --name or --name=VALUE, store the value

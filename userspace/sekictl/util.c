@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sekictl.h"
+#include "skadmin.h"
 
 int sk_fail(const struct sk_ctx *ctx, const char *fmt, ...)
 {
@@ -21,22 +23,40 @@ int sk_fail(const struct sk_ctx *ctx, const char *fmt, ...)
 	return SK_EXIT_FAIL;
 }
 
+bool sk_locale_ja(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return !strncmp(v, "ja", 2);
+	}
+	return false;
+}
+
 int sk_usage(const struct sk_ctx *ctx, const char *fmt, ...)
 {
+	bool ja = sk_locale_ja();
+	const char *f = ja && ska_usage_ja(fmt) ? ska_usage_ja(fmt) : fmt;
 	va_list ap;
 	char noun[32];
 	size_t n = strcspn(ctx->what, " ");
 
 	fprintf(stderr, "sekictl: %s: ", ctx->what);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, f, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	if (n >= sizeof(noun))
 		n = sizeof(noun) - 1;
 	memcpy(noun, ctx->what, n);
 	noun[n] = '\0';
-	fprintf(stderr, "Try 'sekictl %s help'.\n", noun);
+	if (ja)
+		fprintf(stderr, "使い方は 'sekictl %s help' を参照してください。\n", noun);
+	else
+		fprintf(stderr, "Try 'sekictl %s help'.\n", noun);
 	return SK_EXIT_USAGE;
 }
 
