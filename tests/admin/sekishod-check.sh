@@ -5,8 +5,9 @@
 # and the admin group exist, the files the start reads are there, the key
 # matches the certificate, the certificate's dates, the key encrypted, the
 # files the user reads again on SIGHUP, the store exists (not created),
-# opens and is not newer; one line per check in English and Japanese, exit
-# 1 on any error; -T checks the syntax only.  TAP.
+# opens and is not newer, the metrics token file and TLS pair; one line per
+# check in English and Japanese, exit 1 on any error; -T checks the syntax
+# only.  TAP.
 # Usage: tests/admin/sekishod-check.sh (SEKISHOD=, SEKICTL= to override)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -86,6 +87,19 @@ ok "a store of a newer schema: error" expect 1 "^error   store $T/newer.db does 
 ok "and it was not changed" test "$(sqlite3 "$T/newer.db" "SELECT version FROM schema_version")" = 999
 ok "a syntax error: exit 2, the line named" expect 2 "line 7" sh -c \
 	"printf 'bogus_key = 1\n' >> '$(conf syntax)'; '$SEKISHOD' -t -c '$T/syntax.conf'"
+# the metrics listener: its token file, and with TLS its own pair
+openssl rand -hex 20 >"$T/token"
+M=("metrics_listen=127.0.0.1:9414" "metrics_token_file=$T/token")
+ok "metrics over TLS with its own pair: ok (en/ja)" \
+	expect 0 "ok      metrics_key $T/other.key matches metrics_cert $T/other.pem.*メトリクスの TLS" \
+	bash -c "'$SEKISHOD' -t -c '$(conf mok "${M[@]}" metrics_cert="$T/other.pem" metrics_key="$T/other.key")' | tr '\n' ' '"
+ok "metrics TLS with the gateway's own key: error naming why" \
+	expect 1 "^error   metrics TLS: metrics_cert $T/gw.pem has the gateway's key" \
+	"$SEKISHOD" -t -c "$(conf mgw "${M[@]}" metrics_cert="$T/gw.pem" metrics_key="$T/gw.key")"
+ok "metrics TLS with a key that is not the certificate's: error" expect 1 "^error   metrics TLS: metrics_key $T/soon.key" \
+	"$SEKISHOD" -t -c "$(conf mbad "${M[@]}" metrics_cert="$T/other.pem" metrics_key="$T/soon.key")"
+ok "a missing metrics token file: error naming it" expect 1 "^error   metrics_token_file $T/nosuch.token: No such file" \
+	"$SEKISHOD" -t -c "$(conf mtok metrics_listen=127.0.0.1:9414 metrics_token_file="$T/nosuch.token")"
 ok "-T: the syntax only (files not checked)" expect 0 "configuration syntax ok" \
 	"$SEKISHOD" -T -c "$(conf nouser2 user=sk-nosuch-user server_key="$T/nosuch.key")"
 tap_done

@@ -145,6 +145,30 @@ static void check_pair(struct chk *c, const struct skd_conf *conf)
 	X509_free(x);
 }
 
+/* the metrics listener's token file and, with TLS, its own pair (metrics.c
+ * loads them the same way at start) */
+static void check_metrics(struct chk *c, const struct skd_conf *conf)
+{
+	char why[512];
+	int64_t end = 0;
+
+	if (!readable(c, "metrics_token_file", conf->metrics_token_file) || !conf->metrics_cert[0])
+		return;
+	if (!readable(c, "metrics_cert", conf->metrics_cert) ||
+	    !readable(c, "metrics_key", conf->metrics_key))
+		return;
+	if (skd_metrics_tls_check(conf, &end, why, sizeof(why)))
+		say(c, CHK_ERR, "metrics TLS: %s", "メトリクスの TLS を設定できません: %s", why);
+	else if (end && end < (int64_t)time(NULL))
+		say(c, CHK_ERR, "metrics_cert %s has expired: renew it and restart sekishod",
+		    "metrics_cert %s の有効期限が切れています。更新して sekishod を再起動してください",
+		    conf->metrics_cert);
+	else
+		say(c, CHK_OK, "metrics_key %s matches metrics_cert %s (TLS on the metrics listener)",
+		    "metrics_key %s は metrics_cert %s と対になっています（メトリクスの TLS）",
+		    conf->metrics_key, conf->metrics_cert);
+}
+
 /*
  * What the daemon reads again after it dropped to the service user: the
  * CRL (SIGHUP), the certificate and key (SIGHUP reload).  A child takes
@@ -264,6 +288,8 @@ int skd_check(const struct skd_conf *conf, const char *path, FILE *out)
 		readable(&c, "smtp_password_file", conf->smtp_password_file);
 	if (files)
 		check_pair(&c, conf);
+	if (conf->metrics_listen_len)
+		check_metrics(&c, conf);
 	if (pw)
 		check_as_user(&c, conf, pw->pw_uid, pw->pw_gid);
 	check_store(&c, conf->store);

@@ -42,6 +42,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "check.h"
 #include "daemon.h"
 #include "knl.h"
 #include "skparse.h"
@@ -135,7 +136,7 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 	char groups[64][SK_NAME_MAX + 1];
 	int ng = 0, n[64] = { 0 }, other = 0;
 
-	family(f, "sekisho_sessions", "gauge", "sessions of this gateway by group");
+	family(f, "sekisho_sessions", "gauge", "sessions of this gateway by gateway and group");
 	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
 		const struct skd_session *s = &d->sessions[i];
 		int g;
@@ -153,13 +154,16 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 		}
 		n[g]++;
 	}
-	for (int g = 0; g < ng; g++) {
-		fputs("sekisho_sessions{group=", f);
-		label(f, groups[g]);
-		fprintf(f, "} %d\n", n[g]);
+	for (int g = 0; g <= ng; g++) {
+		if (g == ng && !other)
+			break;
+		/* gateway = its name in the store's rows (gateway =, else the host) */
+		fputs("sekisho_sessions{gateway=", f);
+		label(f, d->st ? sk_store_gateway(d->st) : "");
+		fputs(",group=", f);
+		label(f, g < ng ? groups[g] : "(other)");
+		fprintf(f, "} %d\n", g < ng ? n[g] : other);
 	}
-	if (other)
-		fprintf(f, "sekisho_sessions{group=\"(other)\"} %d\n", other);
 
 	counts(f, &d->auditlog, "login", "sekisho_logins_total",
 	       "logins by result since sekishod started (audit type login)");
@@ -470,14 +474,14 @@ static int64_t not_after(const X509 *x)
 	return (int64_t)timegm(&tm);
 }
 
-/* metrics_cert/metrics_key into an SSL_CTX (as root, at start) */
-static int tls_open(struct skd *d, char *err, size_t errlen)
+/* metrics_cert/metrics_key into an SSL_CTX (as root, at start; sekishod
+ * -t too); NULL with the reason in err */
+static SSL_CTX *tls_ctx(const struct skd_conf *conf, int64_t *end, char *err, size_t errlen)
 {
-	const char *c = d->conf.metrics_cert, *k = d->conf.metrics_key;
-	X509 *mine = read_cert(c), *gw = read_cert(d->conf.server_cert);
+	const char *c = conf->metrics_cert, *k = conf->metrics_key;
+	X509 *mine = read_cert(c), *gw = read_cert(conf->server_cert);
 	unsigned long e;
-	SSL_CTX *ctx = NULL;
-	int rc = -1;
+	SSL_CTX *ctx = NULL, *rc = NULL;
 
 	if (!mine) {
 		snprintf(err, errlen, "metrics_cert %s: no PEM certificate could be read (%s)", c,
@@ -511,16 +515,24 @@ static int tls_open(struct skd *d, char *err, size_t errlen)
 			 "metrics_cert %s)", k, e ? ERR_reason_error_string(e) : "unreadable", c);
 		goto out;
 	}
-	d->metrics_tls = ctx;
-	d->metrics_tls_not_after = not_after(mine);
+	*end = not_after(mine);
+	rc = ctx;
 	ctx = NULL;
-	rc = 0;
 out:
 	SSL_CTX_free(ctx);
 	X509_free(mine);
 	X509_free(gw);
 	ERR_clear_error();
 	return rc;
+}
+
+int skd_metrics_tls_check(const struct skd_conf *conf, int64_t *not_after, char *err,
+			  size_t errlen)
+{
+	SSL_CTX *ctx = tls_ctx(conf, not_after, err, errlen);
+
+	SSL_CTX_free(ctx);
+	return ctx ? 0 : -1;
 }
 
 int skd_metrics_open(struct skd *d, char *err, size_t errlen)
@@ -559,7 +571,8 @@ int skd_metrics_open(struct skd *d, char *err, size_t errlen)
 		}
 	memcpy(d->metrics_token, tok, n + 1);
 	OPENSSL_cleanse(tok, sizeof(tok));
-	if (d->conf.metrics_cert[0] && tls_open(d, err, errlen))
+	if (d->conf.metrics_cert[0] &&
+	    !(d->metrics_tls = tls_ctx(&d->conf, &d->metrics_tls_not_after, err, errlen)))
 		return -1;
 	d->metrics_fd = socket(d->conf.metrics_listen.ss_family,
 			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -79,6 +79,7 @@ static void text(struct skd *d)
 	size_t len = 0;
 	FILE *f;
 
+	sk_store_set_gateway(d->st, "gw-a");
 	sk_group_defaults(&g);
 	snprintf(g.name, sizeof(g.name), "staff");
 	snprintf(g.pool4, sizeof(g.pool4), "10.8.0.0/24");
@@ -129,8 +130,9 @@ static void text(struct skd *d)
 	fclose(f);
 	printf("# %zu bytes\n", len);
 	tap_ok(&t, has(buf, "# TYPE sekisho_sessions gauge\n") &&
-	       has(buf, "\nsekisho_sessions{group=\"staff\"} 2\n") &&
-	       has(buf, "\nsekisho_sessions{group=\"guests\"} 1\n"), "sessions by group");
+	       has(buf, "\nsekisho_sessions{gateway=\"gw-a\",group=\"staff\"} 2\n") &&
+	       has(buf, "\nsekisho_sessions{gateway=\"gw-a\",group=\"guests\"} 1\n"),
+	       "sessions by gateway and group");
 	tap_ok(&t, has(buf, "# TYPE sekisho_logins_total counter\n") &&
 	       has(buf, "\nsekisho_logins_total{result=\"ok\"} 2\n") &&
 	       has(buf, "\nsekisho_logins_total{result=\"fail\"} 1\n") &&
