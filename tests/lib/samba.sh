@@ -73,6 +73,10 @@ samba_conf() {
 	winbindd socket directory = $d/winbindd
 	log file = $d/log.%m
 	tls enabled = yes
+	# Samba accepts the previous password for an hour after a change
+	# (as AD does for NTLM only); the tests check that a changed one is
+	# refused at once
+	old password allowed period = 0
 EOF
 }
 
@@ -171,7 +175,8 @@ samba_base() {
 		return 0
 	fi
 	echo "# samba: provisioning $SAMBA_REALM into $SAMBA_BASE (once)"
-	rm -rf "$SAMBA_BASE"
+	# bases of earlier versions of this file (about 35 MB each)
+	find "$cache" -maxdepth 1 -name 'samba-ad-*' ! -name '*.lock' -exec rm -rf {} + 2>/dev/null
 	tmp=$(mktemp -d "$cache/samba-ad-$key.tmp.XXXXXX") || { flock -u 8; return 1; }
 	samba-tool domain provision --realm=SEKISHO.TEST --domain=SEKISHO --server-role=dc \
 		--dns-backend=NONE --host-name=dc1 --adminpass="$SAMBA_ADMIN_PW" \

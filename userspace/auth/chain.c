@@ -122,6 +122,14 @@ struct sk_login {
 	 * the server's prompt stay here (never in a form, never in the
 	 * worker); hj_answer: sk_login_hash sends hj_pw as the answer */
 	bool hj_answer;
+	/* the directory says the password must change (AD pwdLastSet 0,
+	 * data 773) or has expired (532): after every factor, the
+	 * new-password form changes it there (sk_ldap_passwd needs the old
+	 * one: kept until then, wiped); hj_dirchg: sk_login_hash changes
+	 * dir_old to hj_pw */
+	bool dir_change;
+	char dir_old[CHAIN_PW_MAX + 1];
+	bool hj_dirchg;
 	char ch_dir[SK_NAME_MAX + 1];
 	char ch_acc[SK_NAME_MAX + 1];
 	uint8_t ch_state[SK_LDAP_STATE_MAX];
@@ -1115,6 +1123,7 @@ static void hash_forget(struct sk_login *l)
 	}
 	l->hj_is_dir = false;
 	l->hj_answer = false;
+	l->hj_dirchg = false;
 	sk_wipe(l->hj_acc, sizeof(l->hj_acc));
 	sk_wipe(l->hj_dir_err, sizeof(l->hj_dir_err));
 	l->hj_dir_rc = 0;
@@ -1238,8 +1247,10 @@ static int dir_record(struct sk_login *l, const char *dir, const char *group, co
  * true: *step is what the round returns (SK_STEP_HASH, or a refusal);
  * false: the request ran here and its outcome is in l->hj_*.
  */
+enum dir_req { DR_PASSWORD, DR_ANSWER, DR_CHANGE };
+
 static bool dir_request(struct sk_login *l, int64_t now, const char *dir, const char *pw,
-			bool answer, struct sk_form *form, enum sk_step *step)
+			enum dir_req kind, struct sk_form *form, enum sk_step *step)
 {
 	char err[256];
 	int dir_lockout = 0;
@@ -1258,7 +1269,8 @@ static bool dir_request(struct sk_login *l, int64_t now, const char *dir, const 
 	}
 	copy(l->hj_pw, sizeof(l->hj_pw), pw);
 	l->hj_is_dir = true;
-	l->hj_answer = answer;
+	l->hj_answer = kind == DR_ANSWER;
+	l->hj_dirchg = kind == DR_CHANGE;
 	l->hj = HJ_PENDING;
 	if (l->cfg.defer_hash)
 		return *step = SK_STEP_HASH, true;
@@ -1332,9 +1344,14 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 	l->state = ST_FACTOR;	/* a challenge, if any, is over */
 	challenge_forget(l);
 	if (rc == 0 && r->pw_checked) {
-		const char *state = r->state.disabled ? "account-disabled" :
-				    r->state.locked ? "dir-locked" :
-				    r->state.pw_expired || r->state.must_change ? "dir-pw-change" : NULL;
+		bool change = r->state.pw_expired || r->state.must_change;
+		const char *state = r->state.disabled ? "dir-disabled" :
+				    r->state.expired ? "dir-expired" :
+				    r->state.locked ? "dir-locked" : NULL;
+
+		/* a RADIUS server has no password change for us to make */
+		if (!state && change && (!l->hj_dir || l->hj_dir->type == SK_LDAP_RADIUS))
+			state = "dir-pw-change";
 
 		if (!r->n_mapped) {
 			audit(l, now, "factor", "fail", "password", "directory-no-mapped-group");
@@ -1365,6 +1382,12 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 			return fatal(l, now, state, form);
 		}
 		l->dir_user = true;
+		if (change) {
+			/* the new-password form comes after every factor (finish) */
+			l->dir_change = true;
+			copy(l->dir_old, sizeof(l->dir_old), l->hj_pw);
+			audit(l, now, "factor", "ok", "password", "directory-pw-must-change");
+		}
 		l->n_dir_groups = r->n_mapped;
 		for (int i = 0; i < r->n_mapped; i++)
 			copy(l->dir_groups[i], sizeof(l->dir_groups[i]), r->mapped[i]);
@@ -1401,7 +1424,8 @@ static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char 
 		(void)fail_record(l, now, false);
 		return fatal(l, now, "cert-other-user", form);
 	}
-	if (!(l->hj == HJ_DONE && l->hj_is_dir && !l->hj_answer && !strcmp(l->hj_acc, acc) &&
+	if (!(l->hj == HJ_DONE && l->hj_is_dir && !l->hj_answer && !l->hj_dirchg &&
+	      !strcmp(l->hj_acc, acc) &&
 	      sk_ct_streq(l->hj_pw, pw))) {
 		hash_forget(l);
 		if (!l->proven)
@@ -1414,7 +1438,7 @@ static enum sk_step do_dir_password(struct sk_login *l, int64_t now, const char 
 					 !*pw ? "directory-empty-password" :
 					 l->user_exists && is_locked(l, now) ? "locked-no-bind" :
 					 "directory-pw-too-long", l->user_exists, form);
-		if (dir_request(l, now, dir, pw, false, form, &step))
+		if (dir_request(l, now, dir, pw, DR_PASSWORD, form, &step))
 			return step;
 	}
 	return dir_outcome(l, now, dir, form);
@@ -1439,7 +1463,8 @@ static enum sk_step do_challenge(struct sk_login *l, int64_t now, int n,
 	if (!ans || !*ans)
 		return show(l, form, NULL);
 	copy(dir, sizeof(dir), l->ch_dir);
-	if (!(l->hj == HJ_DONE && l->hj_is_dir && l->hj_answer && sk_ct_streq(l->hj_pw, ans))) {
+	if (!(l->hj == HJ_DONE && l->hj_is_dir && l->hj_answer && !l->hj_dirchg &&
+	      sk_ct_streq(l->hj_pw, ans))) {
 		hash_forget(l);
 		copy(l->hj_acc, sizeof(l->hj_acc), l->ch_acc);
 		/* locked meanwhile (another login's failures): nothing is sent */
@@ -1448,7 +1473,7 @@ static enum sk_step do_challenge(struct sk_login *l, int64_t now, int n,
 			return dir_wrong(l, now, "dir-challenge-wrong", !l->ch_state_len ?
 					 "directory-no-state" : strlen(ans) > CHAIN_PW_MAX ?
 					 "directory-answer-too-long" : "locked-no-bind", l->user_exists, form);
-		if (dir_request(l, now, dir, ans, true, form, &step))
+		if (dir_request(l, now, dir, ans, DR_ANSWER, form, &step))
 			return step;
 	}
 	return dir_outcome(l, now, dir, form);
@@ -1993,8 +2018,10 @@ static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form
 		why = posture_refusal(l, now);
 	if (why)
 		return fatal(l, now, why, form);
-	/* a directory user changes the password in the directory */
-	if (l->u.must_change_pw && !l->dir_user && (l->required & bit(SK_FACTOR_PASSWORD))) {
+	/* a directory user changes the password in the directory (when it
+	 * says so: dir_change), a local one here (must_change_pw) */
+	if ((l->dir_user ? l->dir_change : l->u.must_change_pw) &&
+	    (l->required & bit(SK_FACTOR_PASSWORD))) {
 		l->state = ST_PWCHANGE;
 		return show(l, form, NULL);
 	}
@@ -2002,6 +2029,54 @@ static enum sk_step finish(struct sk_login *l, int64_t now, struct sk_form *form
 	l->state = ST_DONE;
 	audit(l, now, "login", "ok", NULL, NULL);
 	return success_form(l, form);
+}
+
+/* The new password of a directory user, changed in the directory
+ * (sk_ldap_passwd on the hashing thread): its policy decides, not ours */
+static enum sk_step dir_pwchange(struct sk_login *l, int64_t now, const char *pw,
+				 struct sk_form *form)
+{
+	char dir[SK_NAME_MAX + 1], why[256], reason[320];
+	enum sk_step step;
+	int rc;
+
+	if (!directory_of(l, dir, sizeof(dir)))
+		return fatal(l, now, "internal", form);
+	if (strlen(pw) > CHAIN_PW_MAX) {
+		audit(l, now, "factor", "fail", "pw-change", "directory-pw-too-long");
+		return show(l, form, "dir-pw-policy");
+	}
+	if (sk_ct_streq(pw, l->dir_old)) {
+		audit(l, now, "factor", "fail", "pw-change", "pw-reused");
+		return show(l, form, "pw-reused");
+	}
+	if (!(l->hj == HJ_DONE && l->hj_is_dir && l->hj_dirchg && sk_ct_streq(l->hj_pw, pw))) {
+		hash_forget(l);
+		copy(l->hj_acc, sizeof(l->hj_acc), l->u.name);
+		if (dir_request(l, now, dir, pw, DR_CHANGE, form, &step))
+			return step;
+	}
+	rc = l->hj_dir_rc;
+	copy(why, sizeof(why), l->hj_dir_err[0] ? l->hj_dir_err : "password change");
+	snprintf(reason, sizeof(reason), "directory: %s", why);
+	hash_forget(l);
+	if (rc == -EPERM) {
+		/* the directory's policy: the form again, its words audited */
+		audit(l, now, "factor", "fail", "pw-change", reason);
+		return show(l, form, "dir-pw-policy");
+	}
+	if (rc == -EACCES || rc == -ENOTSUP || rc == -ENOENT || rc == -EINVAL) {
+		/* changed elsewhere meanwhile, or not allowed to us */
+		audit(l, now, "factor", "fail", "pw-change", reason);
+		return fatal(l, now, "dir-pw-change", form);
+	}
+	if (rc)
+		return dir_unavailable(l, now, why, form);
+	audit(l, now, "factor", "ok", "pw-change", "directory");
+	l->dir_change = false;
+	sk_wipe(l->dir_old, sizeof(l->dir_old));
+	l->state = ST_FACTOR;
+	return finish(l, now, form);
 }
 
 static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
@@ -2020,6 +2095,8 @@ static enum sk_step do_pwchange(struct sk_login *l, int64_t now, int n,
 		pw = field(n, names, values, "password");
 	if (!pw || !*pw)
 		return show(l, form, NULL);
+	if (l->dir_user)
+		return dir_pwchange(l, now, pw, form);
 	if (sk_pw_policy(l->u.name, pw, &why)) {
 		snprintf(key, sizeof(key), "pw-%s", why ? why : "too-simple");
 		audit(l, now, "factor", "fail", "pw-change", key);
@@ -2232,6 +2309,9 @@ int sk_login_hash(struct sk_login *l)
 		/* network, not CPU: bounded by the directory's timeouts */
 		if (!l->hj_dir || !l->hj_res)
 			l->hj_dir_rc = -ENOMEM;
+		else if (l->hj_dirchg)
+			l->hj_dir_rc = sk_ldap_passwd(l->hj_dir, l->hj_acc, l->dir_old, l->hj_pw,
+						      l->hj_dir_err, sizeof(l->hj_dir_err));
 		else if (l->hj_answer)
 			l->hj_dir_rc = sk_ldap_answer(l->hj_dir, l->hj_acc, l->ch_state, l->ch_state_len,
 						      l->hj_pw, l->hj_res, l->hj_dir_err,

@@ -375,8 +375,10 @@ unsigned int sk_ldap_ad_bind_code(const char *diag, struct sk_ldap_state *s)
 		s->pw_expired = true;
 		break;
 	case 0x533:
-	case 0x701:
 		s->disabled = true;
+		break;
+	case 0x701:
+		s->expired = true;
 		break;
 	case 0x773:
 		s->must_change = true;
@@ -388,6 +390,68 @@ unsigned int sk_ldap_ad_bind_code(const char *diag, struct sk_ldap_state *s)
 		break;
 	}
 	return code;
+}
+
+int sk_ldap_ad_expired(const char *v, size_t len, int64_t now)
+{
+	/* seconds from 1601-01-01 to 1970-01-01 */
+	const int64_t epoch = 11644473600LL;
+	uint64_t x = 0;
+
+	if (!v || !len || len > 19)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -EINVAL;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x == 0 || x >= 0x7FFFFFFFFFFFFFFFull)
+		return 0;	/* never */
+	return (int64_t)(x / 10000000u) - epoch <= now;
+}
+
+int sk_ldap_unicode_pwd(const char *pw, uint8_t *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)pw;
+	size_t n = 0;
+
+#define PUT16(u) do { if (n + 2 > outlen) return -ENOSPC; \
+		out[n++] = (uint8_t)((u) & 0xff); out[n++] = (uint8_t)((u) >> 8); } while (0)
+	if (!pw || !sk_text_ok(pw, 1024, false))
+		return -EINVAL;
+	PUT16('"');
+	while (*p) {
+		uint32_t cp;
+		int more;
+
+		if (*p < 0x80) {
+			cp = *p;
+			more = 0;
+		} else if ((*p & 0xe0) == 0xc0) {
+			cp = *p & 0x1f;
+			more = 1;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p & 0x0f;
+			more = 2;
+		} else {
+			cp = *p & 0x07;
+			more = 3;
+		}
+		p++;
+		/* sk_text_ok checked the sequence: continuation bytes follow */
+		while (more--)
+			cp = (cp << 6) | (*p++ & 0x3f);
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			PUT16(0xd800 | (cp >> 10));
+			PUT16(0xdc00 | (cp & 0x3ff));
+		} else {
+			PUT16(cp);
+		}
+	}
+	PUT16('"');
+#undef PUT16
+	return (int)n;
 }
 
 bool sk_ldap_dn_equal(const char *a, const char *b)
@@ -798,7 +862,7 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 	const char *mail_attr = c->attr_mail[0] ? c->attr_mail : "mail";
 	const char *name_attr = c->attr_name[0] ? c->attr_name : "displayName";
 	char *attrs[] = { "memberOf", (char *)mail_attr, (char *)name_attr, "userAccountControl",
-			  "msDS-User-Account-Control-Computed", "pwdLastSet", NULL };
+			  "msDS-User-Account-Control-Computed", "pwdLastSet", "accountExpires", NULL };
 	char esc[SK_NAME_MAX * 3 + 1], filter[SK_LDAP_FILTER_MAX + sizeof(esc)];
 	const char *tmpl = sk_ldap_filter(c), *pct;
 	LDAPMessage *res = NULL, *e;
@@ -858,6 +922,11 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 		first_value(k->ld, e, "pwdLastSet", pls, sizeof(pls), r);
 		if (!strcmp(pls, "0"))
 			r->state.must_change = true;
+		/* the binds say 701 only to the right password; the re-check
+		 * (no password) reads it here */
+		first_value(k->ld, e, "accountExpires", pls, sizeof(pls), r);
+		if (pls[0] && sk_ldap_ad_expired(pls, strlen(pls), (int64_t)time(NULL)) == 1)
+			r->state.expired = true;
 	}
 	ldap_msgfree(res);
 	if (c->nested) {
@@ -884,8 +953,10 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 		    ldap_get_option(k->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS)
 			code = sk_ldap_ad_bind_code(msg, &r->state);
 		ldap_memfree(msg);
-		/* 773 (must change) and 532 (expired) come only with the right password */
-		if (code == 0x773 || code == 0x532) {
+		/* 773 (must change), 532 (password expired), 533 (disabled)
+		 * and 701 (account expired) come only with the right
+		 * password: the chain refuses with the state's own message */
+		if (code == 0x773 || code == 0x532 || code == 0x533 || code == 0x701) {
 			r->pw_checked = true;
 			return 0;
 		}
@@ -910,30 +981,24 @@ int sk_ldap_answer(const struct sk_ldap_cfg *c, const char *name, const uint8_t 
 	return sk_radius_ldap_answer(c->radius, name, state, state_len, answer, r, err, errlen);
 }
 
-int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
-		  struct sk_ldap_result *r, char *err, size_t errlen)
+/* What one connection does once the service bind succeeded: the check
+ * (pw), or with new_pw the change of the password pw to new_pw; sent: the
+ * change went out (a lost server is then not asked again) */
+struct job {
+	const char *pw, *new_pw;
+	bool sent;
+};
+
+static int job_on(struct conn *k, struct job *j, struct sk_ldap_result *r, char *err,
+		  size_t errlen);
+
+/* the URIs in order, each with its own connection, for job j */
+static int run(const struct sk_ldap_cfg *c, struct job *j, struct sk_ldap_result *r,
+	       char *err, size_t errlen)
 {
 	char why[512] = "", tlswhy[512] = "";
-	int rc, i, tls_fail = 0, retried = 0;
+	int rc = -EINVAL, i, tls_fail = 0, retried = 0;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!c || !name || !r)
-		return -EINVAL;
-	if (c->type == SK_LDAP_RADIUS)
-		return c->radius ? sk_radius_ldap_check(c->radius, name, pw, r, err, errlen) : -EINVAL;
-	memset(r, 0, sizeof(*r));
-	rc = sk_ldap_cfg_check(c, err, errlen);
-	if (rc)
-		return rc;
-	if (pw && !*pw)
-		return errf(err, errlen, -EINVAL, "an empty password is refused (a simple bind "
-			    "without a password is an unauthenticated bind)");
-	if (pw && strlen(pw) > 1024)
-		return errf(err, errlen, -EINVAL, "the password is longer than 1024 bytes");
-	rc = sk_ldap_normalize(name, r->account, sizeof(r->account), err, errlen);
-	if (rc)
-		return rc;
 	for (i = 0; i < c->n_uris; i++) {
 		struct conn k;
 
@@ -949,10 +1014,10 @@ int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
 			/* the search, the groups, the user bind */
 			set_deadline(&k, 4 * c->timeout);
 			copy(acc, sizeof(acc), r->account);
-			rc = check_on(&k, pw, r, why, sizeof(why));
+			rc = job_on(&k, j, r, why, sizeof(why));
 			conn_close(&k);
 			/* a server that went away mid-check: once on the next one */
-			if (rc == -EHOSTDOWN && !retried++) {
+			if (rc == -EHOSTDOWN && !j->sent && !retried++) {
 				memset(r, 0, sizeof(*r));
 				copy(r->account, sizeof(r->account), acc);
 				continue;
@@ -974,5 +1039,158 @@ int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
 	if (rc)
 		errf(err, errlen, rc, "%s%s", rc == -EHOSTDOWN && c->n_uris > 1 ?
 		     "no directory server answered; last: " : "", why);
+	return rc;
+}
+
+/* the checks before any connection: 0, or -errno */
+static int check_args(const struct sk_ldap_cfg *c, const char *name, const char *pw,
+		      struct sk_ldap_result *r, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = sk_ldap_cfg_check(c, err, errlen);
+	if (rc)
+		return rc;
+	if (pw && !*pw)
+		return errf(err, errlen, -EINVAL, "an empty password is refused (a simple bind "
+			    "without a password is an unauthenticated bind)");
+	if (pw && strlen(pw) > 1024)
+		return errf(err, errlen, -EINVAL, "the password is longer than 1024 bytes");
+	return sk_ldap_normalize(name, r->account, sizeof(r->account), err, errlen);
+}
+
+int sk_ldap_check(const struct sk_ldap_cfg *c, const char *name, const char *pw,
+		  struct sk_ldap_result *r, char *err, size_t errlen)
+{
+	struct job j = { .pw = pw };
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!c || !name || !r)
+		return -EINVAL;
+	if (c->type == SK_LDAP_RADIUS)
+		return c->radius ? sk_radius_ldap_check(c->radius, name, pw, r, err, errlen) : -EINVAL;
+	rc = check_args(c, name, pw, r, err, errlen);
+	return rc ? rc : run(c, &j, r, err, errlen);
+}
+
+/* AD: delete the old unicodePwd, add the new one, in one modify */
+static int ad_change(struct conn *k, struct job *j, const char *dn, char *err, size_t errlen)
+{
+	uint8_t ob[2 * 1024 + 8], nb[2 * 1024 + 8];
+	int on = sk_ldap_unicode_pwd(j->pw, ob, sizeof(ob));
+	int nn = sk_ldap_unicode_pwd(j->new_pw, nb, sizeof(nb));
+	struct berval ov = { (ber_len_t)on, (char *)ob }, nv = { (ber_len_t)nn, (char *)nb };
+	struct berval *ovs[] = { &ov, NULL }, *nvs[] = { &nv, NULL };
+	LDAPMod del = { .mod_op = LDAP_MOD_DELETE | LDAP_MOD_BVALUES, .mod_type = "unicodePwd",
+			.mod_vals.modv_bvals = ovs };
+	LDAPMod add = { .mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES, .mod_type = "unicodePwd",
+			.mod_vals.modv_bvals = nvs };
+	LDAPMod *mods[] = { &del, &add, NULL };
+	int rc;
+
+	if (on < 0 || nn < 0) {
+		sk_wipe(ob, sizeof(ob));
+		sk_wipe(nb, sizeof(nb));
+		return errf(err, errlen, -EPERM, "the new password is not text AD takes "
+			    "(UTF-8 without control characters)");
+	}
+	j->sent = true;
+	rc = ldap_modify_ext_s(k->ld, dn, mods, NULL, NULL);
+	sk_wipe(ob, sizeof(ob));
+	sk_wipe(nb, sizeof(nb));
+	return rc;
+}
+
+/* the change on an open, service-bound connection (the entry found by
+ * check_on, whose r->dn it uses) */
+static int change_on(struct conn *k, struct job *j, struct sk_ldap_result *r, char *err,
+		     size_t errlen)
+{
+	const struct sk_ldap_cfg *c = k->c;
+	char *msg = NULL, d[256] = "";
+	unsigned long code = 0;
+	int rc;
+
+	/* AD: find the entry (the user cannot bind yet); OpenLDAP: the
+	 * user's bind with the old password as well */
+	rc = check_on(k, c->type == SK_LDAP_AD ? NULL : j->pw, r, err, errlen);
+	if (rc)
+		return rc;
+	if (c->type == SK_LDAP_AD) {
+		rc = ad_change(k, j, r->dn, err, errlen);
+		if (rc < 0)
+			return rc;
+	} else {
+		struct berval user = { strlen(r->dn), r->dn };
+		struct berval ov = { strlen(j->pw), (char *)j->pw };
+		struct berval nv = { strlen(j->new_pw), (char *)j->new_pw };
+
+		j->sent = true;
+		rc = ldap_passwd_s(k->ld, &user, &ov, &nv, NULL, NULL, NULL);
+	}
+	if (rc == LDAP_SUCCESS)
+		return 0;
+	if (ldap_get_option(k->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS && msg)
+		sk_text_escape(msg, d, sizeof(d));
+	/* AD's diagnostic begins with a Windows error: 0000052D the
+	 * password policy (length, complexity, history, minimum age),
+	 * 00000056 the old password is wrong */
+	if (msg)
+		code = strtoul(msg, NULL, 16);
+	ldap_memfree(msg);
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT)
+		return errf(err, errlen, -EHOSTDOWN, "%s: the change of %s's password: %s (it may "
+			    "have been made)", r->uri, r->account, ldap_err2string(rc));
+	if (rc == LDAP_CONSTRAINT_VIOLATION && code == 0x56)
+		return errf(err, errlen, -EACCES, "%s: the old password of %s was refused (%s)",
+			    r->uri, r->account, d);
+	if (rc == LDAP_CONSTRAINT_VIOLATION)
+		return errf(err, errlen, -EPERM, "%s: the directory's password policy refused the "
+			    "new password of %s (%s)", r->uri, r->account, d);
+	if (rc == LDAP_INSUFFICIENT_ACCESS || rc == LDAP_UNWILLING_TO_PERFORM ||
+	    rc == LDAP_STRONG_AUTH_REQUIRED || rc == LDAP_CONFIDENTIALITY_REQUIRED)
+		return errf(err, errlen, -ENOTSUP, "%s: the directory does not let %s change the "
+			    "password of %s: %s (%s)", r->uri, c->type == SK_LDAP_AD ?
+			    (c->bind_dn[0] ? c->bind_dn : "an anonymous connection") : "the user",
+			    r->account, ldap_err2string(rc), d);
+	return errf(err, errlen, -EIO, "%s: the change of %s's password: %s (%s)", r->uri,
+		    r->account, ldap_err2string(rc), d);
+}
+
+static int job_on(struct conn *k, struct job *j, struct sk_ldap_result *r, char *err,
+		  size_t errlen)
+{
+	return j->new_pw ? change_on(k, j, r, err, errlen) : check_on(k, j->pw, r, err, errlen);
+}
+
+int sk_ldap_passwd(const struct sk_ldap_cfg *c, const char *name, const char *old,
+		   const char *new_pw, char *err, size_t errlen)
+{
+	struct job j = { .pw = old, .new_pw = new_pw };
+	struct sk_ldap_result *r;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!c || !name || !old || !new_pw)
+		return -EINVAL;
+	if (c->type != SK_LDAP_AD && c->type != SK_LDAP_OPENLDAP)
+		return errf(err, errlen, -ENOTSUP, "only an LDAP or AD directory changes passwords");
+	if (!*new_pw || strlen(new_pw) > 1024)
+		return errf(err, errlen, -EPERM, "the new password is empty or longer than 1024 bytes");
+	if (c->tls == SK_LDAP_TLS_PLAIN)
+		return errf(err, errlen, -ENOTSUP, "a password is changed over TLS only "
+			    "(tls ldaps or starttls)");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	rc = check_args(c, name, old, r, err, errlen);
+	if (!rc)
+		rc = run(c, &j, r, err, errlen);
+	sk_wipe(r, sizeof(*r));
+	free(r);
 	return rc;
 }

@@ -157,6 +157,16 @@ static const struct msg msgs[] = {
 	M("dir-pw-change",
 	  "ディレクトリ上のパスワードの有効期限が切れているか、変更が必要です。社内の PC（Ctrl+Alt+Del）などでパスワードを変更してから、もう一度ログインしてください。",
 	  "Your directory password has expired or must be changed. Change it (for example on a company PC with Ctrl+Alt+Del), then log in again."),
+	M("dir-disabled",
+	  "ディレクトリ（Active Directory）上のアカウントが無効になっています。管理者またはヘルプデスクに連絡してください。",
+	  "Your directory (Active Directory) account is disabled. Contact your administrator or help desk."),
+	M("dir-expired",
+	  "ディレクトリ（Active Directory）上のアカウントの有効期限が切れています。管理者またはヘルプデスクに延長を依頼してください。",
+	  "Your directory (Active Directory) account has expired. Ask your administrator or help desk to extend it."),
+	/* the new-password form of a directory user: the directory's policy */
+	M("dir-pw-policy",
+	  "ディレクトリのパスワードポリシーにより、新しいパスワードは受け付けられませんでした。より長く、英大文字・小文字・数字・記号を混ぜた、以前に使っていないパスワードを入力してください。",
+	  "The directory refused the new password under its password policy. Enter a longer password that mixes upper and lower case, digits and symbols, and that you have not used before."),
 	/* ---- RADIUS Access-Challenge (the server asks a further answer) ---- */
 	M("dir-challenge",
 	  "認証サーバーが追加の入力を求めています（トークンやアプリに表示されたコードなど）。",

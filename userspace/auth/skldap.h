@@ -106,8 +106,10 @@ int sk_ldap_cfg_check(const struct sk_ldap_cfg *c, char *err, size_t errlen);
 #define SK_AD_UAC_LOCKOUT	0x10u
 #define SK_AD_UAC_PW_EXPIRED	0x800000u
 
+/* expired: the account itself (accountExpires, bind code 701), not its
+ * password (pw_expired) */
 struct sk_ldap_state {
-	bool disabled, locked, pw_expired, must_change;
+	bool disabled, locked, pw_expired, must_change, expired;
 };
 
 #define SK_LDAP_PROMPT_MAX	512	/* = SK_RADIUS_PROMPT_MAX */
@@ -161,6 +163,31 @@ int sk_ldap_answer(const struct sk_ldap_cfg *c, const char *name, const uint8_t 
 		   size_t state_len, const char *answer, struct sk_ldap_result *r,
 		   char *err, size_t errlen);
 
+/*
+ * Changes the password of name from old to new_pw in the directory (the
+ * new-password form of a user whose directory password must change or
+ * has expired).  Blocks like sk_ldap_check (sekishod: a hashing thread).
+ *   AD: on the service connection, one modify of unicodePwd that deletes
+ *       the old value and adds the new one (quoted, UTF-16LE).  That is a
+ *       change, which needs the old password and which AD grants to
+ *       everyone, not a reset; the user's own bind cannot be used because
+ *       AD refuses it while the password must change (data 773).  AD
+ *       takes unicodePwd over TLS only.
+ *   OpenLDAP: a bind as the user with old, then the password-modify
+ *       extended operation (RFC 3062) with both passwords.
+ *   0          changed
+ *   -EPERM     the directory's password policy refused new_pw (err: the
+ *              directory's own words, for the administrator)
+ *   -EACCES    the old password was refused
+ *   -ENOTSUP   the directory does not let this connection change it
+ *              (rights, anonymous service bind, plain LDAP)
+ *   -ENOENT, -EINVAL, -EHOSTDOWN, -EPROTO, -EKEYREJECTED, -EIO as
+ *              sk_ldap_check; a server that goes away after the change
+ *              was sent is not asked again on the next URI (-EHOSTDOWN).
+ */
+int sk_ldap_passwd(const struct sk_ldap_cfg *c, const char *name, const char *old,
+		   const char *new_pw, char *err, size_t errlen);
+
 /* ---- the store's form (auth/ldap_store.c) ----
  * A directory's settings are KEY=VALUE (sk_directory_set): type, uri
  * (space-separated, in order), tls, allow-plain, ca-file, bind-dn,
@@ -196,13 +223,22 @@ bool sk_ldap_value_ok(const char *v, size_t len, size_t max);
 /* An AD integer attribute (userAccountControl: decimal, maybe negative as
  * a signed 32-bit value).  0 and *out, or -EINVAL. */
 int sk_ldap_parse_uac(const char *v, size_t len, uint32_t *out);
+/* AD's accountExpires (a FILETIME: 100 ns since 1601; 0 and
+ * 0x7FFFFFFFFFFFFFFF = never) is before now (Unix seconds): 1; not: 0;
+ * not a number: -EINVAL */
+int sk_ldap_ad_expired(const char *v, size_t len, int64_t now);
+/* "\"pw\"" as UTF-16LE (AD's unicodePwd) from UTF-8 pw: the length in
+ * bytes, or -EINVAL (not UTF-8, a control character) / -ENOSPC */
+int sk_ldap_unicode_pwd(const char *pw, uint8_t *out, size_t outlen);
 /* Folds userAccountControl / msDS-User-Account-Control-Computed flags into s */
 void sk_ldap_uac_state(uint32_t uac, struct sk_ldap_state *s);
 /* AD's refused-bind diagnostic ("... AcceptSecurityContext error, data
  * 773, v4563"): 525 no user, 52e wrong password, 530 hours, 531
  * workstation, 532 expired, 533 disabled, 701 account expired, 773 must
  * change, 775 locked.  Returns the code (hex value), or 0 when there is
- * none; sets the state a code tells (532, 533, 701, 773, 775). */
+ * none; sets the state a code tells (532, 533, 701, 773, 775).  AD (and
+ * Samba) answer 532, 533, 701 and 773 only to the right password, 52e to
+ * a wrong one; 775 to any once the account is locked. */
 unsigned int sk_ldap_ad_bind_code(const char *diag, struct sk_ldap_state *s);
 /* a filter with one parenthesised expression and exactly one %s */
 bool sk_ldap_filter_ok(const char *f);

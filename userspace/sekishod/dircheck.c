@@ -86,6 +86,8 @@ static const char *verdict(const struct skd_dirjob *j, const char *group)
 		return "directory-user-disabled";
 	if (j->r.state.locked)
 		return "directory-user-locked";
+	if (j->r.state.expired)
+		return "directory-user-expired";
 	for (int i = 0; i < j->r.n_mapped; i++)
 		ok |= !strcmp(j->r.mapped[i], group);
 	return ok ? NULL : "directory-group-removed";

@@ -117,7 +117,7 @@ static void ad_tests(void)
 		{ "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 773, v4563", 0x773, 1 },
 		{ "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 775, v4563", 0x775, 2 },
 		{ "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 533, v4563", 0x533, 3 },
-		{ "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 701, v4563", 0x701, 3 },
+		{ "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 701, v4563", 0x701, 5 },
 		{ "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 532, v4563", 0x532, 4 },
 		{ "Invalid credentials", 0, 0 },
 		{ "x, data zz, v1", 0, 0 },
@@ -131,13 +131,40 @@ static void ad_tests(void)
 		c = sk_ldap_ad_bind_code(codes[i].d, &s);
 		ok = c == codes[i].code;
 		switch (codes[i].what) {
-		case 0: ok = ok && !s.must_change && !s.locked && !s.disabled && !s.pw_expired; break;
+		case 0: ok = ok && !s.must_change && !s.locked && !s.disabled && !s.pw_expired &&
+				!s.expired; break;
 		case 1: ok = ok && s.must_change; break;
 		case 2: ok = ok && s.locked; break;
 		case 3: ok = ok && s.disabled; break;
 		case 4: ok = ok && s.pw_expired; break;
+		case 5: ok = ok && s.expired && !s.disabled; break;
 		}
 		tap_ok(&t, ok, "AD bind code %x from a crafted diagnostic [%zu]", codes[i].code, i);
+	}
+
+	/* accountExpires: a FILETIME, 0 and 0x7FFFFFFFFFFFFFFF never */
+	tap_ok(&t, sk_ldap_ad_expired("0", 1, 0) == 0, "accountExpires 0: never");
+	tap_ok(&t, sk_ldap_ad_expired("9223372036854775807", 19, 2000000000) == 0,
+	       "accountExpires 0x7FFFFFFFFFFFFFFF: never");
+	/* 2000-01-01 00:00:00 UTC = 946684800 */
+	tap_ok(&t, sk_ldap_ad_expired("125911584000000000", 18, 946684800) == 1 &&
+	       sk_ldap_ad_expired("125911584000000000", 18, 946684799) == 0,
+	       "accountExpires 2000-01-01: expired from that second on");
+	tap_ok(&t, sk_ldap_ad_expired("12x", 3, 0) == -EINVAL && sk_ldap_ad_expired("", 0, 0) == -EINVAL &&
+	       sk_ldap_ad_expired("99999999999999999999", 20, 0) == -EINVAL,
+	       "accountExpires: not a number refused");
+	{
+		uint8_t b[64];
+		int n = sk_ldap_unicode_pwd("a\xc3\xa9\xf0\x9f\x98\x80", b, sizeof(b));
+		static const uint8_t want[] = { '"', 0, 'a', 0, 0xe9, 0, 0x3d, 0xd8, 0x00, 0xde, '"', 0 };
+
+		tap_ok(&t, n == (int)sizeof(want) && !memcmp(b, want, sizeof(want)),
+		       "unicodePwd: quoted UTF-16LE, a surrogate pair for U+1F600 (%d bytes)", n);
+		tap_ok(&t, sk_ldap_unicode_pwd("a\nb", b, sizeof(b)) == -EINVAL &&
+		       sk_ldap_unicode_pwd("\xff", b, sizeof(b)) == -EINVAL,
+		       "unicodePwd: a control character or invalid UTF-8 refused");
+		tap_ok(&t, sk_ldap_unicode_pwd("abcd", b, 11) == -ENOSPC &&
+		       sk_ldap_unicode_pwd("abcd", b, 12) == 12, "unicodePwd: bounded by the buffer");
 	}
 }
 

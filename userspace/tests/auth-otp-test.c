@@ -32,6 +32,7 @@ int main(void)
 		"cert-no-identity", "cert-ocsp-failed",
 		/* directories */
 		"dir-unavailable", "dir-no-group", "dir-local-name", "dir-locked", "dir-pw-change",
+		"dir-disabled", "dir-expired", "dir-pw-policy",
 		"dir-challenge", "dir-challenge-wrong", "dir-challenge-too-many", "prompt-answer",
 	};
 	long count[6][10] = { { 0 } };

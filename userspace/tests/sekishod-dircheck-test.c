@@ -8,7 +8,11 @@
  * audited) once it does not; an entry that is gone ends it too; a
  * directory that does not answer ends nothing; no check before the
  * interval, none with recheck-interval 0, none for a local account; a
- * session that ends while its check runs abandons it.  TAP output.
+ * session that ends while its check runs abandons it.
+ * With the Samba AD DC of tests/lib/samba.sh instead (SK_TEST_AD_*, the
+ * stage runs this again in the DC's namespace): a session of a user an
+ * administrator then disables in AD ends ("directory-user-disabled"), one
+ * of an account past its accountExpires too.  TAP output.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +63,111 @@ static int audit_fn(const struct sk_audit *a, void *arg)
 	return 0;
 }
 
+static struct skd *new_daemon(char *path)
+{
+	char db[64];
+
+	d = calloc(1, sizeof(*d));
+	if (!d || !mkdtemp(path) || !(d->sessions = calloc(SKD_MAX_SESSIONS, sizeof(*d->sessions))))
+		exit(1);
+	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
+		skd_session_clear(&d->sessions[i]);
+	snprintf(db, sizeof(db), "%s/s.db", path);
+	err[0] = '\0';
+	tap_ok(&t, !sk_store_open(db, &d->st, err, sizeof(err)), "store (%s)", err);
+	return d;
+}
+
+static void dir_user(const char *name)
+{
+	struct sk_user u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	snprintf(u.group, sizeof(u.group), "staff");
+	u.enabled = true;
+	sk_user_add(d->st, &u, NULL, 0);
+	sk_user_directory_set(d->st, name, "corp");
+}
+
+static void end_daemon(const char *path)
+{
+	char cmd[96];
+
+	sk_store_close(d->st);
+	free(d->sessions);
+	free(d);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", path);
+	if (system(cmd))
+		printf("# could not remove %s\n", path);
+}
+
+/* a session's re-check against Samba: the audit's verdict, "" = stays */
+static void ad_recheck(const char *user, int64_t now, char *last)
+{
+	struct sk_audit_filter flt = { .type = "directory-recheck" };
+	struct skd_session *s = session(user, "staff", now - 100);
+
+	s->dir_next = 0;
+	skd_dircheck(d, s, now);
+	settle(s, now);
+	last[0] = '\0';
+	sk_audit_list(d->st, &flt, audit_fn, last);
+	if (s->used)
+		last[0] = '\0';
+}
+
+static int ad_main(void)
+{
+	char path[] = "/tmp/sk-dircheck.XXXXXX", map[512], last[64];
+	const char *base = getenv("SK_TEST_AD_BASE");
+	struct sk_group g;
+	int64_t now = skd_now();
+
+	new_daemon(path);
+	sk_group_defaults(&g);
+	snprintf(g.name, sizeof(g.name), "staff");
+	sk_group_add(d->st, &g, err, sizeof(err));
+	sk_directory_add(d->st, "corp", err, sizeof(err));
+	dset("type", "ad");
+	dset("uri", getenv("SK_TEST_AD_URI"));
+	dset("tls", "ldaps");
+	dset("ca-file", getenv("SK_TEST_AD_CA"));
+	dset("bind-dn", getenv("SK_TEST_AD_BIND_DN"));
+	dset("bind-password", getenv("SK_TEST_AD_BIND_PW"));
+	dset("base", base);
+	dset("recheck-interval", "60");
+	snprintf(map, sizeof(map), "staff CN=vpn-staff,CN=Users,%s", base);
+	dset("map-01", map);
+	dir_user("rc1");
+	dir_user("erin");
+
+	ad_recheck("rc1", now, last);
+	tap_ok(&t, !last[0], "AD: rc1 enabled and in vpn-staff: the session stays");
+	/* an administrator disables rc1 in AD (userAccountControl 514) */
+	{
+		char cmd[1024];
+
+		snprintf(cmd, sizeof(cmd), "umask 077 && printf '%%s' \"$SK_TEST_AD_ADMIN_PW\" > %s/adm && "
+			 "printf 'dn: CN=rc1,CN=Users,%s\\nchangetype: modify\\nreplace: "
+			 "userAccountControl\\nuserAccountControl: 514\\n' | LDAPTLS_CACERT=\"$SK_TEST_AD_CA\" "
+			 "ldapmodify -x -H \"$SK_TEST_AD_URI\" -D \"$SK_TEST_AD_ADMIN_DN\" -y %s/adm "
+			 ">/dev/null", path, base, path);
+		tap_ok(&t, system(cmd) == 0, "AD: the administrator disables rc1 (ldapmodify)");
+	}
+	ad_recheck("rc1", now + 100, last);
+	tap_ok(&t, !strcmp(last, "directory-user-disabled"),
+	       "AD: rc1 disabled in AD: the re-check ends the session (%s)", last);
+	ad_recheck("erin", now + 200, last);
+	tap_ok(&t, !strcmp(last, "directory-user-expired"),
+	       "AD: erin past accountExpires: the re-check ends the session (%s)", last);
+	end_daemon(path);
+	return tap_end(&t);
+}
+
 int main(void)
 {
-	char path[] = "/tmp/sk-dircheck.XXXXXX", db[64], map[512], last[64] = "";
+	char path[] = "/tmp/sk-dircheck.XXXXXX", map[512], last[64] = "";
 	struct sk_audit_filter flt = { .type = "directory-recheck" };
 	struct skd_session *s;
 	struct sk_user u;
@@ -74,18 +180,13 @@ int main(void)
 	tap_ok(&t, !sk_ldap_setting_check("recheck-interval", "0", err, sizeof(err)) &&
 	       !sk_ldap_setting_check("recheck-interval", "600", err, sizeof(err)),
 	       "recheck-interval 0 and 600 taken");
+	if (getenv("SK_TEST_AD_URI") && getenv("SK_TEST_AD_ADMIN_PW"))
+		return ad_main();
 	if (!getenv("SK_TEST_LDAPS_URI")) {
 		tap_skip(&t, "re-checks against slapd", "no slapd (tests/lib/slapd.sh: tests/run directory)");
 		return tap_end(&t);
 	}
-	d = calloc(1, sizeof(*d));
-	if (!d || !mkdtemp(path) || !(d->sessions = calloc(SKD_MAX_SESSIONS, sizeof(*d->sessions))))
-		return 1;
-	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
-		skd_session_clear(&d->sessions[i]);
-	snprintf(db, sizeof(db), "%s/s.db", path);
-	err[0] = '\0';
-	tap_ok(&t, !sk_store_open(db, &d->st, err, sizeof(err)), "store (%s)", err);
+	new_daemon(path);
 	sk_group_defaults(&g);
 	snprintf(g.name, sizeof(g.name), "staff");
 	sk_group_add(d->st, &g, err, sizeof(err));
@@ -168,11 +269,6 @@ int main(void)
 	tap_ok(&t, !s->dirjob, "... the session is cleared: the check is abandoned");
 	sleep(2);
 
-	sk_store_close(d->st);
-	free(d->sessions);
-	free(d);
-	snprintf(db, sizeof(db), "rm -rf %s", path);
-	if (system(db))
-		printf("# could not remove %s\n", path);
+	end_daemon(path);
 	return tap_end(&t);
 }
