@@ -64,14 +64,33 @@ else
 fi
 
 # ---- the Windows agent: syntax ----
-TS=${SEKISHO_TS_DIR:-/tmp/sekisho-ts}
+TS=${SEKISHO_TS_DIR:-/var/cache/sekisho/ts}
+[ -d "$TS/node_modules" ] || [ -n "${SEKISHO_TS_DIR:-}" ] || TS=/tmp/sekisho-ts
 if command -v node >/dev/null && [ -f "$TS/node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm" ] &&
 	[ -d "$TS/node_modules/web-tree-sitter" ]; then
 	cp "$here/ps-syntax.mjs" "$TS/" &&
 		ok "windows.ps1: no syntax error (tree-sitter-powershell)" node "$TS/ps-syntax.mjs" "$A/windows.ps1"
+	ok "sekisho-hostscan.ps1: no syntax error (tree-sitter-powershell)" \
+		node "$TS/ps-syntax.mjs" "$REPO/packaging/sekisho-hostscan.ps1"
 	printf 'function f {\n  if ($x) { "a"\n}\n' >"$T/bad.ps1"
 	ok "the syntax check finds a missing brace" expect 1 'MISSING' node "$TS/ps-syntax.mjs" "$T/bad.ps1"
 else
-	echo "ok $((N += 1)) windows.ps1 syntax # SKIP no node or npm packages in $TS (npm install --prefix $TS web-tree-sitter@0.25.10 tree-sitter-powershell@0.26.4)"
+	echo "ok $((N += 1)) windows.ps1 syntax # SKIP no node or npm packages in $TS (scripts/deps installs them)"
 fi
+
+# ---- the Windows wrapper: the same requests as the Linux one ----
+# (it cannot run here: no PowerShell; what can be compared is that it
+# asks the same URLs with the same cookie, pinned to the gateway's key,
+# HTTPS only, and that the .cmd that starts it passes every argument)
+PSW=$REPO/packaging/sekisho-hostscan.ps1 SHW=$REPO/packaging/sekisho-hostscan.sh
+for s in '/+CSCOE+/sdesktop/token.xml?ticket=$ticket&stub=$stub' '/+CSCOE+/sdesktop/scan.xml?reusebrowser=1' \
+	'Cookie: sdesktop=$token' '--pinnedpubkey' 'sha256//' "'--proto', '=https'" '<token>([A-Za-z0-9_-]+)</token>' \
+	'--data-binary' "'Content-Type: text/xml'"; do
+	ok "sekisho-hostscan.ps1 has: $s" grep -qF -- "$s" "$PSW"
+done
+ok "sekisho-hostscan.sh has the same two URLs" sh -c "grep -qF '/+CSCOE+/sdesktop/token.xml?ticket=\$ticket&stub=\$stub' '$SHW' &&
+	grep -qF '/+CSCOE+/sdesktop/scan.xml?reusebrowser=1' '$SHW'"
+CMD=$REPO/packaging/sekisho-hostscan.cmd
+ok "sekisho-hostscan.cmd runs the .ps1 next to it with every argument" grep -qF -- '-File "%~dp0sekisho-hostscan.ps1" %*' "$CMD"
+ok "sekisho-hostscan.cmd has CRLF line ends (cmd.exe)" test "$(grep -c $'\r$' "$CMD")" = "$(wc -l <"$CMD")"
 tap_done

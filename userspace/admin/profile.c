@@ -647,7 +647,7 @@ static const char readme_en[] =
 "Do not pass these files on. If you lose them, tell your administrator.\n";
 
 /*
- * A file of packaging/ for the package: the host scan wrapper
+ * A file of packaging/ for the package: a host scan wrapper
  * (sekisho-hostscan.sh) or its posture agents (agents/linux.sh,
  * agents/macos.sh, which the wrapper runs from agents/ next to itself): the installed copy, else the
  * one of the source tree the program runs from (build/sekishod ->
@@ -683,6 +683,36 @@ static void packaging_file(const char *name, uint8_t **data, size_t *len)
 	}
 }
 
+/*
+ * The host scan wrappers and the posture agents they run from agents/
+ * next to themselves (issue 12, posture.md), those that packaging_file
+ * finds: the shell wrapper for Linux and macOS, and for Windows the .cmd
+ * that starts the PowerShell wrapper (no execute bit there).  Without the
+ * shell wrapper (no packaging/ found) the package carries none of them.
+ */
+static int tar_packaging(struct tarbuf *tb, int64_t now)
+{
+	static const struct { const char *name; int mode; } files[] = {
+		{ "sekisho-hostscan.sh", 0755 }, { "agents/linux.sh", 0755 },
+		{ "agents/macos.sh", 0755 }, { "sekisho-hostscan.cmd", 0644 },
+		{ "sekisho-hostscan.ps1", 0644 }, { "agents/windows.ps1", 0644 },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
+		uint8_t *data;
+		size_t len;
+
+		packaging_file(files[i].name, &data, &len);
+		if (!data && i == 0)
+			return 0;
+		if (data)
+			rc = tar_file(tb, files[i].name, data, len, files[i].mode, now);
+		free(data);
+	}
+	return rc;
+}
+
 struct fetch_tx { struct sk_profile p; };
 
 static int fetch_apply(struct sk_store *st, void *arg)
@@ -714,8 +744,8 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 	struct sk_user u;
 	struct tarbuf tb = { 0 };
 	char path[SK_URL_MAX + 64], base[SK_URL_MAX], settings[2048];
-	uint8_t hash[32], *p12 = NULL, *pass = NULL, *hs = NULL, *agent = NULL, *magent = NULL;
-	size_t p12len = 0, passlen = 0, hslen = 0, agentlen = 0, magentlen = 0;
+	uint8_t hash[32], *p12 = NULL, *pass = NULL;
+	size_t p12len = 0, passlen = 0;
 	bool last;
 	int rc;
 
@@ -795,9 +825,6 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		 "csd_wrapper = sekisho-hostscan.sh\n",
 		 base, t.p.user, g.label[0] ? g.label : u.group, t.p.device,
 		 (int)passlen, (const char *)pass);
-	packaging_file("sekisho-hostscan.sh", &hs, &hslen);
-	packaging_file("agents/linux.sh", &agent, &agentlen);
-	packaging_file("agents/macos.sh", &magent, &magentlen);
 	rc = tar_file(&tb, "client.p12", p12, p12len, 0600, now);
 	if (!rc)
 		rc = tar_file(&tb, "settings.txt", settings, strlen(settings), 0600, now);
@@ -805,16 +832,8 @@ int sk_admin_profile_fetch(struct sk_store *st, const char *token, int64_t now,
 		rc = tar_file(&tb, "README-ja.txt", readme_ja, sizeof(readme_ja) - 1, 0644, now);
 	if (!rc)
 		rc = tar_file(&tb, "README-en.txt", readme_en, sizeof(readme_en) - 1, 0644, now);
-	if (!rc && hs)
-		rc = tar_file(&tb, "sekisho-hostscan.sh", hs, hslen, 0755, now);
-	/* the posture agent the wrapper runs (issue 12, posture.md) */
-	if (!rc && hs && agent)
-		rc = tar_file(&tb, "agents/linux.sh", agent, agentlen, 0755, now);
-	if (!rc && hs && magent)
-		rc = tar_file(&tb, "agents/macos.sh", magent, magentlen, 0755, now);
-	free(hs);
-	free(agent);
-	free(magent);
+	if (!rc)
+		rc = tar_packaging(&tb, now);
 	if (!rc)
 		rc = tar_put(&tb, NULL, 1024);	/* end of archive: two zero blocks */
 	sk_wipe(settings, sizeof(settings));
