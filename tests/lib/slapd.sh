@@ -35,6 +35,9 @@
 #           (in adam-team)
 #           userAccountControl 514 (disabled), pwdLastSet 0
 #   nopw    in vpn-staff, no userPassword
+#   pwc     in no group; changes its password (the ACL lets every user
+#           write its own userPassword: password-modify)
+#   nochg   in no group; the ACL does not let it write its userPassword
 
 SLAPD_DIR=""
 SLAPD_BASE=dc=sekisho,dc=test
@@ -125,7 +128,8 @@ olcRootDN: cn=admin,$SLAPD_BASE
 olcRootPW: $SLAPD_ROOTPW
 olcDbDirectory: $d/db
 olcDbMaxSize: 67108864
-olcAccess: to attrs=userPassword by anonymous auth by * none
+olcAccess: to dn.exact="uid=nochg,ou=people,$SLAPD_BASE" attrs=userPassword by anonymous auth by * none
+olcAccess: to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: to * by users read by * none
 
 dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
@@ -169,6 +173,8 @@ slapd_data() {
 	slapd_person twin more
 	slapd_person mallory people "evil mail@x.test"
 	slapd_person nopw people "" ""
+	slapd_person pwc people
+	slapd_person nochg people
 	printf 'dn: cn=adam,ou=people,%s\nobjectClass: inetOrgPerson\nobjectClass: sekishoTestADUser\n' "$b"
 	printf 'cn: adam\nsn: adam\nsAMAccountName: adam\n'
 	printf 'userAccountControl: 514\npwdLastSet: 0\nmail: adam@sekisho.test\nuserPassword: adam-pw-1\n\n'

@@ -1128,8 +1128,14 @@ static int change_on(struct conn *k, struct job *j, struct sk_ldap_result *r, ch
 		struct berval ov = { strlen(j->pw), (char *)j->pw };
 		struct berval nv = { strlen(j->new_pw), (char *)j->new_pw };
 
+		struct berval gen = { 0, NULL };	/* a generated password: none asked */
+
 		j->sent = true;
-		rc = ldap_passwd_s(k->ld, &user, &ov, &nv, NULL, NULL, NULL);
+		rc = ldap_passwd_s(k->ld, &user, &ov, &nv, &gen, NULL, NULL);
+		if (gen.bv_val) {
+			sk_wipe(gen.bv_val, gen.bv_len);
+			ber_memfree(gen.bv_val);
+		}
 	}
 	if (rc == LDAP_SUCCESS)
 		return 0;

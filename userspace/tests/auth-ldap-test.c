@@ -403,6 +403,26 @@ static void server_tests(void)
 	tap_ok(&t, rc == 0 && r->pw_checked && r->state.disabled && r->state.must_change &&
 	       !r->state.locked, "type ad: sAMAccountName, disabled and must-change read (rc %d %s)",
 	       rc, err);
+
+	/* a password change on OpenLDAP: the user's bind, then password-modify */
+	base_cfg(c, SK_LDAP_TLS_LDAPS);
+	rc = sk_ldap_passwd(c, "pwc", "wrong-old", "pwc-pw-2", err, sizeof(err));
+	tap_ok(&t, rc == -EACCES, "change: a wrong old password refused by the user bind (%s)", err);
+	rc = sk_ldap_passwd(c, "pwc", "pwc-pw-1", "pwc-pw-2", err, sizeof(err));
+	tap_ok(&t, rc == 0, "change: pwc's password changed with password-modify (%s)", err);
+	tap_ok(&t, sk_ldap_check(c, "pwc", "pwc-pw-2", r, err, sizeof(err)) == 0 && r->pw_checked &&
+	       sk_ldap_check(c, "pwc", "pwc-pw-1", r, err, sizeof(err)) == -EACCES,
+	       "change: the new password binds, the old one no longer");
+	rc = sk_ldap_passwd(c, "nochg", "nochg-pw-1", "nochg-pw-2", err, sizeof(err));
+	tap_ok(&t, rc == -ENOTSUP && strstr(err, "does not let"),
+	       "change: an ACL without self write: -ENOTSUP, named (%s)", err);
+	base_cfg(c, SK_LDAP_TLS_STARTTLS);
+	c->tls = SK_LDAP_TLS_PLAIN;
+	c->allow_plain = true;
+	snprintf(c->uris[0], sizeof(c->uris[0]), "%s", getenv("SK_TEST_LDAP_URI"));
+	rc = sk_ldap_passwd(c, "pwc", "pwc-pw-2", "pwc-pw-3", err, sizeof(err));
+	tap_ok(&t, rc == -ENOTSUP && strstr(err, "TLS only"),
+	       "change: never over plain LDAP, even when allowed for binds (%s)", err);
 	sk_ldap_cfg_wipe(c);
 	free(c);
 	free(r);
