@@ -453,14 +453,19 @@ static int cmd_map(struct ska *a, int argc, char **argv, bool add)
 	return 0;
 }
 
+static bool state_refused(const struct sk_ldap_result *r)
+{
+	return r->state.disabled || r->state.locked || r->state.expired;
+}
+
 static void state_line(struct ska *a, const struct sk_ldap_result *r)
 {
-	fprintf(a->io->out, "account state: %s%s%s%s%s\n",
+	fprintf(a->io->out, "account state: %s%s%s%s%s%s\n",
 		r->state.disabled ? "disabled " : "", r->state.locked ? "locked " : "",
+		r->state.expired ? "expired " : "",
 		r->state.pw_expired ? "password-expired " : "",
 		r->state.must_change ? "must-change-password " : "",
-		r->state.disabled || r->state.locked || r->state.pw_expired || r->state.must_change ?
-		"" : "ok");
+		state_refused(r) || r->state.pw_expired || r->state.must_change ? "" : "ok");
 }
 
 /* ---------------------------------------------------------------- RADIUS */
@@ -659,8 +664,10 @@ static int cmd_test(struct ska *a, int argc, char **argv)
 	}
 	fprintf(a->io->out, "password: %s\n", with_pw ? "accepted" : "not checked (--password-stdin)");
 	fprintf(a->io->out, "decision: %s\n", !r->n_mapped ? "refused (no mapped group)" :
-		r->state.disabled || r->state.locked || r->state.pw_expired || r->state.must_change ?
-		"refused (account state)" : with_pw ? "would log in" : "would log in with the right password");
+		state_refused(r) ? "refused (account state)" :
+		r->state.pw_expired || r->state.must_change ?
+		"the new-password form, then the password is changed in the directory" :
+		with_pw ? "would log in" : "would log in with the right password");
 	rc = 0;
 out:
 	sk_wipe(pw, sizeof(pw));
