@@ -219,7 +219,8 @@ radius_users() {
 	cat <<'EOF'
 alice	Cleartext-Password := "alice-pw-1"
 	Class := "vpn-staff",
-	Framed-IP-Address := 10.20.30.40
+	Framed-IP-Address := 10.20.30.40,
+	Session-Timeout := 600
 
 carol	Cleartext-Password := "carol-pw-1"
 	Filter-Id := "admins",

@@ -140,6 +140,7 @@ struct sk_login {
 	 * the directory's framed-ip=yes (sk_login_result) */
 	char radius_dir[SK_NAME_MAX + 1];
 	char framed_ip[16];
+	uint32_t session_timeout;	/* the Accept's Session-Timeout, 0 = none */
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
@@ -1393,6 +1394,7 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 			copy(l->dir_groups[i], sizeof(l->dir_groups[i]), r->mapped[i]);
 		if (l->hj_dir && l->hj_dir->type == SK_LDAP_RADIUS && l->hj_dir->radius) {
 			copy(l->radius_dir, sizeof(l->radius_dir), dir);
+			l->session_timeout = r->session_timeout;
 			if (l->hj_dir->radius->framed_ip)
 				copy(l->framed_ip, sizeof(l->framed_ip), r->framed_ip);
 		}
@@ -2429,6 +2431,7 @@ int sk_login_result(const struct sk_login *l, struct sk_login_result *r)
 	copy(r->lang, sizeof(r->lang), lang ? lang : "");
 	copy(r->radius_dir, sizeof(r->radius_dir), l->radius_dir);
 	copy(r->framed_ip, sizeof(r->framed_ip), l->framed_ip);
+	r->session_timeout = l->session_timeout;
 	if (l->quarantine[0] && l->po.shown >= 0 && l->po.shown < SK_PO_CHK_N) {
 		copy(r->quarantine, sizeof(r->quarantine), l->quarantine);
 		copy(r->quarantine_check, sizeof(r->quarantine_check),

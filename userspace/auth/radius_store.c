@@ -169,6 +169,7 @@ static int ldap_result(int rc, const struct sk_radius_result *rr, struct sk_ldap
 			snprintf(r->mapped[r->n_mapped++], sizeof(r->mapped[0]), "%s", rr->mapped[i]);
 		if (rr->has_framed_ip)
 			snprintf(r->framed_ip, sizeof(r->framed_ip), "%s", rr->framed_ip);
+		r->session_timeout = rr->session_timeout;
 		r->pw_checked = true;
 		return 0;
 	}

@@ -167,6 +167,11 @@ struct sk_login_result {
 	 * Framed-IP-Address (dotted quad) the session must get; "" = none */
 	char radius_dir[SK_NAME_MAX + 1];
 	char framed_ip[16];
+	/* the Accept's Session-Timeout (seconds, 0 = none): the session ends
+	 * then at the latest, whatever the group's session_timeout (it is how
+	 * a RADIUS server bounds a session it cannot be asked about again
+	 * without the password: decisions/radius.md) */
+	uint32_t session_timeout;
 };
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
 /* (issue 12) the posture report of this login's host scan, NULL = none;

@@ -128,6 +128,7 @@ struct sk_ldap_result {
 	struct sk_ldap_state state;	/* AD only */
 	bool pw_checked;		/* a password was given and the user bind succeeded */
 	char framed_ip[16];		/* RADIUS: Framed-IP-Address of the Accept, "" = none */
+	uint32_t session_timeout;	/* RADIUS: Session-Timeout of the Accept (s), 0 = none */
 	int dropped;			/* values left out because they were not valid */
 	/* RADIUS Access-Challenge (-EINPROGRESS): prompt, the server's Reply-Message
 	 * (valid UTF-8, no control characters but newlines) and the State to

@@ -28,6 +28,7 @@
 
 #include "daemon.h"
 #include "radacct.h"
+#include "skldap.h"
 #include "skradius.h"
 
 #define SKD_ACCT_THREADS 16
@@ -169,6 +170,25 @@ void skd_acct(struct skd *d, struct skd_session *s, enum sk_radius_acct_status s
 		sk_radius_cfg_wipe(&j->c);
 		free(j);
 	}
+}
+
+int64_t skd_radius_expires(int64_t expires, int64_t now, uint32_t session_timeout)
+{
+	if (session_timeout > 0 && (!expires || now + (int64_t)session_timeout < expires))
+		return now + (int64_t)session_timeout;
+	return expires;
+}
+
+void skd_acct_resume(struct skd *d, struct skd_session *s)
+{
+	char dir[SK_NAME_MAX + 1];
+
+	if (sk_user_directory_get(d->st, s->user, dir, sizeof(dir)) || !dir[0] ||
+	    sk_ldap_dir_type(d->st, dir) != SK_LDAP_RADIUS)
+		return;
+	snprintf(s->radius_dir, sizeof(s->radius_dir), "%s", dir);
+	s->acct_started = s->tunnel_started != 0;
+	s->acct_last = skd_now();
 }
 
 void skd_acct_timer(struct skd *d, struct skd_session *s, int64_t now)

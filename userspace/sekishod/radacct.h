@@ -19,6 +19,15 @@ void skd_acct(struct skd *d, struct skd_session *s, enum sk_radius_acct_status s
 	      const char *reason);
 /* Interim-Update when the directory's interim-interval has passed */
 void skd_acct_timer(struct skd *d, struct skd_session *s, int64_t now);
+/* The expiry of a new session (Unix s, 0 = none) of group expiry
+ * `expires`, bounded by a RADIUS Accept's Session-Timeout (0 = none) */
+int64_t skd_radius_expires(int64_t expires, int64_t now, uint32_t session_timeout);
+/* A session taken back from the store after a restart (session_adopt):
+ * the RADIUS directory of its user's record again (the login's is gone
+ * with the earlier run), and, when its tunnel was up, accounting as
+ * started: Interim-Update and Stop go on under the same Acct-Session-Id
+ * (the login time and the store's id), the Start was the earlier run's */
+void skd_acct_resume(struct skd *d, struct skd_session *s);
 /* The session's Framed-IP-Address as its IPv4 address, when it has one:
  * NULL (assigned, or none to assign), or the refusal: "framed-ip-invalid",
  * "framed-ip-not-in-pool" (not a client address of pool),

@@ -516,6 +516,8 @@ static const char *session_create(struct skd *d, struct skd_worker *w, const str
 	snprintf(row.remote, sizeof(row.remote), "%s", w->remote);
 	row.started = row.last_seen = now;
 	row.expires = g.session_timeout > 0 ? now + g.session_timeout : 0;
+	/* (issue 15) a RADIUS Accept's Session-Timeout bounds it too */
+	row.expires = skd_radius_expires(row.expires, now, r->session_timeout);
 	row.pid = 0;
 	if (sk_session_add(d->st, &row) || row.id <= 0 || row.id > UINT32_MAX) {
 		sk_wipe(cookie, 96);
@@ -1114,6 +1116,8 @@ static struct skd_session *session_adopt(struct skd *d, struct skd_worker *w,
 	 * one; its session-end comes when it ends */
 	if (row->addr4[0] || row->addr6[0])
 		s->tunnel_started = row->started;
+	/* (issue 15) a RADIUS user's accounting goes on (radacct.c) */
+	skd_acct_resume(d, s);
 	/* the login's language and device report are not kept in the store:
 	 * a posture check at this CONNECT sees no report (report-missing) */
 	snprintf(detail, sizeof(detail), "{\"session\":%lld}", (long long)s->id);

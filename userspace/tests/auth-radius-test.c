@@ -824,9 +824,9 @@ static void framed_tests(void)
 		s = sk_login_step(l, (int64_t)time(NULL), "staff", 2, names, values, &f);
 		tap_ok(&t, s == SK_STEP_SUCCESS && !sk_login_result(l, &res) &&
 		       !strcmp(res.radius_dir, "rad") &&
-		       !strcmp(res.framed_ip, on ? "10.20.30.40" : ""),
-		       "chain: framed-ip=%s -> the result names rad, framed IP '%s'", on ? "yes" : "no",
-		       res.framed_ip);
+		       !strcmp(res.framed_ip, on ? "10.20.30.40" : "") && res.session_timeout == 600,
+		       "chain: framed-ip=%s -> the result names rad, framed IP '%s', the Accept's "
+		       "Session-Timeout %u", on ? "yes" : "no", res.framed_ip, res.session_timeout);
 		sk_login_free(l);
 	}
 	sk_directory_set(st, "rad", "framed-ip", NULL, err, sizeof(err));

@@ -7,7 +7,9 @@
  * accounting of a session: Start, Interim-Update and Stop with the
  * session's counters and the terminate cause, read back from the server's
  * detail file; nothing for a session without a RADIUS directory or with
- * accounting=no.  TAP output.
+ * accounting=no; a session taken back after a restart goes on (its Stop
+ * under the same Acct-Session-Id); the Accept's Session-Timeout bounds a
+ * new session's expiry.  TAP output.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -187,6 +189,54 @@ static void accounting(void)
 	s->radius_dir[0] = '\0';
 	skd_acct(d, s, SK_RADIUS_ACCT_START, NULL);
 	tap_ok(&t, !s->acct_started, "a session without a RADIUS directory: nothing");
+
+	/* a restart: the session taken back from the store has no login, its
+	 * user's record names the directory (session_adopt) */
+	{
+		struct sk_user u;
+		struct sk_group g;
+
+		sk_group_defaults(&g);
+		snprintf(g.name, sizeof(g.name), "radstaff");
+		sk_group_add(d->st, &g, err, sizeof(err));
+		memset(&u, 0, sizeof(u));
+		snprintf(u.name, sizeof(u.name), "alice");
+		snprintf(u.group, sizeof(u.group), "radstaff");
+		u.enabled = true;
+		tap_ok(&t, !sk_user_add(d->st, &u, err, sizeof(err)) &&
+		       !sk_user_directory_set(d->st, "alice", "rad"), "alice, a user of rad (%s)", err);
+		snprintf(u.name, sizeof(u.name), "loc");
+		sk_user_add(d->st, &u, NULL, 0);
+	}
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->id = 4243;
+	s->started = 1700000000;
+	s->tunnel_started = 1700000000;
+	snprintf(s->user, sizeof(s->user), "alice");
+	snprintf(s->remote, sizeof(s->remote), "192.0.2.9:51000");
+	skd_acct_resume(d, s);
+	tap_ok(&t, !strcmp(s->radius_dir, "rad") && s->acct_started,
+	       "taken back after a restart: alice's RADIUS directory again, accounting started");
+	s->rx_bytes = 777;
+	skd_acct(d, s, SK_RADIUS_ACCT_STOP, "admin-kill");
+	d0 = detail_wait(detail, before + 4);
+	tap_ok(&t, count(d0, "Acct-Status-Type = Stop") >= 2 &&
+	       strstr(d0, "Acct-Session-Id = \"6553f100-1093\"") &&
+	       strstr(d0, "Acct-Input-Octets = 777"),
+	       "... its Stop reaches the server under the same Acct-Session-Id, with the counters");
+	memset(s, 0, sizeof(*s));
+	s->tunnel_started = 1700000000;
+	snprintf(s->user, sizeof(s->user), "loc");
+	skd_acct_resume(d, s);
+	tap_ok(&t, !s->radius_dir[0] && !s->acct_started, "a local user taken back: no accounting");
+
+	/* the Accept's Session-Timeout and the group's session_timeout */
+	tap_ok(&t, skd_radius_expires(0, 1000, 600) == 1600 &&
+	       skd_radius_expires(5000, 1000, 600) == 1600 &&
+	       skd_radius_expires(1200, 1000, 600) == 1200 &&
+	       skd_radius_expires(5000, 1000, 0) == 5000 && skd_radius_expires(0, 1000, 0) == 0,
+	       "Session-Timeout bounds the expiry: the earlier of the two, none = the group's");
 	sk_store_close(d->st);
 	free(d);
 	free(s);
