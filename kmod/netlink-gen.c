@@ -42,6 +42,7 @@ const struct nla_policy sekisho_route_nl_policy[SEKISHO_A_ROUTE_PREFIXLEN + 1] =
 
 const struct nla_policy sekisho_peer_set_input_nl_policy[SEKISHO_A_PEER_IDLE_TIMEOUT + 1] = {
 	[SEKISHO_A_PEER_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SEKISHO_A_PEER_SOCKET] = { .type = NLA_U32, },
 	[SEKISHO_A_PEER_REMOTE_IPV4] = NLA_POLICY_EXACT_LEN(4),
 	[SEKISHO_A_PEER_REMOTE_IPV6] = NLA_POLICY_EXACT_LEN(16),
 	[SEKISHO_A_PEER_REMOTE_PORT] = NLA_POLICY_MIN(NLA_BE16, 1),

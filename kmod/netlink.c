@@ -363,6 +363,26 @@ static int sekisho_nl_get_fd(const struct nlattr *a, int *fd,
 	return 0;
 }
 
+/*
+ * A remote endpoint for a new socket (PEER_NEW, or PEER_SET giving a
+ * socket) is a whole one or none (the socket is connected).
+ */
+static int sekisho_nl_check_remote(const struct sekisho_peer_params *p,
+				   struct netlink_ext_ack *extack)
+{
+	if (p->set_remote && !p->set_port) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_remote,
+				    "a remote address needs SEKISHO_A_PEER_REMOTE_PORT");
+		return -EINVAL;
+	}
+	if (p->set_port && !p->set_remote) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_port,
+				    "a remote port needs SEKISHO_A_PEER_REMOTE_IPV4 or _IPV6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* what PEER_NEW needs besides the id and a socket or stream */
 static int sekisho_nl_check_new_peer(const struct sekisho_peer_params *p,
 				     struct netlink_ext_ack *extack)
@@ -378,17 +398,7 @@ static int sekisho_nl_check_new_peer(const struct sekisho_peer_params *p,
 				    "a peer without SEKISHO_A_PEER_SOCKET has no remote endpoint");
 		return -EINVAL;
 	}
-	if (p->set_remote && !p->set_port) {
-		NL_SET_ERR_MSG_ATTR(extack, p->a_remote,
-				    "a remote address needs SEKISHO_A_PEER_REMOTE_PORT");
-		return -EINVAL;
-	}
-	if (p->set_port && !p->set_remote) {
-		NL_SET_ERR_MSG_ATTR(extack, p->a_port,
-				    "a remote port needs SEKISHO_A_PEER_REMOTE_IPV4 or _IPV6");
-		return -EINVAL;
-	}
-	return 0;
+	return sekisho_nl_check_remote(p, extack);
 }
 
 static int sekisho_nl_parse_peer(struct genl_info *info,
@@ -400,7 +410,7 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 	struct nlattr *a, *kind;
 	int ret;
 
-	/* PEER_SET's policy has no sockets: those of a peer cannot change */
+	/* PEER_SET's policy has no stream: that of a peer cannot change */
 	if (is_new)
 		ret = SEKISHO_NL_PARSE_NEST(info, SEKISHO_A_PEER, tb,
 					    sekisho_peer_new_input);
@@ -441,6 +451,11 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 			return ret;
 		if (kind)
 			p->stream_kind = nla_get_u32(kind);
+	} else {
+		/* a UDP socket added to a live peer, or a new one */
+		ret = sekisho_nl_get_fd(a, &p->fd, &p->a_socket, extack);
+		if (ret)
+			return ret;
 	}
 
 	if (tb[SEKISHO_A_PEER_REMOTE_IPV4] && tb[SEKISHO_A_PEER_REMOTE_IPV6]) {
@@ -501,7 +516,9 @@ static int sekisho_nl_parse_peer(struct genl_info *info,
 		p->set_idle = true;
 		p->idle_timeout = nla_get_u32(a);
 	}
-	return is_new ? sekisho_nl_check_new_peer(p, extack) : 0;
+	if (is_new)
+		return sekisho_nl_check_new_peer(p, extack);
+	return p->fd >= 0 ? sekisho_nl_check_remote(p, extack) : 0;
 }
 
 /*
@@ -747,7 +764,8 @@ static int sekisho_nl_fill_peer(struct sk_buff *msg, struct sekisho_peer *peer,
 		return 0;
 	}
 	if (ep)
-		sekisho_sock_local(peer, ep->key.family, &local, &lport);
+		sekisho_sock_local(peer, ep->key.ss, ep->key.family, &local,
+				   &lport);
 	nest = nla_nest_start(msg, SEKISHO_A_PEER);
 	if (!nest ||
 	    nla_put_u32(msg, SEKISHO_A_PEER_ID, peer->id) ||

@@ -123,10 +123,17 @@ void sekisho_peer_put(struct sekisho_peer *peer)
 	queue_rcu_work(sekisho_wq, &peer->free_work);
 }
 
+/*
+ * PEER_SET gives a peer a socket only in the namespace this returns, so a
+ * reader that sees the old socket or none gets the same answer; an old
+ * socket is freed a grace period after its last reference (callers hold
+ * sdev->lock or run with bottom halves off).
+ */
 struct net *sekisho_peer_net(const struct sekisho_peer *peer)
 {
-	return peer->ss ? sock_net(peer->ss->sk) :
-			  sekisho_stream_net(peer->stream);
+	const struct sekisho_sock *ss = READ_ONCE(peer->ss);
+
+	return ss ? sock_net(ss->sk) : sekisho_stream_net(peer->stream);
 }
 
 /* ---- configuration helpers ------------------------------------------ */
@@ -521,17 +528,91 @@ err_free:
 
 /* ---- PEER_SET --------------------------------------------------------- */
 
+/*
+ * PEER_SET with a socket: attach it (NULL when it is the peer's own
+ * already) and check it may carry this peer.
+ */
+static struct sekisho_sock *sekisho_peer_set_sock(struct sekisho_dev *sdev,
+						  struct sekisho_peer *peer,
+						  const struct sekisho_peer_params *p,
+						  struct netlink_ext_ack *extack)
+{
+	struct sekisho_sock *ss;
+
+	ss = sekisho_sock_attach(sdev, p->fd, p->a_socket, extack);
+	if (IS_ERR(ss))
+		return ss;
+	if (ss == peer->ss || !net_eq(sock_net(ss->sk), sekisho_peer_net(peer))) {
+		if (ss != peer->ss)
+			NL_SET_ERR_MSG_ATTR(extack, p->a_socket,
+					    "the UDP socket is in another network namespace than the peer's transport");
+		sekisho_sock_unuse(ss);
+		sekisho_sock_put(ss);
+		return ss == peer->ss ? NULL : ERR_PTR(-EXDEV);
+	}
+	return ss;
+}
+
+/*
+ * The remote endpoint PEER_SET asks for, into k: on a new socket a whole
+ * one or the socket's connected remote, else absent parts keep their
+ * value.  1: it differs from the old one; 0: the same; < 0: refused.
+ */
+static int sekisho_peer_set_ep(struct sekisho_peer *peer,
+			       struct sekisho_sock *ss,
+			       const struct sekisho_endpoint *oldep,
+			       const struct sekisho_peer_params *p,
+			       struct sekisho_ep_key *k,
+			       struct netlink_ext_ack *extack)
+{
+	if (ss && p->set_remote) {
+		sekisho_ep_key_init(k, ss, p->remote_family, &p->remote_addr,
+				    p->remote_port);
+	} else if (ss) {
+		if (!sekisho_sock_connected_remote(ss, k)) {
+			NL_SET_ERR_MSG_ATTR(extack, p->a_socket,
+					    "no remote endpoint: give one or connect the socket");
+			return -EDESTADDRREQ;
+		}
+	} else if (p->set_remote || p->set_port) {
+		if (!oldep) {
+			NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
+					    "a peer without a UDP socket has no remote endpoint");
+			return -EINVAL;
+		}
+		*k = oldep->key;
+		if (p->set_remote) {
+			memset(&k->addr, 0, sizeof(k->addr));
+			memcpy(&k->addr, &p->remote_addr,
+			       sekisho_addr_len(p->remote_family));
+			k->family = p->remote_family;
+		}
+		if (p->set_port)
+			k->port = p->remote_port;
+	} else {
+		return 0;
+	}
+	if (!sekisho_sock_family_ok(ss ?: peer->ss, k->family)) {
+		NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_socket,
+				    "the remote address family does not fit the socket");
+		return -EAFNOSUPPORT;
+	}
+	return !oldep || memcmp(k, &oldep->key, sizeof(*k));
+}
+
 int sekisho_peer_set(struct sekisho_dev *sdev, struct sekisho_peer *peer,
 		     const struct sekisho_peer_params *p,
 		     struct netlink_ext_ack *extack)
 {
 	struct sekisho_vpn_node *new4 = NULL, *new6 = NULL;
 	struct sekisho_endpoint *oldep, *newep = NULL;
-	struct sekisho_peer_cfg *old, *cfg;
+	struct sekisho_peer_cfg *old, *cfg = NULL;
 	struct sekisho_rtable *rt = NULL;
+	struct sekisho_sock *ss = NULL;
 	struct sekisho_policy *pol;
 	bool routes_built = false;
 	struct sekisho_ep_key k;
+	unsigned int i;
 	int ret;
 
 	lockdep_assert_held(&sdev->lock);
@@ -548,34 +629,22 @@ int sekisho_peer_set(struct sekisho_dev *sdev, struct sekisho_peer *peer,
 		pol = old->policy;
 	}
 
-	/* the remote endpoint: absent parts keep their value */
-	if ((p->set_remote || p->set_port) && !oldep) {
-		NL_SET_ERR_MSG_ATTR(extack, p->a_remote ?: p->a_port,
-				    "a peer without a UDP socket has no remote endpoint");
-		return -EINVAL;
+	if (p->fd >= 0) {
+		ss = sekisho_peer_set_sock(sdev, peer, p, extack);
+		if (IS_ERR(ss))
+			return PTR_ERR(ss);
 	}
-	if (p->set_remote || p->set_port) {
-		k = oldep->key;
-		if (p->set_remote) {
-			memset(&k.addr, 0, sizeof(k.addr));
-			memcpy(&k.addr, &p->remote_addr,
-			       sekisho_addr_len(p->remote_family));
-			k.family = p->remote_family;
+	ret = sekisho_peer_set_ep(peer, ss, oldep, p, &k, extack);
+	if (ret < 0)
+		goto err_free;
+	if (ret) {
+		newep = kzalloc(sizeof(*newep), GFP_KERNEL);
+		if (!newep) {
+			ret = -ENOMEM;
+			goto err_free;
 		}
-		if (p->set_port)
-			k.port = p->remote_port;
-		if (!sekisho_sock_family_ok(peer->ss, k.family)) {
-			NL_SET_ERR_MSG_ATTR(extack, p->a_remote,
-					    "the remote address family does not fit the socket");
-			return -EAFNOSUPPORT;
-		}
-		if (memcmp(&k, &oldep->key, sizeof(k))) {
-			newep = kzalloc(sizeof(*newep), GFP_KERNEL);
-			if (!newep)
-				return -ENOMEM;
-			newep->key = k;
-			newep->peer = peer;
-		}
+		newep->key = k;
+		newep->peer = peer;
 	}
 
 	cfg = sekisho_cfg_build(old, p, pol);
@@ -632,10 +701,12 @@ int sekisho_peer_set(struct sekisho_dev *sdev, struct sekisho_peer *peer,
 
 	/* commit */
 	if (newep) {
-		rhashtable_remove_fast(&sdev->ep_table, &oldep->node,
-				       sekisho_ep_params);
+		if (oldep)
+			rhashtable_remove_fast(&sdev->ep_table, &oldep->node,
+					       sekisho_ep_params);
 		rcu_assign_pointer(peer->ep, newep);
-		kfree_rcu(oldep, rcu);
+		if (oldep)
+			kfree_rcu(oldep, rcu);
 		write_seqlock_bh(&peer->local_lock);
 		peer->local_family = 0;
 		write_sequnlock_bh(&peer->local_lock);
@@ -668,6 +739,23 @@ int sekisho_peer_set(struct sekisho_dev *sdev, struct sekisho_peer *peer,
 		WRITE_ONCE(peer->idle_sent, false);
 		sekisho_idle_kick(sdev);
 	}
+	if (ss) {
+		/*
+		 * The keys were those of the DTLS session on the old socket
+		 * (or none): until KEY_NEW the stream carries what a key
+		 * would.  The stream itself is not touched.
+		 */
+		for (i = 0; i < SEKISHO_NSLOTS; i++)
+			sekisho_key_put(rcu_replace_pointer(peer->keys[i], NULL,
+							    lockdep_is_held(&sdev->lock)));
+		list_del_init(&peer->sock_node);
+		list_add_tail(&peer->sock_node, &ss->peers);
+		if (peer->ss) {
+			sekisho_sock_unuse(peer->ss);
+			sekisho_sock_put(peer->ss);
+		}
+		WRITE_ONCE(peer->ss, ss);
+	}
 	return 0;
 
 err_new4:
@@ -689,13 +777,18 @@ err_rt:
 	if (newep)
 		kfree_rcu(newep, rcu);
 	kfree(cfg);
-	return ret;
+	goto err_sock;
 
 err_free:
 	kfree(new4);
 	kfree(new6);
 	kfree(newep);
 	kfree(cfg);
+err_sock:
+	if (ss) {
+		sekisho_sock_unuse(ss);
+		sekisho_sock_put(ss);
+	}
 	return ret;
 }
 

@@ -94,7 +94,12 @@ struct sekisho_peer {
 	u32 id;
 	refcount_t refcnt;	/* the device's peer set, and users in flight */
 	bool dead;		/* unlinked from the device; under sdev->lock */
-	struct sekisho_sock *ss;	/* UDP socket or NULL, immutable */
+	/*
+	 * UDP socket or NULL, with a reference; PEER_SET adds or replaces
+	 * it under sdev->lock (never across namespaces).  The datapath sends
+	 * through the endpoint's socket (ep->key.ss), not this one.
+	 */
+	struct sekisho_sock *ss;
 	struct sekisho_stream *stream;	/* CSTP stream or NULL, immutable */
 	/*
 	 * The client last sent over the stream: transmit there too, even
@@ -153,7 +158,7 @@ struct sekisho_peer {
  */
 struct sekisho_peer_params {
 	u32 id;
-	int fd;				/* PEER_NEW only; -1: none */
+	int fd;				/* UDP socket (NEW, SET); -1: none */
 	int stream_fd;			/* PEER_NEW only; -1: none */
 	u32 stream_kind;		/* enum sekisho_stream_kind */
 	bool set_remote;

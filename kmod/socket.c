@@ -287,10 +287,11 @@ static bool sekisho_sock_local_fixed(struct sock *sk, u8 family,
 	return false;
 }
 
-void sekisho_sock_local(struct sekisho_peer *peer, u8 family,
+void sekisho_sock_local(struct sekisho_peer *peer,
+			const struct sekisho_sock *ss, u8 family,
 			union sekisho_addr *addr, __be16 *port)
 {
-	struct sock *sk = peer->ss->sk;
+	struct sock *sk = ss->sk;
 	unsigned int seq;
 	bool learned;
 
@@ -314,10 +315,16 @@ void sekisho_peer_learn_local(struct sekisho_peer *peer, u8 family,
 			      const void *daddr)
 {
 	union sekisho_addr cur, fixed;
+	struct sekisho_endpoint *ep;
 	unsigned int seq, len;
-	bool same;
+	bool same, pinned;
 
-	if (sekisho_sock_local_fixed(peer->ss->sk, family, &fixed))
+	/* the socket of the peer's endpoint now (PEER_SET may replace it) */
+	rcu_read_lock();
+	ep = rcu_dereference(peer->ep);
+	pinned = !ep || sekisho_sock_local_fixed(ep->key.ss->sk, family, &fixed);
+	rcu_read_unlock();
+	if (pinned)
 		return;
 	len = family == AF_INET ? sizeof(__be32) : sizeof(struct in6_addr);
 	do {
@@ -336,11 +343,12 @@ void sekisho_peer_learn_local(struct sekisho_peer *peer, u8 family,
 	dst_cache_reset(&peer->dst_cache);
 }
 
-static int sekisho_send4(struct sekisho_peer *peer, struct sk_buff *skb,
-			 const union sekisho_addr *raddr, __be16 dport,
-			 bool xnet)
+static int sekisho_send4(struct sekisho_peer *peer,
+			 const struct sekisho_sock *ss,
+			 struct sk_buff *skb, const union sekisho_addr *raddr,
+			 __be16 dport, bool xnet)
 {
-	struct sock *sk = peer->ss->sk;
+	struct sock *sk = ss->sk;
 	struct flowi4 fl = {
 		.daddr = raddr->v4,
 		.fl4_dport = dport,
@@ -351,7 +359,7 @@ static int sekisho_send4(struct sekisho_peer *peer, struct sk_buff *skb,
 	union sekisho_addr local;
 	struct rtable *rt;
 
-	sekisho_sock_local(peer, AF_INET, &local, &fl.fl4_sport);
+	sekisho_sock_local(peer, ss, AF_INET, &local, &fl.fl4_sport);
 	fl.saddr = local.v4;
 	rt = dst_cache_get_ip4(&peer->dst_cache, &fl.saddr);
 	if (!rt) {
@@ -370,10 +378,12 @@ static int sekisho_send4(struct sekisho_peer *peer, struct sk_buff *skb,
 }
 
 #if IS_ENABLED(CONFIG_IPV6)
-static int sekisho_send6(struct sekisho_peer *peer, struct sk_buff *skb,
-			 const union sekisho_addr *raddr, __be16 dport)
+static int sekisho_send6(struct sekisho_peer *peer,
+			 const struct sekisho_sock *ss,
+			 struct sk_buff *skb, const union sekisho_addr *raddr,
+			 __be16 dport)
 {
-	struct sock *sk = peer->ss->sk;
+	struct sock *sk = ss->sk;
 	struct flowi6 fl = {
 		.daddr = raddr->v6,
 		.fl6_dport = dport,
@@ -384,7 +394,7 @@ static int sekisho_send6(struct sekisho_peer *peer, struct sk_buff *skb,
 	union sekisho_addr local;
 	struct dst_entry *dst;
 
-	sekisho_sock_local(peer, AF_INET6, &local, &fl.fl6_sport);
+	sekisho_sock_local(peer, ss, AF_INET6, &local, &fl.fl6_sport);
 	fl.saddr = local.v6;
 	dst = dst_cache_get_ip6(&peer->dst_cache, &fl.saddr);
 	if (!dst) {
@@ -404,31 +414,34 @@ static int sekisho_send6(struct sekisho_peer *peer, struct sk_buff *skb,
 }
 #endif
 
+/*
+ * The socket is the endpoint's: PEER_SET may give the peer a new one, and
+ * the endpoint (with the socket it was made for) is replaced under RCU;
+ * the old socket is freed a grace period after its last reference.
+ */
 int sekisho_sock_send(struct sekisho_peer *peer, struct sk_buff *skb)
 {
 	struct net_device *dev = peer->sdev->dev;
-	struct sock *sk = peer->ss->sk;
+	const struct sekisho_sock *ss;
 	struct sekisho_endpoint *ep;
 	union sekisho_addr raddr;
 	__be16 dport;
-	u8 family;
 	bool xnet;
+	int ret;
 
 	rcu_read_lock();
 	ep = rcu_dereference(peer->ep);
-	if (ep) {
-		family = ep->key.family;
-		raddr = ep->key.addr;
-		dport = ep->key.port;
-	}
-	rcu_read_unlock();
 	if (!ep) {
 		/* the peer was removed meanwhile */
+		rcu_read_unlock();
 		kfree_skb(skb);
 		return -ENOENT;
 	}
+	ss = ep->key.ss;
+	raddr = ep->key.addr;
+	dport = ep->key.port;
 
-	xnet = !net_eq(sock_net(sk), dev_net(dev));
+	xnet = !net_eq(sock_net(ss->sk), dev_net(dev));
 	/* from here on this is a UDP datagram of the socket's namespace */
 	skb_scrub_packet(skb, xnet);
 	skb_clear_hash(skb);
@@ -436,12 +449,16 @@ int sekisho_sock_send(struct sekisho_peer *peer, struct sk_buff *skb)
 	skb->ignore_df = 1;
 	skb->ip_summed = CHECKSUM_NONE;
 
-	if (family == AF_INET)
-		return sekisho_send4(peer, skb, &raddr, dport, xnet);
+	if (ep->key.family == AF_INET) {
+		ret = sekisho_send4(peer, ss, skb, &raddr, dport, xnet);
+	} else {
 #if IS_ENABLED(CONFIG_IPV6)
-	return sekisho_send6(peer, skb, &raddr, dport);
+		ret = sekisho_send6(peer, ss, skb, &raddr, dport);
 #else
-	kfree_skb(skb);
-	return -EAFNOSUPPORT;
+		kfree_skb(skb);
+		ret = -EAFNOSUPPORT;
 #endif
+	}
+	rcu_read_unlock();
+	return ret;
 }

@@ -47,12 +47,14 @@ bool sekisho_sock_family_ok(struct sekisho_sock *ss, u8 family);
  * The local address records to the peer leave from (learned, else the
  * socket's; all zero: chosen by routing) and the socket's port.
  */
-void sekisho_sock_local(struct sekisho_peer *peer, u8 family,
+void sekisho_sock_local(struct sekisho_peer *peer,
+			const struct sekisho_sock *ss, u8 family,
 			union sekisho_addr *addr, __be16 *port);
 
 /*
  * Send a sealed record (skb->data at the DTLS header) to the peer's
- * endpoint.  Consumes skb.  Bottom halves off.
+ * endpoint, through the endpoint's socket.  Consumes skb.  Bottom halves
+ * off.
  */
 int sekisho_sock_send(struct sekisho_peer *peer, struct sk_buff *skb);
 

@@ -10,17 +10,26 @@ The far end is a real TLS client (Python's ssl module, OpenSSL) whose
 socket lives in the cli namespace; it speaks CSTP (anyconnect-protocol.md
 §5) with raw IP packets in DATA frames.  KTAP result lines.
 
+The DTLS side added live (PEER_SET with a UDP socket, then KEY_NEW): a
+kTLS peer under CSTP traffic gets its UDP socket and key without its
+stream being touched; sk-testpeer (TESTPEER, with the keys of lib.sh's
+gen_keys in T) is its DTLS client; pings go over both; a new socket drops
+the old one's keys; closing the UDP socket ends the peer (socket-closed)
+and its TCP connection; rmmod runs with traffic on both.
+
 Usage: ktls.py IFNAME SK_KTLS_GW SEKICTL
 """
 import ctypes
 import importlib.util
 import os
 import select
+import signal
 import socket
 import ssl
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -234,6 +243,11 @@ class Gateway:
         err, msg, _ = sp.peer_new(self.g, self.ifindex, pid, extra, vpn=vpn)
         return pid, err, msg
 
+    def peer_set(self, pid, extra):
+        err, msg, _ = self.g.request(nl.CMD["PEER_SET"], nl.u32(nl.A_IFINDEX, self.ifindex) +
+                                     nl.attr(nl.A_PEER, [nl.u32(nl.PEER_ID, pid)] + extra))
+        return err, msg
+
     def exists(self, pid):
         err, _, _ = self.g.request(nl.CMD["PEER_GET"], nl.u32(nl.A_IFINDEX, self.ifindex) +
                                    nl.attr(nl.A_PEER, [nl.u32(nl.PEER_ID, pid)]))
@@ -415,14 +429,14 @@ def truncate(cl):
     cl.sock.shutdown(socket.SHUT_WR)
 
 
-def traffic(cl, count, ident):
+def traffic(cl, count, ident, vpn=VPN):
     """A ping flood from the server and count pings from the client; the
     flood's process."""
     ping = subprocess.Popen(["ip", "netns", "exec", "srv", "ping", "-c", str(4 * count),
-                             "-i", "0.005", "-W", "1", VPN], stdout=subprocess.DEVNULL,
+                             "-i", "0.005", "-W", "1", vpn], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     for i in range(count):
-        cl.send(DATA, sp.icmp_echo(VPN, SRV, ident, i))
+        cl.send(DATA, sp.icmp_echo(vpn, SRV, ident, i))
     return ping
 
 
@@ -442,23 +456,228 @@ def close_notify(cl):
     cl.flush()
 
 
-def rmmod_with_traffic(gw, tls, cipher):
+def rmmod_with_traffic(gw, tls, cipher, dtls):
+    """With dtls (a DtlsSide whose client runs): the peer also has a UDP
+    socket and key, and the DTLS client pings too."""
+    vpn = DUAL_VPN if dtls else VPN
     cl, fd, status = gw.connect(tls, cipher)
     if fd is None:
         nl.result(False, "rmmod: connection", status)
         return
-    pid, err, msg = gw.peer_new(fd)
+    pid, err, msg = gw.peer_new(fd, vpn=vpn)
     os.close(fd)
-    ping = traffic(cl, 100, 0x6e00)
+    both, udp = "", None
+    if dtls and not err:
+        udp = dtls.socket()     # open until the end: closing it ends the peer
+        err, msg = dtls.add(gw, pid, udp)
+        both = " and a DTLS key"
+        dping = subprocess.Popen(["ip", "netns", "exec", "cli", "ping", "-c", "200", "-i",
+                                  "0.005", "-W", "1", SRV], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+    ping = traffic(cl, 100, 0x6e00, vpn)
     time.sleep(0.2)
     gw.g.s.close()
     rc = subprocess.run(["rmmod", "sekisho"], capture_output=True, text=True)
     wait_eof(cl)
     nl.result(err == 0 and rc.returncode == 0 and cl.eof,
-              "rmmod with a live kTLS peer under traffic: clean, the connection closes",
-              f"peer {err} {msg}; rmmod {rc.returncode} {rc.stderr}; eof {cl.eof}")
+              f"rmmod with a live kTLS peer{both} under traffic: clean, the connection "
+              "closes", f"peer {err} {msg}; rmmod {rc.returncode} {rc.stderr}; eof {cl.eof}")
     ping.wait(10)
+    if udp:
+        dping.wait(10)
+        udp.close()
     cl.sock.close()
+
+
+DUAL_VPN = "10.88.0.2"      # sk-testpeer's tun0 address
+UDP_GW = ("10.10.1.1", 4433)
+UDP_CLI = ("10.10.1.2", 40000)
+
+
+class DtlsSide:
+    """The DTLS half of a peer: UDP sockets on the gateway, the key of
+    lib.sh's gen_keys, sk-testpeer as the client in the cli namespace."""
+
+    def __init__(self, sekictl, testpeer, tdir):
+        self.sekictl, self.testpeer, self.t = sekictl, testpeer, tdir
+        self.proc = None
+
+    def socket(self, port=UDP_GW[1], connect=True):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        u.bind((UDP_GW[0], port))
+        if connect:
+            u.connect(UDP_CLI)
+        return u
+
+    def key(self, pid):
+        r = subprocess.run([self.sekictl, "key", "add", "sk0", str(pid), "--epoch", "1",
+                            "--cipher", "aes128-gcm", "--keys", f"{self.t}/gw.keys"],
+                           capture_output=True, text=True)
+        return r.returncode, (r.stdout + r.stderr).strip()
+
+    def add(self, gw, pid, udp, extra=()):
+        """PEER_SET with the socket, then KEY_NEW: (errno, message)."""
+        err, msg = gw.peer_set(pid, [nl.u32(nl.PEER_SOCKET, udp.fileno())] + list(extra))
+        if err:
+            return err, msg
+        rc, out = self.key(pid)
+        return (0, "") if rc == 0 else (-1, out)
+
+    def keys(self, pid):
+        """The peer's DTLS key slots as sekictl shows them."""
+        r = subprocess.run([self.sekictl, "peer", "show", "sk0", str(pid), "--json"],
+                           capture_output=True, text=True)
+        return r.stdout.count('"epoch"')
+
+    def start(self):
+        subprocess.run(["ip", "-n", "cli", "link", "del", "tun0"], stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", "cli", self.testpeer, "tunnel", "--local",
+             "%s:%d" % UDP_CLI, "--remote", "%s:%d" % UDP_GW, "--cipher", "aes128-gcm",
+             "--epoch", "1", "--keys", f"{self.t}/cli.keys", "--tun", "tun0",
+             "--tun-addr", DUAL_VPN + "/24", "--mtu", "1400"],
+            stdout=subprocess.DEVNULL, stderr=open(f"{self.t}/dual-peer.log", "w"))
+        end = time.time() + 10
+        while time.time() < end:
+            if subprocess.run(["ip", "-n", "cli", "link", "show", "tun0"],
+                              capture_output=True).returncode == 0:
+                subprocess.run(["ip", "-n", "cli", "route", "replace", "10.20.0.0/24", "dev",
+                                "tun0"])
+                return True
+            time.sleep(0.05)
+        return False
+
+    def pause(self, stop):
+        """SIGSTOP/SIGCONT: a silent client (any record it sends, even its
+        tun device's own traffic, moves the kernel's answers to DTLS)."""
+        if self.proc:
+            self.proc.send_signal(signal.SIGSTOP if stop else signal.SIGCONT)
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(5)
+            self.proc = None
+
+
+def ns_ping(ns, dst, count=3):
+    r = subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", str(count), "-i", "0.2",
+                        "-W", "2", dst], capture_output=True, text=True)
+    return r.returncode == 0, r.stdout
+
+
+def set_refusals(gw, dtls, pid):
+    """PEER_SET with a socket: each refusal says what is wrong."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    err, msg = gw.peer_set(pid, [nl.u32(nl.PEER_SOCKET, tcp.fileno())])
+    sp.refused("dtls live: PEER_SET with a TCP socket is refused", (err, msg, None), 93)
+    tcp.close()
+    unbound = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    err, msg = gw.peer_set(pid, [nl.u32(nl.PEER_SOCKET, unbound.fileno())])
+    sp.refused("dtls live: PEER_SET with an unbound UDP socket is refused", (err, msg, None),
+               22)
+    unbound.close()
+    loose = dtls.socket(port=4434, connect=False)
+    err, msg = gw.peer_set(pid, [nl.u32(nl.PEER_SOCKET, loose.fileno())])
+    sp.refused("dtls live: an unconnected socket without a remote is refused",
+               (err, msg, None), 89)
+    err, msg = gw.peer_set(pid, [nl.u32(nl.PEER_SOCKET, loose.fileno()),
+                                 nl.u16(nl.PEER_REMOTE_PORT, 40000)])
+    sp.refused("dtls live: a remote port without an address is refused", (err, msg, None), 22)
+    loose.close()
+    nl.result(gw.exists(pid), "dtls live: the peer lives on after the refusals")
+
+
+def send_slowly(sock, data, chunk=700):
+    """Frames cut across sends, so that the kernel holds half-read ones."""
+    for i in range(0, len(data), chunk):
+        sock.sendall(data[i:i + chunk])
+        time.sleep(0.002)
+
+
+def dual(gw, events, dtls, tls, cipher):
+    """A kTLS peer gets its UDP socket and DTLS key live, under traffic."""
+    t0 = time.time()
+    name = f"dtls live ({tls} {cipher})"
+    cl, fd, status = gw.connect(tls, cipher)
+    if fd is None:
+        nl.result(False, f"{name}: connection", status)
+        return False
+    pid, err, msg = gw.peer_new(fd, vpn=DUAL_VPN)
+    os.close(fd)
+    if err:
+        nl.result(False, f"{name}: kTLS peer added", f"{err} {msg}")
+        return False
+    set_refusals(gw, dtls, pid)
+    # 300 pings over the stream, written in pieces while PEER_SET and
+    # KEY_NEW run: every reply must come back, on the same stream
+    ident, n = 0x6f00, 300
+    recs = b"".join(cl.record(frame(DATA, sp.icmp_echo(DUAL_VPN, SRV, ident, i)))
+                    for i in range(n))
+    udp = dtls.socket()
+    writer = threading.Thread(target=send_slowly, args=(cl.sock, recs))
+    writer.start()
+    time.sleep(0.02)
+    err, msg = dtls.add(gw, pid, udp)
+    writer.join()
+    got = set()
+    end = time.time() + 5
+    while len(got) < n and time.time() < end and not cl.eof:
+        got |= echo_replies(cl.frames(0.5), ident)
+    nl.result(err == 0, f"{name}: PEER_SET adds the UDP socket and KEY_NEW its key "
+              "to the live kTLS peer", f"{err} {msg}")
+    nl.result(len(got) == n and gw.exists(pid) and not cl.eof,
+              f"{name}: the stream went on under it ({len(got)}/{n} replies, peer alive)")
+    nl.result(dtls.keys(pid) == 1, f"{name}: the peer shows its DTLS key")
+    # DTLS: sk-testpeer's tun0 carries the cli namespace's pings
+    up = dtls.start()
+    ok, out = ns_ping("cli", SRV)
+    nl.result(up and ok, f"{name}: client -> server ping over DTLS", out)
+    ok, out = ns_ping("srv", DUAL_VPN)
+    nl.result(ok, f"{name}: server -> client ping over DTLS (the client talked DTLS last)",
+              out)
+    # TLS again: the client's next frame moves the answers back to the stream
+    dtls.pause(True)
+    cl.send(DATA, sp.icmp_echo(DUAL_VPN, SRV, ident + 1, 1))
+    back = echo_replies(cl.frames(2), ident + 1)
+    nl.result(bool(back), f"{name}: client -> server ping over kTLS beside DTLS")
+    ping = subprocess.Popen(["ip", "netns", "exec", "srv", "ping", "-c", "3", "-i", "0.2",
+                             "-W", "2", DUAL_VPN], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    answered = 0
+    end = time.time() + 4
+    while ping.poll() is None and time.time() < end:
+        answered += cl.answer_pings(cl.frames(0.2))
+    out = ping.communicate(timeout=5)[0].decode()
+    nl.result(answered >= 3 and ping.returncode == 0,
+              f"{name}: server -> client ping over kTLS (the client talked TLS last, "
+              f"{answered} answered)", out)
+    # a new socket (a handshake from a new address) drops the old one's keys
+    # and frees the old socket: closing it then changes nothing
+    new = dtls.socket(port=4434, connect=False)
+    err, msg = gw.peer_set(pid, [nl.u32(nl.PEER_SOCKET, new.fileno()),
+                                 sp.attr_in4(nl.PEER_REMOTE_IPV4, UDP_CLI[0]),
+                                 nl.u16(nl.PEER_REMOTE_PORT, UDP_CLI[1])])
+    udp.close()
+    keys = dtls.keys(pid)
+    nl.result(err == 0 and keys == 0 and gw.exists(pid),
+              f"{name}: a new UDP socket replaces the old one and drops its key; closing "
+              "the old one leaves the peer", f"{err} {msg} keys {keys}")
+    rc, out = dtls.key(pid)
+    nl.result(rc == 0, f"{name}: KEY_NEW for the new socket", out)
+    # closing the peer's UDP socket ends the peer, and with it the stream
+    new.close()
+    gone = wait_gone(gw, pid)
+    why = reason_of(events, pid)
+    eof = wait_eof(cl)
+    nl.result(gone and why == "socket-closed" and eof,
+              f"{name}: closing the UDP socket ends the peer (reason {why}) and its TCP "
+              f"connection (eof {eof})")
+    print(f"# {name}: {time.time() - t0:.1f} s", flush=True)
+    cl.sock.close()
+    dtls.pause(False)
+    return True
 
 
 def main():
@@ -501,8 +720,12 @@ def main():
     ending(gw, events, tls, cipher, f"{t}: a CSTP length over the MTU bound",
            lambda c: c.sock.sendall(c.record(frame(DATA, b"", length=65535))),
            "stream-malformed", "drop_malformed")
+    dtls = DtlsSide(sekictl, os.environ["TESTPEER"], os.environ["T"])
+    live = dual(gw, events, dtls, tls, cipher)
     mon.kill()
-    rmmod_with_traffic(gw, tls, cipher)
+    # the DTLS client keeps running: its records reach the next peer's key
+    rmmod_with_traffic(gw, tls, cipher, dtls if live and dtls.proc else None)
+    dtls.stop()
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def main():
     expect_refusal(g, "delete unknown policy", "POLICY_DEL", IF + attr(A_POLICY, [u32(POL_ID, 31337)]), errno.ENOENT)
     expect_refusal(g, "nested attribute that is not nested", "PEER_DEL", IF + u32(A_PEER, 5), errno.EINVAL)
     expect_refusal(g, "PEER_DEL with a peer attribute it does not take", "PEER_DEL", IF + peer(u32(PEER_ID, 1), attr(PEER_VPN_IPV4, b"\x0a\x58\0\2")), errno.EINVAL)
-    expect_refusal(g, "PEER_SET with a socket", "PEER_SET", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno())), errno.EINVAL)
+    expect_refusal(g, "PEER_SET with a socket and half a remote endpoint", "PEER_SET", IF + peer(u32(PEER_ID, 1), u32(PEER_SOCKET, udp.fileno()), u16(PEER_REMOTE_PORT, 4433)), errno.EINVAL)
     err, msg, _ = g.request(CMD["PEER_GET"], IF + peer(u32(PEER_ID, 1)), flags=NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP)
     # the message only where the kernel passes extack to a dump's start (not 6.1)
     result(err == errno.EINVAL, f"PEER_GET dump with a peer nest -> {errno.errorcode.get(err, err)}: {msg or '(no message)'}",
