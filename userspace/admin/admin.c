@@ -799,8 +799,10 @@ int ska_settings(struct ska *a, int argc, char **argv)
 
 static void session_obj(struct ska *a, const struct sk_session *s, struct ska_obj *o)
 {
-	char qpol[SK_NAME_MAX + 1], qwhy[64], stream[64];
-	bool quar = ska_session_quarantine(a, s, qpol, sizeof(qpol), qwhy, sizeof(qwhy));
+	char stream[64];
+	/* posture (issue 12): the session's row, as sekishod wrote it at its
+	 * login and last CONNECT (the store checked both when written) */
+	bool quar = s->quarantine[0] != 0;
 
 	ska_obj_add(o, "id", KT_NUM, "%lld", (long long)s->id);
 	ska_obj_add(o, "user", KT_STR, "%s", s->user);
@@ -824,8 +826,8 @@ static void session_obj(struct ska *a, const struct sk_session *s, struct ska_ob
 	/* posture (issue 12): the tunnel runs on a remediation allowlist */
 	ska_obj_add(o, "quarantined", KT_BOOL, "%s", quar ? "yes" : "no");
 	if (quar) {
-		ska_obj_add(o, "quarantine-policy", KT_STR, "%s", qpol);
-		ska_obj_add(o, "quarantine-why", KT_STR, "%s", qwhy);
+		ska_obj_add(o, "quarantine-policy", KT_STR, "%s", s->quarantine);
+		ska_obj_add(o, "quarantine-why", KT_STR, "%s", s->quarantine_why);
 	}
 }
 

@@ -173,11 +173,6 @@ int ska_posture(struct ska *a, int argc, char **argv);
  * sk_posture_last_*), or "no report yet"; into j (key "posture") when
  * j != NULL, else as text lines */
 void ska_posture_last_show(struct ska *a, const char *device, struct sk_json *j);
-/* session list/show: whether session s is quarantined (issue 12), from
- * sekishod's last "posture" audit record of its CONNECT: the remediation
- * policy and why ("av: av-definitions-old"). */
-bool ska_session_quarantine(struct ska *a, const struct sk_session *s, char *policy, size_t plen,
-			    char *why, size_t wlen);
 /* The path of the session's CSTP stream (stream.c): "ktls (TLS 1.3,
  * aes-128-gcm)" or "relay (REASON)", from sekishod's last "stream" audit
  * record of the session; false when there is none (no CONNECT yet). */

@@ -174,6 +174,49 @@ static const char *scope_noun(const struct po_scope *s)
 
 /* ------------------------------------------------------------------ show */
 
+/*
+ * What a policy does about Windows 10 (issue 12: out of support since 14
+ * October 2025; the shipped default refuses it with its own message), as
+ * a word for JSON and a sentence for the text listing.
+ */
+static const char *windows10_note(const struct sk_posture_policy *p, bool ja, const char **text)
+{
+	static char buf[320];
+
+	if (!p->enabled || !p->on[SK_PO_CHK_OS]) {
+		bool refuse = p->windows_min_build >= 22000;
+
+		snprintf(buf, sizeof(buf), ja ? "Windows 10 は今は確認しません（posture または os が "
+			 "off）。on にすると os.windows.min_build=%u により%s" :
+			 "Windows 10 is not checked now (posture or os is off); once on, "
+			 "os.windows.min_build=%u %s", (unsigned int)p->windows_min_build,
+			 ja ? (refuse ? "専用のメッセージ（os-windows10）で拒否します" : "許可します") :
+			 (refuse ? "refuses it with its own message (os-windows10)" : "admits it"));
+		*text = buf;
+		return "not-checked";
+	}
+	if (!(p->families & (1u << SK_PO_FAM_WINDOWS))) {
+		*text = ja ? "Windows は許可していません（os.families）" :
+			"Windows is not allowed at all (os.families)";
+		return "family-not-allowed";
+	}
+	if (p->windows_min_build >= 22000) {
+		*text = ja ? "Windows 10（ビルド 22000 未満、2025 年 10 月 14 日にサポート終了）は専用の"
+			"メッセージ（os-windows10）で拒否します。Windows 10 22H2 を許可するには "
+			"os.windows.min_build=19045" :
+			"Windows 10 (builds below 22000, out of support since 14 October 2025) is refused "
+			"with its own message (os-windows10); os.windows.min_build=19045 admits Windows "
+			"10 22H2";
+		return "refused";
+	}
+	snprintf(buf, sizeof(buf), ja ? "Windows 10 をビルド %u 以上で許可しています"
+		 "（2025 年 10 月 14 日にサポート終了）" :
+		 "Windows 10 from build %u is admitted, although it is out of support since 14 "
+		 "October 2025", (unsigned int)p->windows_min_build);
+	*text = buf;
+	return "admitted";
+}
+
 static int posture_show(struct ska *a, struct po_scope *s)
 {
 	struct po_kvs *gk = calloc(1, sizeof(*gk)), *dk = calloc(1, sizeof(*dk));
@@ -237,10 +280,17 @@ static int posture_show(struct ska *a, struct po_scope *s)
 				strcmp(from, "default") && !strcmp(val, dval) ? "  (= default)" : "");
 		}
 	}
-	if (a->io->json) {
-		sk_json_arr_end(&j);
-		sk_json_obj_end(&j);
-		fputc('\n', a->io->out);
+	{
+		const char *text, *word = windows10_note(&p, a->io->ja, &text);
+
+		if (a->io->json) {
+			sk_json_arr_end(&j);
+			sk_json_str(&j, "windows10", word);
+			sk_json_obj_end(&j);
+			fputc('\n', a->io->out);
+		} else {
+			fprintf(a->io->out, "%s: %s\n", a->io->ja ? "注" : "note", text);
+		}
 	}
 out:
 	free(gk);
@@ -715,65 +765,4 @@ int ska_posture(struct ska *a, int argc, char **argv)
 		return posture_show(a, &s);
 	}
 	return posture_set(a, &s, !strcmp(verb, "unset"), argc - i, argv + i);
-}
-
-/* ----------------------------------------------------------------- sessions */
-
-struct sess_q {
-	char needle[40];	/* "\"session\":ID," */
-	struct sk_audit last;
-	bool found;
-};
-
-static int sess_q_each(const struct sk_audit *r, void *arg)
-{
-	struct sess_q *q = arg;
-
-	if (strstr(r->detail, q->needle) && strstr(r->detail, "\"at\":\"connect\"")) {
-		q->last = *r;	/* the records come oldest first: keep the last */
-		q->found = true;
-	}
-	return 0;
-}
-
-/* the text of "key":"..." in a detail we wrote (no escapes in it) */
-static void detail_str(const char *detail, const char *key, char *out, size_t len)
-{
-	char pat[40];
-	const char *p, *e;
-
-	out[0] = 0;
-	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-	p = strstr(detail, pat);
-	if (!p)
-		return;
-	p += strlen(pat);
-	e = strchr(p, '"');
-	if (!e || (size_t)(e - p) >= len)
-		return;
-	memcpy(out, p, (size_t)(e - p));
-	out[e - p] = 0;
-	if (!sk_text_ok(out, strlen(out), false))
-		out[0] = 0;
-}
-
-bool ska_session_quarantine(struct ska *a, const struct sk_session *s, char *policy, size_t plen,
-			    char *why, size_t wlen)
-{
-	struct sk_audit_filter flt = { .type = "posture", .user = s->user };
-	struct sess_q *q = calloc(1, sizeof(*q));
-	bool quarantined = false;
-
-	policy[0] = why[0] = 0;
-	if (!q)
-		return false;
-	snprintf(q->needle, sizeof(q->needle), "\"session\":%lld,", (long long)s->id);
-	if (!sk_audit_list(a->st, &flt, sess_q_each, q) && q->found &&
-	    !strcmp(q->last.result, "quarantine")) {
-		detail_str(q->last.detail, "quarantine", policy, plen);
-		detail_str(q->last.detail, "why", why, wlen);
-		quarantined = policy[0] != 0;
-	}
-	free(q);
-	return quarantined;
 }

@@ -274,9 +274,8 @@ static const char *posture_connect(struct skd *d, struct skd_session *s, struct 
 
 		if (sk_posture_result_json(&res, v, sizeof(v)))
 			snprintf(v, sizeof(v), "{}");
-		/* sekictl session list/show read the session's state from the
-		 * last of these records (ska_session_quarantine): the policy
-		 * name is a store name, the why two tokens of ours */
+		/* the audit trail of the verdict; the session's state itself
+		 * goes to its store row (sessions.quarantine, at this CONNECT) */
 		snprintf(detail, sizeof(detail),
 			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"%s\",\"why\":\"%s%s%s\",\"result\":%s}",
 			 (long long)s->id, quar, quar[0] ? sk_po_check_name((unsigned int)res.shown) : "",
@@ -519,6 +518,11 @@ static const char *session_create(struct skd *d, struct skd_worker *w, const str
 	/* (issue 15) a RADIUS Accept's Session-Timeout bounds it too */
 	row.expires = skd_radius_expires(row.expires, now, r->session_timeout);
 	row.pid = 0;
+	/* posture: a quarantined login's remediation allowlist and why */
+	snprintf(row.quarantine, sizeof(row.quarantine), "%s", r->quarantine);
+	if (r->quarantine[0])
+		snprintf(row.quarantine_why, sizeof(row.quarantine_why), "%s: %s",
+			 r->quarantine_check, r->quarantine_reason);
 	if (sk_session_add(d->st, &row) || row.id <= 0 || row.id > UINT32_MAX) {
 		sk_wipe(cookie, 96);
 		skd_session_clear(s);
@@ -1424,6 +1428,10 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	row.last_seen = now;
 	snprintf(row.remote, sizeof(row.remote), "%s", w->remote);
 	snprintf(row.gateway, sizeof(row.gateway), "%s", sk_store_gateway(d->st));
+	/* posture: this CONNECT's verdict (posture_connect), imposed or lifted */
+	snprintf(row.quarantine, sizeof(row.quarantine), "%s", s->quarantine);
+	snprintf(row.quarantine_why, sizeof(row.quarantine_why), "%s",
+		 s->quarantine[0] ? s->quarantine_why : "");
 	if (s->has4)
 		inet_ntop(AF_INET, &s->addr4, row.addr4, sizeof(row.addr4));
 	if (s->has6)

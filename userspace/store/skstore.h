@@ -207,6 +207,10 @@ struct sk_session {
 	int pid;			/* worker pid while connected, 0 = detached */
 	bool killed;			/* killed by an administrator: cookie invalid */
 	char gateway[SK_NAME_MAX + 1];	/* the gateway serving it ("" = the handle's) */
+	/* posture (issue 12): the remediation allowlist of a quarantined
+	 * tunnel ("" = not quarantined) and why ("av: av-definitions-old") */
+	char quarantine[SK_NAME_MAX + 1];
+	char quarantine_why[64];
 };
 
 struct sk_audit {

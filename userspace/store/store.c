@@ -1029,7 +1029,8 @@ static bool session_ok(const struct sk_session *s)
 	       (!s->gateway[0] || !bad_name(s->gateway)) &&
 	       (!s->device[0] || !bad_name(s->device)) && text_ok(s->addr4, sizeof(s->addr4)) &&
 	       text_ok(s->addr6, sizeof(s->addr6)) && text_ok(s->remote, sizeof(s->remote)) &&
-	       s->pid >= 0;
+	       (!s->quarantine[0] || !bad_name(s->quarantine)) &&
+	       text_ok(s->quarantine_why, sizeof(s->quarantine_why)) && s->pid >= 0;
 }
 
 int sk_session_add(struct sk_store *st, struct sk_session *s)

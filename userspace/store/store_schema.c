@@ -269,6 +269,13 @@ const char *const sk_schema[] = {
 	" WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at) EXECUTE FUNCTION sekisho_notify('crl');"
 	"pg:CREATE TRIGGER sessions_kill_notify AFTER UPDATE ON sessions FOR EACH ROW"
 	" WHEN (NEW.killed != 0 AND OLD.killed = 0) EXECUTE FUNCTION sekisho_notify_kill();",
+
+	/* 10 -> 11: a session's quarantine (issue 12): the remediation
+	 * allowlist its tunnel runs on ("" = none) and why ("check: reason"),
+	 * written by sekishod at the login and at every CONNECT, read by
+	 * sekictl session list/show (before: the last posture audit record) */
+	"ALTER TABLE sessions ADD COLUMN quarantine TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN quarantine_why TEXT NOT NULL DEFAULT '';",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

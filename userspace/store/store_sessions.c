@@ -8,7 +8,7 @@
 
 #define SESSION_COLS \
 	"SELECT id, cookie_hash, \"user\", grp, device, addr4, addr6, remote, started, last_seen," \
-	" expires, rx_bytes, tx_bytes, pid, killed, gateway FROM sessions "
+	" expires, rx_bytes, tx_bytes, pid, killed, gateway, quarantine, quarantine_why FROM sessions "
 
 static void session_row(struct db_stmt *s, void *obj)
 {
@@ -31,6 +31,8 @@ static void session_row(struct db_stmt *s, void *obj)
 	x->pid = db_int(s, 13);
 	x->killed = db_int(s, 14);
 	db_text(s, 15, x->gateway, sizeof(x->gateway));
+	db_text(s, 16, x->quarantine, sizeof(x->quarantine));
+	db_text(s, 17, x->quarantine_why, sizeof(x->quarantine_why));
 }
 
 int db_session_add(struct sk_store *st, struct sk_session *x)
@@ -42,11 +44,12 @@ int db_session_add(struct sk_store *st, struct sk_session *x)
 	 * the store refuses to go past the u32 range rather than wrap */
 	rc = db_exec_id(st, &id, "INSERT INTO sessions (cookie_hash, \"user\", grp, device, addr4,"
 		     " addr6, remote, started, last_seen, expires, rx_bytes, tx_bytes, pid, killed,"
-		     " gateway) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-		     " RETURNING id",
-		     "bttttttiiiiiddt", x->cookie_hash, x->user, x->group, x->device, x->addr4,
+		     " gateway, quarantine, quarantine_why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) RETURNING id",
+		     "bttttttiiiiiddttt", x->cookie_hash, x->user, x->group, x->device, x->addr4,
 		     x->addr6, x->remote, x->started, x->last_seen, x->expires,
-		     (int64_t)x->rx_bytes, (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway);
+		     (int64_t)x->rx_bytes, (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway,
+		     x->quarantine, x->quarantine_why);
 	if (rc < 0)
 		return rc;
 	if (id > 0xffffffffLL) {
@@ -79,10 +82,12 @@ int db_session_update(struct sk_store *st, const struct sk_session *x)
 	rc = db_exec(st, "UPDATE sessions SET \"user\" = ?2, grp = ?3, device = ?4, addr4 = ?5,"
 		     " addr6 = ?6, remote = ?7, started = ?8, last_seen = ?9, expires = ?10,"
 		     " rx_bytes = ?11, tx_bytes = ?12, pid = ?13, killed = ?14,"
-		     " gateway = CASE WHEN ?15 = '' THEN gateway ELSE ?15 END WHERE id = ?1",
-		     "ittttttiiiiiddt", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
+		     " gateway = CASE WHEN ?15 = '' THEN gateway ELSE ?15 END,"
+		     " quarantine = ?16, quarantine_why = ?17 WHERE id = ?1",
+		     "ittttttiiiiiddttt", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
 		     x->remote, x->started, x->last_seen, x->expires, (int64_t)x->rx_bytes,
-		     (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway);
+		     (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway, x->quarantine,
+		     x->quarantine_why);
 	if (x->killed)
 		db_durable(st, false);
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;

@@ -541,21 +541,16 @@ static void settings_sessions_audit(void)
 	tap_ok(&t, !sk_session_add(st, &s) && s.id > 0, "store: a session");
 	tap_ok(&t, run("session list --json") == 0 && has(out, "\"user\":\"carol\""), "session list");
 	{
-		/* posture (issue 12): sekishod's CONNECT record says quarantined */
-		struct sk_audit a = { 0 };
+		/* posture (issue 12): the session's row says quarantined, as
+		 * sekishod writes it at the login and at every CONNECT */
 		char cmd[64];
 
 		snprintf(cmd, sizeof(cmd), "session show %lld", (long long)s.id);
 		tap_ok(&t, run(cmd) == 0 && has(out, "quarantined") && !has(out, "quarantine-policy"),
-		       "session show: not quarantined without a posture record");
-		a.time = time(NULL);
-		snprintf(a.type, sizeof(a.type), "posture");
-		snprintf(a.user, sizeof(a.user), "carol");
-		snprintf(a.result, sizeof(a.result), "quarantine");
-		snprintf(a.detail, sizeof(a.detail),
-			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"remed\","
-			 "\"why\":\"av: av-definitions-old\",\"result\":{}}", (long long)s.id);
-		tap_ok(&t, !sk_audit_add(st, &a), "store: a posture record of the session's CONNECT");
+		       "session show: not quarantined");
+		snprintf(s.quarantine, sizeof(s.quarantine), "remed");
+		snprintf(s.quarantine_why, sizeof(s.quarantine_why), "av: av-definitions-old");
+		tap_ok(&t, !sk_session_update(st, &s), "store: the session quarantined (remed)");
 		tap_ok(&t, run(cmd) == 0 && has(out, "remed") && has(out, "av: av-definitions-old"),
 		       "session show: quarantined, the policy and why");
 		s.pid = 4242;
@@ -565,13 +560,9 @@ static void settings_sessions_audit(void)
 		tap_ok(&t, run("session list --json") == 0 && has(out, "\"quarantine-policy\":\"remed\""),
 		       "session list --json: quarantine-policy");
 		/* a later CONNECT that passed lifts it */
-		a.time++;
-		snprintf(a.result, sizeof(a.result), "ok");
-		snprintf(a.detail, sizeof(a.detail),
-			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"\",\"why\":\"\",\"result\":{}}",
-			 (long long)s.id);
-		tap_ok(&t, !sk_audit_add(st, &a) && run("session list") == 0 && !has(out, "quarantined"),
-		       "session list: a passing CONNECT after it lifts the state");
+		s.quarantine[0] = s.quarantine_why[0] = 0;
+		tap_ok(&t, !sk_session_update(st, &s) && run("session list") == 0 &&
+		       !has(out, "quarantined"), "session list: a passing CONNECT after it lifts the state");
 		s.pid = 0;
 		sk_session_update(st, &s);
 	}
@@ -825,6 +816,15 @@ static void posture(void)
 	tap_ok(&t, run("group add pgood") == 0 && run("group add pbad") == 0, "posture: groups");
 	tap_ok(&t, run("posture show pgood") == 0 && has(out, "posture                  default    off") &&
 	       has(out, "av.max_age_days          default    7"), "posture show: defaults, marked");
+	/* what the shipped default does about Windows 10 (issue 12) */
+	tap_ok(&t, has(out, "note: Windows 10 is not checked now") &&
+	       has(out, "os.windows.min_build=22000 refuses it with its own message (os-windows10)"),
+	       "posture show: the default says it will refuse Windows 10");
+	tap_ok(&t, run("posture set pbad posture=on") == 0 && run("posture show pbad") == 0 &&
+	       has(out, "Windows 10 (builds below 22000, out of support since 14 October 2025) is refused") &&
+	       run("posture show pbad --json") == 0 && has(out, "\"windows10\":\"refused\""),
+	       "posture show: posture on, Windows 10 refused (text, JSON)");
+	tap_ok(&t, run("posture unset pbad posture") == 0, "posture unset pbad posture");
 	n0 = n_audit();
 	tap_ok(&t, run("posture set pgood posture=on os.windows.min_build=19045 av.max_age_days=30") == 0 &&
 	       has(out, "changed: posture group pgood: posture (not set) -> on") &&
@@ -837,7 +837,8 @@ static void posture(void)
 	       has(a.detail, "\"after\":{\"group\":\"pgood\",\"posture\":\"on\","),
 	       "posture set: one audit record with before/after");
 	tap_ok(&t, run("posture show pgood") == 0 && has(out, "posture                  group      on") &&
-	       has(out, "os.windows.min_build     group      19045"), "posture show: set keys");
+	       has(out, "os.windows.min_build     group      19045") &&
+	       has(out, "note: Windows 10 from build 19045 is admitted"), "posture show: set keys");
 	tap_ok(&t, run("posture show pgood --json") == 0 &&
 	       has(out, "{\"key\":\"av.max_age_days\",\"value\":\"30\",\"from\":\"group\",\"default\":false,\"default_value\":\"7\"}"),
 	       "posture show --json");

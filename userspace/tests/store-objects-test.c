@@ -756,6 +756,21 @@ static void sessions(struct sk_store *st)
 	tap_ok(&t, sk_session_find(st, s.cookie_hash, &b) == 0 && b.id == s.id &&
 	       b.rx_bytes == 1ULL << 40 && !strcmp(b.remote, "[2001:db8::1]:4433") && b.pid == 1234,
 	       "session find by cookie hash");
+	/* posture (issue 12): the quarantine, imposed and lifted, is kept */
+	tap_ok(&t, !b.quarantine[0] && !b.quarantine_why[0], "session: not quarantined when added so");
+	snprintf(b.quarantine, sizeof(b.quarantine), "remed");
+	snprintf(b.quarantine_why, sizeof(b.quarantine_why), "av: av-definitions-old");
+	tap_ok(&t, sk_session_update(st, &b) == 0 && sk_session_get(st, s.id, &b) == 0 &&
+	       !strcmp(b.quarantine, "remed") && !strcmp(b.quarantine_why, "av: av-definitions-old"),
+	       "session update: quarantine policy and why kept");
+	snprintf(b.quarantine, sizeof(b.quarantine), "bad name");
+	tap_ok(&t, sk_session_update(st, &b) == -EINVAL, "session quarantine: not a policy name: -EINVAL");
+	snprintf(b.quarantine, sizeof(b.quarantine), "remed");
+	snprintf(b.quarantine_why, sizeof(b.quarantine_why), "av\n");
+	tap_ok(&t, sk_session_update(st, &b) == -EINVAL, "session quarantine why with a newline: -EINVAL");
+	b.quarantine[0] = b.quarantine_why[0] = 0;
+	tap_ok(&t, sk_session_update(st, &b) == 0 && sk_session_get(st, s.id, &b) == 0 &&
+	       !b.quarantine[0] && !b.quarantine_why[0], "session update: quarantine lifted");
 	b.killed = true;
 	b.pid = 0;
 	tap_ok(&t, sk_session_update(st, &b) == 0 && sk_session_get(st, s.id, &b) == 0 && b.killed,
