@@ -34,7 +34,7 @@
 #   carol   in sub-team, which is a member of vpn-admins (nested)
 #   dave    in vpn-staff, disabled (userAccountControl 514)
 #   erin    in vpn-staff, accountExpires in 2000 (expired)
-#   chg1 chg2 chg3
+#   chg1 chg2 chg3 chg4
 #           in vpn-staff, must change the password (pwdLastSet 0)
 #   lock1   in vpn-staff (the AD lockout tests lock it)
 #   rc1 rc2 in vpn-staff (the re-check tests disable them)
@@ -105,7 +105,7 @@ s.modify(m)
 users = {
     "alice": "vpn-staff", "bob": "other-team", "carol": "sub-team",
     "dave": "vpn-staff", "erin": "vpn-staff", "chg1": "vpn-staff",
-    "chg2": "vpn-staff", "chg3": "vpn-staff", "lock1": "vpn-staff",
+    "chg2": "vpn-staff", "chg3": "vpn-staff", "chg4": "vpn-staff", "lock1": "vpn-staff",
     "rc1": "vpn-staff", "rc2": "vpn-staff",
 }
 for g in ("vpn-staff", "other-team", "sub-team", "vpn-admins"):

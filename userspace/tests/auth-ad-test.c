@@ -251,7 +251,7 @@ static void set(const char *key, const char *val)
 		printf("# setting %s: %s\n", key, err);
 }
 
-static void mkgroup(const char *name)
+static void mkgroup(const char *name, bool totp)
 {
 	struct sk_group g;
 	char err[256];
@@ -260,6 +260,7 @@ static void mkgroup(const char *name)
 	snprintf(g.name, sizeof(g.name), "%s", name);
 	memset(g.factors, 0, sizeof(g.factors));
 	g.factors[0] = SK_FACTOR_PASSWORD;
+	g.factors[1] = totp ? SK_FACTOR_TOTP : SK_FACTOR_NONE;
 	if (sk_group_add(st, &g, err, sizeof(err)) || sk_group_directory_set(st, name, "ad"))
 		printf("# group %s: %s\n", name, err);
 }
@@ -312,8 +313,8 @@ static void chain_tests(void)
 	dset("map-01", map);
 	snprintf(map, sizeof(map), "gadmins CN=vpn-admins,CN=Users,%s", env("SK_TEST_AD_BASE"));
 	dset("map-02", map);
-	mkgroup("gstaff");
-	mkgroup("gadmins");
+	mkgroup("gstaff", false);
+	mkgroup("gadmins", false);
 
 	/* the three forms of a name: one account, one record */
 	s = dir_login("gstaff", "alice", pw, &f);
@@ -396,6 +397,46 @@ static void chain_tests(void)
 	s = dir_login("gstaff", "chg2", pw, &f);
 	tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "pw-wrong"), "chain AD: the old one: pw-wrong (%s)",
 	       f.error);
+
+	/* password + TOTP: the change comes after every factor, so the
+	 * password alone never changes it; a client that posts a new
+	 * password instead of the code gets no change and no success */
+	{
+		char code[7], map2[600];
+		struct sk_user v;
+
+		mkgroup("gmfa", true);
+		snprintf(map2, sizeof(map2), "gmfa CN=vpn-staff,CN=Users,%s", env("SK_TEST_AD_BASE"));
+		dset("map-03", map2);
+		/* chg4's record as an earlier login made it, with TOTP enrolled */
+		memset(&v, 0, sizeof(v));
+		snprintf(v.name, sizeof(v.name), "chg4");
+		snprintf(v.group, sizeof(v.group), "gmfa");
+		v.enabled = true;
+		sk_totp_new_secret(v.totp_secret, sizeof(v.totp_secret));
+		tap_ok(&t, !sk_user_add(st, &v, err, sizeof(err)) &&
+		       !sk_user_directory_set(st, "chg4", "ad"), "chg4's record with TOTP (%s)", err);
+		l = login();
+		step(l, "gmfa", &f, NULL);
+		s = step(l, "gmfa", &f, "username", "chg4", "password", pw, NULL);
+		tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "otp"),
+		       "chain AD, password+TOTP: chg4's right password -> the TOTP form first (%s)",
+		       f.auth_id);
+		s = step(l, "gmfa", &f, "password", "Skipped-Pass-4", NULL);
+		tap_ok(&t, s != SK_STEP_SUCCESS && strcmp(f.auth_id, "new-password"),
+		       "chain AD, password+TOTP: a new password instead of the code: no change form");
+		clk += 31;
+		sk_totp_generate(v.totp_secret, clk, code);
+		s = step(l, "gmfa", &f, "secondary_password", code, NULL);
+		tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "new-password"),
+		       "chain AD, password+TOTP: the right code -> the new-password form (%s)", f.error);
+		s = step(l, "gmfa", &f, "password", "Mfa-Changed-4", NULL);
+		tap_ok(&t, s == SK_STEP_SUCCESS, "chain AD, password+TOTP: changed, success (%s)",
+		       f.error);
+		sk_login_free(l);
+		rc = sk_ldap_check(c, "chg4", pw, r, err, sizeof(err));
+		tap_ok(&t, rc == -EACCES, "chain AD: chg4's old password no longer binds");
+	}
 
 	/* defer_hash (sekishod): the change runs in sk_login_hash */
 	{
