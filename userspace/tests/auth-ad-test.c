@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain-test.h"
 #include "skauth.h"
 #include "skchain.h"
 #include "skldap.h"
@@ -40,16 +41,6 @@ static int64_t clk;
 static int srcn;
 static char pw[64];		/* the users' password (SK_TEST_AD_PW) */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static const char *env(const char *k)
 {
@@ -199,24 +190,7 @@ static struct sk_login *login(void)
 	return sk_login_new(&cfg, src, NULL, NULL, NULL);
 }
 
-static enum sk_step step(struct sk_login *l, const char *group, struct sk_form *f, ...)
-{
-	const char *names[4], *values[4];
-	int n = 0;
-	va_list ap;
-
-	va_start(ap, f);
-	while (n < 3) {
-		const char *k = va_arg(ap, const char *);
-
-		if (!k)
-			break;
-		names[n] = k;
-		values[n++] = va_arg(ap, const char *);
-	}
-	va_end(ap);
-	return sk_login_step(l, clk, group, n, names, values, f);
-}
+#define step(l, group, ...) chain_step(l, clk, group, __VA_ARGS__)
 
 static bool is_err(const struct sk_form *f, const char *key)
 {
@@ -265,23 +239,7 @@ static void mkgroup(const char *name, bool totp)
 		printf("# group %s: %s\n", name, err);
 }
 
-static int audit_fn(const struct sk_audit *a, void *arg)
-{
-	const char **want = arg;
-
-	if (strstr(a->detail, want[0]))
-		want[1] = "found";
-	return 0;
-}
-
-static bool audited(const char *type, const char *detail)
-{
-	struct sk_audit_filter flt = { .type = type };
-	const char *want[2] = { detail, NULL };
-
-	(void)sk_audit_list(st, &flt, audit_fn, want);
-	return want[1] != NULL;
-}
+#define audited(type, detail) chain_audited(st, type, detail)
 
 static void chain_tests(void)
 {

@@ -31,6 +31,7 @@
 #include <openssl/pem.h>
 #include <sqlite3.h>
 
+#include "chain-test.h"
 #include "skauth.h"
 #include "skchain.h"
 #include "skldap.h"
@@ -51,16 +52,6 @@ static int srcn;		/* a fresh source address per login */
 static const char *fixed_src;	/* ... unless set */
 static const struct sk_pw_params fast = { 1, 64, 1 };	/* hashing the test users is not under test */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 /* ---- fixtures ---- */
 
@@ -215,24 +206,7 @@ static struct sk_login *login(const char *certname)
 }
 
 /* one round with up to three name/value pairs (NULL-terminated) */
-static enum sk_step step(struct sk_login *l, const char *group, struct sk_form *f, ...)
-{
-	const char *names[4], *values[4];
-	int n = 0;
-	va_list ap;
-
-	va_start(ap, f);
-	while (n < 3) {
-		const char *k = va_arg(ap, const char *);
-
-		if (!k)
-			break;
-		names[n] = k;
-		values[n++] = va_arg(ap, const char *);
-	}
-	va_end(ap);
-	return sk_login_step(l, clk, group, n, names, values, f);
-}
+#define step(l, group, ...) chain_step(l, clk, group, __VA_ARGS__)
 
 static bool has_input(const struct sk_form *f, const char *name)
 {
@@ -416,22 +390,9 @@ static int count_users(const char *name)
 	return sk_user_get(st, name, &u) ? 0 : 1;
 }
 
-static int audit_reason_fn(const struct sk_audit *a, void *arg)
-{
-	const char **want = arg;
-
-	if (strstr(a->detail, want[0]))
-		want[1] = "found";
-	return 0;
-}
-
 static bool audited(const char *reason)
 {
-	struct sk_audit_filter flt = { .type = "factor" };
-	const char *want[2] = { reason, NULL };
-
-	(void)sk_audit_list(st, &flt, audit_reason_fn, want);
-	return want[1] != NULL;
+	return chain_audited(st, "factor", reason);
 }
 
 /* one password login of user in group (the directory's password unless pw) */
