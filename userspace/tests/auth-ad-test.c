@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain-test.h"
+#include "auth-chain.h"
 #include "skauth.h"
 #include "skchain.h"
 #include "skldap.h"

@@ -31,7 +31,7 @@
 #include <openssl/pem.h>
 #include <sqlite3.h>
 
-#include "chain-test.h"
+#include "auth-chain.h"
 #include "skauth.h"
 #include "skchain.h"
 #include "skldap.h"

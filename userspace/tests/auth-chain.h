@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Helpers of the login chain's tests (auth-chain-login-test, auth-ad-test):
  * one round with name/value pairs, and a look into the audit trail. */
-#ifndef SK_CHAIN_TEST_H
-#define SK_CHAIN_TEST_H
+#ifndef SK_AUTH_CHAIN_TEST_H
+#define SK_AUTH_CHAIN_TEST_H
 
 #include <stdarg.h>
 #include <stdbool.h>
