@@ -7,7 +7,8 @@
 #                (${SEKISHO_CACHE:-/var/cache/sekisho}/samba-ad-<hash of
 #                this file and the samba version>, under /tmp when the
 #                cache is not writable; made once by samba_base, under a
-#                lock), started as `samba -M single --foreground` in a
+#                lock; a shared one while a run copies it), started as
+#                `samba -M single --foreground` in a
 #                network namespace of its own (AD's ports are fixed: 389,
 #                636, 88, ... must not meet the host's or another run's),
 #                only the ldap service, LDAPS with the certificate Samba
@@ -132,7 +133,7 @@ PY
 samba_run() {
 	local d=$1 ns=$2
 	ip netns exec "$ns" samba -M single --foreground --no-process-group --debug-stdout \
-		-s "$d/etc/smb.conf" </dev/null >"$d/samba.out" 2>&1 &
+		-s "$d/etc/smb.conf" </dev/null >"$d/samba.out" 2>&1 8>&- &
 	SAMBA_PID=$!
 	# a loaded machine: up to 60 s
 	ip netns exec "$ns" bash -c 'for _ in $(seq 600); do
@@ -155,7 +156,10 @@ samba_ns_del() {
 }
 
 # The provisioned domain with its people and Samba's TLS certificate,
-# made once (about 15 s) under $SAMBA_BASE
+# made once (about a minute) under $SAMBA_BASE.  Returns 0 holding a
+# shared lock on the cache (fd 8) until samba_start has copied it: a run
+# of another version of this file deletes the older bases under the
+# exclusive lock
 samba_base() {
 	local cache key tmp ns rc=0
 	cache=${SEKISHO_CACHE:-/var/cache/sekisho}
@@ -171,7 +175,7 @@ samba_base() {
 	if [ -f "$SAMBA_BASE/private/tls/cert.pem" ] &&
 		openssl x509 -in "$SAMBA_BASE/private/tls/cert.pem" -noout -checkend 2592000 >/dev/null 2>&1 &&
 		[ -n "$(find "$SAMBA_BASE/private/tls/cert.pem" -mtime -365)" ]; then
-		flock -u 8
+		flock -s 8
 		return 0
 	fi
 	echo "# samba: provisioning $SAMBA_REALM into $SAMBA_BASE (once)"
@@ -198,7 +202,7 @@ samba_base() {
 		sed 's/^/# /' "$tmp.provision.log" "$tmp/samba.out" 2>/dev/null | tail -n 40
 		rm -rf "$tmp" "$tmp.provision.log"
 	fi
-	flock -u 8
+	[ $rc = 0 ] && flock -s 8 || flock -u 8
 	return $rc
 }
 
@@ -211,7 +215,8 @@ samba_start() {
 	samba_base || return 1
 	d=$(mktemp -d /tmp/sk-samba.XXXXXX) || return 1
 	SAMBA_DIR=$d
-	cp -a "$SAMBA_BASE/." "$d/" || return 1
+	cp -a "$SAMBA_BASE/." "$d/" || { flock -u 8; return 1; }
+	flock -u 8
 	samba_conf "$d" >"$d/etc/smb.conf"
 	SAMBA_NS=sk-smb-$$-${RANDOM}
 	samba_ns "$SAMBA_NS" || { echo "# samba: no network namespace"; return 1; }
