@@ -12,16 +12,22 @@
 #   - /etc/os-release of the client: `ip netns exec cli` bind-mounts
 #     /etc/netns/cli/os-release over it, the same mechanism as the hosts
 #     file, so the agent's own code path reads a Debian 11 release file;
-#   - the package manager's history (/var/log/dpkg.log, the VM's tmpfs).
-# Cases: compliant -> tunnel; clamd stopped, old definitions, Debian 11,
-# firewall off -> refused with that check's message; quarantine -> tunnel
+#   - the package manager's history (/var/log/dpkg.log, the VM's tmpfs);
+#   - real-time protection: ClamAV's on-access scanner clamonacc
+#     (fanotify, with prevention) watching a directory that holds the
+#     signature's sample, so that "on" is shown by a read it refuses.
+# Cases: compliant (clamonacc on) -> tunnel; clamonacc stopped, clamd
+# stopped, old definitions, Debian 11, firewall off -> refused with that
+# check's message; quarantine -> tunnel
 # with only the remediation host (the kernel counts the drops), the
 # cookie's reconnect re-evaluated; a passing login gets the full allowlist.
 . "$(dirname "$0")/lib.sh"
 NSETC=/etc/netns/cli
-CLAMD_PID=
+CLAMD_PID= ONACC_PID=
+onacc_stop() { [ -n "$ONACC_PID" ] && kill "$ONACC_PID" 2>/dev/null && wait "$ONACC_PID" 2>/dev/null; ONACC_PID=; }
 clamd_stop() { [ -n "$CLAMD_PID" ] && kill "$CLAMD_PID" 2>/dev/null && wait "$CLAMD_PID" 2>/dev/null; CLAMD_PID=; }
 cleanup() {
+	onacc_stop
 	clamd_stop
 	sekishod_stop
 	rm -f "$NSETC/hosts" "$NSETC/os-release"
@@ -88,6 +94,22 @@ clamd_start() {
 clamdb_age 1
 check "clamd: starts with the local database" clamd_start || { tail -n 20 "$T/clamd.log"; exit 1; }
 check "clamd: detects the sample (clamdscan)" sh -c "clamdscan --no-summary --fdpass '$T/clamdb/sample.txt' | grep -q FOUND"
+# real-time protection: clamonacc (on-access scanning through fanotify,
+# a client of the running clamd) watches $T/watch with prevention on, so
+# while it runs the sample there cannot be opened (what "on" means: the
+# agent sees clamonacc run, the test sees it refuse a read)
+mkdir -p "$T/watch" && cp "$T/clamdb/sample.txt" "$T/watch/"
+{ cat /etc/clamav/clamd.conf
+  printf 'OnAccessIncludePath %s\nOnAccessPrevention yes\nOnAccessExcludeUname clamav\n' "$T/watch"; } >"$T/onacc.conf"
+onacc_start() {
+	clamonacc --foreground --fdpass --config-file="$T/onacc.conf" --log="$T/onacc.log" >>"$T/onacc.out" 2>&1 &
+	ONACC_PID=$!
+	wait_for 60 sh -c "! cat '$T/watch/sample.txt'"
+}
+t0=$(date +%s)
+check "clamonacc: on-access scanning refuses to open the sample" onacc_start ||
+	tail -n 20 "$T/onacc.out" "$T/onacc.log" 2>/dev/null | sed 's/^/# /'
+echo "# ---- clamonacc start: $(($(date +%s) - t0)) s"
 # the firewall: a filtering input chain in the client's namespace
 fw_on() { in_cli nft -f - <<'NFT'
 table inet filter {
@@ -109,8 +131,8 @@ has() {
 	done
 }
 out=$(in_cli sh "$AGENT")
-check "agent (root, ns cli): Debian 12, clamd running, its definitions date, firewall on, update" \
-	has "$out" 'os.version="12"' '.running="true"' "definitions=\"$(date -u -d '1 day ago' +%F)\"" \
+check "agent (root, ns cli): Debian 12, clamd running, real-time on, its definitions date, firewall on, update" \
+	has "$out" 'os.version="12"' '.running="true"' '.realtime="true"' "definitions=\"$(date -u -d '1 day ago' +%F)\"" \
 	'firewall="true"' 'update.last='
 # the agent as an unprivileged user (openconnect --csd-user): the same
 # facts, except the ruleset, which only CAP_NET_ADMIN may read
@@ -126,8 +148,7 @@ sk_user alice eng Secret-pass1 >/dev/null
 check "store: policy remed (only tcp/22 of $SRV4)" skctl policy add remed
 skctl policy rule add remed allow tcp $SRV4/32 port 22 >/dev/null
 skctl settings set device.hostscan on >/dev/null
-# realtime off: on-access scanning (clamonacc, fanotify) is not run here
-check "posture set eng posture=on av.realtime=off" skctl posture set eng posture=on av.realtime=off
+check "posture set eng posture=on (real-time protection required: the default)" skctl posture set eng posture=on
 check "sekishod: starts" sekishod_start || exit 1
 
 login() { with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --csd-wrapper "$WRAP"; }
@@ -138,6 +159,17 @@ check "compliant: tunnel up" oc_wait_up a 180 || exit 1
 check "compliant: tcp/3389 (group policy internal)" tcp_probe $SRV4 3389
 check "audit: the av check passed" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -q '\"factor\":\"av\"'"
 oc_stop a
+
+# 1b. real-time protection off: clamonacc stopped, clamd still running
+t0=$(date +%s)
+onacc_stop
+check "clamonacc stopped: the sample can be read again" cat "$T/watch/sample.txt"
+out=$(login)
+check "real-time protection off: refused with its message" grep -q 'Real-time protection of your antivirus (clamav/clamd) is off' <<<"$out" ||
+	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+# the remaining cases stop clamd itself: real-time protection not required
+check "posture set eng av.realtime=off" skctl_live posture set eng av.realtime=off
+echo "# ---- real-time off case: $(($(date +%s) - t0)) s"
 
 # 2. firewall off (the ruleset flushed)
 in_cli nft flush ruleset
