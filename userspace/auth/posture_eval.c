@@ -101,6 +101,8 @@ static void eval_os(const struct sk_posture *r, const struct sk_posture_policy *
 		sk_po_ver_fmt(&r->os_version, hv, sizeof(hv));
 		sk_po_ver_fmt(min, nv, sizeof(nv));
 		if (r->family == SK_PO_FAM_LINUX) {
+			sk_po_linux_ver_fmt(r->os_id, &r->os_version, hv, sizeof(hv));
+			sk_po_linux_ver_fmt(r->os_id, min, nv, sizeof(nv));
 			snprintf(k->have, sizeof(k->have), "%s %s", r->os_id, hv);
 			snprintf(k->need, sizeof(k->need), "%s %s", r->os_id, nv);
 		} else {

@@ -165,6 +165,19 @@ int sk_po_ver_cmp(const struct sk_po_ver *a, const struct sk_po_ver *b)
 	return 0;
 }
 
+void sk_po_linux_ver_fmt(const char *id, const struct sk_po_ver *v, char *out, size_t len)
+{
+	size_t o;
+
+	if (strcmp(id, "ubuntu") || v->n < 2 || v->v[1] > 99) {
+		sk_po_ver_fmt(v, out, len);
+		return;
+	}
+	snprintf(out, len, "%u.%02u", (unsigned int)v->v[0], (unsigned int)v->v[1]);
+	for (int i = 2; i < v->n && i < SK_PO_VER_PARTS && (o = strlen(out)) < len; i++)
+		snprintf(out + o, len - o, ".%u", (unsigned int)v->v[i]);
+}
+
 void sk_po_ver_fmt(const struct sk_po_ver *v, char *out, size_t len)
 {
 	size_t o = 0;
@@ -773,7 +786,7 @@ int sk_posture_policy_get(const struct sk_posture_policy *p, const char *key, ch
 		for (int i = 0; i < p->n_linux && i < SK_PO_LIST_MAX; i++) {
 			char v[48];
 
-			sk_po_ver_fmt(&p->linux_[i].min, v, sizeof(v));
+			sk_po_linux_ver_fmt(p->linux_[i].id, &p->linux_[i].min, v, sizeof(v));
 			snprintf(item, sizeof(item), "%s:%s", p->linux_[i].id, v);
 			append(out, len, &o, item);
 		}

@@ -91,6 +91,9 @@ void sk_po_day_fmt(int32_t day, char out[11]);	/* "" for 0 */
 int sk_po_ver_parse(const char *s, size_t n, struct sk_po_ver *v);
 int sk_po_ver_cmp(const struct sk_po_ver *a, const struct sk_po_ver *b);
 void sk_po_ver_fmt(const struct sk_po_ver *v, char *out, size_t len);
+/* A Linux distribution's version as it writes it: Ubuntu's YY.MM keeps
+ * its two-digit month (22.04, not 22.4); any other as sk_po_ver_fmt. */
+void sk_po_linux_ver_fmt(const char *id, const struct sk_po_ver *v, char *out, size_t len);
 bool sk_po_token_ok(const char *s, size_t n);
 
 /* ---- the policy ---- */

@@ -264,6 +264,20 @@ int main(void)
 	sk_posture_message(&res, res.shown, NULL, msg, sizeof(msg));
 	tap_ok(&t, strstr(msg, " / ") && strlen(msg) < 512, "both languages fit the form (%zu bytes)",
 	       strlen(msg));
+	/* Ubuntu's YY.MM: the month keeps its two digits in the message and
+	 * in the policy's text (22.04, not 22.4) */
+	load("debian12.txt", "endpoint.posture.os.id=",
+	     "endpoint.posture.os.id=\"ubuntu\";", r, err, sizeof(err));
+	r->posture.os_version.n = 2;
+	r->posture.os_version.v[0] = 20;
+	r->posture.os_version.v[1] = 4;
+	p = pol(NULL, NULL);
+	sk_posture_eval(&r->posture, &p, at("2025-11-05"), &res);
+	sk_posture_message(&res, SK_PO_CHK_OS, "en", msg, sizeof(msg));
+	tap_ok(&t, !strcmp(reason(&res, SK_PO_CHK_OS), "os-old") && strstr(msg, "(ubuntu 20.04)") &&
+		   strstr(msg, "ubuntu 22.04 or later"), "Ubuntu versions as YY.MM: %s", msg);
+	tap_ok(&t, !sk_posture_policy_get(&p, "os.linux", val, sizeof(val)) &&
+		   strstr(val, "ubuntu:22.04") && strstr(val, "debian:12"), "os.linux shown as %s", val);
 	load("windows10.txt", NULL, NULL, r, err, sizeof(err));
 	p = pol(NULL, NULL);
 	sk_posture_eval(&r->posture, &p, at("2025-11-05"), &res);
