@@ -38,6 +38,9 @@
 #   pwc     in no group; changes its password (the ACL lets every user
 #           write its own userPassword: password-modify)
 #   nochg   in no group; the ACL does not let it write its userPassword
+#   reset1  in vpn-staff; an administrator reset its password (pwdReset,
+#           the ppolicy overlay: it must change it; $SLAPD_DIR/reset1.ldif
+#           sets that again, as cn=admin with $SLAPD_DIR/rootpw)
 
 SLAPD_DIR=""
 SLAPD_BASE=dc=sekisho,dc=test
@@ -85,6 +88,7 @@ cn: module{0}
 olcModulePath: /usr/lib/ldap
 olcModuleLoad: back_mdb
 olcModuleLoad: memberof
+olcModuleLoad: ppolicy
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -137,6 +141,13 @@ objectClass: olcOverlayConfig
 objectClass: olcMemberOf
 olcOverlay: {0}memberof
 olcMemberOfRefInt: TRUE
+
+dn: olcOverlay={1}ppolicy,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {1}ppolicy
+olcPPolicyDefault: cn=default,ou=policies,$SLAPD_BASE
+olcPPolicyHashCleartext: TRUE
 EOF
 }
 
@@ -160,7 +171,7 @@ slapd_group() {	# cn member-dn...
 slapd_data() {
 	local b=$SLAPD_BASE p="ou=people,$SLAPD_BASE" g="ou=groups,$SLAPD_BASE"
 	printf 'dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: sekisho\no: sekisho test\n\n' "$b"
-	for ou in people more groups system; do
+	for ou in people more groups system policies; do
 		printf 'dn: ou=%s,%s\nobjectClass: organizationalUnit\nou: %s\n\n' "$ou" "$b" "$ou"
 	done
 	printf 'dn: cn=sekisho,ou=system,%s\nobjectClass: person\ncn: sekisho\nsn: service\nuserPassword: %s\n\n' \
@@ -175,13 +186,20 @@ slapd_data() {
 	slapd_person nopw people "" ""
 	slapd_person pwc people
 	slapd_person nochg people
+	# the password policy: a reset password must change, 8 characters
+	printf 'dn: cn=default,ou=policies,%s\nobjectClass: person\nobjectClass: pwdPolicy\n' "$b"
+	printf 'cn: default\nsn: policy\npwdAttribute: userPassword\npwdMustChange: TRUE\n'
+	printf 'pwdAllowUserChange: TRUE\npwdMinLength: 8\npwdCheckQuality: 2\n\n'
+	slapd_person reset1 people
+	printf 'dn: uid=reset1,%s\nchangetype: modify\nreplace: pwdReset\npwdReset: TRUE\n\n' "$p" \
+		>"$SLAPD_DIR/reset1.ldif"
 	printf 'dn: cn=adam,ou=people,%s\nobjectClass: inetOrgPerson\nobjectClass: sekishoTestADUser\n' "$b"
 	printf 'cn: adam\nsn: adam\nsAMAccountName: adam\n'
 	printf 'userAccountControl: 514\npwdLastSet: 0\nmail: adam@sekisho.test\nuserPassword: adam-pw-1\n\n'
 	slapd_group other-team "uid=bob,$p"
 	slapd_group adam-team "cn=adam,$p"
 	slapd_group sub-team "uid=carol,$p"
-	slapd_group vpn-staff "uid=alice,$p" "uid=mallory,$p" "uid=nopw,$p"
+	slapd_group vpn-staff "uid=alice,$p" "uid=mallory,$p" "uid=nopw,$p" "uid=reset1,$p"
 	slapd_group vpn-admins "uid=admin,$p" "cn=sub-team,$g"
 }
 
@@ -241,6 +259,9 @@ slapd_start() {
 	ldapadd -x -H "$SK_TEST_LDAPI_URI" -D "cn=admin,$SLAPD_BASE" -y "$d/rootpw" \
 		-f "$d/data.ldif" >"$d/ldapadd.log" 2>&1 ||
 		{ echo "# slapd: loading the test data failed:"; sed 's/^/# /' "$d/ldapadd.log"; return 1; }
+	ldapmodify -x -H "$SK_TEST_LDAPI_URI" -D "cn=admin,$SLAPD_BASE" -y "$d/rootpw" \
+		-f "$d/reset1.ldif" >>"$d/ldapadd.log" 2>&1 ||
+		{ echo "# slapd: the reset of reset1 failed:"; sed 's/^/# /' "$d/ldapadd.log"; return 1; }
 	return 0
 }
 

@@ -1350,8 +1350,10 @@ static enum sk_step dir_outcome(struct sk_login *l, int64_t now, const char *dir
 				    r->state.expired ? "dir-expired" :
 				    r->state.locked ? "dir-locked" : NULL;
 
-		/* a RADIUS server has no password change for us to make */
-		if (!state && change && (!l->hj_dir || l->hj_dir->type == SK_LDAP_RADIUS))
+		/* a RADIUS server has no password change for us to make; an
+		 * expired OpenLDAP password cannot bind for its change */
+		if (!state && change && (!l->hj_dir || l->hj_dir->type == SK_LDAP_RADIUS ||
+					 (l->hj_dir->type == SK_LDAP_OPENLDAP && r->state.pw_expired)))
 			state = "dir-pw-change";
 
 		if (!r->n_mapped) {

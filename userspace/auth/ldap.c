@@ -854,6 +854,56 @@ static int groups_walk(struct conn *k, struct sk_ldap_result *r, char *err, size
 	return 0;
 }
 
+/*
+ * The user's simple bind.  OpenLDAP: with the password-policy request
+ * control (the ppolicy overlay), whose answer says that an administrator
+ * reset the password and it must change (changeAfterReset: the bind
+ * succeeds, and only the change is allowed) or that it has expired.
+ * Returns the bind's result code.
+ */
+static int user_bind(struct conn *k, const char *dn, const char *pw, struct sk_ldap_result *r)
+{
+	struct berval cred = { strlen(pw), (char *)pw };
+	LDAPControl *req = NULL, *sctrls[2] = { NULL, NULL }, **ctrls = NULL, *pp;
+	LDAPMessage *res = NULL;
+	int msgid, rc, code = LDAP_OTHER;
+
+	if (k->c->type != SK_LDAP_OPENLDAP ||
+	    ldap_create_passwordpolicy_control(k->ld, &req) != LDAP_SUCCESS)
+		return ldap_sasl_bind_s(k->ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	sctrls[0] = req;
+	rc = ldap_sasl_bind(k->ld, dn, LDAP_SASL_SIMPLE, &cred, sctrls, NULL, &msgid);
+	ldap_control_free(req);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_result(k->ld, msgid, LDAP_MSG_ALL, &k->tv, &res);
+	if (rc <= 0) {
+		ldap_msgfree(res);
+		if (rc == 0)
+			return LDAP_TIMEOUT;
+		code = LDAP_SERVER_DOWN;
+		ldap_get_option(k->ld, LDAP_OPT_RESULT_CODE, &code);
+		return code;
+	}
+	rc = ldap_parse_result(k->ld, res, &code, NULL, NULL, NULL, &ctrls, 1);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, ctrls, NULL);
+	if (pp) {
+		ber_int_t expire = -1, grace = -1;
+		LDAPPasswordPolicyError e = PP_noError;
+
+		if (ldap_parse_passwordpolicy_control(k->ld, pp, &expire, &grace, &e) == LDAP_SUCCESS) {
+			if (e == PP_changeAfterReset)
+				r->state.must_change = true;
+			else if (e == PP_passwordExpired)
+				r->state.pw_expired = true;
+		}
+	}
+	ldap_controls_free(ctrls);
+	return code;
+}
+
 /* the search, the groups and the password on an open connection */
 static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, char *err,
 		    size_t errlen)
@@ -866,7 +916,6 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 	char esc[SK_NAME_MAX * 3 + 1], filter[SK_LDAP_FILTER_MAX + sizeof(esc)];
 	const char *tmpl = sk_ldap_filter(c), *pct;
 	LDAPMessage *res = NULL, *e;
-	struct berval cred;
 	char *dn;
 	int rc, n;
 
@@ -938,9 +987,7 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 	sk_ldap_map_groups(c, r);
 	if (!pw)
 		return 0;
-	cred.bv_val = (char *)pw;
-	cred.bv_len = strlen(pw);
-	rc = ldap_sasl_bind_s(k->ld, r->dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	rc = user_bind(k, r->dn, pw, r);
 	if (rc == LDAP_SUCCESS) {
 		r->pw_checked = true;
 		return 0;
@@ -957,6 +1004,11 @@ static int check_on(struct conn *k, const char *pw, struct sk_ldap_result *r, ch
 		 * and 701 (account expired) come only with the right
 		 * password: the chain refuses with the state's own message */
 		if (code == 0x773 || code == 0x532 || code == 0x533 || code == 0x701) {
+			r->pw_checked = true;
+			return 0;
+		}
+		/* OpenLDAP's ppolicy says "expired" to the right password only */
+		if (c->type == SK_LDAP_OPENLDAP && r->state.pw_expired) {
 			r->pw_checked = true;
 			return 0;
 		}

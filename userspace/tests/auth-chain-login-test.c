@@ -584,6 +584,33 @@ static void directory(void)
 		sk_login_free(l);
 	}
 
+	/* OpenLDAP's ppolicy: reset1's password was reset by an administrator,
+	 * the new-password form changes it with password-modify */
+	{
+		struct sk_login *l = login(NULL);
+
+		step(l, "gd1", &f, NULL);
+		s = step(l, "gd1", &f, "username", "reset1", "password", "reset1-pw-1", NULL);
+		tap_ok(&t, s == SK_STEP_FORM && !strcmp(f.auth_id, "new-password"),
+		       "ppolicy: reset1 (pwdReset) gets the new-password form (%s)", f.error);
+		s = step(l, "gd1", &f, "password", "short7x", NULL);
+		tap_ok(&t, s == SK_STEP_FORM && is_err(&f, "dir-pw-policy"),
+		       "ppolicy: 7 characters (pwdMinLength 8): dir-pw-policy, the form again");
+		s = step(l, "gd1", &f, "password", "Reset-Pass-9", NULL);
+		tap_ok(&t, s == SK_STEP_SUCCESS, "ppolicy: changed with password-modify, success (%s)",
+		       f.error);
+		sk_login_free(l);
+		s = dir_login("gd1", "reset1", "Reset-Pass-9", &f);
+		tap_ok(&t, s == SK_STEP_SUCCESS, "ppolicy: the new password, no form (%s)", f.error);
+		/* reset again, for the next run against this slapd (ASan) */
+		tap_ok(&t, sh("printf 'dn: uid=reset1,ou=people,%s\nchangetype: modify\nreplace: "
+			      "userPassword\nuserPassword: reset1-pw-1\n-\nreplace: pwdReset\n"
+			      "pwdReset: TRUE\n' | ldapmodify -x -H '%s' -D 'cn=admin,%s' -y '%s/rootpw' "
+			      ">/dev/null", getenv("SK_TEST_LDAP_BASE"), getenv("SK_TEST_LDAPI_URI"),
+			      getenv("SK_TEST_LDAP_BASE"), getenv("SLAPD_DIR")) == 0,
+		       "ppolicy: reset1 reset again by cn=admin");
+	}
+
 	/* a group mapped for alice but not chosen: she may not use it */
 	mkgroup("gdx", pw_only, 1, NULL);
 	sk_group_directory_set(st, "gdx", "corp");

@@ -404,6 +404,15 @@ static void server_tests(void)
 	       !r->state.locked, "type ad: sAMAccountName, disabled and must-change read (rc %d %s)",
 	       rc, err);
 
+	/* the ppolicy overlay: reset1's password was reset by an administrator */
+	base_cfg(c, SK_LDAP_TLS_LDAPS);
+	rc = sk_ldap_check(c, "reset1", "reset1-pw-1", r, err, sizeof(err));
+	tap_ok(&t, rc == 0 && r->pw_checked && r->state.must_change,
+	       "ppolicy: reset1's bind answers changeAfterReset -> must change (rc %d %s)", rc, err);
+	rc = sk_ldap_check(c, "alice", "alice-pw-1", r, err, sizeof(err));
+	tap_ok(&t, rc == 0 && !r->state.must_change && !r->state.pw_expired,
+	       "ppolicy: alice's bind says nothing to change");
+
 	/* a password change on OpenLDAP: the user's bind, then password-modify */
 	base_cfg(c, SK_LDAP_TLS_LDAPS);
 	rc = sk_ldap_passwd(c, "pwc", "wrong-old", "pwc-pw-2", err, sizeof(err));
