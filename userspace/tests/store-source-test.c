@@ -209,6 +209,8 @@ static void migration(void)
 	    "ALTER TABLE users DROP COLUMN directory;"
 	    "DROP INDEX sessions_addr4; DROP INDEX sessions_addr6;"
 	    "ALTER TABLE audit DROP COLUMN gateway; ALTER TABLE sessions DROP COLUMN gateway;"
+	    "ALTER TABLE sessions DROP COLUMN quarantine;"
+	    "ALTER TABLE sessions DROP COLUMN quarantine_why;"
 	    "DROP TABLE IF EXISTS device_posture_last;"
 	    "DROP TABLE IF EXISTS device_posture;"
 	    "DROP TABLE IF EXISTS group_posture;"
