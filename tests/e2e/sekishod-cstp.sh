@@ -9,9 +9,12 @@
 # CBC suite is not: the worker relays it through an AF_UNIX SOCK_SEQPACKET
 # socket (PEER_STREAM) as before, and `session show` says why.  Either way
 # the kernel checks, counts and routes the packets as it does DTLS
-# records: the allowlist applies the same.  A DTLS client in the same run
-# still works (its peer has both paths), also after a reconnect; `session
-# kill` ends a TLS-only tunnel and its kernel peer.
+# records: the allowlist applies the same.  A client that asks for DTLS
+# behind a firewall that drops UDP (nft in the client's namespace) gets
+# kernel TLS too; a DTLS client's TLS side is handed over as well, and its
+# DTLS handshake joins the live kernel peer (PEER_SET with the UDP socket,
+# the stream untouched), also after a reconnect; `session kill` ends a
+# TLS-only tunnel and its kernel peer.
 . "$(dirname "$0")/lib.sh"
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "CSTP data path (TLS only)"
@@ -92,6 +95,7 @@ sk_user bob ops Secret-pass2 >/dev/null
 sk_user carol eng Secret-pass3 >/dev/null
 sk_user dave eng Secret-pass4 >/dev/null
 sk_user erin eng Secret-pass5 >/dev/null
+sk_user frank eng Secret-pass6 >/dev/null
 # DPD every 5 s: the kernel's answers show within seconds
 check "store: session.dpd 5" skctl settings set session.dpd 5
 check "sekishod: starts" sekishod_start || exit 1
@@ -174,11 +178,50 @@ if gnutls_client cbc e erin Secret-pass5 'ciphersuite (TLS1.2).*-CBC)' "relay (c
 	oc_stop e
 fi
 
-# ---- carol: DTLS as usual, the stream stays as a fallback ----
+# ---- frank: asks for DTLS, but the network drops UDP (hotels, mobile
+# networks): the fall-back a user meets is CSTP, carried by the kernel ----
+udp_block() {
+	in_cli nft -f - <<NFT
+table inet udpblock {
+	chain out { type filter hook output priority 0; policy accept; ip daddr $GW4 udp dport 443 counter drop; }
+}
+NFT
+}
+udp_dropped() { in_cli nft list table inet udpblock | grep -q 'packets [1-9]'; }
+tls_sockets() { in_gw sh -c "grep -q '^TlsCurrRxSw[[:space:]]*[1-9]' /proc/net/tls_stat"; }
+check "udp blocked: nft drops UDP to the gateway in ns cli" udp_block
+# the worker waits this long for a DTLS handshake that cannot come
+check "udp blocked: session.dtls_wait 8" skctl_live settings set session.dtls_wait 8
+OC_INPUT=$'Secret-pass6\n' oc_connect f -u frank --authgroup eng --passwd-on-stdin
+if check "udp blocked: tunnel up" oc_wait_up f 180; then
+	fid=$(sk_session_id frank)
+	check "udp blocked: session show: stream ktls (TLS 1.3)" shows "$fid" "ktls (TLS 1.3"
+	check "udp blocked: ping srv over CSTP" ping_cli $SRV4
+	up=$(iperf_mbps -t 2)
+	check "udp blocked: iperf3 up ${up:-?} Mbit/s" mbps_pos "$up"
+	check "udp blocked: the kernel counted it" stat_gt "$fid" rx_packets 100
+	check "udp blocked: the gateway's socket has kernel TLS" tls_sockets
+	check "udp blocked: the client's DTLS was dropped by the firewall" udp_dropped
+	check_not "udp blocked: DTLS never established" oc_dtls f
+	check "udp blocked: after session.dtls_wait the worker has exited" wait_for 30 worker_left "$fid"
+	check "udp blocked: ping srv without a worker" ping_cli $SRV4
+	oc_stop f
+fi
+in_cli nft delete table inet udpblock
+skctl_live settings set session.dtls_wait 120 >/dev/null
+
+# ---- carol: DTLS as usual; its TLS side is on kernel TLS too, and the
+# DTLS handshake joins the live kernel peer ----
 OC_INPUT=$'Secret-pass3\n' oc_connect c -u carol --authgroup eng --passwd-on-stdin
 if check "dtls: tunnel up" oc_wait_up c 180; then
+	ccid=$(sk_session_id carol)
 	check "dtls: established" wait_for 60 oc_dtls c
+	check "dtls: session show: stream ktls (TLS 1.3)" shows "$ccid" "ktls (TLS 1.3"
+	check "dtls: the worker has exited (the kernel carries TLS and DTLS)" wait_for 20 worker_left "$ccid"
+	check "dtls: the gateway's TLS socket is still on kernel TLS" tls_sockets
+	rx0=$(kpeer_stat "$ccid" rx_packets)
 	check "dtls: ping srv" ping_cli $SRV4
+	check "dtls: the same kernel peer counted it (rx_packets ${rx0:-?} and up)" stat_gt "$ccid" rx_packets "${rx0:-0}"
 	kill -USR2 "$(oc_pid c)"
 	check "dtls: reconnect recorded" wait_for 90 test -f "$T/oc-c/reconnect.env"
 	# between the new CONNECT and the new DTLS handshake the stream
@@ -186,6 +229,8 @@ if check "dtls: tunnel up" oc_wait_up c 180; then
 	check "dtls: ping srv right after the reconnect" within 30 ping_cli $SRV4
 	check "dtls: DTLS again after the reconnect" wait_for 60 sh -c "[ \$(grep -c 'Established DTLS connection' '$T/oc-c/log') -ge 2 ]"
 	check "dtls: ping srv after the new DTLS handshake" ping_cli $SRV4
+	check "dtls: after the reconnect still stream ktls" shows "$ccid" "ktls (TLS 1.3"
+	check "dtls: the new connection's worker has exited too" wait_for 20 worker_left "$ccid"
 	oc_stop c
 fi
 ktap_end

@@ -25,7 +25,8 @@
  *                                      <-    DTLS_START (fd + first datagram)
  *   DTLS_KEYS (keys, seqs, fd)         ->    program the kernel (peer + keys)
  *                                      <-    DTLS_READY (then the worker sends
- *                                            its last handshake flight)
+ *                                            its last handshake flight; with
+ *                                            done, on kernel TLS, it exits)
  *   CSTP_END (reason)                  ->    session detached or ended
  *                                      <-    KILL (send TERMINATE, exit)
  */
@@ -247,7 +248,10 @@ struct sk_ipc_dtls_keys {
 struct sk_ipc_dtls_ready {
 	struct sk_ipc_hdr h;
 	int32_t status;
-	uint32_t pad;
+	/* 1: the kernel now carries the whole session (kernel TLS and DTLS):
+	 * the worker finishes this handshake and exits (main has already
+	 * taken the session from it, ktls-handoff.md) */
+	uint32_t done;
 };
 
 struct sk_ipc_dtls_fail {

@@ -128,6 +128,7 @@ struct skd_session {
 	int stream_fd;			/* our end of the CSTP relay pair (kernel peer's STREAM), -1;
 					 * with stream_ktls the client's TCP socket itself */
 	bool stream_ktls;		/* the kernel reads CSTP from kernel TLS (ktls.c) */
+	int64_t ktls_at;		/* when the kernel took the TLS stream (0: not) */
 	bool udp_polled;
 	bool peer_live;			/* a kernel peer exists */
 	bool in_handshake;		/* the worker holds the UDP socket */
@@ -483,10 +484,10 @@ int skd_proxy_pac(const struct sk_group *g, char *buf, size_t len);
 /* setting session.ktls (default on) */
 bool skd_ktls_enabled(struct skd *d);
 /* the CONNECT reply's flags for a tunnel with the kernel relay relay (-1 =
- * none) that was offered DTLS or not: SK_CONNECT_KTLS, or 0 (counted and
- * audited when turned off or when DTLS was offered) */
+ * none), DTLS offered or not: SK_CONNECT_KTLS, or 0 (counted and audited
+ * when turned off) */
 uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_session *s,
-			int relay, bool dtls);
+			int relay);
 void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int fd);
 void skd_on_ktls_skip(struct skd *d, struct skd_worker *w, const struct sk_ipc_ktls_skip *m);
 /* ending a session on kernel TLS: a CSTP DISCONNECT with text to the client */
@@ -495,6 +496,9 @@ void skd_ktls_bye(struct skd_session *s, const char *text);
  * (a client's DISCONNECT ends the session; a closed or broken stream
  * detaches it for a reconnect with the cookie) */
 bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason);
+/* the timers: a session on kernel TLS whose worker still waits for DTLS
+ * after session.dtls_wait lets it go (the kernel carries the CSTP) */
+void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_wait);
 /* the reason keyword of counter i, NULL past the last */
 const char *skd_ktls_reason(int i);
 

@@ -189,8 +189,9 @@ int skd_kernel_peer_new(struct skd_kernel *k, const struct skd_kpeer *p)
 	return kreq(k, "PEER_NEW", ret, 0);
 }
 
-static int peer_simple(struct skd_kernel *k, uint8_t cmd, uint32_t id, bool set_policy,
-		       uint32_t policy)
+/* PEER_DEL, or PEER_SET of one u32 attribute (attr > 0) */
+static int peer_simple(struct skd_kernel *k, uint8_t cmd, uint32_t id, uint16_t attr,
+		       uint32_t value)
 {
 	struct knl_msg m;
 	struct nlattr *n;
@@ -201,8 +202,8 @@ static int peer_simple(struct skd_kernel *k, uint8_t cmd, uint32_t id, bool set_
 	knl_put_u32(&m, SEKISHO_A_IFINDEX, k->ifindex);
 	n = knl_nest_start(&m, SEKISHO_A_PEER);
 	knl_put_u32(&m, SEKISHO_A_PEER_ID, id);
-	if (set_policy)
-		knl_put_u32(&m, SEKISHO_A_PEER_POLICY_ID, policy);
+	if (attr)
+		knl_put_u32(&m, attr, value);
 	knl_nest_end(&m, n);
 	ret = knl_do(&k->req, &m, NULL, NULL);
 	knl_msg_free(&m, false);
@@ -213,14 +214,21 @@ static int peer_simple(struct skd_kernel *k, uint8_t cmd, uint32_t id, bool set_
 
 int skd_kernel_peer_del(struct skd_kernel *k, uint32_t id)
 {
-	int ret = peer_simple(k, SEKISHO_CMD_PEER_DEL, id, false, 0);
+	int ret = peer_simple(k, SEKISHO_CMD_PEER_DEL, id, 0, 0);
 
 	return ret == -ENOENT ? 0 : ret;
 }
 
 int skd_kernel_peer_policy(struct skd_kernel *k, uint32_t id, uint32_t policy)
 {
-	return peer_simple(k, SEKISHO_CMD_PEER_SET, id, true, policy);
+	return peer_simple(k, SEKISHO_CMD_PEER_SET, id, SEKISHO_A_PEER_POLICY_ID, policy);
+}
+
+int skd_kernel_peer_socket(struct skd_kernel *k, uint32_t id, int fd)
+{
+	/* no REMOTE_*: the socket is connected to the client */
+	return fd < 0 ? -EBADF : peer_simple(k, SEKISHO_CMD_PEER_SET, id, SEKISHO_A_PEER_SOCKET,
+					     (uint32_t)fd);
 }
 
 static void put_dir(struct knl_msg *m, uint16_t type, const uint8_t *key, size_t key_len,

@@ -54,6 +54,10 @@ int skd_kernel_peer_del(struct skd_kernel *k, uint32_t id);
  * or -errno */
 int skd_kernel_peer_flush(struct skd_kernel *k);
 int skd_kernel_peer_policy(struct skd_kernel *k, uint32_t id, uint32_t policy);
+/* PEER_SET with SOCKET: the live peer gets the connected UDP socket fd (or
+ * it replaces the one it had, whose keys go with it) and keeps its CSTP
+ * stream untouched; KEY_NEW follows */
+int skd_kernel_peer_socket(struct skd_kernel *k, uint32_t id, int fd);
 /* cipher: uapi enum sekisho_cipher.  The caller wipes its copies. */
 int skd_kernel_key_new(struct skd_kernel *k, uint32_t id, uint16_t epoch, uint32_t cipher,
 		       const uint8_t *enc_key, const uint8_t *enc_iv, uint64_t tx_seq,

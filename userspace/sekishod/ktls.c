@@ -78,8 +78,7 @@ static void outcome(struct skd *d, struct skd_worker *w, const struct skd_sessio
 		  why ? "relay" : "ktls", detail);
 }
 
-uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_session *s, int relay,
-		       bool dtls)
+uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_session *s, int relay)
 {
 	if (relay < 0)
 		return 0;	/* no kernel stream at all (DTLS only) */
@@ -88,19 +87,12 @@ uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_se
 		return 0;
 	}
 	/*
-	 * A client offered DTLS keeps the relay for its CSTP: when its DTLS
-	 * handshake completes, the kernel peer is replaced (PEER_NEW with the
-	 * UDP socket), and a kTLS stream's new peer would start reading in
-	 * the middle of whatever frame the old one had half read (ended as
-	 * stream-malformed; seen as 4 of 50 sessions lost in the e2e scale
-	 * run).  The relay's messages are whole packets.  Until a PEER_SET
-	 * can add the UDP socket to a live peer, kernel TLS is for tunnels
-	 * without DTLS (decisions/ktls-handoff.md).
+	 * A client offered DTLS gets kernel TLS too: when its DTLS handshake
+	 * completes, PEER_SET adds the UDP socket to the live peer beside the
+	 * stream (udp.c), which goes on untouched.  (Replacing the peer, as
+	 * before, made the new peer read from the middle of a frame the old
+	 * one had half read: 4 of 50 sessions lost in an e2e scale run.)
 	 */
-	if (dtls) {
-		outcome(d, w, s, "dtls", NULL);
-		return 0;
-	}
 	w->ktls_done = false;
 	return SK_CONNECT_KTLS;
 }
@@ -201,12 +193,14 @@ void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int
 		/* the relay's peer makes way for one with the TCP socket */
 		s->stream_fd = fd;
 		s->stream_ktls = true;
+		s->ktls_at = skd_now();
 		ret = skd_session_peer_new(d, s, -1);
 		if (ret) {
 			why = "peer";
 			lost = true;
 			s->stream_fd = relay;
 			s->stream_ktls = false;
+			s->ktls_at = 0;
 			if (skd_session_peer_new(d, s, -1))
 				syslog(LOG_ERR, "session %lld: kernel peer with the relay: lost",
 				       (long long)s->id);
@@ -292,6 +286,7 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 	close(s->stream_fd);
 	s->stream_fd = -1;
 	s->stream_ktls = false;
+	s->ktls_at = 0;
 	if (s->w) {
 		skd_worker_kill(d, s->w, NULL);	/* detaches s */
 	} else if (!s->detached_at) {
@@ -305,4 +300,22 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 		}
 	}
 	return true;
+}
+
+void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_wait)
+{
+	struct skd_worker *w = s->w;
+
+	/* a worker still on a kTLS session: its DTLS has not come (UDP
+	 * blocked), a handshake that completes unlinks it (udp.c) */
+	if (!w || !s->stream_ktls || !s->ktls_at || s->in_handshake || dtls_wait <= 0 ||
+	    now - s->ktls_at < dtls_wait)
+		return;
+	/* unlinked first: its going does not detach the session */
+	w->s = NULL;
+	s->w = NULL;
+	skd_log("session %lld: no DTLS within session.dtls_wait (%d s): worker %d leaves, the kernel "
+		"carries the CSTP", (long long)s->id, dtls_wait, (int)w->pid);
+	/* on kernel TLS it exits without a word to the client */
+	skd_worker_kill(d, w, "");
 }

@@ -887,7 +887,7 @@ static int assign(struct skd *d, struct skd_session *s, const char *pool, int fa
 
 static void connect_reply_fd(struct skd *d, struct skd_worker *w, uint32_t status,
 			     const char *reason, const struct skd_session *s, const char *headers,
-			     uint32_t dpd, uint32_t ka, uint32_t mtu, int fd, bool dtls)
+			     uint32_t dpd, uint32_t ka, uint32_t mtu, int fd)
 {
 	size_t hl = headers ? strlen(headers) : 0;
 	size_t len = sizeof(struct sk_ipc_connect_reply) + hl;
@@ -909,7 +909,7 @@ static void connect_reply_fd(struct skd *d, struct skd_worker *w, uint32_t statu
 	r->headers_len = (uint32_t)hl;
 	/* with the relay: hand the TLS connection to the kernel (ktls.c) */
 	if (status == 200 && s)
-		r->flags = skd_ktls_offer(d, w, s, fd, dtls);
+		r->flags = skd_ktls_offer(d, w, s, fd);
 	if (hl)
 		memcpy(r + 1, headers, hl);
 	skd_ipc_header(r, SK_IPC_CONNECT_REPLY, len);
@@ -922,7 +922,7 @@ static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
 			  const char *reason, const struct skd_session *s, const char *headers,
 			  uint32_t dpd, uint32_t ka, uint32_t mtu)
 {
-	connect_reply_fd(d, w, status, reason, s, headers, dpd, ka, mtu, -1, false);
+	connect_reply_fd(d, w, status, reason, s, headers, dpd, ka, mtu, -1);
 }
 
 /* ---- the kernel peer ---- */
@@ -942,6 +942,7 @@ static void stream_close(struct skd_session *s)
 		close(s->stream_fd);
 	s->stream_fd = -1;
 	s->stream_ktls = false;
+	s->ktls_at = 0;
 }
 
 void skd_session_peer_del(struct skd *d, struct skd_session *s)
@@ -1453,7 +1454,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	}
 	sfd = cstp_stream(d, s);
 	connect_reply_fd(d, w, 200, "CONNECTED", s, headers, (uint32_t)cp.dpd,
-			 (uint32_t)cp.keepalive, (uint32_t)mtu, sfd, cp.dtls);
+			 (uint32_t)cp.keepalive, (uint32_t)mtu, sfd);
 	if (sfd >= 0)
 		close(sfd);	/* the worker has it now */
 	free(headers);
@@ -1652,6 +1653,7 @@ void skd_timers(struct skd *d, int64_t now)
 {
 	bool stats = now - d->last_stats >= SKD_STATS_EVERY;
 	int grace = sk_setting_int(d->st, "session.grace", 300);
+	int dtls_wait = sk_setting_int(d->st, "session.dtls_wait", 120);
 
 	for (int i = 0; i < SKD_MAX_LOGINS; i++)
 		if (d->logins[i].used && now - d->logins[i].last > SKD_LOGIN_IDLE)
@@ -1669,6 +1671,7 @@ void skd_timers(struct skd *d, int64_t now)
 			skd_session_end(d, s, "detached-timeout");
 			continue;
 		}
+		skd_ktls_timer(d, s, now, dtls_wait);
 		if (stats)
 			refresh_stats(d, s, now);
 		if (stats && s->radius_dir[0])
@@ -1713,8 +1716,8 @@ void skd_kernel_event(void *arg, enum skd_kevent kind, uint32_t peer, uint32_t r
 		/* the DTLS socket went, the tunnel did not: its CSTP data path
 		 * comes back in a peer of its own (only after a peer with a
 		 * UDP socket, so this cannot loop) */
-		if (reason == SEKISHO_DEL_REASON_SOCKET_CLOSED && had_udp && s->w &&
-		    s->stream_fd >= 0 && d->have_kernel) {
+		if (reason == SEKISHO_DEL_REASON_SOCKET_CLOSED && had_udp &&
+		    (s->w || s->stream_ktls) && s->stream_fd >= 0 && d->have_kernel) {
 			int ret = skd_session_peer_new(d, s, -1);
 
 			if (ret)

@@ -181,12 +181,13 @@ static bool keys_ok(const struct sk_ipc_dtls_keys *m)
 
 /* Tells the worker whether the kernel has the keys; it holds its final
  * DTLS flight until then (ipc.h, DTLS_READY). */
-static void dtls_ready(struct skd_worker *w, int status)
+static void dtls_ready(struct skd_worker *w, int status, bool done)
 {
 	struct sk_ipc_dtls_ready r = { 0 };
 
 	skd_ipc_header(&r, SK_IPC_DTLS_READY, sizeof(r));
 	r.status = status;
+	r.done = done;
 	skd_ipc_send(w, &r, sizeof(r), -1);
 }
 
@@ -214,6 +215,7 @@ static bool dtls_socket_ok(int fd)
 void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd)
 {
 	struct skd_session *s = w->s;
+	bool joined, done;
 	int ret;
 
 	if (!keys_ok(m) || m->epoch == 0 || m->tx_seq > SEKISHO_SEQ_LIMIT ||
@@ -239,17 +241,40 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 		s->dtls_starts--;
 	if (!s || !d->have_kernel) {
 		close(fd);
-		dtls_ready(w, -ENODEV);
+		dtls_ready(w, -ENODEV, false);
 		return;
 	}
 	s->in_handshake = false;
-	/* a new handshake replaces the kernel state of the old one (§6.7);
-	 * the new peer keeps the CSTP stream: the kernel sends over DTLS
-	 * while the client uses it, else over the stream */
-	skd_session_peer_del(d, s);
-	skd_session_udp_close(d, s);
-	s->udp_fd = fd;
-	ret = skd_session_peer_new(d, s, fd);
+	/*
+	 * A new handshake replaces the kernel state of the old one (§6.7).
+	 * The peer keeps its CSTP stream, and the kernel sends over DTLS
+	 * while the client uses it, else over the stream.  A live peer with
+	 * a stream gets the socket added (or its old one replaced) with
+	 * PEER_SET: the stream is not touched, so a kTLS stream does not lose
+	 * the frame the kernel is half way through (decisions/ktls-stream.md).
+	 * Replacing the peer would: with kernel TLS there is no DTLS then.
+	 */
+	joined = false;
+	ret = -ENOENT;
+	if (s->peer_live && s->stream_fd >= 0) {
+		ret = skd_kernel_peer_socket(&d->k, (uint32_t)s->id, fd);
+		joined = !ret;
+	}
+	if (joined) {
+		/* the kernel let go of the old socket: closing it ends nothing */
+		skd_session_udp_close(d, s);
+		s->udp_fd = fd;
+	} else if (s->peer_live && s->stream_ktls) {
+		syslog(LOG_ERR, "session %lld: DTLS socket to the kernel TLS peer: %s; CSTP goes on",
+		       (long long)s->id, strerror(-ret));
+		close(fd);
+		fd = -1;
+	} else {
+		skd_session_peer_del(d, s);
+		skd_session_udp_close(d, s);
+		s->udp_fd = fd;
+		ret = skd_session_peer_new(d, s, fd);
+	}
 	if (!ret) {
 		ret = skd_kernel_key_new(&d->k, (uint32_t)s->id, m->epoch, m->cipher, m->enc_key, m->enc_iv,
 					 m->tx_seq, m->dec_key, m->dec_iv, m->rx_seq,
@@ -259,23 +284,51 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 	sk_wipe(m->dec_key, sizeof(m->dec_key));
 	sk_wipe(m->enc_iv, sizeof(m->enc_iv));
 	sk_wipe(m->dec_iv, sizeof(m->dec_iv));
+	if (ret && (joined || fd < 0)) {
+		/* the peer and its stream stay as they are (joined: with the
+		 * socket but no key, so it answers over the stream; closing
+		 * the socket would end the peer); the client's handshake
+		 * fails without the final flight and it stays on CSTP */
+		if (joined)
+			syslog(LOG_ERR, "session %lld: kernel key: %s", (long long)s->id,
+			       strerror(-ret));
+		dtls_ready(w, ret, false);
+		if (s->udp_fd >= 0 && !s->udp_polled && !skd_poll_add(d, s->udp_fd, &s->ev))
+			s->udp_polled = true;
+		return;
+	}
 	if (ret) {
 		/* the client keeps the tunnel over CSTP; it retries DTLS later */
 		syslog(LOG_ERR, "session %lld: kernel peer/key: %s", (long long)s->id, strerror(-ret));
 		skd_session_peer_del(d, s);
 		skd_session_udp_close(d, s);
-		dtls_ready(w, ret);
+		dtls_ready(w, ret, false);
 		/* the CSTP data path goes on without DTLS */
 		if (s->stream_fd >= 0 && (ret = skd_session_peer_new(d, s, -1)))
 			syslog(LOG_ERR, "session %lld: kernel peer (CSTP only): %s", (long long)s->id,
 			       strerror(-ret));
 		return;
 	}
-	dtls_ready(w, 0);
 	/* the kernel holds the socket as long as this fd lives: keep it, and
 	 * read what the kernel passes up */
 	if (!skd_poll_add(d, fd, &s->ev))
 		s->udp_polled = true;
+	/*
+	 * With kernel TLS the kernel now carries both paths: the worker sends
+	 * its last flight and exits, and the session is no longer its (its
+	 * end does not detach the session).  Main keeps what it needs to end,
+	 * rekey or replace it: the kTLS and UDP sockets, the cookie.  A later
+	 * ClientHello finds no worker and is not answered: the client stays
+	 * on CSTP, which the kernel carries (ktls-handoff.md, known limits).
+	 */
+	done = joined && s->stream_ktls && s->w == w;
+	dtls_ready(w, 0, done);
+	if (done) {
+		w->s = NULL;
+		s->w = NULL;
+		skd_log("session %lld: kernel TLS and DTLS in the kernel, worker %d leaves",
+			(long long)s->id, (int)w->pid);
+	}
 }
 
 void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_dtls_fail *m)

@@ -53,8 +53,11 @@ static const struct sk_setting_def defs[] = {
 	{ "session.dpd", "30", SK_SET_INT, 0, 3600, "dead peer detection interval (X-CSTP-DPD)" },
 	{ "session.keepalive", "20", SK_SET_INT, 0, 3600, "keepalive interval (X-CSTP-Keepalive)" },
 	{ "session.ktls", "on", SK_SET_BOOL, 0, 0,
-	  "TLS-only tunnels carried by the kernel (kernel TLS) where the suite allows it; "
+	  "the TLS side of tunnels carried by the kernel (kernel TLS) where the suite allows it; "
 	  "off = the worker relays every CSTP stream" },
+	{ "session.dtls_wait", "120", SK_SET_INT, 0, 86400,
+	  "seconds a tunnel on kernel TLS keeps its worker for a DTLS handshake (UDP may be blocked); "
+	  "then the worker leaves and later DTLS is not answered (0 = wait for ever)" },
 	{ "notify.admin_email", "", SK_SET_EMAIL, 0, 0, "administrator address for notices (\"\" = none)" },
 	{ "device.auto_register", "off", SK_SET_BOOL, 0, 0,
 	  "register an unknown device on its first successful login" },

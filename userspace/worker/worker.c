@@ -72,6 +72,9 @@ struct worker {
 	 * CSTP loop so that the tunnel keeps carrying while it waits */
 	struct sk_dtls *dtls;
 	int64_t dtls_due;		/* its next step without input (ms) */
+	/* DTLS_READY said done: the kernel carries the whole session, leave
+	 * once this handshake has ended */
+	bool dtls_done;
 	short dtls_events;
 	struct dtls_cb {
 		struct worker *w;
@@ -707,8 +710,12 @@ static int dtls_keys_cb(void *arg, struct sk_ipc_dtls_keys *k)
 		int t = ipc_wait(w);
 		const struct sk_ipc_dtls_ready *r = (const struct sk_ipc_dtls_ready *)w->msg;
 
-		if (t == SK_IPC_DTLS_READY)
-			return r->h.len == sizeof(*r) && r->status == 0 ? 0 : -1;
+		if (t == SK_IPC_DTLS_READY) {
+			if (r->h.len != sizeof(*r) || r->status)
+				return -1;
+			w->dtls_done = r->done != 0;
+			return 0;
+		}
 		c->ipc_type = t;	/* KILL, EOF or garbage: the loop handles it */
 		return -1;
 	}
@@ -961,6 +968,12 @@ static int cstp_loop(struct worker *w)
 			t = dtls_run(w);
 			if (t == SK_IPC_DTLS_START)
 				t = -2;
+			/* our last flight is out and main has the session: the
+			 * kernel carries it all, no process is left for it */
+			if (!w->dtls && w->dtls_done) {
+				rc = 0;
+				goto out;
+			}
 		}
 		if (t == -2 && p[1].revents) {
 			t = ipc_recv(w);
