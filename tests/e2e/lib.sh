@@ -65,31 +65,45 @@ e2e_topo_up() {
 			ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null
 			wait_for 10 ip netns del $ns
 		fi
-		ip netns add $ns || return 1
-		ip -n $ns link set lo up
 	done
-	ip link add c0 netns cli type veth peer name g0 netns gw || return 1
-	ip link add s0 netns srv type veth peer name g1 netns gw || return 1
-	ip -n cli addr add $CLI4/24 dev c0
-	ip -n cli addr add fd10:1::2/64 dev c0 nodad
-	ip -n gw addr add $GW4/24 dev g0
-	ip -n gw addr add $GW6/64 dev g0 nodad
-	ip -n gw addr add 10.20.0.1/24 dev g1
-	ip -n gw addr add fd20::1/64 dev g1 nodad
-	ip -n srv addr add $SRV4/24 dev s0
-	ip -n srv addr add $SRV6/64 dev s0 nodad
-	ip -n cli link set c0 up
-	ip -n gw link set g0 up
-	ip -n gw link set g1 up
-	ip -n srv link set s0 up
-	ip -n srv route add $POOL4 via 10.20.0.1
-	ip -n srv route add $POOL6 via fd20::1
-	in_gw sysctl -qw net.ipv4.ip_forward=1
-	in_gw sysctl -qw net.ipv6.conf.all.forwarding=1
+	# One `ip -batch` per namespace and two sysctl runs, not a program per
+	# address and route: under TCG each program costs a good part of a
+	# second, and every scenario builds this topology.
+	ip -batch - <<-EOF || return 1
+		netns add cli
+		netns add gw
+		netns add srv
+		link add c0 netns cli type veth peer name g0 netns gw
+		link add s0 netns srv type veth peer name g1 netns gw
+	EOF
+	ip -n cli -batch - <<-EOF || return 1
+		link set lo up
+		addr add $CLI4/24 dev c0
+		addr add fd10:1::2/64 dev c0 nodad
+		link set c0 up
+	EOF
+	ip -n gw -batch - <<-EOF || return 1
+		link set lo up
+		addr add $GW4/24 dev g0
+		addr add $GW6/64 dev g0 nodad
+		addr add 10.20.0.1/24 dev g1
+		addr add fd20::1/64 dev g1 nodad
+		link set g0 up
+		link set g1 up
+	EOF
+	ip -n srv -batch - <<-EOF || return 1
+		link set lo up
+		addr add $SRV4/24 dev s0
+		addr add $SRV6/64 dev s0 nodad
+		link set s0 up
+		route add $POOL4 via 10.20.0.1
+		route add $POOL6 via fd20::1
+	EOF
 	# openconnect refuses nothing here, but the rp_filter of some kernels
 	# drops the asymmetric first packets of a tun that has no route yet.
-	in_cli sysctl -qw net.ipv4.conf.all.rp_filter=0
-	in_gw sysctl -qw net.ipv4.conf.all.rp_filter=0
+	in_gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 &&
+		in_cli sysctl -qw net.ipv4.conf.all.rp_filter=0
 }
 
 e2e_topo_down() {
@@ -119,8 +133,13 @@ srv_up() {
 		ip netns exec srv socat TCP6-LISTEN:$p,ipv6only=0,reuseaddr,fork \
 			SYSTEM:"echo srv-$p" >/dev/null 2>&1 &
 	done
-	wait_for 10 in_srv sh -c 'ss -ltn | grep -q ":3389 "' &&
-		wait_for 10 in_srv sh -c 'ss -ltn | grep -q ":5201 "'
+	wait_for 10 srv_listening
+}
+# srv_listening: socat on tcp/3389 and iperf3 on tcp/5201 listen (one ss
+# run a try, where a shell and grep would be three more programs)
+srv_listening() {
+	local l
+	l=$(in_srv ss -Hltn 2>/dev/null) && [[ $l == *":3389 "* && $l == *":5201 "* ]]
 }
 
 # tcp_probe HOST PORT: from cli, succeed when the banner "srv-PORT" arrives.
@@ -145,7 +164,7 @@ tcp_probe() {
 # iperf_mbps [iperf3 client args...]: Mbit/s received, from cli to srv.
 iperf_mbps() {
 	in_cli iperf3 -c $SRV4 -J "$@" 2>/dev/null |
-		$PY -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'
+		jq -r '.end.sum_received.bits_per_second / 1e5 | round / 10'
 }
 
 # --------------------------------------------------------------------------
@@ -404,7 +423,9 @@ oc_wait_up() {
 	wait_for 10 test -s "$d/pid" || { echo "no pid file"; return 1; }
 	wait_for 10 test -f "$d/connect.env" || { echo "no connect environment"; return 1; }
 	dev=$(oc_env "$1" TUNDEV)
-	wait_for 10 in_cli sh -c "ip link show dev '$dev' | grep -q ',UP'" || { echo "$dev not up"; return 1; }
+	# rec-env.sh writes connect.done once its `ip -batch` has set the tun up
+	# with its address and routes
+	wait_for 10 test -f "$d/connect.done" || { echo "$dev not configured by rec-env.sh"; return 1; }
 	# Right after the client backgrounds itself, a route lookup through the
 	# new tun has been seen to fail for a moment (ping: "connect: Network is
 	# unreachable", with the script's route in place a second later; twice in
@@ -437,8 +458,10 @@ oc_stop() {
 	p=$(oc_pid "$1") || return 0
 	[ -n "$p" ] || return 0
 	kill -TERM "$p" 2>/dev/null
-	wait_for 20 sh -c "! kill -0 $p" || { kill -9 "$p" 2>/dev/null; return 1; }
+	wait_for 20 pid_gone "$p" || { kill -9 "$p" 2>/dev/null; return 1; }
 }
+# pid_gone PID: no such process (a builtin test: no program per poll)
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # oc_log NAME: the client's log (for grep).
 oc_log() { cat "$T/oc-$1/log"; }
@@ -702,7 +725,7 @@ sk_user() {
 sk_group() {
 	local g=$1 n pool
 	shift
-	n=$(skctl group list --json 2>/dev/null | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+	n=$(skctl group list --json 2>/dev/null | jq length 2>/dev/null || echo 0)
 	case $n in
 	0) pool=10.77.0.0/25 ;;
 	1) pool=10.77.0.128/26 ;;
@@ -723,13 +746,11 @@ sk_group() {
 }
 
 # sk_session_id USER: the id of USER's session from `session list --json`.
+# (JSON is read with jq: python3 takes a second or more to start under TCG)
 sk_session_id() {
-	skctl_live session list --json | $PY -c '
-import json, sys
-d = json.load(sys.stdin)
-rows = d if isinstance(d, list) else d.get("sessions", [])
-ids = [str(r.get("id")) for r in rows if r.get("user") == sys.argv[1]]
-print(ids[0] if ids else "")' "$1"
+	skctl_live session list --json |
+		jq -r --arg u "$1" '(if type == "array" then . else .sessions // [] end) |
+			map(select(.user == $u)) | .[0].id // empty'
 }
 
 # e2e_setup: topology, internal server, SMTP sink, certificates.

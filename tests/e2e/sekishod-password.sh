@@ -74,10 +74,9 @@ check "sessions: alice listed" test -n "$(sk_session_id alice)"
 # host test admin-diagnose-test)
 in_gw "$SEKICTL" --store "$SK_STORE" diagnose --config "$T/sekishod.conf" --json >"$T/diagnose.json"
 diag_ok() {
-	$PY -c 'import json, sys
-d = [x for x in json.load(open(sys.argv[1])) if x["check"] == sys.argv[2]]
-for x in d: print("#", x["status"], x["en"])
-sys.exit(0 if d and all(x["status"] == "ok" for x in d) else 1)' "$T/diagnose.json" "$1"
+	jq -r --arg c "$1" '.[] | select(.check == $c) | "# \(.status) \(.en)"' "$T/diagnose.json"
+	jq -e --arg c "$1" '[.[] | select(.check == $c)] | length > 0 and all(.status == "ok")' \
+		"$T/diagnose.json" >/dev/null
 }
 for c in module device forwarding route listen-tcp listen-udp kernel-policy store server-key; do
 	check "diagnose: $c ok" diag_ok $c

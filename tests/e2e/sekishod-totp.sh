@@ -15,15 +15,22 @@ check "sekishod: starts" sekishod_start || exit 1
 
 check "totp: --authenticate with the client's TOTP" with_input $'Secret-pass1\n' oc_auth_cookie -u alice \
 	--passwd-on-stdin --token-mode=totp --token-secret "base32:$secret"
-# the same step again: the code was used (replay refused)
+# the same step again: the code was used (replay refused).  oathtool
+# (scripts/deps) computes it: an empty code would be refused for being
+# empty, and the check would pass for the wrong reason.
 code=$(oathtool --totp -b "$secret")
+check "totp: oathtool gives a six-digit code" grep -qxE '[0-9]{6}' <<<"$code"
 with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --form-entry "otp:secondary_password=$code" >/dev/null
 check "totp: the same code twice is refused (replay)" with_input $'Secret-pass1\n' oc_auth_refused -u alice \
 	--passwd-on-stdin --form-entry "otp:secondary_password=$code"
 check "totp: a wrong code is refused" with_input $'Secret-pass1\n' oc_auth_refused -u alice \
 	--passwd-on-stdin --form-entry "otp:secondary_password=000000"
-sleep 31	# next time step
-OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --token-mode=totp --token-secret "base32:$secret"
+# the tunnel with the next step's code: totp.window (default 1) accepts it
+# now and it is newer than every step used above, so the scenario does not
+# wait 30 s for the clock (whichever step boundary passes meanwhile, the
+# code stays within one step of the server's and unused)
+next=$(oathtool --totp -b -N "@$(($(date +%s) + 30))" "$secret")
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --form-entry "otp:secondary_password=$next"
 check "totp: tunnel up" oc_wait_up a 180
 check "totp: ping srv" ping_cli $SRV4
 oc_stop a

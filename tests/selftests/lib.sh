@@ -112,17 +112,34 @@ counter() {
 exec {NAP_FD}<> <(:)
 nap() { read -r -t "$1" -u "$NAP_FD" _; return 0; }
 
+#
+# SECONDS counts tries of at least 0.1 s each (limit x 10 tries), so a slow
+# machine waits longer, never less.  A try that costs more than 0.1 s (a
+# program started under TCG: 0.2 s and up, seconds in the debug kernel) is
+# followed by a pause as long as the try itself: a poll takes at most half
+# of the emulated CPU from the process it waits for.
 wait_for() {
-	local limit=$1 i=0
+	local limit=$1 i=0 t0 dt us
 	shift
-	while ! "$@" >/dev/null 2>&1; do
+	while :; do
+		t0=${EPOCHREALTIME//[!0-9]/}
+		"$@" >/dev/null 2>&1 && return 0
 		i=$((i + 1))
 		[ $i -ge $((limit * 10)) ] && return 1
-		nap 0.1
+		dt=$((${EPOCHREALTIME//[!0-9]/} - t0))
+		if [ "$dt" -gt 100000 ]; then
+			us=00000$((dt % 1000000))
+			nap "$((dt / 1000000)).${us: -6}"
+		else
+			nap 0.1
+		fi
 	done
 }
 
 load_module() {
+	# loaded already (every e2e scenario starts sekishod through here):
+	# no program at all, where the modprobes and lsmod cost seconds of TCG
+	[ -d /sys/module/sekisho ] && return 0
 	modprobe udp_tunnel 2>/dev/null
 	modprobe ip6_udp_tunnel 2>/dev/null
 	modprobe tun 2>/dev/null
