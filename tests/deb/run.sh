@@ -81,6 +81,7 @@ check "sekisho: programs, unit, sysusers, tmpfiles, conffile, man pages, docs wi
 	expect "$T/sekisho.list" \
 	"-rwxr-xr-x /usr/sbin/sekishod" \
 	"-rwxr-xr-x /usr/sbin/sekictl" \
+	"-rwxr-xr-x /usr/libexec/sekisho/sekictl-admin" \
 	"-rwxr-xr-x /usr/libexec/sekisho/sekishod-worker" \
 	"-rwxr-xr-x /usr/libexec/sekisho/sekishod-keyholder" \
 	"-rwxr-xr-x /usr/libexec/sekisho/sekisho-hostscan.sh" \
@@ -213,6 +214,7 @@ inside() {
 	local f rc=0
 	for f in "lib/modules/$kver/updates/kmod/sekisho.ko" usr/sbin/sekishod usr/sbin/sekictl \
 		usr/libexec/sekisho/sekishod-worker usr/libexec/sekisho/sekishod-keyholder \
+		usr/libexec/sekisho/sekictl-admin \
 		usr/lib/systemd/system/sekishod.service etc/sekisho/sekishod.conf \
 		usr/share/doc/sekisho/admin/install.md usr/share/man/man8/sekishod.8; do
 		[ -f "$dest/$f" ] || { echo "missing \$DESTDIR/$f"; rc=1; }

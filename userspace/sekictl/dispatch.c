@@ -19,17 +19,8 @@ static int sk_cmd_store(struct sk_ctx *ctx, int argc, char **argv)
 	return sk_store_cmd(ctx->out, argc, argv);
 }
 
+/* the nouns of sekictl-admin only; the kernel nouns are in knouns.c */
 static const struct sk_cmd commands[] = {
-	{ "show", sk_cmd_show, sk_help_show,
-	  "devices with their peers and counters (like wg show)" },
-	{ "dev", sk_cmd_dev, sk_help_dev, "sekisho devices" },
-	{ "peer", sk_cmd_peer, sk_help_peer, "sessions: add, set, del, list" },
-	{ "key", sk_cmd_key, sk_help_key, "record keys of a peer: add, del" },
-	{ "kpolicy", sk_cmd_policy, sk_help_policy,
-	  "kernel allowlists by numeric id: add, set, del, list" },
-	{ "monitor", sk_cmd_monitor, sk_help_monitor, "print kernel events" },
-	{ "socket", sk_cmd_socket, sk_help_socket,
-	  "hold a UDP socket open for tests" },
 	{ "batch", sk_cmd_batch, sk_help_batch,
 	  "run many commands from a file, one per line" },
 	{ "store", sk_cmd_store, sk_store_help,
@@ -40,18 +31,16 @@ static const struct sk_cmd commands[] = {
 
 void sk_help_all(FILE *f)
 {
-	size_t i;
-
 	fprintf(f,
 "usage: sekictl NOUN [VERB] [ARGS...]\n"
 "\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].noun, commands[i].summary);
+	sk_kernel_nouns(f, false);
+	sk_print_nouns(f, commands, NCOMMANDS, false);
 	fprintf(f,
 "  help     this text; 'sekictl NOUN help' shows a noun's syntax\n"
 "\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		commands[i].help(f);
+	sk_kernel_nouns(f, true);
+	sk_print_nouns(f, commands, NCOMMANDS, true);
 	fputc('\n', f);
 	sk_ops_help(f);
 	sk_admin_help(f);
@@ -63,24 +52,17 @@ void sk_help_all(FILE *f)
 
 int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv)
 {
-	size_t i;
+	int rc;
 
 	/* the store nouns (and the options that choose store or daemon) */
 	if (sk_admin_is_noun(argv[0]) || sk_ops_is_noun(argv[0]) || !strcmp(argv[0], "--json") ||
 	    !strncmp(argv[0], "--store", 7) || !strncmp(argv[0], "--socket", 8))
 		return sk_admin_route(argc, argv);
-	for (i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[0], commands[i].noun))
-			continue;
-		if (argc > 1 && (!strcmp(argv[1], "help") ||
-				 !strcmp(argv[1], "--help") ||
-				 !strcmp(argv[1], "-h"))) {
-			commands[i].help(ctx->out);
-			return SK_EXIT_OK;
-		}
-		ctx->what = commands[i].noun;
-		return commands[i].run(ctx, argc - 1, argv + 1);
-	}
+	rc = sk_kernel_dispatch(ctx, argc, argv);
+	if (rc < 0)
+		rc = sk_run_cmd(commands, NCOMMANDS, ctx, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if (sk_locale_ja())
 		fprintf(stderr, "sekictl: 不明なコマンド '%s' です\n使い方は 'sekictl help' を参照してください。\n",
 			argv[0]);

@@ -192,6 +192,13 @@ int sk_cmd_socket(struct sk_ctx *ctx, int argc, char **argv);
 int sk_cmd_batch(struct sk_ctx *ctx, int argc, char **argv);
 /* Runs one command line (argv[0] is the noun) through the table in main.c. */
 int sk_dispatch(struct sk_ctx *ctx, int argc, char **argv);
+/* knouns.c: the kernel nouns (the only ones the small sekictl runs itself);
+ * sk_run_cmd and sk_kernel_dispatch return -1 when argv[0] is not one of
+ * theirs, else the command's exit code */
+int sk_run_cmd(const struct sk_cmd *cmds, size_t n, struct sk_ctx *ctx, int argc, char **argv);
+int sk_kernel_dispatch(struct sk_ctx *ctx, int argc, char **argv);
+void sk_print_nouns(FILE *f, const struct sk_cmd *cmds, size_t n, bool help);
+void sk_kernel_nouns(FILE *f, bool help);
 void sk_help_all(FILE *f);
 void sk_help_show(FILE *f);
 void sk_help_dev(FILE *f);
