@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # sekisho-hostscan.ps1: the host scan (CSD) wrapper for Windows, the role
-# sekisho-hostscan.sh plays on Linux and macOS.  sekisho-hostscan.cmd next
+# sekisho-hostscan.sh plays on Linux and macOS.  sekisho-hostscan.bat next
 # to it starts it (a CSD wrapper must be a program that CreateProcess can
 # start; a .ps1 is not):
 #
-#   openconnect --csd-wrapper C:\...\sekisho-hostscan.cmd https://vpn.example.jp/
+#   openconnect --csd-wrapper C:\...\sekisho-hostscan.bat https://vpn.example.jp/
 #
 # It is called with the arguments and environment openconnect gives a CSD
 # wrapper on Linux: -ticket "T" -stub "0" -group "G" -certhash "..." -url

@@ -87,7 +87,7 @@ check "sekisho: programs, unit, sysusers, tmpfiles, conffile, man pages, docs wi
 	"-rwxr-xr-x /usr/libexec/sekisho/sekisho-hostscan.sh" \
 	"-rwxr-xr-x /usr/libexec/sekisho/agents/linux.sh" \
 	"-rw-r--r-- /usr/libexec/sekisho/agents/windows.ps1" \
-	"-rw-r--r-- /usr/libexec/sekisho/sekisho-hostscan.cmd" \
+	"-rw-r--r-- /usr/libexec/sekisho/sekisho-hostscan.bat" \
 	"-rw-r--r-- /usr/libexec/sekisho/sekisho-hostscan.ps1" \
 	"-rw-r--r-- /lib/systemd/system/sekishod.service" \
 	"-rw-r--r-- /usr/lib/sysusers.d/sekisho.conf" \

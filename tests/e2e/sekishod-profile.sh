@@ -65,7 +65,7 @@ link=$(mail_wait_link "alice@$MAIL_DOMAIN")
 check "profile: the mail carries the link" test -n "$link"
 check "profile: state waiting for download" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK profile list | grep alice | grep -qi 'waiting for download'"
 check "profile: download 1 -> 200" test "$(fetch "$link" "$T/pkg1.tar")" = 200
-check "profile: the package holds client.p12, settings.txt, READMEs, the host scan wrappers and their posture agents" sh -c "tar tf '$T/pkg1.tar' | sort | tr '\n' ' ' | grep -q 'README-en.txt README-ja.txt agents/linux.sh agents/macos.sh agents/windows.ps1 client.p12 sekisho-hostscan.cmd sekisho-hostscan.ps1 sekisho-hostscan.sh settings.txt'"
+check "profile: the package holds client.p12, settings.txt, READMEs, the host scan wrappers and their posture agents" sh -c "tar tf '$T/pkg1.tar' | sort | tr '\n' ' ' | grep -q 'README-en.txt README-ja.txt agents/linux.sh agents/macos.sh agents/windows.ps1 client.p12 sekisho-hostscan.bat sekisho-hostscan.ps1 sekisho-hostscan.sh settings.txt'"
 check "profile: state waiting for device registration" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK profile list | grep alice | grep -qi 'registration'"
 check "profile: download 2 -> 200" test "$(fetch "$link" "$T/pkg2.tar")" = 200
 check "profile: download 3 (limit 2) -> 410" test "$(fetch "$link" "$T/pkg3.tar")" = 410

@@ -81,7 +81,7 @@ fi
 # ---- the Windows wrapper: the same requests as the Linux one ----
 # (it cannot run here: no PowerShell; what can be compared is that it
 # asks the same URLs with the same cookie, pinned to the gateway's key,
-# HTTPS only, and that the .cmd that starts it passes every argument)
+# HTTPS only, and that the .bat that starts it passes every argument)
 PSW=$REPO/packaging/sekisho-hostscan.ps1 SHW=$REPO/packaging/sekisho-hostscan.sh
 for s in '/+CSCOE+/sdesktop/token.xml?ticket=$ticket&stub=$stub' '/+CSCOE+/sdesktop/scan.xml?reusebrowser=1' \
 	'Cookie: sdesktop=$token' '--pinnedpubkey' 'sha256//' "'--proto', '=https'" '<token>([A-Za-z0-9_-]+)</token>' \
@@ -90,7 +90,7 @@ for s in '/+CSCOE+/sdesktop/token.xml?ticket=$ticket&stub=$stub' '/+CSCOE+/sdesk
 done
 ok "sekisho-hostscan.sh has the same two URLs" sh -c "grep -qF '/+CSCOE+/sdesktop/token.xml?ticket=\$ticket&stub=\$stub' '$SHW' &&
 	grep -qF '/+CSCOE+/sdesktop/scan.xml?reusebrowser=1' '$SHW'"
-CMD=$REPO/packaging/sekisho-hostscan.cmd
-ok "sekisho-hostscan.cmd runs the .ps1 next to it with every argument" grep -qF -- '-File "%~dp0sekisho-hostscan.ps1" %*' "$CMD"
-ok "sekisho-hostscan.cmd has CRLF line ends (cmd.exe)" test "$(grep -c $'\r$' "$CMD")" = "$(wc -l <"$CMD")"
+CMD=$REPO/packaging/sekisho-hostscan.bat
+ok "sekisho-hostscan.bat runs the .ps1 next to it with every argument" grep -qF -- '-File "%~dp0sekisho-hostscan.ps1" %*' "$CMD"
+ok "sekisho-hostscan.bat has CRLF line ends (cmd.exe)" test "$(grep -c $'\r$' "$CMD")" = "$(wc -l <"$CMD")"
 tap_done

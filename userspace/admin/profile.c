@@ -686,7 +686,7 @@ static void packaging_file(const char *name, uint8_t **data, size_t *len)
 /*
  * The host scan wrappers and the posture agents they run from agents/
  * next to themselves (issue 12, posture.md), those that packaging_file
- * finds: the shell wrapper for Linux and macOS, and for Windows the .cmd
+ * finds: the shell wrapper for Linux and macOS, and for Windows the .bat
  * that starts the PowerShell wrapper (no execute bit there).  Without the
  * shell wrapper (no packaging/ found) the package carries none of them.
  */
@@ -694,7 +694,7 @@ static int tar_packaging(struct tarbuf *tb, int64_t now)
 {
 	static const struct { const char *name; int mode; } files[] = {
 		{ "sekisho-hostscan.sh", 0755 }, { "agents/linux.sh", 0755 },
-		{ "agents/macos.sh", 0755 }, { "sekisho-hostscan.cmd", 0644 },
+		{ "agents/macos.sh", 0755 }, { "sekisho-hostscan.bat", 0644 },
 		{ "sekisho-hostscan.ps1", 0644 }, { "agents/windows.ps1", 0644 },
 	};
 	int rc = 0;

@@ -491,8 +491,8 @@ static void profiles(void)
 		       "the host scan wrapper comes with agents/linux.sh%s",
 		       has(msg, "sekisho-hostscan.sh") ? "" : " (no wrapper found here)");
 		tap_ok(&t, !has(msg, "sekisho-hostscan.sh") ||
-			   has(msg, "sekisho-hostscan.cmd sekisho-hostscan.ps1 agents/windows.ps1"),
-		       "and the Windows wrapper (.cmd, .ps1) with agents/windows.ps1%s",
+			   has(msg, "sekisho-hostscan.bat sekisho-hostscan.ps1 agents/windows.ps1"),
+		       "and the Windows wrapper (.bat, .ps1) with agents/windows.ps1%s",
 		       has(msg, "sekisho-hostscan.sh") ? "" : " (no wrapper found here)");
 		snprintf(cmd, sizeof(cmd), "cd %s && tar -xOf p.tar settings.txt", dir);
 		tap_ok(&t, sh(cmd, msg, sizeof(msg)) == 0 && has(msg, "server = https://vpn.example.jp/"),
