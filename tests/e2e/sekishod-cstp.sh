@@ -208,7 +208,7 @@ if check "udp blocked: tunnel up" oc_wait_up f 180; then
 	oc_stop f
 fi
 in_cli nft delete table inet udpblock
-skctl_live settings set session.dtls_wait 120 >/dev/null
+skctl_live settings set session.dtls_wait 0 >/dev/null
 
 # ---- carol: DTLS as usual; its TLS side is on kernel TLS too, and the
 # DTLS handshake joins the live kernel peer ----

@@ -497,7 +497,8 @@ void skd_ktls_bye(struct skd_session *s, const char *text);
  * detaches it for a reconnect with the cookie) */
 bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason);
 /* the timers: a session on kernel TLS whose worker still waits for DTLS
- * after session.dtls_wait lets it go (the kernel carries the CSTP) */
+ * session.dtls_wait s after the hand-off or the client's last DTLS attempt
+ * lets it go (the kernel carries the CSTP) */
 void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_wait);
 /* the reason keyword of counter i, NULL past the last */
 const char *skd_ktls_reason(int i);

@@ -305,17 +305,22 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_wait)
 {
 	struct skd_worker *w = s->w;
+	/* from the hand-off or the client's last DTLS attempt: a client
+	 * whose handshakes fail under load retries (openconnect every 60 s)
+	 * and keeps its worker; a ClientHello that never arrives (UDP
+	 * blocked) does not */
+	int64_t since = s->dtls_start_at > s->ktls_at ? s->dtls_start_at : s->ktls_at;
 
-	/* a worker still on a kTLS session: its DTLS has not come (UDP
-	 * blocked), a handshake that completes unlinks it (udp.c) */
+	/* a worker still on a kTLS session: its DTLS has not come, a
+	 * handshake that completes unlinks it (udp.c) */
 	if (!w || !s->stream_ktls || !s->ktls_at || s->in_handshake || dtls_wait <= 0 ||
-	    now - s->ktls_at < dtls_wait)
+	    now - since < dtls_wait)
 		return;
 	/* unlinked first: its going does not detach the session */
 	w->s = NULL;
 	s->w = NULL;
-	skd_log("session %lld: no DTLS within session.dtls_wait (%d s): worker %d leaves, the kernel "
-		"carries the CSTP", (long long)s->id, dtls_wait, (int)w->pid);
+	skd_log("session %lld: no DTLS attempt within session.dtls_wait (%d s): worker %d leaves, "
+		"the kernel carries the CSTP", (long long)s->id, dtls_wait, (int)w->pid);
 	/* on kernel TLS it exits without a word to the client */
 	skd_worker_kill(d, w, "");
 }

@@ -55,9 +55,10 @@ static const struct sk_setting_def defs[] = {
 	{ "session.ktls", "on", SK_SET_BOOL, 0, 0,
 	  "the TLS side of tunnels carried by the kernel (kernel TLS) where the suite allows it; "
 	  "off = the worker relays every CSTP stream" },
-	{ "session.dtls_wait", "120", SK_SET_INT, 0, 86400,
-	  "seconds a tunnel on kernel TLS keeps its worker for a DTLS handshake (UDP may be blocked); "
-	  "then the worker leaves and later DTLS is not answered (0 = wait for ever)" },
+	{ "session.dtls_wait", "0", SK_SET_INT, 0, 86400,
+	  "seconds after the hand-off or the last DTLS attempt that a tunnel on kernel TLS keeps its "
+	  "worker for a DTLS handshake (UDP may be blocked); then the worker leaves and later DTLS "
+	  "is not answered (0 = wait for ever)" },
 	{ "notify.admin_email", "", SK_SET_EMAIL, 0, 0, "administrator address for notices (\"\" = none)" },
 	{ "device.auto_register", "off", SK_SET_BOOL, 0, 0,
 	  "register an unknown device on its first successful login" },
