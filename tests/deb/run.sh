@@ -31,7 +31,7 @@ check() { # DESC CMD...: ok when CMD exits 0; its output as comments
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 # 1: build (and the source tree is not written: git status before = after)
 st0=$(git -C "$REPO" status --porcelain --ignored 2>/dev/null | grep -v '^!! build/' | sort)
@@ -128,6 +128,33 @@ units() {
 check "sekisho: unit runs /usr/sbin/sekishod; sysusers (sekisho, sekisho-admin) before tmpfiles (/var/lib/sekisho 0750 sekisho) in postinst" \
 	units "$x/lib/systemd/system/sekishod.service" "$x/usr/lib/sysusers.d/sekisho.conf" \
 	"$x/usr/lib/tmpfiles.d/sekisho.conf" "$T/ctl/postinst"
+# the unit's module swap at start (ExecStartPre=+): run against a fake
+# /sys/module/sekisho and fake modinfo/modprobe; the loaded module is
+# replaced when its version or its srcversion differs from the one on disk
+# (srcversion hashes the source files only: two releases of one source
+# share it, as the install test's V and V+test1 do)
+swap_case() { # LOADED_VERSION LOADED_SRC DISK_VERSION DISK_SRC: modprobe calls
+	local f=$T/swap pre
+	rm -rf "$f"; mkdir -p "$f/sys" "$f/bin"
+	printf '%s\n' "$1" >"$f/sys/version"; printf '%s\n' "$2" >"$f/sys/srcversion"
+	printf '#!/bin/sh\ncase "$2" in version) echo %s ;; srcversion) echo %s ;; esac\n' "$3" "$4" >"$f/bin/modinfo"
+	printf '#!/bin/sh\necho "modprobe $*"\n' >"$f/bin/modprobe"
+	chmod +x "$f/bin/modinfo" "$f/bin/modprobe"
+	pre=$(sed -n "s|^ExecStartPre=+/bin/sh -c '\(.*\)'\$|\1|p" "$x/lib/systemd/system/sekishod.service")
+	[ -n "$pre" ] || { echo "no ExecStartPre=+/bin/sh -c '...'"; return 1; }
+	pre=${pre//\$\$/\$}
+	pre=${pre//\/sys\/module\/sekisho/$f/sys}
+	pre=${pre//\/sbin\//$f/bin/}
+	sh -c "$pre" | grep '^modprobe' | tr '\n' ';'
+}
+swap() {
+	local a b c
+	a=$(swap_case 1.0 AAA 1.0 AAA) b=$(swap_case 1.0 AAA 1.0+t1 AAA) c=$(swap_case 1.0 AAA 1.0 BBB)
+	echo "same: $a; version differs: $b; srcversion differs: $c"
+	[ "$a" = "modprobe sekisho;" ] && [ "$b" = "modprobe -r sekisho;modprobe sekisho;" ] &&
+		[ "$c" = "modprobe -r sekisho;modprobe sekisho;" ]
+}
+check "sekisho: the unit replaces a loaded module of another version or source at start, keeps the same one" swap
 check "sekisho: Depends from \${shlibs:Depends} (libc6, libssl3, libsqlite3-0, libmnl0)" \
 	bash -c "d=\$(dpkg-deb -f '$deb' Depends); echo \"\$d\"; for l in libc6 libssl3 libsqlite3-0 libmnl0 libcurl4; do grep -q \"\$l \" <<<\"\$d\" || exit 1; done"
 
