@@ -577,7 +577,8 @@ static SSL *dtls_start_client(struct wk *k, SSL_CTX *dc, int us[2])
 	return d;
 }
 
-static void dtls(struct wk *k)
+/* done: DTLS_READY says the kernel carries the whole session */
+static void dtls(struct wk *k, uint32_t done)
 {
 	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
 	SSL *d;
@@ -585,7 +586,7 @@ static void dtls(struct wk *k)
 	uint8_t ms[48], seed[77], kb[72];
 	int type = -1, r, rounds = 0, kfd = -1;
 	struct sk_ipc_dtls_keys kcopy = { 0 }, *keys = &kcopy;
-	struct sk_ipc_dtls_ready ready = { .status = 0 };
+	struct sk_ipc_dtls_ready ready = { .status = 0, .done = done };
 	EVP_KDF *kdf;
 	EVP_KDF_CTX *kc;
 	OSSL_PARAM p[4];
@@ -710,10 +711,10 @@ static void cstp(void)
 	SSL_write(k.ssl, f + 5, n - 5);
 	tap_ok(&t, !read_frame(k.ssl, &type, pl, &plen) && type == SK_CSTP_DPD_RESP && plen == 1,
 	       "cstp: frames split over records reassembled");
-	dtls(&k);
+	dtls(&k, 0);
 	spoofed_hello(&k);
 	/* a second DTLS_START (client DTLS reconnect) works the same */
-	dtls(&k);
+	dtls(&k, 0);
 	kill_msg.text[0] = 0;
 	snprintf(kill_msg.text, sizeof(kill_msg.text), "Administrator ended the session");
 	ipc_send(k.ipc, &kill_msg, sizeof(kill_msg), SK_IPC_KILL, -1);
@@ -751,6 +752,27 @@ static void cstp(void)
 		       "cstp: malformed frame -> CSTP_END ERROR");
 		ex = finish(&k);
 		tap_ok(&t, ex >= 0 && ex < 128, "cstp: worker exited normally (%d)", ex);
+	}
+	/* issue 16: main says the kernel now carries TLS and DTLS (done):
+	 * the worker lets its last flight go, then exits by itself with main
+	 * and the client still connected */
+	if (!tunnel(&k, 30)) {
+		int st = 0, i;
+
+		dtls(&k, 1);
+		for (i = 0; i < 60 && waitpid(k.pid, &st, WNOHANG) != k.pid; i++)
+			usleep(50000);
+		tap_ok(&t, i < 60 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		       "dtls: DTLS_READY done: the worker exits by itself after the handshake (%s)",
+		       i < 60 ? "exited" : "still running after 3 s");
+		if (i < 60) {
+			SSL_free(k.ssl);
+			k.ssl = NULL;
+			close(k.cfd);
+			close(k.ipc);
+		} else {
+			finish(&k);
+		}
 	}
 }
 
