@@ -219,6 +219,11 @@ static void migration(void)
 	    "ALTER TABLE users DROP COLUMN lock_count;"
 	    "DELETE FROM settings WHERE key LIKE 'lockout.%';"
 	    "INSERT INTO settings VALUES ('lockout.seconds', '0');");
+	/* schema 10's notifications (PostgreSQL only): the functions, and
+	 * with them their triggers */
+	if (test_pg())
+		raw(path, "DROP FUNCTION sekisho_notify() CASCADE;"
+		    "DROP FUNCTION sekisho_notify_kill() CASCADE;");
 	tap_ok(&t, sk_store_open(path, &st, err, sizeof(err)) == 0 &&
 	       sk_store_schema_version(st) >= 5, "a schema 4 store migrates (%s)", err);
 	tap_ok(&t, !sk_setting_get(st, "lockout.duration", val, sizeof(val)) &&
