@@ -116,8 +116,9 @@ nap() { read -r -t "$1" -u "$NAP_FD" _; return 0; }
 # SECONDS counts tries of at least 0.1 s each (limit x 10 tries), so a slow
 # machine waits longer, never less.  A try that costs more than 0.1 s (a
 # program started under TCG: 0.2 s and up, seconds in the debug kernel) is
-# followed by a pause as long as the try itself: a poll takes at most half
-# of the emulated CPU from the process it waits for.
+# followed by a pause as long as the try itself, up to 0.5 s: a poll takes
+# about half of the emulated CPU from the process it waits for, and a try
+# of seconds is not followed by as many seconds of not looking.
 wait_for() {
 	local limit=$1 i=0 t0 dt us
 	shift
@@ -127,6 +128,7 @@ wait_for() {
 		i=$((i + 1))
 		[ $i -ge $((limit * 10)) ] && return 1
 		dt=$((${EPOCHREALTIME//[!0-9]/} - t0))
+		[ "$dt" -gt 500000 ] && dt=500000
 		if [ "$dt" -gt 100000 ]; then
 			us=00000$((dt % 1000000))
 			nap "$((dt / 1000000)).${us: -6}"
