@@ -9,6 +9,9 @@
 #   - LDAP alice: the password checked by a bind, the group from memberOf,
 #     the just-in-time record in `sekictl user list`;
 #   - a wrong password refused with the ja/en message;
+#   - LDAP reset1, whose password an administrator reset (slapd's ppolicy):
+#     the AnyConnect new-password form changes it in the directory
+#     (password-modify), then the new one logs in and the old one not;
 #   - deprovisioning: alice taken out of the directory group ends her
 #     session at the next re-check, and her client's cookie is refused;
 #   - RADIUS dave (PAP): the Accept's Framed-IP-Address is the tunnel's
@@ -75,6 +78,17 @@ out=$(with_input $'wrong-pw\n' oc_auth -u alice --authgroup staff --passwd-on-st
 check "ldap: a wrong password is refused" bash -c '! grep -q "^COOKIE=" <<<"$1"' _ "$out"
 check "ldap: ... with the ja/en message" bash -c 'grep -q "パスワードが違います" <<<"$1" && grep -q "Wrong user name or password" <<<"$1"' _ "$out" ||
 	diag "$(tail -n 5 <<<"$out")"
+
+# a password an administrator reset (ppolicy pwdReset): openconnect shows
+# the new-password form and reads the new one from its next input line
+check "ldap: reset1 (reset by an administrator): old password, new-password form: cookie" \
+	with_input $'reset1-pw-1\nReset-Pass-9\n' oc_auth_cookie -u reset1 --authgroup staff --passwd-on-stdin
+check "ldap: reset1's new password logs in" \
+	with_input $'Reset-Pass-9\n' oc_auth_cookie -u reset1 --authgroup staff --passwd-on-stdin
+check "ldap: reset1's old password is refused" \
+	with_input $'reset1-pw-1\n' oc_auth_refused -u reset1 --authgroup staff --passwd-on-stdin
+check "ldap: the change audited" sh -c \
+	"$SEKICTL --store '$SK_STORE' audit list 2>/dev/null | grep -q 'pw-change'"
 
 # deprovisioning: alice leaves vpn-staff in slapd (the memberof overlay
 # updates her entry); the re-check (recheck-interval=10) ends her session
