@@ -39,7 +39,8 @@
 # SEKISHO_DEB_VM_BOOT=0: the host part only (the boots print SKIP); =2:
 # boot 2 only;
 # SEKISHO_DEB_VM_SWAP=1: boot 2 also replaces the module under a live
-# tunnel (off until its hang in session 11 is understood);
+# tunnel (off until it has passed in a VM: session 11's version hung, and
+# until session 12 the unit did not swap V and V+test1 at all);
 # SEKISHO_DEB_VM_LOCK=FILE: each boot under flock FILE (machines shared by
 # several runs); SEKISHO_DEB_VM_TIMEOUT: each boot's limit (600 s);
 # KEEP=1: leave the scratch roots (BUILD/deb-vm/root* are then unmounted
