@@ -215,7 +215,7 @@ static bool dtls_socket_ok(int fd)
 void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_keys *m, int fd)
 {
 	struct skd_session *s = w->s;
-	bool joined, done;
+	bool joined;
 	int ret;
 
 	if (!keys_ok(m) || m->epoch == 0 || m->tx_seq > SEKISHO_SEQ_LIMIT ||
@@ -314,21 +314,14 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 	if (!skd_poll_add(d, fd, &s->ev))
 		s->udp_polled = true;
 	/*
-	 * With kernel TLS the kernel now carries both paths: the worker sends
-	 * its last flight and exits, and the session is no longer its (its
-	 * end does not detach the session).  Main keeps what it needs to end,
-	 * rekey or replace it: the kTLS and UDP sockets, the cookie.  A later
-	 * ClientHello finds no worker and is not answered: the client stays
-	 * on CSTP, which the kernel carries (ktls-handoff.md, known limits).
+	 * The worker stays (done is never set yet).  Letting it go here, once
+	 * the kernel has both paths, lost DTLS for good when the client had
+	 * already given up this handshake (openconnect times out after 12 s
+	 * under load and retries every 60 s: its retries found no worker).
+	 * It may go once the kernel has seen the client's first DTLS record
+	 * under the new key (ktls-handoff.md, "The worker exits").
 	 */
-	done = joined && s->stream_ktls && s->w == w;
-	dtls_ready(w, 0, done);
-	if (done) {
-		w->s = NULL;
-		s->w = NULL;
-		skd_log("session %lld: kernel TLS and DTLS in the kernel, worker %d leaves",
-			(long long)s->id, (int)w->pid);
-	}
+	dtls_ready(w, 0, false);
 }
 
 void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_dtls_fail *m)
