@@ -111,7 +111,16 @@ check "audit: login records of both gateways, each named" eval "named gw-a && na
 # since T0: seconds from T0 to now; delay_until T0 LIMIT CMD...: wait for
 # CMD, DELAY = seconds since T0; le2 D: D <= 2 s
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
-delay_until() { local t0=$1 limit=$2; shift 2; wait_for "$limit" "$@" || return 1; DELAY=$(since "$t0"); }
+# (its own loop: wait_for pauses as long as a slow try took, up to 0.5 s)
+delay_until() {
+	local t0=$1 end=$((EPOCHSECONDS + $2))
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		[ "$EPOCHSECONDS" -ge "$end" ] && return 1
+		nap 0.05
+	done
+	DELAY=$(since "$t0")
+}
 le2() { awk -v d="$1" 'BEGIN { exit !(d != "" && d <= 2.0) }'; }
 stat_b() { ip netns exec gw2 "$SEKICTL" show | awk -v k="$1:" '$1 == k { print $2; exit }'; }
 logged_b() { grep -q "$1" "$T/sekishod-b.log"; }
