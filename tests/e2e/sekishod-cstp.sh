@@ -99,6 +99,9 @@ sk_user erin eng Secret-pass5 >/dev/null
 sk_user frank eng Secret-pass6 >/dev/null
 # DPD every 5 s: the kernel's answers show within seconds
 check "store: session.dpd 5" skctl settings set session.dpd 5
+# kernel TLS for clients offered DTLS too (opt-in since session 12: the
+# scale scenario, on the default, keeps their relay)
+check "store: session.ktls_dtls on" skctl settings set session.ktls_dtls on
 check "sekishod: starts" sekishod_start || exit 1
 
 # ---- alice: TLS only ----
