@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth-chain.h"
 #include "hostscan.h"
 #include "posture.h"
 #include "skauth.h"
@@ -36,17 +37,6 @@ static char mail_url[64];
 static int64_t clk;
 static int srcn;
 static const struct sk_pw_params fast = { 1, 64, 1 };
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static struct smtpsink sink;
 
