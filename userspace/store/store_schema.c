@@ -274,8 +274,8 @@ const char *const sk_schema[] = {
 	 * allowlist its tunnel runs on ("" = none) and why ("check: reason"),
 	 * written by sekishod at the login and at every CONNECT, read by
 	 * sekictl session list/show (before: the last posture audit record) */
-	"ALTER TABLE sessions ADD COLUMN quarantine TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE sessions ADD COLUMN quarantine_why TEXT NOT NULL DEFAULT '';",
+	("ALTER TABLE sessions ADD COLUMN quarantine TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE sessions ADD COLUMN quarantine_why TEXT NOT NULL DEFAULT '';"),
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));
