@@ -75,6 +75,7 @@ static const struct { const char *reason; enum sk_radius_term cause; } causes[] 
 	{ "detached-timeout", SK_RADIUS_TERM_LOST_CARRIER },
 	{ "killed", SK_RADIUS_TERM_ADMIN_RESET },
 	{ "account", SK_RADIUS_TERM_ADMIN_RESET },
+	{ "user-disabled", SK_RADIUS_TERM_ADMIN_RESET },
 	{ "locked", SK_RADIUS_TERM_ADMIN_RESET },
 	{ "directory", SK_RADIUS_TERM_ADMIN_RESET },
 };
@@ -105,13 +106,14 @@ int skd_thread_detached(void *(*fn)(void *), void *arg)
 	return rc;
 }
 
-void skd_acct(struct skd *d, struct skd_session *s, enum sk_radius_acct_status status,
-	      const char *reason)
+/* skd_acct with the end of the session time: now, or when a session row
+ * that no slot held was last seen (skd_acct_row_end) */
+static void acct_send(struct skd *d, struct skd_session *s, enum sk_radius_acct_status status,
+		      const char *reason, int64_t now)
 {
 	struct acct_job *j;
 	char err[256];
 	const char *colon;
-	int64_t now = skd_now();
 	int rc;
 
 	if (!s->radius_dir[0] || (status == SK_RADIUS_ACCT_START) == s->acct_started)
@@ -172,6 +174,12 @@ void skd_acct(struct skd *d, struct skd_session *s, enum sk_radius_acct_status s
 	}
 }
 
+void skd_acct(struct skd *d, struct skd_session *s, enum sk_radius_acct_status status,
+	      const char *reason)
+{
+	acct_send(d, s, status, reason, skd_now());
+}
+
 int64_t skd_radius_expires(int64_t expires, int64_t now, uint32_t session_timeout)
 {
 	if (session_timeout > 0 && (!expires || now + (int64_t)session_timeout < expires))
@@ -189,6 +197,32 @@ void skd_acct_resume(struct skd *d, struct skd_session *s)
 	snprintf(s->radius_dir, sizeof(s->radius_dir), "%s", dir);
 	s->acct_started = s->tunnel_started != 0;
 	s->acct_last = skd_now();
+}
+
+void skd_acct_row_end(struct skd *d, const struct sk_session *row, const char *reason, int64_t now)
+{
+	struct skd_session *s;
+
+	if (!row->addr4[0] && !row->addr6[0])
+		return;		/* no tunnel: no Start was sent */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return;
+	s->id = row->id;
+	snprintf(s->user, sizeof(s->user), "%s", row->user);
+	snprintf(s->remote, sizeof(s->remote), "%s", row->remote);
+	s->started = row->started;
+	s->tunnel_started = row->started;
+	s->rx_bytes = row->rx_bytes;
+	s->tx_bytes = row->tx_bytes;
+	if (row->addr4[0] && inet_pton(AF_INET, row->addr4, &s->addr4) == 1)
+		s->has4 = true;
+	skd_acct_resume(d, s);
+	/* the session time ends when the gateway last saw the tunnel */
+	if (s->acct_started)
+		acct_send(d, s, SK_RADIUS_ACCT_STOP, reason,
+			  row->last_seen > row->started && row->last_seen < now ? row->last_seen : now);
+	free(s);
 }
 
 void skd_acct_timer(struct skd *d, struct skd_session *s, int64_t now)

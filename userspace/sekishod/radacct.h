@@ -28,6 +28,14 @@ int64_t skd_radius_expires(int64_t expires, int64_t now, uint32_t session_timeou
  * started: Interim-Update and Stop go on under the same Acct-Session-Id
  * (the login time and the store's id), the Start was the earlier run's */
 void skd_acct_resume(struct skd *d, struct skd_session *s);
+/* A session row deleted while no slot held it (skd_sessions_sweep: killed,
+ * expired or detached too long, at the start or later; session_adopt's
+ * refusal): its Stop, when its tunnel was up and its user's record names a
+ * RADIUS directory with accounting=yes, under the same Acct-Session-Id,
+ * with the row's counters (the store keeps no packet counts: 0) and the
+ * session time up to the row's last_seen; reason as for skd_acct */
+void skd_acct_row_end(struct skd *d, const struct sk_session *row, const char *reason,
+		      int64_t now);
 /* The session's Framed-IP-Address as its IPv4 address, when it has one:
  * NULL (assigned, or none to assign), or the refusal: "framed-ip-invalid",
  * "framed-ip-not-in-pool" (not a client address of pool),

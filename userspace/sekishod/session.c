@@ -1079,6 +1079,7 @@ static struct skd_session *session_adopt(struct skd *d, struct skd_worker *w,
 		why = "group-gone";
 	if (why) {
 		sk_session_del(d->st, row->id);
+		skd_acct_row_end(d, row, why, now);	/* (issue 15) its RADIUS Stop */
 		snprintf(detail, sizeof(detail), "{\"session\":%lld,\"reason\":\"%s\"}",
 			 (long long)row->id, why);
 		skd_audit(d, "connect", row->user, row->device, w->remote, "cookie-refused", detail);
@@ -1179,10 +1180,8 @@ struct sweep {
 	bool start, more;
 	int n_del, n_detach, kept;
 	struct {
-		int64_t id, started;
+		struct sk_session r;
 		const char *reason;
-		char user[SK_NAME_MAX + 1], device[SK_NAME_MAX + 1], remote[SK_ADDR_MAX * 2];
-		bool tunnel;
 	} del[256];
 	int64_t detach[256];
 };
@@ -1201,14 +1200,9 @@ static int sweep_row(const struct sk_session *r, void *arg)
 	    (!r->pid && w->now - r->last_seen >= w->grace)) {
 		if (w->n_del >= max)
 			goto full;
-		w->del[w->n_del].id = r->id;
-		w->del[w->n_del].started = r->started;
+		w->del[w->n_del].r = *r;
 		w->del[w->n_del].reason = r->killed ? "killed" : r->expires && w->now >= r->expires ?
 					  "session-timeout" : "detached-timeout";
-		snprintf(w->del[w->n_del].user, sizeof(w->del[0].user), "%s", r->user);
-		snprintf(w->del[w->n_del].device, sizeof(w->del[0].device), "%s", r->device);
-		snprintf(w->del[w->n_del].remote, sizeof(w->del[0].remote), "%s", r->remote);
-		w->del[w->n_del].tunnel = r->addr4[0] || r->addr6[0];
 		w->n_del++;
 		return 0;
 	}
@@ -1251,20 +1245,22 @@ int skd_sessions_sweep(struct skd *d, int64_t now, bool start)
 		if (sk_session_list(d->st, sweep_row, w) < 0)
 			break;
 		for (int i = 0; i < w->n_del; i++) {
+			const struct sk_session *r = &w->del[i].r;
 			char detail[160];
 
-			if (sk_session_del(d->st, w->del[i].id))
+			if (sk_session_del(d->st, r->id))
 				continue;
 			total++;
 			/* the tunnel's session-start has its end (the counters
 			 * are the row's; duration up to now) */
 			snprintf(detail, sizeof(detail),
 				 "{\"reason\":\"%s\",\"session\":%lld,\"duration\":%lld}",
-				 w->del[i].reason, (long long)w->del[i].id,
-				 (long long)(now - w->del[i].started));
-			if (w->del[i].tunnel)
-				skd_audit(d, "session-end", w->del[i].user, w->del[i].device,
-					  w->del[i].remote, w->del[i].reason, detail);
+				 w->del[i].reason, (long long)r->id, (long long)(now - r->started));
+			if (r->addr4[0] || r->addr6[0])
+				skd_audit(d, "session-end", r->user, r->device, r->remote,
+					  w->del[i].reason, detail);
+			/* (issue 15) and a RADIUS user's accounting its Stop */
+			skd_acct_row_end(d, r, w->del[i].reason, now);
 		}
 		for (int i = 0; i < w->n_detach; i++) {
 			struct sk_session row;

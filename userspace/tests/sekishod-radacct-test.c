@@ -8,8 +8,10 @@
  * session's counters and the terminate cause, read back from the server's
  * detail file; nothing for a session without a RADIUS directory or with
  * accounting=no; a session taken back after a restart goes on (its Stop
- * under the same Acct-Session-Id); the Accept's Session-Timeout bounds a
- * new session's expiry.  TAP output.
+ * under the same Acct-Session-Id); a session row deleted while no slot
+ * held it (the sweep at the start and later: detached too long, expired,
+ * killed) still gets its Stop with the row's counters; the Accept's
+ * Session-Timeout bounds a new session's expiry.  TAP output.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -230,6 +232,66 @@ static void accounting(void)
 	snprintf(s->user, sizeof(s->user), "loc");
 	skd_acct_resume(d, s);
 	tap_ok(&t, !s->radius_dir[0] && !s->acct_started, "a local user taken back: no accounting");
+
+	/* rows no slot holds, deleted by the sweep (a restart, or a client
+	 * that did not come back within session.grace): their Stop */
+	{
+		int64_t now = skd_now();
+		struct sk_session r;
+		int64_t ids[4];
+		const char *users[4] = { "alice", "alice", "alice", "loc" };
+
+		d->sessions = calloc(SKD_MAX_SESSIONS, sizeof(*d->sessions));
+		for (int i = 0; i < 4 && d->sessions; i++) {
+			memset(&r, 0, sizeof(r));
+			memset(r.cookie_hash, 0x40 + i, sizeof(r.cookie_hash));
+			snprintf(r.user, sizeof(r.user), "%s", users[i]);
+			snprintf(r.group, sizeof(r.group), "radstaff");
+			snprintf(r.remote, sizeof(r.remote), "192.0.2.%d:4000", 20 + i);
+			/* 1: detached 400 s ago (grace 300), its tunnel was up;
+			 * 2: expired, the tunnel up; 3: detached, never a tunnel;
+			 * 4: a local user's */
+			r.started = now - 1000;
+			r.last_seen = i == 1 ? now - 5 : now - 400;
+			r.expires = i == 1 ? now - 10 : 0;
+			if (i != 2)
+				snprintf(r.addr4, sizeof(r.addr4), "10.77.0.%d", 60 + i);
+			r.rx_bytes = 4321000 + (uint64_t)i;
+			r.tx_bytes = 8765000 + (uint64_t)i;
+			sk_session_add(d->st, &r);
+			ids[i] = r.id;
+		}
+		tap_ok(&t, d->sessions && ids[0] > 0 && ids[3] > 0, "four session rows, no slot");
+		before = count(detail_wait(detail, 0), "Acct-Status-Type");
+		tap_ok(&t, skd_sessions_sweep(d, now, true) == 4, "the sweep at the start deletes them");
+		d0 = detail_wait(detail, before + 2);
+		{
+			char id0[64], id1[64];
+
+			snprintf(id0, sizeof(id0), "Acct-Session-Id = \"%llx-%llx\"",
+				 (unsigned long long)(now - 1000), (unsigned long long)ids[0]);
+			snprintf(id1, sizeof(id1), "Acct-Session-Id = \"%llx-%llx\"",
+				 (unsigned long long)(now - 1000), (unsigned long long)ids[1]);
+			tap_ok(&t, strstr(d0, id0) && strstr(d0, "Acct-Input-Octets = 4321000") &&
+			       strstr(d0, "Acct-Output-Octets = 8765000") &&
+			       strstr(d0, "Acct-Terminate-Cause = Lost-Carrier") &&
+			       strstr(d0, "Acct-Session-Time = 600") &&
+			       strstr(d0, "Framed-IP-Address = 10.77.0.60"),
+			       "a row detached past the grace: its Stop under its Acct-Session-Id, the "
+			       "row's counters, Lost-Carrier, the time up to when it was last seen");
+			tap_ok(&t, strstr(d0, id1) && strstr(d0, "Acct-Input-Octets = 4321001") &&
+			       strstr(d0, "Acct-Terminate-Cause = Session-Timeout"),
+			       "an expired row: its Stop, Session-Timeout");
+		}
+		usleep(300 * 1000);
+		d0 = detail_wait(detail, 0);
+		tap_ok(&t, count(d0, "Acct-Status-Type") == before + 2 &&
+		       !strstr(d0, "Acct-Input-Octets = 4321002") && !strstr(d0, "Acct-Input-Octets = 4321003"),
+		       "exactly those two Stops: none for a row without a tunnel (no Start was sent) nor "
+		       "for a local user");
+		free(d->sessions);
+		d->sessions = NULL;
+	}
 
 	/* the Accept's Session-Timeout and the group's session_timeout */
 	tap_ok(&t, skd_radius_expires(0, 1000, 600) == 1600 &&
