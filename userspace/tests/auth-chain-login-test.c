@@ -411,23 +411,73 @@ static enum sk_step dir_login(const char *group, const char *user, const char *p
 	return s;
 }
 
-static void directory(void)
+/*
+ * Every combination of a directory's password with e-mail codes and TOTP,
+ * in every order (4 of two factors, the 6 orders of three): the right
+ * answers succeed, and leaving out any one factor never does.  alice is a
+ * user of directory dname (her record as her first login made it, TOTP
+ * enrolled); map(group) maps her directory group to each new group.
+ */
+static void dir_combos(const char *dname, void (*map)(const char *group))
 {
-	static const enum sk_factor pw_only[] = { SK_FACTOR_PASSWORD };
 	static const enum sk_factor combos[][3] = {
 		{ SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP },
 		{ SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD },
 		{ SK_FACTOR_PASSWORD, SK_FACTOR_TOTP },
 		{ SK_FACTOR_TOTP, SK_FACTOR_PASSWORD },
 		{ SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP, SK_FACTOR_TOTP },
+		{ SK_FACTOR_PASSWORD, SK_FACTOR_TOTP, SK_FACTOR_EMAIL_OTP },
+		{ SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD, SK_FACTOR_TOTP },
+		{ SK_FACTOR_EMAIL_OTP, SK_FACTOR_TOTP, SK_FACTOR_PASSWORD },
+		{ SK_FACTOR_TOTP, SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP },
 		{ SK_FACTOR_TOTP, SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD },
 	};
-	static const int ncombo[] = { 2, 2, 2, 2, 3, 3 };
+	struct sk_form f;
+	enum sk_step s;
+	int rounds;
+
+	raw_sql("DELETE FROM users WHERE name = 'alice'");
+	for (size_t c = 0; c < sizeof(combos) / sizeof(combos[0]); c++) {
+		int n = c < 4 ? 2 : 3;
+		char g[24], names[64] = "";
+
+		snprintf(g, sizeof(g), "gdc-%s-%zu", dname, c);
+		mkgroup(g, combos[c], n, NULL);
+		map(g);
+		sk_group_directory_set(st, g, dname);
+		for (int i = 0; i < n; i++) {
+			strcat(names, sk_factor_name(combos[c][i]));
+			strcat(names, i + 1 < n ? "," : "");
+		}
+		if (!count_users("alice")) {
+			mkuser("alice", g, false);
+			raw_sql("UPDATE users SET pw_hash = '', email = 'alice@sekisho.test' "
+				"WHERE name = 'alice'");
+			sk_user_directory_set(st, "alice", dname);
+		}
+		s = drive(g, "alice", SK_FACTOR_NONE, &f, &rounds);
+		tap_ok(&t, s == SK_STEP_SUCCESS, "[directory %s: %s] right answers succeed (%d rounds; %s)",
+		       dname, names, rounds, f.error);
+		for (int i = 0; i < n; i++) {
+			s = drive(g, "alice", combos[c][i], &f, &rounds);
+			tap_ok(&t, s == SK_STEP_FATAL, "[directory %s: %s] without %s: no success (%d rounds)",
+			       dname, names, sk_factor_name(combos[c][i]), rounds);
+		}
+	}
+}
+
+static void dmap_staff(const char *group)
+{
+	dmap(group, "vpn-staff");
+}
+
+static void directory(void)
+{
+	static const enum sk_factor pw_only[] = { SK_FACTOR_PASSWORD };
 	char err[256], uri[600], out[SK_NAME_MAX + 1];
 	struct sk_form f;
 	struct sk_user u;
 	enum sk_step s;
-	int rounds;
 
 	if (!getenv("SK_TEST_LDAPS_URI")) {
 		tap_skip(&t, "directory logins", "no slapd (tests/lib/slapd.sh: tests/run directory)");
@@ -538,34 +588,7 @@ static void directory(void)
 	set("login.max_tries", "3");
 
 	/* every combination with e-mail codes and TOTP: no factor skipped */
-	raw_sql("DELETE FROM users WHERE name = 'alice'");
-	for (size_t c = 0; c < sizeof(combos) / sizeof(combos[0]); c++) {
-		char g[16], names[64] = "";
-
-		snprintf(g, sizeof(g), "gdc%zu", c);
-		mkgroup(g, combos[c], ncombo[c], NULL);
-		dmap(g, "vpn-staff");
-		sk_group_directory_set(st, g, "corp");
-		for (int i = 0; i < ncombo[c]; i++) {
-			strcat(names, sk_factor_name(combos[c][i]));
-			strcat(names, i + 1 < ncombo[c] ? "," : "");
-		}
-		/* alice's record as her first login made it, with TOTP enrolled */
-		if (!count_users("alice")) {
-			mkuser("alice", g, false);
-			raw_sql("UPDATE users SET pw_hash = '', email = 'alice@sekisho.test' "
-				"WHERE name = 'alice'");
-			sk_user_directory_set(st, "alice", "corp");
-		}
-		s = drive(g, "alice", SK_FACTOR_NONE, &f, &rounds);
-		tap_ok(&t, s == SK_STEP_SUCCESS, "[directory %s] right answers succeed (%d rounds; %s)",
-		       names, rounds, f.error);
-		for (int i = 0; i < ncombo[c]; i++) {
-			s = drive(g, "alice", combos[c][i], &f, &rounds);
-			tap_ok(&t, s == SK_STEP_FATAL, "[directory %s] without %s: no success (%d rounds)",
-			       names, sk_factor_name(combos[c][i]), rounds);
-		}
-	}
+	dir_combos("corp", dmap_staff);
 	/* defer_hash (sekishod): the bind runs in sk_login_hash, on the
 	 * hashing thread; the step itself never contacts the directory */
 	{
@@ -628,6 +651,44 @@ static void directory(void)
 	mkuser("loc1", "local1", false);
 	s = dir_login("local1", "loc1", NULL, &f);
 	tap_ok(&t, s == SK_STEP_SUCCESS, "a local user of a local group still logs in (%s)", f.error);
+}
+
+/* ---- a RADIUS directory checks the password ---- */
+
+static int rmapn;
+
+static void rmap_staff(const char *group)
+{
+	char key[16], val[96], err[256];
+
+	snprintf(key, sizeof(key), "map-%02d", ++rmapn % 100);
+	snprintf(val, sizeof(val), "%s class=vpn-staff", group);
+	if (sk_directory_set(st, "rad", key, val, err, sizeof(err)))
+		printf("# directory rad %s: %s\n", key, err);
+}
+
+/* the FreeRADIUS of tests/lib/freeradius.sh (alice: Class vpn-staff, the
+ * same password as slapd's alice); its other checks are auth-radius-test's */
+static void radius(void)
+{
+	static const char *const keys[] = { "type", "server", "secret", "timeout" };
+	char err[256], srv[64];
+	const char *vals[4] = { "radius", srv, getenv("SK_TEST_RADIUS_SECRET"), "2" };
+	bool ok;
+
+	if (!getenv("SK_TEST_RADIUS_PORT") || !getenv("SK_TEST_RADIUS_SECRET")) {
+		tap_skip(&t, "RADIUS directory combinations",
+			 "no FreeRADIUS (tests/lib/freeradius.sh: tests/run directory)");
+		return;
+	}
+	snprintf(srv, sizeof(srv), "127.0.0.1:%s", getenv("SK_TEST_RADIUS_PORT"));
+	ok = !sk_directory_add(st, "rad", err, sizeof(err));
+	for (size_t i = 0; ok && i < sizeof(keys) / sizeof(keys[0]); i++)
+		ok = !sk_directory_set(st, "rad", keys[i], vals[i], err, sizeof(err));
+	tap_ok(&t, ok, "RADIUS directory rad (%s)", ok ? "" : err);
+	dir_pw = true;
+	dir_combos("rad", rmap_staff);
+	dir_pw = false;
 }
 
 /* ---- lockout ---- */
@@ -1551,6 +1612,7 @@ int main(void)
 	cert_only();
 	cert_owner();
 	directory();
+	radius();
 out:
 	smtpsink_stop(&sink);
 	sk_certv_free(certv);
