@@ -144,11 +144,15 @@ struct sk_login {
 
 	bool have_hs;			/* the client's host scan report */
 	struct sk_hostscan hs;
+	/* no scan was asked of this client, which cannot run a CSD wrapper
+	 * (sk_login_set_noscan): format 0, noscan = its kind; all 0 else */
+	struct sk_posture noscan;
 	char device[SK_NAME_MAX + 1];	/* the checked device that matched */
 
 	/* the posture step (issue 12): evaluated once per login, after the
 	 * device step; po_refused: the fatal text is the failed check's own */
 	bool po_done, po_refused;
+	bool po_on;			/* the posture policy was on (evaluated) */
 	struct sk_posture_result po;
 	char quarantine[SK_PO_NAME];	/* remediation allowlist, "" = none */
 	char po_key[CHAIN_KEY_MAX];	/* "posture-REASON": the login's audit reason */
@@ -1899,8 +1903,12 @@ static const char *device_refusal(struct sk_login *l, int64_t now)
 	if (!any_checked)
 		goto out;	/* no device restriction */
 	if (!l->have_hs) {
-		audit_device(l, now, "factor", "fail", "", "device-check");
-		why = "device-check";
+		/* no report: the wrapper did not run, or this client cannot
+		 * run one and was not asked (its own message) */
+		why = l->noscan.noscan ? "hostscan-unsupported" : "device-check";
+		if (l->noscan.noscan)
+			copy(l->fatal_arg, sizeof(l->fatal_arg), sk_po_client_label(l->noscan.noscan));
+		audit_device(l, now, "factor", "fail", "", why);
 		goto out;
 	}
 	if (hit) {
@@ -1971,13 +1979,15 @@ static void posture_keep(struct sk_login *l, int64_t now, const struct sk_postur
  */
 static const char *posture_refusal(struct sk_login *l, int64_t now)
 {
-	const struct sk_posture *r = l->have_hs ? &l->hs.posture : NULL;
+	const struct sk_posture *r = l->have_hs ? &l->hs.posture :
+				     l->noscan.noscan ? &l->noscan : NULL;
 	char err[256] = "";
 	const char *why = NULL;
 	int rc;
 
 	if (l->po_done)
-		return l->po_refused ? l->po_key : NULL;
+		return l->po_refused ? l->po_key :
+		       !l->po_on && l->noscan.noscan ? "hostscan-unsupported" : NULL;
 	l->po_done = true;
 	rc = sk_posture_decide(l->cfg.st, l->g.name, l->device, r, now, &l->po, l->quarantine,
 			       err, sizeof(err));
@@ -1987,8 +1997,17 @@ static const char *posture_refusal(struct sk_login *l, int64_t now)
 		audit_rec(l, now, "posture", "fail", "policy", err, l->device);
 		return "internal";
 	}
-	if (!rc)
+	if (!rc) {
+		/* posture off: nothing decides about a client that was not
+		 * asked for the scan, and device.hostscan on means a report
+		 * from every login, as for a client whose wrapper failed */
+		if (l->noscan.noscan) {
+			copy(l->fatal_arg, sizeof(l->fatal_arg), sk_po_client_label(l->noscan.noscan));
+			return "hostscan-unsupported";
+		}
 		return NULL;
+	}
+	l->po_on = true;
 	if (err[0])
 		audit_rec(l, now, "posture", "fail", "quarantine", err, l->device);
 	for (int c = 0; c < SK_PO_CHK_N; c++) {
@@ -2404,6 +2423,7 @@ void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r)
 	if (!l)
 		return;
 	sk_wipe(&l->hs, sizeof(l->hs));
+	memset(&l->noscan, 0, sizeof(l->noscan));
 	l->have_hs = r != NULL;
 	if (r) {
 		l->hs = *r;
@@ -2412,9 +2432,23 @@ void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r)
 	}
 }
 
+void sk_login_set_noscan(struct sk_login *l, unsigned int client)
+{
+	if (!l)
+		return;
+	sk_wipe(&l->hs, sizeof(l->hs));
+	l->have_hs = false;
+	memset(&l->noscan, 0, sizeof(l->noscan));
+	if (client > SK_PO_CLIENT_OTHER && client < SK_PO_CLIENT_N)
+		l->noscan.noscan = (uint8_t)client;
+}
+
 const struct sk_posture *sk_login_posture(const struct sk_login *l)
 {
-	return l && l->have_hs && l->hs.posture.format == SK_PO_FORMAT ? &l->hs.posture : NULL;
+	if (l && l->have_hs && l->hs.posture.format == SK_PO_FORMAT)
+		return &l->hs.posture;
+	/* kept with the session so that a reconnect says the same */
+	return l && !l->have_hs && l->noscan.noscan ? &l->noscan : NULL;
 }
 
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r)

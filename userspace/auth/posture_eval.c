@@ -222,20 +222,24 @@ void sk_posture_eval(const struct sk_posture *r, const struct sk_posture_policy 
 	res->shown = -1;
 	if (!p->enabled)
 		return;
-	if (r && r->format != SK_PO_FORMAT)
-		r = r->format ? r : NULL;	/* format 0: no posture block */
 	if (!r || r->format != SK_PO_FORMAT) {
 		/* without a report nothing else can be checked; with "report"
 		 * off such a client (no agent) is let through unchecked */
-		if (p->on[SK_PO_CHK_REPORT]) {
-			if (r) {
-				snprintf(res->c[SK_PO_CHK_REPORT].have, sizeof(res->c[0].have), "%d",
-					 (int)r->format);
-				fail(res, p, SK_PO_CHK_REPORT, "report-format");
-			} else {
-				fail(res, p, SK_PO_CHK_REPORT, "report-missing");
-			}
+		struct sk_po_result_check *k = &res->c[SK_PO_CHK_REPORT];
+		const char *why = "report-missing";
+
+		if (r && r->format) {
+			snprintf(k->have, sizeof(k->have), "%d", (int)r->format);
+			why = "report-format";
+		} else if (r && r->noscan > SK_PO_CLIENT_OTHER && r->noscan < SK_PO_CLIENT_N) {
+			/* not asked for a scan: a client that cannot run one */
+			snprintf(k->have, sizeof(k->have), "%s", sk_po_client_label(r->noscan));
+			why = "report-unsupported";
 		}
+		if (p->on[SK_PO_CHK_REPORT])
+			fail(res, p, SK_PO_CHK_REPORT, why);
+		else
+			k->have[0] = 0;
 		summarize(res, p);
 		return;
 	}
@@ -295,6 +299,9 @@ static const struct {
 	{ "report-missing",
 	  "端末の状態を確認できませんでした。ゲートウェイが配布するエージェント（--csd-wrapper）で接続してください。",
 	  "Your device's security state could not be checked. Connect with the gateway's agent (--csd-wrapper)." },
+	{ "report-unsupported",
+	  "お使いの接続ソフト（%1）はゲートウェイの端末チェックを実行できません。Linux または macOS の openconnect（--csd-wrapper）で接続するか、管理者に連絡してください。",
+	  "Your VPN client (%1) cannot run the gateway's device check. Connect with openconnect on Linux or macOS (--csd-wrapper), or ask your administrator." },
 	{ "report-format",
 	  "端末チェックの形式 %1 はこのゲートウェイでは使えません。管理者に連絡してください。",
 	  "The device check format %1 is not understood by this gateway. Tell your administrator." },
@@ -487,6 +494,8 @@ static void report_json(struct sk_json *j, const void *arg)
 
 	sk_json_obj_begin(j, NULL);
 	sk_json_u64(j, "format", (uint64_t)(r->format > 0 ? r->format : 0));
+	if (!r->format && r->noscan > SK_PO_CLIENT_OTHER && r->noscan < SK_PO_CLIENT_N)
+		sk_json_str(j, "noscan", sk_po_client_name(r->noscan));
 	if (r->format == SK_PO_FORMAT) {
 		sk_json_str(j, "agent", r->agent);
 		sk_json_str(j, "os_family", sk_po_family_name(r->family));

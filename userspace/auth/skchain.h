@@ -129,6 +129,16 @@ enum sk_step sk_login_step(struct sk_login *l, int64_t now, const char *group,
  * report, a user with a checked device is refused ("device-check").
  */
 void sk_login_set_device(struct sk_login *l, const struct sk_hostscan *r);
+/*
+ * Instead of a report: the gateway did not ask this client for the host
+ * scan, because it cannot run a CSD wrapper (client: enum sk_po_client,
+ * settings device.hostscan_skip).  The login goes on with no report: a
+ * user with a checked device is refused ("hostscan-unsupported", naming
+ * the client), the posture step's report check fails with
+ * "report-unsupported" (its outcome decides: refuse or quarantine), and
+ * with posture off the login is refused ("hostscan-unsupported").
+ */
+void sk_login_set_noscan(struct sk_login *l, unsigned int client);
 
 /*
  * Deferred password hashing (cfg.defer_hash).  Where a round needs a
@@ -174,7 +184,8 @@ struct sk_login_result {
 	uint32_t session_timeout;
 };
 int sk_login_result(const struct sk_login *l, struct sk_login_result *r);
-/* (issue 12) the posture report of this login's host scan, NULL = none;
+/* (issue 12) the posture report of this login's host scan (or, for a
+ * client not asked for one, format 0 with its noscan kind), NULL = none;
  * sekishod keeps a copy for the session, re-evaluated at each CONNECT */
 const struct sk_posture *sk_login_posture(const struct sk_login *l);
 

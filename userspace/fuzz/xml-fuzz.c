@@ -28,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (a.n_fields > SK_XML_FIELDS)
 		__builtin_trap();
+	/* the <device-id> hint (the client kind, posture.h) is terminated */
+	if (!memchr(a.device_id, 0, sizeof(a.device_id)))
+		__builtin_trap();
 	memset(&f, 0, sizeof(f));
 	snprintf(f.auth_id, sizeof(f.auth_id), "main");
 	for (int i = 0; i < a.n_fields && i < SK_FORM_INPUTS; i++) {

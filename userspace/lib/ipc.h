@@ -148,7 +148,10 @@ struct sk_ipc_auth {
 	char group_path[64];	/* URL path of the request without '/', "" for "/" */
 	char lang[8];		/* "ja"/"en" from Accept-Language, "" */
 	uint8_t is_init;	/* type="init" */
-	uint8_t pad[3];
+	/* (added) the client's kind from its User-Agent and <device-id>
+	 * (enum sk_po_client, posture.h): whether it can run a CSD wrapper */
+	uint8_t client;
+	uint8_t pad[2];
 	uint32_t cert_len;
 	uint32_t n_fields;
 	char sdesktop[48];	/* (added) the sdesktop cookie (host scan token), "" if none */

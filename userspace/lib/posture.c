@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "posture.h"
 #include "sktext.h"
@@ -27,6 +28,51 @@ int sk_po_family_from(const char *s, size_t n)
 {
 	for (int i = 1; i < SK_PO_FAM_N; i++)
 		if (strlen(families[i]) == n && !memcmp(families[i], s, n))
+			return i;
+	return -1;
+}
+
+/* ---- clients that cannot run a CSD wrapper (posture.h) ---- */
+
+static const char *const clients[SK_PO_CLIENT_N] = { "", "windows", "cisco" };
+static const char *const client_labels[SK_PO_CLIENT_N] = {
+	"", "openconnect / OpenConnect-GUI on Windows", "Cisco Secure Client"
+};
+
+static bool prefix_ci(const char *s, const char *p)
+{
+	return !strncasecmp(s, p, strlen(p));
+}
+
+unsigned int sk_po_client_of(const char *user_agent, const char *device_id)
+{
+	const char *ua = user_agent ? user_agent : "";
+
+	/* Cisco's clients, whatever the OS: their host scan is Cisco's own
+	 * package; openconnect 9.x may call itself "AnyConnect-compatible" */
+	if (prefix_ci(ua, "Cisco AnyConnect") || prefix_ci(ua, "Cisco Secure Client") ||
+	    (prefix_ci(ua, "AnyConnect") && !prefix_ci(ua, "AnyConnect-compatible")))
+		return SK_PO_CLIENT_CISCO;
+	/* libopenconnect's reported OS: "win" under _WIN32 or --os=win */
+	if (device_id && !strcmp(device_id, "win"))
+		return SK_PO_CLIENT_WINDOWS;
+	return SK_PO_CLIENT_OTHER;
+}
+
+const char *sk_po_client_name(unsigned int c)
+{
+	return c < SK_PO_CLIENT_N ? clients[c] : "";
+}
+
+const char *sk_po_client_label(unsigned int c)
+{
+	return c < SK_PO_CLIENT_N ? client_labels[c] : "";
+}
+
+int sk_po_client_from(const char *s, size_t n)
+{
+	for (int i = 1; i < SK_PO_CLIENT_N; i++)
+		if (strlen(clients[i]) == n && !memcmp(clients[i], s, n))
 			return i;
 	return -1;
 }
@@ -426,6 +472,7 @@ void sk_posture_sanitize(struct sk_posture *p)
 		p->format = f >= 0 && f <= 1000 ? f : 0;
 		return;
 	}
+	p->noscan = 0;
 	clean_token(p->agent);
 	clean_token(p->os_id);
 	clean_text(p->os_name);

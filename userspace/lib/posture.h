@@ -66,7 +66,33 @@ struct sk_posture {
 	uint8_t n_av, n_disk;
 	struct sk_posture_av av[SK_PO_AV_MAX];
 	struct sk_posture_disk disk[SK_PO_DISK_MAX];
+	/* format 0 only: the gateway did not ask this client for a host scan
+	 * because it cannot run our wrapper (enum sk_po_client, settings
+	 * device.hostscan_skip).  Set by main for its own login, never read
+	 * from a report: sk_posture_sanitize clears it. */
+	uint8_t noscan;
 };
+
+/*
+ * Clients that cannot run a CSD wrapper (Documentation/admin/posture.md,
+ * "Clients"), told apart by what they send before the host scan:
+ *   cisco    User-Agent "Cisco AnyConnect...", "Cisco Secure Client...",
+ *            or "AnyConnect..." but not "AnyConnect-compatible
+ *            OpenConnect..." (Cisco's host scan runs Cisco's package);
+ *   windows  any other client whose init says <device-id>win</device-id>
+ *            (libopenconnect on Windows: openconnect 9.x, OpenConnect-GUI;
+ *            its run_csd_script() refuses under _WIN32).
+ * What a client announces is its claim: a client that is not asked for
+ * the scan logs in with no report, which gives it nothing a client
+ * without a report would not get (chain.c).
+ */
+enum sk_po_client { SK_PO_CLIENT_OTHER = 0, SK_PO_CLIENT_WINDOWS, SK_PO_CLIENT_CISCO, SK_PO_CLIENT_N };
+/* The kind of a client from its User-Agent and the init's <device-id>
+ * text (either may be NULL). */
+unsigned int sk_po_client_of(const char *user_agent, const char *device_id);
+const char *sk_po_client_name(unsigned int c);	/* "windows", "cisco"; "" for other */
+const char *sk_po_client_label(unsigned int c);	/* for messages: "Cisco Secure Client" */
+int sk_po_client_from(const char *s, size_t n);	/* a name -> kind; -1 unknown */
 
 /* ---- report fields (called by lib/hostscan.c for endpoint.posture.*) ---- */
 

@@ -442,6 +442,9 @@ void skd_on_hashed(struct skd *d, int login_slot);
 
 /* ---- hscan.c: host scans (settings device.hostscan) ---- */
 bool skd_hostscan_on(struct skd *d);
+/* settings device.hostscan_skip names the client kind (enum sk_po_client):
+ * it is not asked for the scan (it cannot run a CSD wrapper) */
+bool skd_hostscan_skips(struct skd *d, unsigned int client);
 void skd_source_of(const struct sockaddr_storage *ss, struct skd_source *src);
 bool skd_source_eq(const struct skd_source *a, const struct skd_source *b);
 /* a new scan for the client of w: ticket and token (32 hex digits each);

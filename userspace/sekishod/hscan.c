@@ -9,6 +9,8 @@
  *   scan.xml (sdesktop=TOKEN)  -> REPORT: the report the worker parsed
  *   wait.html (sdesktop=TOKEN) -> WAIT: done / still waiting / refused
  *   init (sdesktop=TOKEN)      -> skd_hs_find: the report goes into the login
+ *   init of a client that cannot run a wrapper (device.hostscan_skip)
+ *                              -> no scan: the login goes on without a report
  *
  * The table is bounded (SKD_MAX_HOSTSCANS) and entries expire after
  * SKD_HS_EXPIRE seconds.  A connection holds at most SKD_HS_PER_CONN scans
@@ -33,6 +35,26 @@ bool skd_hostscan_on(struct skd *d)
 	char v[8] = "";
 
 	return !sk_setting_get(d->st, "device.hostscan", v, sizeof(v)) && !strcmp(v, "on");
+}
+
+bool skd_hostscan_skips(struct skd *d, unsigned int client)
+{
+	char v[128] = "";
+	const char *name = sk_po_client_name(client);
+	size_t n = strlen(name);
+
+	/* a value that cannot be read asks for the scan, as before */
+	if (!n || sk_setting_get(d->st, "device.hostscan_skip", v, sizeof(v)))
+		return false;
+	for (const char *p = v; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == n && !memcmp(p, name, n))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
 }
 
 static void peer_addr(const struct skd_worker *w, int *family, uint8_t addr[16])

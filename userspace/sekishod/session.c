@@ -559,7 +559,8 @@ static int auth_parse(const uint8_t *msg, size_t len, const uint8_t **cert,
 	const struct sk_ipc_auth *a = (const void *)msg;
 	const uint8_t *p = msg + sizeof(*a), *end = msg + len;
 
-	if (len < sizeof(*a) || a->n_fields > 16 || a->cert_len > len - sizeof(*a))
+	if (len < sizeof(*a) || a->n_fields > 16 || a->cert_len > len - sizeof(*a) ||
+	    a->client >= SK_PO_CLIENT_N)
 		return -1;
 	if (!memchr(a->context, 0, sizeof(a->context)) || !memchr(a->group, 0, sizeof(a->group)) ||
 	    !memchr(a->group_path, 0, sizeof(a->group_path)) || !memchr(a->lang, 0, sizeof(a->lang)) ||
@@ -721,6 +722,7 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 	const char *lang;
 	int64_t now = skd_now();
 	size_t rlen = sizeof(*rep) + sizeof(struct sk_form);
+	unsigned int noscan = 0;
 
 	if (w->tunnel || auth_parse(msg, len, &cert_der, names, values)) {
 		skd_worker_fault(d, w, "malformed AUTH");
@@ -747,7 +749,20 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 		fatal_form(form, "internal", lang);
 		goto send;
 	}
-	if (a->is_init && skd_hostscan_on(d)) {
+	if (a->is_init && skd_hostscan_on(d) && !a->sdesktop[0] && skd_hostscan_skips(d, a->client)) {
+		/* a client that cannot run a CSD wrapper (libopenconnect on
+		 * Windows, Cisco Secure Client) is not asked: asked, it would
+		 * stop the login itself, before any message of ours.  It logs
+		 * in with no report: the device check and the group's posture
+		 * policy (report.outcome) decide, or, with posture off, it is
+		 * refused with hostscan-unsupported (chain.c) */
+		char detail[96];
+
+		noscan = a->client;
+		snprintf(detail, sizeof(detail), "{\"reason\":\"client-cannot-run\",\"client\":\"%s\"}",
+			 sk_po_client_name(noscan));
+		skd_audit(d, "hostscan", "", "", w->remote, "skip", detail);
+	} else if (a->is_init && skd_hostscan_on(d)) {
 		/* §3: a first init gets <host-scan> and no login; the re-POST
 		 * after the scan (Cookie sdesktop=TOKEN) brings the report */
 		struct skd_hscan *e;
@@ -806,6 +821,8 @@ void skd_on_auth(struct skd *d, struct skd_worker *w, const uint8_t *msg, size_t
 	}
 	if (report)
 		sk_login_set_device(lg->l, report);
+	else if (noscan)
+		sk_login_set_noscan(lg->l, noscan);
 	if (!auth_step(d, w, lg, msg, len, rep, now)) {
 		free(rep);	/* answered when the hashing thread is done */
 		goto out;

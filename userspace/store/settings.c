@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "posture.h"
 #include "store-impl.h"
 #include "sktext.h"
 
@@ -67,6 +68,11 @@ static const struct sk_setting_def defs[] = {
 	  "register an unknown device on its first successful login" },
 	{ "device.hostscan", "off", SK_SET_BOOL, 0, 0,
 	  "ask every client for a host scan (device ID, MACs); clients need --csd-wrapper" },
+	{ "device.hostscan_skip", "windows,cisco", SK_SET_TEXT, 0, 0,
+	  "clients not asked for the host scan because they cannot run a CSD wrapper: windows "
+	  "(openconnect, OpenConnect-GUI on Windows), cisco (Cisco Secure Client), comma-separated "
+	  "(\"\" = ask every client); they log in with no report, which the group's posture "
+	  "policy refuses or quarantines (report.outcome)" },
 	/* a path's default is relative to the state directory (sk_store_dir) */
 	{ "ca.dir", "ca", SK_SET_PATH, 0, 0,
 	  "directory of the built-in CA (below the state directory, the store's)" },
@@ -109,6 +115,26 @@ bool sk_setting_secret(const char *key)
 	return d && d->kind == SK_SET_SECRET;
 }
 
+
+/* device.hostscan_skip: "" or names of posture.h's clients, each once */
+static int hostscan_skip_check(const char *val)
+{
+	unsigned int seen = 0;
+
+	for (const char *p = val; *val;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		int c = sk_po_client_from(p, n);
+
+		if (c < 0 || (seen & (1u << c)))
+			return -EINVAL;
+		seen |= 1u << c;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
 
 int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *err, size_t errlen)
 {
@@ -195,6 +221,12 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 				return sk_err(err, errlen, "lockout.duration: must be a number of seconds "
 					      "(1..31536000) or permanent");
 		}
+		if (!strcmp(d->key, "device.hostscan_skip") && hostscan_skip_check(val))
+			return sk_err(err, errlen,
+				      "device.hostscan_skip: '%s' is not a list of windows and cisco "
+				      "(\"\" = scan every client)\n  device.hostscan_skip: '%s' は "
+				      "windows と cisco のカンマ区切りではありません（\"\" で全クライアント"
+				      "をスキャン）", val, val);
 		if (!strcmp(d->key, "source.never_block")) {
 			char why[SK_TEXT_MAX];
 

@@ -36,6 +36,7 @@ static struct sk_mail_cfg mail;
 static char mail_url[64];
 static int64_t clk;
 static int srcn;
+static unsigned int noscan;	/* pw_login without a report: this client kind was not asked */
 static const struct sk_pw_params fast = { 1, 64, 1 };
 
 static struct smtpsink sink;
@@ -157,6 +158,8 @@ static enum sk_step pw_login(const char *user, const char *given, const struct s
 	if (!l)
 		return SK_STEP_FATAL;
 	sk_login_set_device(l, r);
+	if (!r && noscan)
+		sk_login_set_noscan(l, noscan);
 	s = sk_login_step(l, clk, "g", 0, NULL, NULL, f);
 	if (s == SK_STEP_FORM)
 		s = sk_login_step(l, clk, "g", 2, names, values, f);
@@ -519,6 +522,80 @@ static void posture_step(void)
 	po_set(SK_PO_SCOPE_GROUP, "g", "posture", "off");
 }
 
+/*
+ * A client that cannot run a CSD wrapper (Windows openconnect, Cisco
+ * Secure Client) and so was not asked for the scan (sekishod, settings
+ * device.hostscan_skip): the login goes on with no report, and the
+ * device check and the group's posture policy decide.
+ */
+static void noscan_step(void)
+{
+	struct sk_form f;
+	struct sk_login_result res;
+	const struct sk_posture *kept;
+	struct sk_chain_cfg cfg = { .st = st, .mail = &mail, .gateway_name = "vpn.test" };
+	struct sk_login *l;
+	enum sk_step s;
+
+	set("device.hostscan", "on");
+	noscan = SK_PO_CLIENT_WINDOWS;
+	/* posture off: nothing admits a login without a report */
+	s = dev_login("u0", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL &&
+		   strstr(f.error, "Your VPN client (openconnect / OpenConnect-GUI on Windows) cannot run "
+				   "the device check this gateway requires") &&
+		   strstr(f.error, "お使いの接続ソフト（openconnect / OpenConnect-GUI on Windows）"),
+	       "not asked (Windows), posture off: refused, hostscan-unsupported (%s)", f.error);
+	tap_ok(&t, audits("login", NULL, "fail", "\"hostscan-unsupported\"") == 1,
+	       "audited: login fail, reason hostscan-unsupported");
+	/* a checked device needs a report: refused naming the client */
+	noscan = SK_PO_CLIENT_CISCO;
+	s = dev_login("u1", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL && strstr(f.error, "(Cisco Secure Client) cannot run"),
+	       "not asked (Cisco), checked device: refused naming the client (%s)", f.error);
+	tap_ok(&t, audits("factor", NULL, "fail", "\"hostscan-unsupported\"") == 1,
+	       "audited: the device factor failed, hostscan-unsupported");
+
+	/* posture on: the report check fails with report-unsupported, and
+	 * its outcome (report.outcome) decides */
+	noscan = SK_PO_CLIENT_WINDOWS;
+	po_set(SK_PO_SCOPE_GROUP, "g", "posture", "on");
+	s = dev_login("u0", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_FATAL &&
+		   strstr(f.error, "Your VPN client (openconnect / OpenConnect-GUI on Windows) cannot run "
+				   "the gateway's device check") &&
+		   strstr(f.error, "端末チェックを実行できません"),
+	       "not asked, posture on: refused by the report check, its ja/en message (%s)", f.error);
+	tap_ok(&t, audits("posture", NULL, "fail", "\"reason\":\"report-unsupported\"") == 1 &&
+		   audits("login", NULL, "fail", "\"posture-report-unsupported\"") == 1,
+	       "audited: posture report fail (report-unsupported), login posture-report-unsupported");
+	po_set(SK_PO_SCOPE_GROUP, "g", "report.outcome", "quarantine");
+	po_set(SK_PO_SCOPE_GROUP, "g", "quarantine.allowlist", "remed");
+	s = dev_login("u0", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !strcmp(res.quarantine, "remed") &&
+		   !strcmp(res.quarantine_check, "report") &&
+		   !strcmp(res.quarantine_reason, "report-unsupported") &&
+		   strstr(res.quarantine_msg, "cannot run the gateway's device check"),
+	       "not asked, report.outcome quarantine: success in 'remed' (%s: %s)",
+	       res.quarantine_reason, res.quarantine_msg);
+	/* what the session keeps for its reconnects says the same */
+	l = sk_login_new(&cfg, "198.51.100.250:1", NULL, NULL, NULL);
+	sk_login_set_noscan(l, SK_PO_CLIENT_CISCO);
+	kept = sk_login_posture(l);
+	tap_ok(&t, kept && kept->format == 0 && kept->noscan == SK_PO_CLIENT_CISCO,
+	       "the login's kept report: format 0, not asked (cisco)");
+	sk_login_free(l);
+	/* report=off admits a client without a report unchecked (posture.md) */
+	po_set(SK_PO_SCOPE_GROUP, "g", "report", "off");
+	s = dev_login("u0", NULL, &f, &res);
+	tap_ok(&t, s == SK_STEP_SUCCESS && !res.quarantine[0],
+	       "not asked, report=off: admitted unchecked (%s)", f.error);
+	po_set(SK_PO_SCOPE_GROUP, "g", "report", NULL);
+	po_set(SK_PO_SCOPE_GROUP, "g", "report.outcome", NULL);
+	po_set(SK_PO_SCOPE_GROUP, "g", "posture", "off");
+	noscan = 0;
+}
+
 int main(void)
 {
 	char err[256] = "", path[400];
@@ -553,6 +630,7 @@ int main(void)
 	mkdevice("pc4", "u4", true, SK_DEVM_SERIAL, "");
 	device_step();
 	posture_step();
+	noscan_step();
 out:
 	smtpsink_stop(&sink);
 	if (st)

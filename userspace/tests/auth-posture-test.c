@@ -252,6 +252,49 @@ int main(void)
 	tap_ok(&t, res.c[SK_PO_CHK_DEVICE].verdict == SK_PO_FAIL && res.shown == SK_PO_CHK_REPORT,
 	       "the device verdict is recorded; the first failed check is shown");
 
+	/* ---- a client not asked for the scan (settings device.hostscan_skip) ---- */
+	{
+		struct sk_posture ns;
+
+		memset(&ns, 0, sizeof(ns));
+		ns.noscan = SK_PO_CLIENT_WINDOWS;
+		p = pol(NULL, NULL);
+		sk_posture_eval(&ns, &p, at("2025-11-05"), &res);
+		sk_posture_message(&res, res.shown, "en", msg, sizeof(msg));
+		tap_ok(&t, res.overall == SK_PO_OVERALL_REFUSE && res.shown == SK_PO_CHK_REPORT &&
+			   !strcmp(res.c[SK_PO_CHK_REPORT].reason, "report-unsupported") &&
+			   strstr(msg, "(openconnect / OpenConnect-GUI on Windows) cannot run"),
+		       "not asked (windows): report-unsupported, the client named (%s)", msg);
+		ns.noscan = SK_PO_CLIENT_CISCO;
+		p = pol("report.outcome=quarantine", "quarantine.allowlist=remedy");
+		sk_posture_eval(&ns, &p, at("2025-11-05"), &res);
+		sk_posture_message(&res, res.shown, "ja", msg, sizeof(msg));
+		tap_ok(&t, res.overall == SK_PO_OVERALL_QUARANTINE &&
+			   strstr(msg, "お使いの接続ソフト（Cisco Secure Client）"),
+		       "not asked (cisco), report.outcome quarantine: quarantined (%s)", msg);
+		p = pol("report=off", NULL);
+		sk_posture_eval(&ns, &p, at("2025-11-05"), &res);
+		tap_ok(&t, res.overall == SK_PO_OK && res.c[SK_PO_CHK_REPORT].verdict == SK_PO_SKIP,
+		       "not asked, report=off: let through unchecked");
+		tap_ok(&t, !sk_posture_report_json(&ns, val, sizeof(val)) &&
+			   strstr(val, "\"noscan\":\"cisco\""), "its report JSON says noscan cisco (%s)", val);
+		ns.noscan = SK_PO_CLIENT_N;
+		p = pol(NULL, NULL);
+		sk_posture_eval(&ns, &p, at("2025-11-05"), &res);
+		tap_ok(&t, !strcmp(res.c[SK_PO_CHK_REPORT].reason, "report-missing"),
+		       "an out-of-range kind is no report at all (report-missing)");
+		/* a worker's report never carries it: the parser leaves it 0
+		 * and sanitize clears it */
+		rc = load("debian12.txt", NULL, NULL, r, err, sizeof(err));
+		r->posture.noscan = SK_PO_CLIENT_WINDOWS;
+		sk_hostscan_terminate(r);
+		tap_ok(&t, rc == 0 && r->posture.noscan == 0, "sanitize clears noscan (format 1)");
+		r->posture.format = 0;
+		r->posture.noscan = SK_PO_CLIENT_WINDOWS;
+		sk_hostscan_terminate(r);
+		tap_ok(&t, r->posture.noscan == 0, "sanitize clears noscan (format 0)");
+	}
+
 	/* ---- messages ---- */
 	load("debian12.txt", NULL, NULL, r, err, sizeof(err));
 	p = pol("av.max_age_days=3", NULL);

@@ -9,6 +9,8 @@
  * SKD_LOGINS_PER_CONN logins, the source at most SKD_LOGINS_PER_SOURCE, and
  * the newcomer (never someone else) is refused with a message in both
  * languages.  Before the fix each init evicted the oldest login of anyone.
+ * Then (issue 12) the same handler's rule for clients that cannot run a
+ * CSD wrapper (settings device.hostscan_skip): not asked for the scan.
  * TAP output.
  */
 #include <arpa/inet.h>
@@ -28,6 +30,7 @@ static struct skd d;
 static int wend[SKD_MAX_WORKERS];
 static char dir[] = "/tmp/sekishod-flood-test.XXXXXX";
 static pid_t next_pid = 50000;
+static uint8_t client;	/* the kind the worker read (enum sk_po_client) */
 
 /* worker slot i becomes a new connection from addr (IPv4 or IPv6 text),
  * with a pid of its own: main tells connections apart by slot and pid */
@@ -79,6 +82,7 @@ static int post(int i, bool init, const char *context, const char *sdesktop,
 
 	memset(buf, 0, sizeof(buf));
 	a->is_init = init;
+	a->client = client;
 	snprintf(a->context, sizeof(a->context), "%s", context ? context : "");
 	snprintf(a->group, sizeof(a->group), "staff");
 	snprintf(a->lang, sizeof(a->lang), "en");
@@ -99,6 +103,12 @@ static int post(int i, bool init, const char *context, const char *sdesktop,
 	memcpy(rep, buf, sizeof(*rep));
 	memcpy(form, buf + sizeof(*rep), sizeof(*form));
 	return (int)rep->status;
+}
+
+static int audit_line(const struct sk_audit *a, void *arg)
+{
+	fprintf(arg, "%s %s %s\n", a->type, a->result, a->detail);
+	return 0;
 }
 
 static int logins_of(struct skd_worker *w)
@@ -283,6 +293,60 @@ int main(void)
 	}
 	tap_ok(&t, skd_hs_find(&d, &d.workers[0], token, skd_now()) != NULL,
 	       "the victim's host scan was not evicted");
+
+	/* ---- a client that cannot run a CSD wrapper (issue 12) ---- */
+	{
+		struct sk_audit_filter f = { .type = "hostscan" };
+		char list[2048] = "";
+		FILE *m = fmemopen(list, sizeof(list) - 1, "w");
+
+		worker(3, "192.0.2.77");
+		client = SK_PO_CLIENT_WINDOWS;
+		st = post(3, true, NULL, NULL, NULL, NULL, NULL, NULL, &rep, &form);
+		snprintf(ctx, sizeof(ctx), "%s", rep.context);
+		tap_ok(&t, st == SK_AUTH_FORM && !rep.hs_token[0] && ctx[0] && form.n_inputs > 0,
+		       "Windows (default device.hostscan_skip): no host scan, the login form (%d inputs)",
+		       form.n_inputs);
+		st = post(3, false, ctx, NULL, "username", "victim", "password", "Pw-victim-1", &rep,
+			  &form);
+		tap_ok(&t, st == SK_AUTH_FATAL && strstr(form.error, "(openconnect / OpenConnect-GUI on "
+							 "Windows) cannot run the device check"),
+		       "its login with no report, posture off: refused, hostscan-unsupported (%s)",
+		       form.error);
+		if (m) {
+			sk_audit_list(d.st, &f, audit_line, m);
+			fclose(m);
+		}
+		tap_ok(&t, strstr(list, "skip {\"reason\":\"client-cannot-run\",\"client\":\"windows\"}") != NULL,
+		       "audited: hostscan skip, client windows (%s)", list);
+		client = SK_PO_CLIENT_CISCO;
+		worker(3, "192.0.2.77");
+		st = post(3, true, NULL, NULL, NULL, NULL, NULL, NULL, &rep, &form);
+		tap_ok(&t, st == SK_AUTH_FORM && !rep.hs_token[0], "Cisco Secure Client: no host scan");
+		if (sk_setting_set(d.st, "device.hostscan_skip", "cisco", err, sizeof(err)))
+			printf("# %s\n", err);
+		client = SK_PO_CLIENT_WINDOWS;
+		worker(3, "192.0.2.77");
+		st = post(3, true, NULL, NULL, NULL, NULL, NULL, NULL, &rep, &form);
+		tap_ok(&t, st == SK_AUTH_FORM && rep.hs_token[0],
+		       "device.hostscan_skip=cisco: a Windows client is asked for the scan again");
+		client = SK_PO_CLIENT_OTHER;
+		worker(3, "192.0.2.77");
+		st = post(3, true, NULL, NULL, NULL, NULL, NULL, NULL, &rep, &form);
+		tap_ok(&t, st == SK_AUTH_FORM && rep.hs_token[0], "any other client is asked for the scan");
+		if (sk_setting_set(d.st, "device.hostscan", "off", err, sizeof(err)))
+			printf("# %s\n", err);
+		client = SK_PO_CLIENT_CISCO;
+		worker(3, "192.0.2.77");
+		st = post(3, true, NULL, NULL, NULL, NULL, NULL, NULL, &rep, &form);
+		snprintf(ctx, sizeof(ctx), "%s", rep.context);
+		st = post(3, false, ctx, NULL, "username", "victim", "password", "Pw-victim-1", &rep,
+			  &form);
+		tap_ok(&t, st == SK_AUTH_SUCCESS,
+		       "device.hostscan off: the kind changes nothing, Cisco logs in (%d %s)", st,
+		       form.error);
+		client = SK_PO_CLIENT_OTHER;
+	}
 
 	tap_end(&t);
 	sk_store_close(d.st);

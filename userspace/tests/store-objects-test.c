@@ -249,6 +249,21 @@ static void text_validation(struct sk_store *st)
 	tap_ok(&t, rc == -EINVAL && !strstr(err, "Zq") && !sk_setting_get(st, "smtp.password", val,
 	       sizeof(val)) && !val[0], "secret setting with a newline refused, value not echoed (%s)",
 	       err);
+	/* device.hostscan_skip: a list of the known client kinds, each once */
+	tap_ok(&t, !sk_setting_get(st, "device.hostscan_skip", val, sizeof(val)) &&
+		   !strcmp(val, "windows,cisco"), "device.hostscan_skip defaults to windows,cisco (%s)", val);
+	for (const char *const *v = (const char *const[]){ "cisco", "windows", "cisco,windows", "", NULL };
+	     *v; v++)
+		tap_ok(&t, !sk_setting_set(st, "device.hostscan_skip", *v, err, sizeof(err)),
+		       "device.hostscan_skip '%s' accepted (%s)", *v, err);
+	for (const char *const *v = (const char *const[]){ "linux", "windows,", ",cisco", "windows,windows",
+							  "Windows", "windows cisco", "all", NULL }; *v; v++) {
+		rc = sk_setting_set(st, "device.hostscan_skip", *v, err, sizeof(err));
+		tap_ok(&t, rc == -EINVAL && has(err, "windows and cisco") && has(err, "カンマ区切り"),
+		       "device.hostscan_skip '%s' refused, en/ja (%s)", *v, err);
+	}
+	tap_ok(&t, !sk_setting_get(st, "device.hostscan_skip", val, sizeof(val)) && !val[0],
+	       "the last accepted value stays (\"\")");
 	snprintf(c.serial, sizeof(c.serial), "0A");
 	snprintf(c.subject, sizeof(c.subject), "CN=x\nCN=y");
 	tap_ok(&t, sk_cert_add(st, &c) == -EINVAL, "certificate subject with a newline refused");

@@ -36,6 +36,7 @@
 #include <openssl/x509.h>
 
 #include "ktls-rec.h"
+#include "posture.h"
 #include "tap.h"
 #include "worker.h"
 
@@ -412,12 +413,15 @@ static void auth(void)
 		tap_ok(&t, false, "auth: worker start");
 		return;
 	}
-	r = post("/eng", "Cookie: webvpncontext=bad<ctx>; other=1\r\nAccept-Language: ja,en;q=0.5\r\n", init_doc);
+	r = post("/eng", "Cookie: webvpncontext=bad<ctx>; other=1\r\nAccept-Language: ja,en;q=0.5\r\n"
+		 "User-Agent: AnyConnect Windows 5.1.2.42\r\n", init_doc);
 	SSL_write(k.ssl, r, strlen(r));
 	free(r);
 	tap_ok(&t, ipc_recv(k.ipc, 3000) == SK_IPC_AUTH && a->is_init && !strcmp(a->group_path, "eng") &&
-	       !a->context[0] && !strcmp(a->lang, "ja") && a->n_fields == 0 && a->cert_len == 0,
-	       "auth: init -> SK_IPC_AUTH (group path, forged context ignored, lang)");
+	       !a->context[0] && !strcmp(a->lang, "ja") && a->n_fields == 0 && a->cert_len == 0 &&
+	       a->client == SK_PO_CLIENT_CISCO,
+	       "auth: init -> SK_IPC_AUTH (group path, forged context ignored, lang, client cisco "
+	       "from the User-Agent)");
 	reply_form(k.ipc, SK_AUTH_FORM, "CtxAbc_123", "", "");
 	read_resp(k.ssl, buf, sizeof(buf));
 	tap_ok(&t, status_of(buf) == 200 && strstr(buf, "Set-Cookie: webvpncontext=CtxAbc_123; Secure; HttpOnly\r\n") &&
@@ -1239,7 +1243,8 @@ static void openconnect_auth(void)
 				continue;
 			n_auth++;
 			if (am->is_init) {
-				saw_init = true;
+				/* the real client, --os default (linux-64): able to run a wrapper */
+				saw_init = am->client == SK_PO_CLIENT_OTHER;
 				reply_form(ws[i].ipc, SK_AUTH_FORM, "ctx1", "", "");
 			} else {
 				const char *s = (const char *)m + sizeof(*am);
@@ -1266,7 +1271,7 @@ static void openconnect_auth(void)
 		kill(oc, SIGKILL);
 		waitpid(oc, NULL, 0);
 	}
-	tap_ok(&t, saw_init && saw_reply, "openconnect: init and auth-reply (alice/secret1, context cookie) reached main");
+	tap_ok(&t, saw_init && saw_reply, "openconnect: init (client kind other: linux-64) and auth-reply (alice/secret1, context cookie) reached main");
 	if (!strstr(outbuf, "webvpn=Q29va2llX3ZhbHVl-1'") && olen)
 		for (char *l = strtok(outbuf, "\n"); l; l = strtok(NULL, "\n"))
 			printf("# openconnect: %s\n", l);

@@ -12,6 +12,7 @@
 #include <http_parser.h>
 
 #include "tap.h"
+#include "posture.h"
 #include "worker.h"
 
 static struct tap t;
@@ -177,7 +178,62 @@ static void xml(void)
 		const char *init = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"init\" aggregate-auth-version=\"2\"><version who=\"vpn\">v9.01-3</version><device-id>linux-64</device-id><capabilities><auth-method>single-sign-on-v2</auth-method></capabilities><group-access>https://127.0.0.1/</group-access></config-auth>";
 
 		tap_ok(&t, !sk_xml_parse_auth(init, strlen(init), &a, err, sizeof(err)) && a.is_init &&
-		       a.n_fields == 0 && !a.group[0], "xml: init request");
+		       a.n_fields == 0 && !a.group[0] && !strcmp(a.device_id, "linux-64"),
+		       "xml: init request, its device-id linux-64");
+	}
+	{
+		/* <device-id> is a hint (the client kind, posture.h): openconnect
+		 * --os=win, Cisco's with attributes; too long or with an element
+		 * inside it is dropped, the document still accepted */
+		char doc[512];
+		static const struct {
+			const char *inner, *want;
+		} d[] = {
+			{ "<device-id>win</device-id>", "win" },
+			{ "<device-id computer-name=\"PC1\" device-type=\"VMware\" platform-version=\"10.0.22631\" "
+			  "unique-id=\"ABC\">win</device-id>", "win" },
+			{ "<device-id>0123456789012345678901234567890</device-id>",
+			  "0123456789012345678901234567890" },
+			{ "<device-id>01234567890123456789012345678901</device-id>", "" },
+			{ "<device-id>w<b/>in</device-id>", "" },
+			{ "", "" },
+		};
+
+		for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+			snprintf(doc, sizeof(doc), "<config-auth type=\"init\">%s<group-select>g</group-select>"
+				 "</config-auth>", d[i].inner);
+			tap_ok(&t, !sk_xml_parse_auth(doc, strlen(doc), &a, err, sizeof(err)) &&
+			       !strcmp(a.device_id, d[i].want) && !strcmp(a.group, "g"),
+			       "xml: device-id %zu -> '%s' (%s)", i, a.device_id, err);
+		}
+	}
+	{
+		/* the client kind from the User-Agent and the device-id */
+		static const struct {
+			const char *ua, *devid;
+			unsigned int want;
+		} k[] = {
+			{ "Open AnyConnect VPN Agent v9.01-3", "linux-64", SK_PO_CLIENT_OTHER },
+			{ "Open AnyConnect VPN Agent v9.01-3", "mac-intel", SK_PO_CLIENT_OTHER },
+			{ "Open AnyConnect VPN Agent v9.12", "win", SK_PO_CLIENT_WINDOWS },
+			{ "AnyConnect-compatible OpenConnect VPN Agent v9.12", "win", SK_PO_CLIENT_WINDOWS },
+			{ "AnyConnect-compatible OpenConnect VPN Agent v9.12", "linux-64", SK_PO_CLIENT_OTHER },
+			{ "OpenConnect-GUI v1.6.2", "win", SK_PO_CLIENT_WINDOWS },
+			{ NULL, "win", SK_PO_CLIENT_WINDOWS },
+			{ "AnyConnect Windows 5.1.2.42", "win", SK_PO_CLIENT_CISCO },
+			{ "AnyConnect Darwin_i386 4.10.08029", "mac-intel", SK_PO_CLIENT_CISCO },
+			{ "anyconnect linux_64 4.10.07061", "linux-64", SK_PO_CLIENT_CISCO },
+			{ "Cisco AnyConnect VPN Agent for Apple iPhone 4.9", "apple-ios", SK_PO_CLIENT_CISCO },
+			{ "Cisco Secure Client 5.1", NULL, SK_PO_CLIENT_CISCO },
+			{ "Open AnyConnect VPN Agent v9.01-3", "Win", SK_PO_CLIENT_OTHER },
+			{ "Open AnyConnect VPN Agent v9.01-3", "windows", SK_PO_CLIENT_OTHER },
+			{ "", "", SK_PO_CLIENT_OTHER },
+		};
+
+		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+			tap_ok(&t, sk_po_client_of(k[i].ua, k[i].devid) == k[i].want,
+			       "client kind: '%s' + '%s' -> %s", k[i].ua ? k[i].ua : "(none)",
+			       k[i].devid ? k[i].devid : "(none)", sk_po_client_name(k[i].want));
 	}
 #define REFUSED(doc, what, needle) do { \
 	int rc_ = sk_xml_parse_auth(doc, strlen(doc), &a, err, sizeof(err)); \

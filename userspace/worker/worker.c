@@ -409,6 +409,7 @@ static int do_auth(struct worker *w, const char *group_path)
 	snprintf(a->group_path, sizeof(a->group_path), "%s", group_path);
 	lang_of(r, a->lang, sizeof(a->lang));
 	a->is_init = x->is_init;
+	a->client = (uint8_t)sk_po_client_of(sk_http_header(r, "User-Agent", 0), x->device_id);
 	cert = SSL_get0_peer_certificate(w->ssl);
 	if (cert) {
 		unsigned char *p = w->msg + pos;

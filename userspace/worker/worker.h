@@ -129,6 +129,9 @@ int sk_http_path_ok(const char *url, size_t len);
 struct sk_xml_auth {
 	bool is_init;			/* type="init" (else "auth-reply") */
 	char group[64];			/* <group-select> */
+	/* <device-id> text: libopenconnect's reported OS ("linux-64", "win",
+	 * "mac-intel"); "" when absent or longer than 31 bytes (not an error) */
+	char device_id[32];
 	int n_fields;
 	char names[SK_XML_FIELDS][32];
 	char values[SK_XML_FIELDS][SK_XML_TEXT_MAX + 1];

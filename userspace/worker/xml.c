@@ -21,10 +21,11 @@ struct xml_ctx {
 	int depth, elems;
 	bool root_seen, in_auth;
 	int auth_depth;
-	/* text being collected: the <auth> child or <group-select> */
-	enum { T_NONE, T_FIELD, T_GROUP } text;
+	/* text being collected: the <auth> child, <group-select>, <device-id> */
+	enum { T_NONE, T_FIELD, T_GROUP, T_DEVID } text;
 	char *tbuf;
 	size_t tlen, tmax;
+	bool devid_long;	/* a <device-id> too long to keep: dropped */
 };
 
 static void stop(struct xml_ctx *c, const char *why)
@@ -60,6 +61,11 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		return stop(c, "XML nested too deeply");
 	if (++c->elems > SK_XML_ELEMS_MAX)
 		return stop(c, "too many XML elements");
+	if (c->text == T_DEVID) {
+		/* not plain text: no hint, and no refusal for it */
+		c->out->device_id[0] = 0;
+		c->text = T_NONE;
+	}
 	if (c->text != T_NONE)
 		return stop(c, "element inside a text field");
 	if (c->depth == 1) {
@@ -91,6 +97,16 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		c->tlen = 0;
 		return;
 	}
+	if (c->depth == 2 && !strcmp(name, "device-id")) {
+		/* only a hint (posture.h sk_po_client_of): kept when short,
+		 * dropped, not refused, when not */
+		c->text = T_DEVID;
+		c->tbuf = c->out->device_id;
+		c->tmax = sizeof(c->out->device_id) - 1;
+		c->tlen = 0;
+		c->devid_long = false;
+		return;
+	}
 	if (c->in_auth && c->depth == c->auth_depth + 1) {
 		int i = c->out->n_fields;
 
@@ -110,7 +126,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		c->tlen = 0;
 		return;
 	}
-	/* everything else (version, device-id, capabilities, opaque...) is skipped */
+	/* everything else (version, capabilities, opaque...) is skipped */
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
@@ -122,6 +138,8 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 		return;
 	if (c->text != T_NONE)
 		c->tbuf[c->tlen] = 0;
+	if (c->text == T_DEVID && c->devid_long)
+		c->tbuf[0] = 0;
 	c->text = T_NONE;
 	if (c->in_auth && c->depth == c->auth_depth)
 		c->in_auth = false;
@@ -134,6 +152,10 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 
 	if (c->err || c->text == T_NONE)
 		return;
+	if (c->text == T_DEVID && (c->devid_long || (size_t)len > c->tmax - c->tlen)) {
+		c->devid_long = true;
+		return;
+	}
 	if ((size_t)len > c->tmax - c->tlen)
 		return stop(c, "XML text field too long");
 	memcpy(c->tbuf + c->tlen, s, len);
