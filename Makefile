@@ -76,9 +76,12 @@ install-files: userspace
 	$(MAKE) -C userspace BUILD=$(BUILD) DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) install
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	    -e 's|/usr/local/libexec/|$(PREFIX)/libexec/|g' \
 	    -e 's|file:///usr/share/doc/sekisho/|file://$(DOCDIR)/|g' \
 	    packaging/sekishod.service >$(DESTDIR)$(SYSTEMDUNITDIR)/sekishod.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sekishod.service
+	# the unit's ExecStartPre: the module loaded, or replaced when safe
+	install -D -m 0755 packaging/sekisho-module $(DESTDIR)$(PREFIX)/libexec/sekisho/sekisho-module
 	install -D -m 0644 packaging/sekisho.sysusers $(DESTDIR)$(SYSUSERSDIR)/sekisho.conf
 	install -D -m 0644 packaging/sekisho.tmpfiles $(DESTDIR)$(TMPFILESDIR)/sekisho.conf
 	install -D -m 0644 packaging/sekishod.conf.example $(DESTDIR)$(DOCDIR)/examples/sekishod.conf.example

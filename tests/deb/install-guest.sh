@@ -235,12 +235,23 @@ upgraded)
 			sh -c "[ -n '$old_ko' ] && [ '${old_ko##*.}' = '${ko##*.}' ] && cp '$old_ko' '$ko' && [ \"\$(modinfo -F version sekisho)\" = '$OTHER' ]"
 		ok "the loaded module stays $VER under the live tunnel (nothing reloads it)" \
 			sh -c "[ \"\$(cat /sys/module/sekisho/version) \$(cat /sys/module/sekisho/srcversion)\" = '$VER $src1' ]"
+		# a sekisho device of someone else (another network namespace):
+		# removing the module would delete it, so the start keeps the
+		# loaded module and says why
+		ip netns add other && ip -n other link add sk9 type sekisho
+		ok "a restart while a sekisho device is in another namespace: the module stays $VER, sekishod active" \
+			sh -c "$(declare -f bounded stuck); bounded 120 systemctl restart sekishod && [ \"\$(cat /sys/module/sekisho/version) \$(cat /sys/module/sekisho/srcversion)\" = '$VER $src1' ] && [ \"\$(systemctl is-active sekishod)\" = active ]"
+		ok "... and the journal says why (netns other: sk9)" \
+			sh -c "journalctl -q -o cat -u sekishod --no-pager | grep -F 'sekisho: the loaded module $VER (' | grep -qF 'netns other: sk9'"
+		ok "... and the client reconnected to the restarted gateway" wait_for 120 reconnected c
+		ip -n other link del sk9; ip netns del other
+		: >"$T/oc-c/reasons"	# the next reconnect is the swap's
 		t1=$(date +%s.%N)
 		ok "systemctl restart sekishod: its start replaces the module (now $OTHER)" \
 			swap_restart
 		journalctl -q -o cat -u sekishod --no-pager | grep '^sekisho: ' | sed 's/^/# unit: /'
-		ok "the unit said which module it loaded" \
-			sh -c "journalctl -q -o cat -u sekishod --no-pager | grep -qF 'sekisho: loading the module built since ($OTHER)'"
+		ok "the unit said which module it loaded and that it deleted the stopped service's device first" \
+			sh -c "journalctl -q -o cat -u sekishod --no-pager | grep -F 'sekisho: replacing the loaded module $VER (' | grep -F 'with $OTHER (' | grep -qF 'device(s) sk0 deleted first'"
 		ok "openconnect reconnected by itself with its cookie, same address $addr, ping answered again" back c "$addr" "$t1"
 		echo "# the module swap at the restart: $(cat "$T/gap" 2>/dev/null)"
 		ok "journal: the session resumed from the store" resumed
