@@ -160,8 +160,9 @@ static void check_metrics(struct chk *c, const struct skd_conf *conf)
 	if (skd_metrics_tls_check(conf, &end, why, sizeof(why)))
 		say(c, CHK_ERR, "metrics TLS: %s", "メトリクスの TLS を設定できません: %s", why);
 	else if (end && end < (int64_t)time(NULL))
-		say(c, CHK_ERR, "metrics_cert %s has expired: renew it and restart sekishod",
-		    "metrics_cert %s の有効期限が切れています。更新して sekishod を再起動してください",
+		say(c, CHK_ERR, "metrics_cert %s has expired: renew it, then sekishod reloads it on "
+		    "SIGHUP", "metrics_cert %s の有効期限が切れています。更新してください（SIGHUP で"
+		    "読み直します）",
 		    conf->metrics_cert);
 	else
 		say(c, CHK_OK, "metrics_key %s matches metrics_cert %s (TLS on the metrics listener)",
@@ -171,13 +172,15 @@ static void check_metrics(struct chk *c, const struct skd_conf *conf)
 
 /*
  * What the daemon reads again after it dropped to the service user: the
- * CRL (SIGHUP), the certificate and key (SIGHUP reload).  A child takes
- * the user's identity and tries each; its exit status has one bit per
- * file it could not open.
+ * CRL (SIGHUP), the certificate and key (SIGHUP reload), the metrics
+ * listener's certificate and key (SIGHUP).  A child takes the user's
+ * identity and tries each; its exit status has one bit per file it could
+ * not open.
  */
 static void check_as_user(struct chk *c, const struct skd_conf *conf, uid_t uid, gid_t gid)
 {
-	const char *const files[] = { conf->crl, conf->server_cert, conf->server_key };
+	const char *const files[] = { conf->crl, conf->server_cert, conf->server_key,
+				      conf->metrics_cert, conf->metrics_key };
 	struct group *gr = getgrgid(gid);
 	char group[64];
 	int st = 0;
@@ -200,7 +203,7 @@ static void check_as_user(struct chk *c, const struct skd_conf *conf, uid_t uid,
 
 		if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
 			_exit(255);
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 5; i++) {
 			int fd = files[i][0] ? open(files[i], O_RDONLY | O_CLOEXEC) : 0;
 
 			if (fd < 0)
@@ -225,9 +228,19 @@ static void check_as_user(struct chk *c, const struct skd_conf *conf, uid_t uid,
 		    "サーバ証明書を再読み込みできません（再起動ではできます）。鍵を chgrp %s・chmod 0640、"
 		    "証明書を chmod 0644 にしてください", st & 4 ? conf->server_key : conf->server_cert,
 		    conf->user, group);
-	if (!(st & 7))
-		say(c, CHK_OK, "user %s can read what SIGHUP reloads (CRL, certificate, key)",
-		    "ユーザ %s は SIGHUP で読み直すファイル (CRL、証明書、鍵) を読めます", conf->user);
+	if (st & 24)
+		say(c, CHK_WARN, "%s: user %s cannot read it, so SIGHUP cannot reload the metrics "
+		    "certificate (a restart can); to reload without a restart: chgrp %s and chmod "
+		    "0640 the key, chmod 0644 the certificate", "%s: ユーザ %s が読めないため SIGHUP で"
+		    "メトリクスの証明書を再読み込みできません（再起動ではできます）。鍵を chgrp %s・"
+		    "chmod 0640、証明書を chmod 0644 にしてください",
+		    st & 16 ? conf->metrics_key : conf->metrics_cert, conf->user, group);
+	if (!(st & 31))
+		/* each language takes its own of the last two arguments */
+		say(c, CHK_OK, "user %s can read what SIGHUP reloads (CRL, certificate, key%s%.0s)",
+		    "ユーザ %s は SIGHUP で読み直すファイル (CRL、証明書、鍵%.0s%s) を読めます", conf->user,
+		    conf->metrics_cert[0] ? ", metrics certificate and key" : "",
+		    conf->metrics_cert[0] ? "、メトリクスの証明書と鍵" : "");
 }
 
 static void check_store(struct chk *c, const char *store)

@@ -367,6 +367,10 @@ bool skd_stderr_is_journal(void);
 struct knl_vec;
 int skd_metrics_open(struct skd *d, char *err, size_t errlen);	/* as root, at start */
 void skd_metrics_close(struct skd *d);
+/* SIGHUP: metrics_cert/metrics_key again (as the service user); with
+ * server_reloaded also the server certificate's end; the old pair stays
+ * on failure */
+int skd_metrics_reload(struct skd *d, bool server_reloaded, char *err, size_t errlen);
 void skd_metrics_accept(struct skd *d);
 void skd_metrics_io(struct skd *d);
 void skd_metrics_timers(struct skd *d, int64_t now);

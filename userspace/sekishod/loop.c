@@ -240,6 +240,13 @@ static void reap(struct skd *d)
 			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL &&
 			    WTERMSIG(status) != SIGTERM)
 				skd_template_retire(d, "a worker crashed");
+			/* a tunnel's worker that did not end well (not
+			 * main's SIGKILL): why a session lost its worker */
+			if (w->tunnel && (WIFSIGNALED(status) ? WTERMSIG(status) != SIGKILL &&
+					  WTERMSIG(status) != SIGTERM : WEXITSTATUS(status) != 0))
+				syslog(LOG_WARNING, "worker %d (%s, a tunnel) %s %d", (int)pid, w->remote,
+				       WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+				       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			skd_worker_gone(d, w);
 			worker_close(d, w);
 			memset(w, 0, sizeof(*w));
@@ -267,13 +274,22 @@ static void on_signal(struct skd *d)
 			 * checked first, a bad one keeps the old */
 			{
 				char err[512];
+				bool server = !skd_cert_reload(d, err, sizeof(err));
 
-				if (skd_cert_reload(d, err, sizeof(err)))
+				if (!server)
 					syslog(LOG_ERR, "SIGHUP: the server certificate was not "
 					       "reloaded, the old one stays in use: %s", err);
 				else
 					skd_log("SIGHUP: server certificate %s and key reloaded; "
 						"new connections use them", d->conf.server_cert);
+				/* the metrics listener's own pair, and the server
+				 * certificate's end in its text */
+				if (skd_metrics_reload(d, server, err, sizeof(err)))
+					syslog(LOG_ERR, "SIGHUP: the metrics certificate was not "
+					       "reloaded, the old one stays in use: %s", err);
+				else if (d->metrics_tls)
+					skd_log("SIGHUP: metrics certificate %s and key reloaded",
+						d->conf.metrics_cert);
 			}
 			if (d->certv && d->conf.crl[0]) {
 				char err[256];

@@ -15,7 +15,8 @@
  * expiry.
  *
  * TLS (metrics_cert and metrics_key): the listener speaks TLS 1.2 or 1.3
- * with a certificate of its own, loaded as root at start.  Never the
+ * with a certificate of its own, loaded as root at start and again on
+ * SIGHUP (skd_metrics_reload, as the service user then).  Never the
  * gateway's key: main does not hold it (the key holder does, and signs
  * only for workers; Documentation/architecture.md), so a metrics_cert
  * with the server certificate's public key is refused.  The handshake
@@ -586,10 +587,46 @@ int skd_metrics_open(struct skd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "metrics_listen %s: %s", a, strerror(errno));
 		return -1;
 	}
-	/* the certificate's end, read once here (as root) */
+	/* the server certificate's end, read here (as root) and again when
+	 * SIGHUP reloads that certificate */
 	x = read_cert(d->conf.server_cert);
 	d->metrics_cert_not_after = not_after(x);
 	X509_free(x);
+	return 0;
+}
+
+/*
+ * SIGHUP: metrics_cert and metrics_key again from their paths, read by
+ * main as it runs then (the service user after the start: like
+ * server_key, the files must be readable by it; sekishod -t says so), and
+ * checked as at the start (the pair matches, not the gateway's key).  A
+ * new pair that fails keeps the old one in use.  A connection in progress
+ * keeps the context it began with (its SSL holds a reference).  With
+ * server_reloaded (skd_cert_reload took the new server certificate), the
+ * server certificate's end is read again too.  0, or -1 with why in err.
+ */
+int skd_metrics_reload(struct skd *d, bool server_reloaded, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+	int64_t end = 0;
+
+	if (d->metrics_fd < 0)
+		return 0;
+	if (server_reloaded) {
+		X509 *x = read_cert(d->conf.server_cert);
+
+		if (x)
+			d->metrics_cert_not_after = not_after(x);
+		X509_free(x);
+	}
+	if (!d->metrics_tls)
+		return 0;
+	ctx = tls_ctx(&d->conf, &end, err, errlen);
+	if (!ctx)
+		return -1;
+	SSL_CTX_free(d->metrics_tls);
+	d->metrics_tls = ctx;
+	d->metrics_tls_not_after = end;
 	return 0;
 }
 

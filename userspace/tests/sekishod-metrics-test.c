@@ -12,9 +12,11 @@
  * answered with nothing).  TAP output.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -237,13 +239,19 @@ static void listener(struct skd *d, const char *dir)
 
 /* ------------------------------------------------------------------ TLS */
 
-/* a key and its self-signed certificate as PEM files dir/NAME.key, .pem */
-static void pem_pair(const char *dir, const char *name)
+/* a key and its self-signed certificate as PEM files dir/NAME.key, .pem,
+ * valid for an hour (or secs seconds) */
+static void pem_pair_for(const char *dir, const char *name, long secs)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *x = test_self_signed(k);
 	char path[256];
 	FILE *f;
+
+	if (secs) {
+		X509_gmtime_adj(X509_getm_notAfter(x), secs);
+		X509_sign(x, k, EVP_sha256());
+	}
 
 	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
 	f = fopen(path, "w");
@@ -255,6 +263,35 @@ static void pem_pair(const char *dir, const char *name)
 	fclose(f);
 	X509_free(x);
 	EVP_PKEY_free(k);
+}
+
+static void pem_pair(const char *dir, const char *name)
+{
+	pem_pair_for(dir, name, 0);
+}
+
+/* the notAfter of a PEM certificate file, as the metrics show it */
+static long long pem_end(const char *pem)
+{
+	FILE *f = fopen(pem, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	struct tm tm;
+	long long end = 0;
+
+	if (f)
+		fclose(f);
+	if (x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+		end = (long long)timegm(&tm);
+	X509_free(x);
+	return end;
+}
+
+/* the value of metric KEY (up to its space) in the text, or -1 */
+static long long metric_of(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
 /* A scrape by a child process (a blocking OpenSSL client, or plain TCP
@@ -355,6 +392,60 @@ static bool fp_of(const char *pem, const unsigned char fp[32])
 	return ok;
 }
 
+/* SIGHUP's reload (skd_metrics_reload): the new files are served only
+ * after it, a pair that fails keeps the one in use, and the server
+ * certificate's end follows the server certificate's reload */
+static void reload(struct skd *d, const struct sockaddr_in *sa, const char *dir, const char *req)
+{
+	char err[512] = "", resp[65536], pem[256], key[256], other[256], gw[256];
+	const char *mkey = "sekisho_certificate_expiry_timestamp_seconds{certificate=\"metrics\"} ";
+	const char *skey = "sekisho_certificate_expiry_timestamp_seconds{certificate=\"server\"} ";
+	unsigned char fp[32];
+	long long end0, end1;
+
+	snprintf(pem, sizeof(pem), "%s/metrics.pem", dir);
+	snprintf(key, sizeof(key), "%s/metrics.key", dir);
+	snprintf(other, sizeof(other), "%s/other.key", dir);
+	snprintf(gw, sizeof(gw), "%s/gw.pem", dir);
+	end0 = pem_end(pem);
+	pem_pair_for(dir, "metrics", 30L * 86400);
+	end1 = pem_end(pem);
+	child_scrape(d, sa, true, req, resp, sizeof(resp), fp);
+	tap_ok(&t, !fp_of(pem, fp) && metric_of(resp, mkey) == end0,
+	       "new metrics files: the old pair is served until SIGHUP (end %lld)", end0);
+	tap_ok(&t, skd_metrics_reload(d, false, err, sizeof(err)) == 0, "SIGHUP: the new pair loads (%s)", err);
+	child_scrape(d, sa, true, req, resp, sizeof(resp), fp);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) && fp_of(pem, fp),
+	       "after SIGHUP the listener shows the new certificate");
+	tap_ok(&t, end1 > end0 + 86400 && metric_of(resp, mkey) == end1,
+	       "and the metrics certificate's end is the new one's (%lld, was %lld)", metric_of(resp, mkey), end0);
+
+	/* a key that does not match the new certificate: the pair in use stays */
+	unlink(key);
+	if (link(other, key))
+		tap_ok(&t, false, "link %s %s: %s", other, key, strerror(errno));
+	err[0] = '\0';
+	tap_ok(&t, skd_metrics_reload(d, false, err, sizeof(err)) && strstr(err, "metrics_key"),
+	       "SIGHUP with a key that does not match: refused (%s)", err);
+	child_scrape(d, sa, true, req, resp, sizeof(resp), fp);
+	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) && fp_of(pem, fp) && metric_of(resp, mkey) == end1,
+	       "... and the pair in use stays (same certificate and end)");
+
+	/* the server certificate's end: read again when it was reloaded */
+	end0 = metric_of(resp, skey);
+	pem_pair_for(dir, "gw", 60L * 86400);
+	end1 = pem_end(gw);
+	err[0] = '\0';
+	skd_metrics_reload(d, false, err, sizeof(err));
+	child_scrape(d, sa, true, req, resp, sizeof(resp), fp);
+	tap_ok(&t, metric_of(resp, skey) == end0, "the server certificate's end is unchanged while it was "
+	       "not reloaded (%lld)", end0);
+	skd_metrics_reload(d, true, err, sizeof(err));
+	child_scrape(d, sa, true, req, resp, sizeof(resp), fp);
+	tap_ok(&t, end1 != end0 && metric_of(resp, skey) == end1,
+	       "after the server certificate's reload its end is the new one's (%lld)", end1);
+}
+
 static void tls_listener(struct skd *d, const char *dir)
 {
 	char err[512], resp[65536], req[256], path[256];
@@ -410,6 +501,9 @@ static void tls_listener(struct skd *d, const char *dir)
 	tap_ok(&t, d->metrics_conn_fd < 0 && !d->metrics_ssl, "and that connection is gone");
 	child_scrape(d, &sa, true, req, resp, sizeof(resp), fp);
 	tap_ok(&t, !strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), "the listener still serves after that");
+
+	/* SIGHUP: a new pair (30 days) in place of the old (1 hour) files */
+	reload(d, &sa, dir, req);
 	skd_metrics_close(d);
 	close(d->ep);
 	d->ep = -1;
