@@ -413,14 +413,16 @@ static enum sk_step dir_login(const char *group, const char *user, const char *p
 
 /*
  * Every combination of a directory's password with e-mail codes and TOTP,
- * in every order (4 of two factors, the 6 orders of three): the right
- * answers succeed, and leaving out any one factor never does.  alice is a
- * user of directory dname (her record as her first login made it, TOTP
- * enrolled); map(group) maps her directory group to each new group.
+ * in every order (4 of two factors, the 6 orders of three), and with a
+ * certificate first (with the password; with all four): the right answers
+ * succeed, and leaving out any one factor never does.  alice is a user of
+ * directory dname (her record as her first login made it, TOTP enrolled,
+ * a certificate for her name); map(group) maps her directory group to
+ * each new group.
  */
 static void dir_combos(const char *dname, void (*map)(const char *group))
 {
-	static const enum sk_factor combos[][3] = {
+	static const enum sk_factor combos[][4] = {
 		{ SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP },
 		{ SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD },
 		{ SK_FACTOR_PASSWORD, SK_FACTOR_TOTP },
@@ -431,15 +433,18 @@ static void dir_combos(const char *dname, void (*map)(const char *group))
 		{ SK_FACTOR_EMAIL_OTP, SK_FACTOR_TOTP, SK_FACTOR_PASSWORD },
 		{ SK_FACTOR_TOTP, SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP },
 		{ SK_FACTOR_TOTP, SK_FACTOR_EMAIL_OTP, SK_FACTOR_PASSWORD },
+		{ SK_FACTOR_CERT, SK_FACTOR_PASSWORD },
+		{ SK_FACTOR_CERT, SK_FACTOR_PASSWORD, SK_FACTOR_EMAIL_OTP, SK_FACTOR_TOTP },
 	};
+	static const int ncombo[] = { 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 2, 4 };
 	struct sk_form f;
 	enum sk_step s;
 	int rounds;
 
 	raw_sql("DELETE FROM users WHERE name = 'alice'");
 	for (size_t c = 0; c < sizeof(combos) / sizeof(combos[0]); c++) {
-		int n = c < 4 ? 2 : 3;
-		char g[24], names[64] = "";
+		int n = ncombo[c];
+		char g[24], names[80] = "";
 
 		snprintf(g, sizeof(g), "gdc-%s-%zu", dname, c);
 		mkgroup(g, combos[c], n, NULL);
@@ -450,7 +455,7 @@ static void dir_combos(const char *dname, void (*map)(const char *group))
 			strcat(names, i + 1 < n ? "," : "");
 		}
 		if (!count_users("alice")) {
-			mkuser("alice", g, false);
+			mkuser("alice", g, true);
 			raw_sql("UPDATE users SET pw_hash = '', email = 'alice@sekisho.test' "
 				"WHERE name = 'alice'");
 			sk_user_directory_set(st, "alice", dname);
