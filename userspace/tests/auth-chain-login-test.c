@@ -592,6 +592,24 @@ static void directory(void)
 	set("lockout.threshold", "10");
 	set("login.max_tries", "3");
 
+	/* the source scoring counts directory failures too: wrong directory
+	 * passwords for three names from one address block it, and the right
+	 * password from there is then refused before any bind */
+	set("lockout.source_threshold", "3");
+	fixed_src = "198.51.100.77:4000";
+	(void)dir_login("gd1", "alice", "wrong-pw", &f);
+	(void)dir_login("gd1", "mallory", "wrong-pw", &f);
+	(void)dir_login("gd1", "nosuchuser", "wrong-pw", &f);
+	s = dir_login("gd1", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_FATAL && is_err(&f, "source-locked"),
+	       "three directory failures from one address block it: alice's right password "
+	       "refused there (%s)", f.error);
+	fixed_src = "198.51.100.78:4000";
+	s = dir_login("gd1", "alice", NULL, &f);
+	tap_ok(&t, s == SK_STEP_SUCCESS, "... and accepted from another address (%s)", f.error);
+	fixed_src = NULL;
+	set("lockout.source_threshold", "0");
+
 	/* every combination with e-mail codes and TOTP: no factor skipped */
 	dir_combos("corp", dmap_staff);
 	/* defer_hash (sekishod): the bind runs in sk_login_hash, on the
