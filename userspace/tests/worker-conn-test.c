@@ -1031,6 +1031,88 @@ static void ktls(void)
 	tap_ok(&t, finish(&k) < 128, "ktls: the worker exits normally");
 }
 
+/*
+ * Drives the DTLS client d (on socket us0) for up to ms: 1 once its
+ * handshake is done, 0 when the worker's DTLS_KEYS came and answer is
+ * false (left unanswered), -1 otherwise.  *last: the last message type
+ * read from the worker; DTLS_KEYS answered with DTLS_READY when answer.
+ */
+static int dtls_drive(struct wk *k, SSL *d, int us0, int ms, bool answer, int *last)
+{
+	struct sk_ipc_dtls_ready ready = { 0 };
+	double end = now_ms() + ms;
+	int r, ty;
+
+	while (now_ms() < end) {
+		struct pollfd pf = { .fd = us0, .events = POLLIN };
+
+		r = SSL_connect(d);
+		if (r == 1)
+			return 1;
+		if (SSL_get_error(d, r) != SSL_ERROR_WANT_READ)
+			return -1;
+		poll(&pf, 1, 20);
+		ty = ipc_recv(k->ipc, 0);
+		if (ty <= 0)
+			continue;
+		*last = ty;
+		if (ty != SK_IPC_DTLS_KEYS)
+			continue;
+		if (!answer)
+			return 0;
+		ipc_send(k->ipc, &ready, sizeof(ready), SK_IPC_DTLS_READY, -1);
+	}
+	return -1;
+}
+
+/*
+ * A newer ClientHello while the worker waits for DTLS_READY (its last
+ * flight waits with it): main's DTLS_START then comes before the
+ * DTLS_READY.  The worker keeps it and starts that handshake once the
+ * wait is over, and it stays.  (It took the DTLS_START for the end of the
+ * wait, dropped it, and exited at the DTLS_READY that followed: on kernel
+ * TLS a session whose DTLS never came, issue 16.)
+ */
+static void dtls_hello_in_wait(void)
+{
+	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
+	struct sk_ipc_dtls_ready ready = { 0 };
+	struct sk_ipc_kill kl = { 0 };
+	struct sk_ipc_ktls km;
+	int fd, us[2], us2[2], ty = -1, ty2 = -1, r, ex;
+	ssize_t got = 0;
+	struct wk k;
+	SSL *d, *d2;
+
+	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256");
+	tap_ok(&t, ktls_tunnel(&k, &km, &fd, NULL, 0) == SK_IPC_KTLS, "dtls wait: KTLS");
+	ktls_ready(&k, 0, 0);
+	d = dtls_start_client(&k, dc, us);
+	r = dtls_drive(&k, d, us[0], 3000, false, &ty);
+	tap_ok(&t, r == 0 && ty == SK_IPC_DTLS_KEYS && mfd >= 0,
+	       "dtls wait: the first handshake's DTLS_KEYS (%d, %d), not answered yet", r, ty);
+	/* the client gave it up and starts again from another port */
+	d2 = dtls_start_client(&k, dc, us2);
+	usleep(100000);
+	ipc_send(k.ipc, &ready, sizeof(ready), SK_IPC_DTLS_READY, -1);
+	r = dtls_drive(&k, d2, us2[0], 3000, true, &ty2);
+	tap_ok(&t, r == 1 && ty2 == SK_IPC_DTLS_KEYS,
+	       "dtls wait: a DTLS_START before the DTLS_READY is kept: its handshake completes (%d, %d)",
+	       r, ty2);
+	/* and the worker is still there for more */
+	ipc_send(k.ipc, &kl, sizeof(kl), SK_IPC_KILL, -1);
+	ex = ktls_reap(&k, &got);
+	tap_ok(&t, ex == 0 && got == -EAGAIN,
+	       "dtls wait: the worker stayed until the KILL (exit %d, nothing written %zd)", ex, got);
+	if (fd >= 0)
+		close(fd);	/* main's copy of the client's socket */
+	SSL_free(d);
+	SSL_free(d2);
+	SSL_CTX_free(dc);
+	close(us[0]);
+	close(us2[0]);
+}
+
 static void connect_refused(void)
 {
 	struct wk k;
@@ -1502,6 +1584,7 @@ int main(void)
 	cstp();
 	relay();
 	ktls();
+	dtls_hello_in_wait();
 	connect_refused();
 	kill_idle();
 	openconnect_auth();

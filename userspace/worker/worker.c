@@ -80,7 +80,23 @@ struct worker {
 		struct worker *w;
 		int fd;
 		int ipc_type;		/* a KILL that arrived while we waited */
+		bool keys_taken;	/* main has the keys: no DTLS_FAIL after */
 	} dcb;
+	/*
+	 * What main may send while the worker waits for DTLS_READY (the
+	 * handshake's last flight waits with it) and that must not be lost:
+	 * a newer DTLS_START (its ClientHello and socket, started once the
+	 * wait is over) and, during the kTLS hand-off, KTLS_READY (main
+	 * reads our KTLS before our DTLS_KEYS, so it answers KTLS first).
+	 * Taking either for the end of the handshake, as before, dropped it,
+	 * and the DTLS_READY that followed then ended the worker: a session
+	 * on kernel TLS whose DTLS never came (issue 16).
+	 */
+	uint8_t hello[sizeof(struct sk_ipc_dtls_start) + SK_DTLS_HELLO_MAX];
+	size_t hello_len;		/* 0: none kept */
+	int hello_fd;
+	bool ktls_wait, kready;		/* KTLS sent, KTLS_READY not read / read */
+	struct sk_ipc_ktls_ready kr;
 };
 
 static unsigned int ms_or(unsigned int v, unsigned int def)
@@ -572,6 +588,17 @@ static int cstp_loop(struct worker *w);
 static int do_dtls(struct worker *w);
 static void stream_close(struct worker *w);
 
+/* KTLS_READY in w->msg, kept in w->kr; -1 if malformed */
+static int kready_take(struct worker *w)
+{
+	if (((struct sk_ipc_hdr *)w->msg)->len != sizeof(w->kr))
+		return -1;
+	memcpy(&w->kr, w->msg, sizeof(w->kr));
+	w->ktls_wait = false;
+	w->kready = true;
+	return 0;
+}
+
 /*
  * The CONNECT reply is out: the TLS connection goes to the kernel
  * (ipc.h: KTLS), or main hears why not (KTLS_SKIP) and the relay goes on.
@@ -597,17 +624,29 @@ static int ktls_handoff(struct worker *w)
 		return ipc_send(w, &sk, sizeof(sk), SK_IPC_KTLS_SKIP, -1);
 	}
 	w->handed = true;
+	w->ktls_wait = true;
+	w->kready = false;
 	rc = ipc_send(w, &m, sizeof(m), SK_IPC_KTLS, w->cfd);
 	OPENSSL_cleanse(&m, sizeof(m));
 	if (rc)
 		return -1;
-	/* the client may start DTLS at once: its first datagram can reach
-	 * main before our KTLS does */
-	while ((t = ipc_wait(w)) == SK_IPC_DTLS_START)
-		if ((t = do_dtls(w)) != SK_IPC_DTLS_START)
-			break;
-	r = (struct sk_ipc_ktls_ready *)w->msg;
-	if (t != SK_IPC_KTLS_READY || r->h.len != sizeof(*r) || (r->status && r->lost))
+	/*
+	 * The client may start DTLS at once: its first datagram can reach
+	 * main before our KTLS does.  The handshake's first step already
+	 * sends DTLS_KEYS (PSK-NEGOTIATE: our first flight is the last),
+	 * which main answers after KTLS_READY: dtls_keys_cb keeps that.
+	 */
+	while (!w->kready) {
+		t = ipc_wait(w);
+		if (t == SK_IPC_KTLS_READY) {
+			if (kready_take(w))
+				return -1;
+		} else if (t != SK_IPC_DTLS_START || do_dtls(w) != SK_IPC_DTLS_START) {
+			return -1;	/* KILL, EOF, garbage */
+		}
+	}
+	r = &w->kr;
+	if (r->status && r->lost)
 		return -1;
 	if (r->status) {
 		w->handed = false;	/* the socket is as it was: relay */
@@ -695,6 +734,41 @@ static uint32_t dtls_mtu(const struct worker *w, uint32_t cipher)
 	return m;
 }
 
+static void dtls_fail(struct worker *w, const char *why)
+{
+	struct sk_ipc_dtls_fail f = { 0 };
+
+	snprintf(f.reason, sizeof(f.reason), "%s", why);
+	ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+}
+
+/*
+ * A DTLS_START (in w->msg) that came while we wait for DTLS_READY: kept,
+ * with its socket, and started when the wait is over (dtls_run).  Only
+ * the newest is kept; one it replaces is failed, as do_dtls fails a
+ * handshake a newer ClientHello replaces, so that main's count of
+ * handshakes in progress stays right.
+ */
+static void hello_keep(struct worker *w)
+{
+	uint32_t len = ((struct sk_ipc_hdr *)w->msg)->len;
+
+	if (w->hello_len) {
+		dtls_fail(w, "replaced by a newer ClientHello");
+		close(w->hello_fd);
+		w->hello_len = 0;
+		w->hello_fd = -1;
+	}
+	if (len > sizeof(w->hello) || w->msg_fd < 0) {
+		dtls_fail(w, "bad DTLS_START");
+		return;
+	}
+	memcpy(w->hello, w->msg, len);
+	w->hello_len = len;
+	w->hello_fd = w->msg_fd;
+	w->msg_fd = -1;
+}
+
 /*
  * The keys go to main with the socket; main programs the kernel and answers
  * DTLS_READY.  Only then does dtls.c let our final flight go (see there).
@@ -715,7 +789,15 @@ static int dtls_keys_cb(void *arg, struct sk_ipc_dtls_keys *k)
 			if (r->h.len != sizeof(*r) || r->status)
 				return -1;
 			w->dtls_done = r->done != 0;
+			c->keys_taken = true;
 			return 0;
+		}
+		/* kept for after the wait (see struct worker) */
+		if (t == SK_IPC_KTLS_READY && w->ktls_wait && !kready_take(w))
+			continue;
+		if (t == SK_IPC_DTLS_START) {
+			hello_keep(w);
+			continue;
 		}
 		c->ipc_type = t;	/* KILL, EOF or garbage: the loop handles it */
 		return -1;
@@ -727,16 +809,14 @@ static void dtls_end(struct worker *w, const char *fail)
 {
 	if (!w->dtls)
 		return;
-	if (fail && w->dcb.ipc_type == SK_IPC_DTLS_START) {
-		struct sk_ipc_dtls_fail f = { 0 };
-
-		snprintf(f.reason, sizeof(f.reason), "%s", fail);
-		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
-	}
+	if (fail && w->dcb.ipc_type == SK_IPC_DTLS_START && !w->dcb.keys_taken)
+		dtls_fail(w, fail);
 	close(w->dcb.fd);
 	sk_dtls_free(w->dtls);
 	w->dtls = NULL;
 }
+
+static int dtls_begin(struct worker *w);
 
 /*
  * One step of the handshake in progress.  Returns SK_IPC_DTLS_START, or the
@@ -745,24 +825,39 @@ static void dtls_end(struct worker *w, const char *fail)
  */
 static int dtls_run(struct worker *w)
 {
-	int wait, ev, r = sk_dtls_step(w->dtls, &wait, &ev);
+	for (;;) {
+		int wait, ev, r = sk_dtls_step(w->dtls, &wait, &ev), t;
 
-	if (r == 0) {
-		w->dtls_due = now_ms() + wait;
-		w->dtls_events = (short)ev;
-	} else {
-		dtls_end(w, r < 0 ? sk_dtls_reason(w->dtls) : NULL);
+		if (r == 0) {
+			w->dtls_due = now_ms() + wait;
+			w->dtls_events = (short)ev;
+		} else {
+			dtls_end(w, r < 0 ? sk_dtls_reason(w->dtls) : NULL);
+		}
+		t = w->dtls ? SK_IPC_DTLS_START : w->dcb.ipc_type;
+		/* a newer ClientHello came while we waited for DTLS_READY:
+		 * it replaces this handshake now (a loop, not recursion: each
+		 * wait may keep another) */
+		if (t != SK_IPC_DTLS_START || !w->hello_len)
+			return t;
+		memcpy(w->msg, w->hello, w->hello_len);
+		if (w->msg_fd >= 0)
+			close(w->msg_fd);
+		w->msg_fd = w->hello_fd;
+		w->hello_len = 0;
+		w->hello_fd = -1;
+		if (!dtls_begin(w))
+			return SK_IPC_DTLS_START;
 	}
-	return w->dtls ? SK_IPC_DTLS_START : w->dcb.ipc_type;
 }
 
 /*
- * DTLS_START: a new handshake.  One still in progress ends first (a newer
- * ClientHello of the client, or one from someone who is not the client: it
- * cannot finish without the PSK of our TLS session, and meanwhile CSTP
- * goes on).  Returns what dtls_run returns.
+ * DTLS_START (in w->msg): a new handshake.  One still in progress ends
+ * first (a newer ClientHello of the client, or one from someone who is not
+ * the client: it cannot finish without the PSK of our TLS session, and
+ * meanwhile CSTP goes on).  0: set up; -1: none (failed, main told).
  */
-static int do_dtls(struct worker *w)
+static int dtls_begin(struct worker *w)
 {
 	struct sk_ipc_dtls_start *ds = (struct sk_ipc_dtls_start *)w->msg;
 	int fd = w->msg_fd;
@@ -771,26 +866,26 @@ static int do_dtls(struct worker *w)
 	dtls_end(w, "replaced by a newer ClientHello");
 	if (fd < 0 || ds->h.len < sizeof(*ds) || ds->dgram_len != ds->h.len - sizeof(*ds) ||
 	    ds->dgram_len > SK_DTLS_HELLO_MAX) {
-		struct sk_ipc_dtls_fail f = { 0 };
-
-		snprintf(f.reason, sizeof(f.reason), "bad DTLS_START");
-		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+		dtls_fail(w, "bad DTLS_START");
 		if (fd >= 0)
 			close(fd);
-		return SK_IPC_DTLS_START;
+		return -1;
 	}
 	w->dcb = (struct dtls_cb){ .w = w, .fd = fd, .ipc_type = SK_IPC_DTLS_START };
 	w->dtls = sk_dtls_begin(w->dctx, w->ssl, fd, w->msg + sizeof(*ds), ds->dgram_len,
 				ms_or(w->cfg->dtls_timeout_ms, 15000), dtls_keys_cb, &w->dcb);
 	if (!w->dtls) {
-		struct sk_ipc_dtls_fail f = { 0 };
-
-		snprintf(f.reason, sizeof(f.reason), "out of memory");
-		ipc_send(w, &f, sizeof(f), SK_IPC_DTLS_FAIL, -1);
+		dtls_fail(w, "out of memory");
 		close(fd);
-		return SK_IPC_DTLS_START;
+		return -1;
 	}
-	return dtls_run(w);
+	return 0;
+}
+
+/* a DTLS_START: returns what dtls_run returns */
+static int do_dtls(struct worker *w)
+{
+	return dtls_begin(w) ? SK_IPC_DTLS_START : dtls_run(w);
 }
 
 static void stream_close(struct worker *w)
@@ -1434,6 +1529,7 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 	w->ipc = ipc_fd;
 	w->cfd = client_fd;
 	w->msg_fd = -1;
+	w->hello_fd = -1;
 	w->stream = -1;
 	/* everything that needs the file system or more syscalls happens before the sandbox */
 	sl = sizeof(w->peer);
@@ -1478,6 +1574,8 @@ out:
 	sk_http_free(w->req);
 	if (w->msg_fd >= 0)
 		close(w->msg_fd);
+	if (w->hello_fd >= 0)
+		close(w->hello_fd);
 	if (w->cfd >= 0)
 		close(w->cfd);	/* -1 once main has it (ktls_handoff) */
 	close(ipc_fd);
