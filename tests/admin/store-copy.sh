@@ -7,7 +7,9 @@
 # per-table report and the verification; the copy equals the original
 # (store digest); a target that is not empty refused and unchanged unless
 # --force; a source of another schema version refused; a URI's password
-# masked; no secret in any output.  TAP.  Usage: tests/admin/store-copy.sh
+# masked; no secret in any output; libpq is loaded for a PostgreSQL store
+# only (lib/skdl.h: a SQLite store's commands load none of libpq, libldap,
+# libcurl).  TAP.  Usage: tests/admin/store-copy.sh
 # (SEKICTL=path to override)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -27,6 +29,8 @@ export TZ=UTC
 S() { "$SEKICTL" --store "$DB" "$@"; }
 # every run of sekictl store goes through here: its output is checked for secrets
 C() { "$SEKICTL" store "$@" 2>&1 | tee -a "$LOG"; return "${PIPESTATUS[0]}"; }
+# the libraries a run loads, linked or dlopen'ed (LD_DEBUG=files), one a line
+loads() { LD_DEBUG=files "$@" 2>&1 >/dev/null | sed -n 's/^ *[0-9]*:[[:space:]]*file=\([^ ]*\) .*/\1/p' | sort -u; }
 same_digest() {	# A B: the same rows and digest in every table (both read)
 	local a b
 	a=$(C digest "$1") && b=$(C digest "$2") && printf '%s' "$a" | grep -q '^  users ' &&
@@ -49,6 +53,14 @@ SECRET="Smtp-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
 	S settings set gateway.name gw-a
 } >"$T/fill.log" 2>&1
 ok "a store filled by sekictl" sh -c "[ \$(sqlite3 '$DB' 'SELECT count(*) FROM users') = 2 ] || cat '$T/fill.log'"
+
+sqlite_loads() {	# what a SQLite store's user list loads: SQLite, none of the others
+	local l
+	l=$(loads "$SEKICTL" --store "$DB" user list)
+	echo "$l"
+	grep -q '^libsqlite3' <<<"$l" && ! grep -qE '^lib(pq|ldap|lber|curl)[.-]' <<<"$l"
+}
+ok "a SQLite store's user list loads SQLite and none of libpq, libldap, libcurl" sqlite_loads
 
 ok "store copy into a new file: per table the rows, the total, verified (en/ja)" expect 0 \
 	"verified: every table has the same rows and digest.*検証済み" \
@@ -79,6 +91,8 @@ if sk_is_pg=$(case "${SK_TEST_STORE:-}" in postgresql://*|postgres://*) echo 1;;
 	ok "store copy to PostgreSQL" expect 0 "^verified:" C copy "$DB" "$PG"
 	ok "PostgreSQL: the same digests" same_digest "$DB" "$PG"
 	ok "PostgreSQL: sekictl reads the users" expect 0 "carol" "$SEKICTL" --store "$PG" user list
+	ok "PostgreSQL: its user list loads libpq (dlopen, lib/skdl.h)" expect 0 '^libpq\.so\.5$' \
+		loads "$SEKICTL" --store "$PG" user list
 	ok "PostgreSQL: a target that is not empty refused" expect 1 "not empty" C copy "$DB" "$PG"
 	ok "store copy from PostgreSQL back to a new file" expect 0 "^verified:" C copy "$PG" "$T/back.db"
 	ok "the file copied back equals the first" same_digest "$DB" "$T/back.db"

@@ -14,8 +14,12 @@
 #     compile);
 #   - backends: the database client libraries are the store's own: no other
 #     layer includes <sqlite3.h> or <libpq-fe.h>, refers to a sqlite3_* or
-#     PQ* symbol, or names sqlite3 or libpq in its PKGS_ line (every layer
-#     compiles with every package's -I, so the compiler would not say);
+#     PQ* symbol, or names sqlite3 or libpq in its PKGS_ or DL_ line (every
+#     layer compiles with every package's -I, so the compiler would not say);
+#   - opened on first use: no program has libpq, libldap, liblber or libcurl
+#     as NEEDED (readelf -d): they are dlopen'ed when a PostgreSQL store, a
+#     directory or mail needs them (lib/skdl.h), so every other run of a
+#     program does not load them and the 20-odd libraries they pull in;
 # and then shows, in a scratch copy, that each check and the build itself
 # fail on a planted violation.
 #
@@ -100,14 +104,27 @@ check_backends() {
 			nm -u "$dir/lib$l.a" 2>/dev/null | awk '{ print $NF }' | grep -E '^(sqlite3_|PQ)' |
 				sort -u | sed "s/^/lib$l.a uses /; s/\$/, a symbol of a backend of the store/"
 		fi
-		if [ -n "$m" ] && sed -n "s/^PKGS_$l := //p" "$m" | grep -qwE 'sqlite3|libpq'; then
-			echo "${m#"$(dirname "$root")"/}: PKGS_$l names sqlite3 or libpq (only store's may)"
+		if [ -n "$m" ] && sed -n "s/^\(PKGS\|DL\)_$l := //p" "$m" | grep -qwE 'sqlite3|libpq'; then
+			echo "${m#"$(dirname "$root")"/}: PKGS_$l or DL_$l names sqlite3 or libpq (only store's may)"
 		fi
 	done
 }
 
+# check_needed PROGRAM...: one line per library opened on first use that
+# a program links (NEEDED) all the same
+check_needed() {
+	local p lib
+	for p; do
+		[ -f "$p" ] || { echo "missing $p"; continue; }
+		readelf -d "$p" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' |
+			grep -E '^lib(pq|ldap|lber|curl)[.-]' | while read -r lib; do
+				echo "$(basename "$p") links $lib (it is opened on first use: lib/skdl.h)"
+			done
+	done
+}
+
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 
 v=$(check_includes "$repo/userspace")
 if [ -z "$v" ]; then ok "includes: every quoted include is of a layer its file may use"
@@ -123,6 +140,14 @@ else sed 's/^/# /' <<<"$v"; not_ok "links: $(wc -l <<<"$v") wrong-way reference(
 v=$(check_backends "$repo/userspace" "$objdir" "$mk")
 if [ -z "$v" ]; then ok "backends: only store includes, calls and links SQLite and libpq"
 else sed 's/^/# /' <<<"$v"; not_ok "backends: $(wc -l <<<"$v") use(s) outside store"; fi
+
+progs="sekictl sekictl-admin sekishod sekishod-worker sekishod-keyholder"
+for p in $progs; do
+	[ -f "$build/$p" ] || { make -s -C "$repo/userspace" BUILD="$build" all >/dev/null 2>&1; break; }
+done
+v=$(check_needed $(printf "$build/%s " $progs))
+if [ -z "$v" ]; then ok "needed: no program links libpq, libldap, liblber or libcurl ($progs)"
+else sed 's/^/# /' <<<"$v"; not_ok "needed: $(wc -l <<<"$v") library(ies) linked that are opened on first use"; fi
 
 # ---- planted violations, in a scratch copy --------------------------------
 scratch=$(mktemp -d /tmp/sk-layers.XXXXXX)
@@ -182,6 +207,17 @@ v=$(check_backends "$scratch/userspace")
 if grep -q 'admin/backup.c:.*libpq-fe.h' <<<"$v"; then ok "planted: admin/backup.c including <libpq-fe.h> is caught"
 else sed 's/^/# /' <<<"$v"; not_ok "planted: the backend check missed admin/backup.c -> <libpq-fe.h>"; fi
 cp "$repo/userspace/admin/backup.c" "$scratch/userspace/admin/backup.c"
+
+# 6. a program that links libpq after all: the NEEDED check names it
+echo 'int main(void) { return 0; }' >"$scratch/needs-pq.c"
+if cc -o "$scratch/sekictl-admin" "$scratch/needs-pq.c" -Wl,--no-as-needed \
+	$(pkg-config --libs libpq) 2>/dev/null; then
+	v=$(check_needed "$scratch/sekictl-admin")
+	if grep -q 'sekictl-admin links libpq.so' <<<"$v"; then ok "planted: a sekictl-admin linking libpq is caught"
+	else sed 's/^/# /' <<<"$v"; not_ok "planted: the NEEDED check missed libpq"; fi
+else
+	not_ok "planted: could not link the planted program"
+fi
 
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]

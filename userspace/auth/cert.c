@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "curl_dl.h"
 #include "skauth.h"
 
 #define OCSP_RESP_MAX (64 * 1024)
@@ -408,6 +409,8 @@ static int ocsp_post(const char *url, const unsigned char *req, long reqlen, str
 	CURLcode cc;
 	CURL *c;
 
+	if (sk_curl_load(err, errlen))
+		return -EIO;
 	c = curl_easy_init();
 	if (!c)
 		return -EIO;

@@ -19,6 +19,7 @@
 
 #include <ldap.h>
 
+#include "ldap_dl.h"
 #include "skauth.h"
 #include "skldap.h"
 #include "skradius.h"
@@ -80,16 +81,6 @@ static void copy(char *dst, size_t len, const char *src)
 {
 	if (len)
 		snprintf(dst, len, "%s", src ? src : "");
-}
-
-int sk_ldap_global_init(void)
-{
-	int v = 0;
-
-	/* a global option read runs ldap_int_initialize */
-	if (ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &v) != LDAP_OPT_SUCCESS)
-		return -EIO;
-	return 0;
 }
 
 /* ---------------------------------------------------------------- config */
@@ -172,7 +163,7 @@ static const char *uri_scheme(const char *u)
 
 int sk_ldap_cfg_check(const struct sk_ldap_cfg *c, char *err, size_t errlen)
 {
-	int i;
+	int i, rc;
 
 	if (c->type != SK_LDAP_AD && c->type != SK_LDAP_OPENLDAP)
 		return errf(err, errlen, -EINVAL, "type: use ad or openldap");
@@ -186,6 +177,10 @@ int sk_ldap_cfg_check(const struct sk_ldap_cfg *c, char *err, size_t errlen)
 		return errf(err, errlen, -EPERM,
 			    "tls plain sends passwords in the clear: use ldaps or starttls, "
 			    "or set allow-plain=yes if the network is trusted");
+	/* libldap checks the URIs; every connection comes after this check */
+	rc = sk_ldap_load(err, errlen);
+	if (rc)
+		return rc;
 	for (i = 0; i < c->n_uris; i++) {
 		const char *s = uri_scheme(c->uris[i]);
 
@@ -459,6 +454,8 @@ bool sk_ldap_dn_equal(const char *a, const char *b)
 	char *na = NULL, *nb = NULL;
 	bool eq;
 
+	if (sk_ldap_load(NULL, 0))
+		return !strcasecmp(a, b);	/* as for a DN libldap cannot parse */
 	if (ldap_dn_normalize(a, LDAP_DN_FORMAT_LDAP, &na, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
 	    ldap_dn_normalize(b, LDAP_DN_FORMAT_LDAP, &nb, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
 		ldap_memfree(na);

@@ -3,11 +3,10 @@
  * skauth mail: the one-time code mail and generic notifications, sent with
  * libcurl's SMTP client through the configured relay.
  *
- * libcurl needs curl_global_init() once per process, before any other
- * thread exists (it is not thread-safe).  curl_easy_init() would call it
- * lazily, which is the race to avoid: sekishod's main() calls
- * sk_auth_global_init() at start, before it forks workers or starts
- * threads, and the unit tests do the same.
+ * libcurl is opened on the first mail (curl_dl.h); that first load runs
+ * curl_global_init() under the loader's lock, so two threads never make
+ * the first call at once, and a process that sends no mail never loads
+ * libcurl.
  *
  * The message is built in memory: RFC 5322 headers (subject RFC 2047
  * encoded, UTF-8), a text/plain UTF-8 body in base64, lines ending CRLF.
@@ -25,8 +24,8 @@
 #include <liboath/oath.h>
 #include <openssl/evp.h>
 
+#include "curl_dl.h"
 #include "skauth.h"
-#include "skldap.h"
 
 #define MAIL_ADDR_MAX 254	/* RFC 5321 path limit */
 #define MAIL_SUBJECT_MAX 512
@@ -34,15 +33,11 @@
 #define MAIL_NAME_MAX 128	/* gateway and user names in the code mail */
 #define MAIL_DEFAULT_TIMEOUT_MS 10000L
 
+/* libcurl's and libldap's global setup run at their first load
+ * (curl_dl.h, ldap_dl.h) */
 int sk_auth_global_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
 	if (oath_init() != OATH_OK)
-		return -EIO;
-	/* libldap's own global setup (options, TLS library) runs at its first
-	 * call: here, before the hashing threads can make two first calls at once */
-	if (sk_ldap_global_init())
 		return -EIO;
 	return 0;
 }
@@ -50,7 +45,7 @@ int sk_auth_global_init(void)
 void sk_auth_global_cleanup(void)
 {
 	oath_done();
-	curl_global_cleanup();
+	sk_curl_cleanup();
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -335,6 +330,8 @@ static int smtp_send(const struct sk_mail_cfg *cfg, const char *to, const char *
 	CURL *c;
 	int rc = -EIO;
 
+	if (sk_curl_load(err, errlen))
+		return -EIO;
 	c = curl_easy_init();
 	if (!c) {
 		seterr(err, errlen, "mail: cannot start libcurl");
@@ -389,6 +386,8 @@ int sk_mail_probe(const struct sk_mail_cfg *cfg, char *err, size_t errlen)
 		seterr(err, errlen, "mail: no SMTP relay configured");
 		return -EINVAL;
 	}
+	if (sk_curl_load(err, errlen))
+		return -EIO;
 	c = curl_easy_init();
 	if (!c) {
 		seterr(err, errlen, "mail: cannot start libcurl");

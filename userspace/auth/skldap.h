@@ -89,9 +89,6 @@ struct sk_ldap_cfg {
 						 * logged-in user, 0 = never (recheck-interval) */
 };
 
-/* libldap's global setup, once before threads (sk_auth_global_init calls it) */
-int sk_ldap_global_init(void);
-
 void sk_ldap_cfg_defaults(struct sk_ldap_cfg *c, enum sk_ldap_type type);
 void sk_ldap_cfg_wipe(struct sk_ldap_cfg *c);
 /* The filter a check uses ("(sAMAccountName=%s)" for AD, "(uid=%s)" else) */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pq_dl.h"
 #include "skcopy.h"
 #include "store-impl.h"
 
@@ -430,7 +431,10 @@ static int db_open(struct db *d, const char *store, char *err, size_t errlen)
 		const char *const kw[] = { "connect_timeout", "fallback_application_name",
 					   "dbname", NULL };
 		const char *const val[] = { "10", "sekictl-store-copy", store, NULL };
+		int rc = sk_pq_load(err, errlen);
 
+		if (rc)
+			return rc;
 		d->c = PQconnectdbParams(kw, val, 1);
 		if (!d->c)
 			return sk_err(err, errlen, "out of memory"), -ENOMEM;

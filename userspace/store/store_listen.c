@@ -30,6 +30,7 @@
 
 #include <libpq-fe.h>
 
+#include "pq_dl.h"
 #include "store-impl.h"
 
 #define LISTEN_CHANNEL		"sekisho"
@@ -97,6 +98,8 @@ int sk_listen_new(const char *uri, struct sk_listen **out)
 	*out = NULL;
 	if (!sk_store_is_url(uri))
 		return -EOPNOTSUPP;	/* SQLite: one gateway, nothing to hear */
+	if (sk_pq_load(NULL, 0))
+		return -ELIBACC;	/* (the store's open said why) */
 	if (!(l = calloc(1, sizeof(*l))) || !(l->uri = strdup(uri))) {
 		free(l);
 		return -ENOMEM;

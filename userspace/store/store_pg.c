@@ -35,6 +35,7 @@
 
 #include <libpq-fe.h>
 
+#include "pq_dl.h"
 #include "store_db.h"
 
 static const struct sk_store_ops sk_pg_ops;
@@ -657,6 +658,9 @@ int sk_pg_open(const char *uri, bool create, struct sk_store **out, char *err, s
 	int rc;
 
 	*out = NULL;
+	rc = sk_pq_load(err, errlen);	/* a PostgreSQL store: libpq now (pq_dl.h) */
+	if (rc)
+		return rc;
 	sk_store_mask(uri, masked, sizeof(masked));
 	st = calloc(1, sizeof(*st));
 	b = calloc(1, sizeof(*b));

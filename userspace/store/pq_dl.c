@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libpq's table for lib/skdl.c (pq_dl.h).  The soname and the package
+ * come from the build: those of the libpq.so the compiler would link
+ * (userspace/Makefile).
+ */
+#include "pq_dl.h"
+#include "skdl.h"
+
+#if !defined(SK_SONAME_PQ) || !defined(SK_PACKAGE_PQ)
+#error "SK_SONAME_PQ, SK_PACKAGE_PQ: from the build (userspace/Makefile)"
+#endif
+_Static_assert(sizeof(SK_SONAME_PQ) > 1, "libpq's soname is empty: is libpq-dev installed?");
+
+/* the pointers: __typeof__ of the declarations above, not of the mapped names */
+#define SK_PQ_DEFINE(f) __typeof__(sk_pq_##f) sk_pq_##f;
+SK_PQ_SYMS(SK_PQ_DEFINE)
+
+#define SK_PQ_ENTRY(f) { #f, (void **)&sk_pq_##f },
+static const struct sk_dl_sym syms[] = { SK_PQ_SYMS(SK_PQ_ENTRY) };
+
+static struct sk_dl pq = {
+	.sonames = { SK_SONAME_PQ, NULL },
+	.what = "the PostgreSQL client library",
+	.what_ja = "PostgreSQL クライアントライブラリ",
+	.package = SK_PACKAGE_PQ,
+	.syms = syms,
+	.n_syms = sizeof(syms) / sizeof(syms[0]),
+	SK_DL_STATE,
+};
+
+int sk_pq_load(char *err, size_t errlen)
+{
+	return sk_dl_load(&pq, err, errlen);
+}
