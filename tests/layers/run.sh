@@ -20,6 +20,8 @@
 #     as NEEDED (readelf -d): they are dlopen'ed when a PostgreSQL store, a
 #     directory or mail needs them (lib/skdl.h), so every other run of a
 #     program does not load them and the 20-odd libraries they pull in;
+#     and, as dpkg-shlibdeps cannot see them, the sekisho package's
+#     Depends (debian/control) names the package of each;
 # and then shows, in a scratch copy, that each check and the build itself
 # fail on a planted violation.
 #
@@ -123,8 +125,25 @@ check_needed() {
 	done
 }
 
+# check_depends CONTROL: one line per library opened on first use whose
+# package (dpkg's, of the .so the build links against, as userspace/Makefile
+# finds it) the sekisho package's Depends does not name
+check_depends() {
+	local so f pkg deps
+	deps=$(perl -MDpkg::Control::Info -e \
+		'print Dpkg::Control::Info->new($ARGV[0])->get_pkg_by_name("sekisho")->{Depends} // ""' "$1")
+	for so in libpq.so libldap.so liblber.so libcurl.so; do
+		f=$(readlink -f "$(cc -print-file-name="$so")")
+		pkg=$(dpkg-query -S "$f" 2>/dev/null | sed -n '1s/:.*//p')
+		if [ -z "$pkg" ]; then echo "$so: no package has $f"
+		elif ! tr ',' '\n' <<<"$deps" | grep -qE "^[[:space:]]*$pkg([[:space:]]|\$)"; then
+			echo "debian/control: sekisho's Depends does not name $pkg ($so is opened on first use)"
+		fi
+	done
+}
+
 echo "TAP version 13"
-echo "1..11"
+echo "1..13"
 
 v=$(check_includes "$repo/userspace")
 if [ -z "$v" ]; then ok "includes: every quoted include is of a layer its file may use"
@@ -148,6 +167,9 @@ done
 v=$(check_needed $(printf "$build/%s " $progs))
 if [ -z "$v" ]; then ok "needed: no program links libpq, libldap, liblber or libcurl ($progs)"
 else sed 's/^/# /' <<<"$v"; not_ok "needed: $(wc -l <<<"$v") library(ies) linked that are opened on first use"; fi
+v=$(check_depends "$repo/debian/control")
+if [ -z "$v" ]; then ok "depends: the sekisho package depends on the package of each library opened on first use"
+else sed 's/^/# /' <<<"$v"; not_ok "depends: $(wc -l <<<"$v") missing"; fi
 
 # ---- planted violations, in a scratch copy --------------------------------
 scratch=$(mktemp -d /tmp/sk-layers.XXXXXX)
@@ -218,6 +240,11 @@ if cc -o "$scratch/sekictl-admin" "$scratch/needs-pq.c" -Wl,--no-as-needed \
 else
 	not_ok "planted: could not link the planted program"
 fi
+# 7. the package forgets libpq5: the Depends check names it
+sed 's/, libpq5$//' "$repo/debian/control" >"$scratch/control"
+v=$(check_depends "$scratch/control")
+if grep -q "does not name libpq5" <<<"$v"; then ok "planted: a Depends without libpq5 is caught"
+else sed 's/^/# /' <<<"$v"; not_ok "planted: the Depends check missed libpq5"; fi
 
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
