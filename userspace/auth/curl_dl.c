@@ -14,12 +14,9 @@
 #endif
 _Static_assert(sizeof(SK_SONAME_CURL) > 1, "libcurl's soname is empty: is libcurl-dev installed?");
 
-/* the pointers: __typeof__ of the declarations above, not of the mapped names */
-#define SK_CURL_DEFINE(f) __typeof__(sk_curl_##f) sk_curl_##f;
-SK_CURL_SYMS(SK_CURL_DEFINE)
-
-#define SK_CURL_ENTRY(f) { #f, (void **)&sk_curl_##f },
-static const struct sk_dl_sym syms[] = { SK_CURL_SYMS(SK_CURL_ENTRY) };
+/* the pointers the header declares, and their table */
+SK_CURL_SYMS(SK_DL_DEFINE)
+static const struct sk_dl_sym syms[] = { SK_CURL_SYMS(SK_DL_ENTRY) };
 
 /* once per process, before any handle (not thread-safe before 7.84) */
 static int curl_setup(void)

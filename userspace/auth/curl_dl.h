@@ -21,14 +21,14 @@
 
 #include <curl/curl.h>
 
+#include "skdl.h"
+
 #define SK_CURL_SYMS(X) \
 	X(curl_easy_cleanup) X(curl_easy_getinfo) X(curl_easy_init) X(curl_easy_perform) \
 	X(curl_easy_setopt) X(curl_easy_strerror) X(curl_global_cleanup) X(curl_global_init) \
 	X(curl_slist_append) X(curl_slist_free_all)
 
-#define SK_CURL_DECLARE(f) extern __typeof__(f) *sk_curl_##f;
-SK_CURL_SYMS(SK_CURL_DECLARE)
-#undef SK_CURL_DECLARE
+SK_CURL_SYMS(SK_DL_DECLARE)
 
 /* 0, or -errno with one sentence (en / ja) naming libcurl and its package */
 int sk_curl_load(char *err, size_t errlen);
@@ -37,15 +37,15 @@ void sk_curl_cleanup(void);
 
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#define curl_easy_cleanup sk_curl_curl_easy_cleanup
-#define curl_easy_getinfo sk_curl_curl_easy_getinfo
-#define curl_easy_init sk_curl_curl_easy_init
-#define curl_easy_perform sk_curl_curl_easy_perform
-#define curl_easy_setopt sk_curl_curl_easy_setopt
-#define curl_easy_strerror sk_curl_curl_easy_strerror
-#define curl_global_cleanup sk_curl_curl_global_cleanup
-#define curl_global_init sk_curl_curl_global_init
-#define curl_slist_append sk_curl_curl_slist_append
-#define curl_slist_free_all sk_curl_curl_slist_free_all
+#define curl_easy_cleanup sk_dl_curl_easy_cleanup
+#define curl_easy_getinfo sk_dl_curl_easy_getinfo
+#define curl_easy_init sk_dl_curl_easy_init
+#define curl_easy_perform sk_dl_curl_easy_perform
+#define curl_easy_setopt sk_dl_curl_easy_setopt
+#define curl_easy_strerror sk_dl_curl_easy_strerror
+#define curl_global_cleanup sk_dl_curl_global_cleanup
+#define curl_global_init sk_dl_curl_global_init
+#define curl_slist_append sk_dl_curl_slist_append
+#define curl_slist_free_all sk_dl_curl_slist_free_all
 
 #endif

@@ -15,12 +15,9 @@
 _Static_assert(sizeof(SK_SONAME_LDAP) > 1 && sizeof(SK_SONAME_LBER) > 1,
 	       "libldap's soname is empty: is libldap-dev installed?");
 
-/* the pointers: __typeof__ of the declarations above, not of the mapped names */
-#define SK_LDAP_DEFINE(f) __typeof__(sk_ldap_##f) sk_ldap_##f;
-SK_LDAP_SYMS(SK_LDAP_DEFINE)
-
-#define SK_LDAP_ENTRY(f) { #f, (void **)&sk_ldap_##f },
-static const struct sk_dl_sym syms[] = { SK_LDAP_SYMS(SK_LDAP_ENTRY) };
+/* the pointers the header declares, and their table */
+SK_LDAP_SYMS(SK_DL_DEFINE)
+static const struct sk_dl_sym syms[] = { SK_LDAP_SYMS(SK_DL_ENTRY) };
 
 /* libldap's global setup (options, its TLS library) runs at its first
  * call; a global option read is that call, here under the loader's lock */

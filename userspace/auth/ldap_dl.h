@@ -20,6 +20,8 @@
 #include <lber.h>
 #include <ldap.h>
 
+#include "skdl.h"
+
 #define SK_LDAP_SYMS(X) \
 	X(ber_memfree) X(ber_sockbuf_ctrl) X(ldap_control_find) X(ldap_control_free) \
 	X(ldap_controls_free) X(ldap_count_entries) X(ldap_create_passwordpolicy_control) \
@@ -31,44 +33,42 @@
 	X(ldap_sasl_bind_s) X(ldap_search_ext_s) X(ldap_set_option) X(ldap_start_tls_s) \
 	X(ldap_unbind_ext_s) X(ldap_value_free_len)
 
-#define SK_LDAP_DECLARE(f) extern __typeof__(f) *sk_ldap_##f;
-SK_LDAP_SYMS(SK_LDAP_DECLARE)
-#undef SK_LDAP_DECLARE
+SK_LDAP_SYMS(SK_DL_DECLARE)
 
 /* 0, or -errno with one sentence (en / ja) naming libldap and its package */
 int sk_ldap_load(char *err, size_t errlen);
 
-#define ber_memfree sk_ldap_ber_memfree
-#define ber_sockbuf_ctrl sk_ldap_ber_sockbuf_ctrl
-#define ldap_control_find sk_ldap_ldap_control_find
-#define ldap_control_free sk_ldap_ldap_control_free
-#define ldap_controls_free sk_ldap_ldap_controls_free
-#define ldap_count_entries sk_ldap_ldap_count_entries
-#define ldap_create_passwordpolicy_control sk_ldap_ldap_create_passwordpolicy_control
-#define ldap_dn_normalize sk_ldap_ldap_dn_normalize
-#define ldap_err2string sk_ldap_ldap_err2string
-#define ldap_first_entry sk_ldap_ldap_first_entry
-#define ldap_get_dn sk_ldap_ldap_get_dn
-#define ldap_get_option sk_ldap_ldap_get_option
-#define ldap_get_values_len sk_ldap_ldap_get_values_len
-#define ldap_initialize sk_ldap_ldap_initialize
-#define ldap_is_ldap_url sk_ldap_ldap_is_ldap_url
-#define ldap_is_ldapi_url sk_ldap_ldap_is_ldapi_url
-#define ldap_is_ldaps_url sk_ldap_ldap_is_ldaps_url
-#define ldap_memfree sk_ldap_ldap_memfree
-#define ldap_modify_ext_s sk_ldap_ldap_modify_ext_s
-#define ldap_msgfree sk_ldap_ldap_msgfree
-#define ldap_next_entry sk_ldap_ldap_next_entry
-#define ldap_parse_passwordpolicy_control sk_ldap_ldap_parse_passwordpolicy_control
-#define ldap_parse_result sk_ldap_ldap_parse_result
-#define ldap_passwd_s sk_ldap_ldap_passwd_s
-#define ldap_result sk_ldap_ldap_result
-#define ldap_sasl_bind sk_ldap_ldap_sasl_bind
-#define ldap_sasl_bind_s sk_ldap_ldap_sasl_bind_s
-#define ldap_search_ext_s sk_ldap_ldap_search_ext_s
-#define ldap_set_option sk_ldap_ldap_set_option
-#define ldap_start_tls_s sk_ldap_ldap_start_tls_s
-#define ldap_unbind_ext_s sk_ldap_ldap_unbind_ext_s
-#define ldap_value_free_len sk_ldap_ldap_value_free_len
+#define ber_memfree sk_dl_ber_memfree
+#define ber_sockbuf_ctrl sk_dl_ber_sockbuf_ctrl
+#define ldap_control_find sk_dl_ldap_control_find
+#define ldap_control_free sk_dl_ldap_control_free
+#define ldap_controls_free sk_dl_ldap_controls_free
+#define ldap_count_entries sk_dl_ldap_count_entries
+#define ldap_create_passwordpolicy_control sk_dl_ldap_create_passwordpolicy_control
+#define ldap_dn_normalize sk_dl_ldap_dn_normalize
+#define ldap_err2string sk_dl_ldap_err2string
+#define ldap_first_entry sk_dl_ldap_first_entry
+#define ldap_get_dn sk_dl_ldap_get_dn
+#define ldap_get_option sk_dl_ldap_get_option
+#define ldap_get_values_len sk_dl_ldap_get_values_len
+#define ldap_initialize sk_dl_ldap_initialize
+#define ldap_is_ldap_url sk_dl_ldap_is_ldap_url
+#define ldap_is_ldapi_url sk_dl_ldap_is_ldapi_url
+#define ldap_is_ldaps_url sk_dl_ldap_is_ldaps_url
+#define ldap_memfree sk_dl_ldap_memfree
+#define ldap_modify_ext_s sk_dl_ldap_modify_ext_s
+#define ldap_msgfree sk_dl_ldap_msgfree
+#define ldap_next_entry sk_dl_ldap_next_entry
+#define ldap_parse_passwordpolicy_control sk_dl_ldap_parse_passwordpolicy_control
+#define ldap_parse_result sk_dl_ldap_parse_result
+#define ldap_passwd_s sk_dl_ldap_passwd_s
+#define ldap_result sk_dl_ldap_result
+#define ldap_sasl_bind sk_dl_ldap_sasl_bind
+#define ldap_sasl_bind_s sk_dl_ldap_sasl_bind_s
+#define ldap_search_ext_s sk_dl_ldap_search_ext_s
+#define ldap_set_option sk_dl_ldap_set_option
+#define ldap_start_tls_s sk_dl_ldap_start_tls_s
+#define ldap_unbind_ext_s sk_dl_ldap_unbind_ext_s
+#define ldap_value_free_len sk_dl_ldap_value_free_len
 
 #endif

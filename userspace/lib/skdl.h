@@ -44,6 +44,14 @@ struct sk_dl {
 	char msg[384];		/* the failure, in English and Japanese */
 };
 
+/* For a library's list of functions X(name) ... (pq_dl.h and the like):
+ * SK_DL_DECLARE declares, after the library's own header, the pointer
+ * sk_dl_NAME with the type of the library's prototype; SK_DL_DEFINE
+ * defines it (in the table's .c) and SK_DL_ENTRY makes its table entry. */
+#define SK_DL_DECLARE(f) extern __typeof__(f) *sk_dl_##f;
+#define SK_DL_DEFINE(f) __typeof__(sk_dl_##f) sk_dl_##f;
+#define SK_DL_ENTRY(f) { #f, (void **)&sk_dl_##f },
+
 /* the static initialiser of a struct sk_dl's state */
 #define SK_DL_STATE .lock = PTHREAD_MUTEX_INITIALIZER, .state = 0
 

@@ -12,12 +12,9 @@
 #endif
 _Static_assert(sizeof(SK_SONAME_PQ) > 1, "libpq's soname is empty: is libpq-dev installed?");
 
-/* the pointers: __typeof__ of the declarations above, not of the mapped names */
-#define SK_PQ_DEFINE(f) __typeof__(sk_pq_##f) sk_pq_##f;
-SK_PQ_SYMS(SK_PQ_DEFINE)
-
-#define SK_PQ_ENTRY(f) { #f, (void **)&sk_pq_##f },
-static const struct sk_dl_sym syms[] = { SK_PQ_SYMS(SK_PQ_ENTRY) };
+/* the pointers the header declares, and their table */
+SK_PQ_SYMS(SK_DL_DEFINE)
+static const struct sk_dl_sym syms[] = { SK_PQ_SYMS(SK_DL_ENTRY) };
 
 static struct sk_dl pq = {
 	.sonames = { SK_SONAME_PQ, NULL },

@@ -16,6 +16,8 @@
 
 #include <libpq-fe.h>
 
+#include "skdl.h"
+
 #define SK_PQ_SYMS(X) \
 	X(PQclear) X(PQcmdTuples) X(PQconnectPoll) X(PQconnectStartParams) \
 	X(PQconnectdbParams) X(PQconsumeInput) X(PQerrorMessage) X(PQexec) \
@@ -26,44 +28,42 @@
 	X(PQsetNoticeProcessor) X(PQsetSingleRowMode) X(PQsetnonblocking) X(PQsocket) \
 	X(PQstatus) X(PQtransactionStatus)
 
-#define SK_PQ_DECLARE(f) extern __typeof__(f) *sk_pq_##f;
-SK_PQ_SYMS(SK_PQ_DECLARE)
-#undef SK_PQ_DECLARE
+SK_PQ_SYMS(SK_DL_DECLARE)
 
 /* 0, or -errno with one sentence (en / ja) naming libpq and its package */
 int sk_pq_load(char *err, size_t errlen);
 
-#define PQclear sk_pq_PQclear
-#define PQcmdTuples sk_pq_PQcmdTuples
-#define PQconnectPoll sk_pq_PQconnectPoll
-#define PQconnectStartParams sk_pq_PQconnectStartParams
-#define PQconnectdbParams sk_pq_PQconnectdbParams
-#define PQconsumeInput sk_pq_PQconsumeInput
-#define PQerrorMessage sk_pq_PQerrorMessage
-#define PQexec sk_pq_PQexec
-#define PQexecParams sk_pq_PQexecParams
-#define PQexecPrepared sk_pq_PQexecPrepared
-#define PQfinish sk_pq_PQfinish
-#define PQflush sk_pq_PQflush
-#define PQfreemem sk_pq_PQfreemem
-#define PQgetResult sk_pq_PQgetResult
-#define PQgetisnull sk_pq_PQgetisnull
-#define PQgetlength sk_pq_PQgetlength
-#define PQgetvalue sk_pq_PQgetvalue
-#define PQisBusy sk_pq_PQisBusy
-#define PQnotifies sk_pq_PQnotifies
-#define PQntuples sk_pq_PQntuples
-#define PQprepare sk_pq_PQprepare
-#define PQresultErrorField sk_pq_PQresultErrorField
-#define PQresultErrorMessage sk_pq_PQresultErrorMessage
-#define PQresultStatus sk_pq_PQresultStatus
-#define PQsendQuery sk_pq_PQsendQuery
-#define PQsendQueryParams sk_pq_PQsendQueryParams
-#define PQsetNoticeProcessor sk_pq_PQsetNoticeProcessor
-#define PQsetSingleRowMode sk_pq_PQsetSingleRowMode
-#define PQsetnonblocking sk_pq_PQsetnonblocking
-#define PQsocket sk_pq_PQsocket
-#define PQstatus sk_pq_PQstatus
-#define PQtransactionStatus sk_pq_PQtransactionStatus
+#define PQclear sk_dl_PQclear
+#define PQcmdTuples sk_dl_PQcmdTuples
+#define PQconnectPoll sk_dl_PQconnectPoll
+#define PQconnectStartParams sk_dl_PQconnectStartParams
+#define PQconnectdbParams sk_dl_PQconnectdbParams
+#define PQconsumeInput sk_dl_PQconsumeInput
+#define PQerrorMessage sk_dl_PQerrorMessage
+#define PQexec sk_dl_PQexec
+#define PQexecParams sk_dl_PQexecParams
+#define PQexecPrepared sk_dl_PQexecPrepared
+#define PQfinish sk_dl_PQfinish
+#define PQflush sk_dl_PQflush
+#define PQfreemem sk_dl_PQfreemem
+#define PQgetResult sk_dl_PQgetResult
+#define PQgetisnull sk_dl_PQgetisnull
+#define PQgetlength sk_dl_PQgetlength
+#define PQgetvalue sk_dl_PQgetvalue
+#define PQisBusy sk_dl_PQisBusy
+#define PQnotifies sk_dl_PQnotifies
+#define PQntuples sk_dl_PQntuples
+#define PQprepare sk_dl_PQprepare
+#define PQresultErrorField sk_dl_PQresultErrorField
+#define PQresultErrorMessage sk_dl_PQresultErrorMessage
+#define PQresultStatus sk_dl_PQresultStatus
+#define PQsendQuery sk_dl_PQsendQuery
+#define PQsendQueryParams sk_dl_PQsendQueryParams
+#define PQsetNoticeProcessor sk_dl_PQsetNoticeProcessor
+#define PQsetSingleRowMode sk_dl_PQsetSingleRowMode
+#define PQsetnonblocking sk_dl_PQsetnonblocking
+#define PQsocket sk_dl_PQsocket
+#define PQstatus sk_dl_PQstatus
+#define PQtransactionStatus sk_dl_PQtransactionStatus
 
 #endif
