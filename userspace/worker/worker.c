@@ -83,19 +83,18 @@ struct worker {
 		bool keys_taken;	/* main has the keys: no DTLS_FAIL after */
 	} dcb;
 	/*
-	 * What main may send while the worker waits for DTLS_READY (the
-	 * handshake's last flight waits with it) and that must not be lost:
-	 * a newer DTLS_START (its ClientHello and socket, started once the
-	 * wait is over) and, during the kTLS hand-off, KTLS_READY (main
-	 * reads our KTLS before our DTLS_KEYS, so it answers KTLS first).
-	 * Taking either for the end of the handshake, as before, dropped it,
-	 * and the DTLS_READY that followed then ended the worker: a session
-	 * on kernel TLS whose DTLS never came (issue 16).
+	 * A DTLS_START that must wait: one that comes while the worker waits
+	 * for DTLS_READY (the handshake's last flight waits with it), or for
+	 * KTLS_READY (ktls_handoff).  Its ClientHello and socket are kept and
+	 * its handshake begins once the wait is over.  Taking it for the end
+	 * of the wait, as before, dropped it, and the DTLS_READY that
+	 * followed then ended the worker: on kernel TLS a session whose DTLS
+	 * never came and that had no worker left (issue 16).
 	 */
 	uint8_t hello[sizeof(struct sk_ipc_dtls_start) + SK_DTLS_HELLO_MAX];
 	size_t hello_len;		/* 0: none kept */
 	int hello_fd;
-	bool ktls_wait, kready;		/* KTLS sent, KTLS_READY not read / read */
+	bool kready;			/* KTLS_READY read, kept in kr */
 	struct sk_ipc_ktls_ready kr;
 };
 
@@ -585,7 +584,9 @@ static unsigned long header_num(const char *hdrs, size_t len, const char *name)
 }
 
 static int cstp_loop(struct worker *w);
-static int do_dtls(struct worker *w);
+static int dtls_run(struct worker *w);
+static void hello_keep(struct worker *w);
+static int hello_take(struct worker *w);
 static void stream_close(struct worker *w);
 
 /* KTLS_READY in w->msg, kept in w->kr; -1 if malformed */
@@ -594,7 +595,6 @@ static int kready_take(struct worker *w)
 	if (((struct sk_ipc_hdr *)w->msg)->len != sizeof(w->kr))
 		return -1;
 	memcpy(&w->kr, w->msg, sizeof(w->kr));
-	w->ktls_wait = false;
 	w->kready = true;
 	return 0;
 }
@@ -624,7 +624,6 @@ static int ktls_handoff(struct worker *w)
 		return ipc_send(w, &sk, sizeof(sk), SK_IPC_KTLS_SKIP, -1);
 	}
 	w->handed = true;
-	w->ktls_wait = true;
 	w->kready = false;
 	rc = ipc_send(w, &m, sizeof(m), SK_IPC_KTLS, w->cfd);
 	OPENSSL_cleanse(&m, sizeof(m));
@@ -632,16 +631,22 @@ static int ktls_handoff(struct worker *w)
 		return -1;
 	/*
 	 * The client may start DTLS at once: its first datagram can reach
-	 * main before our KTLS does.  The handshake's first step already
-	 * sends DTLS_KEYS (PSK-NEGOTIATE: our first flight is the last),
-	 * which main answers after KTLS_READY: dtls_keys_cb keeps that.
+	 * main before our KTLS does.  Its DTLS_START is kept, not begun,
+	 * until KTLS_READY: main answers our KTLS before the DTLS_KEYS a
+	 * handshake would send, so a handshake whose keys came in this wait
+	 * (a slow worker: the client's second flight is there before the
+	 * first step ends) met KTLS_READY where it waited for DTLS_READY,
+	 * failed, and the DTLS_READY that followed ended the worker; on
+	 * kernel TLS a session without DTLS and without a worker (issue 16).
 	 */
 	while (!w->kready) {
 		t = ipc_wait(w);
 		if (t == SK_IPC_KTLS_READY) {
 			if (kready_take(w))
 				return -1;
-		} else if (t != SK_IPC_DTLS_START || do_dtls(w) != SK_IPC_DTLS_START) {
+		} else if (t == SK_IPC_DTLS_START) {
+			hello_keep(w);
+		} else {
 			return -1;	/* KILL, EOF, garbage */
 		}
 	}
@@ -650,14 +655,19 @@ static int ktls_handoff(struct worker *w)
 		return -1;
 	if (r->status) {
 		w->handed = false;	/* the socket is as it was: relay */
-		return 0;
+	} else {
+		/* the kernel has it: no reads, no writes, no DPD of ours */
+		stream_close(w);
+		close(w->cfd);
+		w->cfd = -1;
+		/* no DTLS to come (the client asked for none): nothing left */
+		if (r->done)
+			return 1;
 	}
-	/* the kernel has it: no reads, no writes, no DPD of ours */
-	stream_close(w);
-	close(w->cfd);
-	w->cfd = -1;
-	/* no DTLS to come (the client asked for none): nothing left to do */
-	return r->done ? 1 : 0;
+	/* the ClientHello kept meanwhile: its handshake now */
+	if (w->hello_len && hello_take(w) == 0 && dtls_run(w) != SK_IPC_DTLS_START)
+		return -1;	/* KILL or EOF while its keys waited */
+	return 0;
 }
 
 static int do_connect(struct worker *w)
@@ -793,8 +803,6 @@ static int dtls_keys_cb(void *arg, struct sk_ipc_dtls_keys *k)
 			return 0;
 		}
 		/* kept for after the wait (see struct worker) */
-		if (t == SK_IPC_KTLS_READY && w->ktls_wait && !kready_take(w))
-			continue;
 		if (t == SK_IPC_DTLS_START) {
 			hello_keep(w);
 			continue;
@@ -818,6 +826,18 @@ static void dtls_end(struct worker *w, const char *fail)
 
 static int dtls_begin(struct worker *w);
 
+/* the DTLS_START kept (hello_keep) into w->msg, and begun: dtls_begin */
+static int hello_take(struct worker *w)
+{
+	memcpy(w->msg, w->hello, w->hello_len);
+	if (w->msg_fd >= 0)
+		close(w->msg_fd);
+	w->msg_fd = w->hello_fd;
+	w->hello_len = 0;
+	w->hello_fd = -1;
+	return dtls_begin(w);
+}
+
 /*
  * One step of the handshake in progress.  Returns SK_IPC_DTLS_START, or the
  * type of another message main sent while we waited for DTLS_READY (now in
@@ -840,14 +860,9 @@ static int dtls_run(struct worker *w)
 		 * wait may keep another) */
 		if (t != SK_IPC_DTLS_START || !w->hello_len)
 			return t;
-		memcpy(w->msg, w->hello, w->hello_len);
-		if (w->msg_fd >= 0)
-			close(w->msg_fd);
-		w->msg_fd = w->hello_fd;
-		w->hello_len = 0;
-		w->hello_fd = -1;
-		if (!dtls_begin(w))
-			return SK_IPC_DTLS_START;
+		if (hello_take(w))
+			return SK_IPC_DTLS_START;	/* failed, main told */
+		/* and its first step, round the loop */
 	}
 }
 
@@ -1064,12 +1079,6 @@ static int cstp_loop(struct worker *w)
 			t = dtls_run(w);
 			if (t == SK_IPC_DTLS_START)
 				t = -2;
-			/* our last flight is out and main has the session: the
-			 * kernel carries it all, no process is left for it */
-			if (!w->dtls && w->dtls_done) {
-				rc = 0;
-				goto out;
-			}
 		}
 		if (t == -2 && p[1].revents) {
 			t = ipc_recv(w);
@@ -1077,6 +1086,14 @@ static int cstp_loop(struct worker *w)
 				t = do_dtls(w);
 			if (t == SK_IPC_DTLS_START)
 				t = -2;
+		}
+		/* our last flight is out and main has the session: the kernel
+		 * carries it all, no process is left for it.  Checked after
+		 * both: a DTLS_START's first step runs the whole handshake when
+		 * the client's flights are already there (a slow worker) */
+		if (!w->dtls && w->dtls_done) {
+			rc = 0;
+			goto out;
 		}
 		if (t != -2) {
 			if (t == SK_IPC_KILL) {
