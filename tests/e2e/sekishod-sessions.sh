@@ -7,10 +7,11 @@
 # (metrics_cert/metrics_key of its own; a scrape with the bearer token
 # agrees with `session list` and `sekictl show`, and its counters move with
 # a ping; a wrong token and plain HTTP get no metrics; no secret in the
-# text) and the daily audit prune firing in the running daemon
-# (audit_prune_interval = 2, the test-only interval): the planted records
-# older than audit.retention_days are exported, then deleted, and nothing
-# else.
+# text; SIGHUP reloads a new metrics pair, shown with its end, and the
+# gateway's own pair, and the session stays) and the daily audit prune
+# firing in the running daemon (audit_prune_interval = 2, the test-only
+# interval): the planted records older than audit.retention_days are
+# exported, then deleted, and nothing else.
 . "$(dirname "$0")/lib.sh"
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "session list and kill"
@@ -20,16 +21,26 @@ sk_user alice eng Secret-pass1 >/dev/null
 # file, the header for curl in a file (never on a command line)
 M=$T/metrics
 mkdir -p "$M" && chmod 700 "$M"
-check "metrics: its own key and certificate" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	-nodes -keyout "$M/tls.key" -out "$M/tls.pem" -days 2 -subj "/CN=metrics" \
-	-addext "subjectAltName=IP:$GW4"
+# the pair where the service user can read it (SIGHUP reloads it as that
+# user): the key 0640 root:sekisho, as the admin guide says
+MT=$T/mtls
+mkdir -p "$MT" && chmod 750 "$MT"
+mpair() { # NAME DAYS: a key and certificate MT/NAME.key, .pem
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$MT/$1.key" \
+		-out "$MT/$1.pem" -days "$2" -subj "/CN=metrics" -addext "subjectAltName=IP:$GW4" 2>/dev/null &&
+	chmod 640 "$MT/$1.key" && chgrp "$(id -g sekisho)" "$MT" "$MT/$1.key"
+}
+# the service user, as sekishod_start makes it
+getent passwd sekisho >/dev/null ||
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sekisho
+check "metrics: its own key and certificate" mpair tls 2
 # a test token without another openssl start (printf is a builtin)
 tok=; for _ in 1 2 3 4 5 6 7 8; do printf -v tok '%s%04x' "$tok" $RANDOM; done
 printf '%s\n' "$tok" >"$M/token"; chmod 600 "$M/token"
 printf 'Authorization: Bearer %s\n' "$(cat "$M/token")" >"$M/header"
 printf 'Authorization: Bearer %s\n' "0123456789abcdef-not-the-token" >"$M/wrong"
 sekishod_conf "metrics_listen = $GW4:9414" "metrics_token_file = $M/token" \
-	"metrics_cert = $M/tls.pem" "metrics_key = $M/tls.key" "audit_prune_interval = 2" "gateway = e2e-gw"
+	"metrics_cert = $MT/tls.pem" "metrics_key = $MT/tls.key" "audit_prune_interval = 2" "gateway = e2e-gw"
 # retention: two records older than 400 days, one just younger, planted
 # before the start; the export goes below the state directory
 skctl settings set audit.export_dir "$SK_LIB/audit-export" >/dev/null
@@ -50,7 +61,7 @@ check "session list shows alice at $addr" bash -c "grep -q '\"alice\"' <<<'$json
 # ---- metrics over TLS, on the gateway that carries alice's tunnel
 t_ops=$SECONDS
 scrape() {	# scrape HEADER-FILE: the text, or curl's failure
-	in_gw curl -sS --max-time 10 --cacert "$M/tls.pem" -H "@$1" "https://$GW4:9414/metrics"
+	in_gw curl -sS --max-time 10 --cacert "$MT/tls.pem" -H "@$1" "https://$GW4:9414/metrics"
 }
 metric() { awk -v k="$1" 'index($0, k " ") == 1 { print $NF; exit }' <<<"$2"; }
 between() { [ "$1" -le "$2" ] && [ "$2" -le "$3" ]; }
@@ -75,6 +86,8 @@ check "metrics: tx packets too" \
 check "metrics: drops by reason (policy) as sekictl show" \
 	between "$dp1" "$(metric 'sekisho_kernel_drops_total{device="sk0",reason="policy"}' "$m1")" "$dp2"
 check "metrics: alice's login counted" test "$(metric 'sekisho_logins_total{result="ok"}' "$m1")" -ge 1
+check "metrics: ... and its password factor" \
+	test "$(metric 'sekisho_factor_results_total{factor="password",result="ok"}' "$m1")" -ge 1
 check "metrics: pool use" test "$(metric 'sekisho_pool_addresses_used{group="eng",family="ipv4"}' "$m1")" = 1
 check "metrics: both certificates' ends" contains "$m1" \
 	'^sekisho_certificate_expiry_timestamp_seconds{certificate="metrics"} [0-9]' \
@@ -85,7 +98,7 @@ pk() { echo $(( $(metric 'sekisho_kernel_packets_total{device="sk0",direction="r
 	$(metric 'sekisho_kernel_packets_total{device="sk0",direction="tx"}' "$1") )); }
 check "metrics: the packet counters moved with the ping ($(pk "$m1") -> $(pk "$m2"))" \
 	test "$(pk "$m2")" -ge "$(( $(pk "$m1") + 6 ))"
-wrong=$(in_gw curl -sS --max-time 10 --cacert "$M/tls.pem" -H "@$M/wrong" -o /dev/null -w '%{http_code}' \
+wrong=$(in_gw curl -sS --max-time 10 --cacert "$MT/tls.pem" -H "@$M/wrong" -o /dev/null -w '%{http_code}' \
 	"https://$GW4:9414/metrics")
 check "metrics: a wrong token gets 401 ($wrong)" test "$wrong" = 401
 plain=$(in_gw curl -sS --max-time 10 -H "@$M/header" "http://$GW4:9414/metrics" 2>&1)
@@ -96,6 +109,28 @@ log=$(cat "$T/sekishod.log")
 check "metrics: the refusal is logged, without the token" \
 	contains "$log" 'metrics: a request without the right bearer token'
 check "metrics: no token in the log" lacks "$log" "$(cat "$M/token")"
+# SIGHUP: a new pair (30 days) in place of the files; the scrape then
+# shows it and its end, and alice's session is untouched
+sid=$(sk_session_id alice)
+check "metrics: a new pair (30 days) over the files" mpair new 30
+mv "$MT/new.key" "$MT/tls.key"; mv "$MT/new.pem" "$MT/tls.pem"
+end=$(date -d "$(openssl x509 -enddate -noout -in "$MT/tls.pem" | cut -d= -f2)" +%s)
+# the gateway's key readable by the service user too, as the admin guide
+# says, so that the same SIGHUP reloads the gateway's pair
+chgrp "$(id -g sekisho)" "$CERTS/server.key" && chmod 640 "$CERTS/server.key"
+kill -HUP "$SEKISHOD_PID"
+check "SIGHUP: the metrics certificate reloaded (log)" \
+	wait_for 20 grep -q "SIGHUP: metrics certificate $MT/tls.pem and key reloaded" "$T/sekishod.log"
+check "SIGHUP: ... and the gateway's own certificate and key (log)" \
+	grep -q "SIGHUP: server certificate .* and key reloaded" "$T/sekishod.log"
+m3=$(scrape "$M/header")
+check "metrics after SIGHUP: the new certificate (curl verified it) and its end $end" \
+	test "$(metric 'sekisho_certificate_expiry_timestamp_seconds{certificate="metrics"}' "$m3")" = "$end"
+same_session() {
+	[ -n "$sid" ] && [ "$(sk_session_id alice)" = "$sid" ] && kill -0 "$(oc_pid a)" &&
+		! grep -qx reconnect "$T/oc-a/reasons" && ping_cli "$SRV4"
+}
+check "SIGHUP dropped no session: the same session $sid, no reconnect, ping" same_session
 
 # ---- the daily audit prune, fired by the running daemon's timer
 check "audit prune: the timer fired (2 records deleted, exported)" \
