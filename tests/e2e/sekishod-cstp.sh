@@ -13,9 +13,10 @@
 # behind a firewall that drops UDP (nft in the client's namespace) gets
 # kernel TLS too; a DTLS client's TLS side is handed over as well, and its
 # DTLS handshake joins the live kernel peer (PEER_SET with the UDP socket,
-# the stream untouched), also after a reconnect (its worker stays for later
-# DTLS handshakes); `session kill` ends a TLS-only tunnel and its kernel
-# peer.
+# the stream untouched), also after a reconnect; once the kernel has the
+# client's DTLS records the worker leaves, so no process is left for the
+# session (DPD, reconnect with the cookie, logout and `session kill` work
+# without it); `session kill` ends a TLS-only tunnel and its kernel peer.
 . "$(dirname "$0")/lib.sh"
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "CSTP data path (TLS only)"
@@ -97,11 +98,11 @@ sk_user carol eng Secret-pass3 >/dev/null
 sk_user dave eng Secret-pass4 >/dev/null
 sk_user erin eng Secret-pass5 >/dev/null
 sk_user frank eng Secret-pass6 >/dev/null
+sk_user gina eng Secret-pass7 >/dev/null
 # DPD every 5 s: the kernel's answers show within seconds
 check "store: session.dpd 5" skctl settings set session.dpd 5
-# kernel TLS for clients offered DTLS too (opt-in since session 12: the
-# scale scenario, on the default, keeps their relay)
-check "store: session.ktls_dtls on" skctl settings set session.ktls_dtls on
+# kernel TLS for clients offered DTLS too: the default
+check "store: session.ktls_dtls on by default" test "$(skctl settings show session.ktls_dtls)" = on
 check "sekishod: starts" sekishod_start || exit 1
 
 # ---- alice: TLS only ----
@@ -194,6 +195,21 @@ NFT
 udp_dropped() { in_cli nft list table inet udpblock | grep -q 'packets [1-9]'; }
 tls_sockets() { in_gw sh -c "grep -q '^TlsCurrRxSw[[:space:]]*[1-9]' /proc/net/tls_stat"; }
 check "udp blocked: nft drops UDP to the gateway in ns cli" udp_block
+# gina: her worker waits for DTLS (session.dtls_wait, 300 s) and dies: the
+# kernel carries her TLS connection, so her session is not detached (it
+# was, and ended after session.grace under a client that noticed nothing)
+OC_INPUT=$'Secret-pass7\n' oc_connect g -u gina --authgroup eng --passwd-on-stdin
+if check "worker killed: tunnel up (UDP blocked)" oc_wait_up g 180; then
+	gid=$(sk_session_id gina)
+	gpid=$(skctl_live session show "$gid" | awk '$1 == "pid" { print $2 }')
+	skctl_live settings set session.grace 3 >/dev/null
+	check "worker killed: its worker ${gpid:-?} (waiting for DTLS) killed" kill -KILL "${gpid:-0}"
+	sleep 6		# beyond session.grace
+	check "worker killed: the session stays (the kernel carries it)" test "$(sk_session_id gina)" = "$gid"
+	check "worker killed: ping srv" ping_cli $SRV4
+	skctl_live settings set session.grace 300 >/dev/null
+	oc_stop g
+fi
 # the worker waits this long for a DTLS handshake that cannot come
 check "udp blocked: session.dtls_wait 8" skctl_live settings set session.dtls_wait 8
 OC_INPUT=$'Secret-pass6\n' oc_connect f -u frank --authgroup eng --passwd-on-stdin
@@ -209,10 +225,14 @@ if check "udp blocked: tunnel up" oc_wait_up f 180; then
 	check_not "udp blocked: DTLS never established" oc_dtls f
 	check "udp blocked: after session.dtls_wait the worker has exited" wait_for 30 worker_left "$fid"
 	check "udp blocked: ping srv without a worker" ping_cli $SRV4
+	# the administrator's kill: main writes the DISCONNECT itself
+	check "udp blocked: session kill $fid (no worker)" skctl_live session kill "$fid"
+	check "udp blocked: the client loses its tunnel" wait_for 60 sh -c "! kill -0 $(oc_pid f) 2>/dev/null || ! ip netns exec cli ip link show $(oc_env f TUNDEV)"
+	check "udp blocked: the kernel peer is gone" wait_for 20 no_peer "$fid"
 	oc_stop f
 fi
 in_cli nft delete table inet udpblock
-skctl_live settings set session.dtls_wait 0 >/dev/null
+skctl_live settings set session.dtls_wait 300 >/dev/null
 
 # ---- carol: DTLS as usual; its TLS side is on kernel TLS too, and the
 # DTLS handshake joins the live kernel peer ----
@@ -225,14 +245,26 @@ if check "dtls: tunnel up" oc_wait_up c 180; then
 	rx0=$(kpeer_stat "$ccid" rx_packets)
 	check "dtls: ping srv" ping_cli $SRV4
 	check "dtls: the same kernel peer counted it (rx_packets ${rx0:-?} and up)" stat_gt "$ccid" rx_packets "${rx0:-0}"
+	# the kernel has the client's DTLS records and the TLS stream: the
+	# worker leaves, nothing runs for this session any more
+	check "dtls: the session's worker has exited (TLS and DTLS in the kernel)" wait_for 30 worker_left "$ccid"
+	d0=$(kpeer_stat "$ccid" dpd_answered)
+	check "dtls: ping srv without a worker" ping_cli $SRV4
+	check "dtls: the kernel answers the client's DPD (${d0:-?} and up)" wait_for 30 stat_gt "$ccid" dpd_answered "${d0:-0}"
 	kill -USR2 "$(oc_pid c)"
 	check "dtls: reconnect recorded" wait_for 90 test -f "$T/oc-c/reconnect.env"
 	# between the new CONNECT and the new DTLS handshake the stream
 	# carries the data; after it, DTLS again
-	check "dtls: ping srv right after the reconnect" within 30 ping_cli $SRV4
+	check "dtls: ping srv right after the reconnect (cookie, no worker before it)" within 30 ping_cli $SRV4
 	check "dtls: DTLS again after the reconnect" wait_for 60 sh -c "[ \$(grep -c 'Established DTLS connection' '$T/oc-c/log') -ge 2 ]"
 	check "dtls: ping srv after the new DTLS handshake" ping_cli $SRV4
 	check "dtls: after the reconnect still stream ktls" shows "$ccid" "ktls (TLS 1.3"
+	check "dtls: the new worker has exited too" wait_for 30 worker_left "$ccid"
+	# SIGINT: openconnect's DISCONNECT on the kernel's TLS stream
+	kill -INT "$(oc_pid c)"
+	check "dtls: the client's DISCONNECT ends the session (no worker)" wait_for 30 no_session carol
+	check "dtls: the kernel peer is gone" wait_for 20 no_peer "$ccid"
+	check "dtls: audited as logout" logged_out carol
 	oc_stop c
 fi
 ktap_end

@@ -134,6 +134,12 @@ struct skd_session {
 	bool in_handshake;		/* the worker holds the UDP socket */
 	int dtls_starts;		/* DTLS_STARTs its worker has not answered yet */
 	int64_t dtls_start_at;
+	/* kernel TLS and a DTLS key in the kernel: the worker leaves once
+	 * the kernel has a record of the client's under that key (epoch, a
+	 * sequence number above rx0): ktls.c, skd_ktls_timer */
+	bool dtls_confirm;
+	uint16_t dtls_epoch;
+	uint64_t dtls_rx0;
 	struct sockaddr_storage dtls_remote;
 	uint32_t policy;
 	int idle;

@@ -286,6 +286,13 @@ int skd_kernel_peer_stats(struct skd_kernel *k, uint32_t id, struct skd_kstats *
 			s->tx_packets = p->stats.v[SEKISHO_A_STATS_TX_PACKETS];
 		s->has_last_rx = p->has_last_rx;
 		s->last_rx_ms = p->last_rx_ms;
+		for (unsigned int i = 0; i < p->nkeys && i < 2; i++) {
+			if (p->keys[i].slot != SEKISHO_KEY_SLOT_PRIMARY || !p->keys[i].has_rx_seq)
+				continue;
+			s->has_key_rx = true;
+			s->key_epoch = p->keys[i].epoch;
+			s->key_rx_seq = p->keys[i].rx_seq;
+		}
 	} else if (!ret) {
 		ret = -ENOENT;
 	}

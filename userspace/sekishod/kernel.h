@@ -68,6 +68,11 @@ struct skd_kstats {
 	uint64_t rx_packets, tx_packets;
 	uint64_t last_rx_ms;
 	bool has_last_rx;
+	/* the primary DTLS key: its epoch and the highest sequence number
+	 * received under it (has_key_rx: there is one) */
+	bool has_key_rx;
+	uint16_t key_epoch;
+	uint64_t key_rx_seq;
 };
 int skd_kernel_peer_stats(struct skd_kernel *k, uint32_t id, struct skd_kstats *s);
 

@@ -44,7 +44,7 @@ bool skd_ktls_enabled(struct skd *d)
 	return sk_setting_get(d->st, "session.ktls", v, sizeof(v)) || strcmp(v, "off");
 }
 
-/* session.ktls_dtls: kernel TLS for tunnels offered DTLS too (default off) */
+/* session.ktls_dtls: kernel TLS for tunnels offered DTLS too (default on) */
 static bool ktls_dtls(struct skd *d)
 {
 	char v[8];
@@ -100,10 +100,7 @@ uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_se
 	 * stream (udp.c), which goes on untouched.  (Replacing the peer, as
 	 * before, made the new peer read from the middle of a frame the old
 	 * one had half read: 4 of 50 sessions lost in an e2e scale run.)
-	 * But with PEER_SET too, a loaded e2e scale run (session 12) lost the
-	 * kernel peer of 3 of 50 such sessions (no DTLS, no ping), cause not
-	 * yet found: so this is opt-in (session.ktls_dtls), and a client
-	 * offered DTLS keeps the relay by default.
+	 * session.ktls_dtls off keeps the relay for them.
 	 */
 	if (w->dtls_offered && !ktls_dtls(d)) {
 		outcome(d, w, s, "dtls", NULL);
@@ -318,6 +315,37 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 	return true;
 }
 
+/* the worker of a session the kernel carries goes: unlinked first, so
+ * that its going does not detach the session; on kernel TLS it exits
+ * without a word to the client */
+static void worker_leaves(struct skd *d, struct skd_session *s)
+{
+	struct skd_worker *w = s->w;
+
+	w->s = NULL;
+	s->w = NULL;
+	s->dtls_confirm = false;
+	skd_worker_kill(d, w, "");
+}
+
+/*
+ * The kernel has a DTLS record of the client's under the key of the last
+ * handshake (a sequence number above the one KEY_NEW gave it): the client
+ * completed that handshake and uses it, so no retry of it will come, and
+ * the kernel carries both paths.  Then the worker leaves (issue 16).
+ * Before that it stays: a client that gave the handshake up (openconnect:
+ * after 12 s) tries again from a new port, and that needs the worker.
+ */
+static bool dtls_confirmed(struct skd *d, const struct skd_session *s)
+{
+	struct skd_kstats ks;
+
+	if (!s->dtls_confirm || !s->peer_live || s->in_handshake || s->dtls_starts > 0 ||
+	    skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks))
+		return false;
+	return ks.has_key_rx && ks.key_epoch == s->dtls_epoch && ks.key_rx_seq > s->dtls_rx0;
+}
+
 void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_wait)
 {
 	struct skd_worker *w = s->w;
@@ -327,16 +355,19 @@ void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_
 	 * blocked) does not */
 	int64_t since = s->dtls_start_at > s->ktls_at ? s->dtls_start_at : s->ktls_at;
 
-	/* a worker still on a kTLS session: its DTLS has not come, a
-	 * handshake that completes unlinks it (udp.c) */
-	if (!w || !s->stream_ktls || !s->ktls_at || s->in_handshake || dtls_wait <= 0 ||
-	    now - since < dtls_wait)
+	if (!w || !s->stream_ktls || !s->ktls_at)
 		return;
-	/* unlinked first: its going does not detach the session */
-	w->s = NULL;
-	s->w = NULL;
+	if (dtls_confirmed(d, s)) {
+		skd_log("session %lld: TLS and DTLS in the kernel (a DTLS record of the client's "
+			"under the new key): worker %d leaves", (long long)s->id, (int)w->pid);
+		worker_leaves(d, s);
+		return;
+	}
+	/* a worker still on a kTLS session: its DTLS has not come (or its
+	 * client has sent nothing under the last handshake's key) */
+	if (s->in_handshake || dtls_wait <= 0 || now - since < dtls_wait)
+		return;
 	skd_log("session %lld: no DTLS attempt within session.dtls_wait (%d s): worker %d leaves, "
 		"the kernel carries the CSTP", (long long)s->id, dtls_wait, (int)w->pid);
-	/* on kernel TLS it exits without a word to the client */
-	skd_worker_kill(d, w, "");
+	worker_leaves(d, s);
 }

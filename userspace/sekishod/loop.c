@@ -240,6 +240,13 @@ static void reap(struct skd *d)
 			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL &&
 			    WTERMSIG(status) != SIGTERM)
 				skd_template_retire(d, "a worker crashed");
+			/* a tunnel's worker that did not end well (not
+			 * main's SIGKILL): why a session lost its worker */
+			if (w->tunnel && (WIFSIGNALED(status) ? WTERMSIG(status) != SIGKILL &&
+					  WTERMSIG(status) != SIGTERM : WEXITSTATUS(status) != 0))
+				syslog(LOG_WARNING, "worker %d (%s, a tunnel) %s %d", (int)pid, w->remote,
+				       WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+				       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			skd_worker_gone(d, w);
 			worker_close(d, w);
 			memset(w, 0, sizeof(*w));

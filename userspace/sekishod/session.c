@@ -1428,6 +1428,7 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	}
 	if (s->w != w)
 		s->dtls_starts = 0;	/* a new worker: none sent to it yet */
+	s->dtls_confirm = false;	/* until this tunnel's DTLS keys */
 	s->w = w;
 	w->s = s;
 	if (!w->tunnel) {
@@ -1523,8 +1524,23 @@ void skd_worker_gone(struct skd *d, struct skd_worker *w)
 		struct skd_session *s = w->s;
 
 		w->s = NULL;
-		if (s->w == w)
-			detach(d, s, skd_now());
+		if (s->w != w)
+			return;
+		/*
+		 * The kernel carries the session's TLS connection (kernel TLS):
+		 * the client is still connected, so the session stays as if
+		 * its worker had left by itself (no later DTLS handshake is
+		 * answered until a reconnect brings a new one).  Detaching it
+		 * ended it after session.grace under a client that never
+		 * noticed (issue 16).
+		 */
+		if (s->stream_ktls && s->peer_live) {
+			s->w = NULL;
+			syslog(LOG_WARNING, "session %lld: worker %d ended by itself; the kernel "
+			       "carries the session's TLS connection", (long long)s->id, (int)w->pid);
+			return;
+		}
+		detach(d, s, skd_now());
 	}
 }
 
@@ -1666,7 +1682,7 @@ void skd_timers(struct skd *d, int64_t now)
 {
 	bool stats = now - d->last_stats >= SKD_STATS_EVERY;
 	int grace = sk_setting_int(d->st, "session.grace", 300);
-	int dtls_wait = sk_setting_int(d->st, "session.dtls_wait", 0);
+	int dtls_wait = sk_setting_int(d->st, "session.dtls_wait", 300);
 
 	for (int i = 0; i < SKD_MAX_LOGINS; i++)
 		if (d->logins[i].used && now - d->logins[i].last > SKD_LOGIN_IDLE)

@@ -24,6 +24,7 @@
 
 #include "binder.h"
 #include "daemon.h"
+#include "sktext.h"
 
 #define DGRAM_MAX	2048	/* a ClientHello of openconnect is ~200 bytes */
 
@@ -314,13 +315,17 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 	if (!skd_poll_add(d, fd, &s->ev))
 		s->udp_polled = true;
 	/*
-	 * The worker stays (done is never set yet).  Letting it go here, once
-	 * the kernel has both paths, lost DTLS for good when the client had
-	 * already given up this handshake (openconnect times out after 12 s
-	 * under load and retries every 60 s: its retries found no worker).
-	 * It may go once the kernel has seen the client's first DTLS record
-	 * under the new key (ktls-handoff.md, "The worker exits").
+	 * The worker stays for now (done is not set).  Letting it go here,
+	 * once the kernel has both paths, lost DTLS for good when the client
+	 * had already given up this handshake (openconnect times out after
+	 * 12 s under load and retries every 60 s: its retries found no
+	 * worker).  On kernel TLS it goes once the kernel has a DTLS record
+	 * of the client's under this key (skd_ktls_timer; ktls-handoff.md,
+	 * "The worker exits").
 	 */
+	s->dtls_confirm = s->stream_ktls;
+	s->dtls_epoch = m->epoch;
+	s->dtls_rx0 = m->rx_seq;
 	dtls_ready(w, 0, false);
 }
 
@@ -334,6 +339,14 @@ void skd_on_dtls_fail(struct skd *d, struct skd_worker *w, const struct sk_ipc_d
 	}
 	if (!s)
 		return;
+	{
+		char why[sizeof(m->reason) * 4];
+
+		/* the worker's words: escaped (it is hostile by now) */
+		sk_text_escape(m->reason, why, sizeof(why));
+		skd_log("session %lld: DTLS handshake failed in worker %d: %s", (long long)s->id,
+			(int)w->pid, why);
+	}
 	/* after DTLS_KEYS that the kernel refused the worker says FAIL too */
 	if (s->dtls_starts > 0)
 		s->dtls_starts--;

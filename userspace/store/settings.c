@@ -56,10 +56,10 @@ static const struct sk_setting_def defs[] = {
 	{ "session.ktls", "on", SK_SET_BOOL, 0, 0,
 	  "the TLS side of tunnels carried by the kernel (kernel TLS) where the suite allows it; "
 	  "off = the worker relays every CSTP stream" },
-	{ "session.ktls_dtls", "off", SK_SET_BOOL, 0, 0,
-	  "kernel TLS also for tunnels offered DTLS (their DTLS joins the kernel peer); off: they keep "
-	  "the worker's relay until the loss seen in a loaded e2e scale run is understood" },
-	{ "session.dtls_wait", "0", SK_SET_INT, 0, 86400,
+	{ "session.ktls_dtls", "on", SK_SET_BOOL, 0, 0,
+	  "kernel TLS also for tunnels offered DTLS (their DTLS joins the kernel peer, then the "
+	  "worker leaves); off: they keep the worker's relay" },
+	{ "session.dtls_wait", "300", SK_SET_INT, 0, 86400,
 	  "seconds after the hand-off or the last DTLS attempt that a tunnel on kernel TLS keeps its "
 	  "worker for a DTLS handshake (UDP may be blocked); then the worker leaves and later DTLS "
 	  "is not answered (0 = wait for ever)" },
