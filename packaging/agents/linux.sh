@@ -18,8 +18,10 @@
 #              the ruleset is readable (root), else "unknown"
 #   disk       the root file system sits on a dm-crypt (LUKS) device
 #              (lsblk -s TYPE crypt)
-#   updates    the last package upgrade in /var/log/dpkg.log, else
-#              apt's history.log (Debian and Ubuntu; "unknown" elsewhere)
+#   updates    the last security update: the newest run in apt's
+#              history that installed a version a "-security" suite
+#              offers (apt-cache madison); Debian and Ubuntu, "unknown"
+#              elsewhere or when no such run is found
 # What the agent says is the machine's claim: the gateway checks it
 # against the group's policy, it does not prove it.
 set -u
@@ -115,13 +117,50 @@ if [ -n "$src" ] && command -v lsblk >/dev/null 2>&1; then
 	fi
 fi
 
-# ---- last update ----
+# ---- last security update ----
+# apt's own history (Dir::Log::History, and its last rotation) lists, for
+# each run, the packages it upgraded and the version each got.  A run is a
+# security update when one of those versions is offered by a "-security"
+# suite of this machine's sources (apt-cache madison: Debian's
+# bookworm-security, Ubuntu's jammy-security), whoever ran it (apt,
+# unattended-upgrades).  The date is that of the newest such run.  Nothing
+# else counts: no apt, no history, or no version still listed by a
+# security suite (the lists keep only the newest one) is "unknown",
+# never the date of any upgrade.  Bounded: the newest 2000 upgrades, at
+# most 500 packages asked in one apt-cache call of at most 30 s.
 last=
-if [ -r /var/log/dpkg.log ]; then
-	last=$(grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]+ upgrade ' /var/log/dpkg.log | tail -n 1 | cut -c1-10)
-fi
-if [ -z "$last" ] && [ -r /var/log/apt/history.log ]; then
-	last=$(sed -n 's/^Start-Date: \([0-9-]\{10\}\).*/\1/p' /var/log/apt/history.log | tail -n 1)
+if command -v apt-cache >/dev/null 2>&1; then
+	hist=$(apt-config shell h Dir::Log::History/f 2>/dev/null | sed -n "s/^h='\([^']*\)'\$/\1/p")
+	[ -n "$hist" ] || hist=/var/log/apt/history.log
+	# "DATE PACKAGE VERSION" per upgraded package, oldest first
+	ups=$({ [ -r "$hist.1.gz" ] && gzip -dc "$hist.1.gz" 2>/dev/null
+		[ -r "$hist" ] && cat "$hist"; } | awk '
+		/^Start-Date: / { d = $2; next }
+		/^Upgrade: / && d ~ /^20[0-9][0-9]-[01][0-9]-[0-3][0-9]$/ {
+			n = split(substr($0, 10), e, /\), /)
+			for (i = 1; i <= n; i++) {
+				# "pkg:arch (old, new" with its ")" on the last one
+				p = e[i]; sub(/ .*/, "", p); sub(/:.*/, "", p)
+				v = e[i]; sub(/\)$/, "", v); sub(/.*, /, "", v)
+				if (p ~ /^[a-z0-9][a-z0-9+.-]*$/ && v ~ /^[A-Za-z0-9.+~:-]+$/)
+					print d, p, v
+			}
+		}' | tail -n 2000)
+	if [ -n "$ups" ]; then
+		set -f
+		pkgs=$(printf '%s\n' "$ups" | cut -d' ' -f2 | sort -u | head -n 500)
+		to=
+		command -v timeout >/dev/null 2>&1 && to="timeout 30"
+		# "pkg | version | URI SUITE/COMPONENT ARCH Packages"
+		sec=$($to apt-cache madison $pkgs 2>/dev/null |
+			awk -F'|' '$3 ~ /[a-z]-security\// { gsub(/ /, "", $1); gsub(/ /, "", $2); print $1, $2 }')
+		set +f
+		last=$({ printf '%s\n' "$sec"; echo --; printf '%s\n' "$ups"; } | awk '
+			$0 == "--" { u = 1; next }
+			!u { s[$1 " " $2] = 1; next }
+			(($2 " " $3) in s) && $1 > m { m = $1 }
+			END { print m }')
+	fi
 fi
 case $last in
 20[0-9][0-9]-[01][0-9]-[0-3][0-9]) line update.last "$last" ;;

@@ -12,7 +12,9 @@
 #   - /etc/os-release of the client: `ip netns exec cli` bind-mounts
 #     /etc/netns/cli/os-release over it, the same mechanism as the hosts
 #     file, so the agent's own code path reads a Debian 11 release file;
-#   - the package manager's history (/var/log/dpkg.log, the VM's tmpfs);
+#   - apt's state (a security suite in the sources, its Packages list,
+#     apt's history of the run that installed its version): the agent's
+#     last security update;
 #   - real-time protection: ClamAV's on-access scanner clamonacc
 #     (fanotify, with prevention) watching a directory that holds the
 #     signature's sample, so that "on" is shown by a read it refuses.
@@ -21,6 +23,11 @@
 # check's message; quarantine -> tunnel
 # with only the remediation host (the kernel counts the drops), the
 # cookie's reconnect re-evaluated; a passing login gets the full allowlist.
+# Clients that cannot run a wrapper (openconnect --os=win, as Windows
+# builds announce themselves; settings device.hostscan_skip): not asked
+# for the scan (a marker the wrapper writes must not appear), refused
+# with the report check's message, or quarantined with only the
+# remediation host; a Linux client is still asked.
 . "$(dirname "$0")/lib.sh"
 NSETC=/etc/netns/cli
 CLAMD_PID= ONACC_PID=
@@ -30,7 +37,7 @@ cleanup() {
 	onacc_stop
 	clamd_stop
 	sekishod_stop
-	rm -f "$NSETC/hosts" "$NSETC/os-release"
+	rm -f "$NSETC/hosts" "$NSETC/os-release" "$APT_SRC" "$APT_LIST"
 	rmdir "$NSETC" 2>/dev/null
 	e2e_cleanup
 }
@@ -118,9 +125,24 @@ table inet filter {
 NFT
 }
 check "nftables: input chain in ns cli" fw_on
-# the last security update two days ago, as dpkg logs it
-mkdir -p /var/log && printf '%s 10:00:00 upgrade libssl3:amd64 3.0.15-1~deb12u1 3.0.17-1~deb12u2\n' \
-	"$(date -u -d '2 days ago' +%F)" >>/var/log/dpkg.log
+# the last security update two days ago, as apt knows it: a security
+# suite in the sources, its Packages list (what `apt update` fetched) and
+# apt's history of the run that installed its version of libssl3 (the
+# VM's /etc is an overlay, /var/lib and /var/log its tmpfs)
+arch=$(dpkg --print-architecture) d2=$(date -u -d '2 days ago' +%F)
+APT_SRC=/etc/apt/sources.list.d/sekisho-e2e.list
+APT_LIST=/var/lib/apt/lists/security.example_debian-security_dists_bookworm-security_main_binary-${arch}_Packages
+mkdir -p /var/lib/apt/lists/partial /var/log/apt
+echo 'deb http://security.example/debian-security bookworm-security main' >"$APT_SRC"
+printf 'Package: libssl3\nVersion: 3.0.17-1~deb12u2\nArchitecture: %s\nDescription: x\n\n' "$arch" >"$APT_LIST"
+printf 'Start-Date: %s  10:00:00\nCommandline: apt-get upgrade\nUpgrade: libssl3:%s (3.0.15-1~deb12u1, 3.0.17-1~deb12u2)\nEnd-Date: %s  10:00:09\n\n' \
+	"$d2" "$arch" "$d2" >>/var/log/apt/history.log
+# and a newer run that is no security update (no list offers its version)
+printf 'Start-Date: %s  09:00:00\nCommandline: apt-get install tzdata\nUpgrade: tzdata:all (2025a-0+deb12u1, 2025b-0+deb12u1)\nEnd-Date: %s  09:00:05\n\n' \
+	"$(date -u -d '1 day ago' +%F)" "$(date -u -d '1 day ago' +%F)" >>/var/log/apt/history.log
+# the wrapper, and a marker that it ran (a client not asked runs nothing)
+MARK=$T/wrapper-ran
+printf '#!/bin/sh\ntouch %s\nexec %s "$@"\n' "$MARK" "$WRAP" >"$T/wrap-mark.sh" && chmod 755 "$T/wrap-mark.sh"
 
 # has TEXT PATTERN...: TEXT has every pattern (else TEXT is printed)
 has() {
@@ -133,7 +155,7 @@ has() {
 out=$(in_cli sh "$AGENT")
 check "agent (root, ns cli): Debian 12, clamd running, real-time on, its definitions date, firewall on, update" \
 	has "$out" 'os.version="12"' '.running="true"' '.realtime="true"' "definitions=\"$(date -u -d '1 day ago' +%F)\"" \
-	'firewall="true"' 'update.last='
+	'firewall="true"' "update.last=\"$d2\""
 # the agent as an unprivileged user (openconnect --csd-user): the same
 # facts, except the ruleset, which only CAP_NET_ADMIN may read
 out=$(in_cli setpriv --reuid=nobody --regid=nogroup --clear-groups sh "$AGENT")
@@ -154,8 +176,9 @@ check "sekishod: starts" sekishod_start || exit 1
 login() { with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --csd-wrapper "$WRAP"; }
 
 # 1. compliant: the tunnel comes up with the group's allowlist
-OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --csd-wrapper "$WRAP"
+OC_INPUT=$'Secret-pass1\n' oc_connect a -u alice --passwd-on-stdin --csd-wrapper "$T/wrap-mark.sh"
 check "compliant: tunnel up" oc_wait_up a 180 || exit 1
+check "compliant: a Linux client was asked for the scan (the wrapper ran)" test -e "$MARK"
 check "compliant: tcp/3389 (group policy internal)" tcp_probe $SRV4 3389
 check "audit: the av check passed" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -q '\"factor\":\"av\"'"
 oc_stop a
@@ -234,6 +257,43 @@ check "audit: posture refuse at connect" sh -c \
 	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -q '\"result\":\"refuse\"'"
 oc_stop r
 check "posture set eng av.outcome=quarantine" skctl_live posture set eng av.outcome=quarantine
+
+# 6b. clients that cannot run a wrapper: openconnect announcing Windows
+# (--os=win; on Linux it would still run the wrapper, so the marker shows
+# whether the gateway asked).  The default device.hostscan_skip skips it:
+# no report, so the group's report check decides
+winlogin() { with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --csd-wrapper "$T/wrap-mark.sh" --os=win; }
+t0=$(date +%s)
+rm -f "$MARK"
+out=$(winlogin)
+check "Windows client, report.outcome refuse: refused with the report check's message" \
+	grep -q "Your VPN client (openconnect / OpenConnect-GUI on Windows) cannot run the gateway's device check" <<<"$out" ||
+	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+check_not "Windows client: not asked for the scan (no wrapper ran)" test -e "$MARK"
+check "audit: hostscan skip (windows), posture report-unsupported" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type hostscan --json | grep -q '\"client\":\"windows\"' &&
+	 ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -q 'report-unsupported'"
+check "posture set eng report.outcome=quarantine" skctl_live posture set eng report.outcome=quarantine
+OC_INPUT=$'Secret-pass1\n' oc_connect w -u alice --passwd-on-stdin --csd-wrapper "$T/wrap-mark.sh" --os=win
+check "Windows client, report.outcome quarantine: tunnel up" oc_wait_up w 180
+check_not "Windows client: still no wrapper ran" test -e "$MARK"
+qid=$(ip netns exec gw "$SEKICTL" --socket "$SK_SOCK" session list | awk '/quarantined/ { print $1; exit }')
+check "session show ${qid:-?}: quarantined, report: report-unsupported" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK session show '$qid' | grep -q 'report: report-unsupported'"
+check "Windows quarantine: the remediation host's tcp/22 is reached" within 20 tcp_probe $SRV4 22
+d0=$(sk_stat drop_policy)
+check_not "Windows quarantine: tcp/3389 of the same host is not" tcp_probe $SRV4 3389
+d1=$(sk_stat drop_policy)
+check "Windows quarantine: the kernel dropped it (drop_policy ${d0:-?} -> ${d1:-?})" test "${d1:-0}" -gt "${d0:-0}"
+oc_stop w
+skctl_live posture unset eng report.outcome >/dev/null
+# the administrator's choice: device.hostscan_skip without windows asks
+# such clients again (for a Windows client that runs wrappers)
+check "settings device.hostscan_skip cisco" skctl_live settings set device.hostscan_skip cisco
+winlogin >/dev/null
+check "device.hostscan_skip=cisco: the Windows client is asked (the wrapper ran)" test -e "$MARK"
+skctl_live settings set device.hostscan_skip windows,cisco >/dev/null
+echo "# ---- clients that cannot run a wrapper: $(($(date +%s) - t0)) s"
 
 # 7. fresh definitions, a new login: the full allowlist
 clamd_stop

@@ -26,6 +26,76 @@ for f in "$A/linux.sh" "$A/macos.sh" "$REPO/packaging/sekisho-hostscan.sh"; do
 	command -v dash >/dev/null && ok "dash -n ${f#"$REPO"/}" dash -n "$f"
 done
 
+# ---- the Linux agent's last security update, from real apt state ----
+# A scratch apt (APT_CONFIG: its own sources, lists, status and history;
+# apt-config and apt-cache read it as on a client): Packages lists of a
+# Debian security suite, the main suite and an Ubuntu security suite,
+# and apt history blocks.  Only a run that installed a version a
+# "-security" suite offers counts.
+A_=$T/apt
+mkdir -p "$A_/lists/partial" "$A_/cache/archives/partial" "$A_/etc/sources.list.d" "$A_/etc/preferences.d" "$A_/log"
+chmod 755 "$T"
+: >"$A_/status"
+cat >"$A_/apt.conf" <<E
+Dir::State::Lists "$A_/lists";
+Dir::State::status "$A_/status";
+Dir::Cache "$A_/cache";
+Dir::Etc::sourcelist "$A_/etc/sources.list";
+Dir::Etc::sourceparts "$A_/etc/sources.list.d";
+Dir::Etc::preferencesparts "$A_/etc/preferences.d";
+Dir::Log::History "$A_/log/history.log";
+E
+cat >"$A_/etc/sources.list" <<'E'
+deb http://deb.example/debian bookworm main
+deb http://security.example/debian-security bookworm-security main
+deb http://archive.example/ubuntu jammy-security main
+E
+arch=$(dpkg --print-architecture)
+pk() { printf 'Package: %s\nVersion: %s\nArchitecture: %s\nDescription: x\n\n' "$1" "$2" "$arch"; }
+{ pk libssl3 3.0.15-1~deb12u1; pk tzdata 2025b-0+deb12u1; pk libc6 2.36-9+deb12u10; } \
+	>"$A_/lists/deb.example_debian_dists_bookworm_main_binary-${arch}_Packages"
+{ pk libssl3 3.0.17-1~deb12u2; pk libc6 2.36-9+deb12u13; } \
+	>"$A_/lists/security.example_debian-security_dists_bookworm-security_main_binary-${arch}_Packages"
+pk openssh-client 1:8.9p1-3ubuntu0.13 \
+	>"$A_/lists/archive.example_ubuntu_dists_jammy-security_main_binary-${arch}_Packages"
+# block DAYS-AGO UPGRADE-LINE: one run of apt as history.log writes it
+block() {
+	local d
+	d=$(date -d "$1 days ago" +%F)
+	printf 'Start-Date: %s  06:25:13\nCommandline: apt-get upgrade\nUpgrade: %s\nEnd-Date: %s  06:25:20\n\n' "$d" "$2" "$d"
+}
+upd() { APT_CONFIG="$A_/apt.conf" sh "$A/linux.sh" | sed -n 's/^endpoint\.posture\.update\.last="\(.*\)";$/\1/p'; }
+d10=$(date -d '10 days ago' +%F) d40=$(date -d '40 days ago' +%F) d5=$(date -d '5 days ago' +%F)
+# a security run 10 days ago, then two newer ones that installed only
+# versions of the main suite or versions no list offers any more
+{ block 10 'libc6:amd64 (2.36-9+deb12u10, 2.36-9+deb12u13), libssl3:amd64 (3.0.15-1~deb12u1, 3.0.17-1~deb12u2)'
+  block 3 'tzdata:all (2025a-0+deb12u1, 2025b-0+deb12u1)'
+  block 2 'libssl3:amd64 (3.0.17-1~deb12u2, 3.0.18-1~deb12u1)'; } >"$A_/log/history.log"
+v=$(upd)
+ok "linux.sh update.last: the newest run that installed a -security version ($v, want $d10), not the newest upgrade" \
+	test "$v" = "$d10"
+# nothing from a security suite: unknown, not the date of some upgrade
+block 1 'tzdata:all (2025a-0+deb12u1, 2025b-0+deb12u1)' >"$A_/log/history.log"
+v=$(upd)
+ok "linux.sh update.last: upgrades from the main suite only -> no line (unknown) ($v)" test -z "$v"
+# the security run is in last month's rotated log
+block 40 'libc6:amd64 (2.36-9+deb12u10, 2.36-9+deb12u13)' | gzip >"$A_/log/history.log.1.gz"
+v=$(upd)
+ok "linux.sh update.last: found in history.log.1.gz ($v, want $d40)" test "$v" = "$d40"
+# Ubuntu's security pocket, the epoch in the version kept
+block 5 'openssh-client:amd64 (1:8.9p1-3ubuntu0.10, 1:8.9p1-3ubuntu0.13)' >>"$A_/log/history.log"
+v=$(upd)
+ok "linux.sh update.last: Ubuntu jammy-security, epoch 1: ($v, want $d5)" test "$v" = "$d5"
+if [ "$(id -u)" = 0 ]; then
+	v=$(APT_CONFIG="$A_/apt.conf" setpriv --reuid=nobody --regid=nogroup --clear-groups sh "$A/linux.sh" |
+		sed -n 's/^endpoint\.posture\.update\.last="\(.*\)";$/\1/p')
+	ok "linux.sh update.last as nobody (no root: the lists, history and apt-cache are readable) ($v)" \
+		test "$v" = "$d5"
+fi
+rm -f "$A_/log/history.log.1.gz" "$A_/log/history.log"
+v=$(upd)
+ok "linux.sh update.last: no history -> no line ($v)" test -z "$v"
+
 # ---- the macOS agent against stubs ----
 mkdir -p "$T/bin"
 stub() { printf '#!/bin/sh\n%s\n' "$2" >"$T/bin/$1" && chmod +x "$T/bin/$1"; }

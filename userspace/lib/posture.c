@@ -19,6 +19,15 @@ static const char *const families[SK_PO_FAM_N] = {
 	[SK_PO_FAM_LINUX] = "linux", [SK_PO_FAM_IOS] = "ios", [SK_PO_FAM_ANDROID] = "android",
 };
 
+/* the index (from 1) of the n bytes at s in names[0..count), -1 if none */
+static int name_index(const char *const *names, int count, const char *s, size_t n)
+{
+	for (int i = 1; i < count; i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], s, n))
+			return i;
+	return -1;
+}
+
 const char *sk_po_family_name(unsigned int f)
 {
 	return f < SK_PO_FAM_N ? families[f] : "";
@@ -26,10 +35,7 @@ const char *sk_po_family_name(unsigned int f)
 
 int sk_po_family_from(const char *s, size_t n)
 {
-	for (int i = 1; i < SK_PO_FAM_N; i++)
-		if (strlen(families[i]) == n && !memcmp(families[i], s, n))
-			return i;
-	return -1;
+	return name_index(families, SK_PO_FAM_N, s, n);
 }
 
 /* ---- clients that cannot run a CSD wrapper (posture.h) ---- */
@@ -71,10 +77,24 @@ const char *sk_po_client_label(unsigned int c)
 
 int sk_po_client_from(const char *s, size_t n)
 {
-	for (int i = 1; i < SK_PO_CLIENT_N; i++)
-		if (strlen(clients[i]) == n && !memcmp(clients[i], s, n))
-			return i;
-	return -1;
+	return name_index(clients, SK_PO_CLIENT_N, s, n);
+}
+
+int sk_po_client_list(const char *list, unsigned int *mask)
+{
+	*mask = 0;
+	for (const char *p = list; *list;) {
+		const char *e = strchr(p, ',');
+		int c = sk_po_client_from(p, e ? (size_t)(e - p) : strlen(p));
+
+		if (c < 0 || (*mask & (1u << c)))
+			return -EINVAL;
+		*mask |= 1u << c;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
 }
 
 static bool is_digit(char c)

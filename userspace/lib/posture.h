@@ -93,6 +93,9 @@ unsigned int sk_po_client_of(const char *user_agent, const char *device_id);
 const char *sk_po_client_name(unsigned int c);	/* "windows", "cisco"; "" for other */
 const char *sk_po_client_label(unsigned int c);	/* for messages: "Cisco Secure Client" */
 int sk_po_client_from(const char *s, size_t n);	/* a name -> kind; -1 unknown */
+/* A comma-separated list of client names, each once ("" = none), as the
+ * bits 1 << kind in *mask: 0, or -EINVAL (settings device.hostscan_skip). */
+int sk_po_client_list(const char *list, unsigned int *mask);
 
 /* ---- report fields (called by lib/hostscan.c for endpoint.posture.*) ---- */
 

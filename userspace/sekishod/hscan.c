@@ -40,21 +40,13 @@ bool skd_hostscan_on(struct skd *d)
 bool skd_hostscan_skips(struct skd *d, unsigned int client)
 {
 	char v[128] = "";
-	const char *name = sk_po_client_name(client);
-	size_t n = strlen(name);
+	unsigned int mask;
 
 	/* a value that cannot be read asks for the scan, as before */
-	if (!n || sk_setting_get(d->st, "device.hostscan_skip", v, sizeof(v)))
+	if (client <= SK_PO_CLIENT_OTHER || client >= SK_PO_CLIENT_N ||
+	    sk_setting_get(d->st, "device.hostscan_skip", v, sizeof(v)) || sk_po_client_list(v, &mask))
 		return false;
-	for (const char *p = v; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-
-		if (l == n && !memcmp(p, name, n))
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
+	return mask & (1u << client);
 }
 
 static void peer_addr(const struct skd_worker *w, int *family, uint8_t addr[16])

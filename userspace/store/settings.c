@@ -116,26 +116,6 @@ bool sk_setting_secret(const char *key)
 }
 
 
-/* device.hostscan_skip: "" or names of posture.h's clients, each once */
-static int hostscan_skip_check(const char *val)
-{
-	unsigned int seen = 0;
-
-	for (const char *p = val; *val;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		int c = sk_po_client_from(p, n);
-
-		if (c < 0 || (seen & (1u << c)))
-			return -EINVAL;
-		seen |= 1u << c;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *err, size_t errlen)
 {
 	const char *why;
@@ -207,7 +187,9 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 	}
 	case SK_SET_SECRET:
 		return 0;
-	case SK_SET_TEXT:
+	case SK_SET_TEXT: {
+		unsigned int mask;
+
 		if (!strcmp(d->key, "cert.bind") && strcmp(val, "cn") && strcmp(val, "email") &&
 		    strcmp(val, "uid"))
 			return sk_err(err, errlen, "cert.bind: must be cn, email or uid");
@@ -221,7 +203,7 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 				return sk_err(err, errlen, "lockout.duration: must be a number of seconds "
 					      "(1..31536000) or permanent");
 		}
-		if (!strcmp(d->key, "device.hostscan_skip") && hostscan_skip_check(val))
+		if (!strcmp(d->key, "device.hostscan_skip") && sk_po_client_list(val, &mask))
 			return sk_err(err, errlen,
 				      "device.hostscan_skip: '%s' is not a list of windows and cisco "
 				      "(\"\" = scan every client)\n  device.hostscan_skip: '%s' は "
@@ -234,6 +216,7 @@ int sk_setting_validate(const struct sk_setting_def *d, const char *val, char *e
 				return sk_err(err, errlen, "source.never_block: %s", why);
 		}
 		return 0;
+	}
 	}
 	return 0;
 }
