@@ -75,7 +75,7 @@ measure() {
 	rss1=$(gw_rss_kb "$re")
 	k1=$(kernel_kb)
 	procs=$(for p in $(ip netns pids gw); do cat "/proc/$p/comm" 2>/dev/null; done | sort | uniq -c |
-		awk '{printf "%s%s %s", NR > 1 ? ", " : "", $1, $2}')
+		awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
 	stops=()
 	for i in $(seq 1 "$NSESS"); do
 		oc_stop m$i &
