@@ -7,25 +7,42 @@
 # accounting to its detail file); both servers run in ns gw on 127.0.0.1
 # (tests/lib/slapd.sh, tests/lib/freeradius.sh).
 #   - LDAP alice: the password checked by a bind, the group from memberOf,
-#     the just-in-time record in `sekictl user list`;
-#   - a wrong password refused with the ja/en message;
+#     the just-in-time record in `sekictl user list`, staff's own settings
+#     (DNS) and allowlist (tcp/22 and ping, not tcp/3389);
+#   - a wrong password refused with the ja/en message; bob (in no mapped
+#     group) refused with the ja/en message; LDAP injection in the user
+#     name (`*`, `)(`, `\00`) with alice's password finds nobody;
 #   - LDAP reset1, whose password an administrator reset (slapd's ppolicy):
 #     the AnyConnect new-password form changes it in the directory
 #     (password-modify), then the new one logs in and the old one not;
 #   - deprovisioning: alice taken out of the directory group ends her
 #     session at the next re-check, and her client's cookie is refused;
 #   - RADIUS dave (PAP): the Accept's Framed-IP-Address is the tunnel's
-#     address; accounting Start, and Stop with the bytes after a ping;
-#   - RADIUS otp: the Access-Challenge as a second form, answered twice.
+#     address; accounting Start, and Stop with the bytes the kernel
+#     counted (the session's totals, at least the kernel peer's count);
+#     RADIUS frank (an Accept without Class) refused: Class decides the group;
+#   - RADIUS otp: the Access-Challenge as a second form, answered twice;
+#   - a RADIUS directory with a wrong shared secret (FreeRADIUS stays
+#     silent): a clear refusal within the timeout, the reason audited;
+#   - Active Directory: a Samba AD DC (tests/lib/samba.sh, the domain the
+#     host provisioned into SEKISHO_CACHE, started in ns gw as
+#     dc1.sekisho.test): SEKISHO\carol logs in by sAMAccountName through
+#     the nested group (the in-chain rule), erin (accountExpires passed)
+#     gets dir-expired, chg1 (must change) changes the password in AD
+#     through the new-password form and logs in with the new one;
+#   - slapd stopped: the directory's users get a clear refusal at once,
+#     a local user still logs in.
 . "$(dirname "$0")/lib.sh"
-trap 'sekishod_stop; e2e_cleanup' EXIT
+# shellcheck source=tests/lib/samba.sh
+. "$REPO/tests/lib/samba.sh"
+trap 'sekishod_stop; samba_stop; rm -rf /etc/netns/gw; e2e_cleanup' EXIT
 sk_begin "directory users: LDAP and RADIUS"
 t0=$(date +%s)
 
 # the servers, in ns gw (where sekishod reaches 127.0.0.1); their
 # settings come back through a file
 dir_servers() {
-	RADIUS_EXTRA_USERS=$'dave\tCleartext-Password := "dave-pw-1"\n\tClass := "vpn-staff",\n\tFramed-IP-Address := 10.77.0.150' \
+	RADIUS_EXTRA_USERS=$'dave\tCleartext-Password := "dave-pw-1"\n\tClass := "vpn-staff",\n\tFramed-IP-Address := 10.77.0.150\n\nfrank\tCleartext-Password := "frank-pw-1"' \
 	ip netns exec gw bash -c '
 		. "$1/tests/lib/slapd.sh" && . "$1/tests/lib/freeradius.sh" &&
 		slapd_start >"$2/slapd.log" 2>&1 && radius_start >"$2/radius.log" 2>&1 &&
@@ -43,8 +60,39 @@ dir_servers() {
 check "setup: slapd and FreeRADIUS in ns gw" dir_servers || exit 1
 diag "servers up after $(($(date +%s) - t0)) s"
 
-groups_setup() { sk_group staff factors=password >/dev/null && sk_group radstaff factors=password >/dev/null; }
-check "store: groups staff (LDAP) and radstaff (RADIUS)" groups_setup
+# the Samba AD DC in ns gw (AD's ports 389/636 are free there), from the
+# domain the host provisioned: never provisioned here (minutes under TCG).
+# Its certificate is for dc1.sekisho.test: ns gw's /etc/hosts (ip netns
+# exec mounts /etc/netns/gw/hosts), made before sekishod starts
+ad_up=0
+if command -v samba >/dev/null; then
+	t1=$(date +%s)
+	mkdir -p /etc/netns/gw
+	printf '127.0.0.1 localhost dc1.%s\n::1 localhost\n' "$SAMBA_REALM" >/etc/netns/gw/hosts
+	if SAMBA_NO_PROVISION=1 samba_start gw >"$T/samba.log" 2>&1; then
+		ad_up=1
+		install -m 0644 "$SK_TEST_AD_CA" "$T/ad-ca.pem"
+		diag "Samba AD DC up in $(($(date +%s) - t1)) s"
+	else
+		diag "$(tail -n 5 "$T/samba.log")"
+	fi
+fi
+
+# staff: its own DNS server and allowlist (tcp/22 and ping), so that the
+# tunnel shows the mapped group's settings; radstaff keeps the lab's
+# (10.20.0.0/24); radbad: a RADIUS directory with a wrong secret; local1:
+# local passwords
+groups_setup() {
+	skctl policy add staffnet >/dev/null &&
+		skctl policy rule add staffnet allow tcp 10.20.0.0/24 port 22 >/dev/null &&
+		skctl policy rule add staffnet allow icmp 10.20.0.0/24 >/dev/null &&
+		sk_group staff factors=password policy=staffnet dns=10.20.0.54 >/dev/null &&
+		sk_group radstaff factors=password >/dev/null &&
+		sk_group radbad factors=password >/dev/null &&
+		sk_group local1 factors=password >/dev/null &&
+		sk_user loc1 local1 Local-pass-1 >/dev/null
+}
+check "store: groups staff (LDAP), radstaff, radbad (RADIUS), local1 (local loc1)" groups_setup
 ldap_setup() {
 	skctl directory add corp type=openldap "uri=$SK_TEST_LDAPS_URI" tls=ldaps \
 		"ca-file=$T/ldap-ca.pem" "bind-dn=$SK_TEST_LDAP_BIND_DN" "base=$SK_TEST_LDAP_BASE" \
@@ -62,6 +110,26 @@ radius_setup() {
 }
 check "store: directory corp (LDAPS, memberOf vpn-staff -> staff)" ldap_setup
 check "store: directory rad (RADIUS, Class vpn-staff -> radstaff, framed-ip, accounting)" radius_setup
+# the same server with a secret it does not know: it drops every request
+radbad_setup() {
+	skctl directory add radbad type=radius "server=127.0.0.1:$SK_TEST_RADIUS_PORT" timeout=2 \
+		retries=0 >/dev/null &&
+		printf '%s\n' "not-the-secret" | skctl directory set radbad --secret-stdin >/dev/null &&
+		skctl directory map radbad radbad class=vpn-staff >/dev/null &&
+		skctl directory use radbad radbad >/dev/null
+}
+check "store: directory radbad (RADIUS, a wrong shared secret)" radbad_setup
+# AD: vpn-staff and vpn-admins (carol's through sub-team: nested) -> adstaff
+ad_setup() {
+	sk_group adstaff factors=password >/dev/null &&
+		skctl directory add corpad type=ad "uri=$SK_TEST_AD_URI" tls=ldaps "ca-file=$T/ad-ca.pem" \
+			"bind-dn=$SK_TEST_AD_BIND_DN" "base=$SK_TEST_AD_BASE" nested=yes timeout=10 >/dev/null &&
+		printf '%s\n' "$SK_TEST_AD_BIND_PW" | skctl directory set corpad --bind-password-stdin >/dev/null &&
+		skctl directory map corpad adstaff "CN=vpn-staff,CN=Users,$SK_TEST_AD_BASE" >/dev/null &&
+		skctl directory map corpad adstaff "CN=vpn-admins,CN=Users,$SK_TEST_AD_BASE" >/dev/null &&
+		skctl directory use corpad adstaff >/dev/null
+}
+[ $ad_up = 1 ] && check "store: directory corpad (AD, LDAPS with Samba's CA, nested) -> adstaff" ad_setup
 check "sekishod: starts" sekishod_start || exit 1
 
 # LDAP: bind as the user, group from memberOf, the record made at login
@@ -70,6 +138,10 @@ check "ldap: alice's tunnel up (password checked by a bind)" oc_wait_up a 180 ||
 	diag "$($SEKICTL --store "$SK_STORE" audit list 2>&1 | tail -n 4)"
 check "ldap: address from staff's pool" sh -c "case '$(oc_env a INTERNAL_IP4_ADDRESS)' in 10.77.0.*) exit 0;; esac; exit 1"
 check "ldap: ping srv through the tunnel" ping_cli $SRV4
+check "ldap: staff's DNS server pushed (10.20.0.54)" test "$(oc_env a INTERNAL_IP4_DNS)" = 10.20.0.54
+check "ldap: staff's allowlist: tcp/22 allowed" tcp_probe $SRV4 22
+check_not "ldap: staff's allowlist: tcp/3389 dropped (radstaff's policy would allow it)" \
+	tcp_probe $SRV4 3389
 ulist=$(skctl_live user list 2>&1)
 check "ldap: the just-in-time record in sekictl user list" grep -Eq '^alice[[:space:]].*staff' <<<"$ulist"
 
@@ -78,6 +150,19 @@ out=$(with_input $'wrong-pw\n' oc_auth -u alice --authgroup staff --passwd-on-st
 check "ldap: a wrong password is refused" bash -c '! grep -q "^COOKIE=" <<<"$1"' _ "$out"
 check "ldap: ... with the ja/en message" bash -c 'grep -q "パスワードが違います" <<<"$1" && grep -q "Wrong user name or password" <<<"$1"' _ "$out" ||
 	diag "$(tail -n 5 <<<"$out")"
+# bob's password is right, but he is in no group mapped to a sekisho group
+out=$(with_input $'bob-pw-1\n' oc_auth -u bob --authgroup staff --passwd-on-stdin)
+check "ldap: bob (in no mapped group) is refused" bash -c '! grep -q "^COOKIE=" <<<"$1"' _ "$out"
+check "ldap: ... with the ja/en message" bash -c 'grep -q "VPN を利用できるグループに属していません" <<<"$1" &&
+	grep -q "not in a group that may use the VPN" <<<"$1"' _ "$out" || diag "$(tail -n 5 <<<"$out")"
+# LDAP injection: alice's own password with names that would match her
+# entry if they reached the filter unescaped; none may find anybody
+for n in '*' 'al*' 'alice)(uid=*' 'alice\00'; do
+	check "ldap: injection: user name '$n' with alice's password is refused" \
+		with_input $'alice-pw-1\n' oc_auth_refused -u "$n" --authgroup staff --passwd-on-stdin
+done
+check "ldap: ... the names refused before any search (audited directory-bad-name)" sh -c \
+	"$SEKICTL --store '$SK_STORE' audit list 2>/dev/null | grep -q 'directory-bad-name'"
 
 # a password an administrator reset (ppolicy pwdReset): openconnect shows
 # the new-password form and reads the new one from its next input line
@@ -125,11 +210,26 @@ sys.exit(0 if any(r.get("user") == "dave" and int(r.get("rx-bytes", r.get("rx_by
 check "radius: the ping counted in dave's session" wait_for 25 dave_counted
 acct_has() { grep -q "$1" "$SK_TEST_RADIUS_DETAIL" 2>/dev/null; }
 check "radius: accounting Start received" wait_for 20 acct_has 'Acct-Status-Type = Start'
+# the kernel peer's own count now (sekictl peer show): the Stop's totals
+# can only be larger (the BYE, and a peer replaced at a DTLS handshake)
+dave_id=$(sk_session_id dave)
+krx=$(in_gw "$SEKICTL" peer show sk0 "$dave_id" --json 2>/dev/null | jq -r --arg id "$dave_id" \
+	'[.. | objects | select((.id | tostring) == $id and (.stats | type) == "object") |
+	  .stats.rx_bytes] | .[0] // empty')
 oc_stop d
 check "radius: accounting Stop received (User-Request)" wait_for 20 acct_has 'Acct-Terminate-Cause = User-Request'
-octets=$(awk '/Acct-Status-Type = Stop/ { stop = 1 } stop && /Acct-Input-Octets/ { print $3; exit }' "$SK_TEST_RADIUS_DETAIL")
-check "radius: the Stop carries the bytes the kernel counted (Acct-Input-Octets ${octets:-none})" \
-	test "${octets:-0}" -gt 0
+stop_val() { awk -v k="$1" '/Acct-Status-Type = Stop/ { stop = 1 } stop && $1 == k { print $3; exit }' \
+	"$SK_TEST_RADIUS_DETAIL"; }
+octets=$(stop_val Acct-Input-Octets)
+oOctets=$(stop_val Acct-Output-Octets)
+# the session's totals, as sekishod's session-end record has them
+ended=$($SEKICTL --store "$SK_STORE" audit list --user dave --type session-end 2>/dev/null)
+arx=$(grep -o 'rx_bytes[^0-9]*[0-9]*' <<<"$ended" | grep -o '[0-9]*$' | tail -n 1)
+atx=$(grep -o 'tx_bytes[^0-9]*[0-9]*' <<<"$ended" | grep -o '[0-9]*$' | tail -n 1)
+check "radius: the Stop's Acct-Input-Octets ${octets:-none} / Output ${oOctets:-none} are the session's totals (session-end: ${arx:-none} / ${atx:-none})" \
+	test -n "$octets" -a "${octets:-x}" = "${arx:-y}" -a "${oOctets:-x}" = "${atx:-y}"
+check "radius: ... and at least what the kernel peer counted before the BYE (${krx:-none}; three pings are 252)" \
+	test "${octets:-0}" -ge "${krx:-1}" -a "${krx:-0}" -ge 252
 check "radius: ... for dave, with his address" sh -c \
 	"grep -q 'User-Name = \"dave\"' '$SK_TEST_RADIUS_DETAIL' && grep -q 'Framed-IP-Address = 10.77.0.150' '$SK_TEST_RADIUS_DETAIL'"
 
@@ -144,5 +244,58 @@ oc_type_close
 check "challenge: the client showed the server's prompts" sh -c \
 	"grep -q 'Enter the code from your token' '$T/oc-o/log' && grep -q 'Enter the second code' '$T/oc-o/log'"
 oc_stop o
+
+# Class decides the group: frank's Accept carries no Class
+out=$(with_input $'frank-pw-1\n' oc_auth -u frank --authgroup radstaff --passwd-on-stdin)
+check "radius: frank (accepted, but without Class) is refused with the ja/en message" bash -c \
+	'! grep -q "^COOKIE=" <<<"$1" && grep -q "VPN を利用できるグループに属していません" <<<"$1" &&
+	 grep -q "not in a group that may use the VPN" <<<"$1"' _ "$out" || diag "$(tail -n 5 <<<"$out")"
+
+# a wrong shared secret: FreeRADIUS drops the requests (their
+# Message-Authenticator does not verify); timeout=2, retries=0
+t1=$(date +%s)
+out=$(with_input $'dave-pw-1\n' oc_auth -u dave --authgroup radbad --passwd-on-stdin)
+dt=$(($(date +%s) - t1))
+check "radbad: a wrong shared secret: refused in ${dt} s (timeout 2 s; under 20 s)" bash -c \
+	'! grep -q "^COOKIE=" <<<"$1" && [ "$2" -lt 20 ]' _ "$out" "$dt"
+check "radbad: ... with the ja/en message" bash -c 'grep -q "に接続できません" <<<"$1" &&
+	grep -q "cannot be reached" <<<"$1"' _ "$out" || diag "$(tail -n 5 <<<"$out")"
+check "radbad: ... the audit says why (no answer, a wrong shared secret)" sh -c \
+	"$SEKICTL --store '$SK_STORE' audit list 2>/dev/null | grep -q 'wrong shared secret'"
+
+# Active Directory through openconnect
+if [ $ad_up = 1 ]; then
+	t1=$(date +%s)
+	check "ad: SEKISHO\\carol logs in (sAMAccountName, vpn-admins through sub-team: the in-chain rule)" \
+		with_input "$SK_TEST_AD_PW"$'\n' oc_auth_cookie -u 'SEKISHO\carol' --authgroup adstaff --passwd-on-stdin
+	out=$(with_input "$SK_TEST_AD_PW"$'\n' oc_auth -u erin --authgroup adstaff --passwd-on-stdin)
+	check "ad: erin (accountExpires passed) refused with the ja/en dir-expired message" bash -c \
+		'! grep -q "^COOKIE=" <<<"$1" && grep -q "有効期限が切れています" <<<"$1" &&
+		 grep -q "Your directory (Active Directory) account has expired" <<<"$1"' _ "$out" ||
+		diag "$(tail -n 5 <<<"$out")"
+	check "ad: chg1 (must change): the new-password form changes it in AD (unicodePwd), cookie" \
+		with_input "$SK_TEST_AD_PW"$'\nNew-Ad-Pass-7\n' oc_auth_cookie -u chg1 --authgroup adstaff --passwd-on-stdin
+	check "ad: chg1's new password logs in" \
+		with_input $'New-Ad-Pass-7\n' oc_auth_cookie -u chg1 --authgroup adstaff --passwd-on-stdin
+	diag "AD checks: $(($(date +%s) - t1)) s"
+else
+	ktap_skip "ad: Samba AD DC logins" "no Samba or no provisioned domain (tests/run provisions it on the host)"
+fi
+
+# the directory goes away: its users get a clear refusal, local users not
+slapd_gone() {
+	local p
+	p=$(cat "$SLAPD_DIR/slapd.pid") && kill "$p" && wait_for 50 pid_gone "$p"
+}
+check "unreachable: slapd stopped" slapd_gone
+t1=$(date +%s)
+out=$(with_input $'Reset-Pass-9\n' oc_auth -u reset1 --authgroup staff --passwd-on-stdin)
+dt=$(($(date +%s) - t1))
+check "unreachable: reset1 refused in ${dt} s" bash -c '! grep -q "^COOKIE=" <<<"$1" && [ "$2" -lt 30 ]' \
+	_ "$out" "$dt"
+check "unreachable: ... with the ja/en message" bash -c 'grep -q "に接続できません" <<<"$1" &&
+	grep -q "cannot be reached" <<<"$1"' _ "$out" || diag "$(tail -n 5 <<<"$out")"
+check "unreachable: the local user loc1 still logs in" \
+	with_input $'Local-pass-1\n' oc_auth_cookie -u loc1 --authgroup local1 --passwd-on-stdin
 diag "scenario time $(($(date +%s) - t0)) s"
 ktap_end

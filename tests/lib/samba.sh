@@ -16,6 +16,13 @@
 #                the name resolves through /etc/netns/NS/hosts, which
 #                `ip netns exec` mounts over /etc/hosts).  Run the tests
 #                with `ip netns exec "$SAMBA_NS" ...`.
+#                `samba_start NS` runs it in the existing namespace NS
+#                instead (the e2e scenario's ns gw; the name dc1.sekisho.test
+#                is then the caller's to resolve), and uses a base that a
+#                read-only cache already holds (the e2e VM sees the host's
+#                cache read-only: `samba_base` on the host makes it first)
+#                rather than provisioning one.  SAMBA_NO_PROVISION=1: fail
+#                rather than provision (minutes under the VM's emulation).
 #                Exports SAMBA_DIR, SAMBA_NS, SK_TEST_AD_URI (ldaps://),
 #                SK_TEST_AD_CA, SK_TEST_AD_BASE, SK_TEST_AD_BIND_DN,
 #                SK_TEST_AD_BIND_PW (the service account svc-vpn, a plain
@@ -164,6 +171,13 @@ samba_base() {
 	local cache key tmp ns rc=0
 	cache=${SEKISHO_CACHE:-/var/cache/sekisho}
 	key=$( { cat "$SAMBA_SRC"; samba -V; } | sha256sum | cut -c1-16)
+	# a read-only cache that holds the base (the e2e VM): as it is, no
+	# lock (nobody can change it from here)
+	if [ -d "$cache" ] && [ ! -w "$cache" ] && [ -f "$cache/samba-ad-$key/private/tls/cert.pem" ]; then
+		SAMBA_BASE=$cache/samba-ad-$key
+		exec 8</dev/null
+		return 0
+	fi
 	if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
 		cache=/tmp
 	fi
@@ -177,6 +191,11 @@ samba_base() {
 		[ -n "$(find "$SAMBA_BASE/private/tls/cert.pem" -mtime -365)" ]; then
 		flock -s 8
 		return 0
+	fi
+	if [ "${SAMBA_NO_PROVISION:-0}" = 1 ]; then
+		echo "# samba: no provisioned domain in $cache, and SAMBA_NO_PROVISION=1"
+		flock -u 8
+		return 1
 	fi
 	echo "# samba: provisioning $SAMBA_REALM into $SAMBA_BASE (once)"
 	# bases of earlier versions of this file (about 35 MB each)
@@ -207,7 +226,7 @@ samba_base() {
 }
 
 samba_start() {
-	local d t0
+	local d t0 own=${1:-}
 	command -v samba >/dev/null && command -v samba-tool >/dev/null || {
 		echo "# samba: not installed (scripts/deps: samba samba-ad-dc samba-ad-provision)"; return 1; }
 	[ "$(id -u)" = 0 ] || { echo "# samba: needs root (a network namespace)"; return 1; }
@@ -218,8 +237,14 @@ samba_start() {
 	cp -a "$SAMBA_BASE/." "$d/" || { flock -u 8; return 1; }
 	flock -u 8
 	samba_conf "$d" >"$d/etc/smb.conf"
-	SAMBA_NS=sk-smb-$$-${RANDOM}
-	samba_ns "$SAMBA_NS" || { echo "# samba: no network namespace"; return 1; }
+	if [ -n "$own" ]; then
+		SAMBA_NS=$own
+		SAMBA_NS_OWN=0
+	else
+		SAMBA_NS=sk-smb-$$-${RANDOM}
+		SAMBA_NS_OWN=1
+		samba_ns "$SAMBA_NS" || { echo "# samba: no network namespace"; return 1; }
+	fi
 	if ! samba_run "$d" "$SAMBA_NS"; then
 		echo "# samba: no LDAPS answer within 60 s:"
 		sed 's/^/# /' "$d/samba.out" | tail -n 30
@@ -245,7 +270,7 @@ samba_stop() {
 		wait "$SAMBA_PID" 2>/dev/null
 		SAMBA_PID=""
 	fi
-	samba_ns_del "$SAMBA_NS"
+	[ "${SAMBA_NS_OWN:-1}" = 0 ] || samba_ns_del "$SAMBA_NS"
 	SAMBA_NS=""
 	[ -n "$SAMBA_DIR" ] && rm -rf "$SAMBA_DIR"
 	SAMBA_DIR=""
