@@ -143,8 +143,8 @@ static const struct msg msgs[] = {
 	  "The selected group does not exist or you may not use it. Select a valid group."),
 	/* ---- directories (LDAP / Active Directory) ---- */
 	M("dir-unavailable",
-	  "パスワードを確認するディレクトリ（Active Directory / LDAP）に接続できません。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
-	  "The directory (Active Directory / LDAP) that checks your password cannot be reached. Try again later; if it keeps failing, tell your administrator."),
+	  "パスワードを確認するディレクトリ（Active Directory / LDAP / RADIUS）に接続できません。しばらくして再度お試しいただき、続く場合は管理者に連絡してください。",
+	  "The directory (Active Directory / LDAP / RADIUS) that checks your password cannot be reached. Try again later; if it keeps failing, tell your administrator."),
 	M("dir-no-group",
 	  "ディレクトリ上のあなたのアカウントは、VPN を利用できるグループに属していません。利用が必要な場合は管理者に連絡してください。",
 	  "Your directory account is not in a group that may use the VPN. If you need it, ask your administrator."),
