@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "skdl.h"
 #include "tap.h"
@@ -19,6 +20,9 @@ static atomic_int setups;
 
 static int count_setup(void)
 {
+	/* slow enough that, without the loader's lock, the racers would all
+	 * be here at once */
+	usleep(50000);
 	atomic_fetch_add(&setups, 1);
 	return p_cos && p_sqrt ? 0 : -EINVAL;	/* every pointer is set before it */
 }
