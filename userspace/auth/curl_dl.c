@@ -9,9 +9,6 @@
 #include "curl_dl.h"
 #include "skdl.h"
 
-#if !defined(SK_SONAME_CURL) || !defined(SK_PACKAGE_CURL)
-#error "SK_SONAME_CURL, SK_PACKAGE_CURL: from the build (userspace/Makefile)"
-#endif
 _Static_assert(sizeof(SK_SONAME_CURL) > 1, "libcurl's soname is empty: is libcurl-dev installed?");
 
 /* the pointers the header declares, and their table */

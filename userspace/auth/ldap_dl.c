@@ -9,9 +9,6 @@
 #include "ldap_dl.h"
 #include "skdl.h"
 
-#if !defined(SK_SONAME_LDAP) || !defined(SK_SONAME_LBER) || !defined(SK_PACKAGE_LDAP)
-#error "SK_SONAME_LDAP, SK_SONAME_LBER, SK_PACKAGE_LDAP: from the build (userspace/Makefile)"
-#endif
 _Static_assert(sizeof(SK_SONAME_LDAP) > 1 && sizeof(SK_SONAME_LBER) > 1,
 	       "libldap's soname is empty: is libldap-dev installed?");
 

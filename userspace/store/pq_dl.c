@@ -7,9 +7,6 @@
 #include "pq_dl.h"
 #include "skdl.h"
 
-#if !defined(SK_SONAME_PQ) || !defined(SK_PACKAGE_PQ)
-#error "SK_SONAME_PQ, SK_PACKAGE_PQ: from the build (userspace/Makefile)"
-#endif
 _Static_assert(sizeof(SK_SONAME_PQ) > 1, "libpq's soname is empty: is libpq-dev installed?");
 
 /* the pointers the header declares, and their table */
