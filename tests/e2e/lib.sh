@@ -670,6 +670,39 @@ sekishod_start() {
 
 sekishod_stop() { stop_bg SEKISHOD_PID; }
 
+# A second gateway on the same store (issue 13: sekishod-gateways.sh,
+# tests/bench/store.sh): namespace gw2 with a link of its own to cli
+# (c1 10.10.2.2 <-> h0 $GWB4), device sk1, control socket $T/run/b.sock,
+# `gateway = gw-b`.  The store must be one both can reach (PostgreSQL).
+GWB4=10.10.2.1
+gw2_up() {
+	ip netns add gw2 && ip -n gw2 link set lo up &&
+		ip link add c1 netns cli type veth peer name h0 netns gw2 &&
+		ip -n cli addr add 10.10.2.2/24 dev c1 && ip -n gw2 addr add $GWB4/24 dev h0 &&
+		ip -n cli link set c1 up && ip -n gw2 link set h0 up
+}
+# gwb_conf: $T/sekishod-b.conf, B's copy of $T/sekishod.conf (A's listen
+# address on g0 becomes B's on h0; other listen lines stay)
+gwb_conf() {
+	sed -e "s/^listen = $GW4:443\$/listen = $GWB4:443/" -e "s/^device = .*/device = sk1/" \
+		-e "s|^control = .*|control = $T/run/b.sock|" -e "s/^gateway = .*/gateway = gw-b/" \
+		"$T/sekishod.conf" >"$T/sekishod-b.conf"
+}
+# gw_start NS CONF LOG PIDVAR SOCK: sekishod_start for a store that exists,
+# reading the PostgreSQL password from $T/pgpass.sekisho (the service
+# user's copy: it connects again after a lost connection)
+gw_start() {
+	load_module || return 1
+	getent group sekisho-admin >/dev/null || groupadd --system sekisho-admin || return 1
+	mkdir -p "$SK_LIB" "$T/run" && chown -R sekisho: "$SK_LIB"
+	PGPASSFILE=$T/pgpass.sekisho ip netns exec "$1" "$SEKISHOD" -f -c "$2" >"$3" 2>&1 &
+	printf -v "$4" '%s' $!
+	wait_for 60 grep -q "ready: " "$3" && wait_for 10 test -S "$5" || { tail -n 30 "$3"; return 1; }
+}
+# on_b CMD...: an openconnect helper of this file against gateway B
+# shellcheck disable=SC2034 # GW4 is read by oc_common
+on_b() { local GW4=$GWB4; "$@"; }
+
 # gw_rss_kb: memory (kB) of every process in ns gw whose name matches the
 # regex $1 (the gateway and its workers), as PSS: both gateways fork a
 # worker per connection, and RSS would count their shared pages once per

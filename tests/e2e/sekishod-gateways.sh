@@ -15,14 +15,28 @@
 # PostgreSQL stopped (pg_ctl -m immediate) the tunnel keeps carrying the
 # ping, a new login is refused with the "try again later" message, and
 # after the start both gateways listen again by themselves and logins
-# work.  B answers for the internal server itself (a dummy device in gw2
-# holding its address), so B's tunnel has something to ping.  Each delay
-# is measured from the moment sekictl returned (the change committed) to
-# the effect on B.
+# work.  Each delay is measured from the moment sekictl returned (the
+# change committed) to the effect on B.
+# Failover (Documentation/admin/ha.md, decisions/ha-failover.md): both
+# gateways also listen on one floating address that keepalived (VRRP, a
+# track script on the gateway's process) holds on A, on a segment (a
+# bridge in cli) both share with the client; the internal server is on a
+# segment (a bridge in srv) both share too, and routes the pool to a
+# second floating address of the same VRRP instance.  carol's client on
+# the floating address runs iperf3 (-R: the server sends, so the data
+# takes the return path) and a ping; A's sekishod is killed with SIGKILL;
+# the address moves to B; openconnect reconnects by itself with its cookie
+# (no prompt: --non-inter, stdin closed) to B, which takes the session
+# from the store with the same address; the ping and iperf3's stream are
+# answered through B again (B's kernel counts them); the gap is printed.
+# A started again does not take the address back (nopreempt), and the
+# live section then runs with bob's tunnel on B, answered by the real
+# internal server through B.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/lib/pg.sh
 . "$REPO/tests/lib/pg.sh"
-trap 'stop_bg GWB_PID; sekishod_stop; pg_stop; ip netns del gw2 2>/dev/null; e2e_cleanup' EXIT
+ha_stop() { stop_bg IPERF_PID; stop_bg KA_A_PID; stop_bg KA_B_PID; }
+trap 'ha_stop; stop_bg GWB_PID; sekishod_stop; pg_stop; ip netns del gw2 2>/dev/null; e2e_cleanup' EXIT
 sk_begin "two gateways, one PostgreSQL store"
 check "postgresql: starts in the VM" pg_start || exit 1
 SK_STORE=$SK_TEST_STORE
@@ -41,40 +55,88 @@ secret=$(skctl user set alice totp=new | sed -n 's/.*[?&]secret=\([A-Z2-7=]*\).*
 check "totp: a base32 secret" test -n "$secret"
 # the live section (below): SEKISHO_E2E_LIVE=0 leaves it out
 LIVE=${SEKISHO_E2E_LIVE:-1}
-AG=()	# with group ops too, alice's logins choose her group
-[ "$LIVE" = 1 ] && AG=(--authgroup eng)
-[ "$LIVE" = 1 ] && check "store: group ops (password), user bob" eval "sk_group ops factors=password >/dev/null &&
-	sk_user bob ops Secret-pass2 >/dev/null"
-
-# gateway B: namespace gw2, c1 10.10.2.2 <-> h0 10.10.2.1
-GWB4=10.10.2.1
-ip netns add gw2 && ip -n gw2 link set lo up &&
-	ip link add c1 netns cli type veth peer name h0 netns gw2 &&
-	ip -n cli addr add 10.10.2.2/24 dev c1 && ip -n gw2 addr add $GWB4/24 dev h0 &&
-	ip -n cli link set c1 up && ip -n gw2 link set h0 up
-check "topology: namespace gw2 linked to cli" ip netns exec cli ping -c 1 -W 2 $GWB4
-ip -n gw2 link add srv0 type dummy && ip -n gw2 addr add "$SRV4/32" dev srv0 && ip -n gw2 link set srv0 up
-ip netns exec gw2 sysctl -qw net.ipv4.conf.all.rp_filter=0
-sekishod_conf "gateway = gw-a"
-sed -e "s/^listen = .*/listen = $GWB4:443/" -e "s/^device = .*/device = sk1/" \
-	-e "s|^control = .*|control = $T/run/b.sock|" -e "s/^gateway = .*/gateway = gw-b/" \
-	"$T/sekishod.conf" >"$T/sekishod-b.conf"
-
-# gw_start NS CONF LOG PIDVAR SOCK: sekishod_start for a store that exists
-gw_start() {
-	load_module || return 1
-	getent group sekisho-admin >/dev/null || groupadd --system sekisho-admin || return 1
-	mkdir -p "$SK_LIB" "$T/run" && chown -R sekisho: "$SK_LIB"
-	PGPASSFILE=$T/pgpass.sekisho ip netns exec "$1" "$SEKISHOD" -f -c "$2" >"$3" 2>&1 &
-	printf -v "$4" '%s' $!
-	wait_for 60 grep -q "ready: " "$3" && wait_for 10 test -S "$5" || { tail -n 30 "$3"; return 1; }
+AG=(--authgroup eng)	# with group ops too, alice's logins choose her group
+check "store: group ops (password), users bob and carol" eval "sk_group ops factors=password >/dev/null &&
+	sk_user bob ops Secret-pass2 >/dev/null && sk_user carol ops Secret-pass3 >/dev/null"
+# group race and its users for the address race below (a pool's address
+# on the device is made at the gateway's start)
+RACE_N=${SEKISHO_E2E_RACE_N:-13}
+rplen=28
+[ "$RACE_N" -gt 13 ] && rplen=27
+[ "$RACE_N" -gt 29 ] && rplen=26
+skctl settings set password.memory_kib 19456 >/dev/null &&
+	skctl settings set password.time_cost 1 >/dev/null	# cheap logins (as sekishod-scale.sh)
+race_users() {
+	sk_group race factors=password >/dev/null && skctl group set race pool4=10.77.0.192/$rplen >/dev/null &&
+		{
+			echo name,email,group
+			for i in $(seq -w 1 "$RACE_N"); do echo "r$i,r$i@$MAIL_DOMAIN,race"; done
+		} | skctl user import - >/dev/null || return 1
+	for i in $(seq -w 1 "$RACE_N"); do
+		printf 'Secret-race%s\n' "$i" | skctl user passwd "r$i" --no-change-required >/dev/null || return 1
+	done
 }
+check "race: group race (pool 10.77.0.192/$rplen), $RACE_N users" race_users
+
+# gateway B: namespace gw2, c1 10.10.2.2 <-> h0 10.10.2.1 (lib.sh)
+gw2_up
+check "topology: namespace gw2 linked to cli" ip netns exec cli ping -c 1 -W 2 $GWB4
+
+# the pair's floating addresses (VRRP): VIP4 for the clients, on a
+# segment of cli, A and B (bridge cb in cli); IVIP4 the internal next hop
+# of the pool, on the internal segment of srv, A and B (bridge sb in srv:
+# srv's s0 to A's g1 and s1 to B's i1).  Both gateways listen on VIP4
+# before they hold it (ip_nonlocal_bind).
+VIP4=10.10.3.1 IVIP4=10.20.0.254
+ha_topo() {
+	modprobe bridge 2>/dev/null	# a module in Debian's kernel
+	ip link add cv0 netns cli type veth peer name v0 netns gw &&
+		ip link add cv1 netns cli type veth peer name v1 netns gw2 &&
+		ip link add s1 netns srv type veth peer name i1 netns gw2 || return 1
+	ip -n cli -batch - <<-EOF || return 1
+		link add cb type bridge
+		link set cv0 master cb
+		link set cv1 master cb
+		addr add 10.10.3.2/24 dev cb
+		link set cv0 up
+		link set cv1 up
+		link set cb up
+	EOF
+	ip -n gw -batch - <<-EOF || return 1
+		addr add 10.10.3.11/24 dev v0
+		link set v0 up
+	EOF
+	ip -n gw2 -batch - <<-EOF || return 1
+		addr add 10.10.3.12/24 dev v1
+		addr add 10.20.0.3/24 dev i1
+		link set v1 up
+		link set i1 up
+	EOF
+	# srv's address moves from s0 to the bridge; the pool goes to IVIP4
+	# (replace: flushing s0 leaves its IPv6 routes)
+	ip -n srv -batch - <<-EOF || return 1
+		link add sb type bridge
+		addr flush dev s0
+		link set s0 master sb
+		link set s1 master sb
+		addr add $SRV4/24 dev sb
+		addr add $SRV6/64 dev sb nodad
+		link set s1 up
+		link set sb up
+		route replace $POOL4 via $IVIP4
+		route replace $POOL6 via fd20::1
+	EOF
+	ip netns exec gw sysctl -qw net.ipv4.ip_nonlocal_bind=1 &&
+		ip netns exec gw2 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.ip_nonlocal_bind=1 \
+			net.ipv4.conf.all.rp_filter=0
+}
+check "topology: floating address segment (cli, gw, gw2) and a shared internal segment (srv, gw, gw2)" ha_topo
+check "topology: B reaches the internal server" ip netns exec gw2 ping -c 1 -W 2 "$SRV4"
+sekishod_conf "gateway = gw-a" "listen = $VIP4:443"
+gwb_conf
 check "gateway A: starts on the PostgreSQL store" gw_start gw "$T/sekishod.conf" "$T/sekishod.log" SEKISHOD_PID "$SK_SOCK" || exit 1
 check "gateway B: starts on the same store" gw_start gw2 "$T/sekishod-b.conf" "$T/sekishod-b.log" GWB_PID "$T/run/b.sock" || exit 1
 
-# on_b CMD...: an openconnect helper of lib.sh against gateway B
-# shellcheck disable=SC2034 # GW4 is read by oc_common
-on_b() { local GW4=$GWB4; "$@"; }
 # totp_now SECRET: the code of this 30 s step (RFC 6238, SHA-1, 6 digits)
 totp_now() {
 	$PY - "$1" <<'EOF'
@@ -105,9 +167,7 @@ json=$(skctl audit list --type login --json)
 named() { grep -q "\"gateway\":\"$1\"" <<<"$json"; }
 check "audit: login records of both gateways, each named" eval "named gw-a && named gw-b"
 
-[ "$LIVE" = 1 ] || { ktap_end; exit 0; }
-
-# ---- live across gateways: bob's tunnel lives on B, the changes go to A ----
+# ---- helpers of the failover and live sections ----
 # since T0: seconds from T0 to now; delay_until T0 LIMIT CMD...: wait for
 # CMD, DELAY = seconds since T0; le2 D: D <= 2 s
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -133,7 +193,165 @@ ping_bg() {
 	# shellcheck disable=SC2034 # stop_bg PING_PID reads it
 	PING_PID=$!
 }
-trap 'stop_bg PING_PID; stop_bg GWB_PID; sekishod_stop; pg_stop; ip netns del gw2 2>/dev/null; e2e_cleanup' EXIT
+
+# ---- failover: A killed, the floating address moves to B, the client follows ----
+# keepalived on each gateway: one VRRP instance holding VIP4 on the client
+# segment and IVIP4 on the internal one; its track script fails once the
+# gateway's process is gone (the guide's `systemctl is-active sekishod`;
+# no systemd in the VM, so `kill -0` of its pid), the instance goes to
+# FAULT, announces priority 0 and drops both addresses, and the other
+# takes them at once and sends gratuitous ARPs for both.
+ka_conf() {	# NAME OUTER-IF INNER-IF PRIORITY PID
+	printf '#!/bin/sh\nexec kill -0 %s\n' "$5" >"$T/alive-$1" && chmod 0755 "$T/alive-$1" &&
+		cat >"$T/keepalived-$1.conf" <<-EOF
+		global_defs {
+			router_id gw-$1
+			script_user root
+			enable_script_security
+		}
+		vrrp_script sekishod {
+			script "$T/alive-$1"
+			interval 1
+			timeout 5
+			fall 1
+			rise 1
+		}
+		vrrp_instance vpn {
+			state BACKUP
+			interface $2
+			virtual_router_id 51
+			priority $4
+			advert_int 1
+			nopreempt
+			virtual_ipaddress {
+				$VIP4/24 dev $2
+				$IVIP4/24 dev $3
+			}
+			track_script {
+				sekishod
+			}
+		}
+		EOF
+}
+ka_start() {	# NAME NS PIDVAR
+	ip netns exec "$2" keepalived -n -l -P -G -f "$T/keepalived-$1.conf" -p "$T/ka-$1.pid" \
+		-r "$T/ka-$1-vrrp.pid" >"$T/keepalived-$1.log" 2>&1 &
+	printf -v "$3" '%s' $!
+}
+holds_vip() { ip -n "$1" -br addr show dev "$2" | grep -q " $VIP4/"; }
+ka_conf a v0 g1 150 "$SEKISHOD_PID" && ka_conf b v1 i1 100 "$GWB_PID"
+# A first, so that it is the one that takes the addresses (both start as
+# BACKUP: the first to miss three advertisements becomes MASTER)
+ka_start a gw KA_A_PID
+check "vrrp: A holds the floating address" wait_for 20 holds_vip gw v0 ||
+	{ tail -n 20 "$T/keepalived-a.log"; exit 1; }
+ka_start b gw2 KA_B_PID
+check "vrrp: B is BACKUP" wait_for 20 grep -q "Entering BACKUP STATE" "$T/keepalived-b.log"
+# on_vip CMD...: an openconnect helper of lib.sh against the floating address
+# shellcheck disable=SC2034 # GW4 is read by oc_common
+on_vip() { local GW4=$VIP4; "$@"; }
+OC_INPUT=$'Secret-pass3\n' on_vip oc_connect c -u carol --authgroup ops --passwd-on-stdin
+check "failover: carol's tunnel up through the floating address" oc_wait_up c 180 || exit 1
+caddr=$(oc_env c INTERNAL_IP4_ADDRESS)
+check "failover: carol's session is on gw-a" eval "skctl session list | awk '\$2 == \"carol\"' | grep -q ' gw-a '"
+ping_bg
+# iperf3 -R: the internal server sends (1 Mbit/s), through the return path
+ip netns exec cli iperf3 -c "$SRV4" -R -b 1M -t 300 -i 1 --forceflush --timestamps='%s ' \
+	>"$T/iperf.log" 2>&1 &
+# shellcheck disable=SC2034 # stop_bg IPERF_PID reads it
+IPERF_PID=$!
+trap 'stop_bg PING_PID; ha_stop; stop_bg GWB_PID; sekishod_stop; pg_stop; ip netns del gw2 2>/dev/null; e2e_cleanup' EXIT
+# iperf_after T: an interval of iperf3 that started after time T received data
+iperf_after() {
+	awk -v t="$1" '$1 + 0 > t && / sec / && !/ 0\.00 Bytes / { f = 1 } END { exit !f }' "$T/iperf.log"
+}
+# gap T: the longest wait between two answers from the last answer before T on
+gap() {
+	awk -v t="$1" -F'[][]' '/bytes from/ { x = $2 + 0; if (x <= t) { l = x; next }
+		if (l && x - l > g) g = x - l; l = x } END { printf "%.1f", g }' "$T/ping.log"
+}
+check "failover: iperf3 and the ping carried through A" wait_for 30 eval "iperf_after $EPOCHSECONDS && answered_after $EPOCHSECONDS"
+b_tx0=$(stat_b tx_packets)
+t0=$(date +%s.%N)
+kill -KILL "$SEKISHOD_PID"
+wait "$SEKISHOD_PID" 2>/dev/null
+SEKISHOD_PID=
+check "failover: the floating address moved to B" delay_until "$t0" 30 holds_vip gw2 v1
+diag "failover: A killed -> B holds the address: $DELAY s"
+check "failover: A dropped it" eval '! holds_vip gw v0'
+check "failover: the client reconnected by itself" wait_for 120 grep -qx reconnect "$T/oc-c/reasons"
+check "failover: the client still runs (no prompt)" oc_alive c
+check "failover: same address $caddr" test "$(oc_env c INTERNAL_IP4_ADDRESS reconnect)" = "$caddr"
+check "failover: B took the session from the store" wait_for 10 grep -q "of carol resumed from the store" "$T/sekishod-b.log"
+t1=$(date +%s.%N)
+check "failover: the ping is answered again" wait_for 60 answered_after "$t1"
+diag "failover: no ping answer for $(gap "$t0") s"
+check "failover: iperf3's stream flows again" wait_for 60 iperf_after "${t1%.*}"
+diag "failover: iperf3: $(awk -v t="${t0%.*}" '$1 + 0 >= t && / sec / { n++; if (/ 0\.00 Bytes /) z++ } END { printf "%d of %d one-second intervals from the kill on without data", z, n }' "$T/iperf.log")"
+check "failover: the return path is B's: B's kernel sent ${b_tx0:-?} -> more packets" \
+	test "$(stat_b tx_packets)" -gt "${b_tx0:-0}"
+stop_bg IPERF_PID
+stop_bg PING_PID
+# through B's control socket (a new sekictl connection to PostgreSQL timed
+# out once here under the emulated CPU's load)
+check "failover: session list on B shows carol on gw-b" eval "ip netns exec gw2 '$SEKICTL' --socket '$T/run/b.sock' session list |
+	awk '\$2 == \"carol\"' | grep -q ' gw-b '"
+# A comes back: BACKUP, the address stays with B (nopreempt); its restart
+# removes the kernel peer the killed process left
+check "failover: A's sekishod starts again" gw_start gw "$T/sekishod.conf" "$T/sekishod.log" SEKISHOD_PID "$SK_SOCK" || exit 1
+ka_conf a v0 g1 150 "$SEKISHOD_PID"
+check "failover: A's VRRP leaves FAULT (BACKUP)" wait_for 20 eval "grep -c 'Entering BACKUP STATE' '$T/keepalived-a.log' | grep -qx 2"
+check "failover: B keeps the address (nopreempt)" holds_vip gw2 v1
+check "failover: A's kernel has no peer left" test "$(sk_stat peers)" = 0
+oc_stop c
+
+# ---- clients on both gateways at once never share an address ----
+# RACE_N clients (users r01...), half on A and half on B, all started at
+# once, in group race whose pool has exactly RACE_N addresses by default
+# (a /28: 13): both gateways pick from the same few free addresses at
+# the same time, and only the store's unique index keeps them apart.
+# SEKISHO_E2E_RACE_N=50 (the issue's figure) takes a /26 (61 addresses).
+t0=$EPOCHSECONDS
+for i in $(seq -w 1 "$RACE_N"); do
+	if [ $((10#$i % 2)) = 1 ]; then OC_INPUT="Secret-race$i"$'\n' oc_connect r$i -u r$i --authgroup race --passwd-on-stdin
+	else OC_INPUT="Secret-race$i"$'\n' on_b oc_connect r$i -u r$i --authgroup race --passwd-on-stdin; fi
+done
+up=0
+for i in $(seq -w 1 "$RACE_N"); do
+	oc_wait_up r$i 600 >"$T/wait-r$i" 2>&1 && up=$((up + 1))
+done
+check "race: $up of $RACE_N tunnels up in $((EPOCHSECONDS - t0)) s (half on A, half on B)" test "$up" = "$RACE_N"
+race_addrs() { for i in $(seq -w 1 "$RACE_N"); do oc_env r$i INTERNAL_IP4_ADDRESS; done; }
+check "race: $RACE_N distinct addresses at the clients" test "$(race_addrs | sort -u | grep -c .)" = "$RACE_N"
+json=$(skctl session list --json)
+store_addrs() {
+	jq -r '(if type == "array" then . else .sessions // [] end) | .[] |
+		select(.user | test("^r[0-9]+$")) | "\(.gateway) \(.addr4)"' <<<"$json"
+}
+check "race: the store holds $RACE_N sessions, each address once" eval \
+	"test \"\$(store_addrs | awk '{ print \$2 }' | grep -c .)\" = $RACE_N &&
+	test \"\$(store_addrs | awk '{ print \$2 }' | sort -u | grep -c .)\" = $RACE_N"
+check "race: both gateways serve some ($(store_addrs | awk '{ n[$1]++ } END { for (g in n) printf "%s %d ", g, n[g] }'))" eval \
+	"store_addrs | grep -q '^gw-a ' && store_addrs | grep -q '^gw-b '"
+kaddrs() {
+	{
+		in_gw "$SEKICTL" show --json
+		ip netns exec gw2 "$SEKICTL" show --json
+	} | jq -r '.[].peers[]?.vpn_ipv4 // empty'
+}
+check "race: the kernels of A and B hold $RACE_N peers, each address once" eval \
+	"test \"\$(kaddrs | grep -c .)\" = $RACE_N && test \"\$(kaddrs | sort -u | grep -c .)\" = $RACE_N"
+stops=()
+for i in $(seq -w 1 "$RACE_N"); do
+	oc_stop r$i &
+	stops+=($!)
+done
+wait "${stops[@]}"
+
+[ "$LIVE" = 1 ] || { ktap_end; exit 0; }
+
+# ---- live across gateways: bob's tunnel lives on B, the changes go to A ----
+trap 'stop_bg PING_PID; ha_stop; stop_bg GWB_PID; sekishod_stop; pg_stop; ip netns del gw2 2>/dev/null; e2e_cleanup' EXIT
 OC_INPUT=$'Secret-pass2\n' on_b oc_connect b -u bob --authgroup ops --passwd-on-stdin
 check "live: bob's tunnel up on B" oc_wait_up b 180 || exit 1
 check "live: session list on A shows bob's session on gw-b" sh -c \
