@@ -238,9 +238,10 @@ void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a)
 			type = types[i];
 	if (!type)
 		return;
-	/* a factor record's detail is JSON written by the chain:
-	 * {"group":..,"factor":"password",..} */
-	if (type == types[1] && (p = strstr(a->detail, "\"factor\":\""))) {
+	/* a factor or posture record's detail is JSON written by the
+	 * chain: {"group":..,"factor":"password",..}; a posture record's
+	 * "factor" is the check (os, av, firewall, ...) */
+	if (type != types[0] && (p = strstr(a->detail, "\"factor\":\""))) {
 		size_t n = strcspn(p + 10, "\"");
 
 		if (n < sizeof(factor)) {
@@ -248,7 +249,8 @@ void ska_auditlog_count(struct ska_auditlog *l, const struct sk_audit *a)
 			factor[n] = '\0';
 		}
 	}
-	if (type == types[1] && keyword(factor) != factor)
+	/* a factor record always has one; a posture record may have none */
+	if ((type == types[1] || factor[0]) && keyword(factor) != factor)
 		snprintf(factor, sizeof(factor), "other");
 	for (int pass = 0; pass < 2; pass++) {
 		for (i = 0; i < l->n_counts; i++)

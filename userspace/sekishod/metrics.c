@@ -112,8 +112,10 @@ static int pool_each(const struct sk_group *g, void *arg)
 	return 0;
 }
 
+/* the counters of one audit type; lname names the records' factor (the
+ * factor of a factor record, the check of a posture record) */
 static void counts(FILE *f, const struct ska_auditlog *l, const char *type, const char *name,
-		   const char *help)
+		   const char *lname, const char *help)
 {
 	family(f, name, "counter", help);
 	for (int i = 0; i < l->n_counts; i++) {
@@ -121,7 +123,7 @@ static void counts(FILE *f, const struct ska_auditlog *l, const char *type, cons
 			continue;
 		fprintf(f, "%s{", name);
 		if (l->counts[i].factor[0]) {
-			fputs("factor=", f);
+			fprintf(f, "%s=", lname);
 			label(f, l->counts[i].factor);
 			fputc(',', f);
 		}
@@ -166,12 +168,12 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 		fprintf(f, "} %d\n", g < ng ? n[g] : other);
 	}
 
-	counts(f, &d->auditlog, "login", "sekisho_logins_total",
+	counts(f, &d->auditlog, "login", "sekisho_logins_total", "factor",
 	       "logins by result since sekishod started (audit type login)");
-	counts(f, &d->auditlog, "factor", "sekisho_factor_results_total",
+	counts(f, &d->auditlog, "factor", "sekisho_factor_results_total", "factor",
 	       "results of single factors by factor since sekishod started (audit type factor)");
-	counts(f, &d->auditlog, "posture", "sekisho_posture_results_total",
-	       "host-scan (posture) verdicts since sekishod started (audit type posture)");
+	counts(f, &d->auditlog, "posture", "sekisho_posture_results_total", "check",
+	       "host-scan (posture) verdicts by check since sekishod started (audit type posture)");
 
 	family(f, "sekisho_pool_addresses", "gauge", "addresses in a group's pool");
 	if (d->st)

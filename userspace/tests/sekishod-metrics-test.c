@@ -115,6 +115,15 @@ static void text(struct skd *d)
 	ska_auditlog_count(&d->auditlog, &a);
 	snprintf(a.type, sizeof(a.type), "posture");
 	snprintf(a.result, sizeof(a.result), "quarantine");
+	a.detail[0] = '\0';	/* a record without a check */
+	ska_auditlog_count(&d->auditlog, &a);
+	/* the chain's posture records: the check in "factor" */
+	snprintf(a.result, sizeof(a.result), "pass");
+	snprintf(a.detail, sizeof(a.detail), "{\"group\":\"staff\",\"factor\":\"av\"}");
+	ska_auditlog_count(&d->auditlog, &a);
+	ska_auditlog_count(&d->auditlog, &a);
+	snprintf(a.result, sizeof(a.result), "fail");
+	snprintf(a.detail, sizeof(a.detail), "{\"factor\":\"firewall\",\"reason\":\"firewall-off\"}");
 	ska_auditlog_count(&d->auditlog, &a);
 	snprintf(a.type, sizeof(a.type), "admin");
 	ska_auditlog_count(&d->auditlog, &a);
@@ -143,6 +152,9 @@ static void text(struct skd *d)
 	       has(buf, "\nsekisho_factor_results_total{factor=\"other\",result=\"fail\"} 1\n") &&
 	       has(buf, "\nsekisho_posture_results_total{result=\"quarantine\"} 1\n") &&
 	       !strstr(buf, "result=\"x"), "logins and factors by result; a result that is not a keyword is 'other'");
+	tap_ok(&t, has(buf, "\nsekisho_posture_results_total{check=\"av\",result=\"pass\"} 2\n") &&
+	       has(buf, "\nsekisho_posture_results_total{check=\"firewall\",result=\"fail\"} 1\n"),
+	       "host-scan verdicts by check and result");
 	tap_ok(&t, has(buf, "\nsekisho_pool_addresses{group=\"staff\",family=\"ipv4\"} 256\n") &&
 	       has(buf, "\nsekisho_pool_addresses{group=\"staff\",family=\"ipv6\"} 18446744073709551616\n") &&
 	       has(buf, "\nsekisho_pool_addresses{group=\"guests\",family=\"ipv4\"} 16\n") &&
