@@ -171,7 +171,24 @@ check "store: policy remed (only tcp/22 of $SRV4)" skctl policy add remed
 skctl policy rule add remed allow tcp $SRV4/32 port 22 >/dev/null
 skctl settings set device.hostscan on >/dev/null
 check "posture set eng posture=on (real-time protection required: the default)" skctl posture set eng posture=on
+# the metrics listener (issue 14): host-scan verdicts by check and result
+printf '%s\n' 0123456789abcdef-posture-metrics >"$T/mtoken" && chmod 600 "$T/mtoken"
+printf 'Authorization: Bearer %s\n' "$(cat "$T/mtoken")" >"$T/mheader"
+sekishod_conf "metrics_listen = $GW4:9414" "metrics_token_file = $T/mtoken"
 check "sekishod: starts" sekishod_start || exit 1
+# pv_ge RESULT CHECK N: sekisho_posture_results_total of that check and
+# verdict (absent = 0) is at least N (1: less; 2: no metrics text)
+pv_ge() {
+	local m v
+	m=$(in_gw curl -sS --max-time 10 -H "@$T/mheader" "http://$GW4:9414/metrics") &&
+		grep -q '^# TYPE sekisho_posture_results_total counter' <<<"$m" || return 2
+	v=$(awk -v k="sekisho_posture_results_total{check=\"$2\",result=\"$1\"}" \
+		'index($0, k " ") == 1 { v = $NF } END { print v + 0 }' <<<"$m")
+	echo "$1 $2: $v"
+	[ "$v" -ge "$3" ]
+}
+no_verdicts() { pv_ge pass av 1; [ $? = 1 ] && { pv_ge fail firewall 1; [ $? = 1 ]; }; }
+check "metrics: no host-scan verdict before a login (av pass, firewall fail: 0)" no_verdicts
 
 login() { with_input $'Secret-pass1\n' oc_auth -u alice --passwd-on-stdin --csd-wrapper "$WRAP"; }
 
@@ -181,6 +198,7 @@ check "compliant: tunnel up" oc_wait_up a 180 || exit 1
 check "compliant: a Linux client was asked for the scan (the wrapper ran)" test -e "$MARK"
 check "compliant: tcp/3389 (group policy internal)" tcp_probe $SRV4 3389
 check "audit: the av check passed" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -q '\"factor\":\"av\"'"
+check "metrics: the compliant login's verdict counted (av pass)" within 10 pv_ge pass av 1
 oc_stop a
 
 # 1b. real-time protection off: clamonacc stopped, clamd still running
@@ -199,6 +217,7 @@ in_cli nft flush ruleset
 out=$(login)
 check "firewall off: refused with its message" grep -q 'Your firewall is off' <<<"$out" ||
 	printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
+check "metrics: the refusal's verdict counted (firewall fail)" within 10 pv_ge fail firewall 1
 fw_on
 
 # 3. Debian 11 (below the minimum debian:12), through the netns bind mount
