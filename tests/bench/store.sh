@@ -43,6 +43,7 @@ skctl() { "$SEKICTL" --store "$SK_STORE" "$@"; }
 # a store with group eng and user alice: store_make PATH-OR-URL
 store_make() {
 	SK_STORE=$1
+	mkdir -p "$SK_LIB" || return 1
 	[ "${1#postgresql:}" != "$1" ] || rm -f "$1"
 	"$SEKICTL" init --store "$1" >/dev/null 2>&1 || [ "${1#postgresql:}" != "$1" ] || return 1
 	if [ -n "${BENCH_PW_COST:-}" ]; then
@@ -134,13 +135,15 @@ if ! sekishod_built; then
 	echo "sekishod: not built"
 	exit 0
 fi
-store_make "$SK_LIB/sekisho.db" && gateways_start 1 && measure sqlite-1gw 1
+store_make "$SK_LIB/sekisho.db" && gateways_start 1 && measure sqlite-1gw 1 ||
+	echo "# sqlite-1gw: the store or the gateway did not start"
 gateways_stop
 sleep 1
-store_make "$PG_STORE" && gateways_start 1 && measure postgresql-1gw 1
+store_make "$PG_STORE" && gateways_start 1 && measure postgresql-1gw 1 ||
+	echo "# postgresql-1gw: the store or the gateway did not start"
 gateways_stop
 sleep 1
-gateways_start 2 && measure postgresql-2gw 2
+gateways_start 2 && measure postgresql-2gw 2 || echo "# postgresql-2gw: a gateway did not start"
 gateways_stop
 pg_stop
 ip netns del gw2 2>/dev/null
