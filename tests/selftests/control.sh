@@ -88,6 +88,35 @@ check "policy 2 back" in_gw "$SEKICTL" peer set sk0 1 --policy 2
 # denied port does, and a TCP/UDP first fragment without its ports is
 # dropped (RFC 7112).
 FRAG="$(dirname "$0")/frag.py"
+# frag_diag: what each hop counted, after a datagram that did not arrive
+frag_diag() {
+	local f
+	for f in "$T"/gw-sys/class/net/sk0/sekisho/*; do
+		[ -f "$f" ] && printf '%s=%s ' "${f##*/}" "$(cat "$f" 2>/dev/null)"
+	done
+	echo
+	echo "client peer: $(kill -USR1 "$PEER_PID" 2>/dev/null; sleep 0.3; tr '\n' ' ' <"$T/peer.stats")"
+	echo "srv: $(in_srv nstat -az 2>/dev/null | awk '/Reasm|Frag|InDiscards|InHdrErrors|UdpRcvbufErrors|UdpInErrors|UdpNoPorts|Ip6Reasm/ {printf "%s=%s ", $1, $2}')"
+	echo "gw: $(in_gw nstat -az 2>/dev/null | awk '/Forw|OutDiscards|InDiscards|OutNoRoutes|FragOKs|FragFails/ {printf "%s=%s ", $1, $2}')"
+	echo "rx file: $(tr '\n' ' ' <"$T/frag.rx")"
+}
+# frag_arrives DST: a 3000-byte datagram to udp/5001 arrives whole.  Up
+# to three datagrams, 5 s each: UDP over the TCG VMs of a loaded host lost
+# one once in CI (vm-6.1, no drop counted by the allowlist).  A miss is
+# logged with frag_diag's counters, and a path that loses every datagram
+# still fails.
+frag_arrives() {
+	local try
+	for try in 1 2 3; do
+		in_cli python3 "$FRAG" send "$1" 5001 3000
+		if wait_for 5 grep -qx "5001 3000" "$T/frag.rx"; then
+			[ "$try" = 1 ] || echo "attempt $try arrived" >>"$T/frag.diag"
+			return 0
+		fi
+		{ echo "attempt $try did not arrive in 5 s:"; frag_diag; } >>"$T/frag.diag" 2>&1
+	done
+	return 1
+}
 check "policy: udp/5001 allowed, udp/5002 not, icmp both families" in_gw "$SEKICTL" kpolicy set sk0 2 \
 	"allow tcp 10.20.0.2 22" "allow tcp 10.20.0.2 3389" "allow icmp 10.20.0.0/24" \
 	"allow icmpv6 fd20::/64" "allow udp 10.20.0.2 5001" "allow udp fd20::2 5001"
@@ -98,10 +127,11 @@ wait_for 5 in_srv ss -lun 'sport = :5002'
 for fam in 4 6; do
 	if [ $fam = 4 ]; then dst=10.20.0.2; else dst=fd20::2; fi
 	p0=$(counter drop_policy)
-	in_cli python3 "$FRAG" send "$dst" 5001 3000
-	in_cli python3 "$FRAG" send "$dst" 5002 3000
+	: >"$T/frag.diag"
 	check "ipv$fam: a fragmented datagram to an allowed port arrives whole" \
-		wait_for 5 grep -qx "5001 3000" "$T/frag.rx"
+		frag_arrives "$dst"
+	[ -s "$T/frag.diag" ] && sed 's/^/# /' "$T/frag.diag"
+	in_cli python3 "$FRAG" send "$dst" 5002 3000
 	sleep 0.5
 	check_not "ipv$fam: none of one to a denied port arrives" grep -q "^5002 " "$T/frag.rx"
 	check "ipv$fam: all three of its fragments dropped by the allowlist ($p0 -> $(counter drop_policy))" \
