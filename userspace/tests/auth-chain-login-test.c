@@ -13,7 +13,9 @@
  * the stage `directory` of tests/run), the same for a directory password
  * with e-mail codes and TOTP, and the directory's own cases (just-in-time
  * records, once under concurrent first logins; a local name refused; no
- * mapped group; lockout without binds; the directory unreachable).
+ * mapped group; lockout without binds; the directory unreachable).  With a
+ * PostgreSQL server too (SK_TEST_STORE, store-test.h), two processes make
+ * the same user's first login at once on one store (dir_race_pg).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <openssl/pem.h>
 #include <sqlite3.h>
 
@@ -37,6 +40,7 @@
 #include "skldap.h"
 #include "skstore.h"
 #include "smtpsink.h"
+#include "store-test.h"
 #include "tap.h"
 
 #define PY "/usr/bin/python3"	/* the Debian python3 that has aiosmtpd */
@@ -674,6 +678,179 @@ static void directory(void)
 	mkuser("loc1", "local1", false);
 	s = dir_login("local1", "loc1", NULL, &f);
 	tap_ok(&t, s == SK_STEP_SUCCESS, "a local user of a local group still logs in (%s)", f.error);
+}
+
+/*
+ * Concurrent first logins on two gateways, one PostgreSQL store (issue 15):
+ * two processes, each a login chain with its own connection (as two
+ * sekishod would have), the same directory user who has no record yet.
+ * Both bind to slapd first; then this process holds the store's write
+ * lock (the advisory lock every sekisho transaction takes first,
+ * PQ_WRITE_LOCK in store/store_pg.c) while both finish the login: each
+ * reads "no record" (readers never wait) and its insert then waits for
+ * the lock.  Once pg_locks shows both waiting, the lock is released: one
+ * insert wins, the other meets the unique name (-EEXIST) and must read
+ * the first one's record.  Runs when SK_TEST_STORE names a PostgreSQL
+ * server (tests/run directory starts one beside slapd).
+ */
+#define RACE_WRITE_LOCK "5366520170"	/* store_pg.c's PQ_WRITE_LOCK */
+
+static void race_child(const char *uri, const char *group, const char *user, int ready, int go,
+		       const char *out)
+{
+	struct sk_store *mine;
+	struct sk_chain_cfg cfg = {
+		.mail = &mail, .certv = certv, .gateway_name = "vpn.test",
+		.cert_bind = SK_BIND_CN, .defer_hash = true,
+	};
+	struct sk_login *l;
+	struct sk_form f;
+	enum sk_step s = SK_STEP_FATAL;
+	char err[600] = "", src[64], c = 0, pw[96];
+	FILE *o;
+
+	if (sk_store_open(uri, &mine, err, sizeof(err)))
+		goto done;
+	cfg.st = mine;
+	snprintf(src, sizeof(src), "203.0.113.%d:4000", (int)getpid() % 200 + 1);
+	l = sk_login_new(&cfg, src, NULL, NULL, NULL);
+	memset(&f, 0, sizeof(f));
+	s = chain_step(l, clk, group, &f, NULL);
+	if (s == SK_STEP_FORM)
+		s = chain_step(l, clk, group, &f, "username", user, "password",
+			       pw_of(user, pw, sizeof(pw)), NULL);
+	/* the bind (the hashing thread's part), then wait for the parent */
+	if (s == SK_STEP_HASH && sk_login_hash(l) == 0 && write(ready, "r", 1) == 1 &&
+	    read(go, &c, 1) == 1)
+		s = chain_step(l, clk, group, &f, "username", user, "password",
+			       pw_of(user, pw, sizeof(pw)), NULL);
+	else
+		s = SK_STEP_FATAL;
+	if (s != SK_STEP_SUCCESS)
+		snprintf(err, sizeof(err), "%s", f.error);
+	sk_login_free(l);
+	sk_store_close(mine);
+done:
+	o = fopen(out, "w");
+	if (o) {
+		fprintf(o, "%s%s", s == SK_STEP_SUCCESS ? "success" : "refused: ", err);
+		fclose(o);
+	}
+	_exit(s == SK_STEP_SUCCESS ? 0 : 1);
+}
+
+static void dir_race_pg(void)
+{
+	static const enum sk_factor pw_only[] = { SK_FACTOR_PASSWORD };
+	char uri[600], err[256] = "", out[2][400], res[2][700], sql[300];
+	struct sk_store *keep = st;
+	int ready[2], go[2], okn = 0, waiting = 0, st2;
+	pid_t p[2] = { -1, -1 };
+	PGconn *c = NULL;
+	PGresult *r;
+	bool held = false;
+
+	if (!getenv("SK_TEST_LDAPS_URI") || !test_pg()) {
+		tap_skip(&t, "concurrent first logins on PostgreSQL",
+			 "no slapd and PostgreSQL (tests/run directory starts both)");
+		return;
+	}
+	if (!test_store(dir, "dirrace", uri, sizeof(uri)) ||
+	    sk_store_open(uri, &st, err, sizeof(err))) {
+		tap_ok(&t, false, "race: a PostgreSQL store (%s)", err);
+		st = keep;
+		return;
+	}
+	/* group gr1 of directory corp (slapd), vpn-staff -> gr1 */
+	dir_pw = true;
+	mkgroup("gr1", pw_only, 1, NULL);
+	tap_ok(&t, sk_directory_add(st, "corp", err, sizeof(err)) == 0, "race: directory corp on "
+	       "PostgreSQL (%s)", err);
+	dset("type", "openldap");
+	dset("uri", getenv("SK_TEST_LDAPS_URI"));
+	dset("tls", "ldaps");
+	dset("ca-file", getenv("SK_TEST_LDAP_CA"));
+	dset("bind-dn", getenv("SK_TEST_LDAP_BIND_DN"));
+	dset("bind-password", getenv("SK_TEST_LDAP_BIND_PW"));
+	dset("base", getenv("SK_TEST_LDAP_BASE"));
+	dset("timeout", "5");
+	dmap("gr1", "vpn-staff");
+	set("lockout.source_threshold", "0");
+	tap_ok(&t, sk_group_directory_set(st, "gr1", "corp") == 0 && count_users("alice") == 0,
+	       "race: group gr1 uses corp; alice has no record yet");
+	sk_store_close(st);
+	st = keep;
+
+	if (pipe(ready) || pipe(go)) {
+		tap_ok(&t, false, "race: pipes");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(out[i], sizeof(out[i]), "%s/race-%d", dir, i);
+		p[i] = fork();
+		if (p[i] == 0) {
+			close(ready[0]);
+			close(go[1]);
+			race_child(uri, "gr1", "alice", ready[1], go[0], out[i]);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* both bound; then the write lock, then both go on */
+	{
+		char b;
+		int n = 0;
+
+		while (n < 2 && read(ready[0], &b, 1) == 1)
+			n++;
+		c = PQconnectdb(uri);
+		r = PQexec(c, "BEGIN; SELECT pg_advisory_xact_lock(" RACE_WRITE_LOCK ")");
+		held = n == 2 && PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		tap_ok(&t, held, "race: both processes bound alice at slapd; this one holds the "
+		       "store's write lock (%s)", held ? "" : PQerrorMessage(c));
+	}
+	if (write(go[1], "gg", 2) != 2)
+		held = false;
+	/* both inserts wait for the lock (at most 4 s: the store's lock_timeout is 5 s) */
+	for (int i = 0; held && i < 400 && waiting < 2; i++) {
+		r = PQexec(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+			   "NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = "
+			   "current_database())");
+		waiting = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+		PQclear(r);
+		if (waiting < 2)
+			usleep(10000);
+	}
+	tap_ok(&t, waiting == 2, "race: both logins found no record and wait to insert it at "
+	       "once (%d waiting for the write lock)", waiting);
+	PQclear(PQexec(c, "COMMIT"));
+	PQfinish(c);
+	close(ready[0]);
+	close(go[1]);
+	for (int i = 0; i < 2; i++) {
+		FILE *o;
+
+		res[i][0] = '\0';
+		if (p[i] > 0 && waitpid(p[i], &st2, 0) == p[i] && WIFEXITED(st2) && !WEXITSTATUS(st2))
+			okn++;
+		o = fopen(out[i], "r");
+		if (o) {
+			if (!fgets(res[i], sizeof(res[i]), o))
+				res[i][0] = '\0';
+			fclose(o);
+		}
+	}
+	tap_ok(&t, okn == 2, "race: both first logins succeed (%s | %s)", res[0], res[1]);
+	tap_ok(&t, raw_int(uri, "SELECT count(*) FROM users WHERE name = 'alice'") == 1,
+	       "race: one record for alice (%lld)",
+	       (long long)raw_int(uri, "SELECT count(*) FROM users WHERE name = 'alice'"));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM users u JOIN groups g ON g.id = u.group_id "
+		 "WHERE u.name = 'alice' AND u.directory = 'corp' AND g.name = 'gr1' AND "
+		 "u.enabled = 1 AND u.uid != ''");
+	tap_ok(&t, raw_int(uri, sql) == 1, "race: ... whole: directory corp, group gr1, enabled, "
+	       "a uid");
+	dir_pw = false;
 }
 
 /* ---- a RADIUS directory checks the password ---- */
@@ -1635,6 +1812,7 @@ int main(void)
 	cert_only();
 	cert_owner();
 	directory();
+	dir_race_pg();
 	radius();
 out:
 	smtpsink_stop(&sink);
