@@ -98,6 +98,15 @@ ok "metrics TLS with the gateway's own key: error naming why" \
 	"$SEKISHOD" -t -c "$(conf mgw "${M[@]}" metrics_cert="$T/gw.pem" metrics_key="$T/gw.key")"
 ok "metrics TLS with a key that is not the certificate's: error" expect 1 "^error   metrics TLS: metrics_key $T/soon.key" \
 	"$SEKISHOD" -t -c "$(conf mbad "${M[@]}" metrics_cert="$T/other.pem" metrics_key="$T/soon.key")"
+# SIGHUP reads the token again as the service user
+chmod 0600 "$T/token"
+ok "a token file the service user cannot read: a warning that SIGHUP cannot reload it" \
+	expect 0 "^warning metrics_token_file $T/token: user nobody cannot read it, so SIGHUP cannot reload the metrics token" \
+	"$SEKISHOD" -t -c "$(conf mtu "${M[@]}")"
+chgrp nogroup "$T/token"; chmod 0640 "$T/token"
+ok "... readable by its group: ok, the token named (en/ja)" \
+	expect 0 "ok      user nobody can read what SIGHUP reloads .CRL, certificate, key, metrics token.*メトリクスのトークン" \
+	bash -c "'$SEKISHOD' -t -c '$(conf mtr "${M[@]}")' | tr '\n' ' '"
 ok "a missing metrics token file: error naming it" expect 1 "^error   metrics_token_file $T/nosuch.token: No such file" \
 	"$SEKISHOD" -t -c "$(conf mtok metrics_listen=127.0.0.1:9414 metrics_token_file="$T/nosuch.token")"
 ok "-T: the syntax only (files not checked)" expect 0 "configuration syntax ok" \

@@ -7,8 +7,10 @@
 # (metrics_cert/metrics_key of its own; a scrape with the bearer token
 # agrees with `session list` and `sekictl show`, and its counters move with
 # a ping; a wrong token and plain HTTP get no metrics; no secret in the
-# text; SIGHUP reloads a new metrics pair, shown with its end, and the
-# gateway's own pair, and the session stays) and the daily audit prune
+# text; SIGHUP reloads a new metrics pair, shown with its end, the
+# gateway's own pair and a new bearer token (the old one then gets 401; a
+# token the start would refuse keeps the one in use; both audited), and
+# the session stays) and the daily audit prune
 # firing in the running daemon (audit_prune_interval = 2, the test-only
 # interval): the planted records older than audit.retention_days are
 # exported, then deleted, and nothing else.
@@ -34,12 +36,15 @@ mpair() { # NAME DAYS: a key and certificate MT/NAME.key, .pem
 getent passwd sekisho >/dev/null ||
 	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sekisho
 check "metrics: its own key and certificate" mpair tls 2
-# a test token without another openssl start (printf is a builtin)
-tok=; for _ in 1 2 3 4 5 6 7 8; do printf -v tok '%s%04x' "$tok" $RANDOM; done
-printf '%s\n' "$tok" >"$M/token"; chmod 600 "$M/token"
-printf 'Authorization: Bearer %s\n' "$(cat "$M/token")" >"$M/header"
+# a test token without another openssl start (printf is a builtin); the
+# file where the service user can read it (SIGHUP reloads it as that
+# user): 0640 root:sekisho, as the admin guide says
+newtok() { local t= _; for _ in 1 2 3 4 5 6 7 8; do printf -v t '%s%04x' "$t" $RANDOM; done; printf -v "$1" %s "$t"; }
+newtok tok
+printf '%s\n' "$tok" >"$MT/token"; chmod 640 "$MT/token"; chgrp "$(id -g sekisho)" "$MT/token"
+printf 'Authorization: Bearer %s\n' "$tok" >"$M/header"
 printf 'Authorization: Bearer %s\n' "0123456789abcdef-not-the-token" >"$M/wrong"
-sekishod_conf "metrics_listen = $GW4:9414" "metrics_token_file = $M/token" \
+sekishod_conf "metrics_listen = $GW4:9414" "metrics_token_file = $MT/token" \
 	"metrics_cert = $MT/tls.pem" "metrics_key = $MT/tls.key" "audit_prune_interval = 2" "gateway = e2e-gw"
 # retention: two records older than 400 days, one just younger, planted
 # before the start; the export goes below the state directory
@@ -104,13 +109,14 @@ check "metrics: a wrong token gets 401 ($wrong)" test "$wrong" = 401
 plain=$(in_gw curl -sS --max-time 10 -H "@$M/header" "http://$GW4:9414/metrics" 2>&1)
 check_not "metrics: plain HTTP to the TLS listener gets no metrics" grep -q sekisho_sessions <<<"$plain"
 check "metrics: no secret in the text (token, password, cookie)" \
-	lacks "$m1$m2" "$(cat "$M/token")" Secret-pass1 "$cookie"
+	lacks "$m1$m2" "$tok" Secret-pass1 "$cookie"
 log=$(cat "$T/sekishod.log")
 check "metrics: the refusal is logged, without the token" \
 	contains "$log" 'metrics: a request without the right bearer token'
-check "metrics: no token in the log" lacks "$log" "$(cat "$M/token")"
-# SIGHUP: a new pair (30 days) in place of the files; the scrape then
-# shows it and its end, and alice's session is untouched
+check "metrics: no token in the log" lacks "$log" "$tok"
+# SIGHUP: a new pair (30 days) in place of the files and a new token; the
+# scrape then shows the pair and its end and needs the new token, and
+# alice's session is untouched
 sid=$(sk_session_id alice)
 check "metrics: a new pair (30 days) over the files" mpair new 30
 mv "$MT/new.key" "$MT/tls.key"; mv "$MT/new.pem" "$MT/tls.pem"
@@ -118,12 +124,17 @@ end=$(date -d "$(openssl x509 -enddate -noout -in "$MT/tls.pem" | cut -d= -f2)" 
 # the gateway's key readable by the service user too, as the admin guide
 # says, so that the same SIGHUP reloads the gateway's pair
 chgrp "$(id -g sekisho)" "$CERTS/server.key" && chmod 640 "$CERTS/server.key"
+newtok tok2
+printf '%s\n' "$tok2" >"$MT/token"
+printf 'Authorization: Bearer %s\n' "$tok2" >"$M/header2"
 kill -HUP "$SEKISHOD_PID"
 check "SIGHUP: the metrics certificate reloaded (log)" \
 	wait_for 20 grep -q "SIGHUP: metrics certificate $MT/tls.pem and key reloaded" "$T/sekishod.log"
 check "SIGHUP: ... and the gateway's own certificate and key (log)" \
 	grep -q "SIGHUP: server certificate .* and key reloaded" "$T/sekishod.log"
-m3=$(scrape "$M/header")
+check "SIGHUP: ... and the metrics token (log)" \
+	wait_for 20 grep -q "SIGHUP: metrics token reloaded from $MT/token" "$T/sekishod.log"
+m3=$(scrape "$M/header2")
 check "metrics after SIGHUP: the new certificate (curl verified it) and its end $end" \
 	test "$(metric 'sekisho_certificate_expiry_timestamp_seconds{certificate="metrics"}' "$m3")" = "$end"
 same_session() {
@@ -131,6 +142,23 @@ same_session() {
 		! grep -qx reconnect "$T/oc-a/reasons" && ping_cli "$SRV4"
 }
 check "SIGHUP dropped no session: the same session $sid, no reconnect, ping" same_session
+code() { in_gw curl -sS --max-time 10 --cacert "$MT/tls.pem" -H "@$1" -o /dev/null -w '%{http_code}' \
+	"https://$GW4:9414/metrics"; }
+c_old=$(code "$M/header")
+check "metrics after SIGHUP: the old token gets 401 ($c_old), the new one the text" \
+	test "$c_old" = 401 -a -n "$(metric 'sekisho_sessions{gateway="e2e-gw",group="eng"}' "$m3")"
+# a token the start would refuse (a blank in it): the one in use stays
+printf '%s\n' "not a token 0123456789" >"$MT/token"
+kill -HUP "$SEKISHOD_PID"
+check "SIGHUP with a token the start refuses: logged, the one in use stays" \
+	wait_for 20 grep -q "SIGHUP: the metrics token was not reloaded, the one in use stays: .*printable" "$T/sekishod.log"
+c_new=$(code "$M/header2")
+check "... the new token still gets the text ($c_new)" test "$c_new" = 200
+daudit=$(skctl_live audit export --type daemon)
+check "the token's reload and refusal audited (type daemon), without the tokens" \
+	bash -c 'contains() { local t=$1 p; shift; for p; do grep -q -- "$p" <<<"$t" || { echo "missing: $p"; return 1; }; done; }
+		contains "$1" "\"result\":\"metrics-token-reloaded\"" "\"result\":\"metrics-token-kept\"" &&
+		! grep -qF -e "$2" -e "$3" <<<"$1$4"' _ "$daudit" "$tok" "$tok2" "$(cat "$T/sekishod.log")"
 
 # ---- the daily audit prune, fired by the running daemon's timer
 check "audit prune: the timer fired (2 records deleted, exported)" \

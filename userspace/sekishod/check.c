@@ -173,14 +173,15 @@ static void check_metrics(struct chk *c, const struct skd_conf *conf)
 /*
  * What the daemon reads again after it dropped to the service user: the
  * CRL (SIGHUP), the certificate and key (SIGHUP reload), the metrics
- * listener's certificate and key (SIGHUP).  A child takes the user's
+ * listener's certificate, key and token (SIGHUP).  A child takes the user's
  * identity and tries each; its exit status has one bit per file it could
  * not open.
  */
 static void check_as_user(struct chk *c, const struct skd_conf *conf, uid_t uid, gid_t gid)
 {
 	const char *const files[] = { conf->crl, conf->server_cert, conf->server_key,
-				      conf->metrics_cert, conf->metrics_key };
+				      conf->metrics_cert, conf->metrics_key,
+				      conf->metrics_listen_len ? conf->metrics_token_file : "" };
 	struct group *gr = getgrgid(gid);
 	char group[64];
 	int st = 0;
@@ -203,7 +204,7 @@ static void check_as_user(struct chk *c, const struct skd_conf *conf, uid_t uid,
 
 		if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
 			_exit(255);
-		for (int i = 0; i < 5; i++) {
+		for (int i = 0; i < 6; i++) {
 			int fd = files[i][0] ? open(files[i], O_RDONLY | O_CLOEXEC) : 0;
 
 			if (fd < 0)
@@ -235,12 +236,21 @@ static void check_as_user(struct chk *c, const struct skd_conf *conf, uid_t uid,
 		    "メトリクスの証明書を再読み込みできません（再起動ではできます）。鍵を chgrp %s・"
 		    "chmod 0640、証明書を chmod 0644 にしてください",
 		    st & 16 ? conf->metrics_key : conf->metrics_cert, conf->user, group);
-	if (!(st & 31))
+	if (st & 32)
+		say(c, CHK_WARN, "metrics_token_file %s: user %s cannot read it, so SIGHUP cannot "
+		    "reload the metrics token (a restart can); to reload without a restart: chgrp %s "
+		    "and chmod 0640 it", "metrics_token_file %s: ユーザ %s が読めないため SIGHUP で"
+		    "メトリクスのトークンを再読み込みできません（再起動ではできます）。chgrp %s・"
+		    "chmod 0640 にしてください", conf->metrics_token_file, conf->user, group);
+	if (!(st & 63))
 		/* each language takes its own of the last two arguments */
-		say(c, CHK_OK, "user %s can read what SIGHUP reloads (CRL, certificate, key%s%.0s)",
-		    "ユーザ %s は SIGHUP で読み直すファイル (CRL、証明書、鍵%.0s%s) を読めます", conf->user,
+		say(c, CHK_OK, "user %s can read what SIGHUP reloads (CRL, certificate, key%s%.0s%s%.0s)",
+		    "ユーザ %s は SIGHUP で読み直すファイル (CRL、証明書、鍵%.0s%s%.0s%s) を読めます",
+		    conf->user,
 		    conf->metrics_cert[0] ? ", metrics certificate and key" : "",
-		    conf->metrics_cert[0] ? "、メトリクスの証明書と鍵" : "");
+		    conf->metrics_cert[0] ? "、メトリクスの証明書と鍵" : "",
+		    conf->metrics_listen_len ? ", metrics token" : "",
+		    conf->metrics_listen_len ? "、メトリクスのトークン" : "");
 }
 
 static void check_store(struct chk *c, const char *store)

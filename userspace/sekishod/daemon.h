@@ -377,6 +377,9 @@ void skd_metrics_close(struct skd *d);
  * server_reloaded also the server certificate's end; the old pair stays
  * on failure */
 int skd_metrics_reload(struct skd *d, bool server_reloaded, char *err, size_t errlen);
+/* SIGHUP: metrics_token_file again (as the service user), logged and
+ * audited; 1 replaced, 0 unchanged, -1 refused (the one in use stays) */
+int skd_metrics_token_reload(struct skd *d);
 void skd_metrics_accept(struct skd *d);
 void skd_metrics_io(struct skd *d);
 void skd_metrics_timers(struct skd *d, int64_t now);

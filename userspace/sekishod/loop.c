@@ -290,6 +290,8 @@ static void on_signal(struct skd *d)
 				else if (d->metrics_tls)
 					skd_log("SIGHUP: metrics certificate %s and key reloaded",
 						d->conf.metrics_cert);
+				/* and its bearer token */
+				skd_metrics_token_reload(d);
 			}
 			if (d->certv && d->conf.crl[0]) {
 				char err[256];

@@ -46,6 +46,7 @@
 #include "check.h"
 #include "daemon.h"
 #include "knl.h"
+#include "skjson.h"
 #include "skparse.h"
 
 #define METRICS_REQ_MAX		4096
@@ -538,42 +539,63 @@ int skd_metrics_tls_check(const struct skd_conf *conf, int64_t *not_after, char 
 	return ctx ? 0 : -1;
 }
 
+/*
+ * The bearer token: the first line of path, 16 to outlen - 1 printable
+ * ASCII characters without blanks.  0, or -1 with why in err (never a
+ * byte of the file's content).
+ */
+static int read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char tok[sizeof(((struct skd *)0)->metrics_token) + 2];
+	FILE *f;
+	size_t n;
+	int rc = -1;
+
+	if (outlen > sizeof(tok) - 2)
+		outlen = sizeof(tok) - 2;
+	f = fopen(path, "re");
+	if (!f || !fgets(tok, sizeof(tok), f)) {
+		int e = f ? 0 : errno;
+
+		snprintf(err, errlen, "metrics_token_file %s: %s", path, f ? "empty" : strerror(e));
+		if (f)
+			fclose(f);
+		errno = e;
+		return -1;
+	}
+	fclose(f);
+	errno = 0;
+	n = strcspn(tok, "\r\n");
+	tok[n] = '\0';
+	if (n < 16 || n >= outlen) {
+		snprintf(err, errlen, "metrics_token_file %s: the token must be 16 to %zu characters "
+			 "on the first line (e.g. openssl rand -hex 32)", path, outlen - 1);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (tok[i] <= ' ' || tok[i] > '~') {
+			snprintf(err, errlen, "metrics_token_file %s: the token must be printable "
+				 "ASCII without blanks", path);
+			goto out;
+		}
+	memcpy(out, tok, n + 1);
+	rc = 0;
+out:
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return rc;
+}
+
 int skd_metrics_open(struct skd *d, char *err, size_t errlen)
 {
-	FILE *f;
 	X509 *x = NULL;
-	char tok[sizeof(d->metrics_token) + 2];
-	size_t n;
 	int one = 1;
 
 	d->metrics_fd = d->metrics_conn_fd = -1;
 	if (!d->conf.metrics_listen_len)
 		return 0;
-	f = fopen(d->conf.metrics_token_file, "re");
-	if (!f || !fgets(tok, sizeof(tok), f)) {
-		snprintf(err, errlen, "metrics_token_file %s: %s", d->conf.metrics_token_file,
-			 f ? "empty" : strerror(errno));
-		if (f)
-			fclose(f);
+	if (read_token(d->conf.metrics_token_file, d->metrics_token, sizeof(d->metrics_token),
+		       err, errlen))
 		return -1;
-	}
-	fclose(f);
-	n = strcspn(tok, "\r\n");
-	tok[n] = '\0';
-	if (n < 16 || n >= sizeof(d->metrics_token)) {
-		snprintf(err, errlen, "metrics_token_file %s: the token must be 16 to %zu characters "
-			 "on the first line (e.g. openssl rand -hex 32)", d->conf.metrics_token_file,
-			 sizeof(d->metrics_token) - 1);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (tok[i] <= ' ' || tok[i] > '~') {
-			snprintf(err, errlen, "metrics_token_file %s: the token must be printable "
-				 "ASCII without blanks", d->conf.metrics_token_file);
-			return -1;
-		}
-	memcpy(d->metrics_token, tok, n + 1);
-	OPENSSL_cleanse(tok, sizeof(tok));
 	if (d->conf.metrics_cert[0] &&
 	    !(d->metrics_tls = tls_ctx(&d->conf, &d->metrics_tls_not_after, err, errlen)))
 		return -1;
@@ -630,6 +652,69 @@ int skd_metrics_reload(struct skd *d, bool server_reloaded, char *err, size_t er
 	d->metrics_tls = ctx;
 	d->metrics_tls_not_after = end;
 	return 0;
+}
+
+/* an audit record of the token's reload: the file and, when refused, why */
+static void token_audit(struct skd *d, const char *result, const char *why)
+{
+	char *detail = NULL;
+	size_t len = 0;
+	struct sk_json j;
+	FILE *f = open_memstream(&detail, &len);
+
+	if (f) {
+		sk_json_init(&j, f);
+		sk_json_obj_begin(&j, NULL);
+		sk_json_str(&j, "file", d->conf.metrics_token_file);
+		if (why)
+			sk_json_str(&j, "reason", why);
+		sk_json_obj_end(&j);
+		if (fclose(f)) {
+			free(detail);
+			detail = NULL;
+		}
+	}
+	skd_audit(d, "daemon", "", "", "", result, detail ? detail : "{}");
+	free(detail);
+}
+
+/*
+ * SIGHUP: the bearer token again from metrics_token_file, read by main as
+ * it runs then (the service user after the start: the file must be
+ * readable by its group, as metrics_key; sekishod -t says so), through
+ * the start's checks.  A new token replaces the one in use (a scrape in
+ * progress was already checked); one that fails keeps the one in use.
+ * Logged and audited (type daemon: metrics-token-reloaded, or
+ * metrics-token-kept with the reason); an unchanged token is neither.
+ * Never the token itself.  1 replaced, 0 unchanged or no listener, -1
+ * kept.
+ */
+int skd_metrics_token_reload(struct skd *d)
+{
+	char tok[sizeof(d->metrics_token)], err[512];
+	int rc;
+
+	if (d->metrics_fd < 0)
+		return 0;
+	if (read_token(d->conf.metrics_token_file, tok, sizeof(tok), err, sizeof(err))) {
+		/* errno: EACCES when the service user cannot read the file */
+		syslog(LOG_ERR, "SIGHUP: the metrics token was not reloaded, the one in use stays: "
+		       "%s%s", err, errno == EACCES ? " (SIGHUP reads it as the service user: make "
+		       "the file readable by its group, chgrp and chmod 0640, or restart)" : "");
+		token_audit(d, "metrics-token-kept", err);
+		return -1;
+	}
+	rc = strlen(tok) == strlen(d->metrics_token) &&
+	     !CRYPTO_memcmp(tok, d->metrics_token, strlen(tok)) ? 0 : 1;
+	if (rc) {
+		OPENSSL_cleanse(d->metrics_token, sizeof(d->metrics_token));
+		memcpy(d->metrics_token, tok, strlen(tok) + 1);
+		skd_log("SIGHUP: metrics token reloaded from %s; scrapes need the new one",
+			d->conf.metrics_token_file);
+		token_audit(d, "metrics-token-reloaded", NULL);
+	}
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return rc;
 }
 
 void skd_metrics_close(struct skd *d)

@@ -9,7 +9,8 @@
  * listener itself over a real TCP socket on 127.0.0.1, plain and with
  * TLS (metrics_cert/metrics_key: a real OpenSSL client in a child
  * process; the gateway's own key refused; plain HTTP to the TLS listener
- * answered with nothing).  TAP output.
+ * answered with nothing); SIGHUP's reload of the pair and of the bearer
+ * token.  TAP output.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -204,6 +205,104 @@ static void scrape(struct skd *d, const struct sockaddr_in *sa, const char *requ
 	close(c);
 }
 
+/* the audit records of type daemon with result res: how many, and the
+ * last one's detail */
+struct daemon_audits {
+	const char *res;
+	int n;
+	char detail[512];
+};
+
+static int daemon_audit_fn(const struct sk_audit *a, void *arg)
+{
+	struct daemon_audits *m = arg;
+
+	if (!strcmp(a->result, m->res)) {
+		m->n++;
+		snprintf(m->detail, sizeof(m->detail), "%.500s", a->detail);
+	}
+	return 0;
+}
+
+static int daemon_audits(struct skd *d, const char *res, char *detail, size_t len)
+{
+	struct sk_audit_filter f = { .type = "daemon" };
+	struct daemon_audits m = { .res = res };
+
+	sk_audit_list(d->st, &f, daemon_audit_fn, &m);
+	if (detail)
+		snprintf(detail, len, "%s", m.detail);
+	return m.n;
+}
+
+static void write_token(const char *path, const char *token)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fprintf(f, "%s\n", token);
+		fclose(f);
+	}
+}
+
+/* the code of a scrape with the token tk */
+static int scrape_code(struct skd *d, const struct sockaddr_in *sa, const char *tk)
+{
+	char req[256], resp[65536];
+
+	snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nAuthorization: Bearer %s\r\n\r\n", tk);
+	scrape(d, sa, req, resp, sizeof(resp));
+	if (!strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) && strstr(resp, "# HELP sekisho_sessions"))
+		return 200;
+	if (!strncmp(resp, "HTTP/1.1 401 ", 13) && !strstr(resp, "sekisho_sessions"))
+		return 401;
+	return 0;
+}
+
+/* SIGHUP's token reload (skd_metrics_token_reload): a new token replaces
+ * the one in use, the old one is then refused; an unchanged file changes
+ * nothing; a token that fails the start's checks, or a file that cannot
+ * be read, keeps the one in use; each change and refusal audited, never
+ * with the token */
+static void token_reload(struct skd *d, const struct sockaddr_in *sa, const char *path)
+{
+	static const char tok2[] = "second-token-0123456789";
+	char detail[512];
+	int n0 = daemon_audits(d, "metrics-token-reloaded", NULL, 0);
+	int k0 = daemon_audits(d, "metrics-token-kept", NULL, 0);
+
+	tap_ok(&t, skd_metrics_token_reload(d) == 0 && daemon_audits(d, "metrics-token-reloaded", NULL, 0) == n0,
+	       "SIGHUP, the token file unchanged: nothing replaced, nothing audited");
+	write_token(path, tok2);
+	tap_ok(&t, scrape_code(d, sa, tok) == 200 && scrape_code(d, sa, tok2) == 401,
+	       "a new token in the file: the old one is served until SIGHUP");
+	tap_ok(&t, skd_metrics_token_reload(d) == 1, "SIGHUP: the new token replaces it");
+	tap_ok(&t, scrape_code(d, sa, tok2) == 200 && scrape_code(d, sa, tok) == 401,
+	       "after SIGHUP the new token gets 200, the old one 401");
+	tap_ok(&t, daemon_audits(d, "metrics-token-reloaded", detail, sizeof(detail)) == n0 + 1 &&
+	       strstr(detail, path) && !strstr(detail, tok2) && !strstr(detail, tok),
+	       "audited: daemon metrics-token-reloaded with the file, without the token (%s)", detail);
+
+	write_token(path, "short");
+	tap_ok(&t, skd_metrics_token_reload(d) == -1 && scrape_code(d, sa, tok2) == 200 &&
+	       scrape_code(d, sa, "short") == 401,
+	       "SIGHUP with a token the start refuses (too short): the one in use stays");
+	tap_ok(&t, daemon_audits(d, "metrics-token-kept", detail, sizeof(detail)) == k0 + 1 &&
+	       strstr(detail, "16 to 127 characters"),
+	       "audited: daemon metrics-token-kept with the reason (%s)", detail);
+	write_token(path, "with blank 0123456789");
+	tap_ok(&t, skd_metrics_token_reload(d) == -1 && scrape_code(d, sa, tok2) == 200,
+	       "a token with a blank: refused, the one in use stays");
+	unlink(path);
+	tap_ok(&t, skd_metrics_token_reload(d) == -1 && scrape_code(d, sa, tok2) == 200 &&
+	       daemon_audits(d, "metrics-token-kept", detail, sizeof(detail)) == k0 + 3 &&
+	       strstr(detail, "No such file"),
+	       "the file gone: refused with why (%s), the one in use stays", detail);
+	write_token(path, tok);
+	tap_ok(&t, skd_metrics_token_reload(d) == 1 && scrape_code(d, sa, tok) == 200,
+	       "the first token back by SIGHUP");
+}
+
 static void listener(struct skd *d, const char *dir)
 {
 	char path[256], err[256], resp[65536], req[256];
@@ -244,6 +343,7 @@ static void listener(struct skd *d, const char *dir)
 	skd_metrics_timers(d, skd_now() + 3);
 	tap_ok(&t, d->metrics_conn_fd < 0, "... until the deadline, then dropped");
 	close(c);
+	token_reload(d, &sa, path);
 	skd_metrics_close(d);
 	close(d->ep);
 	d->ep = -1;
