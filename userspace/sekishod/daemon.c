@@ -661,7 +661,9 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		syslog(LOG_WARNING, "audit records are not sent to syslog (%s): %s",
 		       d->conf.audit_syslog_socket, strerror(-ret));
 	d->auditlog.quiet = !d->conf.audit_syslog;
+	d->started_at = skd_now();
 	old_sessions(d);
+	skd_gateways_timer(d, d->started_at);	/* the first heartbeat */
 
 	/* root acts on the store's paths (ca_dir_owner): only below the
 	 * state directory, whoever wrote the store */

@@ -285,6 +285,8 @@ struct skd {
 	/* sessions of the store that no slot holds (a previous run's, not
 	 * reconnected yet): swept by the timers while there are any */
 	int orphans;
+	/* this process's start, written with every heartbeat (gateways table) */
+	int64_t started_at;
 	bool stream_warned;		/* a kernel peer with the CSTP stream failed (logged once) */
 	/* CSTP streams handed to kernel TLS, and those left to the relay by
 	 * reason (ktls.c: skd_ktls_reason; metrics) */
@@ -404,6 +406,17 @@ int skd_sessions_suspend(struct skd *d);
 /* the store's sessions no slot holds: deletes the killed, expired and
  * stale ones (start: marks the rest detached from now); sets d->orphans */
 int skd_sessions_sweep(struct skd *d, int64_t now, bool start);
+/* Several gateways: this gateway's heartbeat, and the sessions of gateways
+ * silent for session.gateway_dead taken as detached ones (audited); from
+ * the timers every SKD_STATS_EVERY seconds and at start. */
+void skd_gateways_timer(struct skd *d, int64_t now);
+/* The session's row says another gateway serves it now (to: its name), or
+ * the row is gone (to ""): its worker, kernel peer and sockets go here,
+ * the row stays as it is; audited ("session-moved"), no session-end. */
+void skd_session_release(struct skd *d, struct skd_session *s, const char *to);
+/* The store's row of s, read again: killed -> ended; another gateway's ->
+ * released.  A store that cannot be read changes nothing. */
+void skd_session_recheck_row(struct skd *d, struct skd_session *s);
 /* ends the session: kernel peer, store row, audit "session-end" with reason */
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason);
 /* A fresh session slot's fields (fds -1). */

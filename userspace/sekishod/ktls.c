@@ -307,7 +307,8 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 		struct sk_session row;
 
 		s->detached_at = skd_now();
-		if (!sk_session_get(d->st, s->id, &row)) {
+		if (!sk_session_get(d->st, s->id, &row) &&
+		    (!row.gateway[0] || !strcmp(row.gateway, sk_store_gateway(d->st)))) {
 			row.pid = 0;
 			sk_session_update(d->st, &row);
 		}

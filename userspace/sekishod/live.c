@@ -51,15 +51,14 @@ void skd_live_close(struct skd *d)
 	d->listen = NULL;
 }
 
-/* the session id, if this gateway serves it and the store says it was killed */
+/* the session id, if this gateway serves it: ended when the store says it
+ * was killed, released when another gateway serves it now (moved) */
 static void kill_if_killed(struct skd *d, int64_t id)
 {
 	struct skd_session *s = skd_session_by_id(d, id);
-	struct sk_session row;
 
-	if (!s || sk_session_get(d->st, id, &row) || !row.killed)
-		return;
-	skd_session_end(d, s, "killed-by-admin");
+	if (s)
+		skd_session_recheck_row(d, s);
 }
 
 void skd_live_run(struct skd *d)

@@ -431,14 +431,25 @@ static struct skd_login *login_new(struct skd *d, const struct skd_worker *w, co
 	return lg;
 }
 
+/* a user's sessions on every gateway sharing the store (those of a dead
+ * gateway too, until session.gateway_dead and session.grace end them);
+ * this gateway's own when the store cannot say */
 static int user_sessions(struct skd *d, const char *user)
 {
 	int n = 0;
 
+	if (!sk_session_count(d->st, user, &n))
+		return n;
 	for (int i = 0; i < SKD_MAX_SESSIONS; i++)
 		if (d->sessions[i].used && !strcmp(d->sessions[i].user, user))
 			n++;
 	return n;
+}
+
+/* the row is this gateway's (or nobody's yet) */
+static bool row_mine(struct skd *d, const struct sk_session *r)
+{
+	return !r->gateway[0] || !strcmp(r->gateway, sk_store_gateway(d->st));
 }
 
 static struct skd_session *session_slot(struct skd *d)
@@ -1083,7 +1094,7 @@ static struct skd_session *session_adopt(struct skd *d, struct skd_worker *w,
 	struct sk_group g;
 	struct sk_user u;
 	uint8_t a[16];
-	char detail[96];
+	char detail[96 + SK_NAME_MAX];
 	int plen;
 
 	if (row->id <= 0 || row->id > UINT32_MAX)
@@ -1143,7 +1154,17 @@ static struct skd_session *session_adopt(struct skd *d, struct skd_worker *w,
 	skd_acct_resume(d, s);
 	/* the login's language and device report are not kept in the store:
 	 * a posture check at this CONNECT sees no report (report-missing) */
-	snprintf(detail, sizeof(detail), "{\"session\":%lld}", (long long)s->id);
+	/* another gateway's row (its client came here): this CONNECT makes
+	 * it ours, and the store announces the move ("moved ID"), on which
+	 * that gateway ends its side of it (skd_session_recheck_row) */
+	if (!row_mine(d, row)) {
+		snprintf(detail, sizeof(detail), "{\"session\":%lld,\"from\":\"%s\",\"attached\":%s}",
+			 (long long)s->id, row->gateway, row->pid ? "true" : "false");
+		skd_log("session %lld of %s taken over from gateway %s%s", (long long)s->id, s->user,
+			row->gateway, row->pid ? " (still attached there: it ends its side)" : "");
+	} else {
+		snprintf(detail, sizeof(detail), "{\"session\":%lld}", (long long)s->id);
+	}
 	skd_audit(d, "connect", s->user, s->device, w->remote, "resumed", detail);
 	skd_log("session %lld of %s resumed from the store", (long long)s->id, s->user);
 	return s;
@@ -1208,10 +1229,10 @@ static int sweep_row(const struct sk_session *r, void *arg)
 	struct sweep *w = arg;
 	const int max = (int)(sizeof(w->del) / sizeof(w->del[0]));
 
-	/* another gateway's session that it serves (pid) is its business */
-	bool mine = !r->gateway[0] || !strcmp(r->gateway, sk_store_gateway(w->d->st));
-
-	if (skd_session_by_id(w->d, r->id) || (!mine && r->pid))
+	/* another gateway's session is its business, detached or not (it
+	 * may hold it in memory); a gateway that died loses its rows to the
+	 * others after session.gateway_dead (skd_gateways_timer) */
+	if (skd_session_by_id(w->d, r->id) || !row_mine(w->d, r))
 		return 0;	/* in memory: its own timers end it */
 	if (r->killed || (r->expires && w->now >= r->expires) ||
 	    (!r->pid && w->now - r->last_seen >= w->grace)) {
@@ -1482,7 +1503,7 @@ static void detach(struct skd *d, struct skd_session *s, int64_t now)
 
 	s->w = NULL;
 	s->detached_at = now;
-	if (!sk_session_get(d->st, s->id, &row)) {
+	if (!sk_session_get(d->st, s->id, &row) && row_mine(d, &row)) {
 		row.pid = 0;
 		row.last_seen = now;
 		sk_session_update(d->st, &row);
@@ -1547,8 +1568,15 @@ void skd_worker_gone(struct skd *d, struct skd_worker *w)
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 {
 	int64_t now = skd_now();
+	struct sk_session row;
 	char detail[512];
 
+	/* another gateway took the session meanwhile (its notification not
+	 * heard yet): its row and its end are that gateway's */
+	if (!sk_session_get(d->st, s->id, &row) && !row_mine(d, &row)) {
+		skd_session_release(d, s, row.gateway);
+		return;
+	}
 	skd_ktls_bye(s, reason);	/* the worker cannot say it on kernel TLS */
 	if (s->w) {
 		struct skd_worker *w = s->w;
@@ -1656,10 +1684,12 @@ void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m)
 
 /* ---- timers and kernel events ---- */
 
-static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
+/* false: s went (its row is another gateway's now, or gone) */
+static bool refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
 {
 	struct skd_kstats ks;
 	struct sk_session row;
+	int rc;
 
 	if (s->peer_live && d->have_kernel &&
 	    !skd_kernel_peer_stats(&d->k, (uint32_t)s->id, &ks)) {
@@ -1670,12 +1700,99 @@ static void refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
 		if (ks.has_last_rx && ks.last_rx_ms / 1000 < (uint64_t)(now - s->last_seen))
 			s->last_seen = now - (int64_t)(ks.last_rx_ms / 1000);
 	}
-	if (!sk_session_get(d->st, s->id, &row)) {
+	rc = sk_session_get(d->st, s->id, &row);
+	if (rc == -ENOENT || (!rc && !row_mine(d, &row))) {
+		/* the notification of the move was missed (the listener was
+		 * down): this read is the backstop */
+		skd_session_release(d, s, rc ? "" : row.gateway);
+		return false;
+	}
+	if (!rc) {
 		row.rx_bytes = s->rx_bytes;
 		row.tx_bytes = s->tx_bytes;
 		row.last_seen = s->last_seen;
 		sk_session_update(d->st, &row);
 	}
+	return true;
+}
+
+void skd_session_release(struct skd *d, struct skd_session *s, const char *to)
+{
+	char detail[96 + SK_NAME_MAX];
+
+	if (s->w) {
+		struct skd_worker *w = s->w;
+
+		/* unlinked first: its end must not write the row; no TERMINATE
+		 * (its client, if still there, may reconnect) */
+		w->s = NULL;
+		s->w = NULL;
+		skd_worker_kill(d, w, NULL);
+	}
+	skd_session_peer_del(d, s);
+	skd_session_udp_close(d, s);
+	stream_close(s);
+	snprintf(detail, sizeof(detail), "{\"session\":%lld,\"to\":\"%s\"}", (long long)s->id, to);
+	skd_audit(d, "session-moved", s->user, s->device, s->remote, to[0] ? "moved" : "row-gone",
+		  detail);
+	if (to[0])
+		skd_log("session %lld of %s moved to gateway %s: its worker and kernel peer here "
+			"are gone", (long long)s->id, s->user, to);
+	else
+		skd_log("session %lld of %s is no longer in the store: its worker and kernel peer "
+			"here are gone", (long long)s->id, s->user);
+	sk_wipe(s->cookie_hash, sizeof(s->cookie_hash));
+	skd_session_clear(s);
+}
+
+void skd_session_recheck_row(struct skd *d, struct skd_session *s)
+{
+	struct sk_session row;
+	int rc = sk_session_get(d->st, s->id, &row);
+
+	if (rc == -ENOENT)
+		skd_session_release(d, s, "");
+	else if (rc)
+		return;
+	else if (row.killed)
+		skd_session_end(d, s, "killed-by-admin");
+	else if (!row_mine(d, &row))
+		skd_session_release(d, s, row.gateway);
+}
+
+struct reap {
+	struct skd *d;
+	int64_t now;
+	int dead, n;
+};
+
+static int reaped(const char *gw, int64_t seen, int n, void *arg)
+{
+	struct reap *r = arg;
+	char detail[160];
+
+	r->n += n;
+	snprintf(detail, sizeof(detail),
+		 "{\"gateway\":\"%s\",\"last_beat\":%lld,\"silent\":%lld,\"sessions\":%d}", gw,
+		 (long long)seen, (long long)(r->now - seen), n);
+	skd_audit(r->d, "gateway", "", "", "", "silent", detail);
+	syslog(LOG_WARNING, "gateway %s silent for %lld s (session.gateway_dead %d): its %d "
+	       "sessions are this gateway's now, detached; their clients may reconnect here, "
+	       "else session.grace ends them", gw, (long long)(r->now - seen), r->dead, n);
+	return 0;
+}
+
+void skd_gateways_timer(struct skd *d, int64_t now)
+{
+	struct reap r = { d, now, sk_setting_int(d->st, "session.gateway_dead", 60), 0 };
+
+	if (r.dead < 20)
+		r.dead = 20;	/* two beats missed at least (a store written by psql) */
+	/* no judgement of the others while our own beat cannot be written */
+	if (sk_gateway_beat(d->st, d->started_at, now))
+		return;
+	if (!sk_gateway_reap(d->st, now - r.dead, now, reaped, &r) && r.n)
+		d->orphans += r.n;	/* the sweep ends them after session.grace */
 }
 
 void skd_timers(struct skd *d, int64_t now)
@@ -1701,13 +1818,15 @@ void skd_timers(struct skd *d, int64_t now)
 			continue;
 		}
 		skd_ktls_timer(d, s, now, dtls_wait);
-		if (stats)
-			refresh_stats(d, s, now);
+		if (stats && !refresh_stats(d, s, now))
+			continue;
 		if (stats && s->radius_dir[0])
 			skd_acct_timer(d, s, now);
 		if (stats)
 			skd_dircheck(d, s, now);	/* may end s */
 	}
+	if (stats)
+		skd_gateways_timer(d, now);
 	if (stats && d->orphans)
 		skd_sessions_sweep(d, now, false);
 	if (stats)

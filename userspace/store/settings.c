@@ -51,6 +51,9 @@ static const struct sk_setting_def defs[] = {
 	{ "totp.window", "1", SK_SET_INT, 0, 10, "TOTP steps accepted either side of now" },
 	{ "session.grace", "300", SK_SET_INT, 0, 86400,
 	  "seconds a disconnected session's cookie still reconnects" },
+	{ "session.gateway_dead", "60", SK_SET_INT, 20, 86400,
+	  "seconds without a heartbeat (every 10 s) after which the other gateways sharing the store "
+	  "take a gateway's sessions as detached ones (then session.grace ends them)" },
 	{ "session.dpd", "30", SK_SET_INT, 0, 3600, "dead peer detection interval (X-CSTP-DPD)" },
 	{ "session.keepalive", "20", SK_SET_INT, 0, 3600, "keepalive interval (X-CSTP-Keepalive)" },
 	{ "session.ktls", "on", SK_SET_BOOL, 0, 0,

@@ -506,6 +506,25 @@ bool sk_lease_taken(struct sk_store *st, int family, const char *addr, const cha
  * another sharing the store (unique indexes sessions_addr4/6): -EEXIST.
  * -ENOENT: no such session; -EINVAL: not an address of that family. */
 int sk_session_claim_addr(struct sk_store *st, int64_t id, int family, const char *addr);
+/* The sessions of user that are not killed, on every gateway (a group's
+ * max_sessions): 0 and *n, or -errno. */
+int sk_session_count(struct sk_store *st, const char *user, int *n);
+
+/* ---- gateways that die (several gateways on one store; schema 12,
+ * Documentation/decisions/gateway-heartbeat.md) ----
+ * sk_gateway_beat: this handle's gateway (sk_store_gateway) is alive at
+ * now; started is its start time.  sekishod writes it every 10 s.
+ * sk_gateway_reap: every other gateway whose last beat is older than
+ * before loses its sessions to this handle's gateway, as detached ones
+ * (pid 0; last_seen now for those it still served, else kept): one
+ * statement per gateway, which checks the beat again, so that a gateway
+ * that beat meanwhile keeps its rows and two gateways reaping at once
+ * take each row once.  fn(gateway, its last beat, rows taken, arg) for
+ * each gateway that lost rows.  0 or -errno.  A gateway name that never
+ * beat (a gateway of schema 11) is left alone. */
+int sk_gateway_beat(struct sk_store *st, int64_t started, int64_t now);
+int sk_gateway_reap(struct sk_store *st, int64_t before, int64_t now,
+		    int (*fn)(const char *gateway, int64_t seen, int n, void *arg), void *arg);
 
 /* ---- live changes (PostgreSQL LISTEN/NOTIFY; store_listen.c) ----
  *
@@ -537,7 +556,7 @@ enum {
 struct sk_notes {
 	unsigned kinds;
 	int n_kill;
-	int64_t kill[SK_NOTE_KILL_MAX];	/* sessions an administrator killed */
+	int64_t kill[SK_NOTE_KILL_MAX];	/* sessions killed or moved to another gateway */
 	int dropped;			/* notifications that were not ours */
 };
 struct sk_listen;

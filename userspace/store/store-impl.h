@@ -98,6 +98,10 @@ struct sk_store_ops {
 	int (*lease_set)(struct sk_store *st, const char *user, int family, const char *addr);
 	int (*lease_taken)(struct sk_store *st, int family, const char *addr, const char *other_than);
 	int (*session_claim_addr)(struct sk_store *st, int64_t id, int family, const char *addr);
+	int (*session_count)(struct sk_store *st, const char *user, int64_t *n);
+	int (*gateway_beat)(struct sk_store *st, const char *name, int64_t started, int64_t now);
+	int (*gateway_reap)(struct sk_store *st, const char *self, int64_t before, int64_t now,
+			    int (*fn)(const char *gateway, int64_t seen, int n, void *arg), void *arg);
 
 	/* scope: enum sk_posture_scope; val NULL = remove; -ENOENT no such name */
 	int (*posture_set)(struct sk_store *st, int scope, const char *name, const char *key,

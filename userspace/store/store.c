@@ -1099,6 +1099,32 @@ int sk_session_claim_addr(struct sk_store *st, int64_t id, int family, const cha
 	return st->ops->session_claim_addr(st, id, family, text);
 }
 
+int sk_session_count(struct sk_store *st, const char *user, int *n)
+{
+	int64_t v;
+	int rc;
+
+	*n = 0;
+	if (bad_name(user))
+		return 0;
+	rc = st->ops->session_count(st, user, &v);
+	if (rc)
+		return rc;
+	*n = v > INT_MAX ? INT_MAX : (int)v;
+	return 0;
+}
+
+int sk_gateway_beat(struct sk_store *st, int64_t started, int64_t now)
+{
+	return st->ops->gateway_beat(st, st->gateway, started, now);
+}
+
+int sk_gateway_reap(struct sk_store *st, int64_t before, int64_t now,
+		    int (*fn)(const char *gateway, int64_t seen, int n, void *arg), void *arg)
+{
+	return st->ops->gateway_reap(st, st->gateway, before, now, fn, arg);
+}
+
 /* ---- audit ---- */
 
 /* An audit field that is not one line of text (a user name a client sent

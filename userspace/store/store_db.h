@@ -254,6 +254,10 @@ DB_DECL(int, lease_get, const char *user, int family, char *addr, size_t len);
 DB_DECL(int, lease_set, const char *user, int family, const char *addr);
 DB_DECL(int, lease_taken, int family, const char *addr, const char *other_than);
 DB_DECL(int, session_claim_addr, int64_t id, int family, const char *addr);
+DB_DECL(int, session_count, const char *user, int64_t *n);
+DB_DECL(int, gateway_beat, const char *name, int64_t started, int64_t now);
+DB_DECL(int, gateway_reap, const char *self, int64_t before, int64_t now,
+	int (*fn)(const char *gateway, int64_t seen, int n, void *arg), void *arg);
 DB_DECL(int, audit_add, const struct sk_audit *a);
 DB_DECL(int, audit_list, const struct sk_audit_filter *f,
 	int (*fn)(const struct sk_audit *, void *), void *arg);
@@ -336,6 +340,9 @@ int db_user_directory_set(struct sk_store *st, const char *name, const char *dir
 	.lease_set = db_lease_set,				\
 	.lease_taken = db_lease_taken,				\
 	.session_claim_addr = db_session_claim_addr,		\
+	.session_count = db_session_count,			\
+	.gateway_beat = db_gateway_beat,			\
+	.gateway_reap = db_gateway_reap,			\
 	.audit_add = db_audit_add,				\
 	.audit_list = db_audit_list,				\
 	.audit_prune = db_audit_prune

@@ -166,14 +166,17 @@ static bool parse_note(const PGnotify *nf, struct sk_notes *n)
 		n->kinds |= SK_NOTE_SETTINGS;
 	} else if (!strcmp(p, "crl")) {
 		n->kinds |= SK_NOTE_CRL;
-	} else if (!strncmp(p, "kill ", 5)) {
+	} else if (!strncmp(p, "kill ", 5) || !strncmp(p, "moved ", 6)) {
+		/* either way: look at the session's row (killed? another
+		 * gateway's now?) */
+		size_t k = p[0] == 'k' ? 5 : 6;
 		char *end;
 		long long id;
 
-		if (p[5] < '1' || p[5] > '9' || len > 5 + 10)
+		if (p[k] < '1' || p[k] > '9' || len > k + 10)
 			return false;
 		errno = 0;
-		id = strtoll(p + 5, &end, 10);
+		id = strtoll(p + k, &end, 10);
 		if (errno || *end || id < 1 || id > 0xffffffffLL)
 			return false;
 		for (int i = 0; i < n->n_kill; i++)

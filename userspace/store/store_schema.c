@@ -276,6 +276,24 @@ const char *const sk_schema[] = {
 	 * sekictl session list/show (before: the last posture audit record) */
 	("ALTER TABLE sessions ADD COLUMN quarantine TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE sessions ADD COLUMN quarantine_why TEXT NOT NULL DEFAULT '';"),
+
+	/* 11 -> 12: gateways that die (issue 13,
+	 * Documentation/decisions/gateway-heartbeat.md).  Every sekishod
+	 * writes its name and the time into gateways every 10 s; the others
+	 * take the sessions of a gateway silent for session.gateway_dead
+	 * seconds as detached sessions of their own (session.grace then ends
+	 * them unless their clients come back).  A session whose gateway
+	 * changes (its client came back with its cookie to another gateway,
+	 * or a live gateway took a silent one's rows) is announced as
+	 * "moved ID": the gateway that served it ends its side (worker,
+	 * kernel peer), so that one gateway only routes its address. */
+	"CREATE TABLE gateways (name TEXT PRIMARY KEY, started {INT} NOT NULL,"
+	" seen {INT} NOT NULL){NOROWID};"
+	"pg:CREATE FUNCTION sekisho_notify_moved() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN PERFORM pg_notify('sekisho', 'moved ' || NEW.id){SEMI} RETURN NULL{SEMI} END $$;"
+	"pg:CREATE TRIGGER sessions_moved_notify AFTER UPDATE ON sessions FOR EACH ROW"
+	" WHEN (OLD.gateway != '' AND NEW.gateway != OLD.gateway)"
+	" EXECUTE FUNCTION sekisho_notify_moved();",
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

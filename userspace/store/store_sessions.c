@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Sessions, address leases, the audit log. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -144,6 +145,90 @@ int db_session_claim_addr(struct sk_store *st, int64_t id, int family, const cha
 			 "UPDATE sessions SET addr4 = ?2 WHERE id = ?1", "it", id, addr);
 
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;
+}
+
+int db_session_count(struct sk_store *st, const char *user, int64_t *n)
+{
+	return db_int_query(st, n, "SELECT count(*) FROM sessions WHERE \"user\" = ?1 AND killed = 0",
+			    "t", user);
+}
+
+/* ---- gateways: heartbeats ---- */
+
+int db_gateway_beat(struct sk_store *st, const char *name, int64_t started, int64_t now)
+{
+	int rc = db_exec(st, "INSERT INTO gateways (name, started, seen) VALUES (?1, ?2, ?3)"
+			 " ON CONFLICT (name) DO UPDATE SET started = excluded.started,"
+			 " seen = excluded.seen", "tii", name, started, now);
+
+	return rc < 0 ? rc : 0;
+}
+
+#define REAP_MAX	32	/* silent gateways handled per call (the rest: next call) */
+
+struct silent {
+	int n;
+	struct {
+		char name[SK_NAME_MAX + 1];
+		int64_t seen;
+	} g[REAP_MAX];
+};
+
+struct silent_row {
+	char name[SK_NAME_MAX + 1];
+	int64_t seen;
+};
+
+static void silent_decode(struct db_stmt *s, void *obj)
+{
+	struct silent_row *r = obj;
+
+	db_text(s, 0, r->name, sizeof(r->name));
+	r->seen = db_i64(s, 1);
+}
+
+DB_LIST_ROW(silent_list_row, struct silent_row, silent_decode)
+
+static int silent_add(const struct silent_row *r, void *arg)
+{
+	struct silent *sl = arg;
+
+	if (sl->n >= REAP_MAX)
+		return 1;
+	snprintf(sl->g[sl->n].name, sizeof(sl->g[sl->n].name), "%s", r->name);
+	sl->g[sl->n].seen = r->seen;
+	sl->n++;
+	return 0;
+}
+
+int db_gateway_reap(struct sk_store *st, const char *self, int64_t before, int64_t now,
+		    int (*fn)(const char *gateway, int64_t seen, int n, void *arg), void *arg)
+{
+	int (*add)(const struct silent_row *, void *) = silent_add;
+	struct silent sl = { 0 };
+	int rc;
+
+	/* only gateways with sessions: a gateway that stopped for good and
+	 * has none left stays in the table, silent, costing nothing */
+	rc = db_list(st, sizeof(struct silent_row), silent_list_row, &add, &sl,
+		     "SELECT name, seen FROM gateways WHERE name != ?1 AND seen < ?2"
+		     " AND EXISTS (SELECT 1 FROM sessions WHERE gateway = gateways.name)"
+		     " ORDER BY name", "ti", self, before);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < sl.n; i++) {
+		/* the beat is read again in the statement: a gateway that beat
+		 * since the SELECT keeps its rows */
+		rc = db_exec(st, "UPDATE sessions SET gateway = ?1,"
+			     " last_seen = CASE WHEN pid != 0 THEN ?4 ELSE last_seen END, pid = 0"
+			     " WHERE gateway = ?2 AND (SELECT seen FROM gateways WHERE name = ?2) < ?3",
+			     "ttii", self, sl.g[i].name, before, now);
+		if (rc < 0)
+			return rc;
+		if (rc > 0 && fn && fn(sl.g[i].name, sl.g[i].seen, rc, arg))
+			break;
+	}
+	return 0;
 }
 
 /* ---- audit ---- */

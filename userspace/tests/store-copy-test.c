@@ -183,6 +183,7 @@ static bool fill(struct sk_store *st)
 	snprintf(a.result, sizeof(a.result), "ok");
 	snprintf(a.detail, sizeof(a.detail), "{\"note\":\"日本語\"}");
 	DO(sk_audit_add(st, &a));
+	DO(sk_gateway_beat(st, 1000, 1010));	/* schema 12: gateways */
 #undef DO
 	tap_ok(&t, ok == n, "fill: %d of %d calls succeeded", ok, n);
 	return ok == n;

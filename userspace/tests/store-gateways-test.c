@@ -291,6 +291,87 @@ static void names(struct sk_store *a, struct sk_store *b)
 	sk_store_close(c);
 }
 
+/* ---- gateways that die: heartbeats (schema 12) ---- */
+
+struct reaped {
+	int calls, rows, self;
+	char gw[SK_NAME_MAX + 1];
+	int64_t seen;
+};
+
+static int reaped_each(const char *gateway, int64_t seen, int n, void *arg)
+{
+	struct reaped *r = arg;
+
+	r->calls++;
+	r->rows += n;
+	r->self += !strcmp(gateway, "gw-a");
+	snprintf(r->gw, sizeof(r->gw), "%s", gateway);
+	r->seen = seen;
+	return 0;
+}
+
+static void heartbeat(struct sk_store *a, struct sk_store *b)
+{
+	struct sk_store *c = gw("gw-c");
+	struct reaped r = { 0 }, r2 = { 0 };
+	struct sk_session x, y;
+	int64_t id1, id2, id3;
+	int n = -1;
+
+	/* gw-c serves one session (pid 55) and holds a detached one, then
+	 * goes silent after its beat at 1000 */
+	tap_ok(&t, !sk_gateway_beat(c, 900, 1000) && !sk_gateway_beat(a, 900, 1100) &&
+	       !sk_gateway_beat(b, 900, 1100), "heartbeat: three gateways beat");
+	id1 = session(c, "carol", 0xc1);
+	id2 = session(c, "carol", 0xc2);
+	if (id1 > 0 && !sk_session_get(c, id1, &x)) {
+		x.pid = 55;
+		x.last_seen = 1000;
+		sk_session_update(c, &x);
+	}
+	if (id2 > 0 && !sk_session_get(c, id2, &x)) {
+		x.last_seen = 990;
+		sk_session_update(c, &x);
+	}
+	tap_ok(&t, !sk_session_count(a, "carol", &n) && n == 2,
+	       "heartbeat: a user's sessions are counted on every gateway (%d)", n);
+	tap_ok(&t, !sk_gateway_reap(a, 1050, 1100, reaped_each, &r) && r.calls == 1 && r.rows == 2 &&
+	       !strcmp(r.gw, "gw-c") && r.seen == 1000,
+	       "heartbeat: gw-c silent since 1000 (limit 1050): A takes its 2 sessions (%d calls, %d rows, %s)",
+	       r.calls, r.rows, r.gw);
+	tap_ok(&t, !sk_session_get(b, id1, &x) && !strcmp(x.gateway, "gw-a") && x.pid == 0 &&
+	       x.last_seen == 1100 && !sk_session_get(b, id2, &y) && !strcmp(y.gateway, "gw-a") &&
+	       y.last_seen == 990,
+	       "heartbeat: ... as detached ones: the served one from now (%lld), the detached one "
+	       "keeps its time (%lld)", (long long)x.last_seen, (long long)y.last_seen);
+	tap_ok(&t, !sk_gateway_reap(b, 1050, 1100, reaped_each, &r2) && r2.calls == 0,
+	       "heartbeat: B reaping too takes nothing more (%d)", r2.calls);
+	/* a gateway that beats is alive: its rows stay */
+	sk_gateway_beat(c, 900, 1200);
+	sk_gateway_beat(b, 900, 1200);
+	id3 = session(c, "dave", 0xc3);
+	memset(&r, 0, sizeof(r));
+	tap_ok(&t, id3 > 0 && !sk_gateway_reap(a, 1150, 1250, reaped_each, &r) && r.calls == 0 &&
+	       !sk_session_get(a, id3, &x) && !strcmp(x.gateway, "gw-c"),
+	       "heartbeat: gw-c beat at 1200 (limit 1150): its new session stays its own");
+	/* a name that never beat (a gateway of an older schema) is left;
+	 * the reaper's own rows are never its prey */
+	if (!sk_session_get(c, id3, &x)) {
+		snprintf(x.gateway, sizeof(x.gateway), "gw-old");
+		sk_session_update(c, &x);
+	}
+	memset(&r, 0, sizeof(r));
+	tap_ok(&t, !sk_gateway_reap(a, 1 << 30, 1300, reaped_each, &r) && r.self == 0 &&
+	       !sk_session_get(a, id3, &x) && !strcmp(x.gateway, "gw-old"),
+	       "heartbeat: a gateway that never beat keeps its rows, and A never reaps its own "
+	       "(%d calls)", r.calls);
+	tap_ok(&t, !sk_session_del(a, id1) && !sk_session_del(a, id2) && !sk_session_del(a, id3) &&
+	       !sk_session_count(b, "carol", &n) && n == 0,
+	       "heartbeat: deleted rows are counted no more (%d)", n);
+	sk_store_close(c);
+}
+
 /* ---- live: what one gateway changes, the others hear (PostgreSQL) ---- */
 
 static int64_t ms_now(void)
@@ -394,6 +475,19 @@ static void live(struct sk_store *a, struct sk_store *b)
 	tap_ok(&t, at >= 0 && n.n_kill == 1 && n.kill[0] == id, "live: a kill on B names session "
 	       "%lld (%d ms)", (long long)id, at);
 
+	/* a session taken over by another gateway: "moved ID" (the first
+	 * ends its side) */
+	id = session(a, "erin", 0x5b);
+	hear(l, 300, ~0u, &n, &at);
+	if (id > 0 && !sk_session_get(b, id, &x)) {
+		x.pid = 43;
+		snprintf(x.gateway, sizeof(x.gateway), "gw-b");
+		sk_session_update(b, &x);
+	}
+	hear(l, 2000, SK_NOTE_KILL_SCAN, &n, &at);
+	tap_ok(&t, at >= 0 && n.n_kill == 1 && n.kill[0] == id, "live: session %lld taken over by B "
+	       "is announced (%d ms)", (long long)id, at);
+
 	/* a notification is a hint: only ours, bounded, well-formed */
 	snprintf(q, sizeof(q), "SELECT pg_notify('sekisho', 'kill 0'), pg_notify('sekisho', 'bogus'),"
 		 " pg_notify('sekisho', 'kill 99999999999'), pg_notify('sekisho', 'kill 12x'),"
@@ -450,6 +544,7 @@ int main(void)
 	lockout(a, b);
 	addresses(a, b);
 	names(a, b);
+	heartbeat(a, b);
 	live(a, b);
 	sk_store_close(a);
 	sk_store_close(b);

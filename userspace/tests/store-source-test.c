@@ -199,6 +199,13 @@ static void migration(void)
 	struct sk_store *st;
 	char val[64] = "";
 
+	/* schema 10's and 12's notifications (PostgreSQL only): the
+	 * functions, and with them their triggers (first: a trigger on
+	 * sessions.gateway holds the column) */
+	if (test_pg())
+		raw(path, "DROP FUNCTION sekisho_notify() CASCADE;"
+		    "DROP FUNCTION sekisho_notify_kill() CASCADE;"
+		    "DROP FUNCTION sekisho_notify_moved() CASCADE;");
 	/* back to schema 4 as an older sekisho left it (the tables of the
 	 * later versions go too) */
 	raw(path, "UPDATE schema_version SET version = 4;"
@@ -211,6 +218,7 @@ static void migration(void)
 	    "ALTER TABLE audit DROP COLUMN gateway; ALTER TABLE sessions DROP COLUMN gateway;"
 	    "ALTER TABLE sessions DROP COLUMN quarantine;"
 	    "ALTER TABLE sessions DROP COLUMN quarantine_why;"
+	    "DROP TABLE IF EXISTS gateways;"
 	    "DROP TABLE IF EXISTS device_posture_last;"
 	    "DROP TABLE IF EXISTS device_posture;"
 	    "DROP TABLE IF EXISTS group_posture;"
@@ -219,11 +227,6 @@ static void migration(void)
 	    "ALTER TABLE users DROP COLUMN lock_count;"
 	    "DELETE FROM settings WHERE key LIKE 'lockout.%';"
 	    "INSERT INTO settings VALUES ('lockout.seconds', '0');");
-	/* schema 10's notifications (PostgreSQL only): the functions, and
-	 * with them their triggers */
-	if (test_pg())
-		raw(path, "DROP FUNCTION sekisho_notify() CASCADE;"
-		    "DROP FUNCTION sekisho_notify_kill() CASCADE;");
 	tap_ok(&t, sk_store_open(path, &st, err, sizeof(err)) == 0 &&
 	       sk_store_schema_version(st) >= 5, "a schema 4 store migrates (%s)", err);
 	tap_ok(&t, !sk_setting_get(st, "lockout.duration", val, sizeof(val)) &&
