@@ -215,6 +215,8 @@ void skd_acct_row_end(struct skd *d, const struct sk_session *row, const char *r
 	s->tunnel_started = row->started;
 	s->rx_bytes = row->rx_bytes;
 	s->tx_bytes = row->tx_bytes;
+	s->rx_pkts = row->rx_pkts;
+	s->tx_pkts = row->tx_pkts;
 	if (row->addr4[0] && inet_pton(AF_INET, row->addr4, &s->addr4) == 1)
 		s->has4 = true;
 	skd_acct_resume(d, s);

@@ -1133,6 +1133,8 @@ static struct skd_session *session_adopt(struct skd *d, struct skd_worker *w,
 	s->detached_at = now;
 	s->rx_bytes = s->rx_base = row->rx_bytes;
 	s->tx_bytes = s->tx_base = row->tx_bytes;
+	s->rx_pkts = s->rx_pbase = row->rx_pkts;
+	s->tx_pkts = s->tx_pbase = row->tx_pkts;
 	/* the address the row holds, if the group's pool still has it */
 	if (row->addr4[0] && inet_pton(AF_INET, row->addr4, a) == 1 &&
 	    (plen = pool_plen(g.pool4, AF_INET, a)) >= 0) {
@@ -1202,6 +1204,8 @@ int skd_sessions_suspend(struct skd *d)
 			row.last_seen = now;
 			row.rx_bytes = s->rx_bytes;
 			row.tx_bytes = s->tx_bytes;
+			row.rx_pkts = s->rx_pkts;
+			row.tx_pkts = s->tx_pkts;
 			if (!sk_session_update(d->st, &row))
 				n++;
 		}
@@ -1710,6 +1714,8 @@ static bool refresh_stats(struct skd *d, struct skd_session *s, int64_t now)
 	if (!rc) {
 		row.rx_bytes = s->rx_bytes;
 		row.tx_bytes = s->tx_bytes;
+		row.rx_pkts = s->rx_pkts;
+		row.tx_pkts = s->tx_pkts;
 		row.last_seen = s->last_seen;
 		sk_session_update(d->st, &row);
 	}

@@ -204,6 +204,7 @@ struct sk_session {
 	char remote[SK_ADDR_MAX * 2];	/* client address:port */
 	int64_t started, last_seen, expires;
 	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_pkts, tx_pkts;	/* packets, as the bytes (schema 13) */
 	int pid;			/* worker pid while connected, 0 = detached */
 	bool killed;			/* killed by an administrator: cookie invalid */
 	char gateway[SK_NAME_MAX + 1];	/* the gateway serving it ("" = the handle's) */

@@ -294,6 +294,13 @@ const char *const sk_schema[] = {
 	"pg:CREATE TRIGGER sessions_moved_notify AFTER UPDATE ON sessions FOR EACH ROW"
 	" WHEN (OLD.gateway != '' AND NEW.gateway != OLD.gateway)"
 	" EXECUTE FUNCTION sekisho_notify_moved();",
+
+	/* 12 -> 13: a session's packet counters beside its bytes (issue 15):
+	 * the RADIUS Accounting Stop of a session that ends after a
+	 * restart (taken back, or its row deleted by the sweep) has the
+	 * packets counted before the restart too, as it has the bytes */
+	("ALTER TABLE sessions ADD COLUMN rx_packets {INT} NOT NULL DEFAULT 0;"
+	 "ALTER TABLE sessions ADD COLUMN tx_packets {INT} NOT NULL DEFAULT 0;"),
 };
 
 const int sk_schema_latest = (int)(sizeof(sk_schema) / sizeof(sk_schema[0]));

@@ -9,7 +9,8 @@
 
 #define SESSION_COLS \
 	"SELECT id, cookie_hash, \"user\", grp, device, addr4, addr6, remote, started, last_seen," \
-	" expires, rx_bytes, tx_bytes, pid, killed, gateway, quarantine, quarantine_why FROM sessions "
+	" expires, rx_bytes, tx_bytes, pid, killed, gateway, quarantine, quarantine_why," \
+	" rx_packets, tx_packets FROM sessions "
 
 static void session_row(struct db_stmt *s, void *obj)
 {
@@ -34,6 +35,8 @@ static void session_row(struct db_stmt *s, void *obj)
 	db_text(s, 15, x->gateway, sizeof(x->gateway));
 	db_text(s, 16, x->quarantine, sizeof(x->quarantine));
 	db_text(s, 17, x->quarantine_why, sizeof(x->quarantine_why));
+	x->rx_pkts = (uint64_t)db_i64(s, 18);
+	x->tx_pkts = (uint64_t)db_i64(s, 19);
 }
 
 int db_session_add(struct sk_store *st, struct sk_session *x)
@@ -45,12 +48,13 @@ int db_session_add(struct sk_store *st, struct sk_session *x)
 	 * the store refuses to go past the u32 range rather than wrap */
 	rc = db_exec_id(st, &id, "INSERT INTO sessions (cookie_hash, \"user\", grp, device, addr4,"
 		     " addr6, remote, started, last_seen, expires, rx_bytes, tx_bytes, pid, killed,"
-		     " gateway, quarantine, quarantine_why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) RETURNING id",
-		     "bttttttiiiiiddttt", x->cookie_hash, x->user, x->group, x->device, x->addr4,
+		     " gateway, quarantine, quarantine_why, rx_packets, tx_packets) VALUES (?1, ?2, ?3,"
+		     " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+		     " RETURNING id",
+		     "bttttttiiiiiddtttii", x->cookie_hash, x->user, x->group, x->device, x->addr4,
 		     x->addr6, x->remote, x->started, x->last_seen, x->expires,
 		     (int64_t)x->rx_bytes, (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway,
-		     x->quarantine, x->quarantine_why);
+		     x->quarantine, x->quarantine_why, (int64_t)x->rx_pkts, (int64_t)x->tx_pkts);
 	if (rc < 0)
 		return rc;
 	if (id > 0xffffffffLL) {
@@ -84,11 +88,12 @@ int db_session_update(struct sk_store *st, const struct sk_session *x)
 		     " addr6 = ?6, remote = ?7, started = ?8, last_seen = ?9, expires = ?10,"
 		     " rx_bytes = ?11, tx_bytes = ?12, pid = ?13, killed = ?14,"
 		     " gateway = CASE WHEN ?15 = '' THEN gateway ELSE ?15 END,"
-		     " quarantine = ?16, quarantine_why = ?17 WHERE id = ?1",
-		     "ittttttiiiiiddttt", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
+		     " quarantine = ?16, quarantine_why = ?17, rx_packets = ?18, tx_packets = ?19"
+		     " WHERE id = ?1",
+		     "ittttttiiiiiddtttii", x->id, x->user, x->group, x->device, x->addr4, x->addr6,
 		     x->remote, x->started, x->last_seen, x->expires, (int64_t)x->rx_bytes,
 		     (int64_t)x->tx_bytes, x->pid, (int)x->killed, x->gateway, x->quarantine,
-		     x->quarantine_why);
+		     x->quarantine_why, (int64_t)x->rx_pkts, (int64_t)x->tx_pkts);
 	if (x->killed)
 		db_durable(st, false);
 	return rc == 0 ? -ENOENT : rc < 0 ? rc : 0;

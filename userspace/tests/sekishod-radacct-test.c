@@ -10,7 +10,8 @@
  * accounting=no; a session taken back after a restart goes on (its Stop
  * under the same Acct-Session-Id); a session row deleted while no slot
  * held it (the sweep at the start and later: detached too long, expired,
- * killed) still gets its Stop with the row's counters; the Accept's
+ * killed) still gets its Stop with the row's counters (bytes and packets,
+ * schema 13); the Accept's
  * Session-Timeout bounds a new session's expiry.  TAP output.
  */
 #include <arpa/inet.h>
@@ -258,9 +259,16 @@ static void accounting(void)
 				snprintf(r.addr4, sizeof(r.addr4), "10.77.0.%d", 60 + i);
 			r.rx_bytes = 4321000 + (uint64_t)i;
 			r.tx_bytes = 8765000 + (uint64_t)i;
+			r.rx_pkts = 3000 + (uint64_t)i;
+			r.tx_pkts = 6000 + (uint64_t)i;
 			sk_session_add(d->st, &r);
 			ids[i] = r.id;
 		}
+		/* the statistics refresh writes the counters (sk_session_update) */
+		tap_ok(&t, !sk_session_get(d->st, ids[0], &r) && r.rx_pkts == 3000 && r.tx_pkts == 6000 &&
+		       (r.rx_pkts = 4000, !sk_session_update(d->st, &r)) &&
+		       !sk_session_get(d->st, ids[0], &r) && r.rx_pkts == 4000,
+		       "a session row keeps its packet counters (schema 13): added, updated, read back");
 		tap_ok(&t, d->sessions && ids[0] > 0 && ids[3] > 0, "four session rows, no slot");
 		before = count(detail_wait(detail, 0), "Acct-Status-Type");
 		tap_ok(&t, skd_sessions_sweep(d, now, true) == 4, "the sweep at the start deletes them");
@@ -276,9 +284,12 @@ static void accounting(void)
 			       strstr(d0, "Acct-Output-Octets = 8765000") &&
 			       strstr(d0, "Acct-Terminate-Cause = Lost-Carrier") &&
 			       strstr(d0, "Acct-Session-Time = 600") &&
-			       strstr(d0, "Framed-IP-Address = 10.77.0.60"),
+			       strstr(d0, "Framed-IP-Address = 10.77.0.60") &&
+			       strstr(d0, "Acct-Input-Packets = 4000") &&
+			       strstr(d0, "Acct-Output-Packets = 6000"),
 			       "a row detached past the grace: its Stop under its Acct-Session-Id, the "
-			       "row's counters, Lost-Carrier, the time up to when it was last seen");
+			       "row's counters (bytes and packets), Lost-Carrier, the time up to when it "
+			       "was last seen");
 			tap_ok(&t, strstr(d0, id1) && strstr(d0, "Acct-Input-Octets = 4321001") &&
 			       strstr(d0, "Acct-Terminate-Cause = Session-Timeout"),
 			       "an expired row: its Stop, Session-Timeout");

@@ -219,6 +219,8 @@ static void migration(void)
 	    "ALTER TABLE sessions DROP COLUMN quarantine;"
 	    "ALTER TABLE sessions DROP COLUMN quarantine_why;"
 	    "DROP TABLE IF EXISTS gateways;"
+	    "ALTER TABLE sessions DROP COLUMN rx_packets;"
+	    "ALTER TABLE sessions DROP COLUMN tx_packets;"
 	    "DROP TABLE IF EXISTS device_posture_last;"
 	    "DROP TABLE IF EXISTS device_posture;"
 	    "DROP TABLE IF EXISTS group_posture;"
