@@ -67,6 +67,30 @@ static int64_t session(const char *user, int slot)
 	return row.id;
 }
 
+static int moved_each(const struct sk_audit *a, void *arg)
+{
+	int *n = arg;
+
+	*n += !strcmp(a->result, "moved") && strstr(a->detail, "\"to\":\"gw-b\"") != NULL;
+	return 0;
+}
+
+/* seconds until the loop audited the release of a session of user to
+ * gw-b (session-moved), or -1 */
+static double moved_within(struct sk_store *b, const char *user, double limit, double t0)
+{
+	struct sk_audit_filter f = { .type = "session-moved", .user = user };
+
+	while (now_s() - t0 < limit) {
+		int n = 0;
+
+		if (!sk_audit_list(b, &f, moved_each, &n) && n > 0)
+			return now_s() - t0;
+		usleep(20000);
+	}
+	return -1;
+}
+
 /* seconds until B no longer finds session id (the loop ended it), or -1 */
 static double gone_within(struct sk_store *b, int64_t id, double limit, double t0)
 {
@@ -95,7 +119,7 @@ static bool setup(void)
 	snprintf(g.name, sizeof(g.name), "staff");
 	if (sk_group_add(d.st, &g, err, sizeof(err)))
 		return false;
-	for (const char *const *n = (const char *const[]){ "alice", "bob", "carol", NULL }; *n; n++) {
+	for (const char *const *n = (const char *const[]){ "alice", "bob", "carol", "dave", NULL }; *n; n++) {
 		memset(&u, 0, sizeof(u));
 		snprintf(u.name, sizeof(u.name), "%s", *n);
 		snprintf(u.group, sizeof(u.group), "staff");
@@ -114,7 +138,7 @@ int main(void)
 	struct sk_store *b = NULL;
 	struct sk_user u;
 	struct sk_session x;
-	int64_t ida, idb, idc;
+	int64_t ida, idb, idc, idd;
 	char err[512], sql[128];
 	double t0, secs;
 	pthread_t th;
@@ -129,7 +153,8 @@ int main(void)
 	ida = session("alice", 0);
 	idb = session("bob", 1);
 	idc = session("carol", 2);
-	if (ida < 0 || idb < 0 || idc < 0 || pthread_create(&th, NULL, loop_thread, NULL)) {
+	idd = session("dave", 3);
+	if (ida < 0 || idb < 0 || idc < 0 || idd < 0 || pthread_create(&th, NULL, loop_thread, NULL)) {
 		printf("Bail out! sessions or thread\n");
 		return 1;
 	}
@@ -173,6 +198,25 @@ int main(void)
 	secs = gone_within(b, idb, 5.0, t0);
 	tap_ok(&t, secs >= 0 && secs <= 2.0, "bob's session killed on B: ended here in %.3f s", secs);
 	tap_ok(&t, !sk_session_get(b, idc, &x), "carol's session goes on");
+
+	/* B takes dave's session over (its client came to B with the
+	 * cookie): this gateway ends its side, the row stays B's */
+	snprintf(sql, sizeof(sql), "SELECT pg_notify('sekisho', 'moved %lld')", (long long)idd);
+	raw(path, sql);
+	secs = moved_within(b, "dave", 1.0, now_s());
+	tap_ok(&t, secs < 0 && d.sessions[3].used,
+	       "a forged 'moved %lld' alone ends nothing (the row is still ours)", (long long)idd);
+	t0 = now_s();
+	if (!sk_session_get(b, idd, &x)) {
+		x.pid = 77;
+		snprintf(x.gateway, sizeof(x.gateway), "gw-b");
+		sk_session_update(b, &x);
+	}
+	secs = moved_within(b, "dave", 5.0, t0);
+	tap_ok(&t, secs >= 0 && secs <= 2.0, "dave's session taken over by B: ended here in %.3f s "
+	       "(audited session-moved)", secs);
+	tap_ok(&t, !sk_session_get(b, idd, &x) && !strcmp(x.gateway, "gw-b") && x.pid == 77 && !x.killed,
+	       "... and its row is B's, untouched (%s, pid %d)", x.gateway, x.pid);
 
 	/* the listener's connection cut: back by itself, and it reads all */
 	raw(path, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
