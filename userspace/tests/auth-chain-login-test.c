@@ -634,6 +634,58 @@ static void directory(void)
 		sk_login_free(l);
 	}
 
+	/* the device check applies to a directory user as to a local one
+	 * (e2e: sekishod-directory.sh through the host scan wrapper): a
+	 * checked device with serial DS-1 on alice's record */
+	{
+		struct sk_device dv;
+		struct sk_hostscan hs;
+		struct sk_login_result res;
+		enum sk_step sd[3];
+
+		memset(&dv, 0, sizeof(dv));
+		snprintf(dv.name, sizeof(dv.name), "alice-pc");
+		snprintf(dv.user, sizeof(dv.user), "alice");
+		snprintf(dv.ident, sizeof(dv.ident), "DS-1");
+		dv.type = SK_DEV_WINDOWS;
+		dv.enabled = dv.check = true;
+		dv.method = SK_DEVM_SERIAL;
+		set("device.hostscan", "on");
+		tap_ok(&t, !sk_device_add(st, &dv, err, sizeof(err)),
+		       "device.hostscan on; device alice-pc (serial DS-1, checked) on alice's "
+		       "directory record (%s)", err);
+		for (int i = 0; i < 3; i++) {
+			struct sk_login *l = login(NULL);
+
+			memset(&hs, 0, sizeof(hs));
+			snprintf(hs.os_version, sizeof(hs.os_version), "Linux");
+			snprintf(hs.device_id, sizeof(hs.device_id), "%s", i == 1 ? "DS-2" : "DS-1");
+			sk_login_set_device(l, i ? &hs : NULL);
+			sd[i] = step(l, "gd1", &f, NULL);
+			if (sd[i] == SK_STEP_FORM)
+				sd[i] = step(l, "gd1", &f, "username", "alice", "password", "alice-pw-1",
+					     NULL);
+			memset(&res, 0, sizeof(res));
+			if (sd[i] == SK_STEP_SUCCESS)
+				sk_login_result(l, &res);
+			sk_login_free(l);
+			if (i == 0)
+				tap_ok(&t, sd[0] == SK_STEP_FATAL && is_err(&f, "device-check"),
+				       "directory user alice without a host scan report: device-check "
+				       "(%s)", f.error);
+			else if (i == 1)
+				tap_ok(&t, sd[1] == SK_STEP_FATAL && is_err(&f, "device-unknown"),
+				       "... with another serial (DS-2): device-unknown (%s)", f.error);
+			else
+				tap_ok(&t, sd[2] == SK_STEP_SUCCESS && !strcmp(res.device, "alice-pc"),
+				       "... with DS-1: logged in on alice-pc (%s)", f.error);
+		}
+		dv.user[0] = '\0';
+		(void)sk_device_update(st, &dv, err, sizeof(err));
+		(void)sk_device_del(st, "alice-pc");
+		set("device.hostscan", "off");
+	}
+
 	/* OpenLDAP's ppolicy: reset1's password was reset by an administrator,
 	 * the new-password form changes it with password-modify */
 	{
