@@ -172,6 +172,10 @@ first)
 	lap login
 	ok "openconnect: ping of the internal host through the tunnel" ping_srv
 	ok "sekictl session list (control socket as root) shows alice" sh -c 'sekictl session list | grep -w alice'
+	# the listening sockets, for the host's comparison with the guides'
+	# ports to open (tests/deb/ports.sh)
+	ss -H -lntup >"${VM_OUTDIR:-/tmp}/ss-boot1.txt" 2>&1
+	sed 's/^/# ss: /' "${VM_OUTDIR:-/tmp}/ss-boot1.txt"
 	ok "journal: the login's audit line is in journalctl -u sekishod, every audit record once" audit_once
 	journalctl -q -o cat -u sekishod --no-pager | grep 'sekisho-audit' | head -n 5 | sed 's/^/# journal: /'
 	logout a

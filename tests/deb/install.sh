@@ -7,17 +7,23 @@
 #     test never writes it: an overlay mount on the host, upper layer in
 #     BUILD/deb-vm, takes every change)
 #  2. on the host, in a chroot of that overlay, as an administrator would:
-#     apt install ./sekisho_V.deb ./sekisho-dkms_V.deb (BUILD/deb: the deb
-#     stage's build, made if missing), DKMS builds the module for every
+#     the offline install (tests/deb/offline-download.sh: scripts/offline-deps
+#     --download of sekisho_V.deb and sekisho-dkms_V.deb, BUILD/deb: the deb
+#     stage's build, made if missing, without a network from a mirror of
+#     the local apt caches; then apt install of that directory's .debs in
+#     the chroot without a network), DKMS builds the module for every
 #     installed kernel (6.1, the kernel the VM boots, and 6.12), then a
-#     server certificate, one line changed in the conffile, sekictl init, a
+#     server certificate, one line changed in the conffile, the metrics
+#     listener on 127.0.0.1 and the guide's example port, sekictl init, a
 #     policy, a group and a user with a password, systemctl enable sekishod
 #  3. boot 1 (scripts/vm-run --root --init systemd, Debian's 6.1 kernel):
 #     tests/deb/install-guest.sh first: the gateway systemd started, every
 #     unit of the package, a real openconnect (installed in the root as the
 #     client side, run in a netns of the same VM) logs in with the
 #     password and pings the internal host, audit lines once in the
-#     journal, systemctl restart; then, with a tunnel up and a ping
+#     journal, the listening ports (compared with the guides' "Ports to
+#     open" by tests/deb/ports.sh), systemctl restart; then, with a tunnel
+#     up and a ping
 #     running, apt installs the sekisho package of release V+test1: its
 #     postinst restarts the service, openconnect reconnects with its cookie
 #     (same address, no prompt), the module stays V's
@@ -88,7 +94,7 @@ cleanup() {
 	return 0
 }
 # --one-file-system: nothing below a mount left behind is removed
-trap 'cleanup; [ -n "${KEEP:-}" ] || rm -rf --one-file-system "$S"/upper* "$S"/work* "$S"/root*' EXIT
+trap 'cleanup; [ -n "${KEEP:-}" ] || rm -rf --one-file-system "$S"/upper* "$S"/work* "$S"/root* "$S"/offline*' EXIT
 
 # 1. the cached root
 root0=$("$REPO/scripts/pkg-root" 2>"$S.pkg-root.log")
@@ -160,9 +166,43 @@ dkms_installed() { # VERSION KERNEL...: dkms status says installed for each
 chroot_up "$R"
 mkdir -p "$R/root/debs"
 cp "$deb" "$dkms" "$R/root/debs/"
-ok "apt install ./sekisho_${VER}_amd64.deb ./sekisho-dkms_${VER}_all.deb in the clean root" \
-	in_root apt-get install -y -q --no-install-recommends \
-	"/root/debs/${deb##*/}" "/root/debs/${dkms##*/}"
+# the offline install as the guide says (install.md, "Offline
+# installation"): scripts/offline-deps --download, without a network,
+# from a mirror of the local apt caches (the root's, debootstrap's, the
+# host's); then apt installs the directory's every .deb in the chroot, in a
+# network namespace of its own: nothing can come from the network
+caches=("$root0/var/cache/apt/archives" "$root0/../../debs" /var/cache/apt/archives)
+"$REPO/tests/deb/offline-download.sh" "$S/offline-work" "$S/offline" "$deb" "$dkms" "${caches[@]}" \
+	>"$S/offline.log" 2>&1
+off_rc=$?
+sed 's/^/# /' "$S/offline.log"
+ok "offline: scripts/offline-deps --download without a network (a file: mirror of the local apt caches): the list's packages at its versions and the two, one file each" \
+	test "$off_rc" = 0
+if [ "$off_rc" = 0 ]; then
+	mkdir -p "$R/media/sekisho-offline" &&
+		mount --bind -o ro "$S/offline" "$R/media/sekisho-offline" && mounts+=("$R/media/sekisho-offline")
+	# apt says what it installed: the count of what was missing
+	offline_install() {
+		unshare -n chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+			DEBIAN_FRONTEND=noninteractive HOME=/root \
+			sh -c 'apt-get install -y -q --no-install-recommends /media/sekisho-offline/*.deb' \
+			>"$S/offline-install.log" 2>&1 || { tail -n 30 "$S/offline-install.log"; return 1; }
+	}
+	ok "offline: apt install --no-install-recommends /media/sekisho-offline/*.deb in the clean root, with no network (unshare -n)" \
+		offline_install
+	grep -E '^[0-9]+ upgraded, [0-9]+ newly installed' "$S/offline-install.log" | sed 's/^/# offline install: /'
+	umount "$R/media/sekisho-offline"
+	for i in "${!mounts[@]}"; do
+		[ "${mounts[i]}" = "$R/media/sekisho-offline" ] && unset "mounts[i]"
+	done
+	mounts=("${mounts[@]}")
+else
+	# the rest of the test still runs: the two packages, their
+	# dependencies from the root's apt cache
+	ok "apt install ./sekisho_${VER}_amd64.deb ./sekisho-dkms_${VER}_all.deb in the clean root (the offline directory failed)" \
+		in_root apt-get install -y -q --no-install-recommends \
+		"/root/debs/${deb##*/}" "/root/debs/${dkms##*/}"
+fi
 ok "DKMS built and installed sekisho $VER for every installed kernel ($k61${k612:+ $k612})" \
 	dkms_installed "$VER" "$k61" $k612
 ok "the service is not enabled by the installation (it needs a certificate first)" \
@@ -189,6 +229,10 @@ admin() {
 	install -m 0640 "$T/server.key" "$R/etc/sekisho/server.key" &&
 	in_root chgrp sekisho /etc/sekisho/server.key &&
 	echo 'rate_per_source = 29' >>"$R/etc/sekisho/sekishod.conf" &&
+	openssl rand -hex 32 >"$R/etc/sekisho/metrics.token" &&
+	in_root chgrp sekisho /etc/sekisho/metrics.token && chmod 0640 "$R/etc/sekisho/metrics.token" &&
+	printf '%s\n' 'metrics_listen = 127.0.0.1:9414' 'metrics_token_file = /etc/sekisho/metrics.token' \
+		>>"$R/etc/sekisho/sekishod.conf" &&
 	in_root sekictl init &&
 	in_root $skctl policy add internal &&
 	in_root $skctl policy rule add internal allow 10.20.0.0/24 &&
@@ -201,7 +245,7 @@ admin() {
 	in_root systemctl enable sekishod
 }
 ok "test certificate (EC P-256, CN vpn.test)" certs
-ok "admin in the chroot: certificate, a conffile line, sekictl init, policy, group, user, sekishod -t, systemctl enable" admin
+ok "admin in the chroot: certificate, a conffile line, the metrics listener (the guide's example port), sekictl init, policy, group, user, sekishod -t, systemctl enable" admin
 chroot_down "$R"
 # the guest's files; V's module as DKMS installed it for the kernel the VM
 # boots (boot 2 puts it back in place of the new one); the sekisho
@@ -262,6 +306,12 @@ boot() { # NAME ROOT PHASE ARGS...
 }
 boot boot1 "$R" first "$VER" "$NEW"
 lap boot1
+# the ports the guides (en, ja) say to open are the ones the installed
+# gateway listens on (boot 1's `ss -lntup`, with the tunnel up)
+if [ "${SEKISHO_DEB_VM_BOOT:-1}" = 1 ]; then
+	ok "ports: the guides' ports to open (install.md, install-ja.md) are the ones sekishod listens on (ss -lntup in boot 1)" \
+		"$REPO/tests/deb/ports.sh" "$S/out/ss-boot1.txt"
+fi
 
 wait "$uppid"
 uppid=""
