@@ -208,6 +208,9 @@ static const char *const audit_types[] = {
 	"login", "factor", "otp-sent", "notify", "session-start", "session-end", "connect",
 	"admin", "profile-download", "worker-protocol", "hostscan", "posture",
 	"device-register", "daemon", "audit-prune",
+	"directory-recheck",
+	/* several gateways (decisions/gateway-heartbeat.md) */
+	"gateway", "session-moved",
 };
 
 int ska_check_audit_type(struct ska *a, const char *type)
