@@ -3,8 +3,9 @@
 # Runs the e2e scripts (inside the VM: scripts/vm-run -- tests/e2e/run-all.sh)
 # and prints one KTAP document (tests/run-scripts.sh).
 # E2E="a.sh b.sh" picks scripts; the default is every sekishod scenario
-# (ocserv-smoke.sh, the rig against ocserv, runs with E2E=ocserv-smoke.sh).
-E2E_DEFAULT="sekishod-dtls-first.sh sekishod-posture.sh sekishod-device.sh sekishod-lockout.sh sekishod-directory.sh sekishod-gateways.sh sekishod-cstp.sh sekishod-email-otp.sh sekishod-cert.sh sekishod-scale.sh sekishod-totp.sh sekishod-restart.sh sekishod-secrets.sh sekishod-ciphers.sh sekishod-password.sh sekishod-account.sh sekishod-hostile.sh sekishod-profile.sh sekishod-sessions.sh sekishod-policy.sh sekishod-groups.sh sekishod-reconnect.sh"
+# and demo.sh, what `make demo` shows, with its checks (ocserv-smoke.sh,
+# the rig against ocserv, runs with E2E=ocserv-smoke.sh).
+E2E_DEFAULT="sekishod-dtls-first.sh sekishod-posture.sh sekishod-device.sh sekishod-lockout.sh sekishod-directory.sh sekishod-gateways.sh sekishod-cstp.sh sekishod-email-otp.sh sekishod-cert.sh sekishod-scale.sh sekishod-totp.sh sekishod-restart.sh sekishod-secrets.sh sekishod-ciphers.sh sekishod-password.sh sekishod-account.sh sekishod-hostile.sh sekishod-profile.sh sekishod-sessions.sh sekishod-policy.sh sekishod-groups.sh demo.sh sekishod-reconnect.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 list=${E2E:-$E2E_DEFAULT}
 # --list: the scenarios this run would take (tests/run counts the ones
