@@ -32,6 +32,16 @@
 # A started again does not take the address back (nopreempt), and the
 # live section then runs with bob's tunnel on B, answered by the real
 # internal server through B.
+# Split brain (decisions/gateway-heartbeat.md): the store is the arbiter.
+# dave's cookie carries a tunnel on A; the same cookie presented to B
+# (what a client does that reaches B while A still serves it) moves the
+# session: B has it with the same address, A ends its side (worker and
+# kernel peer) within 2 s of the move ("moved ID"), the store names B.
+# A dead gateway (last): A serves erin and is killed for good; B sees A's
+# heartbeat stop, takes A's rows as detached ones after
+# session.gateway_dead (20 s here), and session.grace (5 s here) ends them:
+# session list, the address and erin's session limit (max-sessions 1,
+# counted on every gateway) are free again, each step audited.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/lib/pg.sh
 . "$REPO/tests/lib/pg.sh"
@@ -56,11 +66,12 @@ check "totp: a base32 secret" test -n "$secret"
 # the live section (below): SEKISHO_E2E_LIVE=0 leaves it out
 LIVE=${SEKISHO_E2E_LIVE:-1}
 AG=(--authgroup eng)	# with group ops too, alice's logins choose her group
-check "store: group ops (password), users bob and carol" eval "sk_group ops factors=password >/dev/null &&
-	sk_user bob ops Secret-pass2 >/dev/null && sk_user carol ops Secret-pass3 >/dev/null"
+check "store: group ops (password), users bob, carol, dave and erin" eval "sk_group ops factors=password >/dev/null &&
+	sk_user bob ops Secret-pass2 >/dev/null && sk_user carol ops Secret-pass3 >/dev/null &&
+	sk_user dave ops Secret-pass4 >/dev/null && sk_user erin ops Secret-pass5 >/dev/null"
 # group race and its users for the address race below (a pool's address
 # on the device is made at the gateway's start)
-RACE_N=${SEKISHO_E2E_RACE_N:-13}
+RACE_N=${SEKISHO_E2E_RACE_N:-50}
 rplen=28
 [ "$RACE_N" -gt 13 ] && rplen=27
 [ "$RACE_N" -gt 29 ] && rplen=26
@@ -310,11 +321,11 @@ check "failover: A's kernel has no peer left" test "$(sk_stat peers)" = 0
 oc_stop c
 
 # ---- clients on both gateways at once never share an address ----
-# RACE_N clients (users r01...), half on A and half on B, all started at
-# once, in group race whose pool has exactly RACE_N addresses by default
-# (a /28: 13): both gateways pick from the same few free addresses at
-# the same time, and only the store's unique index keeps them apart.
-# SEKISHO_E2E_RACE_N=50 (the issue's figure) takes a /26 (61 addresses).
+# RACE_N clients (users r01...; 50 by default, the issue's figure), half
+# on A and half on B, all started at once, in group race (a /26: 61
+# addresses; SEKISHO_E2E_RACE_N=13 takes a /28, exactly 13): each gateway
+# picks the lowest free address, so both pick the same few at the same
+# time, and only the store's unique index keeps them apart.
 t0=$EPOCHSECONDS
 for i in $(seq -w 1 "$RACE_N"); do
 	if [ $((10#$i % 2)) = 1 ]; then OC_INPUT="Secret-race$i"$'\n' oc_connect r$i -u r$i --authgroup race --passwd-on-stdin
@@ -355,9 +366,49 @@ masters() { grep -c 'Entering MASTER STATE' "$T/keepalived-$1.log"; }
 check "vrrp: no flapping through the failover and the race (MASTER: A once, B once)" \
 	test "$(masters a) $(masters b)" = "1 1"
 
-[ "$LIVE" = 1 ] || { ktap_end; exit 0; }
+# ---- split brain: one cookie presented to both gateways ----
+# In a VRRP partition both gateways hold the floating address and a
+# client may reach either; openconnect then presents its cookie to the
+# other one.  Here directly: dave's tunnel on A (A's own address), that
+# client frozen (SIGSTOP: it neither talks nor reconnects), and the same
+# cookie from a second client to B.  The session must then live on B
+# only: A ends its worker and kernel peer on the store's "moved ID".
+cookie=$(with_input $'Secret-pass4\n' oc_auth -u dave --authgroup ops --passwd-on-stdin |
+	sed -n "s/^COOKIE='\{0,1\}\([^']*\)'\{0,1\}$/\1/p")
+check "split: dave's cookie from a login on A" test -n "$cookie"
+OC_INPUT="$cookie"$'\n' oc_connect s1 --cookie-on-stdin
+check "split: dave's tunnel up on A" oc_wait_up s1 180
+saddr=$(oc_env s1 INTERNAL_IP4_ADDRESS)
+a_peer() { in_gw "$SEKICTL" show --json | jq -e --arg a "$1" '[.[].peers[]? | select(.vpn_ipv4 == $a)] | length > 0' >/dev/null; }
+b_peer() { ip netns exec gw2 "$SEKICTL" show --json | jq -e --arg a "$1" '[.[].peers[]? | select(.vpn_ipv4 == $a)] | length > 0' >/dev/null; }
+check "split: A's kernel has the peer of $saddr" wait_for 10 a_peer "$saddr"
+kill -STOP "$(oc_pid s1)"
+OC_INPUT="$cookie"$'\n' on_b oc_connect s2 --cookie-on-stdin
+# from B's log line of the adoption (the row becomes B's in the same
+# CONNECT) to A's log line of its end, polled every 0.05 s
+check "split: B took the session over from A" delay_until "$(date +%s.%N)" 180 logged_b "of dave taken over from gateway gw-a"
+t0=$(date +%s.%N)
+check "split: A ended its side (moved to gw-b)" delay_until "$t0" 10 grep -q "of dave moved to gateway gw-b" "$T/sekishod.log"
+diag "split: B took the session -> A ended its side: $DELAY s"
+check "split: ... within 2 s ($DELAY s)" le2 "$DELAY"
+check "split: the same cookie brings a tunnel up on B" oc_wait_up s2 180
+check "split: B has the same address $saddr" test "$(oc_env s2 INTERNAL_IP4_ADDRESS)" = "$saddr"
+check_not "split: A's kernel has no peer of $saddr" a_peer "$saddr"
+check "split: B's kernel has it" b_peer "$saddr"
+# list_b: session list through B's control socket; rows_of USER: its rows
+list_b() { ip netns exec gw2 "$SEKICTL" --socket "$T/run/b.sock" session list; }
+rows_of() { list_b | awk -v u="$1" '$2 == u'; }
+check "split: the store has one session of dave, on gw-b" eval \
+	'[ "$(rows_of dave | grep -c .)" = 1 ] && rows_of dave | grep -q " gw-b "'
+check "split: audited: session-moved to gw-b" eval \
+	"skctl audit list --type session-moved --user dave --json | grep -q gw-b"
+check "split: the tunnel on B carries a ping" ping_cli -I "$(oc_env s2 TUNDEV)" "$SRV4"
+kill -KILL "$(oc_pid s1)" 2>/dev/null
+kill -CONT "$(oc_pid s1)" 2>/dev/null
+oc_stop s2
 
 # ---- live across gateways: bob's tunnel lives on B, the changes go to A ----
+live_section() {
 trap 'stop_bg PING_PID; ha_stop; stop_bg GWB_PID; sekishod_stop; pg_stop; ip netns del gw2 2>/dev/null; e2e_cleanup' EXIT
 OC_INPUT=$'Secret-pass2\n' on_b oc_connect b -u bob --authgroup ops --passwd-on-stdin
 check "live: bob's tunnel up on B" oc_wait_up b 180 || exit 1
@@ -423,4 +474,48 @@ t0=$(date +%s.%N)
 check "disable: B ended the tunnel" delay_until "$t0" 10 logged_b "of bob ended: user-disabled"
 diag "user disabled on A -> ended on B: $DELAY s"
 check "disable: ... within 2 s ($DELAY s)" le2 "$DELAY"
+}
+[ "$LIVE" = 1 ] && live_section
+
+# ---- a gateway that dies for good: its sessions do not stay "live on A" ----
+# erin (max-sessions 1 in her group, counted on every gateway) has a
+# tunnel on A; A gets SIGKILL and stays dead; her client is killed too
+# (it would only retry A).  B sees A's heartbeat stop: after
+# session.gateway_dead (20 s) B takes A's rows as detached ones of its
+# own, and session.grace (5 s) ends them at B's next sweep.
+dead_settings() {
+	skctl settings set session.gateway_dead 20 >/dev/null && skctl settings set session.grace 5 >/dev/null &&
+		skctl group set ops max-sessions=1 >/dev/null
+}
+check "dead: session.gateway_dead 20, session.grace 5, group ops max-sessions 1" dead_settings
+OC_INPUT=$'Secret-pass5\n' oc_connect e -u erin --authgroup ops --passwd-on-stdin
+check "dead: erin's tunnel up on A" oc_wait_up e 180 || exit 1
+eaddr=$(oc_env e INTERNAL_IP4_ADDRESS)
+check "dead: erin's session is on gw-a" eval 'rows_of erin | grep -q " gw-a "'
+t0=$(date +%s.%N)
+kill -KILL "$SEKISHOD_PID"
+wait "$SEKISHOD_PID" 2>/dev/null
+SEKISHOD_PID=
+kill -KILL "$(oc_pid e)" 2>/dev/null
+check "dead: right after A died, session list still shows erin on gw-a" eval 'rows_of erin | grep -q " gw-a "'
+too_many() {
+	local out
+	out=$(with_input $'Secret-pass5\n' on_b oc_auth -u erin --authgroup ops --passwd-on-stdin)
+	grep -q 'too many connections' <<<"$out" && ! grep -q '^COOKIE=' <<<"$out" ||
+		{ grep -vi cookie <<<"$out" | tail -n 5; return 1; }
+}
+check "dead: ... and her limit (1) holds on B: a second session is refused (too many)" too_many
+check "dead: B takes A's sessions (gateway gw-a silent)" delay_until "$t0" 60 logged_b "gateway gw-a silent for"
+diag "dead: A killed -> B took its sessions: $DELAY s (session.gateway_dead 20, beats and checks every 10 s)"
+check "dead: audited: gateway gw-a silent, its sessions taken" eval \
+	"skctl audit list --type gateway --json | grep -q 'gw-a.*sessions'"
+no_rows_of() { [ -z "$(rows_of "$1")" ]; }
+check "dead: B ended erin's session after session.grace" delay_until "$t0" 60 no_rows_of erin
+diag "dead: A killed -> erin's row gone: $DELAY s"
+check "dead: audited: session-end detached-timeout for erin" eval \
+	"skctl audit list --type session-end --user erin --json | grep -q detached-timeout"
+OC_INPUT=$'Secret-pass5\n' on_b oc_connect e2 -u erin --authgroup ops --passwd-on-stdin
+check "dead: erin logs in on B again (the limit is free)" oc_wait_up e2 180
+check "dead: ... with her address $eaddr (her lease)" test "$(oc_env e2 INTERNAL_IP4_ADDRESS)" = "$eaddr"
+oc_stop e2
 ktap_end
