@@ -21,7 +21,8 @@
  * read fail with -EIO, as no control buffer is given, and the peer ends.
  *
  * Transmit: one CSTP frame per send, so one frame per TLS record, which
- * openconnect requires (anyconnect-protocol.md §5).
+ * openconnect requires (anyconnect-protocol.md §5); the records of one
+ * transmit run share TCP segments (stream.c corks the socket meanwhile).
  */
 #include <linux/net.h>
 #include <linux/skbuff.h>
@@ -164,9 +165,10 @@ static void sekisho_ktls_dpd(struct sekisho_stream *st, struct sk_buff *req)
 		sekisho_stream_count(peer, SEKISHO_STAT_TX_ERRORS);
 }
 
-/* one whole frame; consumes skb */
+/* one whole frame; consumes skb (a packet goes to batch) */
 static void sekisho_ktls_deliver(struct sekisho_stream *st, u8 type,
-				 struct sk_buff *skb)
+				 struct sk_buff *skb,
+				 struct sk_buff_head *batch)
 {
 	struct sekisho_peer *peer = st->peer;
 
@@ -177,9 +179,7 @@ static void sekisho_ktls_deliver(struct sekisho_stream *st, u8 type,
 			sekisho_stream_count(peer, SEKISHO_STAT_DROP_TOO_BIG);
 			break;
 		}
-		local_bh_disable();
-		sekisho_rx_packet(peer, skb);
-		local_bh_enable();
+		__skb_queue_tail(batch, skb);
 		return;
 	case SEKISHO_CSTP_DPD_REQ:
 		sekisho_ktls_dpd(st, skb);
@@ -227,22 +227,24 @@ static bool sekisho_ktls_header(struct sekisho_stream *st)
 
 void sekisho_ktls_rx(struct sekisho_stream *st)
 {
+	struct sk_buff_head batch;
 	unsigned int i;
 
+	__skb_queue_head_init(&batch);
 	for (i = 0; i < SEKISHO_KTLS_BUDGET; i++) {
 		struct sk_buff *skb;
 		int n;
 
 		if (READ_ONCE(st->stopped) || READ_ONCE(st->ended))
-			return;
+			goto out;
 		if (!st->body) {
 			n = sekisho_ktls_read(st, st->hdr + st->hdr_got,
 					      SEKISHO_CSTP_HLEN - st->hdr_got);
 			if (n == -EAGAIN)
-				return;
+				goto out;
 			if (n <= 0) {
 				sekisho_ktls_failed(st, n);
-				return;
+				goto out;
 			}
 			st->hdr_got += n;
 			if (st->hdr_got < SEKISHO_CSTP_HLEN ||
@@ -254,10 +256,10 @@ void sekisho_ktls_rx(struct sekisho_stream *st)
 			n = sekisho_ktls_read(st, skb_tail_pointer(skb),
 					      st->body_len - skb->len);
 			if (n == -EAGAIN)
-				return;
+				goto out;
 			if (n <= 0) {
 				sekisho_ktls_failed(st, n);
-				return;
+				goto out;
 			}
 			skb_put(skb, n);
 			if (skb->len < st->body_len)
@@ -265,8 +267,11 @@ void sekisho_ktls_rx(struct sekisho_stream *st)
 		}
 		st->body = NULL;
 		st->hdr_got = 0;
-		sekisho_ktls_deliver(st, st->hdr[6], skb);
+		sekisho_ktls_deliver(st, st->hdr[6], skb, &batch);
 	}
 	/* more may be waiting: let others run first */
 	queue_work(sekisho_wq, &st->rx_work);
+out:
+	/* the frames read before an error were whole and authentic */
+	sekisho_stream_flush(st, &batch);
 }

@@ -7,10 +7,12 @@
  *
  * Receive: sk_data_ready only queues rx_work; the work reads at most
  * SEKISHO_STREAM_BUDGET messages (reads, on a kTLS stream) per run and
- * hands each packet to the same checks and delivery as a decrypted DTLS
- * record.  Transmit: ndo_start_xmit cannot sleep in sendmsg, so packets
- * wait in a bounded queue for tx_work, and a full socket (a slow worker
- * or client) keeps them there until sk_write_space.
+ * hands the run's packets together (bottom halves off once, so that the
+ * device's GRO merges them) to the same checks and delivery as a
+ * decrypted DTLS record.  Transmit: ndo_start_xmit cannot sleep in
+ * sendmsg, so packets wait in a bounded queue for tx_work, and a full
+ * socket (a slow worker or client) keeps them there until sk_write_space;
+ * on a kTLS socket tx_work corks TCP while it sends more than one frame.
  *
  * The peer owns the stream.  sekisho_stream_stop() runs when the peer is
  * unlinked, so that PEER_DEL followed by PEER_NEW with the same socket (a
@@ -24,6 +26,7 @@
 #include <linux/file.h>
 #include <linux/net.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
 
@@ -106,6 +109,26 @@ static void sekisho_stream_write_space(struct sock *sk)
 		saved(sk);
 }
 
+/*
+ * The packets of one receive run go up together, with bottom halves off
+ * once: the device's GRO cell then sees them as one batch and merges a
+ * TCP flow's segments, as it does for DTLS records decrypted in one
+ * softirq run.  Delivered one at a time, each packet went through the
+ * inner stack (and the receiving TCP) alone at local_bh_enable().
+ */
+void sekisho_stream_flush(struct sekisho_stream *st,
+			  struct sk_buff_head *batch)
+{
+	struct sk_buff *skb;
+
+	if (skb_queue_empty(batch))
+		return;
+	local_bh_disable();
+	while ((skb = __skb_dequeue(batch)))
+		sekisho_rx_packet(st->peer, skb);
+	local_bh_enable();
+}
+
 void sekisho_stream_heard(struct sekisho_stream *st)
 {
 	struct sekisho_peer *peer = st->peer;
@@ -152,8 +175,10 @@ static void sekisho_stream_rx_seqpacket(struct sekisho_stream *st)
 {
 	struct sekisho_peer *peer = st->peer;
 	struct net_device *dev = peer->sdev->dev;
+	struct sk_buff_head batch;
 	unsigned int i;
 
+	__skb_queue_head_init(&batch);
 	for (i = 0; i < SEKISHO_STREAM_BUDGET; i++) {
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 		unsigned int mtu = READ_ONCE(dev->mtu);
@@ -162,7 +187,7 @@ static void sekisho_stream_rx_seqpacket(struct sekisho_stream *st)
 		int n;
 
 		if (READ_ONCE(st->stopped))
-			return;
+			goto out;
 		skb = alloc_skb(mtu, GFP_KERNEL);
 		if (!skb) {
 			sekisho_stream_count(peer, SEKISHO_STAT_RX_ERRORS);
@@ -177,7 +202,7 @@ static void sekisho_stream_rx_seqpacket(struct sekisho_stream *st)
 			if (n == 0 && !(READ_ONCE(st->sock->sk->sk_shutdown) &
 					RCV_SHUTDOWN))
 				continue;
-			return;		/* empty (-EAGAIN), or the worker is gone */
+			goto out;	/* empty (-EAGAIN), or the worker is gone */
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
 			/* larger than the device's MTU: the worker checks too */
@@ -187,13 +212,12 @@ static void sekisho_stream_rx_seqpacket(struct sekisho_stream *st)
 		}
 		skb_put(skb, n);
 		sekisho_stream_heard(st);
-
-		local_bh_disable();
-		sekisho_rx_packet(peer, skb);
-		local_bh_enable();
+		__skb_queue_tail(&batch, skb);
 	}
 	/* more may be waiting: let others run first */
 	queue_work(sekisho_wq, &st->rx_work);
+out:
+	sekisho_stream_flush(st, &batch);
 }
 
 static void sekisho_stream_rx_work(struct work_struct *work)
@@ -212,7 +236,19 @@ static void sekisho_stream_tx_work(struct work_struct *work)
 	struct sekisho_stream *st = container_of(work, struct sekisho_stream,
 						 tx_work);
 	struct sekisho_peer *peer = st->peer;
+	struct sock *sk = st->sock->sk;
 	struct sk_buff *skb;
+	bool cork;
+
+	/*
+	 * More than one frame to send: cork the TCP socket (it has
+	 * TCP_NODELAY) so that their records leave in full-sized segments,
+	 * not one segment per record; the uncork pushes the rest.
+	 */
+	cork = st->kind == SEKISHO_STREAM_KIND_KTLS &&
+	       skb_queue_len(&st->txq) > 1;
+	if (cork)
+		tcp_sock_set_cork(sk, true);
 
 	while ((skb = skb_dequeue(&st->txq))) {
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
@@ -233,7 +269,7 @@ static void sekisho_stream_tx_work(struct work_struct *work)
 		if (n == -EAGAIN) {
 			/* sk_write_space queues us again */
 			skb_queue_head(&st->txq, skb);
-			return;
+			goto out;
 		}
 		if (n > 0 && n < len && st->kind == SEKISHO_STREAM_KIND_KTLS) {
 			/*
@@ -253,7 +289,7 @@ static void sekisho_stream_tx_work(struct work_struct *work)
 			/* the other end is gone (-EPIPE): nothing will be read */
 			sekisho_stream_count(peer, SEKISHO_STAT_TX_ERRORS);
 			skb_queue_purge(&st->txq);
-			return;
+			goto out;
 		}
 		if (count_len) {
 			local_bh_disable();
@@ -266,6 +302,9 @@ static void sekisho_stream_tx_work(struct work_struct *work)
 		}
 		cond_resched();
 	}
+out:
+	if (cork)
+		tcp_sock_set_cork(sk, false);
 }
 
 bool sekisho_stream_queue(struct sekisho_stream *st, struct sk_buff *skb)

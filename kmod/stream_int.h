@@ -54,6 +54,9 @@ void sekisho_stream_count(struct sekisho_peer *peer, enum sekisho_stat s);
 void sekisho_stream_heard(struct sekisho_stream *st);
 /* queue a frame for tx_work; consumes skb; false: the queue was full */
 bool sekisho_stream_queue(struct sekisho_stream *st, struct sk_buff *skb);
+/* hand a receive run's packets up, bottom halves off once; empties batch */
+void sekisho_stream_flush(struct sekisho_stream *st,
+			  struct sk_buff_head *batch);
 /* end the peer with a reason from the receive work; read no more */
 void sekisho_stream_end(struct sekisho_stream *st, u32 reason);
 

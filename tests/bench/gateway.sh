@@ -26,6 +26,13 @@
 #     kernel TLS ("sekishod-tls", `session show` says which stream it got)
 #     and with session.ktls off, the worker's relay ("sekishod-relay").
 #     BENCH_ONLY=tls measures only these (no DTLS, logins, memory).
+#   - the kernel's AES: a host loads aesni_intel at boot (udev matches the
+#     CPU's AES-NI flag); the VM has no udev, and with the generic AES built
+#     into Debian's kernels (CONFIG_CRYPTO_AES=y) the crypto API never asks
+#     for it, so kernel TLS and DTLS ran on the generic C AES while ocserv,
+#     sekishod's worker and openconnect used AES-NI.  The bench loads it as
+#     udev would; BENCH_AES=generic leaves it out (the figures before
+#     session 14).  The line "# kernel gcm(aes)" says which one ran.
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
 trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT
@@ -36,6 +43,10 @@ RES=$T/bench.results
 : >"$RES"
 
 e2e_setup >/dev/null || { echo "bench: setup failed"; exit 1; }
+[ "${BENCH_AES:-}" = generic ] || modprobe aesni_intel || echo "# aesni_intel did not load"
+
+# the drivers of the kernel's gcm(aes) instances (/proc/crypto)
+kernel_gcm() { awk '$1 == "name" { n = $3 } $1 == "driver" && n == "gcm(aes)" { printf "%s ", $3 }' /proc/crypto; }
 
 # measure NAME PROCESS-REGEX PASSWORD
 measure() {
@@ -163,6 +174,7 @@ fi
 what="iperf3 ${DUR}s"
 [ "${BENCH_ONLY:-}" = tls ] || what="$what, $NLOGIN logins, $NSESS sessions"
 [ "${BENCH_ONLY:-}" = mem ] && what="iperf3 ${DUR}s (TLS only), $NSESS sessions"
+echo "# kernel gcm(aes): $(kernel_gcm)"
 echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $(nproc) vCPU, kernel $(uname -r), $what"
 $PY - "$RES" <<'PY'
 import sys, collections
