@@ -66,9 +66,10 @@ check "totp: a base32 secret" test -n "$secret"
 # the live section (below): SEKISHO_E2E_LIVE=0 leaves it out
 LIVE=${SEKISHO_E2E_LIVE:-1}
 AG=(--authgroup eng)	# with group ops too, alice's logins choose her group
-check "store: group ops (password), users bob, carol, dave and erin" eval "sk_group ops factors=password >/dev/null &&
+check "store: group ops (password), users bob, carol, dave, erin and frank" eval "sk_group ops factors=password >/dev/null &&
 	sk_user bob ops Secret-pass2 >/dev/null && sk_user carol ops Secret-pass3 >/dev/null &&
-	sk_user dave ops Secret-pass4 >/dev/null && sk_user erin ops Secret-pass5 >/dev/null"
+	sk_user dave ops Secret-pass4 >/dev/null && sk_user erin ops Secret-pass5 >/dev/null &&
+	sk_user frank ops Secret-pass6 >/dev/null"
 # group race and its users for the address race below (a pool's address
 # on the device is made at the gateway's start)
 RACE_N=${SEKISHO_E2E_RACE_N:-50}
@@ -98,7 +99,7 @@ check "topology: namespace gw2 linked to cli" ip netns exec cli ping -c 1 -W 2 $
 # of the pool, on the internal segment of srv, A and B (bridge sb in srv:
 # srv's s0 to A's g1 and s1 to B's i1).  Both gateways listen on VIP4
 # before they hold it (ip_nonlocal_bind).
-VIP4=10.10.3.1 IVIP4=10.20.0.254
+VIP4=10.10.3.1 IVIP4=10.20.0.254 VIP6=fd10:3::1
 ha_topo() {
 	modprobe bridge 2>/dev/null	# a module in Debian's kernel
 	ip link add cv0 netns cli type veth peer name v0 netns gw &&
@@ -109,16 +110,19 @@ ha_topo() {
 		link set cv0 master cb
 		link set cv1 master cb
 		addr add 10.10.3.2/24 dev cb
+		addr add fd10:3::2/64 dev cb nodad
 		link set cv0 up
 		link set cv1 up
 		link set cb up
 	EOF
 	ip -n gw -batch - <<-EOF || return 1
 		addr add 10.10.3.11/24 dev v0
+		addr add fd10:3::11/64 dev v0 nodad
 		link set v0 up
 	EOF
 	ip -n gw2 -batch - <<-EOF || return 1
 		addr add 10.10.3.12/24 dev v1
+		addr add fd10:3::12/64 dev v1 nodad
 		addr add 10.20.0.3/24 dev i1
 		link set v1 up
 		link set i1 up
@@ -137,13 +141,13 @@ ha_topo() {
 		route replace $POOL4 via $IVIP4
 		route replace $POOL6 via fd20::1
 	EOF
-	ip netns exec gw sysctl -qw net.ipv4.ip_nonlocal_bind=1 &&
+	ip netns exec gw sysctl -qw net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1 &&
 		ip netns exec gw2 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.ip_nonlocal_bind=1 \
-			net.ipv4.conf.all.rp_filter=0
+			net.ipv6.ip_nonlocal_bind=1 net.ipv4.conf.all.rp_filter=0
 }
 check "topology: floating address segment (cli, gw, gw2) and a shared internal segment (srv, gw, gw2)" ha_topo
 check "topology: B reaches the internal server" ip netns exec gw2 ping -c 1 -W 2 "$SRV4"
-sekishod_conf "gateway = gw-a" "listen = $VIP4:443"
+sekishod_conf "gateway = gw-a" "listen = $VIP4:443" "listen = [$VIP6]:443"
 gwb_conf
 check "gateway A: starts on the PostgreSQL store" gw_start gw "$T/sekishod.conf" "$T/sekishod.log" SEKISHOD_PID "$SK_SOCK" || exit 1
 check "gateway B: starts on the same store" gw_start gw2 "$T/sekishod-b.conf" "$T/sekishod-b.log" GWB_PID "$T/run/b.sock" || exit 1
@@ -242,6 +246,11 @@ ka_conf() {	# NAME OUTER-IF INNER-IF PRIORITY PID
 				$VIP4/24 dev $2
 				$IVIP4/24 dev $3
 			}
+			# IPv6 in the same instance: not announced (VRRPv2
+			# carries one family), moved with the others
+			virtual_ipaddress_excluded {
+				$VIP6/64 dev $2
+			}
 			track_script {
 				sekishod
 			}
@@ -254,17 +263,36 @@ ka_start() {	# NAME NS PIDVAR
 	printf -v "$3" '%s' $!
 }
 holds_vip() { ip -n "$1" -br addr show dev "$2" | grep -q " $VIP4/"; }
+holds_vip6() { ip -n "$1" -br addr show dev "$2" | grep -q " $VIP6/"; }
 ka_conf a v0 g1 150 "$SEKISHOD_PID" && ka_conf b v1 i1 100 "$GWB_PID"
 # A first, so that it is the one that takes the addresses (both start as
 # BACKUP: the first to miss three advertisements becomes MASTER)
 ka_start a gw KA_A_PID
 check "vrrp: A holds the floating address" wait_for 20 holds_vip gw v0 ||
 	{ tail -n 20 "$T/keepalived-a.log"; exit 1; }
+check "vrrp: A holds the floating IPv6 address" wait_for 10 holds_vip6 gw v0
 ka_start b gw2 KA_B_PID
 check "vrrp: B is BACKUP" wait_for 20 grep -q "Entering BACKUP STATE" "$T/keepalived-b.log"
 # on_vip CMD...: an openconnect helper of lib.sh against the floating address
 # shellcheck disable=SC2034 # GW4 is read by oc_common
 on_vip() { local GW4=$VIP4; "$@"; }
+# frank reaches the floating IPv6 address (IPv6 outer transport, the
+# tunnel's IPv4 inside), first: his script routes everything else
+# (default) into his tunnel, carol's split include (10.20.0.0/24, more
+# specific) then stays hers; frank's checks ping through his tun device
+printf '#!/bin/sh\nCISCO_SPLIT_INC=0 exec %s\n' "$E2E_DIR/rec-env.sh" >"$T/rec-env-default.sh" &&
+	chmod 0755 "$T/rec-env-default.sh"
+OC_INPUT=$'Secret-pass6\n' oc_connect f -u frank --authgroup ops --passwd-on-stdin \
+	--resolve "$VPN_HOST:$VIP6" --script "$T/rec-env-default.sh"
+check "failover6: frank's tunnel up through the floating IPv6 address" oc_wait_up f 180
+faddr=$(oc_env f INTERNAL_IP4_ADDRESS)
+# gw_remote_of USER: "GATEWAY REMOTE" of USER's session (the store's row)
+gw_remote_of() {
+	skctl session list --json | jq -r --arg u "$1" '(if type == "array" then . else .sessions // [] end) |
+		.[] | select(.user == $u) | "\(.gateway) \(.remote)"'
+}
+check "failover6: frank's session is on gw-a, from an IPv6 address" eval "gw_remote_of frank | grep -q '^gw-a .*fd10:3::'"
+check "failover6: ping through frank's tunnel" ping_cli -I "$(oc_env f TUNDEV)" "$SRV4"
 OC_INPUT=$'Secret-pass3\n' on_vip oc_connect c -u carol --authgroup ops --passwd-on-stdin
 check "failover: carol's tunnel up through the floating address" oc_wait_up c 180 || exit 1
 caddr=$(oc_env c INTERNAL_IP4_ADDRESS)
@@ -294,6 +322,7 @@ SEKISHOD_PID=
 check "failover: the floating address moved to B" delay_until "$t0" 30 holds_vip gw2 v1
 diag "failover: A killed -> B holds the address: $DELAY s"
 check "failover: A dropped it" eval '! holds_vip gw v0'
+check "failover6: B holds the floating IPv6 address" wait_for 10 holds_vip6 gw2 v1
 check "failover: the client reconnected by itself" wait_for 120 grep -qx reconnect "$T/oc-c/reasons"
 check "failover: the client still runs (no prompt)" oc_alive c
 check "failover: same address $caddr" test "$(oc_env c INTERNAL_IP4_ADDRESS reconnect)" = "$caddr"
@@ -305,6 +334,13 @@ check "failover: iperf3's stream flows again" wait_for 60 iperf_after "${t1%.*}"
 diag "failover: iperf3: $(awk -v t="${t0%.*}" '$1 + 0 >= t && / sec / { n++; if (/ 0\.00 Bytes /) z++ } END { printf "%d of %d one-second intervals from the kill on without data", z, n }' "$T/iperf.log")"
 check "failover: the return path is B's: B's kernel sent ${b_tx0:-?} -> more packets" \
 	test "$(stat_b tx_packets)" -gt "${b_tx0:-0}"
+check "failover6: frank's client reconnected by itself over IPv6" wait_for 120 grep -qx reconnect "$T/oc-f/reasons"
+check "failover6: frank's client still runs (no prompt)" oc_alive f
+check "failover6: same address $faddr" test "$(oc_env f INTERNAL_IP4_ADDRESS reconnect)" = "$faddr"
+check "failover6: B took frank's session from the store" wait_for 10 grep -q "of frank resumed from the store" "$T/sekishod-b.log"
+check "failover6: ping through frank's tunnel, now on B" wait_for 30 ping_cli -I "$(oc_env f TUNDEV reconnect)" "$SRV4"
+check "failover6: the store has frank's session on gw-b, from IPv6" eval "gw_remote_of frank | grep -q '^gw-b .*fd10:3::'"
+oc_stop f
 stop_bg IPERF_PID
 stop_bg PING_PID
 # through B's control socket (a new sekictl connection to PostgreSQL timed
