@@ -191,12 +191,12 @@ delay_until() {
 	local t0=$1 end=$((EPOCHSECONDS + $2))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
-		[ "$EPOCHSECONDS" -ge "$end" ] && return 1
+		[ "$EPOCHSECONDS" -ge "$end" ] && { DELAY="(timed out)"; return 1; }
 		nap 0.05
 	done
 	DELAY=$(since "$t0")
 }
-le2() { awk -v d="$1" 'BEGIN { exit !(d != "" && d <= 2.0) }'; }
+le2() { awk -v d="$1" 'BEGIN { exit !(d ~ /^[0-9]+(\.[0-9]+)?$/ && d + 0 <= 2.0) }'; }
 stat_b() { ip netns exec gw2 "$SEKICTL" show | awk -v k="$1:" '$1 == k { print $2; exit }'; }
 logged_b() { grep -q "$1" "$T/sekishod-b.log"; }
 # answered_after T: the ping got an answer after time T (seconds.fraction)
