@@ -18,8 +18,10 @@
 #   - deprovisioning: alice taken out of the directory group ends her
 #     session at the next re-check, and her client's cookie is refused;
 #   - RADIUS dave (PAP): the Accept's Framed-IP-Address is the tunnel's
-#     address; accounting Start, and Stop with the bytes the kernel
-#     counted (the session's totals, at least the kernel peer's count);
+#     address; accounting Start; sekishod restarted under his tunnel (the
+#     client comes back with its cookie); Stop with the bytes the kernel
+#     counted (the session's totals, at least the kernel peer's count)
+#     and the packets of before and after the restart;
 #     RADIUS frank (an Accept without Class) refused: Class decides the group;
 #   - RADIUS otp: the Access-Challenge as a second form, answered twice;
 #   - a RADIUS directory with a wrong shared secret (FreeRADIUS stays
@@ -30,12 +32,20 @@
 #     the nested group (the in-chain rule), erin (accountExpires passed)
 #     gets dir-expired, chg1 (must change) changes the password in AD
 #     through the new-password form and logs in with the new one;
+#   - the other factors apply to a directory user as to a local one:
+#     LDAP reset1 with a device of her own (device.hostscan on, the host
+#     scan wrapper packaging/sekisho-hostscan.sh and the Linux agent):
+#     the first serial registers and is refused with "connect again",
+#     the same serial logs in, another serial is refused; with host
+#     checks on for staff (posture=on, the OS check only) a minimum of
+#     Debian 13 refuses the client's Debian 12 with the OS message, and
+#     Debian 12 lets it in;
 #   - slapd stopped: the directory's users get a clear refusal at once,
 #     a local user still logs in.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/lib/samba.sh
 . "$REPO/tests/lib/samba.sh"
-trap 'sekishod_stop; samba_stop; rm -rf /etc/netns/gw; e2e_cleanup' EXIT
+trap 'sekishod_stop; samba_stop; rm -rf /etc/netns/gw /etc/netns/cli; e2e_cleanup' EXIT
 sk_begin "directory users: LDAP and RADIUS"
 t0=$(date +%s)
 
@@ -81,12 +91,13 @@ fi
 # staff: its own DNS server and allowlist (tcp/22 and ping), so that the
 # tunnel shows the mapped group's settings; radstaff keeps the lab's
 # (10.20.0.0/24); radbad: a RADIUS directory with a wrong secret; local1:
-# local passwords
+# local passwords.  staff: max-sessions=8, since reset1 gathers a session
+# (a cookie) at each of her successful logins below
 groups_setup() {
 	skctl policy add staffnet >/dev/null &&
 		skctl policy rule add staffnet allow tcp 10.20.0.0/24 port 22 >/dev/null &&
 		skctl policy rule add staffnet allow icmp 10.20.0.0/24 >/dev/null &&
-		sk_group staff factors=password policy=staffnet dns=10.20.0.54 >/dev/null &&
+		sk_group staff factors=password policy=staffnet dns=10.20.0.54 max-sessions=8 >/dev/null &&
 		sk_group radstaff factors=password >/dev/null &&
 		sk_group radbad factors=password >/dev/null &&
 		sk_group local1 factors=password >/dev/null &&
@@ -210,6 +221,39 @@ sys.exit(0 if any(r.get("user") == "dave" and int(r.get("rx-bytes", r.get("rx_by
 check "radius: the ping counted in dave's session" wait_for 25 dave_counted
 acct_has() { grep -q "$1" "$SK_TEST_RADIUS_DETAIL" 2>/dev/null; }
 check "radius: accounting Start received" wait_for 20 acct_has 'Acct-Status-Type = Start'
+# a restart while dave's tunnel is up: his client comes back with its
+# cookie and the session is taken back from the store; the Stop at its end
+# must count the packets of before the restart too (schema 13), as it
+# counts the bytes.  20 pings first, so that they outnumber what a
+# session counted after the restart alone would hold
+peer_rx_pkts() {
+	local id
+	id=$(sk_session_id dave)
+	in_gw "$SEKICTL" peer show sk0 "$id" --json 2>/dev/null | jq -r --arg id "$id" \
+		'[.. | objects | select((.id | tostring) == $id and (.stats | type) == "object") |
+		  .stats.rx_packets] | .[0] // empty'
+}
+t1=$(date +%s)
+in_cli ping -c 20 -i 0.2 -W 3 -q $SRV4 >/dev/null
+kpk=$(peer_rx_pkts)
+kill -TERM "$SEKISHOD_PID" && wait "$SEKISHOD_PID" 2>/dev/null
+SEKISHOD_PID=
+check "restart: sekishod stopped (SIGTERM) with dave's tunnel up (${kpk:-no} packets from him), starts again" \
+	sekishod_start || exit 1
+check "restart: dave's client reconnected with its cookie" wait_for 120 sh -c "grep -q '^reconnect\$' '$T/oc-d/reasons'"
+# his session's totals as taken back from the store (those of before the
+# restart), then 3 pings, counted at the next statistics refresh (10 s; a
+# peer the kernel deletes at the BYE takes what came after the last one)
+dave_rx() {
+	skctl_live session list --json | jq -r '(if type == "array" then . else .sessions // [] end) |
+		map(select(.user == "dave")) | .[0]["rx-bytes"] // 0'
+}
+rx_above() { [ "$(dave_rx)" -gt "$1" ]; }
+b0=$(dave_rx)
+check "restart: ping srv through dave's tunnel again" wait_for 30 ping_cli $SRV4
+check "restart: ... counted in his session (rx-bytes above ${b0:-none}, the totals of before the restart)" \
+	wait_for 25 rx_above "${b0:-0}"
+diag "restart with dave's tunnel: $(($(date +%s) - t1)) s"
 # the kernel peer's own count now (sekictl peer show): the Stop's totals
 # can only be larger (the BYE, and a peer replaced at a DTLS handshake)
 dave_id=$(sk_session_id dave)
@@ -228,8 +272,11 @@ arx=$(grep -o 'rx_bytes[^0-9]*[0-9]*' <<<"$ended" | grep -o '[0-9]*$' | tail -n 
 atx=$(grep -o 'tx_bytes[^0-9]*[0-9]*' <<<"$ended" | grep -o '[0-9]*$' | tail -n 1)
 check "radius: the Stop's Acct-Input-Octets ${octets:-none} / Output ${oOctets:-none} are the session's totals (session-end: ${arx:-none} / ${atx:-none})" \
 	test -n "$octets" -a "${octets:-x}" = "${arx:-y}" -a "${oOctets:-x}" = "${atx:-y}"
-check "radius: ... and at least what the kernel peer counted before the BYE (${krx:-none}; three pings are 252)" \
-	test "${octets:-0}" -ge "${krx:-1}" -a "${krx:-0}" -ge 252
+check "radius: ... and at least the totals of before the restart (${b0:-none}) and what the kernel peer counted after it, before the BYE (${krx:-none}; three pings are 252)" \
+	test "${octets:-0}" -ge "$((${b0:-0} + ${krx:-1}))" -a "${krx:-0}" -ge 252 -a "${b0:-0}" -gt 0
+ipk=$(stop_val Acct-Input-Packets)
+check "radius: the Stop's Acct-Input-Packets (${ipk:-none}) count those before the restart (${kpk:-none}) and the 3 pings after" \
+	test "${ipk:-0}" -ge "$((${kpk:-1000000} + 3))" -a "${kpk:-0}" -ge 20
 check "radius: ... for dave, with his address" sh -c \
 	"grep -q 'User-Name = \"dave\"' '$SK_TEST_RADIUS_DETAIL' && grep -q 'Framed-IP-Address = 10.77.0.150' '$SK_TEST_RADIUS_DETAIL'"
 
@@ -281,6 +328,57 @@ if [ $ad_up = 1 ]; then
 else
 	ktap_skip "ad: Samba AD DC logins" "no Samba or no provisioned domain (tests/run provisions it on the host)"
 fi
+
+# the other factors apply to a directory user: a device of her own and
+# the host checks, through the host scan wrapper (the same ones local
+# users meet: sekishod-device.sh, sekishod-posture.sh).  The wrapper
+# reaches the gateway by the name openconnect was given: ns cli's hosts
+t1=$(date +%s)
+WRAP=$REPO/packaging/sekisho-hostscan.sh
+hs_setup() {
+	mkdir -p /etc/netns/cli &&
+		printf '127.0.0.1 localhost\n%s %s\n' "$GW4" "$VPN_HOST" >/etc/netns/cli/hosts &&
+		skctl_live device add rpc --type windows --method serial >/dev/null &&
+		skctl_live device assign reset1 rpc >/dev/null &&
+		skctl_live settings set device.hostscan on >/dev/null &&
+		skctl_live settings set device.auto_register on >/dev/null
+}
+check "device: reset1 (LDAP) has device rpc (serial, no ID yet); device.hostscan on" hs_setup
+hs_login() { SEKISHO_DEVICE_ID=$1 with_input $'Reset-Pass-9\n' oc_auth -u reset1 --authgroup staff \
+	--passwd-on-stdin --csd-wrapper "$WRAP"; }
+out=$(hs_login SN-R1)
+check "device: reset1's first serial SN-R1 registers, refused with 'connect again'" bash -c \
+	'! grep -q "^COOKIE=" <<<"$1" && grep -q "is now registered" <<<"$1"' _ "$out" ||
+	diag "$(tail -n 5 <<<"$out")"
+check "device: rpc holds SN-R1 (device show)" sh -c "ip netns exec gw $SEKICTL --socket $SK_SOCK device show rpc | grep -q SN-R1"
+out=$(hs_login SN-R1)
+check "device: reset1 with SN-R1 again: cookie" grep -q '^COOKIE=' <<<"$out" || diag "$(tail -n 5 <<<"$out")"
+out=$(hs_login SN-R2)
+check "device: reset1 with another serial (SN-R2): refused, not registered" bash -c \
+	'! grep -q "^COOKIE=" <<<"$1" && grep -q "not registered" <<<"$1"' _ "$out" ||
+	diag "$(tail -n 5 <<<"$out")"
+# host checks: the OS only (the client is the VM's Debian 12)
+check "posture set staff posture=on, OS only, debian:13 at least" skctl_live posture set staff \
+	posture=on av=off firewall=off updates=off os.linux=debian:13
+out=$(hs_login SN-R1)
+check "posture: reset1 on Debian 12 refused with the OS message" bash -c \
+	'! grep -q "^COOKIE=" <<<"$1" && grep -q "operating system version (debian 12) is too old" <<<"$1"' \
+	_ "$out" || diag "$(tail -n 5 <<<"$out")"
+check "posture: ... audited (posture os refuse)" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --user reset1 --json | grep -q '\"factor\":\"os\"'"
+check "posture set staff os.linux=debian:12" skctl_live posture set staff os.linux=debian:12
+out=$(hs_login SN-R1)
+check "posture: reset1 compliant (Debian 12): cookie" grep -q '^COOKIE=' <<<"$out" || diag "$(tail -n 5 <<<"$out")"
+# back to no host scan for the rest (openconnect without a wrapper
+# stops at the host scan request)
+hs_off() {
+	skctl_live settings set device.hostscan off >/dev/null &&
+		skctl_live posture set staff posture=off >/dev/null &&
+		skctl_live device unassign reset1 rpc >/dev/null &&
+		skctl_live device del rpc >/dev/null
+}
+check "device.hostscan off, posture off, device rpc removed" hs_off
+diag "device and host checks: $(($(date +%s) - t1)) s"
 
 # the directory goes away: its users get a clear refusal, local users not
 slapd_gone() {
