@@ -26,6 +26,10 @@
 #     kernel TLS ("sekishod-tls", `session show` says which stream it got)
 #     and with session.ktls off, the worker's relay ("sekishod-relay").
 #     BENCH_ONLY=tls measures only these (no DTLS, logins, memory).
+#     BENCH_TLS_ROUNDS=N measures the three N times, ocserv then sekishod
+#     in each round (the host's load drifts within a boot: a round keeps
+#     the pair within a minute or two), and shows medians and each
+#     round's ratios.
 #   - the kernel's AES: a host loads aesni_intel at boot (udev matches the
 #     CPU's AES-NI flag); the VM has no udev, and with the generic AES built
 #     into Debian's kernels (CONFIG_CRYPTO_AES=y) the crypto API never asks
@@ -167,6 +171,20 @@ if sekishod_built; then
 		sekishod_stop
 		echo "# sekishod*: with '$BENCH_SK_VARIANT'"
 	fi
+	# BENCH_TLS_ROUNDS=N: rounds 2..N of the TLS-only measurements
+	for round in $(seq 2 "${BENCH_TLS_ROUNDS:-1}"); do
+		sleep 1
+		ocserv_start && { measure_tls ocserv-tls bench-Secret-pass1; ocserv_stop; }
+		sleep 1
+		sekishod_start && {
+			measure_tls sekishod-tls bench-Secret-pass1
+			skctl_live settings set session.ktls off >/dev/null &&
+				measure_tls sekishod-relay bench-Secret-pass1
+			skctl_live settings set session.ktls on >/dev/null
+		}
+		sekishod_stop
+		echo "# round $round done"
+	done
 else
 	echo "sekishod: not built"
 fi
@@ -176,12 +194,16 @@ what="iperf3 ${DUR}s"
 [ "${BENCH_ONLY:-}" = mem ] && what="iperf3 ${DUR}s (TLS only), $NSESS sessions"
 echo "# kernel gcm(aes): $(kernel_gcm)"
 echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $(nproc) vCPU, kernel $(uname -r), $what"
+[ "${BENCH_TLS_ROUNDS:-1}" -gt 1 ] && what="$what, TLS only: medians of ${BENCH_TLS_ROUNDS} rounds"
 $PY - "$RES" <<'PY'
-import sys, collections
-r = collections.OrderedDict()
+import sys, collections, statistics
+rounds = collections.OrderedDict()
 for line in open(sys.argv[1]):
     name, k, v = line.rstrip("\n").split("\t")
-    r.setdefault(name, {})[k] = float(v)
+    rounds.setdefault(name, {}).setdefault(k, []).append(float(v))
+# several rounds (BENCH_TLS_ROUNDS): the median of each figure
+r = collections.OrderedDict((n, {k: statistics.median(v) for k, v in d.items()})
+                            for n, d in rounds.items())
 cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("logins", "logins/s"), ("kb/session", "kB/session"),
         ("kernel kb/s", "kernel kB/s")]
 # only what was measured (BENCH_ONLY=tls: throughput)
@@ -197,4 +219,14 @@ for s, o, label in (("sekishod", "ocserv", "ratio s/o"),
         print(f"{label:12s} " + " ".join(
             f"{(a[c[0]] / b[c[0]]) if b.get(c[0]) and c[0] in a else float('nan'):12.2f}"
             for c in cols))
+# each round's figures and ratios, when there were several
+for name, d in rounds.items():
+    for k in ("up", "down"):
+        if len(d.get(k, [])) > 1:
+            print(f"# rounds {name} {k}: " + " ".join(f"{v:.1f}" for v in d[k]))
+for s, o, label in (("sekishod-tls", "ocserv-tls", "ktls/o"), ("sekishod-relay", "ocserv-tls", "relay/o")):
+    if s in rounds and o in rounds and len(rounds[o].get("up", [])) > 1:
+        for k in ("up", "down"):
+            pairs = zip(rounds[s].get(k, []), rounds[o].get(k, []))
+            print(f"# rounds {label} {k}: " + " ".join(f"{a / b:.2f}" if b else "nan" for a, b in pairs))
 PY
