@@ -127,23 +127,31 @@ class Client:
     def send(self, typ, payload=b""):
         self.sock.sendall(self.record(frame(typ, payload)))
 
+    def read_some(self, end):
+        """Bytes from the socket before time end; None after end, or at the
+        end of the stream (which sets eof)."""
+        left = end - time.time()
+        if left <= 0:
+            return None
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            return None
+        try:
+            data = self.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.eof = True
+            return None
+        return data
+
     def frames(self, timeout):
         """Frames that arrive within timeout; sets eof when the stream ends."""
         out = []
         end = time.time() + timeout
         while not self.eof:
-            left = end - time.time()
-            if left <= 0:
-                break
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                break
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                self.eof = True
+            data = self.read_some(end)
+            if data is None:
                 break
             self.inc.write(data)
             while True:
@@ -170,18 +178,8 @@ class Client:
         out, bad = [], 0
         end = time.time() + timeout
         while not self.eof and not out:
-            left = end - time.time()
-            if left <= 0:
-                break
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                break
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                self.eof = True
+            data = self.read_some(end)
+            if data is None:
                 break
             self.raw += data
             while len(self.raw) >= 5:
