@@ -1569,6 +1569,26 @@ void skd_worker_gone(struct skd *d, struct skd_worker *w)
 	}
 }
 
+/*
+ * What ties s to this gateway goes: its worker (unlinked first, so that
+ * its end does not write the row; killed with reason, or with no
+ * TERMINATE when reason is NULL), the kernel peer, the UDP socket and the
+ * TLS stream.  The row stays, for the caller.
+ */
+static void session_unwire(struct skd *d, struct skd_session *s, const char *reason)
+{
+	if (s->w) {
+		struct skd_worker *w = s->w;
+
+		w->s = NULL;
+		s->w = NULL;
+		skd_worker_kill(d, w, reason);
+	}
+	skd_session_peer_del(d, s);
+	skd_session_udp_close(d, s);
+	stream_close(s);
+}
+
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 {
 	int64_t now = skd_now();
@@ -1582,16 +1602,7 @@ void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)
 		return;
 	}
 	skd_ktls_bye(s, reason);	/* the worker cannot say it on kernel TLS */
-	if (s->w) {
-		struct skd_worker *w = s->w;
-
-		w->s = NULL;
-		s->w = NULL;
-		skd_worker_kill(d, w, reason);
-	}
-	skd_session_peer_del(d, s);
-	skd_session_udp_close(d, s);
-	stream_close(s);
+	session_unwire(d, s, reason);
 	skd_acct(d, s, SK_RADIUS_ACCT_STOP, reason);	/* the final counters */
 	snprintf(detail, sizeof(detail),
 		 "{\"reason\":\"%s\",\"duration\":%lld,\"rx_bytes\":%llu,\"tx_bytes\":%llu}",
@@ -1726,18 +1737,8 @@ void skd_session_release(struct skd *d, struct skd_session *s, const char *to)
 {
 	char detail[96 + SK_NAME_MAX];
 
-	if (s->w) {
-		struct skd_worker *w = s->w;
-
-		/* unlinked first: its end must not write the row; no TERMINATE
-		 * (its client, if still there, may reconnect) */
-		w->s = NULL;
-		s->w = NULL;
-		skd_worker_kill(d, w, NULL);
-	}
-	skd_session_peer_del(d, s);
-	skd_session_udp_close(d, s);
-	stream_close(s);
+	/* no TERMINATE: its client, if still there, may reconnect */
+	session_unwire(d, s, NULL);
 	snprintf(detail, sizeof(detail), "{\"session\":%lld,\"to\":\"%s\"}", (long long)s->id, to);
 	skd_audit(d, "session-moved", s->user, s->device, s->remote, to[0] ? "moved" : "row-gone",
 		  detail);
