@@ -376,6 +376,19 @@ static void dset(const char *key, const char *val)
 		printf("# directory corp %s: %s\n", key, err);
 }
 
+/* directory corp: the test slapd (tests/lib/slapd.sh) over LDAPS at uri */
+static void dset_slapd(const char *uri, const char *timeout)
+{
+	dset("type", "openldap");
+	dset("uri", uri);
+	dset("tls", "ldaps");
+	dset("ca-file", getenv("SK_TEST_LDAP_CA"));
+	dset("bind-dn", getenv("SK_TEST_LDAP_BIND_DN"));
+	dset("bind-password", getenv("SK_TEST_LDAP_BIND_PW"));
+	dset("base", getenv("SK_TEST_LDAP_BASE"));
+	dset("timeout", timeout);
+}
+
 static int mapn;
 
 static void dmap(const char *group, const char *cn)
@@ -494,15 +507,8 @@ static void directory(void)
 	}
 	dir_pw = true;
 	tap_ok(&t, sk_directory_add(st, "corp", err, sizeof(err)) == 0, "directory corp (%s)", err);
-	dset("type", "openldap");
 	snprintf(uri, sizeof(uri), "%s %s", getenv("SK_TEST_LDAP_DEAD_URI"), getenv("SK_TEST_LDAPS_URI"));
-	dset("uri", uri);
-	dset("tls", "ldaps");
-	dset("ca-file", getenv("SK_TEST_LDAP_CA"));
-	dset("bind-dn", getenv("SK_TEST_LDAP_BIND_DN"));
-	dset("bind-password", getenv("SK_TEST_LDAP_BIND_PW"));
-	dset("base", getenv("SK_TEST_LDAP_BASE"));
-	dset("timeout", "2");
+	dset_slapd(uri, "2");
 
 	/* just in time: alice's first login makes her record, once */
 	mkgroup("gd1", pw_only, 1, NULL);
@@ -818,14 +824,7 @@ static void dir_race_pg(void)
 	mkgroup("gr1", pw_only, 1, NULL);
 	tap_ok(&t, sk_directory_add(st, "corp", err, sizeof(err)) == 0, "race: directory corp on "
 	       "PostgreSQL (%s)", err);
-	dset("type", "openldap");
-	dset("uri", getenv("SK_TEST_LDAPS_URI"));
-	dset("tls", "ldaps");
-	dset("ca-file", getenv("SK_TEST_LDAP_CA"));
-	dset("bind-dn", getenv("SK_TEST_LDAP_BIND_DN"));
-	dset("bind-password", getenv("SK_TEST_LDAP_BIND_PW"));
-	dset("base", getenv("SK_TEST_LDAP_BASE"));
-	dset("timeout", "5");
+	dset_slapd(getenv("SK_TEST_LDAPS_URI"), "5");
 	dmap("gr1", "vpn-staff");
 	set("lockout.source_threshold", "0");
 	tap_ok(&t, sk_group_directory_set(st, "gr1", "corp") == 0 && count_users("alice") == 0,
