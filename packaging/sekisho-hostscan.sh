@@ -24,9 +24,31 @@
 # Every request is pinned to the gateway's key (curl --pinnedpubkey), as the
 # stock csd-post.sh does.  The report is an assertion by this machine, not a
 # proof: it identifies a registered device, it does not authenticate one.
+#
+# Leaving a quarantine without a new login (issue 12 (b)):
+#
+#   sekisho-hostscan.sh --recheck http://10.77.0.1:8444/recheck
+#
+# run by the user (no root needed) while the quarantined tunnel is up,
+# with the URL the gateway's quarantine notice names: the same report,
+# posted through the tunnel to the gateway's address on it (plain HTTP:
+# the tunnel is the encryption; the gateway knows the session by the
+# tunnel's address).  Prints the gateway's answer; exit 0 when the
+# quarantine was lifted, 1 when it stays (the answer says why).
 set -u
 
-ticket='' stub=0 url=''
+ticket='' stub=0 url='' recheck=''
+if [ "${1:-}" = --recheck ]; then
+	recheck=${2:-}
+	case $recheck in
+	http://[0-9]*.[0-9]*.[0-9]*.[0-9]*:[0-9]*/recheck | http://\[[0-9a-fA-F:]*\]:[0-9]*/recheck) ;;
+	*)
+		printf 'sekisho-hostscan: --recheck needs the URL of the quarantine notice (http://ADDRESS:PORT/recheck)\n' >&2
+		printf 'sekisho-hostscan: --recheck には隔離の通知にある URL (http://アドレス:ポート/recheck) を指定してください\n' >&2
+		exit 2 ;;
+	esac
+	set --
+fi
 while [ $# -gt 0 ]; do
 	case $1 in
 	-ticket) shift; ticket=$(printf '%s' "${1:-}" | tr -d '"') ;;
@@ -39,7 +61,8 @@ done
 say() { printf 'sekisho-hostscan: %s\n' "$*" >&2; }
 
 host=${CSD_HOSTNAME:-}
-[ -n "$host" ] || { say "CSD_HOSTNAME is not set (run me from openconnect --csd-wrapper)"; exit 1; }
+[ -n "$host" ] || [ -n "$recheck" ] ||
+	{ say "CSD_HOSTNAME is not set (run me from openconnect --csd-wrapper)"; exit 1; }
 # -url carries the port when the gateway is not on 443; CSD_HOSTNAME does not
 base="https://$host"
 auth=$(printf '%s' "$url" | sed -n 's#^https://\([^/]*\)/.*#\1#p')
@@ -47,7 +70,7 @@ case $auth in
 "$host" | "$host":[0-9]*) base="https://$auth" ;;
 esac
 case $ticket in
-*[!A-Za-z0-9_-]* | "") say "bad or missing -ticket"; exit 1 ;;
+*[!A-Za-z0-9_-]* | "") [ -n "$recheck" ] || { say "bad or missing -ticket"; exit 1; } ;;
 esac
 case $stub in
 *[!0-9]* | "") stub=0 ;;
@@ -61,12 +84,14 @@ else
 fi
 set -- "$@" -s --max-time 30 --proto =https
 
-token=$(curl "$@" "$base/+CSCOE+/sdesktop/token.xml?ticket=$ticket&stub=$stub" |
-	sed -n 's#.*<token>\([A-Za-z0-9_-]*\)</token>.*#\1#p')
-[ -n "$token" ] || token=${CSD_TOKEN:-}
-case $token in
-*[!A-Za-z0-9_-]* | "") say "no scan token from the gateway"; exit 1 ;;
-esac
+if [ -z "$recheck" ]; then
+	token=$(curl "$@" "$base/+CSCOE+/sdesktop/token.xml?ticket=$ticket&stub=$stub" |
+		sed -n 's#.*<token>\([A-Za-z0-9_-]*\)</token>.*#\1#p')
+	[ -n "$token" ] || token=${CSD_TOKEN:-}
+	case $token in
+	*[!A-Za-z0-9_-]* | "") say "no scan token from the gateway"; exit 1 ;;
+	esac
+fi
 
 # a value in the report: no quotes, no control characters, one line
 clean() { printf '%s' "$1" | tr -d '"\000-\037\177' | cut -c1-120; }
@@ -123,6 +148,18 @@ trap 'rm -f "$report"' EXIT
 	fi
 } >"$report"
 
+if [ -n "$recheck" ]; then
+	# through the tunnel: the gateway's answer (ja / en) is the output
+	answer=$(curl -s --max-time 30 --proto =http -H 'Content-Type: text/plain' -H 'Expect: ' \
+		--data-binary "@$report" -w '\n%{http_code}' "$recheck")
+	code=$(printf '%s\n' "$answer" | tail -n 1)
+	printf '%s\n' "$answer" | sed '$d'
+	case $code in
+	200) exit 0 ;;
+	000) say "the gateway could not be reached at $recheck (is the VPN connected?)"; exit 1 ;;
+	*) exit 1 ;;
+	esac
+fi
 answer=$(curl "$@" -H 'Content-Type: text/xml' -H "Cookie: sdesktop=$token" -H 'Expect: ' \
 	--data-binary "@$report" -w '\n%{http_code}' "$base/+CSCOE+/sdesktop/scan.xml?reusebrowser=1")
 code=$(printf '%s\n' "$answer" | tail -n 1)

@@ -116,6 +116,9 @@ enum sk_ipc_type {
 	SK_IPC_KTLS,		/* (added) worker -> main: the CSTP stream to the kernel */
 	SK_IPC_KTLS_SKIP,	/* worker -> main: no hand-off, and why */
 	SK_IPC_KTLS_READY,	/* main -> worker: the outcome of KTLS */
+	SK_IPC_RECHECK_MODE,	/* (added) main -> worker, queued before it starts: a re-check */
+	SK_IPC_RECHECK,		/* worker -> main: the report posted through the tunnel */
+	SK_IPC_RECHECK_REPLY,	/* main -> worker: the verdict to answer */
 };
 
 struct sk_ipc_hdr {
@@ -364,6 +367,47 @@ struct sk_ipc_profile_reply {
 	char filename[64];
 	uint32_t body_len;		/* <= SK_IPC_MAX - sizeof(*this) */
 	/* uint8_t body[body_len]; */
+};
+
+/*
+ * (added, issue 12 (b)) A posture re-check posted from inside a
+ * quarantined tunnel (Documentation/decisions/posture.md, "Leaving
+ * quarantine").  Main accepts the connection on the in-tunnel listener
+ * (posture_recheck_port), finds the session by the connection's source
+ * address and queues RECHECK_MODE on the worker's IPC socket before the
+ * worker gets it: a worker that finds it there speaks plain HTTP (the
+ * tunnel is the encryption), reads one POST of a host scan report, parses
+ * it in its sandbox and sends RECHECK; main answers RECHECK_REPLY, the
+ * worker writes it as the HTTP answer and exits.
+ *
+ *   RECHECK_MODE                       <-    (queued before the worker runs)
+ *   RECHECK (bad, report)              ->    evaluate for the session
+ *                                      <-    RECHECK_REPLY (status, text)
+ */
+struct sk_ipc_recheck_mode {
+	struct sk_ipc_hdr h;
+	uint64_t session_id;		/* for the worker's log only */
+};
+
+enum sk_recheck_bad {
+	SK_RECHECK_OK = 0,		/* report holds the parsed report */
+	SK_RECHECK_HTTP,		/* not one well-formed POST (http_status says which) */
+	SK_RECHECK_MALFORMED,		/* the report did not parse (sk_hostscan_parse) */
+};
+
+struct sk_ipc_recheck {
+	struct sk_ipc_hdr h;
+	uint32_t bad;			/* enum sk_recheck_bad */
+	uint32_t http_status;		/* SK_RECHECK_HTTP: 400, 405, 408, 413, ... */
+	struct sk_hostscan report;
+};
+
+/* main -> worker: the HTTP status and the text to answer (UTF-8, ja and en) */
+struct sk_ipc_recheck_reply {
+	struct sk_ipc_hdr h;
+	uint32_t status;
+	uint32_t pad;
+	char text[1024];
 };
 
 #endif

@@ -265,6 +265,7 @@ static int set_key(struct skd_conf *c, bool *listen_seen, const char *key, const
 	INT(hash_threads, 0, 16);
 	INT(rate_per_source, 1, 100000);
 	INT(worker_generation, 0, SKD_GENERATION_MAX);
+	INT(posture_recheck_port, 0, 65535);
 #undef STR
 #undef INT
 	return fail(err, errlen, line, "unknown key '%s'", key);

@@ -66,6 +66,10 @@ struct skd_conf {
 	/* seconds between two audit prunes, default 86400 (a day), the first
 	 * min(60, this) after the start; a smaller value is for tests only */
 	int audit_prune_interval;
+	/* (issue 12 (b)) the TCP port of the in-tunnel posture re-check
+	 * listener (recheck.c): any address of the sekisho device, only what
+	 * comes out of a tunnel; 0 = off (leaving quarantine: a new login) */
+	int posture_recheck_port;
 	bool foreground;		/* -f */
 };
 

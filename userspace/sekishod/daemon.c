@@ -138,6 +138,7 @@ int skd_init(struct skd *d)
 	memset(d, 0, sizeof(*d));
 	d->auditlog.fd = -1;
 	d->metrics_fd = d->metrics_conn_fd = -1;
+	d->recheck_fd = -1;
 	d->control_fd = d->sig_fd = d->ep = d->binder_fd = -1;
 	d->worker_exe = d->keyholder_exe = d->wcfg_fd = d->key_fd = d->cert_fd = -1;
 	d->keyholder_fd = d->tmpl.fd = -1;
@@ -698,6 +699,8 @@ int skd_startup(struct skd *d, char *err, size_t errlen)
 		return -1;
 	if (skd_metrics_open(d, err, errlen))
 		return -1;
+	if (skd_recheck_open(d, err, errlen))
+		return -1;
 	if (skd_program_policies(d))
 		syslog(LOG_ERR, "some policies could not be programmed into the kernel; their sessions deny everything");
 	sk_group_list(d->st, add_gateway, &gwa);
@@ -788,5 +791,6 @@ void skd_shutdown(struct skd *d)
 	table_free(d->rxbuf, 1, SK_IPC_MAX);
 	ska_auditlog_close(&d->auditlog);
 	skd_metrics_close(d);
+	skd_recheck_close(d);
 	closelog();
 }

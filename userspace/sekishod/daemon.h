@@ -52,11 +52,14 @@
 #define SKD_LOGINS_PER_SOURCE	64	/* of one source (IPv4 address, IPv6 /64) */
 #define SKD_HS_PER_CONN		2	/* host scans one connection started */
 #define SKD_HS_PER_SOURCE	64
+/* In-tunnel posture re-checks (recheck.c, issue 12 (b)) */
+#define SKD_RECHECK_MAX		16	/* re-check workers at once (then 503) */
+#define SKD_RECHECK_EVERY	10	/* s between two re-checks of one session */
 
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
 	SKD_EV_KERNEL, SKD_EV_WORKER, SKD_EV_SESSION_UDP, SKD_EV_HASH, SKD_EV_CONTROL_CONN,
-	SKD_EV_METRICS, SKD_EV_METRICS_CONN, SKD_EV_LISTEN,
+	SKD_EV_METRICS, SKD_EV_METRICS_CONN, SKD_EV_LISTEN, SKD_EV_RECHECK,
 };
 
 /* the epoll tag of every descriptor we poll */
@@ -100,6 +103,11 @@ struct skd_worker {
 	ino_t client_ino;
 	bool ktls_done;			/* it sent KTLS or KTLS_SKIP for its CONNECT */
 	bool dtls_offered;		/* its CONNECT reply offered DTLS (X-DTLS-*) */
+	/* an in-tunnel posture re-check's worker (recheck.c): the session
+	 * its source address named at accept (-1: none); 0 = a login
+	 * connection; recheck_why: the refusal decided at accept, 0 = none */
+	int64_t recheck_sid;
+	int recheck_why;
 };
 
 struct skd_session {
@@ -166,6 +174,10 @@ struct skd_session {
 	 * at the settings, the one running (NULL = none) */
 	int64_t dir_checked, dir_next;
 	struct skd_dirjob *dirjob;
+	/* (issue 12 (b), recheck.c) the last in-tunnel re-check accepted
+	 * (rate: one per SKD_RECHECK_EVERY s) and whether one is running */
+	int64_t recheck_at;
+	bool recheck_busy;
 };
 
 struct skd_login {
@@ -317,6 +329,11 @@ struct skd {
 	struct sk_listen *listen;
 	struct skd_ev listen_ev;
 	bool listen_down_logged;
+	/* the in-tunnel posture re-check listener (recheck.c), -1 = off,
+	 * and its workers running */
+	int recheck_fd;
+	struct skd_ev recheck_ev;
+	int n_recheck;
 };
 
 /* ---- daemon.c: startup and privileges ---- */
@@ -342,8 +359,9 @@ int skd_keyholder_socket(struct skd *d);
 void skd_worker_exec(struct skd *d, int client, int ipc, int key) __attribute__((noreturn));
 /* a worker for the accepted socket client: forked by the template if one
  * is ready, else exec'd now; returns main's end of its IPC socket (pid in
- * *pid), or -1 */
-int skd_worker_start(struct skd *d, int client, pid_t *pid);
+ * *pid), or -1.  recheck > 0: an in-tunnel posture re-check of that
+ * session (recheck.c), 0: a login connection */
+int skd_worker_start(struct skd *d, int client, pid_t *pid, int64_t recheck);
 void skd_template_start(struct skd *d);	/* if none (and worker_generation > 0) */
 /* ends this generation (why: logged, NULL for the normal turn) */
 void skd_template_retire(struct skd *d, const char *why);
@@ -400,6 +418,21 @@ bool skd_audit_prune_timer(struct skd *d, int64_t now);
 const char *skd_mail_warning(const struct skd_conf *c, const char *store_url);
 void skd_on_pac(struct skd *d, struct skd_worker *w, const struct sk_ipc_pac *m);
 void skd_worker_gone(struct skd *d, struct skd_worker *w);
+/* recheck.c: the in-tunnel posture re-check (issue 12 (b)) */
+int skd_recheck_open(struct skd *d, char *err, size_t errlen);	/* as root, after the device */
+void skd_recheck_accept(struct skd *d);
+/* may the peer at ss post a re-check now?  0 yes (its session marked
+ * busy, the time kept), else why not (1 no live session has that
+ * address, 2 the last one is under SKD_RECHECK_EVERY s old, 3 one is
+ * running); *sid: the session, -1 none */
+int skd_recheck_admit(struct skd *d, const struct sockaddr_storage *ss, int64_t now, int64_t *sid);
+void skd_on_recheck(struct skd *d, struct skd_worker *w, const struct sk_ipc_recheck *m);
+void skd_recheck_gone(struct skd *d, struct skd_worker *w);	/* from skd_worker_gone */
+/* the session whose tunnel address is a (IPv4 or v4-mapped/IPv6), or NULL */
+struct skd_session *skd_session_by_addr(struct skd *d, const struct sockaddr_storage *a);
+/* "http://GW:PORT/recheck" for s (its pool's gateway address), "" if off */
+void skd_recheck_url(const struct skd *d, const struct skd_session *s, char *out, size_t len);
+void skd_recheck_close(struct skd *d);
 /* sekishod stops: the sessions stay in the store, detached, for the next
  * run (their workers and kernel peers go); returns how many */
 int skd_sessions_suspend(struct skd *d);

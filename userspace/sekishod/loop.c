@@ -179,7 +179,7 @@ static void on_accept(struct skd *d, int lfd)
 	if (fstat(fd, &st))
 		st.st_ino = 0;
 	/* forked by the worker template (spawn.c), or exec'd now */
-	ipc = w ? skd_worker_start(d, fd, &pid) : -1;
+	ipc = w ? skd_worker_start(d, fd, &pid, 0) : -1;
 	close(fd);
 	d->tmpl.failed = false;		/* the loop may try a template again */
 	if (ipc < 0)
@@ -324,6 +324,7 @@ static size_t exact_len(uint16_t type)
 	case SK_IPC_HOSTSCAN: return sizeof(struct sk_ipc_hostscan);
 	case SK_IPC_KTLS: return sizeof(struct sk_ipc_ktls);
 	case SK_IPC_KTLS_SKIP: return sizeof(struct sk_ipc_ktls_skip);
+	case SK_IPC_RECHECK: return sizeof(struct sk_ipc_recheck);
 	case SK_IPC_AUTH: return 0;	/* variable, checked by skd_on_auth */
 	default: return (size_t)-1;	/* main -> worker types, or unknown */
 	}
@@ -366,7 +367,9 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(*h) ||
 	    h->magic != SK_IPC_MAGIC || h->len != (uint32_t)n ||
 	    (want = exact_len(h->type)) == (size_t)-1 || (want && (size_t)n != want) ||
-	    (want_fd(h->type) ? nfd != 1 : nfd != 0)) {
+	    (want_fd(h->type) ? nfd != 1 : nfd != 0) ||
+	    /* a re-check worker sends RECHECK and nothing else; only it may */
+	    (w->recheck_sid != 0) != (h->type == SK_IPC_RECHECK)) {
 		for (int i = 0; i < nfd; i++)
 			close(fds[i]);
 		skd_worker_fault(d, w, "malformed message");
@@ -406,6 +409,9 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 		break;
 	case SK_IPC_KTLS_SKIP:
 		skd_on_ktls_skip(d, w, (const void *)d->rxbuf);
+		break;
+	case SK_IPC_RECHECK:
+		skd_on_recheck(d, w, (const void *)d->rxbuf);
 		break;
 	}
 }
@@ -479,6 +485,9 @@ int skd_loop(struct skd *d)
 	d->metrics_ev = (struct skd_ev){ SKD_EV_METRICS, 0 };
 	if (d->metrics_fd >= 0)
 		skd_poll_add(d, d->metrics_fd, &d->metrics_ev);
+	d->recheck_ev = (struct skd_ev){ SKD_EV_RECHECK, 0 };
+	if (d->recheck_fd >= 0)
+		skd_poll_add(d, d->recheck_fd, &d->recheck_ev);
 	skd_poll_add(d, d->sig_fd, &d->signal_ev);
 	if (d->have_kernel && skd_kernel_event_fd(&d->k) >= 0)
 		skd_poll_add(d, skd_kernel_event_fd(&d->k), &d->kernel_ev);
@@ -535,6 +544,9 @@ int skd_loop(struct skd *d)
 				break;
 			case SKD_EV_LISTEN:
 				skd_live_run(d);
+				break;
+			case SKD_EV_RECHECK:
+				skd_recheck_accept(d);
 				break;
 			}
 		}

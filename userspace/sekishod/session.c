@@ -245,6 +245,28 @@ uint32_t skd_session_policy(struct skd *d, const struct skd_session *s)
 	return (uint32_t)pol.id;
 }
 
+/* a quarantined tunnel's banner: how to leave it without a new login
+ * (the in-tunnel re-check, recheck.c), when the gateway listens for it */
+static void recheck_hint(struct skd *d, const struct skd_session *s, char *notice, size_t nlen)
+{
+	char url[96], hint[400];
+	size_t n = strlen(notice);
+	int h;
+	const char *ja = "直したら、VPN をつないだまま次を実行してください (再接続は不要です):";
+	const char *en = "Once fixed, run this with the VPN still connected (no reconnect needed):";
+	const char *lang = s->lang[0] ? s->lang : NULL;
+
+	skd_recheck_url(d, s, url, sizeof(url));
+	if (!url[0])
+		return;
+	h = snprintf(hint, sizeof(hint), "\n%s%s%s\n  sekisho-hostscan.sh --recheck %s",
+		     !lang || !strcmp(lang, "ja") ? ja : "", !lang ? " / " : "",
+		     !lang || strcmp(lang, "ja") ? en : "", url);
+	/* whole or not at all: never a character cut in two */
+	if (h > 0 && (size_t)h < sizeof(hint) && n + (size_t)h < nlen)
+		memcpy(notice + n, hint, (size_t)h + 1);
+}
+
 /*
  * Posture at CONNECT (issue 12): openconnect does not run the CSD wrapper
  * again on a cookie reconnect, so the login's report is evaluated again
@@ -296,6 +318,7 @@ static const char *posture_connect(struct skd *d, struct skd_session *s, struct 
 		snprintf(s->quarantine_why, sizeof(s->quarantine_why), "%s: %s",
 			 sk_po_check_name((unsigned int)res.shown), res.c[res.shown].reason);
 		sk_posture_message(&res, res.shown, s->lang[0] ? s->lang : NULL, notice, nlen);
+		recheck_hint(d, s, notice, nlen);
 	}
 	return NULL;
 }
@@ -1543,6 +1566,10 @@ void skd_worker_gone(struct skd *d, struct skd_worker *w)
 	if (w->gone)
 		return;
 	w->gone = true;
+	if (w->recheck_sid) {
+		skd_recheck_gone(d, w);	/* never counted among the logins */
+		return;
+	}
 	if (!w->tunnel)
 		d->n_preauth--;
 	if (w->s) {

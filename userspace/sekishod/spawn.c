@@ -295,12 +295,26 @@ void skd_worker_exec(struct skd *d, int client, int ipc, int key)
  * IPC socket, or -1 */
 /* A worker's IPC socketpair (sv[0] main's end) and its own socket to the
  * key holder, for the handshake's signature; -1 if either cannot be made. */
-static int worker_sockets(struct skd *d, int sv[2], int *kfd)
+static int worker_sockets(struct skd *d, int sv[2], int *kfd, int64_t recheck)
 {
 	int sz = 4 * SK_IPC_MAX;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -1;
+	/* an in-tunnel re-check (recheck.c): the mode is in the socket before
+	 * the worker has it, so its first look finds it (worker/recheck.c) */
+	if (recheck) {
+		struct sk_ipc_recheck_mode m;
+
+		memset(&m, 0, sizeof(m));
+		skd_ipc_header(&m, SK_IPC_RECHECK_MODE, sizeof(m));
+		m.session_id = recheck > 0 ? (uint64_t)recheck : 0;
+		if (send(sv[0], &m, sizeof(m), MSG_DONTWAIT) != (ssize_t)sizeof(m)) {
+			close(sv[0]);
+			close(sv[1]);
+			return -1;
+		}
+	}
 	*kfd = skd_keyholder_socket(d);
 	if (*kfd < 0) {
 		close(sv[0]);
@@ -312,11 +326,11 @@ static int worker_sockets(struct skd *d, int sv[2], int *kfd)
 	return 0;
 }
 
-static int worker_spawn(struct skd *d, int client, pid_t *pid)
+static int worker_spawn(struct skd *d, int client, pid_t *pid, int64_t recheck)
 {
 	int sv[2], kfd;
 
-	if (worker_sockets(d, sv, &kfd))
+	if (worker_sockets(d, sv, &kfd, recheck))
 		return -1;
 	*pid = fork();
 	/* the child becomes sekishod-worker: a new program image, so nothing
@@ -355,7 +369,7 @@ void skd_template_retire(struct skd *d, const char *why)
 }
 
 /* a worker forked by the template; -1 if it cannot (it is retired then) */
-static int template_worker(struct skd *d, int client, pid_t *pid)
+static int template_worker(struct skd *d, int client, pid_t *pid, int64_t recheck)
 {
 	struct pollfd p = { .fd = d->tmpl.fd, .events = POLLIN };
 	int sv[2], fds[3], kfd;
@@ -363,7 +377,7 @@ static int template_worker(struct skd *d, int client, pid_t *pid)
 	siginfo_t si;
 	bool sent;
 
-	if (worker_sockets(d, sv, &kfd))
+	if (worker_sockets(d, sv, &kfd, recheck))
 		return -1;
 	fds[0] = client;
 	fds[1] = sv[1];
@@ -390,7 +404,7 @@ static int template_worker(struct skd *d, int client, pid_t *pid)
 	return sv[0];
 }
 
-int skd_worker_start(struct skd *d, int client, pid_t *pid)
+int skd_worker_start(struct skd *d, int client, pid_t *pid, int64_t recheck)
 {
 	char c;
 
@@ -399,13 +413,13 @@ int skd_worker_start(struct skd *d, int client, pid_t *pid)
 	    recv(d->tmpl.fd, &c, 1, MSG_DONTWAIT) == 1)
 		d->tmpl.ready = c == 'r';
 	if (d->tmpl.fd >= 0 && d->tmpl.ready) {
-		int fd = template_worker(d, client, pid);
+		int fd = template_worker(d, client, pid, recheck);
 
 		if (fd != -1)
 			return fd < 0 ? -1 : fd;
 	}
 	/* no template ready (starting, a new generation): exec'd now */
-	return worker_spawn(d, client, pid);
+	return worker_spawn(d, client, pid, recheck);
 }
 
 void skd_template_start(struct skd *d)
@@ -424,7 +438,7 @@ void skd_template_start(struct skd *d)
 		d->tmpl.failed = true;
 		return;
 	}
-	fd = worker_spawn(d, -1, &pid);
+	fd = worker_spawn(d, -1, &pid, 0);
 	if (fd < 0) {
 		syslog(LOG_WARNING, "cannot start a worker template; workers are exec'd "
 		       "per connection until the next try");

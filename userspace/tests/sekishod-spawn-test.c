@@ -82,7 +82,7 @@ static bool one_worker_via(struct skd *d, bool via_start, pid_t *wpid, char *got
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cl))
 		goto out;
 	if (via_start) {
-		ipc[0] = skd_worker_start(d, cl[1], &pid);
+		ipc[0] = skd_worker_start(d, cl[1], &pid, 0);
 		close(cl[1]);
 		if (ipc[0] < 0) {
 			close(cl[0]);

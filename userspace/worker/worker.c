@@ -1542,6 +1542,10 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 		close(client_fd);
 		return 1;
 	}
+	if (sk_worker_recheck_mode(ipc_fd)) {
+		free(w);
+		return sk_worker_recheck(cfg, ipc_fd, client_fd);
+	}
 	w->cfg = cfg;
 	w->ipc = ipc_fd;
 	w->cfd = client_fd;

@@ -53,6 +53,16 @@ EVP_PKEY *sk_keyclient_pkey(X509 *cert, int fd);
  * (0 normal end, 1 refused/error).  Takes ownership of both descriptors.
  */
 int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd);
+/*
+ * (issue 12 (b), recheck.c) A worker whose IPC socket already holds
+ * SK_IPC_RECHECK_MODE (main queues it before the worker starts) serves
+ * one in-tunnel posture re-check instead of a login connection:
+ * sk_worker_recheck_mode takes the message, sk_worker_recheck runs it
+ * (plain HTTP, one POST /recheck, the host scan parser) and returns the
+ * exit status.  Takes ownership of both descriptors.
+ */
+bool sk_worker_recheck_mode(int ipc_fd);
+int sk_worker_recheck(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd);
 /* loads what sk_worker_run needs before its sandbox (a spare does it early) */
 void sk_worker_preload(void);
 
