@@ -109,6 +109,19 @@ ok "... readable by its group: ok, the token named (en/ja)" \
 	bash -c "'$SEKISHOD' -t -c '$(conf mtr "${M[@]}")' | tr '\n' ' '"
 ok "a missing metrics token file: error naming it" expect 1 "^error   metrics_token_file $T/nosuch.token: No such file" \
 	"$SEKISHOD" -t -c "$(conf mtok metrics_listen=127.0.0.1:9414 metrics_token_file="$T/nosuch.token")"
+# posture_recheck_port (issue 12 (b)): each quarantining group's remediation
+# allowlist must let TCP to its pool's gateway address and the port through
+"$SEKICTL" --store "$T/s.db" policy add remed >/dev/null
+"$SEKICTL" --store "$T/s.db" policy rule add remed allow tcp 10.20.0.10/32 port 443 >/dev/null
+"$SEKICTL" --store "$T/s.db" group add eng pool4=10.77.0.0/25 >/dev/null
+"$SEKICTL" --store "$T/s.db" posture set eng posture=on av.outcome=quarantine quarantine.allowlist=remed >/dev/null
+ok "posture_recheck_port, a remediation policy without it: a warning naming the rule to add (en/ja)" \
+	expect 0 "warning group eng: remediation policy remed does not let the posture re-check through.*allow tcp 10.77.0.1/32 port 8444.*修復用ポリシー remed" \
+	bash -c "'$SEKISHOD' -t -c '$(conf rc1 posture_recheck_port=8444)' | tr '\n' ' '"
+"$SEKICTL" --store "$T/s.db" policy rule add remed allow tcp 10.77.0.1/32 port 8444 >/dev/null
+ok "... with the rule: ok" expect 0 "^ok      group eng: remediation policy remed lets the posture re-check through (tcp 10.77.0.1 port 8444)" \
+	"$SEKISHOD" -t -c "$(conf rc2 posture_recheck_port=8444)"
+ok "... without posture_recheck_port: not checked" sh -c "! '$SEKISHOD' -t -c '$(conf rc3)' | grep -q 're-check'"
 ok "-T: the syntax only (files not checked)" expect 0 "configuration syntax ok" \
 	"$SEKISHOD" -T -c "$(conf nouser2 user=sk-nosuch-user server_key="$T/nosuch.key")"
 tap_done
