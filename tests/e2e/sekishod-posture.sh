@@ -46,6 +46,10 @@ sk_begin "posture (host checks)"
 WRAP=$REPO/packaging/sekisho-hostscan.sh
 AGENT=$REPO/packaging/agents/linux.sh
 DB=/var/lib/clamav
+# the in-tunnel re-check listener (issue 12 (b)): port 8444 of the
+# device's addresses, here 10.77.0.1 (eng's pool 10.77.0.0/25)
+RC_PORT=8444 RC_GW=10.77.0.1
+RC_URL=http://$RC_GW:$RC_PORT/recheck
 
 check "setup: clamd, clamdscan, sigtool, nft" sh -c 'command -v clamd && command -v clamdscan && command -v sigtool && command -v nft' || exit 1
 mkdir -p "$NSETC" && printf '127.0.0.1 localhost\n%s %s\n' "$GW4" "$VPN_HOST" >"$NSETC/hosts"
@@ -169,16 +173,13 @@ check "store: group eng" true
 sk_user alice eng Secret-pass1 >/dev/null
 check "store: policy remed (only tcp/22 of $SRV4, and the re-check listener)" skctl policy add remed
 skctl policy rule add remed allow tcp $SRV4/32 port 22 >/dev/null
-skctl policy rule add remed allow tcp $RC_GW/32 port $RC_PORT >/dev/null
+check "policy remed: allow tcp $RC_GW/32 port $RC_PORT (the re-check listener)" \
+	skctl policy rule add remed allow tcp $RC_GW/32 port $RC_PORT
 skctl settings set device.hostscan on >/dev/null
 check "posture set eng posture=on (real-time protection required: the default)" skctl posture set eng posture=on
 # the metrics listener (issue 14): host-scan verdicts by check and result
 printf '%s\n' 0123456789abcdef-posture-metrics >"$T/mtoken" && chmod 600 "$T/mtoken"
 printf 'Authorization: Bearer %s\n' "$(cat "$T/mtoken")" >"$T/mheader"
-# the in-tunnel re-check listener (issue 12 (b)): port 8444 of the
-# device's addresses, here 10.77.0.1 (eng's pool 10.77.0.0/25)
-RC_PORT=8444 RC_GW=10.77.0.1
-RC_URL=http://$RC_GW:$RC_PORT/recheck
 sekishod_conf "metrics_listen = $GW4:9414" "metrics_token_file = $T/mtoken" "posture_recheck_port = $RC_PORT"
 check "sekishod: starts" sekishod_start || exit 1
 # pv_ge RESULT CHECK N: sekisho_posture_results_total of that check and

@@ -55,6 +55,7 @@
 /* In-tunnel posture re-checks (recheck.c, issue 12 (b)) */
 #define SKD_RECHECK_MAX		16	/* re-check workers at once (then 503) */
 #define SKD_RECHECK_EVERY	10	/* s between two re-checks of one session */
+#define SKD_RECHECK_DEADLINE	30	/* s a re-check worker may live */
 
 enum skd_ev_kind {
 	SKD_EV_TCP = 1, SKD_EV_UDP_LISTEN, SKD_EV_CONTROL, SKD_EV_SIGNAL,
@@ -433,6 +434,9 @@ struct skd_session *skd_session_by_addr(struct skd *d, const struct sockaddr_sto
 /* "http://GW:PORT/recheck" for s (its pool's gateway address), "" if off */
 void skd_recheck_url(const struct skd *d, const struct skd_session *s, char *out, size_t len);
 void skd_recheck_close(struct skd *d);
+/* a re-check worker still there SKD_RECHECK_DEADLINE s after its accept
+ * is killed (its own limits end it sooner; this bounds a stuck one) */
+void skd_recheck_timers(struct skd *d, int64_t now);
 /* sekishod stops: the sessions stay in the store, detached, for the next
  * run (their workers and kernel peers go); returns how many */
 int skd_sessions_suspend(struct skd *d);

@@ -451,6 +451,7 @@ static void tick(struct skd *d, int64_t now)
 	skd_metrics_timers(d, now);
 	(void)skd_audit_prune_timer(d, now);
 	skd_live_run(d);	/* connects again after a loss; connect timeouts */
+	skd_recheck_timers(d, now);
 	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
 		struct skd_worker *w = &d->workers[i];
 

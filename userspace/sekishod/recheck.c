@@ -216,6 +216,22 @@ void skd_recheck_accept(struct skd *d)
 	}
 }
 
+void skd_recheck_timers(struct skd *d, int64_t now)
+{
+	if (!d->n_recheck)
+		return;
+	for (int i = 0; i < SKD_MAX_WORKERS; i++) {
+		struct skd_worker *w = &d->workers[i];
+
+		if (w->used && w->recheck_sid && w->pid > 0 && !w->gone &&
+		    now - w->started > SKD_RECHECK_DEADLINE) {
+			syslog(LOG_WARNING, "posture re-check worker %d (%s) still running after "
+			       "%d s: killed", (int)w->pid, w->remote, SKD_RECHECK_DEADLINE);
+			skd_worker_kill(d, w, NULL);
+		}
+	}
+}
+
 void skd_recheck_gone(struct skd *d, struct skd_worker *w)
 {
 	struct skd_session *s;

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,6 +335,28 @@ int main(void)
 	w = worker("10.77.0.5", 0, s->id);
 	skd_worker_gone(&d, w);
 	tap_ok(&t, !s->recheck_busy && d.n_recheck == 0, "its worker gone: the session may post again");
+
+	/* a stuck worker: main's own deadline */
+	{
+		pid_t c = fork();
+		int wst = 0;
+
+		if (c == 0) {
+			pause();
+			_exit(0);
+		}
+		w = worker("10.77.0.5", 0, s->id);
+		w->pid = c;
+		w->started = now;
+		skd_recheck_timers(&d, now + SKD_RECHECK_DEADLINE);
+		tap_ok(&t, waitpid(c, &wst, WNOHANG) == 0, "a re-check worker %d s old lives on",
+		       SKD_RECHECK_DEADLINE);
+		skd_recheck_timers(&d, now + SKD_RECHECK_DEADLINE + 1);
+		tap_ok(&t, waitpid(c, &wst, 0) == c && WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL,
+		       "... %d s old: killed by main", SKD_RECHECK_DEADLINE + 1);
+		skd_worker_gone(&d, w);
+		w->used = false;
+	}
 
 	/* the protocol: only a re-check worker sends RECHECK, and only that */
 	{
