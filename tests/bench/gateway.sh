@@ -37,6 +37,13 @@
 #     sekishod's worker and openconnect used AES-NI.  The bench loads it as
 #     udev would; BENCH_AES=generic leaves it out (the figures before
 #     session 14).  The line "# kernel gcm(aes)" says which one ran.
+#   - BENCH_MODE=pinned|shared (default: pinned when the VM's vCPUs run
+#     in parallel, see below), BENCH_CLI_CPUS (0), BENCH_GW_CPUS (1 to the
+#     last), BENCH_SRV_CPUS (the gateway's): where client, gateway and
+#     server run; pinned, each iperf3 run also reports the busy share of
+#     the gateway's CPUs and the rate per busy gateway CPU ("/gw CPU").
+#     BENCH_TOP=1 adds the threads that used a CPU during each run and
+#     which CPU they ran on (a `top -H` by CPU).
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
 trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT
@@ -49,12 +56,124 @@ RES=$T/bench.results
 e2e_setup >/dev/null || { echo "bench: setup failed"; exit 1; }
 [ "${BENCH_AES:-}" = generic ] || modprobe aesni_intel || echo "# aesni_intel did not load"
 
+# Where the work runs (BENCH_MODE; Documentation/testing.md, "Gateway
+# benchmark"): "pinned" puts the client (openconnect, iperf3 -c, this
+# script) on BENCH_CLI_CPUS, the gateway (every process of ns gw, the
+# kernel's unbound work items: sekisho.ko's, and the receive softirqs of
+# ns gw's devices by RPS) on BENCH_GW_CPUS and the server (iperf3 -s) on
+# BENCH_SRV_CPUS, as if the client were another machine; it wants vCPUs
+# that run in parallel (tests/bench/run: SEKISHO_TCG_THREAD=multi).
+# "shared" pins nothing (single-threaded TCG: the vCPUs take turns, so
+# client and gateway share one host CPU; the mode before session 15).
+# Default: pinned when there are 2 or more CPUs that are not one TCG thread.
+NCPU=$(nproc)
+BENCH_MODE=${BENCH_MODE:-auto}
+if [ "$BENCH_MODE" = auto ]; then
+	BENCH_MODE=shared
+	[ "$NCPU" -ge 2 ] && [ "${VM_ACCEL:-}" != tcg,thread=single ] && BENCH_MODE=pinned
+fi
+CLI_CPUS=${BENCH_CLI_CPUS:-0}
+GW_CPUS=${BENCH_GW_CPUS:-1-$((NCPU - 1))}
+SRV_CPUS=${BENCH_SRV_CPUS:-$GW_CPUS}
+# cpu_mask LIST: the hex mask of a CPU list such as 1-2,4
+cpu_mask() {
+	local m=0 r a b
+	for r in ${1//,/ }; do
+		a=${r%-*} b=${r#*-}
+		for ((; a <= b; a++)); do m=$((m | 1 << a)); done
+	done
+	printf '%x' "$m"
+}
+# steer NS LIST: RPS of each device of ns NS: its received packets are
+# handled on LIST (veth hands a packet to the receiving device on the
+# sender's CPU; this moves that work to the receiver's side)
+steer() {
+	ip netns exec "$1" sh -c 'for q in /sys/class/net/*/queues/rx-*/rps_cpus; do
+		case $q in /sys/class/net/lo/*) continue ;; esac; echo "$0" >"$q"; done' "$(cpu_mask "$2")"
+}
+# pin_ns NS LIST: every thread of every process in ns NS (their later
+# children inherit it)
+pin_ns() {
+	local p
+	for p in $(ip netns pids "$1"); do taskset -a -p -c "$2" "$p" >/dev/null 2>&1; done
+}
+# place: after a gateway started or a tunnel came up (new tun devices)
+place() {
+	[ "$BENCH_MODE" = pinned ] || return 0
+	pin_ns gw "$GW_CPUS"
+	pin_ns srv "$SRV_CPUS"
+	steer cli "$CLI_CPUS"
+	steer gw "$GW_CPUS"
+	steer srv "$SRV_CPUS"
+	return 0
+}
+if [ "$BENCH_MODE" = pinned ]; then
+	taskset -p -c "$CLI_CPUS" $$ >/dev/null || exit 1
+	# unbound workqueues (sekisho.ko's "sekisho", kTLS's, cryptd's
+	# unbound users) only on the gateway's CPUs
+	cpu_mask "$GW_CPUS" >/sys/devices/virtual/workqueue/cpumask || exit 1
+	place
+fi
+echo "# mode $BENCH_MODE: ${VM_ACCEL:-accelerator unknown}, $NCPU CPUs$([ "$BENCH_MODE" = pinned ] &&
+	echo "; client on CPU $CLI_CPUS, gateway on $GW_CPUS, server on $SRV_CPUS")"
+
+# cpu_snap: per CPU "cpuN busy total" in ticks (/proc/stat)
+cpu_snap() { awk '$1 ~ /^cpu[0-9]+$/ { t = 0; for (i = 2; i <= 9; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat; }
+# task_snap: "tid cpu ticks comm" of every thread (/proc/PID/task/TID/stat:
+# utime + stime, the CPU it last ran on); task_top LABEL BEFORE AFTER: the
+# threads that used 3 % of a CPU or more in between, with that CPU, as
+# `top -H` would show them (BENCH_TOP=1: which side's work ran where;
+# perf's cpu-clock samples under multi-threaded TCG all landed in the idle
+# task, so perf cannot tell)
+task_snap() {
+	awk '{ c = $0; sub(/^[0-9]+ \(/, "", c); sub(/\) [A-Z] .*/, "", c); r = $0; sub(/.*\) /, "", r)
+	       split(r, f, " "); print $1, f[37], f[12] + f[13], c }' /proc/[0-9]*/task/[0-9]*/stat 2>/dev/null
+}
+task_top() {
+	printf '%s\n--\n%s\n' "$2" "$3" | awk -v l="$1" -v hz="$(getconf CLK_TCK)" -v s="$DUR" '
+		$0 == "--" { after = 1; next }
+		{ id = $1; cpu = $2; t = $3; $1 = $2 = $3 = ""; sub(/^ +/, "")
+		  if (!after) { t0[id] = t; next }
+		  d = t - (id in t0 ? t0[id] : 0)
+		  if (d >= 0.03 * hz * (s + 1)) printf "# top %s: cpu%s %3.0f%% %s\n", l, cpu, 100 * d / (hz * (s + 1)), $0 }' |
+		sort -t% -k1,1 -s
+}
+# bench_iperf NAME KEY ARGS...: iperf3 (iperf_mbps ARGS) from cli to srv;
+# records the rate as KEY and the gateway CPUs' busy share during it as
+# "KEY gw" (pinned mode), and prints each CPU's busy share
+bench_iperf() {
+	local name=$1 key=$2 a b mbps out
+	shift 2
+	local t0 t1
+	[ -n "${BENCH_TOP:-}" ] && t0=$(task_snap)
+	a=$(cpu_snap)
+	mbps=$(iperf_mbps "$@")
+	b=$(cpu_snap)
+	[ -n "${BENCH_TOP:-}" ] && t1=$(task_snap) && task_top "$name $key" "$t0" "$t1"
+	printf '%s\t%s\t%s\n' "$name" "$key" "${mbps:-0}" >>"$RES"
+	out=$(paste -d' ' <(echo "$a") <(echo "$b") | awk -v gw=",$GW_CPUS," -v mode="$BENCH_MODE" '
+		function inlist(n, l,   k, r, x) {
+			k = split(substr(l, 2, length(l) - 2), r, ",")
+			for (; k > 0; k--) {
+				split(r[k], x, "-"); if (x[2] == "") x[2] = x[1]
+				if (n + 0 >= x[1] + 0 && n + 0 <= x[2] + 0) return 1
+			}
+			return 0
+		}
+		{ n = substr($1, 4); busy = $5 - $2; tot = $6 - $3; p = tot ? 100 * busy / tot : 0
+		  line = line sprintf(" cpu%s %.0f%%", n, p)
+		  if (inlist(n, gw)) { gb += busy; gt += tot } }
+		END { printf "%s|%.3f\n", line, gt ? gb / gt : 0 }')
+	[ "$BENCH_MODE" = pinned ] && printf '%s\t%s gw\t%s\n' "$name" "$key" "${out#*|}" >>"$RES"
+	echo "# $name $key ${mbps:-0} Mbit/s, busy:${out%|*}"
+}
+
 # the drivers of the kernel's gcm(aes) instances (/proc/crypto)
 kernel_gcm() { awk '$1 == "name" { n = $3 } $1 == "driver" && n == "gcm(aes)" { printf "%s ", $3 }' /proc/crypto; }
 
 # measure NAME PROCESS-REGEX PASSWORD
 measure() {
-	local name=$1 re=$2 pw=$3 t0 t1 i n ok rss0 rss1 up down cipher k0 k1 up_n dtls_n procs stops
+	local name=$1 re=$2 pw=$3 t0 t1 i n ok rss0 rss1 cipher k0 k1 up_n dtls_n procs stops
 	OC_INPUT="$pw"$'\n' oc_connect b -u alice --passwd-on-stdin
 	if ! oc_wait_up b 300 >/dev/null; then
 		echo "# $name: the tunnel did not come up"; oc_log b | tail -n 5 | sed 's/^/# /'; return 1
@@ -63,8 +182,9 @@ measure() {
 	cipher=$(oc_dtls b | sed -n 's/.*Ciphersuite //p' | sed 's/\.$//')
 	ok=0
 	if [ "${BENCH_ONLY:-}" != mem ]; then
-		up=$(iperf_mbps -t "$DUR" -O 1)
-		down=$(iperf_mbps -t "$DUR" -O 1 -R)
+		place
+		bench_iperf "$name" up -t "$DUR" -O 1
+		bench_iperf "$name" down -t "$DUR" -O 1 -R
 	fi
 	oc_stop b
 	t0=$(date +%s.%N)
@@ -98,7 +218,6 @@ measure() {
 	done
 	wait "${stops[@]}"	# not a bare wait: the gateway and the SMTP sink are children too
 	if [ "${BENCH_ONLY:-}" != mem ]; then
-		printf '%s\tup\t%s\n%s\tdown\t%s\n' "$name" "${up:-0}" "$name" "${down:-0}" >>"$RES"
 		printf '%s\tlogins\t%s\n' "$name" "$(echo "$ok / ($t1 - $t0)" | bc -l)" >>"$RES"
 	fi
 	n=$((up_n > 0 ? up_n : 1))
@@ -112,7 +231,7 @@ kernel_kb() { awk '/^(Slab|Percpu|KernelStack|PageTables):/ { s += $2 } END { pr
 
 # measure_tls NAME PASSWORD: iperf3 both ways through a TLS-only tunnel
 measure_tls() {
-	local name=$1 pw=$2 up down cs id stream=""
+	local name=$1 pw=$2 cs id stream=""
 	OC_INPUT="$pw"$'\n' oc_connect t -u alice --passwd-on-stdin --no-dtls
 	if ! oc_wait_up t 300 >/dev/null; then
 		echo "# $name: the TLS-only tunnel did not come up"; oc_log t | tail -n 5 | sed 's/^/# /'; return 1
@@ -122,10 +241,10 @@ measure_tls() {
 		id=$(sk_session_id alice)
 		stream=$(skctl_live session show "$id" | sed -n 's/^ *stream:* *//p')
 	fi
-	up=$(iperf_mbps -t "$DUR" -O 1)
-	down=$(iperf_mbps -t "$DUR" -O 1 -R)
+	place
+	bench_iperf "$name" up -t "$DUR" -O 1
+	bench_iperf "$name" down -t "$DUR" -O 1 -R
 	oc_stop t
-	printf '%s\tup\t%s\n%s\tdown\t%s\n' "$name" "${up:-0}" "$name" "${down:-0}" >>"$RES"
 	echo "# $name: TLS only, ${cs:-?}${stream:+; stream $stream}"
 }
 
@@ -133,7 +252,7 @@ ocserv_passwd alice bench-Secret-pass1
 ocserv_conf
 # BENCH_SESSIONS beyond ocserv's default of 128 clients
 sed -i "s/^max-clients = .*/max-clients = $((NSESS + 16))/" "$T/ocserv.conf"
-if ocserv_start; then
+if ocserv_start && place; then
 	[ "${BENCH_ONLY:-}" = tls ] || measure ocserv 'ocserv' bench-Secret-pass1
 	measure_tls ocserv-tls bench-Secret-pass1
 	ocserv_stop
@@ -154,7 +273,7 @@ if sekishod_built; then
 	# the whole lab pool: BENCH_SESSIONS up to 250
 	sk_group eng factors=password max-sessions=0 pool4=10.77.0.0/24 >/dev/null &&
 		sk_user alice eng bench-Secret-pass1 >/dev/null &&
-		sekishod_start && {
+		sekishod_start && place && {
 		[ "${BENCH_ONLY:-}" = tls ] || measure sekishod 'sekishod' bench-Secret-pass1
 		measure_tls sekishod-tls bench-Secret-pass1
 		skctl_live settings set session.ktls off >/dev/null &&
@@ -167,16 +286,16 @@ if sekishod_built; then
 	if [ -n "${BENCH_SK_VARIANT:-}" ]; then
 		sleep 1
 		sekishod_conf "$BENCH_SK_VARIANT"
-		sekishod_start && measure 'sekishod*' 'sekishod' bench-Secret-pass1
+		sekishod_start && place && measure 'sekishod*' 'sekishod' bench-Secret-pass1
 		sekishod_stop
 		echo "# sekishod*: with '$BENCH_SK_VARIANT'"
 	fi
 	# BENCH_TLS_ROUNDS=N: rounds 2..N of the TLS-only measurements
 	for round in $(seq 2 "${BENCH_TLS_ROUNDS:-1}"); do
 		sleep 1
-		ocserv_start && { measure_tls ocserv-tls bench-Secret-pass1; ocserv_stop; }
+		ocserv_start && place && { measure_tls ocserv-tls bench-Secret-pass1; ocserv_stop; }
 		sleep 1
-		sekishod_start && {
+		sekishod_start && place && {
 			measure_tls sekishod-tls bench-Secret-pass1
 			skctl_live settings set session.ktls off >/dev/null &&
 				measure_tls sekishod-relay bench-Secret-pass1
@@ -193,7 +312,7 @@ what="iperf3 ${DUR}s"
 [ "${BENCH_ONLY:-}" = tls ] || what="$what, $NLOGIN logins, $NSESS sessions"
 [ "${BENCH_ONLY:-}" = mem ] && what="iperf3 ${DUR}s (TLS only), $NSESS sessions"
 echo "# kernel gcm(aes): $(kernel_gcm)"
-echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $(nproc) vCPU, kernel $(uname -r), $what"
+echo "# openconnect $($OPENCONNECT --version 2>&1 | sed -n 's/^OpenConnect version //p' | head -1), $NCPU vCPU, kernel $(uname -r), $what"
 [ "${BENCH_TLS_ROUNDS:-1}" -gt 1 ] && what="$what, TLS only: medians of ${BENCH_TLS_ROUNDS} rounds"
 $PY - "$RES" <<'PY'
 import sys, collections, statistics
@@ -201,11 +320,18 @@ rounds = collections.OrderedDict()
 for line in open(sys.argv[1]):
     name, k, v = line.rstrip("\n").split("\t")
     rounds.setdefault(name, {}).setdefault(k, []).append(float(v))
+# pinned mode: each run's rate per busy gateway CPU ("KEY gw": the busy
+# share of the gateway's CPUs), the gateway's own capacity: Mbit/s / share
+for d in rounds.values():
+    for k in ("up", "down"):
+        if k + " gw" in d:
+            d[k + " cap"] = [v / g if g else 0.0 for v, g in zip(d[k], d[k + " gw"])]
 # several rounds (BENCH_TLS_ROUNDS): the median of each figure
 r = collections.OrderedDict((n, {k: statistics.median(v) for k, v in d.items()})
                             for n, d in rounds.items())
-cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("logins", "logins/s"), ("kb/session", "kB/session"),
-        ("kernel kb/s", "kernel kB/s")]
+cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("up gw", "up gw busy"), ("down gw", "down gw busy"),
+        ("up cap", "up /gw CPU"), ("down cap", "down /gw CPU"),
+        ("logins", "logins/s"), ("kb/session", "kB/session"), ("kernel kb/s", "kernel kB/s")]
 # only what was measured (BENCH_ONLY=tls: throughput)
 cols = [c for c in cols if any(c[0] in d for d in r.values())]
 print(f"{'gateway':12s} " + " ".join(f"{c[1]:>12s}" for c in cols))
@@ -221,12 +347,14 @@ for s, o, label in (("sekishod", "ocserv", "ratio s/o"),
             for c in cols))
 # each round's figures and ratios, when there were several
 for name, d in rounds.items():
-    for k in ("up", "down"):
+    for k in ("up", "down", "up cap", "down cap"):
         if len(d.get(k, [])) > 1:
             print(f"# rounds {name} {k}: " + " ".join(f"{v:.1f}" for v in d[k]))
 for s, o, label in (("sekishod-tls", "ocserv-tls", "ktls/o"), ("sekishod-relay", "ocserv-tls", "relay/o")):
     if s in rounds and o in rounds and len(rounds[o].get("up", [])) > 1:
-        for k in ("up", "down"):
+        for k in ("up", "down", "up cap", "down cap"):
+            if k not in rounds[o]:
+                continue
             pairs = zip(rounds[s].get(k, []), rounds[o].get(k, []))
             print(f"# rounds {label} {k}: " + " ".join(f"{a / b:.2f}" if b else "nan" for a, b in pairs))
 PY
