@@ -142,7 +142,7 @@ task_top() {
 # records the rate as KEY and the gateway CPUs' busy share during it as
 # "KEY gw" (pinned mode), and prints each CPU's busy share
 bench_iperf() {
-	local name=$1 key=$2 a b mbps out
+	local name=$1 key=$2 a b mbps out cpus gw cli
 	shift 2
 	local t0 t1
 	[ -n "${BENCH_TOP:-}" ] && t0=$(task_snap)
@@ -151,7 +151,7 @@ bench_iperf() {
 	b=$(cpu_snap)
 	[ -n "${BENCH_TOP:-}" ] && t1=$(task_snap) && task_top "$name $key" "$t0" "$t1"
 	printf '%s\t%s\t%s\n' "$name" "$key" "${mbps:-0}" >>"$RES"
-	out=$(paste -d' ' <(echo "$a") <(echo "$b") | awk -v gw=",$GW_CPUS," -v mode="$BENCH_MODE" '
+	out=$(paste -d' ' <(echo "$a") <(echo "$b") | awk -v gw=",$GW_CPUS," -v cli=",$CLI_CPUS," '
 		function inlist(n, l,   k, r, x) {
 			k = split(substr(l, 2, length(l) - 2), r, ",")
 			for (; k > 0; k--) {
@@ -162,10 +162,13 @@ bench_iperf() {
 		}
 		{ n = substr($1, 4); busy = $5 - $2; tot = $6 - $3; p = tot ? 100 * busy / tot : 0
 		  line = line sprintf(" cpu%s %.0f%%", n, p)
-		  if (inlist(n, gw)) { gb += busy; gt += tot } }
-		END { printf "%s|%.3f\n", line, gt ? gb / gt : 0 }')
-	[ "$BENCH_MODE" = pinned ] && printf '%s\t%s gw\t%s\n' "$name" "$key" "${out#*|}" >>"$RES"
-	echo "# $name $key ${mbps:-0} Mbit/s, busy:${out%|*}"
+		  if (inlist(n, gw)) { gb += busy; gt += tot }
+		  if (inlist(n, cli)) { cb += busy; ct += tot } }
+		END { printf "%s|%.3f|%.3f\n", line, gt ? gb / gt : 0, ct ? cb / ct : 0 }')
+	IFS='|' read -r cpus gw cli <<<"$out"
+	[ "$BENCH_MODE" = pinned ] &&
+		printf '%s\t%s gw\t%s\n%s\t%s cli\t%s\n' "$name" "$key" "$gw" "$name" "$key" "$cli" >>"$RES"
+	echo "# $name $key ${mbps:-0} Mbit/s, busy:$cpus"
 }
 
 # the drivers of the kernel's gcm(aes) instances (/proc/crypto)
@@ -321,7 +324,8 @@ for line in open(sys.argv[1]):
     name, k, v = line.rstrip("\n").split("\t")
     rounds.setdefault(name, {}).setdefault(k, []).append(float(v))
 # pinned mode: each run's rate per busy gateway CPU ("KEY gw": the busy
-# share of the gateway's CPUs), the gateway's own capacity: Mbit/s / share
+# share of the gateway's CPUs; "KEY cli" the client's), the gateway's own
+# capacity: Mbit/s / share
 for d in rounds.values():
     for k in ("up", "down"):
         if k + " gw" in d:
@@ -330,6 +334,7 @@ for d in rounds.values():
 r = collections.OrderedDict((n, {k: statistics.median(v) for k, v in d.items()})
                             for n, d in rounds.items())
 cols = [("up", "up Mbit/s"), ("down", "down Mbit/s"), ("up gw", "up gw busy"), ("down gw", "down gw busy"),
+        ("up cli", "up cli busy"), ("down cli", "down cli busy"),
         ("up cap", "up /gw CPU"), ("down cap", "down /gw CPU"),
         ("logins", "logins/s"), ("kb/session", "kB/session"), ("kernel kb/s", "kernel kB/s")]
 # only what was measured (BENCH_ONLY=tls: throughput)
