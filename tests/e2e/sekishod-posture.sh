@@ -369,9 +369,14 @@ out=$(recheck); rc=$?
 check "6c: re-check with fresh definitions: the quarantine lifted (exit $rc)" has "$out" 'passed the check'
 check "6c: the same openconnect process ($qpid), no reconnect" \
 	sh -c "[ '$(oc_pid q2)' = '$qpid' ] && kill -0 '$qpid' && ! grep -q reconnect '$T/oc-q2/reasons'"
-ip netns exec gw "$SEKICTL" --socket "$SK_SOCK" session show "$qid" >"$T/q2.show" 2>&1
-check "6c: the same session $qid, no longer quarantined (session show)" sh -c \
-	"grep -Eq 'quarantined[: ]+no' '$T/q2.show' && ! grep -q remed '$T/q2.show'" || sed 's/^/# /' "$T/q2.show"
+# the switch comes when the re-check's connection has ended (its worker
+# gone: the group's allowlist need not let that connection through)
+q2_lifted() {
+	ip netns exec gw "$SEKICTL" --socket "$SK_SOCK" session show "$qid" >"$T/q2.show" 2>&1 &&
+		grep -Eq 'quarantined[: ]+no' "$T/q2.show" && ! grep -q remed "$T/q2.show"
+}
+check "6c: the same session $qid, no longer quarantined (session show)" within 10 q2_lifted ||
+	sed 's/^/# /' "$T/q2.show"
 check "6c: session list: STATE not quarantined" sh -c \
 	"ip netns exec gw $SEKICTL --socket $SK_SOCK session list | awk '\$1 == \"$qid\"' | grep -v quarantined | grep -q alice"
 d0=$(sk_stat drop_policy)
@@ -380,8 +385,8 @@ d1=$(sk_stat drop_policy)
 check "6c: drop_policy did not rise (${d0:-?} -> ${d1:-?})" test "${d1:-0}" = "${d0:-0}"
 check "audit: posture ok at recheck, remed lifted" sh -c \
 	"ip netns exec gw $SEKICTL --socket $SK_SOCK audit list --type posture --json | grep -F '\"at\":\"recheck\"' | grep -qF '\"lifted\":\"remed\"'"
-out=$(recheck); rc=$?
-check "6c: a re-check of a session no longer quarantined: nothing to do (exit $rc)" has "$out" 'not quarantined'
+# (a re-check now would not reach the listener: eng's allowlist has no
+# rule for it; sekishod-recheck-test answers a session not quarantined)
 oc_stop q2
 skctl_live posture unset eng firewall >/dev/null
 echo "# ---- in-tunnel re-check (6c): $(($(date +%s) - t0)) s"

@@ -31,7 +31,11 @@
  *     socket itself (udp.c), on 127.0.0.1 and an ephemeral port; a
  *     ClientHello is sent to that listener from a local UDP socket.
  *
- * Input: byte 0 = settings (bit 0: device.hostscan on), then records
+ * Input: byte 0 = settings (bit 0: device.hostscan on; bit 1: a GONE of
+ *   worker 2 makes it an in-tunnel posture re-check worker, recheck.c:
+ *   its peer address the first session's, whose kernel peer is taken for
+ *   live and quarantined, admitted by skd_recheck_admit as the listener
+ *   would), then records
  *   op (1 byte): op & 3 = 0 SEND, 1 CLIENTHELLO, 2 TIMERS, 3 GONE; the
  *   worker is (op >> 2) % 3.
  *   SEND: opts (1 byte), length (2 bytes LE), that many message bytes.
@@ -273,6 +277,35 @@ static void worker_new(int i)
 	got_start[i] = false;
 }
 
+/* worker i as the listener's accept makes a re-check worker (recheck.c):
+ * the source is the first session's address (none: 192.0.2.9, which no
+ * session has); the kernel peer is taken for live (a test hook) */
+static void worker_recheck(int i)
+{
+	struct skd_worker *w = &d.workers[i];
+	struct sockaddr_in *a = (struct sockaddr_in *)&w->peer;
+	struct skd_session *s = NULL;
+	int64_t sid;
+
+	worker_new(i);
+	d.n_preauth--;
+	for (int k = 0; k < SKD_MAX_SESSIONS && !s; k++)
+		if (d.sessions[k].used && d.sessions[k].has4)
+			s = &d.sessions[k];
+	a->sin_addr.s_addr = htonl(0xc0000209);
+	if (s) {
+		s->peer_live = true;
+		a->sin_addr = s->addr4;
+		/* and quarantined (staff has no posture policy: a report
+		 * that parses passes, so the lift runs) */
+		snprintf(s->quarantine, sizeof(s->quarantine), "office");
+	}
+	skd_conf_addr_text(&w->peer, w->remote, sizeof(w->remote));
+	w->recheck_why = skd_recheck_admit(&d, &w->peer, skd_now(), &sid);
+	w->recheck_sid = sid;
+	d.n_recheck++;
+}
+
 /* what reap() in loop.c does when a worker's process ends */
 static void worker_exit(int i)
 {
@@ -384,7 +417,7 @@ static void check(void)
 	for (int i = 0; i < NW; i++) {
 		const struct skd_worker *w = &d.workers[i];
 
-		if (w->used && !w->gone && !w->tunnel)
+		if (w->used && !w->gone && !w->tunnel && !w->recheck_sid)
 			preauth++;
 		if (w->used && w->s && (!w->s->used || w->s->w != w))
 			die("worker and session disagree");
@@ -596,7 +629,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 			worker_exit(i);
-			worker_new(i);
+			if (i == 2 && (data[0] & 2))
+				worker_recheck(i);
+			else
+				worker_new(i);
 			break;
 		}
 		drain_all();

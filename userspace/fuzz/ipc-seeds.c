@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 		{ SK_IPC_AUTH, sizeof(struct sk_ipc_auth), "auth" },
 		{ SK_IPC_KTLS, sizeof(struct sk_ipc_ktls), "ktls" },
 		{ SK_IPC_KTLS_SKIP, sizeof(struct sk_ipc_ktls_skip), "ktls-skip" },
+		{ SK_IPC_RECHECK, sizeof(struct sk_ipc_recheck), "recheck" },
 	};
 	static uint8_t buf[SK_IPC_MAX], cert[4096];
 	char name[128];
@@ -515,6 +516,33 @@ int main(int argc, char **argv)
 		login_alice(0);
 		snprintf(name, sizeof(name), "hostscan-%s", on ? "on" : "off");
 		end(name);
+	}
+
+	/* in-tunnel posture re-checks (recheck.c): worker 2 becomes one after
+	 * alice's tunnel (settings bit 1): a report that passes, then the
+	 * same session at once (too soon), a malformed report, another type */
+	{
+		static struct sk_ipc_recheck m;
+
+		begin(2);
+		tunnel(0);
+		op_gone(2);
+		memset(&m, 0, sizeof(m));
+		hdr(&m, SK_IPC_RECHECK, sizeof(m));
+		m.report.posture.format = 1;
+		m.report.posture.n_av = 1;
+		memcpy(m.report.posture.av[0].vendor, "clamav", 7);
+		op_send(2, FIX, &m, sizeof(m));
+		op_gone(2);
+		op_send(2, FIX, &m, sizeof(m));
+		op_gone(2);
+		m.bad = SK_RECHECK_MALFORMED;
+		memset(m.report.posture.av[0].name, 'x', sizeof(m.report.posture.av[0].name));
+		m.report.posture.n_av = 200;
+		op_send(2, FIX, &m, sizeof(m));
+		op_gone(2);
+		hello(2);
+		end("recheck");
 	}
 	return 0;
 }

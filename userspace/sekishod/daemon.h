@@ -70,6 +70,7 @@ struct skd_ev {
 };
 
 struct skd_session;
+struct skd_recheck_pass;
 
 /* A client source for the per-source bounds: the IPv4 address (also when
  * v4-mapped) or the IPv6 /64 (one customer's allocation, RFC 6177). */
@@ -109,6 +110,8 @@ struct skd_worker {
 	 * connection; recheck_why: the refusal decided at accept, 0 = none */
 	int64_t recheck_sid;
 	int recheck_why;
+	/* its report passed: applied when the worker is gone (recheck.c) */
+	struct skd_recheck_pass *recheck_pass;
 };
 
 struct skd_session {

@@ -232,16 +232,27 @@ void skd_recheck_timers(struct skd *d, int64_t now)
 	}
 }
 
+/* a passed report waiting for its worker's end (skd_recheck_gone) */
+struct skd_recheck_pass {
+	struct sk_posture report;
+	char verdicts[SK_PO_VERDICT_JSON];
+};
+
+static void apply_pass(struct skd *d, struct skd_worker *w, struct skd_session *s);
+
 void skd_recheck_gone(struct skd *d, struct skd_worker *w)
 {
 	struct skd_session *s;
 
 	d->n_recheck--;
-	if (w->recheck_why || w->recheck_sid <= 0)
-		return;
-	s = skd_session_by_id(d, w->recheck_sid);
-	if (s)
+	s = w->recheck_why || w->recheck_sid <= 0 ? NULL : skd_session_by_id(d, w->recheck_sid);
+	if (s) {
 		s->recheck_busy = false;
+		if (w->recheck_pass)
+			apply_pass(d, w, s);
+	}
+	free(w->recheck_pass);
+	w->recheck_pass = NULL;
 }
 
 static void reply(struct skd_worker *w, unsigned int status, const char *text)
@@ -297,6 +308,26 @@ static void lift(struct skd *d, struct skd_session *s, int64_t now)
 		row.last_seen = now;
 		sk_session_update(d->st, &row);
 	}
+}
+
+static void apply_pass(struct skd *d, struct skd_worker *w, struct skd_session *s)
+{
+	char extra[SK_PO_VERDICT_JSON + 128];
+
+	/* the session may have ended, moved to another address or been
+	 * lifted meanwhile (a reconnect): nothing to do then */
+	if (skd_session_by_addr(d, &w->peer) != s || !s->quarantine[0])
+		return;
+	if (keep_report(s, &w->recheck_pass->report)) {
+		syslog(LOG_ERR, "session %lld: out of memory, the quarantine stays", (long long)s->id);
+		return;
+	}
+	snprintf(extra, sizeof(extra), "\"lifted\":\"%s\",\"result\":%s", s->quarantine,
+		 w->recheck_pass->verdicts);
+	lift(d, s, skd_now());
+	audit(d, s, w, "ok", extra);
+	skd_log("session %lld of %s: quarantine lifted by an in-tunnel re-check",
+		(long long)s->id, s->user);
 }
 
 static const char *const refusals[] = {
@@ -378,16 +409,21 @@ void skd_on_recheck(struct skd *d, struct skd_worker *w, const struct sk_ipc_rec
 	if (sk_posture_result_json(&res, v, sizeof(v)))
 		snprintf(v, sizeof(v), "{}");
 	if (res.overall == SK_PO_OK) {
-		if (keep_report(s, &r->report.posture)) {
+		/*
+		 * Applied when this worker is gone, after the client has the
+		 * answer and closed: the group's allowlist need not let the
+		 * listener through, and a FIN or ACK of this connection that
+		 * met it would be dropped (and retransmitted) by the kernel.
+		 */
+		free(w->recheck_pass);
+		w->recheck_pass = malloc(sizeof(*w->recheck_pass));
+		if (!w->recheck_pass) {
 			reply(w, 503, "ゲートウェイの内部エラーです。/ Internal error of the gateway.");
 			free(r);
 			return;
 		}
-		snprintf(extra, sizeof(extra), "\"lifted\":\"%s\",\"result\":%s", s->quarantine, v);
-		lift(d, s, now);
-		audit(d, s, w, "ok", extra);
-		skd_log("session %lld of %s: quarantine lifted by an in-tunnel re-check",
-			(long long)s->id, s->user);
+		w->recheck_pass->report = r->report.posture;
+		snprintf(w->recheck_pass->verdicts, sizeof(w->recheck_pass->verdicts), "%s", v);
 		reply(w, 200, "端末の確認に合格しました。通常の接続先が使えます (再接続は不要です)。/ "
 		      "Your device passed the check: your VPN connection now has its normal "
 		      "access (no reconnect needed).");

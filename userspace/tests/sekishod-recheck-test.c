@@ -315,12 +315,24 @@ int main(void)
 	tap_ok(&t, st != 0, "a report with unterminated strings and n_av 200 is sanitized, answered (%u)", st);
 	session();
 	s = &d.sessions[0];
+	/* a pass is applied when its worker is gone: not if the session lost
+	 * its tunnel meanwhile */
 	w = worker("10.77.0.5", 0, s->id);
 	st = post(w, msg(0, 0, 0), text, sizeof(text));
-	tap_ok(&t, st == 200 && strstr(text, "no reconnect needed") && !s->quarantine[0] &&
-	       !s->quarantine_why[0] && row_quarantine(s, ""),
-	       "fresh definitions from the session's address: 200, quarantine lifted in memory and row (%u)",
+	s->peer_live = false;
+	skd_worker_gone(&d, w);
+	tap_ok(&t, st == 200 && s->quarantine[0] && row_quarantine(s, "remed"),
+	       "a pass whose session lost its tunnel before the worker ended: nothing applied (%u)", st);
+	s->peer_live = true;
+	s->recheck_busy = false;
+	w = worker("10.77.0.5", 0, s->id);
+	st = post(w, msg(0, 0, 0), text, sizeof(text));
+	tap_ok(&t, st == 200 && strstr(text, "no reconnect needed") && s->quarantine[0],
+	       "fresh definitions from the session's address: 200; nothing applied while the worker runs (%u)",
 	       st);
+	skd_worker_gone(&d, w);
+	tap_ok(&t, !s->quarantine[0] && !s->quarantine_why[0] && row_quarantine(s, ""),
+	       "its worker gone: the quarantine lifted in memory and in the store row");
 	tap_ok(&t, s->policy == (uint32_t)skd_policy_for(&d, "eng", NULL) && s->policy != 0,
 	       "the session's policy is now the group's (%u)", s->policy);
 	tap_ok(&t, s->posture && s->posture->av[0].defs_day == (int32_t)(now / 86400),
