@@ -12,6 +12,9 @@
 #     (WebAssembly, npm packages web-tree-sitter and tree-sitter-powershell
 #     in $SEKISHO_TS_DIR/node_modules, default /tmp/sekisho-ts; skipped
 #     without them); there is no PowerShell in Debian, so it is not run.
+#   - the wrapper's --recheck (issue 12 (b)), as nobody, against a local
+#     HTTP server in the gateway's place: the report posted, the answer
+#     printed, the exit status.
 # Usage: tests/posture/agents-test.sh [BUILD]   (TAP; BUILD has sekictl)
 here=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$here/../.." && pwd)
@@ -25,6 +28,56 @@ for f in "$A/linux.sh" "$A/macos.sh" "$REPO/packaging/sekisho-hostscan.sh"; do
 	ok "sh -n ${f#"$REPO"/}" sh -n "$f"
 	command -v dash >/dev/null && ok "dash -n ${f#"$REPO"/}" dash -n "$f"
 done
+
+# ---- the wrapper's --recheck (issue 12 (b)): the report to the URL ----
+# a local HTTP server in the gateway's place (python3's http.server) keeps
+# what it got and answers as sekishod does; the wrapper runs as nobody
+ok "--recheck without a URL of the notice's form: exit 2, ja/en" sh -c \
+	"out=\$(sh '$REPO/packaging/sekisho-hostscan.sh' --recheck https://evil.example/ 2>&1); test \$? = 2 &&
+	 printf '%s' \"\$out\" | grep -q 'needs the URL of the quarantine notice' &&
+	 printf '%s' \"\$out\" | grep -q '隔離の通知にある URL'"
+cat >"$T/srv.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        open(sys.argv[2], "wb").write(self.command.encode() + b" " + self.path.encode() + b"\n" + body)
+        self.send_response(403 if b"fail" in open(sys.argv[3], "rb").read() else 200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.end_headers()
+        self.wfile.write("隔離は続きます。/ The quarantine stays.\n".encode())
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.handle_request()
+PY
+rc_run() {	# ANSWER: one re-check against the server; its exit status
+	local port
+	echo "$1" >"$T/answer"
+	rm -f "$T/port" "$T/got"
+	/usr/bin/python3 "$T/srv.py" "$T/port" "$T/got" "$T/answer" &
+	for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+	port=$(cat "$T/port")
+	setpriv --reuid=nobody --regid=nogroup --clear-groups sh "$REPO/packaging/sekisho-hostscan.sh" \
+		--recheck "http://127.0.0.1:$port/recheck" >"$T/out" 2>&1
+	local rc=$?
+	wait
+	return $rc
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	rc_run ok
+	ok "--recheck as nobody: POST /recheck with the report and the posture block, exit 0 on 200" \
+		sh -c "head -n 1 '$T/got' | grep -qx 'POST /recheck' && grep -q '^endpoint.os.version=' '$T/got' &&
+		       grep -q '^endpoint.posture.format=\"1\";' '$T/got'"
+	rc_run fail
+	ok "--recheck: the gateway's refusal printed (ja/en)" sh -c \
+		"grep -q '隔離は続きます。/ The quarantine stays' '$T/out'"
+	rc_run fail; r=$?
+	ok "--recheck: exit 1 on a refusal (got $r)" test "$r" = 1
+else
+	echo "ok $((N += 1)) --recheck as nobody # SKIP needs root and setpriv"
+fi
 
 # ---- the Linux agent's last security update, from real apt state ----
 # A scratch apt (APT_CONFIG: its own sources, lists, status and history;
