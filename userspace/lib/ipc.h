@@ -29,6 +29,13 @@
  *                                            done, on kernel TLS, it exits)
  *   CSTP_END (reason)                  ->    session detached or ended
  *                                      <-    KILL (send TERMINATE, exit)
+ *
+ * A DTLS worker (no TCP connection; a later DTLS handshake of a session
+ * whose worker has left, struct sk_ipc_dtls_resume):
+ *                                      <-    DTLS_RESUME (PSK, ClientHello)
+ *   DTLS_KEYS (keys, seqs, fd)         ->    program the kernel
+ *                                      <-    DTLS_READY (done: it exits)
+ *     or DTLS_FAIL                     ->
  */
 #ifndef SEKISHOD_IPC_H
 #define SEKISHOD_IPC_H
@@ -119,6 +126,7 @@ enum sk_ipc_type {
 	SK_IPC_RECHECK_MODE,	/* (added) main -> worker, queued before it starts: a re-check */
 	SK_IPC_RECHECK,		/* worker -> main: the report posted through the tunnel */
 	SK_IPC_RECHECK_REPLY,	/* main -> worker: the verdict to answer */
+	SK_IPC_DTLS_RESUME,	/* (added) main -> DTLS worker: PSK and ClientHello */
 };
 
 struct sk_ipc_hdr {
@@ -214,6 +222,9 @@ struct sk_ipc_connect_reply {
 /* (added) after the reply, hand the TLS connection to the kernel (KTLS) or
  * say why not (KTLS_SKIP), and wait for KTLS_READY before reading on */
 #define SK_CONNECT_KTLS	1u
+/* (added, with SK_CONNECT_KTLS) the reply offers DTLS: the KTLS message
+ * carries the DTLS PSK too (struct sk_ipc_ktls) */
+#define SK_CONNECT_DTLS	2u
 
 /*
  * main -> worker, with SCM_RIGHTS: a UDP socket already connected to the
@@ -277,6 +288,35 @@ struct sk_ipc_dtls_fail {
 struct sk_ipc_ktls {
 	struct sk_ipc_hdr h;
 	struct sk_ktls_keys keys;
+	/* (added) with SK_CONNECT_DTLS (has_psk 1, else 0 and zeros): the
+	 * DTLS PSK of PSK-NEGOTIATE, the TLS exporter value that every DTLS
+	 * handshake of this TLS connection is keyed with.  Main keeps it with
+	 * the session for the handshakes that come after the worker left
+	 * (DTLS_RESUME); a secret: wiped, never logged or stored. */
+	uint32_t has_psk;
+	uint8_t dtls_psk[32];
+	uint8_t pad[4];
+};
+
+/*
+ * (added) main -> a DTLS worker: a worker started for one DTLS handshake
+ * of a session whose own worker has left (the kernel carries it; its
+ * TLS connection is kernel TLS).  It has no TCP connection: its
+ * SK_WFD_CLIENT is the UDP socket main connected to the client, and it has
+ * no key holder socket.  This message, its first and only input from
+ * main besides KILL, carries the session's DTLS PSK (from KTLS) and the
+ * ClientHello main read.  The worker runs the handshake (DTLS_KEYS,
+ * DTLS_READY as for a connection's worker; DTLS_FAIL on failure) and
+ * exits.  Main accepts nothing else from it.  The receiver wipes the PSK.
+ */
+#define SK_IPC_DGRAM_MAX 2048	/* the ClientHello of a DTLS_RESUME (openconnect's: ~200) */
+struct sk_ipc_dtls_resume {
+	struct sk_ipc_hdr h;
+	uint8_t psk[32];
+	uint32_t base_mtu, mtu;		/* as the CONNECT reply gave them */
+	uint32_t dgram_len;
+	uint32_t pad;
+	/* uint8_t dgram[dgram_len]; */
 };
 
 /* worker -> main: no hand-off; reason: one keyword of sk_ktls_export */

@@ -39,6 +39,14 @@
 #define SKD_HS_EXPIRE		600	/* a scan and its report live 10 min */
 #define SKD_HS_WAIT		120	/* wait.html gives up (403) without a report by then */
 #define SKD_KTLS_REASONS	15	/* kinds of kTLS fall-back counted (ktls.c) */
+/* DTLS workers (dtlsw.c): started for a session's later DTLS handshake
+ * when its own worker has left.  At most one per session at a time, at
+ * most SKD_DTLS_WORKERS at once, one per session every SKD_DTLS_EVERY
+ * seconds; one still alive SKD_DTLS_LIFE seconds after its start is
+ * killed (its handshake times out after 15 s by itself). */
+#define SKD_DTLS_WORKERS	32
+#define SKD_DTLS_EVERY		5
+#define SKD_DTLS_LIFE		20
 #define SKD_HASH_THREADS_MAX	16	/* argon2id threads (conf hash_threads) */
 #define SKD_CONTROL_MAX		8	/* control connections at once (one more: "busy") */
 #define SKD_CONTROL_DEADLINE	10	/* s a control client has for its request (and input),
@@ -112,6 +120,9 @@ struct skd_worker {
 	int recheck_why;
 	/* its report passed: applied when the worker is gone (recheck.c) */
 	struct skd_recheck_pass *recheck_pass;
+	/* a DTLS worker (dtlsw.c): no TCP connection, one DTLS handshake of
+	 * its session; only DTLS_KEYS and DTLS_FAIL are taken from it */
+	bool dtls_only;
 };
 
 struct skd_session {
@@ -153,6 +164,14 @@ struct skd_session {
 	uint16_t dtls_epoch;
 	uint64_t dtls_rx0;
 	struct sockaddr_storage dtls_remote;
+	/* the DTLS PSK of the TLS connection the kernel carries (from the
+	 * worker's KTLS, only when DTLS was offered): a later handshake after
+	 * the worker left is keyed with it (dtlsw.c).  A secret: wiped when
+	 * the connection or the session ends, never logged or stored */
+	uint8_t dtls_psk[32];
+	bool has_psk;
+	uint32_t dtls_base_mtu, dtls_mtu;	/* the CONNECT reply's, for the DTLS worker */
+	int64_t dtls_spawned;		/* the last DTLS worker's start (rate limit) */
 	uint32_t policy;
 	int idle;
 	uint64_t rx_bytes, tx_bytes;
@@ -308,6 +327,10 @@ struct skd {
 	 * reason (ktls.c: skd_ktls_reason; metrics) */
 	uint64_t ktls_handed;
 	uint64_t ktls_relayed[SKD_KTLS_REASONS];
+	/* DTLS workers (dtlsw.c): running now, started, ClientHellos refused
+	 * by the per-session rate and by the global cap */
+	int n_dtlsw;
+	uint64_t dtlsw_started, dtlsw_rate, dtlsw_cap;
 	bool stop;
 	/* spawn.c: the executables main starts, the workers' configuration
 	 * (memfd), the key and certificate files the key holder reads, and
@@ -571,6 +594,19 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason);
 void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_wait);
 /* the reason keyword of counter i, NULL past the last */
 const char *skd_ktls_reason(int i);
+
+/* ---- dtlsw.c: later DTLS handshakes of sessions without a worker ---- */
+/* a ClientHello (dg) for s, which has no worker: a DTLS worker is started
+ * with fd (a UDP socket connected to the client; the caller keeps its
+ * copy) if the session may have one now; true when started */
+bool skd_dtlsw_allowed(struct skd *d, struct skd_session *s, int64_t now);
+bool skd_dtlsw_start(struct skd *d, struct skd_session *s, int fd, const uint8_t *dg, size_t len);
+/* the session's PSK goes (wiped) */
+void skd_dtlsw_forget(struct skd_session *s);
+/* spawn.c: a DTLS worker for the connected UDP socket udp (forked by the
+ * template if one is ready, else exec'd; no key holder socket); main's
+ * end of its IPC socket, or -1 */
+int skd_dtls_worker_start(struct skd *d, int udp, pid_t *pid);
 
 /* ---- udp.c: the DTLS port ---- */
 /* App-ID of a first ClientHello (§6.3), 0 or -1 if it is not one */

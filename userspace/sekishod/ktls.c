@@ -107,7 +107,8 @@ uint32_t skd_ktls_offer(struct skd *d, struct skd_worker *w, const struct skd_se
 		return 0;
 	}
 	w->ktls_done = false;
-	return SK_CONNECT_KTLS;
+	/* DTLS offered: the KTLS brings the DTLS PSK (dtlsw.c) */
+	return SK_CONNECT_KTLS | (w->dtls_offered ? SK_CONNECT_DTLS : 0);
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -178,17 +179,23 @@ void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int
 	struct sk_ktls_keys k = m->keys;
 	const char *why = NULL, *bad;
 	bool lost = false, done;
+	static const uint8_t zero32[32];
+	uint8_t psk[32];
 	int ret = -ENODEV;
 
+	memcpy(psk, m->dtls_psk, sizeof(psk));
 	sk_wipe(&m->keys, sizeof(m->keys));
+	sk_wipe(m->dtls_psk, sizeof(m->dtls_psk));
 	if (!w->tunnel || w->ktls_done)
 		bad = "KTLS without a CONNECT that offered it";
-	else if (!sk_ktls_keys_ok(&k))
-		bad = "malformed KTLS";
+	else if (!sk_ktls_keys_ok(&k) || m->has_psk != (uint32_t)w->dtls_offered ||
+		 (!m->has_psk && !sk_ct_equal(psk, zero32, sizeof(psk))))
+		bad = "malformed KTLS";	/* a PSK exactly when DTLS was offered */
 	else
 		bad = client_socket_check(w, fd);
 	if (bad) {
 		sk_wipe(&k, sizeof(k));
+		sk_wipe(psk, sizeof(psk));
 		close(fd);
 		skd_worker_fault(d, w, bad);
 		return;
@@ -228,6 +235,13 @@ void skd_on_ktls(struct skd *d, struct skd_worker *w, struct sk_ipc_ktls *m, int
 	 * not detached by its going.  With DTLS offered it stays for the
 	 * handshake (ktls-handoff.md: the plan for that case) */
 	done = !why && !w->dtls_offered;
+	/* the kernel carries the TLS connection: main keeps its DTLS PSK for
+	 * the handshakes after the worker left (dtlsw.c) */
+	if (!why && w->dtls_offered) {
+		memcpy(s->dtls_psk, psk, sizeof(psk));
+		s->has_psk = true;
+	}
+	sk_wipe(psk, sizeof(psk));
 	ready(d, w, why ? (ret ? ret : -EPERM) : 0, lost, done);
 	outcome(d, w, s, why, &k);
 	sk_wipe(&k, sizeof(k));
@@ -300,6 +314,16 @@ bool skd_ktls_peer_gone(struct skd *d, struct skd_session *s, uint32_t reason)
 	s->stream_fd = -1;
 	s->stream_ktls = false;
 	s->ktls_at = 0;
+	skd_dtlsw_forget(s);	/* the PSK of that connection */
+	if (s->w && s->w->dtls_only) {
+		/* a DTLS worker: gone with the connection whose PSK it had;
+		 * the session is detached below */
+		struct skd_worker *w = s->w;
+
+		w->s = NULL;
+		s->w = NULL;
+		skd_worker_kill(d, w, NULL);
+	}
 	if (s->w) {
 		skd_worker_kill(d, s->w, NULL);	/* detaches s */
 	} else if (!s->detached_at) {
@@ -358,6 +382,19 @@ void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_
 
 	if (!w || !s->stream_ktls || !s->ktls_at)
 		return;
+	/* a DTLS worker ends with its handshake: one still there is stuck
+	 * (or hostile) */
+	if (w->dtls_only) {
+		if (now - w->started >= SKD_DTLS_LIFE) {
+			skd_log("session %lld: DTLS worker %d still there after %d s: killed",
+				(long long)s->id, (int)w->pid, SKD_DTLS_LIFE);
+			w->s = NULL;
+			s->w = NULL;
+			s->in_handshake = false;
+			skd_worker_kill(d, w, NULL);
+		}
+		return;
+	}
 	if (dtls_confirmed(d, s)) {
 		skd_log("session %lld: TLS and DTLS in the kernel (a DTLS record of the client's "
 			"under the new key): worker %d leaves", (long long)s->id, (int)w->pid);

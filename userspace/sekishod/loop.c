@@ -81,7 +81,12 @@ void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text)
 		w->s = NULL;
 		if (s->w == w) {
 			s->w = NULL;
-			s->detached_at = skd_now();
+			/* a DTLS worker's end leaves its session as it was:
+			 * the kernel carries it (dtlsw.c) */
+			if (w->dtls_only)
+				s->in_handshake = false;
+			else
+				s->detached_at = skd_now();
 		}
 	}
 	if (text && w->fd >= 0) {
@@ -373,6 +378,15 @@ void skd_worker_recv(struct skd *d, struct skd_worker *w)
 		for (int i = 0; i < nfd; i++)
 			close(fds[i]);
 		skd_worker_fault(d, w, "malformed message");
+		return;
+	}
+	/* a DTLS worker (dtlsw.c) has one thing to say: the keys, or that
+	 * its handshake failed.  Anything else (a CSTP_END that would end
+	 * or detach the session, a login) is a compromised worker's */
+	if (w->dtls_only && h->type != SK_IPC_DTLS_KEYS && h->type != SK_IPC_DTLS_FAIL) {
+		for (int i = 0; i < nfd; i++)
+			close(fds[i]);
+		skd_worker_fault(d, w, "a DTLS worker's message other than DTLS_KEYS or DTLS_FAIL");
 		return;
 	}
 	switch (h->type) {

@@ -980,6 +980,7 @@ static void connect_reply(struct skd *d, struct skd_worker *w, uint32_t status,
 
 void skd_session_clear(struct skd_session *s)
 {
+	skd_dtlsw_forget(s);
 	skd_dircheck_drop(s);
 	free(s->posture);
 	memset(s, 0, sizeof(*s));
@@ -1399,8 +1400,10 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 
 		old->s = NULL;
 		s->w = NULL;
-		skd_worker_kill(d, old, "superseded by a new connection");
+		skd_worker_kill(d, old, old->dtls_only ? NULL : "superseded by a new connection");
 	}
+	/* the PSK of the old TLS connection: this one's comes with its KTLS */
+	skd_dtlsw_forget(s);
 	if (s->framed_ip[0] && !s->has4) {
 		/* the RADIUS Accept's Framed-IP-Address (radacct.c), or a refusal */
 		struct busy_arg b = { d, s->user, s };
@@ -1462,6 +1465,8 @@ void skd_on_connect(struct skd *d, struct skd_worker *w, const struct sk_ipc_con
 	w->dtls_offered = cp.dtls;	/* none: the worker leaves after a kTLS hand-off */
 	cp.dtls_port = d->conf.dtls_port;
 	cp.app_id = s->app_id;
+	s->dtls_base_mtu = (uint32_t)base_mtu;	/* for a DTLS worker (dtlsw.c) */
+	s->dtls_mtu = (uint32_t)mtu;
 	cp.notice = notice;
 	if ((g.proxy_mode == SK_PROXY_SERVER || g.proxy_mode == SK_PROXY_NONE) &&
 	    !sk_setting_get(d->st, "profile.base_url", base, sizeof(base)) && base[0]) {
@@ -1572,12 +1577,21 @@ void skd_worker_gone(struct skd *d, struct skd_worker *w)
 	}
 	if (!w->tunnel)
 		d->n_preauth--;
+	if (w->dtls_only)
+		d->n_dtlsw--;
 	if (w->s) {
 		struct skd_session *s = w->s;
 
 		w->s = NULL;
 		if (s->w != w)
 			return;
+		/* a DTLS worker's end (its handshake failed, or it broke):
+		 * the session stays as the kernel carries it */
+		if (w->dtls_only) {
+			s->w = NULL;
+			s->in_handshake = false;
+			return;
+		}
 		/*
 		 * The kernel carries the session's TLS connection (kernel TLS):
 		 * the client is still connected, so the session stays as if
@@ -1614,6 +1628,7 @@ static void session_unwire(struct skd *d, struct skd_session *s, const char *rea
 	skd_session_peer_del(d, s);
 	skd_session_udp_close(d, s);
 	stream_close(s);
+	skd_dtlsw_forget(s);	/* the DTLS PSK of that TLS connection */
 }
 
 void skd_session_end(struct skd *d, struct skd_session *s, const char *reason)

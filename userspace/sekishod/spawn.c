@@ -294,7 +294,8 @@ void skd_worker_exec(struct skd *d, int client, int ipc, int key)
 /* fork + exec of a worker for client (-1: a template); main's end of its
  * IPC socket, or -1 */
 /* A worker's IPC socketpair (sv[0] main's end) and its own socket to the
- * key holder, for the handshake's signature; -1 if either cannot be made. */
+ * key holder, for the handshake's signature (kfd NULL: none, a DTLS
+ * worker); -1 if either cannot be made. */
 static int worker_sockets(struct skd *d, int sv[2], int *kfd, int64_t recheck)
 {
 	int sz = 4 * SK_IPC_MAX;
@@ -315,8 +316,8 @@ static int worker_sockets(struct skd *d, int sv[2], int *kfd, int64_t recheck)
 			return -1;
 		}
 	}
-	*kfd = skd_keyholder_socket(d);
-	if (*kfd < 0) {
+	/* kfd NULL: a DTLS worker, which signs nothing */
+	if (kfd && (*kfd = skd_keyholder_socket(d)) < 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -326,11 +327,12 @@ static int worker_sockets(struct skd *d, int sv[2], int *kfd, int64_t recheck)
 	return 0;
 }
 
-static int worker_spawn(struct skd *d, int client, pid_t *pid, int64_t recheck)
+/* dtls: a DTLS worker for the UDP socket client, without a key holder */
+static int worker_spawn(struct skd *d, int client, bool dtls, pid_t *pid, int64_t recheck)
 {
-	int sv[2], kfd;
+	int sv[2], kfd = -1;
 
-	if (worker_sockets(d, sv, &kfd, recheck))
+	if (worker_sockets(d, sv, dtls ? NULL : &kfd, recheck))
 		return -1;
 	*pid = fork();
 	/* the child becomes sekishod-worker: a new program image, so nothing
@@ -340,7 +342,8 @@ static int worker_spawn(struct skd *d, int client, pid_t *pid, int64_t recheck)
 	if (*pid < 0)
 		syslog(LOG_ERR, "fork: %m");
 	close(sv[1]);
-	close(kfd);
+	if (kfd >= 0)
+		close(kfd);
 	if (*pid < 0) {
 		close(sv[0]);
 		return -1;
@@ -368,26 +371,29 @@ void skd_template_retire(struct skd *d, const char *why)
 	d->tmpl.uses = 0;
 }
 
-/* a worker forked by the template; -1 if it cannot (it is retired then) */
-static int template_worker(struct skd *d, int client, pid_t *pid, int64_t recheck)
+/* a worker forked by the template; -1 if it cannot (it is retired then).
+ * dtls: a DTLS worker ("d": the UDP socket and the IPC socket, no key
+ * holder socket), else a connection's ("w": three sockets) */
+static int template_worker(struct skd *d, int client, bool dtls, pid_t *pid, int64_t recheck)
 {
 	struct pollfd p = { .fd = d->tmpl.fd, .events = POLLIN };
-	int sv[2], fds[3], kfd;
+	int sv[2], fds[3], kfd = -1, n = dtls ? 2 : 3;
 	int32_t got = -1;
 	siginfo_t si;
 	bool sent;
 
-	if (worker_sockets(d, sv, &kfd, recheck))
+	if (worker_sockets(d, sv, dtls ? NULL : &kfd, recheck))
 		return -1;
 	fds[0] = client;
 	fds[1] = sv[1];
 	fds[2] = kfd;
-	sent = sk_send_fds(d->tmpl.fd, "w", 1, fds, 3, MSG_DONTWAIT) == 1;
+	sent = sk_send_fds(d->tmpl.fd, dtls ? "d" : "w", 1, fds, n, MSG_DONTWAIT) == 1;
 	if (!sent || poll(&p, 1, TEMPLATE_REPLY_MS) != 1 ||
 	    recv(d->tmpl.fd, &got, sizeof(got), MSG_DONTWAIT) != (ssize_t)sizeof(got))
 		got = -1;
 	close(sv[1]);
-	close(kfd);
+	if (kfd >= 0)
+		close(kfd);
 	/* main's child by now (reparented to this subreaper), or not ours */
 	memset(&si, 0, sizeof(si));
 	if (got <= 0 || waitid(P_PID, (id_t)got, &si, WEXITED | WNOHANG | WNOWAIT)) {
@@ -404,7 +410,7 @@ static int template_worker(struct skd *d, int client, pid_t *pid, int64_t rechec
 	return sv[0];
 }
 
-int skd_worker_start(struct skd *d, int client, pid_t *pid, int64_t recheck)
+static int start_worker(struct skd *d, int client, bool dtls, pid_t *pid, int64_t recheck)
 {
 	char c;
 
@@ -413,13 +419,23 @@ int skd_worker_start(struct skd *d, int client, pid_t *pid, int64_t recheck)
 	    recv(d->tmpl.fd, &c, 1, MSG_DONTWAIT) == 1)
 		d->tmpl.ready = c == 'r';
 	if (d->tmpl.fd >= 0 && d->tmpl.ready) {
-		int fd = template_worker(d, client, pid, recheck);
+		int fd = template_worker(d, client, dtls, pid, recheck);
 
 		if (fd != -1)
 			return fd < 0 ? -1 : fd;
 	}
 	/* no template ready (starting, a new generation): exec'd now */
-	return worker_spawn(d, client, pid, recheck);
+	return worker_spawn(d, client, dtls, pid, recheck);
+}
+
+int skd_worker_start(struct skd *d, int client, pid_t *pid, int64_t recheck)
+{
+	return start_worker(d, client, false, pid, recheck);
+}
+
+int skd_dtls_worker_start(struct skd *d, int udp, pid_t *pid)
+{
+	return start_worker(d, udp, true, pid, 0);
 }
 
 void skd_template_start(struct skd *d)
@@ -438,7 +454,7 @@ void skd_template_start(struct skd *d)
 		d->tmpl.failed = true;
 		return;
 	}
-	fd = worker_spawn(d, -1, &pid, 0);
+	fd = worker_spawn(d, -1, false, &pid, 0);
 	if (fd < 0) {
 		syslog(LOG_WARNING, "cannot start a worker template; workers are exec'd "
 		       "per connection until the next try");

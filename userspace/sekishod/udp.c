@@ -81,14 +81,24 @@ void skd_udp_listener(struct skd *d, int idx)
 	socklen_t fl = sizeof(from);
 	struct skd_session *s;
 	int fd, one = 1;
+	bool spawn;
 	ssize_t n;
 
 	n = recvfrom(d->udp_fd[idx], dg, sizeof(dg), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 	if (n <= 0 || skd_clienthello_appid(dg, (size_t)n, app_id))
 		return;
 	s = skd_session_by_appid(d, app_id);
-	if (!s || !s->w)
-		return;		/* unknown or no tunnel: DTLS waits for CSTP */
+	if (!s)
+		return;		/* unknown: nothing is made for it */
+	/* no worker: a DTLS worker for this handshake if the kernel carries
+	 * the session (dtlsw.c, bounded there), else DTLS waits for CSTP */
+	spawn = !s->w;
+	if (spawn && !skd_dtlsw_allowed(d, s, skd_now()))
+		return;
+	/* a DTLS worker has its handshake: one at a time (its client's
+	 * retransmissions reach its connected socket, not this one) */
+	if (s->w && s->w->dtls_only)
+		return;
 	/* retransmissions of the same ClientHello while the socket is made */
 	if (s->in_handshake && skd_now() - s->dtls_start_at < 2 &&
 	    !memcmp(&s->dtls_remote, &from, sizeof(from)))
@@ -124,7 +134,10 @@ void skd_udp_listener(struct skd *d, int idx)
 	}
 	memset(&s->dtls_remote, 0, sizeof(s->dtls_remote));
 	memcpy(&s->dtls_remote, &from, fl);
-	dtls_start(d, s, fd, dg, (size_t)n);
+	if (spawn)
+		skd_dtlsw_start(d, s, fd, dg, (size_t)n);
+	else
+		dtls_start(d, s, fd, dg, (size_t)n);
 	close(fd);	/* the worker has it now, and gives it back with the keys */
 }
 
@@ -157,11 +170,21 @@ void skd_udp_session(struct skd *d, struct skd_session *s)
 	/* a new ClientHello in epoch 0: the client re-handshakes from the same
 	 * port (DTLS reconnect after a CSTP rekey); alerts and retransmitted
 	 * Finished records are dropped, the kernel keeps the keys it has */
-	if (n >= 14 && dg[0] == 22 && dg[3] == 0 && dg[4] == 0 && dg[13] == 1 && s->w &&
-	    !s->in_handshake) {
+	if (n < 14 || dg[0] != 22 || dg[3] || dg[4] || dg[13] != 1 || s->in_handshake)
+		return;
+	if (s->w && !s->w->dtls_only) {
 		skd_poll_del(d, s->udp_fd);
 		s->udp_polled = false;
 		dtls_start(d, s, s->udp_fd, dg, (size_t)n);
+		if (!s->in_handshake && !skd_poll_add(d, s->udp_fd, &s->ev))
+			s->udp_polled = true;
+	} else if (!s->w && skd_dtlsw_allowed(d, s, skd_now())) {
+		/* the same from a session without a worker: a DTLS worker
+		 * (dtlsw.c) gets a copy of the socket; the kernel keeps its
+		 * own until the new keys replace it */
+		skd_poll_del(d, s->udp_fd);
+		s->udp_polled = false;
+		skd_dtlsw_start(d, s, s->udp_fd, dg, (size_t)n);
 		if (!s->in_handshake && !skd_poll_add(d, s->udp_fd, &s->ev))
 			s->udp_polled = true;
 	}
@@ -323,9 +346,20 @@ void skd_on_dtls_keys(struct skd *d, struct skd_worker *w, struct sk_ipc_dtls_ke
 	 * of the client's under this key (skd_ktls_timer; ktls-handoff.md,
 	 * "The worker exits").
 	 */
-	s->dtls_confirm = s->stream_ktls;
 	s->dtls_epoch = m->epoch;
 	s->dtls_rx0 = m->rx_seq;
+	if (w->dtls_only) {
+		/* a DTLS worker: its one handshake is done, it sends its last
+		 * flight and exits; nothing of the session is left with it */
+		w->s = NULL;
+		s->w = NULL;
+		s->dtls_confirm = false;
+		dtls_ready(w, 0, true);
+		skd_log("session %lld: DTLS keys from DTLS worker %d: the kernel carries TLS and "
+			"DTLS, the worker leaves", (long long)s->id, (int)w->pid);
+		return;
+	}
+	s->dtls_confirm = s->stream_ktls;
 	dtls_ready(w, 0, false);
 }
 

@@ -544,16 +544,12 @@ static unsigned int cli_psk_cb(SSL *s, const char *hint, char *id, unsigned int 
  * socket) and handed to the worker with us[1] in a DTLS_START.  Returns the
  * client, which the caller drives (or leaves silent).
  */
-static SSL *dtls_start_client(struct wk *k, SSL_CTX *dc, int us[2])
+/* the client (PSK client_psk) on us[0] and its ClientHello, read from us[1] */
+static SSL *dtls_client(SSL_CTX *dc, int us[2], uint8_t *hello, size_t hmax, ssize_t *hl)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in a2 = a;
 	socklen_t al = sizeof(a);
-	struct {
-		struct sk_ipc_dtls_start s;
-		uint8_t d[2048];
-	} st;
-	ssize_t dl;
 	SSL *d;
 
 	us[0] = socket(AF_INET, SOCK_DGRAM, 0);
@@ -565,7 +561,6 @@ static SSL *dtls_start_client(struct wk *k, SSL_CTX *dc, int us[2])
 	getsockname(us[1], (struct sockaddr *)&a2, &al);
 	connect(us[0], (struct sockaddr *)&a2, sizeof(a2));
 	connect(us[1], (struct sockaddr *)&a, sizeof(a));
-	SSL_export_keying_material(k->ssl, client_psk, 32, "EXPORTER-openconnect-psk", 24, NULL, 0, 0);
 	SSL_CTX_set_psk_client_callback(dc, cli_psk_cb);
 	d = SSL_new(dc);
 	SSL_set_bio(d, BIO_new_dgram(us[0], BIO_NOCLOSE), NULL);
@@ -574,7 +569,21 @@ static SSL *dtls_start_client(struct wk *k, SSL_CTX *dc, int us[2])
 	BIO_ctrl(SSL_get_rbio(d), BIO_CTRL_DGRAM_SET_CONNECTED, 0, &a2);
 	fcntl(us[0], F_SETFL, O_NONBLOCK);
 	SSL_connect(d);		/* sends the ClientHello */
-	dl = recv(us[1], st.d, sizeof(st.d), 0);
+	*hl = recv(us[1], hello, hmax, 0);
+	return d;
+}
+
+static SSL *dtls_start_client(struct wk *k, SSL_CTX *dc, int us[2])
+{
+	struct {
+		struct sk_ipc_dtls_start s;
+		uint8_t d[2048];
+	} st;
+	ssize_t dl;
+	SSL *d;
+
+	SSL_export_keying_material(k->ssl, client_psk, 32, "EXPORTER-openconnect-psk", 24, NULL, 0, 0);
+	d = dtls_client(dc, us, st.d, sizeof(st.d), &dl);
 	st.s.dgram_len = dl > 0 ? (uint32_t)dl : 0;
 	ipc_send(k->ipc, &st, sizeof(st.s) + st.s.dgram_len, SK_IPC_DTLS_START, us[1]);
 	close(us[1]);
@@ -889,15 +898,15 @@ static void relay(void)
 
 /* a tunnel whose CONNECT reply offers the hand-off: the worker's KTLS (or
  * KTLS_SKIP) in *km, the socket it sent in *fd; returns the message type */
-static int ktls_tunnel(struct wk *k, struct sk_ipc_ktls *km, int *fd, const void *extra,
-		       size_t extra_len)
+static int ktls_tunnel_flags(struct wk *k, struct sk_ipc_ktls *km, int *fd, const void *extra,
+			     size_t extra_len, uint32_t flags)
 {
 	int sp[2], type;
 
 	*fd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp))
 		return -1;
-	if (tunnel_flags(k, 30, sp[1], SK_CONNECT_KTLS, extra, extra_len)) {
+	if (tunnel_flags(k, 30, sp[1], SK_CONNECT_KTLS | flags, extra, extra_len)) {
 		close(sp[0]);
 		close(sp[1]);
 		return -1;
@@ -909,6 +918,12 @@ static int ktls_tunnel(struct wk *k, struct sk_ipc_ktls *km, int *fd, const void
 	*fd = mfd;
 	mfd = -1;
 	return type;
+}
+
+static int ktls_tunnel(struct wk *k, struct sk_ipc_ktls *km, int *fd, const void *extra,
+		       size_t extra_len)
+{
+	return ktls_tunnel_flags(k, km, fd, extra, extra_len, 0);
 }
 
 static void ktls_ready_done(struct wk *k, int32_t status, uint32_t lost, uint32_t done)
@@ -1143,6 +1158,125 @@ static void dtls_hello_in_wait(void)
 	SSL_free(d);
 	SSL_CTX_free(dc);
 	close(us[0]);
+}
+
+/*
+ * Issue 16: the DTLS handshake after the worker left.  The worker's KTLS
+ * (DTLS offered) brings the DTLS PSK, the client's exporter value; a DTLS
+ * worker (a worker whose client socket is a UDP socket, no TCP
+ * connection, in its sandbox) given that PSK and a ClientHello in a
+ * DTLS_RESUME runs the handshake with the real OpenSSL DTLS client:
+ * DTLS_KEYS with the socket, and after DTLS_READY done it exits by
+ * itself.  A wrong PSK: the handshake fails, DTLS_FAIL, a normal exit.
+ */
+static int dtls_resume_run(const uint8_t psk[32], SSL_CTX *dc, bool *client_done, int *last,
+			   int *ex)
+{
+	struct {
+		struct sk_ipc_dtls_resume r;
+		uint8_t d[2048];
+	} rm = { 0 };
+	struct sk_ipc_dtls_ready ready = { .done = 1 };
+	int us[2], r = -1, ty = -1, st = 0, i;
+	double end = now_ms() + 8000;
+	ssize_t dl;
+	struct wk k;
+	SSL *d;
+
+	*client_done = false;
+	d = dtls_client(dc, us, rm.d, sizeof(rm.d), &dl);
+	if (fork_worker(&k, us[1])) {
+		SSL_free(d);
+		return -1;
+	}
+	memcpy(rm.r.psk, psk, 32);
+	rm.r.base_mtu = 1500;
+	rm.r.mtu = 1400;
+	rm.r.dgram_len = dl > 0 ? (uint32_t)dl : 0;
+	ipc_send(k.ipc, &rm, sizeof(rm.r) + rm.r.dgram_len, SK_IPC_DTLS_RESUME, -1);
+	while (now_ms() < end) {
+		struct pollfd pf = { .fd = us[0], .events = POLLIN };
+
+		if (!*client_done) {
+			r = SSL_connect(d);
+			if (r == 1)
+				*client_done = true;
+			else if (SSL_get_error(d, r) != SSL_ERROR_WANT_READ)
+				break;
+		}
+		poll(&pf, 1, 20);
+		ty = ipc_recv(k.ipc, 0);
+		if (ty > 0)
+			*last = ty;
+		if (ty == SK_IPC_DTLS_KEYS) {
+			if (mfd < 0 || ((struct sk_ipc_hdr *)m)->len != sizeof(struct sk_ipc_dtls_keys))
+				*last = -1;
+			ipc_send(k.ipc, &ready, sizeof(ready), SK_IPC_DTLS_READY, -1);
+		}
+		if (ty == SK_IPC_DTLS_FAIL || (*client_done && ty == 0))
+			break;
+	}
+	/* it exits by itself: no KILL */
+	for (i = 0; i < 150 && waitpid(k.pid, &st, WNOHANG) != k.pid; i++)
+		usleep(20000);
+	if (i == 150) {
+		kill(k.pid, SIGKILL);
+		waitpid(k.pid, &st, 0);
+	}
+	*ex = i == 150 ? 999 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	close(k.ipc);
+	SSL_set_quiet_shutdown(d, 1);
+	SSL_free(d);
+	close(us[0]);
+	return 0;
+}
+
+static void dtls_worker(void)
+{
+	SSL_CTX *dc = SSL_CTX_new(DTLS_client_method());
+	struct sk_ipc_kill kl = { 0 };
+	struct sk_ipc_ktls km;
+	uint8_t psk[32], bad[32];
+	bool done = false;
+	int fd, ex = -1, last = -1, r;
+	ssize_t got = 0;
+	struct wk k;
+
+	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256");
+	tap_ok(&t, ktls_tunnel_flags(&k, &km, &fd, NULL, 0, SK_CONNECT_DTLS) == SK_IPC_KTLS &&
+	       km.has_psk == 1, "dtls worker: with DTLS offered the KTLS carries the DTLS PSK");
+	SSL_export_keying_material(k.ssl, client_psk, 32, "EXPORTER-openconnect-psk", 24, NULL, 0, 0);
+	tap_ok(&t, !memcmp(km.dtls_psk, client_psk, 32),
+	       "dtls worker: ... the client's TLS exporter value (PSK-NEGOTIATE)");
+	memcpy(psk, km.dtls_psk, 32);
+	ktls_ready(&k, 0, 0);
+	ipc_send(k.ipc, &kl, sizeof(kl), SK_IPC_KILL, -1);
+	ex = ktls_reap(&k, &got);
+	tap_ok(&t, ex == 0, "dtls worker: the connection's worker has left (exit %d)", ex);
+	if (fd >= 0)
+		close(fd);
+	tap_ok(&t, ktls_tunnel(&k, &km, &fd, NULL, 0) == SK_IPC_KTLS && km.has_psk == 0 &&
+	       !memcmp(km.dtls_psk, (uint8_t[32]){ 0 }, 32),
+	       "dtls worker: without DTLS offered no PSK leaves the worker");
+	ipc_send(k.ipc, &kl, sizeof(kl), SK_IPC_KILL, -1);
+	ktls_reap(&k, NULL);
+	if (fd >= 0)
+		close(fd);
+
+	/* later: a new handshake of the client, the PSK from main */
+	memcpy(client_psk, psk, 32);
+	r = dtls_resume_run(psk, dc, &done, &last, &ex);
+	tap_ok(&t, !r && done && last == SK_IPC_DTLS_KEYS,
+	       "dtls worker: a handshake with main's PSK completes, DTLS_KEYS with the socket (%d)",
+	       last);
+	tap_ok(&t, ex == 0, "dtls worker: after DTLS_READY done it exits 0 by itself, in its sandbox (%d)",
+	       ex);
+	memset(bad, 0x5a, sizeof(bad));
+	r = dtls_resume_run(bad, dc, &done, &last, &ex);
+	tap_ok(&t, !r && !done && last == SK_IPC_DTLS_FAIL,
+	       "dtls worker: with another PSK the handshake fails: DTLS_FAIL (%d)", last);
+	tap_ok(&t, ex == 0, "dtls worker: ... and it exits normally (%d)", ex);
+	SSL_CTX_free(dc);
 }
 
 static void connect_refused(void)
@@ -1617,6 +1751,7 @@ int main(void)
 	relay();
 	ktls();
 	dtls_hello_in_wait();
+	dtls_worker();
 	connect_refused();
 	kill_idle();
 	openconnect_auth();

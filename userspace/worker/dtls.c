@@ -335,8 +335,10 @@ static BIO_METHOD *dgram_method(void)
 	return meth;
 }
 
-struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
-			      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg)
+/* tls NULL: the PSK is psk (a DTLS worker's, from main), else tls's exporter */
+static struct sk_dtls *dtls_begin(SSL_CTX *dctx, SSL *tls, const uint8_t *psk, int fd,
+				  const uint8_t *dgram, size_t dlen, unsigned int timeout_ms,
+				  sk_dtls_keys_cb keys_cb, void *cb_arg)
 {
 	struct sk_dtls *h = calloc(1, sizeof(*h));
 	BIO_METHOD *meth = dgram_method();
@@ -357,8 +359,10 @@ struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dg
 		h->s = NULL;
 		return h;	/* sk_dtls_step reports the failure */
 	}
-	if (SSL_export_keying_material(tls, h->hs.psk, sizeof(h->hs.psk), PSK_LABEL,
-				       strlen(PSK_LABEL), NULL, 0, 0) != 1) {
+	if (!tls) {
+		memcpy(h->hs.psk, psk, sizeof(h->hs.psk));
+	} else if (SSL_export_keying_material(tls, h->hs.psk, sizeof(h->hs.psk), PSK_LABEL,
+					      strlen(PSK_LABEL), NULL, 0, 0) != 1) {
 		snprintf(h->reason, sizeof(h->reason), "TLS exporter failed");
 		return h;
 	}
@@ -376,6 +380,25 @@ struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dg
 	SSL_set_app_data(h->s, &h->hs);
 	SSL_set_mtu(h->s, 1400);
 	return h;
+}
+
+struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
+			      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg)
+{
+	return dtls_begin(dctx, tls, NULL, fd, dgram, dlen, timeout_ms, keys_cb, cb_arg);
+}
+
+struct sk_dtls *sk_dtls_begin_psk(SSL_CTX *dctx, const uint8_t psk[32], int fd,
+				  const uint8_t *dgram, size_t dlen, unsigned int timeout_ms,
+				  sk_dtls_keys_cb keys_cb, void *cb_arg)
+{
+	return dtls_begin(dctx, NULL, psk, fd, dgram, dlen, timeout_ms, keys_cb, cb_arg);
+}
+
+int sk_dtls_psk(SSL *tls, uint8_t psk[32])
+{
+	return SSL_export_keying_material(tls, psk, 32, PSK_LABEL, strlen(PSK_LABEL), NULL, 0,
+					  0) == 1 ? 0 : -1;
 }
 
 int sk_dtls_step(struct sk_dtls *h, int *wait_ms, int *events)

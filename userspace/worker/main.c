@@ -79,15 +79,18 @@ static bool fd_is(int fd, int type)
 
 /* In the grandchild: the descriptors become SK_WFD_CLIENT, _IPC, _KEY (the
  * template's own IPC socket and key socket are replaced), then one
- * connection. */
+ * connection.  n 2: a DTLS worker, whose SK_WFD_KEY is closed (the
+ * template's key socket is not passed on). */
 __attribute__((noreturn))
-static void become_worker(const struct sk_worker_cfg *cfg, const int fds[3])
+static void become_worker(const struct sk_worker_cfg *cfg, const int fds[3], int n)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < n; i++)
 		if (dup2(fds[i], SK_WFD_CLIENT + i) != SK_WFD_CLIENT + i)
 			_exit(1);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < n; i++)
 		close(fds[i]);
+	if (n < 3 && close(SK_WFD_KEY))
+		_exit(1);
 	/* OpenSSL 3 reseeds its generators in a process of another pid;
 	 * this makes it explicit, before any handshake */
 	if (RAND_poll() != 1)
@@ -101,7 +104,7 @@ static void become_worker(const struct sk_worker_cfg *cfg, const int fds[3])
  * subreaper), which reaps it and sees how it ended, as for a worker it
  * forked itself.  Returns its pid, or -1.
  */
-static pid_t fork_worker(const struct sk_worker_cfg *cfg, const int fds[3])
+static pid_t fork_worker(const struct sk_worker_cfg *cfg, const int fds[3], int n)
 {
 	int p[2];
 	pid_t c, g = -1;
@@ -114,7 +117,7 @@ static pid_t fork_worker(const struct sk_worker_cfg *cfg, const int fds[3])
 		g = fork();
 		if (g == 0) {
 			close(p[1]);
-			become_worker(cfg, fds);
+			become_worker(cfg, fds, n);
 		}
 		_exit(write(p[1], &g, sizeof(g)) == (ssize_t)sizeof(g) && g > 0 ? 0 : 1);
 	}
@@ -132,7 +135,9 @@ static pid_t fork_worker(const struct sk_worker_cfg *cfg, const int fds[3])
  * The worker template: exec'd with no client, it has made its TLS
  * contexts and waits.  For each connection main sends "w" with three
  * descriptors (client socket, the worker's IPC socket, its key holder
- * socket); the template forks a worker with them and answers the pid.
+ * socket), or "d" with two for a DTLS worker (its UDP socket, its IPC
+ * socket: ipc.h, DTLS_RESUME); the template forks a worker with them and
+ * answers the pid.
  * It never reads a byte from a client.  It ends when main closes the
  * socket (a new generation, or main ends).  See
  * Documentation/decisions/key-holder.md, "Worker templates".
@@ -151,7 +156,10 @@ static int template_loop(const struct sk_worker_cfg *cfg)
 			return len == 0 ? 0 : 1;
 		if (len == 1 && c == 'w' && n == 3 && fd_is(fds[0], SOCK_STREAM) &&
 		    fd_is(fds[1], SOCK_SEQPACKET) && fd_is(fds[2], SOCK_SEQPACKET))
-			pid = fork_worker(cfg, fds);
+			pid = fork_worker(cfg, fds, 3);
+		else if (len == 1 && c == 'd' && n == 2 && fd_is(fds[0], SOCK_DGRAM) &&
+			 fd_is(fds[1], SOCK_SEQPACKET))
+			pid = fork_worker(cfg, fds, 2);
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
 		if (send(SK_WFD_IPC, &pid, sizeof(pid), MSG_NOSIGNAL) != (ssize_t)sizeof(pid))
@@ -167,6 +175,9 @@ int main(void)
 	/* a template starts without fd 3: hold the number (a library opening
 	 * a file must not get it) until a worker's client socket takes it */
 	bool tmpl = fcntl(SK_WFD_CLIENT, F_GETFD) < 0;
+	/* a DTLS worker exec'd for its UDP socket: no TLS context, and no key
+	 * holder socket to make one with */
+	bool dtls = !tmpl && fd_is(SK_WFD_CLIENT, SOCK_DGRAM);
 	int rc;
 
 	if (tmpl && dup2(SK_WFD_IPC, SK_WFD_CLIENT) != SK_WFD_CLIENT)
@@ -178,11 +189,11 @@ int main(void)
 	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	buf = read_config(&c, err, sizeof(err));
 	close(SK_WFD_CONFIG);
-	if (buf)
+	if (buf && !dtls)
 		cfg.tls_ctx = sk_worker_tls_ctx(buf + sizeof(c), c.cert_len,
 						buf + sizeof(c) + c.cert_len, c.ca_len,
 						SK_WFD_KEY, err, sizeof(err));
-	if (!cfg.tls_ctx) {
+	if (!buf || (!cfg.tls_ctx && !dtls)) {
 		fprintf(stderr, "sekishod-worker: %s\n", err);
 		free(buf);
 		return 1;

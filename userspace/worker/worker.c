@@ -68,6 +68,7 @@ struct worker {
 	 * close_notify at the end either), cfd is closed once main has it */
 	struct sk_ktls_track kt;
 	bool handed;
+	bool dtls_offer;		/* the CONNECT reply offered DTLS (SK_CONNECT_DTLS) */
 	/* the DTLS handshake in progress (dtls.c), run step by step from the
 	 * CSTP loop so that the tunnel keeps carrying while it waits */
 	struct sk_dtls *dtls;
@@ -617,6 +618,15 @@ static int ktls_handoff(struct worker *w)
 
 	/* CSTP bytes already read with the CONNECT would be lost */
 	why = w->rlen ? "pending" : sk_ktls_export(w->ssl, &w->kt, &m.keys);
+	/* DTLS offered: main keeps the PSK, for the DTLS handshakes that
+	 * come after this worker has left (ipc.h, DTLS_RESUME) */
+	if (!why && w->dtls_offer) {
+		m.has_psk = 1;
+		if (sk_dtls_psk(w->ssl, m.dtls_psk))
+			why = "kdf";
+	}
+	if (why)
+		OPENSSL_cleanse(&m, sizeof(m));
 	if (why) {
 		struct sk_ipc_ktls_skip sk = { 0 };
 
@@ -704,6 +714,7 @@ static int do_connect(struct worker *w)
 	w->stream = w->msg_fd;
 	w->msg_fd = -1;
 	flags = rep->flags;
+	w->dtls_offer = (flags & SK_CONNECT_DTLS) != 0;
 	w->dpd = rep->dpd ? rep->dpd : ms_or(w->cfg->dpd, 30);
 	w->mtu = rep->mtu;
 	w->base_mtu = header_num(hdrs, rep->headers_len, "X-CSTP-Base-MTU");
@@ -1520,6 +1531,70 @@ static void linger_close(int fd)
 	}
 }
 
+/*
+ * A DTLS worker (ipc.h, DTLS_RESUME): main started it for one DTLS
+ * handshake of a session whose own worker has left; client_fd is the UDP
+ * socket main connected to the client.  In the sandbox before it reads a
+ * byte; the PSK and the ClientHello come from main; the handshake runs as
+ * a connection worker's does (DTLS_KEYS, DTLS_READY, DTLS_FAIL), then the
+ * worker exits.  KILL or main's EOF end it at any point.
+ */
+static int dtls_worker(struct worker *w)
+{
+	struct sk_ipc_dtls_resume *r = (struct sk_ipc_dtls_resume *)w->msg;
+	int fd = w->cfd, t;
+	char err[160];
+
+	if (w->cfg->dtls_ctx && SSL_CTX_up_ref(w->cfg->dtls_ctx))
+		w->dctx = w->cfg->dtls_ctx;
+	else
+		w->dctx = sk_dtls_ctx_new(w->cfg->dtls_ciphers);
+	if (!w->dctx)
+		return 1;
+	sk_worker_preload();
+	if (!w->cfg->no_sandbox && sk_sandbox_enter(err, sizeof(err))) {
+		fprintf(stderr, "sekishod worker: sandbox: %s\n", err);
+		return 1;
+	}
+	t = ipc_wait(w);
+	if (t != SK_IPC_DTLS_RESUME || w->msg_fd >= 0 || r->h.len < sizeof(*r) ||
+	    r->dgram_len != r->h.len - sizeof(*r) || r->dgram_len == 0 ||
+	    r->dgram_len > SK_DTLS_HELLO_MAX) {
+		OPENSSL_cleanse(w->msg, sizeof(*r));
+		return t == SK_IPC_KILL || t == 0 ? 0 : 1;
+	}
+	w->base_mtu = r->base_mtu;
+	w->mtu = r->mtu;
+	w->cfd = -1;	/* the handshake's now: dtls_end closes it */
+	w->dcb = (struct dtls_cb){ .w = w, .fd = fd, .ipc_type = SK_IPC_DTLS_START };
+	w->dtls = sk_dtls_begin_psk(w->dctx, r->psk, fd, w->msg + sizeof(*r), r->dgram_len,
+				    ms_or(w->cfg->dtls_timeout_ms, 15000), dtls_keys_cb, &w->dcb);
+	OPENSSL_cleanse(r->psk, sizeof(r->psk));
+	if (!w->dtls) {
+		dtls_fail(w, "out of memory");
+		close(fd);
+		return 1;
+	}
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = w->ipc, .events = POLLIN } };
+		int64_t wait;
+
+		t = dtls_run(w);
+		/* done, failed (main was told), or KILL or EOF in the keys' wait */
+		if (!w->dtls || t != SK_IPC_DTLS_START)
+			break;
+		p[0].events = w->dtls_events;
+		wait = w->dtls_due - now_ms();
+		if (poll(p, 2, wait < 1 ? 1 : (int)wait) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;	/* KILL or EOF: main sends nothing else */
+	}
+	dtls_end(w, NULL);
+	return 0;
+}
+
 void sk_worker_preload(void)
 {
 	/* the PRF the DTLS keys come from: a provider fetch may want files,
@@ -1563,6 +1638,11 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 	fl = fcntl(client_fd, F_GETFL);
 	if (fl < 0 || fcntl(client_fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		goto out;
+	sl = sizeof(fl);
+	if (!getsockopt(client_fd, SOL_SOCKET, SO_TYPE, &fl, &sl) && fl == SOCK_DGRAM) {
+		rc = dtls_worker(w);	/* a UDP socket: a DTLS worker */
+		goto out;
+	}
 	w->req = sk_http_new();
 	w->ssl = SSL_new(cfg->tls_ctx);
 	/* count the records from the first: the kernel may take over */

@@ -229,6 +229,13 @@ int sk_dtls_handshake(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, siz
 struct sk_dtls;
 struct sk_dtls *sk_dtls_begin(SSL_CTX *dctx, SSL *tls, int fd, const uint8_t *dgram, size_t dlen,
 			      unsigned int timeout_ms, sk_dtls_keys_cb keys_cb, void *cb_arg);
+/* the same with the PSK given (a DTLS worker: main keeps the PSK of the
+ * TLS connection the kernel carries, ipc.h DTLS_RESUME) */
+struct sk_dtls *sk_dtls_begin_psk(SSL_CTX *dctx, const uint8_t psk[32], int fd,
+				  const uint8_t *dgram, size_t dlen, unsigned int timeout_ms,
+				  sk_dtls_keys_cb keys_cb, void *cb_arg);
+/* the DTLS PSK of PSK-NEGOTIATE: tls's exporter value (§6.7); 0 or -1 */
+int sk_dtls_psk(SSL *tls, uint8_t psk[32]);
 int sk_dtls_step(struct sk_dtls *h, int *wait_ms, int *events);
 int sk_dtls_fd(const struct sk_dtls *h);
 const char *sk_dtls_reason(const struct sk_dtls *h);
