@@ -48,6 +48,40 @@ gt() { [ -n "$1" ] && [ "$1" -gt "$2" ] 2>/dev/null; }
 # mbps_pos VALUE: iperf_mbps printed a rate above 0
 mbps_pos() { $PY -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) > 0 else 1)' "${1:-0}"; }
 has_peer() { [ -n "$(kpeer_stat "$1" rx_packets)" ]; }
+# port_moved ID OLD: the peer's DTLS socket goes to another client port
+port_moved() {
+	local p
+	p=$(kpeer_dtls "$1" remote_port)
+	[ -n "$p" ] && [ "$p" != "$2" ] && echo "# now port $p"
+}
+# kpeer_dtls ID FIELD: the peer's remote_port, or its primary key's FIELD
+# (rx_seq: the highest DTLS record number received under that key)
+kpeer_dtls() {
+	in_gw "$SEKICTL" peer show sk0 "$1" --json 2>/dev/null | $PY -c '
+import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        if str(o.get("id")) == sys.argv[1] and "keys" in o:
+            yield o
+        for v in o.values():
+            yield from walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from walk(v)
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for p in walk(d):
+    if sys.argv[2] == "remote_port":
+        print(p.get("remote_port", ""))
+    else:
+        for k in p["keys"]:
+            if k.get("slot") == "primary":
+                print(k.get(sys.argv[2], ""))
+                break
+    break' "$1" "$2"
+}
 no_peer() { ! has_peer "$1"; }
 # stat_gt ID FIELD N: kernel peer counter FIELD is above N
 stat_gt() { gt "$(kpeer_stat "$1" "$2")" "$3"; }
@@ -236,7 +270,9 @@ skctl_live settings set session.dtls_wait 300 >/dev/null
 
 # ---- carol: DTLS as usual; its TLS side is on kernel TLS too, and the
 # DTLS handshake joins the live kernel peer ----
-OC_INPUT=$'Secret-pass3\n' oc_connect c -u carol --authgroup eng --passwd-on-stdin
+# --force-dpd 3: her DTLS DPD declares a gateway dead within seconds
+# (the new handshake after the worker left, below)
+OC_INPUT=$'Secret-pass3\n' oc_connect c -u carol --authgroup eng --passwd-on-stdin --force-dpd 3
 if check "dtls: tunnel up" oc_wait_up c 180; then
 	ccid=$(sk_session_id carol)
 	check "dtls: established" wait_for 60 oc_dtls c
@@ -251,6 +287,30 @@ if check "dtls: tunnel up" oc_wait_up c 180; then
 	d0=$(kpeer_stat "$ccid" dpd_answered)
 	check "dtls: ping srv without a worker" ping_cli $SRV4
 	check "dtls: the kernel answers the client's DPD (${d0:-?} and up)" wait_for 30 stat_gt "$ccid" dpd_answered "${d0:-0}"
+	# ---- a new DTLS handshake after the worker left (issue 16): her
+	# UDP dropped until her DTLS DPD declares the gateway dead, then let
+	# through; openconnect handshakes again from a new port, main starts a
+	# DTLS worker with the PSK it kept, which leaves with the keys in the
+	# kernel ----
+	t_nd=$(date +%s)
+	n0=$(grep -c 'Established DTLS connection' "$T/oc-c/log")
+	p0=$(kpeer_dtls "$ccid" remote_port)
+	check "new dtls: nft drops carol's UDP" udp_block
+	check "new dtls: her DTLS DPD declares the gateway dead" wait_for 60 grep -q 'DTLS Dead Peer Detection detected dead peer' "$T/oc-c/log"
+	in_cli nft delete table inet udpblock
+	check "new dtls: a new DTLS handshake completes (without a resident worker)" wait_for 90 sh -c "[ \$(grep -c 'Established DTLS connection' '$T/oc-c/log') -gt $n0 ]"
+	dpid=$(sed -n "s/.*session $ccid: a DTLS handshake from .* without a worker: DTLS worker \([0-9]*\).*/\1/p" "$T/sekishod.log" | tail -n 1)
+	check "new dtls: main started a DTLS worker (${dpid:-none}) for it" test -n "$dpid"
+	check "new dtls: the kernel peer has her new port (was ${p0:-?})" wait_for 20 port_moved "$ccid" "${p0:-x}"
+	s0=$(kpeer_dtls "$ccid" rx_seq)
+	rx0=$(kpeer_stat "$ccid" rx_packets)
+	check "new dtls: ping srv" ping_cli $SRV4
+	s1=$(kpeer_dtls "$ccid" rx_seq)
+	check "new dtls: the kernel received her DTLS records under the new key (rx_seq ${s0:-?} -> ${s1:-?})" gt "${s1:-}" "${s0:-999999999}"
+	check "new dtls: and counted the packets (rx_packets ${rx0:-?} and up)" stat_gt "$ccid" rx_packets "${rx0:-0}"
+	check "new dtls: the DTLS worker ${dpid:-?} has exited" wait_for 30 sh -c "[ -n '$dpid' ] && ! kill -0 '$dpid' 2>/dev/null"
+	check "new dtls: the session's worker is still gone" worker_left "$ccid"
+	echo "# new dtls: the part took $(($(date +%s) - t_nd)) s"
 	kill -USR2 "$(oc_pid c)"
 	check "dtls: reconnect recorded" wait_for 90 test -f "$T/oc-c/reconnect.env"
 	# between the new CONNECT and the new DTLS handshake the stream
