@@ -294,6 +294,33 @@ int main(void)
 		tap_ok(&t, !feed(w, &m, sizeof(m), -1) && answer(NULL) == 0,
 		       "KTLS without a socket kills the worker");
 
+		/* (issue 16) the DTLS PSK comes exactly when DTLS was offered */
+		ktls_msg(&m);
+		w = worker(true, 0);
+		accepted(w, srv);
+		w->dtls_offered = true;
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv)) && answer(NULL) == 0,
+		       "KTLS without the DTLS PSK though DTLS was offered kills the worker");
+		w = worker(true, 0);
+		accepted(w, srv);
+		m.has_psk = 1;
+		memset(m.dtls_psk, 0x42, sizeof(m.dtls_psk));
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv)) && answer(NULL) == 0,
+		       "KTLS with a DTLS PSK though DTLS was not offered kills the worker");
+		w = worker(true, 0);
+		accepted(w, srv);
+		m.has_psk = 0;
+		tap_ok(&t, !feed(w, &m, sizeof(m), dup(srv)) && answer(NULL) == 0,
+		       "KTLS with PSK bytes but has_psk 0 kills the worker");
+		w = worker(true, 0);
+		accepted(w, srv);
+		w->dtls_offered = true;
+		m.has_psk = 1;
+		tap_ok(&t, feed(w, &m, sizeof(m), dup(srv)) && answer(&status) == SK_IPC_KTLS_READY &&
+		       status == -ENODEV && !d.sessions[0].has_psk,
+		       "KTLS with the PSK, DTLS offered: taken; not handed over (no kernel): the PSK is not kept");
+		ktls_msg(&m);
+
 		memset(&sk, 0, sizeof(sk));
 		skd_ipc_header(&sk, SK_IPC_KTLS_SKIP, sizeof(sk));
 		snprintf(sk.reason, sizeof(sk.reason), "cipher");
