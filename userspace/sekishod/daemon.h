@@ -603,6 +603,8 @@ bool skd_dtlsw_allowed(struct skd *d, struct skd_session *s, int64_t now);
 bool skd_dtlsw_start(struct skd *d, struct skd_session *s, int fd, const uint8_t *dg, size_t len);
 /* the session's PSK goes (wiped) */
 void skd_dtlsw_forget(struct skd_session *s);
+/* s's DTLS worker was unlinked (it ended, or was killed) */
+void skd_dtlsw_ended(struct skd *d, struct skd_session *s);
 /* spawn.c: a DTLS worker for the connected UDP socket udp (forked by the
  * template if one is ready, else exec'd; no key holder socket); main's
  * end of its IPC socket, or -1 */

@@ -39,6 +39,16 @@ void skd_dtlsw_forget(struct skd_session *s)
 	s->has_psk = false;
 }
 
+void skd_dtlsw_ended(struct skd *d, struct skd_session *s)
+{
+	s->in_handshake = false;
+	/* the session's own socket, if the worker had a copy: the kernel
+	 * passes up what it does not handle again (a ClientHello from the
+	 * same port) */
+	if (s->udp_fd >= 0 && !s->udp_polled && !skd_poll_add(d, s->udp_fd, &s->ev))
+		s->udp_polled = true;
+}
+
 bool skd_dtlsw_allowed(struct skd *d, struct skd_session *s, int64_t now)
 {
 	/* the kernel carries the session and main has the PSK; otherwise a

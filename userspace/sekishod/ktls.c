@@ -390,7 +390,7 @@ void skd_ktls_timer(struct skd *d, struct skd_session *s, int64_t now, int dtls_
 				(long long)s->id, (int)w->pid, SKD_DTLS_LIFE);
 			w->s = NULL;
 			s->w = NULL;
-			s->in_handshake = false;
+			skd_dtlsw_ended(d, s);
 			skd_worker_kill(d, w, NULL);
 		}
 		return;

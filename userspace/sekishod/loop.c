@@ -84,7 +84,7 @@ void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text)
 			/* a DTLS worker's end leaves its session as it was:
 			 * the kernel carries it (dtlsw.c) */
 			if (w->dtls_only)
-				s->in_handshake = false;
+				skd_dtlsw_ended(d, s);
 			else
 				s->detached_at = skd_now();
 		}

@@ -1589,7 +1589,7 @@ void skd_worker_gone(struct skd *d, struct skd_worker *w)
 		 * the session stays as the kernel carries it */
 		if (w->dtls_only) {
 			s->w = NULL;
-			s->in_handshake = false;
+			skd_dtlsw_ended(d, s);
 			return;
 		}
 		/*
