@@ -232,6 +232,15 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 	for (int i = 0; skd_ktls_reason(i); i++)
 		fprintf(f, "sekisho_cstp_streams_total{stream=\"relay\",reason=\"%s\"} %llu\n",
 			skd_ktls_reason(i), (unsigned long long)d->ktls_relayed[i]);
+	family(f, "sekisho_dtls_workers_total", "counter",
+	       "DTLS workers started for a later DTLS handshake of a session without a worker");
+	fprintf(f, "sekisho_dtls_workers_total %llu\n", (unsigned long long)d->dtlsw_started);
+	family(f, "sekisho_dtls_hellos_refused_total", "counter",
+	       "ClientHellos of such sessions that started no DTLS worker, by bound");
+	fprintf(f, "sekisho_dtls_hellos_refused_total{reason=\"rate\"} %llu\n",
+		(unsigned long long)d->dtlsw_rate);
+	fprintf(f, "sekisho_dtls_hellos_refused_total{reason=\"cap\"} %llu\n",
+		(unsigned long long)d->dtlsw_cap);
 }
 
 /* ------------------------------------------------------------- the request */
