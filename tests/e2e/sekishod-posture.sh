@@ -333,6 +333,10 @@ OC_INPUT=$'Secret-pass1\n' oc_connect q2 -u alice --passwd-on-stdin --csd-wrappe
 check "6c: old definitions, quarantined tunnel up" oc_wait_up q2 180
 qpid=$(oc_pid q2)
 qid=$(ip netns exec gw "$SEKICTL" --socket "$SK_SOCK" session list | awk '/quarantined/ { print $1; exit }')
+# mq N: the metrics say N quarantined sessions in eng
+mq() { in_gw curl -sS --max-time 10 -H "@$T/mheader" "http://$GW4:9414/metrics" |
+	grep -Eq "^sekisho_sessions_quarantined\{gateway=\"[^\"]*\",group=\"eng\"\} $1\$"; }
+check "6c: metrics: sekisho_sessions_quarantined of eng 1" mq 1
 check "6c: the banner names the re-check command and URL" sh -c "grep -qF -- '--recheck $RC_URL' '$T/oc-q2/connect.env'"
 # what vpnc-script does with INTERNAL_IP4_NETADDR/NETMASK (rec-env.sh
 # routes only the split includes): the tunnel's own network, here the
@@ -377,6 +381,7 @@ q2_lifted() {
 }
 check "6c: the same session $qid, no longer quarantined (session show)" within 10 q2_lifted ||
 	sed 's/^/# /' "$T/q2.show"
+check "6c: metrics: sekisho_sessions_quarantined of eng 0" mq 0
 check "6c: session list: STATE not quarantined" sh -c \
 	"ip netns exec gw $SEKICTL --socket $SK_SOCK session list | awk '\$1 == \"$qid\"' | grep -v quarantined | grep -q alice"
 d0=$(sk_stat drop_policy)

@@ -138,7 +138,7 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 {
 	struct pool_arg pa = { f, d, false };
 	char groups[64][SK_NAME_MAX + 1];
-	int ng = 0, n[64] = { 0 }, other = 0;
+	int ng = 0, n[64] = { 0 }, q[64] = { 0 }, other = 0, qother = 0;
 
 	family(f, "sekisho_sessions", "gauge", "sessions of this gateway by gateway and group");
 	for (int i = 0; i < SKD_MAX_SESSIONS; i++) {
@@ -152,11 +152,13 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 		if (g == ng) {
 			if (ng == 64) {
 				other++;
+				qother += s->quarantine[0] != 0;
 				continue;
 			}
 			snprintf(groups[ng++], sizeof(groups[0]), "%s", s->group);
 		}
 		n[g]++;
+		q[g] += s->quarantine[0] != 0;
 	}
 	for (int g = 0; g <= ng; g++) {
 		if (g == ng && !other)
@@ -167,6 +169,19 @@ void skd_metrics_write(FILE *f, struct skd *d, const struct knl_vec *devs)
 		fputs(",group=", f);
 		label(f, g < ng ? groups[g] : "(other)");
 		fprintf(f, "} %d\n", g < ng ? n[g] : other);
+	}
+	/* posture (issue 12): of those, the ones on a remediation allowlist;
+	 * an in-tunnel re-check that passes takes one off at once */
+	family(f, "sekisho_sessions_quarantined", "gauge",
+	       "sessions of this gateway in posture quarantine by gateway and group");
+	for (int g = 0; g <= ng; g++) {
+		if (g == ng && !other)
+			break;
+		fputs("sekisho_sessions_quarantined{gateway=", f);
+		label(f, d->st ? sk_store_gateway(d->st) : "");
+		fputs(",group=", f);
+		label(f, g < ng ? groups[g] : "(other)");
+		fprintf(f, "} %d\n", g < ng ? q[g] : qother);
 	}
 
 	counts(f, &d->auditlog, "login", "sekisho_logins_total", "factor",

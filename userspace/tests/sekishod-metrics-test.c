@@ -99,6 +99,7 @@ static void text(struct skd *d)
 		d->sessions[i].has4 = true;
 		d->sessions[i].has6 = i == 0;
 	}
+	snprintf(d->sessions[1].quarantine, sizeof(d->sessions[1].quarantine), "remed");
 	memset(&a, 0, sizeof(a));
 	snprintf(a.type, sizeof(a.type), "login");
 	snprintf(a.result, sizeof(a.result), "ok");
@@ -145,6 +146,10 @@ static void text(struct skd *d)
 	       has(buf, "\nsekisho_sessions{gateway=\"gw-a\",group=\"staff\"} 2\n") &&
 	       has(buf, "\nsekisho_sessions{gateway=\"gw-a\",group=\"guests\"} 1\n"),
 	       "sessions by gateway and group");
+	tap_ok(&t, has(buf, "# TYPE sekisho_sessions_quarantined gauge\n") &&
+	       has(buf, "\nsekisho_sessions_quarantined{gateway=\"gw-a\",group=\"staff\"} 1\n") &&
+	       has(buf, "\nsekisho_sessions_quarantined{gateway=\"gw-a\",group=\"guests\"} 0\n"),
+	       "of those, the quarantined ones by gateway and group");
 	tap_ok(&t, has(buf, "# TYPE sekisho_logins_total counter\n") &&
 	       has(buf, "\nsekisho_logins_total{result=\"ok\"} 2\n") &&
 	       has(buf, "\nsekisho_logins_total{result=\"fail\"} 1\n") &&
