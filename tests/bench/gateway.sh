@@ -245,7 +245,11 @@ measure_tls() {
 	fi
 	cs=$(sed -n 's/.*with ciphersuite //p' "$T/oc-t/log" | tail -n 1)
 	if [ "$name" != ocserv-tls ]; then
-		id=$(sk_session_id alice)
+		# the newest of alice's sessions (the list is by id): sessions of
+		# measure() may still be listed, and sk_session_id takes the first
+		id=$(skctl_live session list --json |
+			jq -r '(if type == "array" then . else .sessions // [] end) |
+				map(select(.user == "alice")) | .[-1].id // empty')
 		stream=$(skctl_live session show "$id" | sed -n 's/^ *stream:* *//p')
 	fi
 	place
