@@ -2,8 +2,8 @@
 /*
  * Unit tests of sekishod/dtlsw.c (issue 16): a later DTLS handshake of a
  * session whose worker has left.  Main's DTLS listener (udp.c) on the
- * loopback, the real sekishod-worker of this build (exec'd, in its
- * sandbox) and a real OpenSSL DTLS client that puts the session's App-ID
+ * loopback, the real sekishod-worker of this build (exec'd, then forked by
+ * the worker template; in its sandbox) and a real OpenSSL DTLS client that puts the session's App-ID
  * in its ClientHello, as openconnect does.  A ClientHello of the session
  * starts one DTLS worker, which completes the PSK handshake with the PSK
  * main kept and sends DTLS_KEYS; one with an unknown App-ID starts
@@ -208,6 +208,7 @@ static void handshake(SSL_CTX *dc)
 	double end;
 	SSL *c;
 
+	d.dtlsw_started = 0;
 	c = client(dc, s->app_id, &fd);
 	listen_once();
 	w = s->w;
@@ -426,11 +427,29 @@ int main(int argc, char **argv)
 	SSL_CTX_set_cipher_list(dc, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256");
 	SSL_CTX_set_psk_client_callback(dc, psk_cb);
 
-	handshake(dc);
+	handshake(dc);		/* exec'd: no template yet */
 	unknown(dc);
 	flood(dc);
 	hostile(dc);
 	wiped(dc);
+	/* forked by the worker template ("d": two sockets, no key holder's) */
+	if (skd_keyholder_start(&d, err, sizeof(err))) {
+		tap_ok(&t, false, "key holder for the template: %s", err);
+	} else {
+		d.conf.worker_generation = 8;
+		skd_template_start(&d);
+		for (int i = 0; i < 100 && !d.tmpl.ready; i++) {
+			char c;
+
+			usleep(50000);
+			if (d.tmpl.fd >= 0 && recv(d.tmpl.fd, &c, 1, MSG_DONTWAIT) == 1)
+				d.tmpl.ready = c == 'r';
+		}
+		tap_ok(&t, d.tmpl.ready, "the worker template is ready");
+		handshake(dc);
+		tap_ok(&t, d.tmpl.uses == 1, "... that DTLS worker was the template's (uses %d)",
+		       d.tmpl.uses);
+	}
 
 	kill_all();
 	SSL_CTX_free(dc);
