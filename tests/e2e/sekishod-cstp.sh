@@ -227,6 +227,16 @@ table inet udpblock {
 NFT
 }
 udp_dropped() { in_cli nft list table inet udpblock | grep -q 'packets [1-9]'; }
+# dtls_block: the client's DTLS both ways (a datagram of the gateway's
+# would keep its DTLS DPD from declaring the gateway dead)
+dtls_block() {
+	in_cli nft -f - <<NFT
+table inet dtlsblock {
+	chain out { type filter hook output priority 0; policy accept; ip daddr $GW4 udp dport 443 counter drop; }
+	chain in { type filter hook input priority 0; policy accept; ip saddr $GW4 udp sport 443 counter drop; }
+}
+NFT
+}
 tls_sockets() { in_gw sh -c "grep -q '^TlsCurrRxSw[[:space:]]*[1-9]' /proc/net/tls_stat"; }
 check "udp blocked: nft drops UDP to the gateway in ns cli" udp_block
 # gina: her worker waits for DTLS (session.dtls_wait, 300 s) and dies: the
@@ -295,9 +305,11 @@ if check "dtls: tunnel up" oc_wait_up c 180; then
 	t_nd=$(date +%s)
 	n0=$(grep -c 'Established DTLS connection' "$T/oc-c/log")
 	p0=$(kpeer_dtls "$ccid" remote_port)
-	check "new dtls: nft drops carol's UDP" udp_block
+	# both ways: a datagram of the gateway's (the kernel's DPD answer,
+	# data) would keep her DTLS alive
+	check "new dtls: nft drops carol's UDP both ways" dtls_block
 	check "new dtls: her DTLS DPD declares the gateway dead" wait_for 60 grep -q 'DTLS Dead Peer Detection detected dead peer' "$T/oc-c/log"
-	in_cli nft delete table inet udpblock
+	in_cli nft delete table inet dtlsblock
 	check "new dtls: a new DTLS handshake completes (without a resident worker)" wait_for 90 sh -c "[ \$(grep -c 'Established DTLS connection' '$T/oc-c/log') -gt $n0 ]"
 	dpid=$(sed -n "s/.*session $ccid: a DTLS handshake from .* without a worker: DTLS worker \([0-9]*\).*/\1/p" "$T/sekishod.log" | tail -n 1)
 	check "new dtls: main started a DTLS worker (${dpid:-none}) for it" test -n "$dpid"
