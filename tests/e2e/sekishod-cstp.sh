@@ -325,6 +325,9 @@ if check "dtls: tunnel up" oc_wait_up c 180; then
 	}
 	in_cli nft delete table inet dtlsblock
 	check "new dtls: a new DTLS handshake completes (without a resident worker)" wait_for 90 sh -c "[ \$(grep -c 'Established DTLS connection' '$T/oc-c/log') -gt $n0 ]"
+	# what the daemon and the client said about it (the time it took)
+	grep -E "session $ccid: .*DTLS" "$T/sekishod.log" | tail -n 6 | sed 's/^/#   gw: /'
+	grep -E 'DTLS|dead peer' "$T/oc-c/log" | tail -n 6 | sed 's/^/#   carol: /'
 	dpid=$(sed -n "s/.*session $ccid: a DTLS handshake from .* without a worker: DTLS worker \([0-9]*\).*/\1/p" "$T/sekishod.log" | tail -n 1)
 	check "new dtls: main started a DTLS worker (${dpid:-none}) for it" test -n "$dpid"
 	check "new dtls: the kernel peer has her new port (was ${p0:-?})" wait_for 20 port_moved "$ccid" "${p0:-x}"
