@@ -306,6 +306,31 @@ static void worker_recheck(int i)
 	d.n_recheck++;
 }
 
+/* worker i as dtlsw.c makes a DTLS worker (issue 16): bound to the first
+ * session without a worker, which it has one handshake of */
+static void worker_dtls(int i)
+{
+	struct skd_worker *w = &d.workers[i];
+
+	worker_new(i);
+	d.n_preauth--;
+	w->tunnel = true;
+	w->ktls_done = true;
+	w->dtls_only = true;
+	d.n_dtlsw++;
+	for (int k = 0; k < SKD_MAX_SESSIONS; k++) {
+		struct skd_session *s = &d.sessions[k];
+
+		if (s->used && !s->w) {
+			s->w = w;
+			w->s = s;
+			s->dtls_starts = 1;
+			s->in_handshake = true;
+			break;
+		}
+	}
+}
+
 /* what reap() in loop.c does when a worker's process ends */
 static void worker_exit(int i)
 {
@@ -513,6 +538,9 @@ static void send_msg(int i, uint8_t opts, const uint8_t *data, size_t len)
 	 * accepted for the worker (ktls.c checks the inode) */
 	must_die = must_die || (h->type == SK_IPC_KTLS && h->magic == SK_IPC_MAGIC &&
 				h->len == len && len == sizeof(struct sk_ipc_ktls) && nfd == 1);
+	/* (issue 16) a DTLS worker says DTLS_KEYS or DTLS_FAIL, nothing else */
+	must_die = must_die || (w->dtls_only && len >= sizeof(*h) &&
+				h->type != SK_IPC_DTLS_KEYS && h->type != SK_IPC_DTLS_FAIL);
 	if (nfd) {
 		mh.msg_control = u.b;
 		mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
@@ -532,7 +560,8 @@ static void send_msg(int i, uint8_t opts, const uint8_t *data, size_t len)
 		close(fds[k]);
 	skd_worker_recv(&d, w);
 	if (must_die && w->fd >= 0)
-		die(h->type == SK_IPC_KTLS ? "KTLS with a socket main did not accept for it was taken" :
+		die(w->dtls_only ? "a DTLS worker's message other than DTLS_KEYS or DTLS_FAIL was taken" :
+		    h->type == SK_IPC_KTLS ? "KTLS with a socket main did not accept for it was taken" :
 		    "DTLS_KEYS with a foreign descriptor or without DTLS_START was taken");
 	if (debug)
 		fprintf(stderr, "worker %d -> type %u len %zu fds %d: %s\n", i,
@@ -585,6 +614,8 @@ static void reset(void)
 	memset(last_appid, 0, sizeof(last_appid));
 	if (d.n_preauth)
 		die("pre-login workers left after the reset");
+	if (d.n_dtlsw)
+		die("DTLS workers counted after the reset");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -631,6 +662,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			worker_exit(i);
 			if (i == 2 && (data[0] & 2))
 				worker_recheck(i);
+			else if (i == 1 && (data[0] & 4))
+				worker_dtls(i);
 			else
 				worker_new(i);
 			break;

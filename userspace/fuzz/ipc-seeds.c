@@ -544,5 +544,19 @@ int main(int argc, char **argv)
 		hello(2);
 		end("recheck");
 	}
+
+	/* (issue 16) a DTLS worker (dtlsw.c): worker 1 after alice's tunnel
+	 * lost its worker (settings bit 2): its DTLS_FAIL is taken, its
+	 * CSTP_END (which would end the session) kills it; again: a HELLO */
+	begin(4);
+	tunnel(0);
+	op_gone(0);
+	op_gone(1);
+	dtls_fail(1);
+	op_gone(1);
+	cstp_end(1, SK_END_BYE);
+	op_gone(1);
+	hello(1);
+	end("dtls-worker");
 	return 0;
 }
