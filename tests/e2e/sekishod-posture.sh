@@ -332,11 +332,23 @@ check "posture set eng firewall=off (the re-check runs as a user)" true
 OC_INPUT=$'Secret-pass1\n' oc_connect q2 -u alice --passwd-on-stdin --csd-wrapper "$WRAP"
 check "6c: old definitions, quarantined tunnel up" oc_wait_up q2 180
 qpid=$(oc_pid q2)
-qid=$(ip netns exec gw "$SEKICTL" --socket "$SK_SOCK" session list | awk '/quarantined/ { print $1; exit }')
-# mq N: the metrics say N quarantined sessions in eng
-mq() { in_gw curl -sS --max-time 10 -H "@$T/mheader" "http://$GW4:9414/metrics" |
-	grep -Eq "^sekisho_sessions_quarantined\{gateway=\"[^\"]*\",group=\"eng\"\} $1\$"; }
-check "6c: metrics: sekisho_sessions_quarantined of eng 1" mq 1
+# this client's session, by its tunnel address (an earlier case's
+# quarantined session may still be listed)
+qaddr=$(oc_env q2 INTERNAL_IP4_ADDRESS)
+qid=$(skctl_live session list --json |
+	jq -r --arg a "$qaddr" '(if type == "array" then . else .sessions // [] end) |
+		map(select(.addr4 == $a)) | .[0].id // empty')
+check "6c: its session ${qid:-?} ($qaddr) is quarantined" sh -c \
+	"ip netns exec gw $SEKICTL --socket $SK_SOCK session show '$qid' | grep -q 'av: av-definitions-old'"
+# mq: the metrics' count of quarantined sessions in eng (earlier cases
+# may leave a detached quarantined session of their own until it ends)
+mq() {
+	local m
+	m=$(in_gw curl -sS --max-time 10 -H "@$T/mheader" "http://$GW4:9414/metrics") || return 1
+	sed -n 's/^sekisho_sessions_quarantined{gateway="[^"]*",group="eng"} \([0-9]*\)$/\1/p' <<<"$m"
+}
+mq0=$(mq)
+check "6c: metrics: sekisho_sessions_quarantined of eng counts this one (${mq0:-none})" test "${mq0:-0}" -ge 1
 check "6c: the banner names the re-check command and URL" sh -c "grep -qF -- '--recheck $RC_URL' '$T/oc-q2/connect.env'"
 # what vpnc-script does with INTERNAL_IP4_NETADDR/NETMASK (rec-env.sh
 # routes only the split includes): the tunnel's own network, here the
@@ -381,7 +393,9 @@ q2_lifted() {
 }
 check "6c: the same session $qid, no longer quarantined (session show)" within 10 q2_lifted ||
 	sed 's/^/# /' "$T/q2.show"
-check "6c: metrics: sekisho_sessions_quarantined of eng 0" mq 0
+mq1=$(mq)
+check "6c: metrics: sekisho_sessions_quarantined of eng one less (${mq0:-?} -> ${mq1:-?})" \
+	test "${mq1:-x}" = "$((${mq0:-0} - 1))"
 check "6c: session list: STATE not quarantined" sh -c \
 	"ip netns exec gw $SEKICTL --socket $SK_SOCK session list | awk '\$1 == \"$qid\"' | grep -v quarantined | grep -q alice"
 d0=$(sk_stat drop_policy)
