@@ -311,6 +311,9 @@ check_not "Windows quarantine: tcp/3389 of the same host is not" tcp_probe $SRV4
 d1=$(sk_stat drop_policy)
 check "Windows quarantine: the kernel dropped it (drop_policy ${d0:-?} -> ${d1:-?})" test "${d1:-0}" -gt "${d0:-0}"
 oc_stop w
+# its BYE ends the session (no quarantined session left behind to resume)
+check "Windows client stopped: session ${qid:-?} ended by its BYE" \
+	within 20 sh -c "! ip netns exec gw $SEKICTL --socket $SK_SOCK session show '$qid' >/dev/null 2>&1"
 skctl_live posture unset eng report.outcome >/dev/null
 # the administrator's choice: device.hostscan_skip without windows asks
 # such clients again (for a Windows client that runs wrappers)
