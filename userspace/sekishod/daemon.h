@@ -402,6 +402,8 @@ int skd_loop(struct skd *d);
 void skd_worker_recv(struct skd *d, struct skd_worker *w);
 int skd_ipc_send(struct skd_worker *w, const void *msg, size_t len, int fd);
 void skd_ipc_header(void *msg, enum sk_ipc_type type, size_t len);
+void skd_worker_slot(struct skd *d, struct skd_worker *w, pid_t pid, int ipc,
+		     const struct sockaddr_storage *peer, int64_t now);
 void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text);
 void skd_worker_fault(struct skd *d, struct skd_worker *w, const char *why);
 int skd_poll_add(struct skd *d, int fd, struct skd_ev *ev);

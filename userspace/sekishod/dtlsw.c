@@ -111,18 +111,10 @@ bool skd_dtlsw_start(struct skd *d, struct skd_session *s, int fd, const uint8_t
 		       (long long)s->id);
 		return false;
 	}
-	memset(w, 0, sizeof(*w));
-	w->ev.kind = SKD_EV_WORKER;
-	w->ev.idx = (int)(w - d->workers);
-	w->used = true;
-	w->pid = pid;
-	w->fd = ipc;
-	w->peer = s->dtls_remote;
-	w->started = now;
+	skd_worker_slot(d, w, pid, ipc, &s->dtls_remote, now);
 	w->tunnel = true;	/* not a login: never counted as pre-auth */
 	w->ktls_done = true;	/* no KTLS from it */
 	w->dtls_only = true;
-	skd_conf_addr_text(&s->dtls_remote, w->remote, sizeof(w->remote));
 	d->n_dtlsw++;
 	d->dtlsw_started++;
 	w->s = s;

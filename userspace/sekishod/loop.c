@@ -73,6 +73,23 @@ static void worker_close(struct skd *d, struct skd_worker *w)
 	}
 }
 
+/* a free worker slot taken for a process just started (a login
+ * connection, an in-tunnel re-check, a DTLS worker): the caller adds what
+ * its kind needs and registers w->fd with the poll loop */
+void skd_worker_slot(struct skd *d, struct skd_worker *w, pid_t pid, int ipc,
+		     const struct sockaddr_storage *peer, int64_t now)
+{
+	memset(w, 0, sizeof(*w));
+	w->ev.kind = SKD_EV_WORKER;
+	w->ev.idx = (int)(w - d->workers);
+	w->used = true;
+	w->pid = pid;
+	w->fd = ipc;
+	w->peer = *peer;
+	w->started = now;
+	skd_conf_addr_text(peer, w->remote, sizeof(w->remote));
+}
+
 void skd_worker_kill(struct skd *d, struct skd_worker *w, const char *text)
 {
 	if (w->s) {
@@ -189,17 +206,9 @@ static void on_accept(struct skd *d, int lfd)
 	d->tmpl.failed = false;		/* the loop may try a template again */
 	if (ipc < 0)
 		return;
-	memset(w, 0, sizeof(*w));
-	w->ev.kind = SKD_EV_WORKER;
-	w->ev.idx = (int)(w - d->workers);
-	w->used = true;
-	w->pid = pid;
-	w->fd = ipc;
-	w->peer = ss;
-	w->started = now;
+	skd_worker_slot(d, w, pid, ipc, &ss, now);
 	w->client_dev = st.st_dev;
 	w->client_ino = st.st_ino;
-	skd_conf_addr_text(&ss, w->remote, sizeof(w->remote));
 	d->n_preauth++;
 	if (skd_poll_add(d, w->fd, &w->ev))
 		skd_worker_kill(d, w, NULL);

@@ -197,19 +197,11 @@ void skd_recheck_accept(struct skd *d)
 				s->recheck_busy = false;
 			continue;
 		}
-		memset(w, 0, sizeof(*w));
-		w->ev.kind = SKD_EV_WORKER;
-		w->ev.idx = (int)(w - d->workers);
-		w->used = true;
-		w->pid = pid;
-		w->fd = ipc;
-		w->peer = ss;
-		w->started = now;
+		skd_worker_slot(d, w, pid, ipc, &ss, now);
 		w->client_dev = st.st_dev;
 		w->client_ino = st.st_ino;
 		w->recheck_sid = sid;
 		w->recheck_why = why;
-		skd_conf_addr_text(&ss, w->remote, sizeof(w->remote));
 		d->n_recheck++;
 		if (skd_poll_add(d, w->fd, &w->ev))
 			skd_worker_kill(d, w, NULL);
