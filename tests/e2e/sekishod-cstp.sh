@@ -21,14 +21,17 @@
 trap 'sekishod_stop; e2e_cleanup' EXIT
 sk_begin "CSTP data path (TLS only)"
 
-# kpeer_stat ID FIELD: one counter of kernel peer ID (sekictl peer show
-# --json), empty if there is no such peer
-kpeer_stat() {
+# kpeer_get ID stats FIELD: one counter of kernel peer ID (sekictl peer
+# show --json), empty if there is no such peer; kpeer_get ID dtls FIELD:
+# the peer's remote_port, or its primary key's FIELD (rx_seq: the highest
+# DTLS record number received under that key)
+kpeer_get() {
 	in_gw "$SEKICTL" peer show sk0 "$1" --json 2>/dev/null | $PY -c '
 import json, sys
+pid, mode, field = sys.argv[1:4]
 def walk(o):
     if isinstance(o, dict):
-        if str(o.get("id")) == sys.argv[1] and isinstance(o.get("stats"), dict):
+        if str(o.get("id")) == pid and (isinstance(o.get("stats"), dict) if mode == "stats" else "keys" in o):
             yield o
         for v in o.values():
             yield from walk(v)
@@ -40,9 +43,19 @@ try:
 except ValueError:
     sys.exit(0)
 for p in walk(d):
-    print(p["stats"].get(sys.argv[2], 0))
-    break' "$1" "$2"
+    if mode == "stats":
+        print(p["stats"].get(field, 0))
+    elif field == "remote_port":
+        print(p.get("remote_port", ""))
+    else:
+        for k in p["keys"]:
+            if k.get("slot") == "primary":
+                print(k.get(field, ""))
+                break
+    break' "$1" "$2" "$3"
 }
+kpeer_stat() { kpeer_get "$1" stats "$2"; }
+kpeer_dtls() { kpeer_get "$1" dtls "$2"; }
 # gt A B: A is a number greater than B
 gt() { [ -n "$1" ] && [ "$1" -gt "$2" ] 2>/dev/null; }
 # mbps_pos VALUE: iperf_mbps printed a rate above 0
@@ -53,34 +66,6 @@ port_moved() {
 	local p
 	p=$(kpeer_dtls "$1" remote_port)
 	[ -n "$p" ] && [ "$p" != "$2" ] && echo "# now port $p"
-}
-# kpeer_dtls ID FIELD: the peer's remote_port, or its primary key's FIELD
-# (rx_seq: the highest DTLS record number received under that key)
-kpeer_dtls() {
-	in_gw "$SEKICTL" peer show sk0 "$1" --json 2>/dev/null | $PY -c '
-import json, sys
-def walk(o):
-    if isinstance(o, dict):
-        if str(o.get("id")) == sys.argv[1] and "keys" in o:
-            yield o
-        for v in o.values():
-            yield from walk(v)
-    elif isinstance(o, list):
-        for v in o:
-            yield from walk(v)
-try:
-    d = json.load(sys.stdin)
-except ValueError:
-    sys.exit(0)
-for p in walk(d):
-    if sys.argv[2] == "remote_port":
-        print(p.get("remote_port", ""))
-    else:
-        for k in p["keys"]:
-            if k.get("slot") == "primary":
-                print(k.get(sys.argv[2], ""))
-                break
-    break' "$1" "$2"
 }
 no_peer() { ! has_peer "$1"; }
 # stat_gt ID FIELD N: kernel peer counter FIELD is above N
