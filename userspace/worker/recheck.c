@@ -134,35 +134,6 @@ static void answer(int fd, unsigned int status, const char *text, const char *ex
 		write_all(fd, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
 }
 
-/*
- * Our FIN, then the client's: main applies a passed re-check when this
- * worker is gone, and the allowlist it switches to may not let this
- * connection through any more, so the connection ends first (bounded:
- * 2 s, 64 KiB read and dropped).
- */
-static void linger_close(int fd)
-{
-	int64_t end = mono_ms() + 2000;
-	size_t total = 0;
-	char buf[1024];
-
-	if (shutdown(fd, SHUT_WR))
-		return;
-	while (total < (64u << 10)) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = end - mono_ms();
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			return;
-		if (n > 0)
-			total += (size_t)n;
-	}
-}
-
 /* main's answer to RECHECK, checked like every message; 0 or -1 */
 static int recv_reply(int ipc, struct sk_ipc_recheck_reply *rep, unsigned int limit_ms)
 {
@@ -222,7 +193,11 @@ int sk_worker_recheck(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd
 	answer(client_fd, rep.status, rep.text, m->bad == SK_RECHECK_MALFORMED ? perr : "");
 	rc = 0;
 out:
-	linger_close(client_fd);
+	/* our FIN, then the client's: main applies a passed re-check when this
+	 * worker is gone, and the allowlist it switches to may not let this
+	 * connection through any more, so the connection ends first (bounded:
+	 * 2 s, 64 KiB read and dropped) */
+	sk_worker_linger_close(client_fd, 64u << 10);
 	sk_http_free(r);
 	free(m);
 	close(client_fd);

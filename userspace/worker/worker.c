@@ -1506,9 +1506,10 @@ static int send_hello(struct worker *w)
  * header or body).  Closing a socket with unread input makes the kernel
  * send a RST, and a RST can destroy our error response before the client
  * reads it.  So: stop writing, then read and discard what still arrives,
- * for at most 2 s and 256 KiB (Apache's "lingering close").
+ * for at most 2 s and max bytes (Apache's "lingering close").  The
+ * re-check worker ends its connection the same way (recheck.c).
  */
-static void linger_close(int fd)
+void sk_worker_linger_close(int fd, size_t max)
 {
 	int64_t end = now_ms() + 2000;
 	size_t total = 0;
@@ -1516,7 +1517,7 @@ static void linger_close(int fd)
 
 	if (shutdown(fd, SHUT_WR))
 		return;
-	while (total < (256u << 10)) {
+	while (total < max) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int64_t left = end - now_ms();
 		ssize_t n;
@@ -1666,7 +1667,7 @@ int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd)
 	rc = http_loop(w) < 0 ? 1 : 0;
 	if (!w->handed) {
 		SSL_shutdown(w->ssl);
-		linger_close(client_fd);
+		sk_worker_linger_close(client_fd, 256u << 10);
 	}
 out:
 	if (w->ssl)

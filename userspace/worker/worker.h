@@ -53,6 +53,9 @@ EVP_PKEY *sk_keyclient_pkey(X509 *cert, int fd);
  * (0 normal end, 1 refused/error).  Takes ownership of both descriptors.
  */
 int sk_worker_run(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd);
+/* shutdown(SHUT_WR), then read and drop what the client still sends (at
+ * most 2 s and max bytes) so that its RST cannot destroy our last answer */
+void sk_worker_linger_close(int fd, size_t max);
 /*
  * (issue 12 (b), recheck.c) A worker whose IPC socket already holds
  * SK_IPC_RECHECK_MODE (main queues it before the worker starts) serves
