@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -201,14 +200,6 @@ SSL_CTX *sk_dtls_ctx_new(const char *ciphers)
 	return c;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* key block = TLS1-PRF(master, "key expansion" || server_random || client_random) */
 static int key_block(SSL *s, const char *digest, uint8_t *kb, size_t kblen)
 {
@@ -347,7 +338,7 @@ static struct sk_dtls *dtls_begin(SSL_CTX *dctx, SSL *tls, const uint8_t *psk, i
 	if (!h)
 		return NULL;
 	snprintf(h->reason, sizeof(h->reason), "DTLS handshake failed");
-	h->deadline = now_ms() + (timeout_ms ? timeout_ms : 15000);
+	h->deadline = sk_worker_mono_ms() + (timeout_ms ? timeout_ms : 15000);
 	if (dlen > sizeof(h->first))
 		dlen = sizeof(h->first);
 	memcpy(h->first, dgram, dlen);
@@ -411,7 +402,7 @@ int sk_dtls_step(struct sk_dtls *h, int *wait_ms, int *events)
 	*events = POLLIN;
 	if (!h->s)
 		return -1;
-	if (now_ms() >= h->deadline) {
+	if (sk_worker_mono_ms() >= h->deadline) {
 		snprintf(h->reason, sizeof(h->reason), "DTLS handshake timed out");
 		return -1;
 	}
@@ -439,7 +430,7 @@ int sk_dtls_step(struct sk_dtls *h, int *wait_ms, int *events)
 		ERR_clear_error();
 		return -1;
 	}
-	left = h->deadline - now_ms();
+	left = h->deadline - sk_worker_mono_ms();
 	if (DTLSv1_get_timeout(h->s, &tv)) {
 		int64_t t = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hostscan.h"
@@ -28,14 +27,6 @@
 #define RECHECK_READ_MS		10000
 /* a report is a few kilobytes; the login's scan.xml takes up to
  * SK_HTTP_BODY_MAX, so does this (413 above) */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool sk_worker_recheck_mode(int ipc_fd)
 {
@@ -54,12 +45,12 @@ bool sk_worker_recheck_mode(int ipc_fd)
 /* reads one request into r: 0 done, else the HTTP status to refuse with */
 static int read_request(int fd, struct sk_http_req *r, unsigned int limit_ms)
 {
-	int64_t end = mono_ms() + limit_ms;
+	int64_t end = sk_worker_mono_ms() + limit_ms;
 	uint8_t buf[4096];
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = end - mono_ms();
+		int64_t left = end - sk_worker_mono_ms();
 		enum sk_http_state st;
 		size_t used = 0;
 		ssize_t n;
@@ -98,7 +89,7 @@ static const char *status_text(unsigned int s)
 
 static void write_all(int fd, const char *p, size_t len)
 {
-	int64_t end = mono_ms() + 5000;
+	int64_t end = sk_worker_mono_ms() + 5000;
 
 	while (len) {
 		struct pollfd pf = { .fd = fd, .events = POLLOUT };
@@ -111,7 +102,7 @@ static void write_all(int fd, const char *p, size_t len)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return;
-		if (mono_ms() >= end || poll(&pf, 1, 1000) < 0)
+		if (sk_worker_mono_ms() >= end || poll(&pf, 1, 1000) < 0)
 			return;
 	}
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <http_parser.h>
@@ -102,14 +101,6 @@ struct worker {
 static unsigned int ms_or(unsigned int v, unsigned int def)
 {
 	return v ? v : def;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- IPC ---- */
@@ -200,7 +191,7 @@ static int tls_wait_ipc(struct worker *w, int e, int64_t deadline, bool watch_ip
 {
 	struct pollfd p[2] = { { .fd = w->cfd, .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN },
 			       { .fd = w->ipc, .events = POLLIN } };
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - sk_worker_mono_ms();
 	int r;
 
 	if (left <= 0)
@@ -221,7 +212,7 @@ static int tls_wait(struct worker *w, int e, int64_t deadline)
 /* Writes everything (one SSL_write = one record while len <= 16 KiB). */
 static int tls_write(struct worker *w, const void *buf, size_t len)
 {
-	int64_t deadline = now_ms() + 30000;
+	int64_t deadline = sk_worker_mono_ms() + 30000;
 	size_t off = 0;
 
 	while (off < len) {
@@ -860,7 +851,7 @@ static int dtls_run(struct worker *w)
 		int wait, ev, r = sk_dtls_step(w->dtls, &wait, &ev), t;
 
 		if (r == 0) {
-			w->dtls_due = now_ms() + wait;
+			w->dtls_due = sk_worker_mono_ms() + wait;
 			w->dtls_events = (short)ev;
 		} else {
 			dtls_end(w, r < 0 ? sk_dtls_reason(w->dtls) : NULL);
@@ -976,7 +967,7 @@ static int cstp_loop(struct worker *w)
 	struct sk_cstp_rx *rx = calloc(1, sizeof(*rx));
 	uint8_t *pl = malloc(SK_CSTP_PAYLOAD_MAX);
 	uint8_t *pkt = malloc(SK_CSTP_PAYLOAD_MAX);
-	int64_t last_rx = now_ms(), last_dpd = 0;
+	int64_t last_rx = sk_worker_mono_ms(), last_dpd = 0;
 	int rc = -1;
 
 	if (!rx || !pl || !pkt)
@@ -988,7 +979,7 @@ static int cstp_loop(struct worker *w)
 				       { .fd = w->stream, .events = POLLIN },
 				       { .fd = w->dtls ? sk_dtls_fd(w->dtls) : -1,
 					 .events = w->dtls_events } };
-		int64_t now = now_ms(), dpd_ms = (int64_t)w->dpd * 1000, wait;
+		int64_t now = sk_worker_mono_ms(), dpd_ms = (int64_t)w->dpd * 1000, wait;
 		int t;
 		uint8_t type;
 		size_t plen, used;
@@ -998,7 +989,7 @@ static int cstp_loop(struct worker *w)
 		used = sk_cstp_feed(rx, w->rbuf, w->rlen);
 		consume(w, used);
 		while ((r = sk_cstp_pop(rx, &type, pl, SK_CSTP_PAYLOAD_MAX, &plen)) == 1) {
-			last_rx = now_ms();
+			last_rx = sk_worker_mono_ms();
 			switch (type) {
 			case SK_CSTP_DPD_REQ:
 				if (cstp_send(w, SK_CSTP_DPD_RESP, pl, plen))
@@ -1038,7 +1029,7 @@ static int cstp_loop(struct worker *w)
 		}
 		if (w->rlen)
 			continue;	/* more buffered bytes than the reassembly held */
-		now = now_ms();
+		now = sk_worker_mono_ms();
 		if (w->handed) {
 			/* the kernel has the stream and answers DPD: only
 			 * main and DTLS are left to wait for */
@@ -1086,7 +1077,7 @@ static int cstp_loop(struct worker *w)
 		}
 		t = -2;		/* nothing from main for the code below */
 		/* the DTLS handshake: its socket has a datagram, or its timer ran out */
-		if (w->dtls && (p[3].revents || now_ms() >= w->dtls_due)) {
+		if (w->dtls && (p[3].revents || sk_worker_mono_ms() >= w->dtls_due)) {
 			t = dtls_run(w);
 			if (t == SK_IPC_DTLS_START)
 				t = -2;
@@ -1136,7 +1127,7 @@ static int cstp_loop(struct worker *w)
 		    stream_to_client(w, pkt, (p[2].revents & (POLLHUP | POLLERR)) != 0))
 			goto eof;
 		if (p[0].revents) {
-			r = tls_read(w, now_ms() + 1);
+			r = tls_read(w, sk_worker_mono_ms() + 1);
 			if (r == 0)
 				goto eof;
 			if (r == -1) {
@@ -1427,7 +1418,7 @@ static int http_loop(struct worker *w)
 	const struct sk_worker_cfg *c = w->cfg;
 
 	for (;;) {
-		int64_t start = now_ms(), hdr_deadline = 0, body_deadline = 0;
+		int64_t start = sk_worker_mono_ms(), hdr_deadline = 0, body_deadline = 0;
 		enum sk_http_state st = SK_HTTP_MORE;
 		int rc;
 
@@ -1444,9 +1435,9 @@ static int http_loop(struct worker *w)
 			if (st != SK_HTTP_MORE)
 				break;
 			if (w->req->started && !hdr_deadline)
-				hdr_deadline = now_ms() + ms_or(c->header_timeout_ms, 10000);
+				hdr_deadline = sk_worker_mono_ms() + ms_or(c->header_timeout_ms, 10000);
 			if (w->req->headers_done && !body_deadline)
-				body_deadline = now_ms() + ms_or(c->body_timeout_ms, 30000);
+				body_deadline = sk_worker_mono_ms() + ms_or(c->body_timeout_ms, 30000);
 			deadline = body_deadline ? body_deadline : hdr_deadline ? hdr_deadline :
 				   start + ms_or(c->idle_timeout_ms, 60000);
 			n = tls_read_ipc(w, deadline, true);
@@ -1474,7 +1465,7 @@ static int http_loop(struct worker *w)
 
 static int tls_accept(struct worker *w)
 {
-	int64_t deadline = now_ms() + ms_or(w->cfg->tls_timeout_ms, 10000);
+	int64_t deadline = sk_worker_mono_ms() + ms_or(w->cfg->tls_timeout_ms, 10000);
 
 	for (;;) {
 		int r = SSL_accept(w->ssl), e;
@@ -1511,7 +1502,7 @@ static int send_hello(struct worker *w)
  */
 void sk_worker_linger_close(int fd, size_t max)
 {
-	int64_t end = now_ms() + 2000;
+	int64_t end = sk_worker_mono_ms() + 2000;
 	size_t total = 0;
 	char buf[4096];
 
@@ -1519,7 +1510,7 @@ void sk_worker_linger_close(int fd, size_t max)
 		return;
 	while (total < max) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = end - now_ms();
+		int64_t left = end - sk_worker_mono_ms();
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
@@ -1586,7 +1577,7 @@ static int dtls_worker(struct worker *w)
 		if (!w->dtls || t != SK_IPC_DTLS_START)
 			break;
 		p[0].events = w->dtls_events;
-		wait = w->dtls_due - now_ms();
+		wait = w->dtls_due - sk_worker_mono_ms();
 		if (poll(p, 2, wait < 1 ? 1 : (int)wait) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -68,6 +69,19 @@ bool sk_worker_recheck_mode(int ipc_fd);
 int sk_worker_recheck(const struct sk_worker_cfg *cfg, int ipc_fd, int client_fd);
 /* loads what sk_worker_run needs before its sandbox (a spare does it early) */
 void sk_worker_preload(void);
+
+/*
+ * Milliseconds on CLOCK_MONOTONIC: every deadline in the worker (login,
+ * DTLS handshake, re-check) is measured with it, so that a wall clock
+ * step (NTP, an administrator's date) neither ends nor stretches one.
+ */
+static inline int64_t sk_worker_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- HTTP (http.c) ---- */
 
