@@ -341,7 +341,8 @@ void skd_on_recheck(struct skd *d, struct skd_worker *w, const struct sk_ipc_rec
 	struct sk_posture_result res;
 	struct skd_session *s = NULL;
 	char quar[SK_PO_NAME], err[256] = "", msg[900], text[1024];
-	char v[SK_PO_VERDICT_JSON], extra[SK_PO_VERDICT_JSON + 128];
+	char v[SK_PO_VERDICT_JSON], extra[SK_PO_VERDICT_JSON + 160];
+	const char *chk;
 	int64_t now = skd_now();
 	int rc, why = w->recheck_why;
 
@@ -423,12 +424,16 @@ void skd_on_recheck(struct skd *d, struct skd_worker *w, const struct sk_ipc_rec
 		return;
 	}
 	/* still failing: the quarantine stays as it is, the login's report
-	 * with it; the user is told which check and what to do */
+	 * with it; the user is told which check and what to do.  The record
+	 * names the failing check in "factor", as the login's records do, so
+	 * that the metrics count it by check (sekisho_posture_results_total) */
 	msg[0] = 0;
+	chk = res.shown >= 0 ? sk_po_check_name((unsigned int)res.shown) : "";
 	if (res.shown >= 0)
 		sk_posture_message(&res, res.shown, NULL, msg, sizeof(msg));
-	snprintf(extra, sizeof(extra), "\"kept\":\"%s\",\"why\":\"%s: %s\",\"result\":%s",
-		 s->quarantine, res.shown >= 0 ? sk_po_check_name((unsigned int)res.shown) : "",
+	snprintf(extra, sizeof(extra),
+		 "%s%s%s\"kept\":\"%s\",\"why\":\"%s: %s\",\"result\":%s",
+		 chk[0] ? "\"factor\":\"" : "", chk, chk[0] ? "\"," : "", s->quarantine, chk,
 		 res.shown >= 0 ? res.c[res.shown].reason : "", v);
 	audit(d, s, w, sk_po_overall_name(res.overall), extra);
 	snprintf(text, sizeof(text), "%s\n隔離は続きます。直してからもう一度実行してください。/ "

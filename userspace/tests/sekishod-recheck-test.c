@@ -193,6 +193,43 @@ static int audits(const char *want)
 	return n_aux;
 }
 
+/* the re-check's posture records counted as main's metrics count them
+ * (ska_auditlog_count, as ska_auditlog_poll feeds it): has the exposition
+ * the line want? */
+static int count_fn(const struct sk_audit *a, void *arg)
+{
+	(void)arg;
+	if (strstr(a->detail, "\"at\":\"recheck\""))
+		ska_auditlog_count(&d.auditlog, a);
+	return 0;
+}
+
+static bool metrics_have(const char *want)
+{
+	struct sk_audit_filter f = { .type = "posture" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	bool ok;
+
+	d.auditlog.n_counts = 0;
+	sk_audit_list(d.st, &f, count_fn, NULL);
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return false;
+	skd_metrics_write(m, &d, NULL);
+	fclose(m);
+	ok = buf && strstr(buf, want);
+	/* what it had instead: the posture lines */
+	for (char *l = buf, *e; !ok && l && *l; l = e ? e + 1 : NULL) {
+		e = strchr(l, '\n');
+		if (!strncmp(l, "sekisho_posture_results_total", 29))
+			printf("# %.*s\n", e ? (int)(e - l) : (int)strlen(l), l);
+	}
+	free(buf);
+	return ok;
+}
+
 static bool row_quarantine(const struct skd_session *s, const char *want)
 {
 	struct sk_session row;
@@ -303,6 +340,10 @@ int main(void)
 	       s->quarantine[0] && row_quarantine(s, "remed") && audits("\"kept\":\"remed\"") == 1,
 	       "definitions still 10 days old: 403 with the av message, kept, audited (%u: %.60s)",
 	       st, text);
+	tap_ok(&t, audits("\"factor\":\"av\"") == 1,
+	       "its record names the failing check as the login's do (\"factor\":\"av\")");
+	tap_ok(&t, metrics_have("\nsekisho_posture_results_total{check=\"av\",result=\"quarantine\"} 1\n"),
+	       "the metrics count it by check: check=\"av\", result=\"quarantine\"");
 	/* a compromised worker: strings without their NUL, counts too high */
 	w = worker("10.77.0.5", 0, s->id);
 	{
