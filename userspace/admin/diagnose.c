@@ -675,34 +675,6 @@ static struct sk_store *check_store(struct ska_diag *d)
 
 /* -------------------------------------------- DNS servers and allowlists */
 
-static bool prefix_has(const struct sk_prefix *p, const struct sk_addr *a)
-{
-	int bits = p->len, i;
-
-	if (p->addr.family != a->family)
-		return false;
-	for (i = 0; bits >= 8; i++, bits -= 8)
-		if (p->addr.a[i] != a->a[i])
-			return false;
-	return !bits || !((p->addr.a[i] ^ a->a[i]) & (0xff << (8 - bits)));
-}
-
-/* the policy's verdict for proto/port to a: the first matching rule, else deny */
-static bool allowed(const struct sk_rule *r, int n, const struct sk_addr *a, uint8_t proto,
-		    uint16_t port)
-{
-	for (int i = 0; i < n; i++) {
-		if (r[i].dst.addr.family != a->family || !prefix_has(&r[i].dst, a))
-			continue;
-		if (r[i].proto && r[i].proto != proto)
-			continue;
-		if (r[i].has_ports && (port < r[i].port_min || port > r[i].port_max))
-			continue;
-		return r[i].action == SK_ACTION_ALLOW;
-	}
-	return false;
-}
-
 struct dns_ctx { struct ska_diag *d; struct sk_store *st; };
 
 static int dns_group(const struct sk_group *g, void *arg)
@@ -719,8 +691,8 @@ static int dns_group(const struct sk_group *g, void *arg)
 			continue;
 		if (!g->policy[0] || ska_policy_rules(c->st, g->policy, &rules, &n))
 			n = 0;
-		udp = allowed(rules, n, &a, 17, 53);
-		tcp = allowed(rules, n, &a, 6, 53);
+		udp = ska_rules_allow(rules, n, &a, 17, 53);
+		tcp = ska_rules_allow(rules, n, &a, 6, 53);
 		free(rules);
 		rules = NULL;
 		if (!udp)
@@ -745,6 +717,29 @@ static int dns_group(const struct sk_group *g, void *arg)
 				     "tcp 53）", g->name, g->dns[i], g->policy);
 	}
 	return 0;
+}
+
+/* ------------------------------------- the posture re-check's listener */
+
+static void recheck_say(void *arg, bool ok, const char *en, const char *ja)
+{
+	/* each language prints its own text, skipping the other */
+	ska_diag_say(arg, ok ? SKA_DIAG_OK : SKA_DIAG_WARN, "recheck-rule", "%s%.0s",
+		     "%.0s%s", en, ja);
+}
+
+/* posture_recheck_port set: the same check as sekishod -t's */
+static void check_recheck(struct ska_diag *d, struct sk_store *st)
+{
+	char v[16], *end;
+	long port;
+
+	if (!ska_conf_get(d->conf, "posture_recheck_port", v, sizeof(v)))
+		return;
+	port = strtol(v, &end, 10);
+	if (*end || port < 0 || port > 65535)
+		return;		/* sekishod -t says the file does not parse */
+	ska_recheck_rules(st, (uint16_t)port, recheck_say, d);
 }
 
 struct pools_ctx { struct ska_diag *d; char *nat; bool v4, v6, scan; };
@@ -795,6 +790,7 @@ int ska_diagnose(const struct ska_diag_opt *o)
 		struct dns_ctx dc = { &d, st };
 
 		sk_group_list(st, dns_group, &dc);
+		check_recheck(&d, st);
 		sk_store_close(st);
 	}
 	if (o->json)

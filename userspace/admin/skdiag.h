@@ -13,8 +13,9 @@
  * UDP listeners, the server certificate chain and its expiry, the client
  * CA and the CRL's freshness, the SMTP relay (EHLO, no mail), the clock's
  * synchronisation, the store (opens, writable), the module and the
- * device (sysfs), and the DNS servers each group pushes against the
- * group's own allowlist.  What needs netlink (the policies the kernel
+ * device (sysfs), the DNS servers each group pushes against the
+ * group's own allowlist, and (posture_recheck_port) each quarantining
+ * group's remediation allowlist against the re-check listener.  What needs netlink (the policies the kernel
  * holds) comes from the caller (sekictl) through the kernel callback.
  */
 #ifndef SKDIAG_H
@@ -50,6 +51,19 @@ void ska_diag_say(struct ska_diag *d, enum ska_diag_level level, const char *che
 
 /* Runs every check; the exit status: 0 without errors (warnings allowed), 1 with any. */
 int ska_diagnose(const struct ska_diag_opt *o);
+
+/* allowlist.c: the kernel's verdict for proto/port to a under the rules
+ * r[0..n) (the first matching rule, else deny) */
+bool ska_rules_allow(const struct sk_rule *r, int n, const struct sk_addr *a, uint8_t proto,
+		     uint16_t port);
+/* posture_recheck_port (allowlist.c): for each group that quarantines
+ * (posture on, a check with outcome quarantine, an IPv4 pool), whether
+ * its remediation policy lets TCP to the pool's gateway address (its
+ * first host) and port through; fn gets the line to show (ok: it does;
+ * else what to add), in English and Japanese.  Port 0: nothing.  Used by
+ * sekictl diagnose and sekishod -t. */
+void ska_recheck_rules(struct sk_store *st, uint16_t port,
+		       void (*fn)(void *arg, bool ok, const char *en, const char *ja), void *arg);
 
 /* The value of key in a bootstrap file ("key = value" lines), the last one
  * when it repeats; false when the file or the key is missing. */

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +31,7 @@
 
 #include "check.h"
 #include "skbackup.h"
-#include "skposture.h"
+#include "skdiag.h"
 #include "skstore.h"
 
 #define CHK_EXPIRY_WARN_DAYS	30
@@ -282,87 +281,25 @@ static void check_store(struct chk *c, const char *store)
 	sk_store_close(st);
 }
 
-/* the first rule of rules[n] that matches TCP to gw:port decides (the
- * kernel's order); none denies */
-static bool rules_allow(const struct sk_rule *r, int n, const uint8_t gw[4], uint16_t port)
+static void recheck_say(void *arg, bool ok, const char *en, const char *ja)
 {
-	for (int i = 0; i < n; i++, r++) {
-		uint32_t a, net, mask;
-
-		if ((r->proto && r->proto != 6) || r->dst.addr.family != AF_INET ||
-		    (r->has_ports && (port < r->port_min || port > r->port_max)))
-			continue;
-		mask = r->dst.len ? ~0u << (32 - r->dst.len) : 0;
-		memcpy(&a, gw, 4);
-		memcpy(&net, r->dst.addr.a, 4);
-		if ((ntohl(a) & mask) != (ntohl(net) & mask))
-			continue;
-		return r->action == SK_ACTION_ALLOW;
-	}
-	return false;
-}
-
-struct rc_arg {
-	struct chk *c;
-	struct sk_store *st;
-	uint16_t port;
-	struct sk_rule *rules;
-	int cap;
-};
-
-/* one group: quarantining into a policy that lets the re-check through? */
-static int recheck_group(const struct sk_group *g, void *arg)
-{
-	struct rc_arg *a = arg;
-	struct sk_posture_policy p;
-	struct sk_prefix pool;
-	char err[256];
-	uint8_t gw[4];
-	uint32_t v;
-	bool quar = false;
-	int n = a->cap;
-
-	if (sk_posture_policy_load(a->st, g->name, NULL, &p, err, sizeof(err)) || !p.enabled ||
-	    !p.quarantine[0] || !g->pool4[0] || sk_parse_prefix(g->pool4, &pool, err, sizeof(err)))
-		return 0;
-	for (int i = 0; i < SK_PO_CHK_N; i++)
-		quar |= p.on[i] && p.outcome[i] == SK_PO_QUARANTINE;
-	if (!quar)
-		return 0;
-	memcpy(&v, pool.addr.a, 4);
-	v = htonl(ntohl(v) + 1);	/* the pool's first host: the gateway */
-	memcpy(gw, &v, 4);
-	if (!sk_policy_rules(a->st, p.quarantine, a->rules, &n) &&
-	    rules_allow(a->rules, n < a->cap ? n : a->cap, gw, a->port))
-		say(a->c, CHK_OK, "group %s: remediation policy %s lets the posture re-check "
-		    "through (tcp %u.%u.%u.%u port %u)", "グループ %s: 修復用ポリシー %s は端末の"
-		    "再確認を通します（tcp %u.%u.%u.%u ポート %u）", g->name, p.quarantine,
-		    gw[0], gw[1], gw[2], gw[3], a->port);
-	else
-		say(a->c, CHK_WARN, "group %s: remediation policy %s does not let the posture "
-		    "re-check through: a quarantined user cannot reach it; add sekictl policy rule "
-		    "add %s allow tcp %u.%u.%u.%u/32 port %u", "グループ %s: 修復用ポリシー %s は"
-		    "端末の再確認を通しません。隔離された利用者が届きません。sekictl policy rule "
-		    "add %s allow tcp %u.%u.%u.%u/32 port %u を追加してください", g->name,
-		    p.quarantine, p.quarantine, gw[0], gw[1], gw[2], gw[3], a->port);
-	return 0;
+	/* each language prints its own text, skipping the other */
+	say(arg, ok ? CHK_OK : CHK_WARN, "%s%.0s", "%.0s%s", en, ja);
 }
 
 /* posture_recheck_port: each quarantining group's remediation allowlist
  * must let TCP to its pool's gateway address and the port through (the
- * kernel checks a peer's packets to the gateway too) */
+ * kernel checks a peer's packets to the gateway too); sekictl diagnose
+ * says the same (ska_recheck_rules) */
 static void check_recheck(struct chk *c, const struct skd_conf *conf)
 {
-	struct rc_arg a = { .c = c, .port = (uint16_t)conf->posture_recheck_port, .cap = 4096 };
+	struct sk_store *st;
 	char err[1024];
 
-	if (sk_store_open_existing(conf->store, &a.st, err, sizeof(err)))
+	if (sk_store_open_existing(conf->store, &st, err, sizeof(err)))
 		return;		/* check_store says why */
-	a.rules = calloc((size_t)a.cap, sizeof(*a.rules));
-	if (a.rules)
-		sk_group_list(a.st, recheck_group, &a);
-	free(a.rules);
-	sk_store_close(a.st);
+	ska_recheck_rules(st, (uint16_t)conf->posture_recheck_port, recheck_say, c);
+	sk_store_close(st);
 }
 
 int skd_check(const struct skd_conf *conf, const char *path, FILE *out)

@@ -7,7 +7,8 @@
  * another certificate, expiry seen from a later clock), the built-in CA's
  * CRL (fresh, then stale), the SMTP relay (Debian's aiosmtpd answers EHLO,
  * a closed port does not), the store, and the DNS server a group pushes
- * against its own allowlist.  Each line's status and both languages;
+ * against its own allowlist, the posture re-check's rule in a remediation
+ * allowlist (posture_recheck_port).  Each line's status and both languages;
  * --json.  The kernel's policies: the e2e scenario sekishod-password.sh.
  * TAP output.
  */
@@ -266,6 +267,43 @@ int main(void)
 	}
 	tap_ok(&t, diag(out, sizeof(out), false, false, now, "") == 1 &&
 	       line(out, "error", "smtp", "does not answer EHLO"), "SMTP relay down: error");
+
+	/* posture_recheck_port (issue 12 (b)): staff quarantines into remed,
+	 * which does not let TCP to its gateway 10.77.0.1 port 8444 through;
+	 * the check is sekishod -t's (ska_recheck_rules) */
+	tap_ok(&t, !strstr(out, "recheck-rule"), "without posture_recheck_port: not checked");
+	if (!sk_store_open(storep, &st, e, sizeof(e))) {
+		run("policy add remed");
+		run("policy rule add remed allow tcp 10.20.0.10/32 port 443");
+		run("posture set staff posture=on av.outcome=quarantine quarantine.allowlist=remed");
+		sk_store_close(st);
+		st = NULL;
+	}
+	{
+		char c[300], k[300], x[1500];
+
+		snprintf(c, sizeof(c), "%s/chain.pem", dir);
+		snprintf(k, sizeof(k), "%s/srv.key", dir);
+		snprintf(x, sizeof(x), "%sposture_recheck_port = 8444\n", extra);
+		write_conf(c, k, x);
+	}
+	diag(out, sizeof(out), false, false, now, "");
+	tap_ok(&t, line(out, "warning", "recheck-rule", "group staff: remediation policy remed does "
+			"not let the posture re-check through") &&
+	       line(out, "warning", "recheck-rule", "allow tcp 10.77.0.1/32 port 8444"),
+	       "posture_recheck_port and a remediation policy without its rule: a warning, the rule to add");
+	diag(out, sizeof(out), false, true, now, "");
+	tap_ok(&t, line(out, "warning", "recheck-rule", "修復用ポリシー remed は端末の再確認を通しません"),
+	       "... in Japanese under a Japanese locale");
+	if (!sk_store_open(storep, &st, e, sizeof(e))) {
+		run("policy rule add remed allow tcp 10.77.0.1/32 port 8444");
+		sk_store_close(st);
+		st = NULL;
+	}
+	diag(out, sizeof(out), false, false, now, "");
+	tap_ok(&t, line(out, "ok", "recheck-rule", "remediation policy remed lets the posture re-check "
+			"through (tcp 10.77.0.1 port 8444)") && !strstr(out, "warning recheck-rule"),
+	       "... with the rule: ok");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		printf("# could not remove %s\n", dir);
