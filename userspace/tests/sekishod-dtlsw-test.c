@@ -156,14 +156,31 @@ static void kill_all(void)
 	reap(3000);
 }
 
+/* the pid of the worker that handed the session over, in its store row */
+#define HANDED_PID 4242
+
+/* the session's store row: its pid, or -1 */
+static int row_pid(const struct skd_session *s)
+{
+	struct sk_session row;
+
+	return sk_session_get(d.st, s->id, &row) ? -1 : row.pid;
+}
+
 /* the session as the kernel would carry it with its worker gone */
 static struct skd_session *carried(void)
 {
 	struct skd_session *s = &d.sessions[0];
+	struct sk_session row = { .pid = HANDED_PID };
 
 	skd_session_clear(s);
 	s->used = true;
-	s->id = 7;
+	/* its row as the CONNECT of the worker that handed it over wrote it */
+	RAND_bytes(row.cookie_hash, sizeof(row.cookie_hash));
+	snprintf(row.user, sizeof(row.user), "alice");
+	row.started = row.last_seen = skd_now();
+	row.expires = row.started + 3600;
+	s->id = sk_session_add(d.st, &row) ? 7 : row.id;
 	snprintf(s->user, sizeof(s->user), "alice");
 	RAND_bytes(s->app_id, 32);
 	s->has_app_id = true;
@@ -215,6 +232,10 @@ static void handshake(SSL_CTX *dc)
 	tap_ok(&t, w && w->dtls_only && d.n_dtlsw == 1 && d.dtlsw_started == 1 && s->in_handshake,
 	       "a ClientHello of a session without a worker starts one DTLS worker (pid %d)",
 	       w ? (int)w->pid : 0);
+	/* decisions/ktls-handoff.md: the row's pid stays the handing-over
+	 * worker's (0 would say detached); the DTLS worker is in the journal */
+	tap_ok(&t, row_pid(s) == HANDED_PID,
+	       "its store row keeps the pid of the worker that handed it over (%d)", row_pid(s));
 	/* the client handshakes with it; main takes what it says */
 	end = now_ms() + 10000;
 	while (w && now_ms() < end && !first) {
@@ -237,6 +258,9 @@ static void handshake(SSL_CTX *dc)
 	tap_ok(&t, first == SK_IPC_DTLS_FAIL && workers_used() == 0 && d.n_dtlsw == 0 && !s->w &&
 	       s->used && !s->detached_at,
 	       "the DTLS worker says DTLS_FAIL and exits; the session stays, without a worker");
+	tap_ok(&t, row_pid(s) == HANDED_PID,
+	       "... its row still says pid %d, not 0 (session list: connected, not detached)",
+	       row_pid(s));
 	drop(c, fd);
 }
 
