@@ -239,9 +239,11 @@ dtls_unblock() { in_gw nft delete table inet dtlsblock; in_cli nft delete table 
 hello_dropped() { in_gw nft list chain inet dtlsblock in | grep -m1 'counter packets' | grep -q 'packets [1-9]'; }
 tls_sockets() { in_gw sh -c "grep -q '^TlsCurrRxSw[[:space:]]*[1-9]' /proc/net/tls_stat"; }
 check "udp blocked: nft drops UDP to the gateway in ns cli" udp_block
-# gina: her worker waits for DTLS (session.dtls_wait, 300 s) and dies: the
-# kernel carries her TLS connection, so her session is not detached (it
-# was, and ended after session.grace under a client that noticed nothing)
+# gina: her worker waits for DTLS (session.dtls_wait, 300 s here: longer
+# than this case, whatever the default) and dies: the kernel carries her
+# TLS connection, so her session is not detached (it was, and ended after
+# session.grace under a client that noticed nothing)
+skctl_live settings set session.dtls_wait 300 >/dev/null
 OC_INPUT=$'Secret-pass7\n' oc_connect g -u gina --authgroup eng --passwd-on-stdin
 if check "worker killed: tunnel up (UDP blocked)" oc_wait_up g 180; then
 	gid=$(sk_session_id gina)
@@ -276,7 +278,7 @@ if check "udp blocked: tunnel up" oc_wait_up f 180; then
 	oc_stop f
 fi
 in_cli nft delete table inet udpblock
-skctl_live settings set session.dtls_wait 300 >/dev/null
+skctl_live settings set session.dtls_wait 60 >/dev/null	# the default
 
 # ---- carol: DTLS as usual; its TLS side is on kernel TLS too, and the
 # DTLS handshake joins the live kernel peer ----

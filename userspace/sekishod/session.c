@@ -1848,7 +1848,7 @@ void skd_timers(struct skd *d, int64_t now)
 {
 	bool stats = now - d->last_stats >= SKD_STATS_EVERY;
 	int grace = sk_setting_int(d->st, "session.grace", 300);
-	int dtls_wait = sk_setting_int(d->st, "session.dtls_wait", 300);
+	int dtls_wait = sk_setting_int(d->st, "session.dtls_wait", 60);
 
 	for (int i = 0; i < SKD_MAX_LOGINS; i++)
 		if (d->logins[i].used && now - d->logins[i].last > SKD_LOGIN_IDLE)

@@ -62,10 +62,10 @@ static const struct sk_setting_def defs[] = {
 	{ "session.ktls_dtls", "on", SK_SET_BOOL, 0, 0,
 	  "kernel TLS also for tunnels offered DTLS (their DTLS joins the kernel peer, then the "
 	  "worker leaves); off: they keep the worker's relay" },
-	{ "session.dtls_wait", "300", SK_SET_INT, 0, 86400,
+	{ "session.dtls_wait", "60", SK_SET_INT, 0, 86400,
 	  "seconds after the hand-off or the last DTLS attempt that a tunnel on kernel TLS keeps its "
-	  "worker for a DTLS handshake (UDP may be blocked); then the worker leaves and later DTLS "
-	  "is not answered (0 = wait for ever)" },
+	  "worker for a DTLS handshake (UDP may be blocked); then the worker leaves and a later DTLS "
+	  "handshake gets a short-lived DTLS worker (0 = wait for ever)" },
 	{ "notify.admin_email", "", SK_SET_EMAIL, 0, 0, "administrator address for notices (\"\" = none)" },
 	{ "device.auto_register", "off", SK_SET_BOOL, 0, 0,
 	  "register an unknown device on its first successful login" },
