@@ -230,7 +230,7 @@ measure() {
 	n=$((up_n > 0 ? up_n : 1))
 	printf '%s\tkb/session\t%s\n' "$name" "$(echo "($rss1 - $rss0) / $n" | bc -l)" >>"$RES"
 	printf '%s\tkernel kb/s\t%s\n' "$name" "$(echo "($k1 - $k0) / $n" | bc -l)" >>"$RES"
-	echo "# $name: DTLS ${cipher:-none}; $ok/$NLOGIN logins ok; PSS ${rss0} kB idle, ${rss1} kB with $up_n sessions up ($dtls_n on DTLS) of $NSESS; kernel ${k0} -> ${k1} kB; processes in ns gw: $procs"
+	echo "# $name: DTLS ${cipher:-none};$([ "${BENCH_ONLY:-}" = mem ] || echo " $ok/$NLOGIN logins ok;") PSS ${rss0} kB idle, ${rss1} kB with $up_n sessions up ($dtls_n on DTLS) of $NSESS; kernel ${k0} -> ${k1} kB; processes in ns gw: $procs"
 }
 
 # kernel_kb: the kernel's own memory (/proc/meminfo), which PSS does not count
