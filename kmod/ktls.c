@@ -8,9 +8,12 @@
  * stream of application data records, and each send becomes a record.
  *
  * Receive: the work item reads with kernel_recvmsg(MSG_DONTWAIT), a
- * bounded number of reads per run, first the 8-byte CSTP header, then
- * exactly its payload into an skb of that size, so no frame is copied
- * twice and at most one frame (SEKISHO_MAX_MTU) is held per stream.  The
+ * bounded number of reads per run, in bulk into a buffer of the run
+ * (16 KiB, freed at its end), and copies each whole frame into an skb of
+ * its size; a frame the read cut ends the bulk reads until precise reads
+ * (the rest of the 8-byte CSTP header, then exactly the rest of the
+ * payload) complete it, so at most one partial frame (SEKISHO_MAX_MTU)
+ * is held per stream between runs.  The
  * TLS layer runs its own record parser under that read; a strparser of
  * ours on top would parse the plaintext in softirq context only to hand
  * it to a work item anyway (NVMe/TCP with TLS reads the same way).
@@ -39,6 +42,8 @@
 #include "stream_int.h"
 
 #define SEKISHO_KTLS_BUDGET	64	/* reads per receive run */
+/* one bulk read: a full TLS record's plaintext */
+#define SEKISHO_KTLS_RXBUF	16384
 
 /* the TCP socket's state and upper layer protocol; under the socket lock */
 static int sekisho_ktls_state(struct sock *sk)
@@ -225,11 +230,60 @@ static bool sekisho_ktls_header(struct sekisho_stream *st)
 	return true;
 }
 
+/*
+ * Whole frames out of one read: each is copied into an skb of its own and
+ * delivered; a frame cut at the end of the read starts the precise path
+ * (st->hdr, st->body), which the next reads complete.  Returns false when
+ * the stream ended (a bad header, a DISCONNECT): read no more.
+ */
+static bool sekisho_ktls_split(struct sekisho_stream *st, const u8 *buf,
+			       unsigned int n, struct sk_buff_head *batch)
+{
+	while (n && !READ_ONCE(st->ended)) {
+		struct sk_buff *skb;
+		unsigned int len;
+
+		if (n < SEKISHO_CSTP_HLEN) {
+			memcpy(st->hdr, buf, n);
+			st->hdr_got = n;
+			return true;
+		}
+		memcpy(st->hdr, buf, SEKISHO_CSTP_HLEN);
+		buf += SEKISHO_CSTP_HLEN;
+		n -= SEKISHO_CSTP_HLEN;
+		/* checks the header and allocates the payload's skb */
+		if (!sekisho_ktls_header(st))
+			return false;
+		len = min(n, st->body_len);
+		skb_put_data(st->body, buf, len);
+		buf += len;
+		n -= len;
+		if (st->body->len < st->body_len) {
+			st->hdr_got = SEKISHO_CSTP_HLEN;
+			return true;
+		}
+		skb = st->body;
+		st->body = NULL;
+		sekisho_ktls_deliver(st, st->hdr[6], skb, batch);
+	}
+	return !READ_ONCE(st->ended);
+}
+
 void sekisho_ktls_rx(struct sekisho_stream *st)
 {
 	struct sk_buff_head batch;
 	unsigned int i;
+	u8 *buf;
 
+	/*
+	 * Reads in bulk: kernel TLS returns every record it has ready in
+	 * one read, so one read carries many small frames (the TCP ACKs of
+	 * a download) or a dozen full-sized ones, where reading header and
+	 * payload apart took two reads per frame, each a pass through the
+	 * TLS layer's locking.  The buffer lives for one run only, so an
+	 * idle stream holds none; without it the precise reads go on.
+	 */
+	buf = kmalloc(SEKISHO_KTLS_RXBUF, GFP_KERNEL);
 	__skb_queue_head_init(&batch);
 	for (i = 0; i < SEKISHO_KTLS_BUDGET; i++) {
 		struct sk_buff *skb;
@@ -237,6 +291,18 @@ void sekisho_ktls_rx(struct sekisho_stream *st)
 
 		if (READ_ONCE(st->stopped) || READ_ONCE(st->ended))
 			goto out;
+		if (buf && !st->body && !st->hdr_got) {
+			n = sekisho_ktls_read(st, buf, SEKISHO_KTLS_RXBUF);
+			if (n == -EAGAIN)
+				goto out;
+			if (n <= 0) {
+				sekisho_ktls_failed(st, n);
+				goto out;
+			}
+			if (!sekisho_ktls_split(st, buf, n, &batch))
+				goto out;
+			continue;
+		}
 		if (!st->body) {
 			n = sekisho_ktls_read(st, st->hdr + st->hdr_got,
 					      SEKISHO_CSTP_HLEN - st->hdr_got);
@@ -272,6 +338,7 @@ void sekisho_ktls_rx(struct sekisho_stream *st)
 	/* more may be waiting: let others run first */
 	queue_work(sekisho_wq, &st->rx_work);
 out:
+	kfree(buf);
 	/* the frames read before an error were whole and authentic */
 	sekisho_stream_flush(st, &batch);
 }
