@@ -120,6 +120,10 @@ if [ "$BENCH_MODE" = pinned ]; then
 fi
 echo "# mode $BENCH_MODE: ${VM_ACCEL:-accelerator unknown}, $NCPU CPUs$([ "$BENCH_MODE" = pinned ] &&
 	echo "; client on CPU $CLI_CPUS, gateway on $GW_CPUS, server on $SRV_CPUS")"
+# SEKISHO_VCPU_QUOTA (scripts/vm-run): the gateway's vCPU runs slower than
+# the client's, so that the gateway, not openconnect, limits the rate
+[ -n "${VM_VCPU_QUOTA:-}" ] &&
+	echo "# vCPU ${VM_VCPU_QUOTA%:*} limited to ${VM_VCPU_QUOTA#*:} % of a host core (SEKISHO_VCPU_QUOTA)"
 
 # cpu_snap: per CPU "cpuN busy total" in ticks (/proc/stat)
 cpu_snap() { awk '$1 ~ /^cpu[0-9]+$/ { t = 0; for (i = 2; i <= 9; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat; }
