@@ -240,6 +240,14 @@ measure() {
 # kernel_kb: the kernel's own memory (/proc/meminfo), which PSS does not count
 kernel_kb() { awk '/^(Slab|Percpu|KernelStack|PageTables):/ { s += $2 } END { print s }' /proc/meminfo; }
 
+# tx_drops: TX errors + dropped of ns gw's devices toward the client
+# (sekishod: the sekisho device, whose per-stream queue drops when full;
+# ocserv: its tun devices)
+tx_drops() {
+	ip -n gw -s -j link show 2>/dev/null | jq '[.[] | select(.ifname != "lo") |
+		(.stats64.tx.errors // 0) + (.stats64.tx.dropped // 0)] | add // 0'
+}
+
 # measure_tls NAME PASSWORD: iperf3 both ways through a TLS-only tunnel
 measure_tls() {
 	local name=$1 pw=$2 cs id stream=""
@@ -256,11 +264,14 @@ measure_tls() {
 				map(select(.user == "alice")) | .[-1].id // empty')
 		stream=$(skctl_live session show "$id" | sed -n 's/^ *stream:* *//p')
 	fi
+	local e0 e1
+	e0=$(tx_drops)
 	place
 	bench_iperf "$name" up -t "$DUR" -O 1
 	bench_iperf "$name" down -t "$DUR" -O 1 -R
+	e1=$(tx_drops)
 	oc_stop t
-	echo "# $name: TLS only, ${cs:-?}${stream:+; stream $stream}"
+	echo "# $name: TLS only, ${cs:-?}${stream:+; stream $stream}; packets the gateway's device dropped on the way to the client (TX errors + dropped): $((e1 - e0))"
 }
 
 ocserv_passwd alice bench-Secret-pass1
