@@ -293,15 +293,21 @@ static const char *posture_connect(struct skd *d, struct skd_session *s, struct 
 	}
 	if (rc > 0) {
 		char v[SK_PO_VERDICT_JSON];
+		const char *chk = res.shown >= 0 ? sk_po_check_name((unsigned int)res.shown) : "";
 
 		if (sk_posture_result_json(&res, v, sizeof(v)))
 			snprintf(v, sizeof(v), "{}");
 		/* the audit trail of the verdict; the session's state itself
-		 * goes to its store row (sessions.quarantine, at this CONNECT) */
+		 * goes to its store row (sessions.quarantine, at this CONNECT).
+		 * A failing check is named in "factor", as in the login's and
+		 * the re-check's records, so that the metrics count it by check
+		 * (sekisho_posture_results_total); the first "factor" of the
+		 * detail is the one counted, so it comes before the verdicts */
 		snprintf(detail, sizeof(detail),
-			 "{\"at\":\"connect\",\"session\":%lld,\"quarantine\":\"%s\",\"why\":\"%s%s%s\",\"result\":%s}",
-			 (long long)s->id, quar, quar[0] ? sk_po_check_name((unsigned int)res.shown) : "",
-			 quar[0] ? ": " : "", quar[0] ? res.c[res.shown].reason : "", v);
+			 "{\"at\":\"connect\",\"session\":%lld,%s%s%s\"quarantine\":\"%s\",\"why\":\"%s%s%s\",\"result\":%s}",
+			 (long long)s->id, chk[0] ? "\"factor\":\"" : "", chk, chk[0] ? "\"," : "",
+			 quar, quar[0] ? chk : "", quar[0] ? ": " : "",
+			 quar[0] ? res.c[res.shown].reason : "", v);
 		skd_audit(d, "posture", s->user, s->device, w->remote,
 			  sk_po_overall_name(res.overall), detail);
 	}

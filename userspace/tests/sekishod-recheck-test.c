@@ -10,7 +10,10 @@
  * the quarantine (session, store row, audit "at":"recheck"); a still
  * failing report, a malformed one, an HTTP refusal of the worker, a
  * session that is not quarantined and a refusal decided at accept change
- * nothing and are answered with a status and a ja/en text.  A real
+ * nothing and are answered with a status and a ja/en text.  Also the
+ * reconnect's posture record (posture_connect in session.c, through a
+ * CONNECT): a still failing check named in "factor" and counted by check
+ * in the metrics, as the re-check's and the login's records.  A real
  * temporary SQLite store with the posture policy; no kernel (the peer's
  * policy call fails and is only logged).  TAP output.
  */
@@ -35,6 +38,10 @@ static struct skd d;
 static int wend = -1;
 static int64_t now;
 static int n_aux;
+static unsigned int serial;	/* of the last session(), its cookie's */
+/* whose posture records audits() and metrics_have() look at: the
+ * re-check's, or a reconnect's (posture_connect in session.c) */
+static const char *at = "\"at\":\"recheck\"";
 
 static void ymd(int64_t when, char out[11])
 {
@@ -90,10 +97,9 @@ static struct sockaddr_storage addr4(const char *a)
 static struct skd_session *session(void)
 {
 	struct skd_session *s = &d.sessions[0];
-	static uint8_t serial;
 	struct sk_session row;
+	char cookie[32];
 
-	free(s->posture);
 	if (s->id)
 		sk_session_del(d.st, s->id);	/* its address is unique */
 	skd_session_clear(s);
@@ -107,7 +113,10 @@ static struct skd_session *session(void)
 	snprintf(s->quarantine, sizeof(s->quarantine), "remed");
 	snprintf(s->quarantine_why, sizeof(s->quarantine_why), "av: av-definitions-old");
 	memset(&row, 0, sizeof(row));
-	row.cookie_hash[0] = ++serial;	/* unique per row */
+	/* unique per row; the session's own for a CONNECT (reconnect()) */
+	snprintf(cookie, sizeof(cookie), "cookie-%u", ++serial);
+	skd_cookie_hash(cookie, row.cookie_hash);
+	memcpy(s->cookie_hash, row.cookie_hash, sizeof(s->cookie_hash));
 	snprintf(row.user, sizeof(row.user), "alice");
 	snprintf(row.group, sizeof(row.group), "eng");
 	snprintf(row.addr4, sizeof(row.addr4), "10.77.0.5");
@@ -161,6 +170,33 @@ static unsigned int post(struct skd_worker *w, const struct sk_ipc_recheck *m, c
 	return r.status;
 }
 
+/* a reconnect of the last session() (its cookie "cookie-<serial>") through
+ * the login worker w: the status of main's answer (0 none) */
+static unsigned int reconnect(struct skd_worker *w)
+{
+	struct sk_ipc_connect m;
+	union {
+		struct sk_ipc_connect_reply r;
+		char b[SK_IPC_MAX];
+	} *u = malloc(sizeof(*u));
+	unsigned int st = 0;
+
+	memset(&m, 0, sizeof(m));
+	skd_ipc_header(&m, SK_IPC_CONNECT, sizeof(m));
+	snprintf(m.cookie, sizeof(m.cookie), "cookie-%u", serial);
+	snprintf(m.hostname, sizeof(m.hostname), "laptop");
+	if (!u || send(wend, &m, sizeof(m), 0) != (ssize_t)sizeof(m)) {
+		free(u);
+		return 0;
+	}
+	skd_worker_recv(&d, w);
+	if (recv(wend, u, sizeof(*u), MSG_DONTWAIT) >= (ssize_t)sizeof(u->r) &&
+	    u->r.h.type == SK_IPC_CONNECT_REPLY)
+		st = u->r.status;
+	free(u);
+	return st;
+}
+
 static struct sk_ipc_recheck *msg(int av_age, uint32_t bad, uint32_t http)
 {
 	static struct sk_ipc_recheck m;
@@ -178,12 +214,12 @@ static int audit_fn(const struct sk_audit *a, void *arg)
 {
 	const char *want = arg;
 
-	if (strstr(a->detail, "\"at\":\"recheck\"") && strstr(a->detail, want))
+	if (strstr(a->detail, at) && strstr(a->detail, want))
 		n_aux++;
 	return 0;
 }
 
-/* posture audit records of the re-check whose detail has want */
+/* posture audit records of the re-check (or of at) whose detail has want */
 static int audits(const char *want)
 {
 	struct sk_audit_filter f = { .type = "posture" };
@@ -193,13 +229,13 @@ static int audits(const char *want)
 	return n_aux;
 }
 
-/* the re-check's posture records counted as main's metrics count them
+/* the re-check's (at's) posture records counted as main's metrics count them
  * (ska_auditlog_count, as ska_auditlog_poll feeds it): has the exposition
  * the line want? */
 static int count_fn(const struct sk_audit *a, void *arg)
 {
 	(void)arg;
-	if (strstr(a->detail, "\"at\":\"recheck\""))
+	if (strstr(a->detail, at))
 		ska_auditlog_count(&d.auditlog, a);
 	return 0;
 }
@@ -213,6 +249,7 @@ static bool metrics_have(const char *want)
 	bool ok;
 
 	d.auditlog.n_counts = 0;
+	memset(d.auditlog.counts, 0, sizeof(d.auditlog.counts));	/* an earlier call's */
 	sk_audit_list(d.st, &f, count_fn, NULL);
 	m = open_memstream(&buf, &len);
 	if (!m)
@@ -431,6 +468,40 @@ int main(void)
 		}
 		tap_ok(&t, w->fd < 0, "anything but RECHECK from a re-check worker kills it");
 	}
+	/* ---- a reconnect (posture_connect, session.c): the login's report
+	 * evaluated again at CONNECT; definitions still too old, so the
+	 * quarantine stays and its record names the check as the login's and
+	 * the re-check's do ---- */
+	s = session();
+	s->posture = malloc(sizeof(*s->posture));
+	if (s->posture)
+		*s->posture = report(10).posture;
+	/* not quarantined before: the CONNECT's verdict imposes it */
+	s->quarantine[0] = s->quarantine_why[0] = 0;
+	{
+		struct sk_session row;
+
+		if (!sk_session_get(d.st, s->id, &row)) {
+			row.quarantine[0] = row.quarantine_why[0] = 0;
+			sk_session_update(d.st, &row);
+		}
+	}
+	tap_ok(&t, row_quarantine(s, ""), "a session not quarantined, its login's report kept");
+	w = worker("10.77.0.5", 0, 0);	/* a login worker, the tunnel's */
+	d.n_preauth = 1;
+	at = "\"at\":\"connect\"";
+	st = reconnect(w);
+	tap_ok(&t, st == 200 && !strcmp(s->quarantine, "remed") && row_quarantine(s, "remed") &&
+	       audits("\"quarantine\":\"remed\"") == 1,
+	       "a reconnect, the report's definitions 10 days old: connected, quarantined (memory, row), audited at connect (%u)",
+	       st);
+	tap_ok(&t, audits("\"factor\":\"av\"") == 1,
+	       "its record names the failing check as the login's do (\"factor\":\"av\")");
+	tap_ok(&t, metrics_have("\nsekisho_posture_results_total{check=\"av\",result=\"quarantine\"} 1\n"),
+	       "the metrics count it by check: check=\"av\", result=\"quarantine\"");
+	s->w = NULL;
+	w->s = NULL;
+
 	free(d.sessions[0].posture);
 	d.sessions[0].posture = NULL;
 	sk_store_close(d.st);
