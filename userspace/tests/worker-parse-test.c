@@ -313,6 +313,23 @@ static void xml(void)
 		       "xml: rendered form is well-formed");
 		XML_ParserFree(xp);
 	}
+	{
+		/*
+		 * A label cut inside a character (a text that did not fit a
+		 * fixed buffer: the fuzzer's crash of session 16) and stray
+		 * bytes: only whole characters are written, so the document
+		 * stays well-formed UTF-8.
+		 */
+		XML_Parser xp = XML_ParserCreate("UTF-8");
+
+		snprintf(f->inputs[0].label, 128, "ab\xe6\x97\xa5\xe6\x97");
+		snprintf(f->inputs[1].label, 128, "x\xffy\xc5z\xc5\xa3");
+		n = sk_xml_render_form(f, "", "/", out, sizeof(out));
+		tap_ok(&t, n > 0 && strstr(out, "label=\"ab\xe6\x97\xa5\"") &&
+		       strstr(out, "label=\"xyz\xc5\xa3\"") && XML_Parse(xp, out, n, XML_TRUE) == XML_STATUS_OK,
+		       "xml: a character cut in two and invalid bytes are left out, the form is well-formed");
+		XML_ParserFree(xp);
+	}
 	f->n_inputs = 0;
 	n = sk_xml_render_form(f, "", "/", out, sizeof(out));
 	tap_ok(&t, n > 0 && !strstr(out, "<form") && strstr(out, "<error>") && !strstr(out, "<opaque"),

@@ -12,6 +12,7 @@
 #include <expat.h>
 #include <openssl/crypto.h>
 
+#include "sktext.h"
 #include "worker.h"
 
 struct xml_ctx {
@@ -236,11 +237,24 @@ int sk_xml_parse_auth(const char *doc, size_t len, struct sk_xml_auth *out,
 
 int sk_xml_escape(char *out, size_t outlen, size_t *pos, const char *s)
 {
-	for (; *s; s++) {
+	size_t n;
+
+	for (; *s; s += n) {
 		const char *rep = NULL;
-		char one[2] = { *s, 0 };
+		char one[5] = { 0 };
 		size_t l;
 
+		/*
+		 * Only whole UTF-8 characters: a text cut to fit a fixed
+		 * buffer (snprintf) may end inside one, and a client's XML
+		 * parser refuses the whole document for a single bad byte.
+		 * An invalid byte is dropped, as a control character is.
+		 */
+		n = sk_utf8_len((const unsigned char *)s);
+		if (!n) {
+			n = 1;
+			continue;
+		}
 		switch (*s) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
@@ -251,6 +265,7 @@ int sk_xml_escape(char *out, size_t outlen, size_t *pos, const char *s)
 			/* control characters are not allowed in XML 1.0: drop them */
 			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
 				continue;
+			memcpy(one, s, n);
 			rep = one;
 		}
 		l = strlen(rep);
