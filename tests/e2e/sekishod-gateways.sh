@@ -221,7 +221,11 @@ ping_bg() {
 # took over 5 s, and each time out was a FAULT (the addresses flapped in
 # the first run).  A dead process fails the check at once either way.
 ka_conf() {	# NAME OUTER-IF INNER-IF PRIORITY PID
-	printf '#!/bin/sh\nexec kill -0 %s\n' "$5" >"$T/alive-$1" && chmod 0755 "$T/alive-$1" &&
+	# a new file renamed over the old one: keepalived may be running the
+	# old check at this moment, and a file being executed cannot be opened
+	# for writing (ETXTBSY: one full run failed so, at A's restart)
+	printf '#!/bin/sh\nexec kill -0 %s\n' "$5" >"$T/alive-$1.new" && chmod 0755 "$T/alive-$1.new" &&
+		mv -f "$T/alive-$1.new" "$T/alive-$1" &&
 		cat >"$T/keepalived-$1.conf" <<-EOF
 		global_defs {
 			router_id gw-$1
