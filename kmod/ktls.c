@@ -336,7 +336,7 @@ void sekisho_ktls_rx(struct sekisho_stream *st)
 		sekisho_ktls_deliver(st, st->hdr[6], skb, &batch);
 	}
 	/* more may be waiting: let others run first */
-	queue_work(sekisho_wq, &st->rx_work);
+	queue_work(sekisho_stream_wq, &st->rx_work);
 out:
 	kfree(buf);
 	/* the frames read before an error were whole and authentic */

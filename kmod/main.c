@@ -19,6 +19,7 @@
 #include "netlink.h"
 
 struct workqueue_struct *sekisho_wq;
+struct workqueue_struct *sekisho_stream_wq;
 
 unsigned int sekisho_max_peers = 65536;
 unsigned int sekisho_max_policies = 65536;
@@ -84,6 +85,19 @@ static int __init sekisho_init(void)
 	sekisho_wq = alloc_workqueue("sekisho", WQ_UNBOUND, 0);
 	if (!sekisho_wq)
 		return -ENOMEM;
+	/*
+	 * A TLS-only client's packets (stream.c): per CPU, not unbound.  A
+	 * CPU's pool then runs its receive and transmit works one after the
+	 * other on one kworker, as NAPI would, instead of one kworker each
+	 * that the scheduler interleaves and that wait for each other's
+	 * socket lock (Documentation/decisions/ktls-stream.md, "One kworker
+	 * per CPU").
+	 */
+	sekisho_stream_wq = alloc_workqueue("sekisho-stream", 0, 0);
+	if (!sekisho_stream_wq) {
+		destroy_workqueue(sekisho_wq);
+		return -ENOMEM;
+	}
 
 	sekisho_crypto_init();
 	ret = sekisho_netdev_init();
@@ -98,6 +112,7 @@ err_netdev:
 	sekisho_netdev_exit();
 err_wq:
 	sekisho_crypto_exit();
+	destroy_workqueue(sekisho_stream_wq);
 	destroy_workqueue(sekisho_wq);
 	return ret;
 }
@@ -120,6 +135,8 @@ static void __exit sekisho_exit(void)
 	rcu_barrier();
 	flush_workqueue(sekisho_wq);
 	rcu_barrier();
+	/* every stream was freed with its peer, its works cancelled */
+	destroy_workqueue(sekisho_stream_wq);
 	destroy_workqueue(sekisho_wq);
 	sekisho_crypto_exit();
 }

@@ -10,6 +10,7 @@
  * each peer's receive work (rx.c)
  */
 extern struct workqueue_struct *sekisho_wq;
+extern struct workqueue_struct *sekisho_stream_wq;
 
 /* module parameters (/sys/module/sekisho/parameters/) */
 extern unsigned int sekisho_max_peers;

@@ -13,6 +13,7 @@
  * sendmsg, so packets wait in a bounded queue for tx_work, and a full
  * socket (a slow worker or client) keeps them there until sk_write_space;
  * on a kTLS socket tx_work corks TCP while it sends more than one frame.
+ * Both works run on the per-CPU sekisho_stream_wq (main.c): they take turns.
  *
  * The peer owns the stream.  sekisho_stream_stop() runs when the peer is
  * unlinked, so that PEER_DEL followed by PEER_NEW with the same socket (a
@@ -68,7 +69,7 @@ static void sekisho_stream_wake_rx(struct sock *sk, bool state)
 					st->saved_data_ready;
 		if (READ_ONCE(st->started) && !READ_ONCE(st->stopped) &&
 		    !READ_ONCE(st->ended))
-			queue_work(sekisho_wq, &st->rx_work);
+			queue_work(sekisho_stream_wq, &st->rx_work);
 	}
 	rcu_read_unlock();
 	if (saved)
@@ -102,7 +103,7 @@ static void sekisho_stream_write_space(struct sock *sk)
 		if (st->kind == SEKISHO_STREAM_KIND_KTLS)
 			saved = st->saved_write_space;
 		if (!READ_ONCE(st->stopped))
-			queue_work(sekisho_wq, &st->tx_work);
+			queue_work(sekisho_stream_wq, &st->tx_work);
 	}
 	rcu_read_unlock();
 	if (saved)
@@ -215,7 +216,7 @@ static void sekisho_stream_rx_seqpacket(struct sekisho_stream *st)
 		__skb_queue_tail(&batch, skb);
 	}
 	/* more may be waiting: let others run first */
-	queue_work(sekisho_wq, &st->rx_work);
+	queue_work(sekisho_stream_wq, &st->rx_work);
 out:
 	sekisho_stream_flush(st, &batch);
 }
@@ -315,7 +316,7 @@ bool sekisho_stream_queue(struct sekisho_stream *st, struct sk_buff *skb)
 		return false;
 	}
 	skb_queue_tail(&st->txq, skb);
-	queue_work(sekisho_wq, &st->tx_work);
+	queue_work(sekisho_stream_wq, &st->tx_work);
 	return true;
 }
 
@@ -421,7 +422,7 @@ err_put:
 void sekisho_stream_start(struct sekisho_stream *st)
 {
 	WRITE_ONCE(st->started, true);
-	queue_work(sekisho_wq, &st->rx_work);
+	queue_work(sekisho_stream_wq, &st->rx_work);
 }
 
 void sekisho_stream_stop(struct sekisho_stream *st)

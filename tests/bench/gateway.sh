@@ -114,7 +114,8 @@ place() {
 if [ "$BENCH_MODE" = pinned ]; then
 	taskset -p -c "$CLI_CPUS" $$ >/dev/null || exit 1
 	# unbound workqueues (sekisho.ko's "sekisho", kTLS's, cryptd's
-	# unbound users) only on the gateway's CPUs
+	# unbound users) only on the gateway's CPUs; the per-CPU
+	# "sekisho-stream" runs where the gateway's softirqs queue it
 	cpu_mask "$GW_CPUS" >/sys/devices/virtual/workqueue/cpumask || exit 1
 	place
 fi
