@@ -27,6 +27,7 @@
 #include "skauth.h"
 #include "skchain.h"
 #include "skldap.h"
+#include "sktext.h"
 #include "skjson.h"
 #include "skposture.h"
 #include "skradius.h"
@@ -160,11 +161,11 @@ struct sk_login {
 
 /* ---------------------------------------------------------------- helpers */
 
+/* labels and messages reach the client's XML: never half a character */
 static void copy(char *dst, size_t len, const char *src)
 {
-	if (!len)
-		return;
-	snprintf(dst, len, "%s", src ? src : "");
+	if (len)
+		sk_text_copy(dst, len, src);
 }
 
 static unsigned int bit(enum sk_factor f)

@@ -117,6 +117,26 @@ size_t sk_text_escape(const char *s, char *out, size_t outlen)
 	return o;
 }
 
+size_t sk_text_copy(char *out, size_t outlen, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0, n;
+
+	if (!outlen)
+		return 0;
+	for (; *p; p += n) {
+		n = sk_utf8_len(p);
+		if (!n)
+			n = 1;
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, p, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 int sk_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -36,6 +36,13 @@ size_t sk_utf8_len(const unsigned char *s);
  * always terminated.  Returns the length written. */
 size_t sk_text_escape(const char *s, char *out, size_t outlen);
 
+/* Copies s (NULL: "") to out (outlen > 0) as far as it fits, cutting
+ * only between characters: a valid UTF-8 sequence is copied whole or not
+ * at all, any other byte counts as one.  Always terminated.  Returns the
+ * length written.  For fixed-size fields filled from text that may be
+ * longer (snprintf would cut a character in half). */
+size_t sk_text_copy(char *out, size_t outlen, const char *s);
+
 /* Writes one sentence (printf format) into err when err and errlen are
  * set, and returns -EINVAL: the refusal of a function that returns
  * -errno. */

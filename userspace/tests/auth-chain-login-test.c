@@ -39,6 +39,7 @@
 #include "skchain.h"
 #include "skldap.h"
 #include "skstore.h"
+#include "sktext.h"
 #include "smtpsink.h"
 #include "store-test.h"
 #include "tap.h"
@@ -315,6 +316,32 @@ static enum sk_step drive(const char *group, const char *user, enum sk_factor sk
 		*rounds = r;
 	sk_login_free(l);
 	return s;
+}
+
+/* ---- a gateway name longer than the form's title ---- */
+
+static void long_title(void)
+{
+	static const enum sk_factor p[] = { SK_FACTOR_PASSWORD };
+	char name[160];
+	struct sk_chain_cfg cfg = {
+		.st = st, .mail = &mail, .certv = certv, .gateway_name = name,
+		.cert_bind = SK_BIND_CN,
+	};
+	struct sk_login *l;
+	struct sk_form f;
+
+	/* 126 ASCII bytes, then 日 (3 bytes) across the 128-byte title's end */
+	memset(name, 'a', 126);
+	snprintf(name + 126, sizeof(name) - 126, "日本");
+	mkgroup("gt", p, 1, NULL);
+	l = sk_login_new(&cfg, "192.0.2.250:40999", NULL, NULL, NULL);
+	memset(&f, 0, sizeof(f));
+	tap_ok(&t, l && step(l, "gt", &f, NULL) == SK_STEP_FORM, "long title: a form");
+	tap_ok(&t, sk_text_ok(f.title, sizeof(f.title), false) && strlen(f.title) == 126,
+	       "long title: cut before the character that does not fit (%zu bytes, valid text)",
+	       strlen(f.title));
+	sk_login_free(l);
 }
 
 /* ---- the factor combinations ---- */
@@ -1851,6 +1878,7 @@ int main(void)
 	set("lockout.source_threshold", "0");
 
 	combinations();
+	long_title();
 	lockout();
 	sources();
 	timing();

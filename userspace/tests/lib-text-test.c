@@ -66,6 +66,13 @@ int main(void)
 	tap_ok(&t, sk_text_ok(buf, sizeof(buf), false), "escape: the result is valid text");
 	sk_text_escape("日本語", buf, 7);
 	tap_ok(&t, !strcmp(buf, "日本"), "escape: truncates at a character boundary (%s)", buf);
+	sk_text_copy(buf, 7, "日本語");
+	tap_ok(&t, !strcmp(buf, "日本"), "copy: cuts between characters (%s)", buf);
+	sk_text_copy(buf, 6, "ab日本");
+	tap_ok(&t, !strcmp(buf, "ab日"), "copy: a character that does not fit is left out (%s)", buf);
+	tap_ok(&t, sk_text_copy(buf, 4, "a\xff" "bc") == 3 && !strcmp(buf, "a\xff" "b"),
+	       "copy: any other byte counts as one");
+	tap_ok(&t, sk_text_copy(buf, 8, NULL) == 0 && !buf[0], "copy: NULL is empty");
 	sk_text_escape("ab\x01", buf, 5);
 	tap_ok(&t, !strcmp(buf, "ab"), "escape: an escape that does not fit is left out (%s)", buf);
 	return tap_end(&t);
