@@ -302,12 +302,13 @@ static const char *posture_connect(struct skd *d, struct skd_session *s, struct 
 		 * A failing check is named in "factor", as in the login's and
 		 * the re-check's records, so that the metrics count it by check
 		 * (sekisho_posture_results_total); the first "factor" of the
-		 * detail is the one counted, so it comes before the verdicts */
+		 * detail is the one counted, so it comes before the verdicts.
+		 * "why" is that check and its reason, for a quarantine and a
+		 * refusal alike */
 		snprintf(detail, sizeof(detail),
 			 "{\"at\":\"connect\",\"session\":%lld,%s%s%s\"quarantine\":\"%s\",\"why\":\"%s%s%s\",\"result\":%s}",
 			 (long long)s->id, chk[0] ? "\"factor\":\"" : "", chk, chk[0] ? "\"," : "",
-			 quar, quar[0] ? chk : "", quar[0] ? ": " : "",
-			 quar[0] ? res.c[res.shown].reason : "", v);
+			 quar, chk, chk[0] ? ": " : "", chk[0] ? res.c[res.shown].reason : "", v);
 		skd_audit(d, "posture", s->user, s->device, w->remote,
 			  sk_po_overall_name(res.overall), detail);
 	}

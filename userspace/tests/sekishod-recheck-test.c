@@ -501,6 +501,25 @@ int main(void)
 	       "the metrics count it by check: check=\"av\", result=\"quarantine\"");
 	s->w = NULL;
 	w->s = NULL;
+	/* ---- a reconnect refused: the same report, av.outcome refuse ---- */
+	tap_ok(&t, !sk_posture_set(d.st, SK_PO_SCOPE_GROUP, "eng", "av.outcome", "refuse", err,
+				   sizeof(err)), "av.outcome refuse (%s)", err);
+	s = session();
+	s->posture = malloc(sizeof(*s->posture));
+	if (s->posture)
+		*s->posture = report(10).posture;
+	s->quarantine[0] = s->quarantine_why[0] = 0;
+	w = worker("10.77.0.5", 0, 0);
+	d.n_preauth = 1;
+	st = reconnect(w);
+	tap_ok(&t, st == 401 && !s->used,
+	       "a reconnect, definitions 10 days old, av.outcome refuse: refused (401), the session ended (%u)",
+	       st);
+	tap_ok(&t, audits("\"factor\":\"av\",\"quarantine\":\"\",\"why\":\"av: ") == 1,
+	       "its record names the check in \"factor\" and, with its reason, in \"why\"");
+	tap_ok(&t, metrics_have("\nsekisho_posture_results_total{check=\"av\",result=\"refuse\"} 1\n"),
+	       "the metrics count it by check: check=\"av\", result=\"refuse\"");
+	w->s = NULL;
 
 	free(d.sessions[0].posture);
 	d.sessions[0].posture = NULL;
