@@ -46,6 +46,7 @@
 #     which CPU they ran on (a `top -H` by CPU).
 # Prints numbers and sekishod/ocserv ratios; it is not a pass/fail test.
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "$0")/pin.sh"
 trap 'ocserv_stop; sekishod_stop; e2e_cleanup' EXIT
 DUR=${BENCH_SECONDS:-5}
 NLOGIN=${BENCH_LOGINS:-20}
@@ -79,37 +80,10 @@ GW_CPUS=${BENCH_GW_CPUS:-1-$((NCPU - 1))}
 # (session 15: ocserv's upload 9-20 Mbit/s there, 14-34 with the server
 # beside the client), a cost no real gateway has
 SRV_CPUS=${BENCH_SRV_CPUS:-$CLI_CPUS}
-# cpu_mask LIST: the hex mask of a CPU list such as 1-2,4
-cpu_mask() {
-	local m=0 r a b
-	for r in ${1//,/ }; do
-		a=${r%-*} b=${r#*-}
-		for ((; a <= b; a++)); do m=$((m | 1 << a)); done
-	done
-	printf '%x' "$m"
-}
-# steer NS LIST: RPS of each device of ns NS: its received packets are
-# handled on LIST (veth hands a packet to the receiving device on the
-# sender's CPU; this moves that work to the receiver's side)
-steer() {
-	ip netns exec "$1" sh -c 'for q in /sys/class/net/*/queues/rx-*/rps_cpus; do
-		case $q in /sys/class/net/lo/*) continue ;; esac; echo "$0" >"$q"; done' "$(cpu_mask "$2")"
-}
-# pin_ns NS LIST: every thread of every process in ns NS (their later
-# children inherit it)
-pin_ns() {
-	local p
-	for p in $(ip netns pids "$1"); do taskset -a -p -c "$2" "$p" >/dev/null 2>&1; done
-}
 # place: after a gateway started or a tunnel came up (new tun devices)
 place() {
 	[ "$BENCH_MODE" = pinned ] || return 0
-	pin_ns gw "$GW_CPUS"
-	pin_ns srv "$SRV_CPUS"
-	steer cli "$CLI_CPUS"
-	steer gw "$GW_CPUS"
-	steer srv "$SRV_CPUS"
-	return 0
+	pin_layout "$CLI_CPUS" "$GW_CPUS" "$SRV_CPUS"
 }
 if [ "$BENCH_MODE" = pinned ]; then
 	taskset -p -c "$CLI_CPUS" $$ >/dev/null || exit 1

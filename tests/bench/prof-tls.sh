@@ -18,18 +18,10 @@ trap 'sekishod_stop; ocserv_stop; e2e_cleanup' EXIT
 DUR=${BENCH_SECONDS:-8}
 e2e_setup >/dev/null || { echo "setup failed"; exit 1; }
 modprobe aesni_intel
-mask() { printf '%x' $((1 << $1)); }
-place() {
-	local p q
-	for p in $(ip netns pids gw); do taskset -a -p -c 1 "$p" >/dev/null 2>&1; done
-	for p in $(ip netns pids srv); do taskset -a -p -c 0 "$p" >/dev/null 2>&1; done
-	for n in cli:0 gw:1 srv:0; do
-		ip netns exec ${n%:*} sh -c 'for q in /sys/class/net/*/queues/rx-*/rps_cpus; do
-			case $q in /sys/class/net/lo/*) continue ;; esac; echo "$0" >"$q"; done' "$(mask ${n#*:})"
-	done
-}
+. "$(dirname "$0")/pin.sh"
+place() { pin_layout 0 1 0; }
 taskset -p -c 0 $$ >/dev/null
-echo 2 >/sys/devices/virtual/workqueue/cpumask
+cpu_mask 1 >/sys/devices/virtual/workqueue/cpumask
 TR=/sys/kernel/tracing
 mount -t tracefs nodev $TR 2>/dev/null
 FUNCS=${PROF_FUNCS:-"process_one_work net_rx_action tls_sw_sendmsg tls_sw_recvmsg crypto_aead_encrypt
