@@ -274,6 +274,25 @@ static bool row_quarantine(const struct skd_session *s, const char *want)
 	return !sk_session_get(d.st, s->id, &row) && !strcmp(row.quarantine, want);
 }
 
+/* a session() that is not quarantined (in memory and in its row) and keeps
+ * its login's report, whose definitions are 10 days old: what a CONNECT's
+ * posture_connect evaluates again */
+static struct skd_session *reconnecting(void)
+{
+	struct skd_session *s = session();
+	struct sk_session row;
+
+	s->posture = malloc(sizeof(*s->posture));
+	if (s->posture)
+		*s->posture = report(10).posture;
+	s->quarantine[0] = s->quarantine_why[0] = 0;
+	if (!sk_session_get(d.st, s->id, &row)) {
+		row.quarantine[0] = row.quarantine_why[0] = 0;
+		sk_session_update(d.st, &row);
+	}
+	return s;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/sekishod-recheck-test.XXXXXX", path[128], err[512], text[1100];
@@ -472,20 +491,7 @@ int main(void)
 	 * evaluated again at CONNECT; definitions still too old, so the
 	 * quarantine stays and its record names the check as the login's and
 	 * the re-check's do ---- */
-	s = session();
-	s->posture = malloc(sizeof(*s->posture));
-	if (s->posture)
-		*s->posture = report(10).posture;
-	/* not quarantined before: the CONNECT's verdict imposes it */
-	s->quarantine[0] = s->quarantine_why[0] = 0;
-	{
-		struct sk_session row;
-
-		if (!sk_session_get(d.st, s->id, &row)) {
-			row.quarantine[0] = row.quarantine_why[0] = 0;
-			sk_session_update(d.st, &row);
-		}
-	}
+	s = reconnecting();
 	tap_ok(&t, row_quarantine(s, ""), "a session not quarantined, its login's report kept");
 	w = worker("10.77.0.5", 0, 0);	/* a login worker, the tunnel's */
 	d.n_preauth = 1;
@@ -504,11 +510,7 @@ int main(void)
 	/* ---- a reconnect refused: the same report, av.outcome refuse ---- */
 	tap_ok(&t, !sk_posture_set(d.st, SK_PO_SCOPE_GROUP, "eng", "av.outcome", "refuse", err,
 				   sizeof(err)), "av.outcome refuse (%s)", err);
-	s = session();
-	s->posture = malloc(sizeof(*s->posture));
-	if (s->posture)
-		*s->posture = report(10).posture;
-	s->quarantine[0] = s->quarantine_why[0] = 0;
+	s = reconnecting();
 	w = worker("10.77.0.5", 0, 0);
 	d.n_preauth = 1;
 	st = reconnect(w);
