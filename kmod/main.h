@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Module-wide state: parameters and the workqueue. */
+/* Module-wide state: parameters and the workqueues. */
 #ifndef _SEKISHO_MAIN_H
 #define _SEKISHO_MAIN_H
 
@@ -10,6 +10,7 @@
  * each peer's receive work (rx.c)
  */
 extern struct workqueue_struct *sekisho_wq;
+/* per CPU: a CSTP stream's receive and transmit works (stream.c, ktls.c) */
 extern struct workqueue_struct *sekisho_stream_wq;
 
 /* module parameters (/sys/module/sekisho/parameters/) */

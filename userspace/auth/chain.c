@@ -164,8 +164,7 @@ struct sk_login {
 /* labels and messages reach the client's XML: never half a character */
 static void copy(char *dst, size_t len, const char *src)
 {
-	if (len)
-		sk_text_copy(dst, len, src);
+	sk_text_copy(dst, len, src);
 }
 
 static unsigned int bit(enum sk_factor f)
