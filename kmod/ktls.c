@@ -8,12 +8,13 @@
  * stream of application data records, and each send becomes a record.
  *
  * Receive: the work item reads with kernel_recvmsg(MSG_DONTWAIT), a
- * bounded number of reads per run, in bulk into a buffer of the run
- * (16 KiB, freed at its end), and copies each whole frame into an skb of
- * its size; a frame the read cut ends the bulk reads until precise reads
- * (the rest of the 8-byte CSTP header, then exactly the rest of the
- * payload) complete it, so at most one partial frame (SEKISHO_MAX_MTU)
- * is held per stream between runs.  The
+ * bounded number of reads and frames per run, in bulk into a 16 KiB
+ * buffer, and copies each whole frame into an skb of its size; a frame the
+ * read cut ends the bulk reads until precise reads (the rest of the 8-byte
+ * CSTP header, then exactly the rest of the payload) complete it, so at
+ * most one partial frame (SEKISHO_MAX_MTU) is held per stream between
+ * runs.  The buffer outlives a run only while whole frames of it wait for
+ * the next run's budget.  The
  * TLS layer runs its own record parser under that read; a strparser of
  * ours on top would parse the plaintext in softirq context only to hand
  * it to a work item anyway (NVMe/TCP with TLS reads the same way).
@@ -41,7 +42,15 @@
 #include "stats.h"
 #include "stream_int.h"
 
-#define SEKISHO_KTLS_BUDGET	64	/* reads per receive run */
+#define SEKISHO_KTLS_READS	64	/* reads per receive run */
+/*
+ * Frames per receive run.  The stream's works share one CPU's pool, so the
+ * transmit work runs only between receive runs: each frame a run delivers
+ * may queue an answer (a ping's reply, an ACK), and the transmit queue
+ * (SEKISHO_STREAM_TXQ, 256) must hold a run's worth.  One 16 KiB read
+ * can carry 450 small frames, hence a bound on frames, not only reads.
+ */
+#define SEKISHO_KTLS_FRAMES	64
 /* one bulk read: a full TLS record's plaintext */
 #define SEKISHO_KTLS_RXBUF	16384
 
@@ -106,11 +115,21 @@ int sekisho_ktls_frame(struct sk_buff *skb)
 	return 0;
 }
 
+/* the bulk buffer is spent: free it, so that an idle stream holds none */
+static void sekisho_ktls_rxbuf_put(struct sekisho_stream *st)
+{
+	kfree(st->rxbuf);
+	st->rxbuf = NULL;
+	st->rx_off = 0;
+	st->rx_len = 0;
+}
+
 void sekisho_ktls_reset(struct sekisho_stream *st)
 {
 	kfree_skb(st->body);
 	st->body = NULL;
 	st->hdr_got = 0;
+	sekisho_ktls_rxbuf_put(st);
 }
 
 /* what a failed or empty read means for the peer */
@@ -231,39 +250,42 @@ static bool sekisho_ktls_header(struct sekisho_stream *st)
 }
 
 /*
- * Whole frames out of one read: each is copied into an skb of its own and
- * delivered; a frame cut at the end of the read starts the precise path
- * (st->hdr, st->body), which the next reads complete.  Returns false when
- * the stream ended (a bad header, a DISCONNECT): read no more.
+ * Whole frames out of the bulk buffer (st->rx_off up to st->rx_len), at
+ * most *left of them: each is copied into an skb of its own and delivered;
+ * a frame cut at the end of the buffer starts the precise path (st->hdr,
+ * st->body), which the next reads complete.  Frames over the budget stay
+ * in the buffer for the next run.  Returns false when the stream ended (a
+ * bad header, a DISCONNECT): read no more.
  */
-static bool sekisho_ktls_split(struct sekisho_stream *st, const u8 *buf,
-			       unsigned int n, struct sk_buff_head *batch)
+static bool sekisho_ktls_split(struct sekisho_stream *st,
+			       struct sk_buff_head *batch, unsigned int *left)
 {
-	while (n && !READ_ONCE(st->ended)) {
+	while (st->rx_off < st->rx_len && *left && !READ_ONCE(st->ended)) {
+		const u8 *buf = st->rxbuf + st->rx_off;
+		unsigned int n = st->rx_len - st->rx_off;
 		struct sk_buff *skb;
 		unsigned int len;
 
 		if (n < SEKISHO_CSTP_HLEN) {
 			memcpy(st->hdr, buf, n);
 			st->hdr_got = n;
-			return true;
+			st->rx_off = st->rx_len;
+			break;
 		}
 		memcpy(st->hdr, buf, SEKISHO_CSTP_HLEN);
-		buf += SEKISHO_CSTP_HLEN;
-		n -= SEKISHO_CSTP_HLEN;
 		/* checks the header and allocates the payload's skb */
 		if (!sekisho_ktls_header(st))
 			return false;
-		len = min(n, st->body_len);
-		skb_put_data(st->body, buf, len);
-		buf += len;
-		n -= len;
+		len = min(n - SEKISHO_CSTP_HLEN, st->body_len);
+		skb_put_data(st->body, buf + SEKISHO_CSTP_HLEN, len);
+		st->rx_off += SEKISHO_CSTP_HLEN + len;
 		if (st->body->len < st->body_len) {
 			st->hdr_got = SEKISHO_CSTP_HLEN;
-			return true;
+			break;
 		}
 		skb = st->body;
 		st->body = NULL;
+		(*left)--;
 		sekisho_ktls_deliver(st, st->hdr[6], skb, batch);
 	}
 	return !READ_ONCE(st->ended);
@@ -271,35 +293,43 @@ static bool sekisho_ktls_split(struct sekisho_stream *st, const u8 *buf,
 
 void sekisho_ktls_rx(struct sekisho_stream *st)
 {
+	unsigned int left = SEKISHO_KTLS_FRAMES;
 	struct sk_buff_head batch;
+	bool more = false;
 	unsigned int i;
-	u8 *buf;
 
 	/*
 	 * Reads in bulk: kernel TLS returns every record it has ready in
 	 * one read, so one read carries many small frames (the TCP ACKs of
 	 * a download) or a dozen full-sized ones, where reading header and
 	 * payload apart took two reads per frame, each a pass through the
-	 * TLS layer's locking.  The buffer lives for one run only, so an
-	 * idle stream holds none; without it the precise reads go on.
+	 * TLS layer's locking.  Without the buffer the precise reads go on.
 	 */
-	buf = kmalloc(SEKISHO_KTLS_RXBUF, GFP_KERNEL);
+	if (!st->rxbuf)
+		st->rxbuf = kmalloc(SEKISHO_KTLS_RXBUF, GFP_KERNEL);
 	__skb_queue_head_init(&batch);
-	for (i = 0; i < SEKISHO_KTLS_BUDGET; i++) {
+	for (i = 0; i < SEKISHO_KTLS_READS && left; i++) {
 		struct sk_buff *skb;
 		int n;
 
 		if (READ_ONCE(st->stopped) || READ_ONCE(st->ended))
 			goto out;
-		if (buf && !st->body && !st->hdr_got) {
-			n = sekisho_ktls_read(st, buf, SEKISHO_KTLS_RXBUF);
+		/* the last run's frames first, then a new bulk read */
+		if (st->rxbuf && st->rx_off == st->rx_len &&
+		    !st->body && !st->hdr_got) {
+			n = sekisho_ktls_read(st, st->rxbuf,
+					      SEKISHO_KTLS_RXBUF);
 			if (n == -EAGAIN)
 				goto out;
 			if (n <= 0) {
 				sekisho_ktls_failed(st, n);
 				goto out;
 			}
-			if (!sekisho_ktls_split(st, buf, n, &batch))
+			st->rx_off = 0;
+			st->rx_len = n;
+		}
+		if (st->rx_off < st->rx_len) {
+			if (!sekisho_ktls_split(st, &batch, &left))
 				goto out;
 			continue;
 		}
@@ -333,12 +363,19 @@ void sekisho_ktls_rx(struct sekisho_stream *st)
 		}
 		st->body = NULL;
 		st->hdr_got = 0;
+		left--;
 		sekisho_ktls_deliver(st, st->hdr[6], skb, &batch);
 	}
-	/* more may be waiting: let others run first */
-	queue_work(sekisho_stream_wq, &st->rx_work);
+	more = true;
 out:
-	kfree(buf);
+	if (st->rx_off == st->rx_len)
+		sekisho_ktls_rxbuf_put(st);
 	/* the frames read before an error were whole and authentic */
 	sekisho_stream_flush(st, &batch);
+	/*
+	 * More may be waiting: queue the next run behind the transmit work
+	 * that the answers to these frames just queued on this pool.
+	 */
+	if (more)
+		queue_work(sekisho_stream_wq, &st->rx_work);
 }

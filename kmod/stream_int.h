@@ -36,6 +36,13 @@ struct sekisho_stream {
 	unsigned int hdr_got;
 	struct sk_buff *body;		/* payload so far; NULL: reading hdr */
 	unsigned int body_len;
+	/*
+	 * the last bulk read (16 KiB) while whole frames of it wait for the
+	 * next run, whose budget they did not fit; NULL between runs else
+	 */
+	u8 *rxbuf;
+	unsigned int rx_off;		/* first byte not yet split */
+	unsigned int rx_len;
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);

@@ -53,6 +53,21 @@ VPN, SRV = sp.VPN, sp.SRV
 GW_ADDR = "10.10.1.1:4443"
 DATA, DPD_REQ, DPD_RESP, DISCONNECT, KEEPALIVE = 0, 3, 4, 5, 7
 libc = ctypes.CDLL(None, use_errno=True)
+# The debug kernel (KASAN, lockdep under TCG) encrypts a record many times
+# slower than the stack answers a ping: a burst of pings fills the peer's
+# transmit queue (256) however the module schedules its works, and the
+# excess is dropped and counted (tx_errors), as by any bounded queue.
+# There a burst checks that every ping was answered or counted as dropped;
+# on Debian's kernels, that every one was answered.
+DEBUG_KERNEL = "sekisho-debug" in os.uname().release
+
+
+def all_answered(got, n, lost):
+    """(ok, what) for a burst of n pings, got answered, lost dropped."""
+    if DEBUG_KERNEL:
+        return len(got) + lost == n, "each answered or counted as dropped (debug kernel): " \
+            f"{len(got)}/{n}, tx_errors +{lost}"
+    return len(got) == n and lost == 0, f"every one answered: {len(got)}/{n}, tx_errors +{lost}"
 
 
 def skip(name, why):
@@ -424,10 +439,27 @@ def data_path(gw, cl, pid, name):
     burst = len(got) == nb and bad == 0
     nl.result(burst, f"{name}: a burst of {nb} pings answered ({len(got)}/{nb}), one frame "
               f"per TLS record ({bad} records otherwise)")
+    # 400 small pings in ONE record: one bulk read returns them all, more
+    # than the transmit queue holds (256); the stream's works share one
+    # CPU's pool, so the receive run must stop at its frame budget and let
+    # the transmit work send the replies before it delivers more
+    fident, nf = ident + 0xc0, 400
+    err0 = counter("tx_errors")
+    cl.sock.sendall(cl.record(b"".join(frame(DATA, sp.icmp_echo(VPN, SRV, fident, i,
+                                                                size=0))
+                                       for i in range(nf))))
+    got = set()
+    end = time.time() + 8
+    while len(got) < nf and time.time() < end and not cl.eof:
+        got |= echo_replies(cl.frames(0.5), fident)
+    flood, what = all_answered(got, nf, counter("tx_errors") - err0)
+    flood = flood and not cl.eof
+    nl.result(flood, f"{name}: {nf} pings in one TLS record: {what}")
+    nb += len(got)
     rx, tx = counter("rx_packets") - rx0, counter("tx_packets") - tx0
     carried = rx >= 10 + nb and tx >= 10 + nb
     nl.result(carried, f"{name}: the kernel counted the packets (rx +{rx}, tx +{tx})")
-    return ok and big and back and dpd and cut and burst and carried
+    return ok and big and back and dpd and cut and burst and flood and carried
 
 
 def one_suite(gw, events, tls, cipher, first):
@@ -692,6 +724,7 @@ def dual(gw, events, dtls, tls, cipher):
     recs = b"".join(cl.record(frame(DATA, sp.icmp_echo(DUAL_VPN, SRV, ident, i)))
                     for i in range(n))
     udp = dtls.socket()
+    err0 = counter("tx_errors")
     writer = threading.Thread(target=send_slowly, args=(cl.sock, recs))
     writer.start()
     time.sleep(0.02)
@@ -703,8 +736,9 @@ def dual(gw, events, dtls, tls, cipher):
         got |= echo_replies(cl.frames(0.5), ident)
     nl.result(err == 0, f"{name}: PEER_SET adds the UDP socket and KEY_NEW its key "
               "to the live kTLS peer", f"{err} {msg}")
-    nl.result(len(got) == n and gw.exists(pid) and not cl.eof,
-              f"{name}: the stream went on under it ({len(got)}/{n} replies, peer alive)")
+    all_back, what = all_answered(got, n, counter("tx_errors") - err0)
+    nl.result(all_back and gw.exists(pid) and not cl.eof,
+              f"{name}: the stream went on under it ({what}; peer alive)")
     nl.result(dtls.keys(pid) == 1, f"{name}: the peer shows its DTLS key")
     # DTLS: sk-testpeer's tun0 carries the cli namespace's pings
     up = dtls.start()
