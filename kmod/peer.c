@@ -372,6 +372,8 @@ int sekisho_peer_new(struct sekisho_dev *sdev,
 	peer->deny_next = peer->created;
 	atomic_set(&peer->deny_suppressed, 0);
 	atomic_set(&peer->rx_queued, 0);
+	peer->rx_cpu = -1;
+	peer->rx_inline_until = peer->created;
 	ret = dst_cache_init(&peer->dst_cache, GFP_KERNEL);
 	if (ret)
 		goto err_free;

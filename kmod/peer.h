@@ -136,6 +136,10 @@ struct sekisho_peer {
 	struct work_struct rx_work;
 	atomic_t rx_queued;		/* queued or being decrypted there */
 	unsigned int rx_avg_len;	/* moving average of record lengths */
+	int rx_cpu;			/* CPU that last queued a record */
+	unsigned int rx_same;		/* work runs in a row on that CPU */
+	/* jiffies: until then the softirq decrypts (sekisho_rx_work()) */
+	unsigned long rx_inline_until;
 
 	unsigned long created;		/* jiffies */
 	unsigned long last_rx;		/* jiffies of the last valid record */

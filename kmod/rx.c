@@ -27,9 +27,11 @@
  * (WireGuard spreads even one peer over all CPUs and reorders after; one
  * CPU per client is enough here).  Decrypting a batch with bottom halves
  * off also lets GRO merge the batch's TCP segments before forwarding.
- * Only peers sending mostly large records use it (SEKISHO_RX_WORK_MIN_AVG).
- * Module parameter rx_work=N, or a single online CPU, decrypts in the
- * softirq instead.  Transmit stays in the caller's context: the same
+ * Only peers sending mostly large records use it (SEKISHO_RX_WORK_MIN_AVG),
+ * and only while it moves the work: a peer whose work item keeps running
+ * on the CPU that queued its records is decrypted in the softirq for a
+ * while (sekisho_rx_work()).  Module parameter rx_work=N, or a single
+ * online CPU, decrypts in the softirq always.  Transmit stays in the caller's context: the same
  * scheme there measured no faster (Documentation/datapath.md).
  */
 #include <linux/ip.h>
@@ -57,6 +59,10 @@
 #define SEKISHO_RX_BATCH	16
 /* records per run of the work item before it yields its worker */
 #define SEKISHO_RX_BUDGET	256
+/* runs in a row on the queueing CPU before the softirq decrypts again */
+#define SEKISHO_RX_SAME_RUNS	8
+/* how long the softirq decrypts then, before the work item is tried again */
+#define SEKISHO_RX_INLINE_TIME	HZ
 /*
  * Average record length (bytes, datagram after the UDP header) from which
  * a peer's records go to its work item.  Below it the peer sends mostly
@@ -448,6 +454,22 @@ void sekisho_rx_work(struct work_struct *work)
 	struct sk_buff *skb;
 	unsigned int n = 0;
 
+	/*
+	 * Running on the CPU that queued the records moved nothing off it
+	 * (the gateway has one CPU for this, or every other one is busy),
+	 * and a kworker's wake-up per run costs that CPU more than decrypting
+	 * in the softirq.  After a few such runs in a row the softirq
+	 * decrypts this peer's records for a while; then the work item is
+	 * tried again, in case another CPU has become free.  rx_same is the
+	 * work's own: its runs do not overlap.
+	 */
+	if (raw_smp_processor_id() != READ_ONCE(peer->rx_cpu)) {
+		peer->rx_same = 0;
+	} else if (++peer->rx_same >= SEKISHO_RX_SAME_RUNS) {
+		peer->rx_same = 0;
+		WRITE_ONCE(peer->rx_inline_until,
+			   jiffies + SEKISHO_RX_INLINE_TIME);
+	}
 	/* the receive path's context: RCU readers, bottom halves off */
 	rcu_read_lock();
 	local_bh_disable();
@@ -489,16 +511,20 @@ static void sekisho_rx_enqueue(struct sekisho_peer *peer,
 			       const struct sekisho_rec_hdr *h)
 {
 	unsigned int avg = READ_ONCE(peer->rx_avg_len);
+	int cpu = smp_processor_id();
 	struct sekisho_rx_cb *cb;
 
 	/* one flow, one CPU at a time: a lost update only blurs the average */
 	avg = avg - avg / 8 + skb->len / 8;
 	WRITE_ONCE(peer->rx_avg_len, avg);
-	if ((!sekisho_rx_in_work() || avg < SEKISHO_RX_WORK_MIN_AVG) &&
+	if ((!sekisho_rx_in_work() || avg < SEKISHO_RX_WORK_MIN_AVG ||
+	     time_before(jiffies, READ_ONCE(peer->rx_inline_until))) &&
 	    !atomic_read(&peer->rx_queued)) {
 		sekisho_rx_decrypt(peer, key, skb, h);
 		return;
 	}
+	if (READ_ONCE(peer->rx_cpu) != cpu)
+		WRITE_ONCE(peer->rx_cpu, cpu);
 	cb = sekisho_rx_cb(skb);
 	cb->key = key;
 	cb->h = *h;
