@@ -31,8 +31,9 @@
  * and only while it moves the work: a peer whose work item keeps running
  * on the CPU that queued its records is decrypted in the softirq for a
  * while (sekisho_rx_work()).  Module parameter rx_work=N, or a single
- * online CPU, decrypts in the softirq always.  Transmit stays in the caller's context: the same
- * scheme there measured no faster (Documentation/datapath.md).
+ * online CPU, decrypts in the softirq always.  Transmit stays in the
+ * caller's context: the same scheme there measured no faster
+ * (Documentation/datapath.md).
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
